@@ -1,0 +1,52 @@
+//! Seeds and limits shared by the program, the SDK and the tests.
+//! A seed literal written anywhere else is a bug: derive from these.
+use anchor_lang::prelude::*;
+
+/// `Config` singleton: `[CONFIG_SEED]`.
+#[constant]
+pub const CONFIG_SEED: &[u8] = b"config";
+/// `Provider` per wallet: `[PROVIDER_SEED, wallet]`.
+#[constant]
+pub const PROVIDER_SEED: &[u8] = b"provider";
+/// `Patient` per wallet: `[PATIENT_SEED, wallet]`.
+#[constant]
+pub const PATIENT_SEED: &[u8] = b"patient";
+/// `RecordAnchor` per patient and index: `[RECORD_SEED, patient_wallet, index_u32_le]`.
+#[constant]
+pub const RECORD_SEED: &[u8] = b"record";
+/// `ConsentGrant` per patient, grantee and purpose: `[GRANT_SEED, patient_wallet, grantee_wallet, [purpose_u8]]`.
+#[constant]
+pub const GRANT_SEED: &[u8] = b"grant";
+/// `AccessRequest` per patient and requesting provider: `[REQUEST_SEED, patient_wallet, provider_wallet]`.
+#[constant]
+pub const REQUEST_SEED: &[u8] = b"request";
+
+/// Longest a patient grant may run: 10 years of seconds.
+#[constant]
+pub const MAX_GRANT_DURATION_SECS: i64 = 10 * 365 * 24 * 60 * 60;
+/// Upper bound the admin may set for the break-glass window: 72 hours.
+#[constant]
+pub const MAX_BREAK_GLASS_CAP_SECS: u32 = 72 * 60 * 60;
+/// Longest a guardian appointment may run: 21 years.
+#[constant]
+pub const MAX_GUARDIAN_DURATION_SECS: i64 = 21 * 365 * 24 * 60 * 60;
+/// Longest time a provider may ask for in an access request: 1 year.
+#[constant]
+pub const MAX_REQUEST_DURATION_SECS: u32 = 365 * 24 * 60 * 60;
+/// Record classes are small opaque ids `0..RECORD_CLASS_COUNT`; grants hold them as a `u16` bitmask.
+#[constant]
+pub const RECORD_CLASS_COUNT: u8 = 16;
+/// `ConsentGrant::record_scope` value meaning "every record of the granted classes".
+#[constant]
+pub const NO_RECORD_SCOPE: u32 = u32::MAX;
+/// `RecordAnchor::previous` value of a first version.
+#[constant]
+pub const NO_PREVIOUS_VERSION: u32 = u32::MAX;
+/// Longest binary CID accepted (v1, 2-byte codec varint, 32-byte digest is 37 bytes).
+#[constant]
+pub const CID_MAX_BYTES: u8 = 40;
+
+/// The config PDA, derived at compile time so instructions check it by address (no syscall).
+pub const CONFIG_PDA: ([u8; 32], u8) =
+    anchor_lang::derive_program_address(&[CONFIG_SEED], &crate::ID.to_bytes());
+pub const CONFIG_ADDRESS: Pubkey = Pubkey::new_from_array(CONFIG_PDA.0);

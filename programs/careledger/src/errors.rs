@@ -1,0 +1,202 @@
+//! The program's one error enum. Append only: codes are part of the API (the SDK maps them back).
+use anchor_lang::prelude::*;
+
+#[error_code]
+#[derive(PartialEq, Eq)]
+pub enum CareledgerError {
+    // ---- registry (6000..)
+    /// 6000
+    #[msg("the program is paused by the admin: only revocations are accepted")]
+    Paused,
+    /// 6001
+    #[msg("config can only be created by the program's upgrade authority")]
+    NotUpgradeAuthority,
+    /// 6002
+    #[msg("signer is not the config admin")]
+    NotAdmin,
+    /// 6003
+    #[msg("signer is not the pending admin proposed by the current admin")]
+    NotPendingAdmin,
+    /// 6004
+    #[msg("admin / credential authority must not be the default (all-zero) key")]
+    InvalidAuthorityKey,
+    /// 6005
+    #[msg("max_break_glass_secs must be between 60 seconds and 72 hours")]
+    InvalidBreakGlassWindow,
+    /// 6006
+    #[msg("signer is not the config's credential authority")]
+    NotCredentialAuthority,
+    /// 6007
+    #[msg("roles must be a non-empty subset of the known role bits (0x3f)")]
+    InvalidRoles,
+    /// 6008
+    #[msg("credential_ref must be the 32-byte hash of a licence document, not all zeros")]
+    InvalidCredentialRef,
+    /// 6009
+    #[msg("credential_expires_at must be in the future")]
+    InvalidCredentialExpiry,
+    /// 6010
+    #[msg("provider is not verified by the credential authority")]
+    ProviderNotVerified,
+    /// 6011
+    #[msg("provider is suspended")]
+    ProviderSuspended,
+    /// 6012
+    #[msg("provider's credential has expired: re-verification needed")]
+    CredentialExpired,
+    /// 6013
+    #[msg("provider lacks the role this instruction needs")]
+    MissingRole,
+    /// 6014
+    #[msg("guardian must differ from the patient and from the default key")]
+    InvalidGuardian,
+    /// 6015
+    #[msg("guardian_expires_at must be in the future and at most 21 years ahead")]
+    InvalidGuardianExpiry,
+    /// 6016
+    #[msg("signer is neither the patient nor the patient's guardian")]
+    NotPatientOrGuardian,
+    /// 6017
+    #[msg("the guardian's appointment has expired")]
+    GuardianExpired,
+    // ---- records (6018..)
+    /// 6018
+    #[msg("CID is longer than 40 bytes")]
+    CidTooLong,
+    /// 6019
+    #[msg("CID ended before its digest was complete")]
+    CidTruncated,
+    /// 6020
+    #[msg("CID has a malformed or non-minimal varint")]
+    CidVarint,
+    /// 6021
+    #[msg("CID version must be 0 (bare sha2-256 multihash) or 1")]
+    CidVersion,
+    /// 6022
+    #[msg("CID codec must be raw (0x55), dag-pb (0x70), dag-cbor (0x71) or dag-json (0x0129)")]
+    CidCodec,
+    /// 6023
+    #[msg("CID uses the identity multihash, which would put content on chain")]
+    CidIdentityHash,
+    /// 6024
+    #[msg("CID multihash must be sha2-256 (0x12) or blake3 (0x1e)")]
+    CidHashFunction,
+    /// 6025
+    #[msg("CID digest must be exactly 32 bytes")]
+    CidDigestLength,
+    /// 6026
+    #[msg("CID has bytes after its digest")]
+    CidTrailingBytes,
+    /// 6027
+    #[msg("hash must not be all zeros")]
+    ZeroHash,
+    /// 6028
+    #[msg("record class id must be below 16")]
+    InvalidRecordClass,
+    /// 6029
+    #[msg("record is not current (superseded or entered in error): it accepts no change")]
+    RecordNotCurrent,
+    /// 6030
+    #[msg("expected_version does not match the record's version (stale amend)")]
+    StaleVersion,
+    /// 6031
+    #[msg("record belongs to another patient")]
+    RecordPatientMismatch,
+    /// 6032
+    #[msg("only the patient or the record's author may mark it entered in error")]
+    NotRecordAuthorOrPatient,
+    /// 6033
+    #[msg("a provider writing a record must pass its Provider account and a grant")]
+    GrantRequired,
+    // ---- consent (6034..)
+    /// 6034
+    #[msg("classes must be a non-empty bitmask")]
+    InvalidClasses,
+    /// 6035
+    #[msg("actions must be a non-empty subset of read (1) | write (2)")]
+    InvalidActions,
+    /// 6036
+    #[msg("purpose emergency is only granted through break-glass")]
+    EmergencyPurposeReserved,
+    /// 6037
+    #[msg("expires_at must be in the future and at most 10 years ahead")]
+    InvalidExpiry,
+    /// 6038
+    #[msg("not_before must be before expires_at")]
+    InvalidNotBefore,
+    /// 6039
+    #[msg("record_scope must name an existing record of this patient")]
+    InvalidRecordScope,
+    /// 6040
+    #[msg("a patient cannot grant access to themself")]
+    SelfGrant,
+    /// 6041
+    #[msg("grant is revoked; revocation is final")]
+    GrantRevoked,
+    /// 6042
+    #[msg("grant has expired")]
+    GrantExpired,
+    /// 6043
+    #[msg("grant is not valid yet (before not_before)")]
+    GrantNotYetValid,
+    /// 6044
+    #[msg("grant predates the patient's last revoke-all (older consent epoch)")]
+    GrantStaleEpoch,
+    /// 6045
+    #[msg("grant does not cover this record class")]
+    ClassNotGranted,
+    /// 6046
+    #[msg("grant does not allow this action")]
+    ActionNotGranted,
+    /// 6047
+    #[msg("grant is scoped to a different record")]
+    RecordOutOfScope,
+    /// 6048
+    #[msg("grant was given for a different purpose of use")]
+    PurposeMismatch,
+    /// 6049
+    #[msg("signer is not the grantee of this grant")]
+    GranteeMismatch,
+    /// 6050
+    #[msg("grant belongs to another patient")]
+    GrantPatientMismatch,
+    /// 6051
+    #[msg("grant is still live: only revoked, expired or older-epoch grants can be closed")]
+    GrantStillLive,
+    /// 6052
+    #[msg("an emergency grant must be reviewed by the patient before it is closed")]
+    ReviewPending,
+    /// 6053
+    #[msg("grant is not a break-glass grant awaiting review")]
+    NotAwaitingReview,
+    /// 6054
+    #[msg("break-glass window must be between 60 seconds and the config's max_break_glass_secs")]
+    BreakGlassWindowTooLong,
+    /// 6055
+    #[msg("reason_code must be non-zero")]
+    MissingReasonCode,
+    /// 6056
+    #[msg("requested duration must be between 60 seconds and 1 year")]
+    InvalidRequestDuration,
+    /// 6057
+    #[msg("approval must not widen the request: classes and actions must be a subset, expiry within the requested duration")]
+    ApprovalWidensRequest,
+    /// 6058
+    #[msg("update must change something and keep classes, actions and expiry valid")]
+    EmptyUpdate,
+    /// 6059
+    #[msg("arithmetic overflow")]
+    MathOverflow,
+    /// 6060
+    #[msg("rent destination must be the account that paid for it")]
+    WrongRentDestination,
+    /// 6061
+    #[msg("account invariant violated")]
+    InvariantViolated,
+    /// 6062
+    #[msg("review outcome must be accepted (1) or disputed (2)")]
+    InvalidReviewOutcome,
+    /// 6063
+    #[msg("action must be exactly one of read (1) or write (2)")]
+    InvalidAccessAction,
+}

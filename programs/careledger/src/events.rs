@@ -1,0 +1,282 @@
+//! Audit events, emitted through `emit_cpi!` so log truncation cannot lose them. Each carries
+//! who acted, on which account, the values before and after, and the time (unix seconds).
+use crate::logic::authority::Actor;
+use crate::logic::cid::StoredCid;
+use crate::logic::consent::Refusal;
+use crate::state::{Purpose, ReviewState};
+use anchor_lang::prelude::*;
+
+#[event]
+pub struct ConfigInitialized {
+    pub config: Pubkey,
+    pub upgrade_authority: Pubkey,
+    pub admin: Pubkey,
+    pub credential_authority: Pubkey,
+    pub max_break_glass_secs: u32,
+    pub at: i64,
+}
+
+#[event]
+pub struct AdminProposed {
+    pub admin: Pubkey,
+    pub proposed: Pubkey,
+    pub at: i64,
+}
+
+#[event]
+pub struct AdminAccepted {
+    pub old_admin: Pubkey,
+    pub new_admin: Pubkey,
+    pub at: i64,
+}
+
+#[event]
+pub struct PauseSet {
+    pub admin: Pubkey,
+    pub paused: bool,
+    pub at: i64,
+}
+
+#[event]
+pub struct ConfigUpdated {
+    pub admin: Pubkey,
+    pub old_credential_authority: Pubkey,
+    pub new_credential_authority: Pubkey,
+    pub old_max_break_glass_secs: u32,
+    pub new_max_break_glass_secs: u32,
+    pub at: i64,
+}
+
+#[event]
+pub struct ProviderRegistered {
+    pub provider: Pubkey,
+    pub wallet: Pubkey,
+    pub requested_roles: u8,
+    pub credential_ref: [u8; 32],
+    pub at: i64,
+}
+
+#[event]
+pub struct ProviderVerified {
+    pub provider: Pubkey,
+    pub wallet: Pubkey,
+    pub authority: Pubkey,
+    pub old_roles: u8,
+    pub new_roles: u8,
+    pub credential_expires_at: i64,
+    pub at: i64,
+}
+
+#[event]
+pub struct ProviderSuspended {
+    pub provider: Pubkey,
+    pub wallet: Pubkey,
+    pub authority: Pubkey,
+    pub reason_code: u16,
+    pub at: i64,
+}
+
+#[event]
+pub struct PatientRegistered {
+    pub patient: Pubkey,
+    pub wallet: Pubkey,
+    pub at: i64,
+}
+
+#[event]
+pub struct GuardianChanged {
+    pub patient: Pubkey,
+    pub old_guardian: Pubkey,
+    pub new_guardian: Pubkey,
+    pub guardian_expires_at: i64,
+    pub at: i64,
+}
+
+#[event]
+pub struct RecordAnchored {
+    pub record: Pubkey,
+    pub patient: Pubkey,
+    pub author: Pubkey,
+    pub index: u32,
+    pub version: u32,
+    /// Index of the amended version; `NO_PREVIOUS_VERSION` for a first version.
+    pub previous: u32,
+    pub class: u8,
+    pub cid: StoredCid,
+    pub content_sha256: [u8; 32],
+    /// Grant the author wrote under; default key when the patient anchored.
+    pub grant: Pubkey,
+    pub at: i64,
+}
+
+#[event]
+pub struct RecordRetracted {
+    pub record: Pubkey,
+    pub patient: Pubkey,
+    pub by: Pubkey,
+    pub reason_code: u16,
+    pub at: i64,
+}
+
+/// A grant's terms, as carried by grant events.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GrantTermsView {
+    pub classes: u16,
+    pub actions: u8,
+    pub record_scope: u32,
+    pub not_before: i64,
+    pub expires_at: i64,
+}
+
+#[event]
+pub struct GrantCreated {
+    pub grant: Pubkey,
+    pub patient: Pubkey,
+    pub grantee: Pubkey,
+    pub by: Pubkey,
+    pub actor: Actor,
+    pub purpose: Purpose,
+    pub terms: GrantTermsView,
+    pub consent_epoch: u32,
+    /// The access request this grant approves; default key for a direct grant.
+    pub request: Pubkey,
+    pub at: i64,
+}
+
+#[event]
+pub struct GrantUpdated {
+    pub grant: Pubkey,
+    pub patient: Pubkey,
+    pub grantee: Pubkey,
+    pub by: Pubkey,
+    pub actor: Actor,
+    pub purpose: Purpose,
+    pub old_terms: GrantTermsView,
+    pub new_terms: GrantTermsView,
+    pub at: i64,
+}
+
+#[event]
+pub struct GrantRevoked {
+    pub grant: Pubkey,
+    pub patient: Pubkey,
+    pub grantee: Pubkey,
+    pub by: Pubkey,
+    pub actor: Actor,
+    pub purpose: Purpose,
+    pub at: i64,
+}
+
+#[event]
+pub struct AllGrantsRevoked {
+    pub patient: Pubkey,
+    pub by: Pubkey,
+    pub actor: Actor,
+    pub old_epoch: u32,
+    pub new_epoch: u32,
+    pub at: i64,
+}
+
+#[event]
+pub struct GrantClosed {
+    pub grant: Pubkey,
+    pub patient: Pubkey,
+    pub grantee: Pubkey,
+    pub by: Pubkey,
+    pub rent_to: Pubkey,
+    pub lamports: u64,
+    pub at: i64,
+}
+
+#[event]
+pub struct AccessRequested {
+    pub request: Pubkey,
+    pub patient: Pubkey,
+    pub requester: Pubkey,
+    pub classes: u16,
+    pub actions: u8,
+    pub purpose: Purpose,
+    pub reason_code: u16,
+    pub duration_secs: u32,
+    pub at: i64,
+}
+
+#[event]
+pub struct AccessRequestDecided {
+    pub request: Pubkey,
+    pub patient: Pubkey,
+    pub requester: Pubkey,
+    pub by: Pubkey,
+    pub actor: Actor,
+    pub approved: bool,
+    /// The created grant when approved, default key when denied.
+    pub grant: Pubkey,
+    /// The patient's reason code when denied, 0 when approved.
+    pub reason_code: u16,
+    pub at: i64,
+}
+
+#[event]
+pub struct BreakGlassOpened {
+    pub grant: Pubkey,
+    pub patient: Pubkey,
+    pub provider: Pubkey,
+    pub classes: u16,
+    pub reason_code: u16,
+    pub window_secs: u32,
+    pub expires_at: i64,
+    pub at: i64,
+}
+
+#[event]
+pub struct BreakGlassReviewed {
+    pub grant: Pubkey,
+    pub patient: Pubkey,
+    pub provider: Pubkey,
+    pub by: Pubkey,
+    pub actor: Actor,
+    pub outcome: ReviewState,
+    /// True when the dispute also revoked a still-open grant.
+    pub revoked: bool,
+    pub access_count: u32,
+    pub at: i64,
+}
+
+#[event]
+pub struct AccessLogged {
+    pub grant: Pubkey,
+    pub patient: Pubkey,
+    pub grantee: Pubkey,
+    pub record: Pubkey,
+    pub record_index: u32,
+    pub action: u8,
+    pub purpose: Purpose,
+    pub emergency: bool,
+    pub access_count: u32,
+    pub at: i64,
+}
+
+#[event]
+pub struct AccessRefused {
+    pub grant: Pubkey,
+    pub patient: Pubkey,
+    pub grantee: Pubkey,
+    pub record: Pubkey,
+    pub record_index: u32,
+    pub action: u8,
+    pub purpose: Purpose,
+    pub reason: Refusal,
+    pub at: i64,
+}
+
+impl GrantTermsView {
+    pub fn of(grant: &crate::state::ConsentGrant) -> Self {
+        Self {
+            classes: grant.classes,
+            actions: grant.actions,
+            record_scope: grant.record_scope,
+            not_before: grant.not_before,
+            expires_at: grant.expires_at,
+        }
+    }
+}

@@ -1,0 +1,66 @@
+use crate::constants::CONFIG_ADDRESS;
+use crate::errors::CareledgerError;
+use crate::events::GrantClosed;
+use crate::instructions::now;
+use crate::logic::authority::acting_for;
+use crate::logic::consent::grant_is_spent;
+use crate::state::{Config, ConsentGrant, Patient, ReviewState};
+use anchor_lang::prelude::*;
+
+/// Closes a grant that can never authorize again (revoked, expired or older epoch) and returns
+/// its rent to whoever paid it: the patient for patient grants, the provider for break-glass
+/// grants (only once the patient has reviewed them).
+#[event_cpi]
+#[derive(Accounts)]
+pub struct GrantClose<'info> {
+    pub authority: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Account<'info, Config>,
+    pub patient: Account<'info, Patient>,
+    #[account(
+        mut,
+        close = rent_to,
+        constraint = grant.patient == patient.wallet @ CareledgerError::GrantPatientMismatch,
+    )]
+    pub grant: Account<'info, ConsentGrant>,
+    /// CHECK: only receives lamports; its address is checked against the grant's payer below.
+    #[account(mut)]
+    pub rent_to: UncheckedAccount<'info>,
+}
+
+pub fn handler(ctx: Context<GrantClose>) -> Result<()> {
+    let at = now()?;
+    let by = ctx.accounts.authority.key();
+    let patient = &ctx.accounts.patient;
+    acting_for(patient, &by, at)?;
+    let grant = &ctx.accounts.grant;
+    require!(
+        grant_is_spent(grant, patient.consent_epoch, at),
+        CareledgerError::GrantStillLive
+    );
+    require!(
+        grant.review != ReviewState::Pending,
+        CareledgerError::ReviewPending
+    );
+    let payer = if grant.is_emergency() {
+        grant.grantee
+    } else {
+        patient.wallet
+    };
+    require_keys_eq!(
+        ctx.accounts.rent_to.key(),
+        payer,
+        CareledgerError::WrongRentDestination
+    );
+    let event = GrantClosed {
+        grant: grant.key(),
+        patient: grant.patient,
+        grantee: grant.grantee,
+        by,
+        rent_to: payer,
+        lamports: grant.to_account_info().lamports(),
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}

@@ -1,0 +1,81 @@
+use crate::constants::CONFIG_ADDRESS;
+use crate::errors::CareledgerError;
+use crate::events::{GrantTermsView, GrantUpdated};
+use crate::instructions::now;
+use crate::logic::authority::acting_for;
+use crate::logic::terms::{validate_grant_terms, GrantTerms};
+use crate::state::{Config, ConsentGrant, GrantStatus, Patient};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct GrantUpdateArgs {
+    pub classes: u16,
+    pub actions: u8,
+    pub record_scope: u32,
+    pub not_before: i64,
+    pub expires_at: i64,
+}
+
+/// Narrows or extends a live grant at the patient's current epoch (the event carries old and
+/// new terms). Revoked, older-epoch and break-glass grants cannot be updated.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct GrantUpdate<'info> {
+    pub authority: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Account<'info, Config>,
+    pub patient: Account<'info, Patient>,
+    #[account(
+        mut,
+        constraint = grant.patient == patient.wallet @ CareledgerError::GrantPatientMismatch,
+    )]
+    pub grant: Account<'info, ConsentGrant>,
+}
+
+pub fn handler(ctx: Context<GrantUpdate>, args: GrantUpdateArgs) -> Result<()> {
+    let at = now()?;
+    let by = ctx.accounts.authority.key();
+    let patient = &ctx.accounts.patient;
+    let actor = acting_for(patient, &by, at)?;
+    let grant = &mut ctx.accounts.grant;
+    require!(
+        grant.status == GrantStatus::Active,
+        CareledgerError::GrantRevoked
+    );
+    require_eq!(
+        grant.consent_epoch,
+        patient.consent_epoch,
+        CareledgerError::GrantStaleEpoch
+    );
+    let terms = GrantTerms {
+        classes: args.classes,
+        actions: args.actions,
+        purpose: grant.purpose,
+        record_scope: args.record_scope,
+        not_before: args.not_before.max(at.min(grant.not_before)),
+        expires_at: args.expires_at,
+    };
+    validate_grant_terms(&terms, at, patient.record_count)?;
+    let old_terms = GrantTermsView::of(grant);
+    grant.classes = terms.classes;
+    grant.actions = terms.actions;
+    grant.record_scope = terms.record_scope;
+    grant.not_before = terms.not_before;
+    grant.expires_at = terms.expires_at;
+    let new_terms = GrantTermsView::of(grant);
+    require!(old_terms != new_terms, CareledgerError::EmptyUpdate);
+    grant.invariant()?;
+    let event = GrantUpdated {
+        grant: grant.key(),
+        patient: grant.patient,
+        grantee: grant.grantee,
+        by,
+        actor,
+        purpose: grant.purpose,
+        old_terms,
+        new_terms,
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}

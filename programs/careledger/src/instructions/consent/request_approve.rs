@@ -1,0 +1,120 @@
+use crate::constants::{CONFIG_ADDRESS, GRANT_SEED, NO_RECORD_SCOPE};
+use crate::errors::CareledgerError;
+use crate::events::{AccessRequestDecided, GrantCreated, GrantTermsView};
+use crate::instructions::now;
+use crate::logic::authority::acting_for;
+use crate::logic::terms::validate_approval;
+use crate::state::{AccessRequest, Config, ConsentGrant, GrantStatus, Patient, ReviewState};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RequestApproveArgs {
+    /// A subset of the requested classes.
+    pub classes: u16,
+    /// A subset of the requested actions.
+    pub actions: u8,
+    /// At most `duration_secs` after now.
+    pub expires_at: i64,
+}
+
+/// The patient (or guardian) approves a request: the grant is created and the request closed,
+/// its rent going back to the requester.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct RequestApprove<'info> {
+    #[account(mut)]
+    pub authority: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Account<'info, Config>,
+    #[account(mut)]
+    pub patient: Account<'info, Patient>,
+    #[account(
+        mut,
+        close = requester,
+        constraint = request.patient == patient.wallet @ CareledgerError::GrantPatientMismatch,
+        has_one = requester @ CareledgerError::GranteeMismatch,
+    )]
+    pub request: Account<'info, AccessRequest>,
+    /// CHECK: receives the request's rent; bound to `request.requester` by `has_one`.
+    #[account(mut)]
+    pub requester: UncheckedAccount<'info>,
+    #[account(
+        init,
+        payer = authority,
+        space = 8 + ConsentGrant::INIT_SPACE,
+        seeds = [GRANT_SEED, patient.wallet.as_ref(), request.requester.as_ref(), &request.purpose.seed()],
+        bump,
+    )]
+    pub grant: Account<'info, ConsentGrant>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result<()> {
+    let at = now()?;
+    let by = ctx.accounts.authority.key();
+    let actor = acting_for(&ctx.accounts.patient, &by, at)?;
+    let request = &ctx.accounts.request;
+    validate_approval(
+        request.classes,
+        request.actions,
+        request.duration_secs,
+        args.classes,
+        args.actions,
+        args.expires_at,
+        at,
+    )?;
+    let (request_key, requester, purpose) = (request.key(), request.requester, request.purpose);
+    let patient = &mut ctx.accounts.patient;
+    patient.grant_count = patient
+        .grant_count
+        .checked_add(1)
+        .ok_or(CareledgerError::MathOverflow)?;
+    patient.invariant()?;
+    let (patient_wallet, consent_epoch) = (patient.wallet, patient.consent_epoch);
+    let grant = &mut ctx.accounts.grant;
+    grant.set_inner(ConsentGrant {
+        patient: patient_wallet,
+        grantee: requester,
+        classes: args.classes,
+        actions: args.actions,
+        purpose,
+        status: GrantStatus::Active,
+        review: ReviewState::NotRequired,
+        bump: ctx.bumps.grant,
+        consent_epoch,
+        record_scope: NO_RECORD_SCOPE,
+        access_count: 0,
+        not_before: at,
+        expires_at: args.expires_at,
+        created_at: at,
+        revoked_at: 0,
+    });
+    grant.invariant()?;
+    let grant_key = grant.key();
+    let created = GrantCreated {
+        grant: grant_key,
+        patient: patient_wallet,
+        grantee: requester,
+        by,
+        actor,
+        purpose,
+        terms: GrantTermsView::of(grant),
+        consent_epoch,
+        request: request_key,
+        at,
+    };
+    let decided = AccessRequestDecided {
+        request: request_key,
+        patient: patient_wallet,
+        requester,
+        by,
+        actor,
+        approved: true,
+        grant: grant_key,
+        reason_code: 0,
+        at,
+    };
+    emit_cpi!(decided);
+    emit_cpi!(created);
+    Ok(())
+}

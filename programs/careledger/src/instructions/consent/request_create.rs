@@ -1,0 +1,77 @@
+use crate::constants::{CONFIG_ADDRESS, REQUEST_SEED};
+use crate::errors::CareledgerError;
+use crate::events::AccessRequested;
+use crate::instructions::now;
+use crate::logic::consent::check_provider;
+use crate::logic::terms::validate_request;
+use crate::state::{AccessRequest, Config, Patient, Provider, Purpose};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RequestCreateArgs {
+    pub classes: u16,
+    pub actions: u8,
+    pub purpose: Purpose,
+    /// Opaque, non-zero reason code.
+    pub reason_code: u16,
+    /// How long the grant should run once approved (60 s to 1 year).
+    pub duration_secs: u32,
+}
+
+/// A verified provider asks a patient for consent; one pending request per patient and provider.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct RequestCreate<'info> {
+    #[account(mut)]
+    pub requester: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Account<'info, Config>,
+    #[account(constraint = requester_provider.wallet == requester.key() @ CareledgerError::GranteeMismatch)]
+    pub requester_provider: Account<'info, Provider>,
+    pub patient: Account<'info, Patient>,
+    #[account(
+        init,
+        payer = requester,
+        space = 8 + AccessRequest::INIT_SPACE,
+        seeds = [REQUEST_SEED, patient.wallet.as_ref(), requester.key().as_ref()],
+        bump,
+    )]
+    pub request: Account<'info, AccessRequest>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handler(ctx: Context<RequestCreate>, args: RequestCreateArgs) -> Result<()> {
+    let at = now()?;
+    check_provider(&ctx.accounts.requester_provider, at).map_err(CareledgerError::from)?;
+    validate_request(args.classes, args.actions, args.purpose, args.duration_secs)?;
+    require!(args.reason_code != 0, CareledgerError::MissingReasonCode);
+    let requester = ctx.accounts.requester.key();
+    let patient = ctx.accounts.patient.wallet;
+    require_keys_neq!(requester, patient, CareledgerError::SelfGrant);
+    let request = &mut ctx.accounts.request;
+    request.set_inner(AccessRequest {
+        patient,
+        requester,
+        classes: args.classes,
+        actions: args.actions,
+        purpose: args.purpose,
+        reason_code: args.reason_code,
+        duration_secs: args.duration_secs,
+        created_at: at,
+        bump: ctx.bumps.request,
+    });
+    request.invariant()?;
+    let event = AccessRequested {
+        request: request.key(),
+        patient,
+        requester,
+        classes: args.classes,
+        actions: args.actions,
+        purpose: args.purpose,
+        reason_code: args.reason_code,
+        duration_secs: args.duration_secs,
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}

@@ -1,0 +1,115 @@
+use crate::constants::{CONFIG_ADDRESS, RECORD_SEED};
+use crate::errors::CareledgerError;
+use crate::events::RecordAnchored;
+use crate::instructions::now;
+use crate::instructions::records::authorize_writer;
+use crate::logic::cid::parse_cid;
+use crate::logic::terms::validate_hash;
+use crate::state::{Config, ConsentGrant, Patient, Provider, RecordAnchor, RecordStatus};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RecordAmendArgs {
+    pub cid: Vec<u8>,
+    pub content_sha256: [u8; 32],
+    /// The version the caller is amending; a mismatch means someone amended first.
+    pub expected_version: u32,
+}
+
+/// Anchors the next version of a record and marks the amended one superseded, atomically.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct RecordAmend<'info> {
+    #[account(mut)]
+    pub author: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Account<'info, Config>,
+    #[account(mut)]
+    pub patient: Account<'info, Patient>,
+    #[account(
+        mut,
+        constraint = previous.patient == patient.wallet @ CareledgerError::RecordPatientMismatch,
+    )]
+    pub previous: Account<'info, RecordAnchor>,
+    #[account(
+        init,
+        payer = author,
+        space = 8 + RecordAnchor::INIT_SPACE,
+        seeds = [RECORD_SEED, patient.wallet.as_ref(), &patient.record_count.to_le_bytes()],
+        bump,
+    )]
+    pub record: Account<'info, RecordAnchor>,
+    pub author_provider: Option<Account<'info, Provider>>,
+    pub grant: Option<Account<'info, ConsentGrant>>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handler(ctx: Context<RecordAmend>, args: RecordAmendArgs) -> Result<()> {
+    let cid = parse_cid(&args.cid)?;
+    validate_hash(&args.content_sha256)?;
+    let previous = &ctx.accounts.previous;
+    require!(
+        previous.status == RecordStatus::Current,
+        CareledgerError::RecordNotCurrent
+    );
+    require_eq!(
+        previous.version,
+        args.expected_version,
+        CareledgerError::StaleVersion
+    );
+    let (class, previous_index) = (previous.class, previous.index);
+    let version = previous
+        .version
+        .checked_add(1)
+        .ok_or(CareledgerError::MathOverflow)?;
+    let at = now()?;
+    let author = ctx.accounts.author.key();
+    // A record-scoped grant may amend the record it is scoped to.
+    let grant = authorize_writer(
+        &author,
+        &ctx.accounts.patient,
+        ctx.accounts.author_provider.as_ref(),
+        ctx.accounts.grant.as_ref(),
+        class,
+        previous_index,
+        at,
+    )?;
+    let patient = &mut ctx.accounts.patient;
+    let index = patient.record_count;
+    patient.record_count = index.checked_add(1).ok_or(CareledgerError::MathOverflow)?;
+    patient.invariant()?;
+    let patient_wallet = patient.wallet;
+    let previous = &mut ctx.accounts.previous;
+    previous.status = RecordStatus::Superseded;
+    previous.invariant()?;
+    let record = &mut ctx.accounts.record;
+    record.set_inner(RecordAnchor {
+        patient: patient_wallet,
+        author,
+        cid,
+        content_sha256: args.content_sha256,
+        class,
+        status: RecordStatus::Current,
+        bump: ctx.bumps.record,
+        index,
+        version,
+        previous: previous_index,
+        anchored_at: at,
+    });
+    record.invariant()?;
+    let event = RecordAnchored {
+        record: record.key(),
+        patient: patient_wallet,
+        author,
+        index,
+        version,
+        previous: previous_index,
+        class,
+        cid,
+        content_sha256: args.content_sha256,
+        grant,
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}

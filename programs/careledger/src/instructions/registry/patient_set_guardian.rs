@@ -1,0 +1,57 @@
+use crate::constants::CONFIG_ADDRESS;
+use crate::errors::CareledgerError;
+use crate::events::GuardianChanged;
+use crate::instructions::now;
+use crate::logic::terms::validate_guardian_expiry;
+use crate::state::{Config, Patient};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct PatientSetGuardianArgs {
+    /// The new guardian, or the default key to clear the appointment.
+    pub guardian: Pubkey,
+    /// Ignored (stored as 0) when clearing.
+    pub guardian_expires_at: i64,
+}
+
+/// Only the patient themself appoints or removes a guardian (a guardian cannot re-appoint).
+#[event_cpi]
+#[derive(Accounts)]
+pub struct PatientSetGuardian<'info> {
+    pub wallet: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Account<'info, Config>,
+    #[account(mut, has_one = wallet @ CareledgerError::NotPatientOrGuardian)]
+    pub patient: Account<'info, Patient>,
+}
+
+pub fn handler(ctx: Context<PatientSetGuardian>, args: PatientSetGuardianArgs) -> Result<()> {
+    let at = now()?;
+    let clearing = args.guardian == Pubkey::default();
+    if !clearing {
+        require_keys_neq!(
+            args.guardian,
+            ctx.accounts.wallet.key(),
+            CareledgerError::InvalidGuardian
+        );
+        validate_guardian_expiry(args.guardian_expires_at, at)?;
+    }
+    let patient = &mut ctx.accounts.patient;
+    let old_guardian = patient.guardian;
+    patient.guardian = args.guardian;
+    patient.guardian_expires_at = if clearing {
+        0
+    } else {
+        args.guardian_expires_at
+    };
+    patient.invariant()?;
+    let event = GuardianChanged {
+        patient: patient.key(),
+        old_guardian,
+        new_guardian: patient.guardian,
+        guardian_expires_at: patient.guardian_expires_at,
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}

@@ -1,0 +1,64 @@
+use crate::constants::{CONFIG_ADDRESS, PROVIDER_SEED};
+use crate::errors::CareledgerError;
+use crate::events::ProviderRegistered;
+use crate::instructions::now;
+use crate::logic::terms::{validate_hash, validate_roles};
+use crate::state::{Config, Provider, ProviderStatus};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ProviderRegisterArgs {
+    /// Roles asked for; the credential authority confirms or changes them on verification.
+    pub roles: u8,
+    /// SHA-256 of the licence document (kept off chain).
+    pub credential_ref: [u8; 32],
+}
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ProviderRegister<'info> {
+    #[account(mut)]
+    pub wallet: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Account<'info, Config>,
+    #[account(
+        init,
+        payer = wallet,
+        space = 8 + Provider::INIT_SPACE,
+        seeds = [PROVIDER_SEED, wallet.key().as_ref()],
+        bump,
+    )]
+    pub provider: Account<'info, Provider>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handler(ctx: Context<ProviderRegister>, args: ProviderRegisterArgs) -> Result<()> {
+    validate_roles(args.roles)?;
+    validate_hash(&args.credential_ref).map_err(|_| CareledgerError::InvalidCredentialRef)?;
+    let at = now()?;
+    let wallet = ctx.accounts.wallet.key();
+    let provider = &mut ctx.accounts.provider;
+    provider.set_inner(Provider {
+        wallet,
+        roles: args.roles,
+        status: ProviderStatus::Pending,
+        bump: ctx.bumps.provider,
+        credential_ref: args.credential_ref,
+        credential_expires_at: 0,
+        verified_by: Pubkey::default(),
+        verified_at: 0,
+        registered_at: at,
+        suspension_reason: 0,
+        reserved: [0; 16],
+    });
+    provider.invariant()?;
+    let event = ProviderRegistered {
+        provider: provider.key(),
+        wallet,
+        requested_roles: args.roles,
+        credential_ref: args.credential_ref,
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}

@@ -1,0 +1,60 @@
+use crate::constants::CONFIG_ADDRESS;
+use crate::errors::CareledgerError;
+use crate::events::ProviderVerified;
+use crate::instructions::now;
+use crate::logic::terms::validate_roles;
+use crate::state::{Config, Provider, ProviderStatus};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ProviderVerifyArgs {
+    /// The roles the authority confirms (may differ from those asked for).
+    pub roles: u8,
+    pub credential_expires_at: i64,
+}
+
+/// Verifies a pending provider, re-verifies a verified one (new expiry or roles) or reinstates
+/// a suspended one.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ProviderVerify<'info> {
+    pub authority: Signer<'info>,
+    #[account(
+        address = CONFIG_ADDRESS,
+        constraint = !config.paused @ CareledgerError::Paused,
+        constraint = config.credential_authority == authority.key() @ CareledgerError::NotCredentialAuthority,
+    )]
+    pub config: Account<'info, Config>,
+    #[account(mut)]
+    pub provider: Account<'info, Provider>,
+}
+
+pub fn handler(ctx: Context<ProviderVerify>, args: ProviderVerifyArgs) -> Result<()> {
+    validate_roles(args.roles)?;
+    let at = now()?;
+    require!(
+        args.credential_expires_at > at,
+        CareledgerError::InvalidCredentialExpiry
+    );
+    let authority = ctx.accounts.authority.key();
+    let provider = &mut ctx.accounts.provider;
+    let old_roles = provider.roles;
+    provider.roles = args.roles;
+    provider.status = ProviderStatus::Verified;
+    provider.credential_expires_at = args.credential_expires_at;
+    provider.verified_by = authority;
+    provider.verified_at = at;
+    provider.suspension_reason = 0;
+    provider.invariant()?;
+    let event = ProviderVerified {
+        provider: provider.key(),
+        wallet: provider.wallet,
+        authority,
+        old_roles,
+        new_roles: args.roles,
+        credential_expires_at: args.credential_expires_at,
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}

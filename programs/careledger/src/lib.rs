@@ -1,0 +1,168 @@
+//! careledger: patient consent, record integrity anchors and an audit trail for healthcare
+//! data on Solana. No personal health information is ever stored on chain: accounts hold keys,
+//! opaque class ids, bitmasks, hashes and times only.
+//!
+//! This file is the table of contents: each instruction lives in `instructions/<domain>/`.
+#![allow(unexpected_cfgs)]
+
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod logic;
+pub mod state;
+
+pub use constants::*;
+pub use errors::CareledgerError;
+pub use instructions::*;
+
+declare_id!("FbatXrgu6LN4qCYV1mkBq3Ccrkz7jgyHGvzgkToZg4ac");
+
+#[program]
+pub mod careledger {
+    use super::*;
+
+    // ---------------------------------------------------------------- registry
+
+    /// Signer: the program's upgrade authority (read from ProgramData). Creates the Config once.
+    pub fn config_init(ctx: Context<ConfigInit>, args: ConfigInitArgs) -> Result<()> {
+        instructions::registry::config_init::handler(ctx, args)
+    }
+
+    /// Signer: the admin. Proposes a new admin, who must accept.
+    pub fn config_propose_admin(
+        ctx: Context<ConfigProposeAdmin>,
+        args: ConfigProposeAdminArgs,
+    ) -> Result<()> {
+        instructions::registry::config_propose_admin::handler(ctx, args)
+    }
+
+    /// Signer: the pending admin. Completes the two-step hand-over.
+    pub fn config_accept_admin(ctx: Context<ConfigAcceptAdmin>) -> Result<()> {
+        instructions::registry::config_accept_admin::handler(ctx)
+    }
+
+    /// Signer: the admin. Pausing stops every state change except revocations and admin settings.
+    pub fn config_set_paused(ctx: Context<ConfigSetPaused>, args: ConfigSetPausedArgs) -> Result<()> {
+        instructions::registry::config_set_paused::handler(ctx, args)
+    }
+
+    /// Signer: the admin. Sets the credential authority and the break-glass window cap.
+    pub fn config_update(ctx: Context<ConfigUpdate>, args: ConfigUpdateArgs) -> Result<()> {
+        instructions::registry::config_update::handler(ctx, args)
+    }
+
+    /// Signer: the provider's wallet. Registers it as pending verification.
+    pub fn provider_register(
+        ctx: Context<ProviderRegister>,
+        args: ProviderRegisterArgs,
+    ) -> Result<()> {
+        instructions::registry::provider_register::handler(ctx, args)
+    }
+
+    /// Signer: the credential authority. Verifies, re-verifies or reinstates a provider.
+    pub fn provider_verify(ctx: Context<ProviderVerify>, args: ProviderVerifyArgs) -> Result<()> {
+        instructions::registry::provider_verify::handler(ctx, args)
+    }
+
+    /// Signer: the credential authority. Suspends a provider (works while paused).
+    pub fn provider_suspend(ctx: Context<ProviderSuspend>, args: ProviderSuspendArgs) -> Result<()> {
+        instructions::registry::provider_suspend::handler(ctx, args)
+    }
+
+    /// Signer: the patient's wallet. Registers the patient.
+    pub fn patient_register(ctx: Context<PatientRegister>) -> Result<()> {
+        instructions::registry::patient_register::handler(ctx)
+    }
+
+    /// Signer: the patient (not the guardian). Appoints, replaces or clears the guardian.
+    pub fn patient_set_guardian(
+        ctx: Context<PatientSetGuardian>,
+        args: PatientSetGuardianArgs,
+    ) -> Result<()> {
+        instructions::registry::patient_set_guardian::handler(ctx, args)
+    }
+
+    // ---------------------------------------------------------------- records
+
+    /// Signer: the patient, or a verified provider with a live write grant for the class.
+    /// Anchors version 1 of a record at the patient's next index.
+    pub fn record_anchor(ctx: Context<RecordAnchorCreate>, args: RecordAnchorArgs) -> Result<()> {
+        instructions::records::record_anchor::handler(ctx, args)
+    }
+
+    /// Signer: as for `record_anchor`. The amended record must be current and at
+    /// `expected_version`; it becomes superseded in the same instruction.
+    pub fn record_amend(ctx: Context<RecordAmend>, args: RecordAmendArgs) -> Result<()> {
+        instructions::records::record_amend::handler(ctx, args)
+    }
+
+    /// Signer: the patient or the record's author. Marks a current record entered-in-error.
+    pub fn record_retract(ctx: Context<RecordRetract>, args: RecordRetractArgs) -> Result<()> {
+        instructions::records::record_retract::handler(ctx, args)
+    }
+
+    // ---------------------------------------------------------------- consent
+
+    /// Signer: the patient or guardian. Grants a registered provider access for one purpose.
+    pub fn grant_create(ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
+        instructions::consent::grant_create::handler(ctx, args)
+    }
+
+    /// Signer: the patient or guardian. Narrows or extends a live, current-epoch grant.
+    pub fn grant_update(ctx: Context<GrantUpdate>, args: GrantUpdateArgs) -> Result<()> {
+        instructions::consent::grant_update::handler(ctx, args)
+    }
+
+    /// Signer: the patient or guardian. Revokes one grant (works while paused).
+    pub fn grant_revoke(ctx: Context<GrantRevoke>) -> Result<()> {
+        instructions::consent::grant_revoke::handler(ctx)
+    }
+
+    /// Signer: the patient or guardian. Voids every grant at once (works while paused).
+    pub fn grant_revoke_all(ctx: Context<GrantRevokeAll>) -> Result<()> {
+        instructions::consent::grant_revoke_all::handler(ctx)
+    }
+
+    /// Signer: the patient or guardian. Closes a spent grant and refunds its payer.
+    pub fn grant_close(ctx: Context<GrantClose>) -> Result<()> {
+        instructions::consent::grant_close::handler(ctx)
+    }
+
+    /// Signer: a verified provider. Asks the patient for consent.
+    pub fn request_create(ctx: Context<RequestCreate>, args: RequestCreateArgs) -> Result<()> {
+        instructions::consent::request_create::handler(ctx, args)
+    }
+
+    /// Signer: the patient or guardian. Approves (possibly narrowed) and creates the grant.
+    pub fn request_approve(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result<()> {
+        instructions::consent::request_approve::handler(ctx, args)
+    }
+
+    /// Signer: the patient or guardian. Denies a request with a reason code.
+    pub fn request_deny(ctx: Context<RequestDeny>, args: RequestDenyArgs) -> Result<()> {
+        instructions::consent::request_deny::handler(ctx, args)
+    }
+
+    /// Signer: a verified provider with the emergency role. Opens a short emergency grant
+    /// without the patient's signature, flagged for review.
+    pub fn break_glass_open(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result<()> {
+        instructions::consent::break_glass_open::handler(ctx, args)
+    }
+
+    /// Signer: the patient or guardian. Accepts or disputes a break-glass grant.
+    pub fn break_glass_review(
+        ctx: Context<BreakGlassReview>,
+        args: BreakGlassReviewArgs,
+    ) -> Result<()> {
+        instructions::consent::break_glass_review::handler(ctx, args)
+    }
+
+    /// Signer: the grantee. Records an access under a grant; a refusal is recorded as an event
+    /// (or fails, in strict mode).
+    pub fn access_log(ctx: Context<AccessLog>, args: AccessLogArgs) -> Result<()> {
+        instructions::consent::access_log::handler(ctx, args)
+    }
+}

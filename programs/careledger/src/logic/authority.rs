@@ -1,0 +1,62 @@
+//! Who may act for a patient.
+use crate::errors::CareledgerError;
+use crate::state::Patient;
+use anchor_lang::prelude::*;
+
+/// The capacity in which a signer acts for a patient; recorded in events.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum Actor {
+    Patient,
+    Guardian,
+}
+
+/// The patient themself, or their guardian while the appointment runs.
+pub fn acting_for(
+    patient: &Patient,
+    signer: &Pubkey,
+    now: i64,
+) -> std::result::Result<Actor, CareledgerError> {
+    if *signer == patient.wallet {
+        return Ok(Actor::Patient);
+    }
+    if patient.guardian != Pubkey::default() && *signer == patient.guardian {
+        if now < patient.guardian_expires_at {
+            return Ok(Actor::Guardian);
+        }
+        return Err(CareledgerError::GuardianExpired);
+    }
+    Err(CareledgerError::NotPatientOrGuardian)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patient_guardian_and_strangers() {
+        let wallet = Pubkey::new_from_array([1; 32]);
+        let guardian = Pubkey::new_from_array([2; 32]);
+        let mut p = Patient {
+            wallet,
+            guardian,
+            guardian_expires_at: 100,
+            consent_epoch: 0,
+            record_count: 0,
+            grant_count: 0,
+            emergency_count: 0,
+            registered_at: 0,
+            bump: 255,
+            reserved: [0; 16],
+        };
+        assert_eq!(acting_for(&p, &wallet, 500), Ok(Actor::Patient));
+        assert_eq!(acting_for(&p, &guardian, 99), Ok(Actor::Guardian));
+        assert_eq!(acting_for(&p, &guardian, 100), Err(CareledgerError::GuardianExpired));
+        let stranger = Pubkey::new_from_array([3; 32]);
+        assert_eq!(acting_for(&p, &stranger, 0), Err(CareledgerError::NotPatientOrGuardian));
+        p.guardian = Pubkey::default();
+        assert_eq!(
+            acting_for(&p, &Pubkey::default(), 0),
+            Err(CareledgerError::NotPatientOrGuardian)
+        );
+    }
+}

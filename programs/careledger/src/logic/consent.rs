@@ -1,0 +1,231 @@
+//! The consent decision: may grantee G perform action A on record R for purpose P at time T
+//! under grant X? Deny-overrides: the first failing condition is the answer.
+use crate::constants::NO_RECORD_SCOPE;
+use crate::errors::CareledgerError;
+use crate::state::{ConsentGrant, GrantStatus, Provider, ProviderStatus, Purpose};
+use anchor_lang::prelude::*;
+
+/// Action bits held in `ConsentGrant::actions`.
+pub mod action {
+    pub const READ: u8 = 1;
+    pub const WRITE: u8 = 2;
+    pub const ALL: u8 = READ | WRITE;
+}
+
+/// Why an access was refused. Stored in `AccessRefused` events as its `u8` code.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum Refusal {
+    Revoked,
+    Expired,
+    NotYetValid,
+    StaleEpoch,
+    PurposeMismatch,
+    ActionNotGranted,
+    ClassNotGranted,
+    RecordOutOfScope,
+    ProviderNotVerified,
+    ProviderSuspended,
+    CredentialExpired,
+}
+
+impl From<Refusal> for CareledgerError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Revoked => CareledgerError::GrantRevoked,
+            Refusal::Expired => CareledgerError::GrantExpired,
+            Refusal::NotYetValid => CareledgerError::GrantNotYetValid,
+            Refusal::StaleEpoch => CareledgerError::GrantStaleEpoch,
+            Refusal::PurposeMismatch => CareledgerError::PurposeMismatch,
+            Refusal::ActionNotGranted => CareledgerError::ActionNotGranted,
+            Refusal::ClassNotGranted => CareledgerError::ClassNotGranted,
+            Refusal::RecordOutOfScope => CareledgerError::RecordOutOfScope,
+            Refusal::ProviderNotVerified => CareledgerError::ProviderNotVerified,
+            Refusal::ProviderSuspended => CareledgerError::ProviderSuspended,
+            Refusal::CredentialExpired => CareledgerError::CredentialExpired,
+        }
+    }
+}
+
+/// What is being asked of a grant. `patient_epoch` is the patient's current `consent_epoch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccessQuery {
+    pub action: u8,
+    pub purpose: Purpose,
+    pub record_class: u8,
+    pub record_index: u32,
+    pub now: i64,
+    pub patient_epoch: u32,
+}
+
+/// The grant's own terms, without the provider. Callers have already matched
+/// `grant.grantee` / `grant.patient` to the accounts in hand (those are wiring errors, not refusals).
+pub fn check_grant(grant: &ConsentGrant, q: &AccessQuery) -> std::result::Result<(), Refusal> {
+    if grant.status == GrantStatus::Revoked {
+        return Err(Refusal::Revoked);
+    }
+    if grant.consent_epoch != q.patient_epoch {
+        return Err(Refusal::StaleEpoch);
+    }
+    if q.now < grant.not_before {
+        return Err(Refusal::NotYetValid);
+    }
+    if q.now >= grant.expires_at {
+        return Err(Refusal::Expired);
+    }
+    if grant.purpose != q.purpose {
+        return Err(Refusal::PurposeMismatch);
+    }
+    if grant.actions & q.action != q.action || q.action == 0 {
+        return Err(Refusal::ActionNotGranted);
+    }
+    if q.record_class >= 16 || grant.classes & (1u16 << q.record_class) == 0 {
+        return Err(Refusal::ClassNotGranted);
+    }
+    if grant.record_scope != NO_RECORD_SCOPE && grant.record_scope != q.record_index {
+        return Err(Refusal::RecordOutOfScope);
+    }
+    Ok(())
+}
+
+/// Whether a provider is in good standing at `now`: verified, not suspended, credential unexpired.
+pub fn check_provider(provider: &Provider, now: i64) -> std::result::Result<(), Refusal> {
+    match provider.status {
+        ProviderStatus::Pending => Err(Refusal::ProviderNotVerified),
+        ProviderStatus::Suspended => Err(Refusal::ProviderSuspended),
+        ProviderStatus::Verified if now >= provider.credential_expires_at => {
+            Err(Refusal::CredentialExpired)
+        }
+        ProviderStatus::Verified => Ok(()),
+    }
+}
+
+/// The whole decision: the provider's standing first, then the grant's terms.
+pub fn decide_access(
+    grant: &ConsentGrant,
+    provider: &Provider,
+    q: &AccessQuery,
+) -> std::result::Result<(), Refusal> {
+    check_provider(provider, q.now)?;
+    check_grant(grant, q)
+}
+
+/// True when a grant can never authorize again, so closing it loses nothing.
+pub fn grant_is_spent(grant: &ConsentGrant, patient_epoch: u32, now: i64) -> bool {
+    grant.status == GrantStatus::Revoked
+        || grant.consent_epoch != patient_epoch
+        || now >= grant.expires_at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{ReviewState, ROLE_CLINICIAN};
+
+    fn grant() -> ConsentGrant {
+        ConsentGrant {
+            patient: Pubkey::new_from_array([1; 32]),
+            grantee: Pubkey::new_from_array([2; 32]),
+            classes: 0b101,
+            actions: action::READ,
+            purpose: Purpose::Treatment,
+            status: GrantStatus::Active,
+            review: ReviewState::NotRequired,
+            bump: 255,
+            consent_epoch: 3,
+            record_scope: NO_RECORD_SCOPE,
+            access_count: 0,
+            not_before: 100,
+            expires_at: 200,
+            created_at: 90,
+            revoked_at: 0,
+        }
+    }
+
+    fn provider() -> Provider {
+        Provider {
+            wallet: Pubkey::new_from_array([2; 32]),
+            roles: ROLE_CLINICIAN,
+            status: ProviderStatus::Verified,
+            bump: 255,
+            credential_ref: [7; 32],
+            credential_expires_at: 1_000,
+            verified_by: Pubkey::new_from_array([9; 32]),
+            verified_at: 10,
+            registered_at: 5,
+            suspension_reason: 0,
+            reserved: [0; 16],
+        }
+    }
+
+    fn query() -> AccessQuery {
+        AccessQuery {
+            action: action::READ,
+            purpose: Purpose::Treatment,
+            record_class: 2,
+            record_index: 4,
+            now: 150,
+            patient_epoch: 3,
+        }
+    }
+
+    #[test]
+    fn allows_matching_access() {
+        assert_eq!(decide_access(&grant(), &provider(), &query()), Ok(()));
+    }
+
+    #[test]
+    fn expiry_is_exclusive_and_not_before_inclusive() {
+        let q = |now| AccessQuery { now, ..query() };
+        assert_eq!(check_grant(&grant(), &q(199)), Ok(()));
+        assert_eq!(check_grant(&grant(), &q(200)), Err(Refusal::Expired));
+        assert_eq!(check_grant(&grant(), &q(100)), Ok(()));
+        assert_eq!(check_grant(&grant(), &q(99)), Err(Refusal::NotYetValid));
+    }
+
+    #[test]
+    fn each_refusal_reason() {
+        let g = grant();
+        let mut revoked = g.clone();
+        revoked.status = GrantStatus::Revoked;
+        assert_eq!(check_grant(&revoked, &query()), Err(Refusal::Revoked));
+        let stale = AccessQuery { patient_epoch: 4, ..query() };
+        assert_eq!(check_grant(&g, &stale), Err(Refusal::StaleEpoch));
+        let purpose = AccessQuery { purpose: Purpose::Research, ..query() };
+        assert_eq!(check_grant(&g, &purpose), Err(Refusal::PurposeMismatch));
+        let write = AccessQuery { action: action::WRITE, ..query() };
+        assert_eq!(check_grant(&g, &write), Err(Refusal::ActionNotGranted));
+        let none = AccessQuery { action: 0, ..query() };
+        assert_eq!(check_grant(&g, &none), Err(Refusal::ActionNotGranted));
+        let class = AccessQuery { record_class: 1, ..query() };
+        assert_eq!(check_grant(&g, &class), Err(Refusal::ClassNotGranted));
+        let class_out = AccessQuery { record_class: 16, ..query() };
+        assert_eq!(check_grant(&g, &class_out), Err(Refusal::ClassNotGranted));
+        let mut scoped = g.clone();
+        scoped.record_scope = 5;
+        assert_eq!(check_grant(&scoped, &query()), Err(Refusal::RecordOutOfScope));
+        scoped.record_scope = 4;
+        assert_eq!(check_grant(&scoped, &query()), Ok(()));
+    }
+
+    #[test]
+    fn provider_standing() {
+        let mut p = provider();
+        assert_eq!(check_provider(&p, 999), Ok(()));
+        assert_eq!(check_provider(&p, 1_000), Err(Refusal::CredentialExpired));
+        p.status = ProviderStatus::Suspended;
+        assert_eq!(check_provider(&p, 0), Err(Refusal::ProviderSuspended));
+        p.status = ProviderStatus::Pending;
+        assert_eq!(decide_access(&grant(), &p, &query()), Err(Refusal::ProviderNotVerified));
+    }
+
+    #[test]
+    fn spent_grants() {
+        let g = grant();
+        assert!(!grant_is_spent(&g, 3, 150));
+        assert!(grant_is_spent(&g, 3, 200));
+        assert!(grant_is_spent(&g, 4, 150));
+        let mut r = g.clone();
+        r.status = GrantStatus::Revoked;
+        assert!(grant_is_spent(&r, 3, 150));
+    }
+}

@@ -1,0 +1,6 @@
+//! Pure decision logic: no accounts, no context, no syscalls. The program and the SDK call
+//! these same functions, so there is one copy of every rule.
+pub mod authority;
+pub mod cid;
+pub mod consent;
+pub mod terms;

@@ -1,0 +1,210 @@
+//! Validation of the terms callers propose: grants, requests, break-glass windows, guardians.
+use crate::constants::*;
+use crate::errors::CareledgerError;
+use crate::logic::consent::action;
+use crate::state::{Purpose, ROLES_ALL};
+
+type Check = std::result::Result<(), CareledgerError>;
+
+/// Terms of a patient grant (or a grant approved from a request).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GrantTerms {
+    pub classes: u16,
+    pub actions: u8,
+    pub purpose: Purpose,
+    pub record_scope: u32,
+    pub not_before: i64,
+    pub expires_at: i64,
+}
+
+/// `record_count` is the patient's number of anchored records, bounding `record_scope`.
+pub fn validate_grant_terms(t: &GrantTerms, now: i64, record_count: u32) -> Check {
+    if t.classes == 0 {
+        return Err(CareledgerError::InvalidClasses);
+    }
+    validate_actions(t.actions)?;
+    if t.purpose == Purpose::Emergency {
+        return Err(CareledgerError::EmergencyPurposeReserved);
+    }
+    let latest = now
+        .checked_add(MAX_GRANT_DURATION_SECS)
+        .ok_or(CareledgerError::MathOverflow)?;
+    if t.expires_at <= now || t.expires_at > latest {
+        return Err(CareledgerError::InvalidExpiry);
+    }
+    if t.not_before >= t.expires_at {
+        return Err(CareledgerError::InvalidNotBefore);
+    }
+    if t.record_scope != NO_RECORD_SCOPE && t.record_scope >= record_count {
+        return Err(CareledgerError::InvalidRecordScope);
+    }
+    Ok(())
+}
+
+pub fn validate_actions(actions: u8) -> Check {
+    if actions == 0 || actions & !action::ALL != 0 {
+        return Err(CareledgerError::InvalidActions);
+    }
+    Ok(())
+}
+
+pub fn validate_roles(roles: u8) -> Check {
+    if roles == 0 || roles & !ROLES_ALL != 0 {
+        return Err(CareledgerError::InvalidRoles);
+    }
+    Ok(())
+}
+
+pub fn validate_hash(hash: &[u8; 32]) -> Check {
+    if hash.iter().all(|b| *b == 0) {
+        return Err(CareledgerError::ZeroHash);
+    }
+    Ok(())
+}
+
+pub fn validate_record_class(class: u8) -> Check {
+    if class >= RECORD_CLASS_COUNT {
+        return Err(CareledgerError::InvalidRecordClass);
+    }
+    Ok(())
+}
+
+/// The admin's cap on break-glass windows.
+pub fn validate_break_glass_cap(secs: u32) -> Check {
+    if !(60..=MAX_BREAK_GLASS_CAP_SECS).contains(&secs) {
+        return Err(CareledgerError::InvalidBreakGlassWindow);
+    }
+    Ok(())
+}
+
+/// A provider's requested break-glass window against the config's cap.
+pub fn validate_break_glass_window(window_secs: u32, cap_secs: u32) -> Check {
+    if window_secs < 60 || window_secs > cap_secs {
+        return Err(CareledgerError::BreakGlassWindowTooLong);
+    }
+    Ok(())
+}
+
+pub fn validate_request(classes: u16, actions: u8, purpose: Purpose, duration_secs: u32) -> Check {
+    if classes == 0 {
+        return Err(CareledgerError::InvalidClasses);
+    }
+    validate_actions(actions)?;
+    if purpose == Purpose::Emergency {
+        return Err(CareledgerError::EmergencyPurposeReserved);
+    }
+    if !(60..=MAX_REQUEST_DURATION_SECS).contains(&duration_secs) {
+        return Err(CareledgerError::InvalidRequestDuration);
+    }
+    Ok(())
+}
+
+/// The patient may narrow a request when approving it, never widen it.
+pub fn validate_approval(
+    requested_classes: u16,
+    requested_actions: u8,
+    requested_duration_secs: u32,
+    approved_classes: u16,
+    approved_actions: u8,
+    approved_expires_at: i64,
+    now: i64,
+) -> Check {
+    let latest = now
+        .checked_add(i64::from(requested_duration_secs))
+        .ok_or(CareledgerError::MathOverflow)?;
+    if approved_classes == 0 || approved_actions == 0 || approved_expires_at <= now {
+        return Err(CareledgerError::ApprovalWidensRequest);
+    }
+    if approved_classes & !requested_classes != 0
+        || approved_actions & !requested_actions != 0
+        || approved_expires_at > latest
+    {
+        return Err(CareledgerError::ApprovalWidensRequest);
+    }
+    Ok(())
+}
+
+pub fn validate_guardian_expiry(expires_at: i64, now: i64) -> Check {
+    let latest = now
+        .checked_add(MAX_GUARDIAN_DURATION_SECS)
+        .ok_or(CareledgerError::MathOverflow)?;
+    if expires_at <= now || expires_at > latest {
+        return Err(CareledgerError::InvalidGuardianExpiry);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms() -> GrantTerms {
+        GrantTerms {
+            classes: 1,
+            actions: action::READ,
+            purpose: Purpose::Treatment,
+            record_scope: NO_RECORD_SCOPE,
+            not_before: 0,
+            expires_at: 1_000,
+        }
+    }
+
+    #[test]
+    fn grant_terms() {
+        assert_eq!(validate_grant_terms(&terms(), 10, 0), Ok(()));
+        let t = |f: fn(&mut GrantTerms)| {
+            let mut t = terms();
+            f(&mut t);
+            validate_grant_terms(&t, 10, 2)
+        };
+        assert_eq!(t(|t| t.classes = 0), Err(CareledgerError::InvalidClasses));
+        assert_eq!(t(|t| t.actions = 4), Err(CareledgerError::InvalidActions));
+        assert_eq!(t(|t| t.actions = 0), Err(CareledgerError::InvalidActions));
+        assert_eq!(
+            t(|t| t.purpose = Purpose::Emergency),
+            Err(CareledgerError::EmergencyPurposeReserved)
+        );
+        assert_eq!(t(|t| t.expires_at = 10), Err(CareledgerError::InvalidExpiry));
+        assert_eq!(
+            t(|t| t.expires_at = 11 + MAX_GRANT_DURATION_SECS),
+            Err(CareledgerError::InvalidExpiry)
+        );
+        assert_eq!(t(|t| t.expires_at = 10 + MAX_GRANT_DURATION_SECS), Ok(()));
+        assert_eq!(t(|t| t.not_before = 1_000), Err(CareledgerError::InvalidNotBefore));
+        assert_eq!(t(|t| t.record_scope = 2), Err(CareledgerError::InvalidRecordScope));
+        assert_eq!(t(|t| t.record_scope = 1), Ok(()));
+        assert_eq!(
+            validate_grant_terms(&terms(), i64::MAX - 1, 0),
+            Err(CareledgerError::MathOverflow)
+        );
+    }
+
+    #[test]
+    fn approvals_only_narrow() {
+        assert_eq!(validate_approval(0b11, 3, 100, 0b01, 1, 110, 10), Ok(()));
+        assert_eq!(
+            validate_approval(0b01, 3, 100, 0b11, 1, 110, 10),
+            Err(CareledgerError::ApprovalWidensRequest)
+        );
+        assert_eq!(
+            validate_approval(0b01, 1, 100, 0b01, 3, 110, 10),
+            Err(CareledgerError::ApprovalWidensRequest)
+        );
+        assert_eq!(
+            validate_approval(0b01, 1, 100, 0b01, 1, 111, 10),
+            Err(CareledgerError::ApprovalWidensRequest)
+        );
+    }
+
+    #[test]
+    fn windows_and_roles() {
+        assert_eq!(validate_break_glass_cap(59), Err(CareledgerError::InvalidBreakGlassWindow));
+        assert_eq!(validate_break_glass_cap(3_600), Ok(()));
+        assert_eq!(validate_break_glass_window(3_601, 3_600), Err(CareledgerError::BreakGlassWindowTooLong));
+        assert_eq!(validate_roles(0), Err(CareledgerError::InvalidRoles));
+        assert_eq!(validate_roles(0x40), Err(CareledgerError::InvalidRoles));
+        assert_eq!(validate_roles(ROLES_ALL), Ok(()));
+        assert_eq!(validate_hash(&[0; 32]), Err(CareledgerError::ZeroHash));
+        assert_eq!(validate_record_class(16), Err(CareledgerError::InvalidRecordClass));
+    }
+}

@@ -1,0 +1,85 @@
+use crate::constants::NO_RECORD_SCOPE;
+use crate::errors::CareledgerError;
+use anchor_lang::prelude::*;
+
+/// Purpose of use (HL7 v3 ActReason): TREAT, HPAYMT, HOPERAT, HRESCH, PUBHLTH, ETREAT.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum Purpose {
+    Treatment,
+    Payment,
+    Operations,
+    Research,
+    PublicHealth,
+    /// Only through break-glass.
+    Emergency,
+}
+
+impl Purpose {
+    pub fn seed(self) -> [u8; 1] {
+        [self as u8]
+    }
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum GrantStatus {
+    Active,
+    Revoked,
+}
+
+/// Review of a break-glass grant by the patient.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum ReviewState {
+    /// Not a break-glass grant.
+    NotRequired,
+    Pending,
+    Accepted,
+    Disputed,
+}
+
+/// A patient's consent for one grantee and one purpose.
+/// PDA `[GRANT_SEED, patient_wallet, grantee_wallet, [purpose]]`.
+#[account]
+#[derive(InitSpace, Debug, PartialEq, Eq)]
+pub struct ConsentGrant {
+    pub patient: Pubkey,
+    pub grantee: Pubkey,
+    /// Bitmask of record class ids (bit i = class i).
+    pub classes: u16,
+    /// Bitmask of `action::READ | action::WRITE`.
+    pub actions: u8,
+    pub purpose: Purpose,
+    pub status: GrantStatus,
+    pub review: ReviewState,
+    pub bump: u8,
+    /// The patient's `consent_epoch` when granted; void once the patient's epoch moves on.
+    pub consent_epoch: u32,
+    /// A single record index, or `NO_RECORD_SCOPE` for every record of the classes.
+    pub record_scope: u32,
+    pub access_count: u32,
+    pub not_before: i64,
+    pub expires_at: i64,
+    pub created_at: i64,
+    /// 0 until revoked.
+    pub revoked_at: i64,
+}
+
+impl ConsentGrant {
+    pub fn is_emergency(&self) -> bool {
+        self.purpose == Purpose::Emergency
+    }
+
+    pub fn invariant(&self) -> Result<()> {
+        let revoked_consistent = (self.status == GrantStatus::Revoked) == (self.revoked_at != 0);
+        let review_consistent = self.is_emergency() == (self.review != ReviewState::NotRequired);
+        require!(
+            revoked_consistent
+                && review_consistent
+                && self.classes != 0
+                && self.actions != 0
+                && self.not_before < self.expires_at
+                && (self.record_scope == NO_RECORD_SCOPE || !self.is_emergency()),
+            CareledgerError::InvariantViolated
+        );
+        Ok(())
+    }
+}

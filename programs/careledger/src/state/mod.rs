@@ -1,0 +1,55 @@
+//! Account types, one per file. Each has `InitSpace`, a size pinned by a test, and an `invariant()`
+//! that every handler mutating it calls before returning.
+pub mod access_request;
+pub mod config;
+pub mod consent_grant;
+pub mod patient;
+pub mod provider;
+pub mod record_anchor;
+
+pub use access_request::*;
+pub use config::*;
+pub use consent_grant::*;
+pub use patient::*;
+pub use provider::*;
+pub use record_anchor::*;
+
+/// Account size on chain: the 8-byte discriminator plus the `InitSpace` of the data.
+pub const fn account_size(init_space: usize) -> usize {
+    8 + init_space
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::{Discriminator, Space};
+
+    /// A layout change must be a visible decision: these numbers move only on purpose.
+    #[test]
+    fn account_sizes_are_pinned() {
+        assert_eq!(account_size(Config::INIT_SPACE), 142);
+        assert_eq!(account_size(Provider::INIT_SPACE), 149);
+        assert_eq!(account_size(Patient::INIT_SPACE), 121);
+        assert_eq!(account_size(RecordAnchor::INIT_SPACE), 163);
+        assert_eq!(account_size(ConsentGrant::INIT_SPACE), 123);
+        assert_eq!(account_size(AccessRequest::INIT_SPACE), 91);
+    }
+
+    #[test]
+    fn discriminators_are_distinct() {
+        let all = [
+            Config::DISCRIMINATOR,
+            Provider::DISCRIMINATOR,
+            Patient::DISCRIMINATOR,
+            RecordAnchor::DISCRIMINATOR,
+            ConsentGrant::DISCRIMINATOR,
+            AccessRequest::DISCRIMINATOR,
+        ];
+        for (i, a) in all.iter().enumerate() {
+            assert_eq!(a.len(), 8);
+            for b in &all[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+}

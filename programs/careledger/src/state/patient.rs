@@ -1,0 +1,34 @@
+use crate::errors::CareledgerError;
+use anchor_lang::prelude::*;
+
+/// A patient. PDA `[PATIENT_SEED, wallet]`.
+#[account]
+#[derive(InitSpace, Debug, PartialEq, Eq)]
+pub struct Patient {
+    pub wallet: Pubkey,
+    /// May act for the patient until `guardian_expires_at`; default key when none.
+    pub guardian: Pubkey,
+    pub guardian_expires_at: i64,
+    /// Bumped by `grant_revoke_all`: every grant made at an older epoch is void.
+    pub consent_epoch: u32,
+    /// Records anchored so far; the next record's index.
+    pub record_count: u32,
+    /// Grants ever created (patient grants and approved requests).
+    pub grant_count: u32,
+    /// Break-glass grants ever opened.
+    pub emergency_count: u32,
+    pub registered_at: i64,
+    pub bump: u8,
+    pub reserved: [u8; 16],
+}
+
+impl Patient {
+    pub fn invariant(&self) -> Result<()> {
+        require!(
+            self.guardian != self.wallet
+                && (self.guardian != Pubkey::default() || self.guardian_expires_at == 0),
+            CareledgerError::InvariantViolated
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,56 @@
+use crate::errors::CareledgerError;
+use anchor_lang::prelude::*;
+
+pub const ROLE_CLINICIAN: u8 = 1 << 0;
+pub const ROLE_LAB: u8 = 1 << 1;
+pub const ROLE_HOSPITAL: u8 = 1 << 2;
+pub const ROLE_INSURER: u8 = 1 << 3;
+pub const ROLE_RESEARCHER: u8 = 1 << 4;
+pub const ROLE_EMERGENCY: u8 = 1 << 5;
+pub const ROLES_ALL: u8 = 0x3f;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum ProviderStatus {
+    Pending,
+    Verified,
+    Suspended,
+}
+
+/// A provider, insurer or researcher. PDA `[PROVIDER_SEED, wallet]`.
+#[account]
+#[derive(InitSpace, Debug, PartialEq, Eq)]
+pub struct Provider {
+    pub wallet: Pubkey,
+    /// Bitmask of `ROLE_*`; the credential authority sets it on verification.
+    pub roles: u8,
+    pub status: ProviderStatus,
+    pub bump: u8,
+    /// SHA-256 of the licence document held off chain; never the document.
+    pub credential_ref: [u8; 32],
+    pub credential_expires_at: i64,
+    /// The credential authority that last verified or suspended it (default key until then).
+    pub verified_by: Pubkey,
+    pub verified_at: i64,
+    pub registered_at: i64,
+    /// Opaque reason code of the last suspension; 0 when not suspended.
+    pub suspension_reason: u16,
+    pub reserved: [u8; 16],
+}
+
+impl Provider {
+    pub fn has_role(&self, role: u8) -> bool {
+        self.roles & role == role
+    }
+
+    pub fn invariant(&self) -> Result<()> {
+        let verified_consistent = match self.status {
+            ProviderStatus::Pending => self.verified_by == Pubkey::default(),
+            _ => self.verified_by != Pubkey::default(),
+        };
+        require!(
+            verified_consistent && self.roles & !ROLES_ALL == 0 && self.roles != 0,
+            CareledgerError::InvariantViolated
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,47 @@
+use crate::constants::NO_PREVIOUS_VERSION;
+use crate::errors::CareledgerError;
+use crate::logic::cid::StoredCid;
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum RecordStatus {
+    Current,
+    Superseded,
+    EnteredInError,
+}
+
+/// Integrity anchor of one version of an encrypted off-chain record.
+/// PDA `[RECORD_SEED, patient_wallet, index_u32_le]`. Never edited in place: an amendment is a
+/// new anchor at the next index whose `previous` names this one.
+#[account]
+#[derive(InitSpace, Debug, PartialEq, Eq)]
+pub struct RecordAnchor {
+    pub patient: Pubkey,
+    /// The patient or the provider who anchored this version.
+    pub author: Pubkey,
+    pub cid: StoredCid,
+    /// SHA-256 of the stored (encrypted) bytes; the CID may hash a DAG root instead.
+    pub content_sha256: [u8; 32],
+    /// Opaque class id; its meaning lives off chain (the SDK maps names to ids).
+    pub class: u8,
+    pub status: RecordStatus,
+    pub bump: u8,
+    /// Position in the patient's sequence of anchors (the PDA's index seed).
+    pub index: u32,
+    /// 1 for a first version, previous + 1 for an amendment.
+    pub version: u32,
+    /// Index of the version this one amends, `NO_PREVIOUS_VERSION` for a first version.
+    pub previous: u32,
+    pub anchored_at: i64,
+}
+
+impl RecordAnchor {
+    pub fn invariant(&self) -> Result<()> {
+        let chain_ok = (self.version == 1) == (self.previous == NO_PREVIOUS_VERSION);
+        require!(
+            chain_ok && self.version >= 1 && self.previous != self.index && self.class < 16,
+            CareledgerError::InvariantViolated
+        );
+        Ok(())
+    }
+}
