@@ -1,1 +1,47 @@
-pub fn _x(){}
+//! careledger-sdk: a thin typed layer over the careledger program.
+//!
+//! - [`pda`]: addresses from the program's seed constants.
+//! - [`ix`]: one builder per instruction.
+//! - [`client::Client`]: sign, send, confirm, fetch and list, over any [`transport::Transport`].
+//! - [`events`]: typed audit events decoded from a transaction.
+//! - [`cid`], [`classes`]: offline helpers (CID strings, file hashes, class names).
+//! - The program's own pure logic is re-exported: the consent decision you call here is the
+//!   one the program runs.
+//!
+//! ```
+//! use careledger_sdk::{classes::RecordClass, pda, program::state::Purpose};
+//! use solana_pubkey::Pubkey;
+//!
+//! let patient = Pubkey::new_unique();
+//! let clinic = Pubkey::new_unique();
+//! let (grant, _bump) = pda::grant(&patient, &clinic, Purpose::Treatment);
+//! assert_ne!(grant, pda::grant(&patient, &clinic, Purpose::Research).0);
+//! assert_eq!(RecordClass::LabResult.bit(), 1);
+//! ```
+pub mod accounts;
+pub mod cid;
+pub mod classes;
+pub mod client;
+#[cfg(feature = "embedded")]
+pub mod embedded;
+pub mod error;
+pub mod events;
+pub mod ix;
+pub mod pda;
+#[cfg(feature = "rpc")]
+pub mod rpc;
+pub mod setup;
+pub mod transport;
+
+pub use careledger as program;
+pub use careledger::instructions::*;
+pub use careledger::logic::consent::{action, decide_access, AccessQuery, Refusal};
+pub use careledger::state::{
+    AccessRequest, Config, ConsentGrant, GrantStatus, Patient, Provider, ProviderStatus, Purpose,
+    RecordAnchor, RecordStatus, ReviewState, ROLES_ALL, ROLE_CLINICIAN, ROLE_EMERGENCY,
+    ROLE_HOSPITAL, ROLE_INSURER, ROLE_LAB, ROLE_RESEARCHER,
+};
+pub use client::Client;
+pub use error::SdkError;
+pub use events::CareledgerEvent;
+pub use transport::{Transport, TxOutcome};

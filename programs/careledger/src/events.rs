@@ -7,6 +7,7 @@ use crate::state::{Purpose, ReviewState};
 use anchor_lang::prelude::*;
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigInitialized {
     pub config: Pubkey,
     pub upgrade_authority: Pubkey,
@@ -17,6 +18,7 @@ pub struct ConfigInitialized {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AdminProposed {
     pub admin: Pubkey,
     pub proposed: Pubkey,
@@ -24,6 +26,7 @@ pub struct AdminProposed {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AdminAccepted {
     pub old_admin: Pubkey,
     pub new_admin: Pubkey,
@@ -31,6 +34,7 @@ pub struct AdminAccepted {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PauseSet {
     pub admin: Pubkey,
     pub paused: bool,
@@ -38,6 +42,7 @@ pub struct PauseSet {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigUpdated {
     pub admin: Pubkey,
     pub old_credential_authority: Pubkey,
@@ -48,6 +53,7 @@ pub struct ConfigUpdated {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProviderRegistered {
     pub provider: Pubkey,
     pub wallet: Pubkey,
@@ -57,6 +63,7 @@ pub struct ProviderRegistered {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProviderVerified {
     pub provider: Pubkey,
     pub wallet: Pubkey,
@@ -68,6 +75,7 @@ pub struct ProviderVerified {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProviderSuspended {
     pub provider: Pubkey,
     pub wallet: Pubkey,
@@ -77,6 +85,7 @@ pub struct ProviderSuspended {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PatientRegistered {
     pub patient: Pubkey,
     pub wallet: Pubkey,
@@ -84,6 +93,7 @@ pub struct PatientRegistered {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GuardianChanged {
     pub patient: Pubkey,
     pub old_guardian: Pubkey,
@@ -93,6 +103,7 @@ pub struct GuardianChanged {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordAnchored {
     pub record: Pubkey,
     pub patient: Pubkey,
@@ -110,6 +121,7 @@ pub struct RecordAnchored {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordRetracted {
     pub record: Pubkey,
     pub patient: Pubkey,
@@ -129,6 +141,7 @@ pub struct GrantTermsView {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GrantCreated {
     pub grant: Pubkey,
     pub patient: Pubkey,
@@ -144,6 +157,7 @@ pub struct GrantCreated {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GrantUpdated {
     pub grant: Pubkey,
     pub patient: Pubkey,
@@ -157,6 +171,7 @@ pub struct GrantUpdated {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GrantRevoked {
     pub grant: Pubkey,
     pub patient: Pubkey,
@@ -168,6 +183,7 @@ pub struct GrantRevoked {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AllGrantsRevoked {
     pub patient: Pubkey,
     pub by: Pubkey,
@@ -178,6 +194,7 @@ pub struct AllGrantsRevoked {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GrantClosed {
     pub grant: Pubkey,
     pub patient: Pubkey,
@@ -189,6 +206,7 @@ pub struct GrantClosed {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessRequested {
     pub request: Pubkey,
     pub patient: Pubkey,
@@ -202,6 +220,7 @@ pub struct AccessRequested {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessRequestDecided {
     pub request: Pubkey,
     pub patient: Pubkey,
@@ -217,6 +236,7 @@ pub struct AccessRequestDecided {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BreakGlassOpened {
     pub grant: Pubkey,
     pub patient: Pubkey,
@@ -229,6 +249,7 @@ pub struct BreakGlassOpened {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BreakGlassReviewed {
     pub grant: Pubkey,
     pub patient: Pubkey,
@@ -243,6 +264,7 @@ pub struct BreakGlassReviewed {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessLogged {
     pub grant: Pubkey,
     pub patient: Pubkey,
@@ -257,6 +279,7 @@ pub struct AccessLogged {
 }
 
 #[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessRefused {
     pub grant: Pubkey,
     pub patient: Pubkey,

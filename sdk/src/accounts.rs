@@ -1,0 +1,98 @@
+//! Account decoding and the memcmp filters used to list accounts.
+use crate::SdkError;
+use anchor_lang::{AccountDeserialize, Discriminator};
+use solana_pubkey::Pubkey;
+
+/// Decodes an account of type `T`, checking its owner and discriminator.
+pub fn decode<T: AccountDeserialize + Discriminator>(
+    address: &Pubkey,
+    owner: &Pubkey,
+    data: &[u8],
+) -> Result<T, SdkError> {
+    let fail = |reason: String| SdkError::Decode {
+        address: *address,
+        expected: std::any::type_name::<T>().rsplit("::").next().unwrap_or("account"),
+        reason,
+    };
+    if *owner != careledger::ID {
+        return Err(fail(format!("owned by {owner}, not careledger")));
+    }
+    T::try_deserialize(&mut &data[..]).map_err(|e| fail(e.to_string()))
+}
+
+/// A filter for account listings; the RPC transport turns it into `getProgramAccounts` filters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Memcmp {
+    pub offset: usize,
+    pub bytes: Vec<u8>,
+}
+
+impl Memcmp {
+    pub fn discriminator<T: Discriminator>() -> Self {
+        Memcmp {
+            offset: 0,
+            bytes: T::DISCRIMINATOR.to_vec(),
+        }
+    }
+
+    pub fn key_at(offset: usize, key: &Pubkey) -> Self {
+        Memcmp {
+            offset,
+            bytes: key.to_bytes().to_vec(),
+        }
+    }
+
+    pub fn matches(&self, data: &[u8]) -> bool {
+        data.get(self.offset..self.offset + self.bytes.len()) == Some(self.bytes.as_slice())
+    }
+}
+
+/// Byte offsets of the keys listings filter on (8 = after the discriminator).
+pub mod offsets {
+    pub const GRANT_PATIENT: usize = 8;
+    pub const GRANT_GRANTEE: usize = 40;
+    pub const RECORD_PATIENT: usize = 8;
+    pub const RECORD_AUTHOR: usize = 40;
+    pub const REQUEST_PATIENT: usize = 8;
+    pub const REQUEST_REQUESTER: usize = 40;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::AccountSerialize;
+    use careledger::state::*;
+
+    #[test]
+    fn offsets_match_the_layouts() {
+        let grant = ConsentGrant {
+            patient: Pubkey::new_unique(),
+            grantee: Pubkey::new_unique(),
+            classes: 1,
+            actions: 1,
+            purpose: Purpose::Treatment,
+            status: GrantStatus::Active,
+            review: ReviewState::NotRequired,
+            bump: 1,
+            consent_epoch: 0,
+            record_scope: u32::MAX,
+            access_count: 0,
+            not_before: 0,
+            expires_at: 1,
+            created_at: 0,
+            revoked_at: 0,
+        };
+        let mut data = Vec::new();
+        grant.try_serialize(&mut data).unwrap();
+        assert!(Memcmp::discriminator::<ConsentGrant>().matches(&data));
+        assert!(!Memcmp::discriminator::<RecordAnchor>().matches(&data));
+        assert!(Memcmp::key_at(offsets::GRANT_PATIENT, &grant.patient).matches(&data));
+        assert!(Memcmp::key_at(offsets::GRANT_GRANTEE, &grant.grantee).matches(&data));
+        let back: ConsentGrant = decode(&Pubkey::new_unique(), &careledger::ID, &data).unwrap();
+        assert_eq!(back, grant);
+        let wrong_owner = decode::<ConsentGrant>(&Pubkey::new_unique(), &Pubkey::new_unique(), &data);
+        assert!(matches!(wrong_owner, Err(SdkError::Decode { .. })));
+        let wrong_type = decode::<RecordAnchor>(&Pubkey::new_unique(), &careledger::ID, &data);
+        assert!(matches!(wrong_type, Err(SdkError::Decode { .. })));
+    }
+}

@@ -1,0 +1,181 @@
+//! The client: builds, signs, sends and confirms; fetches and lists accounts.
+use crate::accounts::{decode, offsets, Memcmp};
+use crate::transport::{Transport, TxOutcome};
+use crate::SdkError;
+use anchor_lang::{AccountDeserialize, Discriminator};
+use careledger::logic::consent::{decide_access, AccessQuery, Refusal};
+use careledger::state::*;
+use solana_instruction::Instruction;
+use solana_pubkey::Pubkey;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+/// Generic over the transport (RPC or embedded) and the fee payer's signer (a keypair file
+/// today, a hardware wallet tomorrow).
+pub struct Client<T: Transport, S: Signer> {
+    transport: T,
+    payer: S,
+}
+
+impl<T: Transport, S: Signer> Client<T, S> {
+    pub fn new(transport: T, payer: S) -> Self {
+        Client { transport, payer }
+    }
+
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    pub fn payer(&self) -> Pubkey {
+        self.payer.pubkey()
+    }
+
+    /// Signs with the payer and `signers`, sends, confirms. Re-signs once with a fresh blockhash
+    /// if an identical transaction was already sent under the current one.
+    pub async fn send(
+        &self,
+        instructions: &[Instruction],
+        signers: &[&dyn Signer],
+    ) -> Result<TxOutcome, SdkError> {
+        let mut all: Vec<&dyn Signer> = vec![&self.payer];
+        all.extend(signers.iter().filter(|s| s.pubkey() != self.payer.pubkey()));
+        for _ in 0..2 {
+            let blockhash = self.transport.latest_blockhash().await?;
+            let tx = Transaction::new_signed_with_payer(
+                instructions,
+                Some(&self.payer.pubkey()),
+                &all,
+                blockhash,
+            );
+            match self.transport.send(tx).await {
+                Err(SdkError::DuplicateTransaction) => continue,
+                other => return other,
+            }
+        }
+        Err(SdkError::DuplicateTransaction)
+    }
+
+    pub async fn fetch<A: AccountDeserialize + Discriminator>(
+        &self,
+        address: &Pubkey,
+    ) -> Result<A, SdkError> {
+        let account = self
+            .transport
+            .account(address)
+            .await?
+            .ok_or(SdkError::AccountNotFound(*address))?;
+        decode(address, &account.owner, &account.data)
+    }
+
+    /// Like `fetch`, but `None` when the account does not exist.
+    pub async fn fetch_optional<A: AccountDeserialize + Discriminator>(
+        &self,
+        address: &Pubkey,
+    ) -> Result<Option<A>, SdkError> {
+        match self.transport.account(address).await? {
+            None => Ok(None),
+            Some(account) => decode(address, &account.owner, &account.data).map(Some),
+        }
+    }
+
+    async fn list<A: AccountDeserialize + Discriminator>(
+        &self,
+        mut filters: Vec<Memcmp>,
+    ) -> Result<Vec<(Pubkey, A)>, SdkError> {
+        filters.insert(0, Memcmp::discriminator::<A>());
+        let mut out = Vec::new();
+        for (address, account) in self.transport.program_accounts(&filters).await? {
+            out.push((address, decode(&address, &account.owner, &account.data)?));
+        }
+        out.sort_by_key(|(address, _)| *address);
+        Ok(out)
+    }
+
+    pub async fn grants_by_patient(
+        &self,
+        patient_wallet: &Pubkey,
+    ) -> Result<Vec<(Pubkey, ConsentGrant)>, SdkError> {
+        self.list(vec![Memcmp::key_at(offsets::GRANT_PATIENT, patient_wallet)])
+            .await
+    }
+
+    pub async fn grants_by_grantee(
+        &self,
+        grantee_wallet: &Pubkey,
+    ) -> Result<Vec<(Pubkey, ConsentGrant)>, SdkError> {
+        self.list(vec![Memcmp::key_at(offsets::GRANT_GRANTEE, grantee_wallet)])
+            .await
+    }
+
+    /// Every anchor of a patient, in index order.
+    pub async fn records_by_patient(
+        &self,
+        patient_wallet: &Pubkey,
+    ) -> Result<Vec<(Pubkey, RecordAnchor)>, SdkError> {
+        let mut records: Vec<(Pubkey, RecordAnchor)> = self
+            .list(vec![Memcmp::key_at(offsets::RECORD_PATIENT, patient_wallet)])
+            .await?;
+        records.sort_by_key(|(_, r)| r.index);
+        Ok(records)
+    }
+
+    /// Anchors written by a provider (or patient), any patient.
+    pub async fn records_by_author(
+        &self,
+        author: &Pubkey,
+    ) -> Result<Vec<(Pubkey, RecordAnchor)>, SdkError> {
+        self.list(vec![Memcmp::key_at(offsets::RECORD_AUTHOR, author)])
+            .await
+    }
+
+    pub async fn requests_by_patient(
+        &self,
+        patient_wallet: &Pubkey,
+    ) -> Result<Vec<(Pubkey, AccessRequest)>, SdkError> {
+        self.list(vec![Memcmp::key_at(offsets::REQUEST_PATIENT, patient_wallet)])
+            .await
+    }
+
+    pub async fn providers(&self) -> Result<Vec<(Pubkey, Provider)>, SdkError> {
+        self.list(Vec::new()).await
+    }
+
+    /// Break-glass grants of a patient still awaiting review.
+    pub async fn emergencies_pending_review(
+        &self,
+        patient_wallet: &Pubkey,
+    ) -> Result<Vec<(Pubkey, ConsentGrant)>, SdkError> {
+        let mut grants = self.grants_by_patient(patient_wallet).await?;
+        grants.retain(|(_, g)| g.review == ReviewState::Pending);
+        Ok(grants)
+    }
+
+    /// Simulates the program's consent decision locally, from fresh account state, with the
+    /// same function the program runs. `Ok(Err(refusal))` is a refusal, `Err` a fetch failure.
+    pub async fn check_access(
+        &self,
+        grant: &Pubkey,
+        record: &Pubkey,
+        action: u8,
+        purpose: Purpose,
+    ) -> Result<Result<(), Refusal>, SdkError> {
+        let grant: ConsentGrant = self.fetch(grant).await?;
+        let record: RecordAnchor = self.fetch(record).await?;
+        let provider: Provider = self.fetch(&crate::pda::provider(&grant.grantee).0).await?;
+        let patient: Patient = self.fetch(&crate::pda::patient(&grant.patient).0).await?;
+        if record.patient != grant.patient {
+            return Err(SdkError::InvalidInput(
+                "record and grant belong to different patients".into(),
+            ));
+        }
+        let query = AccessQuery {
+            action,
+            purpose,
+            record_class: record.class,
+            record_index: record.index,
+            now: self.transport.unix_timestamp().await?,
+            patient_epoch: patient.consent_epoch,
+        };
+        Ok(decide_access(&grant, &provider, &query))
+    }
+}

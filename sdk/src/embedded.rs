@@ -1,0 +1,231 @@
+//! The embedded runtime: a real Agave bank in this process (solana-program-test), with the
+//! careledger program registered natively and the SPL programs loaded as BPF.
+//!
+//! Events: BanksClient's processed-transaction metadata has logs but no inner instructions, so
+//! each transaction is simulated first (the simulation carries them) and then processed on the
+//! same bank state; nothing else writes to that bank in between.
+use crate::accounts::Memcmp;
+use crate::events::decode_inner_instructions;
+use crate::transport::{Transport, TxOutcome};
+use crate::SdkError;
+use anchor_lang::solana_program::account_info::AccountInfo;
+use solana_account::Account;
+use solana_clock::Clock;
+use solana_hash::Hash;
+use solana_keypair::Keypair;
+use solana_loader_v3_interface::state::UpgradeableLoaderState;
+use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
+use solana_pubkey::Pubkey;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use std::collections::{BTreeSet, HashSet};
+use tokio::sync::Mutex;
+
+/// Anchor's `entry` ties the three argument lifetimes together; `processor!` wants a plain
+/// `fn(&Pubkey, &[AccountInfo], &[u8])`. The runtime keeps all three alive for the whole call,
+/// so narrowing them to one lifetime is sound.
+fn careledger_entry(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> anchor_lang::solana_program::entrypoint::ProgramResult {
+    // SAFETY: only lifetimes change; the data outlives this call (see above).
+    let accounts: &[AccountInfo<'_>] = unsafe { std::mem::transmute(accounts) };
+    let program_id: &Pubkey = unsafe { std::mem::transmute(program_id) };
+    let data: &[u8] = unsafe { std::mem::transmute(data) };
+    careledger::entry(program_id, accounts, data)
+}
+
+struct State {
+    context: ProgramTestContext,
+    /// Signatures sent under the current blockhash: an identical message needs a new one.
+    sent: HashSet<solana_signature::Signature>,
+    /// Every address a transaction touched: listings scan these (BanksClient has no
+    /// getProgramAccounts).
+    known: BTreeSet<Pubkey>,
+}
+
+pub struct EmbeddedTransport {
+    state: Mutex<State>,
+    faucet: Keypair,
+}
+
+impl EmbeddedTransport {
+    /// Starts a bank whose ProgramData for careledger names `upgrade_authority`, as a deployment
+    /// with `solana program deploy` would.
+    pub async fn start(upgrade_authority: &Pubkey) -> Self {
+        let mut test = ProgramTest::new("careledger", careledger::ID, processor!(careledger_entry));
+        let metadata = UpgradeableLoaderState::ProgramData {
+            slot: 0,
+            upgrade_authority_address: Some(*upgrade_authority),
+        };
+        let data = bincode::serialize(&metadata).expect("ProgramData serializes");
+        test.add_account(
+            crate::pda::program_data(),
+            Account {
+                lamports: 1_000_000_000,
+                data,
+                owner: solana_sdk_ids::bpf_loader_upgradeable::ID,
+                executable: false,
+                rent_epoch: 0,
+            },
+        );
+        let context = test.start_with_context().await;
+        let faucet = context.payer.insecure_clone();
+        EmbeddedTransport {
+            state: Mutex::new(State {
+                context,
+                sent: HashSet::new(),
+                known: BTreeSet::new(),
+            }),
+            faucet,
+        }
+    }
+
+    /// Sets the bank's clock to `unix_timestamp` (tests of expiry and time windows).
+    pub async fn set_unix_timestamp(&self, unix_timestamp: i64) -> Result<(), SdkError> {
+        let state = self.state.lock().await;
+        let mut clock: Clock = state
+            .context
+            .banks_client
+            .get_sysvar()
+            .await
+            .map_err(banks_error)?;
+        clock.unix_timestamp = unix_timestamp;
+        state.context.set_sysvar(&clock);
+        Ok(())
+    }
+
+    /// Moves the clock forward by `secs`.
+    pub async fn advance_clock(&self, secs: i64) -> Result<i64, SdkError> {
+        let now = self.unix_timestamp().await? + secs;
+        self.set_unix_timestamp(now).await?;
+        Ok(now)
+    }
+
+    /// Places an arbitrary account (attack tests: foreign owners, look-alike layouts).
+    pub async fn set_account(&self, address: &Pubkey, account: Account) {
+        let mut state = self.state.lock().await;
+        state.known.insert(*address);
+        state.context.set_account(address, &account.into());
+    }
+
+    /// The rent-exempt minimum for `len` bytes, from the bank's Rent sysvar.
+    pub async fn minimum_balance(&self, len: usize) -> Result<u64, SdkError> {
+        let state = self.state.lock().await;
+        let rent = state.context.banks_client.get_rent().await.map_err(banks_error)?;
+        Ok(rent.minimum_balance(len))
+    }
+}
+
+fn banks_error(err: BanksClientError) -> SdkError {
+    match err {
+        BanksClientError::TransactionError(e) => SdkError::from(e),
+        BanksClientError::SimulationError { err, .. } => SdkError::from(err),
+        other => SdkError::Transport(other.to_string()),
+    }
+}
+
+impl Transport for EmbeddedTransport {
+    async fn latest_blockhash(&self) -> Result<Hash, SdkError> {
+        let state = self.state.lock().await;
+        Ok(state.context.last_blockhash)
+    }
+
+    async fn send(&self, tx: Transaction) -> Result<TxOutcome, SdkError> {
+        let mut state = self.state.lock().await;
+        let signature = tx.signatures[0];
+        if state.sent.contains(&signature) {
+            // The same message was already sent under this blockhash and would be de-duplicated:
+            // move to a fresh blockhash and have the caller re-sign.
+            let fresh = state
+                .context
+                .get_new_latest_blockhash()
+                .await
+                .map_err(|e| SdkError::Transport(e.to_string()))?;
+            state.sent.clear();
+            state.context.last_blockhash = fresh;
+            return Err(SdkError::DuplicateTransaction);
+        }
+        let keys = tx.message.account_keys.clone();
+        let simulation = state
+            .context
+            .banks_client
+            .simulate_transaction(tx.clone())
+            .await
+            .map_err(banks_error)?;
+        if let Some(Err(err)) = simulation.result {
+            return Err(SdkError::from(err));
+        }
+        let inner = simulation
+            .simulation_details
+            .and_then(|d| d.inner_instructions)
+            .unwrap_or_default();
+        let events = decode_inner_instructions(inner.iter().flatten().filter_map(|ix| {
+            let program = keys.get(usize::from(ix.instruction.program_id_index))?;
+            Some((*program, ix.instruction.data.as_slice()))
+        }));
+        state
+            .context
+            .banks_client
+            .process_transaction(tx)
+            .await
+            .map_err(banks_error)?;
+        state.sent.insert(signature);
+        state.known.extend(keys);
+        Ok(TxOutcome { signature, events })
+    }
+
+    async fn account(&self, address: &Pubkey) -> Result<Option<Account>, SdkError> {
+        let state = self.state.lock().await;
+        state
+            .context
+            .banks_client
+            .get_account(*address)
+            .await
+            .map_err(banks_error)
+    }
+
+    async fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Pubkey, Account)>, SdkError> {
+        let state = self.state.lock().await;
+        let mut found = Vec::new();
+        for address in &state.known {
+            let Some(account) = state
+                .context
+                .banks_client
+                .get_account(*address)
+                .await
+                .map_err(banks_error)?
+            else {
+                continue;
+            };
+            if account.owner == careledger::ID && filters.iter().all(|f| f.matches(&account.data)) {
+                found.push((*address, account));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn unix_timestamp(&self) -> Result<i64, SdkError> {
+        let state = self.state.lock().await;
+        let clock: Clock = state
+            .context
+            .banks_client
+            .get_sysvar()
+            .await
+            .map_err(banks_error)?;
+        Ok(clock.unix_timestamp)
+    }
+
+    async fn fund(&self, to: &Pubkey, lamports: u64) -> Result<(), SdkError> {
+        let ix = solana_system_interface::instruction::transfer(&self.faucet.pubkey(), to, lamports);
+        let blockhash = self.latest_blockhash().await?;
+        let tx = Transaction::new_signed_with_payer(
+            &[ix],
+            Some(&self.faucet.pubkey()),
+            &[&self.faucet],
+            blockhash,
+        );
+        self.send(tx).await.map(|_| ())
+    }
+}

@@ -1,0 +1,479 @@
+//! One builder per instruction. Each derives every address it can (PDAs, config, event
+//! authority) so the caller passes only the keys that carry meaning.
+use crate::pda;
+use anchor_lang::{InstructionData, ToAccountMetas};
+use careledger::accounts as acc;
+use careledger::instruction as data;
+use careledger::instructions::*;
+use careledger::state::Purpose;
+use solana_instruction::Instruction;
+use solana_pubkey::Pubkey;
+
+fn build(accounts: impl ToAccountMetas, args: impl InstructionData) -> Instruction {
+    Instruction {
+        program_id: careledger::ID,
+        accounts: accounts.to_account_metas(None),
+        data: args.data(),
+    }
+}
+
+fn system() -> Pubkey {
+    solana_sdk_ids::system_program::ID
+}
+
+fn ea() -> Pubkey {
+    pda::event_authority()
+}
+
+pub fn config_init(upgrade_authority: &Pubkey, args: ConfigInitArgs) -> Instruction {
+    build(
+        acc::ConfigInit {
+            upgrade_authority: *upgrade_authority,
+            program_data: pda::program_data(),
+            config: pda::config(),
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::ConfigInit { args },
+    )
+}
+
+pub fn config_propose_admin(admin: &Pubkey, new_admin: &Pubkey) -> Instruction {
+    build(
+        acc::ConfigProposeAdmin {
+            admin: *admin,
+            config: pda::config(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::ConfigProposeAdmin {
+            args: ConfigProposeAdminArgs {
+                new_admin: *new_admin,
+            },
+        },
+    )
+}
+
+pub fn config_accept_admin(new_admin: &Pubkey) -> Instruction {
+    build(
+        acc::ConfigAcceptAdmin {
+            new_admin: *new_admin,
+            config: pda::config(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::ConfigAcceptAdmin {},
+    )
+}
+
+pub fn config_set_paused(admin: &Pubkey, paused: bool) -> Instruction {
+    build(
+        acc::ConfigSetPaused {
+            admin: *admin,
+            config: pda::config(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::ConfigSetPaused {
+            args: ConfigSetPausedArgs { paused },
+        },
+    )
+}
+
+pub fn config_update(admin: &Pubkey, args: ConfigUpdateArgs) -> Instruction {
+    build(
+        acc::ConfigUpdate {
+            admin: *admin,
+            config: pda::config(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::ConfigUpdate { args },
+    )
+}
+
+pub fn provider_register(wallet: &Pubkey, args: ProviderRegisterArgs) -> Instruction {
+    build(
+        acc::ProviderRegister {
+            wallet: *wallet,
+            config: pda::config(),
+            provider: pda::provider(wallet).0,
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::ProviderRegister { args },
+    )
+}
+
+pub fn provider_verify(
+    authority: &Pubkey,
+    provider_wallet: &Pubkey,
+    args: ProviderVerifyArgs,
+) -> Instruction {
+    build(
+        acc::ProviderVerify {
+            authority: *authority,
+            config: pda::config(),
+            provider: pda::provider(provider_wallet).0,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::ProviderVerify { args },
+    )
+}
+
+pub fn provider_suspend(authority: &Pubkey, provider_wallet: &Pubkey, reason_code: u16) -> Instruction {
+    build(
+        acc::ProviderSuspend {
+            authority: *authority,
+            config: pda::config(),
+            provider: pda::provider(provider_wallet).0,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::ProviderSuspend {
+            args: ProviderSuspendArgs { reason_code },
+        },
+    )
+}
+
+pub fn patient_register(wallet: &Pubkey) -> Instruction {
+    build(
+        acc::PatientRegister {
+            wallet: *wallet,
+            config: pda::config(),
+            patient: pda::patient(wallet).0,
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::PatientRegister {},
+    )
+}
+
+/// Appoints a guardian until `expires_at`, or clears it with `guardian = None`.
+pub fn patient_set_guardian(
+    wallet: &Pubkey,
+    guardian: Option<&Pubkey>,
+    expires_at: i64,
+) -> Instruction {
+    build(
+        acc::PatientSetGuardian {
+            wallet: *wallet,
+            config: pda::config(),
+            patient: pda::patient(wallet).0,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::PatientSetGuardian {
+            args: PatientSetGuardianArgs {
+                guardian: guardian.copied().unwrap_or_default(),
+                guardian_expires_at: if guardian.is_some() { expires_at } else { 0 },
+            },
+        },
+    )
+}
+
+/// Who writes a record: the patient, or a provider under its grant for `purpose`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Author {
+    Patient,
+    Provider { wallet: Pubkey, purpose: Purpose },
+}
+
+impl Author {
+    fn accounts(&self, patient_wallet: &Pubkey) -> (Pubkey, Option<Pubkey>, Option<Pubkey>) {
+        match self {
+            Author::Patient => (*patient_wallet, None, None),
+            Author::Provider { wallet, purpose } => (
+                *wallet,
+                Some(pda::provider(wallet).0),
+                Some(pda::grant(patient_wallet, wallet, *purpose).0),
+            ),
+        }
+    }
+}
+
+/// `index` must be the patient's current `record_count`.
+pub fn record_anchor(
+    patient_wallet: &Pubkey,
+    index: u32,
+    author: Author,
+    args: RecordAnchorArgs,
+) -> Instruction {
+    let (author, author_provider, grant) = author.accounts(patient_wallet);
+    build(
+        acc::RecordAnchorCreate {
+            author,
+            config: pda::config(),
+            patient: pda::patient(patient_wallet).0,
+            record: pda::record(patient_wallet, index).0,
+            author_provider,
+            grant,
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::RecordAnchor { args },
+    )
+}
+
+/// Amends the record at `previous_index`; the new version goes to `new_index` (the patient's
+/// current `record_count`).
+pub fn record_amend(
+    patient_wallet: &Pubkey,
+    previous_index: u32,
+    new_index: u32,
+    author: Author,
+    args: RecordAmendArgs,
+) -> Instruction {
+    let (author, author_provider, grant) = author.accounts(patient_wallet);
+    build(
+        acc::RecordAmend {
+            author,
+            config: pda::config(),
+            patient: pda::patient(patient_wallet).0,
+            previous: pda::record(patient_wallet, previous_index).0,
+            record: pda::record(patient_wallet, new_index).0,
+            author_provider,
+            grant,
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::RecordAmend { args },
+    )
+}
+
+pub fn record_retract(by: &Pubkey, record: &Pubkey, reason_code: u16) -> Instruction {
+    build(
+        acc::RecordRetract {
+            by: *by,
+            config: pda::config(),
+            record: *record,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::RecordRetract {
+            args: RecordRetractArgs { reason_code },
+        },
+    )
+}
+
+/// `authority` is the patient or their guardian.
+pub fn grant_create(
+    authority: &Pubkey,
+    patient_wallet: &Pubkey,
+    grantee_wallet: &Pubkey,
+    args: GrantCreateArgs,
+) -> Instruction {
+    build(
+        acc::GrantCreate {
+            authority: *authority,
+            config: pda::config(),
+            patient: pda::patient(patient_wallet).0,
+            grantee_provider: pda::provider(grantee_wallet).0,
+            grant: pda::grant(patient_wallet, grantee_wallet, args.purpose).0,
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::GrantCreate { args },
+    )
+}
+
+pub fn grant_update(
+    authority: &Pubkey,
+    patient_wallet: &Pubkey,
+    grant: &Pubkey,
+    args: GrantUpdateArgs,
+) -> Instruction {
+    build(
+        acc::GrantUpdate {
+            authority: *authority,
+            config: pda::config(),
+            patient: pda::patient(patient_wallet).0,
+            grant: *grant,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::GrantUpdate { args },
+    )
+}
+
+pub fn grant_revoke(authority: &Pubkey, patient_wallet: &Pubkey, grant: &Pubkey) -> Instruction {
+    build(
+        acc::GrantRevoke {
+            authority: *authority,
+            patient: pda::patient(patient_wallet).0,
+            grant: *grant,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::GrantRevoke {},
+    )
+}
+
+pub fn grant_revoke_all(authority: &Pubkey, patient_wallet: &Pubkey) -> Instruction {
+    build(
+        acc::GrantRevokeAll {
+            authority: *authority,
+            patient: pda::patient(patient_wallet).0,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::GrantRevokeAll {},
+    )
+}
+
+/// `rent_to` is the patient's wallet for patient grants, the provider's for break-glass grants.
+pub fn grant_close(
+    authority: &Pubkey,
+    patient_wallet: &Pubkey,
+    grant: &Pubkey,
+    rent_to: &Pubkey,
+) -> Instruction {
+    build(
+        acc::GrantClose {
+            authority: *authority,
+            config: pda::config(),
+            patient: pda::patient(patient_wallet).0,
+            grant: *grant,
+            rent_to: *rent_to,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::GrantClose {},
+    )
+}
+
+pub fn request_create(
+    requester: &Pubkey,
+    patient_wallet: &Pubkey,
+    args: RequestCreateArgs,
+) -> Instruction {
+    build(
+        acc::RequestCreate {
+            requester: *requester,
+            config: pda::config(),
+            requester_provider: pda::provider(requester).0,
+            patient: pda::patient(patient_wallet).0,
+            request: pda::request(patient_wallet, requester).0,
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::RequestCreate { args },
+    )
+}
+
+/// `purpose` must be the request's purpose (it names the grant's address).
+pub fn request_approve(
+    authority: &Pubkey,
+    patient_wallet: &Pubkey,
+    requester: &Pubkey,
+    purpose: Purpose,
+    args: RequestApproveArgs,
+) -> Instruction {
+    build(
+        acc::RequestApprove {
+            authority: *authority,
+            config: pda::config(),
+            patient: pda::patient(patient_wallet).0,
+            request: pda::request(patient_wallet, requester).0,
+            requester: *requester,
+            grant: pda::grant(patient_wallet, requester, purpose).0,
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::RequestApprove { args },
+    )
+}
+
+pub fn request_deny(
+    authority: &Pubkey,
+    patient_wallet: &Pubkey,
+    requester: &Pubkey,
+    reason_code: u16,
+) -> Instruction {
+    build(
+        acc::RequestDeny {
+            authority: *authority,
+            config: pda::config(),
+            patient: pda::patient(patient_wallet).0,
+            request: pda::request(patient_wallet, requester).0,
+            requester: *requester,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::RequestDeny {
+            args: RequestDenyArgs { reason_code },
+        },
+    )
+}
+
+pub fn break_glass_open(
+    clinician: &Pubkey,
+    patient_wallet: &Pubkey,
+    args: BreakGlassOpenArgs,
+) -> Instruction {
+    build(
+        acc::BreakGlassOpen {
+            clinician: *clinician,
+            config: pda::config(),
+            provider: pda::provider(clinician).0,
+            patient: pda::patient(patient_wallet).0,
+            grant: pda::grant(patient_wallet, clinician, Purpose::Emergency).0,
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::BreakGlassOpen { args },
+    )
+}
+
+pub fn break_glass_review(
+    authority: &Pubkey,
+    patient_wallet: &Pubkey,
+    grant: &Pubkey,
+    outcome: ReviewOutcome,
+) -> Instruction {
+    build(
+        acc::BreakGlassReview {
+            authority: *authority,
+            config: pda::config(),
+            patient: pda::patient(patient_wallet).0,
+            grant: *grant,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::BreakGlassReview {
+            args: BreakGlassReviewArgs { outcome },
+        },
+    )
+}
+
+pub fn access_log(
+    grantee: &Pubkey,
+    patient_wallet: &Pubkey,
+    grant: &Pubkey,
+    record: &Pubkey,
+    args: AccessLogArgs,
+) -> Instruction {
+    build(
+        acc::AccessLog {
+            grantee: *grantee,
+            config: pda::config(),
+            grantee_provider: pda::provider(grantee).0,
+            patient: pda::patient(patient_wallet).0,
+            grant: *grant,
+            record: *record,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::AccessLog { args },
+    )
+}

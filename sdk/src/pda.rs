@@ -1,0 +1,90 @@
+//! Program-derived addresses, from the program's own seed constants.
+use careledger::constants::*;
+use careledger::state::Purpose;
+use solana_pubkey::Pubkey;
+
+pub fn program_id() -> Pubkey {
+    careledger::ID
+}
+
+pub fn config() -> Pubkey {
+    careledger::CONFIG_ADDRESS
+}
+
+pub fn provider(wallet: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[PROVIDER_SEED, wallet.as_ref()], &careledger::ID)
+}
+
+pub fn patient(wallet: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[PATIENT_SEED, wallet.as_ref()], &careledger::ID)
+}
+
+pub fn record(patient_wallet: &Pubkey, index: u32) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[RECORD_SEED, patient_wallet.as_ref(), &index.to_le_bytes()],
+        &careledger::ID,
+    )
+}
+
+pub fn grant(patient_wallet: &Pubkey, grantee_wallet: &Pubkey, purpose: Purpose) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[
+            GRANT_SEED,
+            patient_wallet.as_ref(),
+            grantee_wallet.as_ref(),
+            &purpose.seed(),
+        ],
+        &careledger::ID,
+    )
+}
+
+pub fn request(patient_wallet: &Pubkey, provider_wallet: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[REQUEST_SEED, patient_wallet.as_ref(), provider_wallet.as_ref()],
+        &careledger::ID,
+    )
+}
+
+/// Anchor's `emit_cpi!` signer.
+pub fn event_authority() -> Pubkey {
+    Pubkey::find_program_address(&[b"__event_authority"], &careledger::ID).0
+}
+
+/// The program's ProgramData account under the upgradeable loader (holds the upgrade authority).
+pub fn program_data() -> Pubkey {
+    solana_loader_v3_interface::get_program_data_address(&careledger::ID)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_address_matches_the_compile_time_one() {
+        let (address, bump) = Pubkey::find_program_address(&[CONFIG_SEED], &careledger::ID);
+        assert_eq!(address, config());
+        assert_eq!(bump, careledger::CONFIG_PDA.1);
+    }
+
+    #[test]
+    fn seeds_do_not_collide_across_kinds() {
+        let a = Pubkey::new_unique();
+        let b = Pubkey::new_unique();
+        let all = [
+            provider(&a).0,
+            patient(&a).0,
+            record(&a, 0).0,
+            record(&a, 1).0,
+            grant(&a, &b, Purpose::Treatment).0,
+            grant(&a, &b, Purpose::Payment).0,
+            grant(&b, &a, Purpose::Treatment).0,
+            request(&a, &b).0,
+            config(),
+        ];
+        for (i, x) in all.iter().enumerate() {
+            for y in &all[i + 1..] {
+                assert_ne!(x, y);
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The RPC transport: any cluster URL (solana-test-validator, devnet, mainnet-beta).
+use crate::accounts::Memcmp;
+use crate::events::decode_inner_instructions;
+use crate::transport::{Transport, TxOutcome};
+use crate::SdkError;
+use solana_account::Account;
+use solana_account_decoder_client_types::UiAccountEncoding;
+use solana_clock::Clock;
+use solana_commitment_config::CommitmentConfig;
+use solana_hash::Hash;
+use solana_pubkey::Pubkey;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_rpc_client_api::client_error::Error as ClientError;
+use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcTransactionConfig};
+use solana_rpc_client_api::filter::{Memcmp as RpcMemcmp, RpcFilterType};
+use solana_transaction::Transaction;
+use solana_transaction_status_client_types::{
+    option_serializer::OptionSerializer, EncodedTransaction, UiInstruction, UiMessage,
+    UiTransactionEncoding,
+};
+
+pub struct RpcTransport {
+    client: RpcClient,
+}
+
+impl RpcTransport {
+    pub fn new(url: impl Into<String>, commitment: CommitmentConfig) -> Self {
+        RpcTransport {
+            client: RpcClient::new_with_commitment(url.into(), commitment),
+        }
+    }
+
+    pub fn client(&self) -> &RpcClient {
+        &self.client
+    }
+}
+
+fn rpc_error(err: ClientError) -> SdkError {
+    match err.get_transaction_error() {
+        Some(tx_err) => SdkError::from(tx_err),
+        None => SdkError::Transport(err.to_string()),
+    }
+}
+
+impl Transport for RpcTransport {
+    async fn latest_blockhash(&self) -> Result<Hash, SdkError> {
+        self.client.get_latest_blockhash().await.map_err(rpc_error)
+    }
+
+    async fn send(&self, tx: Transaction) -> Result<TxOutcome, SdkError> {
+        let signature = self
+            .client
+            .send_and_confirm_transaction(&tx)
+            .await
+            .map_err(rpc_error)?;
+        let config = RpcTransactionConfig {
+            encoding: Some(UiTransactionEncoding::Json),
+            commitment: Some(self.client.commitment()),
+            max_supported_transaction_version: Some(0),
+        };
+        let confirmed = self
+            .client
+            .get_transaction_with_config(&signature, config)
+            .await
+            .map_err(rpc_error)?;
+        let keys: Vec<Pubkey> = match &confirmed.transaction.transaction {
+            EncodedTransaction::Json(ui) => match &ui.message {
+                UiMessage::Raw(raw) => raw.account_keys.iter().filter_map(|k| k.parse().ok()).collect(),
+                UiMessage::Parsed(_) => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        let mut inner = Vec::new();
+        if let Some(meta) = &confirmed.transaction.meta {
+            if let OptionSerializer::Some(groups) = &meta.inner_instructions {
+                for ix in groups.iter().flat_map(|g| g.instructions.iter()) {
+                    if let UiInstruction::Compiled(c) = ix {
+                        if let (Some(program), Ok(data)) = (
+                            keys.get(usize::from(c.program_id_index)),
+                            bs58::decode(&c.data).into_vec(),
+                        ) {
+                            inner.push((*program, data));
+                        }
+                    }
+                }
+            }
+        }
+        let events = decode_inner_instructions(inner.iter().map(|(p, d)| (*p, d.as_slice())));
+        Ok(TxOutcome { signature, events })
+    }
+
+    async fn account(&self, address: &Pubkey) -> Result<Option<Account>, SdkError> {
+        let response = self
+            .client
+            .get_account_with_commitment(address, self.client.commitment())
+            .await
+            .map_err(rpc_error)?;
+        Ok(response.value)
+    }
+
+    async fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Pubkey, Account)>, SdkError> {
+        let config = RpcProgramAccountsConfig {
+            filters: Some(
+                filters
+                    .iter()
+                    .map(|f| RpcFilterType::Memcmp(RpcMemcmp::new_raw_bytes(f.offset, f.bytes.clone())))
+                    .collect(),
+            ),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        let accounts = self
+            .client
+            .get_program_ui_accounts_with_config(&careledger::ID, config)
+            .await
+            .map_err(rpc_error)?;
+        accounts
+            .into_iter()
+            .map(|(address, ui)| {
+                ui.decode::<Account>()
+                    .map(|account| (address, account))
+                    .ok_or_else(|| SdkError::Transport(format!("undecodable account {address}")))
+            })
+            .collect()
+    }
+
+    async fn unix_timestamp(&self) -> Result<i64, SdkError> {
+        let account = self
+            .client
+            .get_account(&solana_sdk_ids::sysvar::clock::ID)
+            .await
+            .map_err(rpc_error)?;
+        let clock: Clock = bincode::deserialize(&account.data)
+            .map_err(|e| SdkError::Transport(format!("clock sysvar: {e}")))?;
+        Ok(clock.unix_timestamp)
+    }
+
+    async fn fund(&self, to: &Pubkey, lamports: u64) -> Result<(), SdkError> {
+        let signature = self
+            .client
+            .request_airdrop(to, lamports)
+            .await
+            .map_err(rpc_error)?;
+        self.client
+            .poll_for_signature(&signature)
+            .await
+            .map_err(rpc_error)
+    }
+}
