@@ -11,7 +11,10 @@ pub fn decode<T: AccountDeserialize + Discriminator>(
 ) -> Result<T, SdkError> {
     let fail = |reason: String| SdkError::Decode {
         address: *address,
-        expected: std::any::type_name::<T>().rsplit("::").next().unwrap_or("account"),
+        expected: std::any::type_name::<T>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("account"),
         reason,
     };
     if *owner != careledger::ID {
@@ -90,7 +93,8 @@ mod tests {
         assert!(Memcmp::key_at(offsets::GRANT_GRANTEE, &grant.grantee).matches(&data));
         let back: ConsentGrant = decode(&Pubkey::new_unique(), &careledger::ID, &data).unwrap();
         assert_eq!(back, grant);
-        let wrong_owner = decode::<ConsentGrant>(&Pubkey::new_unique(), &Pubkey::new_unique(), &data);
+        let wrong_owner =
+            decode::<ConsentGrant>(&Pubkey::new_unique(), &Pubkey::new_unique(), &data);
         assert!(matches!(wrong_owner, Err(SdkError::Decode { .. })));
         let wrong_type = decode::<RecordAnchor>(&Pubkey::new_unique(), &careledger::ID, &data);
         assert!(matches!(wrong_type, Err(SdkError::Decode { .. })));

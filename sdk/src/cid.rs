@@ -21,7 +21,11 @@ pub fn cid_to_string(stored: &StoredCid) -> String {
     match Cid::try_from(stored.to_bytes().as_slice()) {
         Ok(cid) => cid.to_string(),
         // Unreachable for anything the program stored; show hex rather than panic.
-        Err(_) => stored.to_bytes().iter().map(|b| format!("{b:02x}")).collect(),
+        Err(_) => stored
+            .to_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
     }
 }
 
@@ -53,7 +57,8 @@ pub fn sha256_file(path: &Path) -> Result<[u8; 32], SdkError> {
 /// CIDv1 (raw codec, sha2-256) of bytes whose SHA-256 is `digest`: what `ipfs add --raw-leaves
 /// --cid-version 1` gives for a single-block file.
 pub fn raw_cid_v1(digest: &[u8; 32]) -> Vec<u8> {
-    let hash = Multihash::<64>::wrap(u64::from(HASH_SHA2_256), digest).expect("32-byte digest fits");
+    let hash =
+        Multihash::<64>::wrap(u64::from(HASH_SHA2_256), digest).expect("32-byte digest fits");
     Cid::new_v1(u64::from(CODEC_RAW), hash).to_bytes()
 }
 

@@ -98,6 +98,9 @@ mod tests {
         assert!("x-ray".parse::<RecordClass>().is_err());
         let mask = class_mask(&[RecordClass::LabResult, RecordClass::Genomic]);
         assert_eq!(mask, 0b100_0001);
-        assert_eq!(classes_in(mask), vec![RecordClass::LabResult, RecordClass::Genomic]);
+        assert_eq!(
+            classes_in(mask),
+            vec![RecordClass::LabResult, RecordClass::Genomic]
+        );
     }
 }

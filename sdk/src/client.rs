@@ -113,7 +113,10 @@ impl<T: Transport, S: Signer> Client<T, S> {
         patient_wallet: &Pubkey,
     ) -> Result<Vec<(Pubkey, RecordAnchor)>, SdkError> {
         let mut records: Vec<(Pubkey, RecordAnchor)> = self
-            .list(vec![Memcmp::key_at(offsets::RECORD_PATIENT, patient_wallet)])
+            .list(vec![Memcmp::key_at(
+                offsets::RECORD_PATIENT,
+                patient_wallet,
+            )])
             .await?;
         records.sort_by_key(|(_, r)| r.index);
         Ok(records)
@@ -132,8 +135,11 @@ impl<T: Transport, S: Signer> Client<T, S> {
         &self,
         patient_wallet: &Pubkey,
     ) -> Result<Vec<(Pubkey, AccessRequest)>, SdkError> {
-        self.list(vec![Memcmp::key_at(offsets::REQUEST_PATIENT, patient_wallet)])
-            .await
+        self.list(vec![Memcmp::key_at(
+            offsets::REQUEST_PATIENT,
+            patient_wallet,
+        )])
+        .await
     }
 
     pub async fn providers(&self) -> Result<Vec<(Pubkey, Provider)>, SdkError> {

@@ -113,7 +113,12 @@ impl EmbeddedTransport {
     /// The rent-exempt minimum for `len` bytes, from the bank's Rent sysvar.
     pub async fn minimum_balance(&self, len: usize) -> Result<u64, SdkError> {
         let state = self.state.lock().await;
-        let rent = state.context.banks_client.get_rent().await.map_err(banks_error)?;
+        let rent = state
+            .context
+            .banks_client
+            .get_rent()
+            .await
+            .map_err(banks_error)?;
         Ok(rent.minimum_balance(len))
     }
 }
@@ -186,7 +191,10 @@ impl Transport for EmbeddedTransport {
             .map_err(banks_error)
     }
 
-    async fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Pubkey, Account)>, SdkError> {
+    async fn program_accounts(
+        &self,
+        filters: &[Memcmp],
+    ) -> Result<Vec<(Pubkey, Account)>, SdkError> {
         let state = self.state.lock().await;
         let mut found = Vec::new();
         for address in &state.known {
@@ -218,7 +226,8 @@ impl Transport for EmbeddedTransport {
     }
 
     async fn fund(&self, to: &Pubkey, lamports: u64) -> Result<(), SdkError> {
-        let ix = solana_system_interface::instruction::transfer(&self.faucet.pubkey(), to, lamports);
+        let ix =
+            solana_system_interface::instruction::transfer(&self.faucet.pubkey(), to, lamports);
         let blockhash = self.latest_blockhash().await?;
         let tx = Transaction::new_signed_with_payer(
             &[ix],

@@ -1,7 +1,7 @@
 //! The SDK's typed error. Program failures come back as the program's own enum.
 use careledger::errors::CareledgerError;
-use solana_transaction_error::TransactionError;
 use solana_instruction::error::InstructionError;
+use solana_transaction_error::TransactionError;
 
 /// Anchor's custom error codes start here; ours follow in enum order.
 const ERROR_CODE_OFFSET: u32 = anchor_lang::error::ERROR_CODE_OFFSET;
@@ -201,13 +201,22 @@ mod tests {
             assert_eq!(u32::from(*e), code, "{e:?} is out of order");
             assert_eq!(program_error_from_code(code), Some(*e));
         }
-        assert_eq!(program_error_from_code(ERROR_CODE_OFFSET + ALL_ERRORS.len() as u32), None);
+        assert_eq!(
+            program_error_from_code(ERROR_CODE_OFFSET + ALL_ERRORS.len() as u32),
+            None
+        );
         let err = SdkError::from(TransactionError::InstructionError(
             1,
             InstructionError::Custom(ERROR_CODE_OFFSET),
         ));
         assert_eq!(err.program_error(), Some(Paused));
-        let anchor = SdkError::from(TransactionError::InstructionError(0, InstructionError::Custom(3012)));
-        assert!(anchor.to_string().contains("AccountNotInitialized"), "{anchor}");
+        let anchor = SdkError::from(TransactionError::InstructionError(
+            0,
+            InstructionError::Custom(3012),
+        ));
+        assert!(
+            anchor.to_string().contains("AccountNotInitialized"),
+            "{anchor}"
+        );
     }
 }

@@ -124,7 +124,11 @@ pub fn provider_verify(
     )
 }
 
-pub fn provider_suspend(authority: &Pubkey, provider_wallet: &Pubkey, reason_code: u16) -> Instruction {
+pub fn provider_suspend(
+    authority: &Pubkey,
+    provider_wallet: &Pubkey,
+    reason_code: u16,
+) -> Instruction {
     build(
         acc::ProviderSuspend {
             authority: *authority,

@@ -34,6 +34,8 @@ pub mod setup;
 pub mod transport;
 
 pub use careledger as program;
+pub use careledger::constants::*;
+pub use careledger::errors::CareledgerError;
 pub use careledger::instructions::*;
 pub use careledger::logic::consent::{action, decide_access, AccessQuery, Refusal};
 pub use careledger::state::{

@@ -40,7 +40,11 @@ pub fn grant(patient_wallet: &Pubkey, grantee_wallet: &Pubkey, purpose: Purpose)
 
 pub fn request(patient_wallet: &Pubkey, provider_wallet: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(
-        &[REQUEST_SEED, patient_wallet.as_ref(), provider_wallet.as_ref()],
+        &[
+            REQUEST_SEED,
+            patient_wallet.as_ref(),
+            provider_wallet.as_ref(),
+        ],
         &careledger::ID,
     )
 }

@@ -11,7 +11,9 @@ use solana_hash::Hash;
 use solana_pubkey::Pubkey;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::Error as ClientError;
-use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcTransactionConfig};
+use solana_rpc_client_api::config::{
+    RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcTransactionConfig,
+};
 use solana_rpc_client_api::filter::{Memcmp as RpcMemcmp, RpcFilterType};
 use solana_transaction::Transaction;
 use solana_transaction_status_client_types::{
@@ -65,7 +67,11 @@ impl Transport for RpcTransport {
             .map_err(rpc_error)?;
         let keys: Vec<Pubkey> = match &confirmed.transaction.transaction {
             EncodedTransaction::Json(ui) => match &ui.message {
-                UiMessage::Raw(raw) => raw.account_keys.iter().filter_map(|k| k.parse().ok()).collect(),
+                UiMessage::Raw(raw) => raw
+                    .account_keys
+                    .iter()
+                    .filter_map(|k| k.parse().ok())
+                    .collect(),
                 UiMessage::Parsed(_) => Vec::new(),
             },
             _ => Vec::new(),
@@ -98,12 +104,17 @@ impl Transport for RpcTransport {
         Ok(response.value)
     }
 
-    async fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Pubkey, Account)>, SdkError> {
+    async fn program_accounts(
+        &self,
+        filters: &[Memcmp],
+    ) -> Result<Vec<(Pubkey, Account)>, SdkError> {
         let config = RpcProgramAccountsConfig {
             filters: Some(
                 filters
                     .iter()
-                    .map(|f| RpcFilterType::Memcmp(RpcMemcmp::new_raw_bytes(f.offset, f.bytes.clone())))
+                    .map(|f| {
+                        RpcFilterType::Memcmp(RpcMemcmp::new_raw_bytes(f.offset, f.bytes.clone()))
+                    })
                     .collect(),
             ),
             account_config: RpcAccountInfoConfig {

@@ -24,7 +24,10 @@ pub trait Transport {
     async fn send(&self, tx: Transaction) -> Result<TxOutcome, SdkError>;
     async fn account(&self, address: &Pubkey) -> Result<Option<Account>, SdkError>;
     /// Program accounts whose data matches every filter.
-    async fn program_accounts(&self, filters: &[Memcmp]) -> Result<Vec<(Pubkey, Account)>, SdkError>;
+    async fn program_accounts(
+        &self,
+        filters: &[Memcmp],
+    ) -> Result<Vec<(Pubkey, Account)>, SdkError>;
     /// The cluster's clock, unix seconds.
     async fn unix_timestamp(&self) -> Result<i64, SdkError>;
     /// Gives `lamports` to `to` (airdrop, or a transfer from the embedded faucet).

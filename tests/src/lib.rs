@@ -1,1 +1,271 @@
+//! Shared harness for the scenarios and the demo: an embedded cluster with a deployed,
+//! configured careledger, funded actors, and helpers that go through the SDK only.
+use careledger_sdk::embedded::EmbeddedTransport;
+use careledger_sdk::{action, CareledgerError, Transport};
+use careledger_sdk::{ix, pda, Client, SdkError, TxOutcome};
+use careledger_sdk::{
+    BreakGlassOpenArgs, ConfigInitArgs, GrantCreateArgs, ProviderRegisterArgs, ProviderVerifyArgs,
+    Purpose, RecordAnchorArgs, NO_RECORD_SCOPE,
+};
+use solana_keypair::Keypair;
+use solana_pubkey::Pubkey;
+use solana_signer::Signer;
 
+pub use careledger_sdk;
+
+pub const DAY: i64 = 24 * 60 * 60;
+pub const BREAK_GLASS_CAP_SECS: u32 = 4 * 60 * 60;
+
+pub struct Env {
+    pub client: Client<EmbeddedTransport, Keypair>,
+    pub upgrade_authority: Keypair,
+    pub admin: Keypair,
+    pub credential_authority: Keypair,
+}
+
+impl Env {
+    /// A fresh bank with careledger deployed and its config created by the upgrade authority.
+    pub async fn new() -> Env {
+        let env = Env::bare().await;
+        let args = ConfigInitArgs {
+            admin: env.admin.pubkey(),
+            credential_authority: env.credential_authority.pubkey(),
+            max_break_glass_secs: BREAK_GLASS_CAP_SECS,
+        };
+        careledger_sdk::setup::init_config(&env.client, &env.upgrade_authority, args)
+            .await
+            .expect("config init");
+        env
+    }
+
+    /// A fresh bank with careledger deployed but no config yet.
+    pub async fn bare() -> Env {
+        let upgrade_authority = Keypair::new();
+        let transport = EmbeddedTransport::start(&upgrade_authority.pubkey()).await;
+        let payer = Keypair::new();
+        transport
+            .fund(&payer.pubkey(), 100_000_000_000)
+            .await
+            .expect("fund payer");
+        let env = Env {
+            client: Client::new(transport, payer),
+            upgrade_authority,
+            admin: Keypair::new(),
+            credential_authority: Keypair::new(),
+        };
+        for k in [
+            &env.upgrade_authority,
+            &env.admin,
+            &env.credential_authority,
+        ] {
+            env.fund(&k.pubkey()).await;
+        }
+        env
+    }
+
+    pub async fn fund(&self, who: &Pubkey) {
+        self.client
+            .transport()
+            .fund(who, 10_000_000_000)
+            .await
+            .expect("fund");
+    }
+
+    /// A new funded keypair.
+    pub async fn actor(&self) -> Keypair {
+        let k = Keypair::new();
+        self.fund(&k.pubkey()).await;
+        k
+    }
+
+    pub async fn now(&self) -> i64 {
+        self.client
+            .transport()
+            .unix_timestamp()
+            .await
+            .expect("clock")
+    }
+
+    pub async fn send(
+        &self,
+        instruction: solana_instruction::Instruction,
+        signers: &[&Keypair],
+    ) -> Result<TxOutcome, SdkError> {
+        let signers: Vec<&dyn Signer> = signers.iter().map(|k| *k as &dyn Signer).collect();
+        self.client.send(&[instruction], &signers).await
+    }
+
+    pub async fn register_patient(&self) -> Keypair {
+        let patient = self.actor().await;
+        self.send(ix::patient_register(&patient.pubkey()), &[&patient])
+            .await
+            .expect("patient register");
+        patient
+    }
+
+    /// A provider registered and verified with `roles` for a year.
+    pub async fn verified_provider(&self, roles: u8) -> Keypair {
+        let provider = self.actor().await;
+        let args = ProviderRegisterArgs {
+            roles,
+            credential_ref: [0x11; 32],
+        };
+        self.send(
+            ix::provider_register(&provider.pubkey(), args),
+            &[&provider],
+        )
+        .await
+        .expect("provider register");
+        self.verify(&provider.pubkey(), roles, self.now().await + 365 * DAY)
+            .await
+            .expect("provider verify");
+        provider
+    }
+
+    pub async fn verify(
+        &self,
+        wallet: &Pubkey,
+        roles: u8,
+        expires_at: i64,
+    ) -> Result<TxOutcome, SdkError> {
+        let args = ProviderVerifyArgs {
+            roles,
+            credential_expires_at: expires_at,
+        };
+        let instruction = ix::provider_verify(&self.credential_authority.pubkey(), wallet, args);
+        self.send(instruction, &[&self.credential_authority]).await
+    }
+
+    /// Anchors a record as the patient and returns its address.
+    pub async fn anchor_as_patient(&self, patient: &Keypair, class: u8, seed: u8) -> Pubkey {
+        let wallet = patient.pubkey();
+        let index = self.patient(&wallet).await.record_count;
+        let args = RecordAnchorArgs {
+            cid: sample_cid(seed),
+            content_sha256: [seed.max(1); 32],
+            class,
+        };
+        let instruction = ix::record_anchor(&wallet, index, ix::Author::Patient, args);
+        self.send(instruction, &[patient]).await.expect("anchor");
+        pda::record(&wallet, index).0
+    }
+
+    /// Grants `grantee` the classes for `purpose`, for `days`, signed by the patient.
+    pub async fn grant(
+        &self,
+        patient: &Keypair,
+        grantee: &Pubkey,
+        purpose: Purpose,
+        classes: u16,
+        actions: u8,
+        days: i64,
+    ) -> Result<Pubkey, SdkError> {
+        let args = GrantCreateArgs {
+            purpose,
+            classes,
+            actions,
+            record_scope: NO_RECORD_SCOPE,
+            not_before: 0,
+            expires_at: self.now().await + days * DAY,
+        };
+        let wallet = patient.pubkey();
+        self.send(
+            ix::grant_create(&wallet, &wallet, grantee, args),
+            &[patient],
+        )
+        .await?;
+        Ok(pda::grant(&wallet, grantee, purpose).0)
+    }
+
+    pub async fn break_glass(
+        &self,
+        clinician: &Keypair,
+        patient: &Pubkey,
+        window_secs: u32,
+    ) -> Result<Pubkey, SdkError> {
+        let args = BreakGlassOpenArgs {
+            classes: u16::MAX,
+            actions: action::READ,
+            window_secs,
+            reason_code: 7,
+        };
+        self.send(
+            ix::break_glass_open(&clinician.pubkey(), patient, args),
+            &[clinician],
+        )
+        .await?;
+        Ok(pda::grant(patient, &clinician.pubkey(), Purpose::Emergency).0)
+    }
+
+    pub async fn patient(&self, wallet: &Pubkey) -> careledger_sdk::Patient {
+        self.client
+            .fetch(&pda::patient(wallet).0)
+            .await
+            .expect("patient")
+    }
+
+    /// The raw bytes and lamports of accounts, to prove a rejected call changed nothing.
+    pub async fn snapshot(&self, addresses: &[Pubkey]) -> Vec<Option<(u64, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for a in addresses {
+            let account = self.client.transport().account(a).await.expect("account");
+            out.push(account.map(|acc| (acc.lamports, acc.data)));
+        }
+        out
+    }
+
+    /// Sends, expects exactly `expected`, and checks `watched` accounts are byte-identical.
+    pub async fn expect_rejected(
+        &self,
+        instruction: solana_instruction::Instruction,
+        signers: &[&Keypair],
+        expected: CareledgerError,
+        watched: &[Pubkey],
+    ) {
+        let before = self.snapshot(watched).await;
+        let err = self
+            .send(instruction, signers)
+            .await
+            .expect_err("instruction should have been rejected");
+        assert_eq!(err.program_error(), Some(expected), "got {err}");
+        assert_eq!(
+            before,
+            self.snapshot(watched).await,
+            "a rejected call changed state"
+        );
+    }
+
+    /// Like `expect_rejected` for Anchor framework codes (constraint, account errors).
+    pub async fn expect_anchor_error(
+        &self,
+        instruction: solana_instruction::Instruction,
+        signers: &[&Keypair],
+        code: u32,
+        watched: &[Pubkey],
+    ) {
+        let before = self.snapshot(watched).await;
+        let err = self
+            .send(instruction, signers)
+            .await
+            .expect_err("instruction should have been rejected");
+        assert_eq!(err.custom_code(), Some(code), "got {err}");
+        assert_eq!(
+            before,
+            self.snapshot(watched).await,
+            "a rejected call changed state"
+        );
+    }
+
+    pub async fn set_clock(&self, unix_timestamp: i64) {
+        self.client
+            .transport()
+            .set_unix_timestamp(unix_timestamp)
+            .await
+            .expect("set clock");
+    }
+}
+
+/// A distinct, valid CIDv1 (raw, sha2-256) per seed.
+pub fn sample_cid(seed: u8) -> Vec<u8> {
+    careledger_sdk::cid::raw_cid_v1(&[seed.max(1); 32])
+}

@@ -45,7 +45,10 @@ pub mod careledger {
     }
 
     /// Signer: the admin. Pausing stops every state change except revocations and admin settings.
-    pub fn config_set_paused(ctx: Context<ConfigSetPaused>, args: ConfigSetPausedArgs) -> Result<()> {
+    pub fn config_set_paused(
+        ctx: Context<ConfigSetPaused>,
+        args: ConfigSetPausedArgs,
+    ) -> Result<()> {
         instructions::registry::config_set_paused::handler(ctx, args)
     }
 
@@ -68,7 +71,10 @@ pub mod careledger {
     }
 
     /// Signer: the credential authority. Suspends a provider (works while paused).
-    pub fn provider_suspend(ctx: Context<ProviderSuspend>, args: ProviderSuspendArgs) -> Result<()> {
+    pub fn provider_suspend(
+        ctx: Context<ProviderSuspend>,
+        args: ProviderSuspendArgs,
+    ) -> Result<()> {
         instructions::registry::provider_suspend::handler(ctx, args)
     }
 

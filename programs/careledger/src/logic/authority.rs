@@ -50,9 +50,15 @@ mod tests {
         };
         assert_eq!(acting_for(&p, &wallet, 500), Ok(Actor::Patient));
         assert_eq!(acting_for(&p, &guardian, 99), Ok(Actor::Guardian));
-        assert_eq!(acting_for(&p, &guardian, 100), Err(CareledgerError::GuardianExpired));
+        assert_eq!(
+            acting_for(&p, &guardian, 100),
+            Err(CareledgerError::GuardianExpired)
+        );
         let stranger = Pubkey::new_from_array([3; 32]);
-        assert_eq!(acting_for(&p, &stranger, 0), Err(CareledgerError::NotPatientOrGuardian));
+        assert_eq!(
+            acting_for(&p, &stranger, 0),
+            Err(CareledgerError::NotPatientOrGuardian)
+        );
         p.guardian = Pubkey::default();
         assert_eq!(
             acting_for(&p, &Pubkey::default(), 0),

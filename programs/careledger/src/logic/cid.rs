@@ -148,7 +148,10 @@ mod tests {
         let mut v0 = vec![0x12, 0x20];
         v0.extend_from_slice(&[7; 32]);
         let c = parse_cid(&v0).unwrap();
-        assert_eq!((c.version, c.codec, c.hash), (0, CODEC_DAG_PB, HASH_SHA2_256));
+        assert_eq!(
+            (c.version, c.codec, c.hash),
+            (0, CODEC_DAG_PB, HASH_SHA2_256)
+        );
         assert_eq!(c.to_bytes(), v0);
         for (codec, value) in [
             (&[0x55][..], CODEC_RAW),
@@ -175,13 +178,25 @@ mod tests {
         let mut trailing = ok.clone();
         trailing.push(0);
         assert_eq!(parse_cid(&trailing), Err(CidTrailingBytes));
-        assert_eq!(parse_cid(&v1(&[0x55], 0x00, 32, &[9; 32])), Err(CidIdentityHash));
-        assert_eq!(parse_cid(&v1(&[0x55], 0x13, 32, &[9; 32])), Err(CidHashFunction));
+        assert_eq!(
+            parse_cid(&v1(&[0x55], 0x00, 32, &[9; 32])),
+            Err(CidIdentityHash)
+        );
+        assert_eq!(
+            parse_cid(&v1(&[0x55], 0x13, 32, &[9; 32])),
+            Err(CidHashFunction)
+        );
         assert_eq!(parse_cid(&v1(&[0x56], 0x12, 32, &[9; 32])), Err(CidCodec));
-        assert_eq!(parse_cid(&v1(&[0x55], 0x12, 31, &[9; 31])), Err(CidDigestLength));
+        assert_eq!(
+            parse_cid(&v1(&[0x55], 0x12, 31, &[9; 31])),
+            Err(CidDigestLength)
+        );
         assert_eq!(parse_cid(&v1(&[0x55], 0x12, 32, &[0; 32])), Err(ZeroHash));
         // non-minimal varint for raw (0x55 written as 0xd5 0x00)
-        assert_eq!(parse_cid(&v1(&[0xd5, 0x00], 0x12, 32, &[9; 32])), Err(CidVarint));
+        assert_eq!(
+            parse_cid(&v1(&[0xd5, 0x00], 0x12, 32, &[9; 32])),
+            Err(CidVarint)
+        );
         // varint that never ends
         assert_eq!(parse_cid(&[0x01, 0xff, 0xff, 0xff, 0x01]), Err(CidVarint));
         let mut v2 = ok.clone();

@@ -188,21 +188,42 @@ mod tests {
         let mut revoked = g.clone();
         revoked.status = GrantStatus::Revoked;
         assert_eq!(check_grant(&revoked, &query()), Err(Refusal::Revoked));
-        let stale = AccessQuery { patient_epoch: 4, ..query() };
+        let stale = AccessQuery {
+            patient_epoch: 4,
+            ..query()
+        };
         assert_eq!(check_grant(&g, &stale), Err(Refusal::StaleEpoch));
-        let purpose = AccessQuery { purpose: Purpose::Research, ..query() };
+        let purpose = AccessQuery {
+            purpose: Purpose::Research,
+            ..query()
+        };
         assert_eq!(check_grant(&g, &purpose), Err(Refusal::PurposeMismatch));
-        let write = AccessQuery { action: action::WRITE, ..query() };
+        let write = AccessQuery {
+            action: action::WRITE,
+            ..query()
+        };
         assert_eq!(check_grant(&g, &write), Err(Refusal::ActionNotGranted));
-        let none = AccessQuery { action: 0, ..query() };
+        let none = AccessQuery {
+            action: 0,
+            ..query()
+        };
         assert_eq!(check_grant(&g, &none), Err(Refusal::ActionNotGranted));
-        let class = AccessQuery { record_class: 1, ..query() };
+        let class = AccessQuery {
+            record_class: 1,
+            ..query()
+        };
         assert_eq!(check_grant(&g, &class), Err(Refusal::ClassNotGranted));
-        let class_out = AccessQuery { record_class: 16, ..query() };
+        let class_out = AccessQuery {
+            record_class: 16,
+            ..query()
+        };
         assert_eq!(check_grant(&g, &class_out), Err(Refusal::ClassNotGranted));
         let mut scoped = g.clone();
         scoped.record_scope = 5;
-        assert_eq!(check_grant(&scoped, &query()), Err(Refusal::RecordOutOfScope));
+        assert_eq!(
+            check_grant(&scoped, &query()),
+            Err(Refusal::RecordOutOfScope)
+        );
         scoped.record_scope = 4;
         assert_eq!(check_grant(&scoped, &query()), Ok(()));
     }
@@ -215,7 +236,10 @@ mod tests {
         p.status = ProviderStatus::Suspended;
         assert_eq!(check_provider(&p, 0), Err(Refusal::ProviderSuspended));
         p.status = ProviderStatus::Pending;
-        assert_eq!(decide_access(&grant(), &p, &query()), Err(Refusal::ProviderNotVerified));
+        assert_eq!(
+            decide_access(&grant(), &p, &query()),
+            Err(Refusal::ProviderNotVerified)
+        );
     }
 
     #[test]

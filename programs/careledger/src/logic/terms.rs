@@ -164,14 +164,23 @@ mod tests {
             t(|t| t.purpose = Purpose::Emergency),
             Err(CareledgerError::EmergencyPurposeReserved)
         );
-        assert_eq!(t(|t| t.expires_at = 10), Err(CareledgerError::InvalidExpiry));
+        assert_eq!(
+            t(|t| t.expires_at = 10),
+            Err(CareledgerError::InvalidExpiry)
+        );
         assert_eq!(
             t(|t| t.expires_at = 11 + MAX_GRANT_DURATION_SECS),
             Err(CareledgerError::InvalidExpiry)
         );
         assert_eq!(t(|t| t.expires_at = 10 + MAX_GRANT_DURATION_SECS), Ok(()));
-        assert_eq!(t(|t| t.not_before = 1_000), Err(CareledgerError::InvalidNotBefore));
-        assert_eq!(t(|t| t.record_scope = 2), Err(CareledgerError::InvalidRecordScope));
+        assert_eq!(
+            t(|t| t.not_before = 1_000),
+            Err(CareledgerError::InvalidNotBefore)
+        );
+        assert_eq!(
+            t(|t| t.record_scope = 2),
+            Err(CareledgerError::InvalidRecordScope)
+        );
         assert_eq!(t(|t| t.record_scope = 1), Ok(()));
         assert_eq!(
             validate_grant_terms(&terms(), i64::MAX - 1, 0),
@@ -198,13 +207,22 @@ mod tests {
 
     #[test]
     fn windows_and_roles() {
-        assert_eq!(validate_break_glass_cap(59), Err(CareledgerError::InvalidBreakGlassWindow));
+        assert_eq!(
+            validate_break_glass_cap(59),
+            Err(CareledgerError::InvalidBreakGlassWindow)
+        );
         assert_eq!(validate_break_glass_cap(3_600), Ok(()));
-        assert_eq!(validate_break_glass_window(3_601, 3_600), Err(CareledgerError::BreakGlassWindowTooLong));
+        assert_eq!(
+            validate_break_glass_window(3_601, 3_600),
+            Err(CareledgerError::BreakGlassWindowTooLong)
+        );
         assert_eq!(validate_roles(0), Err(CareledgerError::InvalidRoles));
         assert_eq!(validate_roles(0x40), Err(CareledgerError::InvalidRoles));
         assert_eq!(validate_roles(ROLES_ALL), Ok(()));
         assert_eq!(validate_hash(&[0; 32]), Err(CareledgerError::ZeroHash));
-        assert_eq!(validate_record_class(16), Err(CareledgerError::InvalidRecordClass));
+        assert_eq!(
+            validate_record_class(16),
+            Err(CareledgerError::InvalidRecordClass)
+        );
     }
 }

@@ -1,0 +1,361 @@
+//! Registry and record-anchor scenarios through the SDK on the embedded runtime.
+use careledger_sdk::classes::RecordClass;
+use careledger_sdk::{action, ix, pda, CareledgerError as E, CareledgerEvent};
+use careledger_sdk::{
+    ConfigInitArgs, Purpose, RecordAmendArgs, RecordAnchorArgs, RecordStatus, ROLE_CLINICIAN,
+};
+use careledger_tests::{sample_cid, Env};
+use solana_signer::Signer;
+
+#[tokio::test]
+async fn only_the_upgrade_authority_creates_the_config_once() {
+    let env = Env::bare().await;
+    let intruder = env.actor().await;
+    let args = ConfigInitArgs {
+        admin: intruder.pubkey(),
+        credential_authority: intruder.pubkey(),
+        max_break_glass_secs: 3600,
+    };
+    env.expect_rejected(
+        ix::config_init(&intruder.pubkey(), args.clone()),
+        &[&intruder],
+        E::NotUpgradeAuthority,
+        &[pda::config()],
+    )
+    .await;
+    let good = ConfigInitArgs {
+        admin: env.admin.pubkey(),
+        ..args
+    };
+    let setup =
+        careledger_sdk::setup::init_config(&env.client, &env.upgrade_authority, good.clone())
+            .await
+            .unwrap();
+    assert_eq!(setup, careledger_sdk::setup::ConfigSetup::Created);
+    let again = careledger_sdk::setup::init_config(&env.client, &env.upgrade_authority, good)
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        careledger_sdk::setup::ConfigSetup::AlreadyInitialized
+    );
+}
+
+#[tokio::test]
+async fn admin_hand_over_is_two_step() {
+    let env = Env::new().await;
+    let next = env.actor().await;
+    let other = env.actor().await;
+    let config = pda::config();
+    env.expect_rejected(
+        ix::config_propose_admin(&other.pubkey(), &other.pubkey()),
+        &[&other],
+        E::NotAdmin,
+        &[config],
+    )
+    .await;
+    env.send(
+        ix::config_propose_admin(&env.admin.pubkey(), &next.pubkey()),
+        &[&env.admin],
+    )
+    .await
+    .unwrap();
+    env.expect_rejected(
+        ix::config_accept_admin(&other.pubkey()),
+        &[&other],
+        E::NotPendingAdmin,
+        &[config],
+    )
+    .await;
+    let out = env
+        .send(ix::config_accept_admin(&next.pubkey()), &[&next])
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out.events[0], CareledgerEvent::AdminAccepted(a) if a.new_admin == next.pubkey())
+    );
+    env.expect_rejected(
+        ix::config_set_paused(&env.admin.pubkey(), true),
+        &[&env.admin],
+        E::NotAdmin,
+        &[config],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn provider_registration_and_verification_rules() {
+    let env = Env::new().await;
+    let provider = env.actor().await;
+    let bad_roles = careledger_sdk::ProviderRegisterArgs {
+        roles: 0x40,
+        credential_ref: [1; 32],
+    };
+    let address = pda::provider(&provider.pubkey()).0;
+    env.expect_rejected(
+        ix::provider_register(&provider.pubkey(), bad_roles),
+        &[&provider],
+        E::InvalidRoles,
+        &[address],
+    )
+    .await;
+    let zero_ref = careledger_sdk::ProviderRegisterArgs {
+        roles: ROLE_CLINICIAN,
+        credential_ref: [0; 32],
+    };
+    env.expect_rejected(
+        ix::provider_register(&provider.pubkey(), zero_ref),
+        &[&provider],
+        E::InvalidCredentialRef,
+        &[address],
+    )
+    .await;
+    let ok = careledger_sdk::ProviderRegisterArgs {
+        roles: ROLE_CLINICIAN,
+        credential_ref: [9; 32],
+    };
+    env.send(ix::provider_register(&provider.pubkey(), ok), &[&provider])
+        .await
+        .unwrap();
+    // only the credential authority verifies
+    let args = careledger_sdk::ProviderVerifyArgs {
+        roles: ROLE_CLINICIAN,
+        credential_expires_at: env.now().await + 100,
+    };
+    env.expect_rejected(
+        ix::provider_verify(&provider.pubkey(), &provider.pubkey(), args.clone()),
+        &[&provider],
+        E::NotCredentialAuthority,
+        &[address],
+    )
+    .await;
+    let past = careledger_sdk::ProviderVerifyArgs {
+        credential_expires_at: env.now().await,
+        ..args
+    };
+    env.expect_rejected(
+        ix::provider_verify(&env.credential_authority.pubkey(), &provider.pubkey(), past),
+        &[&env.credential_authority],
+        E::InvalidCredentialExpiry,
+        &[address],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn anchor_amend_retract_and_lineage() {
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let wallet = patient.pubkey();
+    let first = env
+        .anchor_as_patient(&patient, RecordClass::ClinicalNote.id(), 1)
+        .await;
+    let amend = |expected_version, seed: u8| RecordAmendArgs {
+        cid: sample_cid(seed),
+        content_sha256: [seed; 32],
+        expected_version,
+    };
+    let out = env
+        .send(
+            ix::record_amend(
+                &wallet,
+                0,
+                1,
+                careledger_sdk::ix::Author::Patient,
+                amend(1, 2),
+            ),
+            &[&patient],
+        )
+        .await
+        .unwrap();
+    let CareledgerEvent::RecordAnchored(e) = &out.events[0] else {
+        panic!()
+    };
+    assert_eq!((e.index, e.version, e.previous), (1, 2, 0));
+    let old: careledger_sdk::RecordAnchor = env.client.fetch(&first).await.unwrap();
+    assert_eq!(old.status, RecordStatus::Superseded);
+    // a superseded anchor accepts nothing; a stale version is refused
+    let third = pda::record(&wallet, 2).0;
+    env.expect_rejected(
+        ix::record_amend(
+            &wallet,
+            0,
+            2,
+            careledger_sdk::ix::Author::Patient,
+            amend(1, 3),
+        ),
+        &[&patient],
+        E::RecordNotCurrent,
+        &[first, third, pda::patient(&wallet).0],
+    )
+    .await;
+    env.expect_rejected(
+        ix::record_amend(
+            &wallet,
+            1,
+            2,
+            careledger_sdk::ix::Author::Patient,
+            amend(1, 3),
+        ),
+        &[&patient],
+        E::StaleVersion,
+        &[third, pda::patient(&wallet).0],
+    )
+    .await;
+    let records = env.client.records_by_patient(&wallet).await.unwrap();
+    assert_eq!(
+        records.iter().map(|(_, r)| r.version).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    let out = env
+        .send(ix::record_retract(&wallet, &records[1].0, 5), &[&patient])
+        .await
+        .unwrap();
+    assert!(matches!(out.events[0], CareledgerEvent::RecordRetracted(_)));
+    env.expect_rejected(
+        ix::record_retract(&wallet, &records[1].0, 5),
+        &[&patient],
+        E::RecordNotCurrent,
+        &[records[1].0],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn malformed_cids_and_zero_hashes_are_refused() {
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let wallet = patient.pubkey();
+    let record = pda::record(&wallet, 0).0;
+    let mut identity = vec![1, 0x55, 0x00, 32];
+    identity.extend([5; 32]);
+    let mut truncated = sample_cid(1);
+    truncated.truncate(20);
+    let mut unknown_codec = sample_cid(1);
+    unknown_codec[1] = 0x56;
+    let cases = [
+        (vec![1u8; 41], E::CidTooLong),
+        (truncated, E::CidTruncated),
+        (identity, E::CidIdentityHash),
+        (unknown_codec, E::CidCodec),
+        (vec![1, 0xd5, 0x00, 0x12, 32], E::CidVarint),
+    ];
+    for (cid, expected) in cases {
+        let args = RecordAnchorArgs {
+            cid,
+            content_sha256: [1; 32],
+            class: 0,
+        };
+        env.expect_rejected(
+            ix::record_anchor(&wallet, 0, careledger_sdk::ix::Author::Patient, args),
+            &[&patient],
+            expected,
+            &[record, pda::patient(&wallet).0],
+        )
+        .await;
+    }
+    let zero = RecordAnchorArgs {
+        cid: sample_cid(1),
+        content_sha256: [0; 32],
+        class: 0,
+    };
+    env.expect_rejected(
+        ix::record_anchor(&wallet, 0, careledger_sdk::ix::Author::Patient, zero),
+        &[&patient],
+        E::ZeroHash,
+        &[record],
+    )
+    .await;
+    let bad_class = RecordAnchorArgs {
+        cid: sample_cid(1),
+        content_sha256: [1; 32],
+        class: 16,
+    };
+    env.expect_rejected(
+        ix::record_anchor(&wallet, 0, careledger_sdk::ix::Author::Patient, bad_class),
+        &[&patient],
+        E::InvalidRecordClass,
+        &[record],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn provider_writes_only_with_a_write_grant_for_the_class() {
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let lab = env.verified_provider(ROLE_CLINICIAN).await;
+    let wallet = patient.pubkey();
+    let author = careledger_sdk::ix::Author::Provider {
+        wallet: lab.pubkey(),
+        purpose: Purpose::Treatment,
+    };
+    let args = |class: u8| RecordAnchorArgs {
+        cid: sample_cid(4),
+        content_sha256: [4; 32],
+        class,
+    };
+    let record = pda::record(&wallet, 0).0;
+    // no grant at all: the grant account does not exist (Anchor AccountNotInitialized 3012)
+    env.expect_anchor_error(
+        ix::record_anchor(&wallet, 0, author, args(0)),
+        &[&lab],
+        3012,
+        &[record],
+    )
+    .await;
+    env.grant(
+        &patient,
+        &lab.pubkey(),
+        Purpose::Treatment,
+        RecordClass::LabResult.bit(),
+        action::READ,
+        5,
+    )
+    .await
+    .unwrap();
+    env.expect_rejected(
+        ix::record_anchor(&wallet, 0, author, args(0)),
+        &[&lab],
+        E::ActionNotGranted,
+        &[record],
+    )
+    .await;
+    let grant = pda::grant(&wallet, &lab.pubkey(), Purpose::Treatment).0;
+    let update = careledger_sdk::GrantUpdateArgs {
+        classes: RecordClass::LabResult.bit(),
+        actions: action::READ | action::WRITE,
+        record_scope: careledger_sdk::NO_RECORD_SCOPE,
+        not_before: 0,
+        expires_at: env.now().await + 86_400,
+    };
+    env.send(
+        ix::grant_update(&wallet, &wallet, &grant, update),
+        &[&patient],
+    )
+    .await
+    .unwrap();
+    env.expect_rejected(
+        ix::record_anchor(&wallet, 0, author, args(1)),
+        &[&lab],
+        E::ClassNotGranted,
+        &[record],
+    )
+    .await;
+    let out = env
+        .send(ix::record_anchor(&wallet, 0, author, args(0)), &[&lab])
+        .await
+        .unwrap();
+    let CareledgerEvent::RecordAnchored(e) = &out.events[0] else {
+        panic!()
+    };
+    assert_eq!((e.author, e.grant), (lab.pubkey(), grant));
+    assert_eq!(
+        env.client
+            .records_by_author(&lab.pubkey())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
