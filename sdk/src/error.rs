@@ -186,7 +186,6 @@ const ALL_ERRORS: &[CareledgerError] = &[
     MathOverflow,
     WrongRentDestination,
     InvariantViolated,
-    InvalidReviewOutcome,
     InvalidAccessAction,
 ];
 

@@ -49,9 +49,14 @@ pub fn request(patient_wallet: &Pubkey, provider_wallet: &Pubkey) -> (Pubkey, u8
     )
 }
 
-/// Anchor's `emit_cpi!` signer.
+/// Anchor's `emit_cpi!` signer (seed fixed by Anchor), derived once at compile time because
+/// every builder needs it.
+const EVENT_AUTHORITY: Pubkey = Pubkey::new_from_array(
+    anchor_lang::derive_program_address(&[b"__event_authority"], &careledger::ID.to_bytes()).0,
+);
+
 pub fn event_authority() -> Pubkey {
-    Pubkey::find_program_address(&[b"__event_authority"], &careledger::ID).0
+    EVENT_AUTHORITY
 }
 
 /// The program's ProgramData account under the upgradeable loader (holds the upgrade authority).
@@ -68,6 +73,12 @@ mod tests {
         let (address, bump) = Pubkey::find_program_address(&[CONFIG_SEED], &careledger::ID);
         assert_eq!(address, config());
         assert_eq!(bump, careledger::CONFIG_PDA.1);
+    }
+
+    #[test]
+    fn event_authority_matches_a_runtime_search() {
+        let searched = Pubkey::find_program_address(&[b"__event_authority"], &careledger::ID).0;
+        assert_eq!(event_authority(), searched);
     }
 
     #[test]

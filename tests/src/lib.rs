@@ -214,7 +214,8 @@ impl Env {
         out
     }
 
-    /// Sends, expects exactly `expected`, and checks `watched` accounts are byte-identical.
+    /// Sends, expects exactly the program error `expected`, and checks `watched` accounts are
+    /// byte-identical afterwards.
     pub async fn expect_rejected(
         &self,
         instruction: solana_instruction::Instruction,
@@ -222,27 +223,21 @@ impl Env {
         expected: CareledgerError,
         watched: &[Pubkey],
     ) {
-        let before = self.snapshot(watched).await;
         let err = self
-            .send(instruction, signers)
-            .await
-            .expect_err("instruction should have been rejected");
+            .expect_anchor_error(instruction, signers, u32::from(expected), watched)
+            .await;
         assert_eq!(err.program_error(), Some(expected), "got {err}");
-        assert_eq!(
-            before,
-            self.snapshot(watched).await,
-            "a rejected call changed state"
-        );
     }
 
-    /// Like `expect_rejected` for Anchor framework codes (constraint, account errors).
+    /// Sends, expects exactly custom error `code` (ours or an Anchor framework code), checks
+    /// `watched` accounts are byte-identical afterwards, and returns the error.
     pub async fn expect_anchor_error(
         &self,
         instruction: solana_instruction::Instruction,
         signers: &[&Keypair],
         code: u32,
         watched: &[Pubkey],
-    ) {
+    ) -> SdkError {
         let before = self.snapshot(watched).await;
         let err = self
             .send(instruction, signers)
@@ -254,6 +249,7 @@ impl Env {
             self.snapshot(watched).await,
             "a rejected call changed state"
         );
+        err
     }
 
     pub async fn set_clock(&self, unix_timestamp: i64) {

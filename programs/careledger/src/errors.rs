@@ -194,9 +194,6 @@ pub enum CareledgerError {
     #[msg("account invariant violated")]
     InvariantViolated,
     /// 6062
-    #[msg("review outcome must be accepted (1) or disputed (2)")]
-    InvalidReviewOutcome,
-    /// 6063
     #[msg("action must be exactly one of read (1) or write (2)")]
     InvalidAccessAction,
 }
