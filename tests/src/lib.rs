@@ -1,7 +1,15 @@
-//! Shared harness for the scenarios and the demo: an embedded cluster with a deployed,
-//! configured careledger, funded actors, and helpers that go through the SDK only.
+//! Shared harness for the scenarios and the demo: a cluster with a deployed, configured
+//! careledger, funded actors, and helpers that go through the SDK only.
+//!
+//! The cluster is the embedded runtime, unless `CARELEDGER_RPC_URL` is set: then the same
+//! scenarios run against that cluster (`anchor test` starts solana-test-validator with the SBF
+//! build deployed), signed by the deployer keypair (`ANCHOR_WALLET`, else the Solana CLI default),
+//! which must be the program's upgrade authority. Scenarios that move the clock, pause the shared
+//! config or need a config-less program skip themselves there, saying why.
+use careledger_sdk::accounts::Memcmp;
 use careledger_sdk::embedded::EmbeddedTransport;
-use careledger_sdk::{action, CareledgerError, Transport};
+use careledger_sdk::rpc::RpcTransport;
+use careledger_sdk::{action, CareledgerError, Config, Transport};
 use careledger_sdk::{ix, pda, Client, SdkError, TxOutcome};
 use careledger_sdk::{
     BreakGlassOpenArgs, ConfigInitArgs, GrantCreateArgs, ProviderRegisterArgs, ProviderVerifyArgs,
@@ -16,16 +24,81 @@ pub use careledger_sdk;
 pub const DAY: i64 = 24 * 60 * 60;
 pub const BREAK_GLASS_CAP_SECS: u32 = 4 * 60 * 60;
 
+/// The environment variable that points the scenarios at a real cluster.
+pub const RPC_URL_VAR: &str = "CARELEDGER_RPC_URL";
+
+/// True (and says so) when the scenarios run against a real cluster, where `reason` makes the
+/// calling scenario impossible: it should return at once.
+pub fn skip_on_cluster(reason: &str) -> bool {
+    let on_cluster = std::env::var_os(RPC_URL_VAR).is_some();
+    if on_cluster {
+        eprintln!("skipped on a real cluster: this scenario {reason}");
+    }
+    on_cluster
+}
+
+/// Where the scenarios run: one interface over both transports.
+pub enum Cluster {
+    Embedded(EmbeddedTransport),
+    Rpc(RpcTransport),
+}
+
+impl Cluster {
+    pub fn embedded(&self) -> &EmbeddedTransport {
+        match self {
+            Cluster::Embedded(t) => t,
+            Cluster::Rpc(_) => panic!("needs the embedded runtime: guard with skip_on_cluster"),
+        }
+    }
+}
+
+macro_rules! both {
+    ($self:ident, $t:ident => $call:expr) => {
+        match $self {
+            Cluster::Embedded($t) => $call,
+            Cluster::Rpc($t) => $call,
+        }
+    };
+}
+
+impl Transport for Cluster {
+    async fn latest_blockhash(&self) -> Result<solana_hash::Hash, SdkError> {
+        both!(self, t => t.latest_blockhash().await)
+    }
+    async fn send(&self, tx: solana_transaction::Transaction) -> Result<TxOutcome, SdkError> {
+        both!(self, t => t.send(tx).await)
+    }
+    async fn account(&self, address: &Pubkey) -> Result<Option<solana_account::Account>, SdkError> {
+        both!(self, t => t.account(address).await)
+    }
+    async fn program_accounts(
+        &self,
+        filters: &[Memcmp],
+    ) -> Result<Vec<(Pubkey, solana_account::Account)>, SdkError> {
+        both!(self, t => t.program_accounts(filters).await)
+    }
+    async fn unix_timestamp(&self) -> Result<i64, SdkError> {
+        both!(self, t => t.unix_timestamp().await)
+    }
+    async fn fund(&self, to: &Pubkey, lamports: u64) -> Result<(), SdkError> {
+        both!(self, t => t.fund(to, lamports).await)
+    }
+}
+
 pub struct Env {
-    pub client: Client<EmbeddedTransport, Keypair>,
+    pub client: Client<Cluster, Keypair>,
     pub upgrade_authority: Keypair,
     pub admin: Keypair,
     pub credential_authority: Keypair,
 }
 
 impl Env {
-    /// A fresh bank with careledger deployed and its config created by the upgrade authority.
+    /// A fresh bank with careledger deployed and its config created by the upgrade authority;
+    /// or, with `CARELEDGER_RPC_URL` set, that cluster with its config (created if missing).
     pub async fn new() -> Env {
+        if let Ok(url) = std::env::var(RPC_URL_VAR) {
+            return Env::on_cluster(url).await;
+        }
         let env = Env::bare().await;
         let args = ConfigInitArgs {
             admin: env.admin.pubkey(),
@@ -38,7 +111,41 @@ impl Env {
         env
     }
 
-    /// A fresh bank with careledger deployed but no config yet.
+    /// A real cluster: the deployer keypair is the upgrade authority, the admin and the
+    /// credential authority, so that every scenario can verify providers.
+    async fn on_cluster(url: String) -> Env {
+        let path = std::env::var("ANCHOR_WALLET").unwrap_or_else(|_| {
+            let home = std::env::var("HOME").unwrap_or_default();
+            format!("{home}/.config/solana/id.json")
+        });
+        let deployer = solana_keypair::read_keypair_file(&path)
+            .unwrap_or_else(|e| panic!("deployer keypair {path}: {e}"));
+        let transport = RpcTransport::new(url, Default::default());
+        let env = Env {
+            client: Client::new(Cluster::Rpc(transport), deployer.insecure_clone()),
+            upgrade_authority: deployer.insecure_clone(),
+            admin: deployer.insecure_clone(),
+            credential_authority: deployer,
+        };
+        let args = ConfigInitArgs {
+            admin: env.admin.pubkey(),
+            credential_authority: env.credential_authority.pubkey(),
+            max_break_glass_secs: BREAK_GLASS_CAP_SECS,
+        };
+        careledger_sdk::setup::init_config(&env.client, &env.upgrade_authority, args)
+            .await
+            .expect("config init");
+        let config: Config = env.client.fetch(&pda::config()).await.expect("config");
+        assert!(
+            config.credential_authority == env.credential_authority.pubkey()
+                && config.max_break_glass_secs == BREAK_GLASS_CAP_SECS
+                && !config.paused,
+            "the cluster's config was made by another run: restart the validator with --reset"
+        );
+        env
+    }
+
+    /// A fresh bank with careledger deployed but no config yet (embedded runtime only).
     pub async fn bare() -> Env {
         let upgrade_authority = Keypair::new();
         let transport = EmbeddedTransport::start(&upgrade_authority.pubkey()).await;
@@ -48,7 +155,7 @@ impl Env {
             .await
             .expect("fund payer");
         let env = Env {
-            client: Client::new(transport, payer),
+            client: Client::new(Cluster::Embedded(transport), payer),
             upgrade_authority,
             admin: Keypair::new(),
             credential_authority: Keypair::new(),
@@ -64,9 +171,10 @@ impl Env {
     }
 
     pub async fn fund(&self, who: &Pubkey) {
+        // An airdrop on a validator is capped; 2 SOL pays for many accounts' rent.
         self.client
             .transport()
-            .fund(who, 10_000_000_000)
+            .fund(who, 2_000_000_000)
             .await
             .expect("fund");
     }
@@ -252,9 +360,11 @@ impl Env {
         err
     }
 
+    /// Moves the embedded clock (guard the scenario with `skip_on_cluster`).
     pub async fn set_clock(&self, unix_timestamp: i64) {
         self.client
             .transport()
+            .embedded()
             .set_unix_timestamp(unix_timestamp)
             .await
             .expect("set clock");

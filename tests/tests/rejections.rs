@@ -2,8 +2,8 @@
 //! and that the involved accounts are byte-identical afterwards.
 use careledger_sdk::{action, ix, pda, AccessLogArgs, CareledgerError as E, ConfigUpdateArgs};
 use careledger_sdk::{
-    BreakGlassOpenArgs, GrantUpdateArgs, Purpose, RequestCreateArgs, NO_RECORD_SCOPE,
-    ROLE_CLINICIAN, ROLE_EMERGENCY,
+    BreakGlassOpenArgs, GrantUpdateArgs, Purpose, RequestApproveArgs, RequestCreateArgs,
+    NO_RECORD_SCOPE, ROLE_CLINICIAN, ROLE_EMERGENCY,
 };
 use careledger_tests::{Env, DAY};
 use solana_pubkey::Pubkey;
@@ -88,6 +88,25 @@ async fn request_inputs_and_deciders() {
     .await
     .unwrap();
     let stranger = env.actor().await;
+    let approve = RequestApproveArgs {
+        classes: 1,
+        actions: action::READ,
+        expires_at: env.now().await + 1800,
+    };
+    let grant = pda::grant(&wallet, &lab.pubkey(), Purpose::Treatment).0;
+    env.expect_rejected(
+        ix::request_approve(
+            &stranger.pubkey(),
+            &wallet,
+            &lab.pubkey(),
+            Purpose::Treatment,
+            approve,
+        ),
+        &[&stranger],
+        E::NotPatientOrGuardian,
+        &[req, grant, pda::patient(&wallet).0],
+    )
+    .await;
     env.expect_rejected(
         ix::request_deny(&stranger.pubkey(), &wallet, &lab.pubkey(), 2),
         &[&stranger],
