@@ -39,7 +39,7 @@ pub fn skip_on_cluster(reason: &str) -> bool {
 
 /// Where the scenarios run: one interface over both transports.
 pub enum Cluster {
-    Embedded(EmbeddedTransport),
+    Embedded(Box<EmbeddedTransport>),
     Rpc(RpcTransport),
 }
 
@@ -155,7 +155,7 @@ impl Env {
             .await
             .expect("fund payer");
         let env = Env {
-            client: Client::new(Cluster::Embedded(transport), payer),
+            client: Client::new(Cluster::Embedded(Box::new(transport)), payer),
             upgrade_authority,
             admin: Keypair::new(),
             credential_authority: Keypair::new(),
