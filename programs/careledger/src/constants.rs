@@ -20,6 +20,19 @@ pub const GRANT_SEED: &[u8] = b"grant";
 /// `AccessRequest` per patient and requesting provider: `[REQUEST_SEED, patient_wallet, provider_wallet]`.
 #[constant]
 pub const REQUEST_SEED: &[u8] = b"request";
+/// `Policy` per insurer and policy id: `[POLICY_SEED, insurer_wallet, policy_id_u64_le]`.
+#[constant]
+pub const POLICY_SEED: &[u8] = b"policy";
+/// A policy's SPL token vault, owned by the policy PDA: `[VAULT_SEED, policy]`.
+#[constant]
+pub const VAULT_SEED: &[u8] = b"vault";
+/// `CoverageRule` per policy and rule key: `[RULE_SEED, policy, rule_key]`.
+#[constant]
+pub const RULE_SEED: &[u8] = b"rule";
+/// `Claim` per duplicate key: `[CLAIM_SEED, policy, provider_wallet, record, rule_key, service_date_i64_le]`,
+/// so the same service cannot be billed twice.
+#[constant]
+pub const CLAIM_SEED: &[u8] = b"claim";
 
 /// Longest a patient grant may run: 10 years of seconds.
 #[constant]
@@ -42,6 +55,15 @@ pub const NO_RECORD_SCOPE: u32 = u32::MAX;
 /// `RecordAnchor::previous` value of a first version.
 #[constant]
 pub const NO_PREVIOUS_VERSION: u32 = u32::MAX;
+/// Longest coverage period of a policy: 10 years.
+#[constant]
+pub const MAX_COVERAGE_SECS: i64 = 10 * 365 * 24 * 60 * 60;
+/// Coinsurance is in basis points of the amount left after copay: at most 100 %.
+#[constant]
+pub const BPS_DENOMINATOR: u16 = 10_000;
+/// Service dates are whole UTC days: unix seconds divisible by this.
+#[constant]
+pub const SECONDS_PER_DAY: i64 = 24 * 60 * 60;
 /// Longest binary CID accepted (v1, 2-byte codec varint, 32-byte digest is 37 bytes).
 #[constant]
 pub const CID_MAX_BYTES: u8 = 40;

@@ -196,4 +196,91 @@ pub enum CareledgerError {
     /// 6062
     #[msg("action must be exactly one of read (1) or write (2)")]
     InvalidAccessAction,
+    /// 6063
+    #[msg("signer is not this policy's insurer")]
+    NotPolicyInsurer,
+    /// 6064
+    #[msg("policy is suspended or closed")]
+    PolicyNotActive,
+    /// 6065
+    #[msg("coverage must start before it ends, end in the future and last at most 10 years")]
+    InvalidCoveragePeriod,
+    /// 6066
+    #[msg("benefit_cap must be non-zero and the deductible at most the cap")]
+    InvalidPolicyAmounts,
+    /// 6067
+    #[msg("amount must be non-zero")]
+    InvalidAmount,
+    /// 6068
+    #[msg("rule needs a non-zero allowed amount per unit and unit limit, coinsurance at most 10000 bps")]
+    InvalidRuleTerms,
+    /// 6069
+    #[msg("rule_key must be the salted hash of a procedure code, not all zeros")]
+    ZeroRuleKey,
+    /// 6070
+    #[msg("coverage rule is retired")]
+    RuleRetired,
+    /// 6071
+    #[msg("coverage rule belongs to another policy")]
+    RulePolicyMismatch,
+    /// 6072
+    #[msg("the insurer holds no payment grant from this patient")]
+    NoPaymentConsent,
+    /// 6073
+    #[msg("patient or record is not the policy's member")]
+    PolicyPatientMismatch,
+    /// 6074
+    #[msg("this provider already billed this record, rule and service date under this policy")]
+    DuplicateClaim,
+    /// 6075
+    #[msg("service date is outside the policy's coverage period")]
+    ServiceDateOutsideCoverage,
+    /// 6076
+    #[msg("service date must be a whole UTC day (unix seconds divisible by 86400) not in the future")]
+    InvalidServiceDate,
+    /// 6077
+    #[msg("units and billed amount must be non-zero and the document commitment not all zeros")]
+    InvalidClaimInput,
+    /// 6078
+    #[msg("token account or mint is not the policy's payment mint")]
+    WrongMint,
+    /// 6079
+    #[msg("vault is not this policy's vault")]
+    ForeignVault,
+    /// 6080
+    #[msg("payment token account is not owned by the claim's provider")]
+    PayeeNotProvider,
+    /// 6081
+    #[msg("withdrawal would take funds owed to approved claims")]
+    FundsOwed,
+    /// 6082
+    #[msg("claim is not pending review")]
+    ClaimNotPendingReview,
+    /// 6083
+    #[msg("approved amount exceeds what the rule allows after deductible, copay, coinsurance and cap")]
+    ApprovalExceedsRule,
+    /// 6084
+    #[msg("only a denied claim can be appealed, and only once")]
+    NotAppealable,
+    /// 6085
+    #[msg("only a claim not yet paid or denied can be cancelled")]
+    ClaimNotCancellable,
+    /// 6086
+    #[msg("signer is not the claim's provider")]
+    NotClaimProvider,
+    /// 6087
+    #[msg("claim has nothing owed: it is not approved, or already paid")]
+    ClaimNotOwed,
+    /// 6088
+    #[msg("vault holds too little for this claim: fund the policy, then settle")]
+    VaultShort,
+    /// 6089
+    #[msg("policy has owed or pending-review claims")]
+    PolicyHasOpenClaims,
+    /// 6090
+    #[msg("claim belongs to another policy")]
+    ClaimPolicyMismatch,
+    /// 6091
+    #[msg("status change must be active to suspended or back")]
+    PolicyNotSuspendable,
 }

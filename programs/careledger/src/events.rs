@@ -3,7 +3,8 @@
 use crate::logic::authority::Actor;
 use crate::logic::cid::StoredCid;
 use crate::logic::consent::Refusal;
-use crate::state::{Purpose, ReviewState};
+use crate::logic::claims::Breakdown;
+use crate::state::{ClaimState, PolicyStatus, Purpose, ReviewState, RuleTerms};
 use anchor_lang::prelude::*;
 
 #[event]
@@ -302,4 +303,166 @@ impl GrantTermsView {
             expires_at: grant.expires_at,
         }
     }
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyCreated {
+    pub policy: Pubkey,
+    pub insurer: Pubkey,
+    pub patient: Pubkey,
+    pub mint: Pubkey,
+    pub vault: Pubkey,
+    pub policy_id: u64,
+    pub coverage_start: i64,
+    pub coverage_end: i64,
+    pub benefit_cap: u64,
+    pub deductible: u64,
+    pub at: i64,
+}
+
+/// Anyone may fund a policy; `vault_balance` is after the transfer.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyFunded {
+    pub policy: Pubkey,
+    pub funder: Pubkey,
+    pub amount: u64,
+    pub vault_balance: u64,
+    pub funded: u64,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyStatusChanged {
+    pub policy: Pubkey,
+    pub insurer: Pubkey,
+    pub old_status: PolicyStatus,
+    pub new_status: PolicyStatus,
+    pub at: i64,
+}
+
+/// The insurer took back unreserved funds; `owed` stayed in the vault.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyWithdrawn {
+    pub policy: Pubkey,
+    pub insurer: Pubkey,
+    pub destination: Pubkey,
+    pub amount: u64,
+    pub vault_balance: u64,
+    pub owed: u64,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyClosed {
+    pub policy: Pubkey,
+    pub insurer: Pubkey,
+    pub destination: Pubkey,
+    pub swept: u64,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoverageRuleAdded {
+    pub policy: Pubkey,
+    pub rule: Pubkey,
+    pub rule_key: [u8; 32],
+    pub terms: RuleTerms,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoverageRuleUpdated {
+    pub policy: Pubkey,
+    pub rule: Pubkey,
+    pub rule_key: [u8; 32],
+    pub old_terms: RuleTerms,
+    pub new_terms: RuleTerms,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoverageRuleRetired {
+    pub policy: Pubkey,
+    pub rule: Pubkey,
+    pub rule_key: [u8; 32],
+    pub at: i64,
+}
+
+/// FHIR Claim: the provider billed; `ClaimAdjudicated` follows in the same transaction.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimSubmitted {
+    pub claim: Pubkey,
+    pub policy: Pubkey,
+    pub provider: Pubkey,
+    pub patient: Pubkey,
+    pub record: Pubkey,
+    pub payment_grant: Pubkey,
+    pub rule_key: [u8; 32],
+    pub units: u16,
+    pub billed: u64,
+    pub service_date: i64,
+    pub document_commitment: [u8; 32],
+    pub at: i64,
+}
+
+/// FHIR ClaimResponse: a decision (or routing to review). `by` is the program id for an automatic decision, else the insurer.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimAdjudicated {
+    pub claim: Pubkey,
+    pub policy: Pubkey,
+    pub provider: Pubkey,
+    pub patient: Pubkey,
+    pub by: Pubkey,
+    pub state: ClaimState,
+    pub breakdown: Breakdown,
+    pub reason_code: u16,
+    pub policy_owed: u64,
+    pub benefit_used: u64,
+    pub deductible_met: u64,
+    pub at: i64,
+}
+
+/// Tokens moved from the vault to the provider; `vault_balance` is after the transfer.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimPaid {
+    pub claim: Pubkey,
+    pub policy: Pubkey,
+    pub provider: Pubkey,
+    pub payee: Pubkey,
+    pub amount: u64,
+    pub vault_balance: u64,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimAppealed {
+    pub claim: Pubkey,
+    pub policy: Pubkey,
+    pub provider: Pubkey,
+    pub denial_reason: u16,
+    pub at: i64,
+}
+
+/// `released` is the owed benefit given back to the policy cap.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimCancelled {
+    pub claim: Pubkey,
+    pub policy: Pubkey,
+    pub provider: Pubkey,
+    pub old_state: ClaimState,
+    pub released: u64,
+    pub at: i64,
 }

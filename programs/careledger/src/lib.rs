@@ -171,4 +171,76 @@ pub mod careledger {
     pub fn access_log(ctx: Context<AccessLog>, args: AccessLogArgs) -> Result<()> {
         instructions::consent::access_log::handler(ctx, args)
     }
+
+    // ---------------------------------------------------------------- claims
+
+    /// Signer: a verified insurer. Opens a policy for a registered patient with a vault the
+    /// policy PDA owns.
+    pub fn policy_create(ctx: Context<PolicyCreate>, args: PolicyCreateArgs) -> Result<()> {
+        instructions::claims::policy_create::handler(ctx, args)
+    }
+
+    /// Signer: anyone. Moves tokens into a policy's vault.
+    pub fn policy_fund(ctx: Context<PolicyFund>, args: PolicyFundArgs) -> Result<()> {
+        instructions::claims::policy_fund::handler(ctx, args)
+    }
+
+    /// Signer: the insurer. Suspends or reactivates a policy.
+    pub fn policy_set_status(
+        ctx: Context<PolicySetStatus>,
+        args: PolicySetStatusArgs,
+    ) -> Result<()> {
+        instructions::claims::policy_set_status::handler(ctx, args)
+    }
+
+    /// Signer: the insurer. Withdraws vault funds not owed to approved claims.
+    pub fn policy_withdraw(ctx: Context<PolicyWithdraw>, args: PolicyWithdrawArgs) -> Result<()> {
+        instructions::claims::policy_withdraw::handler(ctx, args)
+    }
+
+    /// Signer: the insurer. Closes a policy with nothing owed or pending, sweeping the vault.
+    pub fn policy_close(ctx: Context<PolicyClose>) -> Result<()> {
+        instructions::claims::policy_close::handler(ctx)
+    }
+
+    /// Signer: the insurer. Adds a coverage rule keyed by a salted procedure-code commitment.
+    pub fn rule_add(ctx: Context<RuleAdd>, args: RuleAddArgs) -> Result<()> {
+        instructions::claims::rule_add::handler(ctx, args)
+    }
+
+    /// Signer: the insurer. Changes an active rule's terms (the event carries old and new).
+    pub fn rule_update(ctx: Context<RuleUpdate>, args: RuleUpdateArgs) -> Result<()> {
+        instructions::claims::rule_update::handler(ctx, args)
+    }
+
+    /// Signer: the insurer. Retires a rule: no new claims under it.
+    pub fn rule_retire(ctx: Context<RuleRetire>) -> Result<()> {
+        instructions::claims::rule_retire::handler(ctx)
+    }
+
+    /// Signer: a verified billing provider. Submits a claim; adjudicated and paid at once when
+    /// the rule allows, else pending review or owed.
+    pub fn claim_submit(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
+        instructions::claims::claim_submit::handler(ctx, args)
+    }
+
+    /// Signer: the insurer. Approves (up to what the rule allows) or denies a pending claim.
+    pub fn claim_review(ctx: Context<ClaimReview>, args: ClaimReviewArgs) -> Result<()> {
+        instructions::claims::claim_review::handler(ctx, args)
+    }
+
+    /// Signer: the claim's provider. Appeals a denial once.
+    pub fn claim_appeal(ctx: Context<ClaimAppeal>) -> Result<()> {
+        instructions::claims::claim_appeal::handler(ctx)
+    }
+
+    /// Signer: the claim's provider. Cancels a claim before it is paid.
+    pub fn claim_cancel(ctx: Context<ClaimCancel>) -> Result<()> {
+        instructions::claims::claim_cancel::handler(ctx)
+    }
+
+    /// Signer: anyone. Pays an owed claim once the vault holds its benefit.
+    pub fn claim_settle(ctx: Context<ClaimSettle>) -> Result<()> {
+        instructions::claims::claim_settle::handler(ctx)
+    }
 }

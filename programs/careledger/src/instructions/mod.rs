@@ -1,10 +1,12 @@
 // Every file exports a `handler`; lib.rs calls each by its full path, so the glob clash is harmless.
 #![allow(ambiguous_glob_reexports)]
 //! One file per instruction: its Args, Accounts, validation and handler side by side.
+pub mod claims;
 pub mod consent;
 pub mod records;
 pub mod registry;
 
+pub use claims::*;
 pub use consent::*;
 pub use records::*;
 pub use registry::*;
@@ -14,4 +16,50 @@ use anchor_lang::prelude::*;
 /// Unix time from the Clock sysvar (no sysvar account is taken, so none can be spoofed).
 pub(crate) fn now() -> Result<i64> {
     Ok(Clock::get()?.unix_timestamp)
+}
+
+/// Creates a program-owned PDA at `target` (whose seeds Anchor has already checked), even if
+/// someone pre-funded the address to block a plain `create_account`. The caller has checked the
+/// address holds no data yet.
+pub(crate) fn create_pda<'info>(
+    payer: &Signer<'info>,
+    target: &AccountInfo<'info>,
+    system: &Program<'info, System>,
+    space: usize,
+    signer_seeds: &[&[u8]],
+) -> Result<()> {
+    use anchor_lang::system_program as sp;
+    let rent = Rent::get()?.minimum_balance(space);
+    let current = target.lamports();
+    let signer = &[signer_seeds];
+    if current == 0 {
+        let accounts = sp::CreateAccount {
+            from: payer.to_account_info(),
+            to: target.clone(),
+        };
+        let ctx = CpiContext::new_with_signer(system.key(), accounts, signer);
+        return sp::create_account(ctx, rent, space as u64, &crate::ID);
+    }
+    let top_up = rent.saturating_sub(current);
+    if top_up > 0 {
+        let accounts = sp::Transfer {
+            from: payer.to_account_info(),
+            to: target.clone(),
+        };
+        sp::transfer(CpiContext::new(system.key(), accounts), top_up)?;
+    }
+    let allocate = sp::Allocate {
+        account_to_allocate: target.clone(),
+    };
+    sp::allocate(
+        CpiContext::new_with_signer(system.key(), allocate, signer),
+        space as u64,
+    )?;
+    let assign = sp::Assign {
+        account_to_assign: target.clone(),
+    };
+    sp::assign(
+        CpiContext::new_with_signer(system.key(), assign, signer),
+        &crate::ID,
+    )
 }

@@ -3,4 +3,5 @@
 pub mod authority;
 pub mod cid;
 pub mod consent;
+pub mod claims;
 pub mod terms;

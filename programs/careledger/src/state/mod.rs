@@ -1,16 +1,22 @@
 //! Account types, one per file. Each has `InitSpace`, a size pinned by a test, and an `invariant()`
 //! that every handler mutating it calls before returning.
 pub mod access_request;
+pub mod claim;
 pub mod config;
 pub mod consent_grant;
+pub mod coverage_rule;
 pub mod patient;
+pub mod policy;
 pub mod provider;
 pub mod record_anchor;
 
 pub use access_request::*;
+pub use claim::*;
 pub use config::*;
 pub use consent_grant::*;
+pub use coverage_rule::*;
 pub use patient::*;
+pub use policy::*;
 pub use provider::*;
 pub use record_anchor::*;
 
@@ -33,6 +39,9 @@ mod tests {
         assert_eq!(account_size(RecordAnchor::INIT_SPACE), 163);
         assert_eq!(account_size(ConsentGrant::INIT_SPACE), 123);
         assert_eq!(account_size(AccessRequest::INIT_SPACE), 91);
+        assert_eq!(account_size(Policy::INIT_SPACE), 243);
+        assert_eq!(account_size(CoverageRule::INIT_SPACE), 111);
+        assert_eq!(account_size(Claim::INIT_SPACE), 320);
     }
 
     #[test]
@@ -44,6 +53,9 @@ mod tests {
             RecordAnchor::DISCRIMINATOR,
             ConsentGrant::DISCRIMINATOR,
             AccessRequest::DISCRIMINATOR,
+            Policy::DISCRIMINATOR,
+            CoverageRule::DISCRIMINATOR,
+            Claim::DISCRIMINATOR,
         ];
         for (i, a) in all.iter().enumerate() {
             assert_eq!(a.len(), 8);

@@ -1,0 +1,132 @@
+use crate::constants::CONFIG_ADDRESS;
+use crate::errors::CareledgerError;
+use crate::events::ClaimAdjudicated;
+use crate::instructions::claims::{pay_claim, transfer_from_vault, Payment};
+use crate::instructions::now;
+use crate::logic::claims::{adjudicate, approve_amount, Breakdown};
+use crate::logic::consent::check_provider;
+use crate::state::{Claim, ClaimState, Config, CoverageRule, Policy, Provider};
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReviewDecision {
+    /// Approve `amount`: at most what the rule allows now (deductible, copay, coinsurance and
+    /// the remaining cap applied). Less is a partial approval.
+    Approve { amount: u64 },
+    /// Deny with the insurer's non-zero reason code.
+    Deny { reason_code: u16 },
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ClaimReviewArgs {
+    pub decision: ReviewDecision,
+}
+
+/// The insurer decides a claim pending review. An approval is paid at once when the vault's
+/// unreserved funds cover it, and stays owed otherwise.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ClaimReview<'info> {
+    pub insurer: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(constraint = insurer_provider.wallet == insurer.key() @ CareledgerError::NotPolicyInsurer)]
+    pub insurer_provider: Box<Account<'info, Provider>>,
+    #[account(mut, has_one = insurer @ CareledgerError::NotPolicyInsurer)]
+    pub policy: Box<Account<'info, Policy>>,
+    /// The claim's rule (retired or not: a pending claim is still decided on its terms).
+    #[account(
+        constraint = rule.policy == policy.key() && rule.rule_key == claim.rule_key
+            @ CareledgerError::RulePolicyMismatch,
+    )]
+    pub rule: Box<Account<'info, CoverageRule>>,
+    #[account(
+        mut,
+        constraint = claim.policy == policy.key() @ CareledgerError::ClaimPolicyMismatch,
+        constraint = claim.state == ClaimState::PendingReview @ CareledgerError::ClaimNotPendingReview,
+    )]
+    pub claim: Box<Account<'info, Claim>>,
+    #[account(address = policy.mint @ CareledgerError::WrongMint)]
+    pub mint: Box<Account<'info, Mint>>,
+    #[account(mut, address = policy.vault @ CareledgerError::ForeignVault)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = claim.payee @ CareledgerError::PayeeNotProvider)]
+    pub payee: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+pub fn handler(ctx: Context<ClaimReview>, args: ClaimReviewArgs) -> Result<()> {
+    let at = now()?;
+    let a = &ctx.accounts;
+    check_provider(&a.insurer_provider, at).map_err(CareledgerError::from)?;
+    let (state, breakdown, reason_code) = match args.decision {
+        ReviewDecision::Approve { amount } => {
+            let full = adjudicate(
+                &a.rule.terms,
+                a.claim.units,
+                a.claim.billed,
+                a.policy.balances(),
+            );
+            let (b, state) =
+                approve_amount(&full, amount).ok_or(CareledgerError::ApprovalExceedsRule)?;
+            (state, b, 0)
+        }
+        ReviewDecision::Deny { reason_code } => {
+            require!(reason_code != 0, CareledgerError::MissingReasonCode);
+            (ClaimState::Denied, Breakdown::default(), reason_code)
+        }
+    };
+    let vault_before = a.vault.amount;
+    let pay_now = state.is_owed() && a.policy.unreserved(vault_before) >= breakdown.benefit;
+    if pay_now {
+        let payment = Payment {
+            token_program: &a.token_program,
+            policy: &a.policy,
+            mint: &a.mint,
+            vault: &a.vault,
+            to: a.payee.to_account_info(),
+        };
+        transfer_from_vault(&payment, breakdown.benefit)?;
+    }
+    let (claim_key, by) = (a.claim.key(), a.insurer.key());
+    let accounts = &mut *ctx.accounts;
+    let (policy, claim) = (&mut accounts.policy, &mut accounts.claim);
+    policy.pending_review = policy
+        .pending_review
+        .checked_sub(1)
+        .ok_or(CareledgerError::MathOverflow)?;
+    if state.is_owed() {
+        policy.reserve(&breakdown)?;
+    }
+    claim.state = state;
+    claim.breakdown = breakdown;
+    claim.reason_code = reason_code;
+    claim.decided_at = at;
+    let paid = if pay_now {
+        Some(pay_claim(claim, claim_key, policy, vault_before, at)?)
+    } else {
+        None
+    };
+    policy.invariant()?;
+    claim.invariant()?;
+    let event = ClaimAdjudicated {
+        claim: claim_key,
+        policy: policy.key(),
+        provider: claim.provider,
+        patient: claim.patient,
+        by,
+        state,
+        breakdown,
+        reason_code,
+        policy_owed: policy.owed,
+        benefit_used: policy.benefit_used,
+        deductible_met: policy.deductible_met,
+        at,
+    };
+    emit_cpi!(event);
+    if let Some(paid) = paid {
+        emit_cpi!(paid);
+    }
+    Ok(())
+}

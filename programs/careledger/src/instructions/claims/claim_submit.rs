@@ -1,0 +1,289 @@
+use crate::constants::{CLAIM_SEED, CONFIG_ADDRESS, SECONDS_PER_DAY};
+use crate::errors::CareledgerError;
+use crate::events::{ClaimAdjudicated, ClaimSubmitted};
+use crate::instructions::claims::{day_in_coverage, pay_claim, transfer_from_vault, Payment};
+use crate::instructions::{create_pda, now};
+use crate::logic::claims::{adjudicate, automatic_outcome, review_reason, Breakdown};
+use crate::logic::consent::{action, check_grant, check_provider, AccessQuery};
+use crate::state::{
+    Claim, ClaimState, Config, ConsentGrant, CoverageRule, Patient, Policy, PolicyStatus,
+    Provider, Purpose, RecordAnchor, RecordStatus, ROLE_CLINICIAN, ROLE_HOSPITAL, ROLE_LAB,
+};
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+
+/// Roles that may bill a policy.
+pub const BILLING_ROLES: u8 = ROLE_CLINICIAN | ROLE_LAB | ROLE_HOSPITAL;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ClaimSubmitArgs {
+    pub units: u16,
+    /// Billed amount, in mint base units.
+    pub billed: u64,
+    /// Whole UTC day of the service, unix seconds (part of the duplicate key).
+    pub service_date: i64,
+    /// Hash of the off-chain claim document.
+    pub document_commitment: [u8; 32],
+}
+
+/// A provider bills a policy for a service documented by an anchored record. With the patient's
+/// payment consent in place, the claim is adjudicated and, when the vault has the funds, paid in
+/// the same instruction; otherwise it waits for review or settlement.
+#[event_cpi]
+#[derive(Accounts)]
+#[instruction(args: ClaimSubmitArgs)]
+pub struct ClaimSubmit<'info> {
+    /// The provider's wallet; pays the claim account's rent.
+    #[account(mut)]
+    pub provider: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(constraint = provider_account.wallet == provider.key() @ CareledgerError::NotClaimProvider)]
+    pub provider_account: Box<Account<'info, Provider>>,
+    #[account(constraint = patient.wallet == policy.patient @ CareledgerError::PolicyPatientMismatch)]
+    pub patient: Box<Account<'info, Patient>>,
+    #[account(mut, constraint = policy.status == PolicyStatus::Active @ CareledgerError::PolicyNotActive)]
+    pub policy: Box<Account<'info, Policy>>,
+    #[account(
+        mut,
+        constraint = rule.policy == policy.key() @ CareledgerError::RulePolicyMismatch,
+        constraint = rule.active @ CareledgerError::RuleRetired,
+    )]
+    pub rule: Box<Account<'info, CoverageRule>>,
+    #[account(constraint = record.patient == policy.patient @ CareledgerError::RecordPatientMismatch)]
+    pub record: Box<Account<'info, RecordAnchor>>,
+    /// CHECK: the insurer's payment grant from the patient. Decoded in the handler so that a
+    /// missing grant gets its own error (`NoPaymentConsent`); matched by its stored fields.
+    pub payment_grant: UncheckedAccount<'info>,
+    /// CHECK: the new claim; its address is the duplicate key (checked by the seeds), and the
+    /// handler refuses it if it already holds a claim.
+    #[account(
+        mut,
+        seeds = [
+            CLAIM_SEED,
+            policy.key().as_ref(),
+            provider.key().as_ref(),
+            record.key().as_ref(),
+            &rule.rule_key,
+            &args.service_date.to_le_bytes(),
+        ],
+        bump,
+    )]
+    pub claim: UncheckedAccount<'info>,
+    #[account(address = policy.mint @ CareledgerError::WrongMint)]
+    pub mint: Box<Account<'info, Mint>>,
+    #[account(mut, address = policy.vault @ CareledgerError::ForeignVault)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    /// Where the benefit goes: the provider's token account for the policy's mint.
+    #[account(
+        mut,
+        constraint = payee.mint == policy.mint @ CareledgerError::WrongMint,
+        constraint = payee.owner == provider.key() @ CareledgerError::PayeeNotProvider,
+    )]
+    pub payee: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+fn validate(args: &ClaimSubmitArgs, policy: &Policy, at: i64) -> Result<()> {
+    require!(
+        args.units > 0 && args.billed > 0 && args.document_commitment != [0; 32],
+        CareledgerError::InvalidClaimInput
+    );
+    require!(
+        args.service_date % SECONDS_PER_DAY == 0 && args.service_date <= at,
+        CareledgerError::InvalidServiceDate
+    );
+    require!(
+        day_in_coverage(policy, args.service_date, SECONDS_PER_DAY),
+        CareledgerError::ServiceDateOutsideCoverage
+    );
+    Ok(())
+}
+
+/// The patient's consent to disclose this record to the insurer for payment.
+fn check_payment_consent(
+    info: &AccountInfo,
+    policy: &Policy,
+    patient: &Patient,
+    record: &RecordAnchor,
+    at: i64,
+) -> Result<()> {
+    if info.owner != &crate::ID || info.data_is_empty() {
+        return err!(CareledgerError::NoPaymentConsent);
+    }
+    let grant = ConsentGrant::try_deserialize(&mut &info.try_borrow_data()?[..])?;
+    require_keys_eq!(
+        grant.patient,
+        policy.patient,
+        CareledgerError::GrantPatientMismatch
+    );
+    require_keys_eq!(
+        grant.grantee,
+        policy.insurer,
+        CareledgerError::GranteeMismatch
+    );
+    let query = AccessQuery {
+        action: action::READ,
+        purpose: Purpose::Payment,
+        record_class: record.class,
+        record_index: record.index,
+        now: at,
+        patient_epoch: patient.consent_epoch,
+    };
+    check_grant(&grant, &query).map_err(|r| error!(CareledgerError::from(r)))
+}
+
+pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
+    let at = now()?;
+    let a = &ctx.accounts;
+    validate(&args, &a.policy, at)?;
+    check_provider(&a.provider_account, at).map_err(CareledgerError::from)?;
+    require!(
+        a.provider_account.roles & BILLING_ROLES != 0,
+        CareledgerError::MissingRole
+    );
+    require!(
+        a.record.status != RecordStatus::EnteredInError,
+        CareledgerError::RecordNotCurrent
+    );
+    check_payment_consent(&a.payment_grant, &a.policy, &a.patient, &a.record, at)?;
+    require!(
+        a.claim.data_is_empty(),
+        CareledgerError::DuplicateClaim
+    );
+
+    // Decide: review, or adjudicate now.
+    let terms = a.rule.terms;
+    let review = review_reason(&terms, args.units, a.rule.claims);
+    let (state, breakdown, reason_code) = match review {
+        Some(reason) => (ClaimState::PendingReview, Breakdown::default(), reason),
+        None => {
+            let b = adjudicate(&terms, args.units, args.billed, a.policy.balances());
+            let (state, reason) = automatic_outcome(&b);
+            (state, b, reason)
+        }
+    };
+    let vault_before = a.vault.amount;
+    let pay_now = state.is_owed() && a.policy.unreserved(vault_before) >= breakdown.benefit;
+    if pay_now {
+        let payment = Payment {
+            token_program: &a.token_program,
+            policy: &a.policy,
+            mint: &a.mint,
+            vault: &a.vault,
+            to: a.payee.to_account_info(),
+        };
+        transfer_from_vault(&payment, breakdown.benefit)?;
+    }
+
+    let claim_key = a.claim.key();
+    let (policy_key, provider, record, payee) =
+        (a.policy.key(), a.provider.key(), a.record.key(), a.payee.key());
+    let service_date = args.service_date.to_le_bytes();
+    let bump = [ctx.bumps.claim];
+    let seeds: &[&[u8]] = &[
+        CLAIM_SEED,
+        policy_key.as_ref(),
+        provider.as_ref(),
+        record.as_ref(),
+        &a.rule.rule_key,
+        &service_date,
+        &bump,
+    ];
+    create_pda(
+        &a.provider,
+        &a.claim.to_account_info(),
+        &a.system_program,
+        8 + Claim::INIT_SPACE,
+        seeds,
+    )?;
+    let mut claim = Claim {
+        policy: policy_key,
+        provider,
+        patient: a.policy.patient,
+        record,
+        payee,
+        rule_key: a.rule.rule_key,
+        document_commitment: args.document_commitment,
+        units: args.units,
+        billed: args.billed,
+        service_date: args.service_date,
+        state,
+        breakdown,
+        reason_code,
+        appealed: false,
+        bump: ctx.bumps.claim,
+        submitted_at: at,
+        decided_at: if review.is_some() { 0 } else { at },
+        paid_at: 0,
+    };
+    let submitted = ClaimSubmitted {
+        claim: claim_key,
+        policy: policy_key,
+        provider,
+        patient: claim.patient,
+        record,
+        payment_grant: a.payment_grant.key(),
+        rule_key: claim.rule_key,
+        units: args.units,
+        billed: args.billed,
+        service_date: args.service_date,
+        document_commitment: args.document_commitment,
+        at,
+    };
+
+    let rule = &mut ctx.accounts.rule;
+    rule.claims = rule
+        .claims
+        .checked_add(1)
+        .ok_or(CareledgerError::MathOverflow)?;
+    rule.invariant()?;
+    let policy = &mut ctx.accounts.policy;
+    policy.claim_count = policy
+        .claim_count
+        .checked_add(1)
+        .ok_or(CareledgerError::MathOverflow)?;
+    if review.is_some() {
+        policy.pending_review = policy
+            .pending_review
+            .checked_add(1)
+            .ok_or(CareledgerError::MathOverflow)?;
+    }
+    if state.is_owed() {
+        policy.reserve(&breakdown)?;
+    }
+    let paid = if pay_now {
+        Some(pay_claim(&mut claim, claim_key, policy, vault_before, at)?)
+    } else {
+        None
+    };
+    policy.invariant()?;
+    claim.invariant()?;
+    let adjudicated = ClaimAdjudicated {
+        claim: claim_key,
+        policy: policy_key,
+        provider,
+        patient: claim.patient,
+        by: crate::ID,
+        state,
+        breakdown,
+        reason_code,
+        policy_owed: policy.owed,
+        benefit_used: policy.benefit_used,
+        deductible_met: policy.deductible_met,
+        at,
+    };
+    {
+        let info = ctx.accounts.claim.to_account_info();
+        let mut data = info.try_borrow_mut_data()?;
+        let mut out: &mut [u8] = &mut data;
+        claim.try_serialize(&mut out)?;
+    }
+    emit_cpi!(submitted);
+    emit_cpi!(adjudicated);
+    if let Some(paid) = paid {
+        emit_cpi!(paid);
+    }
+    Ok(())
+}

@@ -1,0 +1,106 @@
+// Every file exports a `handler`; lib.rs calls each by its full path, so the glob clash is harmless.
+#![allow(ambiguous_glob_reexports)]
+//! Insurer policies, coverage rules and claims: adjudication in `logic::claims`, payment in SPL
+//! tokens from a vault the policy PDA owns.
+pub mod claim_appeal;
+pub mod claim_cancel;
+pub mod claim_review;
+pub mod claim_settle;
+pub mod claim_submit;
+pub mod policy_close;
+pub mod policy_create;
+pub mod policy_fund;
+pub mod policy_set_status;
+pub mod policy_withdraw;
+pub mod rule_add;
+pub mod rule_retire;
+pub mod rule_update;
+
+pub use claim_appeal::*;
+pub use claim_cancel::*;
+pub use claim_review::*;
+pub use claim_settle::*;
+pub use claim_submit::*;
+pub use policy_close::*;
+pub use policy_create::*;
+pub use policy_fund::*;
+pub use policy_set_status::*;
+pub use policy_withdraw::*;
+pub use rule_add::*;
+pub use rule_retire::*;
+pub use rule_update::*;
+
+use crate::constants::POLICY_SEED;
+use crate::errors::CareledgerError;
+use crate::events::ClaimPaid;
+use crate::state::{Claim, ClaimState, Policy};
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+
+/// The token accounts every payment touches, borrowed from an instruction's context.
+pub(crate) struct Payment<'a, 'info> {
+    pub token_program: &'a Program<'info, Token>,
+    pub policy: &'a Account<'info, Policy>,
+    pub mint: &'a Account<'info, Mint>,
+    pub vault: &'a Account<'info, TokenAccount>,
+    pub to: AccountInfo<'info>,
+}
+
+/// Moves `amount` out of the policy's vault, the policy PDA signing.
+pub(crate) fn transfer_from_vault(p: &Payment, amount: u64) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    let policy = p.policy;
+    let id = policy.policy_id.to_le_bytes();
+    let seeds: &[&[u8]] = &[POLICY_SEED, policy.insurer.as_ref(), &id, &[policy.bump]];
+    let accounts = TransferChecked {
+        from: p.vault.to_account_info(),
+        mint: p.mint.to_account_info(),
+        to: p.to.clone(),
+        authority: policy.to_account_info(),
+    };
+    token::transfer_checked(
+        CpiContext::new_with_signer(p.token_program.key(), accounts, &[seeds]),
+        amount,
+        p.mint.decimals,
+    )
+}
+
+/// Pays an owed claim in full (all or nothing), updating claim and policy, and returns the event.
+/// The caller has checked the vault can cover it.
+pub(crate) fn pay_claim(
+    claim: &mut Claim,
+    claim_key: Pubkey,
+    policy: &mut Policy,
+    vault_before: u64,
+    at: i64,
+) -> Result<ClaimPaid> {
+    let amount = claim.breakdown.benefit;
+    policy.owed = policy
+        .owed
+        .checked_sub(amount)
+        .ok_or(CareledgerError::MathOverflow)?;
+    policy.paid = policy
+        .paid
+        .checked_add(amount)
+        .ok_or(CareledgerError::MathOverflow)?;
+    claim.state = ClaimState::Paid;
+    claim.paid_at = at;
+    Ok(ClaimPaid {
+        claim: claim_key,
+        policy: claim.policy,
+        provider: claim.provider,
+        payee: claim.payee,
+        amount,
+        vault_balance: vault_before
+            .checked_sub(amount)
+            .ok_or(CareledgerError::VaultShort)?,
+        at,
+    })
+}
+
+/// Seconds-based coverage test for a whole-day service date: the day overlaps the period.
+pub(crate) fn day_in_coverage(policy: &Policy, service_date: i64, day: i64) -> bool {
+    service_date.saturating_add(day) > policy.coverage_start && service_date < policy.coverage_end
+}

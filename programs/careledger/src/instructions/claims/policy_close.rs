@@ -1,0 +1,79 @@
+use crate::constants::{CONFIG_ADDRESS, POLICY_SEED};
+use crate::errors::CareledgerError;
+use crate::events::PolicyClosed;
+use crate::instructions::claims::{transfer_from_vault, Payment};
+use crate::instructions::now;
+use crate::state::{Config, Policy, PolicyStatus};
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, CloseAccount, Mint, Token, TokenAccount};
+
+/// The insurer closes a policy nothing is owed on and no claim is pending under: the vault's
+/// tokens go to `destination`, the vault's rent to the insurer. The policy account stays, closed,
+/// as the claims' history.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct PolicyClose<'info> {
+    #[account(mut)]
+    pub insurer: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        mut,
+        has_one = insurer @ CareledgerError::NotPolicyInsurer,
+        constraint = policy.status != PolicyStatus::Closed @ CareledgerError::PolicyNotActive,
+    )]
+    pub policy: Box<Account<'info, Policy>>,
+    #[account(address = policy.mint @ CareledgerError::WrongMint)]
+    pub mint: Box<Account<'info, Mint>>,
+    #[account(mut, address = policy.vault @ CareledgerError::ForeignVault)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, constraint = destination.mint == policy.mint @ CareledgerError::WrongMint)]
+    pub destination: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+pub fn handler(ctx: Context<PolicyClose>) -> Result<()> {
+    let at = now()?;
+    let policy = &ctx.accounts.policy;
+    require!(
+        policy.owed == 0 && policy.pending_review == 0,
+        CareledgerError::PolicyHasOpenClaims
+    );
+    let swept = ctx.accounts.vault.amount;
+    let payment = Payment {
+        token_program: &ctx.accounts.token_program,
+        policy,
+        mint: &ctx.accounts.mint,
+        vault: &ctx.accounts.vault,
+        to: ctx.accounts.destination.to_account_info(),
+    };
+    transfer_from_vault(&payment, swept)?;
+    let id = policy.policy_id.to_le_bytes();
+    let seeds: &[&[u8]] = &[POLICY_SEED, policy.insurer.as_ref(), &id, &[policy.bump]];
+    let accounts = CloseAccount {
+        account: ctx.accounts.vault.to_account_info(),
+        destination: ctx.accounts.insurer.to_account_info(),
+        authority: policy.to_account_info(),
+    };
+    token::close_account(CpiContext::new_with_signer(
+        ctx.accounts.token_program.key(),
+        accounts,
+        &[seeds],
+    ))?;
+    let policy = &mut ctx.accounts.policy;
+    policy.withdrawn = policy
+        .withdrawn
+        .checked_add(swept)
+        .ok_or(CareledgerError::MathOverflow)?;
+    policy.status = PolicyStatus::Closed;
+    policy.invariant()?;
+    let event = PolicyClosed {
+        policy: policy.key(),
+        insurer: policy.insurer,
+        destination: ctx.accounts.destination.key(),
+        swept,
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}

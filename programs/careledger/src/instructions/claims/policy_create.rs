@@ -1,0 +1,117 @@
+use crate::constants::{CONFIG_ADDRESS, MAX_COVERAGE_SECS, POLICY_SEED, VAULT_SEED};
+use crate::errors::CareledgerError;
+use crate::events::PolicyCreated;
+use crate::instructions::now;
+use crate::logic::consent::check_provider;
+use crate::state::{Config, Patient, Policy, PolicyStatus, Provider, ROLE_INSURER};
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct PolicyCreateArgs {
+    /// The insurer's own number for this policy (part of the address).
+    pub policy_id: u64,
+    pub coverage_start: i64,
+    pub coverage_end: i64,
+    /// Annual benefit cap, in mint base units.
+    pub benefit_cap: u64,
+    /// The member pays this much of eligible amounts first.
+    pub deductible: u64,
+}
+
+/// A verified insurer opens a policy for a registered patient, paying in `mint` from a new vault
+/// the policy PDA owns.
+#[event_cpi]
+#[derive(Accounts)]
+#[instruction(args: PolicyCreateArgs)]
+pub struct PolicyCreate<'info> {
+    #[account(mut)]
+    pub insurer: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(constraint = insurer_provider.wallet == insurer.key() @ CareledgerError::NotPolicyInsurer)]
+    pub insurer_provider: Box<Account<'info, Provider>>,
+    /// The member: a registered patient.
+    pub patient: Box<Account<'info, Patient>>,
+    /// SPL Token mint (a Token-2022 mint fails the owner check).
+    pub mint: Box<Account<'info, Mint>>,
+    #[account(
+        init,
+        payer = insurer,
+        space = 8 + Policy::INIT_SPACE,
+        seeds = [POLICY_SEED, insurer.key().as_ref(), &args.policy_id.to_le_bytes()],
+        bump,
+    )]
+    pub policy: Box<Account<'info, Policy>>,
+    #[account(
+        init,
+        payer = insurer,
+        seeds = [VAULT_SEED, policy.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = policy,
+    )]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handler(ctx: Context<PolicyCreate>, args: PolicyCreateArgs) -> Result<()> {
+    let at = now()?;
+    let insurer = &ctx.accounts.insurer_provider;
+    check_provider(insurer, at).map_err(CareledgerError::from)?;
+    require!(
+        insurer.has_role(ROLE_INSURER),
+        CareledgerError::MissingRole
+    );
+    let span = args.coverage_end.checked_sub(args.coverage_start);
+    require!(
+        args.coverage_end > at && span.is_some_and(|s| s > 0 && s <= MAX_COVERAGE_SECS),
+        CareledgerError::InvalidCoveragePeriod
+    );
+    require!(
+        args.benefit_cap > 0 && args.deductible <= args.benefit_cap,
+        CareledgerError::InvalidPolicyAmounts
+    );
+    let vault = ctx.accounts.vault.key();
+    let policy = &mut ctx.accounts.policy;
+    policy.set_inner(Policy {
+        insurer: insurer.wallet,
+        patient: ctx.accounts.patient.wallet,
+        mint: ctx.accounts.mint.key(),
+        vault,
+        policy_id: args.policy_id,
+        coverage_start: args.coverage_start,
+        coverage_end: args.coverage_end,
+        benefit_cap: args.benefit_cap,
+        benefit_used: 0,
+        deductible: args.deductible,
+        deductible_met: 0,
+        owed: 0,
+        funded: 0,
+        paid: 0,
+        withdrawn: 0,
+        pending_review: 0,
+        claim_count: 0,
+        status: PolicyStatus::Active,
+        bump: ctx.bumps.policy,
+        vault_bump: ctx.bumps.vault,
+        created_at: at,
+    });
+    policy.invariant()?;
+    let event = PolicyCreated {
+        policy: policy.key(),
+        insurer: policy.insurer,
+        patient: policy.patient,
+        mint: policy.mint,
+        vault,
+        policy_id: args.policy_id,
+        coverage_start: args.coverage_start,
+        coverage_end: args.coverage_end,
+        benefit_cap: args.benefit_cap,
+        deductible: args.deductible,
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}

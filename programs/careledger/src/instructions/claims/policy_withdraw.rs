@@ -1,0 +1,70 @@
+use crate::constants::CONFIG_ADDRESS;
+use crate::errors::CareledgerError;
+use crate::events::PolicyWithdrawn;
+use crate::instructions::claims::{transfer_from_vault, Payment};
+use crate::instructions::now;
+use crate::state::{Config, Policy, PolicyStatus};
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct PolicyWithdrawArgs {
+    pub amount: u64,
+}
+
+/// The insurer takes back vault funds beyond what approved, unpaid claims are owed.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct PolicyWithdraw<'info> {
+    pub insurer: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        mut,
+        has_one = insurer @ CareledgerError::NotPolicyInsurer,
+        constraint = policy.status != PolicyStatus::Closed @ CareledgerError::PolicyNotActive,
+    )]
+    pub policy: Box<Account<'info, Policy>>,
+    #[account(address = policy.mint @ CareledgerError::WrongMint)]
+    pub mint: Box<Account<'info, Mint>>,
+    #[account(mut, address = policy.vault @ CareledgerError::ForeignVault)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, constraint = destination.mint == policy.mint @ CareledgerError::WrongMint)]
+    pub destination: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+pub fn handler(ctx: Context<PolicyWithdraw>, args: PolicyWithdrawArgs) -> Result<()> {
+    require!(args.amount > 0, CareledgerError::InvalidAmount);
+    let at = now()?;
+    let vault_before = ctx.accounts.vault.amount;
+    require!(
+        args.amount <= ctx.accounts.policy.unreserved(vault_before),
+        CareledgerError::FundsOwed
+    );
+    let payment = Payment {
+        token_program: &ctx.accounts.token_program,
+        policy: &ctx.accounts.policy,
+        mint: &ctx.accounts.mint,
+        vault: &ctx.accounts.vault,
+        to: ctx.accounts.destination.to_account_info(),
+    };
+    transfer_from_vault(&payment, args.amount)?;
+    let policy = &mut ctx.accounts.policy;
+    policy.withdrawn = policy
+        .withdrawn
+        .checked_add(args.amount)
+        .ok_or(CareledgerError::MathOverflow)?;
+    policy.invariant()?;
+    let event = PolicyWithdrawn {
+        policy: policy.key(),
+        insurer: policy.insurer,
+        destination: ctx.accounts.destination.key(),
+        amount: args.amount,
+        vault_balance: vault_before - args.amount,
+        owed: policy.owed,
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}

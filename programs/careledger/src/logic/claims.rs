@@ -1,0 +1,212 @@
+//! Claim adjudication: how much of a billed service the policy pays, and whether the claim may be
+//! decided automatically. Total functions over integers: no step can overflow (products are taken
+//! in `u128` and every result is bounded by the billed amount).
+use crate::constants::BPS_DENOMINATOR;
+use crate::state::{ClaimState, RuleTerms};
+use anchor_lang::prelude::*;
+
+/// Reason codes the program itself puts on claims. Insurer denial codes are any other non-zero
+/// number the insurer publishes off chain.
+pub mod reason {
+    /// The rule requires prior authorization: the insurer reviews every claim.
+    pub const PRIOR_AUTH_REQUIRED: u16 = 1;
+    /// More units than the rule's `max_units_per_claim`.
+    pub const UNITS_OVER_LIMIT: u16 = 2;
+    /// The rule's `max_claims_per_period` was already reached.
+    pub const CLAIM_LIMIT_REACHED: u16 = 3;
+    /// Nothing is left of the annual benefit cap.
+    pub const BENEFIT_CAP_EXHAUSTED: u16 = 4;
+}
+
+/// The explanation of benefit, in mint base units: `eligible` splits into what the member pays
+/// (`deductible_applied + copay + coinsurance`) and what the policy pays (`benefit`), except that a
+/// `capped` claim's benefit was cut to what was left of the annual cap.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
+pub struct Breakdown {
+    /// `min(billed, allowed_per_unit * units)`.
+    pub eligible: u64,
+    pub deductible_applied: u64,
+    pub copay: u64,
+    pub coinsurance: u64,
+    pub benefit: u64,
+    /// The annual cap cut the benefit.
+    pub capped: bool,
+}
+
+/// What is left on the policy when the claim is adjudicated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Balances {
+    pub deductible_remaining: u64,
+    pub benefit_remaining: u64,
+}
+
+/// The benefit: deductible first, then copay, then coinsurance, then the annual cap.
+pub fn adjudicate(terms: &RuleTerms, units: u16, billed: u64, balances: Balances) -> Breakdown {
+    let allowed = u128::from(terms.allowed_per_unit) * u128::from(units);
+    // bounded by `billed`, so it fits in u64
+    let eligible = allowed.min(u128::from(billed)) as u64;
+    let deductible_applied = eligible.min(balances.deductible_remaining);
+    let after_deductible = eligible - deductible_applied;
+    let copay = after_deductible.min(terms.copay);
+    let after_copay = after_deductible - copay;
+    let bps = u128::from(terms.coinsurance_bps.min(BPS_DENOMINATOR));
+    // at most `after_copay`, so it fits in u64
+    let coinsurance = (u128::from(after_copay) * bps / u128::from(BPS_DENOMINATOR)) as u64;
+    let uncapped = after_copay - coinsurance;
+    let benefit = uncapped.min(balances.benefit_remaining);
+    Breakdown {
+        eligible,
+        deductible_applied,
+        copay,
+        coinsurance,
+        benefit,
+        capped: benefit < uncapped,
+    }
+}
+
+/// Whether a claim is decided at submission or waits for the insurer, and why.
+/// `claims_before` counts the rule's earlier claims in the coverage period.
+pub fn review_reason(terms: &RuleTerms, units: u16, claims_before: u32) -> Option<u16> {
+    if terms.prior_auth_required {
+        Some(reason::PRIOR_AUTH_REQUIRED)
+    } else if units > terms.max_units_per_claim {
+        Some(reason::UNITS_OVER_LIMIT)
+    } else if claims_before >= terms.max_claims_per_period {
+        Some(reason::CLAIM_LIMIT_REACHED)
+    } else {
+        None
+    }
+}
+
+/// The state an automatic decision leaves a claim in, with its reason code. A denied claim
+/// consumes neither deductible nor cap.
+pub fn automatic_outcome(b: &Breakdown) -> (ClaimState, u16) {
+    match (b.capped, b.benefit) {
+        (true, 0) => (ClaimState::Denied, reason::BENEFIT_CAP_EXHAUSTED),
+        (true, _) => (ClaimState::Partial, 0),
+        (false, _) => (ClaimState::Approved, 0),
+    }
+}
+
+/// The insurer approves `amount`, at most what the rule allows (`full.benefit`); `None` when it
+/// asks for more. Less than the full benefit is a partial approval.
+pub fn approve_amount(full: &Breakdown, amount: u64) -> Option<(Breakdown, ClaimState)> {
+    if amount > full.benefit {
+        return None;
+    }
+    let state = if amount < full.benefit || full.capped {
+        ClaimState::Partial
+    } else {
+        ClaimState::Approved
+    };
+    Some((
+        Breakdown {
+            benefit: amount,
+            ..*full
+        },
+        state,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(allowed: u64, copay: u64, bps: u16) -> RuleTerms {
+        RuleTerms {
+            allowed_per_unit: allowed,
+            copay,
+            coinsurance_bps: bps,
+            max_units_per_claim: 4,
+            max_claims_per_period: 2,
+            prior_auth_required: false,
+        }
+    }
+
+    fn room(deductible_remaining: u64, benefit_remaining: u64) -> Balances {
+        Balances {
+            deductible_remaining,
+            benefit_remaining,
+        }
+    }
+
+    #[test]
+    fn deductible_then_copay_then_coinsurance() {
+        // billed 500 for 2 units at 200 allowed: eligible 400; 100 deductible, 20 copay,
+        // 20 % of 280 = 56 coinsurance, 224 paid
+        let b = adjudicate(&terms(200, 20, 2000), 2, 500, room(100, 10_000));
+        assert_eq!(
+            b,
+            Breakdown {
+                eligible: 400,
+                deductible_applied: 100,
+                copay: 20,
+                coinsurance: 56,
+                benefit: 224,
+                capped: false,
+            }
+        );
+        assert_eq!(automatic_outcome(&b), (ClaimState::Approved, 0));
+    }
+
+    #[test]
+    fn billed_below_allowed_is_what_counts() {
+        let b = adjudicate(&terms(200, 0, 0), 1, 150, room(0, 10_000));
+        assert_eq!((b.eligible, b.benefit), (150, 150));
+    }
+
+    #[test]
+    fn deductible_can_absorb_everything() {
+        let b = adjudicate(&terms(200, 20, 2000), 1, 200, room(1000, 10_000));
+        assert_eq!((b.deductible_applied, b.copay, b.benefit), (200, 0, 0));
+        assert_eq!(automatic_outcome(&b), (ClaimState::Approved, 0));
+    }
+
+    #[test]
+    fn cap_makes_partial_then_denied() {
+        let b = adjudicate(&terms(1000, 0, 0), 1, 1000, room(0, 300));
+        assert_eq!((b.benefit, b.capped), (300, true));
+        assert_eq!(automatic_outcome(&b), (ClaimState::Partial, 0));
+        let b = adjudicate(&terms(1000, 0, 0), 1, 1000, room(0, 0));
+        assert_eq!(
+            automatic_outcome(&b),
+            (ClaimState::Denied, reason::BENEFIT_CAP_EXHAUSTED)
+        );
+    }
+
+    #[test]
+    fn extremes_do_not_overflow() {
+        let b = adjudicate(
+            &terms(u64::MAX, 0, 9999),
+            u16::MAX,
+            u64::MAX,
+            room(0, u64::MAX),
+        );
+        assert_eq!(b.eligible, u64::MAX);
+        assert_eq!(b.coinsurance + b.benefit, u64::MAX);
+    }
+
+    #[test]
+    fn review_routing_in_order() {
+        let mut t = terms(10, 0, 0);
+        assert_eq!(review_reason(&t, 4, 1), None);
+        assert_eq!(review_reason(&t, 5, 0), Some(reason::UNITS_OVER_LIMIT));
+        assert_eq!(review_reason(&t, 1, 2), Some(reason::CLAIM_LIMIT_REACHED));
+        t.prior_auth_required = true;
+        assert_eq!(review_reason(&t, 1, 0), Some(reason::PRIOR_AUTH_REQUIRED));
+    }
+
+    #[test]
+    fn insurer_approval_is_bounded_by_the_rule() {
+        let full = adjudicate(&terms(100, 0, 0), 1, 100, room(0, 1000));
+        assert_eq!(approve_amount(&full, 101), None);
+        assert_eq!(
+            approve_amount(&full, 100).map(|a| a.1),
+            Some(ClaimState::Approved)
+        );
+        let (b, state) = approve_amount(&full, 60).unwrap();
+        assert_eq!((b.benefit, state), (60, ClaimState::Partial));
+    }
+}

@@ -1,0 +1,75 @@
+use crate::errors::CareledgerError;
+use crate::logic::claims::Breakdown;
+use anchor_lang::prelude::*;
+
+/// FHIR ClaimResponse outcome and payment, folded into one state. `Submitted` is the event, not
+/// a stored state: a claim leaves `claim_submit` already decided or pending review.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum ClaimState {
+    PendingReview,
+    /// Benefit approved in full and owed (the vault was short), or zero.
+    Approved,
+    /// Approved for less than the rule allows (the annual cap bit, or the insurer's decision); owed.
+    Partial,
+    Denied,
+    Paid,
+    Cancelled,
+}
+
+impl ClaimState {
+    pub fn is_owed(self) -> bool {
+        matches!(self, ClaimState::Approved | ClaimState::Partial)
+    }
+}
+
+/// A provider's claim against a policy. PDA
+/// `[CLAIM_SEED, policy, provider_wallet, record, rule_key, service_date_i64_le]`: the address is
+/// the duplicate key, so the same service cannot be billed twice.
+#[account]
+#[derive(InitSpace, Debug, PartialEq, Eq)]
+pub struct Claim {
+    pub policy: Pubkey,
+    /// The provider's wallet.
+    pub provider: Pubkey,
+    pub patient: Pubkey,
+    /// The supporting record anchor (the encrypted claim evidence lives off chain).
+    pub record: Pubkey,
+    /// The provider's token account for the policy mint, fixed at submission.
+    pub payee: Pubkey,
+    pub rule_key: [u8; 32],
+    /// Commitment (hash) of the off-chain claim document.
+    pub document_commitment: [u8; 32],
+    pub units: u16,
+    pub billed: u64,
+    /// Whole UTC day, unix seconds.
+    pub service_date: i64,
+    pub state: ClaimState,
+    pub breakdown: Breakdown,
+    /// Why the claim went to review or was denied (0 when approved outright).
+    pub reason_code: u16,
+    pub appealed: bool,
+    pub bump: u8,
+    pub submitted_at: i64,
+    pub decided_at: i64,
+    pub paid_at: i64,
+}
+
+impl Claim {
+    pub fn invariant(&self) -> Result<()> {
+        let b = &self.breakdown;
+        let parts = b
+            .deductible_applied
+            .checked_add(b.copay)
+            .and_then(|x| x.checked_add(b.coinsurance))
+            .and_then(|x| x.checked_add(b.benefit));
+        let paid_consistent = (self.state == ClaimState::Paid) == (self.paid_at != 0);
+        require!(
+            parts.is_some_and(|p| p <= b.eligible)
+                && b.eligible <= self.billed
+                && paid_consistent
+                && self.units > 0,
+            CareledgerError::InvariantViolated
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,92 @@
+use crate::errors::CareledgerError;
+use crate::logic::claims::{Balances, Breakdown};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum PolicyStatus {
+    Active,
+    /// No new claims; owed claims still settle and pending ones may still be decided.
+    Suspended,
+    /// Final: nothing was owed or pending; the vault was swept back to the insurer.
+    Closed,
+}
+
+/// An insurer's policy for one member patient, paying in one SPL mint from a vault the policy PDA
+/// owns. PDA `[POLICY_SEED, insurer_wallet, policy_id_u64_le]`; vault `[VAULT_SEED, policy]`.
+#[account]
+#[derive(InitSpace, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// The insurer's wallet (a verified provider with the insurer role at creation).
+    pub insurer: Pubkey,
+    /// The member patient's wallet.
+    pub patient: Pubkey,
+    /// Payment mint (SPL Token; Token-2022 mints are refused by the account type).
+    pub mint: Pubkey,
+    pub vault: Pubkey,
+    pub policy_id: u64,
+    pub coverage_start: i64,
+    pub coverage_end: i64,
+    /// Annual benefit cap and how much of it approved claims have used.
+    pub benefit_cap: u64,
+    pub benefit_used: u64,
+    /// Deductible the member pays first, and how much of it claims have met.
+    pub deductible: u64,
+    pub deductible_met: u64,
+    /// Approved but not yet paid: reserved in the vault, never withdrawable.
+    pub owed: u64,
+    /// Totals for token conservation: with `policy_fund` the only way in, the vault holds
+    /// `funded - paid - withdrawn` (a direct transfer to the vault only adds to it).
+    pub funded: u64,
+    pub paid: u64,
+    pub withdrawn: u64,
+    pub pending_review: u32,
+    pub claim_count: u32,
+    pub status: PolicyStatus,
+    pub bump: u8,
+    pub vault_bump: u8,
+    pub created_at: i64,
+}
+
+impl Policy {
+    /// Tokens neither owed to approved claims nor already gone.
+    pub fn unreserved(&self, vault_balance: u64) -> u64 {
+        vault_balance.saturating_sub(self.owed)
+    }
+
+    /// Room left under the deductible and the annual cap, for `logic::claims::adjudicate`.
+    pub fn balances(&self) -> Balances {
+        Balances {
+            deductible_remaining: self.deductible.saturating_sub(self.deductible_met),
+            benefit_remaining: self.benefit_cap.saturating_sub(self.benefit_used),
+        }
+    }
+
+    /// An approved claim meets deductible, uses cap and is owed until paid.
+    pub fn reserve(&mut self, b: &Breakdown) -> Result<()> {
+        let add = |x: u64, y: u64| x.checked_add(y).ok_or(CareledgerError::MathOverflow);
+        self.deductible_met = add(self.deductible_met, b.deductible_applied)?;
+        self.benefit_used = add(self.benefit_used, b.benefit)?;
+        self.owed = add(self.owed, b.benefit)?;
+        Ok(())
+    }
+
+    /// The reverse of `reserve`, for an owed claim its provider cancels.
+    pub fn release(&mut self, b: &Breakdown) -> Result<()> {
+        let sub = |x: u64, y: u64| x.checked_sub(y).ok_or(CareledgerError::MathOverflow);
+        self.deductible_met = sub(self.deductible_met, b.deductible_applied)?;
+        self.benefit_used = sub(self.benefit_used, b.benefit)?;
+        self.owed = sub(self.owed, b.benefit)?;
+        Ok(())
+    }
+
+    pub fn invariant(&self) -> Result<()> {
+        require!(
+            self.benefit_used <= self.benefit_cap
+                && self.deductible_met <= self.deductible
+                && self.owed <= self.benefit_used
+                && self.coverage_start < self.coverage_end,
+            CareledgerError::InvariantViolated
+        );
+        Ok(())
+    }
+}
