@@ -58,6 +58,14 @@ pub mod offsets {
     pub const RECORD_AUTHOR: usize = 40;
     pub const REQUEST_PATIENT: usize = 8;
     pub const REQUEST_REQUESTER: usize = 40;
+    pub const POLICY_INSURER: usize = 8;
+    pub const POLICY_PATIENT: usize = 40;
+    pub const CLAIM_POLICY: usize = 8;
+    pub const CLAIM_PROVIDER: usize = 40;
+    pub const CLAIM_PATIENT: usize = 72;
+    /// After policy, provider, patient, record, payee, rule_key, document (7 x 32), units (2),
+    /// billed (8) and service_date (8).
+    pub const CLAIM_STATE: usize = 8 + 7 * 32 + 2 + 8 + 8;
 }
 
 #[cfg(test)]

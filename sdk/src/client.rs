@@ -1,5 +1,7 @@
 //! The client: builds, signs, sends and confirms; fetches and lists accounts.
 use crate::accounts::{decode, offsets, Memcmp};
+use crate::claims::{preview, Preview};
+use crate::tokens::{decode_token_account, TokenBalance};
 use crate::transport::{Transport, TxOutcome};
 use crate::SdkError;
 use anchor_lang::{AccountDeserialize, Discriminator};
@@ -156,6 +158,71 @@ impl<T: Transport, S: Signer> Client<T, S> {
         Ok(grants)
     }
 
+    pub async fn policies_by_insurer(
+        &self,
+        insurer_wallet: &Pubkey,
+    ) -> Result<Vec<(Pubkey, Policy)>, SdkError> {
+        self.list(vec![Memcmp::key_at(
+            offsets::POLICY_INSURER,
+            insurer_wallet,
+        )])
+        .await
+    }
+
+    pub async fn policies_by_patient(
+        &self,
+        patient_wallet: &Pubkey,
+    ) -> Result<Vec<(Pubkey, Policy)>, SdkError> {
+        self.list(vec![Memcmp::key_at(
+            offsets::POLICY_PATIENT,
+            patient_wallet,
+        )])
+        .await
+    }
+
+    /// Claims of one policy, provider or patient, optionally in one state.
+    pub async fn claims(
+        &self,
+        of: ClaimsOf,
+        state: Option<ClaimState>,
+    ) -> Result<Vec<(Pubkey, Claim)>, SdkError> {
+        let mut filters = vec![match of {
+            ClaimsOf::Policy(k) => Memcmp::key_at(offsets::CLAIM_POLICY, &k),
+            ClaimsOf::Provider(k) => Memcmp::key_at(offsets::CLAIM_PROVIDER, &k),
+            ClaimsOf::Patient(k) => Memcmp::key_at(offsets::CLAIM_PATIENT, &k),
+        }];
+        if let Some(state) = state {
+            filters.push(Memcmp {
+                offset: offsets::CLAIM_STATE,
+                bytes: vec![state as u8],
+            });
+        }
+        self.list(filters).await
+    }
+
+    /// A token account's mint, owner and balance.
+    pub async fn token_balance(&self, account: &Pubkey) -> Result<TokenBalance, SdkError> {
+        let acc = self
+            .transport
+            .account(account)
+            .await?
+            .ok_or(SdkError::AccountNotFound(*account))?;
+        decode_token_account(account, &acc.data)
+    }
+
+    /// What `claim_submit` would decide now for this rule, units and billed amount.
+    pub async fn preview_claim(
+        &self,
+        policy: &Pubkey,
+        rule_key: &[u8; 32],
+        units: u16,
+        billed: u64,
+    ) -> Result<Preview, SdkError> {
+        let state: Policy = self.fetch(policy).await?;
+        let rule: CoverageRule = self.fetch(&crate::pda::rule(policy, rule_key).0).await?;
+        Ok(preview(&state, &rule, units, billed))
+    }
+
     /// Simulates the program's consent decision locally, from fresh account state, with the
     /// same function the program runs. `Ok(Err(refusal))` is a refusal, `Err` a fetch failure.
     pub async fn check_access(
@@ -184,4 +251,14 @@ impl<T: Transport, S: Signer> Client<T, S> {
         };
         Ok(decide_access(&grant, &provider, &query))
     }
+}
+
+/// Whose claims to list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimsOf {
+    Policy(Pubkey),
+    /// A provider's wallet.
+    Provider(Pubkey),
+    /// A patient's wallet.
+    Patient(Pubkey),
 }

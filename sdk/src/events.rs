@@ -58,6 +58,19 @@ events!(
     BreakGlassReviewed,
     AccessLogged,
     AccessRefused,
+    PolicyCreated,
+    PolicyFunded,
+    PolicyStatusChanged,
+    PolicyWithdrawn,
+    PolicyClosed,
+    CoverageRuleAdded,
+    CoverageRuleUpdated,
+    CoverageRuleRetired,
+    ClaimSubmitted,
+    ClaimAdjudicated,
+    ClaimPaid,
+    ClaimAppealed,
+    ClaimCancelled,
 );
 
 /// Events among a transaction's inner instructions: those invoked on careledger whose data

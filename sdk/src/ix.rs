@@ -5,7 +5,7 @@ use anchor_lang::{InstructionData, ToAccountMetas};
 use careledger::accounts as acc;
 use careledger::instruction as data;
 use careledger::instructions::*;
-use careledger::state::Purpose;
+use careledger::state::{Purpose, RuleTerms};
 use solana_instruction::Instruction;
 use solana_pubkey::Pubkey;
 
@@ -479,5 +479,306 @@ pub fn access_log(
             program: careledger::ID,
         },
         data::AccessLog { args },
+    )
+}
+
+// ------------------------------------------------------------------ claims
+
+fn token() -> Pubkey {
+    crate::tokens::TOKEN_PROGRAM_ID
+}
+
+/// The addresses of a policy every claims builder needs, from a fetched `Policy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PolicyKeys {
+    pub policy: Pubkey,
+    pub insurer: Pubkey,
+    pub patient: Pubkey,
+    pub mint: Pubkey,
+    pub vault: Pubkey,
+}
+
+impl PolicyKeys {
+    pub fn of(policy: Pubkey, state: &careledger::state::Policy) -> Self {
+        PolicyKeys {
+            policy,
+            insurer: state.insurer,
+            patient: state.patient,
+            mint: state.mint,
+            vault: state.vault,
+        }
+    }
+
+    /// The keys of a policy about to be created (vault derived from the policy address).
+    pub fn new(insurer: &Pubkey, policy_id: u64, patient: &Pubkey, mint: &Pubkey) -> Self {
+        let policy = pda::policy(insurer, policy_id).0;
+        PolicyKeys {
+            policy,
+            insurer: *insurer,
+            patient: *patient,
+            mint: *mint,
+            vault: pda::vault(&policy).0,
+        }
+    }
+}
+
+pub fn policy_create(keys: &PolicyKeys, args: PolicyCreateArgs) -> Instruction {
+    build(
+        acc::PolicyCreate {
+            insurer: keys.insurer,
+            config: pda::config(),
+            insurer_provider: pda::provider(&keys.insurer).0,
+            patient: pda::patient(&keys.patient).0,
+            mint: keys.mint,
+            policy: keys.policy,
+            vault: keys.vault,
+            token_program: token(),
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::PolicyCreate { args },
+    )
+}
+
+/// `source` is the funder's token account for the policy's mint.
+pub fn policy_fund(
+    funder: &Pubkey,
+    keys: &PolicyKeys,
+    source: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    build(
+        acc::PolicyFund {
+            funder: *funder,
+            config: pda::config(),
+            policy: keys.policy,
+            mint: keys.mint,
+            vault: keys.vault,
+            source: *source,
+            token_program: token(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::PolicyFund {
+            args: PolicyFundArgs { amount },
+        },
+    )
+}
+
+pub fn policy_set_status(keys: &PolicyKeys, suspended: bool) -> Instruction {
+    build(
+        acc::PolicySetStatus {
+            insurer: keys.insurer,
+            policy: keys.policy,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::PolicySetStatus {
+            args: PolicySetStatusArgs { suspended },
+        },
+    )
+}
+
+pub fn policy_withdraw(keys: &PolicyKeys, destination: &Pubkey, amount: u64) -> Instruction {
+    build(
+        acc::PolicyWithdraw {
+            insurer: keys.insurer,
+            config: pda::config(),
+            policy: keys.policy,
+            mint: keys.mint,
+            vault: keys.vault,
+            destination: *destination,
+            token_program: token(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::PolicyWithdraw {
+            args: PolicyWithdrawArgs { amount },
+        },
+    )
+}
+
+pub fn policy_close(keys: &PolicyKeys, destination: &Pubkey) -> Instruction {
+    build(
+        acc::PolicyClose {
+            insurer: keys.insurer,
+            config: pda::config(),
+            policy: keys.policy,
+            mint: keys.mint,
+            vault: keys.vault,
+            destination: *destination,
+            token_program: token(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::PolicyClose {},
+    )
+}
+
+pub fn rule_add(keys: &PolicyKeys, rule_key: [u8; 32], terms: RuleTerms) -> Instruction {
+    build(
+        acc::RuleAdd {
+            insurer: keys.insurer,
+            config: pda::config(),
+            policy: keys.policy,
+            rule: pda::rule(&keys.policy, &rule_key).0,
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::RuleAdd {
+            args: RuleAddArgs { rule_key, terms },
+        },
+    )
+}
+
+pub fn rule_update(keys: &PolicyKeys, rule_key: &[u8; 32], terms: RuleTerms) -> Instruction {
+    build(
+        acc::RuleUpdate {
+            insurer: keys.insurer,
+            config: pda::config(),
+            policy: keys.policy,
+            rule: pda::rule(&keys.policy, rule_key).0,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::RuleUpdate {
+            args: RuleUpdateArgs { terms },
+        },
+    )
+}
+
+pub fn rule_retire(keys: &PolicyKeys, rule_key: &[u8; 32]) -> Instruction {
+    build(
+        acc::RuleRetire {
+            insurer: keys.insurer,
+            config: pda::config(),
+            policy: keys.policy,
+            rule: pda::rule(&keys.policy, rule_key).0,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::RuleRetire {},
+    )
+}
+
+/// The claim's address is `pda::claim(policy, provider, record, rule_key, service_date)`.
+/// `payee` is the provider's token account for the policy's mint. The insurer's payment grant
+/// from the patient is derived.
+pub fn claim_submit(
+    provider: &Pubkey,
+    keys: &PolicyKeys,
+    record: &Pubkey,
+    rule_key: &[u8; 32],
+    payee: &Pubkey,
+    args: ClaimSubmitArgs,
+) -> Instruction {
+    let claim = pda::claim(&keys.policy, provider, record, rule_key, args.service_date).0;
+    build(
+        acc::ClaimSubmit {
+            provider: *provider,
+            config: pda::config(),
+            provider_account: pda::provider(provider).0,
+            patient: pda::patient(&keys.patient).0,
+            policy: keys.policy,
+            rule: pda::rule(&keys.policy, rule_key).0,
+            record: *record,
+            payment_grant: pda::grant(&keys.patient, &keys.insurer, Purpose::Payment).0,
+            claim,
+            mint: keys.mint,
+            vault: keys.vault,
+            payee: *payee,
+            token_program: token(),
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::ClaimSubmit { args },
+    )
+}
+
+pub fn claim_review(
+    keys: &PolicyKeys,
+    claim: &Pubkey,
+    state: &careledger::state::Claim,
+    decision: ReviewDecision,
+) -> Instruction {
+    build(
+        acc::ClaimReview {
+            insurer: keys.insurer,
+            config: pda::config(),
+            insurer_provider: pda::provider(&keys.insurer).0,
+            policy: keys.policy,
+            rule: pda::rule(&keys.policy, &state.rule_key).0,
+            claim: *claim,
+            mint: keys.mint,
+            vault: keys.vault,
+            payee: state.payee,
+            token_program: token(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::ClaimReview {
+            args: ClaimReviewArgs { decision },
+        },
+    )
+}
+
+pub fn claim_appeal(provider: &Pubkey, policy: &Pubkey, claim: &Pubkey) -> Instruction {
+    build(
+        acc::ClaimAppeal {
+            provider: *provider,
+            config: pda::config(),
+            policy: *policy,
+            claim: *claim,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::ClaimAppeal {},
+    )
+}
+
+pub fn claim_cancel(
+    provider: &Pubkey,
+    policy: &Pubkey,
+    claim: &Pubkey,
+    rule_key: &[u8; 32],
+) -> Instruction {
+    build(
+        acc::ClaimCancel {
+            provider: *provider,
+            config: pda::config(),
+            policy: *policy,
+            rule: pda::rule(policy, rule_key).0,
+            claim: *claim,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::ClaimCancel {},
+    )
+}
+
+/// Anyone may settle; the tokens go to the claim's stored payee.
+pub fn claim_settle(
+    payer: &Pubkey,
+    keys: &PolicyKeys,
+    claim: &Pubkey,
+    payee: &Pubkey,
+) -> Instruction {
+    build(
+        acc::ClaimSettle {
+            payer: *payer,
+            config: pda::config(),
+            policy: keys.policy,
+            claim: *claim,
+            mint: keys.mint,
+            vault: keys.vault,
+            payee: *payee,
+            token_program: token(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::ClaimSettle {},
     )
 }

@@ -5,6 +5,8 @@
 //! - [`client::Client`]: sign, send, confirm, fetch and list, over any [`transport::Transport`].
 //! - [`events`]: typed audit events decoded from a transaction.
 //! - [`cid`], [`classes`]: offline helpers (CID strings, file hashes, class names).
+//! - [`claims`]: rule keys from plain procedure codes, adjudication previews, explanations of
+//!   benefit; [`tokens`]: SPL Token mints and accounts.
 //! - The program's own pure logic is re-exported: the consent decision you call here is the
 //!   one the program runs.
 //!
@@ -20,6 +22,7 @@
 //! ```
 pub mod accounts;
 pub mod cid;
+pub mod claims;
 pub mod classes;
 pub mod client;
 #[cfg(feature = "embedded")]
@@ -31,17 +34,20 @@ pub mod pda;
 #[cfg(feature = "rpc")]
 pub mod rpc;
 pub mod setup;
+pub mod tokens;
 pub mod transport;
 
 pub use careledger as program;
 pub use careledger::constants::*;
 pub use careledger::errors::CareledgerError;
 pub use careledger::instructions::*;
+pub use careledger::logic::claims::{adjudicate, Breakdown};
 pub use careledger::logic::consent::{action, decide_access, AccessQuery, Refusal};
 pub use careledger::state::{
-    AccessRequest, Config, ConsentGrant, GrantStatus, Patient, Provider, ProviderStatus, Purpose,
-    RecordAnchor, RecordStatus, ReviewState, ROLES_ALL, ROLE_CLINICIAN, ROLE_EMERGENCY,
-    ROLE_HOSPITAL, ROLE_INSURER, ROLE_LAB, ROLE_RESEARCHER,
+    AccessRequest, Claim, ClaimState, Config, ConsentGrant, CoverageRule, GrantStatus, Patient,
+    Policy, PolicyStatus, Provider, ProviderStatus, Purpose, RecordAnchor, RecordStatus,
+    ReviewState, RuleTerms, ROLES_ALL, ROLE_CLINICIAN, ROLE_EMERGENCY, ROLE_HOSPITAL, ROLE_INSURER,
+    ROLE_LAB, ROLE_RESEARCHER,
 };
 pub use client::Client;
 pub use error::SdkError;

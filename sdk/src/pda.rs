@@ -49,6 +49,47 @@ pub fn request(patient_wallet: &Pubkey, provider_wallet: &Pubkey) -> (Pubkey, u8
     )
 }
 
+pub fn policy(insurer_wallet: &Pubkey, policy_id: u64) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[
+            POLICY_SEED,
+            insurer_wallet.as_ref(),
+            &policy_id.to_le_bytes(),
+        ],
+        &careledger::ID,
+    )
+}
+
+/// The policy's token vault (an SPL token account whose owner is the policy PDA).
+pub fn vault(policy: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[VAULT_SEED, policy.as_ref()], &careledger::ID)
+}
+
+pub fn rule(policy: &Pubkey, rule_key: &[u8; 32]) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[RULE_SEED, policy.as_ref(), rule_key], &careledger::ID)
+}
+
+/// A claim's address is its duplicate key: one claim per policy, provider, record, rule and day.
+pub fn claim(
+    policy: &Pubkey,
+    provider_wallet: &Pubkey,
+    record: &Pubkey,
+    rule_key: &[u8; 32],
+    service_date: i64,
+) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[
+            CLAIM_SEED,
+            policy.as_ref(),
+            provider_wallet.as_ref(),
+            record.as_ref(),
+            rule_key,
+            &service_date.to_le_bytes(),
+        ],
+        &careledger::ID,
+    )
+}
+
 /// Anchor's `emit_cpi!` signer (seed fixed by Anchor), derived once at compile time because
 /// every builder needs it.
 const EVENT_AUTHORITY: Pubkey = Pubkey::new_from_array(

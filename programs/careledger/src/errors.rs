@@ -236,7 +236,9 @@ pub enum CareledgerError {
     #[msg("service date is outside the policy's coverage period")]
     ServiceDateOutsideCoverage,
     /// 6076
-    #[msg("service date must be a whole UTC day (unix seconds divisible by 86400) not in the future")]
+    #[msg(
+        "service date must be a whole UTC day (unix seconds divisible by 86400) not in the future"
+    )]
     InvalidServiceDate,
     /// 6077
     #[msg("units and billed amount must be non-zero and the document commitment not all zeros")]
@@ -257,7 +259,9 @@ pub enum CareledgerError {
     #[msg("claim is not pending review")]
     ClaimNotPendingReview,
     /// 6083
-    #[msg("approved amount exceeds what the rule allows after deductible, copay, coinsurance and cap")]
+    #[msg(
+        "approved amount exceeds what the rule allows after deductible, copay, coinsurance and cap"
+    )]
     ApprovalExceedsRule,
     /// 6084
     #[msg("only a denied claim can be appealed, and only once")]

@@ -2,8 +2,8 @@
 //! who acted, on which account, the values before and after, and the time (unix seconds).
 use crate::logic::authority::Actor;
 use crate::logic::cid::StoredCid;
-use crate::logic::consent::Refusal;
 use crate::logic::claims::Breakdown;
+use crate::logic::consent::Refusal;
 use crate::state::{ClaimState, PolicyStatus, Purpose, ReviewState, RuleTerms};
 use anchor_lang::prelude::*;
 

@@ -2,6 +2,6 @@
 //! these same functions, so there is one copy of every rule.
 pub mod authority;
 pub mod cid;
-pub mod consent;
 pub mod claims;
+pub mod consent;
 pub mod terms;

@@ -33,7 +33,11 @@ pub fn handler(ctx: Context<ClaimCancel>) -> Result<()> {
     let at = now()?;
     let claim_key = ctx.accounts.claim.key();
     let accounts = &mut *ctx.accounts;
-    let (policy, claim, rule) = (&mut accounts.policy, &mut accounts.claim, &mut accounts.rule);
+    let (policy, claim, rule) = (
+        &mut accounts.policy,
+        &mut accounts.claim,
+        &mut accounts.rule,
+    );
     let old_state = claim.state;
     let released = match old_state {
         ClaimState::PendingReview => {

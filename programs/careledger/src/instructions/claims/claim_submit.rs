@@ -6,8 +6,8 @@ use crate::instructions::{create_pda, now};
 use crate::logic::claims::{adjudicate, automatic_outcome, review_reason, Breakdown};
 use crate::logic::consent::{action, check_grant, check_provider, AccessQuery};
 use crate::state::{
-    Claim, ClaimState, Config, ConsentGrant, CoverageRule, Patient, Policy, PolicyStatus,
-    Provider, Purpose, RecordAnchor, RecordStatus, ROLE_CLINICIAN, ROLE_HOSPITAL, ROLE_LAB,
+    Claim, ClaimState, Config, ConsentGrant, CoverageRule, Patient, Policy, PolicyStatus, Provider,
+    Purpose, RecordAnchor, RecordStatus, ROLE_CLINICIAN, ROLE_HOSPITAL, ROLE_LAB,
 };
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
@@ -148,10 +148,7 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
         CareledgerError::RecordNotCurrent
     );
     check_payment_consent(&a.payment_grant, &a.policy, &a.patient, &a.record, at)?;
-    require!(
-        a.claim.data_is_empty(),
-        CareledgerError::DuplicateClaim
-    );
+    require!(a.claim.data_is_empty(), CareledgerError::DuplicateClaim);
 
     // Decide: review, or adjudicate now.
     let terms = a.rule.terms;
@@ -178,8 +175,12 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
     }
 
     let claim_key = a.claim.key();
-    let (policy_key, provider, record, payee) =
-        (a.policy.key(), a.provider.key(), a.record.key(), a.payee.key());
+    let (policy_key, provider, record, payee) = (
+        a.policy.key(),
+        a.provider.key(),
+        a.record.key(),
+        a.payee.key(),
+    );
     let service_date = args.service_date.to_le_bytes();
     let bump = [ctx.bumps.claim];
     let seeds: &[&[u8]] = &[

@@ -60,10 +60,7 @@ pub fn handler(ctx: Context<PolicyCreate>, args: PolicyCreateArgs) -> Result<()>
     let at = now()?;
     let insurer = &ctx.accounts.insurer_provider;
     check_provider(insurer, at).map_err(CareledgerError::from)?;
-    require!(
-        insurer.has_role(ROLE_INSURER),
-        CareledgerError::MissingRole
-    );
+    require!(insurer.has_role(ROLE_INSURER), CareledgerError::MissingRole);
     let span = args.coverage_end.checked_sub(args.coverage_start);
     require!(
         args.coverage_end > at && span.is_some_and(|s| s > 0 && s <= MAX_COVERAGE_SECS),
