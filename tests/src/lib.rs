@@ -10,7 +10,7 @@ use careledger_sdk::accounts::Memcmp;
 use careledger_sdk::embedded::EmbeddedTransport;
 use careledger_sdk::rpc::RpcTransport;
 use careledger_sdk::{action, CareledgerError, Config, Transport};
-use careledger_sdk::{ix, pda, Client, SdkError, TxOutcome};
+use careledger_sdk::{ix, pda, tokens, Client, SdkError, TxOutcome};
 use careledger_sdk::{
     BreakGlassOpenArgs, ConfigInitArgs, GrantCreateArgs, ProviderRegisterArgs, ProviderVerifyArgs,
     Purpose, RecordAnchorArgs, NO_RECORD_SCOPE,
@@ -201,6 +201,58 @@ impl Env {
     ) -> Result<TxOutcome, SdkError> {
         let signers: Vec<&dyn Signer> = signers.iter().map(|k| *k as &dyn Signer).collect();
         self.client.send(&[instruction], &signers).await
+    }
+
+    pub async fn send_all(
+        &self,
+        instructions: &[solana_instruction::Instruction],
+        signers: &[&Keypair],
+    ) -> Result<TxOutcome, SdkError> {
+        let signers: Vec<&dyn Signer> = signers.iter().map(|k| *k as &dyn Signer).collect();
+        self.client.send(instructions, &signers).await
+    }
+
+    /// A new SPL mint with a fresh authority, returned with that authority.
+    pub async fn mint(&self, decimals: u8) -> (Pubkey, Keypair) {
+        let (mint, authority) = (Keypair::new(), self.actor().await);
+        let ixs = tokens::create_mint(
+            &authority.pubkey(),
+            &mint.pubkey(),
+            &authority.pubkey(),
+            decimals,
+        );
+        self.send_all(&ixs, &[&authority, &mint])
+            .await
+            .expect("create mint");
+        (mint.pubkey(), authority)
+    }
+
+    /// A new token account for `mint` owned by `owner`.
+    pub async fn token_account(&self, mint: &Pubkey, owner: &Pubkey) -> Pubkey {
+        let account = Keypair::new();
+        let payer = self.actor().await;
+        let ixs = tokens::create_token_account(&payer.pubkey(), &account.pubkey(), mint, owner);
+        self.send_all(&ixs, &[&payer, &account])
+            .await
+            .expect("create token account");
+        account.pubkey()
+    }
+
+    pub async fn mint_to(&self, mint: &Pubkey, authority: &Keypair, to: &Pubkey, amount: u64) {
+        self.send(
+            tokens::mint_to(mint, to, &authority.pubkey(), amount),
+            &[authority],
+        )
+        .await
+        .expect("mint to");
+    }
+
+    pub async fn balance(&self, token_account: &Pubkey) -> u64 {
+        self.client
+            .token_balance(token_account)
+            .await
+            .expect("token balance")
+            .amount
     }
 
     pub async fn register_patient(&self) -> Keypair {

@@ -1,0 +1,1086 @@
+//! Claims scenarios through the SDK: automatic payment, the annual cap, review, denial and
+//! appeal, cancellation, owed claims settled after funding, and every rejection with its exact
+//! error and unchanged accounts.
+use careledger_sdk::claims::{reason, rule_key, service_day};
+use careledger_sdk::classes::RecordClass;
+use careledger_sdk::ix::{self, PolicyKeys};
+use careledger_sdk::{action, pda, CareledgerError as E, CareledgerEvent, Transport};
+use careledger_sdk::{
+    Claim, ClaimState, ClaimSubmitArgs, Policy, PolicyCreateArgs, Purpose, ReviewDecision,
+    RuleTerms, ROLE_CLINICIAN, ROLE_INSURER,
+};
+use careledger_tests::{skip_on_cluster, Env, DAY};
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_pubkey::Pubkey;
+use solana_signer::Signer;
+
+const SECRET: [u8; 32] = [42; 32];
+
+fn office_visit() -> [u8; 32] {
+    rule_key(&SECRET, "CPT", "99213", "")
+}
+
+fn terms(allowed_per_unit: u64, copay: u64, coinsurance_bps: u16) -> RuleTerms {
+    RuleTerms {
+        allowed_per_unit,
+        copay,
+        coinsurance_bps,
+        max_units_per_claim: 4,
+        max_claims_per_period: 10,
+        prior_auth_required: false,
+    }
+}
+
+struct Fx {
+    env: Env,
+    patient: Keypair,
+    clinic: Keypair,
+    insurer: Keypair,
+    keys: PolicyKeys,
+    mint_authority: Keypair,
+    record: Pubkey,
+    payee: Pubkey,
+    insurer_tokens: Pubkey,
+    rule: [u8; 32],
+}
+
+/// A verified clinic and insurer, a patient with a lab record and a payment grant to the
+/// insurer, a policy (cap and deductible given) with one rule, funded with `funding`.
+async fn fixture(cap: u64, deductible: u64, rule_terms: RuleTerms, funding: u64) -> Fx {
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let clinic = env.verified_provider(ROLE_CLINICIAN).await;
+    let insurer = env.verified_provider(ROLE_INSURER).await;
+    let record = env
+        .anchor_as_patient(&patient, RecordClass::LabResult.id(), 1)
+        .await;
+    env.grant(
+        &patient,
+        &insurer.pubkey(),
+        Purpose::Payment,
+        u16::MAX,
+        action::READ,
+        30,
+    )
+    .await
+    .expect("payment grant");
+    let (mint, mint_authority) = env.mint(2).await;
+    let insurer_tokens = env.token_account(&mint, &insurer.pubkey()).await;
+    env.mint_to(&mint, &mint_authority, &insurer_tokens, 1_000_000)
+        .await;
+    let payee = env.token_account(&mint, &clinic.pubkey()).await;
+    let policy_id = 7;
+    let keys = PolicyKeys::new(&insurer.pubkey(), policy_id, &patient.pubkey(), &mint);
+    let now = env.now().await;
+    let args = PolicyCreateArgs {
+        policy_id,
+        coverage_start: now - 30 * DAY,
+        coverage_end: now + 335 * DAY,
+        benefit_cap: cap,
+        deductible,
+    };
+    env.send(ix::policy_create(&keys, args), &[&insurer])
+        .await
+        .expect("policy create");
+    let rule = office_visit();
+    env.send(ix::rule_add(&keys, rule, rule_terms), &[&insurer])
+        .await
+        .expect("rule add");
+    if funding > 0 {
+        env.send(
+            ix::policy_fund(&insurer.pubkey(), &keys, &insurer_tokens, funding),
+            &[&insurer],
+        )
+        .await
+        .expect("fund");
+    }
+    Fx {
+        env,
+        patient,
+        clinic,
+        insurer,
+        keys,
+        mint_authority,
+        record,
+        payee,
+        insurer_tokens,
+        rule,
+    }
+}
+
+impl Fx {
+    async fn args(&self, units: u16, billed: u64) -> ClaimSubmitArgs {
+        ClaimSubmitArgs {
+            units,
+            billed,
+            service_date: service_day(self.env.now().await),
+            document_commitment: [9; 32],
+        }
+    }
+
+    fn submit_ix(&self, args: ClaimSubmitArgs) -> Instruction {
+        ix::claim_submit(
+            &self.clinic.pubkey(),
+            &self.keys,
+            &self.record,
+            &self.rule,
+            &self.payee,
+            args,
+        )
+    }
+
+    fn claim_address(&self, args: &ClaimSubmitArgs) -> Pubkey {
+        pda::claim(
+            &self.keys.policy,
+            &self.clinic.pubkey(),
+            &self.record,
+            &self.rule,
+            args.service_date,
+        )
+        .0
+    }
+
+    /// Submits and returns the claim address and the events.
+    async fn submit(&self, args: ClaimSubmitArgs) -> (Pubkey, Vec<CareledgerEvent>) {
+        let address = self.claim_address(&args);
+        let out = self
+            .env
+            .send(self.submit_ix(args), &[&self.clinic])
+            .await
+            .expect("claim submit");
+        (address, out.events)
+    }
+
+    async fn claim(&self, address: &Pubkey) -> Claim {
+        self.env.client.fetch(address).await.expect("claim")
+    }
+
+    async fn policy(&self) -> Policy {
+        self.env
+            .client
+            .fetch(&self.keys.policy)
+            .await
+            .expect("policy")
+    }
+
+    /// Everything a rejected claim call could touch.
+    fn watched(&self, claim: Pubkey) -> Vec<Pubkey> {
+        vec![
+            self.keys.policy,
+            self.keys.vault,
+            pda::rule(&self.keys.policy, &self.rule).0,
+            claim,
+            self.payee,
+        ]
+    }
+
+    async fn expect_submit_rejected(&self, args: ClaimSubmitArgs, expected: E) {
+        let claim = self.claim_address(&args);
+        let watched = self.watched(claim);
+        self.env
+            .expect_rejected(self.submit_ix(args), &[&self.clinic], expected, &watched)
+            .await;
+    }
+
+    /// Token conservation: everything funded is in the vault or was paid or withdrawn.
+    async fn assert_conserved(&self) {
+        let p = self.policy().await;
+        assert_eq!(
+            p.funded,
+            self.env.balance(&self.keys.vault).await + p.paid + p.withdrawn,
+            "tokens leaked"
+        );
+    }
+
+    async fn review(&self, claim: &Pubkey, decision: ReviewDecision) -> Vec<CareledgerEvent> {
+        let state = self.claim(claim).await;
+        self.env
+            .send(
+                ix::claim_review(&self.keys, claim, &state, decision),
+                &[&self.insurer],
+            )
+            .await
+            .expect("review")
+            .events
+    }
+}
+
+fn adjudicated(events: &[CareledgerEvent]) -> careledger_sdk::program::events::ClaimAdjudicated {
+    events
+        .iter()
+        .find_map(|e| match e {
+            CareledgerEvent::ClaimAdjudicated(a) => Some(a.clone()),
+            _ => None,
+        })
+        .expect("a ClaimAdjudicated event")
+}
+
+fn paid_amount(events: &[CareledgerEvent]) -> Option<u64> {
+    events.iter().find_map(|e| match e {
+        CareledgerEvent::ClaimPaid(p) => Some(p.amount),
+        _ => None,
+    })
+}
+
+#[tokio::test]
+async fn matching_claim_is_adjudicated_and_paid_in_one_instruction() {
+    // allowed 200/unit, copay 20, coinsurance 20 %, deductible 100
+    let fx = fixture(10_000, 100, terms(200, 20, 2000), 5_000).await;
+    let args = fx.args(2, 500).await;
+    let (claim, events) = fx.submit(args).await;
+    let names: Vec<_> = events.iter().map(|e| e.name()).collect();
+    assert_eq!(names, ["ClaimSubmitted", "ClaimAdjudicated", "ClaimPaid"]);
+    let a = adjudicated(&events);
+    assert_eq!(a.state, ClaimState::Approved);
+    assert_eq!(a.by, careledger_sdk::program::ID);
+    // eligible 400 = 100 deductible + 20 copay + 56 coinsurance + 224 paid
+    assert_eq!(
+        (
+            a.breakdown.eligible,
+            a.breakdown.deductible_applied,
+            a.breakdown.copay,
+            a.breakdown.coinsurance,
+            a.breakdown.benefit
+        ),
+        (400, 100, 20, 56, 224)
+    );
+    assert_eq!(paid_amount(&events), Some(224));
+    assert_eq!(fx.env.balance(&fx.payee).await, 224);
+    let stored = fx.claim(&claim).await;
+    assert_eq!(stored.state, ClaimState::Paid);
+    let p = fx.policy().await;
+    assert_eq!(
+        (p.deductible_met, p.benefit_used, p.owed, p.paid),
+        (100, 224, 0, 224)
+    );
+    fx.assert_conserved().await;
+    // the patient's explanation of benefit says the same in words
+    let eob = careledger_sdk::claims::explanation_of_benefit(&stored, 2);
+    assert!(eob.contains("Billed 5.00: paid to the provider"), "{eob}");
+    assert!(eob.contains("You owe 1.76"), "{eob}");
+    assert!(eob.contains("Your plan pays 2.24"), "{eob}");
+    // listings
+    let by_provider = fx
+        .env
+        .client
+        .claims(
+            careledger_sdk::client::ClaimsOf::Provider(fx.clinic.pubkey()),
+            Some(ClaimState::Paid),
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_provider.len(), 1);
+    let pending = fx
+        .env
+        .client
+        .claims(
+            careledger_sdk::client::ClaimsOf::Patient(fx.patient.pubkey()),
+            Some(ClaimState::PendingReview),
+        )
+        .await
+        .unwrap();
+    assert!(pending.is_empty());
+}
+
+#[tokio::test]
+async fn the_annual_cap_makes_a_claim_partial_then_denies() {
+    let fx = fixture(300, 0, terms(250, 0, 0), 5_000).await;
+    let args = fx.args(1, 250).await;
+    let (_, events) = fx.submit(args).await;
+    assert_eq!(adjudicated(&events).state, ClaimState::Approved);
+    // a second record so the duplicate key differs
+    let second = fx
+        .env
+        .anchor_as_patient(&fx.patient, RecordClass::LabResult.id(), 2)
+        .await;
+    let fx = Fx {
+        record: second,
+        ..fx
+    };
+    let (claim, events) = fx.submit(fx.args(1, 250).await).await;
+    let a = adjudicated(&events);
+    assert_eq!(
+        (a.state, a.breakdown.benefit, a.breakdown.capped),
+        (ClaimState::Partial, 50, true)
+    );
+    assert_eq!(paid_amount(&events), Some(50));
+    assert_eq!(fx.claim(&claim).await.state, ClaimState::Paid);
+    let third = fx
+        .env
+        .anchor_as_patient(&fx.patient, RecordClass::LabResult.id(), 3)
+        .await;
+    let fx = Fx {
+        record: third,
+        ..fx
+    };
+    let before = fx.env.balance(&fx.payee).await;
+    let (claim, events) = fx.submit(fx.args(1, 250).await).await;
+    let a = adjudicated(&events);
+    assert_eq!(
+        (a.state, a.reason_code),
+        (ClaimState::Denied, reason::BENEFIT_CAP_EXHAUSTED)
+    );
+    assert_eq!(paid_amount(&events), None);
+    assert_eq!(fx.env.balance(&fx.payee).await, before);
+    assert_eq!(fx.claim(&claim).await.state, ClaimState::Denied);
+    let p = fx.policy().await;
+    assert_eq!((p.benefit_used, p.owed), (300, 0));
+    fx.assert_conserved().await;
+}
+
+#[tokio::test]
+async fn prior_authorization_goes_to_review_then_approval_pays() {
+    let rule = RuleTerms {
+        prior_auth_required: true,
+        ..terms(100, 0, 0)
+    };
+    let fx = fixture(10_000, 0, rule, 5_000).await;
+    let (claim, events) = fx.submit(fx.args(1, 100).await).await;
+    let a = adjudicated(&events);
+    assert_eq!(
+        (a.state, a.reason_code),
+        (ClaimState::PendingReview, reason::PRIOR_AUTH_REQUIRED)
+    );
+    assert_eq!(paid_amount(&events), None);
+    assert_eq!(fx.policy().await.pending_review, 1);
+    let state = fx.claim(&claim).await;
+    // more than the rule allows, and by someone who is not the insurer
+    fx.env
+        .expect_rejected(
+            ix::claim_review(
+                &fx.keys,
+                &claim,
+                &state,
+                ReviewDecision::Approve { amount: 101 },
+            ),
+            &[&fx.insurer],
+            E::ApprovalExceedsRule,
+            &fx.watched(claim),
+        )
+        .await;
+    let impostor = PolicyKeys {
+        insurer: fx.clinic.pubkey(),
+        ..fx.keys
+    };
+    fx.env
+        .expect_rejected(
+            ix::claim_review(
+                &impostor,
+                &claim,
+                &state,
+                ReviewDecision::Approve { amount: 100 },
+            ),
+            &[&fx.clinic],
+            E::NotPolicyInsurer,
+            &fx.watched(claim),
+        )
+        .await;
+    let events = fx
+        .review(&claim, ReviewDecision::Approve { amount: 100 })
+        .await;
+    assert_eq!(adjudicated(&events).state, ClaimState::Approved);
+    assert_eq!(adjudicated(&events).by, fx.insurer.pubkey());
+    assert_eq!(paid_amount(&events), Some(100));
+    assert_eq!(fx.claim(&claim).await.state, ClaimState::Paid);
+    assert_eq!(fx.policy().await.pending_review, 0);
+    fx.env
+        .expect_rejected(
+            ix::claim_review(
+                &fx.keys,
+                &claim,
+                &state,
+                ReviewDecision::Approve { amount: 1 },
+            ),
+            &[&fx.insurer],
+            E::ClaimNotPendingReview,
+            &fx.watched(claim),
+        )
+        .await;
+    fx.assert_conserved().await;
+}
+
+#[tokio::test]
+async fn denial_can_be_appealed_once_and_then_approved() {
+    let rule = RuleTerms {
+        max_units_per_claim: 1,
+        ..terms(100, 0, 0)
+    };
+    let fx = fixture(10_000, 0, rule, 5_000).await;
+    let (claim, events) = fx.submit(fx.args(3, 300).await).await;
+    assert_eq!(adjudicated(&events).reason_code, reason::UNITS_OVER_LIMIT);
+    let state = fx.claim(&claim).await;
+    fx.env
+        .expect_rejected(
+            ix::claim_review(
+                &fx.keys,
+                &claim,
+                &state,
+                ReviewDecision::Deny { reason_code: 0 },
+            ),
+            &[&fx.insurer],
+            E::MissingReasonCode,
+            &fx.watched(claim),
+        )
+        .await;
+    let events = fx
+        .review(&claim, ReviewDecision::Deny { reason_code: 77 })
+        .await;
+    assert_eq!(
+        (adjudicated(&events).state, adjudicated(&events).reason_code),
+        (ClaimState::Denied, 77)
+    );
+    let stranger = fx.env.verified_provider(ROLE_CLINICIAN).await;
+    fx.env
+        .expect_rejected(
+            ix::claim_appeal(&stranger.pubkey(), &fx.keys.policy, &claim),
+            &[&stranger],
+            E::NotClaimProvider,
+            &fx.watched(claim),
+        )
+        .await;
+    let out = fx
+        .env
+        .send(
+            ix::claim_appeal(&fx.clinic.pubkey(), &fx.keys.policy, &claim),
+            &[&fx.clinic],
+        )
+        .await
+        .unwrap();
+    assert!(matches!(&out.events[0], CareledgerEvent::ClaimAppealed(a) if a.denial_reason == 77));
+    assert_eq!(fx.claim(&claim).await.state, ClaimState::PendingReview);
+    fx.review(&claim, ReviewDecision::Deny { reason_code: 78 })
+        .await;
+    // one appeal only
+    fx.env
+        .expect_rejected(
+            ix::claim_appeal(&fx.clinic.pubkey(), &fx.keys.policy, &claim),
+            &[&fx.clinic],
+            E::NotAppealable,
+            &fx.watched(claim),
+        )
+        .await;
+    // a fresh claim (another day) goes through deny, appeal, approve
+    let mut args = fx.args(3, 300).await;
+    args.service_date -= DAY;
+    let (claim, _) = fx.submit(args).await;
+    fx.review(&claim, ReviewDecision::Deny { reason_code: 77 })
+        .await;
+    fx.env
+        .send(
+            ix::claim_appeal(&fx.clinic.pubkey(), &fx.keys.policy, &claim),
+            &[&fx.clinic],
+        )
+        .await
+        .unwrap();
+    // partial approval: 250 of the 300 the rule allows
+    let events = fx
+        .review(&claim, ReviewDecision::Approve { amount: 250 })
+        .await;
+    assert_eq!(adjudicated(&events).state, ClaimState::Partial);
+    assert_eq!(paid_amount(&events), Some(250));
+    fx.assert_conserved().await;
+}
+
+#[tokio::test]
+async fn provider_cancels_before_payment_and_owed_benefit_is_released() {
+    let fx = fixture(10_000, 0, terms(100, 0, 0), 0).await;
+    // unfunded vault: approved and owed
+    let (claim, events) = fx.submit(fx.args(1, 100).await).await;
+    assert_eq!(adjudicated(&events).state, ClaimState::Approved);
+    assert_eq!(paid_amount(&events), None);
+    let p = fx.policy().await;
+    assert_eq!((p.owed, p.benefit_used), (100, 100));
+    let stranger = fx.env.verified_provider(ROLE_CLINICIAN).await;
+    fx.env
+        .expect_rejected(
+            ix::claim_cancel(&stranger.pubkey(), &fx.keys.policy, &claim, &fx.rule),
+            &[&stranger],
+            E::NotClaimProvider,
+            &fx.watched(claim),
+        )
+        .await;
+    let out = fx
+        .env
+        .send(
+            ix::claim_cancel(&fx.clinic.pubkey(), &fx.keys.policy, &claim, &fx.rule),
+            &[&fx.clinic],
+        )
+        .await
+        .unwrap();
+    assert!(matches!(&out.events[0], CareledgerEvent::ClaimCancelled(c) if c.released == 100));
+    let p = fx.policy().await;
+    assert_eq!((p.owed, p.benefit_used), (0, 0));
+    assert_eq!(fx.claim(&claim).await.state, ClaimState::Cancelled);
+    fx.env
+        .expect_rejected(
+            ix::claim_cancel(&fx.clinic.pubkey(), &fx.keys.policy, &claim, &fx.rule),
+            &[&fx.clinic],
+            E::ClaimNotCancellable,
+            &fx.watched(claim),
+        )
+        .await;
+    // the duplicate key stays taken: a cancelled claim is not billed again
+    fx.expect_submit_rejected(fx.args(1, 100).await, E::DuplicateClaim)
+        .await;
+}
+
+#[tokio::test]
+async fn owed_claim_is_reserved_then_settled_after_funding() {
+    let fx = fixture(10_000, 0, terms(400, 0, 0), 100).await;
+    let (claim, events) = fx.submit(fx.args(1, 400).await).await;
+    assert_eq!(adjudicated(&events).state, ClaimState::Approved);
+    assert_eq!(adjudicated(&events).policy_owed, 400);
+    assert_eq!(paid_amount(&events), None);
+    let settle = ix::claim_settle(&fx.clinic.pubkey(), &fx.keys, &claim, &fx.payee);
+    fx.env
+        .expect_rejected(
+            settle.clone(),
+            &[&fx.clinic],
+            E::VaultShort,
+            &fx.watched(claim),
+        )
+        .await;
+    // the insurer cannot take back the 100 while 400 is owed
+    fx.env
+        .expect_rejected(
+            ix::policy_withdraw(&fx.keys, &fx.insurer_tokens, 1),
+            &[&fx.insurer],
+            E::FundsOwed,
+            &fx.watched(claim),
+        )
+        .await;
+    // anyone may fund; then anyone may settle
+    let donor = fx.env.actor().await;
+    let donor_tokens = fx.env.token_account(&fx.keys.mint, &donor.pubkey()).await;
+    fx.env
+        .mint_to(&fx.keys.mint, &fx.mint_authority, &donor_tokens, 500)
+        .await;
+    fx.env
+        .send(
+            ix::policy_fund(&donor.pubkey(), &fx.keys, &donor_tokens, 500),
+            &[&donor],
+        )
+        .await
+        .unwrap();
+    let out = fx.env.send(settle, &[&fx.clinic]).await.unwrap();
+    assert!(
+        matches!(&out.events[0], CareledgerEvent::ClaimPaid(p) if p.amount == 400 && p.vault_balance == 200)
+    );
+    assert_eq!(fx.claim(&claim).await.state, ClaimState::Paid);
+    assert_eq!(fx.env.balance(&fx.payee).await, 400);
+    // now 200 is free: withdrawing 201 fails, 200 works
+    fx.env
+        .expect_rejected(
+            ix::policy_withdraw(&fx.keys, &fx.insurer_tokens, 201),
+            &[&fx.insurer],
+            E::FundsOwed,
+            &fx.watched(claim),
+        )
+        .await;
+    fx.env
+        .send(
+            ix::policy_withdraw(&fx.keys, &fx.insurer_tokens, 200),
+            &[&fx.insurer],
+        )
+        .await
+        .unwrap();
+    fx.assert_conserved().await;
+    // nothing owed or pending: the policy closes, its vault goes away
+    fx.env
+        .send(
+            ix::policy_close(&fx.keys, &fx.insurer_tokens),
+            &[&fx.insurer],
+        )
+        .await
+        .unwrap();
+    assert!(fx
+        .env
+        .client
+        .transport()
+        .account(&fx.keys.vault)
+        .await
+        .unwrap()
+        .is_none());
+    // a closed policy takes no new rules, and no claims: its vault no longer exists
+    let key = rule_key(&SECRET, "CPT", "80053", "");
+    fx.env
+        .expect_rejected(
+            ix::rule_add(&fx.keys, key, terms(1, 0, 0)),
+            &[&fx.insurer],
+            E::PolicyNotActive,
+            &[pda::rule(&fx.keys.policy, &key).0, fx.keys.policy],
+        )
+        .await;
+    let mut args = fx.args(1, 400).await;
+    args.service_date -= DAY;
+    let watched = fx.watched(fx.claim_address(&args));
+    let anchor_account_not_initialized = 3012;
+    fx.env
+        .expect_anchor_error(
+            fx.submit_ix(args),
+            &[&fx.clinic],
+            anchor_account_not_initialized,
+            &watched,
+        )
+        .await;
+    assert_eq!(
+        fx.policy().await.status,
+        careledger_sdk::PolicyStatus::Closed
+    );
+}
+
+#[tokio::test]
+async fn submit_needs_the_patients_payment_consent() {
+    let fx = fixture(10_000, 0, terms(100, 0, 0), 1_000).await;
+    let args = fx.args(1, 100).await;
+    let patient = fx.patient.pubkey();
+    let grant = pda::grant(&patient, &fx.insurer.pubkey(), Purpose::Payment).0;
+    // revoked
+    fx.env
+        .send(ix::grant_revoke(&patient, &patient, &grant), &[&fx.patient])
+        .await
+        .unwrap();
+    fx.expect_submit_rejected(args.clone(), E::GrantRevoked)
+        .await;
+    // closed: no grant at all
+    fx.env
+        .send(
+            ix::grant_close(&patient, &patient, &grant, &patient),
+            &[&fx.patient],
+        )
+        .await
+        .unwrap();
+    fx.expect_submit_rejected(args.clone(), E::NoPaymentConsent)
+        .await;
+    // a treatment grant is not consent to disclose for payment
+    fx.env
+        .grant(
+            &fx.patient,
+            &fx.insurer.pubkey(),
+            Purpose::Treatment,
+            u16::MAX,
+            action::READ,
+            30,
+        )
+        .await
+        .unwrap();
+    fx.expect_submit_rejected(args.clone(), E::NoPaymentConsent)
+        .await;
+    // a payment grant of another class does not cover the lab record
+    fx.env
+        .grant(
+            &fx.patient,
+            &fx.insurer.pubkey(),
+            Purpose::Payment,
+            RecordClass::Imaging.bit(),
+            action::READ,
+            30,
+        )
+        .await
+        .unwrap();
+    fx.expect_submit_rejected(args.clone(), E::ClassNotGranted)
+        .await;
+    // older epoch: revoke_all voids it
+    fx.env
+        .send(ix::grant_revoke_all(&patient, &patient), &[&fx.patient])
+        .await
+        .unwrap();
+    fx.expect_submit_rejected(args.clone(), E::GrantStaleEpoch)
+        .await;
+    if skip_on_cluster("moves the clock past the grant's expiry") {
+        return;
+    }
+    // expired: a fresh grant for a day, then the clock moves past it
+    fx.env
+        .send(ix::grant_revoke(&patient, &patient, &grant), &[&fx.patient])
+        .await
+        .ok();
+    fx.env
+        .send(
+            ix::grant_close(&patient, &patient, &grant, &patient),
+            &[&fx.patient],
+        )
+        .await
+        .unwrap();
+    fx.env
+        .grant(
+            &fx.patient,
+            &fx.insurer.pubkey(),
+            Purpose::Payment,
+            u16::MAX,
+            action::READ,
+            1,
+        )
+        .await
+        .unwrap();
+    fx.env.set_clock(fx.env.now().await + 2 * DAY).await;
+    let args = fx.args(1, 100).await;
+    fx.expect_submit_rejected(args, E::GrantExpired).await;
+}
+
+#[tokio::test]
+async fn submit_rejections_leave_everything_unchanged() {
+    let fx = fixture(10_000, 0, terms(100, 0, 0), 1_000).await;
+    let args = fx.args(1, 100).await;
+    // bad inputs
+    let cases = [
+        (
+            ClaimSubmitArgs {
+                units: 0,
+                ..args.clone()
+            },
+            E::InvalidClaimInput,
+        ),
+        (
+            ClaimSubmitArgs {
+                billed: 0,
+                ..args.clone()
+            },
+            E::InvalidClaimInput,
+        ),
+        (
+            ClaimSubmitArgs {
+                document_commitment: [0; 32],
+                ..args.clone()
+            },
+            E::InvalidClaimInput,
+        ),
+        (
+            ClaimSubmitArgs {
+                service_date: args.service_date + 1,
+                ..args.clone()
+            },
+            E::InvalidServiceDate,
+        ),
+        (
+            ClaimSubmitArgs {
+                service_date: args.service_date + DAY,
+                ..args.clone()
+            },
+            E::InvalidServiceDate,
+        ),
+        (
+            ClaimSubmitArgs {
+                service_date: args.service_date - 40 * DAY,
+                ..args.clone()
+            },
+            E::ServiceDateOutsideCoverage,
+        ),
+    ];
+    for (bad, expected) in cases {
+        fx.expect_submit_rejected(bad, expected).await;
+    }
+    // patient mismatch: another patient's account in the patient slot
+    let other = fx.env.register_patient().await;
+    let mut wrong_patient = fx.submit_ix(args.clone());
+    wrong_patient.accounts[3].pubkey = pda::patient(&other.pubkey()).0;
+    let watched = fx.watched(fx.claim_address(&args));
+    fx.env
+        .expect_rejected(
+            wrong_patient,
+            &[&fx.clinic],
+            E::PolicyPatientMismatch,
+            &watched,
+        )
+        .await;
+    // a record of another patient
+    let foreign = fx
+        .env
+        .anchor_as_patient(&other, RecordClass::LabResult.id(), 5)
+        .await;
+    let fx = Fx {
+        record: foreign,
+        ..fx
+    };
+    fx.expect_submit_rejected(args.clone(), E::RecordPatientMismatch)
+        .await;
+    let own = pda::record(&fx.patient.pubkey(), 0).0;
+    let fx = Fx { record: own, ..fx };
+    // a payee in another mint, a payee owned by someone else, a foreign vault
+    let (other_mint, _) = fx.env.mint(2).await;
+    let wrong_mint_payee = fx.env.token_account(&other_mint, &fx.clinic.pubkey()).await;
+    let fx2 = Fx {
+        payee: wrong_mint_payee,
+        ..fx
+    };
+    fx2.expect_submit_rejected(args.clone(), E::WrongMint).await;
+    let fx = Fx {
+        payee: fx2.insurer_tokens,
+        ..fx2
+    };
+    fx.expect_submit_rejected(args.clone(), E::PayeeNotProvider)
+        .await;
+    let clinic_payee = fx
+        .env
+        .token_account(&fx.keys.mint, &fx.clinic.pubkey())
+        .await;
+    let fx = Fx {
+        payee: clinic_payee,
+        ..fx
+    };
+    let mut foreign_vault = fx.submit_ix(args.clone());
+    foreign_vault.accounts[10].pubkey = fx.insurer_tokens;
+    let watched = fx.watched(fx.claim_address(&args));
+    fx.env
+        .expect_rejected(foreign_vault, &[&fx.clinic], E::ForeignVault, &watched)
+        .await;
+    // unverified and suspended providers
+    let unverified = fx.env.actor().await;
+    fx.env
+        .send(
+            ix::provider_register(
+                &unverified.pubkey(),
+                careledger_sdk::ProviderRegisterArgs {
+                    roles: ROLE_CLINICIAN,
+                    credential_ref: [3; 32],
+                },
+            ),
+            &[&unverified],
+        )
+        .await
+        .unwrap();
+    let unverified_payee = fx
+        .env
+        .token_account(&fx.keys.mint, &unverified.pubkey())
+        .await;
+    let ixn = ix::claim_submit(
+        &unverified.pubkey(),
+        &fx.keys,
+        &fx.record,
+        &fx.rule,
+        &unverified_payee,
+        args.clone(),
+    );
+    fx.env
+        .expect_rejected(
+            ixn,
+            &[&unverified],
+            E::ProviderNotVerified,
+            &fx.watched(Pubkey::default()),
+        )
+        .await;
+    // an insurer-only provider cannot bill
+    let insurer_payee = fx.insurer_tokens;
+    let ixn = ix::claim_submit(
+        &fx.insurer.pubkey(),
+        &fx.keys,
+        &fx.record,
+        &fx.rule,
+        &insurer_payee,
+        args.clone(),
+    );
+    fx.env
+        .expect_rejected(
+            ixn,
+            &[&fx.insurer],
+            E::MissingRole,
+            &fx.watched(Pubkey::default()),
+        )
+        .await;
+    let authority = &fx.env.credential_authority;
+    fx.env
+        .send(
+            ix::provider_suspend(&authority.pubkey(), &fx.clinic.pubkey(), 9),
+            &[authority],
+        )
+        .await
+        .unwrap();
+    fx.expect_submit_rejected(args.clone(), E::ProviderSuspended)
+        .await;
+    fx.env
+        .verify(
+            &fx.clinic.pubkey(),
+            ROLE_CLINICIAN,
+            fx.env.now().await + 30 * DAY,
+        )
+        .await
+        .unwrap();
+    // duplicate
+    fx.submit(args.clone()).await;
+    fx.expect_submit_rejected(args.clone(), E::DuplicateClaim)
+        .await;
+    // retired rule
+    fx.env
+        .send(ix::rule_retire(&fx.keys, &fx.rule), &[&fx.insurer])
+        .await
+        .unwrap();
+    let yesterday = ClaimSubmitArgs {
+        service_date: args.service_date - DAY,
+        ..args.clone()
+    };
+    fx.expect_submit_rejected(yesterday.clone(), E::RuleRetired)
+        .await;
+    // suspended policy
+    fx.env
+        .send(ix::policy_set_status(&fx.keys, true), &[&fx.insurer])
+        .await
+        .unwrap();
+    fx.expect_submit_rejected(yesterday.clone(), E::PolicyNotActive)
+        .await;
+    fx.env
+        .send(ix::policy_set_status(&fx.keys, false), &[&fx.insurer])
+        .await
+        .unwrap();
+    if skip_on_cluster("pauses the config every other scenario shares") {
+        return;
+    }
+    let admin = &fx.env.admin;
+    fx.env
+        .send(ix::config_set_paused(&admin.pubkey(), true), &[admin])
+        .await
+        .unwrap();
+    fx.expect_submit_rejected(yesterday, E::Paused).await;
+}
+
+#[tokio::test]
+async fn policy_and_rule_management_rules() {
+    let fx = fixture(10_000, 100, terms(100, 0, 0), 0).await;
+    let now = fx.env.now().await;
+    let insurer = fx.insurer.pubkey();
+    let bad = |start: i64, end: i64, cap: u64, deductible: u64| PolicyCreateArgs {
+        policy_id: 8,
+        coverage_start: start,
+        coverage_end: end,
+        benefit_cap: cap,
+        deductible,
+    };
+    let keys8 = PolicyKeys::new(&insurer, 8, &fx.patient.pubkey(), &fx.keys.mint);
+    let cases = [
+        (bad(now, now - 1, 10, 0), E::InvalidCoveragePeriod),
+        (bad(now - 20, now - 10, 10, 0), E::InvalidCoveragePeriod),
+        (
+            bad(now, now + 11 * 365 * DAY, 10, 0),
+            E::InvalidCoveragePeriod,
+        ),
+        (bad(now, now + DAY, 0, 0), E::InvalidPolicyAmounts),
+        (bad(now, now + DAY, 10, 11), E::InvalidPolicyAmounts),
+    ];
+    for (args, expected) in cases {
+        fx.env
+            .expect_rejected(
+                ix::policy_create(&keys8, args),
+                &[&fx.insurer],
+                expected,
+                &[keys8.policy, keys8.vault],
+            )
+            .await;
+    }
+    // only a verified insurer opens policies
+    let clinic_keys = PolicyKeys::new(&fx.clinic.pubkey(), 8, &fx.patient.pubkey(), &fx.keys.mint);
+    fx.env
+        .expect_rejected(
+            ix::policy_create(&clinic_keys, bad(now, now + DAY, 10, 0)),
+            &[&fx.clinic],
+            E::MissingRole,
+            &[clinic_keys.policy],
+        )
+        .await;
+    // rules: bad terms, zero key, strangers, no-op updates, old and new in the event
+    let key = rule_key(&SECRET, "CPT", "80053", "");
+    let rule_addr = pda::rule(&fx.keys.policy, &key).0;
+    for t in [
+        terms(0, 0, 0),
+        terms(1, 0, 10_001),
+        RuleTerms {
+            max_units_per_claim: 0,
+            ..terms(1, 0, 0)
+        },
+    ] {
+        fx.env
+            .expect_rejected(
+                ix::rule_add(&fx.keys, key, t),
+                &[&fx.insurer],
+                E::InvalidRuleTerms,
+                &[rule_addr],
+            )
+            .await;
+    }
+    fx.env
+        .expect_rejected(
+            ix::rule_add(&fx.keys, [0; 32], terms(1, 0, 0)),
+            &[&fx.insurer],
+            E::ZeroRuleKey,
+            &[pda::rule(&fx.keys.policy, &[0; 32]).0],
+        )
+        .await;
+    let as_clinic = PolicyKeys {
+        insurer: fx.clinic.pubkey(),
+        ..fx.keys
+    };
+    fx.env
+        .expect_rejected(
+            ix::rule_add(&as_clinic, key, terms(1, 0, 0)),
+            &[&fx.clinic],
+            E::NotPolicyInsurer,
+            &[rule_addr],
+        )
+        .await;
+    let current = pda::rule(&fx.keys.policy, &fx.rule).0;
+    fx.env
+        .expect_rejected(
+            ix::rule_update(&fx.keys, &fx.rule, terms(100, 0, 0)),
+            &[&fx.insurer],
+            E::EmptyUpdate,
+            &[current],
+        )
+        .await;
+    let out = fx
+        .env
+        .send(
+            ix::rule_update(&fx.keys, &fx.rule, terms(120, 5, 1000)),
+            &[&fx.insurer],
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out.events[0], CareledgerEvent::CoverageRuleUpdated(u)
+        if u.old_terms == terms(100, 0, 0) && u.new_terms == terms(120, 5, 1000))
+    );
+    // the SDK preview runs the program's function on fresh state
+    let preview = fx
+        .env
+        .client
+        .preview_claim(&fx.keys.policy, &fx.rule, 1, 200)
+        .await
+        .unwrap();
+    let careledger_sdk::claims::Preview::Decided { breakdown, .. } = preview else {
+        panic!("expected an automatic decision, got {preview:?}");
+    };
+    // eligible 120: 100 deductible, 5 copay, 10 % of 15 = 1 coinsurance (floor), 14 paid
+    assert_eq!(
+        (
+            breakdown.eligible,
+            breakdown.deductible_applied,
+            breakdown.copay,
+            breakdown.coinsurance,
+            breakdown.benefit
+        ),
+        (120, 100, 5, 1, 14)
+    );
+    // status changes: only the insurer, only active <-> suspended
+    fx.env
+        .expect_rejected(
+            ix::policy_set_status(&fx.keys, false),
+            &[&fx.insurer],
+            E::PolicyNotSuspendable,
+            &[fx.keys.policy],
+        )
+        .await;
+    fx.env
+        .expect_rejected(
+            ix::policy_set_status(&as_clinic, true),
+            &[&fx.clinic],
+            E::NotPolicyInsurer,
+            &[fx.keys.policy],
+        )
+        .await;
+    fx.env
+        .expect_rejected(
+            ix::policy_fund(&insurer, &fx.keys, &fx.insurer_tokens, 0),
+            &[&fx.insurer],
+            E::InvalidAmount,
+            &[fx.keys.policy, fx.keys.vault],
+        )
+        .await;
+}
