@@ -1084,3 +1084,138 @@ async fn policy_and_rule_management_rules() {
         )
         .await;
 }
+
+/// The benefit by the plain rule, written apart from the program: deductible, copay,
+/// coinsurance, then the cap, in wide integers.
+fn reference_benefit(
+    t: &RuleTerms,
+    units: u16,
+    billed: u64,
+    ded_left: u64,
+    cap_left: u64,
+) -> (u64, u64) {
+    let eligible = (t.allowed_per_unit as u128 * units as u128).min(billed as u128);
+    let deductible = eligible.min(ded_left as u128);
+    let after_deductible = eligible - deductible;
+    let after_copay = after_deductible - after_deductible.min(t.copay as u128);
+    let plan_share = after_copay - after_copay * t.coinsurance_bps as u128 / 10_000;
+    (plan_share.min(cap_left as u128) as u64, deductible as u64)
+}
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    struct Case {
+        cap: u64,
+        deductible: u64,
+        funding: u64,
+        terms: RuleTerms,
+        claims: Vec<(u16, u64)>,
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        (1u64..5_000, 0u64..=100, 0u64..3_000)
+            .prop_flat_map(|(cap, ded_pct, funding)| {
+                let rule = (1u64..500, 0u64..100, 0u16..=10_000).prop_map(|(a, c, b)| RuleTerms {
+                    max_units_per_claim: 4,
+                    max_claims_per_period: 100,
+                    ..terms(a, c, b)
+                });
+                let claims = prop::collection::vec((1u16..=4, 1u64..3_000), 1..=5);
+                (
+                    Just(cap),
+                    Just(cap * ded_pct / 100),
+                    Just(funding),
+                    rule,
+                    claims,
+                )
+            })
+            .prop_map(|(cap, deductible, funding, terms, claims)| Case {
+                cap,
+                deductible,
+                funding,
+                terms,
+                claims,
+            })
+    }
+
+    async fn run(c: Case) {
+        let fx = fixture(c.cap, c.deductible, c.terms, c.funding).await;
+        let (mut ded_left, mut cap_left) = (c.deductible, c.cap);
+        let (mut vault, mut owed, mut paid) = (c.funding, 0u64, 0u64);
+        let mut owed_claims = Vec::new();
+        for (i, (units, billed)) in c.claims.iter().copied().enumerate() {
+            let mut args = fx.args(units, billed).await;
+            args.service_date -= i as i64 * DAY;
+            let (claim, events) = fx.submit(args).await;
+            let (benefit, deductible) =
+                reference_benefit(&c.terms, units, billed, ded_left, cap_left);
+            let plan_would_pay = reference_benefit(&c.terms, units, billed, ded_left, u64::MAX).0;
+            let stored = fx.claim(&claim).await;
+            assert_eq!(
+                stored.breakdown.benefit, benefit,
+                "benefit of claim {i} in {c:?}"
+            );
+            let denied = cap_left == 0 && plan_would_pay > 0;
+            if denied {
+                assert_eq!(stored.state, ClaimState::Denied);
+            } else {
+                assert_eq!(stored.breakdown.deductible_applied, deductible);
+                ded_left -= deductible;
+                cap_left -= benefit;
+                if vault.saturating_sub(owed) >= benefit {
+                    assert_eq!(stored.state, ClaimState::Paid, "claim {i} in {c:?}");
+                    assert_eq!(paid_amount(&events).unwrap_or(0), benefit);
+                    vault -= benefit;
+                    paid += benefit;
+                } else {
+                    assert!(stored.state.is_owed(), "claim {i} in {c:?}");
+                    owed += benefit;
+                    owed_claims.push(claim);
+                }
+            }
+            let p = fx.policy().await;
+            assert_eq!(
+                (p.owed, p.paid, p.benefit_used),
+                (owed, paid, c.cap - cap_left)
+            );
+            assert_eq!(fx.env.balance(&fx.keys.vault).await, vault);
+            fx.assert_conserved().await;
+        }
+        // fund what is owed, settle everything, and the books still balance
+        if owed > 0 {
+            fx.env
+                .send(
+                    ix::policy_fund(&fx.insurer.pubkey(), &fx.keys, &fx.insurer_tokens, owed),
+                    &[&fx.insurer],
+                )
+                .await
+                .unwrap();
+            for claim in owed_claims {
+                fx.env
+                    .send(
+                        ix::claim_settle(&fx.clinic.pubkey(), &fx.keys, &claim, &fx.payee),
+                        &[&fx.clinic],
+                    )
+                    .await
+                    .unwrap();
+                fx.assert_conserved().await;
+            }
+            assert_eq!(fx.policy().await.owed, 0);
+        }
+        assert_eq!(fx.env.balance(&fx.payee).await, c.cap - cap_left);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        #[test]
+        fn program_adjudication_matches_the_reference_and_conserves_tokens(c in case()) {
+            if skip_on_cluster("starts one embedded bank per case") {
+                return Ok(());
+            }
+            tokio::runtime::Runtime::new().unwrap().block_on(run(c));
+        }
+    }
+}
