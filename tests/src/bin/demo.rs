@@ -1,10 +1,12 @@
 //! `cargo run -p careledger-tests --bin demo`: a whole consent-and-records story on the
 //! embedded runtime. No keys, no validator, no setup.
 use careledger_sdk::classes::RecordClass;
-use careledger_sdk::{action, cid, ix, pda, AccessLogArgs, CareledgerEvent, TxOutcome};
+use careledger_sdk::ix::PolicyKeys;
+use careledger_sdk::{action, adjudicate, cid, claims, ix, pda, AccessLogArgs, CareledgerEvent};
 use careledger_sdk::{
-    Purpose, RecordAmendArgs, RequestApproveArgs, RequestCreateArgs, ReviewOutcome, ROLE_CLINICIAN,
-    ROLE_EMERGENCY, ROLE_LAB,
+    Claim, ClaimState, ClaimSubmitArgs, GrantCreateArgs, Policy, PolicyCreateArgs, Purpose,
+    RecordAmendArgs, RequestApproveArgs, RequestCreateArgs, ReviewDecision, ReviewOutcome,
+    RuleTerms, TxOutcome, NO_RECORD_SCOPE, ROLE_CLINICIAN, ROLE_EMERGENCY, ROLE_INSURER, ROLE_LAB,
 };
 use careledger_tests::{Env, DAY};
 use sha2_free::digest;
@@ -51,6 +53,36 @@ fn summary(event: &CareledgerEvent) -> String {
                 e.grantee, e.record_index, e.reason
             )
         }
+        CareledgerEvent::ClaimSubmitted(e) => format!(
+            "{} units {} billed {} for service day {}",
+            e.provider,
+            e.units,
+            claims::format_amount(e.billed, 2),
+            e.service_date
+        ),
+        CareledgerEvent::ClaimAdjudicated(e) if e.state == ClaimState::PendingReview => {
+            format!("PendingReview (reason code {})", e.reason_code)
+        }
+        CareledgerEvent::ClaimAdjudicated(e) => format!(
+            "{:?}{} eligible {} plan pays {} (deductible {}, copay {}, coinsurance {})",
+            e.state,
+            if e.reason_code != 0 {
+                format!(" reason {}", e.reason_code)
+            } else {
+                String::new()
+            },
+            claims::format_amount(e.breakdown.eligible, 2),
+            claims::format_amount(e.breakdown.benefit, 2),
+            claims::format_amount(e.breakdown.deductible_applied, 2),
+            claims::format_amount(e.breakdown.copay, 2),
+            claims::format_amount(e.breakdown.coinsurance, 2),
+        ),
+        CareledgerEvent::ClaimPaid(e) => format!(
+            "{} paid to {}, vault now {}",
+            claims::format_amount(e.amount, 2),
+            e.payee,
+            claims::format_amount(e.vault_balance, 2)
+        ),
         other => format!("{other:?}"),
     }
 }
@@ -197,6 +229,163 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
             &[&patient],
         )
         .await?,
+    );
+
+    // ------------------------------------------------------------ claims
+    let insurer = env.verified_provider(ROLE_INSURER).await;
+    println!("\n== insurer {} verified", insurer.pubkey());
+    show(
+        "patient consents to disclose records to the insurer for payment",
+        &env.send(
+            ix::grant_create(
+                &wallet,
+                &wallet,
+                &insurer.pubkey(),
+                GrantCreateArgs {
+                    purpose: Purpose::Payment,
+                    classes: u16::MAX,
+                    actions: action::READ,
+                    record_scope: NO_RECORD_SCOPE,
+                    not_before: 0,
+                    expires_at: env.now().await + 365 * DAY,
+                },
+            ),
+            &[&patient],
+        )
+        .await?,
+    );
+    let (mint, mint_authority) = env.mint(2).await;
+    let insurer_tokens = env.token_account(&mint, &insurer.pubkey()).await;
+    env.mint_to(&mint, &mint_authority, &insurer_tokens, 100_000)
+        .await;
+    let clinic_tokens = env.token_account(&mint, &clinic.pubkey()).await;
+    let keys = PolicyKeys::new(&insurer.pubkey(), 1, &wallet, &mint);
+    let now = env.now().await;
+    show(
+        "insurer opens a policy: cap 1000.00, deductible 50.00, paid in a 2-decimal stablecoin",
+        &env.send(
+            ix::policy_create(
+                &keys,
+                PolicyCreateArgs {
+                    policy_id: 1,
+                    coverage_start: now - 30 * DAY,
+                    coverage_end: now + 335 * DAY,
+                    benefit_cap: 100_000,
+                    deductible: 5_000,
+                },
+            ),
+            &[&insurer],
+        )
+        .await?,
+    );
+    // the plain codes stay off chain: only salted commitments are stored
+    let secret = [0x5a; 32];
+    let visit = claims::rule_key(&secret, "CPT", "99213", "");
+    let mri = claims::rule_key(&secret, "CPT", "70553", "");
+    let visit_terms = RuleTerms {
+        allowed_per_unit: 12_000,
+        copay: 2_000,
+        coinsurance_bps: 2_000,
+        max_units_per_claim: 1,
+        max_claims_per_period: 12,
+        prior_auth_required: false,
+    };
+    let mri_terms = RuleTerms {
+        allowed_per_unit: 60_000,
+        copay: 0,
+        coinsurance_bps: 1_000,
+        prior_auth_required: true,
+        ..visit_terms
+    };
+    for (key, terms) in [(visit, visit_terms), (mri, mri_terms)] {
+        show(
+            "insurer adds a coverage rule",
+            &env.send(ix::rule_add(&keys, key, terms), &[&insurer])
+                .await?,
+        );
+    }
+    show(
+        "insurer funds the policy vault with 1000.00",
+        &env.send(
+            ix::policy_fund(&insurer.pubkey(), &keys, &insurer_tokens, 100_000),
+            &[&insurer],
+        )
+        .await?,
+    );
+    let day = claims::service_day(env.now().await);
+    let visit_claim = ClaimSubmitArgs {
+        units: 1,
+        billed: 15_000,
+        service_date: day,
+        document_commitment: digest(b"encrypted claim document: office visit"),
+    };
+    show(
+        "clinic bills an office visit: matches the rule, adjudicated and paid at once",
+        &env.send(
+            ix::claim_submit(
+                &clinic.pubkey(),
+                &keys,
+                &record,
+                &visit,
+                &clinic_tokens,
+                visit_claim.clone(),
+            ),
+            &[&clinic],
+        )
+        .await?,
+    );
+    let claim = pda::claim(&keys.policy, &clinic.pubkey(), &record, &visit, day).0;
+    let stored: Claim = env.client.fetch(&claim).await?;
+    println!(
+        "   explanation of benefit:\n   {}",
+        claims::explanation_of_benefit(&stored, 2).replace('\n', "\n   ")
+    );
+    let mri_claim = ClaimSubmitArgs {
+        billed: 75_000,
+        document_commitment: digest(b"encrypted claim document: MRI"),
+        ..visit_claim
+    };
+    show(
+        "clinic bills an MRI: the rule needs prior authorization, so it waits for review",
+        &env.send(
+            ix::claim_submit(
+                &clinic.pubkey(),
+                &keys,
+                &record,
+                &mri,
+                &clinic_tokens,
+                mri_claim,
+            ),
+            &[&clinic],
+        )
+        .await?,
+    );
+    let claim = pda::claim(&keys.policy, &clinic.pubkey(), &record, &mri, day).0;
+    let stored: Claim = env.client.fetch(&claim).await?;
+    // what the rule allows now, by the program's own function
+    let policy: Policy = env.client.fetch(&keys.policy).await?;
+    let allowed = adjudicate(&mri_terms, 1, 75_000, policy.balances()).benefit;
+    show(
+        "insurer approves what the rule allows; paid in the same instruction",
+        &env.send(
+            ix::claim_review(
+                &keys,
+                &claim,
+                &stored,
+                ReviewDecision::Approve { amount: allowed },
+            ),
+            &[&insurer],
+        )
+        .await?,
+    );
+    let stored: Claim = env.client.fetch(&claim).await?;
+    println!(
+        "   explanation of benefit:\n   {}",
+        claims::explanation_of_benefit(&stored, 2).replace('\n', "\n   ")
+    );
+    println!(
+        "   clinic's token balance: {}",
+        claims::format_amount(env.balance(&clinic_tokens).await, 2)
     );
 
     show(
