@@ -1,7 +1,7 @@
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 use crate::events::ClaimAdjudicated;
-use crate::instructions::claims::{pay_claim, transfer_from_vault, Payment};
+use crate::instructions::claims::{pay_claim, pay_if_covered, Payment};
 use crate::instructions::now;
 use crate::logic::claims::{adjudicate, approve_amount, Breakdown};
 use crate::logic::consent::check_provider;
@@ -78,17 +78,14 @@ pub fn handler(ctx: Context<ClaimReview>, args: ClaimReviewArgs) -> Result<()> {
         }
     };
     let vault_before = a.vault.amount;
-    let pay_now = state.is_owed() && a.policy.unreserved(vault_before) >= breakdown.benefit;
-    if pay_now {
-        let payment = Payment {
-            token_program: &a.token_program,
-            policy: &a.policy,
-            mint: &a.mint,
-            vault: &a.vault,
-            to: a.payee.to_account_info(),
-        };
-        transfer_from_vault(&payment, breakdown.benefit)?;
-    }
+    let payment = Payment {
+        token_program: &a.token_program,
+        policy: &a.policy,
+        mint: &a.mint,
+        vault: &a.vault,
+        to: a.payee.to_account_info(),
+    };
+    let pay_now = pay_if_covered(&payment, state, breakdown.benefit)?;
     let (claim_key, by) = (a.claim.key(), a.insurer.key());
     let accounts = &mut *ctx.accounts;
     let (policy, claim) = (&mut accounts.policy, &mut accounts.claim);

@@ -1,7 +1,7 @@
 use crate::constants::{CLAIM_SEED, CONFIG_ADDRESS, SECONDS_PER_DAY};
 use crate::errors::CareledgerError;
 use crate::events::{ClaimAdjudicated, ClaimSubmitted};
-use crate::instructions::claims::{day_in_coverage, pay_claim, transfer_from_vault, Payment};
+use crate::instructions::claims::{day_in_coverage, pay_claim, pay_if_covered, Payment};
 use crate::instructions::{create_pda, now};
 use crate::logic::claims::{adjudicate, automatic_outcome, review_reason, Breakdown};
 use crate::logic::consent::{action, check_grant, check_provider, AccessQuery};
@@ -162,17 +162,14 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
         }
     };
     let vault_before = a.vault.amount;
-    let pay_now = state.is_owed() && a.policy.unreserved(vault_before) >= breakdown.benefit;
-    if pay_now {
-        let payment = Payment {
-            token_program: &a.token_program,
-            policy: &a.policy,
-            mint: &a.mint,
-            vault: &a.vault,
-            to: a.payee.to_account_info(),
-        };
-        transfer_from_vault(&payment, breakdown.benefit)?;
-    }
+    let payment = Payment {
+        token_program: &a.token_program,
+        policy: &a.policy,
+        mint: &a.mint,
+        vault: &a.vault,
+        to: a.payee.to_account_info(),
+    };
+    let pay_now = pay_if_covered(&payment, state, breakdown.benefit)?;
 
     let claim_key = a.claim.key();
     let (policy_key, provider, record, payee) = (

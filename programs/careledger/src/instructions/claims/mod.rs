@@ -67,6 +67,16 @@ pub(crate) fn transfer_from_vault(p: &Payment, amount: u64) -> Result<()> {
     )
 }
 
+/// Pays `benefit` now if the claim is owed and the vault's funds beyond what earlier approved
+/// claims are owed cover it (so those keep their reservation); returns whether it paid.
+pub(crate) fn pay_if_covered(p: &Payment, state: ClaimState, benefit: u64) -> Result<bool> {
+    let covered = state.is_owed() && p.policy.unreserved(p.vault.amount) >= benefit;
+    if covered {
+        transfer_from_vault(p, benefit)?;
+    }
+    Ok(covered)
+}
+
 /// Pays an owed claim in full (all or nothing), updating claim and policy, and returns the event.
 /// The caller has checked the vault can cover it.
 pub(crate) fn pay_claim(
