@@ -33,6 +33,13 @@ pub const RULE_SEED: &[u8] = b"rule";
 /// so the same service cannot be billed twice.
 #[constant]
 pub const CLAIM_SEED: &[u8] = b"claim";
+/// `Study` per sponsor and study id: `[STUDY_SEED, sponsor_wallet, study_id_u64_le]`; its vault
+/// is `[VAULT_SEED, study]`, owned by the study PDA.
+#[constant]
+pub const STUDY_SEED: &[u8] = b"study";
+/// `Participation` per study and patient: `[PARTICIPATION_SEED, study, patient_wallet]`.
+#[constant]
+pub const PARTICIPATION_SEED: &[u8] = b"participation";
 
 /// Longest a patient grant may run: 10 years of seconds.
 #[constant]
@@ -64,6 +71,12 @@ pub const BPS_DENOMINATOR: u16 = 10_000;
 /// Service dates are whole UTC days: unix seconds divisible by this.
 #[constant]
 pub const SECONDS_PER_DAY: i64 = 24 * 60 * 60;
+/// Most reward periods a study may promise.
+#[constant]
+pub const MAX_STUDY_PERIODS: u16 = 520;
+/// Shortest reward period: one day.
+#[constant]
+pub const MIN_PERIOD_SECS: u32 = 24 * 60 * 60;
 /// Longest binary CID accepted (v1, 2-byte codec varint, 32-byte digest is 37 bytes).
 #[constant]
 pub const CID_MAX_BYTES: u8 = 40;

@@ -287,4 +287,51 @@ pub enum CareledgerError {
     /// 6091
     #[msg("status change must be active to suspended or back")]
     PolicyNotSuspendable,
+    /// 6092
+    #[msg("signer is not this study's sponsor")]
+    NotStudySponsor,
+    /// 6093
+    #[msg("study needs record classes, an enrolment reward or periodic rewards, periods of at least a day (at most 520), and a non-zero participant cap")]
+    InvalidStudyTerms,
+    /// 6094
+    #[msg(
+        "enrolment window must start before it ends, end in the future and last at most 10 years"
+    )]
+    InvalidEnrolmentWindow,
+    /// 6095
+    #[msg("study is not open for enrolment at this time")]
+    EnrolmentClosed,
+    /// 6096
+    #[msg("study has reached its maximum number of participants")]
+    StudyFull,
+    /// 6097
+    #[msg("this patient is already enrolled in this study")]
+    AlreadyEnrolled,
+    /// 6098
+    #[msg("the sponsor holds no research grant from this patient")]
+    NoResearchConsent,
+    /// 6099
+    #[msg("research grant must cover every class the study requires, for all records")]
+    GrantDoesNotCoverStudy,
+    /// 6100
+    #[msg("no reward period is due yet, or every period is paid")]
+    NothingDue,
+    /// 6101
+    #[msg("study still owes rewards participants can earn")]
+    StudyHasOutstanding,
+    /// 6102
+    #[msg("withdraw after enrolment closes: open slots may still be filled")]
+    EnrolmentStillOpen,
+    /// 6103
+    #[msg("participation has ended: its consent was withdrawn or every period is paid")]
+    ParticipationEnded,
+    /// 6104
+    #[msg("the participant's research grant is still live: nothing to release")]
+    ConsentStillLive,
+    /// 6105
+    #[msg("study is closed")]
+    StudyClosed,
+    /// 6106
+    #[msg("token account or participation belongs to another patient or study")]
+    WrongParticipant,
 }

@@ -4,7 +4,9 @@ use crate::logic::authority::Actor;
 use crate::logic::cid::StoredCid;
 use crate::logic::claims::Breakdown;
 use crate::logic::consent::Refusal;
-use crate::state::{ClaimState, PolicyStatus, Purpose, ReviewState, RuleTerms};
+use crate::state::{
+    ClaimState, PolicyStatus, Purpose, ReviewState, RewardTerms, RuleTerms, StudyStatus,
+};
 use anchor_lang::prelude::*;
 
 #[event]
@@ -463,6 +465,100 @@ pub struct ClaimCancelled {
     pub policy: Pubkey,
     pub provider: Pubkey,
     pub old_state: ClaimState,
+    pub released: u64,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StudyCreated {
+    pub study: Pubkey,
+    pub sponsor: Pubkey,
+    pub mint: Pubkey,
+    pub vault: Pubkey,
+    pub study_id: u64,
+    pub terms: RewardTerms,
+    pub classes: u16,
+    pub data_use_code: u32,
+    pub enrol_start: i64,
+    pub enrol_end: i64,
+    pub max_participants: u32,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StudyFunded {
+    pub study: Pubkey,
+    pub funder: Pubkey,
+    pub amount: u64,
+    pub vault_balance: u64,
+    pub funded: u64,
+    pub at: i64,
+}
+
+/// Enrolment closed, or the study closed (its vault swept to the sponsor).
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StudyStatusChanged {
+    pub study: Pubkey,
+    pub sponsor: Pubkey,
+    pub old_status: StudyStatus,
+    pub new_status: StudyStatus,
+    pub swept: u64,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StudyWithdrawn {
+    pub study: Pubkey,
+    pub sponsor: Pubkey,
+    pub destination: Pubkey,
+    pub amount: u64,
+    pub vault_balance: u64,
+    pub outstanding: u64,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParticipantEnrolled {
+    pub study: Pubkey,
+    pub participation: Pubkey,
+    pub patient: Pubkey,
+    pub by: Pubkey,
+    pub actor: Actor,
+    pub grant: Pubkey,
+    pub reward: u64,
+    pub destination: Pubkey,
+    pub participants: u32,
+    pub at: i64,
+}
+
+/// Periodic rewards for periods `first_period..=last_period` (1-based).
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RewardPaid {
+    pub study: Pubkey,
+    pub participation: Pubkey,
+    pub patient: Pubkey,
+    pub first_period: u16,
+    pub last_period: u16,
+    pub amount: u64,
+    pub destination: Pubkey,
+    pub vault_balance: u64,
+    pub at: i64,
+}
+
+/// Consent was found withdrawn: the periods not yet paid are released from the study.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParticipationEnded {
+    pub study: Pubkey,
+    pub participation: Pubkey,
+    pub patient: Pubkey,
+    pub reason: Refusal,
     pub released: u64,
     pub at: i64,
 }

@@ -243,4 +243,47 @@ pub mod careledger {
     pub fn claim_settle(ctx: Context<ClaimSettle>) -> Result<()> {
         instructions::claims::claim_settle::handler(ctx)
     }
+
+    // ---------------------------------------------------------------- rewards
+
+    /// Signer: a verified researcher. Opens a study with a vault the study PDA owns.
+    pub fn study_create(ctx: Context<StudyCreate>, args: StudyCreateArgs) -> Result<()> {
+        instructions::rewards::study_create::handler(ctx, args)
+    }
+
+    /// Signer: anyone. Funds or tops up a study's vault.
+    pub fn study_fund(ctx: Context<StudyFund>, args: StudyFundArgs) -> Result<()> {
+        instructions::rewards::study_fund::handler(ctx, args)
+    }
+
+    /// Signer: the sponsor. Stops enrolment; enrolled participants keep earning.
+    pub fn study_close_enrolment(ctx: Context<StudyCloseEnrolment>) -> Result<()> {
+        instructions::rewards::study_close_enrolment::handler(ctx)
+    }
+
+    /// Signer: the sponsor. After enrolment, withdraws what no participant can still earn.
+    pub fn study_withdraw(ctx: Context<StudyWithdraw>, args: StudyWithdrawArgs) -> Result<()> {
+        instructions::rewards::study_withdraw::handler(ctx, args)
+    }
+
+    /// Signer: the sponsor. Closes a study with nothing outstanding, sweeping the vault.
+    pub fn study_close(ctx: Context<StudyClose>) -> Result<()> {
+        instructions::rewards::study_close::handler(ctx)
+    }
+
+    /// Signer: the patient or guardian. Enrols under a live research grant; pays the
+    /// enrolment reward.
+    pub fn study_enroll(ctx: Context<StudyEnroll>) -> Result<()> {
+        instructions::rewards::study_enroll::handler(ctx)
+    }
+
+    /// Signer: the patient or guardian. Collects the periodic rewards due while consent is live.
+    pub fn reward_claim(ctx: Context<RewardClaim>) -> Result<()> {
+        instructions::rewards::reward_claim::handler(ctx)
+    }
+
+    /// Signer: anyone. Ends a participation whose consent is gone, releasing its unpaid periods.
+    pub fn participation_end(ctx: Context<ParticipationEnd>) -> Result<()> {
+        instructions::rewards::participation_end::handler(ctx)
+    }
 }

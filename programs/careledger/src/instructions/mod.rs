@@ -5,11 +5,13 @@ pub mod claims;
 pub mod consent;
 pub mod records;
 pub mod registry;
+pub mod rewards;
 
 pub use claims::*;
 pub use consent::*;
 pub use records::*;
 pub use registry::*;
+pub use rewards::*;
 
 use anchor_lang::prelude::*;
 
@@ -61,5 +63,32 @@ pub(crate) fn create_pda<'info>(
     sp::assign(
         CpiContext::new_with_signer(system.key(), assign, signer),
         &crate::ID,
+    )
+}
+
+/// Moves `amount` of `mint` out of a vault whose owner is a program PDA (`authority`, signing
+/// with `signer_seeds`). Policies and studies pay through this one path.
+pub(crate) fn vault_transfer<'info>(
+    token_program: &Program<'info, anchor_spl::token::Token>,
+    mint: &Account<'info, anchor_spl::token::Mint>,
+    vault: &Account<'info, anchor_spl::token::TokenAccount>,
+    authority: AccountInfo<'info>,
+    to: AccountInfo<'info>,
+    signer_seeds: &[&[u8]],
+    amount: u64,
+) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    let accounts = anchor_spl::token::TransferChecked {
+        from: vault.to_account_info(),
+        mint: mint.to_account_info(),
+        to,
+        authority,
+    };
+    anchor_spl::token::transfer_checked(
+        CpiContext::new_with_signer(token_program.key(), accounts, &[signer_seeds]),
+        amount,
+        mint.decimals,
     )
 }

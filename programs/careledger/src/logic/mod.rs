@@ -4,4 +4,5 @@ pub mod authority;
 pub mod cid;
 pub mod claims;
 pub mod consent;
+pub mod rewards;
 pub mod terms;

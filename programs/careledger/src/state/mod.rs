@@ -5,20 +5,24 @@ pub mod claim;
 pub mod config;
 pub mod consent_grant;
 pub mod coverage_rule;
+pub mod participation;
 pub mod patient;
 pub mod policy;
 pub mod provider;
 pub mod record_anchor;
+pub mod study;
 
 pub use access_request::*;
 pub use claim::*;
 pub use config::*;
 pub use consent_grant::*;
 pub use coverage_rule::*;
+pub use participation::*;
 pub use patient::*;
 pub use policy::*;
 pub use provider::*;
 pub use record_anchor::*;
+pub use study::*;
 
 /// Account size on chain: the 8-byte discriminator plus the `InitSpace` of the data.
 pub const fn account_size(init_space: usize) -> usize {
@@ -42,6 +46,8 @@ mod tests {
         assert_eq!(account_size(Policy::INIT_SPACE), 243);
         assert_eq!(account_size(CoverageRule::INIT_SPACE), 111);
         assert_eq!(account_size(Claim::INIT_SPACE), 320);
+        assert_eq!(account_size(Study::INIT_SPACE), 206);
+        assert_eq!(account_size(Participation::INIT_SPACE), 124);
     }
 
     #[test]
@@ -56,6 +62,8 @@ mod tests {
             Policy::DISCRIMINATOR,
             CoverageRule::DISCRIMINATOR,
             Claim::DISCRIMINATOR,
+            Study::DISCRIMINATOR,
+            Participation::DISCRIMINATOR,
         ];
         for (i, a) in all.iter().enumerate() {
             assert_eq!(a.len(), 8);

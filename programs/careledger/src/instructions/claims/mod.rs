@@ -33,9 +33,10 @@ pub use rule_update::*;
 use crate::constants::POLICY_SEED;
 use crate::errors::CareledgerError;
 use crate::events::ClaimPaid;
+use crate::instructions::vault_transfer;
 use crate::state::{Claim, ClaimState, Policy};
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
 /// The token accounts every payment touches, borrowed from an instruction's context.
 pub(crate) struct Payment<'a, 'info> {
@@ -48,22 +49,17 @@ pub(crate) struct Payment<'a, 'info> {
 
 /// Moves `amount` out of the policy's vault, the policy PDA signing.
 pub(crate) fn transfer_from_vault(p: &Payment, amount: u64) -> Result<()> {
-    if amount == 0 {
-        return Ok(());
-    }
     let policy = p.policy;
     let id = policy.policy_id.to_le_bytes();
     let seeds: &[&[u8]] = &[POLICY_SEED, policy.insurer.as_ref(), &id, &[policy.bump]];
-    let accounts = TransferChecked {
-        from: p.vault.to_account_info(),
-        mint: p.mint.to_account_info(),
-        to: p.to.clone(),
-        authority: policy.to_account_info(),
-    };
-    token::transfer_checked(
-        CpiContext::new_with_signer(p.token_program.key(), accounts, &[seeds]),
+    vault_transfer(
+        p.token_program,
+        p.mint,
+        p.vault,
+        policy.to_account_info(),
+        p.to.clone(),
+        seeds,
         amount,
-        p.mint.decimals,
     )
 }
 

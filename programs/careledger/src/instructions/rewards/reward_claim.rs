@@ -1,0 +1,112 @@
+use crate::constants::CONFIG_ADDRESS;
+use crate::errors::CareledgerError;
+use crate::events::RewardPaid;
+use crate::instructions::now;
+use crate::instructions::rewards::{consent_error, pay_from_study, research_consent};
+use crate::logic::authority::acting_for;
+use crate::logic::rewards::owed;
+use crate::state::{Config, Participation, Patient, Study};
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+
+/// The patient (or guardian) collects the periodic rewards due so far, only while the research
+/// grant is live. Each period is paid once; a withdrawn consent stops future payouts and never
+/// claws back past ones.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct RewardClaim<'info> {
+    pub authority: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Box<Account<'info, Config>>,
+    pub patient: Box<Account<'info, Patient>>,
+    #[account(mut)]
+    pub study: Box<Account<'info, Study>>,
+    #[account(
+        mut,
+        constraint = participation.study == study.key() && participation.patient == patient.wallet
+            @ CareledgerError::WrongParticipant,
+        constraint = !participation.ended @ CareledgerError::ParticipationEnded,
+    )]
+    pub participation: Box<Account<'info, Participation>>,
+    /// CHECK: the participation's research grant (address constraint); decoded in the handler.
+    #[account(address = participation.grant @ CareledgerError::WrongParticipant)]
+    pub research_grant: UncheckedAccount<'info>,
+    #[account(address = study.mint @ CareledgerError::WrongMint)]
+    pub mint: Box<Account<'info, Mint>>,
+    #[account(mut, address = study.vault @ CareledgerError::ForeignVault)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    /// Any token account of the patient's for the study's mint.
+    #[account(
+        mut,
+        constraint = patient_tokens.mint == study.mint @ CareledgerError::WrongMint,
+        constraint = patient_tokens.owner == patient.wallet @ CareledgerError::WrongParticipant,
+    )]
+    pub patient_tokens: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+pub fn handler(ctx: Context<RewardClaim>) -> Result<()> {
+    let at = now()?;
+    let a = &ctx.accounts;
+    acting_for(&a.patient, &a.authority.key(), at)?;
+    let (study, p) = (&a.study, &a.participation);
+    let consent = research_consent(
+        &a.research_grant,
+        study,
+        &p.patient,
+        a.patient.consent_epoch,
+        at,
+    )?;
+    consent.map_err(consent_error)?;
+    let due = owed(
+        &study.terms,
+        p.enrolled_at,
+        p.periods_paid,
+        p.ended,
+        Ok(()),
+        at,
+    );
+    require!(due.periods > 0, CareledgerError::NothingDue);
+    let vault_before = a.vault.amount;
+    pay_from_study(
+        &a.token_program,
+        study,
+        &a.mint,
+        &a.vault,
+        a.patient_tokens.to_account_info(),
+        due.amount,
+    )?;
+    let destination = a.patient_tokens.key();
+    let accounts = &mut *ctx.accounts;
+    let (study, p) = (&mut accounts.study, &mut accounts.participation);
+    let first_period = p.periods_paid + 1;
+    p.periods_paid = due.through;
+    p.ended = p.periods_paid == study.terms.periods;
+    p.paid = p
+        .paid
+        .checked_add(due.amount)
+        .ok_or(CareledgerError::MathOverflow)?;
+    study.outstanding = study
+        .outstanding
+        .checked_sub(due.amount)
+        .ok_or(CareledgerError::InvariantViolated)?;
+    study.paid = study
+        .paid
+        .checked_add(due.amount)
+        .ok_or(CareledgerError::MathOverflow)?;
+    p.invariant(study.terms.periods)?;
+    study.invariant()?;
+    let event = RewardPaid {
+        study: study.key(),
+        participation: p.key(),
+        patient: p.patient,
+        first_period,
+        last_period: due.through,
+        amount: due.amount,
+        destination,
+        vault_balance: vault_before - due.amount,
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}

@@ -1,0 +1,84 @@
+use crate::constants::{CONFIG_ADDRESS, STUDY_SEED};
+use crate::errors::CareledgerError;
+use crate::events::StudyStatusChanged;
+use crate::instructions::now;
+use crate::instructions::rewards::pay_from_study;
+use crate::state::{Config, Study, StudyStatus};
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, CloseAccount, Mint, Token, TokenAccount};
+
+/// The sponsor closes a study nothing is outstanding on once enrolment is over: the vault's
+/// tokens go to `destination` and its rent to the sponsor. The study account stays as history.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct StudyClose<'info> {
+    #[account(mut)]
+    pub sponsor: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        mut,
+        has_one = sponsor @ CareledgerError::NotStudySponsor,
+        constraint = study.status != StudyStatus::Closed @ CareledgerError::StudyClosed,
+    )]
+    pub study: Box<Account<'info, Study>>,
+    #[account(address = study.mint @ CareledgerError::WrongMint)]
+    pub mint: Box<Account<'info, Mint>>,
+    #[account(mut, address = study.vault @ CareledgerError::ForeignVault)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, constraint = destination.mint == study.mint @ CareledgerError::WrongMint)]
+    pub destination: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+pub fn handler(ctx: Context<StudyClose>) -> Result<()> {
+    let at = now()?;
+    let a = &ctx.accounts;
+    require!(
+        !a.study.enrolment_open(at),
+        CareledgerError::EnrolmentStillOpen
+    );
+    require!(
+        a.study.outstanding == 0,
+        CareledgerError::StudyHasOutstanding
+    );
+    let swept = a.vault.amount;
+    pay_from_study(
+        &a.token_program,
+        &a.study,
+        &a.mint,
+        &a.vault,
+        a.destination.to_account_info(),
+        swept,
+    )?;
+    let id = a.study.study_id.to_le_bytes();
+    let seeds: &[&[u8]] = &[STUDY_SEED, a.study.sponsor.as_ref(), &id, &[a.study.bump]];
+    let accounts = CloseAccount {
+        account: a.vault.to_account_info(),
+        destination: a.sponsor.to_account_info(),
+        authority: a.study.to_account_info(),
+    };
+    token::close_account(CpiContext::new_with_signer(
+        a.token_program.key(),
+        accounts,
+        &[seeds],
+    ))?;
+    let study = &mut ctx.accounts.study;
+    let old_status = study.status;
+    study.withdrawn = study
+        .withdrawn
+        .checked_add(swept)
+        .ok_or(CareledgerError::MathOverflow)?;
+    study.status = StudyStatus::Closed;
+    study.invariant()?;
+    let event = StudyStatusChanged {
+        study: study.key(),
+        sponsor: study.sponsor,
+        old_status,
+        new_status: StudyStatus::Closed,
+        swept,
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}

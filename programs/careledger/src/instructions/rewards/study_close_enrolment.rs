@@ -1,0 +1,36 @@
+use crate::errors::CareledgerError;
+use crate::events::StudyStatusChanged;
+use crate::instructions::now;
+use crate::state::{Study, StudyStatus};
+use anchor_lang::prelude::*;
+
+/// The sponsor stops enrolment early; enrolled participants keep earning. Allowed while the
+/// program is paused: it only narrows what can happen.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct StudyCloseEnrolment<'info> {
+    pub sponsor: Signer<'info>,
+    #[account(
+        mut,
+        has_one = sponsor @ CareledgerError::NotStudySponsor,
+        constraint = study.status == StudyStatus::Open @ CareledgerError::EnrolmentClosed,
+    )]
+    pub study: Box<Account<'info, Study>>,
+}
+
+pub fn handler(ctx: Context<StudyCloseEnrolment>) -> Result<()> {
+    let at = now()?;
+    let study = &mut ctx.accounts.study;
+    study.status = StudyStatus::EnrolmentClosed;
+    study.invariant()?;
+    let event = StudyStatusChanged {
+        study: study.key(),
+        sponsor: study.sponsor,
+        old_status: StudyStatus::Open,
+        new_status: StudyStatus::EnrolmentClosed,
+        swept: 0,
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}

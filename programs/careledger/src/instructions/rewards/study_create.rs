@@ -1,0 +1,131 @@
+use crate::constants::{
+    CONFIG_ADDRESS, MAX_COVERAGE_SECS, MAX_STUDY_PERIODS, MIN_PERIOD_SECS, STUDY_SEED, VAULT_SEED,
+};
+use crate::errors::CareledgerError;
+use crate::events::StudyCreated;
+use crate::instructions::now;
+use crate::logic::consent::check_provider;
+use crate::state::{Config, Provider, RewardTerms, Study, StudyStatus, ROLE_RESEARCHER};
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct StudyCreateArgs {
+    /// The sponsor's own number for the study (part of the address).
+    pub study_id: u64,
+    pub terms: RewardTerms,
+    /// Record classes participants must share (bitmask, non-empty).
+    pub classes: u16,
+    /// Opaque data-use code, e.g. a GA4GH DUO term number; 0 for none.
+    pub data_use_code: u32,
+    pub enrol_start: i64,
+    pub enrol_end: i64,
+    pub max_participants: u32,
+}
+
+/// A verified researcher opens a study paying in `mint` from a vault the study PDA owns.
+#[event_cpi]
+#[derive(Accounts)]
+#[instruction(args: StudyCreateArgs)]
+pub struct StudyCreate<'info> {
+    #[account(mut)]
+    pub sponsor: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(constraint = sponsor_provider.wallet == sponsor.key() @ CareledgerError::NotStudySponsor)]
+    pub sponsor_provider: Box<Account<'info, Provider>>,
+    /// SPL Token mint (a Token-2022 mint fails the owner check).
+    pub mint: Box<Account<'info, Mint>>,
+    #[account(
+        init,
+        payer = sponsor,
+        space = 8 + Study::INIT_SPACE,
+        seeds = [STUDY_SEED, sponsor.key().as_ref(), &args.study_id.to_le_bytes()],
+        bump,
+    )]
+    pub study: Box<Account<'info, Study>>,
+    #[account(
+        init,
+        payer = sponsor,
+        seeds = [VAULT_SEED, study.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = study,
+    )]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+fn validate(args: &StudyCreateArgs, at: i64) -> Result<()> {
+    let t = &args.terms;
+    let periodic_ok = t.period_reward == 0
+        || (t.periods > 0 && t.periods <= MAX_STUDY_PERIODS && t.period_secs >= MIN_PERIOD_SECS);
+    let total = t
+        .periodic_total()
+        .and_then(|p| p.checked_add(t.enrolment_reward));
+    require!(
+        args.classes != 0
+            && (t.enrolment_reward > 0 || t.period_reward > 0)
+            && periodic_ok
+            && total.is_some()
+            && args.max_participants > 0,
+        CareledgerError::InvalidStudyTerms
+    );
+    let span = args.enrol_end.checked_sub(args.enrol_start);
+    require!(
+        args.enrol_end > at && span.is_some_and(|s| s > 0 && s <= MAX_COVERAGE_SECS),
+        CareledgerError::InvalidEnrolmentWindow
+    );
+    Ok(())
+}
+
+pub fn handler(ctx: Context<StudyCreate>, args: StudyCreateArgs) -> Result<()> {
+    let at = now()?;
+    let sponsor = &ctx.accounts.sponsor_provider;
+    check_provider(sponsor, at).map_err(CareledgerError::from)?;
+    require!(
+        sponsor.has_role(ROLE_RESEARCHER),
+        CareledgerError::MissingRole
+    );
+    validate(&args, at)?;
+    let (vault, mint) = (ctx.accounts.vault.key(), ctx.accounts.mint.key());
+    let study = &mut ctx.accounts.study;
+    study.set_inner(Study {
+        sponsor: sponsor.wallet,
+        mint,
+        vault,
+        study_id: args.study_id,
+        terms: args.terms,
+        classes: args.classes,
+        data_use_code: args.data_use_code,
+        enrol_start: args.enrol_start,
+        enrol_end: args.enrol_end,
+        max_participants: args.max_participants,
+        participants: 0,
+        outstanding: 0,
+        funded: 0,
+        paid: 0,
+        withdrawn: 0,
+        status: StudyStatus::Open,
+        bump: ctx.bumps.study,
+        created_at: at,
+    });
+    study.invariant()?;
+    let event = StudyCreated {
+        study: study.key(),
+        sponsor: study.sponsor,
+        mint,
+        vault,
+        study_id: args.study_id,
+        terms: args.terms,
+        classes: args.classes,
+        data_use_code: args.data_use_code,
+        enrol_start: args.enrol_start,
+        enrol_end: args.enrol_end,
+        max_participants: args.max_participants,
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}
