@@ -1,6 +1,7 @@
 //! The client: builds, signs, sends and confirms; fetches and lists accounts.
 use crate::accounts::{decode, offsets, Memcmp};
 use crate::claims::{preview, Preview};
+use crate::rewards::{summary_line, RewardLine};
 use crate::tokens::{decode_token_account, TokenBalance};
 use crate::transport::{Transport, TxOutcome};
 use crate::SdkError;
@@ -198,6 +199,56 @@ impl<T: Transport, S: Signer> Client<T, S> {
             });
         }
         self.list(filters).await
+    }
+
+    pub async fn studies_by_sponsor(
+        &self,
+        sponsor_wallet: &Pubkey,
+    ) -> Result<Vec<(Pubkey, Study)>, SdkError> {
+        self.list(vec![Memcmp::key_at(offsets::STUDY_SPONSOR, sponsor_wallet)])
+            .await
+    }
+
+    pub async fn participations_by_patient(
+        &self,
+        patient_wallet: &Pubkey,
+    ) -> Result<Vec<(Pubkey, Participation)>, SdkError> {
+        self.list(vec![Memcmp::key_at(
+            offsets::PARTICIPATION_PATIENT,
+            patient_wallet,
+        )])
+        .await
+    }
+
+    pub async fn participations_by_study(
+        &self,
+        study: &Pubkey,
+    ) -> Result<Vec<(Pubkey, Participation)>, SdkError> {
+        self.list(vec![Memcmp::key_at(offsets::PARTICIPATION_STUDY, study)])
+            .await
+    }
+
+    /// Every study a patient joined: received, collectable now, and still to come.
+    pub async fn rewards_summary(
+        &self,
+        patient_wallet: &Pubkey,
+    ) -> Result<Vec<RewardLine>, SdkError> {
+        let patient: Patient = self.fetch(&crate::pda::patient(patient_wallet).0).await?;
+        let now = self.transport.unix_timestamp().await?;
+        let mut lines = Vec::new();
+        for (address, p) in self.participations_by_patient(patient_wallet).await? {
+            let study: Study = self.fetch(&p.study).await?;
+            let grant: Option<ConsentGrant> = self.fetch_optional(&p.grant).await?;
+            lines.push(summary_line(
+                address,
+                &p,
+                &study,
+                grant.as_ref(),
+                patient.consent_epoch,
+                now,
+            ));
+        }
+        Ok(lines)
     }
 
     /// A token account's mint, owner and balance.

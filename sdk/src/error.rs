@@ -216,6 +216,21 @@ const ALL_ERRORS: &[CareledgerError] = &[
     PolicyHasOpenClaims,
     ClaimPolicyMismatch,
     PolicyNotSuspendable,
+    NotStudySponsor,
+    InvalidStudyTerms,
+    InvalidEnrolmentWindow,
+    EnrolmentClosed,
+    StudyFull,
+    AlreadyEnrolled,
+    NoResearchConsent,
+    GrantDoesNotCoverStudy,
+    NothingDue,
+    StudyHasOutstanding,
+    EnrolmentStillOpen,
+    ParticipationEnded,
+    ConsentStillLive,
+    StudyClosed,
+    WrongParticipant,
 ];
 
 #[cfg(test)]

@@ -71,6 +71,13 @@ events!(
     ClaimPaid,
     ClaimAppealed,
     ClaimCancelled,
+    StudyCreated,
+    StudyFunded,
+    StudyStatusChanged,
+    StudyWithdrawn,
+    ParticipantEnrolled,
+    RewardPaid,
+    ParticipationEnded,
 );
 
 /// Events among a transaction's inner instructions: those invoked on careledger whose data

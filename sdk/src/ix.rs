@@ -782,3 +782,214 @@ pub fn claim_settle(
         data::ClaimSettle {},
     )
 }
+
+// ------------------------------------------------------------------ rewards
+
+/// The addresses of a study every rewards builder needs, from a fetched `Study`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StudyKeys {
+    pub study: Pubkey,
+    pub sponsor: Pubkey,
+    pub mint: Pubkey,
+    pub vault: Pubkey,
+}
+
+impl StudyKeys {
+    pub fn of(study: Pubkey, state: &careledger::state::Study) -> Self {
+        StudyKeys {
+            study,
+            sponsor: state.sponsor,
+            mint: state.mint,
+            vault: state.vault,
+        }
+    }
+
+    /// The keys of a study about to be created.
+    pub fn new(sponsor: &Pubkey, study_id: u64, mint: &Pubkey) -> Self {
+        let study = pda::study(sponsor, study_id).0;
+        StudyKeys {
+            study,
+            sponsor: *sponsor,
+            mint: *mint,
+            vault: pda::vault(&study).0,
+        }
+    }
+}
+
+pub fn study_create(keys: &StudyKeys, args: StudyCreateArgs) -> Instruction {
+    build(
+        acc::StudyCreate {
+            sponsor: keys.sponsor,
+            config: pda::config(),
+            sponsor_provider: pda::provider(&keys.sponsor).0,
+            mint: keys.mint,
+            study: keys.study,
+            vault: keys.vault,
+            token_program: token(),
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::StudyCreate { args },
+    )
+}
+
+/// `source` is the funder's token account for the study's mint.
+pub fn study_fund(funder: &Pubkey, keys: &StudyKeys, source: &Pubkey, amount: u64) -> Instruction {
+    build(
+        acc::StudyFund {
+            funder: *funder,
+            config: pda::config(),
+            study: keys.study,
+            mint: keys.mint,
+            vault: keys.vault,
+            source: *source,
+            token_program: token(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::StudyFund {
+            args: StudyFundArgs { amount },
+        },
+    )
+}
+
+pub fn study_close_enrolment(keys: &StudyKeys) -> Instruction {
+    build(
+        acc::StudyCloseEnrolment {
+            sponsor: keys.sponsor,
+            study: keys.study,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::StudyCloseEnrolment {},
+    )
+}
+
+pub fn study_withdraw(keys: &StudyKeys, destination: &Pubkey, amount: u64) -> Instruction {
+    build(
+        acc::StudyWithdraw {
+            sponsor: keys.sponsor,
+            config: pda::config(),
+            study: keys.study,
+            mint: keys.mint,
+            vault: keys.vault,
+            destination: *destination,
+            token_program: token(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::StudyWithdraw {
+            args: StudyWithdrawArgs { amount },
+        },
+    )
+}
+
+pub fn study_close(keys: &StudyKeys, destination: &Pubkey) -> Instruction {
+    build(
+        acc::StudyClose {
+            sponsor: keys.sponsor,
+            config: pda::config(),
+            study: keys.study,
+            mint: keys.mint,
+            vault: keys.vault,
+            destination: *destination,
+            token_program: token(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::StudyClose {},
+    )
+}
+
+/// Enrols `patient_wallet` (signed by the patient or guardian `authority`) under the research
+/// grant to the sponsor; the reward goes to the patient's associated token account.
+pub fn study_enroll(authority: &Pubkey, patient_wallet: &Pubkey, keys: &StudyKeys) -> Instruction {
+    build(
+        acc::StudyEnroll {
+            authority: *authority,
+            config: pda::config(),
+            patient: pda::patient(patient_wallet).0,
+            patient_wallet: *patient_wallet,
+            study: keys.study,
+            research_grant: pda::grant(patient_wallet, &keys.sponsor, Purpose::Research).0,
+            participation: pda::participation(&keys.study, patient_wallet).0,
+            mint: keys.mint,
+            vault: keys.vault,
+            patient_tokens: pda::associated_token(patient_wallet, &keys.mint),
+            token_program: token(),
+            associated_token_program: anchor_spl::associated_token::ID,
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::StudyEnroll {},
+    )
+}
+
+/// The research grant and the enrolment in one transaction: consent and enrolment together.
+pub fn study_enroll_with_grant(
+    authority: &Pubkey,
+    patient_wallet: &Pubkey,
+    keys: &StudyKeys,
+    classes: u16,
+    expires_at: i64,
+) -> Vec<Instruction> {
+    let grant = GrantCreateArgs {
+        purpose: Purpose::Research,
+        classes,
+        actions: careledger::logic::consent::action::READ,
+        record_scope: careledger::NO_RECORD_SCOPE,
+        not_before: 0,
+        expires_at,
+    };
+    vec![
+        grant_create(authority, patient_wallet, &keys.sponsor, grant),
+        study_enroll(authority, patient_wallet, keys),
+    ]
+}
+
+/// Pays the due periods to `patient_tokens` (any token account of the patient for the mint).
+pub fn reward_claim(
+    authority: &Pubkey,
+    patient_wallet: &Pubkey,
+    keys: &StudyKeys,
+    patient_tokens: &Pubkey,
+) -> Instruction {
+    build(
+        acc::RewardClaim {
+            authority: *authority,
+            config: pda::config(),
+            patient: pda::patient(patient_wallet).0,
+            study: keys.study,
+            participation: pda::participation(&keys.study, patient_wallet).0,
+            research_grant: pda::grant(patient_wallet, &keys.sponsor, Purpose::Research).0,
+            mint: keys.mint,
+            vault: keys.vault,
+            patient_tokens: *patient_tokens,
+            token_program: token(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::RewardClaim {},
+    )
+}
+
+pub fn participation_end(
+    caller: &Pubkey,
+    patient_wallet: &Pubkey,
+    keys: &StudyKeys,
+) -> Instruction {
+    build(
+        acc::ParticipationEnd {
+            caller: *caller,
+            patient: pda::patient(patient_wallet).0,
+            study: keys.study,
+            participation: pda::participation(&keys.study, patient_wallet).0,
+            research_grant: pda::grant(patient_wallet, &keys.sponsor, Purpose::Research).0,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::ParticipationEnd {},
+    )
+}

@@ -6,7 +6,8 @@
 //! - [`events`]: typed audit events decoded from a transaction.
 //! - [`cid`], [`classes`]: offline helpers (CID strings, file hashes, class names).
 //! - [`claims`]: rule keys from plain procedure codes, adjudication previews, explanations of
-//!   benefit; [`tokens`]: SPL Token mints and accounts.
+//!   benefit; [`rewards`]: what a participation is owed and a patient's rewards summary;
+//!   [`tokens`]: SPL Token mints and accounts.
 //! - The program's own pure logic is re-exported: the consent decision you call here is the
 //!   one the program runs.
 //!
@@ -31,6 +32,7 @@ pub mod error;
 pub mod events;
 pub mod ix;
 pub mod pda;
+pub mod rewards;
 #[cfg(feature = "rpc")]
 pub mod rpc;
 pub mod setup;
@@ -44,10 +46,10 @@ pub use careledger::instructions::*;
 pub use careledger::logic::claims::{adjudicate, Breakdown};
 pub use careledger::logic::consent::{action, decide_access, AccessQuery, Refusal};
 pub use careledger::state::{
-    AccessRequest, Claim, ClaimState, Config, ConsentGrant, CoverageRule, GrantStatus, Patient,
-    Policy, PolicyStatus, Provider, ProviderStatus, Purpose, RecordAnchor, RecordStatus,
-    ReviewState, RuleTerms, ROLES_ALL, ROLE_CLINICIAN, ROLE_EMERGENCY, ROLE_HOSPITAL, ROLE_INSURER,
-    ROLE_LAB, ROLE_RESEARCHER,
+    AccessRequest, Claim, ClaimState, Config, ConsentGrant, CoverageRule, GrantStatus,
+    Participation, Patient, Policy, PolicyStatus, Provider, ProviderStatus, Purpose, RecordAnchor,
+    RecordStatus, ReviewState, RewardTerms, RuleTerms, Study, StudyStatus, ROLES_ALL,
+    ROLE_CLINICIAN, ROLE_EMERGENCY, ROLE_HOSPITAL, ROLE_INSURER, ROLE_LAB, ROLE_RESEARCHER,
 };
 pub use client::Client;
 pub use error::SdkError;

@@ -90,6 +90,25 @@ pub fn claim(
     )
 }
 
+pub fn study(sponsor_wallet: &Pubkey, study_id: u64) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[STUDY_SEED, sponsor_wallet.as_ref(), &study_id.to_le_bytes()],
+        &careledger::ID,
+    )
+}
+
+pub fn participation(study: &Pubkey, patient_wallet: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[PARTICIPATION_SEED, study.as_ref(), patient_wallet.as_ref()],
+        &careledger::ID,
+    )
+}
+
+/// A wallet's associated token account for `mint` (where enrolment rewards go).
+pub fn associated_token(wallet: &Pubkey, mint: &Pubkey) -> Pubkey {
+    anchor_spl::associated_token::get_associated_token_address(wallet, mint)
+}
+
 /// Anchor's `emit_cpi!` signer (seed fixed by Anchor), derived once at compile time because
 /// every builder needs it.
 const EVENT_AUTHORITY: Pubkey = Pubkey::new_from_array(
