@@ -132,9 +132,21 @@ fn banks_error(err: BanksClientError) -> SdkError {
 }
 
 impl Transport for EmbeddedTransport {
+    /// The bank's newest blockhash. The embedded bank ticks in the background, so a blockhash
+    /// kept from the start would expire (`BlockhashNotFound`) in a long session.
     async fn latest_blockhash(&self) -> Result<Hash, SdkError> {
-        let state = self.state.lock().await;
-        Ok(state.context.last_blockhash)
+        let mut state = self.state.lock().await;
+        let newest = state
+            .context
+            .banks_client
+            .get_latest_blockhash()
+            .await
+            .map_err(banks_error)?;
+        if newest != state.context.last_blockhash {
+            state.context.last_blockhash = newest;
+            state.sent.clear();
+        }
+        Ok(newest)
     }
 
     async fn send(&self, tx: Transaction) -> Result<TxOutcome, SdkError> {

@@ -1,12 +1,13 @@
-//! `cargo run -p careledger-tests --bin demo`: a whole consent-and-records story on the
-//! embedded runtime. No keys, no validator, no setup.
+//! `cargo run -p careledger-tests --bin demo`: a whole consent, records, claims and research
+//! rewards story on the embedded runtime. No keys, no validator, no setup.
 use careledger_sdk::classes::RecordClass;
-use careledger_sdk::ix::PolicyKeys;
+use careledger_sdk::ix::{PolicyKeys, StudyKeys};
 use careledger_sdk::{action, adjudicate, cid, claims, ix, pda, AccessLogArgs, CareledgerEvent};
 use careledger_sdk::{
     Claim, ClaimState, ClaimSubmitArgs, GrantCreateArgs, Policy, PolicyCreateArgs, Purpose,
     RecordAmendArgs, RequestApproveArgs, RequestCreateArgs, ReviewDecision, ReviewOutcome,
-    RuleTerms, TxOutcome, NO_RECORD_SCOPE, ROLE_CLINICIAN, ROLE_EMERGENCY, ROLE_INSURER, ROLE_LAB,
+    RewardTerms, RuleTerms, StudyCreateArgs, TxOutcome, NO_RECORD_SCOPE, ROLE_CLINICIAN,
+    ROLE_EMERGENCY, ROLE_INSURER, ROLE_LAB, ROLE_RESEARCHER,
 };
 use careledger_tests::{Env, DAY};
 use sha2_free::digest;
@@ -82,6 +83,19 @@ fn summary(event: &CareledgerEvent) -> String {
             claims::format_amount(e.amount, 2),
             e.payee,
             claims::format_amount(e.vault_balance, 2)
+        ),
+        CareledgerEvent::ParticipantEnrolled(e) => format!(
+            "{} enrolled ({} participants), reward {} to {}",
+            e.patient,
+            e.participants,
+            claims::format_amount(e.reward, 2),
+            e.destination
+        ),
+        CareledgerEvent::RewardPaid(e) => format!(
+            "periods {}..={} paid: {}",
+            e.first_period,
+            e.last_period,
+            claims::format_amount(e.amount, 2)
         ),
         other => format!("{other:?}"),
     }
@@ -387,6 +401,77 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
         "   clinic's token balance: {}",
         claims::format_amount(env.balance(&clinic_tokens).await, 2)
     );
+
+    // ------------------------------------------------------------ research rewards
+    let sponsor = env.verified_provider(ROLE_RESEARCHER).await;
+    println!("\n== research sponsor {} verified", sponsor.pubkey());
+    let sponsor_tokens = env.token_account(&mint, &sponsor.pubkey()).await;
+    env.mint_to(&mint, &mint_authority, &sponsor_tokens, 100_000)
+        .await;
+    let study = StudyKeys::new(&sponsor.pubkey(), 1, &mint);
+    let now = env.now().await;
+    show(
+        "sponsor opens a study: 5.00 at enrolment, 2.50 a week for 4 weeks while consent lasts",
+        &env.send(
+            ix::study_create(
+                &study,
+                StudyCreateArgs {
+                    study_id: 1,
+                    terms: RewardTerms {
+                        enrolment_reward: 500,
+                        period_reward: 250,
+                        period_secs: 7 * DAY as u32,
+                        periods: 4,
+                    },
+                    classes: RecordClass::LabResult.bit(),
+                    data_use_code: 7,
+                    enrol_start: now,
+                    enrol_end: now + 30 * DAY,
+                    max_participants: 100,
+                },
+            ),
+            &[&sponsor],
+        )
+        .await?,
+    );
+    show(
+        "sponsor escrows 300.00 in the study vault",
+        &env.send(
+            ix::study_fund(&sponsor.pubkey(), &study, &sponsor_tokens, 30_000),
+            &[&sponsor],
+        )
+        .await?,
+    );
+    let enrol = ix::study_enroll_with_grant(
+        &wallet,
+        &wallet,
+        &study,
+        RecordClass::LabResult.bit(),
+        env.now().await + 365 * DAY,
+    );
+    show(
+        "patient grants research access to lab results and enrols, in one transaction",
+        &env.send_all(&enrol, &[&patient]).await?,
+    );
+    env.set_clock(env.now().await + 14 * DAY).await;
+    println!("\n== two weeks pass");
+    let patient_tokens = pda::associated_token(&wallet, &mint);
+    show(
+        "patient collects the weekly rewards due so far",
+        &env.send(
+            ix::reward_claim(&wallet, &wallet, &study, &patient_tokens),
+            &[&patient],
+        )
+        .await?,
+    );
+    for line in env.client.rewards_summary(&wallet).await? {
+        println!(
+            "   rewards: received {}, collectable now {}, still to come while consent lasts {}",
+            claims::format_amount(line.paid, 2),
+            claims::format_amount(line.claimable, 2),
+            claims::format_amount(line.upcoming, 2)
+        );
+    }
 
     show(
         "patient revokes the clinic's grant",
