@@ -706,3 +706,65 @@ mod property {
         }
     }
 }
+
+#[tokio::test]
+async fn token_2022_mints_are_refused() {
+    use legacy_only::token_2022_mint;
+    let fx = fixture(1, 0).await;
+    let mint = token_2022_mint(&fx.env).await;
+    let keys = StudyKeys::new(&fx.sponsor.pubkey(), 9, &mint);
+    let now = fx.env.now().await;
+    let args = StudyCreateArgs {
+        study_id: 9,
+        terms: RewardTerms {
+            enrolment_reward: 1,
+            period_reward: 0,
+            period_secs: 0,
+            periods: 0,
+        },
+        classes: lab(),
+        data_use_code: 0,
+        enrol_start: now,
+        enrol_end: now + DAY,
+        max_participants: 1,
+    };
+    let account_owned_by_wrong_program = 3007;
+    fx.env
+        .expect_anchor_error(
+            ix::study_create(&keys, args),
+            &[&fx.sponsor],
+            account_owned_by_wrong_program,
+            &[keys.study, keys.vault],
+        )
+        .await;
+}
+
+mod legacy_only {
+    use super::*;
+
+    /// A mint owned by the Token-2022 program (which the embedded bank loads).
+    pub async fn token_2022_mint(env: &Env) -> Pubkey {
+        let mint = Keypair::new();
+        let payer = env.actor().await;
+        let program = anchor_spl::token_2022::ID;
+        let create = solana_system_interface::instruction::create_account(
+            &payer.pubkey(),
+            &mint.pubkey(),
+            1_000_000_000,
+            82,
+            &program,
+        );
+        let init = anchor_spl::token_2022::spl_token_2022::instruction::initialize_mint2(
+            &program,
+            &mint.pubkey(),
+            &payer.pubkey(),
+            None,
+            0,
+        )
+        .unwrap();
+        env.send_all(&[create, init], &[&payer, &mint])
+            .await
+            .expect("token-2022 mint");
+        mint.pubkey()
+    }
+}
