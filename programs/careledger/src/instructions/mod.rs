@@ -92,3 +92,38 @@ pub(crate) fn vault_transfer<'info>(
         mint.decimals,
     )
 }
+
+/// Moves `amount` from a funder's token account into a vault (the token program checks the
+/// funder's authority) and returns the vault's balance afterwards.
+pub(crate) fn fund_vault<'info>(
+    token_program: &Program<'info, anchor_spl::token::Token>,
+    mint: &Account<'info, anchor_spl::token::Mint>,
+    source: &Account<'info, anchor_spl::token::TokenAccount>,
+    vault: &Account<'info, anchor_spl::token::TokenAccount>,
+    funder: &Signer<'info>,
+    amount: u64,
+) -> Result<u64> {
+    require!(amount > 0, crate::errors::CareledgerError::InvalidAmount);
+    let accounts = anchor_spl::token::TransferChecked {
+        from: source.to_account_info(),
+        mint: mint.to_account_info(),
+        to: vault.to_account_info(),
+        authority: funder.to_account_info(),
+    };
+    anchor_spl::token::transfer_checked(
+        CpiContext::new(token_program.key(), accounts),
+        amount,
+        mint.decimals,
+    )?;
+    vault
+        .amount
+        .checked_add(amount)
+        .ok_or(error!(crate::errors::CareledgerError::MathOverflow))
+}
+
+/// Writes a freshly created account (`create_pda`): discriminator, then the data.
+pub(crate) fn write_new_account<T: AccountSerialize>(info: &AccountInfo, value: &T) -> Result<()> {
+    let mut data = info.try_borrow_mut_data()?;
+    let mut out: &mut [u8] = &mut data;
+    value.try_serialize(&mut out)
+}

@@ -2,7 +2,7 @@ use crate::constants::{CLAIM_SEED, CONFIG_ADDRESS, SECONDS_PER_DAY};
 use crate::errors::CareledgerError;
 use crate::events::{ClaimAdjudicated, ClaimSubmitted};
 use crate::instructions::claims::{day_in_coverage, pay_claim, pay_if_covered, Payment};
-use crate::instructions::{create_pda, now};
+use crate::instructions::{create_pda, now, write_new_account};
 use crate::logic::claims::{adjudicate, automatic_outcome, review_reason, Breakdown};
 use crate::logic::consent::{action, check_grant, check_provider, AccessQuery};
 use crate::state::{
@@ -272,12 +272,7 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
         deductible_met: policy.deductible_met,
         at,
     };
-    {
-        let info = ctx.accounts.claim.to_account_info();
-        let mut data = info.try_borrow_mut_data()?;
-        let mut out: &mut [u8] = &mut data;
-        claim.try_serialize(&mut out)?;
-    }
+    write_new_account(&ctx.accounts.claim.to_account_info(), &claim)?;
     emit_cpi!(submitted);
     emit_cpi!(adjudicated);
     if let Some(paid) = paid {

@@ -2,7 +2,7 @@ use crate::constants::{CONFIG_ADDRESS, PARTICIPATION_SEED};
 use crate::errors::CareledgerError;
 use crate::events::ParticipantEnrolled;
 use crate::instructions::rewards::{consent_error, pay_from_study, research_consent};
-use crate::instructions::{create_pda, now};
+use crate::instructions::{create_pda, now, write_new_account};
 use crate::logic::authority::acting_for;
 use crate::state::{Config, Participation, Patient, Study};
 use anchor_lang::prelude::*;
@@ -136,12 +136,10 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
         paid: terms.enrolment_reward,
     };
     participation.invariant(terms.periods)?;
-    {
-        let info = a.participation.to_account_info();
-        let mut data = info.try_borrow_mut_data()?;
-        let mut out: &mut [u8] = &mut data;
-        participation.try_serialize(&mut out)?;
-    }
+    write_new_account(
+        &ctx.accounts.participation.to_account_info(),
+        &participation,
+    )?;
     let (grant, destination) = (a.research_grant.key(), a.patient_tokens.key());
     let study = &mut ctx.accounts.study;
     study.participants = study

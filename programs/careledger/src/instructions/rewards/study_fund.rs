@@ -1,10 +1,10 @@
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 use crate::events::StudyFunded;
-use crate::instructions::now;
+use crate::instructions::{fund_vault, now};
 use crate::state::{Config, Study, StudyStatus};
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct StudyFundArgs {
@@ -30,25 +30,16 @@ pub struct StudyFund<'info> {
 }
 
 pub fn handler(ctx: Context<StudyFund>, args: StudyFundArgs) -> Result<()> {
-    require!(args.amount > 0, CareledgerError::InvalidAmount);
     let at = now()?;
-    let accounts = TransferChecked {
-        from: ctx.accounts.source.to_account_info(),
-        mint: ctx.accounts.mint.to_account_info(),
-        to: ctx.accounts.vault.to_account_info(),
-        authority: ctx.accounts.funder.to_account_info(),
-    };
-    token::transfer_checked(
-        CpiContext::new(ctx.accounts.token_program.key(), accounts),
+    let a = &ctx.accounts;
+    let vault_balance = fund_vault(
+        &a.token_program,
+        &a.mint,
+        &a.source,
+        &a.vault,
+        &a.funder,
         args.amount,
-        ctx.accounts.mint.decimals,
     )?;
-    let vault_balance = ctx
-        .accounts
-        .vault
-        .amount
-        .checked_add(args.amount)
-        .ok_or(CareledgerError::MathOverflow)?;
     let study = &mut ctx.accounts.study;
     study.funded = study
         .funded
