@@ -62,10 +62,9 @@ pub mod offsets {
     pub const POLICY_PATIENT: usize = 40;
     pub const CLAIM_POLICY: usize = 8;
     pub const CLAIM_PROVIDER: usize = 40;
-    pub const CLAIM_PATIENT: usize = 72;
-    /// After policy, provider, patient, record, payee, rule_key, document (7 x 32), units (2),
-    /// billed (8) and service_date (8).
-    pub const CLAIM_STATE: usize = 8 + 7 * 32 + 2 + 8 + 8;
+    /// After policy, provider, record, rule_key, document (5 x 32), units (2), billed (8) and
+    /// service_date (8).
+    pub const CLAIM_STATE: usize = 8 + 5 * 32 + 2 + 8 + 8;
     pub const STUDY_SPONSOR: usize = 8;
     pub const PARTICIPATION_STUDY: usize = 8;
     pub const PARTICIPATION_PATIENT: usize = 40;

@@ -181,24 +181,41 @@ impl<T: Transport, S: Signer> Client<T, S> {
         .await
     }
 
-    /// Claims of one policy, provider or patient, optionally in one state.
+    /// Claims of one policy, provider or patient, optionally in one state. A patient's claims are
+    /// those of the policies they are the member of (claims do not repeat the patient).
     pub async fn claims(
         &self,
         of: ClaimsOf,
         state: Option<ClaimState>,
     ) -> Result<Vec<(Pubkey, Claim)>, SdkError> {
-        let mut filters = vec![match of {
-            ClaimsOf::Policy(k) => Memcmp::key_at(offsets::CLAIM_POLICY, &k),
-            ClaimsOf::Provider(k) => Memcmp::key_at(offsets::CLAIM_PROVIDER, &k),
-            ClaimsOf::Patient(k) => Memcmp::key_at(offsets::CLAIM_PATIENT, &k),
-        }];
-        if let Some(state) = state {
-            filters.push(Memcmp {
-                offset: offsets::CLAIM_STATE,
-                bytes: vec![state as u8],
-            });
+        let state_filter = state.map(|state| Memcmp {
+            offset: offsets::CLAIM_STATE,
+            bytes: vec![state as u8],
+        });
+        let by = |m: Memcmp| {
+            let mut filters = vec![m];
+            filters.extend(state_filter.clone());
+            filters
+        };
+        match of {
+            ClaimsOf::Policy(k) => {
+                self.list(by(Memcmp::key_at(offsets::CLAIM_POLICY, &k)))
+                    .await
+            }
+            ClaimsOf::Provider(k) => {
+                self.list(by(Memcmp::key_at(offsets::CLAIM_PROVIDER, &k)))
+                    .await
+            }
+            ClaimsOf::Patient(k) => {
+                let mut out = Vec::new();
+                for (policy, _) in self.policies_by_patient(&k).await? {
+                    let filters = by(Memcmp::key_at(offsets::CLAIM_POLICY, &policy));
+                    out.extend(self.list(filters).await?);
+                }
+                out.sort_by_key(|(address, _)| *address);
+                Ok(out)
+            }
         }
-        self.list(filters).await
     }
 
     pub async fn studies_by_sponsor(

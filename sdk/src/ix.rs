@@ -698,10 +698,12 @@ pub fn claim_submit(
     )
 }
 
+/// `payee` is any token account of the claim's provider in the policy's mint.
 pub fn claim_review(
     keys: &PolicyKeys,
     claim: &Pubkey,
     state: &careledger::state::Claim,
+    payee: &Pubkey,
     decision: ReviewDecision,
 ) -> Instruction {
     build(
@@ -714,7 +716,7 @@ pub fn claim_review(
             claim: *claim,
             mint: keys.mint,
             vault: keys.vault,
-            payee: state.payee,
+            payee: *payee,
             token_program: token(),
             event_authority: ea(),
             program: careledger::ID,
@@ -759,7 +761,7 @@ pub fn claim_cancel(
     )
 }
 
-/// Anyone may settle; the tokens go to the claim's stored payee.
+/// Anyone may settle; `payee` must be a token account of the claim's provider in the mint.
 pub fn claim_settle(
     payer: &Pubkey,
     keys: &PolicyKeys,

@@ -197,7 +197,7 @@ impl Fx {
         let state = self.claim(claim).await;
         self.env
             .send(
-                ix::claim_review(&self.keys, claim, &state, decision),
+                ix::claim_review(&self.keys, claim, &state, &self.payee, decision),
                 &[&self.insurer],
             )
             .await
@@ -352,6 +352,7 @@ async fn prior_authorization_goes_to_review_then_approval_pays() {
                 &fx.keys,
                 &claim,
                 &state,
+                &fx.payee,
                 ReviewDecision::Approve { amount: 101 },
             ),
             &[&fx.insurer],
@@ -369,6 +370,7 @@ async fn prior_authorization_goes_to_review_then_approval_pays() {
                 &impostor,
                 &claim,
                 &state,
+                &fx.payee,
                 ReviewDecision::Approve { amount: 100 },
             ),
             &[&fx.clinic],
@@ -390,6 +392,7 @@ async fn prior_authorization_goes_to_review_then_approval_pays() {
                 &fx.keys,
                 &claim,
                 &state,
+                &fx.payee,
                 ReviewDecision::Approve { amount: 1 },
             ),
             &[&fx.insurer],
@@ -416,6 +419,7 @@ async fn denial_can_be_appealed_once_and_then_approved() {
                 &fx.keys,
                 &claim,
                 &state,
+                &fx.payee,
                 ReviewDecision::Deny { reason_code: 0 },
             ),
             &[&fx.insurer],

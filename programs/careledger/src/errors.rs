@@ -334,4 +334,7 @@ pub enum CareledgerError {
     /// 6106
     #[msg("token account or participation belongs to another patient or study")]
     WrongParticipant,
+    /// 6107
+    #[msg("the clock is outside 1970-2106, the range of the u32 timestamps accounts store")]
+    TimestampOutOfRange,
 }

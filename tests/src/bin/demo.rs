@@ -386,6 +386,7 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
                 &keys,
                 &claim,
                 &stored,
+                &clinic_tokens,
                 ReviewDecision::Approve { amount: allowed },
             ),
             &[&insurer],

@@ -31,11 +31,9 @@ pub struct Claim {
     pub policy: Pubkey,
     /// The provider's wallet.
     pub provider: Pubkey,
-    pub patient: Pubkey,
-    /// The supporting record anchor (the encrypted claim evidence lives off chain).
+    /// The supporting record anchor (the encrypted claim evidence lives off chain). The patient
+    /// is the policy's member; payment goes to any token account of `provider` in the mint.
     pub record: Pubkey,
-    /// The provider's token account for the policy mint, fixed at submission.
-    pub payee: Pubkey,
     pub rule_key: [u8; 32],
     /// Commitment (hash) of the off-chain claim document.
     pub document_commitment: [u8; 32],

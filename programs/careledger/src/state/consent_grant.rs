@@ -58,9 +58,10 @@ pub struct ConsentGrant {
     pub access_count: u32,
     pub not_before: i64,
     pub expires_at: i64,
-    pub created_at: i64,
+    /// Unix seconds (u32: exact until 2106).
+    pub created_at: u32,
     /// 0 until revoked.
-    pub revoked_at: i64,
+    pub revoked_at: u32,
 }
 
 impl ConsentGrant {

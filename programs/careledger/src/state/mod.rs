@@ -24,6 +24,14 @@ pub use provider::*;
 pub use record_anchor::*;
 pub use study::*;
 
+use anchor_lang::prelude::{error, Result};
+
+/// A unix time as accounts store it: `u32` seconds, exact until 2106 (events carry `i64`).
+pub fn stamp(unix_seconds: i64) -> Result<u32> {
+    u32::try_from(unix_seconds)
+        .map_err(|_| error!(crate::errors::CareledgerError::TimestampOutOfRange))
+}
+
 /// Account size on chain: the 8-byte discriminator plus the `InitSpace` of the data.
 pub const fn account_size(init_space: usize) -> usize {
     8 + init_space
@@ -40,12 +48,12 @@ mod tests {
         assert_eq!(account_size(Config::INIT_SPACE), 142);
         assert_eq!(account_size(Provider::INIT_SPACE), 149);
         assert_eq!(account_size(Patient::INIT_SPACE), 121);
-        assert_eq!(account_size(RecordAnchor::INIT_SPACE), 163);
-        assert_eq!(account_size(ConsentGrant::INIT_SPACE), 123);
+        assert_eq!(account_size(RecordAnchor::INIT_SPACE), 159);
+        assert_eq!(account_size(ConsentGrant::INIT_SPACE), 115);
         assert_eq!(account_size(AccessRequest::INIT_SPACE), 91);
         assert_eq!(account_size(Policy::INIT_SPACE), 243);
         assert_eq!(account_size(CoverageRule::INIT_SPACE), 111);
-        assert_eq!(account_size(Claim::INIT_SPACE), 320);
+        assert_eq!(account_size(Claim::INIT_SPACE), 256);
         assert_eq!(account_size(Study::INIT_SPACE), 206);
         assert_eq!(account_size(Participation::INIT_SPACE), 124);
     }

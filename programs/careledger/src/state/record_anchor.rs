@@ -32,7 +32,8 @@ pub struct RecordAnchor {
     pub version: u32,
     /// Index of the version this one amends, `NO_PREVIOUS_VERSION` for a first version.
     pub previous: u32,
-    pub anchored_at: i64,
+    /// Unix seconds (u32: exact until 2106).
+    pub anchored_at: u32,
 }
 
 impl RecordAnchor {

@@ -51,7 +51,12 @@ pub struct ClaimReview<'info> {
     pub mint: Box<Account<'info, Mint>>,
     #[account(mut, address = policy.vault @ CareledgerError::ForeignVault)]
     pub vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = claim.payee @ CareledgerError::PayeeNotProvider)]
+    /// Any token account of the claim's provider in the policy's mint.
+    #[account(
+        mut,
+        constraint = payee.owner == claim.provider @ CareledgerError::PayeeNotProvider,
+        constraint = payee.mint == policy.mint @ CareledgerError::WrongMint,
+    )]
     pub payee: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }
@@ -86,7 +91,7 @@ pub fn handler(ctx: Context<ClaimReview>, args: ClaimReviewArgs) -> Result<()> {
         to: a.payee.to_account_info(),
     };
     let pay_now = pay_if_covered(&payment, state, breakdown.benefit)?;
-    let (claim_key, by) = (a.claim.key(), a.insurer.key());
+    let (claim_key, by, payee) = (a.claim.key(), a.insurer.key(), a.payee.key());
     let accounts = &mut *ctx.accounts;
     let (policy, claim) = (&mut accounts.policy, &mut accounts.claim);
     policy.pending_review = policy
@@ -101,7 +106,14 @@ pub fn handler(ctx: Context<ClaimReview>, args: ClaimReviewArgs) -> Result<()> {
     claim.reason_code = reason_code;
     claim.decided_at = at;
     let paid = if pay_now {
-        Some(pay_claim(claim, claim_key, policy, vault_before, at)?)
+        Some(pay_claim(
+            claim,
+            claim_key,
+            payee,
+            policy,
+            vault_before,
+            at,
+        )?)
     } else {
         None
     };
@@ -111,7 +123,7 @@ pub fn handler(ctx: Context<ClaimReview>, args: ClaimReviewArgs) -> Result<()> {
         claim: claim_key,
         policy: policy.key(),
         provider: claim.provider,
-        patient: claim.patient,
+        patient: policy.patient,
         by,
         state,
         breakdown,

@@ -26,7 +26,12 @@ pub struct ClaimSettle<'info> {
     pub mint: Box<Account<'info, Mint>>,
     #[account(mut, address = policy.vault @ CareledgerError::ForeignVault)]
     pub vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = claim.payee @ CareledgerError::PayeeNotProvider)]
+    /// Any token account of the claim's provider in the policy's mint.
+    #[account(
+        mut,
+        constraint = payee.owner == claim.provider @ CareledgerError::PayeeNotProvider,
+        constraint = payee.mint == policy.mint @ CareledgerError::WrongMint,
+    )]
     pub payee: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }
@@ -45,10 +50,10 @@ pub fn handler(ctx: Context<ClaimSettle>) -> Result<()> {
         to: a.payee.to_account_info(),
     };
     transfer_from_vault(&payment, amount)?;
-    let claim_key = a.claim.key();
+    let (claim_key, payee) = (a.claim.key(), a.payee.key());
     let accounts = &mut *ctx.accounts;
     let (policy, claim) = (&mut accounts.policy, &mut accounts.claim);
-    let event = pay_claim(claim, claim_key, policy, vault_before, at)?;
+    let event = pay_claim(claim, claim_key, payee, policy, vault_before, at)?;
     policy.invariant()?;
     claim.invariant()?;
     emit_cpi!(event);

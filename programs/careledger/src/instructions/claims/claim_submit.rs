@@ -199,9 +199,7 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
     let mut claim = Claim {
         policy: policy_key,
         provider,
-        patient: a.policy.patient,
         record,
-        payee,
         rule_key: a.rule.rule_key,
         document_commitment: args.document_commitment,
         units: args.units,
@@ -220,7 +218,7 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
         claim: claim_key,
         policy: policy_key,
         provider,
-        patient: claim.patient,
+        patient: a.policy.patient,
         record,
         payment_grant: a.payment_grant.key(),
         rule_key: claim.rule_key,
@@ -252,7 +250,14 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
         policy.reserve(&breakdown)?;
     }
     let paid = if pay_now {
-        Some(pay_claim(&mut claim, claim_key, policy, vault_before, at)?)
+        Some(pay_claim(
+            &mut claim,
+            claim_key,
+            payee,
+            policy,
+            vault_before,
+            at,
+        )?)
     } else {
         None
     };
@@ -262,7 +267,7 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
         claim: claim_key,
         policy: policy_key,
         provider,
-        patient: claim.patient,
+        patient: policy.patient,
         by: crate::ID,
         state,
         breakdown,

@@ -78,6 +78,7 @@ pub(crate) fn pay_if_covered(p: &Payment, state: ClaimState, benefit: u64) -> Re
 pub(crate) fn pay_claim(
     claim: &mut Claim,
     claim_key: Pubkey,
+    payee: Pubkey,
     policy: &mut Policy,
     vault_before: u64,
     at: i64,
@@ -97,7 +98,7 @@ pub(crate) fn pay_claim(
         claim: claim_key,
         policy: claim.policy,
         provider: claim.provider,
-        payee: claim.payee,
+        payee,
         amount,
         vault_balance: vault_before
             .checked_sub(amount)

@@ -5,7 +5,8 @@ use crate::instructions::now;
 use crate::logic::consent::check_provider;
 use crate::logic::terms::{validate_actions, validate_break_glass_window};
 use crate::state::{
-    Config, ConsentGrant, GrantStatus, Patient, Provider, Purpose, ReviewState, ROLE_EMERGENCY,
+    stamp, Config, ConsentGrant, GrantStatus, Patient, Provider, Purpose, ReviewState,
+    ROLE_EMERGENCY,
 };
 use anchor_lang::prelude::*;
 
@@ -86,7 +87,7 @@ pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result
         access_count: 0,
         not_before: at,
         expires_at,
-        created_at: at,
+        created_at: stamp(at)?,
         revoked_at: 0,
     });
     grant.invariant()?;

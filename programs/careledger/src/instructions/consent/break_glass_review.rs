@@ -3,7 +3,7 @@ use crate::errors::CareledgerError;
 use crate::events::BreakGlassReviewed;
 use crate::instructions::now;
 use crate::logic::authority::acting_for;
-use crate::state::{Config, ConsentGrant, GrantStatus, Patient, ReviewState};
+use crate::state::{stamp, Config, ConsentGrant, GrantStatus, Patient, ReviewState};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub fn handler(ctx: Context<BreakGlassReview>, args: BreakGlassReviewArgs) -> Re
     };
     if revoked {
         grant.status = GrantStatus::Revoked;
-        grant.revoked_at = at;
+        grant.revoked_at = stamp(at)?;
     }
     grant.invariant()?;
     let event = BreakGlassReviewed {

@@ -4,7 +4,9 @@ use crate::events::{GrantCreated, GrantTermsView};
 use crate::instructions::now;
 use crate::logic::authority::acting_for;
 use crate::logic::terms::{validate_grant_terms, GrantTerms};
-use crate::state::{Config, ConsentGrant, GrantStatus, Patient, Provider, Purpose, ReviewState};
+use crate::state::{
+    stamp, Config, ConsentGrant, GrantStatus, Patient, Provider, Purpose, ReviewState,
+};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -87,7 +89,7 @@ pub fn handler(ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
         access_count: 0,
         not_before: terms.not_before,
         expires_at: terms.expires_at,
-        created_at: at,
+        created_at: stamp(at)?,
         revoked_at: 0,
     });
     grant.invariant()?;

@@ -2,7 +2,7 @@ use crate::errors::CareledgerError;
 use crate::events::GrantRevoked;
 use crate::instructions::now;
 use crate::logic::authority::acting_for;
-use crate::state::{ConsentGrant, GrantStatus, Patient};
+use crate::state::{stamp, ConsentGrant, GrantStatus, Patient};
 use anchor_lang::prelude::*;
 
 /// Revokes one grant. Works while the program is paused: withdrawing consent is never blocked.
@@ -28,7 +28,7 @@ pub fn handler(ctx: Context<GrantRevoke>) -> Result<()> {
         CareledgerError::GrantRevoked
     );
     grant.status = GrantStatus::Revoked;
-    grant.revoked_at = at;
+    grant.revoked_at = stamp(at)?;
     grant.invariant()?;
     let event = GrantRevoked {
         grant: grant.key(),

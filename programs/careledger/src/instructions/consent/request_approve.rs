@@ -4,7 +4,7 @@ use crate::events::{AccessRequestDecided, GrantCreated, GrantTermsView};
 use crate::instructions::now;
 use crate::logic::authority::acting_for;
 use crate::logic::terms::validate_approval;
-use crate::state::{AccessRequest, Config, ConsentGrant, GrantStatus, Patient, ReviewState};
+use crate::state::{stamp, AccessRequest, Config, ConsentGrant, GrantStatus, Patient, ReviewState};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -86,7 +86,7 @@ pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result
         access_count: 0,
         not_before: at,
         expires_at: args.expires_at,
-        created_at: at,
+        created_at: stamp(at)?,
         revoked_at: 0,
     });
     grant.invariant()?;

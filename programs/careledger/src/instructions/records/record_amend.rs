@@ -5,7 +5,7 @@ use crate::instructions::now;
 use crate::instructions::records::authorize_writer;
 use crate::logic::cid::parse_cid;
 use crate::logic::terms::validate_hash;
-use crate::state::{Config, ConsentGrant, Patient, Provider, RecordAnchor, RecordStatus};
+use crate::state::{stamp, Config, ConsentGrant, Patient, Provider, RecordAnchor, RecordStatus};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -94,7 +94,7 @@ pub fn handler(ctx: Context<RecordAmend>, args: RecordAmendArgs) -> Result<()> {
         index,
         version,
         previous: previous_index,
-        anchored_at: at,
+        anchored_at: stamp(at)?,
     });
     record.invariant()?;
     let event = RecordAnchored {

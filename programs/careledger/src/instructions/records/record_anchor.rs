@@ -5,7 +5,7 @@ use crate::instructions::now;
 use crate::instructions::records::authorize_writer;
 use crate::logic::cid::parse_cid;
 use crate::logic::terms::{validate_hash, validate_record_class};
-use crate::state::{Config, ConsentGrant, Patient, Provider, RecordAnchor, RecordStatus};
+use crate::state::{stamp, Config, ConsentGrant, Patient, Provider, RecordAnchor, RecordStatus};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -76,7 +76,7 @@ pub fn handler(ctx: Context<RecordAnchorCreate>, args: RecordAnchorArgs) -> Resu
         index,
         version: 1,
         previous: NO_PREVIOUS_VERSION,
-        anchored_at: at,
+        anchored_at: stamp(at)?,
     });
     record.invariant()?;
     let event = RecordAnchored {
