@@ -58,6 +58,26 @@ impl<T: Transport, S: Signer> Client<T, S> {
         Err(SdkError::DuplicateTransaction)
     }
 
+    /// Sends `instructions` in as few transactions as fit (`batch::pack`), in order, each
+    /// signed by the payer and those of `signers` it needs. Stops at the first failure.
+    pub async fn send_batched(
+        &self,
+        instructions: Vec<Instruction>,
+        signers: &[&dyn Signer],
+    ) -> Result<Vec<TxOutcome>, SdkError> {
+        let mut outcomes = Vec::new();
+        for chunk in crate::batch::pack(&self.payer.pubkey(), instructions) {
+            let needed = crate::batch::required_signers(&chunk);
+            let chunk_signers: Vec<&dyn Signer> = signers
+                .iter()
+                .copied()
+                .filter(|s| needed.contains(&s.pubkey()))
+                .collect();
+            outcomes.push(self.send(&chunk, &chunk_signers).await?);
+        }
+        Ok(outcomes)
+    }
+
     pub async fn fetch<A: AccountDeserialize + Discriminator>(
         &self,
         address: &Pubkey,

@@ -22,6 +22,7 @@
 //! assert_eq!(RecordClass::LabResult.bit(), 1);
 //! ```
 pub mod accounts;
+pub mod batch;
 pub mod cid;
 pub mod claims;
 pub mod classes;
