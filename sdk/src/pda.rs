@@ -11,12 +11,37 @@ pub fn config() -> Pubkey {
     careledger::CONFIG_ADDRESS
 }
 
+/// Most wallets whose provider / patient addresses are remembered per thread.
+const CACHE_CAPACITY: usize = 4096;
+
+thread_local! {
+    /// Provider and patient addresses a backend derives again and again (every builder for the
+    /// same patient needs the patient PDA): the bump search runs once per wallet and thread.
+    static WALLET_PDAS: std::cell::RefCell<std::collections::HashMap<(u8, Pubkey), (Pubkey, u8)>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn per_wallet(kind: u8, seed: &[u8], wallet: &Pubkey) -> (Pubkey, u8) {
+    WALLET_PDAS.with(|cache| {
+        if let Some(hit) = cache.borrow().get(&(kind, *wallet)) {
+            return *hit;
+        }
+        let found = Pubkey::find_program_address(&[seed, wallet.as_ref()], &careledger::ID);
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert((kind, *wallet), found);
+        found
+    })
+}
+
 pub fn provider(wallet: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(&[PROVIDER_SEED, wallet.as_ref()], &careledger::ID)
+    per_wallet(0, PROVIDER_SEED, wallet)
 }
 
 pub fn patient(wallet: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(&[PATIENT_SEED, wallet.as_ref()], &careledger::ID)
+    per_wallet(1, PATIENT_SEED, wallet)
 }
 
 pub fn record(patient_wallet: &Pubkey, index: u32) -> (Pubkey, u8) {
@@ -127,6 +152,27 @@ pub fn program_data() -> Pubkey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_wallet_pdas_match_a_fresh_search() {
+        for _ in 0..3 {
+            let wallet = Pubkey::new_unique();
+            for _ in 0..2 {
+                assert_eq!(
+                    patient(&wallet),
+                    Pubkey::find_program_address(&[PATIENT_SEED, wallet.as_ref()], &careledger::ID)
+                );
+                assert_eq!(
+                    provider(&wallet),
+                    Pubkey::find_program_address(
+                        &[PROVIDER_SEED, wallet.as_ref()],
+                        &careledger::ID
+                    )
+                );
+            }
+            assert_ne!(patient(&wallet), provider(&wallet));
+        }
+    }
 
     #[test]
     fn config_address_matches_the_compile_time_one() {
