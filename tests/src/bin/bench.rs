@@ -8,7 +8,7 @@ use careledger::logic::consent::{decide_access, AccessQuery};
 use careledger::state::*;
 use careledger_sdk::batch::{legacy_size, trace_cost, MAX_INSTRUCTION_TRACE, PACKET_DATA_SIZE};
 use careledger_sdk::{action, cid, ix, pda, AccessLogArgs, GrantCreateArgs, RecordAnchorArgs};
-use careledger_sdk::{NO_RECORD_SCOPE, ROLE_CLINICIAN};
+use careledger_sdk::{RuleTerms, NO_RECORD_SCOPE, ROLE_CLINICIAN};
 use careledger_tests::{sample_cid, Env, DAY};
 use solana_hash::Hash;
 use solana_instruction::Instruction;
@@ -477,7 +477,6 @@ async fn compute_units(url: String) {
     std::env::set_var(careledger_tests::RPC_URL_VAR, &url);
     let env = Env::new().await;
     let rpc = RpcTransport::new(url, Default::default());
-    let payer = &env.upgrade_authority;
     let patient = env.actor().await;
     let clinic = env.actor().await;
     let wallet = patient.pubkey();
@@ -567,36 +566,173 @@ async fn compute_units(url: String) {
     println!("| instruction | compute units (simulated on the cluster) |");
     println!("| --- | --- |");
     for (name, instruction, signers) in steps {
-        let blockhash = rpc
-            .client()
-            .get_latest_blockhash()
-            .await
-            .expect("blockhash");
-        let mut all: Vec<&Keypair> = vec![payer];
-        all.extend(
-            signers
-                .iter()
-                .copied()
-                .filter(|k| k.pubkey() != payer.pubkey()),
-        );
-        let tx = Transaction::new_signed_with_payer(
-            std::slice::from_ref(&instruction),
-            Some(&payer.pubkey()),
-            &all,
-            blockhash,
-        );
-        let sim = rpc
-            .client()
-            .simulate_transaction(&tx)
-            .await
-            .expect("simulate");
-        let units = sim
-            .value
-            .units_consumed
-            .map_or("?".into(), |u| u.to_string());
-        println!("| {name} | {units} |");
-        env.send(instruction, &signers).await.expect(name);
+        measure(&env, &rpc, name, instruction, &signers).await;
     }
+    claims_and_rewards(&env, &rpc, &patient, &clinic).await;
+}
+
+/// Simulates `instruction` on the cluster, prints its compute units, then sends it.
+async fn measure(
+    env: &Env,
+    rpc: &careledger_sdk::rpc::RpcTransport,
+    name: &str,
+    instruction: Instruction,
+    signers: &[&Keypair],
+) {
+    let payer = &env.upgrade_authority;
+    let blockhash = rpc
+        .client()
+        .get_latest_blockhash()
+        .await
+        .expect("blockhash");
+    let mut all: Vec<&Keypair> = vec![payer];
+    all.extend(
+        signers
+            .iter()
+            .copied()
+            .filter(|k| k.pubkey() != payer.pubkey()),
+    );
+    let tx = Transaction::new_signed_with_payer(
+        std::slice::from_ref(&instruction),
+        Some(&payer.pubkey()),
+        &all,
+        blockhash,
+    );
+    let sim = rpc
+        .client()
+        .simulate_transaction(&tx)
+        .await
+        .expect("simulate");
+    let units = sim
+        .value
+        .units_consumed
+        .map_or("?".into(), |u| u.to_string());
+    println!("| {name} | {units} |");
+    env.send(instruction, signers).await.expect(name);
+}
+
+/// The claim and reward instructions that need no waiting: a policy paid automatically, a study
+/// enrolment.
+async fn claims_and_rewards(
+    env: &Env,
+    rpc: &careledger_sdk::rpc::RpcTransport,
+    patient: &Keypair,
+    clinic: &Keypair,
+) {
+    use careledger_sdk::ix::{PolicyKeys, StudyKeys};
+    use careledger_sdk::{ClaimSubmitArgs, PolicyCreateArgs, RewardTerms, StudyCreateArgs};
+    let wallet = patient.pubkey();
+    let insurer = env.verified_provider(careledger_sdk::ROLE_INSURER).await;
+    let sponsor = env.verified_provider(careledger_sdk::ROLE_RESEARCHER).await;
+    let (mint, authority) = env.mint(2).await;
+    let insurer_tokens = env.token_account(&mint, &insurer.pubkey()).await;
+    let sponsor_tokens = env.token_account(&mint, &sponsor.pubkey()).await;
+    let payee = env.token_account(&mint, &clinic.pubkey()).await;
+    env.mint_to(&mint, &authority, &insurer_tokens, 1_000_000)
+        .await;
+    env.mint_to(&mint, &authority, &sponsor_tokens, 1_000_000)
+        .await;
+    env.grant(
+        patient,
+        &insurer.pubkey(),
+        Purpose::Payment,
+        1,
+        action::READ,
+        30,
+    )
+    .await
+    .expect("payment grant");
+    env.grant(
+        patient,
+        &sponsor.pubkey(),
+        Purpose::Research,
+        1,
+        action::READ,
+        30,
+    )
+    .await
+    .expect("research grant");
+    let now = env.now().await;
+    let policy_id = u64::from_le_bytes(Pubkey::new_unique().to_bytes()[..8].try_into().unwrap());
+    let keys = PolicyKeys::new(&insurer.pubkey(), policy_id, &wallet, &mint);
+    let policy = PolicyCreateArgs {
+        policy_id,
+        coverage_start: now - 30 * DAY,
+        coverage_end: now + 300 * DAY,
+        benefit_cap: 100_000,
+        deductible: 0,
+    };
+    measure(
+        env,
+        rpc,
+        "policy_create",
+        ix::policy_create(&keys, policy),
+        &[&insurer],
+    )
+    .await;
+    let rule_key = careledger_sdk::claims::rule_key(&[1; 32], "CPT", "99213", "");
+    let terms = RuleTerms {
+        allowed_per_unit: 10_000,
+        copay: 1_000,
+        coinsurance_bps: 2_000,
+        max_units_per_claim: 2,
+        max_claims_per_period: 10,
+        prior_auth_required: false,
+    };
+    measure(
+        env,
+        rpc,
+        "rule_add",
+        ix::rule_add(&keys, rule_key, terms),
+        &[&insurer],
+    )
+    .await;
+    let fund = ix::policy_fund(&insurer.pubkey(), &keys, &insurer_tokens, 500_000);
+    measure(env, rpc, "policy_fund", fund, &[&insurer]).await;
+    let submit = ClaimSubmitArgs {
+        units: 1,
+        billed: 12_000,
+        service_date: careledger_sdk::claims::service_day(now),
+        document_commitment: [9; 32],
+    };
+    let record = pda::record(&wallet, 0).0;
+    let claim = ix::claim_submit(&clinic.pubkey(), &keys, &record, &rule_key, &payee, submit);
+    measure(env, rpc, "claim_submit (auto-paid)", claim, &[clinic]).await;
+    let study_id = policy_id;
+    let study = StudyKeys::new(&sponsor.pubkey(), study_id, &mint);
+    let args = StudyCreateArgs {
+        study_id,
+        terms: RewardTerms {
+            enrolment_reward: 500,
+            period_reward: 100,
+            period_secs: DAY as u32,
+            periods: 4,
+        },
+        classes: 1,
+        data_use_code: 0,
+        enrol_start: now - 60,
+        enrol_end: now + 30 * DAY,
+        max_participants: 10,
+    };
+    measure(
+        env,
+        rpc,
+        "study_create",
+        ix::study_create(&study, args),
+        &[&sponsor],
+    )
+    .await;
+    let fund = ix::study_fund(&sponsor.pubkey(), &study, &sponsor_tokens, 100_000);
+    measure(env, rpc, "study_fund", fund, &[&sponsor]).await;
+    let enrol = ix::study_enroll(&wallet, &wallet, &study);
+    measure(
+        env,
+        rpc,
+        "study_enroll (new token account)",
+        enrol,
+        &[patient],
+    )
+    .await;
 }
 
 #[tokio::main]
