@@ -288,6 +288,34 @@ impl<T: Transport, S: Signer> Client<T, S> {
         Ok(lines)
     }
 
+    /// A patient's audit trail as a FHIR R4 Bundle: their grants and claims as they stand now,
+    /// plus the audit events the caller collected (from `TxOutcome::events`, or a history of
+    /// transactions decoded with `events::decode_inner_instructions`).
+    pub async fn audit_bundle(
+        &self,
+        patient_wallet: &Pubkey,
+        events: &[crate::events::CareledgerEvent],
+    ) -> Result<serde_json::Value, SdkError> {
+        let patient: Patient = self.fetch(&crate::pda::patient(patient_wallet).0).await?;
+        let grants = self.grants_by_patient(patient_wallet).await?;
+        let mut claims = Vec::new();
+        for (address, claim) in self
+            .claims(ClaimsOf::Patient(*patient_wallet), None)
+            .await?
+        {
+            let policy: Policy = self.fetch(&claim.policy).await?;
+            claims.push((address, claim, policy));
+        }
+        let input = crate::audit::AuditInput {
+            grants: &grants,
+            patient_epoch: patient.consent_epoch,
+            events,
+            claims: &claims,
+            now: self.transport.unix_timestamp().await?,
+        };
+        Ok(crate::audit::fhir_bundle(&input))
+    }
+
     /// A token account's mint, owner and balance.
     pub async fn token_balance(&self, account: &Pubkey) -> Result<TokenBalance, SdkError> {
         let acc = self

@@ -3,7 +3,8 @@
 //! - [`pda`]: addresses from the program's seed constants.
 //! - [`ix`]: one builder per instruction.
 //! - [`client::Client`]: sign, send, confirm, fetch and list, over any [`transport::Transport`].
-//! - [`events`]: typed audit events decoded from a transaction.
+//! - [`events`]: typed audit events decoded from a transaction; [`audit`]: the trail as a FHIR
+//!   R4 Bundle (Consent, AuditEvent, ClaimResponse).
 //! - [`cid`], [`classes`]: offline helpers (CID strings, file hashes, class names).
 //! - [`claims`]: rule keys from plain procedure codes, adjudication previews, explanations of
 //!   benefit; [`rewards`]: what a participation is owed and a patient's rewards summary;
@@ -22,6 +23,7 @@
 //! assert_eq!(RecordClass::LabResult.bit(), 1);
 //! ```
 pub mod accounts;
+pub mod audit;
 pub mod batch;
 pub mod cid;
 pub mod claims;

@@ -1,0 +1,288 @@
+//! The audit trail as an HL7 FHIR R4 `Bundle` (type `collection`): each grant as a `Consent`,
+//! each access, refusal, break-glass opening and revocation as an `AuditEvent`, each claim as a
+//! `ClaimResponse` summary. Only what is on chain goes in: wallet keys (as identifiers in the
+//! `urn:solana:pubkey` system), account addresses, opaque class ids, purpose codes, amounts in
+//! mint base units, and times.
+use crate::classes::RecordClass;
+use crate::events::CareledgerEvent;
+use careledger::logic::consent::action;
+use careledger::state::{Claim, ClaimState, ConsentGrant, GrantStatus, Policy, Purpose};
+use careledger::NO_RECORD_SCOPE;
+use serde_json::{json, Value};
+use solana_pubkey::Pubkey;
+
+const KEY_SYSTEM: &str = "urn:solana:pubkey";
+const CLASS_SYSTEM: &str = "urn:careledger:record-class";
+const ACT_REASON: &str = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
+const ADJUDICATION: &str = "http://terminology.hl7.org/CodeSystem/adjudication";
+
+/// An instant as FHIR writes it (`2026-11-22T04:00:00Z`).
+pub fn instant(unix_seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(unix_seconds, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn key_ref(key: &Pubkey) -> Value {
+    json!({ "identifier": { "system": KEY_SYSTEM, "value": key.to_string() } })
+}
+
+fn id_of(address: &Pubkey) -> String {
+    // FHIR ids are at most 64 characters of [A-Za-z0-9-.]: a base58 address fits.
+    address.to_string()
+}
+
+/// The v3 ActReason code of a purpose of use.
+pub fn purpose_code(purpose: Purpose) -> &'static str {
+    match purpose {
+        Purpose::Treatment => "TREAT",
+        Purpose::Payment => "HPAYMT",
+        Purpose::Operations => "HOPERAT",
+        Purpose::Research => "HRESCH",
+        Purpose::PublicHealth => "PUBHLTH",
+        Purpose::Emergency => "ETREAT",
+    }
+}
+
+fn purpose_coding(purpose: Purpose) -> Value {
+    json!({ "system": ACT_REASON, "code": purpose_code(purpose) })
+}
+
+fn consent(address: &Pubkey, g: &ConsentGrant, now: i64, patient_epoch: u32) -> Value {
+    let live =
+        g.status == GrantStatus::Active && g.consent_epoch == patient_epoch && now < g.expires_at;
+    let scope = match g.purpose {
+        Purpose::Research => "research",
+        Purpose::Treatment | Purpose::Emergency => "treatment",
+        _ => "patient-privacy",
+    };
+    let mut actions = Vec::new();
+    if g.actions & action::READ != 0 {
+        actions.push(json!({ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "access" }] }));
+    }
+    if g.actions & action::WRITE != 0 {
+        actions.push(json!({ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "correct" }] }));
+    }
+    let classes: Vec<Value> = (0..16u8)
+        .filter(|c| g.classes & (1 << c) != 0)
+        .map(|c| {
+            let code =
+                RecordClass::from_id(c).map_or(format!("class-{c}"), |rc| rc.name().to_string());
+            json!({ "system": CLASS_SYSTEM, "code": code })
+        })
+        .collect();
+    let mut provision = json!({
+        "type": "permit",
+        "period": { "start": instant(g.not_before), "end": instant(g.expires_at) },
+        "actor": [{
+            "role": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP" }] },
+            "reference": key_ref(&g.grantee),
+        }],
+        "action": actions,
+        "purpose": [purpose_coding(g.purpose)],
+        "class": classes,
+    });
+    if g.record_scope != NO_RECORD_SCOPE {
+        let record = crate::pda::record(&g.patient, g.record_scope).0;
+        provision["data"] = json!([{ "meaning": "instance", "reference": { "identifier": { "system": "urn:careledger:record", "value": record.to_string() } } }]);
+    }
+    json!({
+        "resourceType": "Consent",
+        "id": id_of(address),
+        "status": if live { "active" } else { "inactive" },
+        "scope": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": scope }] },
+        "category": [{ "coding": [{ "system": "http://loinc.org", "code": "59284-0" }] }],
+        "patient": key_ref(&g.patient),
+        "dateTime": instant(i64::from(g.created_at)),
+        "policyRule": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN" }] },
+        "provision": provision,
+    })
+}
+
+fn audit_event(
+    id: String,
+    action: &str,
+    at: i64,
+    success: bool,
+    outcome_desc: Option<String>,
+    purpose: Purpose,
+    who: &Pubkey,
+    entities: &[(&str, &Pubkey)],
+) -> Value {
+    let entity: Vec<Value> = entities
+        .iter()
+        .map(|(kind, key)| json!({ "what": { "identifier": { "system": format!("urn:careledger:{kind}"), "value": key.to_string() } } }))
+        .collect();
+    let mut event = json!({
+        "resourceType": "AuditEvent",
+        "id": id,
+        "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest" },
+        "action": action,
+        "recorded": instant(at),
+        "outcome": if success { "0" } else { "4" },
+        "purposeOfEvent": [{ "coding": [purpose_coding(purpose)] }],
+        "agent": [{ "who": key_ref(who), "requestor": true }],
+        "source": { "observer": { "display": format!("careledger program {}", careledger::ID) } },
+        "entity": entity,
+    });
+    if let Some(desc) = outcome_desc {
+        event["outcomeDesc"] = json!(desc);
+    }
+    event
+}
+
+/// AuditEvents for the access-related events among `events` (others are not audit events).
+fn audit_events(events: &[CareledgerEvent]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        let id = format!("event-{i}");
+        let code = |a: u8| if a == action::WRITE { "U" } else { "R" };
+        match e {
+            CareledgerEvent::AccessLogged(a) => out.push(audit_event(
+                id,
+                code(a.action),
+                a.at,
+                true,
+                a.emergency.then(|| "break-glass access".to_string()),
+                a.purpose,
+                &a.grantee,
+                &[("record", &a.record), ("grant", &a.grant)],
+            )),
+            CareledgerEvent::AccessRefused(a) => out.push(audit_event(
+                id,
+                code(a.action),
+                a.at,
+                false,
+                Some(format!("refused: {:?}", a.reason)),
+                a.purpose,
+                &a.grantee,
+                &[("record", &a.record), ("grant", &a.grant)],
+            )),
+            CareledgerEvent::BreakGlassOpened(b) => out.push(audit_event(
+                id,
+                "C",
+                b.at,
+                true,
+                Some(format!("break-glass opened, reason code {}", b.reason_code)),
+                Purpose::Emergency,
+                &b.provider,
+                &[("grant", &b.grant)],
+            )),
+            CareledgerEvent::GrantRevoked(r) => out.push(audit_event(
+                id,
+                "D",
+                r.at,
+                true,
+                Some("consent revoked".to_string()),
+                r.purpose,
+                &r.by,
+                &[("grant", &r.grant)],
+            )),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn claim_response(address: &Pubkey, c: &Claim, policy: &Policy) -> Value {
+    let (outcome, disposition) = match c.state {
+        ClaimState::PendingReview => ("queued", "pending review"),
+        ClaimState::Approved => ("complete", "approved, payment pending"),
+        ClaimState::Partial => ("partial", "partly approved, payment pending"),
+        ClaimState::Denied => ("complete", "denied"),
+        ClaimState::Paid => ("complete", "paid"),
+        ClaimState::Cancelled => ("complete", "cancelled by the provider"),
+    };
+    let money = |category: &str, amount: u64| {
+        json!({
+            "category": { "coding": [{ "system": ADJUDICATION, "code": category }] },
+            "amount": { "value": amount },
+        })
+    };
+    let b = &c.breakdown;
+    let decided = matches!(
+        c.state,
+        ClaimState::Approved | ClaimState::Partial | ClaimState::Paid
+    );
+    let mut totals = vec![money("submitted", c.billed)];
+    if decided {
+        totals.push(money("eligible", b.eligible));
+        totals.push(money("deductible", b.deductible_applied));
+        totals.push(money("copay", b.copay));
+        totals.push(money("benefit", b.benefit));
+    }
+    let mut response = json!({
+        "resourceType": "ClaimResponse",
+        "id": id_of(address),
+        "status": if c.state == ClaimState::Cancelled { "cancelled" } else { "active" },
+        "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "professional" }] },
+        "use": "claim",
+        "patient": key_ref(&policy.patient),
+        "created": instant(c.submitted_at),
+        "insurer": key_ref(&policy.insurer),
+        "requestor": key_ref(&c.provider),
+        "outcome": outcome,
+        "disposition": disposition,
+        "total": totals,
+    });
+    if c.state == ClaimState::Paid {
+        response["payment"] = json!({
+            "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/ex-paymenttype", "code": "complete" }] },
+            "date": instant(c.paid_at).get(..10).unwrap_or_default(),
+            "amount": { "value": b.benefit },
+        });
+    }
+    response
+}
+
+/// What goes into an export, fetched by `Client::audit_bundle` or gathered by the caller.
+pub struct AuditInput<'a> {
+    pub grants: &'a [(Pubkey, ConsentGrant)],
+    /// The patient's current consent epoch (older grants export as inactive).
+    pub patient_epoch: u32,
+    pub events: &'a [CareledgerEvent],
+    pub claims: &'a [(Pubkey, Claim, Policy)],
+    /// Time of the export (decides which grants are still active).
+    pub now: i64,
+}
+
+/// The FHIR R4 Bundle of a patient's audit trail.
+pub fn fhir_bundle(input: &AuditInput) -> Value {
+    let mut entries = Vec::new();
+    for (address, grant) in input.grants {
+        entries.push(consent(address, grant, input.now, input.patient_epoch));
+    }
+    entries.extend(audit_events(input.events));
+    for (address, claim, policy) in input.claims {
+        entries.push(claim_response(address, claim, policy));
+    }
+    let entry: Vec<Value> = entries
+        .into_iter()
+        .map(|resource| {
+            let url = format!(
+                "urn:careledger:{}:{}",
+                resource["resourceType"].as_str().unwrap_or_default(),
+                resource["id"].as_str().unwrap_or_default()
+            );
+            json!({ "fullUrl": url, "resource": resource })
+        })
+        .collect();
+    json!({
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": instant(input.now),
+        "entry": entry,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_and_purposes() {
+        assert_eq!(instant(0), "1970-01-01T00:00:00Z");
+        assert_eq!(instant(1_795_305_600), "2026-11-22T00:00:00Z");
+        assert_eq!(purpose_code(Purpose::Emergency), "ETREAT");
+    }
+}

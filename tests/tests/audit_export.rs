@@ -1,0 +1,214 @@
+//! The audit trail exported as a FHIR R4 Bundle, checked here field by field and, when
+//! CARELEDGER_FHIR_PYTHON points at a Python with `fhir.resources` (`.ci/run` installs one in a
+//! virtual environment), validated by that independent FHIR implementation.
+use careledger_sdk::claims::{rule_key, service_day};
+use careledger_sdk::classes::RecordClass;
+use careledger_sdk::ix::PolicyKeys;
+use careledger_sdk::{action, ix, pda, AccessLogArgs, CareledgerEvent, Purpose, ROLE_CLINICIAN};
+use careledger_sdk::{BreakGlassOpenArgs, ClaimSubmitArgs, PolicyCreateArgs, RuleTerms};
+use careledger_sdk::{ROLE_EMERGENCY, ROLE_INSURER};
+use careledger_tests::Env;
+use serde_json::Value;
+use solana_signer::Signer;
+
+fn resources<'a>(bundle: &'a Value, kind: &str) -> Vec<&'a Value> {
+    bundle["entry"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == kind)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let wallet = patient.pubkey();
+    let clinic = env.verified_provider(ROLE_CLINICIAN).await;
+    let er = env.verified_provider(ROLE_EMERGENCY).await;
+    let record = env
+        .anchor_as_patient(&patient, RecordClass::LabResult.id(), 1)
+        .await;
+    let mut events: Vec<CareledgerEvent> = Vec::new();
+    let grant = env
+        .grant(
+            &patient,
+            &clinic.pubkey(),
+            Purpose::Treatment,
+            RecordClass::LabResult.bit(),
+            action::READ,
+            30,
+        )
+        .await
+        .unwrap();
+    let read = AccessLogArgs {
+        action: action::READ,
+        purpose: Purpose::Treatment,
+        strict: false,
+    };
+    let out = env
+        .send(
+            ix::access_log(&clinic.pubkey(), &wallet, &grant, &record, read.clone()),
+            &[&clinic],
+        )
+        .await
+        .unwrap();
+    events.extend(out.events);
+    let bg = BreakGlassOpenArgs {
+        classes: u16::MAX,
+        actions: action::READ,
+        window_secs: 3600,
+        reason_code: 3,
+    };
+    let out = env
+        .send(ix::break_glass_open(&er.pubkey(), &wallet, bg), &[&er])
+        .await
+        .unwrap();
+    events.extend(out.events);
+    let out = env
+        .send(ix::grant_revoke(&wallet, &wallet, &grant), &[&patient])
+        .await
+        .unwrap();
+    events.extend(out.events);
+    let out = env
+        .send(
+            ix::access_log(&clinic.pubkey(), &wallet, &grant, &record, read),
+            &[&clinic],
+        )
+        .await
+        .unwrap();
+    events.extend(out.events);
+
+    // a claim paid automatically, to export as a ClaimResponse
+    let insurer = env.verified_provider(ROLE_INSURER).await;
+    env.grant(
+        &patient,
+        &insurer.pubkey(),
+        Purpose::Payment,
+        u16::MAX,
+        action::READ,
+        30,
+    )
+    .await
+    .unwrap();
+    let (mint, authority) = env.mint(2).await;
+    let insurer_tokens = env.token_account(&mint, &insurer.pubkey()).await;
+    env.mint_to(&mint, &authority, &insurer_tokens, 10_000)
+        .await;
+    let payee = env.token_account(&mint, &clinic.pubkey()).await;
+    let keys = PolicyKeys::new(&insurer.pubkey(), 1, &wallet, &mint);
+    let now = env.now().await;
+    let policy = PolicyCreateArgs {
+        policy_id: 1,
+        coverage_start: now - 86_400,
+        coverage_end: now + 86_400 * 300,
+        benefit_cap: 10_000,
+        deductible: 0,
+    };
+    env.send(ix::policy_create(&keys, policy), &[&insurer])
+        .await
+        .unwrap();
+    let rule = rule_key(&[1; 32], "CPT", "99213", "");
+    let terms = RuleTerms {
+        allowed_per_unit: 1_000,
+        copay: 100,
+        coinsurance_bps: 0,
+        max_units_per_claim: 1,
+        max_claims_per_period: 5,
+        prior_auth_required: false,
+    };
+    env.send(ix::rule_add(&keys, rule, terms), &[&insurer])
+        .await
+        .unwrap();
+    env.send(
+        ix::policy_fund(&insurer.pubkey(), &keys, &insurer_tokens, 5_000),
+        &[&insurer],
+    )
+    .await
+    .unwrap();
+    let claim = ClaimSubmitArgs {
+        units: 1,
+        billed: 1_200,
+        service_date: service_day(now),
+        document_commitment: [4; 32],
+    };
+    env.send(
+        ix::claim_submit(&clinic.pubkey(), &keys, &record, &rule, &payee, claim),
+        &[&clinic],
+    )
+    .await
+    .unwrap();
+
+    let bundle = env.client.audit_bundle(&wallet, &events).await.unwrap();
+    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!(bundle["type"], "collection");
+    let consents = resources(&bundle, "Consent");
+    assert_eq!(
+        consents.len(),
+        3,
+        "treatment (revoked), break-glass and payment grants"
+    );
+    let treatment = consents
+        .iter()
+        .find(|c| c["id"] == grant.to_string())
+        .expect("treatment consent");
+    assert_eq!(treatment["status"], "inactive");
+    assert_eq!(treatment["provision"]["purpose"][0]["code"], "TREAT");
+    assert_eq!(treatment["provision"]["class"][0]["code"], "lab-result");
+    assert_eq!(
+        treatment["provision"]["actor"][0]["reference"]["identifier"]["value"],
+        clinic.pubkey().to_string()
+    );
+    let emergency = pda::grant(&wallet, &er.pubkey(), Purpose::Emergency).0;
+    let bg = consents
+        .iter()
+        .find(|c| c["id"] == emergency.to_string())
+        .unwrap();
+    assert_eq!(bg["status"], "active");
+    assert_eq!(bg["provision"]["purpose"][0]["code"], "ETREAT");
+    let responses = resources(&bundle, "ClaimResponse");
+    assert_eq!(responses.len(), 1);
+    assert_eq!(responses[0]["outcome"], "complete");
+    assert_eq!(responses[0]["payment"]["amount"]["value"], 900);
+    let audits = resources(&bundle, "AuditEvent");
+    let outcomes: Vec<&str> = audits
+        .iter()
+        .map(|a| a["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["0", "0", "0", "4"],
+        "access, break-glass, revoke, refusal"
+    );
+    assert_eq!(audits[3]["outcomeDesc"], "refused: Revoked");
+    assert_eq!(
+        audits[1]["purposeOfEvent"][0]["coding"][0]["code"],
+        "ETREAT"
+    );
+
+    let path =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("careledger-fhir-bundle.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&bundle).unwrap()).unwrap();
+    let Some(python) = std::env::var_os("CARELEDGER_FHIR_PYTHON") else {
+        eprintln!("CARELEDGER_FHIR_PYTHON unset: bundle written to {} but not validated (bash .ci/run validates it)", path.display());
+        return;
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/fhir/validate.py");
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg(&path)
+        .output()
+        .expect("run the FHIR validator");
+    assert!(
+        out.status.success(),
+        "fhir.resources rejected the bundle: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary == "AuditEvent=4 ClaimResponse=1 Consent=3\n",
+        "{summary}"
+    );
+}
