@@ -99,33 +99,38 @@ fn consent(address: &Pubkey, g: &ConsentGrant, now: i64, patient_epoch: u32) -> 
     })
 }
 
-fn audit_event(
+/// One audited action, as `audit_events` reads it from a program event.
+struct Audited<'a> {
     id: String,
-    action: &str,
+    /// FHIR AuditEvent action: C, R, U or D.
+    action: &'static str,
     at: i64,
     success: bool,
     outcome_desc: Option<String>,
     purpose: Purpose,
-    who: &Pubkey,
-    entities: &[(&str, &Pubkey)],
-) -> Value {
-    let entity: Vec<Value> = entities
+    who: &'a Pubkey,
+    entities: Vec<(&'static str, &'a Pubkey)>,
+}
+
+fn audit_event(a: Audited) -> Value {
+    let entity: Vec<Value> = a
+        .entities
         .iter()
         .map(|(kind, key)| json!({ "what": { "identifier": { "system": format!("urn:careledger:{kind}"), "value": key.to_string() } } }))
         .collect();
     let mut event = json!({
         "resourceType": "AuditEvent",
-        "id": id,
+        "id": a.id,
         "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest" },
-        "action": action,
-        "recorded": instant(at),
-        "outcome": if success { "0" } else { "4" },
-        "purposeOfEvent": [{ "coding": [purpose_coding(purpose)] }],
-        "agent": [{ "who": key_ref(who), "requestor": true }],
+        "action": a.action,
+        "recorded": instant(a.at),
+        "outcome": if a.success { "0" } else { "4" },
+        "purposeOfEvent": [{ "coding": [purpose_coding(a.purpose)] }],
+        "agent": [{ "who": key_ref(a.who), "requestor": true }],
         "source": { "observer": { "display": format!("careledger program {}", careledger::ID) } },
         "entity": entity,
     });
-    if let Some(desc) = outcome_desc {
+    if let Some(desc) = a.outcome_desc {
         event["outcomeDesc"] = json!(desc);
     }
     event
@@ -138,46 +143,46 @@ fn audit_events(events: &[CareledgerEvent]) -> Vec<Value> {
         let id = format!("event-{i}");
         let code = |a: u8| if a == action::WRITE { "U" } else { "R" };
         match e {
-            CareledgerEvent::AccessLogged(a) => out.push(audit_event(
+            CareledgerEvent::AccessLogged(a) => out.push(audit_event(Audited {
                 id,
-                code(a.action),
-                a.at,
-                true,
-                a.emergency.then(|| "break-glass access".to_string()),
-                a.purpose,
-                &a.grantee,
-                &[("record", &a.record), ("grant", &a.grant)],
-            )),
-            CareledgerEvent::AccessRefused(a) => out.push(audit_event(
+                action: code(a.action),
+                at: a.at,
+                success: true,
+                outcome_desc: a.emergency.then(|| "break-glass access".to_string()),
+                purpose: a.purpose,
+                who: &a.grantee,
+                entities: vec![("record", &a.record), ("grant", &a.grant)],
+            })),
+            CareledgerEvent::AccessRefused(a) => out.push(audit_event(Audited {
                 id,
-                code(a.action),
-                a.at,
-                false,
-                Some(format!("refused: {:?}", a.reason)),
-                a.purpose,
-                &a.grantee,
-                &[("record", &a.record), ("grant", &a.grant)],
-            )),
-            CareledgerEvent::BreakGlassOpened(b) => out.push(audit_event(
+                action: code(a.action),
+                at: a.at,
+                success: false,
+                outcome_desc: Some(format!("refused: {:?}", a.reason)),
+                purpose: a.purpose,
+                who: &a.grantee,
+                entities: vec![("record", &a.record), ("grant", &a.grant)],
+            })),
+            CareledgerEvent::BreakGlassOpened(b) => out.push(audit_event(Audited {
                 id,
-                "C",
-                b.at,
-                true,
-                Some(format!("break-glass opened, reason code {}", b.reason_code)),
-                Purpose::Emergency,
-                &b.provider,
-                &[("grant", &b.grant)],
-            )),
-            CareledgerEvent::GrantRevoked(r) => out.push(audit_event(
+                action: "C",
+                at: b.at,
+                success: true,
+                outcome_desc: Some(format!("break-glass opened, reason code {}", b.reason_code)),
+                purpose: Purpose::Emergency,
+                who: &b.provider,
+                entities: vec![("grant", &b.grant)],
+            })),
+            CareledgerEvent::GrantRevoked(r) => out.push(audit_event(Audited {
                 id,
-                "D",
-                r.at,
-                true,
-                Some("consent revoked".to_string()),
-                r.purpose,
-                &r.by,
-                &[("grant", &r.grant)],
-            )),
+                action: "D",
+                at: r.at,
+                success: true,
+                outcome_desc: Some("consent revoked".to_string()),
+                purpose: r.purpose,
+                who: &r.by,
+                entities: vec![("grant", &r.grant)],
+            })),
             _ => {}
         }
     }
