@@ -1,0 +1,90 @@
+//! Writes account bytes produced by the embedded runtime, and instruction bytes produced by the
+//! SDK, with the values they must decode to, into `target/idl-fixture/fixture.json`. `.ci/run`
+//! then has Anchor's TypeScript client (`@anchor-lang/core`, tests/idl/check.js) decode and
+//! encode them with the committed IDL and compare.
+use anchor_lang::Discriminator;
+use careledger_sdk::classes::RecordClass;
+use careledger_sdk::{action, ix, pda, GrantCreateArgs, Purpose, Transport, NO_RECORD_SCOPE};
+use careledger_sdk::{ConsentGrant, ROLE_CLINICIAN};
+use careledger_tests::Env;
+use serde_json::json;
+use solana_signer::Signer;
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[tokio::test]
+async fn write_the_idl_fixture() {
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let clinic = env.verified_provider(ROLE_CLINICIAN).await;
+    let wallet = patient.pubkey();
+    let args = GrantCreateArgs {
+        purpose: Purpose::Research,
+        classes: RecordClass::LabResult.bit() | RecordClass::Imaging.bit(),
+        actions: action::READ,
+        record_scope: NO_RECORD_SCOPE,
+        not_before: 0,
+        expires_at: env.now().await + 86_400,
+    };
+    let instruction = ix::grant_create(&wallet, &wallet, &clinic.pubkey(), args.clone());
+    env.send(instruction.clone(), &[&patient]).await.unwrap();
+    let grant_address = pda::grant(&wallet, &clinic.pubkey(), Purpose::Research).0;
+    let raw = env
+        .client
+        .transport()
+        .account(&grant_address)
+        .await
+        .unwrap()
+        .expect("grant account");
+    let grant: ConsentGrant = env.client.fetch(&grant_address).await.unwrap();
+    let fixture = json!({
+        "accounts": [{
+            "name": "ConsentGrant",
+            "data": b64(&raw.data),
+            "expect": {
+                "patient": grant.patient.to_string(),
+                "grantee": grant.grantee.to_string(),
+                "classes": grant.classes.to_string(),
+                "actions": grant.actions.to_string(),
+                "purpose": "Research",
+                "status": "Active",
+                "consent_epoch": grant.consent_epoch.to_string(),
+                "record_scope": grant.record_scope.to_string(),
+                "expires_at": grant.expires_at.to_string(),
+                "created_at": grant.created_at.to_string(),
+                "bump": grant.bump.to_string(),
+            },
+        }],
+        "instructions": [{
+            "name": "grant_create",
+            "args": {
+                "purpose": "Research",
+                "classes": args.classes.to_string(),
+                "actions": args.actions.to_string(),
+                "record_scope": args.record_scope.to_string(),
+                "not_before": args.not_before.to_string(),
+                "expires_at": args.expires_at.to_string(),
+            },
+            "data": b64(&instruction.data),
+        }],
+    });
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("target")
+        .join("idl-fixture");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("fixture.json"),
+        serde_json::to_vec_pretty(&fixture).unwrap(),
+    )
+    .unwrap();
+    // the fixture is only as good as its bytes: the Rust side decodes them too
+    assert_eq!(grant.purpose, Purpose::Research);
+    assert_eq!(
+        &instruction.data[..8],
+        careledger_sdk::program::instruction::GrantCreate::DISCRIMINATOR
+    );
+}
