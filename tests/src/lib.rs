@@ -6,7 +6,6 @@
 //! build deployed), signed by the deployer keypair (`ANCHOR_WALLET`, else the Solana CLI default),
 //! which must be the program's upgrade authority. Scenarios that move the clock, pause the shared
 //! config or need a config-less program skip themselves there, saying why.
-use careledger_sdk::accounts::Memcmp;
 use careledger_sdk::embedded::EmbeddedTransport;
 use careledger_sdk::rpc::RpcTransport;
 use careledger_sdk::{action, CareledgerError, Config, Transport};
@@ -38,50 +37,17 @@ pub fn skip_on_cluster(reason: &str) -> bool {
 }
 
 /// Where the scenarios run: one interface over both transports.
-pub enum Cluster {
-    Embedded(Box<EmbeddedTransport>),
-    Rpc(RpcTransport),
+pub use careledger_sdk::transport::AnyTransport as Cluster;
+
+/// The embedded transport of a scenario that needs it (guard with `skip_on_cluster`).
+pub trait EmbeddedOnly {
+    fn embedded(&self) -> &EmbeddedTransport;
 }
 
-impl Cluster {
-    pub fn embedded(&self) -> &EmbeddedTransport {
-        match self {
-            Cluster::Embedded(t) => t,
-            Cluster::Rpc(_) => panic!("needs the embedded runtime: guard with skip_on_cluster"),
-        }
-    }
-}
-
-macro_rules! both {
-    ($self:ident, $t:ident => $call:expr) => {
-        match $self {
-            Cluster::Embedded($t) => $call,
-            Cluster::Rpc($t) => $call,
-        }
-    };
-}
-
-impl Transport for Cluster {
-    async fn latest_blockhash(&self) -> Result<solana_hash::Hash, SdkError> {
-        both!(self, t => t.latest_blockhash().await)
-    }
-    async fn send(&self, tx: solana_transaction::Transaction) -> Result<TxOutcome, SdkError> {
-        both!(self, t => t.send(tx).await)
-    }
-    async fn account(&self, address: &Pubkey) -> Result<Option<solana_account::Account>, SdkError> {
-        both!(self, t => t.account(address).await)
-    }
-    async fn program_accounts(
-        &self,
-        filters: &[Memcmp],
-    ) -> Result<Vec<(Pubkey, solana_account::Account)>, SdkError> {
-        both!(self, t => t.program_accounts(filters).await)
-    }
-    async fn unix_timestamp(&self) -> Result<i64, SdkError> {
-        both!(self, t => t.unix_timestamp().await)
-    }
-    async fn fund(&self, to: &Pubkey, lamports: u64) -> Result<(), SdkError> {
-        both!(self, t => t.fund(to, lamports).await)
+impl EmbeddedOnly for Cluster {
+    fn embedded(&self) -> &EmbeddedTransport {
+        self.as_embedded()
+            .expect("needs the embedded runtime: guard with skip_on_cluster")
     }
 }
 

@@ -9,7 +9,7 @@ use careledger::state::*;
 use careledger_sdk::batch::{legacy_size, trace_cost, MAX_INSTRUCTION_TRACE, PACKET_DATA_SIZE};
 use careledger_sdk::{action, cid, ix, pda, AccessLogArgs, GrantCreateArgs, RecordAnchorArgs};
 use careledger_sdk::{RuleTerms, NO_RECORD_SCOPE, ROLE_CLINICIAN};
-use careledger_tests::{sample_cid, Env, DAY};
+use careledger_tests::{sample_cid, EmbeddedOnly, Env, DAY};
 use solana_hash::Hash;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
