@@ -110,6 +110,11 @@ impl EmbeddedTransport {
         state.context.set_account(address, &account.into());
     }
 
+    /// Every address a transaction touched or `set_account` placed: what a ledger folder saves.
+    pub async fn known_addresses(&self) -> Vec<Pubkey> {
+        self.state.lock().await.known.iter().copied().collect()
+    }
+
     /// The rent-exempt minimum for `len` bytes, from the bank's Rent sysvar.
     pub async fn minimum_balance(&self, len: usize) -> Result<u64, SdkError> {
         let state = self.state.lock().await;

@@ -1,7 +1,7 @@
 //! Typed audit events, decoded from the self-CPIs that `emit_cpi!` leaves in a transaction's
 //! inner instructions. Both transports hand this module the same thing: the inner
 //! instructions' program ids and data, in order.
-use anchor_lang::{AnchorDeserialize, Discriminator};
+use anchor_lang::{AnchorDeserialize, AnchorSerialize, Discriminator};
 use careledger::events::*;
 use solana_pubkey::Pubkey;
 
@@ -22,6 +22,18 @@ macro_rules! events {
                     }
                 )*
                 None
+            }
+
+            /// The event's bytes as the program emits them (discriminator + borsh): `decode`
+            /// reads them back. For storing an audit trail off chain.
+            pub fn encode(&self) -> Vec<u8> {
+                match self {
+                    $(CareledgerEvent::$name(e) => {
+                        let mut out = $name::DISCRIMINATOR.to_vec();
+                        e.serialize(&mut out).expect("writing to a Vec cannot fail");
+                        out
+                    })*
+                }
             }
 
             /// The event's type name, as the IDL spells it.

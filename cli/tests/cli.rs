@@ -1,0 +1,279 @@
+//! The CLI end to end against an embedded ledger folder: a patient registers, a provider
+//! anchors nothing but reads, the patient anchors a real file and grants, the provider logs
+//! access, the patient revokes, the refusal is recorded, the file verifies, and the audit export
+//! is a FHIR Bundle. Each error message the CLI promises is triggered once.
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        Cli {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    fn cmd(&self, keypair: &str, args: &[&str]) -> assert_cmd::assert::Assert {
+        let ledger = format!("embedded:{}", self.path("ledger"));
+        let url = match args {
+            ["--url", url, ..] => url.to_string(),
+            _ => ledger,
+        };
+        let args = if args.first() == Some(&"--url") {
+            &args[2..]
+        } else {
+            args
+        };
+        let mut c = Command::cargo_bin("careledger").expect("binary");
+        c.env("CARELEDGER_NO_PROGRESS", "1")
+            .args(["--url", &url, "--keypair", &self.path(keypair)])
+            .args(args)
+            .assert()
+    }
+
+    fn ok(&self, keypair: &str, args: &[&str]) -> String {
+        let out = self.cmd(keypair, args).success();
+        String::from_utf8(out.get_output().stdout.clone()).expect("utf-8")
+    }
+
+    fn json(&self, keypair: &str, args: &[&str]) -> Value {
+        let mut all = vec!["--output", "json-compact"];
+        all.extend_from_slice(args);
+        let text = self.ok(keypair, &all);
+        let line = text.lines().last().expect("output");
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+
+    fn fails(&self, keypair: &str, args: &[&str], message: &str) {
+        let out = self.cmd(keypair, args).failure();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(
+            stderr.contains(message),
+            "expected `{message}` in: {stderr}"
+        );
+    }
+
+    fn keygen(&self, name: &str) -> String {
+        self.ok(name, &["keygen", "--outfile", &self.path(name)]);
+        self.ok(name, &["address"]).trim().to_string()
+    }
+}
+
+#[test]
+fn consent_story_through_the_cli() {
+    let cli = Cli::new();
+    let _admin = cli.keygen("admin.json");
+    let patient = cli.keygen("patient.json");
+    let clinic = cli.keygen("clinic.json");
+    std::fs::write(cli.path("licence.pdf"), b"licence document").unwrap();
+    std::fs::write(cli.path("lab.bin"), vec![7u8; 200_000]).unwrap();
+
+    cli.ok("admin.json", &["config", "init"]);
+    let config = cli.json("admin.json", &["config", "show"]);
+    assert_eq!(config["paused"], false);
+    cli.ok("patient.json", &["patient", "register"]);
+    cli.ok(
+        "clinic.json",
+        &[
+            "provider",
+            "register",
+            "--roles",
+            "clinician",
+            "--credential-file",
+            &cli.path("licence.pdf"),
+        ],
+    );
+    cli.ok(
+        "admin.json",
+        &["authority", "verify", &clinic, "--roles", "clinician"],
+    );
+    let shown = cli.json("clinic.json", &["provider", "show"]);
+    assert_eq!(shown["status"], "Verified");
+
+    let anchored = cli.json(
+        "patient.json",
+        &[
+            "patient",
+            "anchor",
+            &cli.path("lab.bin"),
+            "--class",
+            "lab-result",
+        ],
+    );
+    let record = anchored["record"].as_str().unwrap().to_string();
+    assert_eq!(anchored["events"][0], "RecordAnchored");
+    let granted = cli.json(
+        "patient.json",
+        &[
+            "patient",
+            "grant",
+            &clinic,
+            "--purpose",
+            "treatment",
+            "--classes",
+            "lab-result",
+            "--days",
+            "7",
+        ],
+    );
+    assert_eq!(granted["events"][0], "GrantCreated");
+
+    let logged = cli.json(
+        "clinic.json",
+        &["provider", "log-access", &patient, "--record", "0"],
+    );
+    assert_eq!(logged["allowed"], true);
+    cli.ok(
+        "patient.json",
+        &["patient", "revoke", &clinic, "--purpose", "treatment"],
+    );
+    let refused = cli.json(
+        "clinic.json",
+        &["provider", "log-access", &patient, "--record", "0"],
+    );
+    assert_eq!(refused["allowed"], false);
+    assert_eq!(refused["refusal"], "Revoked");
+
+    let check = cli.json(
+        "patient.json",
+        &["verify", &cli.path("lab.bin"), "--record", &record],
+    );
+    assert_eq!(check["matches"], true);
+    std::fs::write(cli.path("lab.bin"), b"tampered").unwrap();
+    let check = cli.json(
+        "patient.json",
+        &["verify", &cli.path("lab.bin"), "--record", &record],
+    );
+    assert_eq!(check["matches"], false);
+
+    let shown = cli.json("patient.json", &["patient", "show"]);
+    assert_eq!(shown["records"].as_array().unwrap().len(), 1);
+    assert_eq!(shown["grants"][0]["status"], "Revoked");
+
+    let bundle = cli.json("patient.json", &["patient", "audit", "--format", "fhir"]);
+    assert_eq!(bundle["resourceType"], "Bundle");
+    let kinds: Vec<&str> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["resourceType"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["Consent", "AuditEvent", "AuditEvent", "AuditEvent"]);
+    if let Some(python) = std::env::var_os("CARELEDGER_FHIR_PYTHON") {
+        let path = cli.path("bundle.json");
+        std::fs::write(&path, bundle.to_string()).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fhir/validate.py");
+        let status = std::process::Command::new(python)
+            .arg(script)
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success(), "fhir.resources rejected the CLI's export");
+    }
+
+    // the ledger folder holds accounts in the format solana-test-validator --account reads
+    let grant_file = Path::new(&cli.path("ledger"))
+        .join("accounts")
+        .join(format!("{}.json", granted["grant"].as_str().unwrap()));
+    let saved: Value = serde_json::from_slice(&std::fs::read(grant_file).unwrap()).unwrap();
+    assert_eq!(saved["account"]["data"][1], "base64");
+    assert_eq!(
+        saved["account"]["owner"],
+        "FbatXrgu6LN4qCYV1mkBq3Ccrkz7jgyHGvzgkToZg4ac"
+    );
+}
+
+#[test]
+fn every_promised_error_is_one_clear_sentence() {
+    let cli = Cli::new();
+    let _admin = cli.keygen("admin.json");
+    let patient = cli.keygen("patient.json");
+    let stranger = cli.keygen("stranger.json");
+    cli.fails(
+        "missing.json",
+        &["patient", "show"],
+        "cannot read the keypair",
+    );
+    cli.fails(
+        "patient.json",
+        &["--url", "http://127.0.0.1:9", "patient", "show"],
+        "cannot reach http://127.0.0.1:9",
+    );
+    cli.ok("admin.json", &["config", "init"]);
+    cli.fails(
+        "patient.json",
+        &["patient", "show"],
+        "does not exist on this cluster",
+    );
+    cli.ok("patient.json", &["patient", "register"]);
+    cli.fails(
+        "patient.json",
+        &["patient", "register"],
+        "already registered as a patient",
+    );
+    cli.fails(
+        "patient.json",
+        &[
+            "patient",
+            "grant",
+            &stranger,
+            "--purpose",
+            "treatment",
+            "--classes",
+            "lab-result",
+        ],
+        "is not a registered provider",
+    );
+    cli.fails(
+        "patient.json",
+        &[
+            "patient",
+            "grant",
+            &stranger,
+            "--purpose",
+            "fun",
+            "--classes",
+            "lab-result",
+        ],
+        "unknown purpose `fun`",
+    );
+    // a program error comes back by name and message
+    cli.fails(
+        "stranger.json",
+        &["config", "pause"],
+        "careledger refused: NotAdmin (6002)",
+    );
+    let clinic = cli.keygen("clinic.json");
+    std::fs::write(cli.path("licence.pdf"), b"licence").unwrap();
+    let licence = cli.path("licence.pdf");
+    cli.ok(
+        "clinic.json",
+        &[
+            "provider",
+            "register",
+            "--roles",
+            "lab",
+            "--credential-file",
+            &licence,
+        ],
+    );
+    cli.fails(
+        "stranger.json",
+        &["authority", "verify", &clinic, "--roles", "lab"],
+        "careledger refused: NotCredentialAuthority (6006)",
+    );
+    // an account the instruction needs is missing: said in words, with Anchor's name for it
+    cli.fails(
+        "admin.json",
+        &["authority", "verify", &patient, "--roles", "lab"],
+        "an account it needs does not exist (AccountNotInitialized",
+    );
+}
