@@ -2,6 +2,7 @@
 //! (`--url` takes the Solana CLI monikers or a URL) or a local ledger folder with no validator
 //! (`--url embedded:PATH`).
 mod ledger;
+mod money;
 
 use anyhow::{anyhow, bail, Context, Result};
 use careledger_sdk::classes::{class_mask, RecordClass};
@@ -74,6 +75,18 @@ enum Command {
     /// What a provider does
     #[command(subcommand)]
     Provider(ProviderCmd),
+    /// SPL Token mints and accounts (for a ledger folder, which has no spl-token CLI)
+    #[command(subcommand)]
+    Token(money::TokenCmd),
+    /// Policies, coverage rules and claim reviews
+    #[command(subcommand)]
+    Insurer(money::InsurerCmd),
+    /// Submit, settle, fund and show claims
+    #[command(subcommand)]
+    Claim(money::ClaimCmd),
+    /// Research studies and their rewards
+    #[command(subcommand)]
+    Study(money::StudyCmd),
     /// Checks a file against a record anchor
     Verify {
         file: PathBuf,
@@ -191,8 +204,8 @@ enum ProviderCmd {
     },
 }
 
-struct Session {
-    client: Client<AnyTransport, Keypair>,
+pub(crate) struct Session {
+    pub(crate) client: Client<AnyTransport, Keypair>,
     signer: Keypair,
     ledger: Option<Ledger>,
 }
@@ -235,6 +248,11 @@ fn actions(names: &[String]) -> Result<u8> {
         };
     }
     Ok(mask)
+}
+
+/// Record classes by name, as a bitmask.
+pub(crate) fn class_names_mask(names: &[String]) -> Result<u16> {
+    classes(names)
 }
 
 fn classes(names: &[String]) -> Result<u16> {
@@ -325,7 +343,7 @@ async fn session(cli: &Cli) -> Result<Session> {
 }
 
 /// Program errors by name and message, never a bare code.
-fn explain(e: SdkError) -> anyhow::Error {
+pub(crate) fn explain(e: SdkError) -> anyhow::Error {
     match &e {
         SdkError::Program { error, code, .. } => {
             anyhow!("careledger refused: {error:?} ({code}): {error}")
@@ -343,7 +361,29 @@ fn explain(e: SdkError) -> anyhow::Error {
 }
 
 impl Session {
-    async fn send(&self, instruction: solana_instruction::Instruction) -> Result<TxOutcome> {
+    /// Several instructions in one transaction, signed by the signer and `extra`.
+    pub(crate) async fn send_all(
+        &self,
+        instructions: &[solana_instruction::Instruction],
+        extra: &[&Keypair],
+    ) -> Result<TxOutcome> {
+        let mut signers: Vec<&dyn Signer> = vec![&self.signer];
+        signers.extend(extra.iter().map(|k| *k as &dyn Signer));
+        let outcome = self
+            .client
+            .send(instructions, &signers)
+            .await
+            .map_err(explain)?;
+        if let Some(ledger) = &self.ledger {
+            ledger.append_events(&outcome.events)?;
+        }
+        Ok(outcome)
+    }
+
+    pub(crate) async fn send(
+        &self,
+        instruction: solana_instruction::Instruction,
+    ) -> Result<TxOutcome> {
         let outcome = self
             .client
             .send(&[instruction], &[&self.signer])
@@ -362,12 +402,12 @@ impl Session {
         Ok(())
     }
 
-    fn me(&self) -> Pubkey {
+    pub(crate) fn me(&self) -> Pubkey {
         self.signer.pubkey()
     }
 }
 
-fn sent(outcome: &TxOutcome) -> Value {
+pub(crate) fn sent(outcome: &TxOutcome) -> Value {
     json!({
         "signature": outcome.signature.to_string(),
         "events": outcome.events.iter().map(|e| e.name()).collect::<Vec<_>>(),
@@ -475,6 +515,10 @@ async fn run(cli: &Cli) -> Result<(Value, String)> {
             }
         },
         Command::Patient(cmd) => patient(&s, cmd).await?,
+        Command::Token(cmd) => money::token(&s, cmd).await?,
+        Command::Insurer(cmd) => money::insurer(&s, cmd).await?,
+        Command::Claim(cmd) => money::claim(&s, cmd).await?,
+        Command::Study(cmd) => money::study(&s, cmd).await?,
         Command::Provider(cmd) => provider(&s, cmd).await?,
         Command::Verify { file, record } => {
             let anchor: careledger_sdk::RecordAnchor =

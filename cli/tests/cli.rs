@@ -277,3 +277,193 @@ fn every_promised_error_is_one_clear_sentence() {
         "an account it needs does not exist (AccountNotInitialized",
     );
 }
+
+#[test]
+fn claims_and_rewards_through_the_cli() {
+    let cli = Cli::new();
+    let _admin = cli.keygen("admin.json");
+    let patient = cli.keygen("patient.json");
+    let clinic = cli.keygen("clinic.json");
+    let insurer = cli.keygen("insurer.json");
+    let sponsor = cli.keygen("sponsor.json");
+    std::fs::write(cli.path("licence.pdf"), b"licence").unwrap();
+    std::fs::write(cli.path("secret.bin"), b"policy secret shared off chain").unwrap();
+    std::fs::write(cli.path("claim.pdf"), b"encrypted claim document").unwrap();
+    std::fs::write(cli.path("lab.bin"), b"encrypted lab result").unwrap();
+    let licence = cli.path("licence.pdf");
+    cli.ok("admin.json", &["config", "init"]);
+    cli.ok("patient.json", &["patient", "register"]);
+    for (who, role, wallet) in [
+        ("clinic.json", "clinician", &clinic),
+        ("insurer.json", "insurer", &insurer),
+        ("sponsor.json", "researcher", &sponsor),
+    ] {
+        cli.ok(
+            who,
+            &[
+                "provider",
+                "register",
+                "--roles",
+                role,
+                "--credential-file",
+                &licence,
+            ],
+        );
+        cli.ok(
+            "admin.json",
+            &["authority", "verify", wallet, "--roles", role],
+        );
+    }
+    let record = cli.json(
+        "patient.json",
+        &[
+            "patient",
+            "anchor",
+            &cli.path("lab.bin"),
+            "--class",
+            "lab-result",
+        ],
+    );
+    let record = record["record"].as_str().unwrap().to_string();
+    cli.ok(
+        "patient.json",
+        &[
+            "patient",
+            "grant",
+            &insurer,
+            "--purpose",
+            "payment",
+            "--classes",
+            "lab-result",
+        ],
+    );
+
+    let mint = cli.json("insurer.json", &["token", "create-mint", "--decimals", "2"]);
+    let mint = mint["mint"].as_str().unwrap().to_string();
+    let funds = cli.json("insurer.json", &["token", "create-account", &mint]);
+    let funds = funds["account"].as_str().unwrap().to_string();
+    cli.ok(
+        "insurer.json",
+        &["token", "mint-to", &mint, &funds, "100000"],
+    );
+    let payee = cli.json("clinic.json", &["token", "create-account", &mint]);
+    let payee = payee["account"].as_str().unwrap().to_string();
+
+    let policy = cli.json(
+        "insurer.json",
+        &[
+            "insurer",
+            "policy-create",
+            "--patient",
+            &patient,
+            "--mint",
+            &mint,
+            "--policy-id",
+            "1",
+            "--cap",
+            "50000",
+        ],
+    );
+    let policy = policy["policy"].as_str().unwrap().to_string();
+    let secret = cli.path("secret.bin");
+    cli.ok(
+        "insurer.json",
+        &[
+            "insurer",
+            "rule-add",
+            "--policy",
+            &policy,
+            "--secret-file",
+            &secret,
+            "--code",
+            "99213",
+            "--allowed",
+            "12000",
+            "--copay",
+            "2000",
+        ],
+    );
+    cli.ok(
+        "insurer.json",
+        &[
+            "claim", "fund", &policy, "--source", &funds, "--amount", "30000",
+        ],
+    );
+    let claim = cli.json(
+        "clinic.json",
+        &[
+            "claim",
+            "submit",
+            "--policy",
+            &policy,
+            "--record",
+            &record,
+            "--secret-file",
+            &secret,
+            "--code",
+            "99213",
+            "--billed",
+            "15000",
+            "--payee",
+            &payee,
+            "--document",
+            &cli.path("claim.pdf"),
+        ],
+    );
+    assert_eq!(claim["state"], "Paid");
+    assert_eq!(claim["benefit"], 10000);
+    let balance = cli.ok("clinic.json", &["token", "balance", &payee]);
+    assert_eq!(balance.trim(), "10000");
+    let shown = cli.ok(
+        "patient.json",
+        &["claim", "show", claim["claim"].as_str().unwrap()],
+    );
+    assert!(shown.contains("Your plan pays 100.00"), "{shown}");
+
+    let study = cli.json(
+        "sponsor.json",
+        &[
+            "study",
+            "create",
+            "--study-id",
+            "1",
+            "--mint",
+            &mint,
+            "--enrolment-reward",
+            "500",
+            "--classes",
+            "lab-result",
+        ],
+    );
+    let study = study["study"].as_str().unwrap().to_string();
+    let sponsor_funds = cli.json("sponsor.json", &["token", "create-account", &mint]);
+    let sponsor_funds = sponsor_funds["account"].as_str().unwrap().to_string();
+    cli.ok(
+        "insurer.json",
+        &["token", "mint-to", &mint, &sponsor_funds, "5000"],
+    );
+    cli.ok(
+        "sponsor.json",
+        &[
+            "study",
+            "fund",
+            &study,
+            "--source",
+            &sponsor_funds,
+            "--amount",
+            "5000",
+        ],
+    );
+    let enrolled = cli.json("patient.json", &["study", "enroll", &study]);
+    let rewards = enrolled["rewards_account"].as_str().unwrap().to_string();
+    assert_eq!(
+        cli.ok("patient.json", &["token", "balance", &rewards])
+            .trim(),
+        "500"
+    );
+    cli.fails(
+        "patient.json",
+        &["study", "enroll", &study],
+        "already enrolled in study",
+    );
+}
