@@ -1,6 +1,7 @@
 //! `careledger`: consent, records and the audit trail from the command line, over any cluster
 //! (`--url` takes the Solana CLI monikers or a URL) or a local ledger folder with no validator
 //! (`--url embedded:PATH`).
+mod consent;
 mod ledger;
 mod money;
 
@@ -87,6 +88,8 @@ enum Command {
     /// Research studies and their rewards
     #[command(subcommand)]
     Study(money::StudyCmd),
+    /// Runs a short consent story with this binary on a fresh ledger folder, printing each command
+    Demo,
     /// Checks a file against a record anchor
     Verify {
         file: PathBuf,
@@ -111,6 +114,17 @@ enum ConfigCmd {
     Pause,
     Unpause,
     Show,
+    /// Two-step admin hand-over
+    #[command(subcommand)]
+    Admin(AdminCmd),
+}
+
+#[derive(Subcommand)]
+enum AdminCmd {
+    /// The admin proposes a successor
+    Propose { new_admin: Pubkey },
+    /// The proposed admin accepts
+    Accept,
 }
 
 #[derive(Subcommand)]
@@ -169,6 +183,15 @@ enum PatientCmd {
     Show {
         wallet: Option<Pubkey>,
     },
+    /// Appoints or clears a guardian
+    #[command(subcommand)]
+    Guardian(consent::GuardianCmd),
+    /// Access requests from providers
+    #[command(subcommand)]
+    Requests(consent::RequestsCmd),
+    /// Break-glass accesses to review
+    #[command(subcommand)]
+    Emergencies(consent::EmergenciesCmd),
     /// Exports the audit trail
     Audit {
         #[arg(long, default_value = "fhir")]
@@ -202,6 +225,36 @@ enum ProviderCmd {
     Show {
         wallet: Option<Pubkey>,
     },
+    /// Asks a patient for access (the patient approves or denies)
+    RequestAccess {
+        patient: Pubkey,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long, value_delimiter = ',')]
+        classes: Vec<String>,
+        #[arg(long, value_delimiter = ',', default_value = "read")]
+        actions: Vec<String>,
+        /// Opaque reason code
+        #[arg(long)]
+        reason: u16,
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
+    /// Anchors a new version of a record (needs a write grant)
+    Amend {
+        patient: Pubkey,
+        #[arg(long)]
+        record: u32,
+        file: PathBuf,
+    },
+    /// Break-glass: short emergency access without the patient's signature, flagged for review
+    EmergencyAccess {
+        patient: Pubkey,
+        #[arg(long)]
+        reason: u16,
+        #[arg(long, default_value_t = 1)]
+        hours: u32,
+    },
 }
 
 pub(crate) struct Session {
@@ -210,7 +263,7 @@ pub(crate) struct Session {
     ledger: Option<Ledger>,
 }
 
-fn purpose(name: &str) -> Result<Purpose> {
+pub(crate) fn purpose(name: &str) -> Result<Purpose> {
     Ok(match name {
         "treatment" => Purpose::Treatment,
         "payment" => Purpose::Payment,
@@ -238,7 +291,7 @@ fn roles(names: &[String]) -> Result<u8> {
     Ok(mask)
 }
 
-fn actions(names: &[String]) -> Result<u8> {
+pub(crate) fn actions(names: &[String]) -> Result<u8> {
     let mut mask = 0;
     for name in names {
         mask |= match name.as_str() {
@@ -438,6 +491,9 @@ async fn run(cli: &Cli) -> Result<(Value, String)> {
             format!("wrote {} ({})", outfile.display(), k.pubkey()),
         ));
     }
+    if let Command::Demo = &cli.command {
+        return demo();
+    }
     if let Command::Address = &cli.command {
         let path = cli.keypair.clone().unwrap_or_else(default_keypair);
         let k = read_keypair_file(&path)
@@ -450,7 +506,7 @@ async fn run(cli: &Cli) -> Result<(Value, String)> {
     let s = session(cli).await?;
     let me = s.me();
     let result = match &cli.command {
-        Command::Keygen { .. } | Command::Address => unreachable!("handled above"),
+        Command::Keygen { .. } | Command::Address | Command::Demo => unreachable!("handled above"),
         Command::Config(cmd) => match cmd {
             ConfigCmd::Init {
                 admin,
@@ -472,6 +528,17 @@ async fn run(cli: &Cli) -> Result<(Value, String)> {
                 let paused = matches!(cmd, ConfigCmd::Pause);
                 let out = s.send(ix::config_set_paused(&me, paused)).await?;
                 (sent(&out), format!("paused: {paused}"))
+            }
+            ConfigCmd::Admin(AdminCmd::Propose { new_admin }) => {
+                let out = s.send(ix::config_propose_admin(&me, new_admin)).await?;
+                (
+                    sent(&out),
+                    format!("{new_admin} proposed as admin: it must accept"),
+                )
+            }
+            ConfigCmd::Admin(AdminCmd::Accept) => {
+                let out = s.send(ix::config_accept_admin(&me)).await?;
+                (sent(&out), format!("{me} is now the admin"))
             }
             ConfigCmd::Show => {
                 let c: careledger_sdk::Config =
@@ -674,6 +741,9 @@ async fn patient(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
             );
             (v, text)
         }
+        PatientCmd::Guardian(cmd) => consent::guardian(s, cmd).await?,
+        PatientCmd::Requests(cmd) => consent::requests(s, cmd).await?,
+        PatientCmd::Emergencies(cmd) => consent::emergencies(s, cmd).await?,
         PatientCmd::Audit { format } => {
             if format != "fhir" {
                 bail!("unknown audit format `{format}`: use fhir");
@@ -762,6 +832,24 @@ async fn provider(s: &Session, cmd: &ProviderCmd) -> Result<(Value, String)> {
             };
             (v, text)
         }
+        ProviderCmd::RequestAccess {
+            patient,
+            purpose: p,
+            classes: c,
+            actions: a,
+            reason,
+            days,
+        } => consent::request_access(s, patient, p, c, a, *reason, *days).await?,
+        ProviderCmd::Amend {
+            patient,
+            record,
+            file,
+        } => consent::amend(s, patient, *record, file).await?,
+        ProviderCmd::EmergencyAccess {
+            patient,
+            reason,
+            hours,
+        } => consent::emergency_access(s, patient, *reason, *hours).await?,
         ProviderCmd::Show { wallet } => {
             let who = wallet.unwrap_or(me);
             let p: careledger_sdk::Provider = s
@@ -776,6 +864,94 @@ async fn provider(s: &Session, cmd: &ProviderCmd) -> Result<(Value, String)> {
             )
         }
     })
+}
+
+/// The demo: this binary run step by step on a temporary ledger folder, as a user would.
+fn demo() -> Result<(Value, String)> {
+    let dir = std::env::temp_dir().join(format!("careledger-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let exe = std::env::current_exe()?;
+    let path = |name: &str| dir.join(name).display().to_string();
+    let url = format!("embedded:{}", path("ledger"));
+    let run = |keypair: &str, args: &[&str]| -> Result<String> {
+        println!("$ careledger -k {keypair} {}", args.join(" "));
+        let out = std::process::Command::new(&exe)
+            .args(["--url", &url, "--keypair", &path(keypair)])
+            .args(args)
+            .env("CARELEDGER_NO_PROGRESS", "1")
+            .output()?;
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !out.status.success() {
+            bail!("{}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        println!("{text}\n");
+        Ok(text)
+    };
+    for k in ["admin.json", "patient.json", "clinic.json"] {
+        run(k, &["keygen", "--outfile", &path(k)])?;
+    }
+    let patient = run("patient.json", &["address"])?;
+    let clinic = run("clinic.json", &["address"])?;
+    std::fs::write(dir.join("licence.pdf"), b"licence document")?;
+    std::fs::write(dir.join("lab.enc"), b"an encrypted lab result")?;
+    run("admin.json", &["config", "init"])?;
+    run("patient.json", &["patient", "register"])?;
+    run(
+        "clinic.json",
+        &[
+            "provider",
+            "register",
+            "--roles",
+            "clinician",
+            "--credential-file",
+            &path("licence.pdf"),
+        ],
+    )?;
+    run(
+        "admin.json",
+        &["authority", "verify", &clinic, "--roles", "clinician"],
+    )?;
+    run(
+        "patient.json",
+        &[
+            "patient",
+            "anchor",
+            &path("lab.enc"),
+            "--class",
+            "lab-result",
+        ],
+    )?;
+    run(
+        "clinic.json",
+        &[
+            "provider",
+            "request-access",
+            &patient,
+            "--purpose",
+            "treatment",
+            "--classes",
+            "lab-result",
+            "--reason",
+            "12",
+        ],
+    )?;
+    run("patient.json", &["patient", "requests", "list"])?;
+    run("patient.json", &["patient", "requests", "approve", &clinic])?;
+    run(
+        "clinic.json",
+        &["provider", "log-access", &patient, "--record", "0"],
+    )?;
+    run("patient.json", &["patient", "revoke-all"])?;
+    run(
+        "clinic.json",
+        &["provider", "log-access", &patient, "--record", "0"],
+    )?;
+    run("patient.json", &["patient", "show"])?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok((
+        json!({ "demo": "done" }),
+        "done: every step above left an audit event (`careledger patient audit`)".into(),
+    ))
 }
 
 #[tokio::main]

@@ -467,3 +467,99 @@ fn claims_and_rewards_through_the_cli() {
         "already enrolled in study",
     );
 }
+
+#[test]
+fn demo_runs_the_story_with_the_binary_itself() {
+    let out = Command::cargo_bin("careledger")
+        .unwrap()
+        .arg("demo")
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("request of"), "{text}");
+    assert!(text.contains("REFUSED (StaleEpoch)"), "{text}");
+}
+
+#[test]
+fn guardians_emergencies_amendments_and_admin_hand_over() {
+    let cli = Cli::new();
+    let _admin = cli.keygen("admin.json");
+    let next_admin = cli.keygen("next.json");
+    let patient = cli.keygen("patient.json");
+    let guardian = cli.keygen("guardian.json");
+    let er = cli.keygen("er.json");
+    std::fs::write(cli.path("licence.pdf"), b"licence").unwrap();
+    std::fs::write(cli.path("v1.bin"), b"version one").unwrap();
+    std::fs::write(cli.path("v2.bin"), b"version two").unwrap();
+    cli.ok("admin.json", &["config", "init"]);
+    cli.ok("patient.json", &["patient", "register"]);
+    cli.ok(
+        "patient.json",
+        &["patient", "guardian", "set", &guardian, "--days", "30"],
+    );
+    cli.ok(
+        "patient.json",
+        &[
+            "patient",
+            "anchor",
+            &cli.path("v1.bin"),
+            "--class",
+            "clinical-note",
+        ],
+    );
+    let amended = cli.json(
+        "patient.json",
+        &[
+            "provider",
+            "amend",
+            &patient,
+            "--record",
+            "0",
+            &cli.path("v2.bin"),
+        ],
+    );
+    assert_eq!(amended["events"][0], "RecordAnchored");
+    let shown = cli.json("patient.json", &["patient", "show"]);
+    assert_eq!(shown["records"][0]["status"], "Superseded");
+    assert_eq!(shown["records"][1]["status"], "Current");
+
+    let licence = cli.path("licence.pdf");
+    cli.ok(
+        "er.json",
+        &[
+            "provider",
+            "register",
+            "--roles",
+            "emergency",
+            "--credential-file",
+            &licence,
+        ],
+    );
+    cli.ok(
+        "admin.json",
+        &["authority", "verify", &er, "--roles", "emergency"],
+    );
+    cli.ok(
+        "er.json",
+        &["provider", "emergency-access", &patient, "--reason", "3"],
+    );
+    let pending = cli.json("patient.json", &["patient", "emergencies", "list"]);
+    let grant = pending[0]["grant"].as_str().unwrap().to_string();
+    cli.ok(
+        "patient.json",
+        &["patient", "emergencies", "review", &grant, "--dispute"],
+    );
+    let pending = cli.json("patient.json", &["patient", "emergencies", "list"]);
+    assert_eq!(pending.as_array().unwrap().len(), 0);
+    cli.ok("patient.json", &["patient", "guardian", "clear"]);
+
+    cli.ok("admin.json", &["config", "admin", "propose", &next_admin]);
+    cli.fails(
+        "guardian.json",
+        &["config", "admin", "accept"],
+        "NotPendingAdmin",
+    );
+    cli.ok("next.json", &["config", "admin", "accept"]);
+    let config = cli.json("next.json", &["config", "show"]);
+    assert_eq!(config["admin"], next_admin);
+}
