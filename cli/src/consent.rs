@@ -7,7 +7,6 @@ use careledger_sdk::{BreakGlassOpenArgs, RequestCreateArgs, ReviewOutcome, Trans
 use clap::Subcommand;
 use serde_json::{json, Value};
 use solana_pubkey::Pubkey;
-use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub enum GuardianCmd {
@@ -217,7 +216,7 @@ pub async fn amend(
     s: &Session,
     patient: &Pubkey,
     index: u32,
-    file: &PathBuf,
+    file: &std::path::Path,
 ) -> Result<(Value, String)> {
     let me = s.me();
     let previous: careledger_sdk::RecordAnchor = s
