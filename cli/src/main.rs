@@ -240,6 +240,20 @@ enum ProviderCmd {
         #[arg(long, default_value_t = 30)]
         days: u32,
     },
+    /// Anchors a file's CID and SHA-256 for a patient (needs a write grant for the class)
+    Anchor {
+        file: PathBuf,
+        #[arg(long)]
+        patient: Pubkey,
+        #[arg(long)]
+        class: String,
+        /// A CID the caller already has (e.g. from an IPFS node) instead of the file's raw CIDv1
+        #[arg(long)]
+        cid: Option<String>,
+        /// The purpose of the write grant to use
+        #[arg(long, default_value = "treatment")]
+        purpose: String,
+    },
     /// Anchors a new version of a record (needs a write grant)
     Amend {
         patient: Pubkey,
@@ -682,42 +696,7 @@ async fn patient(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
             file,
             class,
             cid: given,
-        } => {
-            let class = RecordClass::from_str(class).map_err(explain)?;
-            let size = std::fs::metadata(file)
-                .with_context(|| format!("cannot read {}", file.display()))?
-                .len();
-            let bar = indicatif::ProgressBar::new(size);
-            if size < 8 << 20 || s_quiet() {
-                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-            }
-            let reader = std::io::BufReader::new(std::fs::File::open(file)?);
-            let digest = cid::sha256_reader(reader, |n| bar.inc(n)).map_err(explain)?;
-            bar.finish_and_clear();
-            let cid_bytes = match given {
-                Some(text) => cid::cid_to_bytes(text).map_err(explain)?,
-                None => cid::raw_cid_v1(&digest),
-            };
-            let index = s
-                .client
-                .fetch::<careledger_sdk::Patient>(&pda::patient(&me).0)
-                .await
-                .map_err(explain)?
-                .record_count;
-            let args = careledger_sdk::RecordAnchorArgs {
-                cid: cid_bytes,
-                content_sha256: digest,
-                class: class.id(),
-            };
-            let out = s
-                .send(ix::record_anchor(&me, index, ix::Author::Patient, args))
-                .await?;
-            let record = pda::record(&me, index).0;
-            let mut v = sent(&out);
-            v["record"] = json!(record.to_string());
-            v["index"] = json!(index);
-            (v, format!("record #{index} anchored at {record}"))
-        }
+        } => anchor_file(s, &me, ix::Author::Patient, file, class, given.as_deref()).await?,
         PatientCmd::Show { wallet } => {
             let who = wallet.unwrap_or(me);
             let p: careledger_sdk::Patient = s
@@ -757,6 +736,51 @@ async fn patient(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
             (bundle, text)
         }
     })
+}
+
+/// Hashes `file` (with a progress bar when it is large), and anchors its CID for `patient`.
+async fn anchor_file(
+    s: &Session,
+    patient: &Pubkey,
+    author: ix::Author,
+    file: &Path,
+    class: &str,
+    given: Option<&str>,
+) -> Result<(Value, String)> {
+    let class = RecordClass::from_str(class).map_err(explain)?;
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    let bar = indicatif::ProgressBar::new(size);
+    if size < 8 << 20 || s_quiet() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let reader = std::io::BufReader::new(std::fs::File::open(file)?);
+    let digest = cid::sha256_reader(reader, |n| bar.inc(n)).map_err(explain)?;
+    bar.finish_and_clear();
+    let cid_bytes = match given {
+        Some(text) => cid::cid_to_bytes(text).map_err(explain)?,
+        None => cid::raw_cid_v1(&digest),
+    };
+    let index = s
+        .client
+        .fetch::<careledger_sdk::Patient>(&pda::patient(patient).0)
+        .await
+        .map_err(explain)?
+        .record_count;
+    let args = careledger_sdk::RecordAnchorArgs {
+        cid: cid_bytes,
+        content_sha256: digest,
+        class: class.id(),
+    };
+    let out = s
+        .send(ix::record_anchor(patient, index, author, args))
+        .await?;
+    let record = pda::record(patient, index).0;
+    let mut v = sent(&out);
+    v["record"] = json!(record.to_string());
+    v["index"] = json!(index);
+    Ok((v, format!("record #{index} anchored at {record}")))
 }
 
 fn s_quiet() -> bool {
@@ -840,6 +864,19 @@ async fn provider(s: &Session, cmd: &ProviderCmd) -> Result<(Value, String)> {
             reason,
             days,
         } => consent::request_access(s, patient, p, c, a, *reason, *days).await?,
+        ProviderCmd::Anchor {
+            file,
+            patient,
+            class,
+            cid: given,
+            purpose: p,
+        } => {
+            let author = ix::Author::Provider {
+                wallet: me,
+                purpose: purpose(p)?,
+            };
+            anchor_file(s, patient, author, file, class, given.as_deref()).await?
+        }
         ProviderCmd::Amend {
             patient,
             record,

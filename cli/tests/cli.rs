@@ -120,12 +120,30 @@ fn consent_story_through_the_cli() {
             "treatment",
             "--classes",
             "lab-result",
+            "--actions",
+            "read,write",
             "--days",
             "7",
         ],
     );
     assert_eq!(granted["events"][0], "GrantCreated");
 
+    // the clinic anchors its own report for the patient under the write grant
+    std::fs::write(cli.path("visit.bin"), b"encrypted visit report").unwrap();
+    let visit = cli.path("visit.bin");
+    let by_clinic = cli.json(
+        "clinic.json",
+        &[
+            "provider",
+            "anchor",
+            &visit,
+            "--patient",
+            &patient,
+            "--class",
+            "lab-result",
+        ],
+    );
+    assert_eq!(by_clinic["index"], 1);
     let logged = cli.json(
         "clinic.json",
         &["provider", "log-access", &patient, "--record", "0"],
@@ -155,7 +173,7 @@ fn consent_story_through_the_cli() {
     assert_eq!(check["matches"], false);
 
     let shown = cli.json("patient.json", &["patient", "show"]);
-    assert_eq!(shown["records"].as_array().unwrap().len(), 1);
+    assert_eq!(shown["records"].as_array().unwrap().len(), 2);
     assert_eq!(shown["grants"][0]["status"], "Revoked");
 
     let bundle = cli.json("patient.json", &["patient", "audit", "--format", "fhir"]);
@@ -562,4 +580,48 @@ fn guardians_emergencies_amendments_and_admin_hand_over() {
     cli.ok("next.json", &["config", "admin", "accept"]);
     let config = cli.json("next.json", &["config", "show"]);
     assert_eq!(config["admin"], next_admin);
+}
+
+/// A JSON-RPC endpoint that answers every request with an empty account: a cluster where
+/// careledger is not deployed.
+fn empty_cluster() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buf = [0u8; 8192];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            let request = String::from_utf8_lossy(&buf[..n]).to_string();
+            let id = request
+                .split("\"id\":")
+                .nth(1)
+                .and_then(|rest| rest.split([',', '}']).next())
+                .unwrap_or("1")
+                .trim()
+                .to_string();
+            let body = format!(
+                "{{\"jsonrpc\":\"2.0\",\"result\":{{\"context\":{{\"slot\":1}},\"value\":null}},\"id\":{id}}}"
+            );
+            let response = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    format!("http://{address}")
+}
+
+#[test]
+fn a_cluster_without_the_program_is_named_as_such() {
+    let cli = Cli::new();
+    cli.keygen("me.json");
+    let url = empty_cluster();
+    cli.fails(
+        "me.json",
+        &["--url", &url, "patient", "show"],
+        "is not deployed on",
+    );
 }
