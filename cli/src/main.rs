@@ -727,9 +727,14 @@ async fn patient(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
             if format != "fhir" {
                 bail!("unknown audit format `{format}`: use fhir");
             }
-            let events = match &s.ledger {
-                Some(l) => l.events()?,
-                None => Vec::new(),
+            let events = match (&s.ledger, s.client.transport()) {
+                (Some(l), _) => l.events()?,
+                // on a cluster: the transactions that touched the patient's account
+                (None, AnyTransport::Rpc(rpc)) => rpc
+                    .history(&pda::patient(&me).0, 1_000)
+                    .await
+                    .map_err(explain)?,
+                (None, AnyTransport::Embedded(_)) => Vec::new(),
             };
             let bundle = s.client.audit_bundle(&me, &events).await.map_err(explain)?;
             let text = serde_json::to_string_pretty(&bundle)?;

@@ -35,26 +35,13 @@ impl RpcTransport {
     pub fn client(&self) -> &RpcClient {
         &self.client
     }
-}
 
-fn rpc_error(err: ClientError) -> SdkError {
-    match err.get_transaction_error() {
-        Some(tx_err) => SdkError::from(tx_err),
-        None => SdkError::Transport(err.to_string()),
-    }
-}
-
-impl Transport for RpcTransport {
-    async fn latest_blockhash(&self) -> Result<Hash, SdkError> {
-        self.client.get_latest_blockhash().await.map_err(rpc_error)
-    }
-
-    async fn send(&self, tx: Transaction) -> Result<TxOutcome, SdkError> {
-        let signature = self
-            .client
-            .send_and_confirm_transaction(&tx)
-            .await
-            .map_err(rpc_error)?;
+    /// The careledger events one confirmed transaction emitted, from its inner instructions.
+    pub async fn events_of(
+        &self,
+        signature: &solana_signature::Signature,
+    ) -> Result<Vec<crate::events::CareledgerEvent>, SdkError> {
+        let signature = *signature;
         let config = RpcTransactionConfig {
             encoding: Some(UiTransactionEncoding::Json),
             commitment: Some(self.client.commitment()),
@@ -91,7 +78,58 @@ impl Transport for RpcTransport {
                 }
             }
         }
-        let events = decode_inner_instructions(inner.iter().map(|(p, d)| (*p, d.as_slice())));
+        Ok(decode_inner_instructions(
+            inner.iter().map(|(p, d)| (*p, d.as_slice())),
+        ))
+    }
+
+    /// The audit events of the newest `limit` transactions that touched `address` (for a
+    /// patient, their `Patient` account: every consent, record and claim instruction reads it),
+    /// oldest first.
+    pub async fn history(
+        &self,
+        address: &Pubkey,
+        limit: usize,
+    ) -> Result<Vec<crate::events::CareledgerEvent>, SdkError> {
+        let signatures = self
+            .client
+            .get_signatures_for_address(address)
+            .await
+            .map_err(rpc_error)?;
+        let mut events = Vec::new();
+        for entry in signatures.iter().take(limit).rev() {
+            if entry.err.is_some() {
+                continue;
+            }
+            let signature = entry
+                .signature
+                .parse()
+                .map_err(|e| SdkError::Transport(format!("bad signature from the node: {e}")))?;
+            events.extend(self.events_of(&signature).await?);
+        }
+        Ok(events)
+    }
+}
+
+fn rpc_error(err: ClientError) -> SdkError {
+    match err.get_transaction_error() {
+        Some(tx_err) => SdkError::from(tx_err),
+        None => SdkError::Transport(err.to_string()),
+    }
+}
+
+impl Transport for RpcTransport {
+    async fn latest_blockhash(&self) -> Result<Hash, SdkError> {
+        self.client.get_latest_blockhash().await.map_err(rpc_error)
+    }
+
+    async fn send(&self, tx: Transaction) -> Result<TxOutcome, SdkError> {
+        let signature = self
+            .client
+            .send_and_confirm_transaction(&tx)
+            .await
+            .map_err(rpc_error)?;
+        let events = self.events_of(&signature).await?;
         Ok(TxOutcome { signature, events })
     }
 
