@@ -163,6 +163,19 @@ enum PatientCmd {
         #[arg(long, default_value_t = 30)]
         days: i64,
     },
+    /// Narrows or extends a grant; options left out keep their current value
+    Update {
+        grantee: Pubkey,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long, value_delimiter = ',')]
+        classes: Option<Vec<String>>,
+        #[arg(long, value_delimiter = ',')]
+        actions: Option<Vec<String>>,
+        /// New expiry, in days from now
+        #[arg(long)]
+        days: Option<i64>,
+    },
     Revoke {
         grantee: Pubkey,
         #[arg(long)]
@@ -679,6 +692,35 @@ async fn patient(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
             let mut v = sent(&out);
             v["grant"] = json!(grant.to_string());
             (v, format!("grant {grant} to {grantee} for {days} days"))
+        }
+        PatientCmd::Update {
+            grantee,
+            purpose: p,
+            classes: c,
+            actions: a,
+            days,
+        } => {
+            let grant = pda::grant(&me, grantee, purpose(p)?).0;
+            let current: careledger_sdk::ConsentGrant =
+                s.client.fetch(&grant).await.map_err(explain)?;
+            let now = s.client.transport().unix_timestamp().await?;
+            let args = careledger_sdk::GrantUpdateArgs {
+                classes: c
+                    .as_deref()
+                    .map(classes)
+                    .transpose()?
+                    .unwrap_or(current.classes),
+                actions: a
+                    .as_deref()
+                    .map(actions)
+                    .transpose()?
+                    .unwrap_or(current.actions),
+                record_scope: current.record_scope,
+                not_before: current.not_before,
+                expires_at: days.map_or(current.expires_at, |d| now + d * 86_400),
+            };
+            let out = s.send(ix::grant_update(&me, &me, &grant, args)).await?;
+            (sent(&out), format!("grant {grant} updated"))
         }
         PatientCmd::Revoke {
             grantee,

@@ -149,6 +149,19 @@ fn consent_story_through_the_cli() {
         &["provider", "log-access", &patient, "--record", "0"],
     );
     assert_eq!(logged["allowed"], true);
+    let updated = cli.json(
+        "patient.json",
+        &[
+            "patient",
+            "update",
+            &clinic,
+            "--purpose",
+            "treatment",
+            "--days",
+            "3",
+        ],
+    );
+    assert_eq!(updated["events"][0], "GrantUpdated");
     cli.ok(
         "patient.json",
         &["patient", "revoke", &clinic, "--purpose", "treatment"],
