@@ -1,0 +1,368 @@
+//! Solana attack classes (shared/reference/security-checklist.md), one test per row: each sends
+//! the attack through the SDK's transport and asserts the exact error and that every involved
+//! account is byte-identical afterwards. The fee payer is the harness's payer, never the victim.
+use anchor_lang::{AccountSerialize, Discriminator};
+use careledger_sdk::classes::RecordClass;
+use careledger_sdk::{action, ix, pda, AccessLogArgs, CareledgerError as E, ConsentGrant};
+use careledger_sdk::{Purpose, ROLE_CLINICIAN};
+use careledger_tests::{skip_on_cluster, EmbeddedOnly, Env};
+use solana_instruction::{AccountMeta, Instruction};
+use solana_keypair::Keypair;
+use solana_pubkey::Pubkey;
+use solana_signer::Signer;
+
+const CONSTRAINT_CLOSE: u32 = 2011;
+const CONSTRAINT_DUPLICATE_MUTABLE_ACCOUNT: u32 = 2040;
+const INSTRUCTION_FALLBACK_NOT_FOUND: u32 = 101;
+const INSTRUCTION_DID_NOT_DESERIALIZE: u32 = 102;
+const ACCOUNT_DISCRIMINATOR_NOT_FOUND: u32 = 3001;
+const ACCOUNT_DISCRIMINATOR_MISMATCH: u32 = 3002;
+const ACCOUNT_OWNED_BY_WRONG_PROGRAM: u32 = 3007;
+const INVALID_PROGRAM_ID: u32 = 3008;
+const ACCOUNT_NOT_SIGNER: u32 = 3010;
+const ACCOUNT_NOT_INITIALIZED: u32 = 3012;
+
+struct Scene {
+    env: Env,
+    patient: Keypair,
+    clinic: Keypair,
+    record: Pubkey,
+    grant: Pubkey,
+}
+
+async fn scene() -> Scene {
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let clinic = env.verified_provider(ROLE_CLINICIAN).await;
+    let record = env
+        .anchor_as_patient(&patient, RecordClass::LabResult.id(), 1)
+        .await;
+    let grant = env
+        .grant(
+            &patient,
+            &clinic.pubkey(),
+            Purpose::Treatment,
+            RecordClass::LabResult.bit(),
+            action::READ,
+            30,
+        )
+        .await
+        .unwrap();
+    Scene {
+        env,
+        patient,
+        clinic,
+        record,
+        grant,
+    }
+}
+
+fn read() -> AccessLogArgs {
+    AccessLogArgs {
+        action: action::READ,
+        purpose: Purpose::Treatment,
+        strict: true,
+    }
+}
+
+impl Scene {
+    fn watched(&self) -> Vec<Pubkey> {
+        vec![
+            self.grant,
+            self.record,
+            pda::patient(&self.patient.pubkey()).0,
+        ]
+    }
+
+    fn log(&self, grant: &Pubkey) -> Instruction {
+        ix::access_log(
+            &self.clinic.pubkey(),
+            &self.patient.pubkey(),
+            grant,
+            &self.record,
+            read(),
+        )
+    }
+
+    async fn place(&self, address: &Pubkey, owner: &Pubkey, data: Vec<u8>) {
+        let account = solana_account::Account {
+            lamports: 10_000_000,
+            data,
+            owner: *owner,
+            executable: false,
+            rent_epoch: 0,
+        };
+        self.env
+            .client
+            .transport()
+            .embedded()
+            .set_account(address, account)
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn missing_signer() {
+    let s = scene().await;
+    let wallet = s.patient.pubkey();
+    let mut revoke = ix::grant_revoke(&wallet, &wallet, &s.grant);
+    revoke.accounts[0] = AccountMeta::new_readonly(wallet, false);
+    let attacker = s.env.actor().await;
+    let mut watched = s.watched();
+    watched.push(attacker.pubkey());
+    // signed only by the attacker, who is not even in the instruction
+    let err = s.env.send(revoke, &[]).await.expect_err("unsigned revoke");
+    assert_eq!(err.custom_code(), Some(ACCOUNT_NOT_SIGNER), "{err}");
+    assert_eq!(
+        s.env
+            .client
+            .fetch::<ConsentGrant>(&s.grant)
+            .await
+            .unwrap()
+            .status,
+        careledger_sdk::GrantStatus::Active
+    );
+}
+
+#[tokio::test]
+async fn signer_that_is_not_the_authority() {
+    let s = scene().await;
+    let wallet = s.patient.pubkey();
+    s.env
+        .expect_rejected(
+            ix::grant_revoke(&s.clinic.pubkey(), &wallet, &s.grant),
+            &[&s.clinic],
+            E::NotPatientOrGuardian,
+            &s.watched(),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn account_owned_by_another_program_with_a_valid_layout() {
+    if skip_on_cluster("places accounts with the embedded bank") {
+        return;
+    }
+    let s = scene().await;
+    let mut forged: ConsentGrant = s.env.client.fetch(&s.grant).await.unwrap();
+    forged.classes = u16::MAX;
+    let mut data = Vec::new();
+    forged.try_serialize(&mut data).unwrap();
+    let fake = Pubkey::new_unique();
+    s.place(&fake, &Pubkey::new_unique(), data).await;
+    let mut watched = s.watched();
+    watched.push(fake);
+    s.env
+        .expect_anchor_error(
+            s.log(&fake),
+            &[&s.clinic],
+            ACCOUNT_OWNED_BY_WRONG_PROGRAM,
+            &watched,
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn type_cosplay_one_of_our_accounts_for_another() {
+    let s = scene().await;
+    // the record anchor (ours, valid) where a grant is expected
+    s.env
+        .expect_anchor_error(
+            s.log(&s.record),
+            &[&s.clinic],
+            ACCOUNT_DISCRIMINATOR_MISMATCH,
+            &s.watched(),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn uninitialised_and_zero_filled_accounts() {
+    if skip_on_cluster("places accounts with the embedded bank") {
+        return;
+    }
+    let s = scene().await;
+    let missing = Pubkey::new_unique();
+    s.env
+        .expect_anchor_error(
+            s.log(&missing),
+            &[&s.clinic],
+            ACCOUNT_NOT_INITIALIZED,
+            &s.watched(),
+        )
+        .await;
+    let zeroed = Pubkey::new_unique();
+    s.place(&zeroed, &careledger_sdk::program::ID, vec![0; 115])
+        .await;
+    s.env
+        .expect_anchor_error(
+            s.log(&zeroed),
+            &[&s.clinic],
+            ACCOUNT_DISCRIMINATOR_MISMATCH,
+            &s.watched(),
+        )
+        .await;
+    let short = Pubkey::new_unique();
+    s.place(&short, &careledger_sdk::program::ID, vec![1; 4])
+        .await;
+    s.env
+        .expect_anchor_error(
+            s.log(&short),
+            &[&s.clinic],
+            ACCOUNT_DISCRIMINATOR_NOT_FOUND,
+            &s.watched(),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn re_initialising_a_grant_fails_and_changes_nothing() {
+    let s = scene().await;
+    let wallet = s.patient.pubkey();
+    let before = s.env.snapshot(&s.watched()).await;
+    let again = s
+        .env
+        .grant(
+            &s.patient,
+            &s.clinic.pubkey(),
+            Purpose::Treatment,
+            1,
+            action::READ,
+            30,
+        )
+        .await;
+    assert!(again.is_err(), "a second init of the same grant must fail");
+    assert_eq!(before, s.env.snapshot(&s.watched()).await);
+    assert_eq!(
+        pda::grant(&wallet, &s.clinic.pubkey(), Purpose::Treatment).0,
+        s.grant
+    );
+}
+
+#[tokio::test]
+async fn look_alike_program_ids() {
+    let s = scene().await;
+    // a fake system program in grant_create
+    let other = s.env.verified_provider(ROLE_CLINICIAN).await;
+    let wallet = s.patient.pubkey();
+    let args = careledger_sdk::GrantCreateArgs {
+        purpose: Purpose::Treatment,
+        classes: 1,
+        actions: action::READ,
+        record_scope: careledger_sdk::NO_RECORD_SCOPE,
+        not_before: 0,
+        expires_at: s.env.now().await + 3600,
+    };
+    let mut create = ix::grant_create(&wallet, &wallet, &other.pubkey(), args);
+    let system = create
+        .accounts
+        .iter()
+        .position(|m| m.pubkey == solana_sdk_ids::system_program::ID)
+        .unwrap();
+    create.accounts[system].pubkey = Pubkey::new_unique();
+    let grant = pda::grant(&wallet, &other.pubkey(), Purpose::Treatment).0;
+    s.env
+        .expect_anchor_error(create, &[&s.patient], INVALID_PROGRAM_ID, &[grant])
+        .await;
+}
+
+#[tokio::test]
+async fn the_same_mutable_account_twice() {
+    let s = scene().await;
+    let insurer = s.env.verified_provider(careledger_sdk::ROLE_INSURER).await;
+    let (mint, authority) = s.env.mint(2).await;
+    let keys =
+        careledger_sdk::ix::PolicyKeys::new(&insurer.pubkey(), 1, &s.patient.pubkey(), &mint);
+    let now = s.env.now().await;
+    let policy = careledger_sdk::PolicyCreateArgs {
+        policy_id: 1,
+        coverage_start: now - 60,
+        coverage_end: now + 86_400,
+        benefit_cap: 1_000,
+        deductible: 0,
+    };
+    s.env
+        .send(ix::policy_create(&keys, policy), &[&insurer])
+        .await
+        .unwrap();
+    let funds = s.env.token_account(&mint, &insurer.pubkey()).await;
+    s.env.mint_to(&mint, &authority, &funds, 500).await;
+    s.env
+        .send(
+            ix::policy_fund(&insurer.pubkey(), &keys, &funds, 500),
+            &[&insurer],
+        )
+        .await
+        .unwrap();
+    // withdraw from the vault into the vault itself
+    s.env
+        .expect_anchor_error(
+            ix::policy_withdraw(&keys, &keys.vault, 100),
+            &[&insurer],
+            CONSTRAINT_DUPLICATE_MUTABLE_ACCOUNT,
+            &[keys.policy, keys.vault],
+        )
+        .await;
+    // and closing a grant into itself is refused too (Anchor checks the close target first)
+    let wallet = s.patient.pubkey();
+    let mut close = ix::grant_close(&wallet, &wallet, &s.grant, &wallet);
+    let rent_to = close
+        .accounts
+        .iter()
+        .rposition(|m| m.pubkey == wallet)
+        .unwrap();
+    close.accounts[rent_to] = AccountMeta::new(s.grant, false);
+    s.env
+        .expect_anchor_error(close, &[&s.patient], CONSTRAINT_CLOSE, &s.watched())
+        .await;
+}
+
+#[tokio::test]
+async fn truncated_data_and_unknown_discriminators() {
+    let s = scene().await;
+    let mut truncated = s.log(&s.grant);
+    truncated.data.truncate(9);
+    s.env
+        .expect_anchor_error(
+            truncated,
+            &[&s.clinic],
+            INSTRUCTION_DID_NOT_DESERIALIZE,
+            &s.watched(),
+        )
+        .await;
+    let mut unknown = s.log(&s.grant);
+    unknown.data[..8].copy_from_slice(&[0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 1]);
+    s.env
+        .expect_anchor_error(
+            unknown,
+            &[&s.clinic],
+            INSTRUCTION_FALLBACK_NOT_FOUND,
+            &s.watched(),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn revoke_then_use_in_the_same_transaction() {
+    let s = scene().await;
+    let wallet = s.patient.pubkey();
+    let before = s.env.snapshot(&s.watched()).await;
+    let err = s
+        .env
+        .send_all(
+            &[
+                ix::grant_revoke(&wallet, &wallet, &s.grant),
+                s.log(&s.grant),
+            ],
+            &[&s.patient, &s.clinic],
+        )
+        .await
+        .expect_err("strict access after revoke");
+    assert_eq!(err.program_error(), Some(E::GrantRevoked), "{err}");
+    // the whole transaction failed: not even the revocation happened
+    assert_eq!(before, s.env.snapshot(&s.watched()).await);
+    assert_eq!(
+        ConsentGrant::DISCRIMINATOR,
+        &s.env.snapshot(&[s.grant]).await[0].as_ref().unwrap().1[..8]
+    );
+}
