@@ -389,6 +389,45 @@ impl Env {
     }
 }
 
+/// The common starting point of consent scenarios: a registered patient with one lab-result
+/// record, a verified clinician, and a 30-day read grant for treatment on lab results.
+pub struct ConsentScene {
+    pub env: Env,
+    pub patient: Keypair,
+    pub clinic: Keypair,
+    pub record: Pubkey,
+    pub grant: Pubkey,
+}
+
+impl ConsentScene {
+    pub async fn new() -> ConsentScene {
+        use careledger_sdk::classes::RecordClass;
+        let env = Env::new().await;
+        let patient = env.register_patient().await;
+        let clinic = env.verified_provider(careledger_sdk::ROLE_CLINICIAN).await;
+        let lab = RecordClass::LabResult;
+        let record = env.anchor_as_patient(&patient, lab.id(), 1).await;
+        let grant = env
+            .grant(
+                &patient,
+                &clinic.pubkey(),
+                Purpose::Treatment,
+                lab.bit(),
+                action::READ,
+                30,
+            )
+            .await
+            .expect("treatment grant");
+        ConsentScene {
+            env,
+            patient,
+            clinic,
+            record,
+            grant,
+        }
+    }
+}
+
 /// A distinct, valid CIDv1 (raw, sha2-256) per seed.
 pub fn sample_cid(seed: u8) -> Vec<u8> {
     careledger_sdk::cid::raw_cid_v1(&[seed.max(1); 32])

@@ -2,12 +2,10 @@
 //! the attack through the SDK's transport and asserts the exact error and that every involved
 //! account is byte-identical afterwards. The fee payer is the harness's payer, never the victim.
 use anchor_lang::{AccountSerialize, Discriminator};
-use careledger_sdk::classes::RecordClass;
 use careledger_sdk::{action, ix, pda, AccessLogArgs, CareledgerError as E, ConsentGrant};
 use careledger_sdk::{Purpose, ROLE_CLINICIAN};
-use careledger_tests::{skip_on_cluster, EmbeddedOnly, Env};
+use careledger_tests::{skip_on_cluster, ConsentScene, EmbeddedOnly};
 use solana_instruction::{AccountMeta, Instruction};
-use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 
@@ -22,39 +20,10 @@ const INVALID_PROGRAM_ID: u32 = 3008;
 const ACCOUNT_NOT_SIGNER: u32 = 3010;
 const ACCOUNT_NOT_INITIALIZED: u32 = 3012;
 
-struct Scene {
-    env: Env,
-    patient: Keypair,
-    clinic: Keypair,
-    record: Pubkey,
-    grant: Pubkey,
-}
+type Scene = ConsentScene;
 
 async fn scene() -> Scene {
-    let env = Env::new().await;
-    let patient = env.register_patient().await;
-    let clinic = env.verified_provider(ROLE_CLINICIAN).await;
-    let record = env
-        .anchor_as_patient(&patient, RecordClass::LabResult.id(), 1)
-        .await;
-    let grant = env
-        .grant(
-            &patient,
-            &clinic.pubkey(),
-            Purpose::Treatment,
-            RecordClass::LabResult.bit(),
-            action::READ,
-            30,
-        )
-        .await
-        .unwrap();
-    Scene {
-        env,
-        patient,
-        clinic,
-        record,
-        grant,
-    }
+    ConsentScene::new().await
 }
 
 fn read() -> AccessLogArgs {
@@ -65,7 +34,14 @@ fn read() -> AccessLogArgs {
     }
 }
 
-impl Scene {
+/// What the attacks need on top of the scene.
+trait AttackScene {
+    fn watched(&self) -> Vec<Pubkey>;
+    fn log(&self, grant: &Pubkey) -> Instruction;
+    async fn place(&self, address: &Pubkey, owner: &Pubkey, data: Vec<u8>);
+}
+
+impl AttackScene for Scene {
     fn watched(&self) -> Vec<Pubkey> {
         vec![
             self.grant,

@@ -6,7 +6,7 @@ use careledger_sdk::{
     GrantStatus, GrantUpdateArgs, Purpose, Refusal, RequestApproveArgs, RequestCreateArgs,
     ReviewOutcome, ReviewState, NO_RECORD_SCOPE, ROLE_CLINICIAN, ROLE_EMERGENCY,
 };
-use careledger_tests::{skip_on_cluster, Env, BREAK_GLASS_CAP_SECS, DAY};
+use careledger_tests::{skip_on_cluster, ConsentScene, Env, BREAK_GLASS_CAP_SECS, DAY};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
@@ -21,39 +21,10 @@ fn log(strict: bool) -> AccessLogArgs {
     }
 }
 
-struct Setup {
-    env: Env,
-    patient: Keypair,
-    clinic: Keypair,
-    record: Pubkey,
-    grant: Pubkey,
-}
+type Setup = ConsentScene;
 
 async fn setup() -> Setup {
-    let env = Env::new().await;
-    let patient = env.register_patient().await;
-    let clinic = env.verified_provider(ROLE_CLINICIAN).await;
-    let record = env
-        .anchor_as_patient(&patient, RecordClass::LabResult.id(), 1)
-        .await;
-    let grant = env
-        .grant(
-            &patient,
-            &clinic.pubkey(),
-            Purpose::Treatment,
-            LAB,
-            action::READ,
-            30,
-        )
-        .await
-        .unwrap();
-    Setup {
-        env,
-        patient,
-        clinic,
-        record,
-        grant,
-    }
+    ConsentScene::new().await
 }
 
 async fn access(s: &Setup, strict: bool) -> Result<CareledgerEvent, careledger_sdk::SdkError> {
