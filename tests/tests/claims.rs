@@ -4,7 +4,7 @@
 use careledger_sdk::claims::{reason, rule_key, service_day};
 use careledger_sdk::classes::RecordClass;
 use careledger_sdk::ix::{self, PolicyKeys};
-use careledger_sdk::{action, pda, CareledgerError as E, CareledgerEvent, Transport};
+use careledger_sdk::{action, pda, CareledgerError as E, CareledgerEvent};
 use careledger_sdk::{
     Claim, ClaimState, ClaimSubmitArgs, Policy, PolicyCreateArgs, Purpose, ReviewDecision,
     RuleTerms, ROLE_CLINICIAN, ROLE_INSURER,
@@ -545,6 +545,15 @@ async fn owed_claim_is_reserved_then_settled_after_funding() {
             &fx.watched(claim),
         )
         .await;
+    // nor close the policy while a claim is owed
+    fx.env
+        .expect_rejected(
+            ix::policy_close(&fx.keys, &fx.insurer_tokens),
+            &[&fx.insurer],
+            E::PolicyHasOpenClaims,
+            &fx.watched(claim),
+        )
+        .await;
     // the insurer cannot take back the 100 while 400 is owed
     fx.env
         .expect_rejected(
@@ -590,7 +599,17 @@ async fn owed_claim_is_reserved_then_settled_after_funding() {
         .await
         .unwrap();
     fx.assert_conserved().await;
-    // nothing owed or pending: the policy closes, its vault goes away
+    // a paid claim is not owed any more
+    let settle_again = ix::claim_settle(&fx.clinic.pubkey(), &fx.keys, &claim, &fx.payee);
+    fx.env
+        .expect_rejected(
+            settle_again,
+            &[&fx.clinic],
+            E::ClaimNotOwed,
+            &fx.watched(claim),
+        )
+        .await;
+    // nothing owed or pending: the policy closes; its vault stays, empty
     fx.env
         .send(
             ix::policy_close(&fx.keys, &fx.insurer_tokens),
@@ -598,15 +617,12 @@ async fn owed_claim_is_reserved_then_settled_after_funding() {
         )
         .await
         .unwrap();
-    assert!(fx
-        .env
-        .client
-        .transport()
-        .account(&fx.keys.vault)
-        .await
-        .unwrap()
-        .is_none());
-    // a closed policy takes no new rules, and no claims: its vault no longer exists
+    assert_eq!(fx.env.balance(&fx.keys.vault).await, 0);
+    assert_eq!(
+        fx.policy().await.status,
+        careledger_sdk::PolicyStatus::Closed
+    );
+    // a closed policy takes no new rules, funds or claims, and does not close twice
     let key = rule_key(&SECRET, "CPT", "80053", "");
     fx.env
         .expect_rejected(
@@ -616,22 +632,25 @@ async fn owed_claim_is_reserved_then_settled_after_funding() {
             &[pda::rule(&fx.keys.policy, &key).0, fx.keys.policy],
         )
         .await;
-    let mut args = fx.args(1, 400).await;
-    args.service_date -= DAY;
-    let watched = fx.watched(fx.claim_address(&args));
-    let anchor_account_not_initialized = 3012;
     fx.env
-        .expect_anchor_error(
-            fx.submit_ix(args),
-            &[&fx.clinic],
-            anchor_account_not_initialized,
-            &watched,
+        .expect_rejected(
+            ix::policy_fund(&fx.insurer.pubkey(), &fx.keys, &fx.insurer_tokens, 1),
+            &[&fx.insurer],
+            E::PolicyNotActive,
+            &[fx.keys.policy, fx.keys.vault],
         )
         .await;
-    assert_eq!(
-        fx.policy().await.status,
-        careledger_sdk::PolicyStatus::Closed
-    );
+    fx.env
+        .expect_rejected(
+            ix::policy_close(&fx.keys, &fx.insurer_tokens),
+            &[&fx.insurer],
+            E::PolicyNotActive,
+            &[fx.keys.policy, fx.keys.vault],
+        )
+        .await;
+    let mut args = fx.args(1, 400).await;
+    args.service_date -= DAY;
+    fx.expect_submit_rejected(args, E::PolicyNotActive).await;
 }
 
 #[tokio::test]
@@ -1222,4 +1241,55 @@ mod property {
             tokio::runtime::Runtime::new().unwrap().block_on(run(c));
         }
     }
+}
+
+#[tokio::test]
+async fn accounts_of_another_policy_are_refused() {
+    let fx = fixture(10_000, 0, terms(100, 0, 0), 1_000).await;
+    // a second policy of the same insurer and member, with the same rule key
+    let other = PolicyKeys::new(&fx.insurer.pubkey(), 8, &fx.patient.pubkey(), &fx.keys.mint);
+    let now = fx.env.now().await;
+    let args = PolicyCreateArgs {
+        policy_id: 8,
+        coverage_start: now - 30 * DAY,
+        coverage_end: now + 30 * DAY,
+        benefit_cap: 1_000,
+        deductible: 0,
+    };
+    fx.env
+        .send(ix::policy_create(&other, args), &[&fx.insurer])
+        .await
+        .unwrap();
+    fx.env
+        .send(
+            ix::rule_add(&other, fx.rule, terms(100, 0, 0)),
+            &[&fx.insurer],
+        )
+        .await
+        .unwrap();
+    // a claim on this policy under the other policy's rule
+    let submit = fx.args(1, 100).await;
+    let mut wrong_rule = fx.submit_ix(submit.clone());
+    let rule_slot = wrong_rule
+        .accounts
+        .iter()
+        .position(|m| m.pubkey == pda::rule(&fx.keys.policy, &fx.rule).0)
+        .unwrap();
+    wrong_rule.accounts[rule_slot].pubkey = pda::rule(&other.policy, &fx.rule).0;
+    let watched = fx.watched(fx.claim_address(&submit));
+    fx.env
+        .expect_rejected(wrong_rule, &[&fx.clinic], E::RulePolicyMismatch, &watched)
+        .await;
+    // a claim of this policy settled against the other policy
+    let (claim, _) = fx.submit(submit).await;
+    let mut watched = fx.watched(claim);
+    watched.extend([other.policy, other.vault]);
+    fx.env
+        .expect_rejected(
+            ix::claim_settle(&fx.clinic.pubkey(), &other, &claim, &fx.payee),
+            &[&fx.clinic],
+            E::ClaimPolicyMismatch,
+            &watched,
+        )
+        .await;
 }

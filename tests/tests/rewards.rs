@@ -389,6 +389,18 @@ async fn enrolment_rejections() {
             &fx.watched(&f),
         )
         .await;
+    // reward to somebody else's account in the right mint
+    let theirs = fx.env.token_account(&fx.keys.mint, &w2).await;
+    let mut watched = fx.watched(&f);
+    watched.push(theirs);
+    fx.env
+        .expect_rejected(
+            ix::reward_claim(&f, &f, &fx.keys, &theirs),
+            &[&first],
+            E::WrongParticipant,
+            &watched,
+        )
+        .await;
     // the sponsor cannot withdraw while enrolment is open, nor what participants can earn
     fx.env
         .expect_rejected(
@@ -705,6 +717,54 @@ mod property {
             tokio::runtime::Runtime::new().unwrap().block_on(run(funding, steps));
         }
     }
+}
+
+#[tokio::test]
+async fn only_the_sponsor_manages_and_a_closed_study_stays_closed() {
+    let fx = fixture(2, 1_000).await;
+    let stranger = fx.env.actor().await;
+    let as_stranger = StudyKeys {
+        sponsor: stranger.pubkey(),
+        ..fx.keys
+    };
+    fx.env
+        .expect_rejected(
+            ix::study_close_enrolment(&as_stranger),
+            &[&stranger],
+            E::NotStudySponsor,
+            &[fx.keys.study],
+        )
+        .await;
+    fx.env
+        .send(ix::study_close_enrolment(&fx.keys), &[&fx.sponsor])
+        .await
+        .unwrap();
+    fx.env
+        .send(
+            ix::study_close(&fx.keys, &fx.sponsor_tokens),
+            &[&fx.sponsor],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fx.env.balance(&fx.keys.vault).await, 0);
+    let watched = [fx.keys.study, fx.keys.vault];
+    fx.env
+        .expect_rejected(
+            ix::study_fund(&fx.sponsor.pubkey(), &fx.keys, &fx.sponsor_tokens, 1),
+            &[&fx.sponsor],
+            E::StudyClosed,
+            &watched,
+        )
+        .await;
+    fx.env
+        .expect_rejected(
+            ix::study_close(&fx.keys, &fx.sponsor_tokens),
+            &[&fx.sponsor],
+            E::StudyClosed,
+            &watched,
+        )
+        .await;
+    fx.assert_conserved().await;
 }
 
 #[tokio::test]

@@ -1,19 +1,19 @@
-use crate::constants::{CONFIG_ADDRESS, POLICY_SEED};
+use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 use crate::events::PolicyClosed;
 use crate::instructions::claims::{transfer_from_vault, Payment};
 use crate::instructions::now;
 use crate::state::{Config, Policy, PolicyStatus};
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, CloseAccount, Mint, Token, TokenAccount};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
 /// The insurer closes a policy nothing is owed on and no claim is pending under: the vault's
-/// tokens go to `destination`, the vault's rent to the insurer. The policy account stays, closed,
-/// as the claims' history.
+/// tokens go to `destination`. The policy and its (empty) vault stay, so that every later call
+/// gets `PolicyNotActive` rather than a missing-account error; tokens sent to the vault afterwards
+/// can still be withdrawn.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct PolicyClose<'info> {
-    #[account(mut)]
     pub insurer: Signer<'info>,
     #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
     pub config: Box<Account<'info, Config>>,
@@ -48,18 +48,6 @@ pub fn handler(ctx: Context<PolicyClose>) -> Result<()> {
         to: ctx.accounts.destination.to_account_info(),
     };
     transfer_from_vault(&payment, swept)?;
-    let id = policy.policy_id.to_le_bytes();
-    let seeds: &[&[u8]] = &[POLICY_SEED, policy.insurer.as_ref(), &id, &[policy.bump]];
-    let accounts = CloseAccount {
-        account: ctx.accounts.vault.to_account_info(),
-        destination: ctx.accounts.insurer.to_account_info(),
-        authority: policy.to_account_info(),
-    };
-    token::close_account(CpiContext::new_with_signer(
-        ctx.accounts.token_program.key(),
-        accounts,
-        &[seeds],
-    ))?;
     let policy = &mut ctx.accounts.policy;
     policy.withdrawn = policy
         .withdrawn

@@ -3,7 +3,7 @@ use crate::errors::CareledgerError;
 use crate::events::PolicyWithdrawn;
 use crate::instructions::claims::{transfer_from_vault, Payment};
 use crate::instructions::now;
-use crate::state::{Config, Policy, PolicyStatus};
+use crate::state::{Config, Policy};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
@@ -12,18 +12,15 @@ pub struct PolicyWithdrawArgs {
     pub amount: u64,
 }
 
-/// The insurer takes back vault funds beyond what approved, unpaid claims are owed.
+/// The insurer takes back vault funds beyond what approved, unpaid claims are owed (after the
+/// policy is closed: anything sent to its vault since).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct PolicyWithdraw<'info> {
     pub insurer: Signer<'info>,
     #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
     pub config: Box<Account<'info, Config>>,
-    #[account(
-        mut,
-        has_one = insurer @ CareledgerError::NotPolicyInsurer,
-        constraint = policy.status != PolicyStatus::Closed @ CareledgerError::PolicyNotActive,
-    )]
+    #[account(mut, has_one = insurer @ CareledgerError::NotPolicyInsurer)]
     pub policy: Box<Account<'info, Policy>>,
     #[account(address = policy.mint @ CareledgerError::WrongMint)]
     pub mint: Box<Account<'info, Mint>>,

@@ -1,18 +1,19 @@
-use crate::constants::{CONFIG_ADDRESS, STUDY_SEED};
+use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 use crate::events::StudyStatusChanged;
 use crate::instructions::now;
 use crate::instructions::rewards::pay_from_study;
 use crate::state::{Config, Study, StudyStatus};
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, CloseAccount, Mint, Token, TokenAccount};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
 /// The sponsor closes a study nothing is outstanding on once enrolment is over: the vault's
-/// tokens go to `destination` and its rent to the sponsor. The study account stays as history.
+/// tokens go to `destination`. The study and its (empty) vault stay, so that later calls get
+/// `StudyClosed` rather than a missing-account error; tokens sent to the vault afterwards can
+/// still be withdrawn.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct StudyClose<'info> {
-    #[account(mut)]
     pub sponsor: Signer<'info>,
     #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
     pub config: Box<Account<'info, Config>>,
@@ -51,18 +52,6 @@ pub fn handler(ctx: Context<StudyClose>) -> Result<()> {
         a.destination.to_account_info(),
         swept,
     )?;
-    let id = a.study.study_id.to_le_bytes();
-    let seeds: &[&[u8]] = &[STUDY_SEED, a.study.sponsor.as_ref(), &id, &[a.study.bump]];
-    let accounts = CloseAccount {
-        account: a.vault.to_account_info(),
-        destination: a.sponsor.to_account_info(),
-        authority: a.study.to_account_info(),
-    };
-    token::close_account(CpiContext::new_with_signer(
-        a.token_program.key(),
-        accounts,
-        &[seeds],
-    ))?;
     let study = &mut ctx.accounts.study;
     let old_status = study.status;
     study.withdrawn = study

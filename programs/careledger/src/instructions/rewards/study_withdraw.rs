@@ -3,7 +3,7 @@ use crate::errors::CareledgerError;
 use crate::events::StudyWithdrawn;
 use crate::instructions::now;
 use crate::instructions::rewards::pay_from_study;
-use crate::state::{Config, Study, StudyStatus};
+use crate::state::{Config, Study};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
@@ -12,18 +12,15 @@ pub struct StudyWithdrawArgs {
     pub amount: u64,
 }
 
-/// Once enrolment is over, the sponsor takes back what no enrolled participant can still earn.
+/// Once enrolment is over, the sponsor takes back what no enrolled participant can still earn
+/// (after the study is closed: anything sent to its vault since).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct StudyWithdraw<'info> {
     pub sponsor: Signer<'info>,
     #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
     pub config: Box<Account<'info, Config>>,
-    #[account(
-        mut,
-        has_one = sponsor @ CareledgerError::NotStudySponsor,
-        constraint = study.status != StudyStatus::Closed @ CareledgerError::StudyClosed,
-    )]
+    #[account(mut, has_one = sponsor @ CareledgerError::NotStudySponsor)]
     pub study: Box<Account<'info, Study>>,
     #[account(address = study.mint @ CareledgerError::WrongMint)]
     pub mint: Box<Account<'info, Mint>>,
