@@ -1,7 +1,7 @@
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
-use crate::events::ClaimAdjudicated;
-use crate::instructions::claims::{pay_claim, pay_if_covered, Payment};
+
+use crate::instructions::claims::{adjudicated, pay_claim, pay_if_covered, Payment};
 use crate::instructions::now;
 use crate::logic::claims::{adjudicate, approve_amount, Breakdown};
 use crate::logic::consent::check_provider;
@@ -119,20 +119,7 @@ pub fn handler(ctx: Context<ClaimReview>, args: ClaimReviewArgs) -> Result<()> {
     };
     policy.invariant()?;
     claim.invariant()?;
-    let event = ClaimAdjudicated {
-        claim: claim_key,
-        policy: policy.key(),
-        provider: claim.provider,
-        patient: policy.patient,
-        by,
-        state,
-        breakdown,
-        reason_code,
-        policy_owed: policy.owed,
-        benefit_used: policy.benefit_used,
-        deductible_met: policy.deductible_met,
-        at,
-    };
+    let event = adjudicated(claim_key, claim, policy.key(), policy, state, by, at);
     emit_cpi!(event);
     if let Some(paid) = paid {
         emit_cpi!(paid);

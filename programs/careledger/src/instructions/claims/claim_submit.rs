@@ -1,7 +1,9 @@
 use crate::constants::{CLAIM_SEED, CONFIG_ADDRESS, SECONDS_PER_DAY};
 use crate::errors::CareledgerError;
-use crate::events::{ClaimAdjudicated, ClaimSubmitted};
-use crate::instructions::claims::{day_in_coverage, pay_claim, pay_if_covered, Payment};
+use crate::events::ClaimSubmitted;
+use crate::instructions::claims::{
+    adjudicated, day_in_coverage, pay_claim, pay_if_covered, Payment,
+};
 use crate::instructions::{create_pda, now, write_new_account};
 use crate::logic::claims::{adjudicate, automatic_outcome, review_reason, Breakdown};
 use crate::logic::consent::{action, check_grant, check_provider, AccessQuery};
@@ -95,7 +97,7 @@ fn validate(args: &ClaimSubmitArgs, policy: &Policy, at: i64) -> Result<()> {
         CareledgerError::InvalidServiceDate
     );
     require!(
-        day_in_coverage(policy, args.service_date, SECONDS_PER_DAY),
+        day_in_coverage(policy, args.service_date),
         CareledgerError::ServiceDateOutsideCoverage
     );
     Ok(())
@@ -263,23 +265,10 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
     };
     policy.invariant()?;
     claim.invariant()?;
-    let adjudicated = ClaimAdjudicated {
-        claim: claim_key,
-        policy: policy_key,
-        provider,
-        patient: policy.patient,
-        by: crate::ID,
-        state,
-        breakdown,
-        reason_code,
-        policy_owed: policy.owed,
-        benefit_used: policy.benefit_used,
-        deductible_met: policy.deductible_met,
-        at,
-    };
+    let decided = adjudicated(claim_key, &claim, policy_key, policy, state, crate::ID, at);
     write_new_account(&ctx.accounts.claim.to_account_info(), &claim)?;
     emit_cpi!(submitted);
-    emit_cpi!(adjudicated);
+    emit_cpi!(decided);
     if let Some(paid) = paid {
         emit_cpi!(paid);
     }

@@ -30,9 +30,9 @@ pub use rule_add::*;
 pub use rule_retire::*;
 pub use rule_update::*;
 
-use crate::constants::POLICY_SEED;
+use crate::constants::{POLICY_SEED, SECONDS_PER_DAY};
 use crate::errors::CareledgerError;
-use crate::events::ClaimPaid;
+use crate::events::{ClaimAdjudicated, ClaimPaid};
 use crate::instructions::vault_transfer;
 use crate::state::{Claim, ClaimState, Policy};
 use anchor_lang::prelude::*;
@@ -73,6 +73,33 @@ pub(crate) fn pay_if_covered(p: &Payment, state: ClaimState, benefit: u64) -> Re
     Ok(covered)
 }
 
+/// The decision event: `state` is what was decided (the claim may already be Paid), the
+/// balances are the policy's after the decision.
+pub(crate) fn adjudicated(
+    claim_key: Pubkey,
+    claim: &Claim,
+    policy_key: Pubkey,
+    policy: &Policy,
+    state: ClaimState,
+    by: Pubkey,
+    at: i64,
+) -> ClaimAdjudicated {
+    ClaimAdjudicated {
+        claim: claim_key,
+        policy: policy_key,
+        provider: claim.provider,
+        patient: policy.patient,
+        by,
+        state,
+        breakdown: claim.breakdown,
+        reason_code: claim.reason_code,
+        policy_owed: policy.owed,
+        benefit_used: policy.benefit_used,
+        deductible_met: policy.deductible_met,
+        at,
+    }
+}
+
 /// Pays an owed claim in full (all or nothing), updating claim and policy, and returns the event.
 /// The caller has checked the vault can cover it.
 pub(crate) fn pay_claim(
@@ -107,7 +134,8 @@ pub(crate) fn pay_claim(
     })
 }
 
-/// Seconds-based coverage test for a whole-day service date: the day overlaps the period.
-pub(crate) fn day_in_coverage(policy: &Policy, service_date: i64, day: i64) -> bool {
-    service_date.saturating_add(day) > policy.coverage_start && service_date < policy.coverage_end
+/// Whether the whole UTC day starting at `service_date` overlaps the coverage period.
+pub(crate) fn day_in_coverage(policy: &Policy, service_date: i64) -> bool {
+    service_date.saturating_add(SECONDS_PER_DAY) > policy.coverage_start
+        && service_date < policy.coverage_end
 }
