@@ -231,6 +231,7 @@ const ALL_ERRORS: &[CareledgerError] = &[
     ConsentStillLive,
     StudyClosed,
     WrongParticipant,
+    TimestampOutOfRange,
 ];
 
 #[cfg(test)]
@@ -247,6 +248,21 @@ mod tests {
         assert_eq!(
             program_error_from_code(ERROR_CODE_OFFSET + ALL_ERRORS.len() as u32),
             None
+        );
+        // complete: the program's IDL (regenerated and checked in CI) lists every error
+        let idl: serde_json::Value =
+            serde_json::from_str(include_str!("../../idl/careledger.json"))
+                .expect("the committed IDL");
+        let names: Vec<String> = idl["errors"]
+            .as_array()
+            .expect("IDL errors")
+            .iter()
+            .map(|e| e["name"].as_str().unwrap_or_default().to_string())
+            .collect();
+        let ours: Vec<String> = ALL_ERRORS.iter().map(|e| format!("{e:?}")).collect();
+        assert_eq!(
+            ours, names,
+            "ALL_ERRORS must list the program's errors in order"
         );
         let err = SdkError::from(TransactionError::InstructionError(
             1,

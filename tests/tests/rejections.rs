@@ -261,3 +261,32 @@ async fn cross_patient_wiring_and_strangers() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn times_beyond_the_u32_range_accounts_store_are_refused() {
+    if careledger_tests::skip_on_cluster("moves the clock past 2106") {
+        return;
+    }
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let clinic = env.verified_provider(ROLE_CLINICIAN).await;
+    // the first second a u32 cannot hold (2106-02-07)
+    env.set_clock(i64::from(u32::MAX) + 1).await;
+    let wallet = patient.pubkey();
+    let grant = pda::grant(&wallet, &clinic.pubkey(), Purpose::Treatment).0;
+    let args = careledger_sdk::GrantCreateArgs {
+        purpose: Purpose::Treatment,
+        classes: 1,
+        actions: action::READ,
+        record_scope: NO_RECORD_SCOPE,
+        not_before: 0,
+        expires_at: env.now().await + DAY,
+    };
+    env.expect_rejected(
+        ix::grant_create(&wallet, &wallet, &clinic.pubkey(), args),
+        &[&patient],
+        E::TimestampOutOfRange,
+        &[grant, pda::patient(&wallet).0],
+    )
+    .await;
+}
