@@ -5,9 +5,11 @@ use anchor_lang::{AccountSerialize, Discriminator};
 use careledger_sdk::{action, ix, pda, AccessLogArgs, CareledgerError as E, ConsentGrant};
 use careledger_sdk::{Purpose, ROLE_CLINICIAN};
 use careledger_tests::{skip_on_cluster, ConsentScene, EmbeddedOnly};
+use solana_instruction::error::InstructionError;
 use solana_instruction::{AccountMeta, Instruction};
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
+use solana_transaction_error::TransactionError;
 
 const CONSTRAINT_CLOSE: u32 = 2011;
 const CONSTRAINT_DUPLICATE_MUTABLE_ACCOUNT: u32 = 2040;
@@ -83,21 +85,10 @@ async fn missing_signer() {
     let wallet = s.patient.pubkey();
     let mut revoke = ix::grant_revoke(&wallet, &wallet, &s.grant);
     revoke.accounts[0] = AccountMeta::new_readonly(wallet, false);
-    let attacker = s.env.actor().await;
-    let mut watched = s.watched();
-    watched.push(attacker.pubkey());
-    // signed only by the attacker, who is not even in the instruction
-    let err = s.env.send(revoke, &[]).await.expect_err("unsigned revoke");
-    assert_eq!(err.custom_code(), Some(ACCOUNT_NOT_SIGNER), "{err}");
-    assert_eq!(
-        s.env
-            .client
-            .fetch::<ConsentGrant>(&s.grant)
-            .await
-            .unwrap()
-            .status,
-        careledger_sdk::GrantStatus::Active
-    );
+    // no signature but the harness payer's: the patient's key is only named
+    s.env
+        .expect_anchor_error(revoke, &[], ACCOUNT_NOT_SIGNER, &s.watched())
+        .await;
 }
 
 #[tokio::test]
@@ -194,9 +185,8 @@ async fn uninitialised_and_zero_filled_accounts() {
 #[tokio::test]
 async fn re_initialising_a_grant_fails_and_changes_nothing() {
     let s = scene().await;
-    let wallet = s.patient.pubkey();
     let before = s.env.snapshot(&s.watched()).await;
-    let again = s
+    let err = s
         .env
         .grant(
             &s.patient,
@@ -206,13 +196,22 @@ async fn re_initialising_a_grant_fails_and_changes_nothing() {
             action::READ,
             30,
         )
-        .await;
-    assert!(again.is_err(), "a second init of the same grant must fail");
-    assert_eq!(before, s.env.snapshot(&s.watched()).await);
-    assert_eq!(
-        pda::grant(&wallet, &s.clinic.pubkey(), Purpose::Treatment).0,
-        s.grant
+        .await
+        .expect_err("a second init of the same grant");
+    // Anchor's init of an address that already holds lamports takes the System Program's
+    // prefunded-creation path, which this runtime refuses as invalid instruction data (no
+    // careledger code runs, so there is no careledger error to give).
+    assert!(
+        matches!(
+            err,
+            careledger_sdk::SdkError::Transaction(TransactionError::InstructionError(
+                0,
+                InstructionError::InvalidInstructionData
+            ))
+        ),
+        "{err}"
     );
+    assert_eq!(before, s.env.snapshot(&s.watched()).await);
 }
 
 #[tokio::test]
