@@ -1,6 +1,6 @@
 //! The rest of the consent workflow: guardians, access requests, break-glass and its review,
 //! amendments, and the admin hand-over.
-use crate::{actions, class_names_mask, explain, purpose, sent, Session};
+use crate::{actions, explain, purpose, sent, Session};
 use anyhow::{bail, Context, Result};
 use careledger_sdk::{cid, ix, pda, AccessRequest, RecordAmendArgs, RequestApproveArgs};
 use careledger_sdk::{BreakGlassOpenArgs, RequestCreateArgs, ReviewOutcome, Transport};
@@ -181,7 +181,7 @@ pub async fn request_access(
     days: u32,
 ) -> Result<(Value, String)> {
     let args = RequestCreateArgs {
-        classes: class_names_mask(classes)?,
+        classes: crate::classes(classes)?,
         actions: actions(action_names)?,
         purpose: purpose(purpose_name)?,
         reason_code: reason,

@@ -331,11 +331,7 @@ pub(crate) fn actions(names: &[String]) -> Result<u8> {
 }
 
 /// Record classes by name, as a bitmask.
-pub(crate) fn class_names_mask(names: &[String]) -> Result<u16> {
-    classes(names)
-}
-
-fn classes(names: &[String]) -> Result<u16> {
+pub(crate) fn classes(names: &[String]) -> Result<u16> {
     let parsed: Result<Vec<RecordClass>, _> =
         names.iter().map(|n| RecordClass::from_str(n)).collect();
     let known = RecordClass::ALL.map(|c| c.name()).join(", ");
@@ -464,15 +460,7 @@ impl Session {
         &self,
         instruction: solana_instruction::Instruction,
     ) -> Result<TxOutcome> {
-        let outcome = self
-            .client
-            .send(&[instruction], &[&self.signer])
-            .await
-            .map_err(explain)?;
-        if let Some(ledger) = &self.ledger {
-            ledger.append_events(&outcome.events)?;
-        }
-        Ok(outcome)
+        self.send_all(std::slice::from_ref(&instruction), &[]).await
     }
 
     async fn finish(&self) -> Result<()> {
@@ -799,7 +787,7 @@ async fn anchor_file(
         .with_context(|| format!("cannot read {}", file.display()))?
         .len();
     let bar = indicatif::ProgressBar::new(size);
-    if size < 8 << 20 || s_quiet() {
+    if size < 8 << 20 || progress_hidden() {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let reader = std::io::BufReader::new(std::fs::File::open(file)?);
@@ -830,7 +818,7 @@ async fn anchor_file(
     Ok((v, format!("record #{index} anchored at {record}")))
 }
 
-fn s_quiet() -> bool {
+fn progress_hidden() -> bool {
     std::env::var_os("CARELEDGER_NO_PROGRESS").is_some()
 }
 

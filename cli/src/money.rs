@@ -1,5 +1,5 @@
 //! Claims, studies and the SPL Token plumbing they need (a ledger folder has no `spl-token` CLI).
-use crate::{class_names_mask, explain, Session};
+use crate::{explain, Session};
 use anyhow::{bail, Context, Result};
 use careledger_sdk::claims::{explanation_of_benefit, rule_key, service_day};
 use careledger_sdk::ix::{self, PolicyKeys, StudyKeys};
@@ -455,7 +455,7 @@ pub async fn study(s: &Session, cmd: &StudyCmd) -> Result<(Value, String)> {
                     period_secs: period_days.saturating_mul(86_400),
                     periods: *periods,
                 },
-                classes: class_names_mask(classes)?,
+                classes: crate::classes(classes)?,
                 data_use_code: *data_use_code,
                 enrol_start: now,
                 enrol_end: now + days * DAY,
