@@ -232,6 +232,15 @@ const ALL_ERRORS: &[CareledgerError] = &[
     StudyClosed,
     WrongParticipant,
     TimestampOutOfRange,
+    ConfigAlreadyInitialized,
+    PatientAlreadyRegistered,
+    ProviderAlreadyRegistered,
+    GrantAlreadyExists,
+    RequestAlreadyPending,
+    RecordIndexTaken,
+    PolicyAlreadyExists,
+    RuleAlreadyExists,
+    StudyAlreadyExists,
 ];
 
 #[cfg(test)]

@@ -5,11 +5,9 @@ use anchor_lang::{AccountSerialize, Discriminator};
 use careledger_sdk::{action, ix, pda, AccessLogArgs, CareledgerError as E, ConsentGrant};
 use careledger_sdk::{Purpose, ROLE_CLINICIAN};
 use careledger_tests::{skip_on_cluster, ConsentScene, EmbeddedOnly};
-use solana_instruction::error::InstructionError;
 use solana_instruction::{AccountMeta, Instruction};
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
-use solana_transaction_error::TransactionError;
 
 const CONSTRAINT_CLOSE: u32 = 2011;
 const CONSTRAINT_DUPLICATE_MUTABLE_ACCOUNT: u32 = 2040;
@@ -182,37 +180,7 @@ async fn uninitialised_and_zero_filled_accounts() {
         .await;
 }
 
-#[tokio::test]
-async fn re_initialising_a_grant_fails_and_changes_nothing() {
-    let s = scene().await;
-    let before = s.env.snapshot(&s.watched()).await;
-    let err = s
-        .env
-        .grant(
-            &s.patient,
-            &s.clinic.pubkey(),
-            Purpose::Treatment,
-            1,
-            action::READ,
-            30,
-        )
-        .await
-        .expect_err("a second init of the same grant");
-    // Anchor's init of an address that already holds lamports takes the System Program's
-    // prefunded-creation path, which this runtime refuses as invalid instruction data (no
-    // careledger code runs, so there is no careledger error to give).
-    assert!(
-        matches!(
-            err,
-            careledger_sdk::SdkError::Transaction(TransactionError::InstructionError(
-                0,
-                InstructionError::InvalidInstructionData
-            ))
-        ),
-        "{err}"
-    );
-    assert_eq!(before, s.env.snapshot(&s.watched()).await);
-}
+// Re-initialisation of every init, and creation at pre-funded addresses: tests/creation.rs.
 
 #[tokio::test]
 async fn look_alike_program_ids() {

@@ -337,4 +337,31 @@ pub enum CareledgerError {
     /// 6107
     #[msg("the clock is outside 1970-2106, the range of the u32 timestamps accounts store")]
     TimestampOutOfRange,
+    /// 6108
+    #[msg("the program config is already initialised")]
+    ConfigAlreadyInitialized,
+    /// 6109
+    #[msg("this wallet is already registered as a patient")]
+    PatientAlreadyRegistered,
+    /// 6110
+    #[msg("this wallet is already registered as a provider")]
+    ProviderAlreadyRegistered,
+    /// 6111
+    #[msg("a grant for this grantee and purpose already exists: update it, or close it once it is revoked or expired")]
+    GrantAlreadyExists,
+    /// 6112
+    #[msg("this provider already has a pending request with this patient")]
+    RequestAlreadyPending,
+    /// 6113
+    #[msg("an account already exists at the patient's next record index")]
+    RecordIndexTaken,
+    /// 6114
+    #[msg("this insurer already has a policy with this policy_id")]
+    PolicyAlreadyExists,
+    /// 6115
+    #[msg("this policy already has a rule for this procedure key")]
+    RuleAlreadyExists,
+    /// 6116
+    #[msg("this sponsor already has a study with this study_id")]
+    StudyAlreadyExists,
 }

@@ -20,15 +20,24 @@ pub(crate) fn now() -> Result<i64> {
     Ok(Clock::get()?.unix_timestamp)
 }
 
-/// Creates a program-owned PDA at `target` (whose seeds Anchor has already checked), even if
-/// someone pre-funded the address to block a plain `create_account`. The caller has checked the
-/// address holds no data yet.
+/// True when no account lives at `info` yet: no data and still the System Program's (an address
+/// someone only sent lamports to counts as vacant).
+pub(crate) fn is_vacant(info: &AccountInfo) -> bool {
+    info.data_is_empty() && info.owner == &anchor_lang::system_program::ID
+}
+
+/// Creates the account at the PDA `target` (whose seeds Anchor has already checked), owned by
+/// `owner`, even if someone pre-funded the address. Anchor 1.2's `init` takes the System
+/// Program's CreateAccountAllowPrefund path for a funded address, which current runtimes refuse,
+/// so a few lamports sent ahead would block the address for good; this tops up, allocates and
+/// assigns instead. The caller has checked the address is vacant (`is_vacant`).
 pub(crate) fn create_pda<'info>(
     payer: &Signer<'info>,
     target: &AccountInfo<'info>,
     system: &Program<'info, System>,
     space: usize,
     signer_seeds: &[&[u8]],
+    owner: &Pubkey,
 ) -> Result<()> {
     use anchor_lang::system_program as sp;
     let rent = Rent::get()?.minimum_balance(space);
@@ -40,7 +49,7 @@ pub(crate) fn create_pda<'info>(
             to: target.clone(),
         };
         let ctx = CpiContext::new_with_signer(system.key(), accounts, signer);
-        return sp::create_account(ctx, rent, space as u64, &crate::ID);
+        return sp::create_account(ctx, rent, space as u64, owner);
     }
     let top_up = rent.saturating_sub(current);
     if top_up > 0 {
@@ -62,8 +71,64 @@ pub(crate) fn create_pda<'info>(
     };
     sp::assign(
         CpiContext::new_with_signer(system.key(), assign, signer),
-        &crate::ID,
+        owner,
     )
+}
+
+/// Creates our account `T` at the vacant PDA `target` (seeds with bump) and writes `value`; an
+/// address that already holds an account is refused with `exists`.
+pub(crate) fn init_pda<'info, T: AccountSerialize + Space>(
+    payer: &Signer<'info>,
+    target: &AccountInfo<'info>,
+    system: &Program<'info, System>,
+    signer_seeds: &[&[u8]],
+    value: &T,
+    exists: crate::errors::CareledgerError,
+) -> Result<()> {
+    if !is_vacant(target) {
+        return Err(error!(exists));
+    }
+    create_pda(
+        payer,
+        target,
+        system,
+        8 + T::INIT_SPACE,
+        signer_seeds,
+        &crate::ID,
+    )?;
+    write_new_account(target, value)
+}
+
+/// Creates an SPL token account for `mint` at the vacant PDA `vault`, owned by `authority` (the
+/// policy or study PDA). Refused with `exists` if an account is already there.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn init_vault<'info>(
+    payer: &Signer<'info>,
+    vault: &AccountInfo<'info>,
+    mint: &AccountInfo<'info>,
+    authority: &AccountInfo<'info>,
+    system: &Program<'info, System>,
+    token_program: &Program<'info, anchor_spl::token::Token>,
+    signer_seeds: &[&[u8]],
+    exists: crate::errors::CareledgerError,
+) -> Result<()> {
+    if !is_vacant(vault) {
+        return Err(error!(exists));
+    }
+    create_pda(
+        payer,
+        vault,
+        system,
+        anchor_spl::token::TokenAccount::LEN,
+        signer_seeds,
+        &token_program.key(),
+    )?;
+    let accounts = anchor_spl::token::InitializeAccount3 {
+        account: vault.clone(),
+        mint: mint.clone(),
+        authority: authority.clone(),
+    };
+    anchor_spl::token::initialize_account3(CpiContext::new(token_program.key(), accounts))
 }
 
 /// Moves `amount` of `mint` out of a vault whose owner is a program PDA (`authority`, signing

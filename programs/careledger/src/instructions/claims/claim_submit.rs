@@ -4,7 +4,7 @@ use crate::events::ClaimSubmitted;
 use crate::instructions::claims::{
     adjudicated, day_in_coverage, pay_claim, pay_if_covered, Payment,
 };
-use crate::instructions::{create_pda, now, write_new_account};
+use crate::instructions::{create_pda, is_vacant, now, write_new_account};
 use crate::logic::claims::{adjudicate, automatic_outcome, review_reason, Breakdown};
 use crate::logic::consent::{action, check_grant, check_provider, AccessQuery};
 use crate::state::{
@@ -150,7 +150,7 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
         CareledgerError::RecordNotCurrent
     );
     check_payment_consent(&a.payment_grant, &a.policy, &a.patient, &a.record, at)?;
-    require!(a.claim.data_is_empty(), CareledgerError::DuplicateClaim);
+    require!(is_vacant(&a.claim), CareledgerError::DuplicateClaim);
 
     // Decide: review, or adjudicate now.
     let terms = a.rule.terms;
@@ -197,6 +197,7 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
         &a.system_program,
         8 + Claim::INIT_SPACE,
         seeds,
+        &crate::ID,
     )?;
     let mut claim = Claim {
         policy: policy_key,

@@ -1,11 +1,11 @@
 use crate::constants::{CONFIG_ADDRESS, MAX_COVERAGE_SECS, POLICY_SEED, VAULT_SEED};
 use crate::errors::CareledgerError;
 use crate::events::PolicyCreated;
-use crate::instructions::now;
+use crate::instructions::{init_pda, init_vault, now};
 use crate::logic::consent::check_provider;
 use crate::state::{Config, Patient, Policy, PolicyStatus, Provider, ROLE_INSURER};
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token::{Mint, Token};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct PolicyCreateArgs {
@@ -35,23 +35,18 @@ pub struct PolicyCreate<'info> {
     pub patient: Box<Account<'info, Patient>>,
     /// SPL Token mint (a Token-2022 mint fails the owner check).
     pub mint: Box<Account<'info, Mint>>,
+    /// CHECK: the new account's address (seeds checked here); created in the handler, which
+    /// refuses an existing account and takes over a pre-funded one.
     #[account(
-        init,
-        payer = insurer,
-        space = 8 + Policy::INIT_SPACE,
+        mut,
         seeds = [POLICY_SEED, insurer.key().as_ref(), &args.policy_id.to_le_bytes()],
         bump,
     )]
-    pub policy: Box<Account<'info, Policy>>,
-    #[account(
-        init,
-        payer = insurer,
-        seeds = [VAULT_SEED, policy.key().as_ref()],
-        bump,
-        token::mint = mint,
-        token::authority = policy,
-    )]
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub policy: UncheckedAccount<'info>,
+    /// CHECK: the vault's address (seeds checked here); the handler creates an SPL token
+    /// account there for `mint`, owned by the policy PDA.
+    #[account(mut, seeds = [VAULT_SEED, policy.key().as_ref()], bump)]
+    pub vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
@@ -71,8 +66,7 @@ pub fn handler(ctx: Context<PolicyCreate>, args: PolicyCreateArgs) -> Result<()>
         CareledgerError::InvalidPolicyAmounts
     );
     let vault = ctx.accounts.vault.key();
-    let policy = &mut ctx.accounts.policy;
-    policy.set_inner(Policy {
+    let policy = Policy {
         insurer: insurer.wallet,
         patient: ctx.accounts.patient.wallet,
         mint: ctx.accounts.mint.key(),
@@ -94,10 +88,33 @@ pub fn handler(ctx: Context<PolicyCreate>, args: PolicyCreateArgs) -> Result<()>
         bump: ctx.bumps.policy,
         vault_bump: ctx.bumps.vault,
         created_at: at,
-    });
+    };
     policy.invariant()?;
+    let a = &ctx.accounts;
+    let (policy_key, insurer_key) = (a.policy.key(), a.insurer.key());
+    let (bump, id) = ([ctx.bumps.policy], args.policy_id.to_le_bytes());
+    let seeds: &[&[u8]] = &[POLICY_SEED, insurer_key.as_ref(), &id, &bump];
+    init_pda(
+        &a.insurer,
+        &a.policy,
+        &a.system_program,
+        seeds,
+        &policy,
+        CareledgerError::PolicyAlreadyExists,
+    )?;
+    let vault_bump = [ctx.bumps.vault];
+    init_vault(
+        &a.insurer,
+        &a.vault,
+        &a.mint.to_account_info(),
+        &a.policy,
+        &a.system_program,
+        &a.token_program,
+        &[VAULT_SEED, policy_key.as_ref(), &vault_bump],
+        CareledgerError::PolicyAlreadyExists,
+    )?;
     let event = PolicyCreated {
-        policy: policy.key(),
+        policy: policy_key,
         insurer: policy.insurer,
         patient: policy.patient,
         mint: policy.mint,

@@ -1,7 +1,7 @@
 use crate::constants::{CONFIG_ADDRESS, RULE_SEED};
 use crate::errors::CareledgerError;
 use crate::events::CoverageRuleAdded;
-use crate::instructions::now;
+use crate::instructions::{init_pda, now};
 use crate::state::{Config, CoverageRule, Policy, PolicyStatus, RuleTerms};
 use anchor_lang::prelude::*;
 
@@ -26,14 +26,14 @@ pub struct RuleAdd<'info> {
         constraint = policy.status != PolicyStatus::Closed @ CareledgerError::PolicyNotActive,
     )]
     pub policy: Box<Account<'info, Policy>>,
+    /// CHECK: the new account's address (seeds checked here); created in the handler, which
+    /// refuses an existing account and takes over a pre-funded one.
     #[account(
-        init,
-        payer = insurer,
-        space = 8 + CoverageRule::INIT_SPACE,
+        mut,
         seeds = [RULE_SEED, policy.key().as_ref(), &args.rule_key],
         bump,
     )]
-    pub rule: Box<Account<'info, CoverageRule>>,
+    pub rule: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -42,8 +42,7 @@ pub fn handler(ctx: Context<RuleAdd>, args: RuleAddArgs) -> Result<()> {
     require!(args.rule_key != [0; 32], CareledgerError::ZeroRuleKey);
     args.terms.validate()?;
     let policy = ctx.accounts.policy.key();
-    let rule = &mut ctx.accounts.rule;
-    rule.set_inner(CoverageRule {
+    let rule = CoverageRule {
         policy,
         rule_key: args.rule_key,
         terms: args.terms,
@@ -51,11 +50,22 @@ pub fn handler(ctx: Context<RuleAdd>, args: RuleAddArgs) -> Result<()> {
         bump: ctx.bumps.rule,
         claims: 0,
         updated_at: at,
-    });
+    };
     rule.invariant()?;
+    let bump = [ctx.bumps.rule];
+    let seeds: &[&[u8]] = &[RULE_SEED, policy.as_ref(), &args.rule_key, &bump];
+    let a = &ctx.accounts;
+    init_pda(
+        &a.insurer,
+        &a.rule,
+        &a.system_program,
+        seeds,
+        &rule,
+        CareledgerError::RuleAlreadyExists,
+    )?;
     let event = CoverageRuleAdded {
         policy,
-        rule: rule.key(),
+        rule: a.rule.key(),
         rule_key: args.rule_key,
         terms: args.terms,
         at,

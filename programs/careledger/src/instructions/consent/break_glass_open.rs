@@ -1,7 +1,7 @@
 use crate::constants::{CONFIG_ADDRESS, GRANT_SEED, NO_RECORD_SCOPE};
 use crate::errors::CareledgerError;
 use crate::events::BreakGlassOpened;
-use crate::instructions::now;
+use crate::instructions::{init_pda, now};
 use crate::logic::consent::check_provider;
 use crate::logic::terms::{validate_actions, validate_break_glass_window};
 use crate::state::{
@@ -33,14 +33,14 @@ pub struct BreakGlassOpen<'info> {
     pub provider: Account<'info, Provider>,
     #[account(mut)]
     pub patient: Account<'info, Patient>,
+    /// CHECK: the new account's address (seeds checked here); created in the handler, which
+    /// refuses an existing account and takes over a pre-funded one.
     #[account(
-        init,
-        payer = clinician,
-        space = 8 + ConsentGrant::INIT_SPACE,
+        mut,
         seeds = [GRANT_SEED, patient.wallet.as_ref(), clinician.key().as_ref(), &Purpose::Emergency.seed()],
         bump,
     )]
-    pub grant: Account<'info, ConsentGrant>,
+    pub grant: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -72,8 +72,7 @@ pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result
         .ok_or(CareledgerError::MathOverflow)?;
     patient.invariant()?;
     let (patient_wallet, consent_epoch) = (patient.wallet, patient.consent_epoch);
-    let grant = &mut ctx.accounts.grant;
-    grant.set_inner(ConsentGrant {
+    let grant = ConsentGrant {
         patient: patient_wallet,
         grantee: clinician,
         classes: args.classes,
@@ -89,10 +88,28 @@ pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result
         expires_at,
         created_at: stamp(at)?,
         revoked_at: 0,
-    });
+    };
     grant.invariant()?;
+    let bump = [ctx.bumps.grant];
+    let purpose = Purpose::Emergency.seed();
+    let seeds: &[&[u8]] = &[
+        GRANT_SEED,
+        patient_wallet.as_ref(),
+        clinician.as_ref(),
+        &purpose,
+        &bump,
+    ];
+    let a = &ctx.accounts;
+    init_pda(
+        &a.clinician,
+        &a.grant,
+        &a.system_program,
+        seeds,
+        &grant,
+        CareledgerError::GrantAlreadyExists,
+    )?;
     let event = BreakGlassOpened {
-        grant: grant.key(),
+        grant: a.grant.key(),
         patient: patient_wallet,
         provider: clinician,
         classes: args.classes,

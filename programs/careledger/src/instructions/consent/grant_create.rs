@@ -1,7 +1,7 @@
 use crate::constants::{CONFIG_ADDRESS, GRANT_SEED};
 use crate::errors::CareledgerError;
 use crate::events::{GrantCreated, GrantTermsView};
-use crate::instructions::now;
+use crate::instructions::{init_pda, now};
 use crate::logic::authority::acting_for;
 use crate::logic::terms::{validate_grant_terms, GrantTerms};
 use crate::state::{
@@ -37,14 +37,14 @@ pub struct GrantCreate<'info> {
     pub patient: Account<'info, Patient>,
     /// The grantee must be a registered provider (any status: standing is checked at use).
     pub grantee_provider: Account<'info, Provider>,
+    /// CHECK: the new grant's address (seeds checked here); created in the handler, which refuses
+    /// an existing account and takes over a pre-funded one.
     #[account(
-        init,
-        payer = authority,
-        space = 8 + ConsentGrant::INIT_SPACE,
+        mut,
         seeds = [GRANT_SEED, patient.wallet.as_ref(), grantee_provider.wallet.as_ref(), &args.purpose.seed()],
         bump,
     )]
-    pub grant: Account<'info, ConsentGrant>,
+    pub grant: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -74,8 +74,7 @@ pub fn handler(ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
         .ok_or(CareledgerError::MathOverflow)?;
     patient.invariant()?;
     let (patient_wallet, consent_epoch) = (patient.wallet, patient.consent_epoch);
-    let grant = &mut ctx.accounts.grant;
-    grant.set_inner(ConsentGrant {
+    let grant = ConsentGrant {
         patient: patient_wallet,
         grantee,
         classes: terms.classes,
@@ -91,16 +90,34 @@ pub fn handler(ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
         expires_at: terms.expires_at,
         created_at: stamp(at)?,
         revoked_at: 0,
-    });
+    };
     grant.invariant()?;
+    let bump = [ctx.bumps.grant];
+    let purpose = terms.purpose.seed();
+    let seeds: &[&[u8]] = &[
+        GRANT_SEED,
+        patient_wallet.as_ref(),
+        grantee.as_ref(),
+        &purpose,
+        &bump,
+    ];
+    let a = &ctx.accounts;
+    init_pda(
+        &a.authority,
+        &a.grant,
+        &a.system_program,
+        seeds,
+        &grant,
+        CareledgerError::GrantAlreadyExists,
+    )?;
     let event = GrantCreated {
-        grant: grant.key(),
+        grant: a.grant.key(),
         patient: patient_wallet,
         grantee,
         by,
         actor,
         purpose: terms.purpose,
-        terms: GrantTermsView::of(grant),
+        terms: GrantTermsView::of(&grant),
         consent_epoch,
         request: Pubkey::default(),
         at,

@@ -1,7 +1,7 @@
 use crate::constants::{CONFIG_ADDRESS, GRANT_SEED, NO_RECORD_SCOPE};
 use crate::errors::CareledgerError;
 use crate::events::{AccessRequestDecided, GrantCreated, GrantTermsView};
-use crate::instructions::now;
+use crate::instructions::{init_pda, now};
 use crate::logic::authority::acting_for;
 use crate::logic::terms::validate_approval;
 use crate::state::{stamp, AccessRequest, Config, ConsentGrant, GrantStatus, Patient, ReviewState};
@@ -38,14 +38,14 @@ pub struct RequestApprove<'info> {
     /// CHECK: receives the request's rent; bound to `request.requester` by `has_one`.
     #[account(mut)]
     pub requester: UncheckedAccount<'info>,
+    /// CHECK: the new account's address (seeds checked here); created in the handler, which
+    /// refuses an existing account and takes over a pre-funded one.
     #[account(
-        init,
-        payer = authority,
-        space = 8 + ConsentGrant::INIT_SPACE,
+        mut,
         seeds = [GRANT_SEED, patient.wallet.as_ref(), request.requester.as_ref(), &request.purpose.seed()],
         bump,
     )]
-    pub grant: Account<'info, ConsentGrant>,
+    pub grant: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -71,8 +71,7 @@ pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result
         .ok_or(CareledgerError::MathOverflow)?;
     patient.invariant()?;
     let (patient_wallet, consent_epoch) = (patient.wallet, patient.consent_epoch);
-    let grant = &mut ctx.accounts.grant;
-    grant.set_inner(ConsentGrant {
+    let grant = ConsentGrant {
         patient: patient_wallet,
         grantee: requester,
         classes: args.classes,
@@ -88,9 +87,27 @@ pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result
         expires_at: args.expires_at,
         created_at: stamp(at)?,
         revoked_at: 0,
-    });
+    };
     grant.invariant()?;
-    let grant_key = grant.key();
+    let bump = [ctx.bumps.grant];
+    let seed = purpose.seed();
+    let seeds: &[&[u8]] = &[
+        GRANT_SEED,
+        patient_wallet.as_ref(),
+        requester.as_ref(),
+        &seed,
+        &bump,
+    ];
+    let a = &ctx.accounts;
+    init_pda(
+        &a.authority,
+        &a.grant,
+        &a.system_program,
+        seeds,
+        &grant,
+        CareledgerError::GrantAlreadyExists,
+    )?;
+    let grant_key = a.grant.key();
     let created = GrantCreated {
         grant: grant_key,
         patient: patient_wallet,
@@ -98,7 +115,7 @@ pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result
         by,
         actor,
         purpose,
-        terms: GrantTermsView::of(grant),
+        terms: GrantTermsView::of(&grant),
         consent_epoch,
         request: request_key,
         at,

@@ -1,7 +1,7 @@
 use crate::constants::{CONFIG_ADDRESS, REQUEST_SEED};
 use crate::errors::CareledgerError;
 use crate::events::AccessRequested;
-use crate::instructions::now;
+use crate::instructions::{init_pda, now};
 use crate::logic::consent::check_provider;
 use crate::logic::terms::validate_request;
 use crate::state::{AccessRequest, Config, Patient, Provider, Purpose};
@@ -29,14 +29,14 @@ pub struct RequestCreate<'info> {
     #[account(constraint = requester_provider.wallet == requester.key() @ CareledgerError::GranteeMismatch)]
     pub requester_provider: Account<'info, Provider>,
     pub patient: Account<'info, Patient>,
+    /// CHECK: the new account's address (seeds checked here); created in the handler, which
+    /// refuses an existing account and takes over a pre-funded one.
     #[account(
-        init,
-        payer = requester,
-        space = 8 + AccessRequest::INIT_SPACE,
+        mut,
         seeds = [REQUEST_SEED, patient.wallet.as_ref(), requester.key().as_ref()],
         bump,
     )]
-    pub request: Account<'info, AccessRequest>,
+    pub request: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -48,8 +48,7 @@ pub fn handler(ctx: Context<RequestCreate>, args: RequestCreateArgs) -> Result<(
     let requester = ctx.accounts.requester.key();
     let patient = ctx.accounts.patient.wallet;
     require_keys_neq!(requester, patient, CareledgerError::SelfGrant);
-    let request = &mut ctx.accounts.request;
-    request.set_inner(AccessRequest {
+    let request = AccessRequest {
         patient,
         requester,
         classes: args.classes,
@@ -59,10 +58,21 @@ pub fn handler(ctx: Context<RequestCreate>, args: RequestCreateArgs) -> Result<(
         duration_secs: args.duration_secs,
         created_at: at,
         bump: ctx.bumps.request,
-    });
+    };
     request.invariant()?;
+    let bump = [ctx.bumps.request];
+    let seeds: &[&[u8]] = &[REQUEST_SEED, patient.as_ref(), requester.as_ref(), &bump];
+    let a = &ctx.accounts;
+    init_pda(
+        &a.requester,
+        &a.request,
+        &a.system_program,
+        seeds,
+        &request,
+        CareledgerError::RequestAlreadyPending,
+    )?;
     let event = AccessRequested {
-        request: request.key(),
+        request: a.request.key(),
         patient,
         requester,
         classes: args.classes,

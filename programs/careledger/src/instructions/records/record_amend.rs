@@ -1,8 +1,8 @@
 use crate::constants::{CONFIG_ADDRESS, RECORD_SEED};
 use crate::errors::CareledgerError;
 use crate::events::RecordAnchored;
-use crate::instructions::now;
 use crate::instructions::records::authorize_writer;
+use crate::instructions::{init_pda, now};
 use crate::logic::cid::parse_cid;
 use crate::logic::terms::validate_hash;
 use crate::state::{stamp, Config, ConsentGrant, Patient, Provider, RecordAnchor, RecordStatus};
@@ -31,14 +31,14 @@ pub struct RecordAmend<'info> {
         constraint = previous.patient == patient.wallet @ CareledgerError::RecordPatientMismatch,
     )]
     pub previous: Account<'info, RecordAnchor>,
+    /// CHECK: the new account's address (seeds checked here); created in the handler, which
+    /// refuses an existing account and takes over a pre-funded one.
     #[account(
-        init,
-        payer = author,
-        space = 8 + RecordAnchor::INIT_SPACE,
+        mut,
         seeds = [RECORD_SEED, patient.wallet.as_ref(), &patient.record_count.to_le_bytes()],
         bump,
     )]
-    pub record: Account<'info, RecordAnchor>,
+    pub record: UncheckedAccount<'info>,
     pub author_provider: Option<Account<'info, Provider>>,
     pub grant: Option<Account<'info, ConsentGrant>>,
     pub system_program: Program<'info, System>,
@@ -82,8 +82,7 @@ pub fn handler(ctx: Context<RecordAmend>, args: RecordAmendArgs) -> Result<()> {
     let previous = &mut ctx.accounts.previous;
     previous.status = RecordStatus::Superseded;
     previous.invariant()?;
-    let record = &mut ctx.accounts.record;
-    record.set_inner(RecordAnchor {
+    let record = RecordAnchor {
         patient: patient_wallet,
         author,
         cid,
@@ -95,10 +94,22 @@ pub fn handler(ctx: Context<RecordAmend>, args: RecordAmendArgs) -> Result<()> {
         version,
         previous: previous_index,
         anchored_at: stamp(at)?,
-    });
+    };
     record.invariant()?;
+    let bump = [ctx.bumps.record];
+    let index_seed = index.to_le_bytes();
+    let seeds: &[&[u8]] = &[RECORD_SEED, patient_wallet.as_ref(), &index_seed, &bump];
+    let a = &ctx.accounts;
+    init_pda(
+        &a.author,
+        &a.record,
+        &a.system_program,
+        seeds,
+        &record,
+        CareledgerError::RecordIndexTaken,
+    )?;
     let event = RecordAnchored {
-        record: record.key(),
+        record: a.record.key(),
         patient: patient_wallet,
         author,
         index,

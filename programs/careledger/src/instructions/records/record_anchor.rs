@@ -1,8 +1,8 @@
 use crate::constants::{CONFIG_ADDRESS, NO_PREVIOUS_VERSION, RECORD_SEED};
 use crate::errors::CareledgerError;
 use crate::events::RecordAnchored;
-use crate::instructions::now;
 use crate::instructions::records::authorize_writer;
+use crate::instructions::{init_pda, now};
 use crate::logic::cid::parse_cid;
 use crate::logic::terms::{validate_hash, validate_record_class};
 use crate::state::{stamp, Config, ConsentGrant, Patient, Provider, RecordAnchor, RecordStatus};
@@ -29,14 +29,14 @@ pub struct RecordAnchorCreate<'info> {
     pub config: Account<'info, Config>,
     #[account(mut)]
     pub patient: Account<'info, Patient>,
+    /// CHECK: the new account's address (seeds checked here); created in the handler, which
+    /// refuses an existing account and takes over a pre-funded one.
     #[account(
-        init,
-        payer = author,
-        space = 8 + RecordAnchor::INIT_SPACE,
+        mut,
         seeds = [RECORD_SEED, patient.wallet.as_ref(), &patient.record_count.to_le_bytes()],
         bump,
     )]
-    pub record: Account<'info, RecordAnchor>,
+    pub record: UncheckedAccount<'info>,
     /// The author's Provider account; omit when the patient anchors.
     pub author_provider: Option<Account<'info, Provider>>,
     /// The grant with the write action; omit when the patient anchors.
@@ -64,8 +64,7 @@ pub fn handler(ctx: Context<RecordAnchorCreate>, args: RecordAnchorArgs) -> Resu
     patient.record_count = index.checked_add(1).ok_or(CareledgerError::MathOverflow)?;
     patient.invariant()?;
     let patient_wallet = patient.wallet;
-    let record = &mut ctx.accounts.record;
-    record.set_inner(RecordAnchor {
+    let record = RecordAnchor {
         patient: patient_wallet,
         author,
         cid,
@@ -77,10 +76,22 @@ pub fn handler(ctx: Context<RecordAnchorCreate>, args: RecordAnchorArgs) -> Resu
         version: 1,
         previous: NO_PREVIOUS_VERSION,
         anchored_at: stamp(at)?,
-    });
+    };
     record.invariant()?;
+    let bump = [ctx.bumps.record];
+    let index_seed = index.to_le_bytes();
+    let seeds: &[&[u8]] = &[RECORD_SEED, patient_wallet.as_ref(), &index_seed, &bump];
+    let a = &ctx.accounts;
+    init_pda(
+        &a.author,
+        &a.record,
+        &a.system_program,
+        seeds,
+        &record,
+        CareledgerError::RecordIndexTaken,
+    )?;
     let event = RecordAnchored {
-        record: record.key(),
+        record: a.record.key(),
         patient: patient_wallet,
         author,
         index,

@@ -1,7 +1,7 @@
 use crate::constants::CONFIG_SEED;
 use crate::errors::CareledgerError;
 use crate::events::ConfigInitialized;
-use crate::instructions::now;
+use crate::instructions::{init_pda, now};
 use crate::logic::terms::validate_break_glass_cap;
 use crate::state::Config;
 use anchor_lang::prelude::*;
@@ -29,8 +29,10 @@ pub struct ConfigInit<'info> {
             @ CareledgerError::NotUpgradeAuthority,
     )]
     pub program_data: Account<'info, ProgramData>,
-    #[account(init, payer = upgrade_authority, space = 8 + Config::INIT_SPACE, seeds = [CONFIG_SEED], bump)]
-    pub config: Account<'info, Config>,
+    /// CHECK: the new account's address (seeds checked here); created in the handler, which
+    /// refuses an existing account and takes over a pre-funded one.
+    #[account(mut, seeds = [CONFIG_SEED], bump)]
+    pub config: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -45,8 +47,7 @@ pub fn validate(args: &ConfigInitArgs) -> Result<()> {
 
 pub fn handler(ctx: Context<ConfigInit>, args: ConfigInitArgs) -> Result<()> {
     validate(&args)?;
-    let config = &mut ctx.accounts.config;
-    config.set_inner(Config {
+    let config = Config {
         admin: args.admin,
         pending_admin: Pubkey::default(),
         credential_authority: args.credential_authority,
@@ -54,10 +55,20 @@ pub fn handler(ctx: Context<ConfigInit>, args: ConfigInitArgs) -> Result<()> {
         max_break_glass_secs: args.max_break_glass_secs,
         bump: ctx.bumps.config,
         reserved: [0; 32],
-    });
+    };
     config.invariant()?;
+    let bump = [ctx.bumps.config];
+    let a = &ctx.accounts;
+    init_pda(
+        &a.upgrade_authority,
+        &a.config,
+        &a.system_program,
+        &[CONFIG_SEED, &bump],
+        &config,
+        CareledgerError::ConfigAlreadyInitialized,
+    )?;
     let event = ConfigInitialized {
-        config: config.key(),
+        config: a.config.key(),
         upgrade_authority: ctx.accounts.upgrade_authority.key(),
         admin: args.admin,
         credential_authority: args.credential_authority,

@@ -1,7 +1,7 @@
 use crate::constants::{CONFIG_ADDRESS, PATIENT_SEED};
 use crate::errors::CareledgerError;
 use crate::events::PatientRegistered;
-use crate::instructions::now;
+use crate::instructions::{init_pda, now};
 use crate::state::{Config, Patient};
 use anchor_lang::prelude::*;
 
@@ -12,22 +12,21 @@ pub struct PatientRegister<'info> {
     pub wallet: Signer<'info>,
     #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
     pub config: Account<'info, Config>,
+    /// CHECK: the new account's address (seeds checked here); created in the handler, which
+    /// refuses an existing account and takes over a pre-funded one.
     #[account(
-        init,
-        payer = wallet,
-        space = 8 + Patient::INIT_SPACE,
+        mut,
         seeds = [PATIENT_SEED, wallet.key().as_ref()],
         bump,
     )]
-    pub patient: Account<'info, Patient>,
+    pub patient: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
 pub fn handler(ctx: Context<PatientRegister>) -> Result<()> {
     let at = now()?;
     let wallet = ctx.accounts.wallet.key();
-    let patient = &mut ctx.accounts.patient;
-    patient.set_inner(Patient {
+    let patient = Patient {
         wallet,
         guardian: Pubkey::default(),
         guardian_expires_at: 0,
@@ -38,10 +37,21 @@ pub fn handler(ctx: Context<PatientRegister>) -> Result<()> {
         registered_at: at,
         bump: ctx.bumps.patient,
         reserved: [0; 16],
-    });
+    };
     patient.invariant()?;
+    let bump = [ctx.bumps.patient];
+    let seeds: &[&[u8]] = &[PATIENT_SEED, wallet.as_ref(), &bump];
+    let a = &ctx.accounts;
+    init_pda(
+        &a.wallet,
+        &a.patient,
+        &a.system_program,
+        seeds,
+        &patient,
+        CareledgerError::PatientAlreadyRegistered,
+    )?;
     let event = PatientRegistered {
-        patient: patient.key(),
+        patient: a.patient.key(),
         wallet,
         at,
     };

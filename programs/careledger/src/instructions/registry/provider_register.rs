@@ -1,7 +1,7 @@
 use crate::constants::{CONFIG_ADDRESS, PROVIDER_SEED};
 use crate::errors::CareledgerError;
 use crate::events::ProviderRegistered;
-use crate::instructions::now;
+use crate::instructions::{init_pda, now};
 use crate::logic::terms::{validate_hash, validate_roles};
 use crate::state::{Config, Provider, ProviderStatus};
 use anchor_lang::prelude::*;
@@ -21,14 +21,14 @@ pub struct ProviderRegister<'info> {
     pub wallet: Signer<'info>,
     #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
     pub config: Account<'info, Config>,
+    /// CHECK: the new account's address (seeds checked here); created in the handler, which
+    /// refuses an existing account and takes over a pre-funded one.
     #[account(
-        init,
-        payer = wallet,
-        space = 8 + Provider::INIT_SPACE,
+        mut,
         seeds = [PROVIDER_SEED, wallet.key().as_ref()],
         bump,
     )]
-    pub provider: Account<'info, Provider>,
+    pub provider: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -37,8 +37,7 @@ pub fn handler(ctx: Context<ProviderRegister>, args: ProviderRegisterArgs) -> Re
     validate_hash(&args.credential_ref).map_err(|_| CareledgerError::InvalidCredentialRef)?;
     let at = now()?;
     let wallet = ctx.accounts.wallet.key();
-    let provider = &mut ctx.accounts.provider;
-    provider.set_inner(Provider {
+    let provider = Provider {
         wallet,
         roles: args.roles,
         status: ProviderStatus::Pending,
@@ -50,10 +49,21 @@ pub fn handler(ctx: Context<ProviderRegister>, args: ProviderRegisterArgs) -> Re
         registered_at: at,
         suspension_reason: 0,
         reserved: [0; 16],
-    });
+    };
     provider.invariant()?;
+    let bump = [ctx.bumps.provider];
+    let seeds: &[&[u8]] = &[PROVIDER_SEED, wallet.as_ref(), &bump];
+    let a = &ctx.accounts;
+    init_pda(
+        &a.wallet,
+        &a.provider,
+        &a.system_program,
+        seeds,
+        &provider,
+        CareledgerError::ProviderAlreadyRegistered,
+    )?;
     let event = ProviderRegistered {
-        provider: provider.key(),
+        provider: a.provider.key(),
         wallet,
         requested_roles: args.roles,
         credential_ref: args.credential_ref,

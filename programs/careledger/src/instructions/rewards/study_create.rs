@@ -3,11 +3,11 @@ use crate::constants::{
 };
 use crate::errors::CareledgerError;
 use crate::events::StudyCreated;
-use crate::instructions::now;
+use crate::instructions::{init_pda, init_vault, now};
 use crate::logic::consent::check_provider;
 use crate::state::{Config, Provider, RewardTerms, Study, StudyStatus, ROLE_RESEARCHER};
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token::{Mint, Token};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct StudyCreateArgs {
@@ -36,23 +36,18 @@ pub struct StudyCreate<'info> {
     pub sponsor_provider: Box<Account<'info, Provider>>,
     /// SPL Token mint (a Token-2022 mint fails the owner check).
     pub mint: Box<Account<'info, Mint>>,
+    /// CHECK: the new account's address (seeds checked here); created in the handler, which
+    /// refuses an existing account and takes over a pre-funded one.
     #[account(
-        init,
-        payer = sponsor,
-        space = 8 + Study::INIT_SPACE,
+        mut,
         seeds = [STUDY_SEED, sponsor.key().as_ref(), &args.study_id.to_le_bytes()],
         bump,
     )]
-    pub study: Box<Account<'info, Study>>,
-    #[account(
-        init,
-        payer = sponsor,
-        seeds = [VAULT_SEED, study.key().as_ref()],
-        bump,
-        token::mint = mint,
-        token::authority = study,
-    )]
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub study: UncheckedAccount<'info>,
+    /// CHECK: the vault's address (seeds checked here); the handler creates an SPL token
+    /// account there for `mint`, owned by the study PDA.
+    #[account(mut, seeds = [VAULT_SEED, study.key().as_ref()], bump)]
+    pub vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
@@ -90,8 +85,7 @@ pub fn handler(ctx: Context<StudyCreate>, args: StudyCreateArgs) -> Result<()> {
     );
     validate(&args, at)?;
     let (vault, mint) = (ctx.accounts.vault.key(), ctx.accounts.mint.key());
-    let study = &mut ctx.accounts.study;
-    study.set_inner(Study {
+    let study = Study {
         sponsor: sponsor.wallet,
         mint,
         vault,
@@ -110,10 +104,33 @@ pub fn handler(ctx: Context<StudyCreate>, args: StudyCreateArgs) -> Result<()> {
         status: StudyStatus::Open,
         bump: ctx.bumps.study,
         created_at: at,
-    });
+    };
     study.invariant()?;
+    let a = &ctx.accounts;
+    let (study_key, sponsor_key) = (a.study.key(), a.sponsor.key());
+    let (bump, id) = ([ctx.bumps.study], args.study_id.to_le_bytes());
+    let seeds: &[&[u8]] = &[STUDY_SEED, sponsor_key.as_ref(), &id, &bump];
+    init_pda(
+        &a.sponsor,
+        &a.study,
+        &a.system_program,
+        seeds,
+        &study,
+        CareledgerError::StudyAlreadyExists,
+    )?;
+    let vault_bump = [ctx.bumps.vault];
+    init_vault(
+        &a.sponsor,
+        &a.vault,
+        &a.mint.to_account_info(),
+        &a.study,
+        &a.system_program,
+        &a.token_program,
+        &[VAULT_SEED, study_key.as_ref(), &vault_bump],
+        CareledgerError::StudyAlreadyExists,
+    )?;
     let event = StudyCreated {
-        study: study.key(),
+        study: study_key,
         sponsor: study.sponsor,
         mint,
         vault,

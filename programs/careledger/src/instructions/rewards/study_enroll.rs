@@ -2,7 +2,7 @@ use crate::constants::{CONFIG_ADDRESS, PARTICIPATION_SEED};
 use crate::errors::CareledgerError;
 use crate::events::ParticipantEnrolled;
 use crate::instructions::rewards::{consent_error, pay_from_study, research_consent};
-use crate::instructions::{create_pda, now, write_new_account};
+use crate::instructions::{create_pda, is_vacant, now, write_new_account};
 use crate::logic::authority::acting_for;
 use crate::state::{Config, Participation, Patient, Study};
 use anchor_lang::prelude::*;
@@ -75,7 +75,7 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
     )?
     .map_err(consent_error)?;
     require!(
-        a.participation.data_is_empty(),
+        is_vacant(&a.participation),
         CareledgerError::AlreadyEnrolled
     );
     let terms = study.terms;
@@ -124,6 +124,7 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
         &a.system_program,
         8 + Participation::INIT_SPACE,
         seeds,
+        &crate::ID,
     )?;
     let participation = Participation {
         study: study_key,

@@ -1,0 +1,482 @@
+//! Every account the program creates, created twice over: once at an address a griefer has
+//! pre-funded (it must still be created, rent topped up), and once more where it already exists
+//! (it must be refused with that account's own error and left byte-identical).
+use anchor_lang::prelude::Rent;
+use careledger_sdk::claims::{rule_key, service_day};
+use careledger_sdk::ix::{self, Author, PolicyKeys, StudyKeys};
+use careledger_sdk::{action, pda, CareledgerError as E, Purpose, Transport};
+use careledger_sdk::{
+    BreakGlassOpenArgs, ClaimSubmitArgs, ConfigInitArgs, GrantCreateArgs, PolicyCreateArgs,
+    ProviderRegisterArgs, RecordAmendArgs, RecordAnchorArgs, RequestApproveArgs, RequestCreateArgs,
+    RewardTerms, RuleTerms, StudyCreateArgs, NO_RECORD_SCOPE,
+};
+use careledger_sdk::{ROLE_CLINICIAN, ROLE_EMERGENCY, ROLE_INSURER, ROLE_RESEARCHER};
+use careledger_tests::{sample_cid, skip_on_cluster, EmbeddedOnly, Env, DAY};
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_pubkey::Pubkey;
+use solana_signer::Signer;
+
+/// What a griefer sends ahead: enough for a rent-exempt empty account, far less than any of ours.
+const SQUAT: u64 = 1_000_000;
+const LAB: u16 = 1;
+
+/// One creating call: what it sends, who signs, what it creates, and how a repeat is refused.
+struct Creation {
+    name: &'static str,
+    instructions: Vec<Instruction>,
+    signer: Keypair,
+    creates: Vec<Pubkey>,
+    /// The call that would create the same account again, and its precise error.
+    again: Option<(Instruction, E)>,
+}
+
+struct World {
+    env: Env,
+    done: Vec<Creation>,
+}
+
+impl World {
+    fn signer_of(&self, name: &str) -> &Keypair {
+        &self
+            .done
+            .iter()
+            .find(|c| c.name == name)
+            .expect(name)
+            .signer
+    }
+
+    /// Sends `c`, squatting on each address it creates first when `squat` is set, and checks
+    /// every created account is owned by its program and rent-exempt.
+    async fn create(&mut self, squat: bool, c: Creation) {
+        let transport = self.env.client.transport();
+        if squat {
+            for a in &c.creates {
+                transport.fund(a, SQUAT).await.expect("squat");
+            }
+        }
+        self.env
+            .send_all(&c.instructions, &[&c.signer])
+            .await
+            .unwrap_or_else(|e| panic!("{} (squatted: {squat}): {e}", c.name));
+        for a in &c.creates {
+            let account = transport.account(a).await.unwrap().expect(c.name);
+            let token = account.owner == anchor_spl::token::ID;
+            assert!(
+                account.owner == careledger_sdk::program::ID || token,
+                "{}: {a} owned by {}",
+                c.name,
+                account.owner
+            );
+            let rent = Rent::default().minimum_balance(account.data.len());
+            assert!(account.lamports >= rent, "{}: {a} not rent-exempt", c.name);
+        }
+        self.done.push(c);
+    }
+}
+
+/// Builds the world: config, patient, three providers, a record and its amendment, a grant, a
+/// request and its approval, a break-glass grant, a funded policy with a rule and a claim, and
+/// a funded study with an enrolment.
+async fn world(squat: bool) -> World {
+    let env = Env::bare().await;
+    let mut w = World { env, done: vec![] };
+    let e = &w.env;
+    let (upgrade, admin, ca) = (
+        e.upgrade_authority.insecure_clone(),
+        e.admin.pubkey(),
+        e.credential_authority.pubkey(),
+    );
+    let config_args = ConfigInitArgs {
+        admin,
+        credential_authority: ca,
+        max_break_glass_secs: 4 * 3600,
+    };
+    let config_ix = ix::config_init(&upgrade.pubkey(), config_args);
+    let c = Creation {
+        name: "config_init",
+        instructions: vec![config_ix.clone()],
+        signer: upgrade,
+        creates: vec![pda::config()],
+        again: Some((config_ix, E::ConfigAlreadyInitialized)),
+    };
+    w.create(squat, c).await;
+
+    let patient = w.env.actor().await;
+    let wallet = patient.pubkey();
+    let register = ix::patient_register(&wallet);
+    let c = Creation {
+        name: "patient_register",
+        instructions: vec![register.clone()],
+        signer: patient.insecure_clone(),
+        creates: vec![pda::patient(&wallet).0],
+        again: Some((register, E::PatientAlreadyRegistered)),
+    };
+    w.create(squat, c).await;
+
+    let mut providers = vec![];
+    for roles in [
+        ROLE_CLINICIAN | ROLE_EMERGENCY,
+        ROLE_INSURER,
+        ROLE_RESEARCHER,
+    ] {
+        let provider = w.env.actor().await;
+        let args = ProviderRegisterArgs {
+            roles,
+            credential_ref: [0x11; 32],
+        };
+        let register = ix::provider_register(&provider.pubkey(), args);
+        let c = Creation {
+            name: "provider_register",
+            instructions: vec![register.clone()],
+            signer: provider.insecure_clone(),
+            creates: vec![pda::provider(&provider.pubkey()).0],
+            again: Some((register, E::ProviderAlreadyRegistered)),
+        };
+        w.create(squat, c).await;
+        let year = w.env.now().await + 365 * DAY;
+        w.env
+            .verify(&provider.pubkey(), roles, year)
+            .await
+            .expect("verify");
+        providers.push(provider);
+    }
+    let [clinic, insurer, sponsor] = <[Keypair; 3]>::try_from(providers).unwrap();
+
+    let anchor = RecordAnchorArgs {
+        cid: sample_cid(1),
+        content_sha256: [1; 32],
+        class: 0,
+    };
+    let c = Creation {
+        name: "record_anchor",
+        instructions: vec![ix::record_anchor(&wallet, 0, Author::Patient, anchor)],
+        signer: patient.insecure_clone(),
+        creates: vec![pda::record(&wallet, 0).0],
+        again: None,
+    };
+    w.create(squat, c).await;
+    let amend = RecordAmendArgs {
+        cid: sample_cid(2),
+        content_sha256: [2; 32],
+        expected_version: 1,
+    };
+    let c = Creation {
+        name: "record_amend",
+        instructions: vec![ix::record_amend(&wallet, 0, 1, Author::Patient, amend)],
+        signer: patient.insecure_clone(),
+        creates: vec![pda::record(&wallet, 1).0],
+        again: None,
+    };
+    w.create(squat, c).await;
+
+    let now = w.env.now().await;
+    let grant = |grantee: &Pubkey, purpose| {
+        let args = GrantCreateArgs {
+            purpose,
+            classes: u16::MAX,
+            actions: action::READ,
+            record_scope: NO_RECORD_SCOPE,
+            not_before: 0,
+            expires_at: now + 30 * DAY,
+        };
+        ix::grant_create(&wallet, &wallet, grantee, args)
+    };
+    for (grantee, purpose) in [
+        (clinic.pubkey(), Purpose::Treatment),
+        (insurer.pubkey(), Purpose::Payment),
+    ] {
+        let create = grant(&grantee, purpose);
+        let c = Creation {
+            name: "grant_create",
+            instructions: vec![create.clone()],
+            signer: patient.insecure_clone(),
+            creates: vec![pda::grant(&wallet, &grantee, purpose).0],
+            again: Some((create, E::GrantAlreadyExists)),
+        };
+        w.create(squat, c).await;
+    }
+
+    let request = |purpose| RequestCreateArgs {
+        classes: LAB,
+        actions: action::READ,
+        purpose,
+        reason_code: 3,
+        duration_secs: 30 * DAY as u32,
+    };
+    let ask = ix::request_create(&clinic.pubkey(), &wallet, request(Purpose::Operations));
+    let c = Creation {
+        name: "request_create",
+        instructions: vec![ask.clone()],
+        signer: clinic.insecure_clone(),
+        creates: vec![pda::request(&wallet, &clinic.pubkey()).0],
+        // approval closes the request, so a repeat is tried on a second request below
+        again: None,
+    };
+    w.create(squat, c).await;
+    let approval = RequestApproveArgs {
+        classes: LAB,
+        actions: action::READ,
+        expires_at: now + 29 * DAY,
+    };
+    let approve = |purpose| {
+        ix::request_approve(
+            &wallet,
+            &wallet,
+            &clinic.pubkey(),
+            purpose,
+            approval.clone(),
+        )
+    };
+    let c = Creation {
+        name: "request_approve",
+        instructions: vec![approve(Purpose::Operations)],
+        signer: patient.insecure_clone(),
+        creates: vec![pda::grant(&wallet, &clinic.pubkey(), Purpose::Operations).0],
+        again: None,
+    };
+    w.create(squat, c).await;
+
+    let glass = BreakGlassOpenArgs {
+        classes: LAB,
+        actions: action::READ,
+        window_secs: 3600,
+        reason_code: 7,
+    };
+    let open = ix::break_glass_open(&clinic.pubkey(), &wallet, glass);
+    let c = Creation {
+        name: "break_glass_open",
+        instructions: vec![open.clone()],
+        signer: clinic.insecure_clone(),
+        creates: vec![pda::grant(&wallet, &clinic.pubkey(), Purpose::Emergency).0],
+        again: Some((open, E::GrantAlreadyExists)),
+    };
+    w.create(squat, c).await;
+
+    // Money: a mint, a funded policy with a rule and a claim, a funded study and an enrolment.
+    let (mint, mint_authority) = w.env.mint(0).await;
+    let keys = PolicyKeys::new(&insurer.pubkey(), 1, &wallet, &mint);
+    let policy_args = PolicyCreateArgs {
+        policy_id: 1,
+        coverage_start: now - DAY,
+        coverage_end: now + 300 * DAY,
+        benefit_cap: 10_000,
+        deductible: 0,
+    };
+    let create = ix::policy_create(&keys, policy_args);
+    let c = Creation {
+        name: "policy_create",
+        instructions: vec![create.clone()],
+        signer: insurer.insecure_clone(),
+        creates: vec![keys.policy, keys.vault],
+        again: Some((create, E::PolicyAlreadyExists)),
+    };
+    w.create(squat, c).await;
+    let rule = rule_key(&[5; 32], "CPT", "99213", "");
+    let terms = RuleTerms {
+        allowed_per_unit: 100,
+        copay: 0,
+        coinsurance_bps: 0,
+        max_units_per_claim: 1,
+        max_claims_per_period: 10,
+        prior_auth_required: false,
+    };
+    let add = ix::rule_add(&keys, rule, terms);
+    let c = Creation {
+        name: "rule_add",
+        instructions: vec![add.clone()],
+        signer: insurer.insecure_clone(),
+        creates: vec![pda::rule(&keys.policy, &rule).0],
+        again: Some((add, E::RuleAlreadyExists)),
+    };
+    w.create(squat, c).await;
+    w.env
+        .mint_to(&mint, &mint_authority, &keys.vault, 1_000)
+        .await;
+    let payee = w.env.token_account(&mint, &clinic.pubkey()).await;
+    let record = pda::record(&wallet, 1).0;
+    let claim_args = ClaimSubmitArgs {
+        units: 1,
+        billed: 100,
+        service_date: service_day(now),
+        document_commitment: [9; 32],
+    };
+    let claim = pda::claim(
+        &keys.policy,
+        &clinic.pubkey(),
+        &record,
+        &rule,
+        claim_args.service_date,
+    )
+    .0;
+    let submit = ix::claim_submit(&clinic.pubkey(), &keys, &record, &rule, &payee, claim_args);
+    let c = Creation {
+        name: "claim_submit",
+        instructions: vec![submit.clone()],
+        signer: clinic.insecure_clone(),
+        creates: vec![claim],
+        again: Some((submit, E::DuplicateClaim)),
+    };
+    w.create(squat, c).await;
+
+    let study = StudyKeys::new(&sponsor.pubkey(), 1, &mint);
+    let study_args = StudyCreateArgs {
+        study_id: 1,
+        terms: RewardTerms {
+            enrolment_reward: 10,
+            period_reward: 0,
+            period_secs: 0,
+            periods: 0,
+        },
+        classes: LAB,
+        data_use_code: 0,
+        enrol_start: now - 60,
+        enrol_end: now + 30 * DAY,
+        max_participants: 5,
+    };
+    let create = ix::study_create(&study, study_args);
+    let c = Creation {
+        name: "study_create",
+        instructions: vec![create.clone()],
+        signer: sponsor.insecure_clone(),
+        creates: vec![study.study, study.vault],
+        again: Some((create, E::StudyAlreadyExists)),
+    };
+    w.create(squat, c).await;
+    w.env
+        .mint_to(&mint, &mint_authority, &study.vault, 1_000)
+        .await;
+    let enrol = ix::study_enroll_with_grant(&wallet, &wallet, &study, LAB, now + 30 * DAY);
+    let c = Creation {
+        name: "study_enroll",
+        instructions: enrol,
+        signer: patient.insecure_clone(),
+        creates: vec![
+            pda::grant(&wallet, &sponsor.pubkey(), Purpose::Research).0,
+            pda::participation(&study.study, &wallet).0,
+        ],
+        again: Some((
+            ix::study_enroll(&wallet, &wallet, &study),
+            E::AlreadyEnrolled,
+        )),
+    };
+    w.create(squat, c).await;
+    w
+}
+
+#[tokio::test]
+async fn every_creation_survives_a_prefunded_address() {
+    if skip_on_cluster("pre-funds addresses on a fresh embedded bank") {
+        return;
+    }
+    let w = world(true).await;
+    let names: Vec<&str> = w.done.iter().map(|c| c.name).collect();
+    // 13 creating instructions (the two vaults with their policy and study), 18 calls.
+    for name in [
+        "config_init",
+        "patient_register",
+        "provider_register",
+        "record_anchor",
+        "record_amend",
+        "grant_create",
+        "request_create",
+        "request_approve",
+        "break_glass_open",
+        "policy_create",
+        "rule_add",
+        "claim_submit",
+        "study_create",
+        "study_enroll",
+    ] {
+        assert!(names.contains(&name), "{name} not exercised");
+    }
+    assert_eq!(w.done.len(), 17);
+}
+
+#[tokio::test]
+async fn re_initialisation_of_every_init_is_refused_with_its_own_error() {
+    if skip_on_cluster("builds its own bank with a config") {
+        return;
+    }
+    let w = world(false).await;
+    let env = &w.env;
+    for c in &w.done {
+        let Some((again, expected)) = &c.again else {
+            continue;
+        };
+        env.expect_rejected(again.clone(), &[&c.signer], *expected, &c.creates)
+            .await;
+    }
+
+    // A record's address is the patient's next index, which only the program advances; an
+    // account already sitting there (placed by the test) is refused, never overwritten.
+    let patient = &w.signer_of("patient_register");
+    let wallet = patient.pubkey();
+    let next = pda::record(&wallet, 2).0;
+    let squatter = solana_account::Account {
+        lamports: 5_000_000,
+        data: vec![7; 167],
+        owner: careledger_sdk::program::ID,
+        executable: false,
+        rent_epoch: 0,
+    };
+    env.client
+        .transport()
+        .embedded()
+        .set_account(&next, squatter)
+        .await;
+    let args = RecordAnchorArgs {
+        cid: sample_cid(3),
+        content_sha256: [3; 32],
+        class: 0,
+    };
+    let anchor = ix::record_anchor(&wallet, 2, Author::Patient, args);
+    let watched = [next, pda::patient(&wallet).0];
+    env.expect_rejected(anchor, &[patient], E::RecordIndexTaken, &watched)
+        .await;
+    let amend = RecordAmendArgs {
+        cid: sample_cid(3),
+        content_sha256: [3; 32],
+        expected_version: 2,
+    };
+    let amend = ix::record_amend(&wallet, 1, 2, Author::Patient, amend);
+    env.expect_rejected(amend, &[patient], E::RecordIndexTaken, &watched)
+        .await;
+
+    // A second request while one is pending, then approving it for a purpose the requester
+    // already holds a grant for.
+    let clinic = &w.signer_of("request_create");
+    let args = RequestCreateArgs {
+        classes: LAB,
+        actions: action::READ,
+        purpose: Purpose::Treatment,
+        reason_code: 3,
+        duration_secs: 30 * DAY as u32,
+    };
+    let ask = ix::request_create(&clinic.pubkey(), &wallet, args);
+    env.send(ask.clone(), &[clinic])
+        .await
+        .expect("second request");
+    let request = pda::request(&wallet, &clinic.pubkey()).0;
+    env.expect_rejected(ask, &[clinic], E::RequestAlreadyPending, &[request])
+        .await;
+    let approval = RequestApproveArgs {
+        classes: LAB,
+        actions: action::READ,
+        expires_at: env.now().await + DAY,
+    };
+    let approve = ix::request_approve(
+        &wallet,
+        &wallet,
+        &clinic.pubkey(),
+        Purpose::Treatment,
+        approval,
+    );
+    let watched = [
+        pda::grant(&wallet, &clinic.pubkey(), Purpose::Treatment).0,
+        request,
+        pda::patient(&wallet).0,
+    ];
+    env.expect_rejected(approve, &[patient], E::GrantAlreadyExists, &watched)
+        .await;
+}
