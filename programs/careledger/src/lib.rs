@@ -4,6 +4,16 @@
 //!
 //! This file is the table of contents: each instruction lives in `instructions/<domain>/`.
 #![allow(unexpected_cfgs)]
+// Program code never overflows, truncates or panics silently: every arithmetic step is checked,
+// saturating (with its bound stated) or widened; unit tests are exempt.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::arithmetic_side_effects,
+        clippy::cast_possible_truncation,
+        clippy::unwrap_used
+    )
+)]
 
 use anchor_lang::prelude::*;
 

@@ -92,7 +92,7 @@ pub(crate) fn init_pda<'info, T: AccountSerialize + Space>(
         payer,
         target,
         system,
-        8 + T::INIT_SPACE,
+        crate::state::account_size(T::INIT_SPACE),
         signer_seeds,
         &crate::ID,
     )?;

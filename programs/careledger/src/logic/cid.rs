@@ -12,7 +12,11 @@ pub const CODEC_DAG_JSON: u16 = 0x0129;
 pub const HASH_IDENTITY: u8 = 0x00;
 pub const HASH_SHA2_256: u8 = 0x12;
 pub const HASH_BLAKE3: u8 = 0x1e;
-pub const DIGEST_LEN: usize = 32;
+pub const DIGEST_LEN: usize = DIGEST_LEN_BYTE as usize;
+/// The digest length as the multihash header writes it.
+const DIGEST_LEN_BYTE: u8 = 32;
+/// Bit offset and byte count of each byte of a varint of at most 3 bytes.
+const VARINT_STEPS: [(u32, usize); 3] = [(0, 1), (7, 2), (14, 3)];
 
 /// A validated CID in compact form; `to_bytes` gives back the exact binary CID.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -30,13 +34,14 @@ pub struct StoredCid {
 /// non-minimal encodings. Returns the value and the bytes read.
 fn read_varint(bytes: &[u8]) -> std::result::Result<(u32, usize), CareledgerError> {
     let mut value: u32 = 0;
-    for (i, byte) in bytes.iter().take(3).enumerate() {
-        value |= u32::from(byte & 0x7f) << (7 * i);
+    for (byte, (shift, read)) in bytes.iter().zip(VARINT_STEPS) {
+        // 7 bits at offset 14 at most: the value stays below 2^21
+        value |= u32::from(byte & 0x7f).wrapping_shl(shift);
         if byte & 0x80 == 0 {
-            if i > 0 && *byte == 0 {
+            if read > 1 && *byte == 0 {
                 return Err(CareledgerError::CidVarint);
             }
-            return Ok((value, i + 1));
+            return Ok((value, read));
         }
     }
     if bytes.len() < 3 {
@@ -66,7 +71,7 @@ pub fn parse_cid(bytes: &[u8]) -> std::result::Result<StoredCid, CareledgerError
     if bytes.len() > usize::from(CID_MAX_BYTES) {
         return Err(CareledgerError::CidTooLong);
     }
-    if bytes.len() == 34 && bytes[0] == HASH_SHA2_256 && bytes[1] == DIGEST_LEN as u8 {
+    if bytes.len() == 34 && bytes[0] == HASH_SHA2_256 && bytes[1] == DIGEST_LEN_BYTE {
         return Ok(StoredCid {
             version: 0,
             codec: CODEC_DAG_PB,
@@ -79,13 +84,14 @@ pub fn parse_cid(bytes: &[u8]) -> std::result::Result<StoredCid, CareledgerError
         return Err(CareledgerError::CidVersion);
     }
     let (codec, n) = read_varint(&bytes[at..])?;
-    at += n;
+    // `read_varint` reads at most 3 of the at most 40 bytes, so `at` stays within `bytes`
+    at = at.saturating_add(n);
     let codec = match u16::try_from(codec) {
         Ok(c @ (CODEC_RAW | CODEC_DAG_PB | CODEC_DAG_CBOR | CODEC_DAG_JSON)) => c,
         _ => return Err(CareledgerError::CidCodec),
     };
     let (hash, n) = read_varint(&bytes[at..])?;
-    at += n;
+    at = at.saturating_add(n);
     let hash = match hash {
         0x00 => return Err(CareledgerError::CidIdentityHash),
         0x12 => HASH_SHA2_256,
@@ -93,8 +99,8 @@ pub fn parse_cid(bytes: &[u8]) -> std::result::Result<StoredCid, CareledgerError
         _ => return Err(CareledgerError::CidHashFunction),
     };
     let (len, n) = read_varint(&bytes[at..])?;
-    at += n;
-    if len as usize != DIGEST_LEN {
+    at = at.saturating_add(n);
+    if len != u32::from(DIGEST_LEN_BYTE) {
         return Err(CareledgerError::CidDigestLength);
     }
     Ok(StoredCid {
@@ -110,12 +116,12 @@ impl StoredCid {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(37);
         if self.version == 0 {
-            out.extend_from_slice(&[HASH_SHA2_256, DIGEST_LEN as u8]);
+            out.extend_from_slice(&[HASH_SHA2_256, DIGEST_LEN_BYTE]);
         } else {
             out.push(1);
             let mut codec = self.codec;
             loop {
-                let byte = (codec & 0x7f) as u8;
+                let [byte, _] = (codec & 0x7f).to_le_bytes();
                 codec >>= 7;
                 if codec == 0 {
                     out.push(byte);
@@ -123,7 +129,7 @@ impl StoredCid {
                 }
                 out.push(byte | 0x80);
             }
-            out.extend_from_slice(&[self.hash, DIGEST_LEN as u8]);
+            out.extend_from_slice(&[self.hash, DIGEST_LEN_BYTE]);
         }
         out.extend_from_slice(&self.digest);
         out

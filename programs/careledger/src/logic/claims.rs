@@ -44,17 +44,23 @@ pub struct Balances {
 
 /// The benefit: deductible first, then copay, then coinsurance, then the annual cap.
 pub fn adjudicate(terms: &RuleTerms, units: u16, billed: u64, balances: Balances) -> Breakdown {
-    let allowed = u128::from(terms.allowed_per_unit) * u128::from(units);
+    // u64 × u16 cannot overflow u128.
+    let allowed = u128::from(terms.allowed_per_unit).saturating_mul(u128::from(units));
     // bounded by `billed`, so it fits in u64
-    let eligible = allowed.min(u128::from(billed)) as u64;
+    let eligible = u64::try_from(allowed.min(u128::from(billed))).unwrap_or(billed);
     let deductible_applied = eligible.min(balances.deductible_remaining);
-    let after_deductible = eligible - deductible_applied;
+    // Each subtrahend below is a `min` of the minuend, so none can go below zero.
+    let after_deductible = eligible.saturating_sub(deductible_applied);
     let copay = after_deductible.min(terms.copay);
-    let after_copay = after_deductible - copay;
+    let after_copay = after_deductible.saturating_sub(copay);
     let bps = u128::from(terms.coinsurance_bps.min(BPS_DENOMINATOR));
-    // at most `after_copay`, so it fits in u64
-    let coinsurance = (u128::from(after_copay) * bps / u128::from(BPS_DENOMINATOR)) as u64;
-    let uncapped = after_copay - coinsurance;
+    // u64 × (bps ≤ 10,000) fits in u128, and the quotient is at most `after_copay`.
+    let coinsurance = u128::from(after_copay)
+        .saturating_mul(bps)
+        .checked_div(u128::from(BPS_DENOMINATOR))
+        .and_then(|c| u64::try_from(c).ok())
+        .unwrap_or(after_copay);
+    let uncapped = after_copay.saturating_sub(coinsurance);
     let benefit = uncapped.min(balances.benefit_remaining);
     Breakdown {
         eligible,

@@ -15,7 +15,8 @@ pub fn check_research_grant(
     let query = AccessQuery {
         action: action::READ,
         purpose: Purpose::Research,
-        record_class: study_classes.trailing_zeros() as u8,
+        // trailing_zeros of a u16 is at most 16
+        record_class: u8::try_from(study_classes.trailing_zeros()).unwrap_or(u8::MAX),
         record_index: NO_RECORD_SCOPE,
         now,
         patient_epoch,
@@ -32,8 +33,12 @@ pub fn periods_due(terms: &RewardTerms, enrolled_at: i64, now: i64) -> u16 {
     if terms.period_secs == 0 || now <= enrolled_at {
         return 0;
     }
-    let elapsed = (now - enrolled_at) / i64::from(terms.period_secs);
-    elapsed.min(i64::from(terms.periods)) as u16
+    // now > enrolled_at and period_secs > 0 were checked above
+    let elapsed = now
+        .saturating_sub(enrolled_at)
+        .checked_div(i64::from(terms.period_secs))
+        .unwrap_or(0);
+    u16::try_from(elapsed.min(i64::from(terms.periods))).unwrap_or(terms.periods)
 }
 
 /// What a participation is owed now: the due periods not yet paid, while consent is live.

@@ -34,7 +34,7 @@ pub fn stamp(unix_seconds: i64) -> Result<u32> {
 
 /// Account size on chain: the 8-byte discriminator plus the `InitSpace` of the data.
 pub const fn account_size(init_space: usize) -> usize {
-    8 + init_space
+    init_space.saturating_add(8)
 }
 
 #[cfg(test)]

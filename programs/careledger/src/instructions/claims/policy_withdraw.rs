@@ -58,7 +58,8 @@ pub fn handler(ctx: Context<PolicyWithdraw>, args: PolicyWithdrawArgs) -> Result
         insurer: policy.insurer,
         destination: ctx.accounts.destination.key(),
         amount: args.amount,
-        vault_balance: vault_before - args.amount,
+        // the transfer of `amount` out of the vault succeeded
+        vault_balance: vault_before.saturating_sub(args.amount),
         owed: policy.owed,
         at,
     };

@@ -79,7 +79,10 @@ pub fn handler(ctx: Context<RewardClaim>) -> Result<()> {
     let destination = a.patient_tokens.key();
     let accounts = &mut *ctx.accounts;
     let (study, p) = (&mut accounts.study, &mut accounts.participation);
-    let first_period = p.periods_paid + 1;
+    let first_period = p
+        .periods_paid
+        .checked_add(1)
+        .ok_or(CareledgerError::MathOverflow)?;
     p.periods_paid = due.through;
     p.ended = p.periods_paid == study.terms.periods;
     p.paid = p
@@ -104,7 +107,8 @@ pub fn handler(ctx: Context<RewardClaim>) -> Result<()> {
         last_period: due.through,
         amount: due.amount,
         destination,
-        vault_balance: vault_before - due.amount,
+        // the transfer of `amount` out of the vault succeeded
+        vault_balance: vault_before.saturating_sub(due.amount),
         at,
     };
     emit_cpi!(event);

@@ -64,7 +64,8 @@ pub fn handler(ctx: Context<StudyWithdraw>, args: StudyWithdrawArgs) -> Result<(
         sponsor: study.sponsor,
         destination,
         amount: args.amount,
-        vault_balance: vault_before - args.amount,
+        // the transfer of `amount` out of the vault succeeded
+        vault_balance: vault_before.saturating_sub(args.amount),
         outstanding: study.outstanding,
         at,
     };
