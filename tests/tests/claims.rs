@@ -284,6 +284,29 @@ async fn matching_claim_is_adjudicated_and_paid_in_one_instruction() {
 }
 
 #[tokio::test]
+async fn a_claim_inside_the_deductible_is_approved_without_a_transfer() {
+    // allowed 200, all of it inside the 1,000 deductible: the member pays everything
+    let fx = fixture(10_000, 1_000, terms(200, 20, 2000), 5_000).await;
+    let vault = fx.env.balance(&fx.keys.vault).await;
+    let (claim, events) = fx.submit(fx.args(1, 200).await).await;
+    let names: Vec<_> = events.iter().map(|e| e.name()).collect();
+    assert_eq!(names, ["ClaimSubmitted", "ClaimAdjudicated"]);
+    let stored = fx.claim(&claim).await;
+    assert_eq!(stored.state, ClaimState::Approved);
+    assert_eq!(stored.breakdown.deductible_applied, 200);
+    assert_eq!(stored.breakdown.benefit, 0);
+    assert_eq!(fx.env.balance(&fx.keys.vault).await, vault);
+    let p = fx.policy().await;
+    assert_eq!((p.deductible_met, p.owed, p.paid), (200, 0, 0));
+    // nothing is owed, so there is nothing to settle
+    let settle = ix::claim_settle(&fx.clinic.pubkey(), &fx.keys, &claim, &fx.payee);
+    let watched = fx.watched(claim);
+    fx.env
+        .expect_rejected(settle, &[&fx.clinic], E::ClaimNotOwed, &watched)
+        .await;
+}
+
+#[tokio::test]
 async fn the_annual_cap_makes_a_claim_partial_then_denies() {
     let fx = fixture(300, 0, terms(250, 0, 0), 5_000).await;
     let args = fx.args(1, 250).await;
@@ -1188,7 +1211,11 @@ mod property {
                 assert_eq!(stored.breakdown.deductible_applied, deductible);
                 ded_left -= deductible;
                 cap_left -= benefit;
-                if vault.saturating_sub(owed) >= benefit {
+                if benefit == 0 {
+                    // approved, nothing to pay: no transfer, and not a Paid claim
+                    assert_eq!(stored.state, ClaimState::Approved, "claim {i} in {c:?}");
+                    assert_eq!(paid_amount(&events), None);
+                } else if vault.saturating_sub(owed) >= benefit {
                     assert_eq!(stored.state, ClaimState::Paid, "claim {i} in {c:?}");
                     assert_eq!(paid_amount(&events).unwrap_or(0), benefit);
                     vault -= benefit;

@@ -53,6 +53,11 @@ pub struct Claim {
 }
 
 impl Claim {
+    /// Whether a payment is still due: approved (fully or partly) for a non-zero benefit.
+    pub fn owes(&self) -> bool {
+        self.state.is_owed() && self.breakdown.benefit > 0
+    }
+
     pub fn invariant(&self) -> Result<()> {
         let b = &self.breakdown;
         let parts = b

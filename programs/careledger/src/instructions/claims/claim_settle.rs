@@ -19,7 +19,7 @@ pub struct ClaimSettle<'info> {
     #[account(
         mut,
         constraint = claim.policy == policy.key() @ CareledgerError::ClaimPolicyMismatch,
-        constraint = claim.state.is_owed() @ CareledgerError::ClaimNotOwed,
+        constraint = claim.owes() @ CareledgerError::ClaimNotOwed,
     )]
     pub claim: Box<Account<'info, Claim>>,
     #[account(address = policy.mint @ CareledgerError::WrongMint)]
