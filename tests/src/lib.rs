@@ -20,6 +20,8 @@ use solana_signer::Signer;
 
 pub use careledger_sdk;
 
+pub mod invariants;
+
 pub const DAY: i64 = 24 * 60 * 60;
 pub const BREAK_GLASS_CAP_SECS: u32 = 4 * 60 * 60;
 
@@ -56,6 +58,8 @@ pub struct Env {
     pub upgrade_authority: Keypair,
     pub admin: Keypair,
     pub credential_authority: Keypair,
+    /// Check the ledger invariants around every `send` (embedded runtime only; on by default).
+    invariant_checks: std::sync::atomic::AtomicBool,
 }
 
 impl Env {
@@ -92,6 +96,7 @@ impl Env {
             upgrade_authority: deployer.insecure_clone(),
             admin: deployer.insecure_clone(),
             credential_authority: deployer,
+            invariant_checks: false.into(),
         };
         let args = ConfigInitArgs {
             admin: env.admin.pubkey(),
@@ -125,6 +130,7 @@ impl Env {
             upgrade_authority,
             admin: Keypair::new(),
             credential_authority: Keypair::new(),
+            invariant_checks: true.into(),
         };
         for k in [
             &env.upgrade_authority,
@@ -165,17 +171,65 @@ impl Env {
         instruction: solana_instruction::Instruction,
         signers: &[&Keypair],
     ) -> Result<TxOutcome, SdkError> {
-        let signers: Vec<&dyn Signer> = signers.iter().map(|k| *k as &dyn Signer).collect();
-        self.client.send(&[instruction], &signers).await
+        self.send_all(&[instruction], signers).await
     }
 
+    /// Sends one transaction; on the embedded runtime, checks every ledger invariant against
+    /// the ledger before and after it (a failed transaction must change nothing) and panics
+    /// with the violations.
     pub async fn send_all(
         &self,
         instructions: &[solana_instruction::Instruction],
         signers: &[&Keypair],
     ) -> Result<TxOutcome, SdkError> {
-        let signers: Vec<&dyn Signer> = signers.iter().map(|k| *k as &dyn Signer).collect();
-        self.client.send(instructions, &signers).await
+        let dyn_signers: Vec<&dyn Signer> = signers.iter().map(|k| *k as &dyn Signer).collect();
+        if !self.checks_invariants() {
+            return self.client.send(instructions, &dyn_signers).await;
+        }
+        let (before, now) = (self.ledger().await, self.now().await);
+        let result = self.client.send(instructions, &dyn_signers).await;
+        let after = self.ledger().await;
+        let mut keys: Vec<Pubkey> = signers.iter().map(|k| k.pubkey()).collect();
+        keys.push(self.client.payer());
+        let facts = invariants::TxFacts {
+            succeeded: result.is_ok(),
+            signers: &keys,
+            now,
+            only_careledger: instructions
+                .iter()
+                .all(|i| i.program_id == careledger_sdk::program::ID),
+        };
+        let violations = invariants::check(&before, &after, &facts);
+        assert!(
+            violations.is_empty(),
+            "invariants broken by {result:?}:\n{}",
+            violations.join("\n")
+        );
+        result
+    }
+
+    fn checks_invariants(&self) -> bool {
+        self.invariant_checks
+            .load(std::sync::atomic::Ordering::Relaxed)
+            && self.client.transport().as_embedded().is_some()
+    }
+
+    /// Turns the invariant checks around `send` on or off (the benchmark turns them off).
+    pub fn set_invariant_checks(&self, on: bool) {
+        self.invariant_checks
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Every account the embedded runtime knows of, decoded for the invariant checks.
+    pub async fn ledger(&self) -> invariants::Ledger {
+        let transport = self.client.transport();
+        let mut ledger = invariants::Ledger::default();
+        for address in transport.embedded().known_addresses().await {
+            if let Some(account) = transport.account(&address).await.expect("account") {
+                ledger.insert(address, &account);
+            }
+        }
+        ledger
     }
 
     /// A new SPL mint with a fresh authority, returned with that authority.

@@ -1,0 +1,535 @@
+//! The ledger's invariants, each written once as a function over decoded accounts, and checked
+//! around every transaction the harness sends on the embedded runtime (`Env::send`), in the
+//! property tests and in the fuzz replay.
+//!
+//! `state` invariants hold for any ledger; `transition` invariants relate the ledger before a
+//! transaction to the ledger after it, given who signed and whether it succeeded. They are
+//! written independently of the program's own code paths: plain comparisons of stored fields.
+use anchor_lang::{AccountDeserialize, Discriminator};
+use careledger_sdk::{
+    pda, AccessRequest, Claim, ClaimState, Config, ConsentGrant, CoverageRule, GrantStatus,
+    Participation, Patient, Policy, Provider, Purpose, RecordAnchor, RecordStatus, ReviewState,
+    Study,
+};
+use solana_pubkey::Pubkey;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How many invariant checks ran in this process (each function applied to one account or one
+/// pair of accounts counts once).
+pub static CHECKS: AtomicU64 = AtomicU64::new(0);
+
+pub fn checks_run() -> u64 {
+    CHECKS.load(Ordering::Relaxed)
+}
+
+fn count(n: usize) {
+    CHECKS.fetch_add(n as u64, Ordering::Relaxed);
+}
+
+/// One of our accounts, decoded by its discriminator.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decoded {
+    Config(Config),
+    Patient(Patient),
+    Provider(Provider),
+    Record(RecordAnchor),
+    Grant(ConsentGrant),
+    Request(AccessRequest),
+    Policy(Box<Policy>),
+    Rule(CoverageRule),
+    Claim(Box<Claim>),
+    Study(Box<Study>),
+    Participation(Participation),
+}
+
+fn decode_as<T: AccountDeserialize + Discriminator>(data: &[u8]) -> Option<T> {
+    if data.len() < 8 || &data[..8] != T::DISCRIMINATOR {
+        return None;
+    }
+    T::try_deserialize(&mut &data[..]).ok()
+}
+
+/// Decodes a careledger-owned account's data; `None` for anything else.
+pub fn decode(data: &[u8]) -> Option<Decoded> {
+    use Decoded as D;
+    decode_as(data)
+        .map(D::Config)
+        .or_else(|| decode_as(data).map(D::Patient))
+        .or_else(|| decode_as(data).map(D::Provider))
+        .or_else(|| decode_as(data).map(D::Record))
+        .or_else(|| decode_as(data).map(D::Grant))
+        .or_else(|| decode_as(data).map(D::Request))
+        .or_else(|| decode_as(data).map(|p| D::Policy(Box::new(p))))
+        .or_else(|| decode_as(data).map(D::Rule))
+        .or_else(|| decode_as(data).map(|c| D::Claim(Box::new(c))))
+        .or_else(|| decode_as(data).map(|s| D::Study(Box::new(s))))
+        .or_else(|| decode_as(data).map(D::Participation))
+}
+
+/// Every account the checks look at: raw bytes of all, decoded program accounts, and SPL token
+/// balances (for the vaults).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Ledger {
+    pub raw: BTreeMap<Pubkey, (u64, Vec<u8>)>,
+    pub ours: BTreeMap<Pubkey, Decoded>,
+    pub token_balances: BTreeMap<Pubkey, u64>,
+}
+
+impl Ledger {
+    pub fn insert(&mut self, address: Pubkey, account: &solana_account::Account) {
+        self.raw
+            .insert(address, (account.lamports, account.data.clone()));
+        if account.owner == careledger_sdk::program::ID {
+            if let Some(d) = decode(&account.data) {
+                self.ours.insert(address, d);
+            }
+        } else if account.owner == anchor_spl::token::ID && account.data.len() == 165 {
+            let amount = u64::from_le_bytes(account.data[64..72].try_into().unwrap());
+            self.token_balances.insert(address, amount);
+        }
+    }
+
+    fn patient(&self, wallet: &Pubkey) -> Option<&Patient> {
+        match self.ours.get(&pda::patient(wallet).0) {
+            Some(Decoded::Patient(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    fn grant(&self, address: &Pubkey) -> Option<&ConsentGrant> {
+        match self.ours.get(address) {
+            Some(Decoded::Grant(g)) => Some(g),
+            _ => None,
+        }
+    }
+}
+
+/// What the checks need to know about the transaction between two ledgers.
+pub struct TxFacts<'a> {
+    pub succeeded: bool,
+    pub signers: &'a [Pubkey],
+    /// The clock during the transaction.
+    pub now: i64,
+    /// Every instruction was careledger's (no direct token transfers into a vault).
+    pub only_careledger: bool,
+}
+
+/// All violations between `before` and `after` (empty when every invariant holds).
+pub fn check(before: &Ledger, after: &Ledger, tx: &TxFacts) -> Vec<String> {
+    let mut out = Vec::new();
+    if !tx.succeeded {
+        failed_transaction_changes_nothing(before, after, &mut out);
+        return out;
+    }
+    let changed: Vec<&Pubkey> = after
+        .ours
+        .keys()
+        .filter(|k| before.raw.get(k) != after.raw.get(k))
+        .collect();
+    for address in &changed {
+        state(after, address, &after.ours[address], &mut out);
+    }
+    for (address, old) in &before.ours {
+        transition(before, after, address, old, tx, &mut out);
+        if tx.only_careledger {
+            vault_moves_by_its_books(before, after, address, books, &mut out);
+        }
+    }
+    for (address, new) in &after.ours {
+        if !before.ours.contains_key(address) {
+            created(before, address, new, tx, &mut out);
+        }
+    }
+    payouts_are_single_transfers(before, after, &mut out);
+    out
+}
+
+/// A failed transaction changes nothing: every account is byte-identical, lamports included.
+fn failed_transaction_changes_nothing(before: &Ledger, after: &Ledger, out: &mut Vec<String>) {
+    count(1);
+    for (address, old) in &before.raw {
+        if after.raw.get(address) != Some(old) {
+            out.push(format!("failed transaction changed {address}"));
+        }
+    }
+}
+
+/// Invariants of one (new or changed) account in a ledger.
+pub fn state(l: &Ledger, address: &Pubkey, account: &Decoded, out: &mut Vec<String>) {
+    count(1);
+    bump_is_canonical(address, account, out);
+    match account {
+        Decoded::Record(r) => version_chain_unbroken(l, address, r, out),
+        Decoded::Policy(p) => {
+            let vault = l.token_balances.get(&p.vault).copied();
+            conserved("policy", address, p.funded, vault, p.paid, p.withdrawn, out);
+            if p.benefit_used > p.benefit_cap || p.deductible_met > p.deductible {
+                out.push(format!("policy {address} over its cap or deductible"));
+            }
+        }
+        Decoded::Study(s) => {
+            let vault = l.token_balances.get(&s.vault).copied();
+            conserved("study", address, s.funded, vault, s.paid, s.withdrawn, out);
+            if vault.is_some_and(|v| v < s.outstanding) {
+                out.push(format!("study {address} vault below what it owes"));
+            }
+        }
+        Decoded::Claim(c) => {
+            let b = &c.breakdown;
+            if c.state == ClaimState::Paid && !(b.benefit > 0 && b.benefit <= b.eligible) {
+                out.push(format!(
+                    "paid claim {address} pays {} of {}",
+                    b.benefit, b.eligible
+                ));
+            }
+        }
+        Decoded::Participation(p) => {
+            let terms = match l.ours.get(&p.study) {
+                Some(Decoded::Study(s)) => s.terms,
+                _ => return out.push(format!("participation {address} without its study")),
+            };
+            let expected = u128::from(terms.enrolment_reward)
+                + u128::from(terms.period_reward) * u128::from(p.periods_paid);
+            if u128::from(p.paid) != expected || p.periods_paid > terms.periods {
+                out.push(format!(
+                    "participation {address} paid {} for {} periods",
+                    p.paid, p.periods_paid
+                ));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Stored bumps are canonical: the address is the PDA of the account's own fields with the bump
+/// `find_program_address` returns.
+fn bump_is_canonical(address: &Pubkey, account: &Decoded, out: &mut Vec<String>) {
+    let (expected, stored) = match account {
+        Decoded::Config(c) => (
+            Pubkey::find_program_address(
+                &[careledger_sdk::CONFIG_SEED],
+                &careledger_sdk::program::ID,
+            ),
+            c.bump,
+        ),
+        Decoded::Patient(p) => (pda::patient(&p.wallet), p.bump),
+        Decoded::Provider(p) => (pda::provider(&p.wallet), p.bump),
+        Decoded::Record(r) => (pda::record(&r.patient, r.index), r.bump),
+        Decoded::Grant(g) => (pda::grant(&g.patient, &g.grantee, g.purpose), g.bump),
+        Decoded::Request(r) => (pda::request(&r.patient, &r.requester), r.bump),
+        Decoded::Policy(p) => {
+            let vault = pda::vault(address);
+            if (vault.0, vault.1) != (p.vault, p.vault_bump) {
+                out.push(format!(
+                    "policy {address} vault or vault bump not canonical"
+                ));
+            }
+            (pda::policy(&p.insurer, p.policy_id), p.bump)
+        }
+        Decoded::Rule(r) => (pda::rule(&r.policy, &r.rule_key), r.bump),
+        Decoded::Claim(c) => (
+            pda::claim(
+                &c.policy,
+                &c.provider,
+                &c.record,
+                &c.rule_key,
+                c.service_date,
+            ),
+            c.bump,
+        ),
+        Decoded::Study(s) => {
+            if pda::vault(address).0 != s.vault {
+                out.push(format!("study {address} vault not canonical"));
+            }
+            (pda::study(&s.sponsor, s.study_id), s.bump)
+        }
+        Decoded::Participation(p) => (pda::participation(&p.study, &p.patient), p.bump),
+    };
+    if expected != (*address, stored) {
+        out.push(format!("{address}: stored bump {stored} is not canonical"));
+    }
+}
+
+/// Anchors' version chains are unbroken: version n > 1 points at its predecessor, which is
+/// version n - 1 of the same patient and class and is superseded.
+fn version_chain_unbroken(l: &Ledger, address: &Pubkey, r: &RecordAnchor, out: &mut Vec<String>) {
+    if r.version <= 1 {
+        return;
+    }
+    match l.ours.get(&pda::record(&r.patient, r.previous).0) {
+        Some(Decoded::Record(p))
+            if p.version + 1 == r.version
+                && p.class == r.class
+                && p.status == RecordStatus::Superseded => {}
+        other => out.push(format!(
+            "record {address} v{} chain broken: {other:?}",
+            r.version
+        )),
+    }
+}
+
+fn conserved(
+    what: &str,
+    address: &Pubkey,
+    funded: u64,
+    vault: Option<u64>,
+    paid: u64,
+    withdrawn: u64,
+    out: &mut Vec<String>,
+) {
+    let Some(vault) = vault else {
+        return out.push(format!("{what} {address} has no vault"));
+    };
+    // Equal unless someone sent tokens straight to the vault (which only adds to it).
+    if u128::from(funded) > u128::from(vault) + u128::from(paid) + u128::from(withdrawn) {
+        out.push(format!(
+            "{what} {address}: funded {funded} > vault {vault} + paid {paid} + withdrawn {withdrawn}"
+        ));
+    }
+}
+
+/// Token conservation per transaction: across a transaction of careledger instructions only,
+/// a vault moves by exactly what was funded minus what was paid and withdrawn.
+fn vault_moves_by_its_books(
+    before: &Ledger,
+    after: &Ledger,
+    address: &Pubkey,
+    books: impl Fn(&Decoded) -> Option<(Pubkey, [u64; 3])>,
+    out: &mut Vec<String>,
+) {
+    let (Some((vault, old)), Some((_, new))) = (
+        before.ours.get(address).and_then(&books),
+        after.ours.get(address).and_then(&books),
+    ) else {
+        return;
+    };
+    let balance = |l: &Ledger| i128::from(l.token_balances.get(&vault).copied().unwrap_or(0));
+    let delta = |i: usize| i128::from(new[i]) - i128::from(old[i]);
+    let expected = delta(0) - delta(1) - delta(2);
+    if balance(after) - balance(before) != expected {
+        out.push(format!(
+            "vault of {address} moved {} but its books say {expected}",
+            balance(after) - balance(before)
+        ));
+    }
+}
+
+fn books(d: &Decoded) -> Option<(Pubkey, [u64; 3])> {
+    match d {
+        Decoded::Policy(p) => Some((p.vault, [p.funded, p.paid, p.withdrawn])),
+        Decoded::Study(s) => Some((s.vault, [s.funded, s.paid, s.withdrawn])),
+        _ => None,
+    }
+}
+
+/// Whether the grant, as stored before the transaction, was live consent at `now`.
+fn live(l: &Ledger, g: &ConsentGrant, now: i64) -> bool {
+    let epoch = l.patient(&g.patient).map(|p| p.consent_epoch);
+    g.status == GrantStatus::Active
+        && g.not_before <= now
+        && now < g.expires_at
+        && epoch == Some(g.consent_epoch)
+}
+
+fn patient_or_guardian_signed(l: &Ledger, patient: &Pubkey, tx: &TxFacts) -> bool {
+    let guardian = l
+        .patient(patient)
+        .filter(|p| p.guardian != Pubkey::default() && tx.now < p.guardian_expires_at)
+        .map(|p| p.guardian);
+    tx.signers
+        .iter()
+        .any(|s| s == patient || Some(*s) == guardian)
+}
+
+/// Invariants between an account before the transaction and the same address after it.
+fn transition(
+    before: &Ledger,
+    after: &Ledger,
+    address: &Pubkey,
+    old: &Decoded,
+    tx: &TxFacts,
+    out: &mut Vec<String>,
+) {
+    count(1);
+    let new = after.ours.get(address);
+    match (old, new) {
+        (Decoded::Grant(g), new) => {
+            let new = match new {
+                Some(Decoded::Grant(n)) => Some(n),
+                _ => None,
+            };
+            // Revocation is absorbing.
+            if g.status == GrantStatus::Revoked
+                && new.is_some_and(|n| {
+                    n.status != GrantStatus::Revoked || n.revoked_at != g.revoked_at
+                })
+            {
+                out.push(format!("revoked grant {address} came back"));
+            }
+            if let Some(n) = new {
+                // A revoked, expired, not-yet-valid or older-epoch grant never authorizes.
+                if n.access_count > g.access_count && !live(before, g, tx.now) {
+                    out.push(format!(
+                        "grant {address} authorized an access while not live"
+                    ));
+                }
+                // Only the patient or guardian changes a grant (its use count aside).
+                let mut terms = n.clone();
+                terms.access_count = g.access_count;
+                if terms != *g && !patient_or_guardian_signed(before, &g.patient, tx) {
+                    out.push(format!("grant {address} changed without the patient"));
+                }
+            }
+        }
+        (Decoded::Record(r), new) if r.status == RecordStatus::Superseded => {
+            // Superseded anchors accept nothing.
+            if new != Some(old) {
+                out.push(format!("superseded record {address} changed"));
+            }
+        }
+        (Decoded::Claim(c), Some(Decoded::Claim(n))) => {
+            if !claim_edge_allowed(c.state, n.state, c.appealed) {
+                out.push(format!(
+                    "claim {address} moved {:?} -> {:?}",
+                    c.state, n.state
+                ));
+            }
+            if c.state == ClaimState::Paid && n.breakdown != c.breakdown {
+                out.push(format!("paid claim {address} changed its payment"));
+            }
+        }
+        (Decoded::Claim(_), None) => out.push(format!("claim {address} vanished")),
+        (Decoded::Participation(p), Some(Decoded::Participation(n))) => {
+            let due = match before.ours.get(&p.study) {
+                Some(Decoded::Study(s)) => {
+                    careledger::logic::rewards::periods_due(&s.terms, p.enrolled_at, tx.now)
+                }
+                _ => 0,
+            };
+            if n.periods_paid < p.periods_paid || n.periods_paid > due.max(p.periods_paid) {
+                out.push(format!(
+                    "participation {address} periods {} -> {} with {due} due",
+                    p.periods_paid, n.periods_paid
+                ));
+            }
+            if n.periods_paid > p.periods_paid {
+                let grant = before.grant(&p.grant);
+                if !grant.is_some_and(|g| live(before, g, tx.now)) {
+                    out.push(format!("participation {address} paid without live consent"));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The claim state machine: submission decides (or sends to review); review decides; a denial
+/// may be appealed once; owed claims are settled or cancelled; Paid and Cancelled are final.
+pub fn claim_edge_allowed(from: ClaimState, to: ClaimState, appealed: bool) -> bool {
+    use ClaimState::*;
+    from == to
+        || matches!(
+            (from, to),
+            (
+                PendingReview,
+                Approved | Partial | Denied | Paid | Cancelled
+            ) | (Approved | Partial, Paid | Cancelled)
+        )
+        || (from == Denied && to == PendingReview && !appealed)
+}
+
+/// Invariants of an account the transaction created.
+fn created(before: &Ledger, address: &Pubkey, new: &Decoded, tx: &TxFacts, out: &mut Vec<String>) {
+    count(1);
+    match new {
+        Decoded::Grant(g) => {
+            let ok = if g.purpose == Purpose::Emergency {
+                tx.signers.contains(&g.grantee) && g.review == ReviewState::Pending
+            } else {
+                patient_or_guardian_signed(before, &g.patient, tx)
+            };
+            if !ok {
+                out.push(format!(
+                    "grant {address} created without the patient's signature"
+                ));
+            }
+        }
+        Decoded::Claim(c) => {
+            // The insurer's payment grant was live when the claim was made.
+            let insurer_and_member = match before.ours.get(&c.policy) {
+                Some(Decoded::Policy(p)) => Some((p.insurer, p.patient)),
+                _ => None,
+            };
+            let consent = insurer_and_member.and_then(|(insurer, member)| {
+                before.grant(&pda::grant(&member, &insurer, Purpose::Payment).0)
+            });
+            if !consent.is_some_and(|g| live(before, g, tx.now)) {
+                out.push(format!(
+                    "claim {address} submitted without live payment consent"
+                ));
+            }
+        }
+        Decoded::Participation(p) => {
+            // The research grant may be created in the same transaction.
+            if p.periods_paid != 0 {
+                out.push(format!("participation {address} starts with periods paid"));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Paid implies exactly one transfer: for each policy, what it paid in this transaction is the
+/// sum of the benefits of the claims that became Paid in it.
+fn payouts_are_single_transfers(before: &Ledger, after: &Ledger, out: &mut Vec<String>) {
+    let mut newly_paid: BTreeMap<Pubkey, u128> = BTreeMap::new();
+    for (address, new) in &after.ours {
+        let Decoded::Claim(c) = new else { continue };
+        let was_paid = matches!(before.ours.get(address), Some(Decoded::Claim(o)) if o.state == ClaimState::Paid);
+        if c.state == ClaimState::Paid && !was_paid {
+            *newly_paid.entry(c.policy).or_default() += u128::from(c.breakdown.benefit);
+        }
+    }
+    for (address, new) in &after.ours {
+        let Decoded::Policy(p) = new else { continue };
+        count(1);
+        let old_paid = match before.ours.get(address) {
+            Some(Decoded::Policy(o)) => o.paid,
+            _ => 0,
+        };
+        let delta = u128::from(p.paid) - u128::from(old_paid).min(u128::from(p.paid));
+        let expected = newly_paid.get(address).copied().unwrap_or(0);
+        if p.paid < old_paid || delta != expected {
+            out.push(format!(
+                "policy {address} paid {delta} but its claims newly paid {expected}"
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_claim_state_machine_has_exactly_its_edges() {
+        use ClaimState::*;
+        let all = [PendingReview, Approved, Partial, Denied, Paid, Cancelled];
+        let mut edges = vec![];
+        for from in all {
+            for to in all {
+                for appealed in [false, true] {
+                    if from != to && claim_edge_allowed(from, to, appealed) {
+                        edges.push((from, to, appealed));
+                    }
+                }
+            }
+        }
+        // 5 + 2 + 2 edges out of review and owed states (either appeal flag), plus the one appeal.
+        assert_eq!(edges.len(), (5 + 2 + 2) * 2 + 1, "{edges:?}");
+        assert!(!claim_edge_allowed(Paid, PendingReview, false));
+        assert!(!claim_edge_allowed(Denied, PendingReview, true));
+        assert!(!claim_edge_allowed(Cancelled, Paid, false));
+    }
+}
