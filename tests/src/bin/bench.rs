@@ -383,6 +383,7 @@ async fn patients(env: &Env, n: usize) -> Vec<Keypair> {
 
 async fn runtime(rows: &mut Vec<Row>, scale: &[usize]) {
     let env = Env::new().await;
+    env.set_invariant_checks(false);
     let clinic = env.verified_provider(ROLE_CLINICIAN).await;
     let mut baseline = None;
     let mut have: Vec<Keypair> = Vec::new();
@@ -476,6 +477,7 @@ async fn compute_units(url: String) {
     use careledger_sdk::rpc::RpcTransport;
     std::env::set_var(careledger_tests::RPC_URL_VAR, &url);
     let env = Env::new().await;
+    env.set_invariant_checks(false);
     let rpc = RpcTransport::new(url, Default::default());
     let patient = env.actor().await;
     let clinic = env.actor().await;
@@ -751,6 +753,7 @@ async fn main() {
     }
     let mut rows = Vec::new();
     let env = Env::new().await;
+    env.set_invariant_checks(false);
     accounts(&env, &mut rows).await;
     all_packing(&mut rows);
     sdk(&mut rows);
