@@ -13,18 +13,20 @@ use careledger_sdk::{
 };
 use solana_pubkey::Pubkey;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::Cell;
 
-/// How many invariant checks ran in this process (each function applied to one account or one
-/// pair of accounts counts once).
-pub static CHECKS: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    /// How many invariant checks ran on this thread (each check of one account, of one pair of
+    /// accounts, or of a failed transaction's whole ledger counts once).
+    static CHECKS: Cell<u64> = const { Cell::new(0) };
+}
 
 pub fn checks_run() -> u64 {
-    CHECKS.load(Ordering::Relaxed)
+    CHECKS.with(Cell::get)
 }
 
 fn count(n: usize) {
-    CHECKS.fetch_add(n as u64, Ordering::Relaxed);
+    CHECKS.with(|c| c.set(c.get() + n as u64));
 }
 
 /// One of our accounts, decoded by its discriminator.
@@ -470,11 +472,9 @@ fn created(before: &Ledger, address: &Pubkey, new: &Decoded, tx: &TxFacts, out: 
                 ));
             }
         }
-        Decoded::Participation(p) => {
-            // The research grant may be created in the same transaction.
-            if p.periods_paid != 0 {
-                out.push(format!("participation {address} starts with periods paid"));
-            }
+        // A participation starts with no period paid.
+        Decoded::Participation(p) if p.periods_paid != 0 => {
+            out.push(format!("participation {address} starts with periods paid"));
         }
         _ => {}
     }

@@ -1,0 +1,1032 @@
+//! Random sequences of SDK calls by several actors (a patient, their guardian, an attacker, a
+//! clinic, an insurer and a study sponsor), run on the embedded runtime against a plain
+//! reference model (`Model`), with every ledger invariant (`careledger_tests::invariants`)
+//! checked after every step. The model predicts each call's exact outcome, error code included.
+//!
+//! One bank serves every sequence: each sequence gets a new patient, guardian and attacker, and
+//! the clock is set back to the same start, so the shared providers, policy terms and study
+//! stay valid. `CARELEDGER_SEQUENCES` sets how many sequences run (CI: 10,000).
+use anchor_lang::error::ErrorCode as AnchorCode;
+use careledger_sdk::claims::service_day;
+use careledger_sdk::ix::{self, Author, PolicyKeys, StudyKeys};
+use careledger_sdk::{action, pda, AccessLogArgs, CareledgerError as E, ClaimState, Purpose};
+use careledger_sdk::{
+    ClaimSubmitArgs, GrantCreateArgs, PolicyCreateArgs, RecordAmendArgs, RecordAnchorArgs,
+    RewardTerms, RuleTerms, StudyCreateArgs, NO_RECORD_SCOPE,
+};
+use careledger_sdk::{ROLE_CLINICIAN, ROLE_INSURER, ROLE_RESEARCHER};
+use careledger_tests::invariants::{self, Decoded, Ledger, TxFacts};
+use careledger_tests::{sample_cid, skip_on_cluster, EmbeddedOnly, Env, DAY};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use proptest::test_runner::TestRunner;
+use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_pubkey::Pubkey;
+use solana_signer::Signer;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+const HOUR: i64 = 3600;
+/// Rule terms: 100 per unit, copay 10, coinsurance 20 %; policy: deductible 150, cap 1,000.
+const ALLOWED: u64 = 100;
+const COPAY: u64 = 10;
+const COINSURANCE_BPS: u64 = 2000;
+const DEDUCTIBLE: u64 = 150;
+const CAP: u64 = 1000;
+/// Study: 10 on enrolment, then 5 a day for 3 days; participants share lab results (class 0).
+const ENROL_REWARD: u64 = 10;
+const PERIOD_REWARD: u64 = 5;
+const PERIODS: u16 = 3;
+const STUDY_CLASSES: u16 = 1;
+const RULE: [u8; 32] = [0x42; 32];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Who {
+    Patient,
+    Guardian,
+    Attacker,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Party {
+    Clinic,
+    Insurer,
+    Sponsor,
+}
+
+const PURPOSES: [Purpose; 3] = [Purpose::Treatment, Purpose::Payment, Purpose::Research];
+
+#[derive(Clone, Debug)]
+enum Step {
+    Anchor {
+        class: u8,
+    },
+    Amend {
+        record: Index,
+        stale: bool,
+    },
+    Grant {
+        who: Who,
+        to: Party,
+        purpose: usize,
+        classes: u16,
+        actions: u8,
+        days: i64,
+    },
+    Revoke {
+        who: Who,
+        to: Party,
+        purpose: usize,
+    },
+    RevokeAll {
+        who: Who,
+    },
+    Close {
+        to: Party,
+        purpose: usize,
+    },
+    Guardian {
+        days: i64,
+    },
+    Access {
+        record: Index,
+        purpose: usize,
+        write: bool,
+        strict: bool,
+    },
+    AttackerAccess {
+        record: Index,
+    },
+    Advance {
+        hours: i64,
+    },
+    OpenPolicy,
+    Claim {
+        record: Index,
+        units: u16,
+        billed: u64,
+    },
+    Enrol,
+    RewardClaim,
+}
+
+impl Step {
+    fn kind(&self) -> &'static str {
+        match self {
+            Step::Anchor { .. } => "anchor",
+            Step::Amend { .. } => "amend",
+            Step::Grant { .. } => "grant",
+            Step::Revoke { .. } => "revoke",
+            Step::RevokeAll { .. } => "revoke_all",
+            Step::Close { .. } => "close",
+            Step::Guardian { .. } => "guardian",
+            Step::Access { .. } => "access",
+            Step::AttackerAccess { .. } => "attacker_access",
+            Step::Advance { .. } => "advance",
+            Step::OpenPolicy => "open_policy",
+            Step::Claim { .. } => "claim",
+            Step::Enrol => "enrol",
+            Step::RewardClaim => "reward_claim",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct GrantM {
+    classes: u16,
+    actions: u8,
+    expires_at: i64,
+    epoch: u32,
+    revoked: bool,
+}
+
+#[derive(Clone, Debug)]
+struct RecordM {
+    class: u8,
+    version: u32,
+    current: bool,
+}
+
+#[derive(Clone, Debug)]
+struct PolicyM {
+    deductible_left: u64,
+    cap_left: u64,
+    paid: u64,
+}
+
+/// The reference model: what the ledger should hold for this sequence's patient.
+#[derive(Clone, Debug)]
+struct Model {
+    now: i64,
+    epoch: u32,
+    guardian_until: Option<i64>,
+    grants: BTreeMap<(Party, usize), GrantM>,
+    records: Vec<RecordM>,
+    policy: Option<PolicyM>,
+    claims: BTreeMap<(usize, i64), ClaimState>,
+    /// enrolled at, periods paid
+    enrolled: Option<(i64, u16)>,
+    /// The outcome the last step must have had: Ok, or the exact custom error code.
+    expect: Result<(), u32>,
+    /// The model before the last step (what its call was built from).
+    pre: Option<Box<Model>>,
+}
+
+fn code(e: E) -> u32 {
+    u32::from(e)
+}
+
+const MISSING: u32 = AnchorCode::AccountNotInitialized as u32;
+
+impl Model {
+    fn acting(&self, who: Who) -> Result<(), u32> {
+        match (who, self.guardian_until) {
+            (Who::Patient, _) => Ok(()),
+            (Who::Guardian, Some(until)) if self.now < until => Ok(()),
+            (Who::Guardian, Some(_)) => Err(code(E::GuardianExpired)),
+            _ => Err(code(E::NotPatientOrGuardian)),
+        }
+    }
+
+    /// The consent rule, written out plainly, in the program's order of checks.
+    fn consent(&self, g: &GrantM, act: u8, class: u8) -> Result<(), E> {
+        if g.revoked {
+            Err(E::GrantRevoked)
+        } else if g.epoch != self.epoch {
+            Err(E::GrantStaleEpoch)
+        } else if self.now >= g.expires_at {
+            Err(E::GrantExpired)
+        } else if g.actions & act != act {
+            Err(E::ActionNotGranted)
+        } else if g.classes & (1 << class) == 0 {
+            Err(E::ClassNotGranted)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn research(&self) -> Result<(), u32> {
+        let g = self
+            .grants
+            .get(&(Party::Sponsor, 2))
+            .ok_or(code(E::NoResearchConsent))?;
+        match self.consent(g, action::READ, 0) {
+            Err(E::ClassNotGranted) => Err(code(E::GrantDoesNotCoverStudy)),
+            Err(e) => Err(code(e)),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    fn live(&self, g: &GrantM) -> bool {
+        !g.revoked && g.epoch == self.epoch && self.now < g.expires_at
+    }
+
+    /// Applies `step`, recording the outcome it must have.
+    fn step(&mut self, step: &Step) -> Result<(), u32> {
+        match step {
+            Step::Anchor { class } => {
+                self.records.push(RecordM {
+                    class: *class,
+                    version: 1,
+                    current: true,
+                });
+            }
+            Step::Amend { record, stale } => {
+                let i = record.index(self.records.len());
+                let r = &self.records[i];
+                if !r.current {
+                    return Err(code(E::RecordNotCurrent));
+                }
+                if *stale {
+                    return Err(code(E::StaleVersion));
+                }
+                let next = RecordM {
+                    class: r.class,
+                    version: r.version + 1,
+                    current: true,
+                };
+                self.records[i].current = false;
+                self.records.push(next);
+            }
+            Step::Grant {
+                who,
+                to,
+                purpose,
+                classes,
+                actions,
+                days,
+            } => {
+                self.acting(*who)?;
+                if self.grants.contains_key(&(*to, *purpose)) {
+                    return Err(code(E::GrantAlreadyExists));
+                }
+                let grant = GrantM {
+                    classes: *classes,
+                    actions: *actions,
+                    expires_at: self.now + days * DAY,
+                    epoch: self.epoch,
+                    revoked: false,
+                };
+                self.grants.insert((*to, *purpose), grant);
+            }
+            Step::Revoke { who, to, purpose } => {
+                let Some(g) = self.grants.get(&(*to, *purpose)) else {
+                    return Err(MISSING);
+                };
+                self.acting(*who)?;
+                if g.revoked {
+                    return Err(code(E::GrantRevoked));
+                }
+                self.grants.get_mut(&(*to, *purpose)).unwrap().revoked = true;
+            }
+            Step::RevokeAll { who } => {
+                self.acting(*who)?;
+                self.epoch += 1;
+            }
+            Step::Close { to, purpose } => {
+                let Some(g) = self.grants.get(&(*to, *purpose)) else {
+                    return Err(MISSING);
+                };
+                if self.live(g) {
+                    return Err(code(E::GrantStillLive));
+                }
+                self.grants.remove(&(*to, *purpose));
+            }
+            Step::Guardian { days } => {
+                self.guardian_until = (*days > 0).then(|| self.now + days * DAY);
+            }
+            Step::Access {
+                record,
+                purpose,
+                write,
+                strict,
+            } => {
+                let class = self.records[record.index(self.records.len())].class;
+                let Some(g) = self.grants.get(&(Party::Clinic, *purpose)) else {
+                    return Err(MISSING);
+                };
+                let act = if *write { action::WRITE } else { action::READ };
+                if let Err(e) = self.consent(g, act, class) {
+                    if *strict {
+                        return Err(code(e));
+                    }
+                }
+            }
+            Step::AttackerAccess { .. } => return Err(MISSING),
+            Step::Advance { hours } => self.now += hours * HOUR,
+            Step::OpenPolicy => {
+                self.policy = Some(PolicyM {
+                    deductible_left: DEDUCTIBLE,
+                    cap_left: CAP,
+                    paid: 0,
+                });
+            }
+            Step::Claim {
+                record,
+                units,
+                billed,
+            } => {
+                let index = record.index(self.records.len());
+                let class = self.records[index].class;
+                let g = self
+                    .grants
+                    .get(&(Party::Insurer, 1))
+                    .ok_or(code(E::NoPaymentConsent))?;
+                self.consent(g, action::READ, class).map_err(code)?;
+                let day = service_day(self.now);
+                if self.claims.contains_key(&(index, day)) {
+                    return Err(code(E::DuplicateClaim));
+                }
+                let p = self.policy.as_mut().unwrap();
+                let eligible = (ALLOWED * u64::from(*units)).min(*billed);
+                let deductible = eligible.min(p.deductible_left);
+                let after_deductible = eligible - deductible;
+                let after_copay = after_deductible - after_deductible.min(COPAY);
+                let uncapped = after_copay - after_copay * COINSURANCE_BPS / 10_000;
+                let benefit = uncapped.min(p.cap_left);
+                let state = if benefit < uncapped && benefit == 0 {
+                    ClaimState::Denied
+                } else {
+                    p.deductible_left -= deductible;
+                    p.cap_left -= benefit;
+                    p.paid += benefit;
+                    if benefit > 0 {
+                        ClaimState::Paid
+                    } else {
+                        ClaimState::Approved
+                    }
+                };
+                self.claims.insert((index, day), state);
+            }
+            Step::Enrol => {
+                self.research()?;
+                if self.enrolled.is_some() {
+                    return Err(code(E::AlreadyEnrolled));
+                }
+                self.enrolled = Some((self.now, 0));
+            }
+            Step::RewardClaim => {
+                let Some((at, paid)) = self.enrolled else {
+                    return Err(MISSING);
+                };
+                if paid == PERIODS {
+                    return Err(code(E::ParticipationEnded));
+                }
+                self.research()?;
+                let due = ((self.now - at) / DAY).min(i64::from(PERIODS)) as u16;
+                if due <= paid {
+                    return Err(code(E::NothingDue));
+                }
+                self.enrolled = Some((at, due));
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Reference;
+
+fn who() -> impl Strategy<Value = Who> {
+    prop_oneof![
+        6 => Just(Who::Patient),
+        2 => Just(Who::Guardian),
+        1 => Just(Who::Attacker)
+    ]
+}
+
+fn party() -> impl Strategy<Value = Party> {
+    prop_oneof![
+        Just(Party::Clinic),
+        Just(Party::Insurer),
+        Just(Party::Sponsor)
+    ]
+}
+
+impl ReferenceStateMachine for Reference {
+    type State = Model;
+    type Transition = Step;
+
+    fn init_state() -> BoxedStrategy<Model> {
+        Just(Model {
+            now: 0,
+            epoch: 0,
+            guardian_until: None,
+            grants: BTreeMap::new(),
+            records: vec![],
+            policy: None,
+            claims: BTreeMap::new(),
+            enrolled: None,
+            expect: Ok(()),
+            pre: None,
+        })
+        .boxed()
+    }
+
+    /// Weighted towards calls that can succeed from `state`: grants mostly for each party's
+    /// natural purpose, claims once a policy exists, reward claims once enrolled.
+    fn transitions(state: &Model) -> BoxedStrategy<Step> {
+        let natural = |to: Party| match to {
+            Party::Clinic => 0,
+            Party::Insurer => 1,
+            Party::Sponsor => 2,
+        };
+        let purpose_for = move |to: Party| prop_oneof![4 => Just(natural(to)), 1 => 0usize..3];
+        let grant = (who(), party())
+            .prop_flat_map(move |(who, to)| {
+                (
+                    Just(who),
+                    Just(to),
+                    purpose_for(to),
+                    1u16..16,
+                    1u8..4,
+                    1i64..20,
+                )
+            })
+            .prop_map(|(who, to, purpose, classes, actions, days)| Step::Grant {
+                who,
+                to,
+                purpose,
+                classes,
+                actions,
+                days,
+            });
+        let revoke = (who(), party())
+            .prop_flat_map(move |(who, to)| (Just(who), Just(to), purpose_for(to)))
+            .prop_map(|(who, to, purpose)| Step::Revoke { who, to, purpose });
+        let close = party()
+            .prop_flat_map(move |to| (Just(to), purpose_for(to)))
+            .prop_map(|(to, purpose)| Step::Close { to, purpose });
+        let access_purpose = prop_oneof![4 => Just(0usize), 1 => 0usize..3];
+        let (policy, enrolled) = (state.policy.is_some(), state.enrolled.is_some());
+        prop_oneof![
+            3 => (0u8..3).prop_map(|class| Step::Anchor { class }),
+            1 => (any::<Index>(), prop::bool::weighted(0.3))
+                .prop_map(|(record, stale)| Step::Amend { record, stale }),
+            6 => grant,
+            2 => revoke,
+            1 => who().prop_map(|who| Step::RevokeAll { who }),
+            1 => close,
+            1 => (0i64..3).prop_map(|days| Step::Guardian { days }),
+            4 => (any::<Index>(), access_purpose, prop::bool::weighted(0.3), any::<bool>())
+                .prop_map(|(record, purpose, write, strict)| Step::Access {
+                    record, purpose, write, strict
+                }),
+            1 => any::<Index>().prop_map(|record| Step::AttackerAccess { record }),
+            3 => (1i64..96).prop_map(|hours| Step::Advance { hours }),
+            if policy { 1 } else { 3 } => Just(Step::OpenPolicy),
+            if policy { 5 } else { 1 } => (any::<Index>(), 1u16..5, 1u64..600)
+                .prop_map(|(record, units, billed)| Step::Claim { record, units, billed }),
+            if enrolled { 1 } else { 3 } => Just(Step::Enrol),
+            if enrolled { 4 } else { 1 } => Just(Step::RewardClaim),
+        ]
+        .boxed()
+    }
+
+    fn preconditions(state: &Model, step: &Step) -> bool {
+        let has_records = !state.records.is_empty();
+        match step {
+            Step::Amend { .. } | Step::Access { .. } | Step::AttackerAccess { .. } => has_records,
+            Step::Claim { .. } => has_records && state.policy.is_some(),
+            Step::OpenPolicy => state.policy.is_none(),
+            _ => true,
+        }
+    }
+
+    fn apply(mut state: Model, step: &Step) -> Model {
+        state.pre = None;
+        let pre = Box::new(state.clone());
+        let mut next = state.clone();
+        let expect = next.step(step);
+        // a refused call changes nothing
+        let mut after = if expect.is_err() { state } else { next };
+        after.expect = expect;
+        after.pre = Some(pre);
+        after
+    }
+}
+
+/// What every sequence shares: the bank, providers, the mint, the insurer's tokens, the study.
+struct World {
+    runtime: tokio::runtime::Runtime,
+    env: Env,
+    clinic: Keypair,
+    insurer: Keypair,
+    sponsor: Keypair,
+    mint: Pubkey,
+    insurer_tokens: Pubkey,
+    clinic_tokens: Pubkey,
+    study: StudyKeys,
+    start: i64,
+    policies: u64,
+    sequences: u64,
+    steps: u64,
+    /// How often each kind of step ended each way (Ok, or an error code).
+    outcomes: BTreeMap<(&'static str, Result<(), u32>), u64>,
+}
+
+thread_local! {
+    static WORLD: RefCell<Option<World>> = const { RefCell::new(None) };
+}
+
+fn world() -> World {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let built = runtime.block_on(async {
+        let env = Env::new().await;
+        env.set_invariant_checks(false); // checked per sequence, on its own accounts
+        let clinic = env.verified_provider(ROLE_CLINICIAN).await;
+        let insurer = env.verified_provider(ROLE_INSURER).await;
+        let sponsor = env.verified_provider(ROLE_RESEARCHER).await;
+        let (mint, authority) = env.mint(0).await;
+        let insurer_tokens = env.token_account(&mint, &insurer.pubkey()).await;
+        env.mint_to(&mint, &authority, &insurer_tokens, u64::MAX / 4)
+            .await;
+        let clinic_tokens = env.token_account(&mint, &clinic.pubkey()).await;
+        let sponsor_tokens = env.token_account(&mint, &sponsor.pubkey()).await;
+        env.mint_to(&mint, &authority, &sponsor_tokens, 1 << 40)
+            .await;
+        let start = env.now().await;
+        let study = StudyKeys::new(&sponsor.pubkey(), 1, &mint);
+        let args = StudyCreateArgs {
+            study_id: 1,
+            terms: RewardTerms {
+                enrolment_reward: ENROL_REWARD,
+                period_reward: PERIOD_REWARD,
+                period_secs: DAY as u32,
+                periods: PERIODS,
+            },
+            classes: STUDY_CLASSES,
+            data_use_code: 0,
+            enrol_start: start - DAY,
+            enrol_end: start + 300 * DAY,
+            max_participants: u32::MAX,
+        };
+        let fund = ix::study_fund(&sponsor.pubkey(), &study, &sponsor_tokens, 1 << 40);
+        env.send_all(&[ix::study_create(&study, args), fund], &[&sponsor])
+            .await
+            .expect("study");
+        (
+            env,
+            clinic,
+            insurer,
+            sponsor,
+            mint,
+            insurer_tokens,
+            clinic_tokens,
+            study,
+            start,
+        )
+    });
+    let (env, clinic, insurer, sponsor, mint, insurer_tokens, clinic_tokens, study, start) = built;
+    World {
+        runtime,
+        env,
+        clinic,
+        insurer,
+        sponsor,
+        mint,
+        insurer_tokens,
+        clinic_tokens,
+        study,
+        start,
+        policies: 0,
+        sequences: 0,
+        steps: 0,
+        outcomes: BTreeMap::new(),
+    }
+}
+
+/// One sequence's actors and the addresses its checks look at.
+struct Sequence {
+    patient: Keypair,
+    guardian: Keypair,
+    attacker: Keypair,
+    policy: Option<PolicyKeys>,
+    watched: Vec<Pubkey>,
+}
+
+impl Sequence {
+    fn wallet(&self) -> Pubkey {
+        self.patient.pubkey()
+    }
+
+    fn signer(&self, who: Who) -> &Keypair {
+        match who {
+            Who::Patient => &self.patient,
+            Who::Guardian => &self.guardian,
+            Who::Attacker => &self.attacker,
+        }
+    }
+
+    fn watch(&mut self, address: Pubkey) {
+        if !self.watched.contains(&address) {
+            self.watched.push(address);
+        }
+    }
+}
+
+impl World {
+    fn party(&self, p: Party) -> Pubkey {
+        match p {
+            Party::Clinic => self.clinic.pubkey(),
+            Party::Insurer => self.insurer.pubkey(),
+            Party::Sponsor => self.sponsor.pubkey(),
+        }
+    }
+
+    async fn ledger_of(&self, addresses: &[Pubkey]) -> Ledger {
+        let transport = self.env.client.transport();
+        let mut ledger = Ledger::default();
+        for a in addresses {
+            if let Some(account) = careledger_sdk::Transport::account(transport, a)
+                .await
+                .unwrap()
+            {
+                ledger.insert(*a, &account);
+            }
+        }
+        ledger
+    }
+
+    /// The call a step makes, with its signer.
+    fn call(
+        &mut self,
+        s: &mut Sequence,
+        model: &Model,
+        step: &Step,
+    ) -> (Vec<Instruction>, Keypair) {
+        let wallet = s.wallet();
+        let patient = s.patient.insecure_clone();
+        let record = |i: &Index| pda::record(&wallet, i.index(model.records.len()) as u32).0;
+        match step {
+            Step::Anchor { class } => {
+                let index = model.records.len() as u32;
+                let args = RecordAnchorArgs {
+                    cid: sample_cid(index as u8 + 1),
+                    content_sha256: [index as u8 + 1; 32],
+                    class: *class,
+                };
+                s.watch(pda::record(&wallet, index).0);
+                let i = ix::record_anchor(&wallet, index, Author::Patient, args);
+                (vec![i], patient)
+            }
+            Step::Amend { record: r, stale } => {
+                let i = r.index(model.records.len());
+                let version = model.records[i].version;
+                let new = model.records.len() as u32;
+                let args = RecordAmendArgs {
+                    cid: sample_cid(new as u8 + 1),
+                    content_sha256: [new as u8 + 1; 32],
+                    expected_version: if *stale { version + 1 } else { version },
+                };
+                s.watch(pda::record(&wallet, new).0);
+                let i = ix::record_amend(&wallet, i as u32, new, Author::Patient, args);
+                (vec![i], patient)
+            }
+            Step::Grant {
+                who,
+                to,
+                purpose,
+                classes,
+                actions,
+                days,
+            } => {
+                let args = GrantCreateArgs {
+                    purpose: PURPOSES[*purpose],
+                    classes: *classes,
+                    actions: *actions,
+                    record_scope: NO_RECORD_SCOPE,
+                    not_before: 0,
+                    expires_at: self.start + model.now + days * DAY,
+                };
+                let signer = s.signer(*who).insecure_clone();
+                let i = ix::grant_create(&signer.pubkey(), &wallet, &self.party(*to), args);
+                (vec![i], signer)
+            }
+            Step::Revoke { who, to, purpose } => {
+                let grant = pda::grant(&wallet, &self.party(*to), PURPOSES[*purpose]).0;
+                let signer = s.signer(*who).insecure_clone();
+                (
+                    vec![ix::grant_revoke(&signer.pubkey(), &wallet, &grant)],
+                    signer,
+                )
+            }
+            Step::RevokeAll { who } => {
+                let signer = s.signer(*who).insecure_clone();
+                (
+                    vec![ix::grant_revoke_all(&signer.pubkey(), &wallet)],
+                    signer,
+                )
+            }
+            Step::Close { to, purpose } => {
+                let grant = pda::grant(&wallet, &self.party(*to), PURPOSES[*purpose]).0;
+                (
+                    vec![ix::grant_close(&wallet, &wallet, &grant, &wallet)],
+                    patient,
+                )
+            }
+            Step::Guardian { days } => {
+                let guardian = s.guardian.pubkey();
+                let until = self.start + model.now + days * DAY;
+                let set = (*days > 0).then_some(&guardian);
+                (vec![ix::patient_set_guardian(&wallet, set, until)], patient)
+            }
+            Step::Access {
+                record: r,
+                purpose,
+                write,
+                strict,
+            } => {
+                let grant = pda::grant(&wallet, &self.clinic.pubkey(), PURPOSES[*purpose]).0;
+                let args = AccessLogArgs {
+                    action: if *write { action::WRITE } else { action::READ },
+                    purpose: PURPOSES[*purpose],
+                    strict: *strict,
+                };
+                let i = ix::access_log(&self.clinic.pubkey(), &wallet, &grant, &record(r), args);
+                (vec![i], self.clinic.insecure_clone())
+            }
+            Step::AttackerAccess { record: r } => {
+                let grant = pda::grant(&wallet, &self.clinic.pubkey(), Purpose::Treatment).0;
+                let args = AccessLogArgs {
+                    action: action::READ,
+                    purpose: Purpose::Treatment,
+                    strict: true,
+                };
+                let attacker = s.attacker.pubkey();
+                let i = ix::access_log(&attacker, &wallet, &grant, &record(r), args);
+                (vec![i], s.attacker.insecure_clone())
+            }
+            Step::Advance { .. } => (vec![], patient),
+            Step::OpenPolicy => {
+                self.policies += 1;
+                let keys =
+                    PolicyKeys::new(&self.insurer.pubkey(), self.policies, &wallet, &self.mint);
+                let args = PolicyCreateArgs {
+                    policy_id: self.policies,
+                    coverage_start: self.start - 30 * DAY,
+                    coverage_end: self.start + 300 * DAY,
+                    benefit_cap: CAP,
+                    deductible: DEDUCTIBLE,
+                };
+                let terms = RuleTerms {
+                    allowed_per_unit: ALLOWED,
+                    copay: COPAY,
+                    coinsurance_bps: COINSURANCE_BPS as u16,
+                    max_units_per_claim: 4,
+                    max_claims_per_period: 1000,
+                    prior_auth_required: false,
+                };
+                let insurer = self.insurer.pubkey();
+                let ixs = vec![
+                    ix::policy_create(&keys, args),
+                    ix::rule_add(&keys, RULE, terms),
+                    ix::policy_fund(&insurer, &keys, &self.insurer_tokens, 10 * CAP),
+                ];
+                s.watch(keys.policy);
+                s.watch(keys.vault);
+                s.policy = Some(keys);
+                (ixs, self.insurer.insecure_clone())
+            }
+            Step::Claim {
+                record: r,
+                units,
+                billed,
+            } => {
+                let keys = s.policy.unwrap();
+                let args = ClaimSubmitArgs {
+                    units: *units,
+                    billed: *billed,
+                    service_date: service_day(self.start + model.now),
+                    document_commitment: [9; 32],
+                };
+                let clinic = self.clinic.pubkey();
+                let address =
+                    pda::claim(&keys.policy, &clinic, &record(r), &RULE, args.service_date);
+                s.watch(address.0);
+                let i =
+                    ix::claim_submit(&clinic, &keys, &record(r), &RULE, &self.clinic_tokens, args);
+                (vec![i], self.clinic.insecure_clone())
+            }
+            Step::Enrol => (
+                vec![ix::study_enroll(&wallet, &wallet, &self.study)],
+                patient,
+            ),
+            Step::RewardClaim => {
+                let ata = pda::associated_token(&wallet, &self.mint);
+                let i = ix::reward_claim(&wallet, &wallet, &self.study, &ata);
+                (vec![i], patient)
+            }
+        }
+    }
+}
+
+struct Sut;
+
+impl StateMachineTest for Sut {
+    type SystemUnderTest = Sequence;
+    type Reference = Reference;
+
+    fn init_test(_: &Model) -> Sequence {
+        WORLD.with(|w| {
+            let mut slot = w.borrow_mut();
+            let world = slot.get_or_insert_with(world);
+            world.sequences += 1;
+            let (patient, guardian, attacker) = (Keypair::new(), Keypair::new(), Keypair::new());
+            let embedded = world.env.client.transport().embedded();
+            world.runtime.block_on(async {
+                world.env.set_clock(world.start).await;
+                for k in [&patient, &guardian, &attacker] {
+                    let funds = solana_account::Account {
+                        lamports: 10_000_000_000,
+                        owner: solana_sdk_ids::system_program::ID,
+                        ..Default::default()
+                    };
+                    embedded.set_account(&k.pubkey(), funds).await;
+                }
+                world
+                    .env
+                    .send(ix::patient_register(&patient.pubkey()), &[&patient])
+                    .await
+                    .expect("register");
+            });
+            let wallet = patient.pubkey();
+            let mut watched = vec![
+                pda::patient(&wallet).0,
+                world.study.study,
+                world.study.vault,
+                pda::participation(&world.study.study, &wallet).0,
+            ];
+            for p in [Party::Clinic, Party::Insurer, Party::Sponsor] {
+                for purpose in PURPOSES {
+                    watched.push(pda::grant(&wallet, &world.party(p), purpose).0);
+                }
+            }
+            Sequence {
+                patient,
+                guardian,
+                attacker,
+                policy: None,
+                watched,
+            }
+        })
+    }
+
+    fn apply(mut s: Sequence, model: &Model, step: Step) -> Sequence {
+        WORLD.with(|w| {
+            let mut slot = w.borrow_mut();
+            let world = slot.as_mut().unwrap();
+            world.steps += 1;
+            // `model` is the state after the step; the call is built from the one before it,
+            // which differs only where the step succeeded.
+            let before_model = model.pre.as_deref().expect("model before the step").clone();
+            if let Step::Advance { hours } = step {
+                let at = world.start + before_model.now + hours * HOUR;
+                world.runtime.block_on(world.env.set_clock(at));
+                return s;
+            }
+            let (ixs, signer) = world.call(&mut s, &before_model, &step);
+            let now = world.start + before_model.now;
+            let outcome = world.runtime.block_on(async {
+                let before = world.ledger_of(&s.watched).await;
+                let result = world.env.send_all(&ixs, &[&signer]).await;
+                let after = world.ledger_of(&s.watched).await;
+                let keys = [signer.pubkey(), world.env.client.payer()];
+                let facts = TxFacts {
+                    succeeded: result.is_ok(),
+                    signers: &keys,
+                    now,
+                    only_careledger: true,
+                };
+                let violations = invariants::check(&before, &after, &facts);
+                assert!(violations.is_empty(), "{step:?}: {violations:?}");
+                compare(world, &s, model, &after);
+                result
+                    .map(|_| ())
+                    .map_err(|e| e.custom_code().unwrap_or(u32::MAX))
+            });
+            assert_eq!(outcome, model.expect, "{step:?} in {before_model:?}");
+            *world.outcomes.entry((step.kind(), outcome)).or_default() += 1;
+            s
+        })
+    }
+}
+
+/// The ledger agrees with the model on everything the model tracks.
+fn compare(world: &World, s: &Sequence, model: &Model, after: &Ledger) {
+    let wallet = s.wallet();
+    let Some(Decoded::Patient(p)) = after.ours.get(&pda::patient(&wallet).0) else {
+        panic!("patient missing");
+    };
+    assert_eq!(p.consent_epoch, model.epoch);
+    assert_eq!(p.record_count as usize, model.records.len());
+    for party in [Party::Clinic, Party::Insurer, Party::Sponsor] {
+        for (i, purpose) in PURPOSES.iter().enumerate() {
+            let address = pda::grant(&wallet, &world.party(party), *purpose).0;
+            let stored = match after.ours.get(&address) {
+                Some(Decoded::Grant(g)) => Some(g),
+                _ => None,
+            };
+            let modelled = model.grants.get(&(party, i));
+            assert_eq!(
+                stored.is_some(),
+                modelled.is_some(),
+                "grant {party:?} {purpose:?}"
+            );
+            if let (Some(g), Some(m)) = (stored, modelled) {
+                let revoked = g.status == careledger_sdk::GrantStatus::Revoked;
+                assert_eq!(
+                    (revoked, g.classes, g.actions, g.consent_epoch),
+                    (m.revoked, m.classes, m.actions, m.epoch)
+                );
+                assert_eq!(g.expires_at, world.start + m.expires_at);
+            }
+        }
+    }
+    if let Some(keys) = &s.policy {
+        if let Some(Decoded::Policy(p)) = after.ours.get(&keys.policy) {
+            assert_eq!(p.paid, model.policy.as_ref().map_or(0, |m| m.paid));
+        }
+    }
+    let participation = pda::participation(&world.study.study, &wallet).0;
+    let stored = match after.ours.get(&participation) {
+        Some(Decoded::Participation(p)) => Some(p.periods_paid),
+        _ => None,
+    };
+    assert_eq!(stored, model.enrolled.map(|(_, paid)| paid));
+}
+
+fn sequences() -> u32 {
+    std::env::var("CARELEDGER_SEQUENCES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(600)
+}
+
+// Two halves, so that the two test threads each run one on their own bank.
+#[test]
+fn random_sequences_match_the_model_and_keep_every_invariant_a() {
+    run("a", sequences() / 2);
+}
+
+#[test]
+fn random_sequences_match_the_model_and_keep_every_invariant_b() {
+    run("b", sequences() - sequences() / 2);
+}
+
+/// Runs `cases` sequences and writes what happened to `target/reports/state_machine_{half}.txt`
+/// (CI prints it).
+fn run(half: &str, cases: u32) {
+    if skip_on_cluster("resets the clock of its own embedded bank") {
+        return;
+    }
+    let config = ProptestConfig {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: 2000,
+        ..ProptestConfig::default()
+    };
+    let started = Instant::now();
+    let checks_before = invariants::checks_run();
+    let mut runner = TestRunner::new(config.clone());
+    let result = runner.run(
+        &Reference::sequential_strategy(1..14),
+        |(initial, transitions, seen)| {
+            Sut::test_sequential(config.clone(), initial, transitions, seen);
+            Ok(())
+        },
+    );
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let mut report = String::new();
+    let (sequences, steps) = WORLD.with(|w| {
+        let w = w.borrow();
+        let w = w.as_ref().unwrap();
+        for ((kind, outcome), n) in &w.outcomes {
+            let outcome = match outcome {
+                Ok(()) => "ok".to_string(),
+                Err(c) => careledger_sdk::error::program_error_from_code(*c)
+                    .map_or(format!("error {c}"), |e| format!("{e:?}")),
+            };
+            report.push_str(&format!("  {kind:>16} {outcome:<28} {n}\n"));
+        }
+        (w.sequences, w.steps)
+    });
+    let summary = format!(
+        "state machine ({half}): {} sequences passed ({sequences} run, {steps} steps), {} invariant checks, in {:.1} s\n",
+        config.cases,
+        invariants::checks_run() - checks_before,
+        started.elapsed().as_secs_f64()
+    );
+    print!("{summary}{report}");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/reports");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(format!("state_machine_{half}.txt")),
+        summary + &report,
+    )
+    .unwrap();
+}
