@@ -12,8 +12,8 @@ use careledger_sdk::{
     Study,
 };
 use solana_pubkey::Pubkey;
-use std::collections::BTreeMap;
 use std::cell::Cell;
+use std::collections::BTreeMap;
 
 thread_local! {
     /// How many invariant checks ran on this thread (each check of one account, of one pair of

@@ -20,6 +20,7 @@ use solana_signer::Signer;
 
 pub use careledger_sdk;
 
+pub mod fuzz;
 pub mod invariants;
 
 pub const DAY: i64 = 24 * 60 * 60;

@@ -547,6 +547,19 @@ fn world() -> World {
         let sponsor_tokens = env.token_account(&mint, &sponsor.pubkey()).await;
         env.mint_to(&mint, &authority, &sponsor_tokens, 1 << 40)
             .await;
+        // The clinic pays every claim's rent and the insurer every policy's, for 10,000 sequences.
+        for payer in [&clinic, &insurer] {
+            let funds = solana_account::Account {
+                lamports: 1_000_000 * 1_000_000_000,
+                owner: solana_sdk_ids::system_program::ID,
+                ..Default::default()
+            };
+            env.client
+                .transport()
+                .embedded()
+                .set_account(&payer.pubkey(), funds)
+                .await;
+        }
         let start = env.now().await;
         let study = StudyKeys::new(&sponsor.pubkey(), 1, &mint);
         let args = StudyCreateArgs {
