@@ -1320,3 +1320,124 @@ async fn accounts_of_another_policy_are_refused() {
         )
         .await;
 }
+
+/// Every claim state × every claim instruction: each illegal pair is refused with its exact
+/// error and leaves the claim, policy, rule, vault and payee byte-identical. The claim is put in
+/// each state directly (the embedded bank's `set_account`); the legal pairs are the lifecycle
+/// tests above (review, appeal, cancel, settle).
+#[tokio::test]
+async fn every_illegal_claim_transition_is_refused() {
+    use anchor_lang::AccountSerialize;
+    use careledger_sdk::Transport;
+    use careledger_tests::EmbeddedOnly;
+    if skip_on_cluster("rewrites a claim's state on the embedded bank") {
+        return;
+    }
+    let fx = fixture(10_000, 0, terms(200, 0, 0), 5_000).await;
+    let args = fx.args(1, 200).await;
+    let (claim, _) = fx.submit(args.clone()).await;
+    let paid = fx.claim(&claim).await;
+    let states = [
+        (ClaimState::PendingReview, false),
+        (ClaimState::Approved, false),
+        (ClaimState::Partial, false),
+        (ClaimState::Denied, false),
+        (ClaimState::Denied, true),
+        (ClaimState::Paid, false),
+        (ClaimState::Cancelled, false),
+    ];
+    let (mut refused, mut legal) = (0, 0);
+    for (state, appealed) in states {
+        let mut forced = paid.clone();
+        forced.state = state;
+        forced.appealed = appealed;
+        forced.paid_at = if state == ClaimState::Paid {
+            paid.paid_at
+        } else {
+            0
+        };
+        let mut data = Vec::new();
+        forced.try_serialize(&mut data).unwrap();
+        let account = fx
+            .env
+            .client
+            .transport()
+            .account(&claim)
+            .await
+            .unwrap()
+            .unwrap();
+        let account = solana_account::Account { data, ..account };
+        fx.env
+            .client
+            .transport()
+            .embedded()
+            .set_account(&claim, account)
+            .await;
+
+        let owes = state.is_owed() && forced.breakdown.benefit > 0;
+        let provider = fx.clinic.pubkey();
+        let approve = ReviewDecision::Approve { amount: 1 };
+        let cells = [
+            (
+                "review",
+                ix::claim_review(&fx.keys, &claim, &forced, &fx.payee, approve),
+                &fx.insurer,
+                state == ClaimState::PendingReview,
+                E::ClaimNotPendingReview,
+            ),
+            (
+                "appeal",
+                ix::claim_appeal(&provider, &fx.keys.policy, &claim),
+                &fx.clinic,
+                state == ClaimState::Denied && !appealed,
+                E::NotAppealable,
+            ),
+            (
+                "cancel",
+                ix::claim_cancel(&provider, &fx.keys.policy, &claim, &fx.rule),
+                &fx.clinic,
+                matches!(
+                    state,
+                    ClaimState::PendingReview | ClaimState::Approved | ClaimState::Partial
+                ),
+                E::ClaimNotCancellable,
+            ),
+            (
+                "settle",
+                ix::claim_settle(&provider, &fx.keys, &claim, &fx.payee),
+                &fx.clinic,
+                owes,
+                E::ClaimNotOwed,
+            ),
+            (
+                "submit again",
+                fx.submit_ix(args.clone()),
+                &fx.clinic,
+                false,
+                E::DuplicateClaim,
+            ),
+        ];
+        for (name, instruction, signer, is_legal, expected) in cells {
+            if is_legal {
+                legal += 1;
+                continue;
+            }
+            let watched = fx.watched(claim);
+            let before = fx.env.snapshot(&watched).await;
+            let err = fx.env.send(instruction, &[signer]).await.expect_err(name);
+            assert_eq!(
+                err.program_error(),
+                Some(expected),
+                "{name} on {state:?}: {err}"
+            );
+            assert_eq!(
+                before,
+                fx.env.snapshot(&watched).await,
+                "{name} on {state:?}"
+            );
+            refused += 1;
+        }
+    }
+    // 7 states × 5 instructions: 7 legal pairs (review 1, appeal 1, cancel 3, settle 2)
+    assert_eq!((refused, legal), (28, 7));
+}
