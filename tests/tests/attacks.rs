@@ -9,6 +9,7 @@ use solana_instruction::{AccountMeta, Instruction};
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 
+const CONSTRAINT_SEEDS: u32 = 2006;
 const CONSTRAINT_CLOSE: u32 = 2011;
 const CONSTRAINT_DUPLICATE_MUTABLE_ACCOUNT: u32 = 2040;
 const INSTRUCTION_FALLBACK_NOT_FOUND: u32 = 101;
@@ -308,4 +309,56 @@ async fn revoke_then_use_in_the_same_transaction() {
         ConsentGrant::DISCRIMINATOR,
         &s.env.snapshot(&[s.grant]).await[0].as_ref().unwrap().1[..8]
     );
+}
+
+/// Row 8: a PDA with a non-canonical bump. No instruction takes a bump from its caller (every
+/// creation derives the canonical one, and the invariant checks confirm every stored bump is
+/// canonical), so the attacker's lever is an address: a grant at a valid but non-canonical PDA of
+/// the right seeds is refused by the seeds check before anything is created.
+#[tokio::test]
+async fn non_canonical_bump_pda_is_refused() {
+    let s = scene().await;
+    let other = s.env.verified_provider(ROLE_CLINICIAN).await;
+    let wallet = s.patient.pubkey();
+    let (purpose, grantee) = (Purpose::Treatment, other.pubkey());
+    let purpose_seed = purpose.seed();
+    let seeds: [&[u8]; 4] = [
+        careledger_sdk::GRANT_SEED,
+        wallet.as_ref(),
+        grantee.as_ref(),
+        &purpose_seed,
+    ];
+    let (canonical, bump) = pda::grant(&wallet, &other.pubkey(), purpose);
+    let lower = (0..bump)
+        .rev()
+        .find_map(|b| {
+            let mut with_bump = seeds.to_vec();
+            let b = [b];
+            with_bump.push(&b);
+            Pubkey::create_program_address(&with_bump, &careledger_sdk::program::ID).ok()
+        })
+        .expect("some lower bump gives an off-curve address");
+    assert_ne!(lower, canonical);
+    let args = careledger_sdk::GrantCreateArgs {
+        purpose,
+        classes: 1,
+        actions: action::READ,
+        record_scope: careledger_sdk::NO_RECORD_SCOPE,
+        not_before: 0,
+        expires_at: s.env.now().await + 3600,
+    };
+    let mut create = ix::grant_create(&wallet, &wallet, &other.pubkey(), args);
+    for meta in &mut create.accounts {
+        if meta.pubkey == canonical {
+            meta.pubkey = lower;
+        }
+    }
+    s.env
+        .expect_anchor_error(
+            create,
+            &[&s.patient],
+            CONSTRAINT_SEEDS,
+            &[lower, canonical, pda::patient(&wallet).0],
+        )
+        .await;
 }

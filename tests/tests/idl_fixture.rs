@@ -88,3 +88,59 @@ async fn write_the_idl_fixture() {
         careledger_sdk::program::instruction::GrantCreate::DISCRIMINATOR
     );
 }
+
+/// PHI rule: no account type can hold free text. Walks every account in the committed IDL
+/// (itself checked against the program in CI) through its nested types and refuses `string`,
+/// `bytes` and any vector: every field is a key, an integer, a bool, an enum, a fixed-size
+/// array or a struct of those.
+#[test]
+fn no_account_type_can_hold_free_text() {
+    use serde_json::Value;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../idl/careledger.json");
+    let idl: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let types: std::collections::BTreeMap<&str, &Value> = idl["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap(), t))
+        .collect();
+
+    fn check(ty: &Value, at: &str, types: &std::collections::BTreeMap<&str, &Value>) {
+        match ty {
+            Value::String(s) => assert!(
+                !matches!(s.as_str(), "string" | "bytes"),
+                "{at} is free text ({s})"
+            ),
+            Value::Object(o) if o.contains_key("vec") => panic!("{at} is a vector"),
+            Value::Object(o) if o.contains_key("array") => check(&o["array"][0], at, types),
+            Value::Object(o) if o.contains_key("option") => check(&o["option"], at, types),
+            Value::Object(o) if o.contains_key("defined") => {
+                let name = o["defined"]["name"].as_str().unwrap();
+                let def = &types[name]["type"];
+                for f in def["fields"].as_array().into_iter().flatten() {
+                    check(&f["type"], &format!("{at}.{}", f["name"]), types);
+                }
+                for v in def["variants"].as_array().into_iter().flatten() {
+                    for f in v["fields"].as_array().into_iter().flatten() {
+                        check(
+                            f.get("type").unwrap_or(f),
+                            &format!("{at}::{}", v["name"]),
+                            types,
+                        );
+                    }
+                }
+            }
+            other => panic!("{at}: unexpected IDL type {other}"),
+        }
+    }
+    let accounts = idl["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 11);
+    for account in accounts {
+        let name = account["name"].as_str().unwrap();
+        check(
+            &serde_json::json!({ "defined": { "name": name } }),
+            name,
+            &types,
+        );
+    }
+}
