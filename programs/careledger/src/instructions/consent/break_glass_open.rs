@@ -1,7 +1,8 @@
 use crate::constants::{CONFIG_ADDRESS, GRANT_SEED, NO_RECORD_SCOPE};
 use crate::errors::CareledgerError;
 use crate::events::BreakGlassOpened;
-use crate::instructions::{init_pda, now};
+use crate::instructions::consent::init_grant;
+use crate::instructions::now;
 use crate::logic::consent::check_provider;
 use crate::logic::terms::{validate_actions, validate_break_glass_window};
 use crate::state::{
@@ -90,23 +91,13 @@ pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result
         revoked_at: 0,
     };
     grant.invariant()?;
-    let bump = [ctx.bumps.grant];
-    let purpose = Purpose::Emergency.seed();
-    let seeds: &[&[u8]] = &[
-        GRANT_SEED,
-        patient_wallet.as_ref(),
-        clinician.as_ref(),
-        &purpose,
-        &bump,
-    ];
     let a = &ctx.accounts;
-    init_pda(
+    init_grant(
         &a.clinician,
         &a.grant,
         &a.system_program,
-        seeds,
+        ctx.bumps.grant,
         &grant,
-        CareledgerError::GrantAlreadyExists,
     )?;
     let event = BreakGlassOpened {
         grant: a.grant.key(),

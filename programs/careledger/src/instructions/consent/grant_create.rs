@@ -1,7 +1,8 @@
 use crate::constants::{CONFIG_ADDRESS, GRANT_SEED};
 use crate::errors::CareledgerError;
 use crate::events::{GrantCreated, GrantTermsView};
-use crate::instructions::{init_pda, now};
+use crate::instructions::consent::init_grant;
+use crate::instructions::now;
 use crate::logic::authority::acting_for;
 use crate::logic::terms::{validate_grant_terms, GrantTerms};
 use crate::state::{
@@ -92,23 +93,13 @@ pub fn handler(ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
         revoked_at: 0,
     };
     grant.invariant()?;
-    let bump = [ctx.bumps.grant];
-    let purpose = terms.purpose.seed();
-    let seeds: &[&[u8]] = &[
-        GRANT_SEED,
-        patient_wallet.as_ref(),
-        grantee.as_ref(),
-        &purpose,
-        &bump,
-    ];
     let a = &ctx.accounts;
-    init_pda(
+    init_grant(
         &a.authority,
         &a.grant,
         &a.system_program,
-        seeds,
+        ctx.bumps.grant,
         &grant,
-        CareledgerError::GrantAlreadyExists,
     )?;
     let event = GrantCreated {
         grant: a.grant.key(),

@@ -12,6 +12,8 @@ pub mod request_approve;
 pub mod request_create;
 pub mod request_deny;
 
+use anchor_lang::prelude::*;
+
 pub use access_log::*;
 pub use break_glass_open::*;
 pub use break_glass_review::*;
@@ -23,3 +25,30 @@ pub use grant_update::*;
 pub use request_approve::*;
 pub use request_create::*;
 pub use request_deny::*;
+
+/// Creates the grant `value` at its PDA (seeds from its own patient, grantee and purpose), paid
+/// by `payer`; an existing grant there is refused with GrantAlreadyExists.
+pub(crate) fn init_grant<'info>(
+    payer: &Signer<'info>,
+    target: &AccountInfo<'info>,
+    system: &Program<'info, System>,
+    bump: u8,
+    value: &crate::state::ConsentGrant,
+) -> Result<()> {
+    let (bump, purpose) = ([bump], value.purpose.seed());
+    let seeds: &[&[u8]] = &[
+        crate::constants::GRANT_SEED,
+        value.patient.as_ref(),
+        value.grantee.as_ref(),
+        &purpose,
+        &bump,
+    ];
+    super::init_pda(
+        payer,
+        target,
+        system,
+        seeds,
+        value,
+        crate::errors::CareledgerError::GrantAlreadyExists,
+    )
+}

@@ -1,7 +1,8 @@
 use crate::constants::{CONFIG_ADDRESS, GRANT_SEED, NO_RECORD_SCOPE};
 use crate::errors::CareledgerError;
 use crate::events::{AccessRequestDecided, GrantCreated, GrantTermsView};
-use crate::instructions::{init_pda, now};
+use crate::instructions::consent::init_grant;
+use crate::instructions::now;
 use crate::logic::authority::acting_for;
 use crate::logic::terms::validate_approval;
 use crate::state::{stamp, AccessRequest, Config, ConsentGrant, GrantStatus, Patient, ReviewState};
@@ -89,23 +90,13 @@ pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result
         revoked_at: 0,
     };
     grant.invariant()?;
-    let bump = [ctx.bumps.grant];
-    let seed = purpose.seed();
-    let seeds: &[&[u8]] = &[
-        GRANT_SEED,
-        patient_wallet.as_ref(),
-        requester.as_ref(),
-        &seed,
-        &bump,
-    ];
     let a = &ctx.accounts;
-    init_pda(
+    init_grant(
         &a.authority,
         &a.grant,
         &a.system_program,
-        seeds,
+        ctx.bumps.grant,
         &grant,
-        CareledgerError::GrantAlreadyExists,
     )?;
     let grant_key = a.grant.key();
     let created = GrantCreated {

@@ -49,3 +49,29 @@ pub(crate) fn authorize_writer(
     decide_access(grant, provider, &query).map_err(CareledgerError::from)?;
     Ok(grant.key())
 }
+
+/// Creates the anchor `value` at its PDA (seeds from its own patient and index), paid by
+/// `payer`; an account already there is refused with RecordIndexTaken.
+pub(crate) fn init_record<'info>(
+    payer: &Signer<'info>,
+    target: &AccountInfo<'info>,
+    system: &Program<'info, System>,
+    bump: u8,
+    value: &crate::state::RecordAnchor,
+) -> Result<()> {
+    let (bump, index) = ([bump], value.index.to_le_bytes());
+    let seeds: &[&[u8]] = &[
+        crate::constants::RECORD_SEED,
+        value.patient.as_ref(),
+        &index,
+        &bump,
+    ];
+    super::init_pda(
+        payer,
+        target,
+        system,
+        seeds,
+        value,
+        CareledgerError::RecordIndexTaken,
+    )
+}

@@ -1,8 +1,8 @@
 use crate::constants::{CONFIG_ADDRESS, RECORD_SEED};
 use crate::errors::CareledgerError;
 use crate::events::RecordAnchored;
-use crate::instructions::records::authorize_writer;
-use crate::instructions::{init_pda, now};
+use crate::instructions::now;
+use crate::instructions::records::{authorize_writer, init_record};
 use crate::logic::cid::parse_cid;
 use crate::logic::terms::validate_hash;
 use crate::state::{stamp, Config, ConsentGrant, Patient, Provider, RecordAnchor, RecordStatus};
@@ -96,17 +96,13 @@ pub fn handler(ctx: Context<RecordAmend>, args: RecordAmendArgs) -> Result<()> {
         anchored_at: stamp(at)?,
     };
     record.invariant()?;
-    let bump = [ctx.bumps.record];
-    let index_seed = index.to_le_bytes();
-    let seeds: &[&[u8]] = &[RECORD_SEED, patient_wallet.as_ref(), &index_seed, &bump];
     let a = &ctx.accounts;
-    init_pda(
+    init_record(
         &a.author,
         &a.record,
         &a.system_program,
-        seeds,
+        ctx.bumps.record,
         &record,
-        CareledgerError::RecordIndexTaken,
     )?;
     let event = RecordAnchored {
         record: a.record.key(),
