@@ -510,7 +510,6 @@ impl ReferenceStateMachine for Reference {
 
 /// What every sequence shares: the bank, providers, the mint, the insurer's tokens, the study.
 struct World {
-    runtime: tokio::runtime::Runtime,
     env: Env,
     clinic: Keypair,
     insurer: Keypair,
@@ -529,11 +528,15 @@ struct World {
 
 thread_local! {
     static WORLD: RefCell<Option<World>> = const { RefCell::new(None) };
+    static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Runtime::new().unwrap();
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    RUNTIME.with(|r| r.block_on(future))
 }
 
 fn world() -> World {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let built = runtime.block_on(async {
+    block_on(async {
         let env = Env::new().await;
         env.set_invariant_checks(false); // checked per sequence, on its own accounts
         let clinic = env.verified_provider(ROLE_CLINICIAN).await;
@@ -580,7 +583,7 @@ fn world() -> World {
         env.send_all(&[ix::study_create(&study, args), fund], &[&sponsor])
             .await
             .expect("study");
-        (
+        World {
             env,
             clinic,
             insurer,
@@ -590,25 +593,12 @@ fn world() -> World {
             clinic_tokens,
             study,
             start,
-        )
-    });
-    let (env, clinic, insurer, sponsor, mint, insurer_tokens, clinic_tokens, study, start) = built;
-    World {
-        runtime,
-        env,
-        clinic,
-        insurer,
-        sponsor,
-        mint,
-        insurer_tokens,
-        clinic_tokens,
-        study,
-        start,
-        policies: 0,
-        sequences: 0,
-        steps: 0,
-        outcomes: BTreeMap::new(),
-    }
+            policies: 0,
+            sequences: 0,
+            steps: 0,
+            outcomes: BTreeMap::new(),
+        }
+    })
 }
 
 /// One sequence's actors and the addresses its checks look at.
@@ -849,7 +839,7 @@ impl StateMachineTest for Sut {
             world.sequences += 1;
             let (patient, guardian, attacker) = (Keypair::new(), Keypair::new(), Keypair::new());
             let embedded = world.env.client.transport().embedded();
-            world.runtime.block_on(async {
+            block_on(async {
                 world.env.set_clock(world.start).await;
                 for k in [&patient, &guardian, &attacker] {
                     let funds = solana_account::Account {
@@ -897,12 +887,12 @@ impl StateMachineTest for Sut {
             let before_model = model.pre.as_deref().expect("model before the step").clone();
             if let Step::Advance { hours } = step {
                 let at = world.start + before_model.now + hours * HOUR;
-                world.runtime.block_on(world.env.set_clock(at));
+                block_on(world.env.set_clock(at));
                 return s;
             }
             let (ixs, signer) = world.call(&mut s, &before_model, &step);
             let now = world.start + before_model.now;
-            let outcome = world.runtime.block_on(async {
+            let outcome = block_on(async {
                 let before = world.ledger_of(&s.watched).await;
                 let result = world.env.send_all(&ixs, &[&signer]).await;
                 let after = world.ledger_of(&s.watched).await;
