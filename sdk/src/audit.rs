@@ -192,6 +192,7 @@ fn audit_events(events: &[CareledgerEvent]) -> Vec<Value> {
 fn claim_response(address: &Pubkey, c: &Claim, policy: &Policy) -> Value {
     let (outcome, disposition) = match c.state {
         ClaimState::PendingReview => ("queued", "pending review"),
+        _ if c.state.is_owed() && !c.owes() => ("complete", "approved, nothing to pay"),
         ClaimState::Approved => ("complete", "approved, payment pending"),
         ClaimState::Partial => ("partial", "partly approved, payment pending"),
         ClaimState::Denied => ("complete", "denied"),

@@ -93,6 +93,7 @@ pub fn explanation_of_benefit(claim: &Claim, decimals: u8) -> String {
     let b = &claim.breakdown;
     let status = match claim.state {
         ClaimState::PendingReview => "waiting for the insurer's review",
+        _ if claim.state.is_owed() && !claim.owes() => "approved, nothing for the plan to pay",
         ClaimState::Approved => "approved, payment to the provider pending",
         ClaimState::Partial => "partly approved, payment to the provider pending",
         ClaimState::Denied => "denied",

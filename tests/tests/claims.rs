@@ -298,6 +298,29 @@ async fn a_claim_inside_the_deductible_is_approved_without_a_transfer() {
     assert_eq!(fx.env.balance(&fx.keys.vault).await, vault);
     let p = fx.policy().await;
     assert_eq!((p.deductible_met, p.owed, p.paid), (200, 0, 0));
+    // the patient is not told a payment is pending
+    let eob = careledger_sdk::claims::explanation_of_benefit(&stored, 2);
+    assert!(
+        eob.starts_with("Billed 2.00: approved, nothing for the plan to pay."),
+        "{eob}"
+    );
+    assert!(eob.contains("You owe 2.00"), "{eob}");
+    // and the FHIR export says the same
+    let bundle = fx
+        .env
+        .client
+        .audit_bundle(&fx.patient.pubkey(), &events)
+        .await
+        .unwrap();
+    let response = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["resourceType"] == "ClaimResponse")
+        .expect("claim response");
+    assert_eq!(response["disposition"], "approved, nothing to pay");
+    assert!(response.get("payment").is_none());
     // nothing is owed, so there is nothing to settle
     let settle = ix::claim_settle(&fx.clinic.pubkey(), &fx.keys, &claim, &fx.payee);
     let watched = fx.watched(claim);

@@ -20,6 +20,12 @@ impl ClaimState {
     pub fn is_owed(self) -> bool {
         matches!(self, ClaimState::Approved | ClaimState::Partial)
     }
+
+    /// Whether a claim in this state with this benefit still has a payment due: approved
+    /// (fully or partly) for a non-zero benefit. A zero benefit is settled without a transfer.
+    pub fn owes(self, benefit: u64) -> bool {
+        self.is_owed() && benefit > 0
+    }
 }
 
 /// A provider's claim against a policy. PDA
@@ -53,9 +59,9 @@ pub struct Claim {
 }
 
 impl Claim {
-    /// Whether a payment is still due: approved (fully or partly) for a non-zero benefit.
+    /// Whether a payment is still due (`ClaimState::owes`).
     pub fn owes(&self) -> bool {
-        self.state.is_owed() && self.breakdown.benefit > 0
+        self.state.owes(self.breakdown.benefit)
     }
 
     pub fn invariant(&self) -> Result<()> {

@@ -63,11 +63,11 @@ pub(crate) fn transfer_from_vault(p: &Payment, amount: u64) -> Result<()> {
     )
 }
 
-/// Pays `benefit` now if the claim is owed, the benefit is not zero (a zero benefit is approved
-/// and settled without a transfer), and the vault's funds beyond what earlier approved claims
-/// are owed cover it (so those keep their reservation); returns whether it paid.
+/// Pays `benefit` now if the claim owes it (`ClaimState::owes`) and the vault's funds beyond
+/// what earlier approved claims are owed cover it (so those keep their reservation); returns
+/// whether it paid.
 pub(crate) fn pay_if_covered(p: &Payment, state: ClaimState, benefit: u64) -> Result<bool> {
-    let covered = state.is_owed() && benefit > 0 && p.policy.unreserved(p.vault.amount) >= benefit;
+    let covered = state.owes(benefit) && p.policy.unreserved(p.vault.amount) >= benefit;
     if covered {
         transfer_from_vault(p, benefit)?;
     }
