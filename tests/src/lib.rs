@@ -223,11 +223,22 @@ impl Env {
 
     /// Every account the embedded runtime knows of, decoded for the invariant checks.
     pub async fn ledger(&self) -> invariants::Ledger {
-        let transport = self.client.transport();
+        let known = self.client.transport().embedded().known_addresses().await;
+        self.ledger_of(&known).await
+    }
+
+    /// The given accounts (those that exist), decoded for the invariant checks.
+    pub async fn ledger_of(&self, addresses: &[Pubkey]) -> invariants::Ledger {
         let mut ledger = invariants::Ledger::default();
-        for address in transport.embedded().known_addresses().await {
-            if let Some(account) = transport.account(&address).await.expect("account") {
-                ledger.insert(address, &account);
+        for address in addresses {
+            if let Some(account) = self
+                .client
+                .transport()
+                .account(address)
+                .await
+                .expect("account")
+            {
+                ledger.insert(*address, &account);
             }
         }
         ledger

@@ -639,20 +639,6 @@ impl World {
         }
     }
 
-    async fn ledger_of(&self, addresses: &[Pubkey]) -> Ledger {
-        let transport = self.env.client.transport();
-        let mut ledger = Ledger::default();
-        for a in addresses {
-            if let Some(account) = careledger_sdk::Transport::account(transport, a)
-                .await
-                .unwrap()
-            {
-                ledger.insert(*a, &account);
-            }
-        }
-        ledger
-    }
-
     /// The call a step makes, with its signer.
     fn call(
         &mut self,
@@ -893,9 +879,9 @@ impl StateMachineTest for Sut {
             let (ixs, signer) = world.call(&mut s, &before_model, &step);
             let now = world.start + before_model.now;
             let outcome = block_on(async {
-                let before = world.ledger_of(&s.watched).await;
+                let before = world.env.ledger_of(&s.watched).await;
                 let result = world.env.send_all(&ixs, &[&signer]).await;
-                let after = world.ledger_of(&s.watched).await;
+                let after = world.env.ledger_of(&s.watched).await;
                 let keys = [signer.pubkey(), world.env.client.payer()];
                 let facts = TxFacts {
                     succeeded: result.is_ok(),
