@@ -125,6 +125,11 @@ enum AdminCmd {
     Propose { new_admin: Pubkey },
     /// The proposed admin accepts
     Accept,
+    /// Accepts a payment mint that has a freeze authority (held by its issuer, not by an
+    /// insurer or sponsor)
+    AcceptMint { mint: Pubkey },
+    /// Takes a mint off the accepted list
+    RemoveMint { mint: Pubkey },
 }
 
 #[derive(Subcommand)]
@@ -554,6 +559,17 @@ async fn run(cli: &Cli) -> Result<(Value, String)> {
             ConfigCmd::Admin(AdminCmd::Accept) => {
                 let out = s.send(ix::config_accept_admin(&me)).await?;
                 (sent(&out), format!("{me} is now the admin"))
+            }
+            ConfigCmd::Admin(AdminCmd::AcceptMint { mint }) => {
+                let out = s.send(ix::mint_accept(&me, mint)).await?;
+                (sent(&out), format!("mint {mint} accepted for payment"))
+            }
+            ConfigCmd::Admin(AdminCmd::RemoveMint { mint }) => {
+                let out = s.send(ix::mint_remove(&me, mint)).await?;
+                (
+                    sent(&out),
+                    format!("mint {mint} removed from the accepted list"),
+                )
             }
             ConfigCmd::Show => {
                 let c: careledger_sdk::Config =

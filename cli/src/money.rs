@@ -2,8 +2,9 @@
 use crate::{explain, Session};
 use anyhow::{bail, Context, Result};
 use careledger_sdk::claims::{explanation_of_benefit, rule_key, service_day};
-use careledger_sdk::ix::{self, PolicyKeys, StudyKeys};
-use careledger_sdk::{pda, tokens, Claim, ClaimSubmitArgs, Policy, PolicyCreateArgs};
+use careledger_sdk::ix::{self, CareBasis, PolicyKeys, StudyKeys};
+use careledger_sdk::{pda, tokens, Claim, ClaimSubmitArgs, CoverageRule, Policy, PolicyCreateArgs};
+use careledger_sdk::{Purpose, RecordAnchor};
 use careledger_sdk::{ReviewDecision, RewardTerms, RuleTerms, Study, StudyCreateArgs, Transport};
 use clap::Subcommand;
 use serde_json::{json, Value};
@@ -55,7 +56,14 @@ pub enum InsurerCmd {
         deductible: u64,
         #[arg(long, default_value_t = 365)]
         days: i64,
+        /// Pay only providers enrolled in the insurer's network (`insurer network-add`)
+        #[arg(long)]
+        network_only: bool,
     },
+    /// Enrols a verified billing provider in the signer's network
+    NetworkAdd { provider: Pubkey },
+    /// Ends a provider's membership of the signer's network
+    NetworkRemove { provider: Pubkey },
     /// Adds a coverage rule for a procedure code (only its salted hash goes on chain)
     RuleAdd {
         #[arg(long)]
@@ -200,6 +208,22 @@ pub enum StudyCmd {
         #[arg(long)]
         amount: u64,
     },
+    /// The sponsor (or its site) invites an eligible registered patient: only invited patients
+    /// can enrol
+    Invite {
+        study: Pubkey,
+        #[arg(long)]
+        patient: Pubkey,
+        /// The invitation can be used for this many days
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
+    /// The sponsor delegates inviting to a site (omit --site to stop delegating)
+    SetSite {
+        study: Pubkey,
+        #[arg(long)]
+        site: Option<Pubkey>,
+    },
     /// The patient grants the sponsor research access and enrols, in one transaction
     Enroll {
         study: Pubkey,
@@ -219,6 +243,21 @@ pub enum StudyCmd {
 async fn policy_keys(s: &Session, policy: &Pubkey) -> Result<PolicyKeys> {
     let state: Policy = s.client.fetch(policy).await.map_err(explain)?;
     Ok(PolicyKeys::of(*policy, &state))
+}
+
+/// How the signer shows its care relationship with the member for `record`: it authored the
+/// record, else its treatment grant, else its operations grant.
+async fn care_basis(s: &Session, keys: &PolicyKeys, record: &Pubkey) -> Result<CareBasis> {
+    let me = s.me();
+    let anchor: RecordAnchor = s.client.fetch(record).await.map_err(explain)?;
+    if anchor.author == me {
+        return Ok(CareBasis::AuthoredRecord);
+    }
+    let treatment = pda::grant(&keys.patient, &me, Purpose::Treatment).0;
+    if s.client.transport().account(&treatment).await?.is_some() {
+        return Ok(CareBasis::Grant(Purpose::Treatment));
+    }
+    Ok(CareBasis::Grant(Purpose::Operations))
 }
 
 async fn study_keys(s: &Session, study: &Pubkey) -> Result<StudyKeys> {
@@ -280,6 +319,7 @@ pub async fn insurer(s: &Session, cmd: &InsurerCmd) -> Result<(Value, String)> {
             cap,
             deductible,
             days,
+            network_only,
         } => {
             let keys = PolicyKeys::new(&me, *policy_id, patient, mint);
             let now = s.client.transport().unix_timestamp().await?;
@@ -289,12 +329,24 @@ pub async fn insurer(s: &Session, cmd: &InsurerCmd) -> Result<(Value, String)> {
                 coverage_end: now + days * DAY,
                 benefit_cap: *cap,
                 deductible: *deductible,
+                network_only: *network_only,
             };
             let out = s.send(ix::policy_create(&keys, args)).await?;
             let mut v = sent(&out);
             v["policy"] = json!(keys.policy.to_string());
             v["vault"] = json!(keys.vault.to_string());
             (v, format!("policy {} (vault {})", keys.policy, keys.vault))
+        }
+        InsurerCmd::NetworkAdd { provider } => {
+            let out = s.send(ix::network_add(&me, provider)).await?;
+            let mut v = sent(&out);
+            let membership = pda::network_membership(&me, provider).0;
+            v["membership"] = json!(membership.to_string());
+            (v, format!("{provider} is in your network ({membership})"))
+        }
+        InsurerCmd::NetworkRemove { provider } => {
+            let out = s.send(ix::network_remove(&me, provider)).await?;
+            (sent(&out), format!("{provider} left your network"))
         }
         InsurerCmd::RuleAdd {
             policy,
@@ -365,16 +417,26 @@ pub async fn claim(s: &Session, cmd: &ClaimCmd) -> Result<(Value, String)> {
                 anyhow::anyhow!("cannot read the claim document {}: {e}", document.display())
             })?;
             let now = s.client.transport().unix_timestamp().await?;
+            let key = code.key()?;
+            // The terms shown to the provider now are the ones the claim insists on.
+            let rule: CoverageRule = s
+                .client
+                .fetch(&pda::rule(policy, &key).0)
+                .await
+                .map_err(explain)?;
             let args = ClaimSubmitArgs {
                 units: *units,
                 billed: *billed,
                 service_date: service_day(service_time.unwrap_or(now)),
                 document_commitment,
+                expected_terms: rule.terms,
             };
-            let key = code.key()?;
-            let address = pda::claim(policy, &me, record, &key, args.service_date).0;
+            let care = care_basis(s, &keys, record).await?;
+            let address = pda::claim(policy, &me, &key, args.service_date).0;
             let out = s
-                .send(ix::claim_submit(&me, &keys, record, &key, payee, args))
+                .send(ix::claim_submit(
+                    &me, &keys, record, &key, payee, care, args,
+                ))
                 .await?;
             let stored: Claim = s.client.fetch(&address).await.map_err(explain)?;
             let mut v = sent(&out);
@@ -474,6 +536,26 @@ pub async fn study(s: &Session, cmd: &StudyCmd) -> Result<(Value, String)> {
             let keys = study_keys(s, study).await?;
             let out = s.send(ix::study_fund(&me, &keys, source, *amount)).await?;
             (sent(&out), format!("study {study} funded with {amount}"))
+        }
+        StudyCmd::Invite {
+            study,
+            patient,
+            days,
+        } => {
+            let keys = study_keys(s, study).await?;
+            let now = s.client.transport().unix_timestamp().await?;
+            let ix = ix::invitation_create(&me, &keys, patient, now + days * DAY);
+            let out = s.send(ix).await?;
+            let invitation = pda::invitation(study, patient).0;
+            let mut v = sent(&out);
+            v["invitation"] = json!(invitation.to_string());
+            (v, format!("{patient} invited to {study} ({invitation})"))
+        }
+        StudyCmd::SetSite { study, site } => {
+            let keys = study_keys(s, study).await?;
+            let site = site.unwrap_or_default();
+            let out = s.send(ix::study_set_site(&keys, &site)).await?;
+            (sent(&out), format!("study {study} site: {site}"))
         }
         StudyCmd::Enroll { study, days } => {
             let keys = study_keys(s, study).await?;

@@ -356,18 +356,20 @@ fn claims_and_rewards_through_the_cli() {
         ],
     );
     let record = record["record"].as_str().unwrap().to_string();
-    cli.ok(
-        "patient.json",
-        &[
-            "patient",
-            "grant",
-            &insurer,
-            "--purpose",
-            "payment",
-            "--classes",
-            "lab-result",
-        ],
-    );
+    for (grantee, purpose) in [(&insurer, "payment"), (&clinic, "treatment")] {
+        cli.ok(
+            "patient.json",
+            &[
+                "patient",
+                "grant",
+                grantee,
+                "--purpose",
+                purpose,
+                "--classes",
+                "lab-result",
+            ],
+        );
+    }
 
     let mint = cli.json("insurer.json", &["token", "create-mint", "--decimals", "2"]);
     let mint = mint["mint"].as_str().unwrap().to_string();
@@ -393,6 +395,7 @@ fn claims_and_rewards_through_the_cli() {
             "1",
             "--cap",
             "50000",
+            "--network-only",
         ],
     );
     let policy = policy["policy"].as_str().unwrap().to_string();
@@ -420,27 +423,29 @@ fn claims_and_rewards_through_the_cli() {
             "claim", "fund", &policy, "--source", &funds, "--amount", "30000",
         ],
     );
-    let claim = cli.json(
-        "clinic.json",
-        &[
-            "claim",
-            "submit",
-            "--policy",
-            &policy,
-            "--record",
-            &record,
-            "--secret-file",
-            &secret,
-            "--code",
-            "99213",
-            "--billed",
-            "15000",
-            "--payee",
-            &payee,
-            "--document",
-            &cli.path("claim.pdf"),
-        ],
-    );
+    let submit = [
+        "claim",
+        "submit",
+        "--policy",
+        &policy,
+        "--record",
+        &record,
+        "--secret-file",
+        &secret,
+        "--code",
+        "99213",
+        "--billed",
+        "15000",
+        "--payee",
+        &payee,
+        "--document",
+        &cli.path("claim.pdf"),
+    ];
+    // a network-only policy: the clinic must be in the insurer's network first
+    cli.fails("clinic.json", &submit, "ProviderOutOfNetwork (6118)");
+    let joined = cli.json("insurer.json", &["insurer", "network-add", &clinic]);
+    assert!(joined["membership"].is_string());
+    let claim = cli.json("clinic.json", &submit);
     assert_eq!(claim["state"], "Paid");
     assert_eq!(claim["benefit"], 10000);
     let balance = cli.ok("clinic.json", &["token", "balance", &payee]);
@@ -484,6 +489,16 @@ fn claims_and_rewards_through_the_cli() {
             "--amount",
             "5000",
         ],
+    );
+    // only a patient the sponsor invited can enrol
+    cli.fails(
+        "patient.json",
+        &["study", "enroll", &study],
+        "NotInvited (6120)",
+    );
+    cli.ok(
+        "sponsor.json",
+        &["study", "invite", &study, "--patient", &patient],
     );
     let enrolled = cli.json("patient.json", &["study", "enroll", &study]);
     let rewards = enrolled["rewards_account"].as_str().unwrap().to_string();

@@ -94,6 +94,8 @@ mod tests {
             expires_at: 1,
             created_at: 0,
             revoked_at: 0,
+            serial: 1,
+            narrowed_at: 0,
         };
         let mut data = Vec::new();
         grant.try_serialize(&mut data).unwrap();

@@ -271,6 +271,7 @@ impl<T: Transport, S: Signer> Client<T, S> {
         patient_wallet: &Pubkey,
     ) -> Result<Vec<RewardLine>, SdkError> {
         let patient: Patient = self.fetch(&crate::pda::patient(patient_wallet).0).await?;
+        let config: Config = self.fetch(&crate::pda::config()).await?;
         let now = self.transport.unix_timestamp().await?;
         let mut lines = Vec::new();
         for (address, p) in self.participations_by_patient(patient_wallet).await? {
@@ -281,7 +282,8 @@ impl<T: Transport, S: Signer> Client<T, S> {
                 &p,
                 &study,
                 grant.as_ref(),
-                patient.consent_epoch,
+                &patient,
+                config.paused,
                 now,
             ));
         }

@@ -241,6 +241,22 @@ const ALL_ERRORS: &[CareledgerError] = &[
     PolicyAlreadyExists,
     RuleAlreadyExists,
     StudyAlreadyExists,
+    NoCareRelationship,
+    ProviderOutOfNetwork,
+    NetworkMemberAlreadyAdded,
+    NotInvited,
+    InvitationUsed,
+    InvitationAlreadyExists,
+    NotStudySite,
+    InvitationExpired,
+    RuleTermsChanged,
+    GrantNarrowed,
+    GuardianTermExceeded,
+    FreezableMintNotAccepted,
+    MintAlreadyAccepted,
+    GrantLapsed,
+    InvalidInvitationExpiry,
+    GrantReplaced,
 ];
 
 #[cfg(test)]

@@ -90,6 +90,13 @@ events!(
     ParticipantEnrolled,
     RewardPaid,
     ParticipationEnded,
+    PaymentMintAccepted,
+    PaymentMintRemoved,
+    NetworkMemberAdded,
+    NetworkMemberRemoved,
+    ParticipantInvited,
+    InvitationClosed,
+    StudySiteSet,
 );
 
 /// Events among a transaction's inner instructions: those invoked on careledger whose data

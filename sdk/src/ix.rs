@@ -530,6 +530,7 @@ pub fn policy_create(keys: &PolicyKeys, args: PolicyCreateArgs) -> Instruction {
             insurer_provider: pda::provider(&keys.insurer).0,
             patient: pda::patient(&keys.patient).0,
             mint: keys.mint,
+            accepted_mint: pda::accepted_mint(&keys.mint).0,
             policy: keys.policy,
             vault: keys.vault,
             token_program: token(),
@@ -663,18 +664,34 @@ pub fn rule_retire(keys: &PolicyKeys, rule_key: &[u8; 32]) -> Instruction {
     )
 }
 
-/// The claim's address is `pda::claim(policy, provider, record, rule_key, service_date)`.
-/// `payee` is the provider's token account for the policy's mint. The insurer's payment grant
-/// from the patient is derived.
+/// How a billing provider shows it cares for the member: it authored the cited record, or it
+/// holds the member's grant for this purpose (treatment or operations) covering the record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CareBasis {
+    AuthoredRecord,
+    Grant(Purpose),
+}
+
+/// The claim's address is `pda::claim(policy, provider, rule_key, service_date)`. `payee` is the
+/// provider's token account for the policy's mint. The insurer's payment grant, the provider's
+/// care grant (`care`) and its network membership are derived. `args.expected_terms` are the
+/// rule's terms the provider previewed.
 pub fn claim_submit(
     provider: &Pubkey,
     keys: &PolicyKeys,
     record: &Pubkey,
     rule_key: &[u8; 32],
     payee: &Pubkey,
+    care: CareBasis,
     args: ClaimSubmitArgs,
 ) -> Instruction {
-    let claim = pda::claim(&keys.policy, provider, record, rule_key, args.service_date).0;
+    let claim = pda::claim(&keys.policy, provider, rule_key, args.service_date).0;
+    // With an authored record the care account is not read: the treatment grant's address
+    // stands in.
+    let care_purpose = match care {
+        CareBasis::AuthoredRecord => Purpose::Treatment,
+        CareBasis::Grant(purpose) => purpose,
+    };
     build(
         acc::ClaimSubmit {
             provider: *provider,
@@ -684,6 +701,8 @@ pub fn claim_submit(
             policy: keys.policy,
             rule: pda::rule(&keys.policy, rule_key).0,
             record: *record,
+            care_grant: pda::grant(&keys.patient, provider, care_purpose).0,
+            network_membership: pda::network_membership(&keys.insurer, provider).0,
             payment_grant: pda::grant(&keys.patient, &keys.insurer, Purpose::Payment).0,
             claim,
             mint: keys.mint,
@@ -785,6 +804,36 @@ pub fn claim_settle(
     )
 }
 
+/// The insurer enrols a verified billing provider in its network.
+pub fn network_add(insurer: &Pubkey, provider: &Pubkey) -> Instruction {
+    build(
+        acc::NetworkAdd {
+            insurer: *insurer,
+            config: pda::config(),
+            insurer_provider: pda::provider(insurer).0,
+            provider: pda::provider(provider).0,
+            membership: pda::network_membership(insurer, provider).0,
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::NetworkAdd {},
+    )
+}
+
+/// The insurer ends a provider's network membership (rent back to the insurer).
+pub fn network_remove(insurer: &Pubkey, provider: &Pubkey) -> Instruction {
+    build(
+        acc::NetworkRemove {
+            insurer: *insurer,
+            membership: pda::network_membership(insurer, provider).0,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::NetworkRemove {},
+    )
+}
+
 // ------------------------------------------------------------------ rewards
 
 /// The addresses of a study every rewards builder needs, from a fetched `Study`.
@@ -825,6 +874,7 @@ pub fn study_create(keys: &StudyKeys, args: StudyCreateArgs) -> Instruction {
             config: pda::config(),
             sponsor_provider: pda::provider(&keys.sponsor).0,
             mint: keys.mint,
+            accepted_mint: pda::accepted_mint(&keys.mint).0,
             study: keys.study,
             vault: keys.vault,
             token_program: token(),
@@ -915,6 +965,7 @@ pub fn study_enroll(authority: &Pubkey, patient_wallet: &Pubkey, keys: &StudyKey
             patient_wallet: *patient_wallet,
             study: keys.study,
             research_grant: pda::grant(patient_wallet, &keys.sponsor, Purpose::Research).0,
+            invitation: pda::invitation(&keys.study, patient_wallet).0,
             participation: pda::participation(&keys.study, patient_wallet).0,
             mint: keys.mint,
             vault: keys.vault,
@@ -993,5 +1044,96 @@ pub fn participation_end(
             program: careledger::ID,
         },
         data::ParticipationEnd {},
+    )
+}
+
+/// The sponsor delegates inviting participants to `site` (`Pubkey::default()` to stop).
+pub fn study_set_site(keys: &StudyKeys, site: &Pubkey) -> Instruction {
+    build(
+        acc::StudySetSite {
+            sponsor: keys.sponsor,
+            config: pda::config(),
+            study: keys.study,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::StudySetSite {
+            args: StudySetSiteArgs { site: *site },
+        },
+    )
+}
+
+/// The sponsor (or its site, `inviter`) invites a registered patient, usable until `expires_at`.
+pub fn invitation_create(
+    inviter: &Pubkey,
+    keys: &StudyKeys,
+    patient_wallet: &Pubkey,
+    expires_at: i64,
+) -> Instruction {
+    build(
+        acc::InvitationCreate {
+            inviter: *inviter,
+            config: pda::config(),
+            study: keys.study,
+            patient: pda::patient(patient_wallet).0,
+            invitation: pda::invitation(&keys.study, patient_wallet).0,
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::InvitationCreate {
+            args: InvitationCreateArgs { expires_at },
+        },
+    )
+}
+
+/// The sponsor closes an invitation; the rent goes back to `invited_by` (who paid it).
+pub fn invitation_close(
+    keys: &StudyKeys,
+    patient_wallet: &Pubkey,
+    invited_by: &Pubkey,
+) -> Instruction {
+    build(
+        acc::InvitationClose {
+            sponsor: keys.sponsor,
+            study: keys.study,
+            invitation: pda::invitation(&keys.study, patient_wallet).0,
+            rent_to: *invited_by,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::InvitationClose {},
+    )
+}
+
+// ------------------------------------------------------------------ admin
+
+/// The admin accepts a payment mint that has a freeze authority.
+pub fn mint_accept(admin: &Pubkey, mint: &Pubkey) -> Instruction {
+    build(
+        acc::MintAccept {
+            admin: *admin,
+            config: pda::config(),
+            mint: *mint,
+            accepted_mint: pda::accepted_mint(mint).0,
+            system_program: system(),
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::MintAccept {},
+    )
+}
+
+/// The admin removes a mint from the accepted list (rent back to the admin).
+pub fn mint_remove(admin: &Pubkey, mint: &Pubkey) -> Instruction {
+    build(
+        acc::MintRemove {
+            admin: *admin,
+            config: pda::config(),
+            accepted_mint: pda::accepted_mint(mint).0,
+            event_authority: ea(),
+            program: careledger::ID,
+        },
+        data::MintRemove {},
     )
 }

@@ -94,11 +94,11 @@ pub fn rule(policy: &Pubkey, rule_key: &[u8; 32]) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[RULE_SEED, policy.as_ref(), rule_key], &careledger::ID)
 }
 
-/// A claim's address is its duplicate key: one claim per policy, provider, record, rule and day.
+/// A claim's address is its duplicate key: one claim per policy, provider, rule and day, whichever
+/// record it cites.
 pub fn claim(
     policy: &Pubkey,
     provider_wallet: &Pubkey,
-    record: &Pubkey,
     rule_key: &[u8; 32],
     service_date: i64,
 ) -> (Pubkey, u8) {
@@ -107,7 +107,6 @@ pub fn claim(
             CLAIM_SEED,
             policy.as_ref(),
             provider_wallet.as_ref(),
-            record.as_ref(),
             rule_key,
             &service_date.to_le_bytes(),
         ],
@@ -127,6 +126,31 @@ pub fn participation(study: &Pubkey, patient_wallet: &Pubkey) -> (Pubkey, u8) {
         &[PARTICIPATION_SEED, study.as_ref(), patient_wallet.as_ref()],
         &careledger::ID,
     )
+}
+
+/// A provider's membership in an insurer's network (exists only while it runs).
+pub fn network_membership(insurer_wallet: &Pubkey, provider_wallet: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[
+            NETWORK_SEED,
+            insurer_wallet.as_ref(),
+            provider_wallet.as_ref(),
+        ],
+        &careledger::ID,
+    )
+}
+
+/// The sponsor's invitation of one patient to one study.
+pub fn invitation(study: &Pubkey, patient_wallet: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[INVITATION_SEED, study.as_ref(), patient_wallet.as_ref()],
+        &careledger::ID,
+    )
+}
+
+/// The admin's entry accepting a freezable payment mint.
+pub fn accepted_mint(mint: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[ACCEPTED_MINT_SEED, mint.as_ref()], &careledger::ID)
 }
 
 /// A wallet's associated token account for `mint` (where enrolment rewards go).
@@ -200,6 +224,9 @@ mod tests {
             grant(&a, &b, Purpose::Payment).0,
             grant(&b, &a, Purpose::Treatment).0,
             request(&a, &b).0,
+            network_membership(&a, &b).0,
+            invitation(&a, &b).0,
+            accepted_mint(&a).0,
             config(),
         ];
         for (i, x) in all.iter().enumerate() {

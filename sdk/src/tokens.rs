@@ -31,13 +31,25 @@ pub fn create_mint(
     authority: &Pubkey,
     decimals: u8,
 ) -> Vec<Instruction> {
+    create_freezable_mint(payer, mint, authority, None, decimals)
+}
+
+/// A new mint whose `freeze_authority` can freeze any of its token accounts. Policies and
+/// studies accept such a mint only once the admin has (`ix::mint_accept`).
+pub fn create_freezable_mint(
+    payer: &Pubkey,
+    mint: &Pubkey,
+    authority: &Pubkey,
+    freeze_authority: Option<&Pubkey>,
+    decimals: u8,
+) -> Vec<Instruction> {
     vec![
         create(payer, mint, spl_token::state::Mint::LEN),
         token_ix(spl_token::instruction::initialize_mint2(
             &TOKEN_PROGRAM_ID,
             mint,
             authority,
-            None,
+            freeze_authority,
             decimals,
         )),
     ]

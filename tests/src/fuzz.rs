@@ -108,6 +108,8 @@ fn arbitrary_grant(u: &mut Unstructured) -> arbitrary::Result<ConsentGrant> {
             u.int_in_range(0..=3)?
         },
         access_count: 0,
+        serial: 1,
+        narrowed_at: 0,
         not_before: u.int_in_range(-5..=5)?,
         expires_at: u.int_in_range(-5..=10)?,
         created_at: 0,

@@ -6,6 +6,7 @@
 //! transaction to the ledger after it, given who signed and whether it succeeded. They are
 //! written independently of the program's own code paths: plain comparisons of stored fields.
 use anchor_lang::{AccountDeserialize, Discriminator};
+use careledger_sdk::program::state::{AcceptedMint, Invitation, NetworkMembership};
 use careledger_sdk::{
     pda, AccessRequest, Claim, ClaimState, Config, ConsentGrant, CoverageRule, GrantStatus,
     Participation, Patient, Policy, Provider, Purpose, RecordAnchor, RecordStatus, ReviewState,
@@ -43,6 +44,9 @@ pub enum Decoded {
     Claim(Box<Claim>),
     Study(Box<Study>),
     Participation(Participation),
+    Network(NetworkMembership),
+    Invitation(Invitation),
+    AcceptedMint(AcceptedMint),
 }
 
 fn decode_as<T: AccountDeserialize + Discriminator>(data: &[u8]) -> Option<T> {
@@ -67,6 +71,9 @@ pub fn decode(data: &[u8]) -> Option<Decoded> {
         .or_else(|| decode_as(data).map(|c| D::Claim(Box::new(c))))
         .or_else(|| decode_as(data).map(|s| D::Study(Box::new(s))))
         .or_else(|| decode_as(data).map(D::Participation))
+        .or_else(|| decode_as(data).map(D::Network))
+        .or_else(|| decode_as(data).map(D::Invitation))
+        .or_else(|| decode_as(data).map(D::AcceptedMint))
 }
 
 /// Every account the checks look at: raw bytes of all, decoded program accounts, and SPL token
@@ -231,13 +238,7 @@ fn bump_is_canonical(address: &Pubkey, account: &Decoded, out: &mut Vec<String>)
         }
         Decoded::Rule(r) => (pda::rule(&r.policy, &r.rule_key), r.bump),
         Decoded::Claim(c) => (
-            pda::claim(
-                &c.policy,
-                &c.provider,
-                &c.record,
-                &c.rule_key,
-                c.service_date,
-            ),
+            pda::claim(&c.policy, &c.provider, &c.rule_key, c.service_date),
             c.bump,
         ),
         Decoded::Study(s) => {
@@ -247,6 +248,9 @@ fn bump_is_canonical(address: &Pubkey, account: &Decoded, out: &mut Vec<String>)
             (pda::study(&s.sponsor, s.study_id), s.bump)
         }
         Decoded::Participation(p) => (pda::participation(&p.study, &p.patient), p.bump),
+        Decoded::Network(m) => (pda::network_membership(&m.insurer, &m.provider), m.bump),
+        Decoded::Invitation(i) => (pda::invitation(&i.study, &i.patient), i.bump),
+        Decoded::AcceptedMint(m) => (pda::accepted_mint(&m.mint), m.bump),
     };
     if expected != (*address, stored) {
         out.push(format!("{address}: stored bump {stored} is not canonical"));
@@ -384,11 +388,9 @@ fn transition(
                 }
             }
         }
-        (Decoded::Record(r), new) if r.status == RecordStatus::Superseded => {
-            // Superseded anchors accept nothing.
-            if new != Some(old) {
-                out.push(format!("superseded record {address} changed"));
-            }
+        // Superseded anchors accept nothing.
+        (Decoded::Record(r), new) if r.status == RecordStatus::Superseded && new != Some(old) => {
+            out.push(format!("superseded record {address} changed"));
         }
         (Decoded::Claim(c), Some(Decoded::Claim(n))) => {
             if !claim_edge_allowed(c.state, n.state, c.appealed) {
@@ -415,15 +417,74 @@ fn transition(
                     p.periods_paid, n.periods_paid
                 ));
             }
+            // Only periods that ended while consent had been unbroken since enrolment are paid.
             if n.periods_paid > p.periods_paid {
-                let grant = before.grant(&p.grant);
-                if !grant.is_some_and(|g| live(before, g, tx.now)) {
-                    out.push(format!("participation {address} paid without live consent"));
+                let paid_for = match before.ours.get(&p.study) {
+                    Some(Decoded::Study(s)) => careledger::logic::rewards::periods_due(
+                        &s.terms,
+                        p.enrolled_at,
+                        unbroken_consent_until(before, p).min(tx.now),
+                    ),
+                    _ => 0,
+                };
+                if n.periods_paid > paid_for {
+                    out.push(format!(
+                        "participation {address} paid {} periods, {paid_for} ended under unbroken consent",
+                        n.periods_paid
+                    ));
                 }
             }
         }
         _ => {}
     }
+}
+
+/// Until when the consent behind a participation was unbroken, from the grant's stored times: its
+/// revocation, expiry and first narrowing, the patient's revoke-all, or enrolment itself when the
+/// grant is gone or is another consent (a different serial).
+fn unbroken_consent_until(l: &Ledger, p: &Participation) -> i64 {
+    if p.ended {
+        return p.accrual_end;
+    }
+    let Some(g) = l.grant(&p.grant).filter(|g| g.serial == p.grant_serial) else {
+        return p.enrolled_at;
+    };
+    let mut until = g.expires_at;
+    if g.status == GrantStatus::Revoked {
+        until = until.min(i64::from(g.revoked_at));
+    }
+    if g.narrowed_at != 0 {
+        until = until.min(i64::from(g.narrowed_at));
+    }
+    if let Some(patient) = l.patient(&g.patient) {
+        if patient.consent_epoch == g.consent_epoch + 1 {
+            until = until.min(patient.epoch_changed_at);
+        } else if patient.consent_epoch != g.consent_epoch {
+            until = p.enrolled_at;
+        }
+    }
+    until.max(p.enrolled_at)
+}
+
+/// The billing provider cares for the member: it authored the record, or held a live treatment
+/// or operations grant covering it.
+fn cares_for(l: &Ledger, claim: &Claim, member: &Pubkey, now: i64) -> bool {
+    let Some(Decoded::Record(r)) = l.ours.get(&claim.record) else {
+        return false;
+    };
+    r.author == claim.provider
+        || [Purpose::Treatment, Purpose::Operations]
+            .iter()
+            .any(|&purpose| {
+                l.grant(&pda::grant(member, &claim.provider, purpose).0)
+                    .is_some_and(|g| {
+                        live(l, g, now)
+                            && g.actions & careledger_sdk::action::READ != 0
+                            && g.classes & (1 << r.class) != 0
+                            && (g.record_scope == careledger_sdk::NO_RECORD_SCOPE
+                                || g.record_scope == r.index)
+                    })
+            })
 }
 
 /// The claim state machine: submission decides (or sends to review); review decides; a denial
@@ -471,10 +532,40 @@ fn created(before: &Ledger, address: &Pubkey, new: &Decoded, tx: &TxFacts, out: 
                     "claim {address} submitted without live payment consent"
                 ));
             }
+            let Some(Decoded::Policy(policy)) = before.ours.get(&c.policy) else {
+                return out.push(format!("claim {address} without its policy"));
+            };
+            if !cares_for(before, c, &policy.patient, tx.now) {
+                out.push(format!(
+                    "claim {address} billed by a provider with no care relationship"
+                ));
+            }
+            let member = pda::network_membership(&policy.insurer, &c.provider).0;
+            if policy.network_only && !matches!(before.ours.get(&member), Some(Decoded::Network(_)))
+            {
+                out.push(format!(
+                    "claim {address} on a network-only policy by an out-of-network provider"
+                ));
+            }
+            if !matches!(before.ours.get(&c.record), Some(Decoded::Record(r)) if r.status == RecordStatus::Current)
+            {
+                out.push(format!(
+                    "claim {address} cites a record that is not current"
+                ));
+            }
         }
-        // A participation starts with no period paid.
-        Decoded::Participation(p) if p.periods_paid != 0 => {
-            out.push(format!("participation {address} starts with periods paid"));
+        Decoded::Participation(p) => {
+            if p.periods_paid != 0 {
+                out.push(format!("participation {address} starts with periods paid"));
+            }
+            // The sponsor decided eligibility first: an unused invitation existed.
+            let invitation = pda::invitation(&p.study, &p.patient).0;
+            if !matches!(before.ours.get(&invitation), Some(Decoded::Invitation(i)) if i.used_at == 0)
+            {
+                out.push(format!(
+                    "participation {address} enrolled without an invitation"
+                ));
+            }
         }
         _ => {}
     }

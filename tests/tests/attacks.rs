@@ -224,6 +224,7 @@ async fn the_same_mutable_account_twice() {
         coverage_end: now + 86_400,
         benefit_cap: 1_000,
         deductible: 0,
+        network_only: false,
     };
     s.env
         .send(ix::policy_create(&keys, policy), &[&insurer])

@@ -67,21 +67,8 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
         .await
         .unwrap();
     events.extend(out.events);
-    let out = env
-        .send(ix::grant_revoke(&wallet, &wallet, &grant), &[&patient])
-        .await
-        .unwrap();
-    events.extend(out.events);
-    let out = env
-        .send(
-            ix::access_log(&clinic.pubkey(), &wallet, &grant, &record, read),
-            &[&clinic],
-        )
-        .await
-        .unwrap();
-    events.extend(out.events);
-
-    // a claim paid automatically, to export as a ClaimResponse
+    // a claim paid automatically, to export as a ClaimResponse (billed while the clinic treats
+    // the patient)
     let insurer = env.verified_provider(ROLE_INSURER).await;
     env.grant(
         &patient,
@@ -106,6 +93,7 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
         coverage_end: now + 86_400 * 300,
         benefit_cap: 10_000,
         deductible: 0,
+        network_only: false,
     };
     env.send(ix::policy_create(&keys, policy), &[&insurer])
         .await
@@ -133,13 +121,30 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
         billed: 1_200,
         service_date: service_day(now),
         document_commitment: [4; 32],
+        expected_terms: terms,
     };
+    // billed while the clinic's treatment grant (its care relationship) is live
+    let care = ix::CareBasis::Grant(Purpose::Treatment);
     env.send(
-        ix::claim_submit(&clinic.pubkey(), &keys, &record, &rule, &payee, claim),
+        ix::claim_submit(&clinic.pubkey(), &keys, &record, &rule, &payee, care, claim),
         &[&clinic],
     )
     .await
     .unwrap();
+
+    let out = env
+        .send(ix::grant_revoke(&wallet, &wallet, &grant), &[&patient])
+        .await
+        .unwrap();
+    events.extend(out.events);
+    let out = env
+        .send(
+            ix::access_log(&clinic.pubkey(), &wallet, &grant, &record, read),
+            &[&clinic],
+        )
+        .await
+        .unwrap();
+    events.extend(out.events);
 
     let bundle = env.client.audit_bundle(&wallet, &events).await.unwrap();
     assert_eq!(bundle["resourceType"], "Bundle");

@@ -65,6 +65,17 @@ async fn fixture(cap: u64, deductible: u64, rule_terms: RuleTerms, funding: u64)
     )
     .await
     .expect("payment grant");
+    // The clinic treats the patient: its treatment grant is its care relationship for billing.
+    env.grant(
+        &patient,
+        &clinic.pubkey(),
+        Purpose::Treatment,
+        u16::MAX,
+        action::READ,
+        30,
+    )
+    .await
+    .expect("treatment grant");
     let (mint, mint_authority) = env.mint(2).await;
     let insurer_tokens = env.token_account(&mint, &insurer.pubkey()).await;
     env.mint_to(&mint, &mint_authority, &insurer_tokens, 1_000_000)
@@ -79,6 +90,7 @@ async fn fixture(cap: u64, deductible: u64, rule_terms: RuleTerms, funding: u64)
         coverage_end: now + 335 * DAY,
         benefit_cap: cap,
         deductible,
+        network_only: false,
     };
     env.send(ix::policy_create(&keys, args), &[&insurer])
         .await
@@ -110,13 +122,21 @@ async fn fixture(cap: u64, deductible: u64, rule_terms: RuleTerms, funding: u64)
 }
 
 impl Fx {
+    /// A claim for today under the rule's current terms (as a provider's preview shows them).
     async fn args(&self, units: u16, billed: u64) -> ClaimSubmitArgs {
         ClaimSubmitArgs {
             units,
             billed,
             service_date: service_day(self.env.now().await),
             document_commitment: [9; 32],
+            expected_terms: self.rule_terms().await,
         }
+    }
+
+    async fn rule_terms(&self) -> RuleTerms {
+        let rule = pda::rule(&self.keys.policy, &self.rule).0;
+        let rule: careledger_sdk::CoverageRule = self.env.client.fetch(&rule).await.expect("rule");
+        rule.terms
     }
 
     fn submit_ix(&self, args: ClaimSubmitArgs) -> Instruction {
@@ -126,6 +146,7 @@ impl Fx {
             &self.record,
             &self.rule,
             &self.payee,
+            ix::CareBasis::Grant(Purpose::Treatment),
             args,
         )
     }
@@ -134,7 +155,6 @@ impl Fx {
         pda::claim(
             &self.keys.policy,
             &self.clinic.pubkey(),
-            &self.record,
             &self.rule,
             args.service_date,
         )
@@ -333,18 +353,14 @@ async fn a_claim_inside_the_deductible_is_approved_without_a_transfer() {
 async fn the_annual_cap_makes_a_claim_partial_then_denies() {
     let fx = fixture(300, 0, terms(250, 0, 0), 5_000).await;
     let args = fx.args(1, 250).await;
-    let (_, events) = fx.submit(args).await;
+    let (_, events) = fx.submit(args.clone()).await;
     assert_eq!(adjudicated(&events).state, ClaimState::Approved);
-    // a second record so the duplicate key differs
-    let second = fx
-        .env
-        .anchor_as_patient(&fx.patient, RecordClass::LabResult.id(), 2)
-        .await;
-    let fx = Fx {
-        record: second,
-        ..fx
+    // the same service on earlier days: one claim per service day (the duplicate key)
+    let day_before = |days: i64| ClaimSubmitArgs {
+        service_date: args.service_date - days * DAY,
+        ..args.clone()
     };
-    let (claim, events) = fx.submit(fx.args(1, 250).await).await;
+    let (claim, events) = fx.submit(day_before(1)).await;
     let a = adjudicated(&events);
     assert_eq!(
         (a.state, a.breakdown.benefit, a.breakdown.capped),
@@ -352,16 +368,8 @@ async fn the_annual_cap_makes_a_claim_partial_then_denies() {
     );
     assert_eq!(paid_amount(&events), Some(50));
     assert_eq!(fx.claim(&claim).await.state, ClaimState::Paid);
-    let third = fx
-        .env
-        .anchor_as_patient(&fx.patient, RecordClass::LabResult.id(), 3)
-        .await;
-    let fx = Fx {
-        record: third,
-        ..fx
-    };
     let before = fx.env.balance(&fx.payee).await;
-    let (claim, events) = fx.submit(fx.args(1, 250).await).await;
+    let (claim, events) = fx.submit(day_before(2)).await;
     let a = adjudicated(&events);
     assert_eq!(
         (a.state, a.reason_code),
@@ -750,9 +758,31 @@ async fn submit_needs_the_patients_payment_consent() {
         .unwrap();
     fx.expect_submit_rejected(args.clone(), E::ClassNotGranted)
         .await;
-    // older epoch: revoke_all voids it
+    // older epoch: revoke_all voids it (and the clinic's treatment grant, which the patient
+    // then gives again so that only the payment consent is missing)
     fx.env
         .send(ix::grant_revoke_all(&patient, &patient), &[&fx.patient])
+        .await
+        .unwrap();
+    fx.expect_submit_rejected(args.clone(), E::NoCareRelationship)
+        .await;
+    let treatment = pda::grant(&patient, &fx.clinic.pubkey(), Purpose::Treatment).0;
+    fx.env
+        .send(
+            ix::grant_close(&patient, &patient, &treatment, &patient),
+            &[&fx.patient],
+        )
+        .await
+        .unwrap();
+    fx.env
+        .grant(
+            &fx.patient,
+            &fx.clinic.pubkey(),
+            Purpose::Treatment,
+            u16::MAX,
+            action::READ,
+            30,
+        )
         .await
         .unwrap();
     fx.expect_submit_rejected(args.clone(), E::GrantStaleEpoch)
@@ -889,7 +919,9 @@ async fn submit_rejections_leave_everything_unchanged() {
         ..fx
     };
     let mut foreign_vault = fx.submit_ix(args.clone());
-    foreign_vault.accounts[10].pubkey = fx.insurer_tokens;
+    // accounts: provider, config, provider account, patient, policy, rule, record, care grant,
+    // network membership, payment grant, claim, mint, vault
+    foreign_vault.accounts[12].pubkey = fx.insurer_tokens;
     let watched = fx.watched(fx.claim_address(&args));
     fx.env
         .expect_rejected(foreign_vault, &[&fx.clinic], E::ForeignVault, &watched)
@@ -919,6 +951,7 @@ async fn submit_rejections_leave_everything_unchanged() {
         &fx.record,
         &fx.rule,
         &unverified_payee,
+        ix::CareBasis::AuthoredRecord,
         args.clone(),
     );
     fx.env
@@ -937,6 +970,7 @@ async fn submit_rejections_leave_everything_unchanged() {
         &fx.record,
         &fx.rule,
         &insurer_payee,
+        ix::CareBasis::AuthoredRecord,
         args.clone(),
     );
     fx.env
@@ -1013,6 +1047,7 @@ async fn policy_and_rule_management_rules() {
         coverage_end: end,
         benefit_cap: cap,
         deductible,
+        network_only: false,
     };
     let keys8 = PolicyKeys::new(&insurer, 8, &fx.patient.pubkey(), &fx.keys.mint);
     let cases = [
@@ -1305,6 +1340,7 @@ async fn accounts_of_another_policy_are_refused() {
         coverage_end: now + 30 * DAY,
         benefit_cap: 1_000,
         deductible: 0,
+        network_only: false,
     };
     fx.env
         .send(ix::policy_create(&other, args), &[&fx.insurer])

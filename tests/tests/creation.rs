@@ -262,6 +262,7 @@ async fn world(squat: bool) -> World {
         coverage_end: now + 300 * DAY,
         benefit_cap: 10_000,
         deductible: 0,
+        network_only: true,
     };
     let create = ix::policy_create(&keys, policy_args);
     let c = Creation {
@@ -293,6 +294,15 @@ async fn world(squat: bool) -> World {
     w.env
         .mint_to(&mint, &mint_authority, &keys.vault, 1_000)
         .await;
+    let join = ix::network_add(&insurer.pubkey(), &clinic.pubkey());
+    let c = Creation {
+        name: "network_add",
+        instructions: vec![join.clone()],
+        signer: insurer.insecure_clone(),
+        creates: vec![pda::network_membership(&insurer.pubkey(), &clinic.pubkey()).0],
+        again: Some((join, E::NetworkMemberAlreadyAdded)),
+    };
+    w.create(squat, c).await;
     let payee = w.env.token_account(&mint, &clinic.pubkey()).await;
     let record = pda::record(&wallet, 1).0;
     let claim_args = ClaimSubmitArgs {
@@ -300,16 +310,25 @@ async fn world(squat: bool) -> World {
         billed: 100,
         service_date: service_day(now),
         document_commitment: [9; 32],
+        expected_terms: terms,
     };
     let claim = pda::claim(
         &keys.policy,
         &clinic.pubkey(),
-        &record,
         &rule,
         claim_args.service_date,
     )
     .0;
-    let submit = ix::claim_submit(&clinic.pubkey(), &keys, &record, &rule, &payee, claim_args);
+    let care = ix::CareBasis::Grant(Purpose::Treatment);
+    let submit = ix::claim_submit(
+        &clinic.pubkey(),
+        &keys,
+        &record,
+        &rule,
+        &payee,
+        care,
+        claim_args,
+    );
     let c = Creation {
         name: "claim_submit",
         instructions: vec![submit.clone()],
@@ -346,6 +365,15 @@ async fn world(squat: bool) -> World {
     w.env
         .mint_to(&mint, &mint_authority, &study.vault, 1_000)
         .await;
+    let invite = ix::invitation_create(&sponsor.pubkey(), &study, &wallet, now + 7 * DAY);
+    let c = Creation {
+        name: "invitation_create",
+        instructions: vec![invite.clone()],
+        signer: sponsor.insecure_clone(),
+        creates: vec![pda::invitation(&study.study, &wallet).0],
+        again: Some((invite, E::InvitationAlreadyExists)),
+    };
+    w.create(squat, c).await;
     let enrol = ix::study_enroll_with_grant(&wallet, &wallet, &study, LAB, now + 30 * DAY);
     let c = Creation {
         name: "study_enroll",
@@ -361,6 +389,31 @@ async fn world(squat: bool) -> World {
         )),
     };
     w.create(squat, c).await;
+
+    // The admin's list of accepted freezable payment mints.
+    let admin = w.env.admin.insecure_clone();
+    w.env.fund(&admin.pubkey()).await;
+    let freezable = Keypair::new();
+    let ixs = careledger_sdk::tokens::create_freezable_mint(
+        &admin.pubkey(),
+        &freezable.pubkey(),
+        &admin.pubkey(),
+        Some(&admin.pubkey()),
+        2,
+    );
+    w.env
+        .send_all(&ixs, &[&admin, &freezable])
+        .await
+        .expect("freezable mint");
+    let accept = ix::mint_accept(&admin.pubkey(), &freezable.pubkey());
+    let c = Creation {
+        name: "mint_accept",
+        instructions: vec![accept.clone()],
+        signer: admin,
+        creates: vec![pda::accepted_mint(&freezable.pubkey()).0],
+        again: Some((accept, E::MintAlreadyAccepted)),
+    };
+    w.create(squat, c).await;
     w
 }
 
@@ -371,7 +424,7 @@ async fn every_creation_survives_a_prefunded_address() {
     }
     let w = world(true).await;
     let names: Vec<&str> = w.done.iter().map(|c| c.name).collect();
-    // 13 creating instructions (the two vaults with their policy and study), 18 calls.
+    // 16 creating instructions (the two vaults with their policy and study), 21 calls.
     for name in [
         "config_init",
         "patient_register",
@@ -387,10 +440,13 @@ async fn every_creation_survives_a_prefunded_address() {
         "claim_submit",
         "study_create",
         "study_enroll",
+        "network_add",
+        "invitation_create",
+        "mint_accept",
     ] {
         assert!(names.contains(&name), "{name} not exercised");
     }
-    assert_eq!(w.done.len(), 17);
+    assert_eq!(w.done.len(), 20);
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
-//! Research rewards through the SDK: enrolment pays at once, periodic rewards accrue with the
-//! clock and stop the moment consent goes (revoke, revoke_all, expiry), and every rejection
-//! leaves the accounts byte-identical.
+//! Research rewards through the SDK: enrolment (of invited patients) pays at once, periodic
+//! rewards accrue with the clock and stop the moment consent goes (revoke, revoke_all, expiry),
+//! and every rejection leaves the accounts byte-identical.
 use careledger_sdk::classes::RecordClass;
 use careledger_sdk::ix::{self, StudyKeys};
 use careledger_sdk::{action, pda, CareledgerError as E, CareledgerEvent, Participation, Study};
@@ -70,10 +70,22 @@ async fn fixture(max_participants: u32, funding: u64) -> Fx {
 }
 
 impl Fx {
-    /// A registered patient who grants research access to the lab class for `days` and enrols.
+    /// The sponsor invites a patient (eligibility is the sponsor's decision).
+    async fn invite(&self, wallet: &Pubkey) {
+        let until = self.env.now().await + 60 * DAY;
+        let invite = ix::invitation_create(&self.sponsor.pubkey(), &self.keys, wallet, until);
+        self.env
+            .send(invite, &[&self.sponsor])
+            .await
+            .expect("invite");
+    }
+
+    /// A registered, invited patient who grants research access to the lab class for `days`
+    /// and enrols.
     async fn enrolled(&self, days: i64) -> Keypair {
         let patient = self.env.register_patient().await;
         let wallet = patient.pubkey();
+        self.invite(&wallet).await;
         let expires = self.env.now().await + days * DAY;
         let ixs = ix::study_enroll_with_grant(&wallet, &wallet, &self.keys, lab(), expires);
         let out = self.env.send_all(&ixs, &[&patient]).await.expect("enrol");
@@ -293,7 +305,11 @@ async fn revoke_all_and_expiry_stop_payouts() {
     fx.advance(DAY).await;
     fx.expect_claim_rejected(&everything, E::GrantStaleEpoch)
         .await;
-    // the one-day grant expired exactly as its first period ended
+    // the one-day grant expired exactly as its first period ended: that period was consented
+    // throughout and is paid; nothing after it
+    let paid = fx.claim(&short).await;
+    assert_eq!((paid.first_period, paid.last_period), (1, 1));
+    fx.advance(5 * DAY).await;
     fx.expect_claim_rejected(&short, E::GrantExpired).await;
     fx.assert_conserved().await;
 }
@@ -303,6 +319,7 @@ async fn enrolment_rejections() {
     let fx = fixture(1, 10_000).await;
     let patient = fx.env.register_patient().await;
     let wallet = patient.pubkey();
+    fx.invite(&wallet).await;
     let enrol = ix::study_enroll(&wallet, &wallet, &fx.keys);
     // no research grant at all
     fx.env
@@ -347,6 +364,7 @@ async fn enrolment_rejections() {
     let first = fx.enrolled(30).await;
     let second = fx.env.register_patient().await;
     let w2 = second.pubkey();
+    fx.invite(&w2).await;
     fx.env
         .grant(
             &second,
@@ -448,6 +466,7 @@ async fn study_rejections_window_funding_sponsor_and_pause() {
     // 200 does not cover one participant's 100 + 3 x 50
     let patient = fx.env.register_patient().await;
     let wallet = patient.pubkey();
+    fx.invite(&wallet).await;
     fx.env
         .grant(
             &patient,
@@ -623,6 +642,7 @@ mod property {
         let mut patients = Vec::new();
         for _ in 0..3 {
             let p = fx.env.register_patient().await;
+            fx.invite(&p.pubkey()).await;
             fx.env
                 .grant(
                     &p,

@@ -1,7 +1,16 @@
 //! Random sequences of SDK calls by several actors (a patient, their guardian, an attacker, a
-//! clinic, an insurer and a study sponsor), run on the embedded runtime against a plain
+//! clinic in the insurer's network, a locum clinician outside it, an unrelated verified
+//! clinician, an insurer and a study sponsor), run on the embedded runtime against a plain
 //! reference model (`Model`), with every ledger invariant (`careledger_tests::invariants`)
 //! checked after every step. The model predicts each call's exact outcome, error code included.
+//!
+//! The model is written from the promises (README, issue 12), not from the program: a claim
+//! needs a care relationship (a live treatment grant covering the record) and, on this
+//! network-only policy, network membership, and it is decided under the terms the provider
+//! previewed; only invited patients enrol (sybil wallets are refused); rewards accrue while
+//! research consent stays unbroken since enrolment, the model noting the moment it first breaks
+//! (revocation, revoke-all, any narrowing, expiry) as it happens; a guardian cannot give consent
+//! that outlasts the guardianship.
 //!
 //! One bank serves every sequence: each sequence gets a new patient, guardian and attacker, and
 //! the clock is set back to the same start, so the shared providers, policy terms and study
@@ -11,8 +20,8 @@ use careledger_sdk::claims::service_day;
 use careledger_sdk::ix::{self, Author, PolicyKeys, StudyKeys};
 use careledger_sdk::{action, pda, AccessLogArgs, CareledgerError as E, ClaimState, Purpose};
 use careledger_sdk::{
-    ClaimSubmitArgs, GrantCreateArgs, PolicyCreateArgs, RecordAmendArgs, RecordAnchorArgs,
-    RewardTerms, RuleTerms, StudyCreateArgs, NO_RECORD_SCOPE,
+    ClaimSubmitArgs, GrantCreateArgs, GrantUpdateArgs, PolicyCreateArgs, RecordAmendArgs,
+    RecordAnchorArgs, RewardTerms, RuleTerms, StudyCreateArgs, NO_RECORD_SCOPE,
 };
 use careledger_sdk::{ROLE_CLINICIAN, ROLE_INSURER, ROLE_RESEARCHER};
 use careledger_tests::invariants::{self, Decoded, Ledger, TxFacts};
@@ -43,6 +52,17 @@ const PERIODS: u16 = 3;
 const STUDY_CLASSES: u16 = 1;
 const RULE: [u8; 32] = [0x42; 32];
 
+fn rule_terms(allowed_per_unit: u64) -> RuleTerms {
+    RuleTerms {
+        allowed_per_unit,
+        copay: COPAY,
+        coinsurance_bps: COINSURANCE_BPS as u16,
+        max_units_per_claim: 4,
+        max_claims_per_period: 1000,
+        prior_auth_required: false,
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Who {
     Patient,
@@ -55,7 +75,20 @@ enum Party {
     Clinic,
     Insurer,
     Sponsor,
+    /// A verified clinician the patient may treat with, outside the insurer's network.
+    Locum,
 }
+
+/// Who bills a claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Biller {
+    Clinic,
+    Locum,
+    /// A verified clinician with no relationship to the patient at all.
+    Stranger,
+}
+
+const PARTIES: [Party; 4] = [Party::Clinic, Party::Insurer, Party::Sponsor, Party::Locum];
 
 const PURPOSES: [Purpose; 3] = [Purpose::Treatment, Purpose::Payment, Purpose::Research];
 
@@ -74,6 +107,14 @@ enum Step {
         purpose: usize,
         classes: u16,
         actions: u8,
+        days: i64,
+    },
+    /// `grant_update`: new classes and a new expiry, actions and scope kept.
+    Update {
+        who: Who,
+        to: Party,
+        purpose: usize,
+        classes: u16,
         days: i64,
     },
     Revoke {
@@ -104,13 +145,24 @@ enum Step {
         hours: i64,
     },
     OpenPolicy,
+    /// The insurer changes the rule's allowed amount.
+    RuleUpdate,
     Claim {
+        by: Biller,
         record: Index,
         units: u16,
         billed: u64,
+        /// The provider's preview predates the last rule update.
+        stale_preview: bool,
     },
+    /// The sponsor invites the patient.
+    Invite,
     Enrol,
+    /// A fresh wallet registers, grants research consent and enrols, uninvited.
+    SybilEnrol,
     RewardClaim,
+    /// Anyone ends the participation once consent has lapsed.
+    EndParticipation,
 }
 
 impl Step {
@@ -119,6 +171,7 @@ impl Step {
             Step::Anchor { .. } => "anchor",
             Step::Amend { .. } => "amend",
             Step::Grant { .. } => "grant",
+            Step::Update { .. } => "update",
             Step::Revoke { .. } => "revoke",
             Step::RevokeAll { .. } => "revoke_all",
             Step::Close { .. } => "close",
@@ -127,9 +180,17 @@ impl Step {
             Step::AttackerAccess { .. } => "attacker_access",
             Step::Advance { .. } => "advance",
             Step::OpenPolicy => "open_policy",
-            Step::Claim { .. } => "claim",
+            Step::RuleUpdate => "rule_update",
+            Step::Claim { by, .. } => match by {
+                Biller::Clinic => "claim",
+                Biller::Locum => "claim_locum",
+                Biller::Stranger => "claim_stranger",
+            },
+            Step::Invite => "invite",
             Step::Enrol => "enrol",
+            Step::SybilEnrol => "sybil_enrol",
             Step::RewardClaim => "reward_claim",
+            Step::EndParticipation => "end_participation",
         }
     }
 }
@@ -141,6 +202,7 @@ struct GrantM {
     expires_at: i64,
     epoch: u32,
     revoked: bool,
+    narrowed: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -155,6 +217,20 @@ struct PolicyM {
     deductible_left: u64,
     cap_left: u64,
     paid: u64,
+    /// The rule's allowed amount per unit now, and before its last update.
+    allowed: u64,
+    allowed_before: u64,
+}
+
+/// The patient's participation in the study.
+#[derive(Clone, Debug)]
+struct PartM {
+    at: i64,
+    paid: u16,
+    /// When research consent first broke after enrolment, and how (the error a claim with
+    /// nothing left to pay then reports).
+    lapse: Option<(i64, E)>,
+    ended: bool,
 }
 
 /// The reference model: what the ledger should hold for this sequence's patient.
@@ -166,13 +242,35 @@ struct Model {
     grants: BTreeMap<(Party, usize), GrantM>,
     records: Vec<RecordM>,
     policy: Option<PolicyM>,
-    claims: BTreeMap<(usize, i64), ClaimState>,
-    /// enrolled at, periods paid
-    enrolled: Option<(i64, u16)>,
+    claims: BTreeMap<(Biller, i64), ClaimState>,
+    invited: bool,
+    enrolled: Option<PartM>,
     /// The outcome the last step must have had: Ok, or the exact custom error code.
     expect: Result<(), u32>,
     /// The model before the last step (what its call was built from).
     pre: Option<Box<Model>>,
+    /// The setup steps the sequence started from (replayed by `init_test`).
+    prologue: Vec<Step>,
+}
+
+/// The steps a sequence may start from, each taken or not (`init_state`).
+fn prologue() -> [Step; 6] {
+    let grant = |to, purpose, classes| Step::Grant {
+        who: Who::Patient,
+        to,
+        purpose,
+        classes,
+        actions: action::READ,
+        days: 20,
+    };
+    [
+        Step::Anchor { class: 0 },
+        grant(Party::Clinic, 0, 0b111),
+        grant(Party::Insurer, 1, 0b111),
+        grant(Party::Sponsor, 2, STUDY_CLASSES),
+        Step::Invite,
+        Step::OpenPolicy,
+    ]
 }
 
 fn code(e: E) -> u32 {
@@ -181,13 +279,43 @@ fn code(e: E) -> u32 {
 
 const MISSING: u32 = AnchorCode::AccountNotInitialized as u32;
 
+const INVITATION_DAYS: i64 = 300;
+
 impl Model {
+    /// A freshly registered patient at the sequence's start.
+    fn new() -> Model {
+        Model {
+            now: 0,
+            epoch: 0,
+            guardian_until: None,
+            grants: BTreeMap::new(),
+            records: vec![],
+            policy: None,
+            claims: BTreeMap::new(),
+            invited: false,
+            enrolled: None,
+            expect: Ok(()),
+            pre: None,
+            prologue: vec![],
+        }
+    }
+
     fn acting(&self, who: Who) -> Result<(), u32> {
         match (who, self.guardian_until) {
             (Who::Patient, _) => Ok(()),
             (Who::Guardian, Some(until)) if self.now < until => Ok(()),
             (Who::Guardian, Some(_)) => Err(code(E::GuardianExpired)),
             _ => Err(code(E::NotPatientOrGuardian)),
+        }
+    }
+
+    /// A guardian cannot commit the patient beyond the guardianship.
+    fn bounded(&self, who: Who, expires_at: i64) -> Result<(), u32> {
+        match (who, self.guardian_until) {
+            (Who::Guardian, Some(until)) if expires_at > until => {
+                Err(code(E::GuardianTermExceeded))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -222,6 +350,31 @@ impl Model {
 
     fn live(&self, g: &GrantM) -> bool {
         !g.revoked && g.epoch == self.epoch && self.now < g.expires_at
+    }
+
+    /// Research consent for the study broke at `at`, for `why`: the earliest break counts
+    /// (two in the same second are told apart in the order expiry, revocation, revoke-all,
+    /// narrowing).
+    fn consent_broke(&mut self, at: i64, why: E) {
+        let rank = |e: E| {
+            [E::GrantExpired, E::GrantRevoked, E::GrantStaleEpoch]
+                .iter()
+                .position(|x| *x == e)
+        };
+        if let Some(p) = self.enrolled.as_mut().filter(|p| !p.ended) {
+            let earlier = p
+                .lapse
+                .is_none_or(|(t, w)| at < t || (at == t && rank(why) < rank(w)));
+            if earlier {
+                p.lapse = Some((at, why));
+            }
+        }
+    }
+
+    /// Periods that ended while consent was unbroken, by now.
+    fn periods_earned(&self, p: &PartM) -> u16 {
+        let until = p.lapse.map_or(self.now, |(at, _)| at.min(self.now));
+        ((until - p.at) / DAY).clamp(0, i64::from(PERIODS)) as u16
     }
 
     /// Applies `step`, recording the outcome it must have.
@@ -260,17 +413,62 @@ impl Model {
                 days,
             } => {
                 self.acting(*who)?;
+                let expires_at = self.now + days * DAY;
+                self.bounded(*who, expires_at)?;
                 if self.grants.contains_key(&(*to, *purpose)) {
                     return Err(code(E::GrantAlreadyExists));
+                }
+                if (*to, *purpose) == (Party::Sponsor, 2) {
+                    // a research grant made again is a new consent, not the one enrolled with
+                    if let Some(p) = self.enrolled.as_mut().filter(|p| !p.ended) {
+                        p.lapse = Some((p.at, E::GrantReplaced));
+                    }
                 }
                 let grant = GrantM {
                     classes: *classes,
                     actions: *actions,
-                    expires_at: self.now + days * DAY,
+                    expires_at,
                     epoch: self.epoch,
                     revoked: false,
+                    narrowed: false,
                 };
                 self.grants.insert((*to, *purpose), grant);
+            }
+            Step::Update {
+                who,
+                to,
+                purpose,
+                classes,
+                days,
+            } => {
+                let Some(g) = self.grants.get(&(*to, *purpose)).cloned() else {
+                    return Err(MISSING);
+                };
+                self.acting(*who)?;
+                if g.revoked {
+                    return Err(code(E::GrantRevoked));
+                }
+                if g.epoch != self.epoch {
+                    return Err(code(E::GrantStaleEpoch));
+                }
+                // consent that lapsed is granted anew, never extended
+                if self.now >= g.expires_at {
+                    return Err(code(E::GrantLapsed));
+                }
+                let expires_at = self.now + days * DAY;
+                self.bounded(*who, expires_at)?;
+                if *classes == g.classes && expires_at == g.expires_at {
+                    return Err(code(E::EmptyUpdate));
+                }
+                let narrows = g.classes & !classes != 0 || expires_at < g.expires_at;
+                if narrows && (*to, *purpose) == (Party::Sponsor, 2) {
+                    // any narrowing of the research grant ends accrual (README)
+                    self.consent_broke(self.now, E::GrantNarrowed);
+                }
+                let g = self.grants.get_mut(&(*to, *purpose)).unwrap();
+                g.narrowed |= narrows;
+                g.classes = *classes;
+                g.expires_at = expires_at;
             }
             Step::Revoke { who, to, purpose } => {
                 let Some(g) = self.grants.get(&(*to, *purpose)) else {
@@ -281,10 +479,24 @@ impl Model {
                     return Err(code(E::GrantRevoked));
                 }
                 self.grants.get_mut(&(*to, *purpose)).unwrap().revoked = true;
+                if (*to, *purpose) == (Party::Sponsor, 2) {
+                    self.consent_broke(self.now, E::GrantRevoked);
+                }
             }
             Step::RevokeAll { who } => {
                 self.acting(*who)?;
                 self.epoch += 1;
+                if let Some(g) = self.grants.get(&(Party::Sponsor, 2)) {
+                    // Only the latest revoke-all's time is kept: after a second one, when the
+                    // first broke consent is unknown and accrual is taken to end at enrolment
+                    // (README: end the participation, or collect, before revoking all again).
+                    let at = if g.epoch + 1 == self.epoch {
+                        self.now
+                    } else {
+                        self.enrolled.as_ref().map_or(self.now, |p| p.at)
+                    };
+                    self.consent_broke(at, E::GrantStaleEpoch);
+                }
             }
             Step::Close { to, purpose } => {
                 let Some(g) = self.grants.get(&(*to, *purpose)) else {
@@ -294,6 +506,13 @@ impl Model {
                     return Err(code(E::GrantStillLive));
                 }
                 self.grants.remove(&(*to, *purpose));
+                if (*to, *purpose) == (Party::Sponsor, 2) {
+                    // Closing the grant before the participation is ended takes its history
+                    // with it: what was not collected is forfeited (README).
+                    if let Some(p) = self.enrolled.as_mut().filter(|p| !p.ended) {
+                        p.lapse = Some((p.at, E::NoResearchConsent));
+                    }
+                }
             }
             Step::Guardian { days } => {
                 self.guardian_until = (*days > 0).then(|| self.now + days * DAY);
@@ -316,32 +535,82 @@ impl Model {
                 }
             }
             Step::AttackerAccess { .. } => return Err(MISSING),
-            Step::Advance { hours } => self.now += hours * HOUR,
+            Step::Advance { hours } => {
+                let until = self.now + hours * HOUR;
+                // research consent that expires during the wait breaks at its expiry
+                if let Some(g) = self.grants.get(&(Party::Sponsor, 2)) {
+                    if self.live(g) && g.expires_at <= until {
+                        let at = g.expires_at;
+                        self.consent_broke(at, E::GrantExpired);
+                    }
+                }
+                self.now = until;
+            }
             Step::OpenPolicy => {
                 self.policy = Some(PolicyM {
                     deductible_left: DEDUCTIBLE,
                     cap_left: CAP,
                     paid: 0,
+                    allowed: ALLOWED,
+                    allowed_before: ALLOWED,
                 });
             }
+            Step::RuleUpdate => {
+                let p = self.policy.as_mut().unwrap();
+                p.allowed_before = p.allowed;
+                p.allowed = other_allowed(p.allowed);
+            }
             Step::Claim {
+                by,
                 record,
                 units,
                 billed,
+                stale_preview,
             } => {
                 let index = record.index(self.records.len());
-                let class = self.records[index].class;
+                let r = &self.records[index];
+                let class = r.class;
+                if !r.current {
+                    return Err(code(E::RecordNotCurrent));
+                }
+                let p = self.policy.as_ref().unwrap();
+                let previewed = if *stale_preview {
+                    p.allowed_before
+                } else {
+                    p.allowed
+                };
+                if previewed != p.allowed {
+                    return Err(code(E::RuleTermsChanged));
+                }
+                // a care relationship: a live treatment grant covering the record
+                let treats = |party| {
+                    self.grants
+                        .get(&(party, 0))
+                        .is_some_and(|g| self.consent(g, action::READ, class).is_ok())
+                };
+                let cares = match by {
+                    Biller::Clinic => treats(Party::Clinic),
+                    Biller::Locum => treats(Party::Locum),
+                    Biller::Stranger => false,
+                };
+                if !cares {
+                    return Err(code(E::NoCareRelationship));
+                }
+                // the policy is network-only and only the clinic is in the network
+                if *by != Biller::Clinic {
+                    return Err(code(E::ProviderOutOfNetwork));
+                }
                 let g = self
                     .grants
                     .get(&(Party::Insurer, 1))
                     .ok_or(code(E::NoPaymentConsent))?;
                 self.consent(g, action::READ, class).map_err(code)?;
                 let day = service_day(self.now);
-                if self.claims.contains_key(&(index, day)) {
+                if self.claims.contains_key(&(*by, day)) {
                     return Err(code(E::DuplicateClaim));
                 }
                 let p = self.policy.as_mut().unwrap();
-                let eligible = (ALLOWED * u64::from(*units)).min(*billed);
+                let eligible = (p.allowed * u64::from(*units)).min(*billed);
                 let deductible = eligible.min(p.deductible_left);
                 let after_deductible = eligible - deductible;
                 let after_copay = after_deductible - after_deductible.min(COPAY);
@@ -359,31 +628,75 @@ impl Model {
                         ClaimState::Approved
                     }
                 };
-                self.claims.insert((index, day), state);
+                self.claims.insert((*by, day), state);
+            }
+            Step::Invite => {
+                if self.invited {
+                    return Err(code(E::InvitationAlreadyExists));
+                }
+                self.invited = true;
             }
             Step::Enrol => {
-                self.research()?;
                 if self.enrolled.is_some() {
                     return Err(code(E::AlreadyEnrolled));
                 }
-                self.enrolled = Some((self.now, 0));
-            }
-            Step::RewardClaim => {
-                let Some((at, paid)) = self.enrolled else {
-                    return Err(MISSING);
-                };
-                if paid == PERIODS {
-                    return Err(code(E::ParticipationEnded));
+                if !self.invited {
+                    return Err(code(E::NotInvited));
                 }
                 self.research()?;
-                let due = ((self.now - at) / DAY).min(i64::from(PERIODS)) as u16;
-                if due <= paid {
-                    return Err(code(E::NothingDue));
+                if self.grants[&(Party::Sponsor, 2)].narrowed {
+                    return Err(code(E::GrantNarrowed));
                 }
-                self.enrolled = Some((at, due));
+                self.enrolled = Some(PartM {
+                    at: self.now,
+                    paid: 0,
+                    lapse: None,
+                    ended: false,
+                });
+            }
+            Step::SybilEnrol => return Err(code(E::NotInvited)),
+            Step::RewardClaim => {
+                let Some(p) = self.enrolled.clone() else {
+                    return Err(MISSING);
+                };
+                let earned = self.periods_earned(&p);
+                if earned <= p.paid {
+                    return Err(code(match p.lapse {
+                        _ if p.ended => E::ParticipationEnded,
+                        Some((_, why)) => why,
+                        None => E::NothingDue,
+                    }));
+                }
+                let p = self.enrolled.as_mut().unwrap();
+                p.paid = earned;
+                if earned == PERIODS && !p.ended {
+                    p.ended = true;
+                    p.lapse = Some((self.now, E::ParticipationEnded));
+                }
+            }
+            Step::EndParticipation => {
+                let Some(p) = self.enrolled.as_mut() else {
+                    return Err(MISSING);
+                };
+                if p.ended {
+                    return Err(code(E::ParticipationEnded));
+                }
+                if p.lapse.is_none() {
+                    return Err(code(E::ConsentStillLive));
+                }
+                p.ended = true;
             }
         }
         Ok(())
+    }
+}
+
+/// The rule update alternates the allowed amount between two values.
+fn other_allowed(allowed: u64) -> u64 {
+    if allowed == ALLOWED {
+        ALLOWED + 50
+    } else {
+        ALLOWED
     }
 }
 
@@ -399,9 +712,18 @@ fn who() -> impl Strategy<Value = Who> {
 
 fn party() -> impl Strategy<Value = Party> {
     prop_oneof![
-        Just(Party::Clinic),
-        Just(Party::Insurer),
-        Just(Party::Sponsor)
+        3 => Just(Party::Clinic),
+        3 => Just(Party::Insurer),
+        3 => Just(Party::Sponsor),
+        1 => Just(Party::Locum)
+    ]
+}
+
+fn biller() -> impl Strategy<Value = Biller> {
+    prop_oneof![
+        6 => Just(Biller::Clinic),
+        1 => Just(Biller::Locum),
+        1 => Just(Biller::Stranger)
     ]
 }
 
@@ -409,27 +731,30 @@ impl ReferenceStateMachine for Reference {
     type State = Model;
     type Transition = Step;
 
+    /// A fresh patient, with a random part of the usual starting point already done (a record,
+    /// the clinic's treatment grant, the insurer's payment grant, the sponsor's research grant
+    /// and invitation, a policy), so that short sequences reach claims and rewards.
     fn init_state() -> BoxedStrategy<Model> {
-        Just(Model {
-            now: 0,
-            epoch: 0,
-            guardian_until: None,
-            grants: BTreeMap::new(),
-            records: vec![],
-            policy: None,
-            claims: BTreeMap::new(),
-            enrolled: None,
-            expect: Ok(()),
-            pre: None,
-        })
-        .boxed()
+        prop::array::uniform6(prop::bool::weighted(0.6))
+            .prop_map(|setup| {
+                let mut model = Model::new();
+                let steps = prologue();
+                for (step, chosen) in steps.into_iter().zip(setup) {
+                    if chosen {
+                        model.step(&step).expect("the prologue succeeds");
+                        model.prologue.push(step);
+                    }
+                }
+                model
+            })
+            .boxed()
     }
 
     /// Weighted towards calls that can succeed from `state`: grants mostly for each party's
     /// natural purpose, claims once a policy exists, reward claims once enrolled.
     fn transitions(state: &Model) -> BoxedStrategy<Step> {
         let natural = |to: Party| match to {
-            Party::Clinic => 0,
+            Party::Clinic | Party::Locum => 0,
             Party::Insurer => 1,
             Party::Sponsor => 2,
         };
@@ -453,6 +778,17 @@ impl ReferenceStateMachine for Reference {
                 actions,
                 days,
             });
+        let update = (who(), party())
+            .prop_flat_map(move |(who, to)| {
+                (Just(who), Just(to), purpose_for(to), 1u16..16, 1i64..20)
+            })
+            .prop_map(|(who, to, purpose, classes, days)| Step::Update {
+                who,
+                to,
+                purpose,
+                classes,
+                days,
+            });
         let revoke = (who(), party())
             .prop_flat_map(move |(who, to)| (Just(who), Just(to), purpose_for(to)))
             .prop_map(|(who, to, purpose)| Step::Revoke { who, to, purpose });
@@ -461,11 +797,26 @@ impl ReferenceStateMachine for Reference {
             .prop_map(|(to, purpose)| Step::Close { to, purpose });
         let access_purpose = prop_oneof![4 => Just(0usize), 1 => 0usize..3];
         let (policy, enrolled) = (state.policy.is_some(), state.enrolled.is_some());
+        let claim = (
+            biller(),
+            any::<Index>(),
+            1u16..5,
+            1u64..600,
+            prop::bool::weighted(0.3),
+        )
+            .prop_map(|(by, record, units, billed, stale_preview)| Step::Claim {
+                by,
+                record,
+                units,
+                billed,
+                stale_preview,
+            });
         prop_oneof![
             3 => (0u8..3).prop_map(|class| Step::Anchor { class }),
             1 => (any::<Index>(), prop::bool::weighted(0.3))
                 .prop_map(|(record, stale)| Step::Amend { record, stale }),
-            6 => grant,
+            8 => grant,
+            2 => update,
             2 => revoke,
             1 => who().prop_map(|who| Step::RevokeAll { who }),
             1 => close,
@@ -477,10 +828,13 @@ impl ReferenceStateMachine for Reference {
             1 => any::<Index>().prop_map(|record| Step::AttackerAccess { record }),
             3 => (1i64..96).prop_map(|hours| Step::Advance { hours }),
             if policy { 1 } else { 3 } => Just(Step::OpenPolicy),
-            if policy { 5 } else { 1 } => (any::<Index>(), 1u16..5, 1u64..600)
-                .prop_map(|(record, units, billed)| Step::Claim { record, units, billed }),
+            1 => Just(Step::RuleUpdate),
+            if policy { 5 } else { 1 } => claim,
+            if state.invited { 1 } else { 3 } => Just(Step::Invite),
             if enrolled { 1 } else { 3 } => Just(Step::Enrol),
+            1 => Just(Step::SybilEnrol),
             if enrolled { 4 } else { 1 } => Just(Step::RewardClaim),
+            1 => Just(Step::EndParticipation),
         ]
         .boxed()
     }
@@ -491,6 +845,7 @@ impl ReferenceStateMachine for Reference {
             Step::Amend { .. } | Step::Access { .. } | Step::AttackerAccess { .. } => has_records,
             Step::Claim { .. } => has_records && state.policy.is_some(),
             Step::OpenPolicy => state.policy.is_none(),
+            Step::RuleUpdate => state.policy.is_some(),
             _ => true,
         }
     }
@@ -512,11 +867,14 @@ impl ReferenceStateMachine for Reference {
 struct World {
     env: Env,
     clinic: Keypair,
+    locum: Keypair,
+    stranger: Keypair,
     insurer: Keypair,
     sponsor: Keypair,
     mint: Pubkey,
     insurer_tokens: Pubkey,
-    clinic_tokens: Pubkey,
+    /// Each biller's token account.
+    payees: BTreeMap<Biller, Pubkey>,
     study: StudyKeys,
     start: i64,
     policies: u64,
@@ -540,18 +898,34 @@ fn world() -> World {
         let env = Env::new().await;
         env.set_invariant_checks(false); // checked per sequence, on its own accounts
         let clinic = env.verified_provider(ROLE_CLINICIAN).await;
+        let locum = env.verified_provider(ROLE_CLINICIAN).await;
+        let stranger = env.verified_provider(ROLE_CLINICIAN).await;
         let insurer = env.verified_provider(ROLE_INSURER).await;
         let sponsor = env.verified_provider(ROLE_RESEARCHER).await;
         let (mint, authority) = env.mint(0).await;
         let insurer_tokens = env.token_account(&mint, &insurer.pubkey()).await;
         env.mint_to(&mint, &authority, &insurer_tokens, u64::MAX / 4)
             .await;
-        let clinic_tokens = env.token_account(&mint, &clinic.pubkey()).await;
+        let mut payees = BTreeMap::new();
+        for (b, k) in [
+            (Biller::Clinic, &clinic),
+            (Biller::Locum, &locum),
+            (Biller::Stranger, &stranger),
+        ] {
+            payees.insert(b, env.token_account(&mint, &k.pubkey()).await);
+        }
+        // only the clinic is in the insurer's network
+        env.send(
+            ix::network_add(&insurer.pubkey(), &clinic.pubkey()),
+            &[&insurer],
+        )
+        .await
+        .expect("network");
         let sponsor_tokens = env.token_account(&mint, &sponsor.pubkey()).await;
         env.mint_to(&mint, &authority, &sponsor_tokens, 1 << 40)
             .await;
         // The clinic pays every claim's rent and the insurer every policy's, for 10,000 sequences.
-        for payer in [&clinic, &insurer] {
+        for payer in [&clinic, &insurer, &sponsor] {
             let funds = solana_account::Account {
                 lamports: 1_000_000 * 1_000_000_000,
                 owner: solana_sdk_ids::system_program::ID,
@@ -586,11 +960,13 @@ fn world() -> World {
         World {
             env,
             clinic,
+            locum,
+            stranger,
             insurer,
             sponsor,
             mint,
             insurer_tokens,
-            clinic_tokens,
+            payees,
             study,
             start,
             policies: 0,
@@ -636,6 +1012,15 @@ impl World {
             Party::Clinic => self.clinic.pubkey(),
             Party::Insurer => self.insurer.pubkey(),
             Party::Sponsor => self.sponsor.pubkey(),
+            Party::Locum => self.locum.pubkey(),
+        }
+    }
+
+    fn biller(&self, b: Biller) -> &Keypair {
+        match b {
+            Biller::Clinic => &self.clinic,
+            Biller::Locum => &self.locum,
+            Biller::Stranger => &self.stranger,
         }
     }
 
@@ -692,6 +1077,29 @@ impl World {
                 };
                 let signer = s.signer(*who).insecure_clone();
                 let i = ix::grant_create(&signer.pubkey(), &wallet, &self.party(*to), args);
+                (vec![i], signer)
+            }
+            Step::Update {
+                who,
+                to,
+                purpose,
+                classes,
+                days,
+            } => {
+                let grant = pda::grant(&wallet, &self.party(*to), PURPOSES[*purpose]).0;
+                let actions = model
+                    .grants
+                    .get(&(*to, *purpose))
+                    .map_or(action::READ, |g| g.actions);
+                let args = GrantUpdateArgs {
+                    classes: *classes,
+                    actions,
+                    record_scope: NO_RECORD_SCOPE,
+                    not_before: 0,
+                    expires_at: self.start + model.now + days * DAY,
+                };
+                let signer = s.signer(*who).insecure_clone();
+                let i = ix::grant_update(&signer.pubkey(), &wallet, &grant, args);
                 (vec![i], signer)
             }
             Step::Revoke { who, to, purpose } => {
@@ -759,15 +1167,9 @@ impl World {
                     coverage_end: self.start + 300 * DAY,
                     benefit_cap: CAP,
                     deductible: DEDUCTIBLE,
+                    network_only: true,
                 };
-                let terms = RuleTerms {
-                    allowed_per_unit: ALLOWED,
-                    copay: COPAY,
-                    coinsurance_bps: COINSURANCE_BPS as u16,
-                    max_units_per_claim: 4,
-                    max_claims_per_period: 1000,
-                    prior_auth_required: false,
-                };
+                let terms = rule_terms(ALLOWED);
                 let insurer = self.insurer.pubkey();
                 let ixs = vec![
                     ix::policy_create(&keys, args),
@@ -776,32 +1178,88 @@ impl World {
                 ];
                 s.watch(keys.policy);
                 s.watch(keys.vault);
+                s.watch(pda::rule(&keys.policy, &RULE).0);
                 s.policy = Some(keys);
                 (ixs, self.insurer.insecure_clone())
             }
+            Step::RuleUpdate => {
+                let keys = s.policy.unwrap();
+                let allowed = other_allowed(model.policy.as_ref().unwrap().allowed);
+                let terms = RuleTerms {
+                    allowed_per_unit: allowed,
+                    ..rule_terms(ALLOWED)
+                };
+                let i = ix::rule_update(&keys, &RULE, terms);
+                (vec![i], self.insurer.insecure_clone())
+            }
             Step::Claim {
+                by,
                 record: r,
                 units,
                 billed,
+                stale_preview,
             } => {
                 let keys = s.policy.unwrap();
+                // the terms the provider was shown: now, or before the last rule update
+                let p = model.policy.as_ref().unwrap();
+                let previewed = if *stale_preview {
+                    p.allowed_before
+                } else {
+                    p.allowed
+                };
                 let args = ClaimSubmitArgs {
                     units: *units,
                     billed: *billed,
                     service_date: service_day(self.start + model.now),
                     document_commitment: [9; 32],
+                    expected_terms: rule_terms(previewed),
                 };
-                let clinic = self.clinic.pubkey();
-                let address =
-                    pda::claim(&keys.policy, &clinic, &record(r), &RULE, args.service_date);
+                let biller = self.biller(*by).insecure_clone();
+                let address = pda::claim(&keys.policy, &biller.pubkey(), &RULE, args.service_date);
                 s.watch(address.0);
-                let i =
-                    ix::claim_submit(&clinic, &keys, &record(r), &RULE, &self.clinic_tokens, args);
-                (vec![i], self.clinic.insecure_clone())
+                let care = ix::CareBasis::Grant(Purpose::Treatment);
+                let payee = self.payees[by];
+                let i = ix::claim_submit(
+                    &biller.pubkey(),
+                    &keys,
+                    &record(r),
+                    &RULE,
+                    &payee,
+                    care,
+                    args,
+                );
+                (vec![i], biller)
+            }
+            Step::Invite => {
+                let until = self.start + model.now + INVITATION_DAYS * DAY;
+                let i = ix::invitation_create(&self.sponsor.pubkey(), &self.study, &wallet, until);
+                (vec![i], self.sponsor.insecure_clone())
             }
             Step::Enrol => (
                 vec![ix::study_enroll(&wallet, &wallet, &self.study)],
                 patient,
+            ),
+            Step::SybilEnrol => {
+                // a fresh wallet, registered in the same transaction, never invited
+                let sybil = s.attacker.pubkey();
+                let until = self.start + model.now + 30 * DAY;
+                let mut ixs = vec![ix::patient_register(&sybil)];
+                ixs.extend(ix::study_enroll_with_grant(
+                    &sybil,
+                    &sybil,
+                    &self.study,
+                    STUDY_CLASSES,
+                    until,
+                ));
+                (ixs, s.attacker.insecure_clone())
+            }
+            Step::EndParticipation => (
+                vec![ix::participation_end(
+                    &s.attacker.pubkey(),
+                    &wallet,
+                    &self.study,
+                )],
+                s.attacker.insecure_clone(),
             ),
             Step::RewardClaim => {
                 let ata = pda::associated_token(&wallet, &self.mint);
@@ -818,7 +1276,7 @@ impl StateMachineTest for Sut {
     type SystemUnderTest = Sequence;
     type Reference = Reference;
 
-    fn init_test(_: &Model) -> Sequence {
+    fn init_test(initial: &Model) -> Sequence {
         WORLD.with(|w| {
             let mut slot = w.borrow_mut();
             let world = slot.get_or_insert_with(world);
@@ -842,24 +1300,38 @@ impl StateMachineTest for Sut {
                     .expect("register");
             });
             let wallet = patient.pubkey();
+            let attacker_wallet = attacker.pubkey();
             let mut watched = vec![
                 pda::patient(&wallet).0,
                 world.study.study,
                 world.study.vault,
                 pda::participation(&world.study.study, &wallet).0,
+                pda::invitation(&world.study.study, &wallet).0,
+                pda::patient(&attacker_wallet).0,
+                pda::participation(&world.study.study, &attacker_wallet).0,
+                pda::grant(&attacker_wallet, &world.sponsor.pubkey(), Purpose::Research).0,
+                pda::network_membership(&world.insurer.pubkey(), &world.clinic.pubkey()).0,
             ];
-            for p in [Party::Clinic, Party::Insurer, Party::Sponsor] {
+            for p in PARTIES {
                 for purpose in PURPOSES {
                     watched.push(pda::grant(&wallet, &world.party(p), purpose).0);
                 }
             }
-            Sequence {
+            let mut s = Sequence {
                 patient,
                 guardian,
                 attacker,
                 policy: None,
                 watched,
+            };
+            // the chosen setup, through the same calls the steps make
+            let mut model = Model::new();
+            for step in &initial.prologue {
+                let (ixs, signer) = world.call(&mut s, &model, step);
+                block_on(world.env.send_all(&ixs, &[&signer])).expect("prologue");
+                model.step(step).expect("prologue");
             }
+            s
         })
     }
 
@@ -911,7 +1383,7 @@ fn compare(world: &World, s: &Sequence, model: &Model, after: &Ledger) {
     };
     assert_eq!(p.consent_epoch, model.epoch);
     assert_eq!(p.record_count as usize, model.records.len());
-    for party in [Party::Clinic, Party::Insurer, Party::Sponsor] {
+    for party in PARTIES {
         for (i, purpose) in PURPOSES.iter().enumerate() {
             let address = pda::grant(&wallet, &world.party(party), *purpose).0;
             let stored = match after.ours.get(&address) {
@@ -941,10 +1413,13 @@ fn compare(world: &World, s: &Sequence, model: &Model, after: &Ledger) {
     }
     let participation = pda::participation(&world.study.study, &wallet).0;
     let stored = match after.ours.get(&participation) {
-        Some(Decoded::Participation(p)) => Some(p.periods_paid),
+        Some(Decoded::Participation(p)) => Some((p.periods_paid, p.ended)),
         _ => None,
     };
-    assert_eq!(stored, model.enrolled.map(|(_, paid)| paid));
+    let modelled = model.enrolled.as_ref().map(|p| (p.paid, p.ended));
+    assert_eq!(stored, modelled, "participation");
+    let invitation = pda::invitation(&world.study.study, &wallet).0;
+    assert_eq!(after.ours.contains_key(&invitation), model.invited);
 }
 
 fn sequences() -> u32 {
@@ -981,7 +1456,7 @@ fn run(half: &str, cases: u32) {
     let checks_before = invariants::checks_run();
     let mut runner = TestRunner::new(config.clone());
     let result = runner.run(
-        &Reference::sequential_strategy(1..14),
+        &Reference::sequential_strategy(1..20),
         |(initial, transitions, seen)| {
             Sut::test_sequential(config.clone(), initial, transitions, seen);
             Ok(())

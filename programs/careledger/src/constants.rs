@@ -29,8 +29,8 @@ pub const VAULT_SEED: &[u8] = b"vault";
 /// `CoverageRule` per policy and rule key: `[RULE_SEED, policy, rule_key]`.
 #[constant]
 pub const RULE_SEED: &[u8] = b"rule";
-/// `Claim` per duplicate key: `[CLAIM_SEED, policy, provider_wallet, record, rule_key, service_date_i64_le]`,
-/// so the same service cannot be billed twice.
+/// `Claim` per duplicate key: `[CLAIM_SEED, policy, provider_wallet, rule_key, service_date_i64_le]`,
+/// so the same service on the same day is billed once, whichever record is cited.
 #[constant]
 pub const CLAIM_SEED: &[u8] = b"claim";
 /// `Study` per sponsor and study id: `[STUDY_SEED, sponsor_wallet, study_id_u64_le]`; its vault
@@ -41,6 +41,19 @@ pub const STUDY_SEED: &[u8] = b"study";
 #[constant]
 pub const PARTICIPATION_SEED: &[u8] = b"participation";
 
+/// `NetworkMembership` per insurer and provider: `[NETWORK_SEED, insurer_wallet, provider_wallet]`.
+#[constant]
+pub const NETWORK_SEED: &[u8] = b"network";
+/// `Invitation` per study and patient: `[INVITATION_SEED, study, patient_wallet]`.
+#[constant]
+pub const INVITATION_SEED: &[u8] = b"invitation";
+/// `AcceptedMint` per mint the admin accepts for payment: `[ACCEPTED_MINT_SEED, mint]`.
+#[constant]
+pub const ACCEPTED_MINT_SEED: &[u8] = b"accepted_mint";
+
+/// Longest an invitation to a study stays usable: 1 year.
+#[constant]
+pub const MAX_INVITATION_SECS: i64 = 365 * 24 * 60 * 60;
 /// Longest a patient grant may run: 10 years of seconds.
 #[constant]
 pub const MAX_GRANT_DURATION_SECS: i64 = 10 * 365 * 24 * 60 * 60;

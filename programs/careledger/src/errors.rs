@@ -364,4 +364,54 @@ pub enum CareledgerError {
     /// 6116
     #[msg("this sponsor already has a study with this study_id")]
     StudyAlreadyExists,
+    /// 6117
+    #[msg("the billing provider neither authored the cited record nor holds a live treatment or operations grant from the member that covers it")]
+    NoCareRelationship,
+    /// 6118
+    #[msg("this policy pays in-network providers only, and the billing provider is not in the insurer's network")]
+    ProviderOutOfNetwork,
+    /// 6119
+    #[msg("this provider is already in the insurer's network")]
+    NetworkMemberAlreadyAdded,
+    /// 6120
+    #[msg("the study's sponsor (or its site) has not invited this patient: enrolment needs an invitation")]
+    NotInvited,
+    /// 6121
+    #[msg("this invitation has already been used to enrol")]
+    InvitationUsed,
+    /// 6122
+    #[msg("this patient already has an invitation to this study")]
+    InvitationAlreadyExists,
+    /// 6123
+    #[msg("only the study's sponsor or the site it delegated may invite participants")]
+    NotStudySite,
+    /// 6124
+    #[msg("this invitation has expired")]
+    InvitationExpired,
+    /// 6125
+    #[msg("the rule's terms are not the ones the claim expected (changed since the preview): review them and resubmit")]
+    RuleTermsChanged,
+    /// 6126
+    #[msg("this research grant was narrowed after it was given, so it is no longer continuous consent: revoke it and grant anew to enrol")]
+    GrantNarrowed,
+    /// 6127
+    #[msg("a grant the guardian gives, extends or approves cannot outlast the guardianship (guardian_expires_at)")]
+    GuardianTermExceeded,
+    /// 6128
+    #[msg(
+        "this mint has a freeze authority and is not on the admin's list of accepted payment mints"
+    )]
+    FreezableMintNotAccepted,
+    /// 6129
+    #[msg("this mint is already on the list of accepted payment mints")]
+    MintAlreadyAccepted,
+    /// 6130
+    #[msg("an expired grant cannot be updated: consent that lapsed is not continued, grant anew")]
+    GrantLapsed,
+    /// 6131
+    #[msg("the invitation's validity must end after now and within a year")]
+    InvalidInvitationExpiry,
+    /// 6132
+    #[msg("the participation's research grant was closed and given again: a new consent does not continue the old participation")]
+    GrantReplaced,
 }

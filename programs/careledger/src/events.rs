@@ -320,6 +320,7 @@ pub struct PolicyCreated {
     pub coverage_end: i64,
     pub benefit_cap: u64,
     pub deductible: u64,
+    pub network_only: bool,
     pub at: i64,
 }
 
@@ -559,6 +560,81 @@ pub struct ParticipationEnded {
     pub participation: Pubkey,
     pub patient: Pubkey,
     pub reason: Refusal,
+    /// When consent lapsed (unix seconds): accrual stopped there.
+    pub lapsed_at: i64,
+    /// Mint base units released from the study's reservation.
     pub released: u64,
+    pub at: i64,
+}
+
+/// The admin accepted a payment mint with a freeze authority.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentMintAccepted {
+    pub mint: Pubkey,
+    /// The mint's freeze authority at acceptance (default key: none).
+    pub freeze_authority: Pubkey,
+    pub admin: Pubkey,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentMintRemoved {
+    pub mint: Pubkey,
+    pub admin: Pubkey,
+    pub at: i64,
+}
+
+/// An insurer enrolled a provider in its network.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkMemberAdded {
+    pub insurer: Pubkey,
+    pub provider: Pubkey,
+    pub membership: Pubkey,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkMemberRemoved {
+    pub insurer: Pubkey,
+    pub provider: Pubkey,
+    pub membership: Pubkey,
+    pub at: i64,
+}
+
+/// The sponsor (or its site) found a patient eligible for a study.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParticipantInvited {
+    pub study: Pubkey,
+    pub invitation: Pubkey,
+    pub patient: Pubkey,
+    pub invited_by: Pubkey,
+    pub expires_at: i64,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitationClosed {
+    pub study: Pubkey,
+    pub invitation: Pubkey,
+    pub patient: Pubkey,
+    /// Whether it had been used to enrol (else it was withdrawn).
+    pub used: bool,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StudySiteSet {
+    pub study: Pubkey,
+    pub sponsor: Pubkey,
+    /// Default key: no site.
+    pub old_site: Pubkey,
+    pub new_site: Pubkey,
     pub at: i64,
 }

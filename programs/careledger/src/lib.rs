@@ -67,6 +67,16 @@ pub mod careledger {
         instructions::registry::config_update::handler(ctx, args)
     }
 
+    /// Signer: the admin. Accepts a payment mint that has a freeze authority (works while paused).
+    pub fn mint_accept(ctx: Context<MintAccept>) -> Result<()> {
+        instructions::registry::mint_accept::handler(ctx)
+    }
+
+    /// Signer: the admin. Removes a mint from the accepted list (works while paused).
+    pub fn mint_remove(ctx: Context<MintRemove>) -> Result<()> {
+        instructions::registry::mint_remove::handler(ctx)
+    }
+
     /// Signer: the provider's wallet. Registers it as pending verification.
     pub fn provider_register(
         ctx: Context<ProviderRegister>,
@@ -213,6 +223,16 @@ pub mod careledger {
         instructions::claims::policy_close::handler(ctx)
     }
 
+    /// Signer: a verified insurer. Enrols a verified billing provider in its network.
+    pub fn network_add(ctx: Context<NetworkAdd>) -> Result<()> {
+        instructions::claims::network_add::handler(ctx)
+    }
+
+    /// Signer: the insurer. Ends a provider's network membership (works while paused).
+    pub fn network_remove(ctx: Context<NetworkRemove>) -> Result<()> {
+        instructions::claims::network_remove::handler(ctx)
+    }
+
     /// Signer: the insurer. Adds a coverage rule keyed by a salted procedure-code commitment.
     pub fn rule_add(ctx: Context<RuleAdd>, args: RuleAddArgs) -> Result<()> {
         instructions::claims::rule_add::handler(ctx, args)
@@ -228,8 +248,10 @@ pub mod careledger {
         instructions::claims::rule_retire::handler(ctx)
     }
 
-    /// Signer: a verified billing provider. Submits a claim; adjudicated and paid at once when
-    /// the rule allows, else pending review or owed.
+    /// Signer: a verified billing provider that authored the cited current record or holds a
+    /// live treatment or operations grant covering it (and, for a network-only policy, is in the
+    /// insurer's network). Submits a claim under the terms it expects; adjudicated and paid at
+    /// once when the rule allows, else pending review or owed.
     pub fn claim_submit(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
         instructions::claims::claim_submit::handler(ctx, args)
     }
@@ -266,6 +288,25 @@ pub mod careledger {
         instructions::rewards::study_fund::handler(ctx, args)
     }
 
+    /// Signer: the sponsor. Delegates inviting participants to a site, or stops delegating.
+    pub fn study_set_site(ctx: Context<StudySetSite>, args: StudySetSiteArgs) -> Result<()> {
+        instructions::rewards::study_set_site::handler(ctx, args)
+    }
+
+    /// Signer: the sponsor or its site. Invites one registered patient: only invited patients
+    /// can enrol.
+    pub fn invitation_create(
+        ctx: Context<InvitationCreate>,
+        args: InvitationCreateArgs,
+    ) -> Result<()> {
+        instructions::rewards::invitation_create::handler(ctx, args)
+    }
+
+    /// Signer: the sponsor. Withdraws an unused invitation, or recovers a used one's rent.
+    pub fn invitation_close(ctx: Context<InvitationClose>) -> Result<()> {
+        instructions::rewards::invitation_close::handler(ctx)
+    }
+
     /// Signer: the sponsor. Stops enrolment; enrolled participants keep earning.
     pub fn study_close_enrolment(ctx: Context<StudyCloseEnrolment>) -> Result<()> {
         instructions::rewards::study_close_enrolment::handler(ctx)
@@ -281,18 +322,20 @@ pub mod careledger {
         instructions::rewards::study_close::handler(ctx)
     }
 
-    /// Signer: the patient or guardian. Enrols under a live research grant; pays the
-    /// enrolment reward.
+    /// Signer: the patient or guardian, with the sponsor's invitation. Enrols under a live,
+    /// never-narrowed research grant; pays the enrolment reward.
     pub fn study_enroll(ctx: Context<StudyEnroll>) -> Result<()> {
         instructions::rewards::study_enroll::handler(ctx)
     }
 
-    /// Signer: the patient or guardian. Collects the periodic rewards due while consent is live.
+    /// Signer: the patient or guardian. Collects the periodic rewards that came due while consent
+    /// was continuously live (also after it lapsed).
     pub fn reward_claim(ctx: Context<RewardClaim>) -> Result<()> {
         instructions::rewards::reward_claim::handler(ctx)
     }
 
-    /// Signer: anyone. Ends a participation whose consent is gone, releasing its unpaid periods.
+    /// Signer: anyone. Ends a participation whose consent lapsed, releasing the periods that had
+    /// not come due by then.
     pub fn participation_end(ctx: Context<ParticipationEnd>) -> Result<()> {
         instructions::rewards::participation_end::handler(ctx)
     }

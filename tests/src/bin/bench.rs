@@ -286,6 +286,8 @@ fn pure(rows: &mut Vec<Row>) {
         expires_at: 2_000_000_000,
         created_at: 0,
         revoked_at: 0,
+        serial: 1,
+        narrowed_at: 0,
     };
     let provider = Provider {
         wallet: grant.grantee,
@@ -663,6 +665,7 @@ async fn claims_and_rewards(
         coverage_end: now + 300 * DAY,
         benefit_cap: 100_000,
         deductible: 0,
+        network_only: false,
     };
     measure(
         env,
@@ -696,9 +699,19 @@ async fn claims_and_rewards(
         billed: 12_000,
         service_date: careledger_sdk::claims::service_day(now),
         document_commitment: [9; 32],
+        expected_terms: terms,
     };
     let record = pda::record(&wallet, 0).0;
-    let claim = ix::claim_submit(&clinic.pubkey(), &keys, &record, &rule_key, &payee, submit);
+    let care = ix::CareBasis::Grant(Purpose::Treatment);
+    let claim = ix::claim_submit(
+        &clinic.pubkey(),
+        &keys,
+        &record,
+        &rule_key,
+        &payee,
+        care,
+        submit,
+    );
     measure(env, rpc, "claim_submit (auto-paid)", claim, &[clinic]).await;
     let study_id = policy_id;
     let study = StudyKeys::new(&sponsor.pubkey(), study_id, &mint);
@@ -726,6 +739,8 @@ async fn claims_and_rewards(
     .await;
     let fund = ix::study_fund(&sponsor.pubkey(), &study, &sponsor_tokens, 100_000);
     measure(env, rpc, "study_fund", fund, &[&sponsor]).await;
+    let invite = ix::invitation_create(&sponsor.pubkey(), &study, &wallet, now + 7 * DAY);
+    measure(env, rpc, "invitation_create", invite, &[&sponsor]).await;
     let enrol = ix::study_enroll(&wallet, &wallet, &study);
     measure(
         env,

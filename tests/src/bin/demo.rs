@@ -276,7 +276,7 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     let keys = PolicyKeys::new(&insurer.pubkey(), 1, &wallet, &mint);
     let now = env.now().await;
     show(
-        "insurer opens a policy: cap 1000.00, deductible 50.00, paid in a 2-decimal stablecoin",
+        "insurer opens a network-only policy: cap 1000.00, deductible 50.00, paid in a 2-decimal stablecoin",
         &env.send(
             ix::policy_create(
                 &keys,
@@ -286,8 +286,17 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
                     coverage_end: now + 335 * DAY,
                     benefit_cap: 100_000,
                     deductible: 5_000,
+                    network_only: true,
                 },
             ),
+            &[&insurer],
+        )
+        .await?,
+    );
+    show(
+        "insurer enrols the clinic in its network",
+        &env.send(
+            ix::network_add(&insurer.pubkey(), &clinic.pubkey()),
             &[&insurer],
         )
         .await?,
@@ -327,28 +336,33 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
         .await?,
     );
     let day = claims::service_day(env.now().await);
+    // the claim cites the current version of the lab result, under the clinic's treatment grant
+    let current = pda::record(&wallet, 1).0;
+    let care = ix::CareBasis::Grant(Purpose::Treatment);
     let visit_claim = ClaimSubmitArgs {
         units: 1,
         billed: 15_000,
         service_date: day,
         document_commitment: digest(b"encrypted claim document: office visit"),
+        expected_terms: visit_terms,
     };
     show(
-        "clinic bills an office visit: matches the rule, adjudicated and paid at once",
+        "clinic bills an office visit under the terms it was shown: paid at once",
         &env.send(
             ix::claim_submit(
                 &clinic.pubkey(),
                 &keys,
-                &record,
+                &current,
                 &visit,
                 &clinic_tokens,
+                care,
                 visit_claim.clone(),
             ),
             &[&clinic],
         )
         .await?,
     );
-    let claim = pda::claim(&keys.policy, &clinic.pubkey(), &record, &visit, day).0;
+    let claim = pda::claim(&keys.policy, &clinic.pubkey(), &visit, day).0;
     let stored: Claim = env.client.fetch(&claim).await?;
     println!(
         "   explanation of benefit:\n   {}",
@@ -357,6 +371,7 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     let mri_claim = ClaimSubmitArgs {
         billed: 75_000,
         document_commitment: digest(b"encrypted claim document: MRI"),
+        expected_terms: mri_terms,
         ..visit_claim
     };
     show(
@@ -365,16 +380,17 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
             ix::claim_submit(
                 &clinic.pubkey(),
                 &keys,
-                &record,
+                &current,
                 &mri,
                 &clinic_tokens,
+                care,
                 mri_claim,
             ),
             &[&clinic],
         )
         .await?,
     );
-    let claim = pda::claim(&keys.policy, &clinic.pubkey(), &record, &mri, day).0;
+    let claim = pda::claim(&keys.policy, &clinic.pubkey(), &mri, day).0;
     let stored: Claim = env.client.fetch(&claim).await?;
     // what the rule allows now, by the program's own function
     let policy: Policy = env.client.fetch(&keys.policy).await?;
@@ -439,6 +455,19 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
         "sponsor escrows 300.00 in the study vault",
         &env.send(
             ix::study_fund(&sponsor.pubkey(), &study, &sponsor_tokens, 30_000),
+            &[&sponsor],
+        )
+        .await?,
+    );
+    show(
+        "sponsor finds the patient eligible and invites them (invitation valid 14 days)",
+        &env.send(
+            ix::invitation_create(
+                &sponsor.pubkey(),
+                &study,
+                &wallet,
+                env.now().await + 14 * DAY,
+            ),
             &[&sponsor],
         )
         .await?,

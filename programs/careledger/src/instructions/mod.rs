@@ -186,6 +186,22 @@ pub(crate) fn fund_vault<'info>(
         .ok_or(error!(crate::errors::CareledgerError::MathOverflow))
 }
 
+/// An escrow's payment mint must not be freezable by the party the escrow constrains: either it
+/// has no freeze authority, or the admin accepted it (`accepted` is the `AcceptedMint` PDA for
+/// the mint, whose seeds the caller's accounts struct checks).
+pub(crate) fn check_payment_mint(
+    mint: &anchor_spl::token::Mint,
+    accepted: &AccountInfo,
+) -> Result<()> {
+    let freezable = mint.freeze_authority.is_some();
+    let listed = accepted.owner == &crate::ID && !accepted.data_is_empty();
+    require!(
+        !freezable || listed,
+        crate::errors::CareledgerError::FreezableMintNotAccepted
+    );
+    Ok(())
+}
+
 /// Writes a freshly created account (`create_pda`): discriminator, then the data.
 pub(crate) fn write_new_account<T: AccountSerialize>(info: &AccountInfo, value: &T) -> Result<()> {
     let mut data = info.try_borrow_mut_data()?;

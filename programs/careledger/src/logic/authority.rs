@@ -28,6 +28,19 @@ pub fn acting_for(
     Err(CareledgerError::NotPatientOrGuardian)
 }
 
+/// A grant the guardian gives, extends or approves ends by the end of the guardianship: a
+/// guardian cannot commit the patient beyond their own appointment. The patient is not bound.
+pub fn within_guardianship(
+    actor: Actor,
+    patient: &Patient,
+    expires_at: i64,
+) -> std::result::Result<(), CareledgerError> {
+    if actor == Actor::Guardian && expires_at > patient.guardian_expires_at {
+        return Err(CareledgerError::GuardianTermExceeded);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,7 +59,8 @@ mod tests {
             emergency_count: 0,
             registered_at: 0,
             bump: 255,
-            reserved: [0; 16],
+            epoch_changed_at: 0,
+            reserved: [0; 8],
         };
         assert_eq!(acting_for(&p, &wallet, 500), Ok(Actor::Patient));
         assert_eq!(acting_for(&p, &guardian, 99), Ok(Actor::Guardian));
@@ -59,6 +73,12 @@ mod tests {
             acting_for(&p, &stranger, 0),
             Err(CareledgerError::NotPatientOrGuardian)
         );
+        assert_eq!(
+            within_guardianship(Actor::Guardian, &p, 101),
+            Err(CareledgerError::GuardianTermExceeded)
+        );
+        assert_eq!(within_guardianship(Actor::Guardian, &p, 100), Ok(()));
+        assert_eq!(within_guardianship(Actor::Patient, &p, 10_000), Ok(()));
         p.guardian = Pubkey::default();
         assert_eq!(
             acting_for(&p, &Pubkey::default(), 0),

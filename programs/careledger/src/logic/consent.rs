@@ -26,6 +26,10 @@ pub enum Refusal {
     ProviderNotVerified,
     ProviderSuspended,
     CredentialExpired,
+    /// A research grant was narrowed after it was given (rewards need unbroken consent).
+    Narrowed,
+    /// The grant at this address was closed and made again: another consent.
+    Replaced,
 }
 
 impl From<Refusal> for CareledgerError {
@@ -42,6 +46,8 @@ impl From<Refusal> for CareledgerError {
             Refusal::ProviderNotVerified => CareledgerError::ProviderNotVerified,
             Refusal::ProviderSuspended => CareledgerError::ProviderSuspended,
             Refusal::CredentialExpired => CareledgerError::CredentialExpired,
+            Refusal::Narrowed => CareledgerError::GrantNarrowed,
+            Refusal::Replaced => CareledgerError::GrantReplaced,
         }
     }
 }
@@ -138,6 +144,8 @@ mod tests {
             expires_at: 200,
             created_at: 90,
             revoked_at: 0,
+            serial: 1,
+            narrowed_at: 0,
         }
     }
 

@@ -2,7 +2,7 @@
 //! participation is owed at a time. Program and SDK call these same functions.
 use crate::constants::NO_RECORD_SCOPE;
 use crate::logic::consent::{action, check_grant, AccessQuery, Refusal};
-use crate::state::{ConsentGrant, Purpose, RewardTerms};
+use crate::state::{ConsentGrant, GrantStatus, Participation, Patient, Purpose, RewardTerms};
 
 /// The grant's consent rule (revoked, epoch, validity window, purpose research, read) for the
 /// lowest required class, then coverage of every class the study requires, for all records.
@@ -41,7 +41,113 @@ pub fn periods_due(terms: &RewardTerms, enrolled_at: i64, now: i64) -> u16 {
     u16::try_from(elapsed.min(i64::from(terms.periods))).unwrap_or(terms.periods)
 }
 
-/// What a participation is owed now: the due periods not yet paid, while consent is live.
+/// When and why the consent behind a participation stopped being continuously live since
+/// enrolment. `reason` is `None` when the grant account is gone (closed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lapse {
+    pub at: i64,
+    pub reason: Option<Refusal>,
+}
+
+/// What the program knows of the patient's consent history: the current epoch and when
+/// `grant_revoke_all` last moved it on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EpochFacts {
+    pub epoch: u32,
+    pub changed_at: i64,
+}
+
+impl EpochFacts {
+    pub fn of(patient: &Patient) -> Self {
+        EpochFacts {
+            epoch: patient.consent_epoch,
+            changed_at: patient.epoch_changed_at,
+        }
+    }
+}
+
+/// The first moment after `enrolled_at` at which the research grant stopped consenting, or
+/// `None` while it still does at `now`. `grant` is what lives at the participation's grant
+/// address; `grant_serial` is the serial recorded at enrolment. Every way consent can end leaves a
+/// time on chain: revocation (`revoked_at`), expiry (`expires_at`, and an expired grant cannot be
+/// extended), `grant_revoke_all` (the patient's `epoch_changed_at`), and narrowing (`narrowed_at`;
+/// a grant narrowed before enrolment cannot be enrolled with). A grant closed, or closed and made
+/// again, has lost its history: accrual is taken to end at enrolment, so nothing is paid for a
+/// time the program cannot show was consented.
+pub fn consent_lapse(
+    grant: Option<&ConsentGrant>,
+    grant_serial: u32,
+    study_classes: u16,
+    epoch: EpochFacts,
+    enrolled_at: i64,
+    now: i64,
+) -> Option<Lapse> {
+    let lapse = |at: i64, reason| Lapse {
+        at: at.max(enrolled_at),
+        reason,
+    };
+    let Some(g) = grant else {
+        return Some(lapse(enrolled_at, None));
+    };
+    if g.serial != grant_serial {
+        return Some(lapse(enrolled_at, Some(Refusal::Replaced)));
+    }
+    let mut first = (g.expires_at, Refusal::Expired);
+    let mut earlier = |at: i64, why: Refusal| {
+        if at < first.0 {
+            first = (at, why);
+        }
+    };
+    if g.status == GrantStatus::Revoked {
+        earlier(i64::from(g.revoked_at), Refusal::Revoked);
+    }
+    if g.consent_epoch != epoch.epoch {
+        // Only the first epoch change after the grant voided it; when several followed, the time
+        // of the first is not kept, so accrual is taken to end at enrolment.
+        let next = g.consent_epoch.checked_add(1) == Some(epoch.epoch);
+        let at = if next { epoch.changed_at } else { enrolled_at };
+        earlier(at, Refusal::StaleEpoch);
+    }
+    if g.narrowed_at != 0 {
+        earlier(i64::from(g.narrowed_at), Refusal::Narrowed);
+    }
+    if first.0 <= now {
+        return Some(lapse(first.0, Some(first.1)));
+    }
+    // No recorded end has come; the grant must still consent now (nothing else can change it).
+    match check_research_grant(g, study_classes, epoch.epoch, now) {
+        Ok(()) => None,
+        Err(refusal) => Some(lapse(enrolled_at, Some(refusal))),
+    }
+}
+
+/// When the consent behind a participation lapsed, `None` while it is live: recorded on the
+/// participation once it has ended, else read from `grant` (the account at its grant address)
+/// and the patient's epoch.
+pub fn participation_lapse(
+    p: &Participation,
+    grant: Option<&ConsentGrant>,
+    study_classes: u16,
+    epoch: EpochFacts,
+    now: i64,
+) -> Option<Lapse> {
+    if p.ended {
+        return Some(Lapse {
+            at: p.accrual_end,
+            reason: None,
+        });
+    }
+    consent_lapse(
+        grant,
+        p.grant_serial,
+        study_classes,
+        epoch,
+        p.enrolled_at,
+        now,
+    )
+}
+
+/// What a participation is owed now: the due periods not yet paid.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Owed {
     /// The first unpaid period (1-based) through `through` are owed.
@@ -50,20 +156,17 @@ pub struct Owed {
     pub amount: u64,
 }
 
-/// `consent` is the result of `check_research_grant` now. A withdrawn consent owes nothing more;
-/// what was paid stays paid.
+/// Periods accrue from enrolment until consent lapsed (`accrual_end`, `None` while live) or
+/// `now`, whichever is first. Periods that came due before a lapse stay owed after it.
 pub fn owed(
     terms: &RewardTerms,
     enrolled_at: i64,
     periods_paid: u16,
-    ended: bool,
-    consent: Result<(), Refusal>,
+    accrual_end: Option<i64>,
     now: i64,
 ) -> Owed {
-    if ended || consent.is_err() {
-        return Owed::default();
-    }
-    let due = periods_due(terms, enrolled_at, now);
+    let until = accrual_end.map_or(now, |end| end.min(now));
+    let due = periods_due(terms, enrolled_at, until);
     let periods = due.saturating_sub(periods_paid);
     Owed {
         through: due.max(periods_paid),
@@ -73,10 +176,23 @@ pub fn owed(
     }
 }
 
+/// What ending a participation whose consent lapsed at `lapse_at` releases from the study's
+/// reservation: the periods that had not come due by then. Those that had stay reserved.
+pub fn released_at_end(
+    terms: &RewardTerms,
+    enrolled_at: i64,
+    periods_paid: u16,
+    lapse_at: i64,
+) -> u64 {
+    let kept = periods_due(terms, enrolled_at, lapse_at).max(periods_paid);
+    let unpaid = terms.periods.saturating_sub(kept);
+    terms.period_reward.saturating_mul(u64::from(unpaid))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{GrantStatus, ReviewState};
+    use crate::state::ReviewState;
 
     const DAY: i64 = 86_400;
 
@@ -106,6 +222,8 @@ mod tests {
             expires_at: 100 * DAY,
             created_at: 0,
             revoked_at: 0,
+            serial: 7,
+            narrowed_at: 0,
         }
     }
 
@@ -139,18 +257,85 @@ mod tests {
     }
 
     #[test]
-    fn periods_accrue_and_stop_with_consent() {
+    fn periods_accrue_until_the_lapse_and_stay_owed_after_it() {
         let t = terms();
-        assert_eq!(owed(&t, 0, 0, false, Ok(()), DAY - 1).periods, 0);
-        let o = owed(&t, 0, 0, false, Ok(()), 2 * DAY);
+        assert_eq!(owed(&t, 0, 0, None, DAY - 1).periods, 0);
+        let o = owed(&t, 0, 0, None, 2 * DAY);
         assert_eq!((o.periods, o.amount, o.through), (2, 10, 2));
-        let o = owed(&t, 0, 2, false, Ok(()), 30 * DAY);
+        let o = owed(&t, 0, 2, None, 30 * DAY);
         assert_eq!((o.periods, o.amount, o.through), (1, 5, 3));
-        assert_eq!(owed(&t, 0, 3, false, Ok(()), 30 * DAY).periods, 0);
+        assert_eq!(owed(&t, 0, 3, None, 30 * DAY).periods, 0);
+        // consent lapsed during day 2: one period came due before, and stays owed
+        let o = owed(&t, 0, 0, Some(DAY + 5), 30 * DAY);
+        assert_eq!((o.periods, o.through), (1, 1));
+        assert_eq!(released_at_end(&t, 0, 0, DAY + 5), 10);
+        assert_eq!(released_at_end(&t, 0, 3, DAY + 5), 0);
+    }
+
+    const LIVE: EpochFacts = EpochFacts {
+        epoch: 2,
+        changed_at: 0,
+    };
+
+    #[test]
+    fn every_break_in_consent_ends_accrual_when_it_happened() {
+        let g = grant(0b1);
+        assert_eq!(consent_lapse(Some(&g), 7, 0b1, LIVE, DAY, 5 * DAY), None);
+        let at = |lapse: Option<Lapse>| lapse.map(|l| (l.at, l.reason));
+        // expired (and never extended, since an expired grant cannot be updated)
         assert_eq!(
-            owed(&t, 0, 0, false, Err(Refusal::Revoked), 30 * DAY),
-            Owed::default()
+            at(consent_lapse(Some(&g), 7, 0b1, LIVE, DAY, 200 * DAY)),
+            Some((100 * DAY, Some(Refusal::Expired)))
         );
-        assert_eq!(owed(&t, 0, 0, true, Ok(()), 30 * DAY), Owed::default());
+        let mut revoked = g.clone();
+        revoked.status = GrantStatus::Revoked;
+        revoked.revoked_at = 3 * DAY as u32;
+        assert_eq!(
+            at(consent_lapse(Some(&revoked), 7, 0b1, LIVE, DAY, 50 * DAY)),
+            Some((3 * DAY, Some(Refusal::Revoked)))
+        );
+        // narrowed, even if the class came back later
+        let mut narrowed = g.clone();
+        narrowed.narrowed_at = 4 * DAY as u32;
+        assert_eq!(
+            at(consent_lapse(Some(&narrowed), 7, 0b1, LIVE, DAY, 50 * DAY)),
+            Some((4 * DAY, Some(Refusal::Narrowed)))
+        );
+        // revoke-all: the first epoch change counts; after two, the time is unknown
+        let once = EpochFacts {
+            epoch: 3,
+            changed_at: 6 * DAY,
+        };
+        assert_eq!(
+            at(consent_lapse(Some(&g), 7, 0b1, once, DAY, 50 * DAY)),
+            Some((6 * DAY, Some(Refusal::StaleEpoch)))
+        );
+        let twice = EpochFacts {
+            epoch: 4,
+            changed_at: 9 * DAY,
+        };
+        assert_eq!(
+            at(consent_lapse(Some(&g), 7, 0b1, twice, DAY, 50 * DAY)),
+            Some((DAY, Some(Refusal::StaleEpoch)))
+        );
+        // the earliest of several ends wins
+        let mut both = revoked.clone();
+        both.narrowed_at = 2 * DAY as u32;
+        assert_eq!(
+            at(consent_lapse(Some(&both), 7, 0b1, LIVE, DAY, 50 * DAY)),
+            Some((2 * DAY, Some(Refusal::Narrowed)))
+        );
+        // a closed grant, or one made again, is not the consent the participant enrolled with
+        assert_eq!(
+            at(consent_lapse(None, 7, 0b1, LIVE, DAY, 50 * DAY)),
+            Some((DAY, None))
+        );
+        assert_eq!(
+            at(consent_lapse(Some(&g), 8, 0b1, LIVE, DAY, 50 * DAY)),
+            Some((DAY, Some(Refusal::Replaced)))
+        );
+        // a revocation not yet reached by `now` is not a lapse yet... it cannot be in the
+        // future on chain, but the expiry can: live until then
+        assert_eq!(consent_lapse(Some(&g), 7, 0b1, LIVE, DAY, 99 * DAY), None);
     }
 }

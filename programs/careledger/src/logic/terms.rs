@@ -17,6 +17,18 @@ pub struct GrantTerms {
     pub expires_at: i64,
 }
 
+impl GrantTerms {
+    /// Whether going from `self` to `new` takes anything away: a class, an action, records (all
+    /// of them to one, or one to another), or time at either end of the window.
+    pub fn narrowed_by(&self, new: &GrantTerms) -> bool {
+        self.classes & !new.classes != 0
+            || self.actions & !new.actions != 0
+            || (new.record_scope != NO_RECORD_SCOPE && new.record_scope != self.record_scope)
+            || new.not_before > self.not_before
+            || new.expires_at < self.expires_at
+    }
+}
+
 /// `record_count` is the patient's number of anchored records, bounding `record_scope`.
 pub fn validate_grant_terms(t: &GrantTerms, now: i64, record_count: u32) -> Check {
     if t.classes == 0 {
@@ -137,6 +149,45 @@ pub fn validate_guardian_expiry(expires_at: i64, now: i64) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn narrowing_is_any_loss() {
+        let t = GrantTerms {
+            classes: 0b11,
+            actions: action::READ,
+            purpose: Purpose::Research,
+            record_scope: NO_RECORD_SCOPE,
+            not_before: 10,
+            expires_at: 100,
+        };
+        assert!(!t.narrowed_by(&t));
+        let wider = GrantTerms {
+            classes: 0b111,
+            actions: action::ALL,
+            not_before: 5,
+            expires_at: 200,
+            ..t
+        };
+        assert!(!t.narrowed_by(&wider));
+        assert!(t.narrowed_by(&GrantTerms { classes: 0b01, ..t }));
+        assert!(t.narrowed_by(&GrantTerms {
+            classes: 0b101,
+            ..t
+        }));
+        assert!(wider.narrowed_by(&t));
+        assert!(t.narrowed_by(&GrantTerms {
+            record_scope: 0,
+            ..t
+        }));
+        assert!(t.narrowed_by(&GrantTerms {
+            not_before: 11,
+            ..t
+        }));
+        assert!(t.narrowed_by(&GrantTerms {
+            expires_at: 99,
+            ..t
+        }));
+    }
 
     fn terms() -> GrantTerms {
         GrantTerms {

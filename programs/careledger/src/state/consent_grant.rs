@@ -62,6 +62,13 @@ pub struct ConsentGrant {
     pub created_at: u32,
     /// 0 until revoked.
     pub revoked_at: u32,
+    /// Which of the patient's grants this is (`Patient::grant_count` when it was made): a grant
+    /// closed and made again at the same address is a new consent with a new serial.
+    pub serial: u32,
+    /// When an update first narrowed it (a class, action or record dropped, or its window
+    /// shortened at either end); 0 if never. Consent that relies on the grant being continuous
+    /// (research rewards) ends there.
+    pub narrowed_at: u32,
 }
 
 impl ConsentGrant {

@@ -1,10 +1,13 @@
 //! Account types, one per file. Each has `InitSpace`, a size pinned by a test, and an `invariant()`
 //! that every handler mutating it calls before returning.
+pub mod accepted_mint;
 pub mod access_request;
 pub mod claim;
 pub mod config;
 pub mod consent_grant;
 pub mod coverage_rule;
+pub mod invitation;
+pub mod network_membership;
 pub mod participation;
 pub mod patient;
 pub mod policy;
@@ -12,11 +15,14 @@ pub mod provider;
 pub mod record_anchor;
 pub mod study;
 
+pub use accepted_mint::*;
 pub use access_request::*;
 pub use claim::*;
 pub use config::*;
 pub use consent_grant::*;
 pub use coverage_rule::*;
+pub use invitation::*;
+pub use network_membership::*;
 pub use participation::*;
 pub use patient::*;
 pub use policy::*;
@@ -49,13 +55,16 @@ mod tests {
         assert_eq!(account_size(Provider::INIT_SPACE), 149);
         assert_eq!(account_size(Patient::INIT_SPACE), 121);
         assert_eq!(account_size(RecordAnchor::INIT_SPACE), 159);
-        assert_eq!(account_size(ConsentGrant::INIT_SPACE), 115);
+        assert_eq!(account_size(ConsentGrant::INIT_SPACE), 123);
         assert_eq!(account_size(AccessRequest::INIT_SPACE), 91);
-        assert_eq!(account_size(Policy::INIT_SPACE), 243);
+        assert_eq!(account_size(Policy::INIT_SPACE), 244);
         assert_eq!(account_size(CoverageRule::INIT_SPACE), 111);
         assert_eq!(account_size(Claim::INIT_SPACE), 256);
-        assert_eq!(account_size(Study::INIT_SPACE), 206);
-        assert_eq!(account_size(Participation::INIT_SPACE), 124);
+        assert_eq!(account_size(Study::INIT_SPACE), 238);
+        assert_eq!(account_size(Participation::INIT_SPACE), 136);
+        assert_eq!(account_size(NetworkMembership::INIT_SPACE), 81);
+        assert_eq!(account_size(Invitation::INIT_SPACE), 129);
+        assert_eq!(account_size(AcceptedMint::INIT_SPACE), 81);
     }
 
     #[test]
@@ -72,6 +81,9 @@ mod tests {
             Claim::DISCRIMINATOR,
             Study::DISCRIMINATOR,
             Participation::DISCRIMINATOR,
+            NetworkMembership::DISCRIMINATOR,
+            Invitation::DISCRIMINATOR,
+            AcceptedMint::DISCRIMINATOR,
         ];
         for (i, a) in all.iter().enumerate() {
             assert_eq!(a.len(), 8);

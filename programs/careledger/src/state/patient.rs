@@ -19,7 +19,9 @@ pub struct Patient {
     pub emergency_count: u32,
     pub registered_at: i64,
     pub bump: u8,
-    pub reserved: [u8; 16],
+    /// When `grant_revoke_all` last moved `consent_epoch` on (0 if never).
+    pub epoch_changed_at: i64,
+    pub reserved: [u8; 8],
 }
 
 impl Patient {

@@ -42,6 +42,8 @@ pub struct Policy {
     pub pending_review: u32,
     pub claim_count: u32,
     pub status: PolicyStatus,
+    /// Pays only providers the insurer has enrolled in its network (`NetworkMembership`).
+    pub network_only: bool,
     pub bump: u8,
     pub vault_bump: u8,
     pub created_at: i64,

@@ -54,6 +54,8 @@ pub struct Study {
     pub paid: u64,
     pub withdrawn: u64,
     pub status: StudyStatus,
+    /// A site the sponsor delegated to invite participants (default key when none).
+    pub site: Pubkey,
     pub bump: u8,
     pub created_at: i64,
 }

@@ -1,4 +1,4 @@
-use crate::constants::{CLAIM_SEED, CONFIG_ADDRESS, SECONDS_PER_DAY};
+use crate::constants::{CLAIM_SEED, CONFIG_ADDRESS, NETWORK_SEED, SECONDS_PER_DAY};
 use crate::errors::CareledgerError;
 use crate::events::ClaimSubmitted;
 use crate::instructions::claims::{
@@ -9,7 +9,7 @@ use crate::logic::claims::{adjudicate, automatic_outcome, review_reason, Breakdo
 use crate::logic::consent::{action, check_grant, check_provider, AccessQuery};
 use crate::state::{
     Claim, ClaimState, Config, ConsentGrant, CoverageRule, Patient, Policy, PolicyStatus, Provider,
-    Purpose, RecordAnchor, RecordStatus, ROLE_CLINICIAN, ROLE_HOSPITAL, ROLE_LAB,
+    Purpose, RecordAnchor, RecordStatus, RuleTerms, ROLE_CLINICIAN, ROLE_HOSPITAL, ROLE_LAB,
 };
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
@@ -26,6 +26,9 @@ pub struct ClaimSubmitArgs {
     pub service_date: i64,
     /// Hash of the off-chain claim document.
     pub document_commitment: [u8; 32],
+    /// The rule's terms as the provider previewed them: a `rule_update` that lands first makes
+    /// the claim fail (`RuleTermsChanged`) instead of being decided under terms nobody saw.
+    pub expected_terms: RuleTerms,
 }
 
 /// A provider bills a policy for a service documented by an anchored record. With the patient's
@@ -54,6 +57,17 @@ pub struct ClaimSubmit<'info> {
     pub rule: Box<Account<'info, CoverageRule>>,
     #[account(constraint = record.patient == policy.patient @ CareledgerError::RecordPatientMismatch)]
     pub record: Box<Account<'info, RecordAnchor>>,
+    /// CHECK: the billing provider's treatment or operations grant from the member, which must
+    /// cover the cited record unless the provider authored it (then any account will do).
+    /// Decoded in the handler; matched by its stored fields.
+    pub care_grant: UncheckedAccount<'info>,
+    /// CHECK: the provider's membership in the insurer's network (seeds checked here); must exist
+    /// when the policy is network-only, ignored otherwise.
+    #[account(
+        seeds = [NETWORK_SEED, policy.insurer.as_ref(), provider.key().as_ref()],
+        bump,
+    )]
+    pub network_membership: UncheckedAccount<'info>,
     /// CHECK: the insurer's payment grant from the patient. Decoded in the handler so that a
     /// missing grant gets its own error (`NoPaymentConsent`); matched by its stored fields.
     pub payment_grant: UncheckedAccount<'info>,
@@ -65,7 +79,6 @@ pub struct ClaimSubmit<'info> {
             CLAIM_SEED,
             policy.key().as_ref(),
             provider.key().as_ref(),
-            record.key().as_ref(),
             &rule.rule_key,
             &args.service_date.to_le_bytes(),
         ],
@@ -99,6 +112,50 @@ fn validate(args: &ClaimSubmitArgs, policy: &Policy, at: i64) -> Result<()> {
     require!(
         day_in_coverage(policy, args.service_date),
         CareledgerError::ServiceDateOutsideCoverage
+    );
+    Ok(())
+}
+
+/// The billing provider's care relationship with the member for the cited record: it authored
+/// the record, or holds a live treatment or operations grant from the member covering it.
+fn check_care_relationship(
+    info: &AccountInfo,
+    provider: &Pubkey,
+    policy: &Policy,
+    patient: &Patient,
+    record: &RecordAnchor,
+    at: i64,
+) -> Result<()> {
+    if record.author == *provider {
+        return Ok(());
+    }
+    if info.owner != &crate::ID || info.data_is_empty() {
+        return err!(CareledgerError::NoCareRelationship);
+    }
+    let grant = ConsentGrant::try_deserialize(&mut &info.try_borrow_data()?[..])?;
+    let purpose = grant.purpose;
+    let query = AccessQuery {
+        action: action::READ,
+        purpose,
+        record_class: record.class,
+        record_index: record.index,
+        now: at,
+        patient_epoch: patient.consent_epoch,
+    };
+    let related = grant.patient == policy.patient
+        && grant.grantee == *provider
+        && matches!(purpose, Purpose::Treatment | Purpose::Operations)
+        && check_grant(&grant, &query).is_ok();
+    require!(related, CareledgerError::NoCareRelationship);
+    Ok(())
+}
+
+/// A network-only policy pays only providers the insurer enrolled (the membership exists).
+fn check_network(info: &AccountInfo, policy: &Policy) -> Result<()> {
+    let member = info.owner == &crate::ID && !info.data_is_empty();
+    require!(
+        !policy.network_only || member,
+        CareledgerError::ProviderOutOfNetwork
     );
     Ok(())
 }
@@ -146,9 +203,23 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
         CareledgerError::MissingRole
     );
     require!(
-        a.record.status != RecordStatus::EnteredInError,
+        a.record.status == RecordStatus::Current,
         CareledgerError::RecordNotCurrent
     );
+    require!(
+        args.expected_terms == a.rule.terms,
+        CareledgerError::RuleTermsChanged
+    );
+    let provider_key = a.provider.key();
+    check_care_relationship(
+        &a.care_grant,
+        &provider_key,
+        &a.policy,
+        &a.patient,
+        &a.record,
+        at,
+    )?;
+    check_network(&a.network_membership, &a.policy)?;
     check_payment_consent(&a.payment_grant, &a.policy, &a.patient, &a.record, at)?;
     require!(is_vacant(&a.claim), CareledgerError::DuplicateClaim);
 
@@ -186,7 +257,6 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
         CLAIM_SEED,
         policy_key.as_ref(),
         provider.as_ref(),
-        record.as_ref(),
         &a.rule.rule_key,
         &service_date,
         &bump,

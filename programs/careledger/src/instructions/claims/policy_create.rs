@@ -1,7 +1,9 @@
-use crate::constants::{CONFIG_ADDRESS, MAX_COVERAGE_SECS, POLICY_SEED, VAULT_SEED};
+use crate::constants::{
+    ACCEPTED_MINT_SEED, CONFIG_ADDRESS, MAX_COVERAGE_SECS, POLICY_SEED, VAULT_SEED,
+};
 use crate::errors::CareledgerError;
 use crate::events::PolicyCreated;
-use crate::instructions::{init_pda, init_vault, now};
+use crate::instructions::{check_payment_mint, init_pda, init_vault, now};
 use crate::logic::consent::check_provider;
 use crate::state::{Config, Patient, Policy, PolicyStatus, Provider, ROLE_INSURER};
 use anchor_lang::prelude::*;
@@ -17,6 +19,8 @@ pub struct PolicyCreateArgs {
     pub benefit_cap: u64,
     /// The member pays this much of eligible amounts first.
     pub deductible: u64,
+    /// Pay only providers enrolled in the insurer's network (`network_add`).
+    pub network_only: bool,
 }
 
 /// A verified insurer opens a policy for a registered patient, paying in `mint` from a new vault
@@ -35,6 +39,10 @@ pub struct PolicyCreate<'info> {
     pub patient: Box<Account<'info, Patient>>,
     /// SPL Token mint (a Token-2022 mint fails the owner check).
     pub mint: Box<Account<'info, Mint>>,
+    /// CHECK: the admin's `AcceptedMint` entry for `mint` (seeds checked here); needed only when
+    /// the mint has a freeze authority.
+    #[account(seeds = [ACCEPTED_MINT_SEED, mint.key().as_ref()], bump)]
+    pub accepted_mint: UncheckedAccount<'info>,
     /// CHECK: the new account's address (seeds checked here); created in the handler, which
     /// refuses an existing account and takes over a pre-funded one.
     #[account(
@@ -65,6 +73,7 @@ pub fn handler(ctx: Context<PolicyCreate>, args: PolicyCreateArgs) -> Result<()>
         args.benefit_cap > 0 && args.deductible <= args.benefit_cap,
         CareledgerError::InvalidPolicyAmounts
     );
+    check_payment_mint(&ctx.accounts.mint, &ctx.accounts.accepted_mint)?;
     let vault = ctx.accounts.vault.key();
     let policy = Policy {
         insurer: insurer.wallet,
@@ -85,6 +94,7 @@ pub fn handler(ctx: Context<PolicyCreate>, args: PolicyCreateArgs) -> Result<()>
         pending_review: 0,
         claim_count: 0,
         status: PolicyStatus::Active,
+        network_only: args.network_only,
         bump: ctx.bumps.policy,
         vault_bump: ctx.bumps.vault,
         created_at: at,
@@ -124,6 +134,7 @@ pub fn handler(ctx: Context<PolicyCreate>, args: PolicyCreateArgs) -> Result<()>
         coverage_end: args.coverage_end,
         benefit_cap: args.benefit_cap,
         deductible: args.deductible,
+        network_only: args.network_only,
         at,
     };
     emit_cpi!(event);

@@ -72,7 +72,11 @@ pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result
         .checked_add(1)
         .ok_or(CareledgerError::MathOverflow)?;
     patient.invariant()?;
-    let (patient_wallet, consent_epoch) = (patient.wallet, patient.consent_epoch);
+    let (patient_wallet, consent_epoch, serial) = (
+        patient.wallet,
+        patient.consent_epoch,
+        patient.emergency_count,
+    );
     let grant = ConsentGrant {
         patient: patient_wallet,
         grantee: clinician,
@@ -89,6 +93,8 @@ pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result
         expires_at,
         created_at: stamp(at)?,
         revoked_at: 0,
+        serial,
+        narrowed_at: 0,
     };
     grant.invariant()?;
     let a = &ctx.accounts;

@@ -3,7 +3,7 @@ use crate::errors::CareledgerError;
 use crate::events::{GrantCreated, GrantTermsView};
 use crate::instructions::consent::init_grant;
 use crate::instructions::now;
-use crate::logic::authority::acting_for;
+use crate::logic::authority::{acting_for, within_guardianship};
 use crate::logic::terms::{validate_grant_terms, GrantTerms};
 use crate::state::{
     stamp, Config, ConsentGrant, GrantStatus, Patient, Provider, Purpose, ReviewState,
@@ -68,13 +68,15 @@ pub fn handler(ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
         expires_at: args.expires_at,
     };
     validate_grant_terms(&terms, at, ctx.accounts.patient.record_count)?;
+    within_guardianship(actor, &ctx.accounts.patient, terms.expires_at)?;
     let patient = &mut ctx.accounts.patient;
     patient.grant_count = patient
         .grant_count
         .checked_add(1)
         .ok_or(CareledgerError::MathOverflow)?;
     patient.invariant()?;
-    let (patient_wallet, consent_epoch) = (patient.wallet, patient.consent_epoch);
+    let (patient_wallet, consent_epoch, serial) =
+        (patient.wallet, patient.consent_epoch, patient.grant_count);
     let grant = ConsentGrant {
         patient: patient_wallet,
         grantee,
@@ -91,6 +93,8 @@ pub fn handler(ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
         expires_at: terms.expires_at,
         created_at: stamp(at)?,
         revoked_at: 0,
+        serial,
+        narrowed_at: 0,
     };
     grant.invariant()?;
     let a = &ctx.accounts;

@@ -24,6 +24,7 @@ pub fn handler(ctx: Context<GrantRevokeAll>) -> Result<()> {
     patient.consent_epoch = old_epoch
         .checked_add(1)
         .ok_or(CareledgerError::MathOverflow)?;
+    patient.epoch_changed_at = at;
     patient.invariant()?;
     let event = AllGrantsRevoked {
         patient: patient.wallet,

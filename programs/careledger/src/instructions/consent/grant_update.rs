@@ -2,9 +2,9 @@ use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 use crate::events::{GrantTermsView, GrantUpdated};
 use crate::instructions::now;
-use crate::logic::authority::acting_for;
+use crate::logic::authority::{acting_for, within_guardianship};
 use crate::logic::terms::{validate_grant_terms, GrantTerms};
-use crate::state::{Config, ConsentGrant, GrantStatus, Patient};
+use crate::state::{stamp, Config, ConsentGrant, GrantStatus, Patient};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -47,6 +47,17 @@ pub fn handler(ctx: Context<GrantUpdate>, args: GrantUpdateArgs) -> Result<()> {
         patient.consent_epoch,
         CareledgerError::GrantStaleEpoch
     );
+    // Consent that lapsed is not continued: an expired grant is granted anew, never extended,
+    // so nothing that relies on unbroken consent can bridge the gap.
+    require!(at < grant.expires_at, CareledgerError::GrantLapsed);
+    let old = GrantTerms {
+        classes: grant.classes,
+        actions: grant.actions,
+        purpose: grant.purpose,
+        record_scope: grant.record_scope,
+        not_before: grant.not_before,
+        expires_at: grant.expires_at,
+    };
     let terms = GrantTerms {
         classes: args.classes,
         actions: args.actions,
@@ -56,6 +67,10 @@ pub fn handler(ctx: Context<GrantUpdate>, args: GrantUpdateArgs) -> Result<()> {
         expires_at: args.expires_at,
     };
     validate_grant_terms(&terms, at, patient.record_count)?;
+    within_guardianship(actor, patient, terms.expires_at)?;
+    if grant.narrowed_at == 0 && old.narrowed_by(&terms) {
+        grant.narrowed_at = stamp(at)?;
+    }
     let old_terms = GrantTermsView::of(grant);
     grant.classes = terms.classes;
     grant.actions = terms.actions;

@@ -3,7 +3,7 @@ use crate::errors::CareledgerError;
 use crate::events::{AccessRequestDecided, GrantCreated, GrantTermsView};
 use crate::instructions::consent::init_grant;
 use crate::instructions::now;
-use crate::logic::authority::acting_for;
+use crate::logic::authority::{acting_for, within_guardianship};
 use crate::logic::terms::validate_approval;
 use crate::state::{stamp, AccessRequest, Config, ConsentGrant, GrantStatus, Patient, ReviewState};
 use anchor_lang::prelude::*;
@@ -64,6 +64,7 @@ pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result
         args.expires_at,
         at,
     )?;
+    within_guardianship(actor, &ctx.accounts.patient, args.expires_at)?;
     let (request_key, requester, purpose) = (request.key(), request.requester, request.purpose);
     let patient = &mut ctx.accounts.patient;
     patient.grant_count = patient
@@ -71,7 +72,8 @@ pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result
         .checked_add(1)
         .ok_or(CareledgerError::MathOverflow)?;
     patient.invariant()?;
-    let (patient_wallet, consent_epoch) = (patient.wallet, patient.consent_epoch);
+    let (patient_wallet, consent_epoch, serial) =
+        (patient.wallet, patient.consent_epoch, patient.grant_count);
     let grant = ConsentGrant {
         patient: patient_wallet,
         grantee: requester,
@@ -88,6 +90,8 @@ pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result
         expires_at: args.expires_at,
         created_at: stamp(at)?,
         revoked_at: 0,
+        serial,
+        narrowed_at: 0,
     };
     grant.invariant()?;
     let a = &ctx.accounts;

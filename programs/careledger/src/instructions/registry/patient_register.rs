@@ -36,7 +36,8 @@ pub fn handler(ctx: Context<PatientRegister>) -> Result<()> {
         emergency_count: 0,
         registered_at: at,
         bump: ctx.bumps.patient,
-        reserved: [0; 16],
+        epoch_changed_at: 0,
+        reserved: [0; 8],
     };
     patient.invariant()?;
     let bump = [ctx.bumps.patient];

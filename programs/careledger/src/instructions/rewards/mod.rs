@@ -2,6 +2,8 @@
 #![allow(ambiguous_glob_reexports)]
 //! Research studies escrow SPL rewards; participants earn them while their research grant to
 //! the sponsor stays live (`logic::rewards`).
+pub mod invitation_close;
+pub mod invitation_create;
 pub mod participation_end;
 pub mod reward_claim;
 pub mod study_close;
@@ -9,8 +11,11 @@ pub mod study_close_enrolment;
 pub mod study_create;
 pub mod study_enroll;
 pub mod study_fund;
+pub mod study_set_site;
 pub mod study_withdraw;
 
+pub use invitation_close::*;
+pub use invitation_create::*;
 pub use participation_end::*;
 pub use reward_claim::*;
 pub use study_close::*;
@@ -18,14 +23,15 @@ pub use study_close_enrolment::*;
 pub use study_create::*;
 pub use study_enroll::*;
 pub use study_fund::*;
+pub use study_set_site::*;
 pub use study_withdraw::*;
 
 use crate::constants::STUDY_SEED;
 use crate::errors::CareledgerError;
 use crate::instructions::vault_transfer;
 use crate::logic::consent::Refusal;
-use crate::logic::rewards::check_research_grant;
-use crate::state::{ConsentGrant, Study};
+use crate::logic::rewards::{self, EpochFacts, Lapse};
+use crate::state::{ConsentGrant, Participation, Patient, Study};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
@@ -51,17 +57,15 @@ pub(crate) fn pay_from_study<'info>(
     )
 }
 
-/// The research grant at `info` as consent for `study`: `Err(None)` when there is no grant
-/// account at all, `Err(Some(refusal))` when it does not (or no longer) consents.
-pub(crate) fn research_consent(
+/// The grant account at `info`, if one lives there, checked to be the patient's grant to the
+/// study's sponsor.
+pub(crate) fn load_research_grant(
     info: &AccountInfo,
     study: &Study,
     patient_wallet: &Pubkey,
-    patient_epoch: u32,
-    now: i64,
-) -> Result<std::result::Result<(), Option<Refusal>>> {
+) -> Result<Option<ConsentGrant>> {
     if info.owner != &crate::ID || info.data_is_empty() {
-        return Ok(Err(None));
+        return Ok(None);
     }
     let grant = ConsentGrant::try_deserialize(&mut &info.try_borrow_data()?[..])?;
     require_keys_eq!(
@@ -74,7 +78,29 @@ pub(crate) fn research_consent(
         study.sponsor,
         CareledgerError::GranteeMismatch
     );
-    Ok(check_research_grant(&grant, study.classes, patient_epoch, now).map_err(Some))
+    Ok(Some(grant))
+}
+
+/// When the consent behind `p` lapsed (`None` while it is live), its grant read from `info`.
+pub(crate) fn participation_lapse(
+    info: &AccountInfo,
+    study: &Study,
+    p: &Participation,
+    patient: &Patient,
+    now: i64,
+) -> Result<Option<Lapse>> {
+    let grant = if p.ended {
+        None
+    } else {
+        load_research_grant(info, study, &p.patient)?
+    };
+    Ok(rewards::participation_lapse(
+        p,
+        grant.as_ref(),
+        study.classes,
+        EpochFacts::of(patient),
+        now,
+    ))
 }
 
 /// A consent failure as the instruction's error.

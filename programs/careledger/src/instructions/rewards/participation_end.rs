@@ -1,14 +1,16 @@
 use crate::errors::CareledgerError;
 use crate::events::ParticipationEnded;
 use crate::instructions::now;
-use crate::instructions::rewards::research_consent;
+use crate::instructions::rewards::participation_lapse;
 use crate::logic::consent::Refusal;
+use crate::logic::rewards::released_at_end;
 use crate::state::{Participation, Patient, Study};
 use anchor_lang::prelude::*;
 
-/// Anyone records that a participant's consent is gone (revoked, expired, voided by
-/// `grant_revoke_all`, or closed): the periods not yet paid are released from the study's
-/// reservation, so the sponsor can withdraw them. Past payouts stay.
+/// Anyone records that a participant's consent lapsed (revoked, expired, voided by
+/// `grant_revoke_all`, narrowed, closed or made again): the periods that had not come due by the
+/// lapse are released from the study's reservation, so the sponsor can withdraw them. Periods
+/// that came due before it stay reserved and claimable; past payouts stay.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ParticipationEnd<'info> {
@@ -31,32 +33,31 @@ pub struct ParticipationEnd<'info> {
 pub fn handler(ctx: Context<ParticipationEnd>) -> Result<()> {
     let at = now()?;
     let a = &ctx.accounts;
-    let consent = research_consent(
+    let lapse = participation_lapse(
         &a.research_grant,
         &a.study,
-        &a.participation.patient,
-        a.patient.consent_epoch,
+        &a.participation,
+        &a.patient,
         at,
-    )?;
-    let reason = match consent {
-        Ok(()) => return err!(CareledgerError::ConsentStillLive),
-        Err(refusal) => refusal.unwrap_or(Refusal::Revoked),
-    };
+    )?
+    .ok_or(CareledgerError::ConsentStillLive)?;
     let accounts = &mut *ctx.accounts;
     let (study, p) = (&mut accounts.study, &mut accounts.participation);
-    let unpaid = study.terms.periods.saturating_sub(p.periods_paid);
-    let released = study.terms.period_reward.saturating_mul(u64::from(unpaid));
+    let released = released_at_end(&study.terms, p.enrolled_at, p.periods_paid, lapse.at);
     study.outstanding = study
         .outstanding
         .checked_sub(released)
         .ok_or(CareledgerError::InvariantViolated)?;
     p.ended = true;
+    p.accrual_end = lapse.at;
+    p.invariant(study.terms.periods)?;
     study.invariant()?;
     let event = ParticipationEnded {
         study: study.key(),
         participation: p.key(),
         patient: p.patient,
-        reason,
+        reason: lapse.reason.unwrap_or(Refusal::Revoked),
+        lapsed_at: lapse.at,
         released,
         at,
     };

@@ -2,16 +2,16 @@ use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 use crate::events::RewardPaid;
 use crate::instructions::now;
-use crate::instructions::rewards::{consent_error, pay_from_study, research_consent};
+use crate::instructions::rewards::{consent_error, participation_lapse, pay_from_study};
 use crate::logic::authority::acting_for;
 use crate::logic::rewards::owed;
 use crate::state::{Config, Participation, Patient, Study};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
-/// The patient (or guardian) collects the periodic rewards due so far, only while the research
-/// grant is live. Each period is paid once; a withdrawn consent stops future payouts and never
-/// claws back past ones.
+/// The patient (or guardian) collects the periodic rewards that came due while the research grant
+/// was continuously live. Each period is paid once; a lapse of consent stops accrual at the moment
+/// it happened, and the periods due before it stay claimable (after `participation_end` too).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct RewardClaim<'info> {
@@ -25,7 +25,6 @@ pub struct RewardClaim<'info> {
         mut,
         constraint = participation.study == study.key() && participation.patient == patient.wallet
             @ CareledgerError::WrongParticipant,
-        constraint = !participation.ended @ CareledgerError::ParticipationEnded,
     )]
     pub participation: Box<Account<'info, Participation>>,
     /// CHECK: the participation's research grant (address constraint); decoded in the handler.
@@ -50,23 +49,21 @@ pub fn handler(ctx: Context<RewardClaim>) -> Result<()> {
     let a = &ctx.accounts;
     acting_for(&a.patient, &a.authority.key(), at)?;
     let (study, p) = (&a.study, &a.participation);
-    let consent = research_consent(
-        &a.research_grant,
-        study,
-        &p.patient,
-        a.patient.consent_epoch,
-        at,
-    )?;
-    consent.map_err(consent_error)?;
+    let lapse = participation_lapse(&a.research_grant, study, p, &a.patient, at)?;
     let due = owed(
         &study.terms,
         p.enrolled_at,
         p.periods_paid,
-        p.ended,
-        Ok(()),
+        lapse.map(|l| l.at),
         at,
     );
-    require!(due.periods > 0, CareledgerError::NothingDue);
+    if due.periods == 0 {
+        return Err(match lapse {
+            _ if p.ended => error!(CareledgerError::ParticipationEnded),
+            Some(l) => consent_error(l.reason),
+            None => error!(CareledgerError::NothingDue),
+        });
+    }
     let vault_before = a.vault.amount;
     pay_from_study(
         &a.token_program,
@@ -84,7 +81,10 @@ pub fn handler(ctx: Context<RewardClaim>) -> Result<()> {
         .checked_add(1)
         .ok_or(CareledgerError::MathOverflow)?;
     p.periods_paid = due.through;
-    p.ended = p.periods_paid == study.terms.periods;
+    if p.periods_paid == study.terms.periods && !p.ended {
+        p.ended = true;
+        p.accrual_end = at;
+    }
     p.paid = p
         .paid
         .checked_add(due.amount)

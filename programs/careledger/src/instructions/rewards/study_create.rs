@@ -1,9 +1,10 @@
 use crate::constants::{
-    CONFIG_ADDRESS, MAX_COVERAGE_SECS, MAX_STUDY_PERIODS, MIN_PERIOD_SECS, STUDY_SEED, VAULT_SEED,
+    ACCEPTED_MINT_SEED, CONFIG_ADDRESS, MAX_COVERAGE_SECS, MAX_STUDY_PERIODS, MIN_PERIOD_SECS,
+    STUDY_SEED, VAULT_SEED,
 };
 use crate::errors::CareledgerError;
 use crate::events::StudyCreated;
-use crate::instructions::{init_pda, init_vault, now};
+use crate::instructions::{check_payment_mint, init_pda, init_vault, now};
 use crate::logic::consent::check_provider;
 use crate::state::{Config, Provider, RewardTerms, Study, StudyStatus, ROLE_RESEARCHER};
 use anchor_lang::prelude::*;
@@ -36,6 +37,10 @@ pub struct StudyCreate<'info> {
     pub sponsor_provider: Box<Account<'info, Provider>>,
     /// SPL Token mint (a Token-2022 mint fails the owner check).
     pub mint: Box<Account<'info, Mint>>,
+    /// CHECK: the admin's `AcceptedMint` entry for `mint` (seeds checked here); needed only when
+    /// the mint has a freeze authority.
+    #[account(seeds = [ACCEPTED_MINT_SEED, mint.key().as_ref()], bump)]
+    pub accepted_mint: UncheckedAccount<'info>,
     /// CHECK: the new account's address (seeds checked here); created in the handler, which
     /// refuses an existing account and takes over a pre-funded one.
     #[account(
@@ -84,6 +89,7 @@ pub fn handler(ctx: Context<StudyCreate>, args: StudyCreateArgs) -> Result<()> {
         CareledgerError::MissingRole
     );
     validate(&args, at)?;
+    check_payment_mint(&ctx.accounts.mint, &ctx.accounts.accepted_mint)?;
     let (vault, mint) = (ctx.accounts.vault.key(), ctx.accounts.mint.key());
     let study = Study {
         sponsor: sponsor.wallet,
@@ -102,6 +108,7 @@ pub fn handler(ctx: Context<StudyCreate>, args: StudyCreateArgs) -> Result<()> {
         paid: 0,
         withdrawn: 0,
         status: StudyStatus::Open,
+        site: Pubkey::default(),
         bump: ctx.bumps.study,
         created_at: at,
     };

@@ -1,17 +1,19 @@
-use crate::constants::{CONFIG_ADDRESS, PARTICIPATION_SEED};
+use crate::constants::{CONFIG_ADDRESS, INVITATION_SEED, PARTICIPATION_SEED};
 use crate::errors::CareledgerError;
 use crate::events::ParticipantEnrolled;
-use crate::instructions::rewards::{consent_error, pay_from_study, research_consent};
+use crate::instructions::rewards::{consent_error, load_research_grant, pay_from_study};
 use crate::instructions::{create_pda, is_vacant, now, write_new_account};
 use crate::logic::authority::acting_for;
-use crate::state::{Config, Participation, Patient, Study};
+use crate::logic::rewards::check_research_grant;
+use crate::state::{Config, Invitation, Participation, Patient, Study};
 use anchor_lang::prelude::*;
 use anchor_spl::associated_token::{self, AssociatedToken};
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
-/// The patient (or guardian) enrols in a study under a live research grant to the sponsor that
-/// covers the study's classes (the SDK can put `grant_create` in the same transaction). The
-/// enrolment reward goes to the patient's associated token account, created when missing.
+/// The patient (or guardian) enrols in a study with the sponsor's invitation, under a live research
+/// grant to the sponsor that covers the study's classes and was never narrowed (the SDK can put
+/// `grant_create` in the same transaction). The enrolment reward goes to the patient's associated
+/// token account, created when missing; the invitation is marked used.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct StudyEnroll<'info> {
@@ -30,6 +32,14 @@ pub struct StudyEnroll<'info> {
     /// CHECK: the research grant to the sponsor; decoded in the handler so that a missing grant
     /// gets its own error (`NoResearchConsent`).
     pub research_grant: UncheckedAccount<'info>,
+    /// CHECK: the sponsor's invitation for this patient (seeds checked here); decoded in the
+    /// handler so that a missing one gets its own error (`NotInvited`), then marked used.
+    #[account(
+        mut,
+        seeds = [INVITATION_SEED, study.key().as_ref(), patient.wallet.as_ref()],
+        bump,
+    )]
+    pub invitation: UncheckedAccount<'info>,
     /// CHECK: the new participation; its seeds are checked here and the handler refuses one
     /// that exists (`AlreadyEnrolled`).
     #[account(
@@ -66,18 +76,21 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
         CareledgerError::StudyFull
     );
     let wallet = a.patient.wallet;
-    research_consent(
-        &a.research_grant,
-        study,
-        &wallet,
-        a.patient.consent_epoch,
-        at,
-    )?
-    .map_err(consent_error)?;
     require!(
         is_vacant(&a.participation),
         CareledgerError::AlreadyEnrolled
     );
+    let mut invitation = load_invitation(&a.invitation)?;
+    require!(invitation.used_at == 0, CareledgerError::InvitationUsed);
+    require!(
+        at < invitation.expires_at,
+        CareledgerError::InvitationExpired
+    );
+    let grant = load_research_grant(&a.research_grant, study, &wallet)?
+        .ok_or_else(|| consent_error(None))?;
+    check_research_grant(&grant, study.classes, a.patient.consent_epoch, at)
+        .map_err(|r| consent_error(Some(r)))?;
+    require!(grant.narrowed_at == 0, CareledgerError::GrantNarrowed);
     let terms = study.terms;
     let periodic = terms
         .periodic_total()
@@ -126,21 +139,26 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
         seeds,
         &crate::ID,
     )?;
+    let ended = terms.periods == 0 || terms.period_reward == 0;
     let participation = Participation {
         study: study_key,
         patient: wallet,
         grant: a.research_grant.key(),
+        grant_serial: grant.serial,
         enrolled_at: at,
         periods_paid: 0,
-        ended: terms.periods == 0 || terms.period_reward == 0,
+        ended,
         bump: ctx.bumps.participation,
         paid: terms.enrolment_reward,
+        accrual_end: if ended { at } else { 0 },
     };
     participation.invariant(terms.periods)?;
     write_new_account(
         &ctx.accounts.participation.to_account_info(),
         &participation,
     )?;
+    invitation.used_at = at;
+    write_new_account(&ctx.accounts.invitation.to_account_info(), &invitation)?;
     let (grant, destination) = (a.research_grant.key(), a.patient_tokens.key());
     let study = &mut ctx.accounts.study;
     study.participants = study
@@ -170,4 +188,12 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
     };
     emit_cpi!(event);
     Ok(())
+}
+
+/// The invitation at `info`: `NotInvited` when none was made (or it was withdrawn).
+fn load_invitation(info: &AccountInfo) -> Result<Invitation> {
+    if info.owner != &crate::ID || info.data_is_empty() {
+        return err!(CareledgerError::NotInvited);
+    }
+    Invitation::try_deserialize(&mut &info.try_borrow_data()?[..])
 }

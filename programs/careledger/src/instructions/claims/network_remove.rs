@@ -1,0 +1,28 @@
+use crate::errors::CareledgerError;
+use crate::events::NetworkMemberRemoved;
+use crate::instructions::now;
+use crate::state::NetworkMembership;
+use anchor_lang::prelude::*;
+
+/// The insurer ends a provider's network membership (rent back to the insurer). Claims already
+/// submitted are unaffected; new ones on network-only policies are refused. Works while paused:
+/// ending a relationship is protective.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct NetworkRemove<'info> {
+    #[account(mut)]
+    pub insurer: Signer<'info>,
+    #[account(mut, close = insurer, has_one = insurer @ CareledgerError::NotPolicyInsurer)]
+    pub membership: Box<Account<'info, NetworkMembership>>,
+}
+
+pub fn handler(ctx: Context<NetworkRemove>) -> Result<()> {
+    let m = &ctx.accounts.membership;
+    emit_cpi!(NetworkMemberRemoved {
+        insurer: m.insurer,
+        provider: m.provider,
+        membership: m.key(),
+        at: now()?,
+    });
+    Ok(())
+}

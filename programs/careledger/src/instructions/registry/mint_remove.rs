@@ -1,0 +1,28 @@
+use crate::constants::CONFIG_ADDRESS;
+use crate::errors::CareledgerError;
+use crate::events::PaymentMintRemoved;
+use crate::instructions::now;
+use crate::state::{AcceptedMint, Config};
+use anchor_lang::prelude::*;
+
+/// The admin takes a mint off the accepted list (rent back to the admin). Policies and studies
+/// already open on it keep their vaults; new ones can no longer use it.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct MintRemove<'info> {
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, has_one = admin @ CareledgerError::NotAdmin)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(mut, close = admin)]
+    pub accepted_mint: Box<Account<'info, AcceptedMint>>,
+}
+
+pub fn handler(ctx: Context<MintRemove>) -> Result<()> {
+    emit_cpi!(PaymentMintRemoved {
+        mint: ctx.accounts.accepted_mint.mint,
+        admin: ctx.accounts.admin.key(),
+        at: now()?,
+    });
+    Ok(())
+}

@@ -1,0 +1,19 @@
+use anchor_lang::prelude::*;
+
+/// The sponsor's (or its site's) decision that one patient is eligible for one study.
+/// PDA `[INVITATION_SEED, study, patient_wallet]`. Enrolment needs an unused, unexpired one and
+/// marks it used; the sponsor closes it to recover the rent, and closing an unused one withdraws
+/// the invitation.
+#[account]
+#[derive(InitSpace, Debug, PartialEq, Eq)]
+pub struct Invitation {
+    pub study: Pubkey,
+    pub patient: Pubkey,
+    /// The sponsor or the site that decided eligibility (and paid the rent).
+    pub invited_by: Pubkey,
+    pub expires_at: i64,
+    /// 0 until a participation was enrolled with it.
+    pub used_at: i64,
+    pub created_at: i64,
+    pub bump: u8,
+}
