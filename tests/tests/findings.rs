@@ -1,0 +1,1180 @@
+//! The adversarial review's findings (issue 12, docs/SECURITY.md "Findings"), each as the
+//! attacker's sequence: the attack is refused with its exact error and every account it could
+//! have touched is byte-identical afterwards; the legitimate path still works.
+use careledger_sdk::claims::{rule_key, service_day};
+use careledger_sdk::classes::RecordClass;
+use careledger_sdk::ix::{self, Author, CareBasis, PolicyKeys, StudyKeys};
+use careledger_sdk::{action, pda, tokens, CareledgerError as E, CareledgerEvent};
+use careledger_sdk::{
+    Claim, ClaimState, ClaimSubmitArgs, GrantUpdateArgs, Participation, PolicyCreateArgs, Purpose,
+    RecordAmendArgs, RequestApproveArgs, RequestCreateArgs, RewardTerms, RuleTerms, Study,
+    StudyCreateArgs, NO_RECORD_SCOPE, ROLE_CLINICIAN, ROLE_INSURER, ROLE_RESEARCHER,
+};
+use careledger_tests::{skip_on_cluster, Env, DAY};
+use solana_keypair::Keypair;
+use solana_pubkey::Pubkey;
+use solana_signer::Signer;
+
+fn lab() -> u16 {
+    RecordClass::LabResult.bit()
+}
+
+fn visit_terms(allowed_per_unit: u64) -> RuleTerms {
+    RuleTerms {
+        allowed_per_unit,
+        copay: 0,
+        coinsurance_bps: 0,
+        max_units_per_claim: 4,
+        max_claims_per_period: 10,
+        prior_auth_required: false,
+    }
+}
+
+/// A member with a lab record and a payment grant to the insurer; a treating clinic (treatment
+/// grant on lab results); a funded policy (network-only or not) with one rule.
+struct Billing {
+    env: Env,
+    patient: Keypair,
+    clinic: Keypair,
+    insurer: Keypair,
+    keys: PolicyKeys,
+    record: Pubkey,
+    rule: [u8; 32],
+}
+
+async fn billing(network_only: bool) -> Billing {
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let clinic = env.verified_provider(ROLE_CLINICIAN).await;
+    let insurer = env.verified_provider(ROLE_INSURER).await;
+    let record = env
+        .anchor_as_patient(&patient, RecordClass::LabResult.id(), 1)
+        .await;
+    for (grantee, purpose) in [
+        (insurer.pubkey(), Purpose::Payment),
+        (clinic.pubkey(), Purpose::Treatment),
+    ] {
+        env.grant(&patient, &grantee, purpose, lab(), action::READ, 30)
+            .await
+            .expect("grant");
+    }
+    let (mint, mint_authority) = env.mint(2).await;
+    let keys = PolicyKeys::new(&insurer.pubkey(), 1, &patient.pubkey(), &mint);
+    // funded straight into the vault: policy_fund is not what these tests are about
+    let now = env.now().await;
+    let args = PolicyCreateArgs {
+        policy_id: 1,
+        coverage_start: now - 30 * DAY,
+        coverage_end: now + 300 * DAY,
+        benefit_cap: 10_000,
+        deductible: 0,
+        network_only,
+    };
+    let rule = rule_key(&[7; 32], "CPT", "99213", "");
+    env.send_all(
+        &[
+            ix::policy_create(&keys, args),
+            ix::rule_add(&keys, rule, visit_terms(100)),
+        ],
+        &[&insurer],
+    )
+    .await
+    .expect("policy");
+    env.mint_to(&mint, &mint_authority, &keys.vault, 5_000)
+        .await;
+    Billing {
+        env,
+        patient,
+        clinic,
+        insurer,
+        keys,
+        record,
+        rule,
+    }
+}
+
+impl Billing {
+    fn args(&self, day: i64, terms: RuleTerms) -> ClaimSubmitArgs {
+        ClaimSubmitArgs {
+            units: 1,
+            billed: 100,
+            service_date: day,
+            document_commitment: [9; 32],
+            expected_terms: terms,
+        }
+    }
+
+    async fn today(&self) -> ClaimSubmitArgs {
+        self.args(service_day(self.env.now().await), visit_terms(100))
+    }
+
+    async fn payee(&self, provider: &Pubkey) -> Pubkey {
+        self.env.token_account(&self.keys.mint, provider).await
+    }
+
+    fn submit(
+        &self,
+        by: &Pubkey,
+        record: &Pubkey,
+        payee: &Pubkey,
+        care: CareBasis,
+        args: ClaimSubmitArgs,
+    ) -> solana_instruction::Instruction {
+        ix::claim_submit(by, &self.keys, record, &self.rule, payee, care, args)
+    }
+
+    /// The vault, policy and rule, and the claim the attempt would create.
+    fn watched(&self, by: &Pubkey, args: &ClaimSubmitArgs) -> Vec<Pubkey> {
+        vec![
+            self.keys.vault,
+            self.keys.policy,
+            pda::rule(&self.keys.policy, &self.rule).0,
+            pda::claim(&self.keys.policy, by, &self.rule, args.service_date).0,
+        ]
+    }
+
+    async fn refused(&self, who: &Keypair, record: &Pubkey, care: CareBasis, expected: E) {
+        let args = self.today().await;
+        let payee = self.payee(&who.pubkey()).await;
+        let watched = self.watched(&who.pubkey(), &args);
+        let ixn = self.submit(&who.pubkey(), record, &payee, care, args);
+        self.env
+            .expect_rejected(ixn, &[who], expected, &watched)
+            .await;
+    }
+
+    async fn paid(&self, who: &Keypair, record: &Pubkey, care: CareBasis) -> Claim {
+        let args = self.today().await;
+        let address = pda::claim(
+            &self.keys.policy,
+            &who.pubkey(),
+            &self.rule,
+            args.service_date,
+        )
+        .0;
+        let payee = self.payee(&who.pubkey()).await;
+        let ixn = self.submit(&who.pubkey(), record, &payee, care, args);
+        self.env.send(ixn, &[who]).await.expect("claim");
+        let claim: Claim = self.env.client.fetch(&address).await.unwrap();
+        assert_eq!(claim.state, ClaimState::Paid);
+        claim
+    }
+}
+
+// ------------------------------------------------------------------------------- H1
+
+#[tokio::test]
+async fn h1_an_unrelated_verified_clinician_cannot_bill_a_member() {
+    let b = billing(false).await;
+    // verified, billing role, but never treated this member
+    let stranger = b.env.verified_provider(ROLE_CLINICIAN).await;
+    for care in [
+        CareBasis::AuthoredRecord,
+        CareBasis::Grant(Purpose::Treatment),
+        CareBasis::Grant(Purpose::Operations),
+    ] {
+        b.refused(&stranger, &b.record, care, E::NoCareRelationship)
+            .await;
+    }
+    // pointing at the real clinic's treatment grant does not lend its relationship
+    let mut borrowed = b.submit(
+        &stranger.pubkey(),
+        &b.record,
+        &b.payee(&stranger.pubkey()).await,
+        CareBasis::AuthoredRecord,
+        b.today().await,
+    );
+    borrowed.accounts[7].pubkey =
+        pda::grant(&b.patient.pubkey(), &b.clinic.pubkey(), Purpose::Treatment).0;
+    let watched = b.watched(&stranger.pubkey(), &b.today().await);
+    b.env
+        .expect_rejected(borrowed, &[&stranger], E::NoCareRelationship, &watched)
+        .await;
+    // the member's payment grant, the insurer's, is no care relationship either
+    let mut payment = b.submit(
+        &stranger.pubkey(),
+        &b.record,
+        &b.payee(&stranger.pubkey()).await,
+        CareBasis::AuthoredRecord,
+        b.today().await,
+    );
+    payment.accounts[7].pubkey =
+        pda::grant(&b.patient.pubkey(), &b.insurer.pubkey(), Purpose::Payment).0;
+    b.env
+        .expect_rejected(payment, &[&stranger], E::NoCareRelationship, &watched)
+        .await;
+    // the treating clinic is paid
+    b.paid(&b.clinic, &b.record, CareBasis::Grant(Purpose::Treatment))
+        .await;
+}
+
+#[tokio::test]
+async fn h1_the_care_grant_must_be_live_and_cover_the_cited_record() {
+    let b = billing(false).await;
+    let wallet = b.patient.pubkey();
+    // a record of a class the clinic's treatment grant does not cover
+    let imaging = b
+        .env
+        .anchor_as_patient(&b.patient, RecordClass::Imaging.id(), 2)
+        .await;
+    b.refused(
+        &b.clinic,
+        &imaging,
+        CareBasis::Grant(Purpose::Treatment),
+        E::NoCareRelationship,
+    )
+    .await;
+    // a research grant is not a care relationship
+    let sponsor = b
+        .env
+        .verified_provider(ROLE_CLINICIAN | ROLE_RESEARCHER)
+        .await;
+    b.env
+        .grant(
+            &b.patient,
+            &sponsor.pubkey(),
+            Purpose::Research,
+            lab(),
+            action::READ,
+            30,
+        )
+        .await
+        .unwrap();
+    b.refused(
+        &sponsor,
+        &b.record,
+        CareBasis::Grant(Purpose::Research),
+        E::NoCareRelationship,
+    )
+    .await;
+    // an operations grant is one
+    let hospital = b.env.verified_provider(ROLE_CLINICIAN).await;
+    b.env
+        .grant(
+            &b.patient,
+            &hospital.pubkey(),
+            Purpose::Operations,
+            lab(),
+            action::READ,
+            30,
+        )
+        .await
+        .unwrap();
+    b.paid(&hospital, &b.record, CareBasis::Grant(Purpose::Operations))
+        .await;
+    // once revoked, the clinic can no longer bill
+    let grant = pda::grant(&wallet, &b.clinic.pubkey(), Purpose::Treatment).0;
+    b.env
+        .send(ix::grant_revoke(&wallet, &wallet, &grant), &[&b.patient])
+        .await
+        .unwrap();
+    b.refused(
+        &b.clinic,
+        &b.record,
+        CareBasis::Grant(Purpose::Treatment),
+        E::NoCareRelationship,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn h1_a_record_the_provider_authored_is_its_own_care_relationship() {
+    let b = billing(false).await;
+    let wallet = b.patient.pubkey();
+    // a lab with a write grant anchors the result it produced, then its grant ends
+    let lab_provider = b.env.verified_provider(careledger_sdk::ROLE_LAB).await;
+    let grant = b
+        .env
+        .grant(
+            &b.patient,
+            &lab_provider.pubkey(),
+            Purpose::Treatment,
+            lab(),
+            action::WRITE,
+            30,
+        )
+        .await
+        .unwrap();
+    let index = b.env.patient(&wallet).await.record_count;
+    let author = Author::Provider {
+        wallet: lab_provider.pubkey(),
+        purpose: Purpose::Treatment,
+    };
+    let args = careledger_sdk::RecordAnchorArgs {
+        cid: careledger_tests::sample_cid(9),
+        content_sha256: [9; 32],
+        class: RecordClass::LabResult.id(),
+    };
+    b.env
+        .send(
+            ix::record_anchor(&wallet, index, author, args),
+            &[&lab_provider],
+        )
+        .await
+        .unwrap();
+    b.env
+        .send(ix::grant_revoke(&wallet, &wallet, &grant), &[&b.patient])
+        .await
+        .unwrap();
+    let authored = pda::record(&wallet, index).0;
+    // it still bills the service it documented
+    b.paid(&lab_provider, &authored, CareBasis::AuthoredRecord)
+        .await;
+}
+
+#[tokio::test]
+async fn h1_a_network_only_policy_pays_members_of_the_insurers_network_only() {
+    let b = billing(true).await;
+    // the clinic treats the member but is not in the network
+    b.refused(
+        &b.clinic,
+        &b.record,
+        CareBasis::Grant(Purpose::Treatment),
+        E::ProviderOutOfNetwork,
+    )
+    .await;
+    // only the insurer enrols: another verified insurer cannot put the clinic in this network
+    let rival = b.env.verified_provider(ROLE_INSURER).await;
+    b.env
+        .send(
+            ix::network_add(&rival.pubkey(), &b.clinic.pubkey()),
+            &[&rival],
+        )
+        .await
+        .unwrap();
+    b.refused(
+        &b.clinic,
+        &b.record,
+        CareBasis::Grant(Purpose::Treatment),
+        E::ProviderOutOfNetwork,
+    )
+    .await;
+    // nor can a clinic run a network of its own: only a verified insurer keeps one
+    let own = pda::network_membership(&b.clinic.pubkey(), &b.clinic.pubkey()).0;
+    b.env
+        .expect_rejected(
+            ix::network_add(&b.clinic.pubkey(), &b.clinic.pubkey()),
+            &[&b.clinic],
+            E::MissingRole,
+            &[own],
+        )
+        .await;
+    let membership = pda::network_membership(&b.insurer.pubkey(), &b.clinic.pubkey()).0;
+    let join = ix::network_add(&b.insurer.pubkey(), &b.clinic.pubkey());
+    b.env.send(join.clone(), &[&b.insurer]).await.unwrap();
+    b.env
+        .expect_rejected(
+            join,
+            &[&b.insurer],
+            E::NetworkMemberAlreadyAdded,
+            &[membership],
+        )
+        .await;
+    b.paid(&b.clinic, &b.record, CareBasis::Grant(Purpose::Treatment))
+        .await;
+    // the rival cannot end the membership; the insurer can, and then the clinic is out again
+    let mut rival_end = ix::network_remove(&b.insurer.pubkey(), &b.clinic.pubkey());
+    rival_end.accounts[0].pubkey = rival.pubkey();
+    b.env
+        .expect_rejected(rival_end, &[&rival], E::NotPolicyInsurer, &[membership])
+        .await;
+    b.env
+        .send(
+            ix::network_remove(&b.insurer.pubkey(), &b.clinic.pubkey()),
+            &[&b.insurer],
+        )
+        .await
+        .unwrap();
+    b.env.set_clock(b.env.now().await + DAY).await;
+    b.refused(
+        &b.clinic,
+        &b.record,
+        CareBasis::Grant(Purpose::Treatment),
+        E::ProviderOutOfNetwork,
+    )
+    .await;
+}
+
+// ------------------------------------------------------------------------------- M1
+
+#[tokio::test]
+async fn m1_one_service_day_is_billed_once_whichever_record_is_cited() {
+    let b = billing(false).await;
+    let wallet = b.patient.pubkey();
+    let first = b
+        .paid(&b.clinic, &b.record, CareBasis::Grant(Purpose::Treatment))
+        .await;
+    // the same service, same day, citing another record of the member
+    let other = b
+        .env
+        .anchor_as_patient(&b.patient, RecordClass::LabResult.id(), 3)
+        .await;
+    b.refused(
+        &b.clinic,
+        &other,
+        CareBasis::Grant(Purpose::Treatment),
+        E::DuplicateClaim,
+    )
+    .await;
+    assert_eq!(first.record, b.record);
+    // a superseded version cannot be billed: amend the record, then cite the old version
+    let index = b.env.patient(&wallet).await.record_count;
+    let amend = RecordAmendArgs {
+        cid: careledger_tests::sample_cid(4),
+        content_sha256: [4; 32],
+        expected_version: 1,
+    };
+    b.env
+        .send(
+            ix::record_amend(&wallet, 0, index, Author::Patient, amend),
+            &[&b.patient],
+        )
+        .await
+        .unwrap();
+    b.env.set_clock(b.env.now().await + DAY).await;
+    b.refused(
+        &b.clinic,
+        &b.record,
+        CareBasis::Grant(Purpose::Treatment),
+        E::RecordNotCurrent,
+    )
+    .await;
+    b.paid(
+        &b.clinic,
+        &pda::record(&wallet, index).0,
+        CareBasis::Grant(Purpose::Treatment),
+    )
+    .await;
+}
+
+// ------------------------------------------------------------------------------- M4
+
+#[tokio::test]
+async fn m4_a_rule_update_before_the_claim_lands_fails_it_instead_of_paying_less() {
+    let b = billing(false).await;
+    // the clinic previews the rule at 100 per unit; the insurer cuts it to 10 first
+    let previewed = b.today().await;
+    b.env
+        .send(
+            ix::rule_update(&b.keys, &b.rule, visit_terms(10)),
+            &[&b.insurer],
+        )
+        .await
+        .unwrap();
+    let payee = b.payee(&b.clinic.pubkey()).await;
+    let watched = b.watched(&b.clinic.pubkey(), &previewed);
+    let ixn = b.submit(
+        &b.clinic.pubkey(),
+        &b.record,
+        &payee,
+        CareBasis::Grant(Purpose::Treatment),
+        previewed.clone(),
+    );
+    b.env
+        .expect_rejected(ixn, &[&b.clinic], E::RuleTermsChanged, &watched)
+        .await;
+    // resubmitted under the terms now shown, it is decided under them
+    let ixn = b.submit(
+        &b.clinic.pubkey(),
+        &b.record,
+        &payee,
+        CareBasis::Grant(Purpose::Treatment),
+        ClaimSubmitArgs {
+            expected_terms: visit_terms(10),
+            ..previewed
+        },
+    );
+    let out = b.env.send(ixn, &[&b.clinic]).await.unwrap();
+    let paid = out.events.iter().find_map(|e| match e {
+        CareledgerEvent::ClaimPaid(p) => Some(p.amount),
+        _ => None,
+    });
+    assert_eq!(paid, Some(10));
+}
+
+// ------------------------------------------------------------------------------- M5
+
+#[tokio::test]
+async fn m5_an_escrow_mint_its_owner_can_freeze_is_refused_unless_the_admin_accepted_it() {
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let insurer = env.verified_provider(ROLE_INSURER | ROLE_RESEARCHER).await;
+    // the insurer made a mint it can freeze: freeze the vault, let consent lapse, thaw, withdraw
+    let mint = Keypair::new();
+    let ixs = tokens::create_freezable_mint(
+        &insurer.pubkey(),
+        &mint.pubkey(),
+        &insurer.pubkey(),
+        Some(&insurer.pubkey()),
+        2,
+    );
+    env.send_all(&ixs, &[&insurer, &mint]).await.unwrap();
+    let now = env.now().await;
+    let keys = PolicyKeys::new(&insurer.pubkey(), 1, &patient.pubkey(), &mint.pubkey());
+    let policy = PolicyCreateArgs {
+        policy_id: 1,
+        coverage_start: now - DAY,
+        coverage_end: now + 300 * DAY,
+        benefit_cap: 1_000,
+        deductible: 0,
+        network_only: false,
+    };
+    let create = ix::policy_create(&keys, policy);
+    env.expect_rejected(
+        create.clone(),
+        &[&insurer],
+        E::FreezableMintNotAccepted,
+        &[keys.policy, keys.vault],
+    )
+    .await;
+    let study = StudyKeys::new(&insurer.pubkey(), 1, &mint.pubkey());
+    let study_args = StudyCreateArgs {
+        study_id: 1,
+        terms: RewardTerms {
+            enrolment_reward: 1,
+            period_reward: 0,
+            period_secs: 0,
+            periods: 0,
+        },
+        classes: lab(),
+        data_use_code: 0,
+        enrol_start: now - 60,
+        enrol_end: now + DAY,
+        max_participants: 1,
+    };
+    let open = ix::study_create(&study, study_args);
+    env.expect_rejected(
+        open.clone(),
+        &[&insurer],
+        E::FreezableMintNotAccepted,
+        &[study.study, study.vault],
+    )
+    .await;
+    // only the admin keeps the list
+    let entry = pda::accepted_mint(&mint.pubkey()).0;
+    env.expect_rejected(
+        ix::mint_accept(&insurer.pubkey(), &mint.pubkey()),
+        &[&insurer],
+        E::NotAdmin,
+        &[entry],
+    )
+    .await;
+    // a regulated stablecoin's issuer is trusted by the admin: accepted, it can be used
+    let admin = env.admin.insecure_clone();
+    env.fund(&admin.pubkey()).await;
+    env.send(ix::mint_accept(&admin.pubkey(), &mint.pubkey()), &[&admin])
+        .await
+        .unwrap();
+    env.send(create, &[&insurer]).await.unwrap();
+    // removed from the list, it can no longer back a new escrow
+    env.send(ix::mint_remove(&admin.pubkey(), &mint.pubkey()), &[&admin])
+        .await
+        .unwrap();
+    env.expect_rejected(
+        open,
+        &[&insurer],
+        E::FreezableMintNotAccepted,
+        &[study.study, study.vault],
+    )
+    .await;
+}
+
+// ------------------------------------------------------------------------------- H2 and M2
+
+const ENROL: u64 = 100;
+const PERIOD: u64 = 10;
+const PERIODS: u16 = 10;
+
+struct Research {
+    env: Env,
+    sponsor: Keypair,
+    keys: StudyKeys,
+}
+
+async fn research() -> Research {
+    let env = Env::new().await;
+    let sponsor = env.verified_provider(ROLE_RESEARCHER).await;
+    let (mint, authority) = env.mint(0).await;
+    let tokens = env.token_account(&mint, &sponsor.pubkey()).await;
+    env.mint_to(&mint, &authority, &tokens, 1_000_000).await;
+    let keys = StudyKeys::new(&sponsor.pubkey(), 1, &mint);
+    let now = env.now().await;
+    let args = StudyCreateArgs {
+        study_id: 1,
+        terms: RewardTerms {
+            enrolment_reward: ENROL,
+            period_reward: PERIOD,
+            period_secs: DAY as u32,
+            periods: PERIODS,
+        },
+        classes: lab(),
+        data_use_code: 0,
+        enrol_start: now - 60,
+        enrol_end: now + 30 * DAY,
+        max_participants: 3,
+    };
+    env.send_all(
+        &[
+            ix::study_create(&keys, args),
+            ix::study_fund(&sponsor.pubkey(), &keys, &tokens, 100_000),
+        ],
+        &[&sponsor],
+    )
+    .await
+    .expect("study");
+    Research { env, sponsor, keys }
+}
+
+impl Research {
+    async fn invite(&self, by: &Keypair, wallet: &Pubkey) -> Result<(), careledger_sdk::SdkError> {
+        let until = self.env.now().await + 20 * DAY;
+        let invite = ix::invitation_create(&by.pubkey(), &self.keys, wallet, until);
+        self.env.send(invite, &[by]).await.map(|_| ())
+    }
+
+    /// A registered, invited patient enrolled with a 60-day research grant on lab results.
+    async fn enrolled(&self) -> Keypair {
+        let patient = self.env.register_patient().await;
+        self.invite(&self.sponsor, &patient.pubkey()).await.unwrap();
+        let wallet = patient.pubkey();
+        let until = self.env.now().await + 60 * DAY;
+        let ixs = ix::study_enroll_with_grant(&wallet, &wallet, &self.keys, lab(), until);
+        self.env.send_all(&ixs, &[&patient]).await.expect("enrol");
+        patient
+    }
+
+    async fn study(&self) -> Study {
+        self.env.client.fetch(&self.keys.study).await.unwrap()
+    }
+
+    async fn participation(&self, wallet: &Pubkey) -> Participation {
+        let address = pda::participation(&self.keys.study, wallet).0;
+        self.env.client.fetch(&address).await.unwrap()
+    }
+
+    fn claim_ix(&self, patient: &Keypair) -> solana_instruction::Instruction {
+        let wallet = patient.pubkey();
+        let ata = pda::associated_token(&wallet, &self.keys.mint);
+        ix::reward_claim(&wallet, &wallet, &self.keys, &ata)
+    }
+
+    /// Collects and returns the periods paid by this call (0 if refused with `NothingDue`-like
+    /// errors is not accepted: the call must pay).
+    async fn collect(&self, patient: &Keypair) -> (u16, u16) {
+        let out = self
+            .env
+            .send(self.claim_ix(patient), &[patient])
+            .await
+            .expect("claim");
+        match &out.events[0] {
+            CareledgerEvent::RewardPaid(p) => (p.first_period, p.last_period),
+            other => panic!("expected RewardPaid, got {other:?}"),
+        }
+    }
+
+    async fn refused(&self, patient: &Keypair, expected: E) {
+        let wallet = patient.pubkey();
+        let watched = [
+            self.keys.study,
+            self.keys.vault,
+            pda::participation(&self.keys.study, &wallet).0,
+            pda::associated_token(&wallet, &self.keys.mint),
+        ];
+        self.env
+            .expect_rejected(self.claim_ix(patient), &[patient], expected, &watched)
+            .await;
+    }
+
+    async fn advance(&self, days: i64) {
+        self.env.set_clock(self.env.now().await + days * DAY).await;
+    }
+
+    fn grant(&self, wallet: &Pubkey) -> Pubkey {
+        pda::grant(wallet, &self.sponsor.pubkey(), Purpose::Research).0
+    }
+
+    async fn update(&self, patient: &Keypair, classes: u16, expires_at: i64) {
+        let wallet = patient.pubkey();
+        let args = GrantUpdateArgs {
+            classes,
+            actions: action::READ,
+            record_scope: NO_RECORD_SCOPE,
+            not_before: 0,
+            expires_at,
+        };
+        self.env
+            .send(
+                ix::grant_update(&wallet, &wallet, &self.grant(&wallet), args),
+                &[patient],
+            )
+            .await
+            .expect("update");
+    }
+}
+
+#[tokio::test]
+async fn h2_fresh_wallets_cannot_enrol_or_be_paid() {
+    if skip_on_cluster("checks the study's exact totals") {
+        return;
+    }
+    let r = research().await;
+    let before = r.study().await;
+    // five sybil wallets: each registers, consents to research and tries to enrol
+    for _ in 0..5 {
+        let sybil = r.env.register_patient().await;
+        let wallet = sybil.pubkey();
+        let until = r.env.now().await + 60 * DAY;
+        let ixs = ix::study_enroll_with_grant(&wallet, &wallet, &r.keys, lab(), until);
+        let watched = [
+            r.keys.study,
+            r.keys.vault,
+            pda::participation(&r.keys.study, &wallet).0,
+            r.grant(&wallet),
+        ];
+        let snapshot = r.env.snapshot(&watched).await;
+        let err = r.env.send_all(&ixs, &[&sybil]).await.unwrap_err();
+        assert_eq!(err.program_error(), Some(E::NotInvited), "{err}");
+        assert_eq!(snapshot, r.env.snapshot(&watched).await);
+        // nothing to collect either: there is no participation
+        r.advance(2).await;
+        let missing = anchor_lang::error::ErrorCode::AccountNotInitialized as u32;
+        r.env
+            .expect_anchor_error(r.claim_ix(&sybil), &[&sybil], missing, &watched)
+            .await;
+        // a sybil cannot invite itself, nor can another researcher invite for this study
+        let invitation = pda::invitation(&r.keys.study, &wallet).0;
+        let until = r.env.now().await + DAY;
+        r.env
+            .expect_rejected(
+                ix::invitation_create(&wallet, &r.keys, &wallet, until),
+                &[&sybil],
+                E::NotStudySite,
+                &[invitation],
+            )
+            .await;
+    }
+    let after = r.study().await;
+    assert_eq!(
+        (after.participants, after.paid),
+        (before.participants, before.paid)
+    );
+    assert_eq!((after.participants, after.paid), (0, 0));
+}
+
+#[tokio::test]
+async fn h2_the_sponsor_or_its_site_decides_who_enrols_once() {
+    let r = research().await;
+    let site = r.env.actor().await;
+    let patient = r.env.register_patient().await;
+    let wallet = patient.pubkey();
+    let invitation = pda::invitation(&r.keys.study, &wallet).0;
+    // the site may invite only once the sponsor delegates to it
+    let until = r.env.now().await + 5 * DAY;
+    r.env
+        .expect_rejected(
+            ix::invitation_create(&site.pubkey(), &r.keys, &wallet, until),
+            &[&site],
+            E::NotStudySite,
+            &[invitation],
+        )
+        .await;
+    r.env
+        .send(ix::study_set_site(&r.keys, &site.pubkey()), &[&r.sponsor])
+        .await
+        .unwrap();
+    r.env
+        .expect_rejected(
+            ix::invitation_create(&site.pubkey(), &r.keys, &wallet, r.env.now().await),
+            &[&site],
+            E::InvalidInvitationExpiry,
+            &[invitation],
+        )
+        .await;
+    r.invite(&site, &wallet).await.unwrap();
+    r.env
+        .expect_rejected(
+            ix::invitation_create(&site.pubkey(), &r.keys, &wallet, until),
+            &[&site],
+            E::InvitationAlreadyExists,
+            &[invitation],
+        )
+        .await;
+    // another patient cannot use it: the invitation is keyed by the invited wallet
+    let other = r.env.register_patient().await;
+    let ow = other.pubkey();
+    let ixs = ix::study_enroll_with_grant(&ow, &ow, &r.keys, lab(), until);
+    let err = r.env.send_all(&ixs, &[&other]).await.unwrap_err();
+    assert_eq!(err.program_error(), Some(E::NotInvited));
+    // the invited patient enrols once
+    let ixs = ix::study_enroll_with_grant(&wallet, &wallet, &r.keys, lab(), until);
+    r.env.send_all(&ixs, &[&patient]).await.unwrap();
+    let watched = [invitation, r.keys.study, r.keys.vault];
+    r.env
+        .expect_rejected(
+            ix::study_enroll(&wallet, &wallet, &r.keys),
+            &[&patient],
+            E::AlreadyEnrolled,
+            &watched,
+        )
+        .await;
+    let used: careledger_sdk::program::state::Invitation =
+        r.env.client.fetch(&invitation).await.unwrap();
+    assert!(used.used_at > 0 && used.invited_by == site.pubkey());
+    // an invitation that expired, or was withdrawn, enrols no one
+    let late = r.env.register_patient().await;
+    let lw = late.pubkey();
+    r.invite(&r.sponsor, &lw).await.unwrap();
+    r.advance(21).await;
+    let ixs = ix::study_enroll_with_grant(&lw, &lw, &r.keys, lab(), r.env.now().await + DAY);
+    let err = r.env.send_all(&ixs, &[&late]).await.unwrap_err();
+    assert_eq!(err.program_error(), Some(E::InvitationExpired));
+    r.env
+        .send(
+            ix::invitation_close(&r.keys, &lw, &r.sponsor.pubkey()),
+            &[&r.sponsor],
+        )
+        .await
+        .unwrap();
+    let ixs = ix::study_enroll_with_grant(&lw, &lw, &r.keys, lab(), r.env.now().await + DAY);
+    let err = r.env.send_all(&ixs, &[&late]).await.unwrap_err();
+    assert_eq!(err.program_error(), Some(E::NotInvited));
+}
+
+#[tokio::test]
+async fn m2_dropping_a_study_class_and_restoring_it_ends_accrual_at_the_drop() {
+    if skip_on_cluster("moves the clock") {
+        return;
+    }
+    let r = research().await;
+    let patient = r.enrolled().await;
+    let until = r.env.now().await + 60 * DAY;
+    r.advance(2).await;
+    // consent off for a week, then back on
+    r.update(&patient, RecordClass::Imaging.bit(), until).await;
+    r.advance(7).await;
+    r.update(&patient, lab() | RecordClass::Imaging.bit(), until)
+        .await;
+    r.advance(3).await;
+    // only the two periods before the drop were earned, and they stay claimable
+    assert_eq!(r.collect(&patient).await, (1, 2));
+    r.refused(&patient, E::GrantNarrowed).await;
+}
+
+#[tokio::test]
+async fn m2_moving_not_before_later_or_shortening_the_window_is_a_lapse_too() {
+    if skip_on_cluster("moves the clock") {
+        return;
+    }
+    let r = research().await;
+    let patient = r.enrolled().await;
+    let wallet = patient.pubkey();
+    r.advance(1).await;
+    let now = r.env.now().await;
+    let args = GrantUpdateArgs {
+        classes: lab(),
+        actions: action::READ,
+        record_scope: NO_RECORD_SCOPE,
+        not_before: now + 5 * DAY,
+        expires_at: now + 60 * DAY,
+    };
+    r.env
+        .send(
+            ix::grant_update(&wallet, &wallet, &r.grant(&wallet), args),
+            &[&patient],
+        )
+        .await
+        .unwrap();
+    r.advance(10).await;
+    assert_eq!(r.collect(&patient).await, (1, 1));
+    r.refused(&patient, E::GrantNarrowed).await;
+}
+
+#[tokio::test]
+async fn m2_an_expired_grant_cannot_be_extended_into_continued_consent() {
+    if skip_on_cluster("moves the clock") {
+        return;
+    }
+    let r = research().await;
+    let patient = r.env.register_patient().await;
+    let wallet = patient.pubkey();
+    r.invite(&r.sponsor, &wallet).await.unwrap();
+    let until = r.env.now().await + 3 * DAY;
+    let ixs = ix::study_enroll_with_grant(&wallet, &wallet, &r.keys, lab(), until);
+    r.env.send_all(&ixs, &[&patient]).await.unwrap();
+    r.advance(8).await;
+    let grant = r.grant(&wallet);
+    let extend = GrantUpdateArgs {
+        classes: lab(),
+        actions: action::READ,
+        record_scope: NO_RECORD_SCOPE,
+        not_before: 0,
+        expires_at: r.env.now().await + 60 * DAY,
+    };
+    r.env
+        .expect_rejected(
+            ix::grant_update(&wallet, &wallet, &grant, extend),
+            &[&patient],
+            E::GrantLapsed,
+            &[grant],
+        )
+        .await;
+    // the three periods earned before the expiry are paid, nothing for the days after
+    assert_eq!(r.collect(&patient).await, (1, 3));
+    r.refused(&patient, E::GrantExpired).await;
+}
+
+#[tokio::test]
+async fn m2_a_grant_closed_and_made_again_is_a_new_consent() {
+    if skip_on_cluster("moves the clock") {
+        return;
+    }
+    let r = research().await;
+    let patient = r.enrolled().await;
+    let wallet = patient.pubkey();
+    let grant = r.grant(&wallet);
+    r.advance(2).await;
+    // the patient collects, then revokes, closes and grants again at the same address
+    assert_eq!(r.collect(&patient).await, (1, 2));
+    r.env
+        .send(ix::grant_revoke(&wallet, &wallet, &grant), &[&patient])
+        .await
+        .unwrap();
+    r.env
+        .send(
+            ix::grant_close(&wallet, &wallet, &grant, &wallet),
+            &[&patient],
+        )
+        .await
+        .unwrap();
+    r.env
+        .grant(
+            &patient,
+            &r.sponsor.pubkey(),
+            Purpose::Research,
+            lab(),
+            action::READ,
+            60,
+        )
+        .await
+        .unwrap();
+    let regranted: careledger_sdk::ConsentGrant = r.env.client.fetch(&grant).await.unwrap();
+    assert_ne!(
+        regranted.serial,
+        r.participation(&wallet).await.grant_serial
+    );
+    r.advance(5).await;
+    r.refused(&patient, E::GrantReplaced).await;
+    let participation = pda::participation(&r.keys.study, &wallet).0;
+    let study = r.study().await;
+    // anyone ends it; the unearned periods go back to the sponsor
+    let caller = r.env.actor().await;
+    r.env
+        .send(
+            ix::participation_end(&caller.pubkey(), &wallet, &r.keys),
+            &[&caller],
+        )
+        .await
+        .unwrap();
+    let ended = r.participation(&wallet).await;
+    assert!(ended.ended && ended.periods_paid == 2);
+    let released = study.outstanding - r.study().await.outstanding;
+    assert_eq!(released, u64::from(PERIODS - 2) * PERIOD);
+    r.env
+        .expect_rejected(
+            ix::participation_end(&caller.pubkey(), &wallet, &r.keys),
+            &[&caller],
+            E::ParticipationEnded,
+            &[participation, r.keys.study],
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn m2_periods_due_before_a_lapse_stay_claimable_after_it_after_ending_and_across_a_pause() {
+    if skip_on_cluster("moves the clock and pauses the config") {
+        return;
+    }
+    let r = research().await;
+    let patient = r.enrolled().await;
+    let wallet = patient.pubkey();
+    r.advance(3).await;
+    r.env
+        .send(
+            ix::grant_revoke(&wallet, &wallet, &r.grant(&wallet)),
+            &[&patient],
+        )
+        .await
+        .unwrap();
+    r.advance(4).await;
+    // ending the participation first releases only what had not come due
+    let before = r.study().await;
+    let caller = r.env.actor().await;
+    r.env
+        .send(
+            ix::participation_end(&caller.pubkey(), &wallet, &r.keys),
+            &[&caller],
+        )
+        .await
+        .unwrap();
+    let released = before.outstanding - r.study().await.outstanding;
+    assert_eq!(released, u64::from(PERIODS - 3) * PERIOD);
+    // a pause holds the payout, it does not forfeit it
+    let admin = r.env.admin.insecure_clone();
+    r.env
+        .send(ix::config_set_paused(&admin.pubkey(), true), &[&admin])
+        .await
+        .unwrap();
+    r.refused(&patient, E::Paused).await;
+    let summary = r.env.client.rewards_summary(&wallet).await.unwrap();
+    assert_eq!(
+        (summary[0].claimable, summary[0].held_while_paused),
+        (0, 3 * PERIOD)
+    );
+    r.env
+        .send(ix::config_set_paused(&admin.pubkey(), false), &[&admin])
+        .await
+        .unwrap();
+    let summary = r.env.client.rewards_summary(&wallet).await.unwrap();
+    assert_eq!(
+        (summary[0].claimable, summary[0].held_while_paused),
+        (3 * PERIOD, 0)
+    );
+    assert_eq!(r.collect(&patient).await, (1, 3));
+    r.refused(&patient, E::ParticipationEnded).await;
+    assert_eq!(r.participation(&wallet).await.paid, ENROL + 3 * PERIOD);
+}
+
+#[tokio::test]
+async fn m2_a_narrowed_research_grant_cannot_be_enrolled_with() {
+    let r = research().await;
+    let patient = r.env.register_patient().await;
+    let wallet = patient.pubkey();
+    r.invite(&r.sponsor, &wallet).await.unwrap();
+    r.env
+        .grant(
+            &patient,
+            &r.sponsor.pubkey(),
+            Purpose::Research,
+            lab() | 0b100,
+            action::READ,
+            60,
+        )
+        .await
+        .unwrap();
+    r.update(&patient, lab(), r.env.now().await + 60 * DAY)
+        .await;
+    let watched = [
+        r.keys.study,
+        r.keys.vault,
+        pda::participation(&r.keys.study, &wallet).0,
+        pda::invitation(&r.keys.study, &wallet).0,
+    ];
+    r.env
+        .expect_rejected(
+            ix::study_enroll(&wallet, &wallet, &r.keys),
+            &[&patient],
+            E::GrantNarrowed,
+            &watched,
+        )
+        .await;
+}
+
+// ------------------------------------------------------------------------------- M3
+
+#[tokio::test]
+async fn m3_a_guardian_cannot_consent_beyond_the_guardianship() {
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let wallet = patient.pubkey();
+    let guardian = env.actor().await;
+    let clinic = env.verified_provider(ROLE_CLINICIAN).await;
+    let now = env.now().await;
+    let guardianship_ends = now + 10 * DAY;
+    env.send(
+        ix::patient_set_guardian(&wallet, Some(&guardian.pubkey()), guardianship_ends),
+        &[&patient],
+    )
+    .await
+    .unwrap();
+    let grant = pda::grant(&wallet, &clinic.pubkey(), Purpose::Treatment).0;
+    let args = |expires_at| careledger_sdk::GrantCreateArgs {
+        purpose: Purpose::Treatment,
+        classes: lab(),
+        actions: action::READ,
+        record_scope: NO_RECORD_SCOPE,
+        not_before: 0,
+        expires_at,
+    };
+    let g = guardian.pubkey();
+    let watched = [grant, pda::patient(&wallet).0];
+    env.expect_rejected(
+        ix::grant_create(&g, &wallet, &clinic.pubkey(), args(guardianship_ends + 1)),
+        &[&guardian],
+        E::GuardianTermExceeded,
+        &watched,
+    )
+    .await;
+    env.send(
+        ix::grant_create(&g, &wallet, &clinic.pubkey(), args(guardianship_ends)),
+        &[&guardian],
+    )
+    .await
+    .unwrap();
+    // nor extend one past it
+    let extend = GrantUpdateArgs {
+        classes: lab(),
+        actions: action::READ,
+        record_scope: NO_RECORD_SCOPE,
+        not_before: 0,
+        expires_at: guardianship_ends + DAY,
+    };
+    env.expect_rejected(
+        ix::grant_update(&g, &wallet, &grant, extend.clone()),
+        &[&guardian],
+        E::GuardianTermExceeded,
+        &watched,
+    )
+    .await;
+    // nor approve a request for longer
+    let lab_provider = env.verified_provider(careledger_sdk::ROLE_LAB).await;
+    let ask = RequestCreateArgs {
+        classes: lab(),
+        actions: action::READ,
+        purpose: Purpose::Treatment,
+        reason_code: 2,
+        duration_secs: 30 * DAY as u32,
+    };
+    env.send(
+        ix::request_create(&lab_provider.pubkey(), &wallet, ask),
+        &[&lab_provider],
+    )
+    .await
+    .unwrap();
+    let approve = RequestApproveArgs {
+        classes: lab(),
+        actions: action::READ,
+        expires_at: guardianship_ends + DAY,
+    };
+    let request = pda::request(&wallet, &lab_provider.pubkey()).0;
+    let lab_grant = pda::grant(&wallet, &lab_provider.pubkey(), Purpose::Treatment).0;
+    env.expect_rejected(
+        ix::request_approve(
+            &g,
+            &wallet,
+            &lab_provider.pubkey(),
+            Purpose::Treatment,
+            approve,
+        ),
+        &[&guardian],
+        E::GuardianTermExceeded,
+        &[request, lab_grant, pda::patient(&wallet).0],
+    )
+    .await;
+    // the patient is not bound by it
+    env.send(
+        ix::grant_update(&wallet, &wallet, &grant, extend),
+        &[&patient],
+    )
+    .await
+    .unwrap();
+}
