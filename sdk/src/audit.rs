@@ -1,12 +1,15 @@
 //! The audit trail as an HL7 FHIR R4 `Bundle` (type `collection`): each grant as a `Consent`,
-//! each access, refusal, break-glass opening and revocation as an `AuditEvent`, each claim as a
-//! `ClaimResponse` summary. Only what is on chain goes in: wallet keys (as identifiers in the
-//! `urn:solana:pubkey` system), account addresses, opaque class ids, purpose codes, amounts in
-//! mint base units, and times.
+//! each access, refusal, break-glass opening and review, and revocation (one grant or all of
+//! them) as an `AuditEvent`, each claim as a `ClaimResponse` summary. Only what is on chain goes
+//! in: wallet keys (as identifiers in the `urn:solana:pubkey` system), account addresses, opaque
+//! class ids, purpose codes, times, and amounts as decimal values in the mint's own scale, each
+//! naming its token (`urn:careledger:token-mint`) since a token is no ISO 4217 currency.
 use crate::classes::RecordClass;
 use crate::events::CareledgerEvent;
 use careledger::logic::consent::action;
-use careledger::state::{Claim, ClaimState, ConsentGrant, GrantStatus, Policy, Purpose};
+use careledger::state::{
+    Claim, ClaimState, ConsentGrant, GrantStatus, Policy, Purpose, ReviewState,
+};
 use careledger::NO_RECORD_SCOPE;
 use serde_json::{json, Value};
 use solana_pubkey::Pubkey;
@@ -15,6 +18,10 @@ const KEY_SYSTEM: &str = "urn:solana:pubkey";
 const CLASS_SYSTEM: &str = "urn:careledger:record-class";
 const ACT_REASON: &str = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 const ADJUDICATION: &str = "http://terminology.hl7.org/CodeSystem/adjudication";
+/// Adjudication categories the HL7 code system lacks (coinsurance).
+const CARELEDGER_ADJUDICATION: &str = "urn:careledger:adjudication";
+/// The extension on a `Money` naming the SPL mint its value is counted in.
+pub const TOKEN_MINT_EXTENSION: &str = "urn:careledger:token-mint";
 
 /// An instant as FHIR writes it (`2026-11-22T04:00:00Z`).
 pub fn instant(unix_seconds: i64) -> String {
@@ -30,6 +37,30 @@ fn key_ref(key: &Pubkey) -> Value {
 fn id_of(address: &Pubkey) -> String {
     // FHIR ids are at most 64 characters of [A-Za-z0-9-.]: a base58 address fits.
     address.to_string()
+}
+
+/// A grant's Consent id: its address and serial, since a grant closed and made again at the same
+/// address is another consent (44 + 1 + 10 characters at most).
+pub fn consent_id(address: &Pubkey, g: &ConsentGrant) -> String {
+    format!("{address}-{}", g.serial)
+}
+
+/// `amount` base units of a mint with `decimals`, as a FHIR decimal in the token's scale.
+pub fn token_value(amount: u64, decimals: u8) -> Value {
+    // FHIR decimals are JSON numbers; the shortest round-trip form of the quotient is exact to
+    // the mint's scale for any amount below 2^53 base units.
+    json!(amount as f64 / 10f64.powi(i32::from(decimals)))
+}
+
+/// A FHIR Money in the token `mint` (which has `decimals`).
+fn money_value(amount: u64, mint: &Pubkey, decimals: u8) -> Value {
+    json!({
+        "value": token_value(amount, decimals),
+        "extension": [{
+            "url": TOKEN_MINT_EXTENSION,
+            "valueIdentifier": { "system": KEY_SYSTEM, "value": mint.to_string() },
+        }],
+    })
 }
 
 /// The v3 ActReason code of a purpose of use.
@@ -49,8 +80,11 @@ fn purpose_coding(purpose: Purpose) -> Value {
 }
 
 fn consent(address: &Pubkey, g: &ConsentGrant, now: i64, patient_epoch: u32) -> Value {
-    let live =
-        g.status == GrantStatus::Active && g.consent_epoch == patient_epoch && now < g.expires_at;
+    // active only inside its window: not before `not_before`, not at or after `expires_at`
+    let live = g.status == GrantStatus::Active
+        && g.consent_epoch == patient_epoch
+        && g.not_before <= now
+        && now < g.expires_at;
     let scope = match g.purpose {
         Purpose::Research => "research",
         Purpose::Treatment | Purpose::Emergency => "treatment",
@@ -88,7 +122,8 @@ fn consent(address: &Pubkey, g: &ConsentGrant, now: i64, patient_epoch: u32) -> 
     }
     json!({
         "resourceType": "Consent",
-        "id": id_of(address),
+        "id": consent_id(address, g),
+        "identifier": [{ "system": "urn:careledger:grant", "value": address.to_string() }],
         "status": if live { "active" } else { "inactive" },
         "scope": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": scope }] },
         "category": [{ "coding": [{ "system": "http://loinc.org", "code": "59284-0" }] }],
@@ -183,13 +218,54 @@ fn audit_events(events: &[CareledgerEvent]) -> Vec<Value> {
                 who: &r.by,
                 entities: vec![("grant", &r.grant)],
             })),
+            CareledgerEvent::AllGrantsRevoked(r) => out.push(audit_event(Audited {
+                id,
+                action: "D",
+                at: r.at,
+                success: true,
+                outcome_desc: Some(format!(
+                    "every consent revoked by the {} (epoch {} to {})",
+                    actor_name(r.actor),
+                    r.old_epoch,
+                    r.new_epoch
+                )),
+                // HL7 v3 ActReason has no code for this; the patient's own privacy choice
+                purpose: Purpose::Operations,
+                who: &r.by,
+                entities: vec![("patient", &r.patient)],
+            })),
+            CareledgerEvent::BreakGlassReviewed(r) => out.push(audit_event(Audited {
+                id,
+                action: if r.revoked { "D" } else { "U" },
+                at: r.at,
+                success: true,
+                outcome_desc: Some(match (r.outcome, r.revoked) {
+                    (ReviewState::Disputed, true) => {
+                        "break-glass disputed by the patient: grant revoked".to_string()
+                    }
+                    (ReviewState::Disputed, false) => {
+                        "break-glass disputed by the patient".to_string()
+                    }
+                    _ => "break-glass accepted by the patient".to_string(),
+                }),
+                purpose: Purpose::Emergency,
+                who: &r.by,
+                entities: vec![("grant", &r.grant)],
+            })),
             _ => {}
         }
     }
     out
 }
 
-fn claim_response(address: &Pubkey, c: &Claim, policy: &Policy) -> Value {
+fn actor_name(actor: careledger::logic::authority::Actor) -> &'static str {
+    match actor {
+        careledger::logic::authority::Actor::Patient => "patient",
+        careledger::logic::authority::Actor::Guardian => "guardian",
+    }
+}
+
+fn claim_response(address: &Pubkey, c: &Claim, policy: &Policy, decimals: u8) -> Value {
     let (outcome, disposition) = match c.state {
         ClaimState::PendingReview => ("queued", "pending review"),
         _ if c.state.is_owed() && !c.owes() => ("complete", "approved, nothing to pay"),
@@ -199,10 +275,10 @@ fn claim_response(address: &Pubkey, c: &Claim, policy: &Policy) -> Value {
         ClaimState::Paid => ("complete", "paid"),
         ClaimState::Cancelled => ("complete", "cancelled by the provider"),
     };
-    let money = |category: &str, amount: u64| {
+    let money = |system: &str, category: &str, amount: u64| {
         json!({
-            "category": { "coding": [{ "system": ADJUDICATION, "code": category }] },
-            "amount": { "value": amount },
+            "category": { "coding": [{ "system": system, "code": category }] },
+            "amount": money_value(amount, &policy.mint, decimals),
         })
     };
     let b = &c.breakdown;
@@ -210,12 +286,13 @@ fn claim_response(address: &Pubkey, c: &Claim, policy: &Policy) -> Value {
         c.state,
         ClaimState::Approved | ClaimState::Partial | ClaimState::Paid
     );
-    let mut totals = vec![money("submitted", c.billed)];
+    let mut totals = vec![money(ADJUDICATION, "submitted", c.billed)];
     if decided {
-        totals.push(money("eligible", b.eligible));
-        totals.push(money("deductible", b.deductible_applied));
-        totals.push(money("copay", b.copay));
-        totals.push(money("benefit", b.benefit));
+        totals.push(money(ADJUDICATION, "eligible", b.eligible));
+        totals.push(money(ADJUDICATION, "deductible", b.deductible_applied));
+        totals.push(money(ADJUDICATION, "copay", b.copay));
+        totals.push(money(CARELEDGER_ADJUDICATION, "coinsurance", b.coinsurance));
+        totals.push(money(ADJUDICATION, "benefit", b.benefit));
     }
     let mut response = json!({
         "resourceType": "ClaimResponse",
@@ -235,7 +312,7 @@ fn claim_response(address: &Pubkey, c: &Claim, policy: &Policy) -> Value {
         response["payment"] = json!({
             "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/ex-paymenttype", "code": "complete" }] },
             "date": instant(c.paid_at).get(..10).unwrap_or_default(),
-            "amount": { "value": b.benefit },
+            "amount": money_value(b.benefit, &policy.mint, decimals),
         });
     }
     response
@@ -247,7 +324,8 @@ pub struct AuditInput<'a> {
     /// The patient's current consent epoch (older grants export as inactive).
     pub patient_epoch: u32,
     pub events: &'a [CareledgerEvent],
-    pub claims: &'a [(Pubkey, Claim, Policy)],
+    /// Each claim with its policy and the decimals of the policy's mint.
+    pub claims: &'a [(Pubkey, Claim, Policy, u8)],
     /// Time of the export (decides which grants are still active).
     pub now: i64,
 }
@@ -259,8 +337,8 @@ pub fn fhir_bundle(input: &AuditInput) -> Value {
         entries.push(consent(address, grant, input.now, input.patient_epoch));
     }
     entries.extend(audit_events(input.events));
-    for (address, claim, policy) in input.claims {
-        entries.push(claim_response(address, claim, policy));
+    for (address, claim, policy, decimals) in input.claims {
+        entries.push(claim_response(address, claim, policy, *decimals));
     }
     let entry: Vec<Value> = entries
         .into_iter()
@@ -290,5 +368,43 @@ mod tests {
         assert_eq!(instant(0), "1970-01-01T00:00:00Z");
         assert_eq!(instant(1_795_305_600), "2026-11-22T00:00:00Z");
         assert_eq!(purpose_code(Purpose::Emergency), "ETREAT");
+    }
+
+    #[test]
+    fn a_grant_is_active_only_inside_its_window() {
+        let g = ConsentGrant {
+            patient: Pubkey::new_unique(),
+            grantee: Pubkey::new_unique(),
+            classes: 1,
+            actions: action::READ,
+            purpose: Purpose::Treatment,
+            status: GrantStatus::Active,
+            review: ReviewState::NotRequired,
+            bump: 255,
+            consent_epoch: 0,
+            record_scope: NO_RECORD_SCOPE,
+            access_count: 0,
+            not_before: 100,
+            expires_at: 200,
+            created_at: 50,
+            revoked_at: 0,
+            serial: 3,
+            narrowed_at: 0,
+        };
+        let address = Pubkey::new_unique();
+        let status = |now| consent(&address, &g, now, 0)["status"].clone();
+        assert_eq!(status(99), "inactive");
+        assert_eq!(status(100), "active");
+        assert_eq!(status(199), "active");
+        assert_eq!(status(200), "inactive");
+        assert_eq!(consent(&address, &g, 150, 0)["id"], format!("{address}-3"));
+    }
+
+    #[test]
+    fn amounts_are_in_the_tokens_scale() {
+        assert_eq!(token_value(30_400, 2), json!(304.0));
+        assert_eq!(token_value(12_345, 2).to_string(), "123.45");
+        assert_eq!(token_value(7, 0), json!(7.0));
+        assert_eq!(token_value(1, 6).to_string(), "1e-6");
     }
 }

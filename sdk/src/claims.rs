@@ -1,8 +1,11 @@
 //! Claims, offline: the rule key a provider and insurer both compute from a plain procedure code,
 //! the adjudication preview (the program's own function), and an explanation of benefit a
 //! patient can read.
-use careledger::logic::claims::{adjudicate, automatic_outcome, review_reason, Breakdown};
-use careledger::state::{Claim, ClaimState, CoverageRule, Policy};
+use careledger::errors::CareledgerError;
+use careledger::logic::claims::{
+    adjudicate, automatic_outcome, check_submission, review_reason, Breakdown, Submission,
+};
+use careledger::state::{Claim, ClaimState};
 use careledger::SECONDS_PER_DAY;
 use sha2::{Digest, Sha256};
 
@@ -38,29 +41,47 @@ pub fn service_day(unix_seconds: i64) -> i64 {
     unix_seconds.div_euclid(SECONDS_PER_DAY) * SECONDS_PER_DAY
 }
 
-/// What `claim_submit` would decide now, from the same functions the program runs.
+/// What `claim_submit` would do now, from the same functions the program runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preview {
+    /// The program would refuse the claim with this error.
+    Refused(CareledgerError),
     /// The claim would wait for the insurer, for this reason code.
     Review { reason: u16 },
-    /// Decided at once: approved, partial or denied, with the breakdown.
+    /// Decided at once: approved, partial or denied, with the breakdown; `paid_now` when the
+    /// vault's unreserved funds cover the benefit (else it is owed until `claim_settle`).
     Decided {
         state: ClaimState,
         breakdown: Breakdown,
         reason: u16,
+        paid_now: bool,
     },
 }
 
-pub fn preview(policy: &Policy, rule: &CoverageRule, units: u16, billed: u64) -> Preview {
-    if let Some(reason) = review_reason(&rule.terms, units, rule.claims) {
+/// The whole decision: every refusal `check_submission` finds (`paused`, a claim already at the
+/// duplicate key), then the routing and the adjudication, and whether the vault pays now.
+pub fn preview(s: &Submission, paused: bool, claim_exists: bool, vault_balance: u64) -> Preview {
+    if paused {
+        return Preview::Refused(CareledgerError::Paused);
+    }
+    if let Err(e) = check_submission(s) {
+        return Preview::Refused(e);
+    }
+    if claim_exists {
+        return Preview::Refused(CareledgerError::DuplicateClaim);
+    }
+    let (terms, units) = (&s.rule.terms, s.args.units);
+    if let Some(reason) = review_reason(terms, units, s.rule.claims) {
         return Preview::Review { reason };
     }
-    let breakdown = adjudicate(&rule.terms, units, billed, policy.balances());
+    let breakdown = adjudicate(terms, units, s.args.billed, s.policy.balances());
     let (state, reason) = automatic_outcome(&breakdown);
+    let benefit = breakdown.benefit;
     Preview::Decided {
         state,
         breakdown,
         reason,
+        paid_now: state.owes(benefit) && s.policy.unreserved(vault_balance) >= benefit,
     }
 }
 

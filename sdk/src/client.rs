@@ -6,6 +6,7 @@ use crate::tokens::{decode_token_account, TokenBalance};
 use crate::transport::{Transport, TxOutcome};
 use crate::SdkError;
 use anchor_lang::{AccountDeserialize, Discriminator};
+use careledger::errors::CareledgerError;
 use careledger::logic::consent::{decide_access, AccessQuery, Refusal};
 use careledger::state::*;
 use solana_instruction::Instruction;
@@ -306,7 +307,13 @@ impl<T: Transport, S: Signer> Client<T, S> {
             .await?
         {
             let policy: Policy = self.fetch(&claim.policy).await?;
-            claims.push((address, claim, policy));
+            let mint = self
+                .transport
+                .account(&policy.mint)
+                .await?
+                .ok_or(SdkError::AccountNotFound(policy.mint))?;
+            let decimals = crate::tokens::decode_mint_decimals(&policy.mint, &mint.data)?;
+            claims.push((address, claim, policy, decimals));
         }
         let input = crate::audit::AuditInput {
             grants: &grants,
@@ -328,21 +335,59 @@ impl<T: Transport, S: Signer> Client<T, S> {
         decode_token_account(account, &acc.data)
     }
 
-    /// What `claim_submit` would decide now for this rule, units and billed amount.
+    /// What `claim_submit` would do now with this claim by `provider`: refused (and why),
+    /// sent to review, or decided, and then paid now or owed. The same pure functions as the
+    /// program, on fresh account state.
     pub async fn preview_claim(
         &self,
-        policy: &Pubkey,
+        provider: &Pubkey,
+        keys: &crate::ix::PolicyKeys,
+        record: &Pubkey,
         rule_key: &[u8; 32],
-        units: u16,
-        billed: u64,
+        care: crate::ix::CareBasis,
+        args: &careledger::instructions::ClaimSubmitArgs,
     ) -> Result<Preview, SdkError> {
-        let state: Policy = self.fetch(policy).await?;
-        let rule: CoverageRule = self.fetch(&crate::pda::rule(policy, rule_key).0).await?;
-        Ok(preview(&state, &rule, units, billed))
+        use crate::pda;
+        let config: Config = self.fetch(&pda::config()).await?;
+        let policy: Policy = self.fetch(&keys.policy).await?;
+        let rule: CoverageRule = self.fetch(&pda::rule(&keys.policy, rule_key).0).await?;
+        let record: RecordAnchor = self.fetch(record).await?;
+        let provider_account: Provider = self.fetch(&pda::provider(provider).0).await?;
+        let patient: Patient = self.fetch(&pda::patient(&policy.patient).0).await?;
+        let care_grant: Option<ConsentGrant> = match care {
+            crate::ix::CareBasis::AuthoredRecord => None,
+            crate::ix::CareBasis::Grant(purpose) => {
+                self.fetch_optional(&pda::grant(&policy.patient, provider, purpose).0)
+                    .await?
+            }
+        };
+        let payment = pda::grant(&policy.patient, &policy.insurer, Purpose::Payment).0;
+        let payment_grant: Option<ConsentGrant> = self.fetch_optional(&payment).await?;
+        let membership = pda::network_membership(&policy.insurer, provider).0;
+        let in_network = self.transport.account(&membership).await?.is_some();
+        let claim = pda::claim(&keys.policy, provider, rule_key, args.service_date).0;
+        let claim_exists = self.transport.account(&claim).await?.is_some();
+        let vault = self.token_balance(&policy.vault).await?.amount;
+        let submission = careledger::logic::claims::Submission {
+            args,
+            policy: &policy,
+            rule: &rule,
+            record: &record,
+            provider_wallet: *provider,
+            provider: &provider_account,
+            patient_epoch: patient.consent_epoch,
+            care_grant: care_grant.as_ref(),
+            payment_grant: payment_grant.as_ref(),
+            in_network,
+            now: self.transport.unix_timestamp().await?,
+        };
+        Ok(preview(&submission, config.paused, claim_exists, vault))
     }
 
     /// Simulates the program's consent decision locally, from fresh account state, with the
-    /// same function the program runs. `Ok(Err(refusal))` is a refusal, `Err` a fetch failure.
+    /// same function the program runs. `Ok(Err(refusal))` is a refusal (recorded as such by
+    /// `access_log`); `Err(SdkError::Program)` what `access_log` rejects outright (an action
+    /// that is not exactly read or write, the program paused); other `Err`s are fetch failures.
     pub async fn check_access(
         &self,
         grant: &Pubkey,
@@ -350,6 +395,15 @@ impl<T: Transport, S: Signer> Client<T, S> {
         action: u8,
         purpose: Purpose,
     ) -> Result<Result<(), Refusal>, SdkError> {
+        if action != careledger::logic::consent::action::READ
+            && action != careledger::logic::consent::action::WRITE
+        {
+            return Err(SdkError::rejected(CareledgerError::InvalidAccessAction));
+        }
+        let config: Config = self.fetch(&crate::pda::config()).await?;
+        if config.paused {
+            return Err(SdkError::rejected(CareledgerError::Paused));
+        }
         let grant: ConsentGrant = self.fetch(grant).await?;
         let record: RecordAnchor = self.fetch(record).await?;
         let provider: Provider = self.fetch(&crate::pda::provider(&grant.grantee).0).await?;

@@ -43,6 +43,16 @@ pub enum SdkError {
 }
 
 impl SdkError {
+    /// The error the program would return for `error` in a one-instruction transaction (what an
+    /// SDK check that mirrors the program reports).
+    pub fn rejected(error: CareledgerError) -> Self {
+        SdkError::Program {
+            index: 0,
+            code: u32::from(error),
+            error,
+        }
+    }
+
     /// The program error, if that is what this is.
     pub fn program_error(&self) -> Option<CareledgerError> {
         match self {

@@ -6,6 +6,7 @@ use careledger_sdk::classes::RecordClass;
 use careledger_sdk::ix::PolicyKeys;
 use careledger_sdk::{action, ix, pda, AccessLogArgs, CareledgerEvent, Purpose, ROLE_CLINICIAN};
 use careledger_sdk::{BreakGlassOpenArgs, ClaimSubmitArgs, PolicyCreateArgs, RuleTerms};
+use careledger_sdk::{ConsentGrant, GrantCreateArgs, ReviewOutcome};
 use careledger_sdk::{ROLE_EMERGENCY, ROLE_INSURER};
 use careledger_tests::Env;
 use serde_json::Value;
@@ -145,6 +146,58 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
         .await
         .unwrap();
     events.extend(out.events);
+    // the patient disputes the emergency access, which revokes it
+    let emergency = pda::grant(&wallet, &er.pubkey(), Purpose::Emergency).0;
+    let out = env
+        .send(
+            ix::break_glass_review(&wallet, &wallet, &emergency, ReviewOutcome::Disputed),
+            &[&patient],
+        )
+        .await
+        .unwrap();
+    events.extend(out.events);
+    // the treatment grant, revoked, is closed and given again: another consent, another id
+    let first_id = {
+        let g: ConsentGrant = env.client.fetch(&grant).await.unwrap();
+        careledger_sdk::audit::consent_id(&grant, &g)
+    };
+    env.send(
+        ix::grant_close(&wallet, &wallet, &grant, &wallet),
+        &[&patient],
+    )
+    .await
+    .unwrap();
+    let now = env.now().await;
+    let later = GrantCreateArgs {
+        purpose: Purpose::Treatment,
+        classes: RecordClass::LabResult.bit(),
+        actions: action::READ,
+        record_scope: careledger_sdk::NO_RECORD_SCOPE,
+        not_before: now + 5 * 86_400,
+        expires_at: now + 30 * 86_400,
+    };
+    env.send(
+        ix::grant_create(&wallet, &wallet, &clinic.pubkey(), later),
+        &[&patient],
+    )
+    .await
+    .unwrap();
+    // the guardian revokes every consent
+    let guardian = env.actor().await;
+    env.send(
+        ix::patient_set_guardian(&wallet, Some(&guardian.pubkey()), now + 86_400),
+        &[&patient],
+    )
+    .await
+    .unwrap();
+    let out = env
+        .send(
+            ix::grant_revoke_all(&guardian.pubkey(), &wallet),
+            &[&guardian],
+        )
+        .await
+        .unwrap();
+    events.extend(out.events);
 
     let bundle = env.client.audit_bundle(&wallet, &events).await.unwrap();
     assert_eq!(bundle["resourceType"], "Bundle");
@@ -153,12 +206,17 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
     assert_eq!(
         consents.len(),
         3,
-        "treatment (revoked), break-glass and payment grants"
+        "treatment (given again), break-glass and payment grants"
     );
+    let regranted: ConsentGrant = env.client.fetch(&grant).await.unwrap();
+    let second_id = careledger_sdk::audit::consent_id(&grant, &regranted);
+    assert_ne!(first_id, second_id);
     let treatment = consents
         .iter()
-        .find(|c| c["id"] == grant.to_string())
+        .find(|c| c["id"] == second_id)
         .expect("treatment consent");
+    assert_eq!(treatment["identifier"][0]["value"], grant.to_string());
+    // not yet valid (and voided by the revoke-all besides): never reported active
     assert_eq!(treatment["status"], "inactive");
     assert_eq!(treatment["provision"]["purpose"][0]["code"], "TREAT");
     assert_eq!(treatment["provision"]["class"][0]["code"], "lab-result");
@@ -166,17 +224,47 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
         treatment["provision"]["actor"][0]["reference"]["identifier"]["value"],
         clinic.pubkey().to_string()
     );
-    let emergency = pda::grant(&wallet, &er.pubkey(), Purpose::Emergency).0;
     let bg = consents
         .iter()
-        .find(|c| c["id"] == emergency.to_string())
+        .find(|c| c["identifier"][0]["value"] == emergency.to_string())
         .unwrap();
-    assert_eq!(bg["status"], "active");
+    assert_eq!(bg["status"], "inactive");
     assert_eq!(bg["provision"]["purpose"][0]["code"], "ETREAT");
     let responses = resources(&bundle, "ClaimResponse");
     assert_eq!(responses.len(), 1);
     assert_eq!(responses[0]["outcome"], "complete");
-    assert_eq!(responses[0]["payment"]["amount"]["value"], 900);
+    // 900 base units of a 2-decimal token: 9.00, in that token, never an ISO currency
+    let paid = &responses[0]["payment"]["amount"];
+    assert_eq!(paid["value"], serde_json::json!(9.0));
+    assert!(paid.get("currency").is_none());
+    assert_eq!(
+        paid["extension"][0]["url"],
+        careledger_sdk::audit::TOKEN_MINT_EXTENSION
+    );
+    assert_eq!(
+        paid["extension"][0]["valueIdentifier"]["value"],
+        mint.to_string()
+    );
+    let totals: Vec<(&str, f64)> = responses[0]["total"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let code = t["category"]["coding"][0]["code"].as_str().unwrap();
+            (code, t["amount"]["value"].as_f64().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        totals,
+        [
+            ("submitted", 12.0),
+            ("eligible", 10.0),
+            ("deductible", 0.0),
+            ("copay", 1.0),
+            ("coinsurance", 0.0),
+            ("benefit", 9.0)
+        ]
+    );
     let audits = resources(&bundle, "AuditEvent");
     let outcomes: Vec<&str> = audits
         .iter()
@@ -184,10 +272,24 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
         .collect();
     assert_eq!(
         outcomes,
-        ["0", "0", "0", "4"],
-        "access, break-glass, revoke, refusal"
+        ["0", "0", "0", "4", "0", "0"],
+        "access, break-glass, revoke, refusal, disputed review, revoke-all"
     );
     assert_eq!(audits[3]["outcomeDesc"], "refused: Revoked");
+    assert_eq!(audits[4]["action"], "D");
+    assert_eq!(
+        audits[4]["outcomeDesc"],
+        "break-glass disputed by the patient: grant revoked"
+    );
+    assert_eq!(audits[5]["action"], "D");
+    assert_eq!(
+        audits[5]["agent"][0]["who"]["identifier"]["value"],
+        guardian.pubkey().to_string()
+    );
+    assert!(audits[5]["outcomeDesc"]
+        .as_str()
+        .unwrap()
+        .starts_with("every consent revoked by the guardian"));
     assert_eq!(
         audits[1]["purposeOfEvent"][0]["coding"][0]["code"],
         "ETREAT"
@@ -213,7 +315,7 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
     );
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(
-        summary == "AuditEvent=4 ClaimResponse=1 Consent=3\n",
+        summary == "AuditEvent=6 ClaimResponse=1 Consent=3\n",
         "{summary}"
     );
 }

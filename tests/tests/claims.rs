@@ -1142,10 +1142,19 @@ async fn policy_and_rule_management_rules() {
         if u.old_terms == terms(100, 0, 0) && u.new_terms == terms(120, 5, 1000))
     );
     // the SDK preview runs the program's function on fresh state
+    let args = fx.args(1, 200).await;
+    let care = ix::CareBasis::Grant(Purpose::Treatment);
     let preview = fx
         .env
         .client
-        .preview_claim(&fx.keys.policy, &fx.rule, 1, 200)
+        .preview_claim(
+            &fx.clinic.pubkey(),
+            &fx.keys,
+            &fx.record,
+            &fx.rule,
+            care,
+            &args,
+        )
         .await
         .unwrap();
     let careledger_sdk::claims::Preview::Decided { breakdown, .. } = preview else {

@@ -1178,3 +1178,235 @@ async fn m3_a_guardian_cannot_consent_beyond_the_guardianship() {
     .await
     .unwrap();
 }
+
+// ------------------------------------------------------------------------------- L5
+
+#[tokio::test]
+async fn l5_the_sdks_claim_preview_reports_what_the_program_then_does() {
+    use careledger_sdk::claims::Preview;
+    let b = billing(true).await;
+    let client = &b.env.client;
+    let stranger = b.env.verified_provider(ROLE_CLINICIAN).await;
+    let treat = CareBasis::Grant(Purpose::Treatment);
+    let args = b.today().await;
+    // each refusal the preview predicts is the one the program then returns
+    let cases = [
+        (&stranger, treat, E::NoCareRelationship),
+        (&b.clinic, treat, E::ProviderOutOfNetwork),
+    ];
+    for (who, care, expected) in cases {
+        let p = client
+            .preview_claim(&who.pubkey(), &b.keys, &b.record, &b.rule, care, &args)
+            .await
+            .unwrap();
+        assert_eq!(p, Preview::Refused(expected));
+        b.refused(who, &b.record, care, expected).await;
+    }
+    b.env
+        .send(
+            ix::network_add(&b.insurer.pubkey(), &b.clinic.pubkey()),
+            &[&b.insurer],
+        )
+        .await
+        .unwrap();
+    // stale terms, then paid now while the vault covers it
+    let stale = ClaimSubmitArgs {
+        expected_terms: visit_terms(99),
+        ..args.clone()
+    };
+    let p = client
+        .preview_claim(
+            &b.clinic.pubkey(),
+            &b.keys,
+            &b.record,
+            &b.rule,
+            treat,
+            &stale,
+        )
+        .await
+        .unwrap();
+    assert_eq!(p, Preview::Refused(E::RuleTermsChanged));
+    let p = client
+        .preview_claim(
+            &b.clinic.pubkey(),
+            &b.keys,
+            &b.record,
+            &b.rule,
+            treat,
+            &args,
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(p, Preview::Decided { paid_now: true, .. }),
+        "{p:?}"
+    );
+    b.paid(&b.clinic, &b.record, treat).await;
+    let p = client
+        .preview_claim(
+            &b.clinic.pubkey(),
+            &b.keys,
+            &b.record,
+            &b.rule,
+            treat,
+            &args,
+        )
+        .await
+        .unwrap();
+    assert_eq!(p, Preview::Refused(E::DuplicateClaim));
+    // a vault that cannot cover the benefit: decided, but owed rather than paid
+    let big = ClaimSubmitArgs {
+        units: 4,
+        billed: 100_000,
+        service_date: args.service_date - DAY,
+        ..args.clone()
+    };
+    b.env
+        .send(
+            ix::rule_update(
+                &b.keys,
+                &b.rule,
+                RuleTerms {
+                    allowed_per_unit: 2_000,
+                    ..visit_terms(100)
+                },
+            ),
+            &[&b.insurer],
+        )
+        .await
+        .unwrap();
+    let big = ClaimSubmitArgs {
+        expected_terms: RuleTerms {
+            allowed_per_unit: 2_000,
+            ..visit_terms(100)
+        },
+        ..big
+    };
+    let p = client
+        .preview_claim(&b.clinic.pubkey(), &b.keys, &b.record, &b.rule, treat, &big)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            p,
+            Preview::Decided {
+                paid_now: false,
+                state: ClaimState::Approved,
+                ..
+            }
+        ),
+        "{p:?}"
+    );
+    let payee = b.payee(&b.clinic.pubkey()).await;
+    b.env
+        .send(
+            b.submit(&b.clinic.pubkey(), &b.record, &payee, treat, big.clone()),
+            &[&b.clinic],
+        )
+        .await
+        .unwrap();
+    let owed: Claim = client
+        .fetch(
+            &pda::claim(
+                &b.keys.policy,
+                &b.clinic.pubkey(),
+                &b.rule,
+                big.service_date,
+            )
+            .0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(owed.state, ClaimState::Approved);
+    // a retired rule, and a paused program
+    b.env
+        .send(ix::rule_retire(&b.keys, &b.rule), &[&b.insurer])
+        .await
+        .unwrap();
+    let two_days_ago = ClaimSubmitArgs {
+        service_date: args.service_date - 2 * DAY,
+        ..big.clone()
+    };
+    let p = client
+        .preview_claim(
+            &b.clinic.pubkey(),
+            &b.keys,
+            &b.record,
+            &b.rule,
+            treat,
+            &two_days_ago,
+        )
+        .await
+        .unwrap();
+    assert_eq!(p, Preview::Refused(E::RuleRetired));
+    let admin = b.env.admin.insecure_clone();
+    b.env
+        .send(ix::config_set_paused(&admin.pubkey(), true), &[&admin])
+        .await
+        .unwrap();
+    let p = client
+        .preview_claim(
+            &b.clinic.pubkey(),
+            &b.keys,
+            &b.record,
+            &b.rule,
+            treat,
+            &two_days_ago,
+        )
+        .await
+        .unwrap();
+    assert_eq!(p, Preview::Refused(E::Paused));
+}
+
+#[tokio::test]
+async fn l5_check_access_refuses_what_access_log_refuses() {
+    let scene = careledger_tests::ConsentScene::new().await;
+    let env = &scene.env;
+    let (wallet, clinic) = (scene.patient.pubkey(), scene.clinic.pubkey());
+    let both = action::READ | action::WRITE;
+    let err = env
+        .client
+        .check_access(&scene.grant, &scene.record, both, Purpose::Treatment)
+        .await
+        .unwrap_err();
+    assert_eq!(err.program_error(), Some(E::InvalidAccessAction));
+    let args = careledger_sdk::AccessLogArgs {
+        action: both,
+        purpose: Purpose::Treatment,
+        strict: false,
+    };
+    let log = ix::access_log(&clinic, &wallet, &scene.grant, &scene.record, args);
+    env.expect_rejected(
+        log,
+        &[&scene.clinic],
+        E::InvalidAccessAction,
+        &[scene.grant],
+    )
+    .await;
+    let ok = env
+        .client
+        .check_access(
+            &scene.grant,
+            &scene.record,
+            action::READ,
+            Purpose::Treatment,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ok, Ok(()));
+    let admin = env.admin.insecure_clone();
+    env.send(ix::config_set_paused(&admin.pubkey(), true), &[&admin])
+        .await
+        .unwrap();
+    let err = env
+        .client
+        .check_access(
+            &scene.grant,
+            &scene.record,
+            action::READ,
+            Purpose::Treatment,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.program_error(), Some(E::Paused));
+}

@@ -1,9 +1,110 @@
 //! Claim adjudication: how much of a billed service the policy pays, and whether the claim may be
 //! decided automatically. Total functions over integers: no step can overflow (products are taken
 //! in `u128` and every result is bounded by the billed amount).
-use crate::constants::BPS_DENOMINATOR;
-use crate::state::{ClaimState, RuleTerms};
+use crate::constants::{BPS_DENOMINATOR, SECONDS_PER_DAY};
+use crate::errors::CareledgerError;
+use crate::instructions::ClaimSubmitArgs;
+use crate::logic::consent::{action, check_grant, check_provider, AccessQuery};
+use crate::state::{
+    ClaimState, ConsentGrant, CoverageRule, Policy, PolicyStatus, Provider, Purpose, RecordAnchor,
+    RecordStatus, RuleTerms, ROLE_CLINICIAN, ROLE_HOSPITAL, ROLE_LAB,
+};
 use anchor_lang::prelude::*;
+
+/// Roles that may bill a policy.
+pub const BILLING_ROLES: u8 = ROLE_CLINICIAN | ROLE_LAB | ROLE_HOSPITAL;
+
+/// What `claim_submit` checks before it adjudicates, as plain data: the program fills it from
+/// its accounts, the SDK's `preview_claim` from fetched ones. The accounts are already matched to
+/// one another (rule to policy, record and patient to the policy's member).
+pub struct Submission<'a> {
+    pub args: &'a ClaimSubmitArgs,
+    pub policy: &'a Policy,
+    pub rule: &'a CoverageRule,
+    pub record: &'a RecordAnchor,
+    /// The billing provider's wallet and registry account.
+    pub provider_wallet: Pubkey,
+    pub provider: &'a Provider,
+    /// The member's current consent epoch.
+    pub patient_epoch: u32,
+    /// The provider's treatment or operations grant from the member, if one was passed.
+    pub care_grant: Option<&'a ConsentGrant>,
+    /// The member's payment grant to the insurer, if there is one.
+    pub payment_grant: Option<&'a ConsentGrant>,
+    /// Whether the provider is in the insurer's network (its membership exists).
+    pub in_network: bool,
+    pub now: i64,
+}
+
+/// Whether the whole UTC day starting at `service_date` overlaps the coverage period.
+pub fn day_in_coverage(policy: &Policy, service_date: i64) -> bool {
+    service_date.saturating_add(SECONDS_PER_DAY) > policy.coverage_start
+        && service_date < policy.coverage_end
+}
+
+/// Every reason `claim_submit` refuses a claim, in the order it checks them (the duplicate key
+/// aside: that is the claim account's existence).
+pub fn check_submission(s: &Submission) -> std::result::Result<(), CareledgerError> {
+    use CareledgerError as E;
+    let (args, policy) = (s.args, s.policy);
+    if policy.status != PolicyStatus::Active {
+        return Err(E::PolicyNotActive);
+    }
+    if !s.rule.active {
+        return Err(E::RuleRetired);
+    }
+    if args.units == 0 || args.billed == 0 || args.document_commitment == [0; 32] {
+        return Err(E::InvalidClaimInput);
+    }
+    if args.service_date % SECONDS_PER_DAY != 0 || args.service_date > s.now {
+        return Err(E::InvalidServiceDate);
+    }
+    if !day_in_coverage(policy, args.service_date) {
+        return Err(E::ServiceDateOutsideCoverage);
+    }
+    check_provider(s.provider, s.now).map_err(E::from)?;
+    if s.provider.roles & BILLING_ROLES == 0 {
+        return Err(E::MissingRole);
+    }
+    if s.record.status != RecordStatus::Current {
+        return Err(E::RecordNotCurrent);
+    }
+    if args.expected_terms != s.rule.terms {
+        return Err(E::RuleTermsChanged);
+    }
+    let query = |purpose| AccessQuery {
+        action: action::READ,
+        purpose,
+        record_class: s.record.class,
+        record_index: s.record.index,
+        now: s.now,
+        patient_epoch: s.patient_epoch,
+    };
+    // A care relationship: the provider authored the record, or holds a live treatment or
+    // operations grant from the member covering it.
+    let cares = s.record.author == s.provider_wallet
+        || s.care_grant.is_some_and(|g| {
+            g.patient == policy.patient
+                && g.grantee == s.provider_wallet
+                && matches!(g.purpose, Purpose::Treatment | Purpose::Operations)
+                && check_grant(g, &query(g.purpose)).is_ok()
+        });
+    if !cares {
+        return Err(E::NoCareRelationship);
+    }
+    if policy.network_only && !s.in_network {
+        return Err(E::ProviderOutOfNetwork);
+    }
+    // The member's consent to disclose this record to the insurer for payment.
+    let grant = s.payment_grant.ok_or(E::NoPaymentConsent)?;
+    if grant.patient != policy.patient {
+        return Err(E::GrantPatientMismatch);
+    }
+    if grant.grantee != policy.insurer {
+        return Err(E::GranteeMismatch);
+    }
+    check_grant(grant, &query(Purpose::Payment)).map_err(E::from)
+}
 
 /// Reason codes the program itself puts on claims. Insurer denial codes are any other non-zero
 /// number the insurer publishes off chain.

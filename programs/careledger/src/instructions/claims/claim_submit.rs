@@ -1,21 +1,19 @@
-use crate::constants::{CLAIM_SEED, CONFIG_ADDRESS, NETWORK_SEED, SECONDS_PER_DAY};
+use crate::constants::{CLAIM_SEED, CONFIG_ADDRESS, NETWORK_SEED};
 use crate::errors::CareledgerError;
 use crate::events::ClaimSubmitted;
-use crate::instructions::claims::{
-    adjudicated, day_in_coverage, pay_claim, pay_if_covered, Payment,
-};
+use crate::instructions::claims::{adjudicated, pay_claim, pay_if_covered, Payment};
 use crate::instructions::{create_pda, is_vacant, now, write_new_account};
-use crate::logic::claims::{adjudicate, automatic_outcome, review_reason, Breakdown};
-use crate::logic::consent::{action, check_grant, check_provider, AccessQuery};
+use crate::logic::claims::{
+    adjudicate, automatic_outcome, check_submission, review_reason, Breakdown, Submission,
+};
 use crate::state::{
-    Claim, ClaimState, Config, ConsentGrant, CoverageRule, Patient, Policy, PolicyStatus, Provider,
-    Purpose, RecordAnchor, RecordStatus, RuleTerms, ROLE_CLINICIAN, ROLE_HOSPITAL, ROLE_LAB,
+    Claim, ClaimState, Config, ConsentGrant, CoverageRule, Patient, Policy, Provider, RecordAnchor,
+    RuleTerms,
 };
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
-/// Roles that may bill a policy.
-pub const BILLING_ROLES: u8 = ROLE_CLINICIAN | ROLE_LAB | ROLE_HOSPITAL;
+pub use crate::logic::claims::BILLING_ROLES;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct ClaimSubmitArgs {
@@ -47,12 +45,12 @@ pub struct ClaimSubmit<'info> {
     pub provider_account: Box<Account<'info, Provider>>,
     #[account(constraint = patient.wallet == policy.patient @ CareledgerError::PolicyPatientMismatch)]
     pub patient: Box<Account<'info, Patient>>,
-    #[account(mut, constraint = policy.status == PolicyStatus::Active @ CareledgerError::PolicyNotActive)]
+    /// Active, checked with the rest in `check_submission`.
+    #[account(mut)]
     pub policy: Box<Account<'info, Policy>>,
     #[account(
         mut,
         constraint = rule.policy == policy.key() @ CareledgerError::RulePolicyMismatch,
-        constraint = rule.active @ CareledgerError::RuleRetired,
     )]
     pub rule: Box<Account<'info, CoverageRule>>,
     #[account(constraint = record.patient == policy.patient @ CareledgerError::RecordPatientMismatch)]
@@ -100,127 +98,35 @@ pub struct ClaimSubmit<'info> {
     pub system_program: Program<'info, System>,
 }
 
-fn validate(args: &ClaimSubmitArgs, policy: &Policy, at: i64) -> Result<()> {
-    require!(
-        args.units > 0 && args.billed > 0 && args.document_commitment != [0; 32],
-        CareledgerError::InvalidClaimInput
-    );
-    require!(
-        args.service_date % SECONDS_PER_DAY == 0 && args.service_date <= at,
-        CareledgerError::InvalidServiceDate
-    );
-    require!(
-        day_in_coverage(policy, args.service_date),
-        CareledgerError::ServiceDateOutsideCoverage
-    );
-    Ok(())
-}
-
-/// The billing provider's care relationship with the member for the cited record: it authored
-/// the record, or holds a live treatment or operations grant from the member covering it.
-fn check_care_relationship(
-    info: &AccountInfo,
-    provider: &Pubkey,
-    policy: &Policy,
-    patient: &Patient,
-    record: &RecordAnchor,
-    at: i64,
-) -> Result<()> {
-    if record.author == *provider {
-        return Ok(());
-    }
+/// The grant at `info`, if one of our grants lives there.
+fn grant_at(info: &AccountInfo) -> Result<Option<ConsentGrant>> {
     if info.owner != &crate::ID || info.data_is_empty() {
-        return err!(CareledgerError::NoCareRelationship);
+        return Ok(None);
     }
-    let grant = ConsentGrant::try_deserialize(&mut &info.try_borrow_data()?[..])?;
-    let purpose = grant.purpose;
-    let query = AccessQuery {
-        action: action::READ,
-        purpose,
-        record_class: record.class,
-        record_index: record.index,
-        now: at,
-        patient_epoch: patient.consent_epoch,
-    };
-    let related = grant.patient == policy.patient
-        && grant.grantee == *provider
-        && matches!(purpose, Purpose::Treatment | Purpose::Operations)
-        && check_grant(&grant, &query).is_ok();
-    require!(related, CareledgerError::NoCareRelationship);
-    Ok(())
-}
-
-/// A network-only policy pays only providers the insurer enrolled (the membership exists).
-fn check_network(info: &AccountInfo, policy: &Policy) -> Result<()> {
-    let member = info.owner == &crate::ID && !info.data_is_empty();
-    require!(
-        !policy.network_only || member,
-        CareledgerError::ProviderOutOfNetwork
-    );
-    Ok(())
-}
-
-/// The patient's consent to disclose this record to the insurer for payment.
-fn check_payment_consent(
-    info: &AccountInfo,
-    policy: &Policy,
-    patient: &Patient,
-    record: &RecordAnchor,
-    at: i64,
-) -> Result<()> {
-    if info.owner != &crate::ID || info.data_is_empty() {
-        return err!(CareledgerError::NoPaymentConsent);
-    }
-    let grant = ConsentGrant::try_deserialize(&mut &info.try_borrow_data()?[..])?;
-    require_keys_eq!(
-        grant.patient,
-        policy.patient,
-        CareledgerError::GrantPatientMismatch
-    );
-    require_keys_eq!(
-        grant.grantee,
-        policy.insurer,
-        CareledgerError::GranteeMismatch
-    );
-    let query = AccessQuery {
-        action: action::READ,
-        purpose: Purpose::Payment,
-        record_class: record.class,
-        record_index: record.index,
-        now: at,
-        patient_epoch: patient.consent_epoch,
-    };
-    check_grant(&grant, &query).map_err(|r| error!(CareledgerError::from(r)))
+    Ok(Some(ConsentGrant::try_deserialize(
+        &mut &info.try_borrow_data()?[..],
+    )?))
 }
 
 pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
     let at = now()?;
     let a = &ctx.accounts;
-    validate(&args, &a.policy, at)?;
-    check_provider(&a.provider_account, at).map_err(CareledgerError::from)?;
-    require!(
-        a.provider_account.roles & BILLING_ROLES != 0,
-        CareledgerError::MissingRole
-    );
-    require!(
-        a.record.status == RecordStatus::Current,
-        CareledgerError::RecordNotCurrent
-    );
-    require!(
-        args.expected_terms == a.rule.terms,
-        CareledgerError::RuleTermsChanged
-    );
-    let provider_key = a.provider.key();
-    check_care_relationship(
-        &a.care_grant,
-        &provider_key,
-        &a.policy,
-        &a.patient,
-        &a.record,
-        at,
-    )?;
-    check_network(&a.network_membership, &a.policy)?;
-    check_payment_consent(&a.payment_grant, &a.policy, &a.patient, &a.record, at)?;
+    let membership = &a.network_membership;
+    let (care_grant, payment_grant) = (grant_at(&a.care_grant)?, grant_at(&a.payment_grant)?);
+    let submission = Submission {
+        args: &args,
+        policy: &a.policy,
+        rule: &a.rule,
+        record: &a.record,
+        provider_wallet: a.provider.key(),
+        provider: &a.provider_account,
+        patient_epoch: a.patient.consent_epoch,
+        care_grant: care_grant.as_ref(),
+        payment_grant: payment_grant.as_ref(),
+        in_network: membership.owner == &crate::ID && !membership.data_is_empty(),
+        now: at,
+    };
+    check_submission(&submission)?;
     require!(is_vacant(&a.claim), CareledgerError::DuplicateClaim);
 
     // Decide: review, or adjudicate now.

@@ -34,7 +34,7 @@ pub use rule_add::*;
 pub use rule_retire::*;
 pub use rule_update::*;
 
-use crate::constants::{POLICY_SEED, SECONDS_PER_DAY};
+use crate::constants::POLICY_SEED;
 use crate::errors::CareledgerError;
 use crate::events::{ClaimAdjudicated, ClaimPaid};
 use crate::instructions::vault_transfer;
@@ -137,10 +137,4 @@ pub(crate) fn pay_claim(
             .ok_or(CareledgerError::VaultShort)?,
         at,
     })
-}
-
-/// Whether the whole UTC day starting at `service_date` overlaps the coverage period.
-pub(crate) fn day_in_coverage(policy: &Policy, service_date: i64) -> bool {
-    service_date.saturating_add(SECONDS_PER_DAY) > policy.coverage_start
-        && service_date < policy.coverage_end
 }
