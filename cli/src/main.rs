@@ -565,7 +565,14 @@ async fn run(cli: &Cli) -> Result<(Value, String)> {
                 (sent(&out), format!("mint {mint} accepted for payment"))
             }
             ConfigCmd::Admin(AdminCmd::RemoveMint { mint }) => {
-                let out = s.send(ix::mint_remove(&me, mint)).await?;
+                let entry: careledger_sdk::program::state::AcceptedMint = s
+                    .client
+                    .fetch(&pda::accepted_mint(mint).0)
+                    .await
+                    .map_err(explain)?;
+                let out = s
+                    .send(ix::mint_remove(&me, mint, &entry.accepted_by))
+                    .await?;
                 (
                     sent(&out),
                     format!("mint {mint} removed from the accepted list"),

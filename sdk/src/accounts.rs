@@ -96,6 +96,7 @@ mod tests {
             revoked_at: 0,
             serial: 1,
             narrowed_at: 0,
+            payer: Default::default(),
         };
         let mut data = Vec::new();
         grant.try_serialize(&mut data).unwrap();

@@ -390,6 +390,7 @@ mod tests {
             revoked_at: 0,
             serial: 3,
             narrowed_at: 0,
+            payer: Default::default(),
         };
         let address = Pubkey::new_unique();
         let status = |now| consent(&address, &g, now, 0)["status"].clone();

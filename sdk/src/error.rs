@@ -267,6 +267,8 @@ const ALL_ERRORS: &[CareledgerError] = &[
     GrantLapsed,
     InvalidInvitationExpiry,
     GrantReplaced,
+    AppealWindowClosed,
+    AppealWindowOpen,
 ];
 
 #[cfg(test)]

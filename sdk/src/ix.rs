@@ -571,6 +571,7 @@ pub fn policy_set_status(keys: &PolicyKeys, suspended: bool) -> Instruction {
     build(
         acc::PolicySetStatus {
             insurer: keys.insurer,
+            config: pda::config(),
             policy: keys.policy,
             event_authority: ea(),
             program: careledger::ID,
@@ -1124,13 +1125,14 @@ pub fn mint_accept(admin: &Pubkey, mint: &Pubkey) -> Instruction {
     )
 }
 
-/// The admin removes a mint from the accepted list (rent back to the admin).
-pub fn mint_remove(admin: &Pubkey, mint: &Pubkey) -> Instruction {
+/// The admin removes a mint from the accepted list; `rent_to` is the entry's `accepted_by`.
+pub fn mint_remove(admin: &Pubkey, mint: &Pubkey, rent_to: &Pubkey) -> Instruction {
     build(
         acc::MintRemove {
             admin: *admin,
             config: pda::config(),
             accepted_mint: pda::accepted_mint(mint).0,
+            rent_to: *rent_to,
             event_authority: ea(),
             program: careledger::ID,
         },

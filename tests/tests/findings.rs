@@ -4,7 +4,7 @@
 use careledger_sdk::claims::{rule_key, service_day};
 use careledger_sdk::classes::RecordClass;
 use careledger_sdk::ix::{self, Author, CareBasis, PolicyKeys, StudyKeys};
-use careledger_sdk::{action, pda, tokens, CareledgerError as E, CareledgerEvent};
+use careledger_sdk::{action, pda, tokens, CareledgerError as E, CareledgerEvent, Transport};
 use careledger_sdk::{
     Claim, ClaimState, ClaimSubmitArgs, GrantUpdateArgs, Participation, PolicyCreateArgs, Purpose,
     RecordAmendArgs, RequestApproveArgs, RequestCreateArgs, RewardTerms, RuleTerms, Study,
@@ -567,9 +567,8 @@ async fn m5_an_escrow_mint_its_owner_can_freeze_is_refused_unless_the_admin_acce
         .unwrap();
     env.send(create, &[&insurer]).await.unwrap();
     // removed from the list, it can no longer back a new escrow
-    env.send(ix::mint_remove(&admin.pubkey(), &mint.pubkey()), &[&admin])
-        .await
-        .unwrap();
+    let removal = ix::mint_remove(&admin.pubkey(), &mint.pubkey(), &admin.pubkey());
+    env.send(removal, &[&admin]).await.unwrap();
     env.expect_rejected(
         open,
         &[&insurer],
@@ -1409,4 +1408,204 @@ async fn l5_check_access_refuses_what_access_log_refuses() {
         .await
         .unwrap_err();
     assert_eq!(err.program_error(), Some(E::Paused));
+}
+
+// ------------------------------------------------------------------------------- L2
+
+#[tokio::test]
+async fn l2_approving_nothing_is_an_appealable_denial_and_the_policy_waits_for_the_window() {
+    if skip_on_cluster("moves the clock past the appeal window") {
+        return;
+    }
+    let b = billing(false).await;
+    let reviewed = rule_key(&[7; 32], "CPT", "70553", "");
+    let terms = RuleTerms {
+        prior_auth_required: true,
+        ..visit_terms(100)
+    };
+    b.env
+        .send(ix::rule_add(&b.keys, reviewed, terms), &[&b.insurer])
+        .await
+        .unwrap();
+    let payee = b.payee(&b.clinic.pubkey()).await;
+    let today = service_day(b.env.now().await);
+    let submit = |days_ago: i64| {
+        let day = today - days_ago * DAY;
+        let args = ClaimSubmitArgs {
+            expected_terms: terms,
+            ..b.args(day, terms)
+        };
+        let address = pda::claim(&b.keys.policy, &b.clinic.pubkey(), &reviewed, day).0;
+        let ixn = ix::claim_submit(
+            &b.clinic.pubkey(),
+            &b.keys,
+            &b.record,
+            &reviewed,
+            &payee,
+            CareBasis::Grant(Purpose::Treatment),
+            args,
+        );
+        (address, ixn)
+    };
+    let (claim, ixn) = submit(0);
+    b.env.send(ixn, &[&b.clinic]).await.unwrap();
+    let state: Claim = b.env.client.fetch(&claim).await.unwrap();
+    assert_eq!(state.state, ClaimState::PendingReview);
+    // the insurer "approves" 0 of the 100 the rule allows: a denial, with its reason
+    let zero = careledger_sdk::ReviewDecision::Approve { amount: 0 };
+    b.env
+        .send(
+            ix::claim_review(&b.keys, &claim, &state, &payee, zero),
+            &[&b.insurer],
+        )
+        .await
+        .unwrap();
+    let denied: Claim = b.env.client.fetch(&claim).await.unwrap();
+    assert_eq!(
+        (denied.state, denied.reason_code),
+        (
+            ClaimState::Denied,
+            careledger_sdk::claims::reason::APPROVED_NOTHING
+        )
+    );
+    // the policy cannot close while that denial can be appealed
+    let close = ix::policy_close(&b.keys, &payee);
+    let watched = [b.keys.policy, b.keys.vault];
+    b.env
+        .expect_rejected(close.clone(), &[&b.insurer], E::AppealWindowOpen, &watched)
+        .await;
+    let policy: careledger_sdk::Policy = b.env.client.fetch(&b.keys.policy).await.unwrap();
+    assert_eq!(
+        policy.appeals_open_until,
+        denied.decided_at + careledger_sdk::APPEAL_WINDOW_SECS
+    );
+    // the provider can appeal within the window; past it, the appeal is refused
+    b.env
+        .set_clock(denied.decided_at + careledger_sdk::APPEAL_WINDOW_SECS)
+        .await;
+    let appeal = ix::claim_appeal(&b.clinic.pubkey(), &b.keys.policy, &claim);
+    b.env
+        .expect_rejected(
+            appeal,
+            &[&b.clinic],
+            E::AppealWindowClosed,
+            &[claim, b.keys.policy],
+        )
+        .await;
+    // and the window over, the policy closes
+    let insurer_tokens = b.env.token_account(&b.keys.mint, &b.insurer.pubkey()).await;
+    b.env
+        .send(ix::policy_close(&b.keys, &insurer_tokens), &[&b.insurer])
+        .await
+        .unwrap();
+}
+
+// ------------------------------------------------------------------------------- L4
+
+#[tokio::test]
+async fn l4_rent_returns_to_its_payer_and_protective_acts_work_while_paused() {
+    let b = billing(false).await;
+    let wallet = b.patient.pubkey();
+    let guardian = b.env.actor().await;
+    let until = b.env.now().await + 10 * DAY;
+    b.env
+        .send(
+            ix::patient_set_guardian(&wallet, Some(&guardian.pubkey()), until),
+            &[&b.patient],
+        )
+        .await
+        .unwrap();
+    // the guardian gives (and pays for) a grant, later revoked and closed: rent to the guardian
+    let lab_provider = b.env.verified_provider(careledger_sdk::ROLE_LAB).await;
+    let args = careledger_sdk::GrantCreateArgs {
+        purpose: Purpose::Treatment,
+        classes: lab(),
+        actions: action::READ,
+        record_scope: NO_RECORD_SCOPE,
+        not_before: 0,
+        expires_at: until,
+    };
+    let g = guardian.pubkey();
+    b.env
+        .send(
+            ix::grant_create(&g, &wallet, &lab_provider.pubkey(), args),
+            &[&guardian],
+        )
+        .await
+        .unwrap();
+    let grant = pda::grant(&wallet, &lab_provider.pubkey(), Purpose::Treatment).0;
+    b.env
+        .send(ix::grant_revoke(&wallet, &wallet, &grant), &[&b.patient])
+        .await
+        .unwrap();
+    let to_patient = ix::grant_close(&wallet, &wallet, &grant, &wallet);
+    b.env
+        .expect_rejected(to_patient, &[&b.patient], E::WrongRentDestination, &[grant])
+        .await;
+    let rent = b
+        .env
+        .client
+        .transport()
+        .account(&grant)
+        .await
+        .unwrap()
+        .unwrap()
+        .lamports;
+    let before = b
+        .env
+        .client
+        .transport()
+        .account(&g)
+        .await
+        .unwrap()
+        .unwrap()
+        .lamports;
+    b.env
+        .send(ix::grant_close(&wallet, &wallet, &grant, &g), &[&b.patient])
+        .await
+        .unwrap();
+    let after = b
+        .env
+        .client
+        .transport()
+        .account(&g)
+        .await
+        .unwrap()
+        .unwrap()
+        .lamports;
+    assert_eq!(after - before, rent);
+
+    // paused: the patient can remove the guardian, not appoint one; the insurer can suspend
+    // the policy, not reactivate it
+    let admin = b.env.admin.insecure_clone();
+    b.env
+        .send(ix::config_set_paused(&admin.pubkey(), true), &[&admin])
+        .await
+        .unwrap();
+    let patient_account = pda::patient(&wallet).0;
+    b.env
+        .expect_rejected(
+            ix::patient_set_guardian(&wallet, Some(&g), until),
+            &[&b.patient],
+            E::Paused,
+            &[patient_account],
+        )
+        .await;
+    b.env
+        .send(ix::patient_set_guardian(&wallet, None, 0), &[&b.patient])
+        .await
+        .unwrap();
+    assert_eq!(b.env.patient(&wallet).await.guardian, Pubkey::default());
+    b.env
+        .send(ix::policy_set_status(&b.keys, true), &[&b.insurer])
+        .await
+        .unwrap();
+    b.env
+        .expect_rejected(
+            ix::policy_set_status(&b.keys, false),
+            &[&b.insurer],
+            E::Paused,
+            &[b.keys.policy],
+        )
+        .await;
 }

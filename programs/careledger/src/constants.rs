@@ -51,6 +51,10 @@ pub const INVITATION_SEED: &[u8] = b"invitation";
 #[constant]
 pub const ACCEPTED_MINT_SEED: &[u8] = b"accepted_mint";
 
+/// How long a provider may appeal a denial: 180 days, the window US rules give for internal
+/// appeals (45 CFR 147.136(b)(2)). A policy cannot close while a denial can still be appealed.
+#[constant]
+pub const APPEAL_WINDOW_SECS: i64 = 180 * 24 * 60 * 60;
 /// Longest an invitation to a study stays usable: 1 year.
 #[constant]
 pub const MAX_INVITATION_SECS: i64 = 365 * 24 * 60 * 60;

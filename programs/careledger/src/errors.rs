@@ -414,4 +414,12 @@ pub enum CareledgerError {
     /// 6132
     #[msg("the participation's research grant was closed and given again: a new consent does not continue the old participation")]
     GrantReplaced,
+    /// 6133
+    #[msg("the appeal window for this denial has closed (APPEAL_WINDOW_SECS after the decision)")]
+    AppealWindowClosed,
+    /// 6134
+    #[msg(
+        "a denied claim can still be appealed: the policy closes once its appeal window is over"
+    )]
+    AppealWindowOpen,
 }

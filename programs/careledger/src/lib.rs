@@ -103,7 +103,8 @@ pub mod careledger {
         instructions::registry::patient_register::handler(ctx)
     }
 
-    /// Signer: the patient (not the guardian). Appoints, replaces or clears the guardian.
+    /// Signer: the patient (not the guardian). Appoints, replaces or clears the guardian
+    /// (clearing works while paused).
     pub fn patient_set_guardian(
         ctx: Context<PatientSetGuardian>,
         args: PatientSetGuardianArgs,
@@ -205,7 +206,7 @@ pub mod careledger {
         instructions::claims::policy_fund::handler(ctx, args)
     }
 
-    /// Signer: the insurer. Suspends or reactivates a policy.
+    /// Signer: the insurer. Suspends (also while paused) or reactivates a policy.
     pub fn policy_set_status(
         ctx: Context<PolicySetStatus>,
         args: PolicySetStatusArgs,

@@ -288,6 +288,7 @@ fn pure(rows: &mut Vec<Row>) {
         revoked_at: 0,
         serial: 1,
         narrowed_at: 0,
+        payer: Default::default(),
     };
     let provider = Provider {
         wallet: grant.grantee,

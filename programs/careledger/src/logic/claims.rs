@@ -117,6 +117,8 @@ pub mod reason {
     pub const CLAIM_LIMIT_REACHED: u16 = 3;
     /// Nothing is left of the annual benefit cap.
     pub const BENEFIT_CAP_EXHAUSTED: u16 = 4;
+    /// The insurer approved nothing of a benefit the rule allows: a denial, appealable.
+    pub const APPROVED_NOTHING: u16 = 5;
 }
 
 /// The explanation of benefit, in mint base units: `eligible` splits into what the member pays

@@ -146,6 +146,7 @@ mod tests {
             revoked_at: 0,
             serial: 1,
             narrowed_at: 0,
+            payer: Default::default(),
         }
     }
 

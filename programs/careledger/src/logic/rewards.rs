@@ -224,6 +224,7 @@ mod tests {
             revoked_at: 0,
             serial: 7,
             narrowed_at: 0,
+            payer: Default::default(),
         }
     }
 

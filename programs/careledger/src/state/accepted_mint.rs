@@ -11,5 +11,7 @@ pub struct AcceptedMint {
     /// The mint's freeze authority when it was accepted (for the record).
     pub freeze_authority: Pubkey,
     pub accepted_at: i64,
+    /// The admin who accepted it and paid the rent (removal returns it there).
+    pub accepted_by: Pubkey,
     pub bump: u8,
 }

@@ -69,6 +69,9 @@ pub struct ConsentGrant {
     /// shortened at either end); 0 if never. Consent that relies on the grant being continuous
     /// (research rewards) ends there.
     pub narrowed_at: u32,
+    /// Who paid the rent (the patient, their guardian, or the break-glass clinician): closing
+    /// the grant returns it there.
+    pub payer: Pubkey,
 }
 
 impl ConsentGrant {

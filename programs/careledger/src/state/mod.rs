@@ -55,16 +55,16 @@ mod tests {
         assert_eq!(account_size(Provider::INIT_SPACE), 149);
         assert_eq!(account_size(Patient::INIT_SPACE), 121);
         assert_eq!(account_size(RecordAnchor::INIT_SPACE), 159);
-        assert_eq!(account_size(ConsentGrant::INIT_SPACE), 123);
+        assert_eq!(account_size(ConsentGrant::INIT_SPACE), 155);
         assert_eq!(account_size(AccessRequest::INIT_SPACE), 91);
-        assert_eq!(account_size(Policy::INIT_SPACE), 244);
+        assert_eq!(account_size(Policy::INIT_SPACE), 252);
         assert_eq!(account_size(CoverageRule::INIT_SPACE), 111);
         assert_eq!(account_size(Claim::INIT_SPACE), 256);
         assert_eq!(account_size(Study::INIT_SPACE), 238);
         assert_eq!(account_size(Participation::INIT_SPACE), 136);
         assert_eq!(account_size(NetworkMembership::INIT_SPACE), 81);
         assert_eq!(account_size(Invitation::INIT_SPACE), 129);
-        assert_eq!(account_size(AcceptedMint::INIT_SPACE), 81);
+        assert_eq!(account_size(AcceptedMint::INIT_SPACE), 113);
     }
 
     #[test]

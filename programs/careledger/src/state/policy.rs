@@ -44,6 +44,8 @@ pub struct Policy {
     pub status: PolicyStatus,
     /// Pays only providers the insurer has enrolled in its network (`NetworkMembership`).
     pub network_only: bool,
+    /// Until when a denial under this policy can still be appealed (0: none can).
+    pub appeals_open_until: i64,
     pub bump: u8,
     pub vault_bump: u8,
     pub created_at: i64,
@@ -70,6 +72,17 @@ impl Policy {
         self.benefit_used = add(self.benefit_used, b.benefit)?;
         self.owed = add(self.owed, b.benefit)?;
         Ok(())
+    }
+
+    /// A claim was denied at `at`: unless it was already appealed, it may be appealed for
+    /// `APPEAL_WINDOW_SECS`, and the policy stays open that long.
+    pub fn note_denial(&mut self, appealed: bool, at: i64) {
+        if !appealed {
+            // a clock near i64::MAX saturates: the window then never closes, which errs on
+            // the side of the appeal right
+            let until = at.saturating_add(crate::constants::APPEAL_WINDOW_SECS);
+            self.appeals_open_until = self.appeals_open_until.max(until);
+        }
     }
 
     /// The reverse of `reserve`, for an owed claim its provider cancels.

@@ -1,11 +1,12 @@
-use crate::constants::CONFIG_ADDRESS;
+use crate::constants::{APPEAL_WINDOW_SECS, CONFIG_ADDRESS};
 use crate::errors::CareledgerError;
 use crate::events::ClaimAppealed;
 use crate::instructions::now;
 use crate::state::{Claim, ClaimState, Config, Policy, PolicyStatus};
 use anchor_lang::prelude::*;
 
-/// The provider appeals a denied claim, once: it goes back to pending review.
+/// The provider appeals a denied claim, once, within `APPEAL_WINDOW_SECS` of the denial: it goes
+/// back to pending review.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ClaimAppeal<'info> {
@@ -25,6 +26,12 @@ pub struct ClaimAppeal<'info> {
 
 pub fn handler(ctx: Context<ClaimAppeal>) -> Result<()> {
     let at = now()?;
+    let deadline = ctx
+        .accounts
+        .claim
+        .decided_at
+        .saturating_add(APPEAL_WINDOW_SECS);
+    require!(at < deadline, CareledgerError::AppealWindowClosed);
     let claim_key = ctx.accounts.claim.key();
     let accounts = &mut *ctx.accounts;
     let (policy, claim) = (&mut accounts.policy, &mut accounts.claim);

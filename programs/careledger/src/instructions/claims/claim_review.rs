@@ -3,7 +3,7 @@ use crate::errors::CareledgerError;
 
 use crate::instructions::claims::{adjudicated, pay_claim, pay_if_covered, Payment};
 use crate::instructions::now;
-use crate::logic::claims::{adjudicate, approve_amount, Breakdown};
+use crate::logic::claims::{adjudicate, approve_amount, reason, Breakdown};
 use crate::logic::consent::check_provider;
 use crate::state::{Claim, ClaimState, Config, CoverageRule, Policy, Provider};
 use anchor_lang::prelude::*;
@@ -75,7 +75,16 @@ pub fn handler(ctx: Context<ClaimReview>, args: ClaimReviewArgs) -> Result<()> {
             );
             let (b, state) =
                 approve_amount(&full, amount).ok_or(CareledgerError::ApprovalExceedsRule)?;
-            (state, b, 0)
+            if amount == 0 && full.benefit > 0 {
+                // approving nothing of what the rule allows is a denial, and can be appealed
+                (
+                    ClaimState::Denied,
+                    Breakdown::default(),
+                    reason::APPROVED_NOTHING,
+                )
+            } else {
+                (state, b, 0)
+            }
         }
         ReviewDecision::Deny { reason_code } => {
             require!(reason_code != 0, CareledgerError::MissingReasonCode);
@@ -100,6 +109,9 @@ pub fn handler(ctx: Context<ClaimReview>, args: ClaimReviewArgs) -> Result<()> {
         .ok_or(CareledgerError::MathOverflow)?;
     if state.is_owed() {
         policy.reserve(&breakdown)?;
+    }
+    if state == ClaimState::Denied {
+        policy.note_denial(claim.appealed, at);
     }
     claim.state = state;
     claim.breakdown = breakdown;

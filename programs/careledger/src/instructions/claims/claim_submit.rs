@@ -228,6 +228,9 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
     if state.is_owed() {
         policy.reserve(&breakdown)?;
     }
+    if state == ClaimState::Denied {
+        policy.note_denial(false, at);
+    }
     let paid = if pay_now {
         Some(pay_claim(
             &mut claim,

@@ -39,6 +39,10 @@ pub fn handler(ctx: Context<PolicyClose>) -> Result<()> {
         policy.owed == 0 && policy.pending_review == 0,
         CareledgerError::PolicyHasOpenClaims
     );
+    require!(
+        at >= policy.appeals_open_until,
+        CareledgerError::AppealWindowOpen
+    );
     let swept = ctx.accounts.vault.amount;
     let payment = Payment {
         token_program: &ctx.accounts.token_program,

@@ -95,6 +95,7 @@ pub fn handler(ctx: Context<PolicyCreate>, args: PolicyCreateArgs) -> Result<()>
         claim_count: 0,
         status: PolicyStatus::Active,
         network_only: args.network_only,
+        appeals_open_until: 0,
         bump: ctx.bumps.policy,
         vault_bump: ctx.bumps.vault,
         created_at: at,

@@ -1,7 +1,8 @@
+use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 use crate::events::PolicyStatusChanged;
 use crate::instructions::now;
-use crate::state::{Policy, PolicyStatus};
+use crate::state::{Config, Policy, PolicyStatus};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -10,12 +11,14 @@ pub struct PolicySetStatusArgs {
     pub suspended: bool,
 }
 
-/// The insurer suspends (no new claims) or reactivates a policy. Allowed while the program is
-/// paused: suspending only narrows what can happen.
+/// The insurer suspends (no new claims) or reactivates a policy. While the program is paused it
+/// can suspend (that only narrows what can happen) but not reactivate.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct PolicySetStatus<'info> {
     pub insurer: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS)]
+    pub config: Box<Account<'info, Config>>,
     #[account(mut, has_one = insurer @ CareledgerError::NotPolicyInsurer)]
     pub policy: Box<Account<'info, Policy>>,
 }
@@ -26,6 +29,9 @@ pub fn handler(ctx: Context<PolicySetStatus>, args: PolicySetStatusArgs) -> Resu
     let old_status = policy.status;
     let new_status = match (old_status, args.suspended) {
         (PolicyStatus::Active, true) => PolicyStatus::Suspended,
+        (PolicyStatus::Suspended, false) if ctx.accounts.config.paused => {
+            return err!(CareledgerError::Paused)
+        }
         (PolicyStatus::Suspended, false) => PolicyStatus::Active,
         _ => return err!(CareledgerError::PolicyNotSuspendable),
     };

@@ -95,6 +95,7 @@ pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result
         revoked_at: 0,
         serial,
         narrowed_at: 0,
+        payer: clinician,
     };
     grant.invariant()?;
     let a = &ctx.accounts;

@@ -8,8 +8,8 @@ use crate::state::{Config, ConsentGrant, Patient, ReviewState};
 use anchor_lang::prelude::*;
 
 /// Closes a grant that can never authorize again (revoked, expired or older epoch) and returns
-/// its rent to whoever paid it: the patient for patient grants, the provider for break-glass
-/// grants (only once the patient has reviewed them).
+/// its rent to whoever paid it: the patient or the guardian who gave it, the clinician for a
+/// break-glass grant (only once the patient has reviewed it).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct GrantClose<'info> {
@@ -42,11 +42,7 @@ pub fn handler(ctx: Context<GrantClose>) -> Result<()> {
         grant.review != ReviewState::Pending,
         CareledgerError::ReviewPending
     );
-    let payer = if grant.is_emergency() {
-        grant.grantee
-    } else {
-        patient.wallet
-    };
+    let payer = grant.payer;
     require_keys_eq!(
         ctx.accounts.rent_to.key(),
         payer,

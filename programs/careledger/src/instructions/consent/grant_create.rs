@@ -95,6 +95,7 @@ pub fn handler(ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
         revoked_at: 0,
         serial,
         narrowed_at: 0,
+        payer: by,
     };
     grant.invariant()?;
     let a = &ctx.accounts;

@@ -92,6 +92,7 @@ pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result
         revoked_at: 0,
         serial,
         narrowed_at: 0,
+        payer: by,
     };
     grant.invariant()?;
     let a = &ctx.accounts;

@@ -32,6 +32,7 @@ pub fn handler(ctx: Context<MintAccept>) -> Result<()> {
         mint,
         freeze_authority,
         accepted_at: at,
+        accepted_by: a.admin.key(),
         bump: ctx.bumps.accepted_mint,
     };
     let bump = [ctx.bumps.accepted_mint];

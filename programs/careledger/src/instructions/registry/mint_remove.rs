@@ -5,17 +5,19 @@ use crate::instructions::now;
 use crate::state::{AcceptedMint, Config};
 use anchor_lang::prelude::*;
 
-/// The admin takes a mint off the accepted list (rent back to the admin). Policies and studies
-/// already open on it keep their vaults; new ones can no longer use it.
+/// The admin takes a mint off the accepted list (rent back to the admin who accepted it).
+/// Policies and studies already open on it keep their vaults; new ones can no longer use it.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct MintRemove<'info> {
-    #[account(mut)]
     pub admin: Signer<'info>,
     #[account(address = CONFIG_ADDRESS, has_one = admin @ CareledgerError::NotAdmin)]
     pub config: Box<Account<'info, Config>>,
-    #[account(mut, close = admin)]
+    #[account(mut, close = rent_to)]
     pub accepted_mint: Box<Account<'info, AcceptedMint>>,
+    /// CHECK: only receives lamports: the admin who accepted the mint and paid its rent.
+    #[account(mut, address = accepted_mint.accepted_by @ CareledgerError::WrongRentDestination)]
+    pub rent_to: UncheckedAccount<'info>,
 }
 
 pub fn handler(ctx: Context<MintRemove>) -> Result<()> {

@@ -19,7 +19,8 @@ pub struct PatientSetGuardianArgs {
 #[derive(Accounts)]
 pub struct PatientSetGuardian<'info> {
     pub wallet: Signer<'info>,
-    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    /// Paused, the patient can still remove a guardian (a protective act), not appoint one.
+    #[account(address = CONFIG_ADDRESS)]
     pub config: Account<'info, Config>,
     #[account(mut, has_one = wallet @ CareledgerError::NotPatientOrGuardian)]
     pub patient: Account<'info, Patient>,
@@ -28,6 +29,10 @@ pub struct PatientSetGuardian<'info> {
 pub fn handler(ctx: Context<PatientSetGuardian>, args: PatientSetGuardianArgs) -> Result<()> {
     let at = now()?;
     let clearing = args.guardian == Pubkey::default();
+    require!(
+        clearing || !ctx.accounts.config.paused,
+        CareledgerError::Paused
+    );
     if !clearing {
         require_keys_neq!(
             args.guardian,
