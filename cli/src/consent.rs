@@ -204,10 +204,23 @@ pub async fn emergency_access(
         window_secs: hours.saturating_mul(3600),
         reason_code: reason,
     };
-    let out = s.send(ix::break_glass_open(&s.me(), patient, args)).await?;
+    let state: careledger_sdk::Patient = s
+        .client
+        .fetch(&careledger_sdk::pda::patient(patient).0)
+        .await
+        .map_err(crate::explain)?;
+    let serial = state.next_emergency_serial();
+    let out = s
+        .send(ix::break_glass_open(&s.me(), patient, serial, args))
+        .await?;
+    let grant = careledger_sdk::pda::emergency_grant(patient, &s.me(), serial).0;
+    let mut v = sent(&out);
+    v["grant"] = serde_json::json!(grant.to_string());
     Ok((
-        sent(&out),
-        format!("break-glass access to {patient} for {hours} h, flagged for review"),
+        v,
+        format!(
+            "break-glass access to {patient} for {hours} h, flagged for review (grant {grant})"
+        ),
     ))
 }
 

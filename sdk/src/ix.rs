@@ -419,9 +419,13 @@ pub fn request_deny(
     )
 }
 
+/// `serial` is the patient's next emergency serial (`Patient::next_emergency_serial`): the
+/// new grant is `pda::emergency_grant(patient, clinician, serial)`. A stale serial (another
+/// emergency opened first) fails the seeds check; fetch the patient and build again.
 pub fn break_glass_open(
     clinician: &Pubkey,
     patient_wallet: &Pubkey,
+    serial: u32,
     args: BreakGlassOpenArgs,
 ) -> Instruction {
     build(
@@ -430,7 +434,7 @@ pub fn break_glass_open(
             config: pda::config(),
             provider: pda::provider(clinician).0,
             patient: pda::patient(patient_wallet).0,
-            grant: pda::grant(patient_wallet, clinician, Purpose::Emergency).0,
+            grant: pda::emergency_grant(patient_wallet, clinician, serial).0,
             system_program: system(),
             event_authority: ea(),
             program: careledger::ID,

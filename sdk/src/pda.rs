@@ -63,6 +63,30 @@ pub fn grant(patient_wallet: &Pubkey, grantee_wallet: &Pubkey, purpose: Purpose)
     )
 }
 
+/// The patient's break-glass grant number `serial` (1 for the first; the next one is the
+/// patient's `emergency_count + 1`) opened by `clinician`.
+pub fn emergency_grant(patient_wallet: &Pubkey, clinician: &Pubkey, serial: u32) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[
+            GRANT_SEED,
+            patient_wallet.as_ref(),
+            clinician.as_ref(),
+            &Purpose::Emergency.seed(),
+            &serial.to_le_bytes(),
+        ],
+        &careledger::ID,
+    )
+}
+
+/// Any grant's address from its own fields (a break-glass grant's includes its serial).
+pub fn grant_of(g: &careledger::state::ConsentGrant) -> (Pubkey, u8) {
+    if g.is_emergency() {
+        emergency_grant(&g.patient, &g.grantee, g.serial)
+    } else {
+        grant(&g.patient, &g.grantee, g.purpose)
+    }
+}
+
 pub fn request(patient_wallet: &Pubkey, provider_wallet: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(
         &[

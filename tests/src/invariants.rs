@@ -225,7 +225,7 @@ fn bump_is_canonical(address: &Pubkey, account: &Decoded, out: &mut Vec<String>)
         Decoded::Patient(p) => (pda::patient(&p.wallet), p.bump),
         Decoded::Provider(p) => (pda::provider(&p.wallet), p.bump),
         Decoded::Record(r) => (pda::record(&r.patient, r.index), r.bump),
-        Decoded::Grant(g) => (pda::grant(&g.patient, &g.grantee, g.purpose), g.bump),
+        Decoded::Grant(g) => (pda::grant_of(g), g.bump),
         Decoded::Request(r) => (pda::request(&r.patient, &r.requester), r.bump),
         Decoded::Policy(p) => {
             let vault = pda::vault(address);

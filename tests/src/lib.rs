@@ -381,12 +381,13 @@ impl Env {
             window_secs,
             reason_code: 7,
         };
+        let serial = self.patient(patient).await.next_emergency_serial();
         self.send(
-            ix::break_glass_open(&clinician.pubkey(), patient, args),
+            ix::break_glass_open(&clinician.pubkey(), patient, serial, args),
             &[clinician],
         )
         .await?;
-        Ok(pda::grant(patient, &clinician.pubkey(), Purpose::Emergency).0)
+        Ok(pda::emergency_grant(patient, &clinician.pubkey(), serial).0)
     }
 
     pub async fn patient(&self, wallet: &Pubkey) -> careledger_sdk::Patient {

@@ -64,7 +64,7 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
         reason_code: 3,
     };
     let out = env
-        .send(ix::break_glass_open(&er.pubkey(), &wallet, bg), &[&er])
+        .send(ix::break_glass_open(&er.pubkey(), &wallet, 1, bg), &[&er])
         .await
         .unwrap();
     events.extend(out.events);
@@ -147,7 +147,7 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
         .unwrap();
     events.extend(out.events);
     // the patient disputes the emergency access, which revokes it
-    let emergency = pda::grant(&wallet, &er.pubkey(), Purpose::Emergency).0;
+    let emergency = pda::emergency_grant(&wallet, &er.pubkey(), 1).0;
     let out = env
         .send(
             ix::break_glass_review(&wallet, &wallet, &emergency, ReviewOutcome::Disputed),

@@ -646,7 +646,7 @@ async fn break_glass_is_capped_flagged_and_reviewed() {
         .await;
     let er = env.verified_provider(ROLE_CLINICIAN | ROLE_EMERGENCY).await;
     let plain = env.verified_provider(ROLE_CLINICIAN).await;
-    let grant_of = |p: &Keypair| pda::grant(&wallet, &p.pubkey(), Purpose::Emergency).0;
+    let grant_of = |p: &Keypair| pda::emergency_grant(&wallet, &p.pubkey(), 1).0;
     let err = env.break_glass(&plain, &wallet, 3600).await.unwrap_err();
     assert_eq!(err.program_error(), Some(E::MissingRole));
     let err = env

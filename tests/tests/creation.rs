@@ -243,13 +243,15 @@ async fn world(squat: bool) -> World {
         window_secs: 3600,
         reason_code: 7,
     };
-    let open = ix::break_glass_open(&clinic.pubkey(), &wallet, glass);
+    let open = ix::break_glass_open(&clinic.pubkey(), &wallet, 1, glass);
     let c = Creation {
         name: "break_glass_open",
         instructions: vec![open.clone()],
         signer: clinic.insecure_clone(),
-        creates: vec![pda::grant(&wallet, &clinic.pubkey(), Purpose::Emergency).0],
-        again: Some((open, E::GrantAlreadyExists)),
+        creates: vec![pda::emergency_grant(&wallet, &clinic.pubkey(), 1).0],
+        // each emergency gets its own address (the patient's next serial): opening again
+        // creates the second one rather than re-creating the first
+        again: None,
     };
     w.create(squat, c).await;
 

@@ -1609,3 +1609,84 @@ async fn l4_rent_returns_to_its_payer_and_protective_acts_work_while_paused() {
         )
         .await;
 }
+
+// ------------------------------------------------------------------------------- L1
+
+#[tokio::test]
+async fn l1_a_second_emergency_opens_while_the_first_keeps_its_review() {
+    if skip_on_cluster("moves the clock past the break-glass window") {
+        return;
+    }
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let wallet = patient.pubkey();
+    let er = env
+        .verified_provider(ROLE_CLINICIAN | careledger_sdk::ROLE_EMERGENCY)
+        .await;
+    let first = env.break_glass(&er, &wallet, 3600).await.unwrap();
+    assert_eq!(first, pda::emergency_grant(&wallet, &er.pubkey(), 1).0);
+    // a new emergency never reuses an earlier one's address: only the next serial is accepted
+    let args = careledger_sdk::BreakGlassOpenArgs {
+        classes: lab(),
+        actions: action::READ,
+        window_secs: 3600,
+        reason_code: 4,
+    };
+    let stale = ix::break_glass_open(&er.pubkey(), &wallet, 1, args.clone());
+    let seeds = anchor_lang::error::ErrorCode::ConstraintSeeds as u32;
+    env.expect_anchor_error(stale, &[&er], seeds, &[first, pda::patient(&wallet).0])
+        .await;
+    // the window over and not yet reviewed, the same clinician opens another emergency
+    env.set_clock(env.now().await + 2 * 3600).await;
+    let second = env.break_glass(&er, &wallet, 3600).await.unwrap();
+    assert_eq!(second, pda::emergency_grant(&wallet, &er.pubkey(), 2).0);
+    let pending = env
+        .client
+        .emergencies_pending_review(&wallet)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 2, "the first keeps its review obligation");
+    // reviewed, the first one's rent goes back to the clinician
+    env.send(
+        ix::break_glass_review(
+            &wallet,
+            &wallet,
+            &first,
+            careledger_sdk::ReviewOutcome::Accepted,
+        ),
+        &[&patient],
+    )
+    .await
+    .unwrap();
+    let before = env
+        .client
+        .transport()
+        .account(&er.pubkey())
+        .await
+        .unwrap()
+        .unwrap()
+        .lamports;
+    let rent = env
+        .client
+        .transport()
+        .account(&first)
+        .await
+        .unwrap()
+        .unwrap()
+        .lamports;
+    env.send(
+        ix::grant_close(&wallet, &wallet, &first, &er.pubkey()),
+        &[&patient],
+    )
+    .await
+    .unwrap();
+    let after = env
+        .client
+        .transport()
+        .account(&er.pubkey())
+        .await
+        .unwrap()
+        .unwrap()
+        .lamports;
+    assert_eq!(after - before, rent);
+}

@@ -129,7 +129,8 @@ async fn break_glass_needs_standing_and_a_reason_and_is_not_updatable() {
     let patient = env.register_patient().await;
     let wallet = patient.pubkey();
     let er = env.verified_provider(ROLE_CLINICIAN | ROLE_EMERGENCY).await;
-    let grant = pda::grant(&wallet, &er.pubkey(), Purpose::Emergency).0;
+    // the patient's first emergency
+    let grant = pda::emergency_grant(&wallet, &er.pubkey(), 1).0;
     let no_reason = BreakGlassOpenArgs {
         classes: 1,
         actions: action::READ,
@@ -137,7 +138,7 @@ async fn break_glass_needs_standing_and_a_reason_and_is_not_updatable() {
         reason_code: 0,
     };
     env.expect_rejected(
-        ix::break_glass_open(&er.pubkey(), &wallet, no_reason.clone()),
+        ix::break_glass_open(&er.pubkey(), &wallet, 1, no_reason.clone()),
         &[&er],
         E::MissingReasonCode,
         &[grant, pda::patient(&wallet).0],
@@ -155,7 +156,7 @@ async fn break_glass_needs_standing_and_a_reason_and_is_not_updatable() {
         ..no_reason
     };
     env.expect_rejected(
-        ix::break_glass_open(&er.pubkey(), &wallet, args),
+        ix::break_glass_open(&er.pubkey(), &wallet, 1, args),
         &[&er],
         E::ProviderSuspended,
         &[grant, pda::patient(&wallet).0],

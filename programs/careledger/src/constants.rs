@@ -14,7 +14,8 @@ pub const PATIENT_SEED: &[u8] = b"patient";
 /// `RecordAnchor` per patient and index: `[RECORD_SEED, patient_wallet, index_u32_le]`.
 #[constant]
 pub const RECORD_SEED: &[u8] = b"record";
-/// `ConsentGrant` per patient, grantee and purpose: `[GRANT_SEED, patient_wallet, grantee_wallet, [purpose_u8]]`.
+/// `ConsentGrant` per patient, grantee and purpose: `[GRANT_SEED, patient_wallet, grantee_wallet, [purpose_u8]]`;
+/// a break-glass grant adds its serial (the patient's emergency count): `[.., [purpose_u8], serial_u32_le]`.
 #[constant]
 pub const GRANT_SEED: &[u8] = b"grant";
 /// `AccessRequest` per patient and requesting provider: `[REQUEST_SEED, patient_wallet, provider_wallet]`.

@@ -214,8 +214,7 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
             .await?,
     );
 
-    let emergency_grant = pda::grant(&wallet, &er.pubkey(), Purpose::Emergency).0;
-    env.break_glass(&er, &wallet, 3600).await?;
+    let emergency_grant = env.break_glass(&er, &wallet, 3600).await?;
     println!("\n== ER clinician breaks the glass (1 hour, flagged for review)\n   grant {emergency_grant}");
     let emergency = AccessLogArgs {
         action: action::READ,

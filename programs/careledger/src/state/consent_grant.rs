@@ -37,7 +37,8 @@ pub enum ReviewState {
 }
 
 /// A patient's consent for one grantee and one purpose.
-/// PDA `[GRANT_SEED, patient_wallet, grantee_wallet, [purpose]]`.
+/// PDA `[GRANT_SEED, patient_wallet, grantee_wallet, [purpose]]`, plus `serial_u32_le` for a
+/// break-glass grant (each emergency its own account).
 #[account]
 #[derive(InitSpace, Debug, PartialEq, Eq)]
 pub struct ConsentGrant {

@@ -34,11 +34,18 @@ pub struct BreakGlassOpen<'info> {
     pub provider: Account<'info, Provider>,
     #[account(mut)]
     pub patient: Account<'info, Patient>,
-    /// CHECK: the new account's address (seeds checked here); created in the handler, which
-    /// refuses an existing account and takes over a pre-funded one.
+    /// CHECK: the new account's address (seeds checked here: each emergency has its own, by the
+    /// patient's next emergency serial, so an old one keeps its review while a new one opens);
+    /// created in the handler, which refuses an existing account and takes over a pre-funded one.
     #[account(
         mut,
-        seeds = [GRANT_SEED, patient.wallet.as_ref(), clinician.key().as_ref(), &Purpose::Emergency.seed()],
+        seeds = [
+            GRANT_SEED,
+            patient.wallet.as_ref(),
+            clinician.key().as_ref(),
+            &Purpose::Emergency.seed(),
+            &patient.next_emergency_serial().to_le_bytes(),
+        ],
         bump,
     )]
     pub grant: UncheckedAccount<'info>,
