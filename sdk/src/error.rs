@@ -269,6 +269,7 @@ const ALL_ERRORS: &[CareledgerError] = &[
     GrantReplaced,
     AppealWindowClosed,
     AppealWindowOpen,
+    PreviousVersionRequired,
 ];
 
 #[cfg(test)]

@@ -251,12 +251,25 @@ pub fn record_amend(
     )
 }
 
-pub fn record_retract(by: &Pubkey, record: &Pubkey, reason_code: u16) -> Instruction {
+/// Retracts `record` (its fetched state) as `by`: the patient, or its author writing under a
+/// grant. An amendment's predecessor is passed so that it is reinstated.
+pub fn record_retract(
+    by: Author,
+    record: &careledger::state::RecordAnchor,
+    reason_code: u16,
+) -> Instruction {
+    let patient_wallet = record.patient;
+    let (by, author_provider, grant) = by.accounts(&patient_wallet);
+    let previous = (record.version > 1).then(|| pda::record(&patient_wallet, record.previous).0);
     build(
         acc::RecordRetract {
-            by: *by,
+            by,
             config: pda::config(),
-            record: *record,
+            record: pda::record(&patient_wallet, record.index).0,
+            patient: pda::patient(&patient_wallet).0,
+            author_provider,
+            grant,
+            previous,
             event_authority: ea(),
             program: careledger::ID,
         },

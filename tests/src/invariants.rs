@@ -263,11 +263,14 @@ fn version_chain_unbroken(l: &Ledger, address: &Pubkey, r: &RecordAnchor, out: &
     if r.version <= 1 {
         return;
     }
+    // an amendment entered in error leaves the version it replaced current again
+    let retracted = r.status == RecordStatus::EnteredInError;
     match l.ours.get(&pda::record(&r.patient, r.previous).0) {
         Some(Decoded::Record(p))
             if p.version + 1 == r.version
                 && p.class == r.class
-                && p.status == RecordStatus::Superseded => {}
+                && (p.status == RecordStatus::Superseded
+                    || (retracted && p.status == RecordStatus::Current)) => {}
         other => out.push(format!(
             "record {address} v{} chain broken: {other:?}",
             r.version
@@ -388,8 +391,13 @@ fn transition(
                 }
             }
         }
-        // Superseded anchors accept nothing.
-        (Decoded::Record(r), new) if r.status == RecordStatus::Superseded && new != Some(old) => {
+        // Superseded anchors accept nothing, but being reinstated when the amendment that
+        // replaced them is retracted in the same transaction.
+        (Decoded::Record(r), new)
+            if r.status == RecordStatus::Superseded
+                && new != Some(old)
+                && !reinstated(before, after, address, r, new) =>
+        {
             out.push(format!("superseded record {address} changed"));
         }
         (Decoded::Claim(c), Some(Decoded::Claim(n))) => {
@@ -437,6 +445,31 @@ fn transition(
         }
         _ => {}
     }
+}
+
+/// `r` (superseded) became current again, unchanged otherwise, because the amendment that
+/// replaced it went from current to entered-in-error in the same transaction.
+fn reinstated(
+    before: &Ledger,
+    after: &Ledger,
+    address: &Pubkey,
+    r: &RecordAnchor,
+    new: Option<&Decoded>,
+) -> bool {
+    let Some(Decoded::Record(n)) = new else {
+        return false;
+    };
+    let back = RecordAnchor {
+        status: RecordStatus::Current,
+        ..r.clone()
+    };
+    let successor_retracted = after.ours.iter().any(|(a, d)| {
+        matches!(d, Decoded::Record(s) if s.patient == r.patient
+            && s.previous == r.index
+            && s.status == RecordStatus::EnteredInError
+            && matches!(before.ours.get(a), Some(Decoded::Record(o)) if o.status == RecordStatus::Current))
+    });
+    *n == back && successor_retracted && pda::record(&r.patient, r.index).0 == *address
 }
 
 /// Until when the consent behind a participation was unbroken, from the grant's stored times: its

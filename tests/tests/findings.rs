@@ -1690,3 +1690,97 @@ async fn l1_a_second_emergency_opens_while_the_first_keeps_its_review() {
         .lamports;
     assert_eq!(after - before, rent);
 }
+
+// ------------------------------------------------------------------------------- L3
+
+#[tokio::test]
+async fn l3_retracting_needs_standing_and_never_leaves_an_amended_record_without_a_current_version()
+{
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let wallet = patient.pubkey();
+    let labs = env.verified_provider(careledger_sdk::ROLE_LAB).await;
+    let grant = env
+        .grant(
+            &patient,
+            &labs.pubkey(),
+            Purpose::Treatment,
+            lab(),
+            action::WRITE,
+            30,
+        )
+        .await
+        .unwrap();
+    let author = Author::Provider {
+        wallet: labs.pubkey(),
+        purpose: Purpose::Treatment,
+    };
+    let anchor = careledger_sdk::RecordAnchorArgs {
+        cid: careledger_tests::sample_cid(1),
+        content_sha256: [1; 32],
+        class: RecordClass::LabResult.id(),
+    };
+    env.send(ix::record_anchor(&wallet, 0, author, anchor), &[&labs])
+        .await
+        .unwrap();
+    let amend = RecordAmendArgs {
+        cid: careledger_tests::sample_cid(2),
+        content_sha256: [2; 32],
+        expected_version: 1,
+    };
+    env.send(ix::record_amend(&wallet, 0, 1, author, amend), &[&labs])
+        .await
+        .unwrap();
+    let (v1, v2) = (pda::record(&wallet, 0).0, pda::record(&wallet, 1).0);
+    let amended: careledger_sdk::RecordAnchor = env.client.fetch(&v2).await.unwrap();
+    let watched = [v1, v2];
+    // a suspended author has no standing to retract
+    let authority = env.credential_authority.insecure_clone();
+    env.send(
+        ix::provider_suspend(&authority.pubkey(), &labs.pubkey(), 2),
+        &[&authority],
+    )
+    .await
+    .unwrap();
+    let retract = ix::record_retract(author, &amended, 3);
+    env.expect_rejected(retract.clone(), &[&labs], E::ProviderSuspended, &watched)
+        .await;
+    env.verify(
+        &labs.pubkey(),
+        careledger_sdk::ROLE_LAB,
+        env.now().await + 30 * DAY,
+    )
+    .await
+    .unwrap();
+    // nor one whose write grant was revoked
+    env.send(ix::grant_revoke(&wallet, &wallet, &grant), &[&patient])
+        .await
+        .unwrap();
+    env.expect_rejected(retract, &[&labs], E::GrantRevoked, &watched)
+        .await;
+    // the amendment cannot be retracted without reinstating what it replaced
+    let mut orphaning = ix::record_retract(Author::Patient, &amended, 3);
+    let previous = orphaning
+        .accounts
+        .iter()
+        .position(|m| m.pubkey == v1)
+        .unwrap();
+    orphaning.accounts[previous] =
+        solana_instruction::AccountMeta::new_readonly(careledger_sdk::program::ID, false);
+    env.expect_rejected(orphaning, &[&patient], E::PreviousVersionRequired, &watched)
+        .await;
+    // the patient retracts it: v1 is current again, and can be cited, amended, retracted
+    env.send(
+        ix::record_retract(Author::Patient, &amended, 3),
+        &[&patient],
+    )
+    .await
+    .unwrap();
+    let v1_now: careledger_sdk::RecordAnchor = env.client.fetch(&v1).await.unwrap();
+    assert_eq!(v1_now.status, careledger_sdk::RecordStatus::Current);
+    let v2_now: careledger_sdk::RecordAnchor = env.client.fetch(&v2).await.unwrap();
+    assert_eq!(v2_now.status, careledger_sdk::RecordStatus::EnteredInError);
+    env.send(ix::record_retract(Author::Patient, &v1_now, 4), &[&patient])
+        .await
+        .unwrap();
+}

@@ -210,16 +210,17 @@ async fn anchor_amend_retract_and_lineage() {
         records.iter().map(|(_, r)| r.version).collect::<Vec<_>>(),
         vec![1, 2]
     );
-    let out = env
-        .send(ix::record_retract(&wallet, &records[1].0, 5), &[&patient])
-        .await
-        .unwrap();
-    assert!(matches!(out.events[0], CareledgerEvent::RecordRetracted(_)));
+    let retract = ix::record_retract(careledger_sdk::ix::Author::Patient, &records[1].1, 5);
+    let out = env.send(retract.clone(), &[&patient]).await.unwrap();
+    // the amendment was entered in error: the version it replaced is current again
+    assert!(
+        matches!(&out.events[0], CareledgerEvent::RecordRetracted(r) if r.reinstated == records[0].0)
+    );
     env.expect_rejected(
-        ix::record_retract(&wallet, &records[1].0, 5),
+        retract,
         &[&patient],
         E::RecordNotCurrent,
-        &[records[1].0],
+        &[records[1].0, records[0].0],
     )
     .await;
 }

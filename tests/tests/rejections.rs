@@ -254,8 +254,13 @@ async fn cross_patient_wiring_and_strangers() {
     )
     .await;
     // a stranger cannot retract a record
+    let anchored: careledger_sdk::RecordAnchor = env.client.fetch(&alice_record).await.unwrap();
+    let stranger = careledger_sdk::ix::Author::Provider {
+        wallet: clinic.pubkey(),
+        purpose: Purpose::Treatment,
+    };
     env.expect_rejected(
-        ix::record_retract(&clinic.pubkey(), &alice_record, 1),
+        ix::record_retract(stranger, &anchored, 1),
         &[&clinic],
         E::NotRecordAuthorOrPatient,
         &[alice_record],

@@ -422,4 +422,7 @@ pub enum CareledgerError {
         "a denied claim can still be appealed: the policy closes once its appeal window is over"
     )]
     AppealWindowOpen,
+    /// 6135
+    #[msg("retracting an amendment needs the version it replaced (it is reinstated as current)")]
+    PreviousVersionRequired,
 }

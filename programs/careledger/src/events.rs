@@ -130,6 +130,9 @@ pub struct RecordRetracted {
     pub patient: Pubkey,
     pub by: Pubkey,
     pub reason_code: u16,
+    /// The version reinstated as current (the retracted one amended it); default key when a
+    /// first version was retracted.
+    pub reinstated: Pubkey,
     pub at: i64,
 }
 

@@ -126,7 +126,8 @@ pub mod careledger {
         instructions::records::record_amend::handler(ctx, args)
     }
 
-    /// Signer: the patient or the record's author. Marks a current record entered-in-error.
+    /// Signer: the patient, or the record's author in good standing with a live write grant.
+    /// Marks a current record entered-in-error; an amendment's predecessor becomes current again.
     pub fn record_retract(ctx: Context<RecordRetract>, args: RecordRetractArgs) -> Result<()> {
         instructions::records::record_retract::handler(ctx, args)
     }
