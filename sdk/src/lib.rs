@@ -8,7 +8,7 @@
 //! - [`cid`], [`classes`]: offline helpers (CID strings, file hashes, class names).
 //! - [`claims`]: rule keys from plain procedure codes, adjudication previews, explanations of
 //!   benefit; [`rewards`]: what a participation is owed and a patient's rewards summary;
-//!   [`tokens`]: SPL Token mints and accounts.
+//!   [`tokens`]: SPL Token mints and accounts; [`privacy`]: per-study patient keys.
 //! - The program's own pure logic is re-exported: the consent decision you call here is the
 //!   one the program runs.
 //!
@@ -35,6 +35,7 @@ pub mod error;
 pub mod events;
 pub mod ix;
 pub mod pda;
+pub mod privacy;
 pub mod rewards;
 #[cfg(feature = "rpc")]
 pub mod rpc;

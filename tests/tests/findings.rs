@@ -1784,3 +1784,44 @@ async fn l3_retracting_needs_standing_and_never_leaves_an_amended_record_without
         .await
         .unwrap();
 }
+
+// ------------------------------------------------------------------------------- privacy
+
+#[tokio::test]
+async fn a_patient_takes_part_in_a_study_under_a_key_only_they_can_link() {
+    let r = research().await;
+    let wallet = r.env.register_patient().await;
+    let key = careledger_sdk::privacy::study_key(&wallet, &r.keys.study).unwrap();
+    r.env.fund(&key.pubkey()).await;
+    let k = key.pubkey();
+    r.env.send(ix::patient_register(&k), &[&key]).await.unwrap();
+    r.invite(&r.sponsor, &k).await.unwrap();
+    let until = r.env.now().await + 60 * DAY;
+    let ixs = ix::study_enroll_with_grant(&k, &k, &r.keys, lab(), until);
+    r.env.send_all(&ixs, &[&key]).await.unwrap();
+    // what is public about the study names the derived key, never the main wallet
+    let main = wallet.pubkey();
+    for address in [
+        pda::participation(&r.keys.study, &k).0,
+        pda::invitation(&r.keys.study, &k).0,
+        r.grant(&k),
+    ] {
+        let account = r
+            .env
+            .client
+            .transport()
+            .account(&address)
+            .await
+            .unwrap()
+            .unwrap();
+        let data = account.data;
+        assert!(
+            !data.windows(32).any(|w| w == main.as_ref()),
+            "{address} names the wallet"
+        );
+        assert!(data.windows(32).any(|w| w == k.as_ref()));
+    }
+    // and the wallet can derive the same key again to collect
+    let again = careledger_sdk::privacy::study_key(&wallet, &r.keys.study).unwrap();
+    assert_eq!(again.pubkey(), k);
+}
