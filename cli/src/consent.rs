@@ -204,12 +204,11 @@ pub async fn emergency_access(
         window_secs: hours.saturating_mul(3600),
         reason_code: reason,
     };
-    let state: careledger_sdk::Patient = s
+    let serial = s
         .client
-        .fetch(&careledger_sdk::pda::patient(patient).0)
+        .next_emergency_serial(patient, &s.me())
         .await
         .map_err(crate::explain)?;
-    let serial = state.next_emergency_serial();
     let out = s
         .send(ix::break_glass_open(&s.me(), patient, serial, args))
         .await?;

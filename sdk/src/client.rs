@@ -91,15 +91,38 @@ impl<T: Transport, S: Signer> Client<T, S> {
         decode(address, &account.owner, &account.data)
     }
 
-    /// Like `fetch`, but `None` when the account does not exist.
+    /// Like `fetch`, but `None` when no careledger account lives at the address.
     pub async fn fetch_optional<A: AccountDeserialize + Discriminator>(
         &self,
         address: &Pubkey,
     ) -> Result<Option<A>, SdkError> {
         match self.transport.account(address).await? {
-            None => Ok(None),
-            Some(account) => decode(address, &account.owner, &account.data).map(Some),
+            // as the program sees it: lamports alone (anyone can send them) are no account
+            Some(account) if account.owner == careledger::ID && !account.data.is_empty() => {
+                decode(address, &account.owner, &account.data).map(Some)
+            }
+            _ => Ok(None),
         }
+    }
+
+    /// The serial `clinician`'s next break-glass grant for the patient gets (1 for the first).
+    pub async fn next_emergency_serial(
+        &self,
+        patient_wallet: &Pubkey,
+        clinician: &Pubkey,
+    ) -> Result<u32, SdkError> {
+        let marker = crate::pda::emergency_marker(patient_wallet, clinician).0;
+        let marker: Option<EmergencyMarker> = self.fetch_optional(&marker).await?;
+        Ok(marker.map_or(1, |m| m.opened.saturating_add(1)))
+    }
+
+    /// Whether one of careledger's accounts lives at `address` (not just lamports sent there).
+    pub async fn holds_account(&self, address: &Pubkey) -> Result<bool, SdkError> {
+        Ok(self
+            .transport
+            .account(address)
+            .await?
+            .is_some_and(|a| a.owner == careledger::ID && !a.data.is_empty()))
     }
 
     async fn list<A: AccountDeserialize + Discriminator>(
@@ -364,9 +387,12 @@ impl<T: Transport, S: Signer> Client<T, S> {
         let payment = pda::grant(&policy.patient, &policy.insurer, Purpose::Payment).0;
         let payment_grant: Option<ConsentGrant> = self.fetch_optional(&payment).await?;
         let membership = pda::network_membership(&policy.insurer, provider).0;
-        let in_network = self.transport.account(&membership).await?.is_some();
+        let in_network = self.holds_account(&membership).await?;
         let claim = pda::claim(&keys.policy, provider, rule_key, args.service_date).0;
-        let claim_exists = self.transport.account(&claim).await?.is_some();
+        let claim_exists = self.holds_account(&claim).await?;
+        if record.patient != policy.patient {
+            return Ok(Preview::Refused(CareledgerError::RecordPatientMismatch));
+        }
         let vault = self.token_balance(&policy.vault).await?.amount;
         let submission = careledger::logic::claims::Submission {
             args,
@@ -395,14 +421,15 @@ impl<T: Transport, S: Signer> Client<T, S> {
         action: u8,
         purpose: Purpose,
     ) -> Result<Result<(), Refusal>, SdkError> {
+        // in the program's order: the paused config is an account constraint, checked first
+        let config: Config = self.fetch(&crate::pda::config()).await?;
+        if config.paused {
+            return Err(SdkError::rejected(CareledgerError::Paused));
+        }
         if action != careledger::logic::consent::action::READ
             && action != careledger::logic::consent::action::WRITE
         {
             return Err(SdkError::rejected(CareledgerError::InvalidAccessAction));
-        }
-        let config: Config = self.fetch(&crate::pda::config()).await?;
-        if config.paused {
-            return Err(SdkError::rejected(CareledgerError::Paused));
         }
         let grant: ConsentGrant = self.fetch(grant).await?;
         let record: RecordAnchor = self.fetch(record).await?;

@@ -270,6 +270,10 @@ const ALL_ERRORS: &[CareledgerError] = &[
     AppealWindowClosed,
     AppealWindowOpen,
     PreviousVersionRequired,
+    SelfBilling,
+    ServiceNotDocumented,
+    EmergencyStillOpen,
+    EmergencySerialMismatch,
 ];
 
 #[cfg(test)]

@@ -184,7 +184,15 @@ pub fn patient_set_guardian(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Author {
     Patient,
-    Provider { wallet: Pubkey, purpose: Purpose },
+    Provider {
+        wallet: Pubkey,
+        purpose: Purpose,
+    },
+    /// A clinician writing under its break-glass grant number `serial`.
+    Emergency {
+        wallet: Pubkey,
+        serial: u32,
+    },
 }
 
 impl Author {
@@ -195,6 +203,11 @@ impl Author {
                 *wallet,
                 Some(pda::provider(wallet).0),
                 Some(pda::grant(patient_wallet, wallet, *purpose).0),
+            ),
+            Author::Emergency { wallet, serial } => (
+                *wallet,
+                Some(pda::provider(wallet).0),
+                Some(pda::emergency_grant(patient_wallet, wallet, *serial).0),
             ),
         }
     }
@@ -432,9 +445,9 @@ pub fn request_deny(
     )
 }
 
-/// `serial` is the patient's next emergency serial (`Patient::next_emergency_serial`): the
-/// new grant is `pda::emergency_grant(patient, clinician, serial)`. A stale serial (another
-/// emergency opened first) fails the seeds check; fetch the patient and build again.
+/// `serial` is this clinician's next emergency serial with the patient
+/// (`Client::next_emergency_serial`): the new grant is `pda::emergency_grant(patient, clinician,
+/// serial)`. Only the clinician's own emergencies move it.
 pub fn break_glass_open(
     clinician: &Pubkey,
     patient_wallet: &Pubkey,
@@ -447,6 +460,7 @@ pub fn break_glass_open(
             config: pda::config(),
             provider: pda::provider(clinician).0,
             patient: pda::patient(patient_wallet).0,
+            marker: pda::emergency_marker(patient_wallet, clinician).0,
             grant: pda::emergency_grant(patient_wallet, clinician, serial).0,
             system_program: system(),
             event_authority: ea(),

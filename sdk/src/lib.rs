@@ -50,10 +50,11 @@ pub use careledger::instructions::*;
 pub use careledger::logic::claims::{adjudicate, Breakdown};
 pub use careledger::logic::consent::{action, decide_access, AccessQuery, Refusal};
 pub use careledger::state::{
-    AccessRequest, Claim, ClaimState, Config, ConsentGrant, CoverageRule, GrantStatus,
-    Participation, Patient, Policy, PolicyStatus, Provider, ProviderStatus, Purpose, RecordAnchor,
-    RecordStatus, ReviewState, RewardTerms, RuleTerms, Study, StudyStatus, ROLES_ALL,
-    ROLE_CLINICIAN, ROLE_EMERGENCY, ROLE_HOSPITAL, ROLE_INSURER, ROLE_LAB, ROLE_RESEARCHER,
+    AcceptedMint, AccessRequest, Claim, ClaimState, Config, ConsentGrant, CoverageRule,
+    EmergencyMarker, GrantStatus, Invitation, NetworkMembership, Participation, Patient, Policy,
+    PolicyStatus, Provider, ProviderStatus, Purpose, RecordAnchor, RecordStatus, ReviewState,
+    RewardTerms, RuleTerms, Study, StudyStatus, ROLES_ALL, ROLE_CLINICIAN, ROLE_EMERGENCY,
+    ROLE_HOSPITAL, ROLE_INSURER, ROLE_LAB, ROLE_RESEARCHER,
 };
 pub use client::Client;
 pub use error::SdkError;

@@ -63,8 +63,16 @@ pub fn grant(patient_wallet: &Pubkey, grantee_wallet: &Pubkey, purpose: Purpose)
     )
 }
 
-/// The patient's break-glass grant number `serial` (1 for the first; the next one is the
-/// patient's `emergency_count + 1`) opened by `clinician`.
+/// One clinician's break-glass history with one patient (`EmergencyMarker`).
+pub fn emergency_marker(patient_wallet: &Pubkey, clinician: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[EMERGENCY_SEED, patient_wallet.as_ref(), clinician.as_ref()],
+        &careledger::ID,
+    )
+}
+
+/// The break-glass grant number `serial` that `clinician` opened for the patient (1 for the
+/// first; the next one is the marker's `opened + 1`, `Client::next_emergency_serial`).
 pub fn emergency_grant(patient_wallet: &Pubkey, clinician: &Pubkey, serial: u32) -> (Pubkey, u8) {
     Pubkey::find_program_address(
         &[

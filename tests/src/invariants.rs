@@ -6,7 +6,9 @@
 //! transaction to the ledger after it, given who signed and whether it succeeded. They are
 //! written independently of the program's own code paths: plain comparisons of stored fields.
 use anchor_lang::{AccountDeserialize, Discriminator};
-use careledger_sdk::program::state::{AcceptedMint, Invitation, NetworkMembership};
+use careledger_sdk::program::state::{
+    AcceptedMint, EmergencyMarker, Invitation, NetworkMembership,
+};
 use careledger_sdk::{
     pda, AccessRequest, Claim, ClaimState, Config, ConsentGrant, CoverageRule, GrantStatus,
     Participation, Patient, Policy, Provider, Purpose, RecordAnchor, RecordStatus, ReviewState,
@@ -47,6 +49,7 @@ pub enum Decoded {
     Network(NetworkMembership),
     Invitation(Invitation),
     AcceptedMint(AcceptedMint),
+    EmergencyMarker(EmergencyMarker),
 }
 
 fn decode_as<T: AccountDeserialize + Discriminator>(data: &[u8]) -> Option<T> {
@@ -74,6 +77,7 @@ pub fn decode(data: &[u8]) -> Option<Decoded> {
         .or_else(|| decode_as(data).map(D::Network))
         .or_else(|| decode_as(data).map(D::Invitation))
         .or_else(|| decode_as(data).map(D::AcceptedMint))
+        .or_else(|| decode_as(data).map(D::EmergencyMarker))
 }
 
 /// Every account the checks look at: raw bytes of all, decoded program accounts, and SPL token
@@ -251,6 +255,7 @@ fn bump_is_canonical(address: &Pubkey, account: &Decoded, out: &mut Vec<String>)
         Decoded::Network(m) => (pda::network_membership(&m.insurer, &m.provider), m.bump),
         Decoded::Invitation(i) => (pda::invitation(&i.study, &i.patient), i.bump),
         Decoded::AcceptedMint(m) => (pda::accepted_mint(&m.mint), m.bump),
+        Decoded::EmergencyMarker(m) => (pda::emergency_marker(&m.patient, &m.clinician), m.bump),
     };
     if expected != (*address, stored) {
         out.push(format!("{address}: stored bump {stored} is not canonical"));
@@ -499,25 +504,33 @@ fn unbroken_consent_until(l: &Ledger, p: &Participation) -> i64 {
     until.max(p.enrolled_at)
 }
 
-/// The billing provider cares for the member: it authored the record, or held a live treatment
-/// or operations grant covering it.
+/// The billing provider, not the member, cares for the member: it wrote the record under a care
+/// grant, or held a live treatment or operations grant covering it, given by the end of the
+/// service day; and the record documents the service (anchored that day or within the window).
 fn cares_for(l: &Ledger, claim: &Claim, member: &Pubkey, now: i64) -> bool {
     let Some(Decoded::Record(r)) = l.ours.get(&claim.record) else {
         return false;
     };
-    r.author == claim.provider
-        || [Purpose::Treatment, Purpose::Operations]
-            .iter()
-            .any(|&purpose| {
-                l.grant(&pda::grant(member, &claim.provider, purpose).0)
-                    .is_some_and(|g| {
-                        live(l, g, now)
-                            && g.actions & careledger_sdk::action::READ != 0
-                            && g.classes & (1 << r.class) != 0
-                            && (g.record_scope == careledger_sdk::NO_RECORD_SCOPE
-                                || g.record_scope == r.index)
-                    })
-            })
+    let anchored = i64::from(r.anchored_at);
+    let documented = claim.service_date <= anchored
+        && anchored < claim.service_date + careledger_sdk::DOCUMENTATION_WINDOW_SECS;
+    let day_end = claim.service_date + careledger_sdk::SECONDS_PER_DAY;
+    let covers = |g: &ConsentGrant| {
+        live(l, g, now)
+            && i64::from(g.created_at) < day_end
+            && g.actions & careledger_sdk::action::READ != 0
+            && g.classes & (1 << r.class) != 0
+            && (g.record_scope == careledger_sdk::NO_RECORD_SCOPE || g.record_scope == r.index)
+    };
+    let granted = [Purpose::Treatment, Purpose::Operations]
+        .iter()
+        .any(|&purpose| {
+            l.grant(&pda::grant(member, &claim.provider, purpose).0)
+                .is_some_and(covers)
+        });
+    claim.provider != *member
+        && documented
+        && ((r.author == claim.provider && r.care_authored) || granted)
 }
 
 /// The claim state machine: submission decides (or sends to review); review decides; a denial

@@ -381,7 +381,10 @@ impl Env {
             window_secs,
             reason_code: 7,
         };
-        let serial = self.patient(patient).await.next_emergency_serial();
+        let serial = self
+            .client
+            .next_emergency_serial(patient, &clinician.pubkey())
+            .await?;
         self.send(
             ix::break_glass_open(&clinician.pubkey(), patient, serial, args),
             &[clinician],

@@ -52,9 +52,6 @@ async fn fixture(cap: u64, deductible: u64, rule_terms: RuleTerms, funding: u64)
     let patient = env.register_patient().await;
     let clinic = env.verified_provider(ROLE_CLINICIAN).await;
     let insurer = env.verified_provider(ROLE_INSURER).await;
-    let record = env
-        .anchor_as_patient(&patient, RecordClass::LabResult.id(), 1)
-        .await;
     env.grant(
         &patient,
         &insurer.pubkey(),
@@ -76,6 +73,14 @@ async fn fixture(cap: u64, deductible: u64, rule_terms: RuleTerms, funding: u64)
     )
     .await
     .expect("treatment grant");
+    // the clinic has treated the patient for ten days when the lab result is anchored, so
+    // that it can bill services of those days too
+    if std::env::var_os(careledger_tests::RPC_URL_VAR).is_none() {
+        env.set_clock(env.now().await + 10 * DAY).await;
+    }
+    let record = env
+        .anchor_as_patient(&patient, RecordClass::LabResult.id(), 1)
+        .await;
     let (mint, mint_authority) = env.mint(2).await;
     let insurer_tokens = env.token_account(&mint, &insurer.pubkey()).await;
     env.mint_to(&mint, &mint_authority, &insurer_tokens, 1_000_000)
@@ -814,7 +819,7 @@ async fn submit_needs_the_patients_payment_consent() {
         .await
         .unwrap();
     fx.env.set_clock(fx.env.now().await + 2 * DAY).await;
-    let args = fx.args(1, 100).await;
+    // the same service as above (documented by the record, under the live treatment grant)
     fx.expect_submit_rejected(args, E::GrantExpired).await;
 }
 

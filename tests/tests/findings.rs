@@ -385,7 +385,6 @@ async fn h1_a_network_only_policy_pays_members_of_the_insurers_network_only() {
         )
         .await
         .unwrap();
-    b.env.set_clock(b.env.now().await + DAY).await;
     b.refused(
         &b.clinic,
         &b.record,
@@ -417,7 +416,9 @@ async fn m1_one_service_day_is_billed_once_whichever_record_is_cited() {
     )
     .await;
     assert_eq!(first.record, b.record);
-    // a superseded version cannot be billed: amend the record, then cite the old version
+    // a superseded version cannot be billed: the next day, amend the record, then cite the old
+    // version
+    b.env.set_clock(b.env.now().await + DAY).await;
     let index = b.env.patient(&wallet).await.record_count;
     let amend = RecordAmendArgs {
         cid: careledger_tests::sample_cid(4),
@@ -431,7 +432,6 @@ async fn m1_one_service_day_is_billed_once_whichever_record_is_cited() {
         )
         .await
         .unwrap();
-    b.env.set_clock(b.env.now().await + DAY).await;
     b.refused(
         &b.clinic,
         &b.record,
@@ -1253,36 +1253,32 @@ async fn l5_the_sdks_claim_preview_reports_what_the_program_then_does() {
         .await
         .unwrap();
     assert_eq!(p, Preview::Refused(E::DuplicateClaim));
-    // a vault that cannot cover the benefit: decided, but owed rather than paid
-    let big = ClaimSubmitArgs {
-        units: 4,
-        billed: 100_000,
-        service_date: args.service_date - DAY,
-        ..args.clone()
+    // a vault that cannot cover the benefit: decided, but owed rather than paid (another
+    // procedure the same day)
+    let big_terms = RuleTerms {
+        allowed_per_unit: 2_000,
+        ..visit_terms(100)
     };
+    let surgery = rule_key(&[7; 32], "CPT", "27447", "");
     b.env
-        .send(
-            ix::rule_update(
-                &b.keys,
-                &b.rule,
-                RuleTerms {
-                    allowed_per_unit: 2_000,
-                    ..visit_terms(100)
-                },
-            ),
-            &[&b.insurer],
-        )
+        .send(ix::rule_add(&b.keys, surgery, big_terms), &[&b.insurer])
         .await
         .unwrap();
     let big = ClaimSubmitArgs {
-        expected_terms: RuleTerms {
-            allowed_per_unit: 2_000,
-            ..visit_terms(100)
-        },
-        ..big
+        units: 4,
+        billed: 100_000,
+        expected_terms: big_terms,
+        ..args.clone()
     };
     let p = client
-        .preview_claim(&b.clinic.pubkey(), &b.keys, &b.record, &b.rule, treat, &big)
+        .preview_claim(
+            &b.clinic.pubkey(),
+            &b.keys,
+            &b.record,
+            &surgery,
+            treat,
+            &big,
+        )
         .await
         .unwrap();
     assert!(
@@ -1297,19 +1293,22 @@ async fn l5_the_sdks_claim_preview_reports_what_the_program_then_does() {
         "{p:?}"
     );
     let payee = b.payee(&b.clinic.pubkey()).await;
-    b.env
-        .send(
-            b.submit(&b.clinic.pubkey(), &b.record, &payee, treat, big.clone()),
-            &[&b.clinic],
-        )
-        .await
-        .unwrap();
+    let ixn = ix::claim_submit(
+        &b.clinic.pubkey(),
+        &b.keys,
+        &b.record,
+        &surgery,
+        &payee,
+        treat,
+        big.clone(),
+    );
+    b.env.send(ixn, &[&b.clinic]).await.unwrap();
     let owed: Claim = client
         .fetch(
             &pda::claim(
                 &b.keys.policy,
                 &b.clinic.pubkey(),
-                &b.rule,
+                &surgery,
                 big.service_date,
             )
             .0,
@@ -1317,23 +1316,19 @@ async fn l5_the_sdks_claim_preview_reports_what_the_program_then_does() {
         .await
         .unwrap();
     assert_eq!(owed.state, ClaimState::Approved);
-    // a retired rule, and a paused program
+    // a retired rule, and a paused program (checked before anything else)
     b.env
-        .send(ix::rule_retire(&b.keys, &b.rule), &[&b.insurer])
+        .send(ix::rule_retire(&b.keys, &surgery), &[&b.insurer])
         .await
         .unwrap();
-    let two_days_ago = ClaimSubmitArgs {
-        service_date: args.service_date - 2 * DAY,
-        ..big.clone()
-    };
     let p = client
         .preview_claim(
             &b.clinic.pubkey(),
             &b.keys,
             &b.record,
-            &b.rule,
+            &surgery,
             treat,
-            &two_days_ago,
+            &big,
         )
         .await
         .unwrap();
@@ -1348,9 +1343,9 @@ async fn l5_the_sdks_claim_preview_reports_what_the_program_then_does() {
             &b.clinic.pubkey(),
             &b.keys,
             &b.record,
-            &b.rule,
+            &surgery,
             treat,
-            &two_days_ago,
+            &big,
         )
         .await
         .unwrap();
@@ -1625,19 +1620,29 @@ async fn l1_a_second_emergency_opens_while_the_first_keeps_its_review() {
         .await;
     let first = env.break_glass(&er, &wallet, 3600).await.unwrap();
     assert_eq!(first, pda::emergency_grant(&wallet, &er.pubkey(), 1).0);
-    // a new emergency never reuses an earlier one's address: only the next serial is accepted
+    // one at a time: while the first window is open, no second one stacks on it
     let args = careledger_sdk::BreakGlassOpenArgs {
         classes: lab(),
         actions: action::READ,
         window_secs: 3600,
         reason_code: 4,
     };
+    let marker = pda::emergency_marker(&wallet, &er.pubkey()).0;
+    let watched = [first, marker, pda::patient(&wallet).0];
+    let stacked = ix::break_glass_open(&er.pubkey(), &wallet, 2, args.clone());
+    env.expect_rejected(stacked, &[&er], E::EmergencyStillOpen, &watched)
+        .await;
+    // another clinician's emergencies do not move this one's serial
+    let other = env
+        .verified_provider(ROLE_CLINICIAN | careledger_sdk::ROLE_EMERGENCY)
+        .await;
+    env.break_glass(&other, &wallet, 3600).await.unwrap();
+    env.set_clock(env.now().await + 2 * 3600).await;
+    // a new emergency never reuses an earlier one's address: only the next serial is accepted
     let stale = ix::break_glass_open(&er.pubkey(), &wallet, 1, args.clone());
-    let seeds = anchor_lang::error::ErrorCode::ConstraintSeeds as u32;
-    env.expect_anchor_error(stale, &[&er], seeds, &[first, pda::patient(&wallet).0])
+    env.expect_rejected(stale, &[&er], E::EmergencySerialMismatch, &watched)
         .await;
     // the window over and not yet reviewed, the same clinician opens another emergency
-    env.set_clock(env.now().await + 2 * 3600).await;
     let second = env.break_glass(&er, &wallet, 3600).await.unwrap();
     assert_eq!(second, pda::emergency_grant(&wallet, &er.pubkey(), 2).0);
     let pending = env
@@ -1645,7 +1650,7 @@ async fn l1_a_second_emergency_opens_while_the_first_keeps_its_review() {
         .emergencies_pending_review(&wallet)
         .await
         .unwrap();
-    assert_eq!(pending.len(), 2, "the first keeps its review obligation");
+    assert_eq!(pending.len(), 3, "the first keeps its review obligation");
     // reviewed, the first one's rent goes back to the clinician
     env.send(
         ix::break_glass_review(
@@ -1824,4 +1829,326 @@ async fn a_patient_takes_part_in_a_study_under_a_key_only_they_can_link() {
     // and the wallet can derive the same key again to collect
     let again = careledger_sdk::privacy::study_key(&wallet, &r.keys.study).unwrap();
     assert_eq!(again.pubkey(), k);
+}
+
+// --------------------------------------------- second review (the auditor's report on this change)
+
+#[tokio::test]
+async fn h1_authorship_counts_only_for_care_and_a_member_cannot_bill_themself() {
+    let b = billing(false).await;
+    let wallet = b.patient.pubkey();
+    // an ER clinician writes a record under a break-glass grant nobody reviewed
+    let er = b
+        .env
+        .verified_provider(ROLE_CLINICIAN | careledger_sdk::ROLE_EMERGENCY)
+        .await;
+    let glass = careledger_sdk::BreakGlassOpenArgs {
+        classes: lab(),
+        actions: action::WRITE,
+        window_secs: 600,
+        reason_code: 1,
+    };
+    b.env
+        .send(
+            ix::break_glass_open(&er.pubkey(), &wallet, 1, glass),
+            &[&er],
+        )
+        .await
+        .unwrap();
+    let index = b.env.patient(&wallet).await.record_count;
+    let author = Author::Emergency {
+        wallet: er.pubkey(),
+        serial: 1,
+    };
+    let anchor = ix::record_anchor(
+        &wallet,
+        index,
+        author,
+        careledger_sdk::RecordAnchorArgs {
+            cid: careledger_tests::sample_cid(7),
+            content_sha256: [7; 32],
+            class: RecordClass::LabResult.id(),
+        },
+    );
+    b.env.send(anchor, &[&er]).await.unwrap();
+    let written = pda::record(&wallet, index).0;
+    // authorship under an emergency grant is no care relationship for billing
+    b.refused(
+        &er,
+        &written,
+        CareBasis::AuthoredRecord,
+        E::NoCareRelationship,
+    )
+    .await;
+    // a member who is also a verified clinician cannot bill their own policy, even for a
+    // record they wrote themself
+    let register = ix::provider_register(
+        &wallet,
+        careledger_sdk::ProviderRegisterArgs {
+            roles: ROLE_CLINICIAN,
+            credential_ref: [3; 32],
+        },
+    );
+    b.env.send(register, &[&b.patient]).await.unwrap();
+    b.env
+        .verify(&wallet, ROLE_CLINICIAN, b.env.now().await + 30 * DAY)
+        .await
+        .unwrap();
+    b.refused(
+        &b.patient,
+        &b.record,
+        CareBasis::AuthoredRecord,
+        E::SelfBilling,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn h1_a_claim_is_for_a_service_the_record_documents_and_the_relationship_covered() {
+    if skip_on_cluster("moves the clock") {
+        return;
+    }
+    let b = billing(false).await;
+    let payee = b.payee(&b.clinic.pubkey()).await;
+    let today = service_day(b.env.now().await);
+    let care = CareBasis::Grant(Purpose::Treatment);
+    // five days ago: the treatment grant was given today, so it covered no service then
+    let earlier = b.args(today - 5 * DAY, visit_terms(100));
+    let watched = b.watched(&b.clinic.pubkey(), &earlier);
+    let ixn = b.submit(&b.clinic.pubkey(), &b.record, &payee, care, earlier);
+    b.env
+        .expect_rejected(ixn, &[&b.clinic], E::NoCareRelationship, &watched)
+        .await;
+    // two days on, the old record documents no service of the new day
+    b.env.set_clock(b.env.now().await + 2 * DAY).await;
+    let new_day = b.today().await;
+    let watched = b.watched(&b.clinic.pubkey(), &new_day);
+    let ixn = b.submit(&b.clinic.pubkey(), &b.record, &payee, care, new_day);
+    b.env
+        .expect_rejected(ixn, &[&b.clinic], E::ServiceNotDocumented, &watched)
+        .await;
+    // nor does a record anchored long after the service
+    b.env.set_clock(b.env.now().await + 100 * DAY).await;
+    let late = b
+        .env
+        .anchor_as_patient(&b.patient, RecordClass::LabResult.id(), 8)
+        .await;
+    let old_day = b.args(today, visit_terms(100));
+    let watched = b.watched(&b.clinic.pubkey(), &old_day);
+    let ixn = b.submit(&b.clinic.pubkey(), &late, &payee, care, old_day);
+    b.env
+        .expect_rejected(ixn, &[&b.clinic], E::ServiceNotDocumented, &watched)
+        .await;
+}
+
+#[tokio::test]
+async fn l2_a_claim_in_review_is_decided_under_the_terms_it_was_submitted_under() {
+    let b = billing(false).await;
+    let reviewed = rule_key(&[7; 32], "CPT", "70551", "");
+    let terms = RuleTerms {
+        prior_auth_required: true,
+        ..visit_terms(100)
+    };
+    b.env
+        .send(ix::rule_add(&b.keys, reviewed, terms), &[&b.insurer])
+        .await
+        .unwrap();
+    let payee = b.payee(&b.clinic.pubkey()).await;
+    let day = service_day(b.env.now().await);
+    let ixn = ix::claim_submit(
+        &b.clinic.pubkey(),
+        &b.keys,
+        &b.record,
+        &reviewed,
+        &payee,
+        CareBasis::Grant(Purpose::Treatment),
+        b.args(day, terms),
+    );
+    b.env.send(ixn, &[&b.clinic]).await.unwrap();
+    let claim = pda::claim(&b.keys.policy, &b.clinic.pubkey(), &reviewed, day).0;
+    // the insurer cuts the rule to nothing, then "approves" what the rule now allows
+    let cut = RuleTerms {
+        allowed_per_unit: 1,
+        copay: 1_000,
+        ..terms
+    };
+    b.env
+        .send(ix::rule_update(&b.keys, &reviewed, cut), &[&b.insurer])
+        .await
+        .unwrap();
+    let state: Claim = b.env.client.fetch(&claim).await.unwrap();
+    let zero = careledger_sdk::ReviewDecision::Approve { amount: 0 };
+    b.env
+        .send(
+            ix::claim_review(&b.keys, &claim, &state, &payee, zero),
+            &[&b.insurer],
+        )
+        .await
+        .unwrap();
+    // under the submitted terms 100 was allowed: approving 0 is an appealable denial
+    let decided: Claim = b.env.client.fetch(&claim).await.unwrap();
+    assert_eq!(decided.state, ClaimState::Denied);
+    assert_eq!(decided.terms, terms);
+    // and while it can be appealed, the insurer cannot empty the vault
+    let insurer_tokens = b.env.token_account(&b.keys.mint, &b.insurer.pubkey()).await;
+    b.env
+        .expect_rejected(
+            ix::policy_withdraw(&b.keys, &insurer_tokens, 1),
+            &[&b.insurer],
+            E::AppealWindowOpen,
+            &[b.keys.vault, b.keys.policy],
+        )
+        .await;
+    b.env
+        .send(
+            ix::claim_appeal(&b.clinic.pubkey(), &b.keys.policy, &claim),
+            &[&b.clinic],
+        )
+        .await
+        .unwrap();
+    b.env
+        .expect_rejected(
+            ix::policy_withdraw(&b.keys, &insurer_tokens, 1),
+            &[&b.insurer],
+            E::PolicyHasOpenClaims,
+            &[b.keys.vault, b.keys.policy],
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn m5_an_accepted_mint_whose_freeze_authority_changes_hands_is_refused() {
+    use anchor_spl::token::spl_token;
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let insurer = env.verified_provider(ROLE_INSURER).await;
+    let issuer = env.actor().await;
+    let mint = Keypair::new();
+    let ixs = tokens::create_freezable_mint(
+        &issuer.pubkey(),
+        &mint.pubkey(),
+        &issuer.pubkey(),
+        Some(&issuer.pubkey()),
+        2,
+    );
+    env.send_all(&ixs, &[&issuer, &mint]).await.unwrap();
+    let admin = env.admin.insecure_clone();
+    env.fund(&admin.pubkey()).await;
+    env.send(ix::mint_accept(&admin.pubkey(), &mint.pubkey()), &[&admin])
+        .await
+        .unwrap();
+    // the issuer hands the freeze authority to the insurer
+    let handover = spl_token::instruction::set_authority(
+        &spl_token::ID,
+        &mint.pubkey(),
+        Some(&insurer.pubkey()),
+        spl_token::instruction::AuthorityType::FreezeAccount,
+        &issuer.pubkey(),
+        &[],
+    )
+    .unwrap();
+    let handover = solana_instruction::Instruction {
+        program_id: handover.program_id,
+        accounts: handover
+            .accounts
+            .iter()
+            .map(|m| solana_instruction::AccountMeta {
+                pubkey: m.pubkey,
+                is_signer: m.is_signer,
+                is_writable: m.is_writable,
+            })
+            .collect(),
+        data: handover.data,
+    };
+    env.send(handover, &[&issuer]).await.unwrap();
+    let now = env.now().await;
+    let keys = PolicyKeys::new(&insurer.pubkey(), 1, &patient.pubkey(), &mint.pubkey());
+    let args = PolicyCreateArgs {
+        policy_id: 1,
+        coverage_start: now - DAY,
+        coverage_end: now + 30 * DAY,
+        benefit_cap: 100,
+        deductible: 0,
+        network_only: false,
+    };
+    env.expect_rejected(
+        ix::policy_create(&keys, args),
+        &[&insurer],
+        E::FreezableMintNotAccepted,
+        &[keys.policy, keys.vault],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn h2_a_site_the_sponsor_removed_no_longer_speaks_for_it() {
+    let r = research().await;
+    let site = r.env.actor().await;
+    r.env
+        .send(ix::study_set_site(&r.keys, &site.pubkey()), &[&r.sponsor])
+        .await
+        .unwrap();
+    let sybil = r.env.register_patient().await;
+    let w = sybil.pubkey();
+    r.invite(&site, &w).await.unwrap();
+    r.env
+        .send(
+            ix::study_set_site(&r.keys, &Pubkey::default()),
+            &[&r.sponsor],
+        )
+        .await
+        .unwrap();
+    let until = r.env.now().await + 30 * DAY;
+    let ixs = ix::study_enroll_with_grant(&w, &w, &r.keys, lab(), until);
+    let watched = [
+        r.keys.study,
+        r.keys.vault,
+        pda::invitation(&r.keys.study, &w).0,
+    ];
+    let before = r.env.snapshot(&watched).await;
+    let err = r.env.send_all(&ixs, &[&sybil]).await.unwrap_err();
+    assert_eq!(err.program_error(), Some(E::NotInvited));
+    assert_eq!(before, r.env.snapshot(&watched).await);
+}
+
+#[tokio::test]
+async fn l5_lamports_sent_to_an_address_do_not_change_what_the_preview_says() {
+    use careledger_sdk::claims::Preview;
+    let b = billing(true).await;
+    let treat = CareBasis::Grant(Purpose::Treatment);
+    let args = b.today().await;
+    // a griefer funds the clinic's claim address and its network-membership address
+    let claim = pda::claim(
+        &b.keys.policy,
+        &b.clinic.pubkey(),
+        &b.rule,
+        args.service_date,
+    )
+    .0;
+    let membership = pda::network_membership(&b.insurer.pubkey(), &b.clinic.pubkey()).0;
+    for address in [claim, membership] {
+        b.env
+            .client
+            .transport()
+            .fund(&address, 1_000_000)
+            .await
+            .unwrap();
+    }
+    let p = b
+        .env
+        .client
+        .preview_claim(
+            &b.clinic.pubkey(),
+            &b.keys,
+            &b.record,
+            &b.rule,
+            treat,
+            &args,
+        )
+        .await
+        .unwrap();
+    // not a duplicate, and not in the network: what the program then says too
+    assert_eq!(p, Preview::Refused(E::ProviderOutOfNetwork));
+    b.refused(&b.clinic, &b.record, treat, E::ProviderOutOfNetwork)
+        .await;
 }

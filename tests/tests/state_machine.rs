@@ -10,7 +10,7 @@
 //! previewed; only invited patients enrol (sybil wallets are refused); rewards accrue while
 //! research consent stays unbroken since enrolment, the model noting the moment it first breaks
 //! (revocation, revoke-all, any narrowing, expiry) as it happens; a guardian cannot give consent
-//! that outlasts the guardianship.
+//! that outlasts the guardianship; a claim cites a record that documents that day's service.
 //!
 //! One bank serves every sequence: each sequence gets a new patient, guardian and attacker, and
 //! the clock is set back to the same start, so the shared providers, policy terms and study
@@ -210,6 +210,8 @@ struct RecordM {
     class: u8,
     version: u32,
     current: bool,
+    /// When it was anchored (model time; sequences start at a UTC midnight).
+    at: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -385,6 +387,7 @@ impl Model {
                     class: *class,
                     version: 1,
                     current: true,
+                    at: self.now,
                 });
             }
             Step::Amend { record, stale } => {
@@ -400,6 +403,7 @@ impl Model {
                     class: r.class,
                     version: r.version + 1,
                     current: true,
+                    at: self.now,
                 };
                 self.records[i].current = false;
                 self.records.push(next);
@@ -572,6 +576,10 @@ impl Model {
                 let class = r.class;
                 if !r.current {
                     return Err(code(E::RecordNotCurrent));
+                }
+                // the record documents today's service only if anchored today
+                if r.at < service_day(self.now) {
+                    return Err(code(E::ServiceNotDocumented));
                 }
                 let p = self.policy.as_ref().unwrap();
                 let previewed = if *stale_preview {
@@ -937,7 +945,9 @@ fn world() -> World {
                 .set_account(&payer.pubkey(), funds)
                 .await;
         }
-        let start = env.now().await;
+        // sequences start at a UTC midnight, so model days are the program's service days
+        let start = service_day(env.now().await) + DAY;
+        env.set_clock(start).await;
         let study = StudyKeys::new(&sponsor.pubkey(), 1, &mint);
         let args = StudyCreateArgs {
             study_id: 1,

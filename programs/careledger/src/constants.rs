@@ -15,7 +15,8 @@ pub const PATIENT_SEED: &[u8] = b"patient";
 #[constant]
 pub const RECORD_SEED: &[u8] = b"record";
 /// `ConsentGrant` per patient, grantee and purpose: `[GRANT_SEED, patient_wallet, grantee_wallet, [purpose_u8]]`;
-/// a break-glass grant adds its serial (the patient's emergency count): `[.., [purpose_u8], serial_u32_le]`.
+/// a break-glass grant adds its serial (the clinician's count of emergencies with this patient, in
+/// its `EmergencyMarker`): `[.., [purpose_u8], serial_u32_le]`.
 #[constant]
 pub const GRANT_SEED: &[u8] = b"grant";
 /// `AccessRequest` per patient and requesting provider: `[REQUEST_SEED, patient_wallet, provider_wallet]`.
@@ -42,6 +43,9 @@ pub const STUDY_SEED: &[u8] = b"study";
 #[constant]
 pub const PARTICIPATION_SEED: &[u8] = b"participation";
 
+/// `EmergencyMarker` per patient and clinician: `[EMERGENCY_SEED, patient_wallet, clinician]`.
+#[constant]
+pub const EMERGENCY_SEED: &[u8] = b"emergency";
 /// `NetworkMembership` per insurer and provider: `[NETWORK_SEED, insurer_wallet, provider_wallet]`.
 #[constant]
 pub const NETWORK_SEED: &[u8] = b"network";
@@ -56,6 +60,10 @@ pub const ACCEPTED_MINT_SEED: &[u8] = b"accepted_mint";
 /// appeals (45 CFR 147.136(b)(2)). A policy cannot close while a denial can still be appealed.
 #[constant]
 pub const APPEAL_WINDOW_SECS: i64 = 180 * 24 * 60 * 60;
+/// A claim's supporting record documents the service: anchored on the service day or at most
+/// this long after it (90 days).
+#[constant]
+pub const DOCUMENTATION_WINDOW_SECS: i64 = 90 * 24 * 60 * 60;
 /// Longest an invitation to a study stays usable: 1 year.
 #[constant]
 pub const MAX_INVITATION_SECS: i64 = 365 * 24 * 60 * 60;

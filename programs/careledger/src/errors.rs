@@ -425,4 +425,16 @@ pub enum CareledgerError {
     /// 6135
     #[msg("retracting an amendment needs the version it replaced (it is reinstated as current)")]
     PreviousVersionRequired,
+    /// 6136
+    #[msg("a member cannot bill their own policy")]
+    SelfBilling,
+    /// 6137
+    #[msg("the cited record does not document this service: it must be anchored on the service day or within DOCUMENTATION_WINDOW_SECS after it, and a care grant must predate the end of that day")]
+    ServiceNotDocumented,
+    /// 6138
+    #[msg("this clinician's previous break-glass window with this patient is still open")]
+    EmergencyStillOpen,
+    /// 6139
+    #[msg("the break-glass grant address is not this clinician's next emergency serial for the patient: read the marker again")]
+    EmergencySerialMismatch,
 }

@@ -187,16 +187,27 @@ pub(crate) fn fund_vault<'info>(
 }
 
 /// An escrow's payment mint must not be freezable by the party the escrow constrains: either it
-/// has no freeze authority, or the admin accepted it (`accepted` is the `AcceptedMint` PDA for
-/// the mint, whose seeds the caller's accounts struct checks).
+/// has no freeze authority, or the admin accepted it with the freeze authority it has now
+/// (`accepted` is the `AcceptedMint` PDA for the mint, whose seeds the caller's accounts struct
+/// checks).
 pub(crate) fn check_payment_mint(
     mint: &anchor_spl::token::Mint,
     accepted: &AccountInfo,
 ) -> Result<()> {
-    let freezable = mint.freeze_authority.is_some();
+    let freeze_authority = Option::<Pubkey>::from(mint.freeze_authority);
+    let Some(freezer) = freeze_authority else {
+        return Ok(());
+    };
     let listed = accepted.owner == &crate::ID && !accepted.data_is_empty();
     require!(
-        !freezable || listed,
+        listed,
+        crate::errors::CareledgerError::FreezableMintNotAccepted
+    );
+    // accepted for the freeze authority it had then: handed to someone else, it is not
+    let entry = crate::state::AcceptedMint::try_deserialize(&mut &accepted.try_borrow_data()?[..])?;
+    require_keys_eq!(
+        entry.freeze_authority,
+        freezer,
         crate::errors::CareledgerError::FreezableMintNotAccepted
     );
     Ok(())

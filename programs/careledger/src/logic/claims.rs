@@ -1,7 +1,7 @@
 //! Claim adjudication: how much of a billed service the policy pays, and whether the claim may be
 //! decided automatically. Total functions over integers: no step can overflow (products are taken
 //! in `u128` and every result is bounded by the billed amount).
-use crate::constants::{BPS_DENOMINATOR, SECONDS_PER_DAY};
+use crate::constants::{BPS_DENOMINATOR, DOCUMENTATION_WINDOW_SECS, SECONDS_PER_DAY};
 use crate::errors::CareledgerError;
 use crate::instructions::ClaimSubmitArgs;
 use crate::logic::consent::{action, check_grant, check_provider, AccessQuery};
@@ -66,8 +66,18 @@ pub fn check_submission(s: &Submission) -> std::result::Result<(), CareledgerErr
     if s.provider.roles & BILLING_ROLES == 0 {
         return Err(E::MissingRole);
     }
+    if s.provider_wallet == policy.patient {
+        return Err(E::SelfBilling);
+    }
     if s.record.status != RecordStatus::Current {
         return Err(E::RecordNotCurrent);
+    }
+    // The record documents this service: anchored that day or within the window after it.
+    let anchored = i64::from(s.record.anchored_at);
+    let documented = args.service_date <= anchored
+        && anchored < args.service_date.saturating_add(DOCUMENTATION_WINDOW_SECS);
+    if !documented {
+        return Err(E::ServiceNotDocumented);
     }
     if args.expected_terms != s.rule.terms {
         return Err(E::RuleTermsChanged);
@@ -80,13 +90,16 @@ pub fn check_submission(s: &Submission) -> std::result::Result<(), CareledgerErr
         now: s.now,
         patient_epoch: s.patient_epoch,
     };
-    // A care relationship: the provider authored the record, or holds a live treatment or
-    // operations grant from the member covering it.
-    let cares = s.record.author == s.provider_wallet
+    // A care relationship: the provider wrote the record under a treatment or operations grant,
+    // or holds a live such grant from the member covering it, given by the end of the service
+    // day (a grant obtained later does not reach back to earlier services).
+    let end_of_service_day = args.service_date.saturating_add(SECONDS_PER_DAY);
+    let cares = (s.record.care_authored && s.record.author == s.provider_wallet)
         || s.care_grant.is_some_and(|g| {
             g.patient == policy.patient
                 && g.grantee == s.provider_wallet
                 && matches!(g.purpose, Purpose::Treatment | Purpose::Operations)
+                && i64::from(g.created_at) < end_of_service_day
                 && check_grant(g, &query(g.purpose)).is_ok()
         });
     if !cares {

@@ -1,5 +1,6 @@
 use crate::errors::CareledgerError;
 use crate::logic::claims::Breakdown;
+use crate::state::RuleTerms;
 use anchor_lang::prelude::*;
 
 /// FHIR ClaimResponse outcome and payment, folded into one state. `Submitted` is the event, not
@@ -56,6 +57,10 @@ pub struct Claim {
     pub submitted_at: i64,
     pub decided_at: i64,
     pub paid_at: i64,
+    /// The rule's terms when the claim was submitted (what the provider expected): a review
+    /// decides under these, whatever the rule says by then. Last, so that the offsets listings
+    /// filter on stay put.
+    pub terms: RuleTerms,
 }
 
 impl Claim {

@@ -6,6 +6,7 @@ pub mod claim;
 pub mod config;
 pub mod consent_grant;
 pub mod coverage_rule;
+pub mod emergency_marker;
 pub mod invitation;
 pub mod network_membership;
 pub mod participation;
@@ -21,6 +22,7 @@ pub use claim::*;
 pub use config::*;
 pub use consent_grant::*;
 pub use coverage_rule::*;
+pub use emergency_marker::*;
 pub use invitation::*;
 pub use network_membership::*;
 pub use participation::*;
@@ -54,17 +56,18 @@ mod tests {
         assert_eq!(account_size(Config::INIT_SPACE), 142);
         assert_eq!(account_size(Provider::INIT_SPACE), 149);
         assert_eq!(account_size(Patient::INIT_SPACE), 121);
-        assert_eq!(account_size(RecordAnchor::INIT_SPACE), 159);
+        assert_eq!(account_size(RecordAnchor::INIT_SPACE), 160);
         assert_eq!(account_size(ConsentGrant::INIT_SPACE), 155);
         assert_eq!(account_size(AccessRequest::INIT_SPACE), 91);
         assert_eq!(account_size(Policy::INIT_SPACE), 252);
         assert_eq!(account_size(CoverageRule::INIT_SPACE), 111);
-        assert_eq!(account_size(Claim::INIT_SPACE), 256);
+        assert_eq!(account_size(Claim::INIT_SPACE), 281);
         assert_eq!(account_size(Study::INIT_SPACE), 238);
         assert_eq!(account_size(Participation::INIT_SPACE), 136);
         assert_eq!(account_size(NetworkMembership::INIT_SPACE), 81);
         assert_eq!(account_size(Invitation::INIT_SPACE), 129);
         assert_eq!(account_size(AcceptedMint::INIT_SPACE), 113);
+        assert_eq!(account_size(EmergencyMarker::INIT_SPACE), 85);
     }
 
     #[test]
@@ -84,6 +87,7 @@ mod tests {
             NetworkMembership::DISCRIMINATOR,
             Invitation::DISCRIMINATOR,
             AcceptedMint::DISCRIMINATOR,
+            EmergencyMarker::DISCRIMINATOR,
         ];
         for (i, a) in all.iter().enumerate() {
             assert_eq!(a.len(), 8);

@@ -25,13 +25,6 @@ pub struct Patient {
 }
 
 impl Patient {
-    /// The serial (and address seed) of the patient's next break-glass grant.
-    pub fn next_emergency_serial(&self) -> u32 {
-        // u32 emergencies per patient cannot be reached; opening one more would fail the
-        // checked increment in break_glass_open
-        self.emergency_count.saturating_add(1)
-    }
-
     pub fn invariant(&self) -> Result<()> {
         require!(
             self.guardian != self.wallet

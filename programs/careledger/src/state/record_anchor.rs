@@ -34,6 +34,10 @@ pub struct RecordAnchor {
     pub previous: u32,
     /// Unix seconds (u32: exact until 2106).
     pub anchored_at: u32,
+    /// Written by a provider under a treatment or operations grant: the authorship is a care
+    /// relationship that can back a claim (a patient's own record, or one written under an
+    /// emergency, research or other grant, is not).
+    pub care_authored: bool,
 }
 
 impl RecordAnchor {

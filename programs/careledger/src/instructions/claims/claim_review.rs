@@ -11,8 +11,9 @@ use anchor_spl::token::{Mint, Token, TokenAccount};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReviewDecision {
-    /// Approve `amount`: at most what the rule allows now (deductible, copay, coinsurance and
-    /// the remaining cap applied). Less is a partial approval.
+    /// Approve `amount`: at most what the claim's terms allow (deductible, copay, coinsurance and
+    /// the remaining cap applied now). Less is a partial approval; 0 of a non-zero benefit is a
+    /// denial, and can be appealed.
     Approve { amount: u64 },
     /// Deny with the insurer's non-zero reason code.
     Deny { reason_code: u16 },
@@ -35,7 +36,8 @@ pub struct ClaimReview<'info> {
     pub insurer_provider: Box<Account<'info, Provider>>,
     #[account(mut, has_one = insurer @ CareledgerError::NotPolicyInsurer)]
     pub policy: Box<Account<'info, Policy>>,
-    /// The claim's rule (retired or not: a pending claim is still decided on its terms).
+    /// The claim's rule (retired or not). The claim is decided under the terms it was submitted
+    /// under, kept on the claim: a rule update cannot cut a claim already in review.
     #[account(
         constraint = rule.policy == policy.key() && rule.rule_key == claim.rule_key
             @ CareledgerError::RulePolicyMismatch,
@@ -68,7 +70,7 @@ pub fn handler(ctx: Context<ClaimReview>, args: ClaimReviewArgs) -> Result<()> {
     let (state, breakdown, reason_code) = match args.decision {
         ReviewDecision::Approve { amount } => {
             let full = adjudicate(
-                &a.rule.terms,
+                &a.claim.terms,
                 a.claim.units,
                 a.claim.billed,
                 a.policy.balances(),

@@ -180,6 +180,7 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
         provider,
         record,
         rule_key: a.rule.rule_key,
+        terms: a.rule.terms,
         document_commitment: args.document_commitment,
         units: args.units,
         billed: args.billed,

@@ -35,8 +35,19 @@ pub fn handler(ctx: Context<PolicyWithdraw>, args: PolicyWithdrawArgs) -> Result
     require!(args.amount > 0, CareledgerError::InvalidAmount);
     let at = now()?;
     let vault_before = ctx.accounts.vault.amount;
+    let policy = &ctx.accounts.policy;
+    // a claim in review, or a denial that can still be appealed, may yet be owed: nothing leaves
+    // the vault until they are settled
     require!(
-        args.amount <= ctx.accounts.policy.unreserved(vault_before),
+        policy.pending_review == 0,
+        CareledgerError::PolicyHasOpenClaims
+    );
+    require!(
+        at >= policy.appeals_open_until,
+        CareledgerError::AppealWindowOpen
+    );
+    require!(
+        args.amount <= policy.unreserved(vault_before),
         CareledgerError::FundsOwed
     );
     let payment = Payment {

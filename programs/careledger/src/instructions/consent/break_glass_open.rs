@@ -1,13 +1,13 @@
-use crate::constants::{CONFIG_ADDRESS, GRANT_SEED, NO_RECORD_SCOPE};
+use crate::constants::{CONFIG_ADDRESS, EMERGENCY_SEED, GRANT_SEED, NO_RECORD_SCOPE};
 use crate::errors::CareledgerError;
 use crate::events::BreakGlassOpened;
 use crate::instructions::consent::init_grant;
-use crate::instructions::now;
+use crate::instructions::{init_pda, is_vacant, now, write_new_account};
 use crate::logic::consent::check_provider;
 use crate::logic::terms::{validate_actions, validate_break_glass_window};
 use crate::state::{
-    stamp, Config, ConsentGrant, GrantStatus, Patient, Provider, Purpose, ReviewState,
-    ROLE_EMERGENCY,
+    stamp, Config, ConsentGrant, EmergencyMarker, GrantStatus, Patient, Provider, Purpose,
+    ReviewState, ROLE_EMERGENCY,
 };
 use anchor_lang::prelude::*;
 
@@ -22,7 +22,9 @@ pub struct BreakGlassOpenArgs {
 }
 
 /// A verified emergency clinician opens a short emergency grant without the patient's
-/// signature. It is flagged for the patient's review and its rent is the provider's.
+/// signature, one at a time per patient: a new one once the previous window is over, each at
+/// its own address so that the old one keeps its review. Flagged for the patient's review; its
+/// rent is the provider's.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct BreakGlassOpen<'info> {
@@ -34,20 +36,18 @@ pub struct BreakGlassOpen<'info> {
     pub provider: Account<'info, Provider>,
     #[account(mut)]
     pub patient: Account<'info, Patient>,
-    /// CHECK: the new account's address (seeds checked here: each emergency has its own, by the
-    /// patient's next emergency serial, so an old one keeps its review while a new one opens);
-    /// created in the handler, which refuses an existing account and takes over a pre-funded one.
+    /// CHECK: this clinician's break-glass history with the patient (seeds checked here);
+    /// created on the first emergency, updated on each.
     #[account(
         mut,
-        seeds = [
-            GRANT_SEED,
-            patient.wallet.as_ref(),
-            clinician.key().as_ref(),
-            &Purpose::Emergency.seed(),
-            &patient.next_emergency_serial().to_le_bytes(),
-        ],
+        seeds = [EMERGENCY_SEED, patient.wallet.as_ref(), clinician.key().as_ref()],
         bump,
     )]
+    pub marker: UncheckedAccount<'info>,
+    /// CHECK: the new grant: its address carries the pair's next serial (checked in the handler
+    /// against the marker), so an old emergency keeps its review while a new one opens; created
+    /// in the handler, which refuses an existing account and takes over a pre-funded one.
+    #[account(mut)]
     pub grant: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
@@ -73,17 +73,51 @@ pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result
     let expires_at = at
         .checked_add(i64::from(args.window_secs))
         .ok_or(CareledgerError::MathOverflow)?;
+    let patient_wallet = ctx.accounts.patient.wallet;
+    let marker_info = &ctx.accounts.marker;
+    let mut marker = if marker_info.owner == &crate::ID && !marker_info.data_is_empty() {
+        EmergencyMarker::try_deserialize(&mut &marker_info.try_borrow_data()?[..])?
+    } else {
+        EmergencyMarker {
+            patient: patient_wallet,
+            clinician,
+            opened: 0,
+            last_expires_at: 0,
+            bump: ctx.bumps.marker,
+        }
+    };
+    // one emergency at a time per clinician and patient: a new one once the last window is over
+    require!(
+        at >= marker.last_expires_at,
+        CareledgerError::EmergencyStillOpen
+    );
+    let serial = marker
+        .opened
+        .checked_add(1)
+        .ok_or(CareledgerError::MathOverflow)?;
+    let serial_seed = serial.to_le_bytes();
+    let (expected, grant_bump) = Pubkey::find_program_address(
+        &[
+            GRANT_SEED,
+            patient_wallet.as_ref(),
+            clinician.as_ref(),
+            &Purpose::Emergency.seed(),
+            &serial_seed,
+        ],
+        &crate::ID,
+    );
+    require_keys_eq!(
+        ctx.accounts.grant.key(),
+        expected,
+        CareledgerError::EmergencySerialMismatch
+    );
     let patient = &mut ctx.accounts.patient;
     patient.emergency_count = patient
         .emergency_count
         .checked_add(1)
         .ok_or(CareledgerError::MathOverflow)?;
     patient.invariant()?;
-    let (patient_wallet, consent_epoch, serial) = (
-        patient.wallet,
-        patient.consent_epoch,
-        patient.emergency_count,
-    );
+    let consent_epoch = patient.consent_epoch;
     let grant = ConsentGrant {
         patient: patient_wallet,
         grantee: clinician,
@@ -92,7 +126,7 @@ pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result
         purpose: Purpose::Emergency,
         status: GrantStatus::Active,
         review: ReviewState::Pending,
-        bump: ctx.bumps.grant,
+        bump: grant_bump,
         consent_epoch,
         record_scope: NO_RECORD_SCOPE,
         access_count: 0,
@@ -110,9 +144,31 @@ pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result
         &a.clinician,
         &a.grant,
         &a.system_program,
-        ctx.bumps.grant,
+        grant_bump,
         &grant,
     )?;
+    let fresh = is_vacant(&a.marker);
+    marker.opened = serial;
+    marker.last_expires_at = expires_at;
+    if fresh {
+        let bump = [ctx.bumps.marker];
+        let seeds: &[&[u8]] = &[
+            EMERGENCY_SEED,
+            patient_wallet.as_ref(),
+            clinician.as_ref(),
+            &bump,
+        ];
+        init_pda(
+            &a.clinician,
+            &a.marker,
+            &a.system_program,
+            seeds,
+            &marker,
+            CareledgerError::InvariantViolated,
+        )?;
+    } else {
+        write_new_account(&a.marker, &marker)?;
+    }
     let event = BreakGlassOpened {
         grant: a.grant.key(),
         patient: patient_wallet,

@@ -10,7 +10,7 @@ pub use record_retract::*;
 
 use crate::errors::CareledgerError;
 use crate::logic::consent::{action, decide_access, AccessQuery};
-use crate::state::{ConsentGrant, Patient, Provider};
+use crate::state::{ConsentGrant, Patient, Provider, Purpose};
 use anchor_lang::prelude::*;
 
 /// The patient writes their own records; anyone else must be a provider in good standing
@@ -48,6 +48,17 @@ pub(crate) fn authorize_writer(
     };
     decide_access(grant, provider, &query).map_err(CareledgerError::from)?;
     Ok(grant.key())
+}
+
+/// Whether a record `author` writes under `grant` is care the provider rendered: a provider (not
+/// the patient) writing under a treatment or operations grant.
+pub(crate) fn written_for_care(
+    author: &Pubkey,
+    patient: &Patient,
+    grant: Option<&Account<ConsentGrant>>,
+) -> bool {
+    *author != patient.wallet
+        && grant.is_some_and(|g| matches!(g.purpose, Purpose::Treatment | Purpose::Operations))
 }
 
 /// Creates the anchor `value` at its PDA (seeds from its own patient and index), paid by

@@ -2,7 +2,7 @@ use crate::constants::{CONFIG_ADDRESS, NO_PREVIOUS_VERSION, RECORD_SEED};
 use crate::errors::CareledgerError;
 use crate::events::RecordAnchored;
 use crate::instructions::now;
-use crate::instructions::records::{authorize_writer, init_record};
+use crate::instructions::records::{authorize_writer, init_record, written_for_care};
 use crate::logic::cid::parse_cid;
 use crate::logic::terms::{validate_hash, validate_record_class};
 use crate::state::{stamp, Config, ConsentGrant, Patient, Provider, RecordAnchor, RecordStatus};
@@ -76,6 +76,11 @@ pub fn handler(ctx: Context<RecordAnchorCreate>, args: RecordAnchorArgs) -> Resu
         version: 1,
         previous: NO_PREVIOUS_VERSION,
         anchored_at: stamp(at)?,
+        care_authored: written_for_care(
+            &author,
+            &ctx.accounts.patient,
+            ctx.accounts.grant.as_ref(),
+        ),
     };
     record.invariant()?;
     let a = &ctx.accounts;

@@ -49,16 +49,22 @@ pub fn handler(ctx: Context<RecordRetract>, args: RecordRetractArgs) -> Result<(
         CareledgerError::RecordNotCurrent
     );
     let by = a.by.key();
+    let amends = a.record.version > 1;
+    // as for amending: a record-scoped grant reaches the record it is scoped to
+    let scope = if amends {
+        a.record.previous
+    } else {
+        a.record.index
+    };
     authorize_writer(
         &by,
         &a.patient,
         a.author_provider.as_ref(),
         a.grant.as_ref(),
         a.record.class,
-        a.record.index,
+        scope,
         at,
     )?;
-    let amends = a.record.version > 1;
     let reinstated = match (&a.previous, amends) {
         (Some(p), true) => {
             let same_chain = p.patient == a.record.patient

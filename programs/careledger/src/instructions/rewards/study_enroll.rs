@@ -81,6 +81,13 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
         CareledgerError::AlreadyEnrolled
     );
     let mut invitation = load_invitation(&a.invitation)?;
+    // made by the sponsor, or by the site the sponsor delegates to now (a site it removed no
+    // longer speaks for it)
+    let inviter = invitation.invited_by;
+    require!(
+        inviter == study.sponsor || (study.site != Pubkey::default() && inviter == study.site),
+        CareledgerError::NotInvited
+    );
     require!(invitation.used_at == 0, CareledgerError::InvitationUsed);
     require!(
         at < invitation.expires_at,
