@@ -114,7 +114,7 @@ enum ConfigCmd {
     Pause,
     Unpause,
     Show,
-    /// Two-step admin hand-over
+    /// Two-step admin hand-over, and the list of accepted freezable payment mints
     #[command(subcommand)]
     Admin(AdminCmd),
 }
