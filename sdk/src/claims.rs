@@ -59,8 +59,14 @@ pub enum Preview {
 }
 
 /// The whole decision: every refusal `check_submission` finds (`paused`, a claim already at the
-/// duplicate key), then the routing and the adjudication, and whether the vault pays now.
-pub fn preview(s: &Submission, paused: bool, claim_exists: bool, vault_balance: u64) -> Preview {
+/// duplicate key), then the routing and the adjudication, and whether the vault (`None` when
+/// frozen) pays now.
+pub fn preview(
+    s: &Submission,
+    paused: bool,
+    claim_exists: bool,
+    vault_balance: Option<u64>,
+) -> Preview {
     if paused {
         return Preview::Refused(CareledgerError::Paused);
     }
@@ -81,7 +87,8 @@ pub fn preview(s: &Submission, paused: bool, claim_exists: bool, vault_balance: 
         state,
         breakdown,
         reason,
-        paid_now: state.owes(benefit) && s.policy.unreserved(vault_balance) >= benefit,
+        paid_now: state.owes(benefit)
+            && vault_balance.is_some_and(|v| s.policy.unreserved(v) >= benefit),
     }
 }
 

@@ -377,23 +377,25 @@ impl<T: Transport, S: Signer> Client<T, S> {
         let record: RecordAnchor = self.fetch(record).await?;
         let provider_account: Provider = self.fetch(&pda::provider(provider).0).await?;
         let patient: Patient = self.fetch(&pda::patient(&policy.patient).0).await?;
-        let care_grant: Option<ConsentGrant> = match care {
-            crate::ix::CareBasis::AuthoredRecord => None,
-            crate::ix::CareBasis::Grant(purpose) => {
-                self.fetch_optional(&pda::grant(&policy.patient, provider, purpose).0)
-                    .await?
-            }
+        // the same care account the instruction builder passes
+        let care_purpose = match care {
+            crate::ix::CareBasis::AuthoredRecord => Purpose::Treatment,
+            crate::ix::CareBasis::Grant(purpose) => purpose,
         };
+        let care_grant: Option<ConsentGrant> = self
+            .fetch_optional(&pda::grant(&policy.patient, provider, care_purpose).0)
+            .await?;
         let payment = pda::grant(&policy.patient, &policy.insurer, Purpose::Payment).0;
         let payment_grant: Option<ConsentGrant> = self.fetch_optional(&payment).await?;
         let membership = pda::network_membership(&policy.insurer, provider).0;
         let in_network = self.holds_account(&membership).await?;
         let claim = pda::claim(&keys.policy, provider, rule_key, args.service_date).0;
         let claim_exists = self.holds_account(&claim).await?;
-        if record.patient != policy.patient {
+        if record.patient != policy.patient && !config.paused {
             return Ok(Preview::Refused(CareledgerError::RecordPatientMismatch));
         }
-        let vault = self.token_balance(&policy.vault).await?.amount;
+        let vault = self.token_balance(&policy.vault).await?;
+        let vault = (!vault.frozen).then_some(vault.amount);
         let submission = careledger::logic::claims::Submission {
             args,
             policy: &policy,
@@ -402,6 +404,7 @@ impl<T: Transport, S: Signer> Client<T, S> {
             provider_wallet: *provider,
             provider: &provider_account,
             patient_epoch: patient.consent_epoch,
+            patient_guardian: patient.guardian,
             care_grant: care_grant.as_ref(),
             payment_grant: payment_grant.as_ref(),
             in_network,

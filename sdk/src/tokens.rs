@@ -90,6 +90,8 @@ pub struct TokenBalance {
     pub mint: Pubkey,
     pub owner: Pubkey,
     pub amount: u64,
+    /// Frozen by the mint's freeze authority: nothing moves out of it.
+    pub frozen: bool,
 }
 
 pub fn decode_token_account(address: &Pubkey, data: &[u8]) -> Result<TokenBalance, SdkError> {
@@ -102,6 +104,7 @@ pub fn decode_token_account(address: &Pubkey, data: &[u8]) -> Result<TokenBalanc
         mint: account.mint,
         owner: account.owner,
         amount: account.amount,
+        frozen: account.is_frozen(),
     })
 }
 

@@ -517,7 +517,7 @@ fn cares_for(l: &Ledger, claim: &Claim, member: &Pubkey, now: i64) -> bool {
     let day_end = claim.service_date + careledger_sdk::SECONDS_PER_DAY;
     let covers = |g: &ConsentGrant| {
         live(l, g, now)
-            && i64::from(g.created_at) < day_end
+            && i64::from(g.created_at).max(g.not_before) < day_end
             && g.actions & careledger_sdk::action::READ != 0
             && g.classes & (1 << r.class) != 0
             && (g.record_scope == careledger_sdk::NO_RECORD_SCOPE || g.record_scope == r.index)
@@ -528,9 +528,11 @@ fn cares_for(l: &Ledger, claim: &Claim, member: &Pubkey, now: i64) -> bool {
             l.grant(&pda::grant(member, &claim.provider, purpose).0)
                 .is_some_and(covers)
         });
+    let guardian = l.patient(member).map(|p| p.guardian);
     claim.provider != *member
+        && Some(claim.provider) != guardian
         && documented
-        && ((r.author == claim.provider && r.care_authored) || granted)
+        && ((r.author == claim.provider && r.care_authored && r.care_since < day_end) || granted)
 }
 
 /// The claim state machine: submission decides (or sends to review); review decides; a denial

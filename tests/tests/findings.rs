@@ -1989,16 +1989,16 @@ async fn l2_a_claim_in_review_is_decided_under_the_terms_it_was_submitted_under(
     let decided: Claim = b.env.client.fetch(&claim).await.unwrap();
     assert_eq!(decided.state, ClaimState::Denied);
     assert_eq!(decided.terms, terms);
-    // and while it can be appealed, the insurer cannot empty the vault
+    // a denial does not freeze the vault (what an appeal then wins is owed, and settles once
+    // funded), but a claim back in review does, until the insurer decides it
     let insurer_tokens = b.env.token_account(&b.keys.mint, &b.insurer.pubkey()).await;
     b.env
-        .expect_rejected(
+        .send(
             ix::policy_withdraw(&b.keys, &insurer_tokens, 1),
             &[&b.insurer],
-            E::AppealWindowOpen,
-            &[b.keys.vault, b.keys.policy],
         )
-        .await;
+        .await
+        .unwrap();
     b.env
         .send(
             ix::claim_appeal(&b.clinic.pubkey(), &b.keys.policy, &claim),
@@ -2151,4 +2151,324 @@ async fn l5_lamports_sent_to_an_address_do_not_change_what_the_preview_says() {
     assert_eq!(p, Preview::Refused(E::ProviderOutOfNetwork));
     b.refused(&b.clinic, &b.record, treat, E::ProviderOutOfNetwork)
         .await;
+}
+
+// --------------------------------------------- third review (a second audit of the fixes)
+
+#[tokio::test]
+async fn h1_a_record_backs_no_service_before_the_care_it_was_written_under_began() {
+    if skip_on_cluster("moves the clock") {
+        return;
+    }
+    let b = billing(false).await;
+    let wallet = b.patient.pubkey();
+    b.env.set_clock(b.env.now().await + 5 * DAY).await;
+    // a one-visit treatment grant today; the clinic writes the visit's record under it
+    let visit = b.env.verified_provider(ROLE_CLINICIAN).await;
+    b.env
+        .grant(
+            &b.patient,
+            &visit.pubkey(),
+            Purpose::Treatment,
+            lab(),
+            action::WRITE | action::READ,
+            1,
+        )
+        .await
+        .unwrap();
+    let index = b.env.patient(&wallet).await.record_count;
+    let author = Author::Provider {
+        wallet: visit.pubkey(),
+        purpose: Purpose::Treatment,
+    };
+    let args = careledger_sdk::RecordAnchorArgs {
+        cid: careledger_tests::sample_cid(11),
+        content_sha256: [11; 32],
+        class: RecordClass::LabResult.id(),
+    };
+    b.env
+        .send(ix::record_anchor(&wallet, index, author, args), &[&visit])
+        .await
+        .unwrap();
+    let written = pda::record(&wallet, index).0;
+    let stored: careledger_sdk::RecordAnchor = b.env.client.fetch(&written).await.unwrap();
+    assert!(stored.care_authored && stored.care_since > 0);
+    // days before the grant existed cannot be billed on it, by authorship or by the grant
+    let payee = b.payee(&visit.pubkey()).await;
+    let today = service_day(b.env.now().await);
+    for care in [
+        CareBasis::AuthoredRecord,
+        CareBasis::Grant(Purpose::Treatment),
+    ] {
+        let before = b.args(today - 3 * DAY, visit_terms(100));
+        let watched = b.watched(&visit.pubkey(), &before);
+        let ixn = b.submit(&visit.pubkey(), &written, &payee, care, before);
+        b.env
+            .expect_rejected(ixn, &[&visit], E::NoCareRelationship, &watched)
+            .await;
+    }
+    // the visit day itself is billed, once
+    b.paid(&visit, &written, CareBasis::AuthoredRecord).await;
+    // a grant whose care starts later (not_before) covers no service before it either
+    let later = b.env.verified_provider(ROLE_CLINICIAN).await;
+    let now = b.env.now().await;
+    let starts_later = careledger_sdk::GrantCreateArgs {
+        purpose: Purpose::Treatment,
+        classes: lab(),
+        actions: action::READ,
+        record_scope: NO_RECORD_SCOPE,
+        not_before: now + 2 * DAY,
+        expires_at: now + 30 * DAY,
+    };
+    b.env
+        .send(
+            ix::grant_create(&wallet, &wallet, &later.pubkey(), starts_later),
+            &[&b.patient],
+        )
+        .await
+        .unwrap();
+    b.env.set_clock(now + 3 * DAY).await;
+    let fresh = b
+        .env
+        .anchor_as_patient(&b.patient, RecordClass::LabResult.id(), 12)
+        .await;
+    let early = b.args(service_day(now), visit_terms(100));
+    let payee = b.payee(&later.pubkey()).await;
+    let watched = b.watched(&later.pubkey(), &early);
+    let ixn = b.submit(
+        &later.pubkey(),
+        &fresh,
+        &payee,
+        CareBasis::Grant(Purpose::Treatment),
+        early,
+    );
+    // the record (anchored three days later) documents that day, but the care had not begun
+    b.env
+        .expect_rejected(ixn, &[&later], E::NoCareRelationship, &watched)
+        .await;
+}
+
+#[tokio::test]
+async fn h1_a_guardian_cannot_consent_to_themself_nor_bill_the_ward() {
+    let b = billing(false).await;
+    let wallet = b.patient.pubkey();
+    // the guardian is also a verified clinician
+    let guardian = b.env.verified_provider(ROLE_CLINICIAN).await;
+    let g = guardian.pubkey();
+    let until = b.env.now().await + 20 * DAY;
+    b.env
+        .send(
+            ix::patient_set_guardian(&wallet, Some(&g), until),
+            &[&b.patient],
+        )
+        .await
+        .unwrap();
+    let to_self = careledger_sdk::GrantCreateArgs {
+        purpose: Purpose::Treatment,
+        classes: lab(),
+        actions: action::READ,
+        record_scope: NO_RECORD_SCOPE,
+        not_before: 0,
+        expires_at: until,
+    };
+    let grant = pda::grant(&wallet, &g, Purpose::Treatment).0;
+    b.env
+        .expect_rejected(
+            ix::grant_create(&g, &wallet, &g, to_self.clone()),
+            &[&guardian],
+            E::SelfGrant,
+            &[grant, pda::patient(&wallet).0],
+        )
+        .await;
+    // even with the patient's own grant, the guardian cannot bill the ward's policy
+    b.env
+        .send(
+            ix::grant_create(&wallet, &wallet, &g, to_self),
+            &[&b.patient],
+        )
+        .await
+        .unwrap();
+    b.refused(
+        &guardian,
+        &b.record,
+        CareBasis::Grant(Purpose::Treatment),
+        E::SelfBilling,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn h1_an_amendment_by_another_provider_is_not_its_authors_care() {
+    let b = billing(false).await;
+    let wallet = b.patient.pubkey();
+    let (first, second) = (
+        b.env.verified_provider(ROLE_CLINICIAN).await,
+        b.env.verified_provider(ROLE_CLINICIAN).await,
+    );
+    for p in [&first, &second] {
+        b.env
+            .grant(
+                &b.patient,
+                &p.pubkey(),
+                Purpose::Operations,
+                lab(),
+                action::WRITE,
+                30,
+            )
+            .await
+            .unwrap();
+    }
+    let index = b.env.patient(&wallet).await.record_count;
+    let as_author = |p: &Keypair| Author::Provider {
+        wallet: p.pubkey(),
+        purpose: Purpose::Operations,
+    };
+    let args = careledger_sdk::RecordAnchorArgs {
+        cid: careledger_tests::sample_cid(13),
+        content_sha256: [13; 32],
+        class: RecordClass::LabResult.id(),
+    };
+    b.env
+        .send(
+            ix::record_anchor(&wallet, index, as_author(&first), args),
+            &[&first],
+        )
+        .await
+        .unwrap();
+    let amend = RecordAmendArgs {
+        cid: careledger_tests::sample_cid(14),
+        content_sha256: [14; 32],
+        expected_version: 1,
+    };
+    b.env
+        .send(
+            ix::record_amend(&wallet, index, index + 1, as_author(&second), amend),
+            &[&second],
+        )
+        .await
+        .unwrap();
+    let v2: careledger_sdk::RecordAnchor = b
+        .env
+        .client
+        .fetch(&pda::record(&wallet, index + 1).0)
+        .await
+        .unwrap();
+    assert!(
+        !v2.care_authored,
+        "the second provider amended what the first wrote"
+    );
+    let v2 = pda::record(&wallet, index + 1).0;
+    b.refused(
+        &second,
+        &v2,
+        CareBasis::AuthoredRecord,
+        E::NoCareRelationship,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn m5_a_frozen_vault_leaves_the_claim_owed_instead_of_failing_it() {
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let clinic = env.verified_provider(ROLE_CLINICIAN).await;
+    let insurer = env.verified_provider(ROLE_INSURER).await;
+    let issuer = env.actor().await;
+    let mint = Keypair::new();
+    let ixs = tokens::create_freezable_mint(
+        &issuer.pubkey(),
+        &mint.pubkey(),
+        &issuer.pubkey(),
+        Some(&issuer.pubkey()),
+        2,
+    );
+    env.send_all(&ixs, &[&issuer, &mint]).await.unwrap();
+    let admin = env.admin.insecure_clone();
+    env.fund(&admin.pubkey()).await;
+    env.send(ix::mint_accept(&admin.pubkey(), &mint.pubkey()), &[&admin])
+        .await
+        .unwrap();
+    for (grantee, purpose) in [
+        (insurer.pubkey(), Purpose::Payment),
+        (clinic.pubkey(), Purpose::Treatment),
+    ] {
+        env.grant(&patient, &grantee, purpose, lab(), action::READ, 30)
+            .await
+            .unwrap();
+    }
+    let record = env
+        .anchor_as_patient(&patient, RecordClass::LabResult.id(), 1)
+        .await;
+    let keys = PolicyKeys::new(&insurer.pubkey(), 1, &patient.pubkey(), &mint.pubkey());
+    let now = env.now().await;
+    let args = PolicyCreateArgs {
+        policy_id: 1,
+        coverage_start: now - DAY,
+        coverage_end: now + 30 * DAY,
+        benefit_cap: 1_000,
+        deductible: 0,
+        network_only: false,
+    };
+    let rule = rule_key(&[7; 32], "CPT", "99213", "");
+    env.send_all(
+        &[
+            ix::policy_create(&keys, args),
+            ix::rule_add(&keys, rule, visit_terms(100)),
+        ],
+        &[&insurer],
+    )
+    .await
+    .unwrap();
+    env.mint_to(&mint.pubkey(), &issuer, &keys.vault, 500).await;
+    // the issuer freezes the vault (a court order, say)
+    let freeze = anchor_spl::token::spl_token::instruction::freeze_account(
+        &anchor_spl::token::spl_token::ID,
+        &keys.vault,
+        &mint.pubkey(),
+        &issuer.pubkey(),
+        &[],
+    )
+    .unwrap();
+    let freeze = solana_instruction::Instruction {
+        program_id: freeze.program_id,
+        accounts: freeze
+            .accounts
+            .iter()
+            .map(|m| solana_instruction::AccountMeta {
+                pubkey: m.pubkey,
+                is_signer: m.is_signer,
+                is_writable: m.is_writable,
+            })
+            .collect(),
+        data: freeze.data,
+    };
+    env.send(freeze, &[&issuer]).await.unwrap();
+    let payee = env.token_account(&mint.pubkey(), &clinic.pubkey()).await;
+    let day = service_day(env.now().await);
+    let claim_args = ClaimSubmitArgs {
+        units: 1,
+        billed: 100,
+        service_date: day,
+        document_commitment: [9; 32],
+        expected_terms: visit_terms(100),
+    };
+    let care = CareBasis::Grant(Purpose::Treatment);
+    let submit = ix::claim_submit(
+        &clinic.pubkey(),
+        &keys,
+        &record,
+        &rule,
+        &payee,
+        care,
+        claim_args,
+    );
+    env.send(submit, &[&clinic]).await.unwrap();
+    let claim: Claim = env
+        .client
+        .fetch(&pda::claim(&keys.policy, &clinic.pubkey(), &rule, day).0)
+        .await
+        .unwrap();
+    assert_eq!(claim.state, ClaimState::Approved, "owed, not lost");
+    let policy: careledger_sdk::Policy = env.client.fetch(&keys.policy).await.unwrap();
+    assert_eq!(policy.owed, 100);
 }

@@ -359,9 +359,14 @@ impl Model {
     /// narrowing).
     fn consent_broke(&mut self, at: i64, why: E) {
         let rank = |e: E| {
-            [E::GrantExpired, E::GrantRevoked, E::GrantStaleEpoch]
-                .iter()
-                .position(|x| *x == e)
+            [
+                E::GrantExpired,
+                E::GrantRevoked,
+                E::GrantStaleEpoch,
+                E::GrantNarrowed,
+            ]
+            .iter()
+            .position(|x| *x == e)
         };
         if let Some(p) = self.enrolled.as_mut().filter(|p| !p.ended) {
             let earlier = p

@@ -27,6 +27,8 @@ pub struct Submission<'a> {
     pub provider: &'a Provider,
     /// The member's current consent epoch.
     pub patient_epoch: u32,
+    /// The member's guardian (default key when none): a guardian cannot bill the ward.
+    pub patient_guardian: Pubkey,
     /// The provider's treatment or operations grant from the member, if one was passed.
     pub care_grant: Option<&'a ConsentGrant>,
     /// The member's payment grant to the insurer, if there is one.
@@ -34,6 +36,12 @@ pub struct Submission<'a> {
     /// Whether the provider is in the insurer's network (its membership exists).
     pub in_network: bool,
     pub now: i64,
+}
+
+/// When the care a treatment or operations grant stands for began: its creation, or its
+/// `not_before` if later. A claim's service must not end before it.
+pub fn care_began(g: &ConsentGrant) -> i64 {
+    i64::from(g.created_at).max(g.not_before)
 }
 
 /// Whether the whole UTC day starting at `service_date` overlaps the coverage period.
@@ -66,7 +74,7 @@ pub fn check_submission(s: &Submission) -> std::result::Result<(), CareledgerErr
     if s.provider.roles & BILLING_ROLES == 0 {
         return Err(E::MissingRole);
     }
-    if s.provider_wallet == policy.patient {
+    if s.provider_wallet == policy.patient || s.provider_wallet == s.patient_guardian {
         return Err(E::SelfBilling);
     }
     if s.record.status != RecordStatus::Current {
@@ -94,12 +102,14 @@ pub fn check_submission(s: &Submission) -> std::result::Result<(), CareledgerErr
     // or holds a live such grant from the member covering it, given by the end of the service
     // day (a grant obtained later does not reach back to earlier services).
     let end_of_service_day = args.service_date.saturating_add(SECONDS_PER_DAY);
-    let cares = (s.record.care_authored && s.record.author == s.provider_wallet)
+    let cares = (s.record.care_authored
+        && s.record.author == s.provider_wallet
+        && s.record.care_since < end_of_service_day)
         || s.care_grant.is_some_and(|g| {
             g.patient == policy.patient
                 && g.grantee == s.provider_wallet
                 && matches!(g.purpose, Purpose::Treatment | Purpose::Operations)
-                && i64::from(g.created_at) < end_of_service_day
+                && care_began(g) < end_of_service_day
                 && check_grant(g, &query(g.purpose)).is_ok()
         });
     if !cares {

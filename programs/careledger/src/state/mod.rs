@@ -56,7 +56,7 @@ mod tests {
         assert_eq!(account_size(Config::INIT_SPACE), 142);
         assert_eq!(account_size(Provider::INIT_SPACE), 149);
         assert_eq!(account_size(Patient::INIT_SPACE), 121);
-        assert_eq!(account_size(RecordAnchor::INIT_SPACE), 160);
+        assert_eq!(account_size(RecordAnchor::INIT_SPACE), 168);
         assert_eq!(account_size(ConsentGrant::INIT_SPACE), 155);
         assert_eq!(account_size(AccessRequest::INIT_SPACE), 91);
         assert_eq!(account_size(Policy::INIT_SPACE), 252);

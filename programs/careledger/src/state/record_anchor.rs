@@ -38,6 +38,9 @@ pub struct RecordAnchor {
     /// relationship that can back a claim (a patient's own record, or one written under an
     /// emergency, research or other grant, is not).
     pub care_authored: bool,
+    /// For a care-authored record, when that grant's care began (its creation, or its
+    /// `not_before` if later): the record backs no claim for a service before then. 0 otherwise.
+    pub care_since: i64,
 }
 
 impl RecordAnchor {

@@ -121,6 +121,7 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
         provider_wallet: a.provider.key(),
         provider: &a.provider_account,
         patient_epoch: a.patient.consent_epoch,
+        patient_guardian: a.patient.guardian,
         care_grant: care_grant.as_ref(),
         payment_grant: payment_grant.as_ref(),
         in_network: membership.owner == &crate::ID && !membership.data_is_empty(),

@@ -36,15 +36,12 @@ pub fn handler(ctx: Context<PolicyWithdraw>, args: PolicyWithdrawArgs) -> Result
     let at = now()?;
     let vault_before = ctx.accounts.vault.amount;
     let policy = &ctx.accounts.policy;
-    // a claim in review, or a denial that can still be appealed, may yet be owed: nothing leaves
-    // the vault until they are settled
+    // a claim in review may yet be owed: nothing leaves the vault while the insurer has not
+    // decided it (an appeal puts a denied claim back in review; one that then wins is owed,
+    // and settles once the vault is funded)
     require!(
         policy.pending_review == 0,
         CareledgerError::PolicyHasOpenClaims
-    );
-    require!(
-        at >= policy.appeals_open_until,
-        CareledgerError::AppealWindowOpen
     );
     require!(
         args.amount <= policy.unreserved(vault_before),

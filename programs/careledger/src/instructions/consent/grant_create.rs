@@ -3,7 +3,7 @@ use crate::errors::CareledgerError;
 use crate::events::{GrantCreated, GrantTermsView};
 use crate::instructions::consent::init_grant;
 use crate::instructions::now;
-use crate::logic::authority::{acting_for, within_guardianship};
+use crate::logic::authority::{acting_for, within_guardianship, Actor};
 use crate::logic::terms::{validate_grant_terms, GrantTerms};
 use crate::state::{
     stamp, Config, ConsentGrant, GrantStatus, Patient, Provider, Purpose, ReviewState,
@@ -57,6 +57,11 @@ pub fn handler(ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
     require_keys_neq!(
         grantee,
         ctx.accounts.patient.wallet,
+        CareledgerError::SelfGrant
+    );
+    // a guardian cannot consent on the ward's behalf to themself
+    require!(
+        actor != Actor::Guardian || grantee != ctx.accounts.patient.guardian,
         CareledgerError::SelfGrant
     );
     let terms = GrantTerms {

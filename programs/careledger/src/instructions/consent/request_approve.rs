@@ -3,7 +3,7 @@ use crate::errors::CareledgerError;
 use crate::events::{AccessRequestDecided, GrantCreated, GrantTermsView};
 use crate::instructions::consent::init_grant;
 use crate::instructions::now;
-use crate::logic::authority::{acting_for, within_guardianship};
+use crate::logic::authority::{acting_for, within_guardianship, Actor};
 use crate::logic::terms::validate_approval;
 use crate::state::{stamp, AccessRequest, Config, ConsentGrant, GrantStatus, Patient, ReviewState};
 use anchor_lang::prelude::*;
@@ -65,6 +65,11 @@ pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result
         at,
     )?;
     within_guardianship(actor, &ctx.accounts.patient, args.expires_at)?;
+    // a guardian cannot approve on the ward's behalf its own request
+    require!(
+        actor != Actor::Guardian || ctx.accounts.request.requester != ctx.accounts.patient.guardian,
+        CareledgerError::SelfGrant
+    );
     let (request_key, requester, purpose) = (request.key(), request.requester, request.purpose);
     let patient = &mut ctx.accounts.patient;
     patient.grant_count = patient

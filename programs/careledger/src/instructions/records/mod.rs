@@ -50,15 +50,15 @@ pub(crate) fn authorize_writer(
     Ok(grant.key())
 }
 
-/// Whether a record `author` writes under `grant` is care the provider rendered: a provider (not
-/// the patient) writing under a treatment or operations grant.
+/// When the care a record `author` writes under `grant` began, if it is care the provider
+/// rendered: a provider (not the patient) writing under a treatment or operations grant.
 pub(crate) fn written_for_care(
     author: &Pubkey,
     patient: &Patient,
     grant: Option<&Account<ConsentGrant>>,
-) -> bool {
-    *author != patient.wallet
-        && grant.is_some_and(|g| matches!(g.purpose, Purpose::Treatment | Purpose::Operations))
+) -> Option<i64> {
+    let g = grant.filter(|g| matches!(g.purpose, Purpose::Treatment | Purpose::Operations))?;
+    (*author != patient.wallet).then(|| crate::logic::claims::care_began(g))
 }
 
 /// Creates the anchor `value` at its PDA (seeds from its own patient and index), paid by

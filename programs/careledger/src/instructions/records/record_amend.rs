@@ -82,6 +82,8 @@ pub fn handler(ctx: Context<RecordAmend>, args: RecordAmendArgs) -> Result<()> {
     let previous = &mut ctx.accounts.previous;
     previous.status = RecordStatus::Superseded;
     previous.invariant()?;
+    let care = written_for_care(&author, &ctx.accounts.patient, ctx.accounts.grant.as_ref())
+        .filter(|_| ctx.accounts.previous.author == author);
     let record = RecordAnchor {
         patient: patient_wallet,
         author,
@@ -94,11 +96,9 @@ pub fn handler(ctx: Context<RecordAmend>, args: RecordAmendArgs) -> Result<()> {
         version,
         previous: previous_index,
         anchored_at: stamp(at)?,
-        care_authored: written_for_care(
-            &author,
-            &ctx.accounts.patient,
-            ctx.accounts.grant.as_ref(),
-        ),
+        // an amendment is the author's care only if the same provider wrote what it amends
+        care_authored: care.is_some(),
+        care_since: care.unwrap_or(0),
     };
     record.invariant()?;
     let a = &ctx.accounts;

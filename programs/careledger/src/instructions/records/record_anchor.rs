@@ -64,6 +64,7 @@ pub fn handler(ctx: Context<RecordAnchorCreate>, args: RecordAnchorArgs) -> Resu
     patient.record_count = index.checked_add(1).ok_or(CareledgerError::MathOverflow)?;
     patient.invariant()?;
     let patient_wallet = patient.wallet;
+    let care = written_for_care(&author, &ctx.accounts.patient, ctx.accounts.grant.as_ref());
     let record = RecordAnchor {
         patient: patient_wallet,
         author,
@@ -76,11 +77,8 @@ pub fn handler(ctx: Context<RecordAnchorCreate>, args: RecordAnchorArgs) -> Resu
         version: 1,
         previous: NO_PREVIOUS_VERSION,
         anchored_at: stamp(at)?,
-        care_authored: written_for_care(
-            &author,
-            &ctx.accounts.patient,
-            ctx.accounts.grant.as_ref(),
-        ),
+        care_authored: care.is_some(),
+        care_since: care.unwrap_or(0),
     };
     record.invariant()?;
     let a = &ctx.accounts;
