@@ -55,6 +55,29 @@ pub fn create_freezable_mint(
     ]
 }
 
+/// The mint's freeze authority freezes `account`: nothing moves out of it until it is thawed.
+pub fn freeze_account(account: &Pubkey, mint: &Pubkey, freeze_authority: &Pubkey) -> Instruction {
+    token_ix(spl_token::instruction::freeze_account(
+        &TOKEN_PROGRAM_ID,
+        account,
+        mint,
+        freeze_authority,
+        &[],
+    ))
+}
+
+/// The mint's freeze authority hands that authority to `new` (`None` gives it up for good).
+pub fn set_freeze_authority(mint: &Pubkey, current: &Pubkey, new: Option<&Pubkey>) -> Instruction {
+    token_ix(spl_token::instruction::set_authority(
+        &TOKEN_PROGRAM_ID,
+        mint,
+        new,
+        spl_token::instruction::AuthorityType::FreezeAccount,
+        current,
+        &[],
+    ))
+}
+
 /// A new token account at `account` (which must sign) for `mint`, owned by `owner`.
 pub fn create_token_account(
     payer: &Pubkey,

@@ -143,6 +143,29 @@ impl Billing {
             .await;
     }
 
+    /// What the SDK's preview says of `who`'s claim under `rule` for the member's record, on
+    /// its treatment grant.
+    async fn preview(
+        &self,
+        who: &Pubkey,
+        rule: &[u8; 32],
+        args: &ClaimSubmitArgs,
+    ) -> careledger_sdk::claims::Preview {
+        let care = CareBasis::Grant(Purpose::Treatment);
+        self.env
+            .client
+            .preview_claim(who, &self.keys, &self.record, rule, care, args)
+            .await
+            .expect("preview")
+    }
+
+    /// The treating clinic's claim today for the member's record, refused with `expected`.
+    async fn clinic_refused(&self, expected: E) {
+        let care = CareBasis::Grant(Purpose::Treatment);
+        self.refused(&self.clinic, &self.record, care, expected)
+            .await;
+    }
+
     async fn paid(&self, who: &Keypair, record: &Pubkey, care: CareBasis) -> Claim {
         let args = self.today().await;
         let address = pda::claim(
@@ -268,13 +291,7 @@ async fn h1_the_care_grant_must_be_live_and_cover_the_cited_record() {
         .send(ix::grant_revoke(&wallet, &wallet, &grant), &[&b.patient])
         .await
         .unwrap();
-    b.refused(
-        &b.clinic,
-        &b.record,
-        CareBasis::Grant(Purpose::Treatment),
-        E::NoCareRelationship,
-    )
-    .await;
+    b.clinic_refused(E::NoCareRelationship).await;
 }
 
 #[tokio::test]
@@ -326,13 +343,7 @@ async fn h1_a_record_the_provider_authored_is_its_own_care_relationship() {
 async fn h1_a_network_only_policy_pays_members_of_the_insurers_network_only() {
     let b = billing(true).await;
     // the clinic treats the member but is not in the network
-    b.refused(
-        &b.clinic,
-        &b.record,
-        CareBasis::Grant(Purpose::Treatment),
-        E::ProviderOutOfNetwork,
-    )
-    .await;
+    b.clinic_refused(E::ProviderOutOfNetwork).await;
     // only the insurer enrols: another verified insurer cannot put the clinic in this network
     let rival = b.env.verified_provider(ROLE_INSURER).await;
     b.env
@@ -342,13 +353,7 @@ async fn h1_a_network_only_policy_pays_members_of_the_insurers_network_only() {
         )
         .await
         .unwrap();
-    b.refused(
-        &b.clinic,
-        &b.record,
-        CareBasis::Grant(Purpose::Treatment),
-        E::ProviderOutOfNetwork,
-    )
-    .await;
+    b.clinic_refused(E::ProviderOutOfNetwork).await;
     // nor can a clinic run a network of its own: only a verified insurer keeps one
     let own = pda::network_membership(&b.clinic.pubkey(), &b.clinic.pubkey()).0;
     b.env
@@ -385,13 +390,7 @@ async fn h1_a_network_only_policy_pays_members_of_the_insurers_network_only() {
         )
         .await
         .unwrap();
-    b.refused(
-        &b.clinic,
-        &b.record,
-        CareBasis::Grant(Purpose::Treatment),
-        E::ProviderOutOfNetwork,
-    )
-    .await;
+    b.clinic_refused(E::ProviderOutOfNetwork).await;
 }
 
 // ------------------------------------------------------------------------------- M1
@@ -432,13 +431,7 @@ async fn m1_one_service_day_is_billed_once_whichever_record_is_cited() {
         )
         .await
         .unwrap();
-    b.refused(
-        &b.clinic,
-        &b.record,
-        CareBasis::Grant(Purpose::Treatment),
-        E::RecordNotCurrent,
-    )
-    .await;
+    b.clinic_refused(E::RecordNotCurrent).await;
     b.paid(
         &b.clinic,
         &pda::record(&wallet, index).0,
@@ -1213,45 +1206,15 @@ async fn l5_the_sdks_claim_preview_reports_what_the_program_then_does() {
         expected_terms: visit_terms(99),
         ..args.clone()
     };
-    let p = client
-        .preview_claim(
-            &b.clinic.pubkey(),
-            &b.keys,
-            &b.record,
-            &b.rule,
-            treat,
-            &stale,
-        )
-        .await
-        .unwrap();
+    let p = b.preview(&b.clinic.pubkey(), &b.rule, &stale).await;
     assert_eq!(p, Preview::Refused(E::RuleTermsChanged));
-    let p = client
-        .preview_claim(
-            &b.clinic.pubkey(),
-            &b.keys,
-            &b.record,
-            &b.rule,
-            treat,
-            &args,
-        )
-        .await
-        .unwrap();
+    let p = b.preview(&b.clinic.pubkey(), &b.rule, &args).await;
     assert!(
         matches!(p, Preview::Decided { paid_now: true, .. }),
         "{p:?}"
     );
     b.paid(&b.clinic, &b.record, treat).await;
-    let p = client
-        .preview_claim(
-            &b.clinic.pubkey(),
-            &b.keys,
-            &b.record,
-            &b.rule,
-            treat,
-            &args,
-        )
-        .await
-        .unwrap();
+    let p = b.preview(&b.clinic.pubkey(), &b.rule, &args).await;
     assert_eq!(p, Preview::Refused(E::DuplicateClaim));
     // a vault that cannot cover the benefit: decided, but owed rather than paid (another
     // procedure the same day)
@@ -1270,17 +1233,7 @@ async fn l5_the_sdks_claim_preview_reports_what_the_program_then_does() {
         expected_terms: big_terms,
         ..args.clone()
     };
-    let p = client
-        .preview_claim(
-            &b.clinic.pubkey(),
-            &b.keys,
-            &b.record,
-            &surgery,
-            treat,
-            &big,
-        )
-        .await
-        .unwrap();
+    let p = b.preview(&b.clinic.pubkey(), &surgery, &big).await;
     assert!(
         matches!(
             p,
@@ -1321,34 +1274,14 @@ async fn l5_the_sdks_claim_preview_reports_what_the_program_then_does() {
         .send(ix::rule_retire(&b.keys, &surgery), &[&b.insurer])
         .await
         .unwrap();
-    let p = client
-        .preview_claim(
-            &b.clinic.pubkey(),
-            &b.keys,
-            &b.record,
-            &surgery,
-            treat,
-            &big,
-        )
-        .await
-        .unwrap();
+    let p = b.preview(&b.clinic.pubkey(), &surgery, &big).await;
     assert_eq!(p, Preview::Refused(E::RuleRetired));
     let admin = b.env.admin.insecure_clone();
     b.env
         .send(ix::config_set_paused(&admin.pubkey(), true), &[&admin])
         .await
         .unwrap();
-    let p = client
-        .preview_claim(
-            &b.clinic.pubkey(),
-            &b.keys,
-            &b.record,
-            &surgery,
-            treat,
-            &big,
-        )
-        .await
-        .unwrap();
+    let p = b.preview(&b.clinic.pubkey(), &surgery, &big).await;
     assert_eq!(p, Preview::Refused(E::Paused));
 }
 
@@ -2018,51 +1951,15 @@ async fn l2_a_claim_in_review_is_decided_under_the_terms_it_was_submitted_under(
 
 #[tokio::test]
 async fn m5_an_accepted_mint_whose_freeze_authority_changes_hands_is_refused() {
-    use anchor_spl::token::spl_token;
     let env = Env::new().await;
     let patient = env.register_patient().await;
     let insurer = env.verified_provider(ROLE_INSURER).await;
-    let issuer = env.actor().await;
-    let mint = Keypair::new();
-    let ixs = tokens::create_freezable_mint(
-        &issuer.pubkey(),
-        &mint.pubkey(),
-        &issuer.pubkey(),
-        Some(&issuer.pubkey()),
-        2,
-    );
-    env.send_all(&ixs, &[&issuer, &mint]).await.unwrap();
-    let admin = env.admin.insecure_clone();
-    env.fund(&admin.pubkey()).await;
-    env.send(ix::mint_accept(&admin.pubkey(), &mint.pubkey()), &[&admin])
-        .await
-        .unwrap();
+    let (mint, issuer) = accepted_freezable_mint(&env).await;
     // the issuer hands the freeze authority to the insurer
-    let handover = spl_token::instruction::set_authority(
-        &spl_token::ID,
-        &mint.pubkey(),
-        Some(&insurer.pubkey()),
-        spl_token::instruction::AuthorityType::FreezeAccount,
-        &issuer.pubkey(),
-        &[],
-    )
-    .unwrap();
-    let handover = solana_instruction::Instruction {
-        program_id: handover.program_id,
-        accounts: handover
-            .accounts
-            .iter()
-            .map(|m| solana_instruction::AccountMeta {
-                pubkey: m.pubkey,
-                is_signer: m.is_signer,
-                is_writable: m.is_writable,
-            })
-            .collect(),
-        data: handover.data,
-    };
+    let handover = tokens::set_freeze_authority(&mint, &issuer.pubkey(), Some(&insurer.pubkey()));
     env.send(handover, &[&issuer]).await.unwrap();
     let now = env.now().await;
-    let keys = PolicyKeys::new(&insurer.pubkey(), 1, &patient.pubkey(), &mint.pubkey());
+    let keys = PolicyKeys::new(&insurer.pubkey(), 1, &patient.pubkey(), &mint);
     let args = PolicyCreateArgs {
         policy_id: 1,
         coverage_start: now - DAY,
@@ -2134,23 +2031,32 @@ async fn l5_lamports_sent_to_an_address_do_not_change_what_the_preview_says() {
             .await
             .unwrap();
     }
-    let p = b
-        .env
-        .client
-        .preview_claim(
-            &b.clinic.pubkey(),
-            &b.keys,
-            &b.record,
-            &b.rule,
-            treat,
-            &args,
-        )
-        .await
-        .unwrap();
+    let p = b.preview(&b.clinic.pubkey(), &b.rule, &args).await;
     // not a duplicate, and not in the network: what the program then says too
     assert_eq!(p, Preview::Refused(E::ProviderOutOfNetwork));
     b.refused(&b.clinic, &b.record, treat, E::ProviderOutOfNetwork)
         .await;
+}
+
+/// A 2-decimal mint whose freeze authority is its issuer (a regulated stablecoin, say), accepted
+/// by the admin for payment; returns the mint and the issuer (mint and freeze authority).
+async fn accepted_freezable_mint(env: &Env) -> (Pubkey, Keypair) {
+    let issuer = env.actor().await;
+    let mint = Keypair::new();
+    let ixs = tokens::create_freezable_mint(
+        &issuer.pubkey(),
+        &mint.pubkey(),
+        &issuer.pubkey(),
+        Some(&issuer.pubkey()),
+        2,
+    );
+    env.send_all(&ixs, &[&issuer, &mint]).await.unwrap();
+    let admin = env.admin.insecure_clone();
+    env.fund(&admin.pubkey()).await;
+    env.send(ix::mint_accept(&admin.pubkey(), &mint.pubkey()), &[&admin])
+        .await
+        .unwrap();
+    (mint.pubkey(), issuer)
 }
 
 // --------------------------------------------- third review (a second audit of the fixes)
@@ -2373,21 +2279,7 @@ async fn m5_a_frozen_vault_leaves_the_claim_owed_instead_of_failing_it() {
     let patient = env.register_patient().await;
     let clinic = env.verified_provider(ROLE_CLINICIAN).await;
     let insurer = env.verified_provider(ROLE_INSURER).await;
-    let issuer = env.actor().await;
-    let mint = Keypair::new();
-    let ixs = tokens::create_freezable_mint(
-        &issuer.pubkey(),
-        &mint.pubkey(),
-        &issuer.pubkey(),
-        Some(&issuer.pubkey()),
-        2,
-    );
-    env.send_all(&ixs, &[&issuer, &mint]).await.unwrap();
-    let admin = env.admin.insecure_clone();
-    env.fund(&admin.pubkey()).await;
-    env.send(ix::mint_accept(&admin.pubkey(), &mint.pubkey()), &[&admin])
-        .await
-        .unwrap();
+    let (mint, issuer) = accepted_freezable_mint(&env).await;
     for (grantee, purpose) in [
         (insurer.pubkey(), Purpose::Payment),
         (clinic.pubkey(), Purpose::Treatment),
@@ -2399,7 +2291,7 @@ async fn m5_a_frozen_vault_leaves_the_claim_owed_instead_of_failing_it() {
     let record = env
         .anchor_as_patient(&patient, RecordClass::LabResult.id(), 1)
         .await;
-    let keys = PolicyKeys::new(&insurer.pubkey(), 1, &patient.pubkey(), &mint.pubkey());
+    let keys = PolicyKeys::new(&insurer.pubkey(), 1, &patient.pubkey(), &mint);
     let now = env.now().await;
     let args = PolicyCreateArgs {
         policy_id: 1,
@@ -2419,31 +2311,11 @@ async fn m5_a_frozen_vault_leaves_the_claim_owed_instead_of_failing_it() {
     )
     .await
     .unwrap();
-    env.mint_to(&mint.pubkey(), &issuer, &keys.vault, 500).await;
+    env.mint_to(&mint, &issuer, &keys.vault, 500).await;
     // the issuer freezes the vault (a court order, say)
-    let freeze = anchor_spl::token::spl_token::instruction::freeze_account(
-        &anchor_spl::token::spl_token::ID,
-        &keys.vault,
-        &mint.pubkey(),
-        &issuer.pubkey(),
-        &[],
-    )
-    .unwrap();
-    let freeze = solana_instruction::Instruction {
-        program_id: freeze.program_id,
-        accounts: freeze
-            .accounts
-            .iter()
-            .map(|m| solana_instruction::AccountMeta {
-                pubkey: m.pubkey,
-                is_signer: m.is_signer,
-                is_writable: m.is_writable,
-            })
-            .collect(),
-        data: freeze.data,
-    };
+    let freeze = tokens::freeze_account(&keys.vault, &mint, &issuer.pubkey());
     env.send(freeze, &[&issuer]).await.unwrap();
-    let payee = env.token_account(&mint.pubkey(), &clinic.pubkey()).await;
+    let payee = env.token_account(&mint, &clinic.pubkey()).await;
     let day = service_day(env.now().await);
     let claim_args = ClaimSubmitArgs {
         units: 1,
