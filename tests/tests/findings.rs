@@ -2344,3 +2344,54 @@ async fn m5_a_frozen_vault_leaves_the_claim_owed_instead_of_failing_it() {
     let policy: careledger_sdk::Policy = env.client.fetch(&keys.policy).await.unwrap();
     assert_eq!(policy.owed, 100);
 }
+
+// ------------------------------------------------------------------------------- who may steer
+
+#[tokio::test]
+async fn only_the_sponsor_steers_its_study_and_only_the_admin_its_mint_list() {
+    let r = research().await;
+    let attacker = r.env.actor().await;
+    // a stranger who could name the site could then invite sybils: refused
+    let mut hijack = ix::study_set_site(&r.keys, &attacker.pubkey());
+    hijack.accounts[0].pubkey = attacker.pubkey();
+    r.env
+        .expect_rejected(hijack, &[&attacker], E::NotStudySponsor, &[r.keys.study])
+        .await;
+    // nor withdraw someone's invitation
+    let patient = r.env.register_patient().await;
+    r.invite(&r.sponsor, &patient.pubkey()).await.unwrap();
+    let invitation = pda::invitation(&r.keys.study, &patient.pubkey()).0;
+    let mut withdraw = ix::invitation_close(&r.keys, &patient.pubkey(), &r.sponsor.pubkey());
+    withdraw.accounts[0].pubkey = attacker.pubkey();
+    r.env
+        .expect_rejected(withdraw, &[&attacker], E::NotStudySponsor, &[invitation])
+        .await;
+    // nor send its rent elsewhere, even as the sponsor
+    let elsewhere = ix::invitation_close(&r.keys, &patient.pubkey(), &attacker.pubkey());
+    r.env
+        .expect_rejected(
+            elsewhere,
+            &[&r.sponsor],
+            E::WrongRentDestination,
+            &[invitation],
+        )
+        .await;
+    // the mint list: only the admin removes an entry, and its rent goes to the admin who paid
+    let (mint, _) = accepted_freezable_mint(&r.env).await;
+    let entry = pda::accepted_mint(&mint).0;
+    let admin = r.env.admin.pubkey();
+    let mut removal = ix::mint_remove(&admin, &mint, &admin);
+    removal.accounts[0].pubkey = attacker.pubkey();
+    r.env
+        .expect_rejected(removal, &[&attacker], E::NotAdmin, &[entry])
+        .await;
+    let admin_key = r.env.admin.insecure_clone();
+    r.env
+        .expect_rejected(
+            ix::mint_remove(&admin, &mint, &attacker.pubkey()),
+            &[&admin_key],
+            E::WrongRentDestination,
+            &[entry],
+        )
+        .await;
+}
