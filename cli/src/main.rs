@@ -2,6 +2,7 @@
 //! (`--url` takes the Solana CLI monikers or a URL) or a local ledger folder with no validator
 //! (`--url embedded:PATH`).
 mod consent;
+mod command;
 mod ledger;
 mod money;
 
@@ -12,6 +13,8 @@ use careledger_sdk::transport::AnyTransport;
 use careledger_sdk::{action, cid, ix, pda, Client, ConfigInitArgs, Purpose, SdkError, Transport};
 use careledger_sdk::{AccessLogArgs, CareledgerEvent, GrantCreateArgs, TxOutcome};
 use clap::{Parser, Subcommand, ValueEnum};
+use careledger_sdk::embedded::EmbeddedTransport;
+use ledger::folder::Access;
 use ledger::Ledger;
 use serde_json::{json, Value};
 use solana_keypair::{read_keypair_file, write_keypair_file, Keypair};
@@ -44,6 +47,9 @@ struct Cli {
     commitment: String,
     #[arg(long, global = true, value_enum, default_value_t = Output::Display)]
     output: Output,
+    /// How long a command on a ledger folder waits for another one to finish, in seconds
+    #[arg(long, global = true, default_value_t = 60.0)]
+    lock_timeout: f64,
     #[command(subcommand)]
     command: Command,
 }
@@ -88,6 +94,9 @@ enum Command {
     /// Research studies and their rewards
     #[command(subcommand)]
     Study(money::StudyCmd),
+    /// The embedded ledger folder: check it, export it for solana-test-validator
+    #[command(subcommand)]
+    Ledger(command::ledger::LedgerCmd),
     /// Runs a short consent story with this binary on a fresh ledger folder, printing each command
     Demo,
     /// Checks a file against a record anchor
@@ -289,6 +298,39 @@ enum ProviderCmd {
     },
 }
 
+fn lock_timeout(cli: &Cli) -> Result<std::time::Duration> {
+    std::time::Duration::try_from_secs_f64(cli.lock_timeout).map_err(|_| {
+        anyhow!(
+            "--lock-timeout {} is not a number of seconds (0 or more)",
+            cli.lock_timeout
+        )
+    })
+}
+
+impl Command {
+    /// Whether the command may change the ledger (it then holds the folder's lock alone).
+    /// Anything not listed as read-only writes: a wrong entry costs waiting, never data.
+    fn writes(&self) -> bool {
+        use consent::{EmergenciesCmd, RequestsCmd};
+        let reads = matches!(
+            self,
+            Command::Verify { .. }
+                | Command::Config(ConfigCmd::Show)
+                | Command::Patient(
+                    PatientCmd::Show { .. }
+                        | PatientCmd::Audit { .. }
+                        | PatientCmd::Requests(RequestsCmd::List)
+                        | PatientCmd::Emergencies(EmergenciesCmd::List)
+                )
+                | Command::Provider(ProviderCmd::Show { .. })
+                | Command::Token(money::TokenCmd::Balance { .. })
+                | Command::Claim(money::ClaimCmd::Show { .. })
+                | Command::Study(money::StudyCmd::Show { .. })
+        );
+        !reads
+    }
+}
+
 pub(crate) struct Session {
     pub(crate) client: Client<AnyTransport, Keypair>,
     signer: Keypair,
@@ -380,8 +422,22 @@ async fn session(cli: &Cli) -> Result<Session> {
         )
     })?;
     if let Some(dir) = cli.url.strip_prefix("embedded:") {
-        let ledger = Ledger::new(Path::new(dir));
-        let transport = ledger.open(&signer.pubkey()).await?;
+        // The runtime starts before the lock is taken: waiting writers queue only for the
+        // load-run-save part.
+        let transport = EmbeddedTransport::start(&signer.pubkey()).await;
+        let access = if cli.command.writes() {
+            Access::Exclusive
+        } else {
+            Access::Shared
+        };
+        let ledger = Ledger::open(
+            Path::new(dir),
+            access,
+            lock_timeout(cli)?,
+            &signer.pubkey(),
+            &transport,
+        )
+        .await?;
         // the embedded faucet pays for whoever uses the ledger
         if transport
             .account(&signer.pubkey())
@@ -456,7 +512,7 @@ impl Session {
             .await
             .map_err(explain)?;
         if let Some(ledger) = &self.ledger {
-            ledger.append_events(&outcome.events)?;
+            ledger.record(&outcome.events)?;
         }
         Ok(outcome)
     }
@@ -514,6 +570,9 @@ async fn run(cli: &Cli) -> Result<(Value, String)> {
     if let Command::Demo = &cli.command {
         return demo();
     }
+    if let Command::Ledger(cmd) = &cli.command {
+        return command::ledger::execute(&cli.url, lock_timeout(cli)?, cmd);
+    }
     if let Command::Address = &cli.command {
         let path = cli.keypair.clone().unwrap_or_else(default_keypair);
         let k = read_keypair_file(&path)
@@ -526,7 +585,9 @@ async fn run(cli: &Cli) -> Result<(Value, String)> {
     let s = session(cli).await?;
     let me = s.me();
     let result = match &cli.command {
-        Command::Keygen { .. } | Command::Address | Command::Demo => unreachable!("handled above"),
+        Command::Keygen { .. } | Command::Address | Command::Demo | Command::Ledger(_) => {
+            unreachable!("handled above")
+        }
         Command::Config(cmd) => match cmd {
             ConfigCmd::Init {
                 admin,

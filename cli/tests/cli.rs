@@ -210,15 +210,31 @@ fn consent_story_through_the_cli() {
         assert!(status.success(), "fhir.resources rejected the CLI's export");
     }
 
-    // the ledger folder holds accounts in the format solana-test-validator --account reads
-    let grant_file = Path::new(&cli.path("ledger"))
-        .join("accounts")
-        .join(format!("{}.json", granted["grant"].as_str().unwrap()));
-    let saved: Value = serde_json::from_slice(&std::fs::read(grant_file).unwrap()).unwrap();
+    // the ledger folder holds accounts in the format solana-test-validator --account reads,
+    // under current/accounts, and `ledger export` writes the same files for --account-dir
+    let grant = granted["grant"].as_str().unwrap();
+    let in_folder = Path::new(&cli.path("ledger"))
+        .join("current/accounts")
+        .join(format!("{grant}.json"));
+    let exported = cli.json("patient.json", &["ledger", "export", &cli.path("export")]);
+    let listed = exported["accounts"].as_array().unwrap();
+    assert!(listed.iter().any(|a| a["address"] == grant), "{exported}");
+    let export_file = Path::new(&cli.path("export")).join(format!("{grant}.json"));
+    assert_eq!(
+        std::fs::read(&in_folder).unwrap(),
+        std::fs::read(&export_file).unwrap()
+    );
+    let saved: Value = serde_json::from_slice(&std::fs::read(export_file).unwrap()).unwrap();
+    assert_eq!(saved["pubkey"], grant);
     assert_eq!(saved["account"]["data"][1], "base64");
     assert_eq!(
         saved["account"]["owner"],
         "FbatXrgu6LN4qCYV1mkBq3Ccrkz7jgyHGvzgkToZg4ac"
+    );
+    cli.fails(
+        "patient.json",
+        &["ledger", "export", &cli.path("export")],
+        "exists: pass --force to replace it",
     );
 }
 

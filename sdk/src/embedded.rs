@@ -55,21 +55,7 @@ impl EmbeddedTransport {
     /// with `solana program deploy` would.
     pub async fn start(upgrade_authority: &Pubkey) -> Self {
         let mut test = ProgramTest::new("careledger", careledger::ID, processor!(careledger_entry));
-        let metadata = UpgradeableLoaderState::ProgramData {
-            slot: 0,
-            upgrade_authority_address: Some(*upgrade_authority),
-        };
-        let data = bincode::serialize(&metadata).expect("ProgramData serializes");
-        test.add_account(
-            crate::pda::program_data(),
-            Account {
-                lamports: 1_000_000_000,
-                data,
-                owner: solana_sdk_ids::bpf_loader_upgradeable::ID,
-                executable: false,
-                rent_epoch: 0,
-            },
-        );
+        test.add_account(crate::pda::program_data(), program_data(upgrade_authority));
         let context = test.start_with_context().await;
         let faucet = context.payer.insecure_clone();
         EmbeddedTransport {
@@ -103,6 +89,16 @@ impl EmbeddedTransport {
         Ok(now)
     }
 
+    /// Names another upgrade authority in careledger's ProgramData (a ledger folder loads the one
+    /// it was first used with). Not a state account: `known_addresses` does not list it.
+    pub async fn set_upgrade_authority(&self, upgrade_authority: &Pubkey) {
+        let mut state = self.state.lock().await;
+        state.context.set_account(
+            &crate::pda::program_data(),
+            &program_data(upgrade_authority).into(),
+        );
+    }
+
     /// Places an arbitrary account (attack tests: foreign owners, look-alike layouts).
     pub async fn set_account(&self, address: &Pubkey, account: Account) {
         let mut state = self.state.lock().await;
@@ -125,6 +121,21 @@ impl EmbeddedTransport {
             .await
             .map_err(banks_error)?;
         Ok(rent.minimum_balance(len))
+    }
+}
+
+/// careledger's ProgramData as `solana program deploy` leaves it, naming `upgrade_authority`.
+fn program_data(upgrade_authority: &Pubkey) -> Account {
+    let metadata = UpgradeableLoaderState::ProgramData {
+        slot: 0,
+        upgrade_authority_address: Some(*upgrade_authority),
+    };
+    Account {
+        lamports: 1_000_000_000,
+        data: bincode::serialize(&metadata).expect("ProgramData serializes"),
+        owner: solana_sdk_ids::bpf_loader_upgradeable::ID,
+        executable: false,
+        rent_epoch: 0,
     }
 }
 

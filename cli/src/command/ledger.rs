@@ -1,0 +1,91 @@
+//! `careledger ledger`: the embedded ledger folder itself: check that it loads, and export its
+//! accounts for `solana-test-validator`.
+use crate::ledger::folder::{self, Access, Folder};
+use anyhow::{anyhow, bail, Result};
+use clap::Subcommand;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Subcommand)]
+pub enum LedgerCmd {
+    /// Loads the folder as a command would and checks every file against its manifest
+    Check,
+    /// Writes each account as ADDRESS.json into DIR, for `solana-test-validator --account-dir DIR`
+    Export {
+        dir: PathBuf,
+        /// Replace JSON files already in DIR
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// The folder behind `--url embedded:PATH`.
+pub fn folder_path(url: &str) -> Result<&Path> {
+    url.strip_prefix("embedded:").map(Path::new).ok_or_else(|| {
+        anyhow!("`careledger ledger` works on a ledger folder: pass --url embedded:PATH (a cluster has its own tools)")
+    })
+}
+
+pub fn execute(url: &str, lock_timeout: Duration, cmd: &LedgerCmd) -> Result<(Value, String)> {
+    let dir = folder_path(url)?;
+    if !dir.exists() {
+        bail!("there is no ledger folder at {}: a write command creates one", dir.display());
+    }
+    let folder = Folder::open(dir, Access::Shared, lock_timeout)?;
+    let snapshot = folder.load()?;
+    let events = snapshot
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            careledger_sdk::CareledgerEvent::decode(bytes)
+                .ok_or_else(|| anyhow!("events.log line {} is not a careledger event", i + 1))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    match cmd {
+        LedgerCmd::Check => {
+            let value = json!({
+                "folder": dir.display().to_string(),
+                "generation": snapshot.generation,
+                "upgrade_authority": snapshot.upgrade_authority.map(|a| a.to_string()),
+                "accounts": snapshot.accounts.len(),
+                "events": events.len(),
+            });
+            let text = format!(
+                "{}: generation {}, {} accounts, {} events; every file matches its manifest",
+                dir.display(),
+                snapshot.generation,
+                snapshot.accounts.len(),
+                events.len()
+            );
+            Ok((value, text))
+        }
+        LedgerCmd::Export { dir: out, force } => {
+            std::fs::create_dir_all(out)
+                .map_err(|e| anyhow!("cannot create {}: {e}", out.display()))?;
+            let mut files = Vec::new();
+            for (address, account) in &snapshot.accounts {
+                let path = out.join(format!("{address}.json"));
+                if path.exists() && !force {
+                    bail!("{} exists: pass --force to replace it", path.display());
+                }
+                std::fs::write(&path, folder::account_json(address, account)?)
+                    .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
+                files.push(json!({ "address": address.to_string(), "file": path.display().to_string() }));
+            }
+            let text = format!(
+                "{} accounts of generation {} written to {}\nload them with: solana-test-validator --account-dir {} --upgradeable-program {} target/deploy/careledger.so {}",
+                files.len(),
+                snapshot.generation,
+                out.display(),
+                out.display(),
+                careledger_sdk::program::ID,
+                snapshot
+                    .upgrade_authority
+                    .map_or("UPGRADE_AUTHORITY".to_string(), |a| a.to_string())
+            );
+            Ok((json!({ "generation": snapshot.generation, "accounts": files }), text))
+        }
+    }
+}

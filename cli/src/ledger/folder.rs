@@ -1,0 +1,639 @@
+//! The ledger folder on disk: who may use it at a time, and how a save becomes durable all at once.
+//!
+//! ```text
+//! careledger-ledger/
+//!   lock                      advisory lock (flock): exclusive for writers, shared for readers
+//!   current -> gen-0000000042 the committed generation (a symlink, switched by one rename)
+//!   gen-0000000042/
+//!     manifest.json           generation, upgrade authority, SHA-256 and size of every file below
+//!     events.log              the audit events of every saved command, one base64 event per line
+//!     accounts/ADDRESS.json   one account each, in the JSON `solana-test-validator --account` reads
+//! ```
+//!
+//! A save writes the next generation beside the current one (unchanged account files are hard
+//! links, so a save costs what changed), fsyncs every file and directory, then points `current`
+//! at it with one `rename`, fsyncs the folder, and only then reports success. A crash before the
+//! rename leaves the previous generation in force; the half-written one is swept by the next
+//! writer. The events log lives inside the generation, so it always agrees with the accounts.
+//!
+//! Loading checks every file against the manifest and refuses a torn, foreign or missing file
+//! with its name and what to do: a half-loaded bank is never saved over good state.
+use anyhow::{anyhow, bail, Context, Result};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use solana_account::Account;
+use solana_pubkey::Pubkey;
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+pub const LOCK: &str = "lock";
+pub const CURRENT: &str = "current";
+const CURRENT_NEXT: &str = "current.next";
+pub const MANIFEST: &str = "manifest.json";
+pub const EVENTS: &str = "events.log";
+pub const ACCOUNTS: &str = "accounts";
+const GENERATION_PREFIX: &str = "gen-";
+/// The layout before generations (careledger ≤ issue 12): accounts/, events.log and
+/// upgrade-authority at the top. Such a folder is read as it is and migrated by the next write.
+const LEGACY_AUTHORITY: &str = "upgrade-authority";
+const FORMAT: &str = "careledger-ledger-folder";
+const FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Access {
+    /// Read-only commands: any number at once, never beside a writer.
+    Shared,
+    /// Writing commands: one at a time, from load to save.
+    Exclusive,
+}
+
+/// An open ledger folder, holding its lock until dropped (the OS releases it if the process dies).
+pub struct Folder {
+    dir: PathBuf,
+    access: Access,
+    _lock: Option<File>,
+}
+
+/// What one generation holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    /// 0 for a folder nothing was saved in yet.
+    pub generation: u64,
+    pub upgrade_authority: Option<Pubkey>,
+    pub accounts: BTreeMap<Pubkey, Account>,
+    /// The events log's lines, base64-decoded, oldest first.
+    pub events: Vec<Vec<u8>>,
+    /// SHA-256 (hex) of each account file, to hard-link what a save does not change.
+    files: BTreeMap<Pubkey, String>,
+    events_log: Vec<u8>,
+    legacy: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Manifest {
+    format: String,
+    version: u32,
+    generation: u64,
+    upgrade_authority: String,
+    accounts: BTreeMap<String, FileEntry>,
+    events: EventsEntry,
+}
+
+#[derive(Serialize, Deserialize, PartialEq)]
+struct FileEntry {
+    sha256: String,
+    bytes: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EventsEntry {
+    lines: u64,
+    bytes: u64,
+    sha256: String,
+}
+
+/// The JSON of `solana account --output json`, which `solana-test-validator --account` reads.
+#[derive(Serialize, Deserialize)]
+struct AccountFile {
+    pubkey: String,
+    account: UiAccount,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UiAccount {
+    lamports: u64,
+    data: (String, String),
+    owner: String,
+    executable: bool,
+    rent_epoch: u64,
+    #[serde(default)]
+    space: Option<u64>,
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+fn generation_name(generation: u64) -> String {
+    format!("{GENERATION_PREFIX}{generation:010}")
+}
+
+/// What to do about an I/O error, in words a user can act on.
+fn advice(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => {
+            "free some disk space (or raise the quota) and run the command again"
+        }
+        ErrorKind::ReadOnlyFilesystem | ErrorKind::PermissionDenied => {
+            "the folder is read-only for this user: write commands cannot run here (show, audit, verify and `ledger check` still can)"
+        }
+        _ => "check the disk and run the command again",
+    }
+}
+
+impl Folder {
+    /// Opens `dir` and takes its lock, waiting at most `timeout` for another command to finish.
+    /// A writer creates the folder; a reader of a folder that does not exist sees an empty one.
+    pub fn open(dir: &Path, access: Access, timeout: Duration) -> Result<Folder> {
+        let lock = match access {
+            Access::Exclusive => {
+                fs::create_dir_all(dir).map_err(|e| {
+                    anyhow!(
+                        "cannot create the ledger folder {}: {e}: {}",
+                        dir.display(),
+                        advice(&e)
+                    )
+                })?;
+                let path = dir.join(LOCK);
+                let file = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(&path)
+                    .map_err(|e| {
+                        anyhow!("cannot open {} for writing: {e}: {}", path.display(), advice(&e))
+                    })?;
+                Some(file)
+            }
+            // A reader never creates anything, so it also works on a read-only folder.
+            Access::Shared => match File::open(dir.join(LOCK)) {
+                Ok(file) => Some(file),
+                Err(e) if e.kind() == ErrorKind::NotFound => None,
+                Err(e) => bail!("cannot open {}: {e}", dir.join(LOCK).display()),
+            },
+        };
+        if let Some(file) = &lock {
+            wait_for_lock(file, dir, access, timeout)?;
+        }
+        let folder = Folder {
+            dir: dir.to_path_buf(),
+            access,
+            _lock: lock,
+        };
+        if access == Access::Exclusive {
+            folder.refuse_foreign_folder()?;
+            folder.sweep();
+        }
+        Ok(folder)
+    }
+
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn current(&self) -> Result<Option<(u64, PathBuf)>> {
+        let link = self.dir.join(CURRENT);
+        let target = match fs::read_link(&link) {
+            Ok(target) => target,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == ErrorKind::InvalidInput => bail!(
+                "{} is not a symlink to a generation: this folder was not written by careledger. Use another folder",
+                link.display()
+            ),
+            Err(e) => bail!("cannot read {}: {e}", link.display()),
+        };
+        let name = target.to_str().unwrap_or_default();
+        let generation = name
+            .strip_prefix(GENERATION_PREFIX)
+            .filter(|n| n.len() == 10 && !name.contains('/'))
+            .and_then(|n| n.parse::<u64>().ok())
+            .ok_or_else(|| {
+                anyhow!(
+                    "{} points at `{}`, which is not a generation of this folder: it was changed outside careledger. Point it back at the newest gen-NNNNNNNNNN directory",
+                    link.display(),
+                    target.display()
+                )
+            })?;
+        Ok(Some((generation, self.dir.join(name))))
+    }
+
+    fn is_legacy(&self) -> bool {
+        self.dir.join(ACCOUNTS).is_dir() || self.dir.join(LEGACY_AUTHORITY).is_file()
+    }
+
+    /// A writer refuses a folder that holds anything careledger did not put there (someone pointed
+    /// `embedded:` at their home directory): the sweep below would delete it.
+    fn refuse_foreign_folder(&self) -> Result<()> {
+        let entries = fs::read_dir(&self.dir)
+            .with_context(|| format!("cannot list the ledger folder {}", self.dir.display()))?;
+        for entry in entries {
+            let name = entry?.file_name();
+            let name = name.to_string_lossy();
+            let ours = name.starts_with('.')
+                || [LOCK, CURRENT, CURRENT_NEXT, ACCOUNTS, EVENTS, LEGACY_AUTHORITY]
+                    .contains(&name.as_ref())
+                || name.starts_with(GENERATION_PREFIX);
+            if !ours {
+                bail!(
+                    "{} is not a careledger ledger folder: it holds `{name}`. Pass --url embedded:PATH with a new or empty folder",
+                    self.dir.display()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes what a crashed save left behind: generations `current` does not name, a
+    /// half-made `current.next`, and a legacy layout already migrated. Best effort: what
+    /// cannot be removed now is tried again by the next writer.
+    fn sweep(&self) {
+        let Ok(current) = self.current() else {
+            return;
+        };
+        let keep = current.as_ref().map(|(g, _)| generation_name(*g));
+        let _ = fs::remove_file(self.dir.join(CURRENT_NEXT));
+        if let Ok(entries) = fs::read_dir(&self.dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().to_string();
+                if name.starts_with(GENERATION_PREFIX) && Some(&name) != keep.as_ref() {
+                    let _ = fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        if current.is_some() {
+            let _ = fs::remove_dir_all(self.dir.join(ACCOUNTS));
+            let _ = fs::remove_file(self.dir.join(EVENTS));
+            let _ = fs::remove_file(self.dir.join(LEGACY_AUTHORITY));
+        }
+    }
+
+    /// Reads the committed generation (or a legacy folder), checking every file.
+    pub fn load(&self) -> Result<Snapshot> {
+        if let Some((generation, dir)) = self.current()? {
+            return load_generation(generation, &dir);
+        }
+        if self.is_legacy() {
+            return load_legacy(&self.dir);
+        }
+        Ok(Snapshot::default())
+    }
+
+    /// Saves `accounts` and the events log extended by `new_events` as the next generation, all
+    /// at once. Returns the generation now committed (`base`'s own if nothing changed).
+    pub fn commit(
+        &self,
+        base: &Snapshot,
+        upgrade_authority: &Pubkey,
+        accounts: &BTreeMap<Pubkey, Account>,
+        new_events: &[Vec<u8>],
+    ) -> Result<u64> {
+        if self.access != Access::Exclusive {
+            bail!("internal error: a read-only command tried to save the ledger folder");
+        }
+        let unchanged = base.generation > 0
+            && !base.legacy
+            && new_events.is_empty()
+            && base.upgrade_authority == Some(*upgrade_authority)
+            && &base.accounts == accounts;
+        if unchanged {
+            return Ok(base.generation);
+        }
+        let generation = base.generation + 1;
+        let name = generation_name(generation);
+        let staging = self.dir.join(&name);
+        let written = self.write_generation(base, generation, &staging, upgrade_authority, accounts, new_events);
+        if let Err(e) = written {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e.context(format!(
+                "cannot save the ledger folder {}: nothing was changed, it still holds generation {}",
+                self.dir.display(),
+                base.generation
+            )));
+        }
+        self.switch_to(&name).with_context(|| {
+            format!(
+                "cannot switch the ledger folder {} to generation {generation}; it still holds generation {} unless `careledger ledger check` says otherwise",
+                self.dir.display(),
+                base.generation
+            )
+        })?;
+        self.sweep();
+        Ok(generation)
+    }
+
+    fn write_generation(
+        &self,
+        base: &Snapshot,
+        generation: u64,
+        staging: &Path,
+        upgrade_authority: &Pubkey,
+        accounts: &BTreeMap<Pubkey, Account>,
+        new_events: &[Vec<u8>],
+    ) -> Result<()> {
+        // A leftover of a crashed save of the same number is swept on open; make sure.
+        let _ = fs::remove_dir_all(staging);
+        let accounts_dir = staging.join(ACCOUNTS);
+        create_dir(staging)?;
+        create_dir(&accounts_dir)?;
+        let base_dir = self.current()?.map(|(_, dir)| dir);
+        let mut entries = BTreeMap::new();
+        for (address, account) in accounts {
+            let bytes = account_json(address, account)?;
+            let sha256 = sha256_hex(&bytes);
+            let file = format!("{address}.json");
+            let path = accounts_dir.join(&file);
+            let linked = match (&base_dir, base.files.get(address)) {
+                (Some(old), Some(old_sha)) if *old_sha == sha256 => {
+                    fs::hard_link(old.join(ACCOUNTS).join(&file), &path).is_ok()
+                }
+                _ => false,
+            };
+            if !linked {
+                write_durable(&path, &bytes)?;
+            }
+            entries.insert(
+                address.to_string(),
+                FileEntry {
+                    sha256,
+                    bytes: bytes.len() as u64,
+                },
+            );
+        }
+        let mut log = base.events_log.clone();
+        for event in new_events {
+            log.extend_from_slice(b64().encode(event).as_bytes());
+            log.push(b'\n');
+        }
+        write_durable(&staging.join(EVENTS), &log)?;
+        let manifest = Manifest {
+            format: FORMAT.into(),
+            version: FORMAT_VERSION,
+            generation,
+            upgrade_authority: upgrade_authority.to_string(),
+            accounts: entries,
+            events: EventsEntry {
+                lines: (base.events.len() + new_events.len()) as u64,
+                bytes: log.len() as u64,
+                sha256: sha256_hex(&log),
+            },
+        };
+        let mut manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
+        manifest_bytes.push(b'\n');
+        write_durable(&staging.join(MANIFEST), &manifest_bytes)?;
+        sync_dir(&accounts_dir)?;
+        sync_dir(staging)?;
+        Ok(())
+    }
+
+    /// Points `current` at `name` with one rename, and makes that durable.
+    fn switch_to(&self, name: &str) -> Result<()> {
+        let next = self.dir.join(CURRENT_NEXT);
+        let _ = fs::remove_file(&next);
+        symlink(name, &next)?;
+        fs::rename(&next, self.dir.join(CURRENT)).map_err(|e| {
+            let _ = fs::remove_file(&next);
+            anyhow!("cannot rename {}: {e}: {}", next.display(), advice(&e))
+        })?;
+        sync_dir(&self.dir)
+    }
+}
+
+fn wait_for_lock(file: &File, dir: &Path, access: Access, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        let attempt = match access {
+            Access::Exclusive => file.try_lock(),
+            Access::Shared => file.try_lock_shared(),
+        };
+        match attempt {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    bail!(
+                        "the ledger folder {} is busy: another careledger command held its lock for the whole {} s this command waited. Run it again when that one has finished, or wait longer with --lock-timeout SECONDS",
+                        dir.display(),
+                        timeout.as_secs_f64()
+                    );
+                }
+                std::thread::sleep(pause.min(deadline - now));
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(TryLockError::Error(e)) => {
+                bail!("cannot lock {}: {e}", dir.join(LOCK).display())
+            }
+        }
+    }
+}
+
+fn create_dir(path: &Path) -> Result<()> {
+    fs::create_dir(path)
+        .map_err(|e| anyhow!("cannot create {}: {e}: {}", path.display(), advice(&e)))
+}
+
+/// Writes a new file and fsyncs it.
+fn write_durable(path: &Path, bytes: &[u8]) -> Result<()> {
+    let write = || -> std::io::Result<()> {
+        let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    };
+    write().map_err(|e| anyhow!("cannot write {}: {e}: {}", path.display(), advice(&e)))
+}
+
+fn sync_dir(path: &Path) -> Result<()> {
+    File::open(path)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|e| anyhow!("cannot flush the directory {}: {e}: {}", path.display(), advice(&e)))
+}
+
+#[cfg(unix)]
+fn symlink(target: &str, link: &Path) -> Result<()> {
+    std::os::unix::fs::symlink(target, link)
+        .map_err(|e| anyhow!("cannot create {}: {e}: {}", link.display(), advice(&e)))
+}
+
+#[cfg(not(unix))]
+fn symlink(_target: &str, _link: &Path) -> Result<()> {
+    bail!("embedded ledger folders need a Unix file system (symlinks, advisory locks)")
+}
+
+pub fn account_json(address: &Pubkey, account: &Account) -> Result<Vec<u8>> {
+    let file = AccountFile {
+        pubkey: address.to_string(),
+        account: UiAccount {
+            lamports: account.lamports,
+            data: (b64().encode(&account.data), "base64".into()),
+            owner: account.owner.to_string(),
+            executable: account.executable,
+            rent_epoch: 0,
+            space: Some(account.data.len() as u64),
+        },
+    };
+    let mut bytes = serde_json::to_vec_pretty(&file)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Parses one account file, whose name must be its address.
+fn parse_account(path: &Path, bytes: &[u8]) -> Result<(Pubkey, Account)> {
+    let file: AccountFile = serde_json::from_slice(bytes).map_err(|e| anyhow!("not an account file ({e})"))?;
+    let address = Pubkey::from_str(&file.pubkey)
+        .map_err(|_| anyhow!("`pubkey` is not an address: {}", file.pubkey))?;
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    if stem != file.pubkey {
+        bail!("the file holds account {address}, not the one its name says");
+    }
+    let a = file.account;
+    if a.data.1 != "base64" {
+        bail!("data encoding is `{}`; careledger writes base64", a.data.1);
+    }
+    let data = b64()
+        .decode(&a.data.0)
+        .map_err(|e| anyhow!("data is not base64 ({e})"))?;
+    if a.space.is_some_and(|space| space != data.len() as u64) {
+        bail!("`space` says {} bytes but data holds {}", a.space.unwrap_or_default(), data.len());
+    }
+    let owner = Pubkey::from_str(&a.owner).map_err(|_| anyhow!("`owner` is not an address: {}", a.owner))?;
+    Ok((
+        address,
+        Account {
+            lamports: a.lamports,
+            data,
+            owner,
+            executable: a.executable,
+            rent_epoch: 0,
+        },
+    ))
+}
+
+fn parse_events(path: &Path, log: &[u8]) -> Result<Vec<Vec<u8>>> {
+    if !log.is_empty() && !log.ends_with(b"\n") {
+        bail!("{} ends in a torn line (no newline at its end)", path.display());
+    }
+    log.split(|b| *b == b'\n')
+        .filter(|line| !line.is_empty())
+        .enumerate()
+        .map(|(i, line)| {
+            b64()
+                .decode(line)
+                .map_err(|e| anyhow!("{} line {}: not a base64 event ({e})", path.display(), i + 1))
+        })
+        .collect()
+}
+
+fn unreadable(dir: &Path, what: &Path, why: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!(
+        "cannot load the ledger folder {}: {} {why}. It was changed outside careledger or damaged; careledger will neither load nor overwrite it. Restore the folder from a backup, or start a new one with --url embedded:NEW_PATH",
+        dir.display(),
+        what.display()
+    )
+}
+
+fn load_generation(generation: u64, dir: &Path) -> Result<Snapshot> {
+    let manifest_path = dir.join(MANIFEST);
+    let bytes = fs::read(&manifest_path).map_err(|e| unreadable(dir, &manifest_path, format!("cannot be read ({e})")))?;
+    let manifest: Manifest = serde_json::from_slice(&bytes)
+        .map_err(|e| unreadable(dir, &manifest_path, format!("is not a careledger manifest ({e})")))?;
+    if manifest.format != FORMAT {
+        return Err(unreadable(dir, &manifest_path, format!("has format `{}`", manifest.format)));
+    }
+    if manifest.version > FORMAT_VERSION {
+        bail!(
+            "{} was written by a newer careledger (folder format {}; this one reads {FORMAT_VERSION}): upgrade careledger",
+            manifest_path.display(),
+            manifest.version
+        );
+    }
+    if manifest.generation != generation {
+        return Err(unreadable(
+            dir,
+            &manifest_path,
+            format!("says generation {}, but its directory is generation {generation}", manifest.generation),
+        ));
+    }
+    let upgrade_authority = Pubkey::from_str(&manifest.upgrade_authority)
+        .map_err(|_| unreadable(dir, &manifest_path, "names no valid upgrade authority"))?;
+
+    let accounts_dir = dir.join(ACCOUNTS);
+    let mut seen = 0usize;
+    let listing = fs::read_dir(&accounts_dir).map_err(|e| unreadable(dir, &accounts_dir, format!("cannot be listed ({e})")))?;
+    for entry in listing {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        let listed = name
+            .strip_suffix(".json")
+            .is_some_and(|stem| manifest.accounts.contains_key(stem));
+        if !listed {
+            return Err(unreadable(dir, &entry.path(), "is not in the manifest (a foreign file)"));
+        }
+        seen += 1;
+    }
+    let mut snapshot = Snapshot {
+        generation,
+        upgrade_authority: Some(upgrade_authority),
+        ..Snapshot::default()
+    };
+    for (name, entry) in &manifest.accounts {
+        let path = accounts_dir.join(format!("{name}.json"));
+        let bytes = fs::read(&path).map_err(|e| unreadable(dir, &path, format!("is missing or unreadable ({e})")))?;
+        let sha256 = sha256_hex(&bytes);
+        if bytes.len() as u64 != entry.bytes || sha256 != entry.sha256 {
+            return Err(unreadable(
+                dir,
+                &path,
+                format!("does not match the manifest ({} bytes, SHA-256 {sha256}; expected {} bytes, {})", bytes.len(), entry.bytes, entry.sha256),
+            ));
+        }
+        let (address, account) = parse_account(&path, &bytes).map_err(|e| unreadable(dir, &path, e))?;
+        snapshot.files.insert(address, sha256);
+        snapshot.accounts.insert(address, account);
+    }
+    debug_assert_eq!(seen, manifest.accounts.len());
+    let events_path = dir.join(EVENTS);
+    let log = fs::read(&events_path).map_err(|e| unreadable(dir, &events_path, format!("is missing or unreadable ({e})")))?;
+    if log.len() as u64 != manifest.events.bytes || sha256_hex(&log) != manifest.events.sha256 {
+        return Err(unreadable(dir, &events_path, "does not match the manifest"));
+    }
+    snapshot.events = parse_events(&events_path, &log).map_err(|e| unreadable(dir, &events_path, e))?;
+    if snapshot.events.len() as u64 != manifest.events.lines {
+        return Err(unreadable(dir, &events_path, "holds a different number of events than the manifest"));
+    }
+    snapshot.events_log = log;
+    Ok(snapshot)
+}
+
+/// A folder from before generations: no manifest to check against, so every file is parsed
+/// strictly; a torn one stops the load.
+fn load_legacy(dir: &Path) -> Result<Snapshot> {
+    let mut snapshot = Snapshot {
+        legacy: true,
+        ..Snapshot::default()
+    };
+    let authority_path = dir.join(LEGACY_AUTHORITY);
+    if let Ok(text) = fs::read_to_string(&authority_path) {
+        let authority = Pubkey::from_str(text.trim()).map_err(|_| unreadable(dir, &authority_path, "holds no address"))?;
+        snapshot.upgrade_authority = Some(authority);
+    }
+    let accounts_dir = dir.join(ACCOUNTS);
+    if let Ok(listing) = fs::read_dir(&accounts_dir) {
+        for entry in listing {
+            let path = entry?.path();
+            let bytes = fs::read(&path).map_err(|e| unreadable(dir, &path, format!("cannot be read ({e})")))?;
+            let (address, account) = parse_account(&path, &bytes).map_err(|e| unreadable(dir, &path, e))?;
+            snapshot.accounts.insert(address, account);
+        }
+    }
+    let events_path = dir.join(EVENTS);
+    if let Ok(log) = fs::read(&events_path) {
+        snapshot.events = parse_events(&events_path, &log).map_err(|e| unreadable(dir, &events_path, e))?;
+        snapshot.events_log = log;
+    }
+    Ok(snapshot)
+}
