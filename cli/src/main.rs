@@ -1,19 +1,19 @@
 //! `careledger`: consent, records and the audit trail from the command line, over any cluster
 //! (`--url` takes the Solana CLI monikers or a URL) or a local ledger folder with no validator
 //! (`--url embedded:PATH`).
-mod consent;
 mod command;
+mod consent;
 mod ledger;
 mod money;
 
 use anyhow::{anyhow, bail, Context, Result};
 use careledger_sdk::classes::{class_mask, RecordClass};
+use careledger_sdk::embedded::EmbeddedTransport;
 use careledger_sdk::rpc::RpcTransport;
 use careledger_sdk::transport::AnyTransport;
 use careledger_sdk::{action, cid, ix, pda, Client, ConfigInitArgs, Purpose, SdkError, Transport};
 use careledger_sdk::{AccessLogArgs, CareledgerEvent, GrantCreateArgs, TxOutcome};
 use clap::{Parser, Subcommand, ValueEnum};
-use careledger_sdk::embedded::EmbeddedTransport;
 use ledger::folder::Access;
 use ledger::Ledger;
 use serde_json::{json, Value};

@@ -30,7 +30,10 @@ pub fn folder_path(url: &str) -> Result<&Path> {
 pub fn execute(url: &str, lock_timeout: Duration, cmd: &LedgerCmd) -> Result<(Value, String)> {
     let dir = folder_path(url)?;
     if !dir.exists() {
-        bail!("there is no ledger folder at {}: a write command creates one", dir.display());
+        bail!(
+            "there is no ledger folder at {}: a write command creates one",
+            dir.display()
+        );
     }
     let folder = Folder::open(dir, Access::Shared, lock_timeout)?;
     let snapshot = folder.load()?;
@@ -72,7 +75,9 @@ pub fn execute(url: &str, lock_timeout: Duration, cmd: &LedgerCmd) -> Result<(Va
                 }
                 std::fs::write(&path, folder::account_json(address, account)?)
                     .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
-                files.push(json!({ "address": address.to_string(), "file": path.display().to_string() }));
+                files.push(
+                    json!({ "address": address.to_string(), "file": path.display().to_string() }),
+                );
             }
             let text = format!(
                 "{} accounts of generation {} written to {}\nload them with: solana-test-validator --account-dir {} --upgradeable-program {} target/deploy/careledger.so {}",
@@ -85,7 +90,10 @@ pub fn execute(url: &str, lock_timeout: Duration, cmd: &LedgerCmd) -> Result<(Va
                     .upgrade_authority
                     .map_or("UPGRADE_AUTHORITY".to_string(), |a| a.to_string())
             );
-            Ok((json!({ "generation": snapshot.generation, "accounts": files }), text))
+            Ok((
+                json!({ "generation": snapshot.generation, "accounts": files }),
+                text,
+            ))
         }
     }
 }

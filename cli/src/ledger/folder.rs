@@ -162,7 +162,11 @@ impl Folder {
                     .truncate(false)
                     .open(&path)
                     .map_err(|e| {
-                        anyhow!("cannot open {} for writing: {e}: {}", path.display(), advice(&e))
+                        anyhow!(
+                            "cannot open {} for writing: {e}: {}",
+                            path.display(),
+                            advice(&e)
+                        )
                     })?;
                 Some(file)
             }
@@ -235,8 +239,15 @@ impl Folder {
             let name = entry?.file_name();
             let name = name.to_string_lossy();
             let ours = name.starts_with('.')
-                || [LOCK, CURRENT, CURRENT_NEXT, ACCOUNTS, EVENTS, LEGACY_AUTHORITY]
-                    .contains(&name.as_ref())
+                || [
+                    LOCK,
+                    CURRENT,
+                    CURRENT_NEXT,
+                    ACCOUNTS,
+                    EVENTS,
+                    LEGACY_AUTHORITY,
+                ]
+                .contains(&name.as_ref())
                 || name.starts_with(GENERATION_PREFIX);
             if !ours {
                 bail!(
@@ -306,7 +317,14 @@ impl Folder {
         let generation = base.generation + 1;
         let name = generation_name(generation);
         let staging = self.dir.join(&name);
-        let written = self.write_generation(base, generation, &staging, upgrade_authority, accounts, new_events);
+        let written = self.write_generation(
+            base,
+            generation,
+            &staging,
+            upgrade_authority,
+            accounts,
+            new_events,
+        );
         if let Err(e) = written {
             let _ = fs::remove_dir_all(&staging);
             return Err(e.context(format!(
@@ -450,7 +468,13 @@ fn write_durable(path: &Path, bytes: &[u8]) -> Result<()> {
 fn sync_dir(path: &Path) -> Result<()> {
     File::open(path)
         .and_then(|dir| dir.sync_all())
-        .map_err(|e| anyhow!("cannot flush the directory {}: {e}: {}", path.display(), advice(&e)))
+        .map_err(|e| {
+            anyhow!(
+                "cannot flush the directory {}: {e}: {}",
+                path.display(),
+                advice(&e)
+            )
+        })
 }
 
 #[cfg(unix)]
@@ -483,10 +507,14 @@ pub fn account_json(address: &Pubkey, account: &Account) -> Result<Vec<u8>> {
 
 /// Parses one account file, whose name must be its address.
 fn parse_account(path: &Path, bytes: &[u8]) -> Result<(Pubkey, Account)> {
-    let file: AccountFile = serde_json::from_slice(bytes).map_err(|e| anyhow!("not an account file ({e})"))?;
+    let file: AccountFile =
+        serde_json::from_slice(bytes).map_err(|e| anyhow!("not an account file ({e})"))?;
     let address = Pubkey::from_str(&file.pubkey)
         .map_err(|_| anyhow!("`pubkey` is not an address: {}", file.pubkey))?;
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     if stem != file.pubkey {
         bail!("the file holds account {address}, not the one its name says");
     }
@@ -498,9 +526,14 @@ fn parse_account(path: &Path, bytes: &[u8]) -> Result<(Pubkey, Account)> {
         .decode(&a.data.0)
         .map_err(|e| anyhow!("data is not base64 ({e})"))?;
     if a.space.is_some_and(|space| space != data.len() as u64) {
-        bail!("`space` says {} bytes but data holds {}", a.space.unwrap_or_default(), data.len());
+        bail!(
+            "`space` says {} bytes but data holds {}",
+            a.space.unwrap_or_default(),
+            data.len()
+        );
     }
-    let owner = Pubkey::from_str(&a.owner).map_err(|_| anyhow!("`owner` is not an address: {}", a.owner))?;
+    let owner = Pubkey::from_str(&a.owner)
+        .map_err(|_| anyhow!("`owner` is not an address: {}", a.owner))?;
     Ok((
         address,
         Account {
@@ -515,15 +548,22 @@ fn parse_account(path: &Path, bytes: &[u8]) -> Result<(Pubkey, Account)> {
 
 fn parse_events(path: &Path, log: &[u8]) -> Result<Vec<Vec<u8>>> {
     if !log.is_empty() && !log.ends_with(b"\n") {
-        bail!("{} ends in a torn line (no newline at its end)", path.display());
+        bail!(
+            "{} ends in a torn line (no newline at its end)",
+            path.display()
+        );
     }
     log.split(|b| *b == b'\n')
         .filter(|line| !line.is_empty())
         .enumerate()
         .map(|(i, line)| {
-            b64()
-                .decode(line)
-                .map_err(|e| anyhow!("{} line {}: not a base64 event ({e})", path.display(), i + 1))
+            b64().decode(line).map_err(|e| {
+                anyhow!(
+                    "{} line {}: not a base64 event ({e})",
+                    path.display(),
+                    i + 1
+                )
+            })
         })
         .collect()
 }
@@ -538,11 +578,21 @@ fn unreadable(dir: &Path, what: &Path, why: impl std::fmt::Display) -> anyhow::E
 
 fn load_generation(generation: u64, dir: &Path) -> Result<Snapshot> {
     let manifest_path = dir.join(MANIFEST);
-    let bytes = fs::read(&manifest_path).map_err(|e| unreadable(dir, &manifest_path, format!("cannot be read ({e})")))?;
-    let manifest: Manifest = serde_json::from_slice(&bytes)
-        .map_err(|e| unreadable(dir, &manifest_path, format!("is not a careledger manifest ({e})")))?;
+    let bytes = fs::read(&manifest_path)
+        .map_err(|e| unreadable(dir, &manifest_path, format!("cannot be read ({e})")))?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
+        unreadable(
+            dir,
+            &manifest_path,
+            format!("is not a careledger manifest ({e})"),
+        )
+    })?;
     if manifest.format != FORMAT {
-        return Err(unreadable(dir, &manifest_path, format!("has format `{}`", manifest.format)));
+        return Err(unreadable(
+            dir,
+            &manifest_path,
+            format!("has format `{}`", manifest.format),
+        ));
     }
     if manifest.version > FORMAT_VERSION {
         bail!(
@@ -555,7 +605,10 @@ fn load_generation(generation: u64, dir: &Path) -> Result<Snapshot> {
         return Err(unreadable(
             dir,
             &manifest_path,
-            format!("says generation {}, but its directory is generation {generation}", manifest.generation),
+            format!(
+                "says generation {}, but its directory is generation {generation}",
+                manifest.generation
+            ),
         ));
     }
     let upgrade_authority = Pubkey::from_str(&manifest.upgrade_authority)
@@ -563,7 +616,8 @@ fn load_generation(generation: u64, dir: &Path) -> Result<Snapshot> {
 
     let accounts_dir = dir.join(ACCOUNTS);
     let mut seen = 0usize;
-    let listing = fs::read_dir(&accounts_dir).map_err(|e| unreadable(dir, &accounts_dir, format!("cannot be listed ({e})")))?;
+    let listing = fs::read_dir(&accounts_dir)
+        .map_err(|e| unreadable(dir, &accounts_dir, format!("cannot be listed ({e})")))?;
     for entry in listing {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().to_string();
@@ -571,7 +625,11 @@ fn load_generation(generation: u64, dir: &Path) -> Result<Snapshot> {
             .strip_suffix(".json")
             .is_some_and(|stem| manifest.accounts.contains_key(stem));
         if !listed {
-            return Err(unreadable(dir, &entry.path(), "is not in the manifest (a foreign file)"));
+            return Err(unreadable(
+                dir,
+                &entry.path(),
+                "is not in the manifest (a foreign file)",
+            ));
         }
         seen += 1;
     }
@@ -582,7 +640,8 @@ fn load_generation(generation: u64, dir: &Path) -> Result<Snapshot> {
     };
     for (name, entry) in &manifest.accounts {
         let path = accounts_dir.join(format!("{name}.json"));
-        let bytes = fs::read(&path).map_err(|e| unreadable(dir, &path, format!("is missing or unreadable ({e})")))?;
+        let bytes = fs::read(&path)
+            .map_err(|e| unreadable(dir, &path, format!("is missing or unreadable ({e})")))?;
         let sha256 = sha256_hex(&bytes);
         if bytes.len() as u64 != entry.bytes || sha256 != entry.sha256 {
             return Err(unreadable(
@@ -591,19 +650,26 @@ fn load_generation(generation: u64, dir: &Path) -> Result<Snapshot> {
                 format!("does not match the manifest ({} bytes, SHA-256 {sha256}; expected {} bytes, {})", bytes.len(), entry.bytes, entry.sha256),
             ));
         }
-        let (address, account) = parse_account(&path, &bytes).map_err(|e| unreadable(dir, &path, e))?;
+        let (address, account) =
+            parse_account(&path, &bytes).map_err(|e| unreadable(dir, &path, e))?;
         snapshot.files.insert(address, sha256);
         snapshot.accounts.insert(address, account);
     }
     debug_assert_eq!(seen, manifest.accounts.len());
     let events_path = dir.join(EVENTS);
-    let log = fs::read(&events_path).map_err(|e| unreadable(dir, &events_path, format!("is missing or unreadable ({e})")))?;
+    let log = fs::read(&events_path)
+        .map_err(|e| unreadable(dir, &events_path, format!("is missing or unreadable ({e})")))?;
     if log.len() as u64 != manifest.events.bytes || sha256_hex(&log) != manifest.events.sha256 {
         return Err(unreadable(dir, &events_path, "does not match the manifest"));
     }
-    snapshot.events = parse_events(&events_path, &log).map_err(|e| unreadable(dir, &events_path, e))?;
+    snapshot.events =
+        parse_events(&events_path, &log).map_err(|e| unreadable(dir, &events_path, e))?;
     if snapshot.events.len() as u64 != manifest.events.lines {
-        return Err(unreadable(dir, &events_path, "holds a different number of events than the manifest"));
+        return Err(unreadable(
+            dir,
+            &events_path,
+            "holds a different number of events than the manifest",
+        ));
     }
     snapshot.events_log = log;
     Ok(snapshot)
@@ -618,22 +684,294 @@ fn load_legacy(dir: &Path) -> Result<Snapshot> {
     };
     let authority_path = dir.join(LEGACY_AUTHORITY);
     if let Ok(text) = fs::read_to_string(&authority_path) {
-        let authority = Pubkey::from_str(text.trim()).map_err(|_| unreadable(dir, &authority_path, "holds no address"))?;
+        let authority = Pubkey::from_str(text.trim())
+            .map_err(|_| unreadable(dir, &authority_path, "holds no address"))?;
         snapshot.upgrade_authority = Some(authority);
     }
     let accounts_dir = dir.join(ACCOUNTS);
     if let Ok(listing) = fs::read_dir(&accounts_dir) {
         for entry in listing {
             let path = entry?.path();
-            let bytes = fs::read(&path).map_err(|e| unreadable(dir, &path, format!("cannot be read ({e})")))?;
-            let (address, account) = parse_account(&path, &bytes).map_err(|e| unreadable(dir, &path, e))?;
+            let bytes = fs::read(&path)
+                .map_err(|e| unreadable(dir, &path, format!("cannot be read ({e})")))?;
+            let (address, account) =
+                parse_account(&path, &bytes).map_err(|e| unreadable(dir, &path, e))?;
             snapshot.accounts.insert(address, account);
         }
     }
     let events_path = dir.join(EVENTS);
     if let Ok(log) = fs::read(&events_path) {
-        snapshot.events = parse_events(&events_path, &log).map_err(|e| unreadable(dir, &events_path, e))?;
+        snapshot.events =
+            parse_events(&events_path, &log).map_err(|e| unreadable(dir, &events_path, e))?;
         snapshot.events_log = log;
     }
     Ok(snapshot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(byte: u8) -> Account {
+        Account {
+            lamports: 1_000 + byte as u64,
+            data: vec![byte; 40],
+            owner: Pubkey::new_from_array([9; 32]),
+            executable: false,
+            rent_epoch: 0,
+        }
+    }
+
+    /// A folder with generation 1 holding three accounts and one event.
+    fn folder_with_state() -> (tempfile::TempDir, Pubkey, Vec<Pubkey>) {
+        let tmp = tempfile::tempdir().unwrap();
+        let folder = Folder::open(tmp.path(), Access::Exclusive, Duration::ZERO).unwrap();
+        let authority = Pubkey::new_unique();
+        let keys: Vec<Pubkey> = (0..3).map(|_| Pubkey::new_unique()).collect();
+        let accounts = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (*k, account(i as u8)))
+            .collect();
+        let base = folder.load().unwrap();
+        assert_eq!(
+            folder
+                .commit(&base, &authority, &accounts, &[b"one".to_vec()])
+                .unwrap(),
+            1
+        );
+        (tmp, authority, keys)
+    }
+
+    fn generation_dir(root: &Path, generation: u64) -> PathBuf {
+        root.join(generation_name(generation))
+    }
+
+    #[test]
+    fn a_commit_reads_back_exactly_and_links_what_did_not_change() {
+        let (tmp, authority, keys) = folder_with_state();
+        let folder = Folder::open(tmp.path(), Access::Exclusive, Duration::ZERO).unwrap();
+        let base = folder.load().unwrap();
+        assert_eq!(base.generation, 1);
+        assert_eq!(base.upgrade_authority, Some(authority));
+        assert_eq!(base.events, vec![b"one".to_vec()]);
+        let mut accounts = base.accounts.clone();
+        accounts.insert(keys[0], account(77));
+        accounts.remove(&keys[1]);
+        assert_eq!(
+            folder
+                .commit(&base, &authority, &accounts, &[b"two".to_vec()])
+                .unwrap(),
+            2
+        );
+        let after = folder.load().unwrap();
+        assert_eq!(after.accounts, accounts);
+        assert_eq!(after.events, vec![b"one".to_vec(), b"two".to_vec()]);
+        // the old generation is gone
+        assert!(!generation_dir(tmp.path(), 1).exists());
+        // nothing changed: no new generation
+        assert_eq!(
+            folder.commit(&after, &authority, &accounts, &[]).unwrap(),
+            2
+        );
+    }
+
+    #[test]
+    fn unchanged_accounts_are_hard_links_into_the_previous_generation() {
+        let (tmp, authority, keys) = folder_with_state();
+        let folder = Folder::open(tmp.path(), Access::Exclusive, Duration::ZERO).unwrap();
+        let base = folder.load().unwrap();
+        let old = generation_dir(tmp.path(), 1)
+            .join(ACCOUNTS)
+            .join(format!("{}.json", keys[2]));
+        use std::os::unix::fs::MetadataExt;
+        let inode = fs::metadata(&old).unwrap().ino();
+        let mut accounts = base.accounts.clone();
+        accounts.insert(keys[0], account(50));
+        // stage the next generation without switching, as a crash before the rename would leave it
+        folder
+            .write_generation(
+                &base,
+                2,
+                &generation_dir(tmp.path(), 2),
+                &authority,
+                &accounts,
+                &[],
+            )
+            .unwrap();
+        let new = generation_dir(tmp.path(), 2)
+            .join(ACCOUNTS)
+            .join(format!("{}.json", keys[2]));
+        assert_eq!(fs::metadata(&new).unwrap().ino(), inode);
+        let changed = generation_dir(tmp.path(), 2)
+            .join(ACCOUNTS)
+            .join(format!("{}.json", keys[0]));
+        assert_ne!(fs::metadata(&changed).unwrap().ino(), inode);
+        // ... and the folder still holds generation 1 until the switch
+        assert_eq!(folder.load().unwrap(), base);
+        drop(folder);
+        // the next writer sweeps the staged generation away
+        let folder = Folder::open(tmp.path(), Access::Exclusive, Duration::ZERO).unwrap();
+        assert!(!generation_dir(tmp.path(), 2).exists());
+        assert_eq!(folder.load().unwrap(), base);
+    }
+
+    fn load_error(root: &Path) -> String {
+        let folder = Folder::open(root, Access::Shared, Duration::ZERO).unwrap();
+        format!("{:#}", folder.load().unwrap_err())
+    }
+
+    #[test]
+    fn a_torn_account_file_is_named_and_never_loaded() {
+        let (tmp, _, keys) = folder_with_state();
+        let file = generation_dir(tmp.path(), 1)
+            .join(ACCOUNTS)
+            .join(format!("{}.json", keys[1]));
+        let bytes = fs::read(&file).unwrap();
+        fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+        let error = load_error(tmp.path());
+        assert!(
+            error.contains(&format!("{}.json does not match the manifest", keys[1])),
+            "{error}"
+        );
+        assert!(
+            error.contains("Restore the folder from a backup"),
+            "{error}"
+        );
+        // a writer refuses too, and leaves the folder as it found it
+        let folder = Folder::open(tmp.path(), Access::Exclusive, Duration::ZERO).unwrap();
+        assert!(folder.load().is_err());
+        assert_eq!(fs::read(&file).unwrap(), &bytes[..bytes.len() / 2]);
+    }
+
+    #[test]
+    fn foreign_missing_and_mislabelled_files_are_refused() {
+        let (tmp, _, keys) = folder_with_state();
+        let accounts = generation_dir(tmp.path(), 1).join(ACCOUNTS);
+        let stranger = Pubkey::new_unique();
+        fs::write(accounts.join(format!("{stranger}.json")), b"{}").unwrap();
+        assert!(load_error(tmp.path()).contains("is not in the manifest (a foreign file)"));
+        fs::remove_file(accounts.join(format!("{stranger}.json"))).unwrap();
+
+        let first = accounts.join(format!("{}.json", keys[0]));
+        let saved = fs::read(&first).unwrap();
+        fs::remove_file(&first).unwrap();
+        assert!(load_error(tmp.path()).contains("is missing or unreadable"));
+        fs::write(&first, &saved).unwrap();
+
+        let events = generation_dir(tmp.path(), 1).join(EVENTS);
+        fs::write(&events, b"b25l\ndHdv").unwrap();
+        assert!(load_error(tmp.path()).contains("events.log does not match the manifest"));
+    }
+
+    #[test]
+    fn a_file_under_another_accounts_name_is_refused_even_with_a_matching_manifest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join(format!("{}.json", Pubkey::new_unique()));
+        let bytes = account_json(&Pubkey::new_unique(), &account(1)).unwrap();
+        let error = parse_account(&path, &bytes).unwrap_err().to_string();
+        assert!(error.contains("not the one its name says"), "{error}");
+        let error = parse_account(&path, b"{\"pubkey\":")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("not an account file"), "{error}");
+    }
+
+    #[test]
+    fn a_writer_refuses_a_folder_that_is_not_a_ledger() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("thesis.tex"), b"years of work").unwrap();
+        let error = format!(
+            "{:#}",
+            Folder::open(tmp.path(), Access::Exclusive, Duration::ZERO)
+                .err()
+                .unwrap()
+        );
+        assert!(
+            error.contains("is not a careledger ledger folder: it holds `thesis.tex`"),
+            "{error}"
+        );
+        assert!(tmp.path().join("thesis.tex").exists());
+    }
+
+    #[test]
+    fn a_writer_waits_for_the_lock_and_gives_up_with_a_clear_message() {
+        let (tmp, _, _) = folder_with_state();
+        let reader = Folder::open(tmp.path(), Access::Shared, Duration::ZERO).unwrap();
+        // readers share
+        let second_reader = Folder::open(tmp.path(), Access::Shared, Duration::ZERO).unwrap();
+        let started = Instant::now();
+        let error = format!(
+            "{:#}",
+            Folder::open(tmp.path(), Access::Exclusive, Duration::from_millis(150))
+                .err()
+                .unwrap()
+        );
+        assert!(started.elapsed() >= Duration::from_millis(150));
+        assert!(
+            error.contains("is busy: another careledger command held its lock"),
+            "{error}"
+        );
+        assert!(error.contains("--lock-timeout"), "{error}");
+        drop((reader, second_reader));
+        let writer = Folder::open(tmp.path(), Access::Exclusive, Duration::ZERO).unwrap();
+        assert!(Folder::open(tmp.path(), Access::Shared, Duration::from_millis(20)).is_err());
+        drop(writer);
+        assert!(Folder::open(tmp.path(), Access::Shared, Duration::ZERO).is_ok());
+    }
+
+    #[test]
+    fn a_legacy_folder_loads_and_is_migrated_by_the_next_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        let authority = Pubkey::new_unique();
+        let key = Pubkey::new_unique();
+        fs::create_dir(tmp.path().join(ACCOUNTS)).unwrap();
+        fs::write(
+            tmp.path().join(ACCOUNTS).join(format!("{key}.json")),
+            account_json(&key, &account(3)).unwrap(),
+        )
+        .unwrap();
+        fs::write(tmp.path().join(LEGACY_AUTHORITY), authority.to_string()).unwrap();
+        fs::write(tmp.path().join(EVENTS), b"b25l\n").unwrap();
+        let folder = Folder::open(tmp.path(), Access::Exclusive, Duration::ZERO).unwrap();
+        let legacy = folder.load().unwrap();
+        assert_eq!(legacy.upgrade_authority, Some(authority));
+        assert_eq!(legacy.events, vec![b"one".to_vec()]);
+        folder
+            .commit(&legacy, &authority, &legacy.accounts, &[])
+            .unwrap();
+        assert!(!tmp.path().join(ACCOUNTS).exists());
+        assert!(!tmp.path().join(LEGACY_AUTHORITY).exists());
+        let migrated = folder.load().unwrap();
+        assert_eq!(migrated.generation, 1);
+        assert_eq!(migrated.accounts, legacy.accounts);
+        assert_eq!(migrated.events, legacy.events);
+
+        // a torn legacy file stops the load instead of being dropped
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir(tmp.path().join(ACCOUNTS)).unwrap();
+        fs::write(tmp.path().join(ACCOUNTS).join(format!("{key}.json")), b"").unwrap();
+        let error = load_error(tmp.path());
+        assert!(
+            error.contains(&format!("{key}.json not an account file")),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_reader_of_a_missing_folder_sees_an_empty_ledger_and_creates_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("nothing-here");
+        let folder = Folder::open(&path, Access::Shared, Duration::ZERO).unwrap();
+        assert_eq!(folder.load().unwrap(), Snapshot::default());
+        assert!(!path.exists());
+        assert!(folder
+            .commit(
+                &Snapshot::default(),
+                &Pubkey::new_unique(),
+                &BTreeMap::new(),
+                &[]
+            )
+            .is_err());
+    }
 }
