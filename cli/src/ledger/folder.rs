@@ -147,6 +147,7 @@ impl Folder {
     pub fn open(dir: &Path, access: Access, timeout: Duration) -> Result<Folder> {
         let lock = match access {
             Access::Exclusive => {
+                let created = !dir.exists();
                 fs::create_dir_all(dir).map_err(|e| {
                     anyhow!(
                         "cannot create the ledger folder {}: {e}: {}",
@@ -154,6 +155,14 @@ impl Folder {
                         advice(&e)
                     )
                 })?;
+                if created {
+                    // the new folder's own name must survive a crash too
+                    match dir.parent() {
+                        Some(p) if p.as_os_str().is_empty() => sync_dir(Path::new("."))?,
+                        Some(p) => sync_dir(p)?,
+                        None => {}
+                    }
+                }
                 let path = dir.join(LOCK);
                 let file = OpenOptions::new()
                     .read(true)
