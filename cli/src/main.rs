@@ -504,8 +504,8 @@ impl Session {
         instructions: &[solana_instruction::Instruction],
         extra: &[&Keypair],
     ) -> Result<TxOutcome> {
-        let mut signers: Vec<&dyn Signer> = vec![&self.signer];
-        signers.extend(extra.iter().map(|k| *k as &dyn Signer));
+        let mut signers: Vec<&careledger_sdk::DynSigner> = vec![&self.signer];
+        signers.extend(extra.iter().map(|k| *k as &careledger_sdk::DynSigner));
         let outcome = self
             .client
             .send(instructions, &signers)

@@ -12,16 +12,22 @@ use careledger::state::*;
 use solana_instruction::Instruction;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
+
+/// A signer a `Send` future may hold: every keypair, and any wallet adapter that is thread-safe.
+pub type DynSigner<'a> = dyn Signer + Send + Sync + 'a;
 use solana_transaction::Transaction;
 
 /// Generic over the transport (RPC or embedded) and the fee payer's signer (a keypair file
 /// today, a hardware wallet tomorrow).
-pub struct Client<T: Transport, S: Signer> {
+///
+/// `Client` is `Send + Sync` and every future it returns is `Send` (the transport's are, and
+/// signers are `Send + Sync`), so one client can serve a multithreaded async server.
+pub struct Client<T: Transport, S: Signer + Send + Sync> {
     transport: T,
     payer: S,
 }
 
-impl<T: Transport, S: Signer> Client<T, S> {
+impl<T: Transport, S: Signer + Send + Sync> Client<T, S> {
     pub fn new(transport: T, payer: S) -> Self {
         Client { transport, payer }
     }
@@ -39,9 +45,9 @@ impl<T: Transport, S: Signer> Client<T, S> {
     pub async fn send(
         &self,
         instructions: &[Instruction],
-        signers: &[&dyn Signer],
+        signers: &[&DynSigner<'_>],
     ) -> Result<TxOutcome, SdkError> {
-        let mut all: Vec<&dyn Signer> = vec![&self.payer];
+        let mut all: Vec<&DynSigner<'_>> = vec![&self.payer];
         all.extend(signers.iter().filter(|s| s.pubkey() != self.payer.pubkey()));
         for _ in 0..2 {
             let blockhash = self.transport.latest_blockhash().await?;
@@ -64,12 +70,12 @@ impl<T: Transport, S: Signer> Client<T, S> {
     pub async fn send_batched(
         &self,
         instructions: Vec<Instruction>,
-        signers: &[&dyn Signer],
+        signers: &[&DynSigner<'_>],
     ) -> Result<Vec<TxOutcome>, SdkError> {
         let mut outcomes = Vec::new();
         for chunk in crate::batch::pack(&self.payer.pubkey(), instructions) {
             let needed = crate::batch::required_signers(&chunk);
-            let chunk_signers: Vec<&dyn Signer> = signers
+            let chunk_signers: Vec<&DynSigner<'_>> = signers
                 .iter()
                 .copied()
                 .filter(|s| needed.contains(&s.pubkey()))
@@ -463,4 +469,65 @@ pub enum ClaimsOf {
     Provider(Pubkey),
     /// A patient's wallet.
     Patient(Pubkey),
+}
+
+/// Compile-time proof that every `Client` future is `Send` for any transport: each call below
+/// goes through `tokio::spawn`, which accepts only `Send + 'static` futures.
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+    use solana_keypair::Keypair;
+    use std::sync::Arc;
+
+    #[allow(dead_code)]
+    fn every_call_is_spawnable<T: Transport + 'static>(client: Arc<Client<T, Keypair>>) {
+        let c = client.clone();
+        tokio::spawn(async move {
+            let signer = Keypair::new();
+            c.send(&[], &[&signer]).await
+        });
+        let c = client.clone();
+        tokio::spawn(async move { c.send_batched(Vec::new(), &[]).await });
+        let c = client.clone();
+        tokio::spawn(async move { c.fetch::<Patient>(&Pubkey::new_unique()).await });
+        let c = client.clone();
+        tokio::spawn(async move { c.grants_by_patient(&Pubkey::new_unique()).await });
+        let c = client.clone();
+        tokio::spawn(async move { c.audit_bundle(&Pubkey::new_unique(), &[]).await });
+        tokio::spawn(async move { client.rewards_summary(&Pubkey::new_unique()).await });
+    }
+
+    /// At run time: a call spawned on a multithreaded runtime reaches a closed port and comes
+    /// back as the RPC client's own error, not a string.
+    #[cfg(feature = "rpc")]
+    #[test]
+    fn a_spawned_call_returns_the_typed_rpc_error() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let transport = crate::rpc::RpcTransport::new(
+                "http://127.0.0.1:1",
+                solana_commitment_config::CommitmentConfig::confirmed(),
+            );
+            let client = Arc::new(Client::new(transport, Keypair::new()));
+            let c = client.clone();
+            let outcome = tokio::spawn(async move { c.send(&[], &[]).await })
+                .await
+                .unwrap();
+            match outcome {
+                Err(SdkError::Rpc(e)) => {
+                    use solana_rpc_client_api::client_error::ErrorKind;
+                    assert!(
+                        matches!(e.kind(), ErrorKind::Reqwest(_) | ErrorKind::Io(_)),
+                        "a refused connection, as the RPC client reports it: {:?}",
+                        e.kind()
+                    );
+                }
+                other => panic!("expected SdkError::Rpc, got {other:?}"),
+            }
+        });
+    }
 }

@@ -68,6 +68,21 @@ impl EmbeddedTransport {
         }
     }
 
+    /// Gives `lamports` to `to` from the bank's faucet: a test facility, not part of
+    /// [`Transport`].
+    pub async fn fund(&self, to: &Pubkey, lamports: u64) -> Result<(), SdkError> {
+        let ix =
+            solana_system_interface::instruction::transfer(&self.faucet.pubkey(), to, lamports);
+        let blockhash = self.latest_blockhash().await?;
+        let tx = Transaction::new_signed_with_payer(
+            &[ix],
+            Some(&self.faucet.pubkey()),
+            &[&self.faucet],
+            blockhash,
+        );
+        self.send(tx).await.map(|_| ())
+    }
+
     /// Sets the bank's clock to `unix_timestamp` (tests of expiry and time windows).
     pub async fn set_unix_timestamp(&self, unix_timestamp: i64) -> Result<(), SdkError> {
         let state = self.state.lock().await;
@@ -143,7 +158,7 @@ fn banks_error(err: BanksClientError) -> SdkError {
     match err {
         BanksClientError::TransactionError(e) => SdkError::from(e),
         BanksClientError::SimulationError { err, .. } => SdkError::from(err),
-        other => SdkError::Transport(other.to_string()),
+        other => SdkError::Embedded(Box::new(other)),
     }
 }
 
@@ -251,18 +266,5 @@ impl Transport for EmbeddedTransport {
             .await
             .map_err(banks_error)?;
         Ok(clock.unix_timestamp)
-    }
-
-    async fn fund(&self, to: &Pubkey, lamports: u64) -> Result<(), SdkError> {
-        let ix =
-            solana_system_interface::instruction::transfer(&self.faucet.pubkey(), to, lamports);
-        let blockhash = self.latest_blockhash().await?;
-        let tx = Transaction::new_signed_with_payer(
-            &[ix],
-            Some(&self.faucet.pubkey()),
-            &[&self.faucet],
-            blockhash,
-        );
-        self.send(tx).await.map(|_| ())
     }
 }

@@ -36,6 +36,18 @@ pub enum SdkError {
     /// The same message was already sent under this blockhash; re-sign with a fresh one.
     #[error("identical transaction already sent under this blockhash")]
     DuplicateTransaction,
+    /// The RPC node or the connection to it failed; the RPC client's own error (its `kind()`
+    /// tells a rate limit or an HTTP error from an I/O failure). Transaction errors reported by
+    /// the node become [`SdkError::Program`], [`SdkError::Anchor`] or [`SdkError::Transaction`]
+    /// instead (an expired blockhash is `Transaction(BlockhashNotFound)`).
+    #[cfg(feature = "rpc")]
+    #[error("rpc: {0}")]
+    Rpc(#[from] Box<solana_rpc_client_api::client_error::Error>),
+    /// The embedded bank failed outside a transaction.
+    #[cfg(feature = "embedded")]
+    #[error("embedded runtime: {0}")]
+    Embedded(#[from] Box<solana_program_test::BanksClientError>),
+    /// A node answered with something the SDK cannot read.
     #[error("transport: {0}")]
     Transport(String),
     #[error("io: {0}")]
@@ -78,6 +90,18 @@ impl SdkError {
 pub fn program_error_from_code(code: u32) -> Option<CareledgerError> {
     let index = code.checked_sub(ERROR_CODE_OFFSET)?;
     ALL_ERRORS.get(index as usize).copied()
+}
+
+#[cfg(feature = "rpc")]
+impl From<solana_rpc_client_api::client_error::Error> for SdkError {
+    /// A transaction error the node reported keeps its program meaning; anything else stays
+    /// the RPC client's typed error.
+    fn from(err: solana_rpc_client_api::client_error::Error) -> Self {
+        match err.get_transaction_error() {
+            Some(tx_err) => SdkError::from(tx_err),
+            None => SdkError::Rpc(Box::new(err)),
+        }
+    }
 }
 
 impl From<TransactionError> for SdkError {

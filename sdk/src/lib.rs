@@ -56,7 +56,7 @@ pub use careledger::state::{
     RewardTerms, RuleTerms, Study, StudyStatus, ROLES_ALL, ROLE_CLINICIAN, ROLE_EMERGENCY,
     ROLE_HOSPITAL, ROLE_INSURER, ROLE_LAB, ROLE_RESEARCHER,
 };
-pub use client::Client;
+pub use client::{Client, DynSigner};
 pub use error::SdkError;
 pub use events::CareledgerEvent;
 pub use transport::{Transport, TxOutcome};

@@ -112,10 +112,7 @@ impl RpcTransport {
 }
 
 fn rpc_error(err: ClientError) -> SdkError {
-    match err.get_transaction_error() {
-        Some(tx_err) => SdkError::from(tx_err),
-        None => SdkError::Transport(err.to_string()),
-    }
+    SdkError::from(err)
 }
 
 impl Transport for RpcTransport {
@@ -186,8 +183,12 @@ impl Transport for RpcTransport {
             .map_err(|e| SdkError::Transport(format!("clock sysvar: {e}")))?;
         Ok(clock.unix_timestamp)
     }
+}
 
-    async fn fund(&self, to: &Pubkey, lamports: u64) -> Result<(), SdkError> {
+impl RpcTransport {
+    /// Requests an airdrop and waits for it (localnet, devnet and testnet only): a test
+    /// facility, not part of [`Transport`].
+    pub async fn airdrop(&self, to: &Pubkey, lamports: u64) -> Result<(), SdkError> {
         let signature = self
             .client
             .request_airdrop(to, lamports)

@@ -16,9 +16,9 @@ pub enum ConfigSetup {
 /// Creates the Config signed by the program's upgrade authority. Running it again with the same
 /// settings is a no-op; with different settings it is an error (change them with
 /// `config_update` as the admin).
-pub async fn init_config<T: Transport, S: Signer>(
+pub async fn init_config<T: Transport, S: Signer + Send + Sync>(
     client: &Client<T, S>,
-    upgrade_authority: &dyn Signer,
+    upgrade_authority: &crate::DynSigner<'_>,
     args: ConfigInitArgs,
 ) -> Result<ConfigSetup, SdkError> {
     if let Some(existing) = client.fetch_optional::<Config>(&pda::config()).await? {

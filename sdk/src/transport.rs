@@ -8,6 +8,7 @@ use solana_hash::Hash;
 use solana_pubkey::Pubkey;
 use solana_signature::Signature;
 use solana_transaction::Transaction;
+use std::future::Future;
 
 /// A confirmed transaction and the audit events it emitted.
 #[derive(Clone, Debug)]
@@ -16,22 +17,24 @@ pub struct TxOutcome {
     pub events: Vec<CareledgerEvent>,
 }
 
-#[allow(async_fn_in_trait)]
-pub trait Transport {
+/// Every future is `Send`, so a `Client` call can be awaited in an axum handler or passed to
+/// `tokio::spawn` on a multithreaded runtime. Implementations may write `async fn`.
+pub trait Transport: Send + Sync {
     /// A blockhash no earlier transaction with the same message has used.
-    async fn latest_blockhash(&self) -> Result<Hash, SdkError>;
+    fn latest_blockhash(&self) -> impl Future<Output = Result<Hash, SdkError>> + Send;
     /// Sends, confirms, and returns the events; a failed transaction changes nothing.
-    async fn send(&self, tx: Transaction) -> Result<TxOutcome, SdkError>;
-    async fn account(&self, address: &Pubkey) -> Result<Option<Account>, SdkError>;
+    fn send(&self, tx: Transaction) -> impl Future<Output = Result<TxOutcome, SdkError>> + Send;
+    fn account(
+        &self,
+        address: &Pubkey,
+    ) -> impl Future<Output = Result<Option<Account>, SdkError>> + Send;
     /// Program accounts whose data matches every filter.
-    async fn program_accounts(
+    fn program_accounts(
         &self,
         filters: &[Memcmp],
-    ) -> Result<Vec<(Pubkey, Account)>, SdkError>;
+    ) -> impl Future<Output = Result<Vec<(Pubkey, Account)>, SdkError>> + Send;
     /// The cluster's clock, unix seconds.
-    async fn unix_timestamp(&self) -> Result<i64, SdkError>;
-    /// Gives `lamports` to `to` (airdrop, or a transfer from the embedded faucet).
-    async fn fund(&self, to: &Pubkey, lamports: u64) -> Result<(), SdkError>;
+    fn unix_timestamp(&self) -> impl Future<Output = Result<i64, SdkError>> + Send;
 }
 
 /// Either transport behind one type, for tools that pick the cluster at run time (the CLI, the
@@ -82,7 +85,16 @@ impl Transport for AnyTransport {
     async fn unix_timestamp(&self) -> Result<i64, SdkError> {
         both!(self, t => t.unix_timestamp().await)
     }
-    async fn fund(&self, to: &Pubkey, lamports: u64) -> Result<(), SdkError> {
-        both!(self, t => t.fund(to, lamports).await)
+}
+
+#[cfg(all(feature = "rpc", feature = "embedded"))]
+impl AnyTransport {
+    /// Test and devnet funding, not part of [`Transport`]: the embedded faucet's transfer, or an
+    /// RPC airdrop (which only localnet, devnet and testnet grant).
+    pub async fn fund(&self, to: &Pubkey, lamports: u64) -> Result<(), SdkError> {
+        match self {
+            AnyTransport::Embedded(t) => t.fund(to, lamports).await,
+            AnyTransport::Rpc(t) => t.airdrop(to, lamports).await,
+        }
     }
 }

@@ -183,7 +183,10 @@ impl Env {
         instructions: &[solana_instruction::Instruction],
         signers: &[&Keypair],
     ) -> Result<TxOutcome, SdkError> {
-        let dyn_signers: Vec<&dyn Signer> = signers.iter().map(|k| *k as &dyn Signer).collect();
+        let dyn_signers: Vec<&careledger_sdk::DynSigner> = signers
+            .iter()
+            .map(|k| *k as &careledger_sdk::DynSigner)
+            .collect();
         if !self.checks_invariants() {
             return self.client.send(instructions, &dyn_signers).await;
         }
