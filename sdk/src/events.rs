@@ -2,7 +2,8 @@
 //! inner instructions. Both transports hand this module the same thing: the inner
 //! instructions' program ids and data, in order.
 use anchor_lang::{AnchorDeserialize, AnchorSerialize, Discriminator};
-use careledger::events::*;
+/// The program's event structs, re-exported: `careledger_sdk::events::RecordAnchored`.
+pub use careledger::events::*;
 use solana_pubkey::Pubkey;
 
 macro_rules! events {
@@ -14,6 +15,19 @@ macro_rules! events {
         }
 
         impl CareledgerEvent {
+            /// The name of every event the SDK decodes, as the IDL spells it. A test checks this
+            /// list against the committed IDL: an event missing here would silently vanish from
+            /// `TxOutcome.events` and the FHIR export.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($name)),*];
+
+            /// The discriminator of the event named `name` (its first 8 bytes).
+            pub fn discriminator_of(name: &str) -> Option<&'static [u8]> {
+                match name {
+                    $(stringify!($name) => Some($name::DISCRIMINATOR),)*
+                    _ => None,
+                }
+            }
+
             /// Decodes one event from its bytes (discriminator + borsh), `None` if unknown.
             pub fn decode(data: &[u8]) -> Option<Self> {
                 $(
@@ -116,6 +130,46 @@ pub fn decode_inner_instructions<'a>(
 mod tests {
     use super::*;
     use anchor_lang::Event;
+
+    /// The SDK decodes every event the IDL declares, by the IDL's own discriminator.
+    #[test]
+    fn the_event_list_matches_the_idl() {
+        let idl: serde_json::Value =
+            serde_json::from_str(include_str!("../../idl/careledger.json")).expect("the IDL");
+        let declared: Vec<(String, Vec<u8>)> = idl["events"]
+            .as_array()
+            .expect("IDL events")
+            .iter()
+            .map(|e| {
+                let name = e["name"].as_str().unwrap_or_default().to_string();
+                let discriminator = e["discriminator"]
+                    .as_array()
+                    .expect("a discriminator")
+                    .iter()
+                    .map(|b| b.as_u64().unwrap_or_default() as u8)
+                    .collect();
+                (name, discriminator)
+            })
+            .collect();
+        let mut ours: Vec<&str> = CareledgerEvent::NAMES.to_vec();
+        let mut theirs: Vec<&str> = declared.iter().map(|(n, _)| n.as_str()).collect();
+        ours.sort_unstable();
+        theirs.sort_unstable();
+        assert_eq!(
+            ours, theirs,
+            "events! in sdk/src/events.rs must list every IDL event"
+        );
+        let mut distinct = CareledgerEvent::NAMES.to_vec();
+        distinct.dedup();
+        assert_eq!(distinct.len(), CareledgerEvent::NAMES.len());
+        for (name, discriminator) in &declared {
+            assert_eq!(
+                CareledgerEvent::discriminator_of(name),
+                Some(discriminator.as_slice()),
+                "{name}: the SDK and the IDL disagree on its discriminator"
+            );
+        }
+    }
 
     #[test]
     fn decodes_tagged_self_cpis_only() {
