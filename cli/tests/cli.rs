@@ -237,7 +237,7 @@ fn consent_story_through_the_cli() {
     cli.fails(
         "patient.json",
         &["ledger", "export", &cli.path("export")],
-        "exists: pass --force to replace it",
+        "account files (e.g. ",
     );
 }
 

@@ -55,8 +55,15 @@ pub fn execute(url: &str, lock_timeout: Duration, cmd: &LedgerCmd) -> Result<(Va
                 "accounts": snapshot.accounts.len(),
                 "events": events.len(),
             });
+            let how = if snapshot.is_legacy() {
+                "the layout before generations, with no manifest: every file parses, and the next write command moves it into a generation"
+            } else if snapshot.generation == 0 {
+                "nothing saved yet"
+            } else {
+                "every file matches its manifest"
+            };
             let text = format!(
-                "{}: generation {}, {} accounts, {} events; every file matches its manifest",
+                "{}: generation {}, {} accounts, {} events; {how}",
                 dir.display(),
                 snapshot.generation,
                 snapshot.accounts.len(),
@@ -67,12 +74,34 @@ pub fn execute(url: &str, lock_timeout: Duration, cmd: &LedgerCmd) -> Result<(Va
         LedgerCmd::Export { dir: out, force } => {
             std::fs::create_dir_all(out)
                 .map_err(|e| anyhow!("cannot create {}: {e}", out.display()))?;
+            let (inside, ledger) = (out.canonicalize()?, dir.canonicalize()?);
+            if inside.starts_with(&ledger) {
+                bail!(
+                    "{} is inside the ledger folder: export to a directory of its own",
+                    out.display()
+                );
+            }
+            // An old export's files would be loaded too (a closed account back from the dead):
+            // the directory holds this export's accounts and nothing else.
+            let stale: Vec<PathBuf> = std::fs::read_dir(out)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            if !stale.is_empty() && !force {
+                bail!(
+                    "{} already holds {} account files (e.g. {}): pass --force to replace them all",
+                    out.display(),
+                    stale.len(),
+                    stale[0].display()
+                );
+            }
+            for path in &stale {
+                std::fs::remove_file(path)
+                    .map_err(|e| anyhow!("cannot remove {}: {e}", path.display()))?;
+            }
             let mut files = Vec::new();
             for (address, account) in &snapshot.accounts {
                 let path = out.join(format!("{address}.json"));
-                if path.exists() && !force {
-                    bail!("{} exists: pass --force to replace it", path.display());
-                }
                 std::fs::write(&path, folder::account_json(address, account)?)
                     .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
                 files.push(

@@ -72,6 +72,8 @@ pub struct Snapshot {
     files: BTreeMap<Pubkey, String>,
     events_log: Vec<u8>,
     legacy: bool,
+    /// This generation was committed from a legacy folder, whose files the sweep may remove.
+    migrated_legacy: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -82,6 +84,9 @@ struct Manifest {
     upgrade_authority: String,
     accounts: BTreeMap<String, FileEntry>,
     events: EventsEntry,
+    /// Set on the generation a legacy folder was migrated into.
+    #[serde(default)]
+    migrated_legacy: bool,
 }
 
 #[derive(Serialize, Deserialize, PartialEq)]
@@ -141,54 +146,48 @@ fn advice(e: &std::io::Error) -> &'static str {
     }
 }
 
+impl Snapshot {
+    /// Read from the layout before generations (no manifest to check against).
+    pub fn is_legacy(&self) -> bool {
+        self.legacy
+    }
+}
+
 impl Folder {
     /// Opens `dir` and takes its lock, waiting at most `timeout` for another command to finish.
     /// A writer creates the folder; a reader of a folder that does not exist sees an empty one.
     pub fn open(dir: &Path, access: Access, timeout: Duration) -> Result<Folder> {
-        let lock = match access {
-            Access::Exclusive => {
-                let created = !dir.exists();
-                fs::create_dir_all(dir).map_err(|e| {
-                    anyhow!(
-                        "cannot create the ledger folder {}: {e}: {}",
-                        dir.display(),
-                        advice(&e)
-                    )
-                })?;
-                if created {
-                    // the new folder's own name must survive a crash too
-                    match dir.parent() {
-                        Some(p) if p.as_os_str().is_empty() => sync_dir(Path::new("."))?,
-                        Some(p) => sync_dir(p)?,
-                        None => {}
-                    }
+        if access == Access::Exclusive {
+            let created = !dir.exists();
+            fs::create_dir_all(dir).map_err(|e| {
+                anyhow!(
+                    "cannot create the ledger folder {}: {e}: {}",
+                    dir.display(),
+                    advice(&e)
+                )
+            })?;
+            if created {
+                // the new folder's own name must survive a crash too
+                match dir.parent() {
+                    Some(p) if p.as_os_str().is_empty() => sync_dir(Path::new("."))?,
+                    Some(p) => sync_dir(p)?,
+                    None => {}
                 }
-                let path = dir.join(LOCK);
-                let file = OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .open(&path)
-                    .map_err(|e| {
-                        anyhow!(
-                            "cannot open {} for writing: {e}: {}",
-                            path.display(),
-                            advice(&e)
-                        )
-                    })?;
-                Some(file)
             }
-            // A reader never creates anything, so it also works on a read-only folder.
-            Access::Shared => match File::open(dir.join(LOCK)) {
-                Ok(file) => Some(file),
-                Err(e) if e.kind() == ErrorKind::NotFound => None,
-                Err(e) => bail!("cannot open {}: {e}", dir.join(LOCK).display()),
-            },
-        };
-        if let Some(file) = &lock {
-            wait_for_lock(file, dir, access, timeout)?;
         }
+        let deadline = Instant::now().checked_add(timeout);
+        let lock = loop {
+            let Some(file) = open_lock_file(dir, access)? else {
+                break None;
+            };
+            wait_for_lock(&file, dir, access, timeout, deadline)?;
+            // Someone may have deleted `lock` (and another process created a new one) between
+            // our open and our lock: a lock on an unlinked file excludes nobody. Retry on the
+            // file the path names now.
+            if same_file(&file, &dir.join(LOCK)) {
+                break Some(file);
+            }
+        };
         let folder = Folder {
             dir: dir.to_path_buf(),
             access,
@@ -196,7 +195,6 @@ impl Folder {
         };
         if access == Access::Exclusive {
             folder.refuse_foreign_folder()?;
-            folder.sweep();
         }
         Ok(folder)
     }
@@ -221,10 +219,7 @@ impl Folder {
             Err(e) => bail!("cannot read {}: {e}", link.display()),
         };
         let name = target.to_str().unwrap_or_default();
-        let generation = name
-            .strip_prefix(GENERATION_PREFIX)
-            .filter(|n| n.len() == 10 && !name.contains('/'))
-            .and_then(|n| n.parse::<u64>().ok())
+        let generation = parse_generation_name(name)
             .ok_or_else(|| {
                 anyhow!(
                     "{} points at `{}`, which is not a generation of this folder: it was changed outside careledger. Point it back at the newest gen-NNNNNNNNNN directory",
@@ -236,7 +231,9 @@ impl Folder {
     }
 
     fn is_legacy(&self) -> bool {
-        self.dir.join(ACCOUNTS).is_dir() || self.dir.join(LEGACY_AUTHORITY).is_file()
+        [ACCOUNTS, LEGACY_AUTHORITY, EVENTS]
+            .iter()
+            .any(|name| fs::symlink_metadata(self.dir.join(name)).is_ok())
     }
 
     /// A writer refuses a folder that holds anything careledger did not put there (someone pointed
@@ -257,7 +254,7 @@ impl Folder {
                     LEGACY_AUTHORITY,
                 ]
                 .contains(&name.as_ref())
-                || name.starts_with(GENERATION_PREFIX);
+                || parse_generation_name(&name).is_some();
             if !ours {
                 bail!(
                     "{} is not a careledger ledger folder: it holds `{name}`. Pass --url embedded:PATH with a new or empty folder",
@@ -269,23 +266,21 @@ impl Folder {
     }
 
     /// Removes what a crashed save left behind: generations `current` does not name, a
-    /// half-made `current.next`, and a legacy layout already migrated. Best effort: what
-    /// cannot be removed now is tried again by the next writer.
-    fn sweep(&self) {
-        let Ok(current) = self.current() else {
-            return;
-        };
-        let keep = current.as_ref().map(|(g, _)| generation_name(*g));
+    /// half-made `current.next`, and the legacy files of a migration that committed. Called by
+    /// a writer only once the current generation has loaded, so a damaged folder keeps every
+    /// copy it has. Best effort: what cannot be removed now is tried again by the next writer.
+    fn sweep(&self, loaded: &Snapshot) {
+        let keep = generation_name(loaded.generation);
         let _ = fs::remove_file(self.dir.join(CURRENT_NEXT));
         if let Ok(entries) = fs::read_dir(&self.dir) {
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().to_string();
-                if name.starts_with(GENERATION_PREFIX) && Some(&name) != keep.as_ref() {
+                if parse_generation_name(&name).is_some() && name != keep {
                     let _ = fs::remove_dir_all(entry.path());
                 }
             }
         }
-        if current.is_some() {
+        if loaded.migrated_legacy {
             let _ = fs::remove_dir_all(self.dir.join(ACCOUNTS));
             let _ = fs::remove_file(self.dir.join(EVENTS));
             let _ = fs::remove_file(self.dir.join(LEGACY_AUTHORITY));
@@ -295,7 +290,17 @@ impl Folder {
     /// Reads the committed generation (or a legacy folder), checking every file.
     pub fn load(&self) -> Result<Snapshot> {
         if let Some((generation, dir)) = self.current()? {
-            return load_generation(generation, &dir);
+            let snapshot = load_generation(generation, &dir)?;
+            if self.is_legacy() && !snapshot.migrated_legacy {
+                bail!(
+                    "{} holds files of the layout before generations (accounts/, events.log or upgrade-authority) beside generation {generation}: an older careledger wrote to it. Move those files away (careledger reads only current/), then run the command again",
+                    self.dir.display()
+                );
+            }
+            if self.access == Access::Exclusive {
+                self.sweep(&snapshot);
+            }
+            return Ok(snapshot);
         }
         if self.is_legacy() {
             return load_legacy(&self.dir);
@@ -323,6 +328,14 @@ impl Folder {
         if unchanged {
             return Ok(base.generation);
         }
+        let now = self.current()?.map_or(0, |(g, _)| g);
+        if now != base.generation {
+            bail!(
+                "the ledger folder {} moved from generation {} to {now} while this command held its lock (was the lock file deleted?): nothing was saved; run the command again",
+                self.dir.display(),
+                base.generation
+            );
+        }
         let generation = base.generation + 1;
         let name = generation_name(generation);
         let staging = self.dir.join(&name);
@@ -342,14 +355,14 @@ impl Folder {
                 base.generation
             )));
         }
-        self.switch_to(&name).with_context(|| {
-            format!(
-                "cannot switch the ledger folder {} to generation {generation}; it still holds generation {} unless `careledger ledger check` says otherwise",
-                self.dir.display(),
-                base.generation
-            )
-        })?;
-        self.sweep();
+        self.switch_to(&name, base.generation, generation)?;
+        let committed = Snapshot {
+            generation,
+            migrated_legacy: base.legacy,
+            ..Snapshot::default()
+        };
+        self.sweep(&committed);
+        crash_point();
         Ok(generation)
     }
 
@@ -362,10 +375,18 @@ impl Folder {
         accounts: &BTreeMap<Pubkey, Account>,
         new_events: &[Vec<u8>],
     ) -> Result<()> {
-        // A leftover of a crashed save of the same number is swept on open; make sure.
-        let _ = fs::remove_dir_all(staging);
+        // A crashed save's leftover was swept when this command loaded; if the name is taken
+        // now, another process is saving (the lock file was deleted): never touch its files.
         let accounts_dir = staging.join(ACCOUNTS);
-        create_dir(staging)?;
+        if let Err(e) = fs::create_dir(staging) {
+            if e.kind() == ErrorKind::AlreadyExists {
+                bail!(
+                    "{} exists: another command is saving this folder at the same time (was the lock file deleted?)",
+                    staging.display()
+                );
+            }
+            bail!("cannot create {}: {e}: {}", staging.display(), advice(&e));
+        }
         create_dir(&accounts_dir)?;
         let base_dir = self.current()?.map(|(_, dir)| dir);
         let mut entries = BTreeMap::new();
@@ -383,6 +404,7 @@ impl Folder {
             if !linked {
                 write_durable(&path, &bytes)?;
             }
+            crash_point();
             entries.insert(
                 address.to_string(),
                 FileEntry {
@@ -397,12 +419,14 @@ impl Folder {
             log.push(b'\n');
         }
         write_durable(&staging.join(EVENTS), &log)?;
+        crash_point();
         let manifest = Manifest {
             format: FORMAT.into(),
             version: FORMAT_VERSION,
             generation,
             upgrade_authority: upgrade_authority.to_string(),
             accounts: entries,
+            migrated_legacy: base.legacy,
             events: EventsEntry {
                 lines: (base.events.len() + new_events.len()) as u64,
                 bytes: log.len() as u64,
@@ -412,26 +436,122 @@ impl Folder {
         let mut manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
         manifest_bytes.push(b'\n');
         write_durable(&staging.join(MANIFEST), &manifest_bytes)?;
+        crash_point();
         sync_dir(&accounts_dir)?;
+        crash_point();
         sync_dir(staging)?;
+        crash_point();
         Ok(())
     }
 
     /// Points `current` at `name` with one rename, and makes that durable.
-    fn switch_to(&self, name: &str) -> Result<()> {
+    fn switch_to(&self, name: &str, from: u64, to: u64) -> Result<()> {
+        let not_saved = |e: anyhow::Error| {
+            e.context(format!(
+                "cannot save the ledger folder {}: nothing was changed, it still holds generation {from}",
+                self.dir.display()
+            ))
+        };
+        // the new generation's own name in the folder must be durable before `current` names it
+        sync_dir(&self.dir).map_err(not_saved)?;
+        crash_point();
         let next = self.dir.join(CURRENT_NEXT);
         let _ = fs::remove_file(&next);
-        symlink(name, &next)?;
+        symlink(name, &next).map_err(not_saved)?;
+        crash_point();
         fs::rename(&next, self.dir.join(CURRENT)).map_err(|e| {
             let _ = fs::remove_file(&next);
-            anyhow!("cannot rename {}: {e}: {}", next.display(), advice(&e))
+            not_saved(anyhow!(
+                "cannot rename {}: {e}: {}",
+                next.display(),
+                advice(&e)
+            ))
         })?;
-        sync_dir(&self.dir)
+        crash_point();
+        sync_dir(&self.dir).map_err(|e| {
+            e.context(format!(
+                "the ledger folder {} now holds generation {to} (this command's result), but flushing it to disk failed: run `careledger ledger check` before running the command again",
+                self.dir.display()
+            ))
+        })
     }
 }
 
-fn wait_for_lock(file: &File, dir: &Path, access: Access, timeout: Duration) -> Result<()> {
-    let deadline = Instant::now() + timeout;
+/// The crash test's fault injection: with `CARELEDGER_CRASH_AT=N`, the process aborts (no
+/// destructors, no flush: what the kernel has is what a SIGKILL leaves) at the N-th step of a
+/// save, counting each file written or linked, each directory flushed, the symlink, the rename
+/// and the sweep. Unset, it costs one relaxed load per step.
+fn crash_point() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::OnceLock;
+    static AT: OnceLock<Option<u32>> = OnceLock::new();
+    static STEP: AtomicU32 = AtomicU32::new(0);
+    let at = AT.get_or_init(|| {
+        std::env::var("CARELEDGER_CRASH_AT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+    });
+    if let Some(at) = at {
+        if STEP.fetch_add(1, Ordering::Relaxed) + 1 == *at {
+            std::process::abort();
+        }
+    }
+}
+
+/// Opens the lock file: a writer creates it; a reader creates it when it may (so a reader of a
+/// folder from before locking still excludes a writer), else opens it read-only, else (a
+/// read-only folder with no lock file, or no folder) reads without one.
+fn open_lock_file(dir: &Path, access: Access) -> Result<Option<File>> {
+    let path = dir.join(LOCK);
+    let writable = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path);
+    match (access, writable) {
+        (_, Ok(file)) => Ok(Some(file)),
+        (Access::Exclusive, Err(e)) => bail!(
+            "cannot open {} for writing: {e}: {}",
+            path.display(),
+            advice(&e)
+        ),
+        (Access::Shared, Err(_)) => match File::open(&path) {
+            Ok(file) => Ok(Some(file)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => bail!("cannot open {}: {e}", path.display()),
+        },
+    }
+}
+
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &File, _path: &Path) -> bool {
+    true
+}
+
+/// The generation a directory name stands for: `gen-` and exactly ten digits.
+fn parse_generation_name(name: &str) -> Option<u64> {
+    name.strip_prefix(GENERATION_PREFIX)
+        .filter(|n| n.len() == 10 && n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse().ok())
+}
+
+fn wait_for_lock(
+    file: &File,
+    dir: &Path,
+    access: Access,
+    timeout: Duration,
+    deadline: Option<Instant>,
+) -> Result<()> {
     let mut pause = Duration::from_millis(2);
     loop {
         let attempt = match access {
@@ -442,14 +562,18 @@ fn wait_for_lock(file: &File, dir: &Path, access: Access, timeout: Duration) -> 
             Ok(()) => return Ok(()),
             Err(TryLockError::WouldBlock) => {
                 let now = Instant::now();
-                if now >= deadline {
+                // no deadline: a timeout too large to represent waits for as long as it takes
+                let left = deadline.map_or(Duration::from_millis(50), |d| {
+                    d.saturating_duration_since(now)
+                });
+                if left.is_zero() {
                     bail!(
                         "the ledger folder {} is busy: another careledger command held its lock for the whole {} s this command waited. Run it again when that one has finished, or wait longer with --lock-timeout SECONDS",
                         dir.display(),
                         timeout.as_secs_f64()
                     );
                 }
-                std::thread::sleep(pause.min(deadline - now));
+                std::thread::sleep(pause.min(left));
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
             Err(TryLockError::Error(e)) => {
@@ -645,6 +769,7 @@ fn load_generation(generation: u64, dir: &Path) -> Result<Snapshot> {
     let mut snapshot = Snapshot {
         generation,
         upgrade_authority: Some(upgrade_authority),
+        migrated_legacy: manifest.migrated_legacy,
         ..Snapshot::default()
     };
     for (name, entry) in &manifest.accounts {
@@ -691,28 +816,48 @@ fn load_legacy(dir: &Path) -> Result<Snapshot> {
         legacy: true,
         ..Snapshot::default()
     };
+    // Only "not found" means absent: a file that exists but cannot be read stops the load, or
+    // the migration would commit without it and sweep it away.
+    let absent_or = |path: &Path, e: std::io::Error| {
+        if e.kind() == ErrorKind::NotFound {
+            Ok(())
+        } else {
+            Err(unreadable(dir, path, format!("cannot be read ({e})")))
+        }
+    };
     let authority_path = dir.join(LEGACY_AUTHORITY);
-    if let Ok(text) = fs::read_to_string(&authority_path) {
-        let authority = Pubkey::from_str(text.trim())
-            .map_err(|_| unreadable(dir, &authority_path, "holds no address"))?;
-        snapshot.upgrade_authority = Some(authority);
+    match fs::read_to_string(&authority_path) {
+        Ok(text) => {
+            let authority = Pubkey::from_str(text.trim())
+                .map_err(|_| unreadable(dir, &authority_path, "holds no address"))?;
+            snapshot.upgrade_authority = Some(authority);
+        }
+        Err(e) => absent_or(&authority_path, e)?,
     }
     let accounts_dir = dir.join(ACCOUNTS);
-    if let Ok(listing) = fs::read_dir(&accounts_dir) {
-        for entry in listing {
-            let path = entry?.path();
-            let bytes = fs::read(&path)
-                .map_err(|e| unreadable(dir, &path, format!("cannot be read ({e})")))?;
-            let (address, account) =
-                parse_account(&path, &bytes).map_err(|e| unreadable(dir, &path, e))?;
-            snapshot.accounts.insert(address, account);
+    match fs::read_dir(&accounts_dir) {
+        Ok(listing) => {
+            for entry in listing {
+                let path = entry
+                    .map_err(|e| unreadable(dir, &accounts_dir, format!("cannot be listed ({e})")))?
+                    .path();
+                let bytes = fs::read(&path)
+                    .map_err(|e| unreadable(dir, &path, format!("cannot be read ({e})")))?;
+                let (address, account) =
+                    parse_account(&path, &bytes).map_err(|e| unreadable(dir, &path, e))?;
+                snapshot.accounts.insert(address, account);
+            }
         }
+        Err(e) => absent_or(&accounts_dir, e)?,
     }
     let events_path = dir.join(EVENTS);
-    if let Ok(log) = fs::read(&events_path) {
-        snapshot.events =
-            parse_events(&events_path, &log).map_err(|e| unreadable(dir, &events_path, e))?;
-        snapshot.events_log = log;
+    match fs::read(&events_path) {
+        Ok(log) => {
+            snapshot.events =
+                parse_events(&events_path, &log).map_err(|e| unreadable(dir, &events_path, e))?;
+            snapshot.events_log = log;
+        }
+        Err(e) => absent_or(&events_path, e)?,
     }
     Ok(snapshot)
 }
@@ -965,6 +1110,86 @@ mod tests {
             error.contains(&format!("{key}.json not an account file")),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_deleted_lock_file_never_lets_two_saves_both_succeed() {
+        let (tmp, authority, keys) = folder_with_state();
+        let a = Folder::open(tmp.path(), Access::Exclusive, Duration::ZERO).unwrap();
+        let base_a = a.load().unwrap();
+        fs::remove_file(tmp.path().join(LOCK)).unwrap();
+        // b gets in on a new lock file: the lock alone cannot stop it now
+        let b = Folder::open(tmp.path(), Access::Exclusive, Duration::ZERO).unwrap();
+        let base_b = b.load().unwrap();
+        let mut accounts = base_a.accounts.clone();
+        accounts.insert(keys[0], account(100));
+        assert_eq!(
+            a.commit(&base_a, &authority, &accounts, &[b"a".to_vec()])
+                .unwrap(),
+            2
+        );
+        accounts.insert(keys[0], account(101));
+        let error = format!(
+            "{:#}",
+            b.commit(&base_b, &authority, &accounts, &[b"b".to_vec()])
+                .unwrap_err()
+        );
+        assert!(error.contains("moved from generation 1 to 2"), "{error}");
+        // a's acknowledged save is intact
+        let now = b.load().unwrap();
+        assert_eq!(now.events, vec![b"one".to_vec(), b"a".to_vec()]);
+        assert_eq!(now.accounts[&keys[0]], account(100));
+    }
+
+    #[test]
+    fn a_current_link_to_a_missing_generation_is_refused_and_nothing_is_swept() {
+        let (tmp, _, _) = folder_with_state();
+        let link = tmp.path().join(CURRENT);
+        fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink(generation_name(2), &link).unwrap();
+        let folder = Folder::open(tmp.path(), Access::Exclusive, Duration::ZERO).unwrap();
+        let error = format!("{:#}", folder.load().unwrap_err());
+        assert!(error.contains("manifest.json cannot be read"), "{error}");
+        // the only good copy survives for whoever repairs the folder
+        assert!(generation_dir(tmp.path(), 1).join(MANIFEST).exists());
+    }
+
+    #[test]
+    fn old_layout_files_beside_generations_are_refused_not_deleted() {
+        let (tmp, _, _) = folder_with_state();
+        fs::write(tmp.path().join(EVENTS), b"b25l\n").unwrap();
+        let folder = Folder::open(tmp.path(), Access::Exclusive, Duration::ZERO).unwrap();
+        let error = format!("{:#}", folder.load().unwrap_err());
+        assert!(error.contains("an older careledger wrote to it"), "{error}");
+        assert!(tmp.path().join(EVENTS).exists());
+    }
+
+    #[test]
+    fn only_careledgers_own_names_count_as_generations() {
+        let (tmp, _, _) = folder_with_state();
+        fs::create_dir(tmp.path().join("gen-0000000001.bak")).unwrap();
+        let error = format!(
+            "{:#}",
+            Folder::open(tmp.path(), Access::Exclusive, Duration::ZERO)
+                .err()
+                .unwrap()
+        );
+        assert!(error.contains("it holds `gen-0000000001.bak`"), "{error}");
+        assert!(tmp.path().join("gen-0000000001.bak").exists());
+        assert_eq!(parse_generation_name("gen-0000000042"), Some(42));
+        assert_eq!(parse_generation_name("gen-+000000042"), None);
+        assert_eq!(parse_generation_name("gen-42"), None);
+    }
+
+    #[test]
+    fn an_unreadable_legacy_file_stops_the_migration() {
+        let tmp = tempfile::tempdir().unwrap();
+        // a directory where the log should be: it exists but cannot be read as a file
+        fs::create_dir(tmp.path().join(EVENTS)).unwrap();
+        let folder = Folder::open(tmp.path(), Access::Exclusive, Duration::ZERO).unwrap();
+        let error = format!("{:#}", folder.load().unwrap_err());
+        assert!(error.contains("events.log cannot be read"), "{error}");
+        assert!(tmp.path().join(EVENTS).is_dir());
     }
 
     #[test]

@@ -554,6 +554,130 @@ fn sigkill_at_random_moments_leaves_the_state_before_or_after() {
     );
 }
 
+/// Every step of a save, one by one: on a fresh copy of the same folder, the binary aborts at
+/// step N (CARELEDGER_CRASH_AT), for N = 1, 2, ... until the command runs through. Each crash
+/// must leave the state before (up to the rename) or after (from it on), and the folder must
+/// load and take the next write.
+#[test]
+fn a_crash_at_each_step_of_a_save_leaves_the_state_before_or_after() {
+    let cli = Cli::new();
+    let patient = pubkey(&cli.keygen("patient.json"));
+    cli.keygen("admin.json");
+    cli.ok("admin.json", &["config", "init"]);
+    cli.ok("patient.json", &["patient", "register"]);
+    std::fs::write(cli.path("r0.enc"), b"an earlier record").unwrap();
+    cli.ok(
+        "patient.json",
+        &[
+            "patient",
+            "anchor",
+            &cli.path("r0.enc"),
+            "--class",
+            "lab-result",
+        ],
+    );
+    let base = read_folder(&cli.ledger());
+    let content = "the record being saved ".repeat(30);
+    std::fs::write(cli.path("new.enc"), &content).unwrap();
+    let run = |folder: &Path, args: &[&str], crash_at: Option<u32>| -> Output {
+        let mut c = Command::new(assert_cmd::cargo::cargo_bin("careledger"));
+        c.env("CARELEDGER_NO_PROGRESS", "1")
+            .env("RUST_LOG", "error")
+            .args(["--url", &format!("embedded:{}", folder.display())])
+            .args(["--keypair", &cli.path("patient.json")])
+            .args(args);
+        if let Some(n) = crash_at {
+            c.env("CARELEDGER_CRASH_AT", n.to_string());
+        }
+        c.output().unwrap()
+    };
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    let mut ran_through = None;
+    for step in 1..=64u32 {
+        let trial = cli.dir.path().join(format!("trial-{step}"));
+        let copied = Command::new("cp")
+            .arg("-a")
+            .arg(cli.ledger())
+            .arg(&trial)
+            .status()
+            .unwrap();
+        assert!(copied.success());
+        let anchor = [
+            "patient",
+            "anchor",
+            &cli.path("new.enc"),
+            "--class",
+            "lab-result",
+        ];
+        let output = run(&trial, &anchor, Some(step));
+        let check = run(&trial, &["ledger", "check"], None);
+        assert!(check.status.success(), "step {step}: {}", stderr(&check));
+        let now = read_folder(&trial);
+        if now == base {
+            assert!(
+                !output.status.success(),
+                "step {step}: success without a save"
+            );
+            before.push(step);
+        } else {
+            assert_eq!(now.generation, base.generation + 1, "step {step}");
+            assert_eq!(now.patient(&patient).record_count, 2, "step {step}");
+            let record = now.record(&patient, 1).expect("the new record");
+            assert_eq!(
+                record.content_sha256,
+                sha256(content.as_bytes()),
+                "step {step}"
+            );
+            assert_eq!(now.events[..base.events.len()], base.events[..]);
+            assert_eq!(now.events.len(), base.events.len() + 1, "step {step}");
+            after.push(step);
+        }
+        // the next writer sweeps what the crash left and saves normally
+        assert!(run(
+            &trial,
+            &[
+                "patient",
+                "anchor",
+                &cli.path("r0.enc"),
+                "--class",
+                "lab-result"
+            ],
+            None
+        )
+        .status
+        .success());
+        let swept: Vec<String> = std::fs::read_dir(&trial)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with("gen-") || n == "current.next")
+            .collect();
+        assert_eq!(swept.len(), 1, "step {step}: {swept:?}");
+        if output.status.success() {
+            ran_through = Some(step);
+            break;
+        }
+    }
+    let steps = ran_through.expect("the command ran through past its last step") - 1;
+    let first_after = after[0];
+    // crashes before the rename keep the old state; from the rename on, the new one
+    assert!(
+        before.iter().all(|s| *s < first_after),
+        "before {before:?}, after {after:?}"
+    );
+    assert_eq!(before.len() + after.len(), steps as usize + 1);
+    assert!(
+        before.len() >= 5,
+        "a save has at least five steps before its switch: {before:?}"
+    );
+    report(
+        "ledger_folder_crash_points",
+        &format!(
+            "ledger folder, crash points: a save of `patient anchor` has {steps} steps; an abort at steps 1..{} left the state before, at {first_after}..{steps} the state after; the folder loaded, and took the next write, after every one",
+            first_after - 1,
+        ),
+    );
+}
+
 /// Runs `script` as root of a new user and mount namespace, where it may mount a small tmpfs;
 /// None when this machine does not allow unprivileged user namespaces.
 fn in_mount_namespace(script: &str, env: &[(&str, String)]) -> Option<Output> {
