@@ -182,10 +182,22 @@ fn consent_story_through_the_cli() {
     );
     assert_eq!(check["matches"], true);
     std::fs::write(cli.path("lab.bin"), b"tampered").unwrap();
-    let check = cli.json(
-        "patient.json",
-        &["verify", &cli.path("lab.bin"), "--record", &record],
-    );
+    // a mismatch still prints its answer, and exits non-zero for scripts
+    let out = cli
+        .cmd(
+            "patient.json",
+            &[
+                "--output",
+                "json-compact",
+                "verify",
+                &cli.path("lab.bin"),
+                "--record",
+                &record,
+            ],
+        )
+        .failure();
+    let check: Value =
+        serde_json::from_slice(&out.get_output().stdout).expect("the comparison, as JSON");
     assert_eq!(check["matches"], false);
 
     let shown = cli.json("patient.json", &["patient", "show"]);
@@ -325,6 +337,47 @@ fn every_promised_error_is_one_clear_sentence() {
         "admin.json",
         &["authority", "verify", &patient, "--roles", "lab"],
         "an account it needs does not exist (AccountNotInitialized",
+    );
+    // ... and the program's own log lines do not leak ahead of that sentence
+    let out = cli
+        .cmd(
+            "admin.json",
+            &["authority", "verify", &patient, "--roles", "lab"],
+        )
+        .failure();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.get_output().stdout).to_string(),
+        String::from_utf8_lossy(&out.get_output().stderr).to_string(),
+    );
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(!stderr.contains("AnchorError"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // a malformed address gets a sentence, not "String is the wrong size"
+    cli.fails(
+        "patient.json",
+        &[
+            "patient",
+            "grant",
+            "abc",
+            "--purpose",
+            "treatment",
+            "--classes",
+            "lab-result",
+        ],
+        "`abc` is not a valid address (base58, 32 bytes)",
+    );
+    cli.fails(
+        "patient.json",
+        &[
+            "patient",
+            "grant",
+            &stranger,
+            "--purpose",
+            "treatment",
+            "--classes",
+            "x-ray",
+        ],
+        "unknown record class `x-ray`: use lab-result, imaging",
     );
 }
 

@@ -1,5 +1,8 @@
-//! Record class names. On chain a class is an opaque id below 16 so that nothing there names a
-//! kind of health data; this table is the off-chain meaning.
+//! The names people type for the program's codes: record classes, purposes, provider roles and
+//! access actions. On chain a class is an opaque id below 16 so that nothing there names a kind
+//! of health data; this table is the off-chain meaning. The CLI and the services take these
+//! names, and their error messages list the known ones.
+use crate::{action, Purpose, SdkError};
 use std::fmt;
 use std::str::FromStr;
 
@@ -67,8 +70,89 @@ impl FromStr for RecordClass {
         Self::ALL
             .into_iter()
             .find(|c| c.name() == s)
-            .ok_or_else(|| crate::SdkError::InvalidInput(format!("unknown record class `{s}`")))
+            .ok_or_else(|| unknown("record class", s, Self::ALL.map(RecordClass::name)))
     }
+}
+
+/// Purposes by name.
+pub const PURPOSES: [(&str, Purpose); 5] = [
+    ("treatment", Purpose::Treatment),
+    ("payment", Purpose::Payment),
+    ("operations", Purpose::Operations),
+    ("research", Purpose::Research),
+    ("public-health", Purpose::PublicHealth),
+];
+
+/// Provider roles by name, with their bit in a provider's role mask.
+pub const ROLES: [(&str, u8); 6] = [
+    ("clinician", crate::ROLE_CLINICIAN),
+    ("lab", crate::ROLE_LAB),
+    ("hospital", crate::ROLE_HOSPITAL),
+    ("insurer", crate::ROLE_INSURER),
+    ("researcher", crate::ROLE_RESEARCHER),
+    ("emergency", crate::ROLE_EMERGENCY),
+];
+
+/// Access actions by name, with their bit in a grant's action mask.
+pub const ACTIONS: [(&str, u8); 2] = [("read", action::READ), ("write", action::WRITE)];
+
+fn unknown(kind: &str, given: &str, known: impl IntoIterator<Item = &'static str>) -> SdkError {
+    let known: Vec<&str> = known.into_iter().collect();
+    SdkError::InvalidInput(format!(
+        "unknown {kind} `{given}`: use {}",
+        known.join(", ")
+    ))
+}
+
+/// The purpose named `name` ("treatment", "public-health", ...).
+pub fn purpose(name: &str) -> Result<Purpose, SdkError> {
+    PURPOSES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, p)| *p)
+        .ok_or_else(|| unknown("purpose", name, PURPOSES.map(|(n, _)| n)))
+}
+
+/// The name of `purpose`, as [`purpose`] reads it.
+pub fn purpose_name(purpose: Purpose) -> &'static str {
+    PURPOSES
+        .iter()
+        .find(|(_, p)| *p == purpose)
+        .map_or("unknown", |(n, _)| n)
+}
+
+fn mask_of<S: AsRef<str>>(
+    kind: &str,
+    table: &[(&'static str, u8)],
+    names: &[S],
+) -> Result<u8, SdkError> {
+    names.iter().try_fold(0, |mask, name| {
+        let name = name.as_ref();
+        table
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, bit)| mask | bit)
+            .ok_or_else(|| unknown(kind, name, table.iter().map(|(n, _)| *n)))
+    })
+}
+
+/// The role mask of `names` ("clinician", "lab", ...).
+pub fn role_mask<S: AsRef<str>>(names: &[S]) -> Result<u8, SdkError> {
+    mask_of("role", &ROLES, names)
+}
+
+/// The action mask of `names` ("read", "write").
+pub fn action_mask<S: AsRef<str>>(names: &[S]) -> Result<u8, SdkError> {
+    mask_of("action", &ACTIONS, names)
+}
+
+/// The class mask of `names` ("lab-result", "imaging", ...).
+pub fn class_mask_of<S: AsRef<str>>(names: &[S]) -> Result<u16, SdkError> {
+    let classes = names
+        .iter()
+        .map(|n| n.as_ref().parse::<RecordClass>())
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(class_mask(&classes))
 }
 
 /// The bitmask of a set of classes, as grants store it.
@@ -87,6 +171,40 @@ pub fn classes_in(mask: u16) -> Vec<RecordClass> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn purposes_roles_and_actions_by_name() {
+        for (name, p) in PURPOSES {
+            assert_eq!(purpose(name).unwrap(), p);
+            assert_eq!(purpose_name(p), name);
+        }
+        let e = purpose("billing").unwrap_err().to_string();
+        assert!(e.contains("unknown purpose `billing`: use treatment, payment, operations, research, public-health"), "{e}");
+        assert_eq!(
+            role_mask(&["clinician", "lab"]).unwrap(),
+            crate::ROLE_CLINICIAN | crate::ROLE_LAB
+        );
+        let all: Vec<&str> = ROLES.iter().map(|(n, _)| *n).collect();
+        assert_eq!(role_mask(&all).unwrap(), crate::ROLES_ALL);
+        assert!(role_mask(&["nurse"])
+            .unwrap_err()
+            .to_string()
+            .contains("unknown role `nurse`: use clinician, lab"));
+        assert_eq!(
+            action_mask(&["read", "write"]).unwrap(),
+            action::READ | action::WRITE
+        );
+        assert!(action_mask(&["delete"]).is_err());
+        assert_eq!(
+            class_mask_of(&["lab-result", "genomic"]).unwrap(),
+            0b100_0001
+        );
+        let e = class_mask_of(&["x-ray"]).unwrap_err().to_string();
+        assert!(
+            e.contains("unknown record class `x-ray`: use lab-result, imaging"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn names_ids_and_masks_round_trip() {

@@ -12,9 +12,13 @@
 //! - The program's own pure logic is re-exported: the consent decision you call here is the
 //!   one the program runs.
 //!
+//! The Solana types of its public API are re-exported ([`Pubkey`], [`Keypair`], [`Signer`],
+//! [`CommitmentConfig`], [`Instruction`], [`Signature`], [`Account`], and their crates as
+//! [`pubkey`], [`keypair`], [`signer`], [`commitment_config`]), so a backend needs no
+//! `solana-*` dependency of its own and never has two versions of `Pubkey`.
+//!
 //! ```
-//! use careledger_sdk::{classes::RecordClass, pda, program::state::Purpose};
-//! use solana_pubkey::Pubkey;
+//! use careledger_sdk::{classes::RecordClass, pda, program::state::Purpose, Pubkey};
 //!
 //! let patient = Pubkey::new_unique();
 //! let clinic = Pubkey::new_unique();
@@ -59,4 +63,11 @@ pub use careledger::state::{
 pub use client::{Client, DynSigner};
 pub use error::SdkError;
 pub use events::CareledgerEvent;
+pub use solana_account::{self as account, Account};
+pub use solana_commitment_config::{self as commitment_config, CommitmentConfig};
+pub use solana_instruction::{self as instruction, Instruction};
+pub use solana_keypair::{self as keypair, Keypair};
+pub use solana_pubkey::{self as pubkey, Pubkey};
+pub use solana_signature::Signature;
+pub use solana_signer::{self as signer, Signer};
 pub use transport::{Transport, TxOutcome};

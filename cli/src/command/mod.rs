@@ -1,2 +1,137 @@
-//! One file per command group, each with its `Subcommand` and its `execute`.
+//! One file per command group, each with its `Subcommand` and its `execute`; this module holds
+//! the top-level command list and the dispatch.
+pub mod authority;
+pub mod claim;
+pub mod config;
+pub mod demo;
+pub mod insurer;
+pub mod keys;
 pub mod ledger;
+pub mod patient;
+pub mod provider;
+pub mod study;
+pub mod token;
+pub mod verify;
+
+use crate::session::{lock_timeout, session};
+use crate::{Cli, Finished};
+use anyhow::Result;
+use clap::Subcommand;
+use solana_pubkey::Pubkey;
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Prints the public key of --keypair
+    Address,
+    /// Writes a new keypair file
+    Keygen {
+        #[arg(long)]
+        outfile: PathBuf,
+    },
+    /// The program's settings (admin only)
+    #[command(subcommand)]
+    Config(config::ConfigCmd),
+    /// The credential authority verifies and suspends providers
+    #[command(subcommand)]
+    Authority(authority::AuthorityCmd),
+    /// What a patient (or guardian) does
+    #[command(subcommand)]
+    Patient(patient::PatientCmd),
+    /// What a provider does
+    #[command(subcommand)]
+    Provider(provider::ProviderCmd),
+    /// SPL Token mints and accounts (for a ledger folder, which has no spl-token CLI)
+    #[command(subcommand)]
+    Token(token::TokenCmd),
+    /// Policies, coverage rules and claim reviews
+    #[command(subcommand)]
+    Insurer(insurer::InsurerCmd),
+    /// Submit, settle, fund and show claims
+    #[command(subcommand)]
+    Claim(claim::ClaimCmd),
+    /// Research studies and their rewards
+    #[command(subcommand)]
+    Study(study::StudyCmd),
+    /// The embedded ledger folder: check it, export it for solana-test-validator
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCmd),
+    /// Runs a short consent story with this binary on a fresh ledger folder, printing each command
+    Demo,
+    /// Checks a file against a record anchor
+    Verify {
+        file: PathBuf,
+        #[arg(long, value_parser = crate::session::address)]
+        record: Pubkey,
+    },
+}
+
+impl Command {
+    /// Whether the command may change the ledger (it then holds the folder's lock alone).
+    /// Anything not listed as read-only writes: a wrong entry costs waiting, never data.
+    pub fn writes(&self) -> bool {
+        use patient::{EmergenciesCmd, PatientCmd, RequestsCmd};
+        let reads = matches!(
+            self,
+            Command::Verify { .. }
+                | Command::Config(config::ConfigCmd::Show)
+                | Command::Patient(
+                    PatientCmd::Show { .. }
+                        | PatientCmd::Audit { .. }
+                        | PatientCmd::Requests(RequestsCmd::List)
+                        | PatientCmd::Emergencies(EmergenciesCmd::List)
+                )
+                | Command::Provider(provider::ProviderCmd::Show { .. })
+                | Command::Token(token::TokenCmd::Balance { .. })
+                | Command::Claim(claim::ClaimCmd::Show { .. })
+                | Command::Study(study::StudyCmd::Show { .. })
+        );
+        !reads
+    }
+}
+
+/// Runs the command. Commands that need no cluster come first; the rest open a session, run,
+/// and save (a ledger folder) before anything is printed.
+pub async fn execute(cli: &Cli) -> Result<Finished> {
+    let done = |(value, text)| Finished {
+        value,
+        text,
+        ok: true,
+    };
+    match &cli.command {
+        Command::Keygen { outfile } => return keys::keygen(outfile).map(done),
+        Command::Address => return keys::address(cli).map(done),
+        Command::Demo => return demo::execute().map(done),
+        Command::Ledger(cmd) => {
+            return ledger::execute(&cli.url, lock_timeout(cli)?, cmd).map(done)
+        }
+        _ => {}
+    }
+    // The embedded runtime runs the program in this process, and a natively built program
+    // prints its log lines (`AnchorError occurred. ...`) to stdout. They are in the transaction's
+    // logs already; keep them out of the command's output, which is printed after this returns.
+    let _quiet = cli
+        .url
+        .starts_with("embedded:")
+        .then(|| gag::Gag::stdout().ok());
+    let s = session(cli).await?;
+    let finished = match &cli.command {
+        Command::Keygen { .. } | Command::Address | Command::Demo | Command::Ledger(_) => {
+            unreachable!("handled above")
+        }
+        Command::Config(cmd) => done(config::execute(&s, cmd).await?),
+        Command::Authority(cmd) => done(authority::execute(&s, cmd).await?),
+        Command::Patient(cmd) => done(patient::execute(&s, cmd).await?),
+        Command::Provider(cmd) => done(provider::execute(&s, cmd).await?),
+        Command::Token(cmd) => done(token::execute(&s, cmd).await?),
+        Command::Insurer(cmd) => done(insurer::execute(&s, cmd).await?),
+        Command::Claim(cmd) => done(claim::execute(&s, cmd).await?),
+        Command::Study(cmd) => done(study::execute(&s, cmd).await?),
+        Command::Verify { file, record } => {
+            let (value, text, ok) = verify::execute(&s, file, record).await?;
+            Finished { value, text, ok }
+        }
+    };
+    s.finish().await?;
+    Ok(finished)
+}
