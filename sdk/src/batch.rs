@@ -97,7 +97,12 @@ mod tests {
         let revokes: Vec<Instruction> = (0..100)
             .map(|_| {
                 let grant = Pubkey::new_unique();
-                ix::grant_revoke(&patient, &patient, &grant)
+                ix::GrantRevoke {
+                    authority: patient,
+                    patient_wallet: patient,
+                    grant,
+                }
+                .instruction()
             })
             .collect();
         let first = revokes[0].clone();
@@ -111,7 +116,14 @@ mod tests {
         // a full chunk could not take one more
         let full = &chunks[0];
         let mut more = full.clone();
-        more.push(ix::grant_revoke(&patient, &patient, &Pubkey::new_unique()));
+        more.push(
+            ix::GrantRevoke {
+                authority: patient,
+                patient_wallet: patient,
+                grant: Pubkey::new_unique(),
+            }
+            .instruction(),
+        );
         assert!(
             legacy_size(&patient, &more) > PACKET_DATA_SIZE
                 || more.iter().map(trace_cost).sum::<usize>() > MAX_INSTRUCTION_TRACE

@@ -35,7 +35,11 @@ pub async fn init_config<T: Transport, S: Signer + Send + Sync>(
             )))
         };
     }
-    let instruction = ix::config_init(&upgrade_authority.pubkey(), args);
+    let instruction = ix::ConfigInit {
+        upgrade_authority: upgrade_authority.pubkey(),
+        args,
+    }
+    .instruction();
     client.send(&[instruction], &[upgrade_authority]).await?;
     Ok(ConfigSetup::Created)
 }

@@ -1,5 +1,5 @@
 //! The fuzz targets' bodies, shared by the cargo-fuzz crate (`fuzz/`, coverage-guided) and the
-//! corpus replay test that CI runs (`tests/tests/fuzz_corpus.rs`).
+//! corpus replay test that CI runs (`tests/tests/cases/fuzz_corpus.rs`).
 //!
 //! - `pure`: the program's pure functions on arbitrary input: the CID parser (never panics;
 //!   what it accepts round-trips byte for byte and the `cid` crate accepts too), the consent
@@ -226,7 +226,13 @@ pub async fn instructions(data: &[u8]) {
                     class,
                 };
                 (
-                    ix::record_anchor(&wallet, records, Author::Patient, args),
+                    ix::RecordAnchor {
+                        patient_wallet: wallet,
+                        index: records,
+                        author: Author::Patient,
+                        args,
+                    }
+                    .instruction(),
                     &patient,
                 )
             }
@@ -246,7 +252,14 @@ pub async fn instructions(data: &[u8]) {
                 };
                 let previous = u32::from(previous) % records.max(1);
                 (
-                    ix::record_amend(&wallet, previous, records, Author::Patient, args),
+                    ix::RecordAmend {
+                        patient_wallet: wallet,
+                        previous_index: previous,
+                        new_index: records,
+                        author: Author::Patient,
+                        args,
+                    }
+                    .instruction(),
                     &patient,
                 )
             }
@@ -268,7 +281,13 @@ pub async fn instructions(data: &[u8]) {
                 };
                 let signer = who(by_attacker);
                 (
-                    ix::grant_create(&signer.pubkey(), &wallet, &clinic.pubkey(), args),
+                    ix::GrantCreate {
+                        authority: signer.pubkey(),
+                        patient_wallet: wallet,
+                        grantee_wallet: clinic.pubkey(),
+                        args,
+                    }
+                    .instruction(),
                     signer,
                 )
             }
@@ -278,11 +297,26 @@ pub async fn instructions(data: &[u8]) {
             } => {
                 let grant = pda::grant(&wallet, &clinic.pubkey(), purpose(p)).0;
                 let signer = who(by_attacker);
-                (ix::grant_revoke(&signer.pubkey(), &wallet, &grant), signer)
+                (
+                    ix::GrantRevoke {
+                        authority: signer.pubkey(),
+                        patient_wallet: wallet,
+                        grant,
+                    }
+                    .instruction(),
+                    signer,
+                )
             }
             Call::RevokeAll { by_attacker } => {
                 let signer = who(by_attacker);
-                (ix::grant_revoke_all(&signer.pubkey(), &wallet), signer)
+                (
+                    ix::GrantRevokeAll {
+                        authority: signer.pubkey(),
+                        patient_wallet: wallet,
+                    }
+                    .instruction(),
+                    signer,
+                )
             }
             Call::Access {
                 purpose: p,
@@ -300,19 +334,40 @@ pub async fn instructions(data: &[u8]) {
                 };
                 let signer = if by_attacker { &attacker } else { &clinic };
                 (
-                    ix::access_log(&signer.pubkey(), &wallet, &grant, &record, args),
+                    ix::AccessLog {
+                        grantee: signer.pubkey(),
+                        patient_wallet: wallet,
+                        grant,
+                        record,
+                        args,
+                    }
+                    .instruction(),
                     signer,
                 )
             }
             Call::Close { purpose: p } => {
                 let grant = pda::grant(&wallet, &clinic.pubkey(), purpose(p)).0;
-                (ix::grant_close(&wallet, &wallet, &grant, &wallet), &patient)
+                (
+                    ix::GrantClose {
+                        authority: wallet,
+                        patient_wallet: wallet,
+                        grant,
+                        rent_to: wallet,
+                    }
+                    .instruction(),
+                    &patient,
+                )
             }
             Call::Guardian { secs } => {
                 let guardian = attacker.pubkey();
                 let until = now.saturating_add(secs % (800 * DAY));
                 (
-                    ix::patient_set_guardian(&wallet, Some(&guardian), until),
+                    ix::PatientSetGuardian {
+                        wallet,
+                        guardian: Some(guardian),
+                        expires_at: until,
+                    }
+                    .instruction(),
                     &patient,
                 )
             }

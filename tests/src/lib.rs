@@ -292,9 +292,15 @@ impl Env {
 
     pub async fn register_patient(&self) -> Keypair {
         let patient = self.actor().await;
-        self.send(ix::patient_register(&patient.pubkey()), &[&patient])
-            .await
-            .expect("patient register");
+        self.send(
+            ix::PatientRegister {
+                wallet: patient.pubkey(),
+            }
+            .instruction(),
+            &[&patient],
+        )
+        .await
+        .expect("patient register");
         patient
     }
 
@@ -306,7 +312,11 @@ impl Env {
             credential_ref: [0x11; 32],
         };
         self.send(
-            ix::provider_register(&provider.pubkey(), args),
+            ix::ProviderRegister {
+                wallet: provider.pubkey(),
+                args,
+            }
+            .instruction(),
             &[&provider],
         )
         .await
@@ -327,7 +337,12 @@ impl Env {
             roles,
             credential_expires_at: expires_at,
         };
-        let instruction = ix::provider_verify(&self.credential_authority.pubkey(), wallet, args);
+        let instruction = ix::ProviderVerify {
+            authority: self.credential_authority.pubkey(),
+            provider_wallet: *wallet,
+            args,
+        }
+        .instruction();
         self.send(instruction, &[&self.credential_authority]).await
     }
 
@@ -340,7 +355,13 @@ impl Env {
             content_sha256: [seed.max(1); 32],
             class,
         };
-        let instruction = ix::record_anchor(&wallet, index, ix::Author::Patient, args);
+        let instruction = ix::RecordAnchor {
+            patient_wallet: wallet,
+            index,
+            author: ix::Author::Patient,
+            args,
+        }
+        .instruction();
         self.send(instruction, &[patient]).await.expect("anchor");
         pda::record(&wallet, index).0
     }
@@ -365,7 +386,13 @@ impl Env {
         };
         let wallet = patient.pubkey();
         self.send(
-            ix::grant_create(&wallet, &wallet, grantee, args),
+            ix::GrantCreate {
+                authority: wallet,
+                patient_wallet: wallet,
+                grantee_wallet: *grantee,
+                args,
+            }
+            .instruction(),
             &[patient],
         )
         .await?;
@@ -389,7 +416,13 @@ impl Env {
             .next_emergency_serial(patient, &clinician.pubkey())
             .await?;
         self.send(
-            ix::break_glass_open(&clinician.pubkey(), patient, serial, args),
+            ix::BreakGlassOpen {
+                clinician: clinician.pubkey(),
+                patient_wallet: *patient,
+                serial,
+                args,
+            }
+            .instruction(),
             &[clinician],
         )
         .await?;

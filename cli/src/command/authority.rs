@@ -39,14 +39,32 @@ pub async fn execute(s: &Session, cmd: &AuthorityCmd) -> Result<(Value, String)>
                 roles: careledger_sdk::classes::role_mask(r)?,
                 credential_expires_at: now + days * 86_400,
             };
-            let out = s.send(ix::provider_verify(&me, wallet, args)).await?;
+            let out = s
+                .send(
+                    ix::ProviderVerify {
+                        authority: me,
+                        provider_wallet: *wallet,
+                        args,
+                    }
+                    .instruction(),
+                )
+                .await?;
             (
                 sent(&out),
                 format!("provider {wallet} verified for {days} days"),
             )
         }
         AuthorityCmd::Suspend { wallet, reason } => {
-            let out = s.send(ix::provider_suspend(&me, wallet, *reason)).await?;
+            let out = s
+                .send(
+                    ix::ProviderSuspend {
+                        authority: me,
+                        provider_wallet: *wallet,
+                        reason_code: *reason,
+                    }
+                    .instruction(),
+                )
+                .await?;
             (
                 sent(&out),
                 format!("provider {wallet} suspended (reason {reason})"),

@@ -122,9 +122,18 @@ pub async fn execute(s: &Session, cmd: &ClaimCmd) -> Result<(Value, String)> {
             let care = care_basis(s, &keys, record).await?;
             let address = pda::claim(policy, &me, &key, args.service_date).0;
             let out = s
-                .send(ix::claim_submit(
-                    &me, &keys, record, &key, payee, care, args,
-                ))
+                .send(
+                    ix::ClaimSubmit {
+                        provider: me,
+                        keys,
+                        record: *record,
+                        rule_key: key,
+                        payee: *payee,
+                        care,
+                        args,
+                    }
+                    .instruction(),
+                )
                 .await?;
             let stored: Claim = s.client.fetch(&address).await.map_err(explain)?;
             let mut v = sent(&out);
@@ -142,7 +151,17 @@ pub async fn execute(s: &Session, cmd: &ClaimCmd) -> Result<(Value, String)> {
         ClaimCmd::Settle { claim, payee } => {
             let state: Claim = s.client.fetch(claim).await.map_err(explain)?;
             let keys = policy_keys(s, &state.policy).await?;
-            let out = s.send(ix::claim_settle(&me, &keys, claim, payee)).await?;
+            let out = s
+                .send(
+                    ix::ClaimSettle {
+                        payer: me,
+                        keys,
+                        claim: *claim,
+                        payee: *payee,
+                    }
+                    .instruction(),
+                )
+                .await?;
             (sent(&out), format!("claim {claim} paid"))
         }
         ClaimCmd::Show { claim } => {
@@ -174,7 +193,17 @@ pub async fn execute(s: &Session, cmd: &ClaimCmd) -> Result<(Value, String)> {
             amount,
         } => {
             let keys = policy_keys(s, policy).await?;
-            let out = s.send(ix::policy_fund(&me, &keys, source, *amount)).await?;
+            let out = s
+                .send(
+                    ix::PolicyFund {
+                        funder: me,
+                        keys,
+                        source: *source,
+                        amount: *amount,
+                    }
+                    .instruction(),
+                )
+                .await?;
             (sent(&out), format!("policy {policy} funded with {amount}"))
         }
     })

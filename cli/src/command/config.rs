@@ -68,7 +68,15 @@ pub async fn execute(s: &Session, cmd: &ConfigCmd) -> Result<(Value, String)> {
                 credential_authority: credential_authority.unwrap_or(me),
                 max_break_glass_secs: *max_break_glass_secs,
             };
-            let out = s.send(ix::config_init(&me, args)).await?;
+            let out = s
+                .send(
+                    ix::ConfigInit {
+                        upgrade_authority: me,
+                        args,
+                    }
+                    .instruction(),
+                )
+                .await?;
             (
                 sent(&out),
                 format!("config created\n{}", describe(&out.events)),
@@ -76,22 +84,42 @@ pub async fn execute(s: &Session, cmd: &ConfigCmd) -> Result<(Value, String)> {
         }
         ConfigCmd::Pause | ConfigCmd::Unpause => {
             let paused = matches!(cmd, ConfigCmd::Pause);
-            let out = s.send(ix::config_set_paused(&me, paused)).await?;
+            let out = s
+                .send(ix::ConfigSetPaused { admin: me, paused }.instruction())
+                .await?;
             (sent(&out), format!("paused: {paused}"))
         }
         ConfigCmd::Admin(AdminCmd::Propose { new_admin }) => {
-            let out = s.send(ix::config_propose_admin(&me, new_admin)).await?;
+            let out = s
+                .send(
+                    ix::ConfigProposeAdmin {
+                        admin: me,
+                        new_admin: *new_admin,
+                    }
+                    .instruction(),
+                )
+                .await?;
             (
                 sent(&out),
                 format!("{new_admin} proposed as admin: it must accept"),
             )
         }
         ConfigCmd::Admin(AdminCmd::Accept) => {
-            let out = s.send(ix::config_accept_admin(&me)).await?;
+            let out = s
+                .send(ix::ConfigAcceptAdmin { new_admin: me }.instruction())
+                .await?;
             (sent(&out), format!("{me} is now the admin"))
         }
         ConfigCmd::Admin(AdminCmd::AcceptMint { mint }) => {
-            let out = s.send(ix::mint_accept(&me, mint)).await?;
+            let out = s
+                .send(
+                    ix::MintAccept {
+                        admin: me,
+                        mint: *mint,
+                    }
+                    .instruction(),
+                )
+                .await?;
             (sent(&out), format!("mint {mint} accepted for payment"))
         }
         ConfigCmd::Admin(AdminCmd::RemoveMint { mint }) => {
@@ -101,7 +129,14 @@ pub async fn execute(s: &Session, cmd: &ConfigCmd) -> Result<(Value, String)> {
                 .await
                 .map_err(explain)?;
             let out = s
-                .send(ix::mint_remove(&me, mint, &entry.accepted_by))
+                .send(
+                    ix::MintRemove {
+                        admin: me,
+                        mint: *mint,
+                        rent_to: entry.accepted_by,
+                    }
+                    .instruction(),
+                )
                 .await?;
             (
                 sent(&out),

@@ -140,21 +140,39 @@ pub async fn execute(s: &Session, cmd: &InsurerCmd) -> Result<(Value, String)> {
                 deductible: *deductible,
                 network_only: *network_only,
             };
-            let out = s.send(ix::policy_create(&keys, args)).await?;
+            let out = s
+                .send(ix::PolicyCreate { keys, args }.instruction())
+                .await?;
             let mut v = sent(&out);
             v["policy"] = json!(keys.policy.to_string());
             v["vault"] = json!(keys.vault.to_string());
             (v, format!("policy {} (vault {})", keys.policy, keys.vault))
         }
         InsurerCmd::NetworkAdd { provider } => {
-            let out = s.send(ix::network_add(&me, provider)).await?;
+            let out = s
+                .send(
+                    ix::NetworkAdd {
+                        insurer: me,
+                        provider: *provider,
+                    }
+                    .instruction(),
+                )
+                .await?;
             let mut v = sent(&out);
             let membership = pda::network_membership(&me, provider).0;
             v["membership"] = json!(membership.to_string());
             (v, format!("{provider} is in your network ({membership})"))
         }
         InsurerCmd::NetworkRemove { provider } => {
-            let out = s.send(ix::network_remove(&me, provider)).await?;
+            let out = s
+                .send(
+                    ix::NetworkRemove {
+                        insurer: me,
+                        provider: *provider,
+                    }
+                    .instruction(),
+                )
+                .await?;
             (sent(&out), format!("{provider} left your network"))
         }
         InsurerCmd::RuleAdd {
@@ -177,7 +195,16 @@ pub async fn execute(s: &Session, cmd: &InsurerCmd) -> Result<(Value, String)> {
                 prior_auth_required: *prior_auth,
             };
             let key = code.key()?;
-            let out = s.send(ix::rule_add(&keys, key, terms)).await?;
+            let out = s
+                .send(
+                    ix::RuleAdd {
+                        keys,
+                        rule_key: key,
+                        terms,
+                    }
+                    .instruction(),
+                )
+                .await?;
             let mut v = sent(&out);
             v["rule"] = json!(pda::rule(policy, &key).0.to_string());
             (
@@ -201,7 +228,16 @@ pub async fn execute(s: &Session, cmd: &InsurerCmd) -> Result<(Value, String)> {
                 _ => bail!("pass either --approve AMOUNT or --deny REASON_CODE"),
             };
             let out = s
-                .send(ix::claim_review(&keys, claim, &state, payee, decision))
+                .send(
+                    ix::ClaimReview {
+                        keys,
+                        claim: *claim,
+                        rule_key: state.rule_key,
+                        payee: *payee,
+                        decision,
+                    }
+                    .instruction(),
+                )
                 .await?;
             (sent(&out), format!("claim {claim} reviewed"))
         }

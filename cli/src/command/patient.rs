@@ -96,7 +96,9 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
             {
                 bail!("{me} is already registered as a patient");
             }
-            let out = s.send(ix::patient_register(&me)).await?;
+            let out = s
+                .send(ix::PatientRegister { wallet: me }.instruction())
+                .await?;
             (sent(&out), format!("patient {me} registered"))
         }
         PatientCmd::Grant {
@@ -125,7 +127,15 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
                 expires_at: now + days * 86_400,
             };
             let out = s
-                .send(ix::grant_create(&me, &me, grantee, args.clone()))
+                .send(
+                    ix::GrantCreate {
+                        authority: me,
+                        patient_wallet: me,
+                        grantee_wallet: *grantee,
+                        args: args.clone(),
+                    }
+                    .instruction(),
+                )
                 .await?;
             let grant = pda::grant(&me, grantee, args.purpose).0;
             let mut v = sent(&out);
@@ -158,7 +168,17 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
                 not_before: current.not_before,
                 expires_at: days.map_or(current.expires_at, |d| now + d * 86_400),
             };
-            let out = s.send(ix::grant_update(&me, &me, &grant, args)).await?;
+            let out = s
+                .send(
+                    ix::GrantUpdate {
+                        authority: me,
+                        patient_wallet: me,
+                        grant,
+                        args,
+                    }
+                    .instruction(),
+                )
+                .await?;
             (sent(&out), format!("grant {grant} updated"))
         }
         PatientCmd::Revoke {
@@ -166,11 +186,28 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
             purpose: p,
         } => {
             let grant = pda::grant(&me, grantee, purpose(p)?).0;
-            let out = s.send(ix::grant_revoke(&me, &me, &grant)).await?;
+            let out = s
+                .send(
+                    ix::GrantRevoke {
+                        authority: me,
+                        patient_wallet: me,
+                        grant,
+                    }
+                    .instruction(),
+                )
+                .await?;
             (sent(&out), format!("grant {grant} revoked"))
         }
         PatientCmd::RevokeAll => {
-            let out = s.send(ix::grant_revoke_all(&me, &me)).await?;
+            let out = s
+                .send(
+                    ix::GrantRevokeAll {
+                        authority: me,
+                        patient_wallet: me,
+                    }
+                    .instruction(),
+                )
+                .await?;
             (sent(&out), "every grant revoked".to_string())
         }
         PatientCmd::Anchor {
@@ -260,7 +297,15 @@ pub(crate) async fn anchor_file(
         class: class.id(),
     };
     let out = s
-        .send(ix::record_anchor(patient, index, author, args))
+        .send(
+            ix::RecordAnchor {
+                patient_wallet: *patient,
+                index,
+                author,
+                args,
+            }
+            .instruction(),
+        )
         .await?;
     let record = pda::record(patient, index).0;
     let mut v = sent(&out);
@@ -323,11 +368,21 @@ pub async fn guardian(s: &Session, cmd: &GuardianCmd) -> Result<(Value, String)>
     let (ixn, text) = match cmd {
         GuardianCmd::Set { guardian, days } => {
             let now = s.client.transport().unix_timestamp().await?;
-            let ixn = ix::patient_set_guardian(&me, Some(guardian), now + days * 86_400);
+            let ixn = ix::PatientSetGuardian {
+                wallet: me,
+                guardian: Some(*guardian),
+                expires_at: now + days * 86_400,
+            }
+            .instruction();
             (ixn, format!("{guardian} is guardian for {days} days"))
         }
         GuardianCmd::Clear => (
-            ix::patient_set_guardian(&me, None, 0),
+            ix::PatientSetGuardian {
+                wallet: me,
+                guardian: None,
+                expires_at: 0,
+            }
+            .instruction(),
             "guardian cleared".into(),
         ),
     };
@@ -376,13 +431,30 @@ pub async fn requests(s: &Session, cmd: &RequestsCmd) -> Result<(Value, String)>
                 expires_at: now + i64::from(r.duration_secs),
             };
             let out = s
-                .send(ix::request_approve(&me, &me, requester, r.purpose, args))
+                .send(
+                    ix::RequestApprove {
+                        authority: me,
+                        patient_wallet: me,
+                        requester: *requester,
+                        purpose: r.purpose,
+                        args,
+                    }
+                    .instruction(),
+                )
                 .await?;
             (sent(&out), format!("request of {requester} approved"))
         }
         RequestsCmd::Deny { requester, reason } => {
             let out = s
-                .send(ix::request_deny(&me, &me, requester, *reason))
+                .send(
+                    ix::RequestDeny {
+                        authority: me,
+                        patient_wallet: me,
+                        requester: *requester,
+                        reason_code: *reason,
+                    }
+                    .instruction(),
+                )
                 .await?;
             (sent(&out), format!("request of {requester} denied"))
         }
@@ -432,7 +504,15 @@ pub async fn emergencies(s: &Session, cmd: &EmergenciesCmd) -> Result<(Value, St
                 _ => bail!("pass --accept or --dispute"),
             };
             let out = s
-                .send(ix::break_glass_review(&me, &me, grant, outcome))
+                .send(
+                    ix::BreakGlassReview {
+                        authority: me,
+                        patient_wallet: me,
+                        grant: *grant,
+                        outcome,
+                    }
+                    .instruction(),
+                )
                 .await?;
             (
                 sent(&out),

@@ -113,7 +113,9 @@ pub async fn execute(s: &Session, cmd: &ProviderCmd) -> Result<(Value, String)> 
                 roles: careledger_sdk::classes::role_mask(r)?,
                 credential_ref,
             };
-            let out = s.send(ix::provider_register(&me, args)).await?;
+            let out = s
+                .send(ix::ProviderRegister { wallet: me, args }.instruction())
+                .await?;
             (
                 sent(&out),
                 format!("provider {me} registered, pending verification"),
@@ -134,13 +136,16 @@ pub async fn execute(s: &Session, cmd: &ProviderCmd) -> Result<(Value, String)> 
                 strict: *strict,
             };
             let out = s
-                .send(ix::access_log(
-                    &me,
-                    patient,
-                    &grant,
-                    &pda::record(patient, *record).0,
-                    args,
-                ))
+                .send(
+                    ix::AccessLog {
+                        grantee: me,
+                        patient_wallet: *patient,
+                        grant,
+                        record: pda::record(patient, *record).0,
+                        args,
+                    }
+                    .instruction(),
+                )
                 .await?;
             let refused = out.events.iter().find_map(|e| match e {
                 CareledgerEvent::AccessRefused(r) => Some(format!("{:?}", r.reason)),
@@ -221,7 +226,16 @@ pub async fn request_access(
         reason_code: reason,
         duration_secs: days.saturating_mul(86_400),
     };
-    let out = s.send(ix::request_create(&s.me(), patient, args)).await?;
+    let out = s
+        .send(
+            ix::RequestCreate {
+                requester: s.me(),
+                patient_wallet: *patient,
+                args,
+            }
+            .instruction(),
+        )
+        .await?;
     Ok((sent(&out), format!("access requested from {patient}")))
 }
 
@@ -244,7 +258,15 @@ pub async fn emergency_access(
         .await
         .map_err(explain)?;
     let out = s
-        .send(ix::break_glass_open(&s.me(), patient, serial, args))
+        .send(
+            ix::BreakGlassOpen {
+                clinician: s.me(),
+                patient_wallet: *patient,
+                serial,
+                args,
+            }
+            .instruction(),
+        )
         .await?;
     let grant = careledger_sdk::pda::emergency_grant(patient, &s.me(), serial).0;
     let mut v = sent(&out);
@@ -292,7 +314,16 @@ pub async fn amend(
         expected_version: previous.version,
     };
     let out = s
-        .send(ix::record_amend(patient, index, new_index, author, args))
+        .send(
+            ix::RecordAmend {
+                patient_wallet: *patient,
+                previous_index: index,
+                new_index,
+                author,
+                args,
+            }
+            .instruction(),
+        )
         .await?;
     let mut v = sent(&out);
     v["record"] = json!(pda::record(patient, new_index).0.to_string());

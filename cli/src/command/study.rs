@@ -122,7 +122,7 @@ pub async fn execute(s: &Session, cmd: &StudyCmd) -> Result<(Value, String)> {
                 enrol_end: now + days * DAY,
                 max_participants: *max_participants,
             };
-            let out = s.send(ix::study_create(&keys, args)).await?;
+            let out = s.send(ix::StudyCreate { keys, args }.instruction()).await?;
             let mut v = sent(&out);
             v["study"] = json!(keys.study.to_string());
             (v, format!("study {}", keys.study))
@@ -133,7 +133,17 @@ pub async fn execute(s: &Session, cmd: &StudyCmd) -> Result<(Value, String)> {
             amount,
         } => {
             let keys = study_keys(s, study).await?;
-            let out = s.send(ix::study_fund(&me, &keys, source, *amount)).await?;
+            let out = s
+                .send(
+                    ix::StudyFund {
+                        funder: me,
+                        keys,
+                        source: *source,
+                        amount: *amount,
+                    }
+                    .instruction(),
+                )
+                .await?;
             (sent(&out), format!("study {study} funded with {amount}"))
         }
         StudyCmd::Invite {
@@ -143,7 +153,13 @@ pub async fn execute(s: &Session, cmd: &StudyCmd) -> Result<(Value, String)> {
         } => {
             let keys = study_keys(s, study).await?;
             let now = s.client.transport().unix_timestamp().await?;
-            let ix = ix::invitation_create(&me, &keys, patient, now + days * DAY);
+            let ix = ix::InvitationCreate {
+                inviter: me,
+                keys,
+                patient_wallet: *patient,
+                expires_at: now + days * DAY,
+            }
+            .instruction();
             let out = s.send(ix).await?;
             let invitation = pda::invitation(study, patient).0;
             let mut v = sent(&out);
@@ -153,7 +169,9 @@ pub async fn execute(s: &Session, cmd: &StudyCmd) -> Result<(Value, String)> {
         StudyCmd::SetSite { study, site } => {
             let keys = study_keys(s, study).await?;
             let site = site.unwrap_or_default();
-            let out = s.send(ix::study_set_site(&keys, &site)).await?;
+            let out = s
+                .send(ix::StudySetSite { keys, site }.instruction())
+                .await?;
             (sent(&out), format!("study {study} site: {site}"))
         }
         StudyCmd::Enroll { study, days } => {
@@ -170,9 +188,21 @@ pub async fn execute(s: &Session, cmd: &StudyCmd) -> Result<(Value, String)> {
             let grant = pda::grant(&me, &keys.sponsor, careledger_sdk::Purpose::Research).0;
             let ixs = if t.account(&grant).await?.is_some() {
                 // an existing research grant to the sponsor: enrolment checks it covers the study
-                vec![ix::study_enroll(&me, &me, &keys)]
+                vec![ix::StudyEnroll {
+                    authority: me,
+                    patient_wallet: me,
+                    keys,
+                }
+                .instruction()]
             } else {
-                ix::study_enroll_with_grant(&me, &me, &keys, state.classes, now + days * DAY)
+                ix::StudyEnrollWithGrant {
+                    authority: me,
+                    patient_wallet: me,
+                    keys,
+                    classes: state.classes,
+                    expires_at: now + days * DAY,
+                }
+                .instructions()
             };
             let out = s.send_all(&ixs, &[]).await?;
             let ata = pda::associated_token(&me, &keys.mint);
@@ -183,7 +213,17 @@ pub async fn execute(s: &Session, cmd: &StudyCmd) -> Result<(Value, String)> {
         StudyCmd::ClaimReward { study } => {
             let keys = study_keys(s, study).await?;
             let ata = pda::associated_token(&me, &keys.mint);
-            let out = s.send(ix::reward_claim(&me, &me, &keys, &ata)).await?;
+            let out = s
+                .send(
+                    ix::RewardClaim {
+                        authority: me,
+                        patient_wallet: me,
+                        keys,
+                        patient_tokens: ata,
+                    }
+                    .instruction(),
+                )
+                .await?;
             (sent(&out), format!("rewards collected into {ata}"))
         }
         StudyCmd::Show { study } => {

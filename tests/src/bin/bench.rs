@@ -189,11 +189,22 @@ fn all_packing(rows: &mut Vec<Row>) {
     };
     let grantees: Vec<Pubkey> = (0..64).map(|_| Pubkey::new_unique()).collect();
     packing(rows, "grant_create", Some(10), &patient, |i| {
-        ix::grant_create(&patient, &patient, &grantees[i], grant_args.clone())
+        ix::GrantCreate {
+            authority: patient,
+            patient_wallet: patient,
+            grantee_wallet: grantees[i],
+            args: grant_args.clone(),
+        }
+        .instruction()
     });
     let grants: Vec<Pubkey> = (0..64).map(|_| Pubkey::new_unique()).collect();
     packing(rows, "grant_revoke", Some(20), &patient, |i| {
-        ix::grant_revoke(&patient, &patient, &grants[i])
+        ix::GrantRevoke {
+            authority: patient,
+            patient_wallet: patient,
+            grant: grants[i],
+        }
+        .instruction()
     });
     let clinic = Pubkey::new_unique();
     let records: Vec<Pubkey> = (0..64).map(|_| Pubkey::new_unique()).collect();
@@ -203,7 +214,14 @@ fn all_packing(rows: &mut Vec<Row>) {
         strict: false,
     };
     packing(rows, "access_log (one grant)", None, &clinic, |i| {
-        ix::access_log(&clinic, &patient, &grants[0], &records[i], log.clone())
+        ix::AccessLog {
+            grantee: clinic,
+            patient_wallet: patient,
+            grant: grants[0],
+            record: records[i],
+            args: log.clone(),
+        }
+        .instruction()
     });
     packing(rows, "record_anchor", None, &patient, |i| {
         let args = RecordAnchorArgs {
@@ -211,7 +229,13 @@ fn all_packing(rows: &mut Vec<Row>) {
             content_sha256: [i as u8 + 1; 32],
             class: 0,
         };
-        ix::record_anchor(&patient, i as u32, ix::Author::Patient, args)
+        ix::RecordAnchor {
+            patient_wallet: patient,
+            index: i as u32,
+            author: ix::Author::Patient,
+            args,
+        }
+        .instruction()
     });
 }
 
@@ -223,19 +247,25 @@ fn sdk(rows: &mut Vec<Row>) {
     let patient = signer.pubkey();
     let grant = pda::grant(&patient, &Pubkey::new_unique(), Purpose::Treatment).0;
     let built = rate(budget, || {
-        black_box(ix::grant_revoke(
-            black_box(&patient),
-            &patient,
-            black_box(&grant),
-        ));
+        black_box(
+            ix::GrantRevoke {
+                authority: *black_box(&patient),
+                patient_wallet: patient,
+                grant: *black_box(&grant),
+            }
+            .instruction(),
+        );
     });
     let fresh = rate(budget, || {
         let someone = Pubkey::new_unique();
-        black_box(ix::grant_revoke(
-            black_box(&someone),
-            &someone,
-            black_box(&grant),
-        ));
+        black_box(
+            ix::GrantRevoke {
+                authority: *black_box(&someone),
+                patient_wallet: someone,
+                grant: *black_box(&grant),
+            }
+            .instruction(),
+        );
     });
     rows.push(row(
         "sdk",
@@ -244,7 +274,12 @@ fn sdk(rows: &mut Vec<Row>) {
         format!("{} with a new patient each time", per_sec(fresh)),
         format!("{:.0}x", built / fresh),
     ));
-    let known = ix::grant_revoke(&patient, &patient, &grant);
+    let known = ix::GrantRevoke {
+        authority: patient,
+        patient_wallet: patient,
+        grant,
+    }
+    .instruction();
     let blockhash = Hash::new_unique();
     let message_bytes = Message::new(std::slice::from_ref(&known), Some(&patient)).serialize();
     let raw = rate(budget, || {
@@ -376,9 +411,12 @@ async fn patients(env: &Env, n: usize) -> Vec<Keypair> {
             ..Default::default()
         };
         t.set_account(&k.pubkey(), account).await;
-        env.send(ix::patient_register(&k.pubkey()), &[&k])
-            .await
-            .expect("register");
+        env.send(
+            ix::PatientRegister { wallet: k.pubkey() }.instruction(),
+            &[&k],
+        )
+        .await
+        .expect("register");
         out.push(k);
     }
     out
@@ -407,7 +445,13 @@ async fn runtime(rows: &mut Vec<Row>, scale: &[usize]) {
                 expires_at: env.now().await + DAY,
             };
             env.send(
-                ix::grant_create(&p.pubkey(), &p.pubkey(), &clinic.pubkey(), args),
+                ix::GrantCreate {
+                    authority: p.pubkey(),
+                    patient_wallet: p.pubkey(),
+                    grantee_wallet: clinic.pubkey(),
+                    args,
+                }
+                .instruction(),
                 &[p],
             )
             .await
@@ -423,23 +467,32 @@ async fn runtime(rows: &mut Vec<Row>, scale: &[usize]) {
                 class: 0,
             };
             env.send(
-                ix::record_anchor(&p.pubkey(), 0, ix::Author::Patient, args),
+                ix::RecordAnchor {
+                    patient_wallet: p.pubkey(),
+                    index: 0,
+                    author: ix::Author::Patient,
+                    args,
+                }
+                .instruction(),
                 &[p],
             )
             .await
             .expect("anchor");
             let grant = pda::grant(&p.pubkey(), &clinic.pubkey(), Purpose::Treatment).0;
-            logs.push(ix::access_log(
-                &clinic.pubkey(),
-                &p.pubkey(),
-                &grant,
-                &pda::record(&p.pubkey(), 0).0,
-                AccessLogArgs {
-                    action: action::READ,
-                    purpose: Purpose::Treatment,
-                    strict: true,
-                },
-            ));
+            logs.push(
+                ix::AccessLog {
+                    grantee: clinic.pubkey(),
+                    patient_wallet: p.pubkey(),
+                    grant,
+                    record: pda::record(&p.pubkey(), 0).0,
+                    args: AccessLogArgs {
+                        action: action::READ,
+                        purpose: Purpose::Treatment,
+                        strict: true,
+                    },
+                }
+                .instruction(),
+            );
         }
         let start = Instant::now();
         let count = logs.len();
@@ -490,53 +543,56 @@ async fn compute_units(url: String) {
     let steps: Vec<(&str, Instruction, Vec<&Keypair>)> = vec![
         (
             "patient_register",
-            ix::patient_register(&wallet),
+            ix::PatientRegister { wallet }.instruction(),
             vec![&patient],
         ),
         (
             "provider_register",
-            ix::provider_register(
-                &clinic.pubkey(),
-                careledger_sdk::ProviderRegisterArgs {
+            ix::ProviderRegister {
+                wallet: clinic.pubkey(),
+                args: careledger_sdk::ProviderRegisterArgs {
                     roles: ROLE_CLINICIAN,
                     credential_ref: [1; 32],
                 },
-            ),
+            }
+            .instruction(),
             vec![&clinic],
         ),
         (
             "provider_verify",
-            ix::provider_verify(
-                &env.credential_authority.pubkey(),
-                &clinic.pubkey(),
-                careledger_sdk::ProviderVerifyArgs {
+            ix::ProviderVerify {
+                authority: env.credential_authority.pubkey(),
+                provider_wallet: clinic.pubkey(),
+                args: careledger_sdk::ProviderVerifyArgs {
                     roles: ROLE_CLINICIAN,
                     credential_expires_at: now + 30 * DAY,
                 },
-            ),
+            }
+            .instruction(),
             vec![&env.credential_authority],
         ),
         (
             "record_anchor",
-            ix::record_anchor(
-                &wallet,
-                0,
-                ix::Author::Patient,
-                RecordAnchorArgs {
+            ix::RecordAnchor {
+                patient_wallet: wallet,
+                index: 0,
+                author: ix::Author::Patient,
+                args: RecordAnchorArgs {
                     cid: sample_cid(1),
                     content_sha256: [1; 32],
                     class: 0,
                 },
-            ),
+            }
+            .instruction(),
             vec![&patient],
         ),
         (
             "grant_create",
-            ix::grant_create(
-                &wallet,
-                &wallet,
-                &clinic.pubkey(),
-                GrantCreateArgs {
+            ix::GrantCreate {
+                authority: wallet,
+                patient_wallet: wallet,
+                grantee_wallet: clinic.pubkey(),
+                args: GrantCreateArgs {
                     purpose: Purpose::Treatment,
                     classes: 1,
                     actions: action::READ,
@@ -544,27 +600,34 @@ async fn compute_units(url: String) {
                     not_before: 0,
                     expires_at: now + DAY,
                 },
-            ),
+            }
+            .instruction(),
             vec![&patient],
         ),
         (
             "access_log",
-            ix::access_log(
-                &clinic.pubkey(),
-                &wallet,
-                &grant,
-                &pda::record(&wallet, 0).0,
-                AccessLogArgs {
+            ix::AccessLog {
+                grantee: clinic.pubkey(),
+                patient_wallet: wallet,
+                grant,
+                record: pda::record(&wallet, 0).0,
+                args: AccessLogArgs {
                     action: action::READ,
                     purpose: Purpose::Treatment,
                     strict: false,
                 },
-            ),
+            }
+            .instruction(),
             vec![&clinic],
         ),
         (
             "grant_revoke",
-            ix::grant_revoke(&wallet, &wallet, &grant),
+            ix::GrantRevoke {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant,
+            }
+            .instruction(),
             vec![&patient],
         ),
     ];
@@ -672,7 +735,7 @@ async fn claims_and_rewards(
         env,
         rpc,
         "policy_create",
-        ix::policy_create(&keys, policy),
+        ix::PolicyCreate { keys, args: policy }.instruction(),
         &[&insurer],
     )
     .await;
@@ -689,11 +752,22 @@ async fn claims_and_rewards(
         env,
         rpc,
         "rule_add",
-        ix::rule_add(&keys, rule_key, terms),
+        ix::RuleAdd {
+            keys,
+            rule_key,
+            terms,
+        }
+        .instruction(),
         &[&insurer],
     )
     .await;
-    let fund = ix::policy_fund(&insurer.pubkey(), &keys, &insurer_tokens, 500_000);
+    let fund = ix::PolicyFund {
+        funder: insurer.pubkey(),
+        keys,
+        source: insurer_tokens,
+        amount: 500_000,
+    }
+    .instruction();
     measure(env, rpc, "policy_fund", fund, &[&insurer]).await;
     let submit = ClaimSubmitArgs {
         units: 1,
@@ -704,15 +778,16 @@ async fn claims_and_rewards(
     };
     let record = pda::record(&wallet, 0).0;
     let care = ix::CareBasis::Grant(Purpose::Treatment);
-    let claim = ix::claim_submit(
-        &clinic.pubkey(),
-        &keys,
-        &record,
-        &rule_key,
-        &payee,
+    let claim = ix::ClaimSubmit {
+        provider: clinic.pubkey(),
+        keys,
+        record,
+        rule_key,
+        payee,
         care,
-        submit,
-    );
+        args: submit,
+    }
+    .instruction();
     measure(env, rpc, "claim_submit (auto-paid)", claim, &[clinic]).await;
     let study_id = policy_id;
     let study = StudyKeys::new(&sponsor.pubkey(), study_id, &mint);
@@ -734,15 +809,32 @@ async fn claims_and_rewards(
         env,
         rpc,
         "study_create",
-        ix::study_create(&study, args),
+        ix::StudyCreate { keys: study, args }.instruction(),
         &[&sponsor],
     )
     .await;
-    let fund = ix::study_fund(&sponsor.pubkey(), &study, &sponsor_tokens, 100_000);
+    let fund = ix::StudyFund {
+        funder: sponsor.pubkey(),
+        keys: study,
+        source: sponsor_tokens,
+        amount: 100_000,
+    }
+    .instruction();
     measure(env, rpc, "study_fund", fund, &[&sponsor]).await;
-    let invite = ix::invitation_create(&sponsor.pubkey(), &study, &wallet, now + 7 * DAY);
+    let invite = ix::InvitationCreate {
+        inviter: sponsor.pubkey(),
+        keys: study,
+        patient_wallet: wallet,
+        expires_at: now + 7 * DAY,
+    }
+    .instruction();
     measure(env, rpc, "invitation_create", invite, &[&sponsor]).await;
-    let enrol = ix::study_enroll(&wallet, &wallet, &study);
+    let enrol = ix::StudyEnroll {
+        authority: wallet,
+        patient_wallet: wallet,
+        keys: study,
+    }
+    .instruction();
     measure(
         env,
         rpc,

@@ -118,7 +118,8 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     let wallet = patient.pubkey();
     show(
         "patient registers",
-        &env.send(ix::patient_register(&wallet), &[&patient]).await?,
+        &env.send(ix::PatientRegister { wallet }.instruction(), &[&patient])
+            .await?,
     );
 
     let clinic = env.verified_provider(ROLE_CLINICIAN).await;
@@ -141,7 +142,13 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     show(
         "patient anchors a lab result (CID + SHA-256 only)",
         &env.send(
-            ix::record_anchor(&wallet, 0, ix::Author::Patient, args),
+            ix::RecordAnchor {
+                patient_wallet: wallet,
+                index: 0,
+                author: ix::Author::Patient,
+                args,
+            }
+            .instruction(),
             &[&patient],
         )
         .await?,
@@ -167,7 +174,14 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     show(
         "clinic logs a read",
         &env.send(
-            ix::access_log(&clinic.pubkey(), &wallet, &grant, &record, read.clone()),
+            ix::AccessLog {
+                grantee: clinic.pubkey(),
+                patient_wallet: wallet,
+                grant,
+                record,
+                args: read.clone(),
+            }
+            .instruction(),
             &[&clinic],
         )
         .await?,
@@ -182,8 +196,16 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     };
     show(
         "lab requests access",
-        &env.send(ix::request_create(&lab.pubkey(), &wallet, request), &[&lab])
-            .await?,
+        &env.send(
+            ix::RequestCreate {
+                requester: lab.pubkey(),
+                patient_wallet: wallet,
+                args: request,
+            }
+            .instruction(),
+            &[&lab],
+        )
+        .await?,
     );
     let approve = RequestApproveArgs {
         classes: RecordClass::LabResult.bit(),
@@ -193,7 +215,14 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     show(
         "patient approves the request",
         &env.send(
-            ix::request_approve(&wallet, &wallet, &lab.pubkey(), Purpose::Treatment, approve),
+            ix::RequestApprove {
+                authority: wallet,
+                patient_wallet: wallet,
+                requester: lab.pubkey(),
+                purpose: Purpose::Treatment,
+                args: approve,
+            }
+            .instruction(),
             &[&patient],
         )
         .await?,
@@ -210,8 +239,18 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     };
     show(
         "lab amends the record (v2 supersedes v1)",
-        &env.send(ix::record_amend(&wallet, 0, 1, author, amend), &[&lab])
-            .await?,
+        &env.send(
+            ix::RecordAmend {
+                patient_wallet: wallet,
+                previous_index: 0,
+                new_index: 1,
+                author,
+                args: amend,
+            }
+            .instruction(),
+            &[&lab],
+        )
+        .await?,
     );
 
     let emergency_grant = env.break_glass(&er, &wallet, 3600).await?;
@@ -224,13 +263,14 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     show(
         "ER reads the amended record",
         &env.send(
-            ix::access_log(
-                &er.pubkey(),
-                &wallet,
-                &emergency_grant,
-                &pda::record(&wallet, 1).0,
-                emergency,
-            ),
+            ix::AccessLog {
+                grantee: er.pubkey(),
+                patient_wallet: wallet,
+                grant: emergency_grant,
+                record: pda::record(&wallet, 1).0,
+                args: emergency,
+            }
+            .instruction(),
             &[&er],
         )
         .await?,
@@ -238,7 +278,13 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     show(
         "patient reviews the emergency access: accepted",
         &env.send(
-            ix::break_glass_review(&wallet, &wallet, &emergency_grant, ReviewOutcome::Accepted),
+            ix::BreakGlassReview {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: emergency_grant,
+                outcome: ReviewOutcome::Accepted,
+            }
+            .instruction(),
             &[&patient],
         )
         .await?,
@@ -250,11 +296,11 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     show(
         "patient consents to disclose records to the insurer for payment",
         &env.send(
-            ix::grant_create(
-                &wallet,
-                &wallet,
-                &insurer.pubkey(),
-                GrantCreateArgs {
+            ix::GrantCreate {
+                authority: wallet,
+                patient_wallet: wallet,
+                grantee_wallet: insurer.pubkey(),
+                args: GrantCreateArgs {
                     purpose: Purpose::Payment,
                     classes: u16::MAX,
                     actions: action::READ,
@@ -262,7 +308,8 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
                     not_before: 0,
                     expires_at: env.now().await + 365 * DAY,
                 },
-            ),
+            }
+            .instruction(),
             &[&patient],
         )
         .await?,
@@ -277,17 +324,14 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     show(
         "insurer opens a network-only policy: cap 1000.00, deductible 50.00, paid in a 2-decimal stablecoin",
         &env.send(
-            ix::policy_create(
-                &keys,
-                PolicyCreateArgs {
+            ix::PolicyCreate { keys, args: PolicyCreateArgs {
                     policy_id: 1,
                     coverage_start: now - 30 * DAY,
                     coverage_end: now + 335 * DAY,
                     benefit_cap: 100_000,
                     deductible: 5_000,
                     network_only: true,
-                },
-            ),
+                } }.instruction(),
             &[&insurer],
         )
         .await?,
@@ -295,7 +339,11 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     show(
         "insurer enrols the clinic in its network",
         &env.send(
-            ix::network_add(&insurer.pubkey(), &clinic.pubkey()),
+            ix::NetworkAdd {
+                insurer: insurer.pubkey(),
+                provider: clinic.pubkey(),
+            }
+            .instruction(),
             &[&insurer],
         )
         .await?,
@@ -322,14 +370,28 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     for (key, terms) in [(visit, visit_terms), (mri, mri_terms)] {
         show(
             "insurer adds a coverage rule",
-            &env.send(ix::rule_add(&keys, key, terms), &[&insurer])
-                .await?,
+            &env.send(
+                ix::RuleAdd {
+                    keys,
+                    rule_key: key,
+                    terms,
+                }
+                .instruction(),
+                &[&insurer],
+            )
+            .await?,
         );
     }
     show(
         "insurer funds the policy vault with 1000.00",
         &env.send(
-            ix::policy_fund(&insurer.pubkey(), &keys, &insurer_tokens, 100_000),
+            ix::PolicyFund {
+                funder: insurer.pubkey(),
+                keys,
+                source: insurer_tokens,
+                amount: 100_000,
+            }
+            .instruction(),
             &[&insurer],
         )
         .await?,
@@ -348,15 +410,16 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     show(
         "clinic bills an office visit under the terms it was shown: paid at once",
         &env.send(
-            ix::claim_submit(
-                &clinic.pubkey(),
-                &keys,
-                &current,
-                &visit,
-                &clinic_tokens,
+            ix::ClaimSubmit {
+                provider: clinic.pubkey(),
+                keys,
+                record: current,
+                rule_key: visit,
+                payee: clinic_tokens,
                 care,
-                visit_claim.clone(),
-            ),
+                args: visit_claim.clone(),
+            }
+            .instruction(),
             &[&clinic],
         )
         .await?,
@@ -376,15 +439,16 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     show(
         "clinic bills an MRI: the rule needs prior authorization, so it waits for review",
         &env.send(
-            ix::claim_submit(
-                &clinic.pubkey(),
-                &keys,
-                &current,
-                &mri,
-                &clinic_tokens,
+            ix::ClaimSubmit {
+                provider: clinic.pubkey(),
+                keys,
+                record: current,
+                rule_key: mri,
+                payee: clinic_tokens,
                 care,
-                mri_claim,
-            ),
+                args: mri_claim,
+            }
+            .instruction(),
             &[&clinic],
         )
         .await?,
@@ -397,13 +461,14 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     show(
         "insurer approves what the rule allows; paid in the same instruction",
         &env.send(
-            ix::claim_review(
-                &keys,
-                &claim,
-                &stored,
-                &clinic_tokens,
-                ReviewDecision::Approve { amount: allowed },
-            ),
+            ix::ClaimReview {
+                keys,
+                claim,
+                rule_key: stored.rule_key,
+                payee: clinic_tokens,
+                decision: ReviewDecision::Approve { amount: allowed },
+            }
+            .instruction(),
             &[&insurer],
         )
         .await?,
@@ -429,9 +494,9 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     show(
         "sponsor opens a study: 5.00 at enrolment, 2.50 a week for 4 weeks while consent lasts",
         &env.send(
-            ix::study_create(
-                &study,
-                StudyCreateArgs {
+            ix::StudyCreate {
+                keys: study,
+                args: StudyCreateArgs {
                     study_id: 1,
                     terms: RewardTerms {
                         enrolment_reward: 500,
@@ -445,7 +510,8 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
                     enrol_end: now + 30 * DAY,
                     max_participants: 100,
                 },
-            ),
+            }
+            .instruction(),
             &[&sponsor],
         )
         .await?,
@@ -453,7 +519,13 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     show(
         "sponsor escrows 300.00 in the study vault",
         &env.send(
-            ix::study_fund(&sponsor.pubkey(), &study, &sponsor_tokens, 30_000),
+            ix::StudyFund {
+                funder: sponsor.pubkey(),
+                keys: study,
+                source: sponsor_tokens,
+                amount: 30_000,
+            }
+            .instruction(),
             &[&sponsor],
         )
         .await?,
@@ -461,23 +533,25 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     show(
         "sponsor finds the patient eligible and invites them (invitation valid 14 days)",
         &env.send(
-            ix::invitation_create(
-                &sponsor.pubkey(),
-                &study,
-                &wallet,
-                env.now().await + 14 * DAY,
-            ),
+            ix::InvitationCreate {
+                inviter: sponsor.pubkey(),
+                keys: study,
+                patient_wallet: wallet,
+                expires_at: env.now().await + 14 * DAY,
+            }
+            .instruction(),
             &[&sponsor],
         )
         .await?,
     );
-    let enrol = ix::study_enroll_with_grant(
-        &wallet,
-        &wallet,
-        &study,
-        RecordClass::LabResult.bit(),
-        env.now().await + 365 * DAY,
-    );
+    let enrol = ix::StudyEnrollWithGrant {
+        authority: wallet,
+        patient_wallet: wallet,
+        keys: study,
+        classes: RecordClass::LabResult.bit(),
+        expires_at: env.now().await + 365 * DAY,
+    }
+    .instructions();
     show(
         "patient grants research access to lab results and enrols, in one transaction",
         &env.send_all(&enrol, &[&patient]).await?,
@@ -488,7 +562,13 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
     show(
         "patient collects the weekly rewards due so far",
         &env.send(
-            ix::reward_claim(&wallet, &wallet, &study, &patient_tokens),
+            ix::RewardClaim {
+                authority: wallet,
+                patient_wallet: wallet,
+                keys: study,
+                patient_tokens,
+            }
+            .instruction(),
             &[&patient],
         )
         .await?,
@@ -504,21 +584,43 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
 
     show(
         "patient revokes the clinic's grant",
-        &env.send(ix::grant_revoke(&wallet, &wallet, &grant), &[&patient])
-            .await?,
+        &env.send(
+            ix::GrantRevoke {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant,
+            }
+            .instruction(),
+            &[&patient],
+        )
+        .await?,
     );
     show(
         "clinic tries to read again: refused, and the refusal is on the record",
         &env.send(
-            ix::access_log(&clinic.pubkey(), &wallet, &grant, &record, read),
+            ix::AccessLog {
+                grantee: clinic.pubkey(),
+                patient_wallet: wallet,
+                grant,
+                record,
+                args: read,
+            }
+            .instruction(),
             &[&clinic],
         )
         .await?,
     );
     show(
         "patient revokes everything at once",
-        &env.send(ix::grant_revoke_all(&wallet, &wallet), &[&patient])
-            .await?,
+        &env.send(
+            ix::GrantRevokeAll {
+                authority: wallet,
+                patient_wallet: wallet,
+            }
+            .instruction(),
+            &[&patient],
+        )
+        .await?,
     );
 
     let records = env.client.records_by_patient(&wallet).await?;

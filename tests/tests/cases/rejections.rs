@@ -30,14 +30,22 @@ async fn config_admin_inputs() {
     };
     let authority = env.credential_authority.pubkey();
     env.expect_rejected(
-        ix::config_update(&admin, update(authority, 59)),
+        ix::ConfigUpdate {
+            admin,
+            args: update(authority, 59),
+        }
+        .instruction(),
         &[&env.admin],
         E::InvalidBreakGlassWindow,
         &[config],
     )
     .await;
     env.expect_rejected(
-        ix::config_update(&admin, update(Pubkey::default(), 3600)),
+        ix::ConfigUpdate {
+            admin,
+            args: update(Pubkey::default(), 3600),
+        }
+        .instruction(),
         &[&env.admin],
         E::InvalidAuthorityKey,
         &[config],
@@ -45,14 +53,22 @@ async fn config_admin_inputs() {
     .await;
     let stranger = env.actor().await;
     env.expect_rejected(
-        ix::config_update(&stranger.pubkey(), update(authority, 3600)),
+        ix::ConfigUpdate {
+            admin: stranger.pubkey(),
+            args: update(authority, 3600),
+        }
+        .instruction(),
         &[&stranger],
         E::NotAdmin,
         &[config],
     )
     .await;
     env.expect_rejected(
-        ix::config_propose_admin(&admin, &Pubkey::default()),
+        ix::ConfigProposeAdmin {
+            admin,
+            new_admin: Pubkey::default(),
+        }
+        .instruction(),
         &[&env.admin],
         E::InvalidAuthorityKey,
         &[config],
@@ -74,7 +90,12 @@ async fn request_inputs_and_deciders() {
     ];
     for (args, expected) in cases {
         env.expect_rejected(
-            ix::request_create(&lab.pubkey(), &wallet, args),
+            ix::RequestCreate {
+                requester: lab.pubkey(),
+                patient_wallet: wallet,
+                args,
+            }
+            .instruction(),
             &[&lab],
             expected,
             &[req],
@@ -82,7 +103,12 @@ async fn request_inputs_and_deciders() {
         .await;
     }
     env.send(
-        ix::request_create(&lab.pubkey(), &wallet, request(1, 3600)),
+        ix::RequestCreate {
+            requester: lab.pubkey(),
+            patient_wallet: wallet,
+            args: request(1, 3600),
+        }
+        .instruction(),
         &[&lab],
     )
     .await
@@ -95,27 +121,40 @@ async fn request_inputs_and_deciders() {
     };
     let grant = pda::grant(&wallet, &lab.pubkey(), Purpose::Treatment).0;
     env.expect_rejected(
-        ix::request_approve(
-            &stranger.pubkey(),
-            &wallet,
-            &lab.pubkey(),
-            Purpose::Treatment,
-            approve,
-        ),
+        ix::RequestApprove {
+            authority: stranger.pubkey(),
+            patient_wallet: wallet,
+            requester: lab.pubkey(),
+            purpose: Purpose::Treatment,
+            args: approve,
+        }
+        .instruction(),
         &[&stranger],
         E::NotPatientOrGuardian,
         &[req, grant, pda::patient(&wallet).0],
     )
     .await;
     env.expect_rejected(
-        ix::request_deny(&stranger.pubkey(), &wallet, &lab.pubkey(), 2),
+        ix::RequestDeny {
+            authority: stranger.pubkey(),
+            patient_wallet: wallet,
+            requester: lab.pubkey(),
+            reason_code: 2,
+        }
+        .instruction(),
         &[&stranger],
         E::NotPatientOrGuardian,
         &[req],
     )
     .await;
     env.expect_rejected(
-        ix::request_deny(&wallet, &wallet, &lab.pubkey(), 0),
+        ix::RequestDeny {
+            authority: wallet,
+            patient_wallet: wallet,
+            requester: lab.pubkey(),
+            reason_code: 0,
+        }
+        .instruction(),
         &[&patient],
         E::MissingReasonCode,
         &[req],
@@ -138,7 +177,13 @@ async fn break_glass_needs_standing_and_a_reason_and_is_not_updatable() {
         reason_code: 0,
     };
     env.expect_rejected(
-        ix::break_glass_open(&er.pubkey(), &wallet, 1, no_reason.clone()),
+        ix::BreakGlassOpen {
+            clinician: er.pubkey(),
+            patient_wallet: wallet,
+            serial: 1,
+            args: no_reason.clone(),
+        }
+        .instruction(),
         &[&er],
         E::MissingReasonCode,
         &[grant, pda::patient(&wallet).0],
@@ -146,7 +191,12 @@ async fn break_glass_needs_standing_and_a_reason_and_is_not_updatable() {
     .await;
     let authority = &env.credential_authority;
     env.send(
-        ix::provider_suspend(&authority.pubkey(), &er.pubkey(), 3),
+        ix::ProviderSuspend {
+            authority: authority.pubkey(),
+            provider_wallet: er.pubkey(),
+            reason_code: 3,
+        }
+        .instruction(),
         &[authority],
     )
     .await
@@ -156,7 +206,13 @@ async fn break_glass_needs_standing_and_a_reason_and_is_not_updatable() {
         ..no_reason
     };
     env.expect_rejected(
-        ix::break_glass_open(&er.pubkey(), &wallet, 1, args),
+        ix::BreakGlassOpen {
+            clinician: er.pubkey(),
+            patient_wallet: wallet,
+            serial: 1,
+            args,
+        }
+        .instruction(),
         &[&er],
         E::ProviderSuspended,
         &[grant, pda::patient(&wallet).0],
@@ -178,7 +234,13 @@ async fn break_glass_needs_standing_and_a_reason_and_is_not_updatable() {
         expires_at: env.now().await + 30 * DAY,
     };
     env.expect_rejected(
-        ix::grant_update(&wallet, &wallet, &grant, update),
+        ix::GrantUpdate {
+            authority: wallet,
+            patient_wallet: wallet,
+            grant,
+            args: update,
+        }
+        .instruction(),
         &[&patient],
         E::EmergencyPurposeReserved,
         &[grant],
@@ -212,13 +274,14 @@ async fn cross_patient_wiring_and_strangers() {
     };
     // Alice's grant cannot be used on Bob's record
     env.expect_rejected(
-        ix::access_log(
-            &clinic.pubkey(),
-            &alice.pubkey(),
-            &grant,
-            &bob_record,
-            read.clone(),
-        ),
+        ix::AccessLog {
+            grantee: clinic.pubkey(),
+            patient_wallet: alice.pubkey(),
+            grant,
+            record: bob_record,
+            args: read.clone(),
+        }
+        .instruction(),
         &[&clinic],
         E::RecordPatientMismatch,
         &[grant],
@@ -226,13 +289,14 @@ async fn cross_patient_wiring_and_strangers() {
     .await;
     // nor presented as Bob's grant
     env.expect_rejected(
-        ix::access_log(
-            &clinic.pubkey(),
-            &bob.pubkey(),
-            &grant,
-            &bob_record,
-            read.clone(),
-        ),
+        ix::AccessLog {
+            grantee: clinic.pubkey(),
+            patient_wallet: bob.pubkey(),
+            grant,
+            record: bob_record,
+            args: read.clone(),
+        }
+        .instruction(),
         &[&clinic],
         E::GrantPatientMismatch,
         &[grant],
@@ -241,13 +305,14 @@ async fn cross_patient_wiring_and_strangers() {
     // nor used by another provider
     let other = env.verified_provider(ROLE_CLINICIAN).await;
     env.expect_rejected(
-        ix::access_log(
-            &other.pubkey(),
-            &alice.pubkey(),
-            &grant,
-            &alice_record,
-            read,
-        ),
+        ix::AccessLog {
+            grantee: other.pubkey(),
+            patient_wallet: alice.pubkey(),
+            grant,
+            record: alice_record,
+            args: read,
+        }
+        .instruction(),
         &[&other],
         E::GranteeMismatch,
         &[grant],
@@ -260,7 +325,12 @@ async fn cross_patient_wiring_and_strangers() {
         purpose: Purpose::Treatment,
     };
     env.expect_rejected(
-        ix::record_retract(stranger, &anchored, 1),
+        ix::RecordRetract {
+            by: stranger,
+            record: anchored.clone(),
+            reason_code: 1,
+        }
+        .instruction(),
         &[&clinic],
         E::NotRecordAuthorOrPatient,
         &[alice_record],
@@ -289,7 +359,13 @@ async fn times_beyond_the_u32_range_accounts_store_are_refused() {
         expires_at: env.now().await + DAY,
     };
     env.expect_rejected(
-        ix::grant_create(&wallet, &wallet, &clinic.pubkey(), args),
+        ix::GrantCreate {
+            authority: wallet,
+            patient_wallet: wallet,
+            grantee_wallet: clinic.pubkey(),
+            args,
+        }
+        .instruction(),
         &[&patient],
         E::TimestampOutOfRange,
         &[grant, pda::patient(&wallet).0],

@@ -52,13 +52,14 @@ impl AttackScene for Scene {
     }
 
     fn log(&self, grant: &Pubkey) -> Instruction {
-        ix::access_log(
-            &self.clinic.pubkey(),
-            &self.patient.pubkey(),
-            grant,
-            &self.record,
-            read(),
-        )
+        ix::AccessLog {
+            grantee: self.clinic.pubkey(),
+            patient_wallet: self.patient.pubkey(),
+            grant: *grant,
+            record: self.record,
+            args: read(),
+        }
+        .instruction()
     }
 
     async fn place(&self, address: &Pubkey, owner: &Pubkey, data: Vec<u8>) {
@@ -82,7 +83,12 @@ impl AttackScene for Scene {
 async fn missing_signer() {
     let s = scene().await;
     let wallet = s.patient.pubkey();
-    let mut revoke = ix::grant_revoke(&wallet, &wallet, &s.grant);
+    let mut revoke = ix::GrantRevoke {
+        authority: wallet,
+        patient_wallet: wallet,
+        grant: s.grant,
+    }
+    .instruction();
     revoke.accounts[0] = AccountMeta::new_readonly(wallet, false);
     // no signature but the harness payer's: the patient's key is only named
     s.env
@@ -96,7 +102,12 @@ async fn signer_that_is_not_the_authority() {
     let wallet = s.patient.pubkey();
     s.env
         .expect_rejected(
-            ix::grant_revoke(&s.clinic.pubkey(), &wallet, &s.grant),
+            ix::GrantRevoke {
+                authority: s.clinic.pubkey(),
+                patient_wallet: wallet,
+                grant: s.grant,
+            }
+            .instruction(),
             &[&s.clinic],
             E::NotPatientOrGuardian,
             &s.watched(),
@@ -197,7 +208,13 @@ async fn look_alike_program_ids() {
         not_before: 0,
         expires_at: s.env.now().await + 3600,
     };
-    let mut create = ix::grant_create(&wallet, &wallet, &other.pubkey(), args);
+    let mut create = ix::GrantCreate {
+        authority: wallet,
+        patient_wallet: wallet,
+        grantee_wallet: other.pubkey(),
+        args,
+    }
+    .instruction();
     let system = create
         .accounts
         .iter()
@@ -227,14 +244,23 @@ async fn the_same_mutable_account_twice() {
         network_only: false,
     };
     s.env
-        .send(ix::policy_create(&keys, policy), &[&insurer])
+        .send(
+            ix::PolicyCreate { keys, args: policy }.instruction(),
+            &[&insurer],
+        )
         .await
         .unwrap();
     let funds = s.env.token_account(&mint, &insurer.pubkey()).await;
     s.env.mint_to(&mint, &authority, &funds, 500).await;
     s.env
         .send(
-            ix::policy_fund(&insurer.pubkey(), &keys, &funds, 500),
+            ix::PolicyFund {
+                funder: insurer.pubkey(),
+                keys,
+                source: funds,
+                amount: 500,
+            }
+            .instruction(),
             &[&insurer],
         )
         .await
@@ -242,7 +268,12 @@ async fn the_same_mutable_account_twice() {
     // withdraw from the vault into the vault itself
     s.env
         .expect_anchor_error(
-            ix::policy_withdraw(&keys, &keys.vault, 100),
+            ix::PolicyWithdraw {
+                keys,
+                destination: keys.vault,
+                amount: 100,
+            }
+            .instruction(),
             &[&insurer],
             CONSTRAINT_DUPLICATE_MUTABLE_ACCOUNT,
             &[keys.policy, keys.vault],
@@ -250,7 +281,13 @@ async fn the_same_mutable_account_twice() {
         .await;
     // and closing a grant into itself is refused too (Anchor checks the close target first)
     let wallet = s.patient.pubkey();
-    let mut close = ix::grant_close(&wallet, &wallet, &s.grant, &wallet);
+    let mut close = ix::GrantClose {
+        authority: wallet,
+        patient_wallet: wallet,
+        grant: s.grant,
+        rent_to: wallet,
+    }
+    .instruction();
     let rent_to = close
         .accounts
         .iter()
@@ -296,7 +333,12 @@ async fn revoke_then_use_in_the_same_transaction() {
         .env
         .send_all(
             &[
-                ix::grant_revoke(&wallet, &wallet, &s.grant),
+                ix::GrantRevoke {
+                    authority: wallet,
+                    patient_wallet: wallet,
+                    grant: s.grant,
+                }
+                .instruction(),
                 s.log(&s.grant),
             ],
             &[&s.patient, &s.clinic],
@@ -348,7 +390,13 @@ async fn non_canonical_bump_pda_is_refused() {
         not_before: 0,
         expires_at: s.env.now().await + 3600,
     };
-    let mut create = ix::grant_create(&wallet, &wallet, &other.pubkey(), args);
+    let mut create = ix::GrantCreate {
+        authority: wallet,
+        patient_wallet: wallet,
+        grantee_wallet: other.pubkey(),
+        args,
+    }
+    .instruction();
     for meta in &mut create.accounts {
         if meta.pubkey == canonical {
             meta.pubkey = lower;

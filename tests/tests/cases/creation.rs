@@ -92,7 +92,11 @@ async fn world(squat: bool) -> World {
         credential_authority: ca,
         max_break_glass_secs: 4 * 3600,
     };
-    let config_ix = ix::config_init(&upgrade.pubkey(), config_args);
+    let config_ix = ix::ConfigInit {
+        upgrade_authority: upgrade.pubkey(),
+        args: config_args,
+    }
+    .instruction();
     let c = Creation {
         name: "config_init",
         instructions: vec![config_ix.clone()],
@@ -104,7 +108,7 @@ async fn world(squat: bool) -> World {
 
     let patient = w.env.actor().await;
     let wallet = patient.pubkey();
-    let register = ix::patient_register(&wallet);
+    let register = ix::PatientRegister { wallet }.instruction();
     let c = Creation {
         name: "patient_register",
         instructions: vec![register.clone()],
@@ -125,7 +129,11 @@ async fn world(squat: bool) -> World {
             roles,
             credential_ref: [0x11; 32],
         };
-        let register = ix::provider_register(&provider.pubkey(), args);
+        let register = ix::ProviderRegister {
+            wallet: provider.pubkey(),
+            args,
+        }
+        .instruction();
         let c = Creation {
             name: "provider_register",
             instructions: vec![register.clone()],
@@ -150,7 +158,13 @@ async fn world(squat: bool) -> World {
     };
     let c = Creation {
         name: "record_anchor",
-        instructions: vec![ix::record_anchor(&wallet, 0, Author::Patient, anchor)],
+        instructions: vec![ix::RecordAnchor {
+            patient_wallet: wallet,
+            index: 0,
+            author: Author::Patient,
+            args: anchor,
+        }
+        .instruction()],
         signer: patient.insecure_clone(),
         creates: vec![pda::record(&wallet, 0).0],
         again: None,
@@ -163,7 +177,14 @@ async fn world(squat: bool) -> World {
     };
     let c = Creation {
         name: "record_amend",
-        instructions: vec![ix::record_amend(&wallet, 0, 1, Author::Patient, amend)],
+        instructions: vec![ix::RecordAmend {
+            patient_wallet: wallet,
+            previous_index: 0,
+            new_index: 1,
+            author: Author::Patient,
+            args: amend,
+        }
+        .instruction()],
         signer: patient.insecure_clone(),
         creates: vec![pda::record(&wallet, 1).0],
         again: None,
@@ -180,7 +201,13 @@ async fn world(squat: bool) -> World {
             not_before: 0,
             expires_at: now + 30 * DAY,
         };
-        ix::grant_create(&wallet, &wallet, grantee, args)
+        ix::GrantCreate {
+            authority: wallet,
+            patient_wallet: wallet,
+            grantee_wallet: *grantee,
+            args,
+        }
+        .instruction()
     };
     for (grantee, purpose) in [
         (clinic.pubkey(), Purpose::Treatment),
@@ -204,7 +231,12 @@ async fn world(squat: bool) -> World {
         reason_code: 3,
         duration_secs: 30 * DAY as u32,
     };
-    let ask = ix::request_create(&clinic.pubkey(), &wallet, request(Purpose::Operations));
+    let ask = ix::RequestCreate {
+        requester: clinic.pubkey(),
+        patient_wallet: wallet,
+        args: request(Purpose::Operations),
+    }
+    .instruction();
     let c = Creation {
         name: "request_create",
         instructions: vec![ask.clone()],
@@ -220,13 +252,14 @@ async fn world(squat: bool) -> World {
         expires_at: now + 29 * DAY,
     };
     let approve = |purpose| {
-        ix::request_approve(
-            &wallet,
-            &wallet,
-            &clinic.pubkey(),
+        ix::RequestApprove {
+            authority: wallet,
+            patient_wallet: wallet,
+            requester: clinic.pubkey(),
             purpose,
-            approval.clone(),
-        )
+            args: approval.clone(),
+        }
+        .instruction()
     };
     let c = Creation {
         name: "request_approve",
@@ -243,7 +276,13 @@ async fn world(squat: bool) -> World {
         window_secs: 3600,
         reason_code: 7,
     };
-    let open = ix::break_glass_open(&clinic.pubkey(), &wallet, 1, glass);
+    let open = ix::BreakGlassOpen {
+        clinician: clinic.pubkey(),
+        patient_wallet: wallet,
+        serial: 1,
+        args: glass,
+    }
+    .instruction();
     let c = Creation {
         name: "break_glass_open",
         instructions: vec![open.clone()],
@@ -266,7 +305,11 @@ async fn world(squat: bool) -> World {
         deductible: 0,
         network_only: true,
     };
-    let create = ix::policy_create(&keys, policy_args);
+    let create = ix::PolicyCreate {
+        keys,
+        args: policy_args,
+    }
+    .instruction();
     let c = Creation {
         name: "policy_create",
         instructions: vec![create.clone()],
@@ -284,7 +327,12 @@ async fn world(squat: bool) -> World {
         max_claims_per_period: 10,
         prior_auth_required: false,
     };
-    let add = ix::rule_add(&keys, rule, terms);
+    let add = ix::RuleAdd {
+        keys,
+        rule_key: rule,
+        terms,
+    }
+    .instruction();
     let c = Creation {
         name: "rule_add",
         instructions: vec![add.clone()],
@@ -296,7 +344,11 @@ async fn world(squat: bool) -> World {
     w.env
         .mint_to(&mint, &mint_authority, &keys.vault, 1_000)
         .await;
-    let join = ix::network_add(&insurer.pubkey(), &clinic.pubkey());
+    let join = ix::NetworkAdd {
+        insurer: insurer.pubkey(),
+        provider: clinic.pubkey(),
+    }
+    .instruction();
     let c = Creation {
         name: "network_add",
         instructions: vec![join.clone()],
@@ -322,15 +374,16 @@ async fn world(squat: bool) -> World {
     )
     .0;
     let care = ix::CareBasis::Grant(Purpose::Treatment);
-    let submit = ix::claim_submit(
-        &clinic.pubkey(),
-        &keys,
-        &record,
-        &rule,
-        &payee,
+    let submit = ix::ClaimSubmit {
+        provider: clinic.pubkey(),
+        keys,
+        record,
+        rule_key: rule,
+        payee,
         care,
-        claim_args,
-    );
+        args: claim_args,
+    }
+    .instruction();
     let c = Creation {
         name: "claim_submit",
         instructions: vec![submit.clone()],
@@ -355,7 +408,11 @@ async fn world(squat: bool) -> World {
         enrol_end: now + 30 * DAY,
         max_participants: 5,
     };
-    let create = ix::study_create(&study, study_args);
+    let create = ix::StudyCreate {
+        keys: study,
+        args: study_args,
+    }
+    .instruction();
     let c = Creation {
         name: "study_create",
         instructions: vec![create.clone()],
@@ -367,7 +424,13 @@ async fn world(squat: bool) -> World {
     w.env
         .mint_to(&mint, &mint_authority, &study.vault, 1_000)
         .await;
-    let invite = ix::invitation_create(&sponsor.pubkey(), &study, &wallet, now + 7 * DAY);
+    let invite = ix::InvitationCreate {
+        inviter: sponsor.pubkey(),
+        keys: study,
+        patient_wallet: wallet,
+        expires_at: now + 7 * DAY,
+    }
+    .instruction();
     let c = Creation {
         name: "invitation_create",
         instructions: vec![invite.clone()],
@@ -376,7 +439,14 @@ async fn world(squat: bool) -> World {
         again: Some((invite, E::InvitationAlreadyExists)),
     };
     w.create(squat, c).await;
-    let enrol = ix::study_enroll_with_grant(&wallet, &wallet, &study, LAB, now + 30 * DAY);
+    let enrol = ix::StudyEnrollWithGrant {
+        authority: wallet,
+        patient_wallet: wallet,
+        keys: study,
+        classes: LAB,
+        expires_at: now + 30 * DAY,
+    }
+    .instructions();
     let c = Creation {
         name: "study_enroll",
         instructions: enrol,
@@ -386,7 +456,12 @@ async fn world(squat: bool) -> World {
             pda::participation(&study.study, &wallet).0,
         ],
         again: Some((
-            ix::study_enroll(&wallet, &wallet, &study),
+            ix::StudyEnroll {
+                authority: wallet,
+                patient_wallet: wallet,
+                keys: study,
+            }
+            .instruction(),
             E::AlreadyEnrolled,
         )),
     };
@@ -407,7 +482,11 @@ async fn world(squat: bool) -> World {
         .send_all(&ixs, &[&admin, &freezable])
         .await
         .expect("freezable mint");
-    let accept = ix::mint_accept(&admin.pubkey(), &freezable.pubkey());
+    let accept = ix::MintAccept {
+        admin: admin.pubkey(),
+        mint: freezable.pubkey(),
+    }
+    .instruction();
     let c = Creation {
         name: "mint_accept",
         instructions: vec![accept.clone()],
@@ -488,7 +567,13 @@ async fn re_initialisation_of_every_init_is_refused_with_its_own_error() {
         content_sha256: [3; 32],
         class: 0,
     };
-    let anchor = ix::record_anchor(&wallet, 2, Author::Patient, args);
+    let anchor = ix::RecordAnchor {
+        patient_wallet: wallet,
+        index: 2,
+        author: Author::Patient,
+        args,
+    }
+    .instruction();
     let watched = [next, pda::patient(&wallet).0];
     env.expect_rejected(anchor, &[patient], E::RecordIndexTaken, &watched)
         .await;
@@ -497,7 +582,14 @@ async fn re_initialisation_of_every_init_is_refused_with_its_own_error() {
         content_sha256: [3; 32],
         expected_version: 2,
     };
-    let amend = ix::record_amend(&wallet, 1, 2, Author::Patient, amend);
+    let amend = ix::RecordAmend {
+        patient_wallet: wallet,
+        previous_index: 1,
+        new_index: 2,
+        author: Author::Patient,
+        args: amend,
+    }
+    .instruction();
     env.expect_rejected(amend, &[patient], E::RecordIndexTaken, &watched)
         .await;
 
@@ -511,7 +603,12 @@ async fn re_initialisation_of_every_init_is_refused_with_its_own_error() {
         reason_code: 3,
         duration_secs: 30 * DAY as u32,
     };
-    let ask = ix::request_create(&clinic.pubkey(), &wallet, args);
+    let ask = ix::RequestCreate {
+        requester: clinic.pubkey(),
+        patient_wallet: wallet,
+        args,
+    }
+    .instruction();
     env.send(ask.clone(), &[clinic])
         .await
         .expect("second request");
@@ -523,13 +620,14 @@ async fn re_initialisation_of_every_init_is_refused_with_its_own_error() {
         actions: action::READ,
         expires_at: env.now().await + DAY,
     };
-    let approve = ix::request_approve(
-        &wallet,
-        &wallet,
-        &clinic.pubkey(),
-        Purpose::Treatment,
-        approval,
-    );
+    let approve = ix::RequestApprove {
+        authority: wallet,
+        patient_wallet: wallet,
+        requester: clinic.pubkey(),
+        purpose: Purpose::Treatment,
+        args: approval,
+    }
+    .instruction();
     let watched = [
         pda::grant(&wallet, &clinic.pubkey(), Purpose::Treatment).0,
         request,

@@ -29,7 +29,13 @@ async fn write_the_idl_fixture() {
         not_before: 0,
         expires_at: env.now().await + 86_400,
     };
-    let instruction = ix::grant_create(&wallet, &wallet, &clinic.pubkey(), args.clone());
+    let instruction = ix::GrantCreate {
+        authority: wallet,
+        patient_wallet: wallet,
+        grantee_wallet: clinic.pubkey(),
+        args: args.clone(),
+    }
+    .instruction();
     env.send(instruction.clone(), &[&patient]).await.unwrap();
     let grant_address = pda::grant(&wallet, &clinic.pubkey(), Purpose::Research).0;
     let raw = env

@@ -97,16 +97,30 @@ async fn fixture(cap: u64, deductible: u64, rule_terms: RuleTerms, funding: u64)
         deductible,
         network_only: false,
     };
-    env.send(ix::policy_create(&keys, args), &[&insurer])
+    env.send(ix::PolicyCreate { keys, args }.instruction(), &[&insurer])
         .await
         .expect("policy create");
     let rule = office_visit();
-    env.send(ix::rule_add(&keys, rule, rule_terms), &[&insurer])
-        .await
-        .expect("rule add");
+    env.send(
+        ix::RuleAdd {
+            keys,
+            rule_key: rule,
+            terms: rule_terms,
+        }
+        .instruction(),
+        &[&insurer],
+    )
+    .await
+    .expect("rule add");
     if funding > 0 {
         env.send(
-            ix::policy_fund(&insurer.pubkey(), &keys, &insurer_tokens, funding),
+            ix::PolicyFund {
+                funder: insurer.pubkey(),
+                keys,
+                source: insurer_tokens,
+                amount: funding,
+            }
+            .instruction(),
             &[&insurer],
         )
         .await
@@ -145,15 +159,16 @@ impl Fx {
     }
 
     fn submit_ix(&self, args: ClaimSubmitArgs) -> Instruction {
-        ix::claim_submit(
-            &self.clinic.pubkey(),
-            &self.keys,
-            &self.record,
-            &self.rule,
-            &self.payee,
-            ix::CareBasis::Grant(Purpose::Treatment),
+        ix::ClaimSubmit {
+            provider: self.clinic.pubkey(),
+            keys: self.keys,
+            record: self.record,
+            rule_key: self.rule,
+            payee: self.payee,
+            care: ix::CareBasis::Grant(Purpose::Treatment),
             args,
-        )
+        }
+        .instruction()
     }
 
     fn claim_address(&self, args: &ClaimSubmitArgs) -> Pubkey {
@@ -222,7 +237,14 @@ impl Fx {
         let state = self.claim(claim).await;
         self.env
             .send(
-                ix::claim_review(&self.keys, claim, &state, &self.payee, decision),
+                ix::ClaimReview {
+                    keys: self.keys,
+                    claim: *claim,
+                    rule_key: state.rule_key,
+                    payee: self.payee,
+                    decision,
+                }
+                .instruction(),
                 &[&self.insurer],
             )
             .await
@@ -347,7 +369,13 @@ async fn a_claim_inside_the_deductible_is_approved_without_a_transfer() {
     assert_eq!(response["disposition"], "approved, nothing to pay");
     assert!(response.get("payment").is_none());
     // nothing is owed, so there is nothing to settle
-    let settle = ix::claim_settle(&fx.clinic.pubkey(), &fx.keys, &claim, &fx.payee);
+    let settle = ix::ClaimSettle {
+        payer: fx.clinic.pubkey(),
+        keys: fx.keys,
+        claim,
+        payee: fx.payee,
+    }
+    .instruction();
     let watched = fx.watched(claim);
     fx.env
         .expect_rejected(settle, &[&fx.clinic], E::ClaimNotOwed, &watched)
@@ -407,13 +435,14 @@ async fn prior_authorization_goes_to_review_then_approval_pays() {
     // more than the rule allows, and by someone who is not the insurer
     fx.env
         .expect_rejected(
-            ix::claim_review(
-                &fx.keys,
-                &claim,
-                &state,
-                &fx.payee,
-                ReviewDecision::Approve { amount: 101 },
-            ),
+            ix::ClaimReview {
+                keys: fx.keys,
+                claim,
+                rule_key: state.rule_key,
+                payee: fx.payee,
+                decision: ReviewDecision::Approve { amount: 101 },
+            }
+            .instruction(),
             &[&fx.insurer],
             E::ApprovalExceedsRule,
             &fx.watched(claim),
@@ -425,13 +454,14 @@ async fn prior_authorization_goes_to_review_then_approval_pays() {
     };
     fx.env
         .expect_rejected(
-            ix::claim_review(
-                &impostor,
-                &claim,
-                &state,
-                &fx.payee,
-                ReviewDecision::Approve { amount: 100 },
-            ),
+            ix::ClaimReview {
+                keys: impostor,
+                claim,
+                rule_key: state.rule_key,
+                payee: fx.payee,
+                decision: ReviewDecision::Approve { amount: 100 },
+            }
+            .instruction(),
             &[&fx.clinic],
             E::NotPolicyInsurer,
             &fx.watched(claim),
@@ -447,13 +477,14 @@ async fn prior_authorization_goes_to_review_then_approval_pays() {
     assert_eq!(fx.policy().await.pending_review, 0);
     fx.env
         .expect_rejected(
-            ix::claim_review(
-                &fx.keys,
-                &claim,
-                &state,
-                &fx.payee,
-                ReviewDecision::Approve { amount: 1 },
-            ),
+            ix::ClaimReview {
+                keys: fx.keys,
+                claim,
+                rule_key: state.rule_key,
+                payee: fx.payee,
+                decision: ReviewDecision::Approve { amount: 1 },
+            }
+            .instruction(),
             &[&fx.insurer],
             E::ClaimNotPendingReview,
             &fx.watched(claim),
@@ -474,13 +505,14 @@ async fn denial_can_be_appealed_once_and_then_approved() {
     let state = fx.claim(&claim).await;
     fx.env
         .expect_rejected(
-            ix::claim_review(
-                &fx.keys,
-                &claim,
-                &state,
-                &fx.payee,
-                ReviewDecision::Deny { reason_code: 0 },
-            ),
+            ix::ClaimReview {
+                keys: fx.keys,
+                claim,
+                rule_key: state.rule_key,
+                payee: fx.payee,
+                decision: ReviewDecision::Deny { reason_code: 0 },
+            }
+            .instruction(),
             &[&fx.insurer],
             E::MissingReasonCode,
             &fx.watched(claim),
@@ -496,7 +528,12 @@ async fn denial_can_be_appealed_once_and_then_approved() {
     let stranger = fx.env.verified_provider(ROLE_CLINICIAN).await;
     fx.env
         .expect_rejected(
-            ix::claim_appeal(&stranger.pubkey(), &fx.keys.policy, &claim),
+            ix::ClaimAppeal {
+                provider: stranger.pubkey(),
+                keys: fx.keys,
+                claim,
+            }
+            .instruction(),
             &[&stranger],
             E::NotClaimProvider,
             &fx.watched(claim),
@@ -505,7 +542,12 @@ async fn denial_can_be_appealed_once_and_then_approved() {
     let out = fx
         .env
         .send(
-            ix::claim_appeal(&fx.clinic.pubkey(), &fx.keys.policy, &claim),
+            ix::ClaimAppeal {
+                provider: fx.clinic.pubkey(),
+                keys: fx.keys,
+                claim,
+            }
+            .instruction(),
             &[&fx.clinic],
         )
         .await
@@ -517,7 +559,12 @@ async fn denial_can_be_appealed_once_and_then_approved() {
     // one appeal only
     fx.env
         .expect_rejected(
-            ix::claim_appeal(&fx.clinic.pubkey(), &fx.keys.policy, &claim),
+            ix::ClaimAppeal {
+                provider: fx.clinic.pubkey(),
+                keys: fx.keys,
+                claim,
+            }
+            .instruction(),
             &[&fx.clinic],
             E::NotAppealable,
             &fx.watched(claim),
@@ -531,7 +578,12 @@ async fn denial_can_be_appealed_once_and_then_approved() {
         .await;
     fx.env
         .send(
-            ix::claim_appeal(&fx.clinic.pubkey(), &fx.keys.policy, &claim),
+            ix::ClaimAppeal {
+                provider: fx.clinic.pubkey(),
+                keys: fx.keys,
+                claim,
+            }
+            .instruction(),
             &[&fx.clinic],
         )
         .await
@@ -557,7 +609,13 @@ async fn provider_cancels_before_payment_and_owed_benefit_is_released() {
     let stranger = fx.env.verified_provider(ROLE_CLINICIAN).await;
     fx.env
         .expect_rejected(
-            ix::claim_cancel(&stranger.pubkey(), &fx.keys.policy, &claim, &fx.rule),
+            ix::ClaimCancel {
+                provider: stranger.pubkey(),
+                keys: fx.keys,
+                claim,
+                rule_key: fx.rule,
+            }
+            .instruction(),
             &[&stranger],
             E::NotClaimProvider,
             &fx.watched(claim),
@@ -566,7 +624,13 @@ async fn provider_cancels_before_payment_and_owed_benefit_is_released() {
     let out = fx
         .env
         .send(
-            ix::claim_cancel(&fx.clinic.pubkey(), &fx.keys.policy, &claim, &fx.rule),
+            ix::ClaimCancel {
+                provider: fx.clinic.pubkey(),
+                keys: fx.keys,
+                claim,
+                rule_key: fx.rule,
+            }
+            .instruction(),
             &[&fx.clinic],
         )
         .await
@@ -577,7 +641,13 @@ async fn provider_cancels_before_payment_and_owed_benefit_is_released() {
     assert_eq!(fx.claim(&claim).await.state, ClaimState::Cancelled);
     fx.env
         .expect_rejected(
-            ix::claim_cancel(&fx.clinic.pubkey(), &fx.keys.policy, &claim, &fx.rule),
+            ix::ClaimCancel {
+                provider: fx.clinic.pubkey(),
+                keys: fx.keys,
+                claim,
+                rule_key: fx.rule,
+            }
+            .instruction(),
             &[&fx.clinic],
             E::ClaimNotCancellable,
             &fx.watched(claim),
@@ -595,7 +665,13 @@ async fn owed_claim_is_reserved_then_settled_after_funding() {
     assert_eq!(adjudicated(&events).state, ClaimState::Approved);
     assert_eq!(adjudicated(&events).policy_owed, 400);
     assert_eq!(paid_amount(&events), None);
-    let settle = ix::claim_settle(&fx.clinic.pubkey(), &fx.keys, &claim, &fx.payee);
+    let settle = ix::ClaimSettle {
+        payer: fx.clinic.pubkey(),
+        keys: fx.keys,
+        claim,
+        payee: fx.payee,
+    }
+    .instruction();
     fx.env
         .expect_rejected(
             settle.clone(),
@@ -607,7 +683,11 @@ async fn owed_claim_is_reserved_then_settled_after_funding() {
     // nor close the policy while a claim is owed
     fx.env
         .expect_rejected(
-            ix::policy_close(&fx.keys, &fx.insurer_tokens),
+            ix::PolicyClose {
+                keys: fx.keys,
+                destination: fx.insurer_tokens,
+            }
+            .instruction(),
             &[&fx.insurer],
             E::PolicyHasOpenClaims,
             &fx.watched(claim),
@@ -616,7 +696,12 @@ async fn owed_claim_is_reserved_then_settled_after_funding() {
     // the insurer cannot take back the 100 while 400 is owed
     fx.env
         .expect_rejected(
-            ix::policy_withdraw(&fx.keys, &fx.insurer_tokens, 1),
+            ix::PolicyWithdraw {
+                keys: fx.keys,
+                destination: fx.insurer_tokens,
+                amount: 1,
+            }
+            .instruction(),
             &[&fx.insurer],
             E::FundsOwed,
             &fx.watched(claim),
@@ -630,7 +715,13 @@ async fn owed_claim_is_reserved_then_settled_after_funding() {
         .await;
     fx.env
         .send(
-            ix::policy_fund(&donor.pubkey(), &fx.keys, &donor_tokens, 500),
+            ix::PolicyFund {
+                funder: donor.pubkey(),
+                keys: fx.keys,
+                source: donor_tokens,
+                amount: 500,
+            }
+            .instruction(),
             &[&donor],
         )
         .await
@@ -644,7 +735,12 @@ async fn owed_claim_is_reserved_then_settled_after_funding() {
     // now 200 is free: withdrawing 201 fails, 200 works
     fx.env
         .expect_rejected(
-            ix::policy_withdraw(&fx.keys, &fx.insurer_tokens, 201),
+            ix::PolicyWithdraw {
+                keys: fx.keys,
+                destination: fx.insurer_tokens,
+                amount: 201,
+            }
+            .instruction(),
             &[&fx.insurer],
             E::FundsOwed,
             &fx.watched(claim),
@@ -652,14 +748,25 @@ async fn owed_claim_is_reserved_then_settled_after_funding() {
         .await;
     fx.env
         .send(
-            ix::policy_withdraw(&fx.keys, &fx.insurer_tokens, 200),
+            ix::PolicyWithdraw {
+                keys: fx.keys,
+                destination: fx.insurer_tokens,
+                amount: 200,
+            }
+            .instruction(),
             &[&fx.insurer],
         )
         .await
         .unwrap();
     fx.assert_conserved().await;
     // a paid claim is not owed any more
-    let settle_again = ix::claim_settle(&fx.clinic.pubkey(), &fx.keys, &claim, &fx.payee);
+    let settle_again = ix::ClaimSettle {
+        payer: fx.clinic.pubkey(),
+        keys: fx.keys,
+        claim,
+        payee: fx.payee,
+    }
+    .instruction();
     fx.env
         .expect_rejected(
             settle_again,
@@ -671,7 +778,11 @@ async fn owed_claim_is_reserved_then_settled_after_funding() {
     // nothing owed or pending: the policy closes; its vault stays, empty
     fx.env
         .send(
-            ix::policy_close(&fx.keys, &fx.insurer_tokens),
+            ix::PolicyClose {
+                keys: fx.keys,
+                destination: fx.insurer_tokens,
+            }
+            .instruction(),
             &[&fx.insurer],
         )
         .await
@@ -685,7 +796,12 @@ async fn owed_claim_is_reserved_then_settled_after_funding() {
     let key = rule_key(&SECRET, "CPT", "80053", "");
     fx.env
         .expect_rejected(
-            ix::rule_add(&fx.keys, key, terms(1, 0, 0)),
+            ix::RuleAdd {
+                keys: fx.keys,
+                rule_key: key,
+                terms: terms(1, 0, 0),
+            }
+            .instruction(),
             &[&fx.insurer],
             E::PolicyNotActive,
             &[pda::rule(&fx.keys.policy, &key).0, fx.keys.policy],
@@ -693,7 +809,13 @@ async fn owed_claim_is_reserved_then_settled_after_funding() {
         .await;
     fx.env
         .expect_rejected(
-            ix::policy_fund(&fx.insurer.pubkey(), &fx.keys, &fx.insurer_tokens, 1),
+            ix::PolicyFund {
+                funder: fx.insurer.pubkey(),
+                keys: fx.keys,
+                source: fx.insurer_tokens,
+                amount: 1,
+            }
+            .instruction(),
             &[&fx.insurer],
             E::PolicyNotActive,
             &[fx.keys.policy, fx.keys.vault],
@@ -701,7 +823,11 @@ async fn owed_claim_is_reserved_then_settled_after_funding() {
         .await;
     fx.env
         .expect_rejected(
-            ix::policy_close(&fx.keys, &fx.insurer_tokens),
+            ix::PolicyClose {
+                keys: fx.keys,
+                destination: fx.insurer_tokens,
+            }
+            .instruction(),
             &[&fx.insurer],
             E::PolicyNotActive,
             &[fx.keys.policy, fx.keys.vault],
@@ -720,7 +846,15 @@ async fn submit_needs_the_patients_payment_consent() {
     let grant = pda::grant(&patient, &fx.insurer.pubkey(), Purpose::Payment).0;
     // revoked
     fx.env
-        .send(ix::grant_revoke(&patient, &patient, &grant), &[&fx.patient])
+        .send(
+            ix::GrantRevoke {
+                authority: patient,
+                patient_wallet: patient,
+                grant,
+            }
+            .instruction(),
+            &[&fx.patient],
+        )
         .await
         .unwrap();
     fx.expect_submit_rejected(args.clone(), E::GrantRevoked)
@@ -728,7 +862,13 @@ async fn submit_needs_the_patients_payment_consent() {
     // closed: no grant at all
     fx.env
         .send(
-            ix::grant_close(&patient, &patient, &grant, &patient),
+            ix::GrantClose {
+                authority: patient,
+                patient_wallet: patient,
+                grant,
+                rent_to: patient,
+            }
+            .instruction(),
             &[&fx.patient],
         )
         .await
@@ -766,7 +906,14 @@ async fn submit_needs_the_patients_payment_consent() {
     // older epoch: revoke_all voids it (and the clinic's treatment grant, which the patient
     // then gives again so that only the payment consent is missing)
     fx.env
-        .send(ix::grant_revoke_all(&patient, &patient), &[&fx.patient])
+        .send(
+            ix::GrantRevokeAll {
+                authority: patient,
+                patient_wallet: patient,
+            }
+            .instruction(),
+            &[&fx.patient],
+        )
         .await
         .unwrap();
     fx.expect_submit_rejected(args.clone(), E::NoCareRelationship)
@@ -774,7 +921,13 @@ async fn submit_needs_the_patients_payment_consent() {
     let treatment = pda::grant(&patient, &fx.clinic.pubkey(), Purpose::Treatment).0;
     fx.env
         .send(
-            ix::grant_close(&patient, &patient, &treatment, &patient),
+            ix::GrantClose {
+                authority: patient,
+                patient_wallet: patient,
+                grant: treatment,
+                rent_to: patient,
+            }
+            .instruction(),
             &[&fx.patient],
         )
         .await
@@ -797,12 +950,26 @@ async fn submit_needs_the_patients_payment_consent() {
     }
     // expired: a fresh grant for a day, then the clock moves past it
     fx.env
-        .send(ix::grant_revoke(&patient, &patient, &grant), &[&fx.patient])
+        .send(
+            ix::GrantRevoke {
+                authority: patient,
+                patient_wallet: patient,
+                grant,
+            }
+            .instruction(),
+            &[&fx.patient],
+        )
         .await
         .ok();
     fx.env
         .send(
-            ix::grant_close(&patient, &patient, &grant, &patient),
+            ix::GrantClose {
+                authority: patient,
+                patient_wallet: patient,
+                grant,
+                rent_to: patient,
+            }
+            .instruction(),
             &[&fx.patient],
         )
         .await
@@ -935,13 +1102,14 @@ async fn submit_rejections_leave_everything_unchanged() {
     let unverified = fx.env.actor().await;
     fx.env
         .send(
-            ix::provider_register(
-                &unverified.pubkey(),
-                careledger_sdk::ProviderRegisterArgs {
+            ix::ProviderRegister {
+                wallet: unverified.pubkey(),
+                args: careledger_sdk::ProviderRegisterArgs {
                     roles: ROLE_CLINICIAN,
                     credential_ref: [3; 32],
                 },
-            ),
+            }
+            .instruction(),
             &[&unverified],
         )
         .await
@@ -950,15 +1118,16 @@ async fn submit_rejections_leave_everything_unchanged() {
         .env
         .token_account(&fx.keys.mint, &unverified.pubkey())
         .await;
-    let ixn = ix::claim_submit(
-        &unverified.pubkey(),
-        &fx.keys,
-        &fx.record,
-        &fx.rule,
-        &unverified_payee,
-        ix::CareBasis::AuthoredRecord,
-        args.clone(),
-    );
+    let ixn = ix::ClaimSubmit {
+        provider: unverified.pubkey(),
+        keys: fx.keys,
+        record: fx.record,
+        rule_key: fx.rule,
+        payee: unverified_payee,
+        care: ix::CareBasis::AuthoredRecord,
+        args: args.clone(),
+    }
+    .instruction();
     fx.env
         .expect_rejected(
             ixn,
@@ -969,15 +1138,16 @@ async fn submit_rejections_leave_everything_unchanged() {
         .await;
     // an insurer-only provider cannot bill
     let insurer_payee = fx.insurer_tokens;
-    let ixn = ix::claim_submit(
-        &fx.insurer.pubkey(),
-        &fx.keys,
-        &fx.record,
-        &fx.rule,
-        &insurer_payee,
-        ix::CareBasis::AuthoredRecord,
-        args.clone(),
-    );
+    let ixn = ix::ClaimSubmit {
+        provider: fx.insurer.pubkey(),
+        keys: fx.keys,
+        record: fx.record,
+        rule_key: fx.rule,
+        payee: insurer_payee,
+        care: ix::CareBasis::AuthoredRecord,
+        args: args.clone(),
+    }
+    .instruction();
     fx.env
         .expect_rejected(
             ixn,
@@ -989,7 +1159,12 @@ async fn submit_rejections_leave_everything_unchanged() {
     let authority = &fx.env.credential_authority;
     fx.env
         .send(
-            ix::provider_suspend(&authority.pubkey(), &fx.clinic.pubkey(), 9),
+            ix::ProviderSuspend {
+                authority: authority.pubkey(),
+                provider_wallet: fx.clinic.pubkey(),
+                reason_code: 9,
+            }
+            .instruction(),
             &[authority],
         )
         .await
@@ -1010,7 +1185,14 @@ async fn submit_rejections_leave_everything_unchanged() {
         .await;
     // retired rule
     fx.env
-        .send(ix::rule_retire(&fx.keys, &fx.rule), &[&fx.insurer])
+        .send(
+            ix::RuleRetire {
+                keys: fx.keys,
+                rule_key: fx.rule,
+            }
+            .instruction(),
+            &[&fx.insurer],
+        )
         .await
         .unwrap();
     let yesterday = ClaimSubmitArgs {
@@ -1021,13 +1203,27 @@ async fn submit_rejections_leave_everything_unchanged() {
         .await;
     // suspended policy
     fx.env
-        .send(ix::policy_set_status(&fx.keys, true), &[&fx.insurer])
+        .send(
+            ix::PolicySetStatus {
+                keys: fx.keys,
+                suspended: true,
+            }
+            .instruction(),
+            &[&fx.insurer],
+        )
         .await
         .unwrap();
     fx.expect_submit_rejected(yesterday.clone(), E::PolicyNotActive)
         .await;
     fx.env
-        .send(ix::policy_set_status(&fx.keys, false), &[&fx.insurer])
+        .send(
+            ix::PolicySetStatus {
+                keys: fx.keys,
+                suspended: false,
+            }
+            .instruction(),
+            &[&fx.insurer],
+        )
         .await
         .unwrap();
     if skip_on_cluster("pauses the config every other scenario shares") {
@@ -1035,7 +1231,14 @@ async fn submit_rejections_leave_everything_unchanged() {
     }
     let admin = &fx.env.admin;
     fx.env
-        .send(ix::config_set_paused(&admin.pubkey(), true), &[admin])
+        .send(
+            ix::ConfigSetPaused {
+                admin: admin.pubkey(),
+                paused: true,
+            }
+            .instruction(),
+            &[admin],
+        )
         .await
         .unwrap();
     fx.expect_submit_rejected(yesterday, E::Paused).await;
@@ -1068,7 +1271,7 @@ async fn policy_and_rule_management_rules() {
     for (args, expected) in cases {
         fx.env
             .expect_rejected(
-                ix::policy_create(&keys8, args),
+                ix::PolicyCreate { keys: keys8, args }.instruction(),
                 &[&fx.insurer],
                 expected,
                 &[keys8.policy, keys8.vault],
@@ -1079,7 +1282,11 @@ async fn policy_and_rule_management_rules() {
     let clinic_keys = PolicyKeys::new(&fx.clinic.pubkey(), 8, &fx.patient.pubkey(), &fx.keys.mint);
     fx.env
         .expect_rejected(
-            ix::policy_create(&clinic_keys, bad(now, now + DAY, 10, 0)),
+            ix::PolicyCreate {
+                keys: clinic_keys,
+                args: bad(now, now + DAY, 10, 0),
+            }
+            .instruction(),
             &[&fx.clinic],
             E::MissingRole,
             &[clinic_keys.policy],
@@ -1098,7 +1305,12 @@ async fn policy_and_rule_management_rules() {
     ] {
         fx.env
             .expect_rejected(
-                ix::rule_add(&fx.keys, key, t),
+                ix::RuleAdd {
+                    keys: fx.keys,
+                    rule_key: key,
+                    terms: t,
+                }
+                .instruction(),
                 &[&fx.insurer],
                 E::InvalidRuleTerms,
                 &[rule_addr],
@@ -1107,7 +1319,12 @@ async fn policy_and_rule_management_rules() {
     }
     fx.env
         .expect_rejected(
-            ix::rule_add(&fx.keys, [0; 32], terms(1, 0, 0)),
+            ix::RuleAdd {
+                keys: fx.keys,
+                rule_key: [0; 32],
+                terms: terms(1, 0, 0),
+            }
+            .instruction(),
             &[&fx.insurer],
             E::ZeroRuleKey,
             &[pda::rule(&fx.keys.policy, &[0; 32]).0],
@@ -1119,7 +1336,12 @@ async fn policy_and_rule_management_rules() {
     };
     fx.env
         .expect_rejected(
-            ix::rule_add(&as_clinic, key, terms(1, 0, 0)),
+            ix::RuleAdd {
+                keys: as_clinic,
+                rule_key: key,
+                terms: terms(1, 0, 0),
+            }
+            .instruction(),
             &[&fx.clinic],
             E::NotPolicyInsurer,
             &[rule_addr],
@@ -1128,7 +1350,12 @@ async fn policy_and_rule_management_rules() {
     let current = pda::rule(&fx.keys.policy, &fx.rule).0;
     fx.env
         .expect_rejected(
-            ix::rule_update(&fx.keys, &fx.rule, terms(100, 0, 0)),
+            ix::RuleUpdate {
+                keys: fx.keys,
+                rule_key: fx.rule,
+                terms: terms(100, 0, 0),
+            }
+            .instruction(),
             &[&fx.insurer],
             E::EmptyUpdate,
             &[current],
@@ -1137,7 +1364,12 @@ async fn policy_and_rule_management_rules() {
     let out = fx
         .env
         .send(
-            ix::rule_update(&fx.keys, &fx.rule, terms(120, 5, 1000)),
+            ix::RuleUpdate {
+                keys: fx.keys,
+                rule_key: fx.rule,
+                terms: terms(120, 5, 1000),
+            }
+            .instruction(),
             &[&fx.insurer],
         )
         .await
@@ -1179,7 +1411,11 @@ async fn policy_and_rule_management_rules() {
     // status changes: only the insurer, only active <-> suspended
     fx.env
         .expect_rejected(
-            ix::policy_set_status(&fx.keys, false),
+            ix::PolicySetStatus {
+                keys: fx.keys,
+                suspended: false,
+            }
+            .instruction(),
             &[&fx.insurer],
             E::PolicyNotSuspendable,
             &[fx.keys.policy],
@@ -1187,7 +1423,11 @@ async fn policy_and_rule_management_rules() {
         .await;
     fx.env
         .expect_rejected(
-            ix::policy_set_status(&as_clinic, true),
+            ix::PolicySetStatus {
+                keys: as_clinic,
+                suspended: true,
+            }
+            .instruction(),
             &[&fx.clinic],
             E::NotPolicyInsurer,
             &[fx.keys.policy],
@@ -1195,7 +1435,13 @@ async fn policy_and_rule_management_rules() {
         .await;
     fx.env
         .expect_rejected(
-            ix::policy_fund(&insurer, &fx.keys, &fx.insurer_tokens, 0),
+            ix::PolicyFund {
+                funder: insurer,
+                keys: fx.keys,
+                source: fx.insurer_tokens,
+                amount: 0,
+            }
+            .instruction(),
             &[&fx.insurer],
             E::InvalidAmount,
             &[fx.keys.policy, fx.keys.vault],
@@ -1310,7 +1556,13 @@ mod property {
         if owed > 0 {
             fx.env
                 .send(
-                    ix::policy_fund(&fx.insurer.pubkey(), &fx.keys, &fx.insurer_tokens, owed),
+                    ix::PolicyFund {
+                        funder: fx.insurer.pubkey(),
+                        keys: fx.keys,
+                        source: fx.insurer_tokens,
+                        amount: owed,
+                    }
+                    .instruction(),
                     &[&fx.insurer],
                 )
                 .await
@@ -1318,7 +1570,13 @@ mod property {
             for claim in owed_claims {
                 fx.env
                     .send(
-                        ix::claim_settle(&fx.clinic.pubkey(), &fx.keys, &claim, &fx.payee),
+                        ix::ClaimSettle {
+                            payer: fx.clinic.pubkey(),
+                            keys: fx.keys,
+                            claim,
+                            payee: fx.payee,
+                        }
+                        .instruction(),
                         &[&fx.clinic],
                     )
                     .await
@@ -1357,12 +1615,20 @@ async fn accounts_of_another_policy_are_refused() {
         network_only: false,
     };
     fx.env
-        .send(ix::policy_create(&other, args), &[&fx.insurer])
+        .send(
+            ix::PolicyCreate { keys: other, args }.instruction(),
+            &[&fx.insurer],
+        )
         .await
         .unwrap();
     fx.env
         .send(
-            ix::rule_add(&other, fx.rule, terms(100, 0, 0)),
+            ix::RuleAdd {
+                keys: other,
+                rule_key: fx.rule,
+                terms: terms(100, 0, 0),
+            }
+            .instruction(),
             &[&fx.insurer],
         )
         .await
@@ -1386,7 +1652,13 @@ async fn accounts_of_another_policy_are_refused() {
     watched.extend([other.policy, other.vault]);
     fx.env
         .expect_rejected(
-            ix::claim_settle(&fx.clinic.pubkey(), &other, &claim, &fx.payee),
+            ix::ClaimSettle {
+                payer: fx.clinic.pubkey(),
+                keys: other,
+                claim,
+                payee: fx.payee,
+            }
+            .instruction(),
             &[&fx.clinic],
             E::ClaimPolicyMismatch,
             &watched,
@@ -1453,21 +1725,39 @@ async fn every_illegal_claim_transition_is_refused() {
         let cells = [
             (
                 "review",
-                ix::claim_review(&fx.keys, &claim, &forced, &fx.payee, approve),
+                ix::ClaimReview {
+                    keys: fx.keys,
+                    claim,
+                    rule_key: forced.rule_key,
+                    payee: fx.payee,
+                    decision: approve,
+                }
+                .instruction(),
                 &fx.insurer,
                 state == ClaimState::PendingReview,
                 E::ClaimNotPendingReview,
             ),
             (
                 "appeal",
-                ix::claim_appeal(&provider, &fx.keys.policy, &claim),
+                ix::ClaimAppeal {
+                    provider,
+                    keys: fx.keys,
+                    claim,
+                }
+                .instruction(),
                 &fx.clinic,
                 state == ClaimState::Denied && !appealed,
                 E::NotAppealable,
             ),
             (
                 "cancel",
-                ix::claim_cancel(&provider, &fx.keys.policy, &claim, &fx.rule),
+                ix::ClaimCancel {
+                    provider,
+                    keys: fx.keys,
+                    claim,
+                    rule_key: fx.rule,
+                }
+                .instruction(),
                 &fx.clinic,
                 matches!(
                     state,
@@ -1477,7 +1767,13 @@ async fn every_illegal_claim_transition_is_refused() {
             ),
             (
                 "settle",
-                ix::claim_settle(&provider, &fx.keys, &claim, &fx.payee),
+                ix::ClaimSettle {
+                    payer: provider,
+                    keys: fx.keys,
+                    claim,
+                    payee: fx.payee,
+                }
+                .instruction(),
                 &fx.clinic,
                 owes,
                 E::ClaimNotOwed,

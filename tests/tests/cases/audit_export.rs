@@ -51,7 +51,14 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
     };
     let out = env
         .send(
-            ix::access_log(&clinic.pubkey(), &wallet, &grant, &record, read.clone()),
+            ix::AccessLog {
+                grantee: clinic.pubkey(),
+                patient_wallet: wallet,
+                grant,
+                record,
+                args: read.clone(),
+            }
+            .instruction(),
             &[&clinic],
         )
         .await
@@ -64,7 +71,16 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
         reason_code: 3,
     };
     let out = env
-        .send(ix::break_glass_open(&er.pubkey(), &wallet, 1, bg), &[&er])
+        .send(
+            ix::BreakGlassOpen {
+                clinician: er.pubkey(),
+                patient_wallet: wallet,
+                serial: 1,
+                args: bg,
+            }
+            .instruction(),
+            &[&er],
+        )
         .await
         .unwrap();
     events.extend(out.events);
@@ -96,9 +112,12 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
         deductible: 0,
         network_only: false,
     };
-    env.send(ix::policy_create(&keys, policy), &[&insurer])
-        .await
-        .unwrap();
+    env.send(
+        ix::PolicyCreate { keys, args: policy }.instruction(),
+        &[&insurer],
+    )
+    .await
+    .unwrap();
     let rule = rule_key(&[1; 32], "CPT", "99213", "");
     let terms = RuleTerms {
         allowed_per_unit: 1_000,
@@ -108,11 +127,25 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
         max_claims_per_period: 5,
         prior_auth_required: false,
     };
-    env.send(ix::rule_add(&keys, rule, terms), &[&insurer])
-        .await
-        .unwrap();
     env.send(
-        ix::policy_fund(&insurer.pubkey(), &keys, &insurer_tokens, 5_000),
+        ix::RuleAdd {
+            keys,
+            rule_key: rule,
+            terms,
+        }
+        .instruction(),
+        &[&insurer],
+    )
+    .await
+    .unwrap();
+    env.send(
+        ix::PolicyFund {
+            funder: insurer.pubkey(),
+            keys,
+            source: insurer_tokens,
+            amount: 5_000,
+        }
+        .instruction(),
         &[&insurer],
     )
     .await
@@ -127,20 +160,44 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
     // billed while the clinic's treatment grant (its care relationship) is live
     let care = ix::CareBasis::Grant(Purpose::Treatment);
     env.send(
-        ix::claim_submit(&clinic.pubkey(), &keys, &record, &rule, &payee, care, claim),
+        ix::ClaimSubmit {
+            provider: clinic.pubkey(),
+            keys,
+            record,
+            rule_key: rule,
+            payee,
+            care,
+            args: claim,
+        }
+        .instruction(),
         &[&clinic],
     )
     .await
     .unwrap();
 
     let out = env
-        .send(ix::grant_revoke(&wallet, &wallet, &grant), &[&patient])
+        .send(
+            ix::GrantRevoke {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant,
+            }
+            .instruction(),
+            &[&patient],
+        )
         .await
         .unwrap();
     events.extend(out.events);
     let out = env
         .send(
-            ix::access_log(&clinic.pubkey(), &wallet, &grant, &record, read),
+            ix::AccessLog {
+                grantee: clinic.pubkey(),
+                patient_wallet: wallet,
+                grant,
+                record,
+                args: read,
+            }
+            .instruction(),
             &[&clinic],
         )
         .await
@@ -150,7 +207,13 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
     let emergency = pda::emergency_grant(&wallet, &er.pubkey(), 1).0;
     let out = env
         .send(
-            ix::break_glass_review(&wallet, &wallet, &emergency, ReviewOutcome::Disputed),
+            ix::BreakGlassReview {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: emergency,
+                outcome: ReviewOutcome::Disputed,
+            }
+            .instruction(),
             &[&patient],
         )
         .await
@@ -162,7 +225,13 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
         careledger_sdk::audit::consent_id(&grant, &g)
     };
     env.send(
-        ix::grant_close(&wallet, &wallet, &grant, &wallet),
+        ix::GrantClose {
+            authority: wallet,
+            patient_wallet: wallet,
+            grant,
+            rent_to: wallet,
+        }
+        .instruction(),
         &[&patient],
     )
     .await
@@ -177,7 +246,13 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
         expires_at: now + 30 * 86_400,
     };
     env.send(
-        ix::grant_create(&wallet, &wallet, &clinic.pubkey(), later),
+        ix::GrantCreate {
+            authority: wallet,
+            patient_wallet: wallet,
+            grantee_wallet: clinic.pubkey(),
+            args: later,
+        }
+        .instruction(),
         &[&patient],
     )
     .await
@@ -185,14 +260,23 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
     // the guardian revokes every consent
     let guardian = env.actor().await;
     env.send(
-        ix::patient_set_guardian(&wallet, Some(&guardian.pubkey()), now + 86_400),
+        ix::PatientSetGuardian {
+            wallet,
+            guardian: Some(guardian.pubkey()),
+            expires_at: now + 86_400,
+        }
+        .instruction(),
         &[&patient],
     )
     .await
     .unwrap();
     let out = env
         .send(
-            ix::grant_revoke_all(&guardian.pubkey(), &wallet),
+            ix::GrantRevokeAll {
+                authority: guardian.pubkey(),
+                patient_wallet: wallet,
+            }
+            .instruction(),
             &[&guardian],
         )
         .await

@@ -31,13 +31,14 @@ async fn access(s: &Setup, strict: bool) -> Result<CareledgerEvent, careledger_s
     let outcome = s
         .env
         .send(
-            ix::access_log(
-                &s.clinic.pubkey(),
-                &s.patient.pubkey(),
-                &s.grant,
-                &s.record,
-                log(strict),
-            ),
+            ix::AccessLog {
+                grantee: s.clinic.pubkey(),
+                patient_wallet: s.patient.pubkey(),
+                grant: s.grant,
+                record: s.record,
+                args: log(strict),
+            }
+            .instruction(),
             &[&s.clinic],
         )
         .await?;
@@ -89,7 +90,15 @@ async fn revoked_grant_refuses_and_records_the_refusal() {
     let wallet = s.patient.pubkey();
     let out = s
         .env
-        .send(ix::grant_revoke(&wallet, &wallet, &s.grant), &[&s.patient])
+        .send(
+            ix::GrantRevoke {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: s.grant,
+            }
+            .instruction(),
+            &[&s.patient],
+        )
         .await
         .unwrap();
     assert!(matches!(out.events[0], CareledgerEvent::GrantRevoked(_)));
@@ -106,7 +115,14 @@ async fn revoked_grant_refuses_and_records_the_refusal() {
     // strict mode fails with the exact error and changes nothing
     s.env
         .expect_rejected(
-            ix::access_log(&s.clinic.pubkey(), &wallet, &s.grant, &s.record, log(true)),
+            ix::AccessLog {
+                grantee: s.clinic.pubkey(),
+                patient_wallet: wallet,
+                grant: s.grant,
+                record: s.record,
+                args: log(true),
+            }
+            .instruction(),
             &[&s.clinic],
             E::GrantRevoked,
             &[s.grant],
@@ -115,7 +131,12 @@ async fn revoked_grant_refuses_and_records_the_refusal() {
     // revocation is final
     s.env
         .expect_rejected(
-            ix::grant_revoke(&wallet, &wallet, &s.grant),
+            ix::GrantRevoke {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: s.grant,
+            }
+            .instruction(),
             &[&s.patient],
             E::GrantRevoked,
             &[s.grant],
@@ -130,7 +151,13 @@ async fn revoked_grant_refuses_and_records_the_refusal() {
     };
     s.env
         .expect_rejected(
-            ix::grant_update(&wallet, &wallet, &s.grant, update),
+            ix::GrantUpdate {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: s.grant,
+                args: update,
+            }
+            .instruction(),
             &[&s.patient],
             E::GrantRevoked,
             &[s.grant],
@@ -144,7 +171,14 @@ async fn revoke_all_voids_every_older_grant() {
     let wallet = s.patient.pubkey();
     let out = s
         .env
-        .send(ix::grant_revoke_all(&wallet, &wallet), &[&s.patient])
+        .send(
+            ix::GrantRevokeAll {
+                authority: wallet,
+                patient_wallet: wallet,
+            }
+            .instruction(),
+            &[&s.patient],
+        )
         .await
         .unwrap();
     let CareledgerEvent::AllGrantsRevoked(e) = &out.events[0] else {
@@ -159,7 +193,13 @@ async fn revoke_all_voids_every_older_grant() {
     let before = s.env.snapshot(&[wallet]).await[0].clone().unwrap().0;
     s.env
         .send(
-            ix::grant_close(&wallet, &wallet, &s.grant, &wallet),
+            ix::GrantClose {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: s.grant,
+                rent_to: wallet,
+            }
+            .instruction(),
             &[&s.patient],
         )
         .await
@@ -190,7 +230,13 @@ async fn expiry_is_exact_to_the_second() {
     let wallet = s.patient.pubkey();
     s.env
         .send(
-            ix::grant_close(&wallet, &wallet, &s.grant, &wallet),
+            ix::GrantClose {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: s.grant,
+                rent_to: wallet,
+            }
+            .instruction(),
             &[&s.patient],
         )
         .await
@@ -203,20 +249,40 @@ async fn live_grant_cannot_be_closed_and_rent_goes_to_its_payer() {
     let wallet = s.patient.pubkey();
     s.env
         .expect_rejected(
-            ix::grant_close(&wallet, &wallet, &s.grant, &wallet),
+            ix::GrantClose {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: s.grant,
+                rent_to: wallet,
+            }
+            .instruction(),
             &[&s.patient],
             E::GrantStillLive,
             &[s.grant, wallet],
         )
         .await;
     s.env
-        .send(ix::grant_revoke(&wallet, &wallet, &s.grant), &[&s.patient])
+        .send(
+            ix::GrantRevoke {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: s.grant,
+            }
+            .instruction(),
+            &[&s.patient],
+        )
         .await
         .unwrap();
     let thief = s.env.actor().await;
     s.env
         .expect_rejected(
-            ix::grant_close(&wallet, &wallet, &s.grant, &thief.pubkey()),
+            ix::GrantClose {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: s.grant,
+                rent_to: thief.pubkey(),
+            }
+            .instruction(),
             &[&s.patient],
             E::WrongRentDestination,
             &[s.grant, thief.pubkey()],
@@ -235,7 +301,14 @@ async fn refusal_reasons_class_action_purpose_scope_not_yet_valid() {
         .anchor_as_patient(&s.patient, RecordClass::Imaging.id(), 2)
         .await;
     let send = |record: Pubkey, args: AccessLogArgs| {
-        let ix = ix::access_log(&clinic, &wallet, &s.grant, &record, args);
+        let ix = ix::AccessLog {
+            grantee: clinic,
+            patient_wallet: wallet,
+            grant: s.grant,
+            record,
+            args,
+        }
+        .instruction();
         let env = &s.env;
         let clinic_kp = &s.clinic;
         async move { env.send(ix, &[clinic_kp]).await.unwrap().events[0].clone() }
@@ -269,7 +342,14 @@ async fn refusal_reasons_class_action_purpose_scope_not_yet_valid() {
     };
     s.env
         .expect_rejected(
-            ix::access_log(&clinic, &wallet, &s.grant, &s.record, bad),
+            ix::AccessLog {
+                grantee: clinic,
+                patient_wallet: wallet,
+                grant: s.grant,
+                record: s.record,
+                args: bad,
+            }
+            .instruction(),
             &[&s.clinic],
             E::InvalidAccessAction,
             &[s.grant],
@@ -291,7 +371,13 @@ async fn refusal_reasons_class_action_purpose_scope_not_yet_valid() {
     let out = s
         .env
         .send(
-            ix::grant_update(&wallet, &wallet, &s.grant, scoped.clone()),
+            ix::GrantUpdate {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: s.grant,
+                args: scoped.clone(),
+            }
+            .instruction(),
             &[&s.patient],
         )
         .await
@@ -318,7 +404,13 @@ async fn refusal_reasons_class_action_purpose_scope_not_yet_valid() {
     };
     s.env
         .send(
-            ix::grant_update(&wallet, &wallet, &s.grant, later.clone()),
+            ix::GrantUpdate {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: s.grant,
+                args: later.clone(),
+            }
+            .instruction(),
             &[&s.patient],
         )
         .await
@@ -330,7 +422,13 @@ async fn refusal_reasons_class_action_purpose_scope_not_yet_valid() {
     // an update that changes nothing is refused
     s.env
         .expect_rejected(
-            ix::grant_update(&wallet, &wallet, &s.grant, later),
+            ix::GrantUpdate {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: s.grant,
+                args: later,
+            }
+            .instruction(),
             &[&s.patient],
             E::EmptyUpdate,
             &[s.grant],
@@ -344,7 +442,12 @@ async fn suspended_and_expired_providers_are_refused() {
     let authority = &s.env.credential_authority;
     s.env
         .send(
-            ix::provider_suspend(&authority.pubkey(), &s.clinic.pubkey(), 9),
+            ix::ProviderSuspend {
+                authority: authority.pubkey(),
+                provider_wallet: s.clinic.pubkey(),
+                reason_code: 9,
+            }
+            .instruction(),
             &[authority],
         )
         .await
@@ -444,7 +547,13 @@ async fn grant_rejections() {
     for (args, expected) in cases {
         let grant = pda::grant(&wallet, &clinic.pubkey(), args.purpose).0;
         env.expect_rejected(
-            ix::grant_create(&wallet, &wallet, &clinic.pubkey(), args),
+            ix::GrantCreate {
+                authority: wallet,
+                patient_wallet: wallet,
+                grantee_wallet: clinic.pubkey(),
+                args,
+            }
+            .instruction(),
             &[&patient],
             expected,
             &[grant, patient_pda],
@@ -453,14 +562,26 @@ async fn grant_rejections() {
     }
     // a stranger cannot grant for the patient
     env.expect_rejected(
-        ix::grant_create(&stranger.pubkey(), &wallet, &clinic.pubkey(), good.clone()),
+        ix::GrantCreate {
+            authority: stranger.pubkey(),
+            patient_wallet: wallet,
+            grantee_wallet: clinic.pubkey(),
+            args: good.clone(),
+        }
+        .instruction(),
         &[&stranger],
         E::NotPatientOrGuardian,
         &[grant, patient_pda],
     )
     .await;
     env.send(
-        ix::grant_create(&wallet, &wallet, &clinic.pubkey(), good),
+        ix::GrantCreate {
+            authority: wallet,
+            patient_wallet: wallet,
+            grantee_wallet: clinic.pubkey(),
+            args: good,
+        }
+        .instruction(),
         &[&patient],
     )
     .await
@@ -477,7 +598,12 @@ async fn guardian_acts_until_the_appointment_ends() {
     let wallet = patient.pubkey();
     let until = env.now().await + 10 * DAY;
     env.send(
-        ix::patient_set_guardian(&wallet, Some(&guardian.pubkey()), until),
+        ix::PatientSetGuardian {
+            wallet,
+            guardian: Some(guardian.pubkey()),
+            expires_at: until,
+        }
+        .instruction(),
         &[&patient],
     )
     .await
@@ -493,7 +619,13 @@ async fn guardian_acts_until_the_appointment_ends() {
     };
     let out = env
         .send(
-            ix::grant_create(&guardian.pubkey(), &wallet, &clinic.pubkey(), args),
+            ix::GrantCreate {
+                authority: guardian.pubkey(),
+                patient_wallet: wallet,
+                grantee_wallet: clinic.pubkey(),
+                args,
+            }
+            .instruction(),
             &[&guardian],
         )
         .await
@@ -506,7 +638,12 @@ async fn guardian_acts_until_the_appointment_ends() {
         careledger_sdk::program::logic::authority::Actor::Guardian
     );
     // a guardian cannot appoint another guardian
-    let mut reappoint = ix::patient_set_guardian(&wallet, Some(&env.admin.pubkey()), until);
+    let mut reappoint = ix::PatientSetGuardian {
+        wallet,
+        guardian: Some(env.admin.pubkey()),
+        expires_at: until,
+    }
+    .instruction();
     reappoint.accounts[0].pubkey = guardian.pubkey();
     env.expect_rejected(
         reappoint,
@@ -521,7 +658,12 @@ async fn guardian_acts_until_the_appointment_ends() {
     env.set_clock(until).await;
     let grant = pda::grant(&wallet, &clinic.pubkey(), Purpose::Treatment).0;
     env.expect_rejected(
-        ix::grant_revoke(&guardian.pubkey(), &wallet, &grant),
+        ix::GrantRevoke {
+            authority: guardian.pubkey(),
+            patient_wallet: wallet,
+            grant,
+        }
+        .instruction(),
         &[&guardian],
         E::GuardianExpired,
         &[grant],
@@ -543,7 +685,12 @@ async fn access_request_approve_and_deny() {
         duration_secs: 30 * DAY as u32,
     };
     env.send(
-        ix::request_create(&lab.pubkey(), &wallet, request.clone()),
+        ix::RequestCreate {
+            requester: lab.pubkey(),
+            patient_wallet: wallet,
+            args: request.clone(),
+        }
+        .instruction(),
         &[&lab],
     )
     .await
@@ -560,7 +707,14 @@ async fn access_request_approve_and_deny() {
     let grant = pda::grant(&wallet, &lab.pubkey(), Purpose::Treatment).0;
     let req = pda::request(&wallet, &lab.pubkey()).0;
     env.expect_rejected(
-        ix::request_approve(&wallet, &wallet, &lab.pubkey(), Purpose::Treatment, wide),
+        ix::RequestApprove {
+            authority: wallet,
+            patient_wallet: wallet,
+            requester: lab.pubkey(),
+            purpose: Purpose::Treatment,
+            args: wide,
+        }
+        .instruction(),
         &[&patient],
         E::ApprovalWidensRequest,
         &[grant, req],
@@ -573,7 +727,14 @@ async fn access_request_approve_and_deny() {
     };
     let out = env
         .send(
-            ix::request_approve(&wallet, &wallet, &lab.pubkey(), Purpose::Treatment, narrow),
+            ix::RequestApprove {
+                authority: wallet,
+                patient_wallet: wallet,
+                requester: lab.pubkey(),
+                purpose: Purpose::Treatment,
+                args: narrow,
+            }
+            .instruction(),
             &[&patient],
         )
         .await
@@ -586,12 +747,26 @@ async fn access_request_approve_and_deny() {
     assert_eq!((created.classes, created.actions), (LAB, action::READ));
     assert!(env.snapshot(&[req]).await[0].is_none(), "request closed");
     // a new request, denied
-    env.send(ix::request_create(&lab.pubkey(), &wallet, request), &[&lab])
-        .await
-        .unwrap();
+    env.send(
+        ix::RequestCreate {
+            requester: lab.pubkey(),
+            patient_wallet: wallet,
+            args: request,
+        }
+        .instruction(),
+        &[&lab],
+    )
+    .await
+    .unwrap();
     let out = env
         .send(
-            ix::request_deny(&wallet, &wallet, &lab.pubkey(), 4),
+            ix::RequestDeny {
+                authority: wallet,
+                patient_wallet: wallet,
+                requester: lab.pubkey(),
+                reason_code: 4,
+            }
+            .instruction(),
             &[&patient],
         )
         .await
@@ -608,13 +783,14 @@ async fn unverified_provider_cannot_request() {
     let patient = env.register_patient().await;
     let pending = env.actor().await;
     env.send(
-        ix::provider_register(
-            &pending.pubkey(),
-            careledger_sdk::ProviderRegisterArgs {
+        ix::ProviderRegister {
+            wallet: pending.pubkey(),
+            args: careledger_sdk::ProviderRegisterArgs {
                 roles: ROLE_CLINICIAN,
                 credential_ref: [3; 32],
             },
-        ),
+        }
+        .instruction(),
         &[&pending],
     )
     .await
@@ -628,7 +804,12 @@ async fn unverified_provider_cannot_request() {
     };
     let req = pda::request(&patient.pubkey(), &pending.pubkey()).0;
     env.expect_rejected(
-        ix::request_create(&pending.pubkey(), &patient.pubkey(), args),
+        ix::RequestCreate {
+            requester: pending.pubkey(),
+            patient_wallet: patient.pubkey(),
+            args,
+        }
+        .instruction(),
         &[&pending],
         E::ProviderNotVerified,
         &[req],
@@ -663,7 +844,14 @@ async fn break_glass_is_capped_flagged_and_reviewed() {
     };
     let out = env
         .send(
-            ix::access_log(&er.pubkey(), &wallet, &grant, &record, emergency),
+            ix::AccessLog {
+                grantee: er.pubkey(),
+                patient_wallet: wallet,
+                grant,
+                record,
+                args: emergency,
+            }
+            .instruction(),
             &[&er],
         )
         .await
@@ -683,7 +871,13 @@ async fn break_glass_is_capped_flagged_and_reviewed() {
     // cannot be closed before review, even once expired
     env.set_clock(env.now().await + 3600).await;
     env.expect_rejected(
-        ix::grant_close(&wallet, &wallet, &grant, &er.pubkey()),
+        ix::GrantClose {
+            authority: wallet,
+            patient_wallet: wallet,
+            grant,
+            rent_to: er.pubkey(),
+        }
+        .instruction(),
         &[&patient],
         E::ReviewPending,
         &[grant],
@@ -691,7 +885,13 @@ async fn break_glass_is_capped_flagged_and_reviewed() {
     .await;
     let out = env
         .send(
-            ix::break_glass_review(&wallet, &wallet, &grant, ReviewOutcome::Disputed),
+            ix::BreakGlassReview {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant,
+                outcome: ReviewOutcome::Disputed,
+            }
+            .instruction(),
             &[&patient],
         )
         .await
@@ -700,7 +900,13 @@ async fn break_glass_is_capped_flagged_and_reviewed() {
         matches!(&out.events[0], CareledgerEvent::BreakGlassReviewed(r) if r.outcome == ReviewState::Disputed && r.access_count == 1)
     );
     env.expect_rejected(
-        ix::break_glass_review(&wallet, &wallet, &grant, ReviewOutcome::Accepted),
+        ix::BreakGlassReview {
+            authority: wallet,
+            patient_wallet: wallet,
+            grant,
+            outcome: ReviewOutcome::Accepted,
+        }
+        .instruction(),
         &[&patient],
         E::NotAwaitingReview,
         &[grant],
@@ -708,7 +914,13 @@ async fn break_glass_is_capped_flagged_and_reviewed() {
     .await;
     // rent goes back to the clinician who paid it
     env.send(
-        ix::grant_close(&wallet, &wallet, &grant, &er.pubkey()),
+        ix::GrantClose {
+            authority: wallet,
+            patient_wallet: wallet,
+            grant,
+            rent_to: er.pubkey(),
+        }
+        .instruction(),
         &[&patient],
     )
     .await
@@ -723,13 +935,27 @@ async fn paused_blocks_everything_but_revocations() {
     let s = setup().await;
     let admin = &s.env.admin;
     s.env
-        .send(ix::config_set_paused(&admin.pubkey(), true), &[admin])
+        .send(
+            ix::ConfigSetPaused {
+                admin: admin.pubkey(),
+                paused: true,
+            }
+            .instruction(),
+            &[admin],
+        )
         .await
         .unwrap();
     let wallet = s.patient.pubkey();
     s.env
         .expect_rejected(
-            ix::access_log(&s.clinic.pubkey(), &wallet, &s.grant, &s.record, log(false)),
+            ix::AccessLog {
+                grantee: s.clinic.pubkey(),
+                patient_wallet: wallet,
+                grant: s.grant,
+                record: s.record,
+                args: log(false),
+            }
+            .instruction(),
             &[&s.clinic],
             E::Paused,
             &[s.grant],
@@ -738,18 +964,36 @@ async fn paused_blocks_everything_but_revocations() {
     let newcomer = s.env.actor().await;
     s.env
         .expect_rejected(
-            ix::patient_register(&newcomer.pubkey()),
+            ix::PatientRegister {
+                wallet: newcomer.pubkey(),
+            }
+            .instruction(),
             &[&newcomer],
             E::Paused,
             &[pda::patient(&newcomer.pubkey()).0],
         )
         .await;
     s.env
-        .send(ix::grant_revoke(&wallet, &wallet, &s.grant), &[&s.patient])
+        .send(
+            ix::GrantRevoke {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: s.grant,
+            }
+            .instruction(),
+            &[&s.patient],
+        )
         .await
         .unwrap();
     s.env
-        .send(ix::grant_revoke_all(&wallet, &wallet), &[&s.patient])
+        .send(
+            ix::GrantRevokeAll {
+                authority: wallet,
+                patient_wallet: wallet,
+            }
+            .instruction(),
+            &[&s.patient],
+        )
         .await
         .unwrap();
 }

@@ -17,7 +17,11 @@ async fn only_the_upgrade_authority_creates_the_config_once() {
         max_break_glass_secs: 3600,
     };
     env.expect_rejected(
-        ix::config_init(&intruder.pubkey(), args.clone()),
+        ix::ConfigInit {
+            upgrade_authority: intruder.pubkey(),
+            args: args.clone(),
+        }
+        .instruction(),
         &[&intruder],
         E::NotUpgradeAuthority,
         &[pda::config()],
@@ -51,34 +55,55 @@ async fn admin_hand_over_is_two_step() {
     let other = env.actor().await;
     let config = pda::config();
     env.expect_rejected(
-        ix::config_propose_admin(&other.pubkey(), &other.pubkey()),
+        ix::ConfigProposeAdmin {
+            admin: other.pubkey(),
+            new_admin: other.pubkey(),
+        }
+        .instruction(),
         &[&other],
         E::NotAdmin,
         &[config],
     )
     .await;
     env.send(
-        ix::config_propose_admin(&env.admin.pubkey(), &next.pubkey()),
+        ix::ConfigProposeAdmin {
+            admin: env.admin.pubkey(),
+            new_admin: next.pubkey(),
+        }
+        .instruction(),
         &[&env.admin],
     )
     .await
     .unwrap();
     env.expect_rejected(
-        ix::config_accept_admin(&other.pubkey()),
+        ix::ConfigAcceptAdmin {
+            new_admin: other.pubkey(),
+        }
+        .instruction(),
         &[&other],
         E::NotPendingAdmin,
         &[config],
     )
     .await;
     let out = env
-        .send(ix::config_accept_admin(&next.pubkey()), &[&next])
+        .send(
+            ix::ConfigAcceptAdmin {
+                new_admin: next.pubkey(),
+            }
+            .instruction(),
+            &[&next],
+        )
         .await
         .unwrap();
     assert!(
         matches!(&out.events[0], CareledgerEvent::AdminAccepted(a) if a.new_admin == next.pubkey())
     );
     env.expect_rejected(
-        ix::config_set_paused(&env.admin.pubkey(), true),
+        ix::ConfigSetPaused {
+            admin: env.admin.pubkey(),
+            paused: true,
+        }
+        .instruction(),
         &[&env.admin],
         E::NotAdmin,
         &[config],
@@ -96,7 +121,11 @@ async fn provider_registration_and_verification_rules() {
     };
     let address = pda::provider(&provider.pubkey()).0;
     env.expect_rejected(
-        ix::provider_register(&provider.pubkey(), bad_roles),
+        ix::ProviderRegister {
+            wallet: provider.pubkey(),
+            args: bad_roles,
+        }
+        .instruction(),
         &[&provider],
         E::InvalidRoles,
         &[address],
@@ -107,7 +136,11 @@ async fn provider_registration_and_verification_rules() {
         credential_ref: [0; 32],
     };
     env.expect_rejected(
-        ix::provider_register(&provider.pubkey(), zero_ref),
+        ix::ProviderRegister {
+            wallet: provider.pubkey(),
+            args: zero_ref,
+        }
+        .instruction(),
         &[&provider],
         E::InvalidCredentialRef,
         &[address],
@@ -117,16 +150,28 @@ async fn provider_registration_and_verification_rules() {
         roles: ROLE_CLINICIAN,
         credential_ref: [9; 32],
     };
-    env.send(ix::provider_register(&provider.pubkey(), ok), &[&provider])
-        .await
-        .unwrap();
+    env.send(
+        ix::ProviderRegister {
+            wallet: provider.pubkey(),
+            args: ok,
+        }
+        .instruction(),
+        &[&provider],
+    )
+    .await
+    .unwrap();
     // only the credential authority verifies
     let args = careledger_sdk::ProviderVerifyArgs {
         roles: ROLE_CLINICIAN,
         credential_expires_at: env.now().await + 100,
     };
     env.expect_rejected(
-        ix::provider_verify(&provider.pubkey(), &provider.pubkey(), args.clone()),
+        ix::ProviderVerify {
+            authority: provider.pubkey(),
+            provider_wallet: provider.pubkey(),
+            args: args.clone(),
+        }
+        .instruction(),
         &[&provider],
         E::NotCredentialAuthority,
         &[address],
@@ -137,7 +182,12 @@ async fn provider_registration_and_verification_rules() {
         ..args
     };
     env.expect_rejected(
-        ix::provider_verify(&env.credential_authority.pubkey(), &provider.pubkey(), past),
+        ix::ProviderVerify {
+            authority: env.credential_authority.pubkey(),
+            provider_wallet: provider.pubkey(),
+            args: past,
+        }
+        .instruction(),
         &[&env.credential_authority],
         E::InvalidCredentialExpiry,
         &[address],
@@ -160,13 +210,14 @@ async fn anchor_amend_retract_and_lineage() {
     };
     let out = env
         .send(
-            ix::record_amend(
-                &wallet,
-                0,
-                1,
-                careledger_sdk::ix::Author::Patient,
-                amend(1, 2),
-            ),
+            ix::RecordAmend {
+                patient_wallet: wallet,
+                previous_index: 0,
+                new_index: 1,
+                author: careledger_sdk::ix::Author::Patient,
+                args: amend(1, 2),
+            }
+            .instruction(),
             &[&patient],
         )
         .await
@@ -180,26 +231,28 @@ async fn anchor_amend_retract_and_lineage() {
     // a superseded anchor accepts nothing; a stale version is refused
     let third = pda::record(&wallet, 2).0;
     env.expect_rejected(
-        ix::record_amend(
-            &wallet,
-            0,
-            2,
-            careledger_sdk::ix::Author::Patient,
-            amend(1, 3),
-        ),
+        ix::RecordAmend {
+            patient_wallet: wallet,
+            previous_index: 0,
+            new_index: 2,
+            author: careledger_sdk::ix::Author::Patient,
+            args: amend(1, 3),
+        }
+        .instruction(),
         &[&patient],
         E::RecordNotCurrent,
         &[first, third, pda::patient(&wallet).0],
     )
     .await;
     env.expect_rejected(
-        ix::record_amend(
-            &wallet,
-            1,
-            2,
-            careledger_sdk::ix::Author::Patient,
-            amend(1, 3),
-        ),
+        ix::RecordAmend {
+            patient_wallet: wallet,
+            previous_index: 1,
+            new_index: 2,
+            author: careledger_sdk::ix::Author::Patient,
+            args: amend(1, 3),
+        }
+        .instruction(),
         &[&patient],
         E::StaleVersion,
         &[third, pda::patient(&wallet).0],
@@ -210,7 +263,12 @@ async fn anchor_amend_retract_and_lineage() {
         records.iter().map(|(_, r)| r.version).collect::<Vec<_>>(),
         vec![1, 2]
     );
-    let retract = ix::record_retract(careledger_sdk::ix::Author::Patient, &records[1].1, 5);
+    let retract = ix::RecordRetract {
+        by: careledger_sdk::ix::Author::Patient,
+        record: records[1].1.clone(),
+        reason_code: 5,
+    }
+    .instruction();
     let out = env.send(retract.clone(), &[&patient]).await.unwrap();
     // the amendment was entered in error: the version it replaced is current again
     assert!(
@@ -251,7 +309,13 @@ async fn malformed_cids_and_zero_hashes_are_refused() {
             class: 0,
         };
         env.expect_rejected(
-            ix::record_anchor(&wallet, 0, careledger_sdk::ix::Author::Patient, args),
+            ix::RecordAnchor {
+                patient_wallet: wallet,
+                index: 0,
+                author: careledger_sdk::ix::Author::Patient,
+                args,
+            }
+            .instruction(),
             &[&patient],
             expected,
             &[record, pda::patient(&wallet).0],
@@ -264,7 +328,13 @@ async fn malformed_cids_and_zero_hashes_are_refused() {
         class: 0,
     };
     env.expect_rejected(
-        ix::record_anchor(&wallet, 0, careledger_sdk::ix::Author::Patient, zero),
+        ix::RecordAnchor {
+            patient_wallet: wallet,
+            index: 0,
+            author: careledger_sdk::ix::Author::Patient,
+            args: zero,
+        }
+        .instruction(),
         &[&patient],
         E::ZeroHash,
         &[record],
@@ -276,7 +346,13 @@ async fn malformed_cids_and_zero_hashes_are_refused() {
         class: 16,
     };
     env.expect_rejected(
-        ix::record_anchor(&wallet, 0, careledger_sdk::ix::Author::Patient, bad_class),
+        ix::RecordAnchor {
+            patient_wallet: wallet,
+            index: 0,
+            author: careledger_sdk::ix::Author::Patient,
+            args: bad_class,
+        }
+        .instruction(),
         &[&patient],
         E::InvalidRecordClass,
         &[record],
@@ -302,7 +378,13 @@ async fn provider_writes_only_with_a_write_grant_for_the_class() {
     let record = pda::record(&wallet, 0).0;
     // no grant at all: the grant account does not exist (Anchor AccountNotInitialized 3012)
     env.expect_anchor_error(
-        ix::record_anchor(&wallet, 0, author, args(0)),
+        ix::RecordAnchor {
+            patient_wallet: wallet,
+            index: 0,
+            author,
+            args: args(0),
+        }
+        .instruction(),
         &[&lab],
         3012,
         &[record],
@@ -319,7 +401,13 @@ async fn provider_writes_only_with_a_write_grant_for_the_class() {
     .await
     .unwrap();
     env.expect_rejected(
-        ix::record_anchor(&wallet, 0, author, args(0)),
+        ix::RecordAnchor {
+            patient_wallet: wallet,
+            index: 0,
+            author,
+            args: args(0),
+        }
+        .instruction(),
         &[&lab],
         E::ActionNotGranted,
         &[record],
@@ -334,20 +422,41 @@ async fn provider_writes_only_with_a_write_grant_for_the_class() {
         expires_at: env.now().await + 86_400,
     };
     env.send(
-        ix::grant_update(&wallet, &wallet, &grant, update),
+        ix::GrantUpdate {
+            authority: wallet,
+            patient_wallet: wallet,
+            grant,
+            args: update,
+        }
+        .instruction(),
         &[&patient],
     )
     .await
     .unwrap();
     env.expect_rejected(
-        ix::record_anchor(&wallet, 0, author, args(1)),
+        ix::RecordAnchor {
+            patient_wallet: wallet,
+            index: 0,
+            author,
+            args: args(1),
+        }
+        .instruction(),
         &[&lab],
         E::ClassNotGranted,
         &[record],
     )
     .await;
     let out = env
-        .send(ix::record_anchor(&wallet, 0, author, args(0)), &[&lab])
+        .send(
+            ix::RecordAnchor {
+                patient_wallet: wallet,
+                index: 0,
+                author,
+                args: args(0),
+            }
+            .instruction(),
+            &[&lab],
+        )
         .await
         .unwrap();
     let CareledgerEvent::RecordAnchored(e) = &out.events[0] else {

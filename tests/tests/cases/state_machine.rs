@@ -929,7 +929,11 @@ fn world() -> World {
         }
         // only the clinic is in the insurer's network
         env.send(
-            ix::network_add(&insurer.pubkey(), &clinic.pubkey()),
+            ix::NetworkAdd {
+                insurer: insurer.pubkey(),
+                provider: clinic.pubkey(),
+            }
+            .instruction(),
             &[&insurer],
         )
         .await
@@ -968,10 +972,19 @@ fn world() -> World {
             enrol_end: start + 300 * DAY,
             max_participants: u32::MAX,
         };
-        let fund = ix::study_fund(&sponsor.pubkey(), &study, &sponsor_tokens, 1 << 40);
-        env.send_all(&[ix::study_create(&study, args), fund], &[&sponsor])
-            .await
-            .expect("study");
+        let fund = ix::StudyFund {
+            funder: sponsor.pubkey(),
+            keys: study,
+            source: sponsor_tokens,
+            amount: 1 << 40,
+        }
+        .instruction();
+        env.send_all(
+            &[ix::StudyCreate { keys: study, args }.instruction(), fund],
+            &[&sponsor],
+        )
+        .await
+        .expect("study");
         World {
             env,
             clinic,
@@ -1058,7 +1071,13 @@ impl World {
                     class: *class,
                 };
                 s.watch(pda::record(&wallet, index).0);
-                let i = ix::record_anchor(&wallet, index, Author::Patient, args);
+                let i = ix::RecordAnchor {
+                    patient_wallet: wallet,
+                    index,
+                    author: Author::Patient,
+                    args,
+                }
+                .instruction();
                 (vec![i], patient)
             }
             Step::Amend { record: r, stale } => {
@@ -1071,7 +1090,14 @@ impl World {
                     expected_version: if *stale { version + 1 } else { version },
                 };
                 s.watch(pda::record(&wallet, new).0);
-                let i = ix::record_amend(&wallet, i as u32, new, Author::Patient, args);
+                let i = ix::RecordAmend {
+                    patient_wallet: wallet,
+                    previous_index: i as u32,
+                    new_index: new,
+                    author: Author::Patient,
+                    args,
+                }
+                .instruction();
                 (vec![i], patient)
             }
             Step::Grant {
@@ -1091,7 +1117,13 @@ impl World {
                     expires_at: self.start + model.now + days * DAY,
                 };
                 let signer = s.signer(*who).insecure_clone();
-                let i = ix::grant_create(&signer.pubkey(), &wallet, &self.party(*to), args);
+                let i = ix::GrantCreate {
+                    authority: signer.pubkey(),
+                    patient_wallet: wallet,
+                    grantee_wallet: self.party(*to),
+                    args,
+                }
+                .instruction();
                 (vec![i], signer)
             }
             Step::Update {
@@ -1114,28 +1146,49 @@ impl World {
                     expires_at: self.start + model.now + days * DAY,
                 };
                 let signer = s.signer(*who).insecure_clone();
-                let i = ix::grant_update(&signer.pubkey(), &wallet, &grant, args);
+                let i = ix::GrantUpdate {
+                    authority: signer.pubkey(),
+                    patient_wallet: wallet,
+                    grant,
+                    args,
+                }
+                .instruction();
                 (vec![i], signer)
             }
             Step::Revoke { who, to, purpose } => {
                 let grant = pda::grant(&wallet, &self.party(*to), PURPOSES[*purpose]).0;
                 let signer = s.signer(*who).insecure_clone();
                 (
-                    vec![ix::grant_revoke(&signer.pubkey(), &wallet, &grant)],
+                    vec![ix::GrantRevoke {
+                        authority: signer.pubkey(),
+                        patient_wallet: wallet,
+                        grant,
+                    }
+                    .instruction()],
                     signer,
                 )
             }
             Step::RevokeAll { who } => {
                 let signer = s.signer(*who).insecure_clone();
                 (
-                    vec![ix::grant_revoke_all(&signer.pubkey(), &wallet)],
+                    vec![ix::GrantRevokeAll {
+                        authority: signer.pubkey(),
+                        patient_wallet: wallet,
+                    }
+                    .instruction()],
                     signer,
                 )
             }
             Step::Close { to, purpose } => {
                 let grant = pda::grant(&wallet, &self.party(*to), PURPOSES[*purpose]).0;
                 (
-                    vec![ix::grant_close(&wallet, &wallet, &grant, &wallet)],
+                    vec![ix::GrantClose {
+                        authority: wallet,
+                        patient_wallet: wallet,
+                        grant,
+                        rent_to: wallet,
+                    }
+                    .instruction()],
                     patient,
                 )
             }
@@ -1143,7 +1196,15 @@ impl World {
                 let guardian = s.guardian.pubkey();
                 let until = self.start + model.now + days * DAY;
                 let set = (*days > 0).then_some(&guardian);
-                (vec![ix::patient_set_guardian(&wallet, set, until)], patient)
+                (
+                    vec![ix::PatientSetGuardian {
+                        wallet,
+                        guardian: set.copied(),
+                        expires_at: until,
+                    }
+                    .instruction()],
+                    patient,
+                )
             }
             Step::Access {
                 record: r,
@@ -1157,7 +1218,14 @@ impl World {
                     purpose: PURPOSES[*purpose],
                     strict: *strict,
                 };
-                let i = ix::access_log(&self.clinic.pubkey(), &wallet, &grant, &record(r), args);
+                let i = ix::AccessLog {
+                    grantee: self.clinic.pubkey(),
+                    patient_wallet: wallet,
+                    grant,
+                    record: record(r),
+                    args,
+                }
+                .instruction();
                 (vec![i], self.clinic.insecure_clone())
             }
             Step::AttackerAccess { record: r } => {
@@ -1168,7 +1236,14 @@ impl World {
                     strict: true,
                 };
                 let attacker = s.attacker.pubkey();
-                let i = ix::access_log(&attacker, &wallet, &grant, &record(r), args);
+                let i = ix::AccessLog {
+                    grantee: attacker,
+                    patient_wallet: wallet,
+                    grant,
+                    record: record(r),
+                    args,
+                }
+                .instruction();
                 (vec![i], s.attacker.insecure_clone())
             }
             Step::Advance { .. } => (vec![], patient),
@@ -1187,9 +1262,20 @@ impl World {
                 let terms = rule_terms(ALLOWED);
                 let insurer = self.insurer.pubkey();
                 let ixs = vec![
-                    ix::policy_create(&keys, args),
-                    ix::rule_add(&keys, RULE, terms),
-                    ix::policy_fund(&insurer, &keys, &self.insurer_tokens, 10 * CAP),
+                    ix::PolicyCreate { keys, args }.instruction(),
+                    ix::RuleAdd {
+                        keys,
+                        rule_key: RULE,
+                        terms,
+                    }
+                    .instruction(),
+                    ix::PolicyFund {
+                        funder: insurer,
+                        keys,
+                        source: self.insurer_tokens,
+                        amount: 10 * CAP,
+                    }
+                    .instruction(),
                 ];
                 s.watch(keys.policy);
                 s.watch(keys.vault);
@@ -1204,7 +1290,12 @@ impl World {
                     allowed_per_unit: allowed,
                     ..rule_terms(ALLOWED)
                 };
-                let i = ix::rule_update(&keys, &RULE, terms);
+                let i = ix::RuleUpdate {
+                    keys,
+                    rule_key: RULE,
+                    terms,
+                }
+                .instruction();
                 (vec![i], self.insurer.insecure_clone())
             }
             Step::Claim {
@@ -1234,51 +1325,73 @@ impl World {
                 s.watch(address.0);
                 let care = ix::CareBasis::Grant(Purpose::Treatment);
                 let payee = self.payees[by];
-                let i = ix::claim_submit(
-                    &biller.pubkey(),
-                    &keys,
-                    &record(r),
-                    &RULE,
-                    &payee,
+                let i = ix::ClaimSubmit {
+                    provider: biller.pubkey(),
+                    keys,
+                    record: record(r),
+                    rule_key: RULE,
+                    payee,
                     care,
                     args,
-                );
+                }
+                .instruction();
                 (vec![i], biller)
             }
             Step::Invite => {
                 let until = self.start + model.now + INVITATION_DAYS * DAY;
-                let i = ix::invitation_create(&self.sponsor.pubkey(), &self.study, &wallet, until);
+                let i = ix::InvitationCreate {
+                    inviter: self.sponsor.pubkey(),
+                    keys: self.study,
+                    patient_wallet: wallet,
+                    expires_at: until,
+                }
+                .instruction();
                 (vec![i], self.sponsor.insecure_clone())
             }
             Step::Enrol => (
-                vec![ix::study_enroll(&wallet, &wallet, &self.study)],
+                vec![ix::StudyEnroll {
+                    authority: wallet,
+                    patient_wallet: wallet,
+                    keys: self.study,
+                }
+                .instruction()],
                 patient,
             ),
             Step::SybilEnrol => {
                 // a fresh wallet, registered in the same transaction, never invited
                 let sybil = s.attacker.pubkey();
                 let until = self.start + model.now + 30 * DAY;
-                let mut ixs = vec![ix::patient_register(&sybil)];
-                ixs.extend(ix::study_enroll_with_grant(
-                    &sybil,
-                    &sybil,
-                    &self.study,
-                    STUDY_CLASSES,
-                    until,
-                ));
+                let mut ixs = vec![ix::PatientRegister { wallet: sybil }.instruction()];
+                ixs.extend(
+                    ix::StudyEnrollWithGrant {
+                        authority: sybil,
+                        patient_wallet: sybil,
+                        keys: self.study,
+                        classes: STUDY_CLASSES,
+                        expires_at: until,
+                    }
+                    .instructions(),
+                );
                 (ixs, s.attacker.insecure_clone())
             }
             Step::EndParticipation => (
-                vec![ix::participation_end(
-                    &s.attacker.pubkey(),
-                    &wallet,
-                    &self.study,
-                )],
+                vec![ix::ParticipationEnd {
+                    caller: s.attacker.pubkey(),
+                    patient_wallet: wallet,
+                    keys: self.study,
+                }
+                .instruction()],
                 s.attacker.insecure_clone(),
             ),
             Step::RewardClaim => {
                 let ata = pda::associated_token(&wallet, &self.mint);
-                let i = ix::reward_claim(&wallet, &wallet, &self.study, &ata);
+                let i = ix::RewardClaim {
+                    authority: wallet,
+                    patient_wallet: wallet,
+                    keys: self.study,
+                    patient_tokens: ata,
+                }
+                .instruction();
                 (vec![i], patient)
             }
         }
@@ -1310,7 +1423,13 @@ impl StateMachineTest for Sut {
                 }
                 world
                     .env
-                    .send(ix::patient_register(&patient.pubkey()), &[&patient])
+                    .send(
+                        ix::PatientRegister {
+                            wallet: patient.pubkey(),
+                        }
+                        .instruction(),
+                        &[&patient],
+                    )
                     .await
                     .expect("register");
             });

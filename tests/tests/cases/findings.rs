@@ -73,8 +73,13 @@ async fn billing(network_only: bool) -> Billing {
     let rule = rule_key(&[7; 32], "CPT", "99213", "");
     env.send_all(
         &[
-            ix::policy_create(&keys, args),
-            ix::rule_add(&keys, rule, visit_terms(100)),
+            ix::PolicyCreate { keys, args }.instruction(),
+            ix::RuleAdd {
+                keys,
+                rule_key: rule,
+                terms: visit_terms(100),
+            }
+            .instruction(),
         ],
         &[&insurer],
     )
@@ -120,7 +125,16 @@ impl Billing {
         care: CareBasis,
         args: ClaimSubmitArgs,
     ) -> solana_instruction::Instruction {
-        ix::claim_submit(by, &self.keys, record, &self.rule, payee, care, args)
+        ix::ClaimSubmit {
+            provider: *by,
+            keys: self.keys,
+            record: *record,
+            rule_key: self.rule,
+            payee: *payee,
+            care,
+            args,
+        }
+        .instruction()
     }
 
     /// The vault, policy and rule, and the claim the attempt would create.
@@ -288,7 +302,15 @@ async fn h1_the_care_grant_must_be_live_and_cover_the_cited_record() {
     // once revoked, the clinic can no longer bill
     let grant = pda::grant(&wallet, &b.clinic.pubkey(), Purpose::Treatment).0;
     b.env
-        .send(ix::grant_revoke(&wallet, &wallet, &grant), &[&b.patient])
+        .send(
+            ix::GrantRevoke {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant,
+            }
+            .instruction(),
+            &[&b.patient],
+        )
         .await
         .unwrap();
     b.clinic_refused(E::NoCareRelationship).await;
@@ -324,13 +346,27 @@ async fn h1_a_record_the_provider_authored_is_its_own_care_relationship() {
     };
     b.env
         .send(
-            ix::record_anchor(&wallet, index, author, args),
+            ix::RecordAnchor {
+                patient_wallet: wallet,
+                index,
+                author,
+                args,
+            }
+            .instruction(),
             &[&lab_provider],
         )
         .await
         .unwrap();
     b.env
-        .send(ix::grant_revoke(&wallet, &wallet, &grant), &[&b.patient])
+        .send(
+            ix::GrantRevoke {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant,
+            }
+            .instruction(),
+            &[&b.patient],
+        )
         .await
         .unwrap();
     let authored = pda::record(&wallet, index).0;
@@ -348,7 +384,11 @@ async fn h1_a_network_only_policy_pays_members_of_the_insurers_network_only() {
     let rival = b.env.verified_provider(ROLE_INSURER).await;
     b.env
         .send(
-            ix::network_add(&rival.pubkey(), &b.clinic.pubkey()),
+            ix::NetworkAdd {
+                insurer: rival.pubkey(),
+                provider: b.clinic.pubkey(),
+            }
+            .instruction(),
             &[&rival],
         )
         .await
@@ -358,14 +398,22 @@ async fn h1_a_network_only_policy_pays_members_of_the_insurers_network_only() {
     let own = pda::network_membership(&b.clinic.pubkey(), &b.clinic.pubkey()).0;
     b.env
         .expect_rejected(
-            ix::network_add(&b.clinic.pubkey(), &b.clinic.pubkey()),
+            ix::NetworkAdd {
+                insurer: b.clinic.pubkey(),
+                provider: b.clinic.pubkey(),
+            }
+            .instruction(),
             &[&b.clinic],
             E::MissingRole,
             &[own],
         )
         .await;
     let membership = pda::network_membership(&b.insurer.pubkey(), &b.clinic.pubkey()).0;
-    let join = ix::network_add(&b.insurer.pubkey(), &b.clinic.pubkey());
+    let join = ix::NetworkAdd {
+        insurer: b.insurer.pubkey(),
+        provider: b.clinic.pubkey(),
+    }
+    .instruction();
     b.env.send(join.clone(), &[&b.insurer]).await.unwrap();
     b.env
         .expect_rejected(
@@ -378,14 +426,22 @@ async fn h1_a_network_only_policy_pays_members_of_the_insurers_network_only() {
     b.paid(&b.clinic, &b.record, CareBasis::Grant(Purpose::Treatment))
         .await;
     // the rival cannot end the membership; the insurer can, and then the clinic is out again
-    let mut rival_end = ix::network_remove(&b.insurer.pubkey(), &b.clinic.pubkey());
+    let mut rival_end = ix::NetworkRemove {
+        insurer: b.insurer.pubkey(),
+        provider: b.clinic.pubkey(),
+    }
+    .instruction();
     rival_end.accounts[0].pubkey = rival.pubkey();
     b.env
         .expect_rejected(rival_end, &[&rival], E::NotPolicyInsurer, &[membership])
         .await;
     b.env
         .send(
-            ix::network_remove(&b.insurer.pubkey(), &b.clinic.pubkey()),
+            ix::NetworkRemove {
+                insurer: b.insurer.pubkey(),
+                provider: b.clinic.pubkey(),
+            }
+            .instruction(),
             &[&b.insurer],
         )
         .await
@@ -426,7 +482,14 @@ async fn m1_one_service_day_is_billed_once_whichever_record_is_cited() {
     };
     b.env
         .send(
-            ix::record_amend(&wallet, 0, index, Author::Patient, amend),
+            ix::RecordAmend {
+                patient_wallet: wallet,
+                previous_index: 0,
+                new_index: index,
+                author: Author::Patient,
+                args: amend,
+            }
+            .instruction(),
             &[&b.patient],
         )
         .await
@@ -449,7 +512,12 @@ async fn m4_a_rule_update_before_the_claim_lands_fails_it_instead_of_paying_less
     let previewed = b.today().await;
     b.env
         .send(
-            ix::rule_update(&b.keys, &b.rule, visit_terms(10)),
+            ix::RuleUpdate {
+                keys: b.keys,
+                rule_key: b.rule,
+                terms: visit_terms(10),
+            }
+            .instruction(),
             &[&b.insurer],
         )
         .await
@@ -512,7 +580,7 @@ async fn m5_an_escrow_mint_its_owner_can_freeze_is_refused_unless_the_admin_acce
         deductible: 0,
         network_only: false,
     };
-    let create = ix::policy_create(&keys, policy);
+    let create = ix::PolicyCreate { keys, args: policy }.instruction();
     env.expect_rejected(
         create.clone(),
         &[&insurer],
@@ -535,7 +603,11 @@ async fn m5_an_escrow_mint_its_owner_can_freeze_is_refused_unless_the_admin_acce
         enrol_end: now + DAY,
         max_participants: 1,
     };
-    let open = ix::study_create(&study, study_args);
+    let open = ix::StudyCreate {
+        keys: study,
+        args: study_args,
+    }
+    .instruction();
     env.expect_rejected(
         open.clone(),
         &[&insurer],
@@ -546,7 +618,11 @@ async fn m5_an_escrow_mint_its_owner_can_freeze_is_refused_unless_the_admin_acce
     // only the admin keeps the list
     let entry = pda::accepted_mint(&mint.pubkey()).0;
     env.expect_rejected(
-        ix::mint_accept(&insurer.pubkey(), &mint.pubkey()),
+        ix::MintAccept {
+            admin: insurer.pubkey(),
+            mint: mint.pubkey(),
+        }
+        .instruction(),
         &[&insurer],
         E::NotAdmin,
         &[entry],
@@ -555,12 +631,24 @@ async fn m5_an_escrow_mint_its_owner_can_freeze_is_refused_unless_the_admin_acce
     // a regulated stablecoin's issuer is trusted by the admin: accepted, it can be used
     let admin = env.admin.insecure_clone();
     env.fund(&admin.pubkey()).await;
-    env.send(ix::mint_accept(&admin.pubkey(), &mint.pubkey()), &[&admin])
-        .await
-        .unwrap();
+    env.send(
+        ix::MintAccept {
+            admin: admin.pubkey(),
+            mint: mint.pubkey(),
+        }
+        .instruction(),
+        &[&admin],
+    )
+    .await
+    .unwrap();
     env.send(create, &[&insurer]).await.unwrap();
     // removed from the list, it can no longer back a new escrow
-    let removal = ix::mint_remove(&admin.pubkey(), &mint.pubkey(), &admin.pubkey());
+    let removal = ix::MintRemove {
+        admin: admin.pubkey(),
+        mint: mint.pubkey(),
+        rent_to: admin.pubkey(),
+    }
+    .instruction();
     env.send(removal, &[&admin]).await.unwrap();
     env.expect_rejected(
         open,
@@ -607,8 +695,14 @@ async fn research() -> Research {
     };
     env.send_all(
         &[
-            ix::study_create(&keys, args),
-            ix::study_fund(&sponsor.pubkey(), &keys, &tokens, 100_000),
+            ix::StudyCreate { keys, args }.instruction(),
+            ix::StudyFund {
+                funder: sponsor.pubkey(),
+                keys,
+                source: tokens,
+                amount: 100_000,
+            }
+            .instruction(),
         ],
         &[&sponsor],
     )
@@ -620,7 +714,13 @@ async fn research() -> Research {
 impl Research {
     async fn invite(&self, by: &Keypair, wallet: &Pubkey) -> Result<(), careledger_sdk::SdkError> {
         let until = self.env.now().await + 20 * DAY;
-        let invite = ix::invitation_create(&by.pubkey(), &self.keys, wallet, until);
+        let invite = ix::InvitationCreate {
+            inviter: by.pubkey(),
+            keys: self.keys,
+            patient_wallet: *wallet,
+            expires_at: until,
+        }
+        .instruction();
         self.env.send(invite, &[by]).await.map(|_| ())
     }
 
@@ -630,7 +730,14 @@ impl Research {
         self.invite(&self.sponsor, &patient.pubkey()).await.unwrap();
         let wallet = patient.pubkey();
         let until = self.env.now().await + 60 * DAY;
-        let ixs = ix::study_enroll_with_grant(&wallet, &wallet, &self.keys, lab(), until);
+        let ixs = ix::StudyEnrollWithGrant {
+            authority: wallet,
+            patient_wallet: wallet,
+            keys: self.keys,
+            classes: lab(),
+            expires_at: until,
+        }
+        .instructions();
         self.env.send_all(&ixs, &[&patient]).await.expect("enrol");
         patient
     }
@@ -647,7 +754,13 @@ impl Research {
     fn claim_ix(&self, patient: &Keypair) -> solana_instruction::Instruction {
         let wallet = patient.pubkey();
         let ata = pda::associated_token(&wallet, &self.keys.mint);
-        ix::reward_claim(&wallet, &wallet, &self.keys, &ata)
+        ix::RewardClaim {
+            authority: wallet,
+            patient_wallet: wallet,
+            keys: self.keys,
+            patient_tokens: ata,
+        }
+        .instruction()
     }
 
     /// Collects and returns the periods paid by this call (0 if refused with `NothingDue`-like
@@ -696,7 +809,13 @@ impl Research {
         };
         self.env
             .send(
-                ix::grant_update(&wallet, &wallet, &self.grant(&wallet), args),
+                ix::GrantUpdate {
+                    authority: wallet,
+                    patient_wallet: wallet,
+                    grant: self.grant(&wallet),
+                    args,
+                }
+                .instruction(),
                 &[patient],
             )
             .await
@@ -716,7 +835,14 @@ async fn h2_fresh_wallets_cannot_enrol_or_be_paid() {
         let sybil = r.env.register_patient().await;
         let wallet = sybil.pubkey();
         let until = r.env.now().await + 60 * DAY;
-        let ixs = ix::study_enroll_with_grant(&wallet, &wallet, &r.keys, lab(), until);
+        let ixs = ix::StudyEnrollWithGrant {
+            authority: wallet,
+            patient_wallet: wallet,
+            keys: r.keys,
+            classes: lab(),
+            expires_at: until,
+        }
+        .instructions();
         let watched = [
             r.keys.study,
             r.keys.vault,
@@ -738,7 +864,13 @@ async fn h2_fresh_wallets_cannot_enrol_or_be_paid() {
         let until = r.env.now().await + DAY;
         r.env
             .expect_rejected(
-                ix::invitation_create(&wallet, &r.keys, &wallet, until),
+                ix::InvitationCreate {
+                    inviter: wallet,
+                    keys: r.keys,
+                    patient_wallet: wallet,
+                    expires_at: until,
+                }
+                .instruction(),
                 &[&sybil],
                 E::NotStudySite,
                 &[invitation],
@@ -764,19 +896,38 @@ async fn h2_the_sponsor_or_its_site_decides_who_enrols_once() {
     let until = r.env.now().await + 5 * DAY;
     r.env
         .expect_rejected(
-            ix::invitation_create(&site.pubkey(), &r.keys, &wallet, until),
+            ix::InvitationCreate {
+                inviter: site.pubkey(),
+                keys: r.keys,
+                patient_wallet: wallet,
+                expires_at: until,
+            }
+            .instruction(),
             &[&site],
             E::NotStudySite,
             &[invitation],
         )
         .await;
     r.env
-        .send(ix::study_set_site(&r.keys, &site.pubkey()), &[&r.sponsor])
+        .send(
+            ix::StudySetSite {
+                keys: r.keys,
+                site: site.pubkey(),
+            }
+            .instruction(),
+            &[&r.sponsor],
+        )
         .await
         .unwrap();
     r.env
         .expect_rejected(
-            ix::invitation_create(&site.pubkey(), &r.keys, &wallet, r.env.now().await),
+            ix::InvitationCreate {
+                inviter: site.pubkey(),
+                keys: r.keys,
+                patient_wallet: wallet,
+                expires_at: r.env.now().await,
+            }
+            .instruction(),
             &[&site],
             E::InvalidInvitationExpiry,
             &[invitation],
@@ -785,7 +936,13 @@ async fn h2_the_sponsor_or_its_site_decides_who_enrols_once() {
     r.invite(&site, &wallet).await.unwrap();
     r.env
         .expect_rejected(
-            ix::invitation_create(&site.pubkey(), &r.keys, &wallet, until),
+            ix::InvitationCreate {
+                inviter: site.pubkey(),
+                keys: r.keys,
+                patient_wallet: wallet,
+                expires_at: until,
+            }
+            .instruction(),
             &[&site],
             E::InvitationAlreadyExists,
             &[invitation],
@@ -794,16 +951,35 @@ async fn h2_the_sponsor_or_its_site_decides_who_enrols_once() {
     // another patient cannot use it: the invitation is keyed by the invited wallet
     let other = r.env.register_patient().await;
     let ow = other.pubkey();
-    let ixs = ix::study_enroll_with_grant(&ow, &ow, &r.keys, lab(), until);
+    let ixs = ix::StudyEnrollWithGrant {
+        authority: ow,
+        patient_wallet: ow,
+        keys: r.keys,
+        classes: lab(),
+        expires_at: until,
+    }
+    .instructions();
     let err = r.env.send_all(&ixs, &[&other]).await.unwrap_err();
     assert_eq!(err.program_error(), Some(E::NotInvited));
     // the invited patient enrols once
-    let ixs = ix::study_enroll_with_grant(&wallet, &wallet, &r.keys, lab(), until);
+    let ixs = ix::StudyEnrollWithGrant {
+        authority: wallet,
+        patient_wallet: wallet,
+        keys: r.keys,
+        classes: lab(),
+        expires_at: until,
+    }
+    .instructions();
     r.env.send_all(&ixs, &[&patient]).await.unwrap();
     let watched = [invitation, r.keys.study, r.keys.vault];
     r.env
         .expect_rejected(
-            ix::study_enroll(&wallet, &wallet, &r.keys),
+            ix::StudyEnroll {
+                authority: wallet,
+                patient_wallet: wallet,
+                keys: r.keys,
+            }
+            .instruction(),
             &[&patient],
             E::AlreadyEnrolled,
             &watched,
@@ -817,17 +993,36 @@ async fn h2_the_sponsor_or_its_site_decides_who_enrols_once() {
     let lw = late.pubkey();
     r.invite(&r.sponsor, &lw).await.unwrap();
     r.advance(21).await;
-    let ixs = ix::study_enroll_with_grant(&lw, &lw, &r.keys, lab(), r.env.now().await + DAY);
+    let ixs = ix::StudyEnrollWithGrant {
+        authority: lw,
+        patient_wallet: lw,
+        keys: r.keys,
+        classes: lab(),
+        expires_at: r.env.now().await + DAY,
+    }
+    .instructions();
     let err = r.env.send_all(&ixs, &[&late]).await.unwrap_err();
     assert_eq!(err.program_error(), Some(E::InvitationExpired));
     r.env
         .send(
-            ix::invitation_close(&r.keys, &lw, &r.sponsor.pubkey()),
+            ix::InvitationClose {
+                keys: r.keys,
+                patient_wallet: lw,
+                invited_by: r.sponsor.pubkey(),
+            }
+            .instruction(),
             &[&r.sponsor],
         )
         .await
         .unwrap();
-    let ixs = ix::study_enroll_with_grant(&lw, &lw, &r.keys, lab(), r.env.now().await + DAY);
+    let ixs = ix::StudyEnrollWithGrant {
+        authority: lw,
+        patient_wallet: lw,
+        keys: r.keys,
+        classes: lab(),
+        expires_at: r.env.now().await + DAY,
+    }
+    .instructions();
     let err = r.env.send_all(&ixs, &[&late]).await.unwrap_err();
     assert_eq!(err.program_error(), Some(E::NotInvited));
 }
@@ -871,7 +1066,13 @@ async fn m2_moving_not_before_later_or_shortening_the_window_is_a_lapse_too() {
     };
     r.env
         .send(
-            ix::grant_update(&wallet, &wallet, &r.grant(&wallet), args),
+            ix::GrantUpdate {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: r.grant(&wallet),
+                args,
+            }
+            .instruction(),
             &[&patient],
         )
         .await
@@ -891,7 +1092,14 @@ async fn m2_an_expired_grant_cannot_be_extended_into_continued_consent() {
     let wallet = patient.pubkey();
     r.invite(&r.sponsor, &wallet).await.unwrap();
     let until = r.env.now().await + 3 * DAY;
-    let ixs = ix::study_enroll_with_grant(&wallet, &wallet, &r.keys, lab(), until);
+    let ixs = ix::StudyEnrollWithGrant {
+        authority: wallet,
+        patient_wallet: wallet,
+        keys: r.keys,
+        classes: lab(),
+        expires_at: until,
+    }
+    .instructions();
     r.env.send_all(&ixs, &[&patient]).await.unwrap();
     r.advance(8).await;
     let grant = r.grant(&wallet);
@@ -904,7 +1112,13 @@ async fn m2_an_expired_grant_cannot_be_extended_into_continued_consent() {
     };
     r.env
         .expect_rejected(
-            ix::grant_update(&wallet, &wallet, &grant, extend),
+            ix::GrantUpdate {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant,
+                args: extend,
+            }
+            .instruction(),
             &[&patient],
             E::GrantLapsed,
             &[grant],
@@ -928,12 +1142,26 @@ async fn m2_a_grant_closed_and_made_again_is_a_new_consent() {
     // the patient collects, then revokes, closes and grants again at the same address
     assert_eq!(r.collect(&patient).await, (1, 2));
     r.env
-        .send(ix::grant_revoke(&wallet, &wallet, &grant), &[&patient])
+        .send(
+            ix::GrantRevoke {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant,
+            }
+            .instruction(),
+            &[&patient],
+        )
         .await
         .unwrap();
     r.env
         .send(
-            ix::grant_close(&wallet, &wallet, &grant, &wallet),
+            ix::GrantClose {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant,
+                rent_to: wallet,
+            }
+            .instruction(),
             &[&patient],
         )
         .await
@@ -962,7 +1190,12 @@ async fn m2_a_grant_closed_and_made_again_is_a_new_consent() {
     let caller = r.env.actor().await;
     r.env
         .send(
-            ix::participation_end(&caller.pubkey(), &wallet, &r.keys),
+            ix::ParticipationEnd {
+                caller: caller.pubkey(),
+                patient_wallet: wallet,
+                keys: r.keys,
+            }
+            .instruction(),
             &[&caller],
         )
         .await
@@ -973,7 +1206,12 @@ async fn m2_a_grant_closed_and_made_again_is_a_new_consent() {
     assert_eq!(released, u64::from(PERIODS - 2) * PERIOD);
     r.env
         .expect_rejected(
-            ix::participation_end(&caller.pubkey(), &wallet, &r.keys),
+            ix::ParticipationEnd {
+                caller: caller.pubkey(),
+                patient_wallet: wallet,
+                keys: r.keys,
+            }
+            .instruction(),
             &[&caller],
             E::ParticipationEnded,
             &[participation, r.keys.study],
@@ -992,7 +1230,12 @@ async fn m2_periods_due_before_a_lapse_stay_claimable_after_it_after_ending_and_
     r.advance(3).await;
     r.env
         .send(
-            ix::grant_revoke(&wallet, &wallet, &r.grant(&wallet)),
+            ix::GrantRevoke {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: r.grant(&wallet),
+            }
+            .instruction(),
             &[&patient],
         )
         .await
@@ -1003,7 +1246,12 @@ async fn m2_periods_due_before_a_lapse_stay_claimable_after_it_after_ending_and_
     let caller = r.env.actor().await;
     r.env
         .send(
-            ix::participation_end(&caller.pubkey(), &wallet, &r.keys),
+            ix::ParticipationEnd {
+                caller: caller.pubkey(),
+                patient_wallet: wallet,
+                keys: r.keys,
+            }
+            .instruction(),
             &[&caller],
         )
         .await
@@ -1013,7 +1261,14 @@ async fn m2_periods_due_before_a_lapse_stay_claimable_after_it_after_ending_and_
     // a pause holds the payout, it does not forfeit it
     let admin = r.env.admin.insecure_clone();
     r.env
-        .send(ix::config_set_paused(&admin.pubkey(), true), &[&admin])
+        .send(
+            ix::ConfigSetPaused {
+                admin: admin.pubkey(),
+                paused: true,
+            }
+            .instruction(),
+            &[&admin],
+        )
         .await
         .unwrap();
     r.refused(&patient, E::Paused).await;
@@ -1023,7 +1278,14 @@ async fn m2_periods_due_before_a_lapse_stay_claimable_after_it_after_ending_and_
         (0, 3 * PERIOD)
     );
     r.env
-        .send(ix::config_set_paused(&admin.pubkey(), false), &[&admin])
+        .send(
+            ix::ConfigSetPaused {
+                admin: admin.pubkey(),
+                paused: false,
+            }
+            .instruction(),
+            &[&admin],
+        )
         .await
         .unwrap();
     let summary = r.env.client.rewards_summary(&wallet).await.unwrap();
@@ -1063,7 +1325,12 @@ async fn m2_a_narrowed_research_grant_cannot_be_enrolled_with() {
     ];
     r.env
         .expect_rejected(
-            ix::study_enroll(&wallet, &wallet, &r.keys),
+            ix::StudyEnroll {
+                authority: wallet,
+                patient_wallet: wallet,
+                keys: r.keys,
+            }
+            .instruction(),
             &[&patient],
             E::GrantNarrowed,
             &watched,
@@ -1083,7 +1350,12 @@ async fn m3_a_guardian_cannot_consent_beyond_the_guardianship() {
     let now = env.now().await;
     let guardianship_ends = now + 10 * DAY;
     env.send(
-        ix::patient_set_guardian(&wallet, Some(&guardian.pubkey()), guardianship_ends),
+        ix::PatientSetGuardian {
+            wallet,
+            guardian: Some(guardian.pubkey()),
+            expires_at: guardianship_ends,
+        }
+        .instruction(),
         &[&patient],
     )
     .await
@@ -1100,14 +1372,26 @@ async fn m3_a_guardian_cannot_consent_beyond_the_guardianship() {
     let g = guardian.pubkey();
     let watched = [grant, pda::patient(&wallet).0];
     env.expect_rejected(
-        ix::grant_create(&g, &wallet, &clinic.pubkey(), args(guardianship_ends + 1)),
+        ix::GrantCreate {
+            authority: g,
+            patient_wallet: wallet,
+            grantee_wallet: clinic.pubkey(),
+            args: args(guardianship_ends + 1),
+        }
+        .instruction(),
         &[&guardian],
         E::GuardianTermExceeded,
         &watched,
     )
     .await;
     env.send(
-        ix::grant_create(&g, &wallet, &clinic.pubkey(), args(guardianship_ends)),
+        ix::GrantCreate {
+            authority: g,
+            patient_wallet: wallet,
+            grantee_wallet: clinic.pubkey(),
+            args: args(guardianship_ends),
+        }
+        .instruction(),
         &[&guardian],
     )
     .await
@@ -1121,7 +1405,13 @@ async fn m3_a_guardian_cannot_consent_beyond_the_guardianship() {
         expires_at: guardianship_ends + DAY,
     };
     env.expect_rejected(
-        ix::grant_update(&g, &wallet, &grant, extend.clone()),
+        ix::GrantUpdate {
+            authority: g,
+            patient_wallet: wallet,
+            grant,
+            args: extend.clone(),
+        }
+        .instruction(),
         &[&guardian],
         E::GuardianTermExceeded,
         &watched,
@@ -1137,7 +1427,12 @@ async fn m3_a_guardian_cannot_consent_beyond_the_guardianship() {
         duration_secs: 30 * DAY as u32,
     };
     env.send(
-        ix::request_create(&lab_provider.pubkey(), &wallet, ask),
+        ix::RequestCreate {
+            requester: lab_provider.pubkey(),
+            patient_wallet: wallet,
+            args: ask,
+        }
+        .instruction(),
         &[&lab_provider],
     )
     .await
@@ -1150,13 +1445,14 @@ async fn m3_a_guardian_cannot_consent_beyond_the_guardianship() {
     let request = pda::request(&wallet, &lab_provider.pubkey()).0;
     let lab_grant = pda::grant(&wallet, &lab_provider.pubkey(), Purpose::Treatment).0;
     env.expect_rejected(
-        ix::request_approve(
-            &g,
-            &wallet,
-            &lab_provider.pubkey(),
-            Purpose::Treatment,
-            approve,
-        ),
+        ix::RequestApprove {
+            authority: g,
+            patient_wallet: wallet,
+            requester: lab_provider.pubkey(),
+            purpose: Purpose::Treatment,
+            args: approve,
+        }
+        .instruction(),
         &[&guardian],
         E::GuardianTermExceeded,
         &[request, lab_grant, pda::patient(&wallet).0],
@@ -1164,7 +1460,13 @@ async fn m3_a_guardian_cannot_consent_beyond_the_guardianship() {
     .await;
     // the patient is not bound by it
     env.send(
-        ix::grant_update(&wallet, &wallet, &grant, extend),
+        ix::GrantUpdate {
+            authority: wallet,
+            patient_wallet: wallet,
+            grant,
+            args: extend,
+        }
+        .instruction(),
         &[&patient],
     )
     .await
@@ -1196,7 +1498,11 @@ async fn l5_the_sdks_claim_preview_reports_what_the_program_then_does() {
     }
     b.env
         .send(
-            ix::network_add(&b.insurer.pubkey(), &b.clinic.pubkey()),
+            ix::NetworkAdd {
+                insurer: b.insurer.pubkey(),
+                provider: b.clinic.pubkey(),
+            }
+            .instruction(),
             &[&b.insurer],
         )
         .await
@@ -1224,7 +1530,15 @@ async fn l5_the_sdks_claim_preview_reports_what_the_program_then_does() {
     };
     let surgery = rule_key(&[7; 32], "CPT", "27447", "");
     b.env
-        .send(ix::rule_add(&b.keys, surgery, big_terms), &[&b.insurer])
+        .send(
+            ix::RuleAdd {
+                keys: b.keys,
+                rule_key: surgery,
+                terms: big_terms,
+            }
+            .instruction(),
+            &[&b.insurer],
+        )
         .await
         .unwrap();
     let big = ClaimSubmitArgs {
@@ -1246,15 +1560,16 @@ async fn l5_the_sdks_claim_preview_reports_what_the_program_then_does() {
         "{p:?}"
     );
     let payee = b.payee(&b.clinic.pubkey()).await;
-    let ixn = ix::claim_submit(
-        &b.clinic.pubkey(),
-        &b.keys,
-        &b.record,
-        &surgery,
-        &payee,
-        treat,
-        big.clone(),
-    );
+    let ixn = ix::ClaimSubmit {
+        provider: b.clinic.pubkey(),
+        keys: b.keys,
+        record: b.record,
+        rule_key: surgery,
+        payee,
+        care: treat,
+        args: big.clone(),
+    }
+    .instruction();
     b.env.send(ixn, &[&b.clinic]).await.unwrap();
     let owed: Claim = client
         .fetch(
@@ -1271,14 +1586,28 @@ async fn l5_the_sdks_claim_preview_reports_what_the_program_then_does() {
     assert_eq!(owed.state, ClaimState::Approved);
     // a retired rule, and a paused program (checked before anything else)
     b.env
-        .send(ix::rule_retire(&b.keys, &surgery), &[&b.insurer])
+        .send(
+            ix::RuleRetire {
+                keys: b.keys,
+                rule_key: surgery,
+            }
+            .instruction(),
+            &[&b.insurer],
+        )
         .await
         .unwrap();
     let p = b.preview(&b.clinic.pubkey(), &surgery, &big).await;
     assert_eq!(p, Preview::Refused(E::RuleRetired));
     let admin = b.env.admin.insecure_clone();
     b.env
-        .send(ix::config_set_paused(&admin.pubkey(), true), &[&admin])
+        .send(
+            ix::ConfigSetPaused {
+                admin: admin.pubkey(),
+                paused: true,
+            }
+            .instruction(),
+            &[&admin],
+        )
         .await
         .unwrap();
     let p = b.preview(&b.clinic.pubkey(), &surgery, &big).await;
@@ -1302,7 +1631,14 @@ async fn l5_check_access_refuses_what_access_log_refuses() {
         purpose: Purpose::Treatment,
         strict: false,
     };
-    let log = ix::access_log(&clinic, &wallet, &scene.grant, &scene.record, args);
+    let log = ix::AccessLog {
+        grantee: clinic,
+        patient_wallet: wallet,
+        grant: scene.grant,
+        record: scene.record,
+        args,
+    }
+    .instruction();
     env.expect_rejected(
         log,
         &[&scene.clinic],
@@ -1322,9 +1658,16 @@ async fn l5_check_access_refuses_what_access_log_refuses() {
         .unwrap();
     assert_eq!(ok, Ok(()));
     let admin = env.admin.insecure_clone();
-    env.send(ix::config_set_paused(&admin.pubkey(), true), &[&admin])
-        .await
-        .unwrap();
+    env.send(
+        ix::ConfigSetPaused {
+            admin: admin.pubkey(),
+            paused: true,
+        }
+        .instruction(),
+        &[&admin],
+    )
+    .await
+    .unwrap();
     let err = env
         .client
         .check_access(
@@ -1352,7 +1695,15 @@ async fn l2_approving_nothing_is_an_appealable_denial_and_the_policy_waits_for_t
         ..visit_terms(100)
     };
     b.env
-        .send(ix::rule_add(&b.keys, reviewed, terms), &[&b.insurer])
+        .send(
+            ix::RuleAdd {
+                keys: b.keys,
+                rule_key: reviewed,
+                terms,
+            }
+            .instruction(),
+            &[&b.insurer],
+        )
         .await
         .unwrap();
     let payee = b.payee(&b.clinic.pubkey()).await;
@@ -1364,15 +1715,16 @@ async fn l2_approving_nothing_is_an_appealable_denial_and_the_policy_waits_for_t
             ..b.args(day, terms)
         };
         let address = pda::claim(&b.keys.policy, &b.clinic.pubkey(), &reviewed, day).0;
-        let ixn = ix::claim_submit(
-            &b.clinic.pubkey(),
-            &b.keys,
-            &b.record,
-            &reviewed,
-            &payee,
-            CareBasis::Grant(Purpose::Treatment),
+        let ixn = ix::ClaimSubmit {
+            provider: b.clinic.pubkey(),
+            keys: b.keys,
+            record: b.record,
+            rule_key: reviewed,
+            payee,
+            care: CareBasis::Grant(Purpose::Treatment),
             args,
-        );
+        }
+        .instruction();
         (address, ixn)
     };
     let (claim, ixn) = submit(0);
@@ -1383,7 +1735,14 @@ async fn l2_approving_nothing_is_an_appealable_denial_and_the_policy_waits_for_t
     let zero = careledger_sdk::ReviewDecision::Approve { amount: 0 };
     b.env
         .send(
-            ix::claim_review(&b.keys, &claim, &state, &payee, zero),
+            ix::ClaimReview {
+                keys: b.keys,
+                claim,
+                rule_key: state.rule_key,
+                payee,
+                decision: zero,
+            }
+            .instruction(),
             &[&b.insurer],
         )
         .await
@@ -1397,7 +1756,11 @@ async fn l2_approving_nothing_is_an_appealable_denial_and_the_policy_waits_for_t
         )
     );
     // the policy cannot close while that denial can be appealed
-    let close = ix::policy_close(&b.keys, &payee);
+    let close = ix::PolicyClose {
+        keys: b.keys,
+        destination: payee,
+    }
+    .instruction();
     let watched = [b.keys.policy, b.keys.vault];
     b.env
         .expect_rejected(close.clone(), &[&b.insurer], E::AppealWindowOpen, &watched)
@@ -1411,7 +1774,12 @@ async fn l2_approving_nothing_is_an_appealable_denial_and_the_policy_waits_for_t
     b.env
         .set_clock(denied.decided_at + careledger_sdk::APPEAL_WINDOW_SECS)
         .await;
-    let appeal = ix::claim_appeal(&b.clinic.pubkey(), &b.keys.policy, &claim);
+    let appeal = ix::ClaimAppeal {
+        provider: b.clinic.pubkey(),
+        keys: b.keys,
+        claim,
+    }
+    .instruction();
     b.env
         .expect_rejected(
             appeal,
@@ -1423,7 +1791,14 @@ async fn l2_approving_nothing_is_an_appealable_denial_and_the_policy_waits_for_t
     // and the window over, the policy closes
     let insurer_tokens = b.env.token_account(&b.keys.mint, &b.insurer.pubkey()).await;
     b.env
-        .send(ix::policy_close(&b.keys, &insurer_tokens), &[&b.insurer])
+        .send(
+            ix::PolicyClose {
+                keys: b.keys,
+                destination: insurer_tokens,
+            }
+            .instruction(),
+            &[&b.insurer],
+        )
         .await
         .unwrap();
 }
@@ -1438,7 +1813,12 @@ async fn l4_rent_returns_to_its_payer_and_protective_acts_work_while_paused() {
     let until = b.env.now().await + 10 * DAY;
     b.env
         .send(
-            ix::patient_set_guardian(&wallet, Some(&guardian.pubkey()), until),
+            ix::PatientSetGuardian {
+                wallet,
+                guardian: Some(guardian.pubkey()),
+                expires_at: until,
+            }
+            .instruction(),
             &[&b.patient],
         )
         .await
@@ -1456,17 +1836,37 @@ async fn l4_rent_returns_to_its_payer_and_protective_acts_work_while_paused() {
     let g = guardian.pubkey();
     b.env
         .send(
-            ix::grant_create(&g, &wallet, &lab_provider.pubkey(), args),
+            ix::GrantCreate {
+                authority: g,
+                patient_wallet: wallet,
+                grantee_wallet: lab_provider.pubkey(),
+                args,
+            }
+            .instruction(),
             &[&guardian],
         )
         .await
         .unwrap();
     let grant = pda::grant(&wallet, &lab_provider.pubkey(), Purpose::Treatment).0;
     b.env
-        .send(ix::grant_revoke(&wallet, &wallet, &grant), &[&b.patient])
+        .send(
+            ix::GrantRevoke {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant,
+            }
+            .instruction(),
+            &[&b.patient],
+        )
         .await
         .unwrap();
-    let to_patient = ix::grant_close(&wallet, &wallet, &grant, &wallet);
+    let to_patient = ix::GrantClose {
+        authority: wallet,
+        patient_wallet: wallet,
+        grant,
+        rent_to: wallet,
+    }
+    .instruction();
     b.env
         .expect_rejected(to_patient, &[&b.patient], E::WrongRentDestination, &[grant])
         .await;
@@ -1489,7 +1889,16 @@ async fn l4_rent_returns_to_its_payer_and_protective_acts_work_while_paused() {
         .unwrap()
         .lamports;
     b.env
-        .send(ix::grant_close(&wallet, &wallet, &grant, &g), &[&b.patient])
+        .send(
+            ix::GrantClose {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant,
+                rent_to: g,
+            }
+            .instruction(),
+            &[&b.patient],
+        )
         .await
         .unwrap();
     let after = b
@@ -1507,30 +1916,61 @@ async fn l4_rent_returns_to_its_payer_and_protective_acts_work_while_paused() {
     // the policy, not reactivate it
     let admin = b.env.admin.insecure_clone();
     b.env
-        .send(ix::config_set_paused(&admin.pubkey(), true), &[&admin])
+        .send(
+            ix::ConfigSetPaused {
+                admin: admin.pubkey(),
+                paused: true,
+            }
+            .instruction(),
+            &[&admin],
+        )
         .await
         .unwrap();
     let patient_account = pda::patient(&wallet).0;
     b.env
         .expect_rejected(
-            ix::patient_set_guardian(&wallet, Some(&g), until),
+            ix::PatientSetGuardian {
+                wallet,
+                guardian: Some(g),
+                expires_at: until,
+            }
+            .instruction(),
             &[&b.patient],
             E::Paused,
             &[patient_account],
         )
         .await;
     b.env
-        .send(ix::patient_set_guardian(&wallet, None, 0), &[&b.patient])
+        .send(
+            ix::PatientSetGuardian {
+                wallet,
+                guardian: None,
+                expires_at: 0,
+            }
+            .instruction(),
+            &[&b.patient],
+        )
         .await
         .unwrap();
     assert_eq!(b.env.patient(&wallet).await.guardian, Pubkey::default());
     b.env
-        .send(ix::policy_set_status(&b.keys, true), &[&b.insurer])
+        .send(
+            ix::PolicySetStatus {
+                keys: b.keys,
+                suspended: true,
+            }
+            .instruction(),
+            &[&b.insurer],
+        )
         .await
         .unwrap();
     b.env
         .expect_rejected(
-            ix::policy_set_status(&b.keys, false),
+            ix::PolicySetStatus {
+                keys: b.keys,
+                suspended: false,
+            }
+            .instruction(),
             &[&b.insurer],
             E::Paused,
             &[b.keys.policy],
@@ -1562,7 +2002,13 @@ async fn l1_a_second_emergency_opens_while_the_first_keeps_its_review() {
     };
     let marker = pda::emergency_marker(&wallet, &er.pubkey()).0;
     let watched = [first, marker, pda::patient(&wallet).0];
-    let stacked = ix::break_glass_open(&er.pubkey(), &wallet, 2, args.clone());
+    let stacked = ix::BreakGlassOpen {
+        clinician: er.pubkey(),
+        patient_wallet: wallet,
+        serial: 2,
+        args: args.clone(),
+    }
+    .instruction();
     env.expect_rejected(stacked, &[&er], E::EmergencyStillOpen, &watched)
         .await;
     // another clinician's emergencies do not move this one's serial
@@ -1572,7 +2018,13 @@ async fn l1_a_second_emergency_opens_while_the_first_keeps_its_review() {
     env.break_glass(&other, &wallet, 3600).await.unwrap();
     env.set_clock(env.now().await + 2 * 3600).await;
     // a new emergency never reuses an earlier one's address: only the next serial is accepted
-    let stale = ix::break_glass_open(&er.pubkey(), &wallet, 1, args.clone());
+    let stale = ix::BreakGlassOpen {
+        clinician: er.pubkey(),
+        patient_wallet: wallet,
+        serial: 1,
+        args: args.clone(),
+    }
+    .instruction();
     env.expect_rejected(stale, &[&er], E::EmergencySerialMismatch, &watched)
         .await;
     // the window over and not yet reviewed, the same clinician opens another emergency
@@ -1586,12 +2038,13 @@ async fn l1_a_second_emergency_opens_while_the_first_keeps_its_review() {
     assert_eq!(pending.len(), 3, "the first keeps its review obligation");
     // reviewed, the first one's rent goes back to the clinician
     env.send(
-        ix::break_glass_review(
-            &wallet,
-            &wallet,
-            &first,
-            careledger_sdk::ReviewOutcome::Accepted,
-        ),
+        ix::BreakGlassReview {
+            authority: wallet,
+            patient_wallet: wallet,
+            grant: first,
+            outcome: careledger_sdk::ReviewOutcome::Accepted,
+        }
+        .instruction(),
         &[&patient],
     )
     .await
@@ -1613,7 +2066,13 @@ async fn l1_a_second_emergency_opens_while_the_first_keeps_its_review() {
         .unwrap()
         .lamports;
     env.send(
-        ix::grant_close(&wallet, &wallet, &first, &er.pubkey()),
+        ix::GrantClose {
+            authority: wallet,
+            patient_wallet: wallet,
+            grant: first,
+            rent_to: er.pubkey(),
+        }
+        .instruction(),
         &[&patient],
     )
     .await
@@ -1658,29 +2117,58 @@ async fn l3_retracting_needs_standing_and_never_leaves_an_amended_record_without
         content_sha256: [1; 32],
         class: RecordClass::LabResult.id(),
     };
-    env.send(ix::record_anchor(&wallet, 0, author, anchor), &[&labs])
-        .await
-        .unwrap();
+    env.send(
+        ix::RecordAnchor {
+            patient_wallet: wallet,
+            index: 0,
+            author,
+            args: anchor,
+        }
+        .instruction(),
+        &[&labs],
+    )
+    .await
+    .unwrap();
     let amend = RecordAmendArgs {
         cid: careledger_tests::sample_cid(2),
         content_sha256: [2; 32],
         expected_version: 1,
     };
-    env.send(ix::record_amend(&wallet, 0, 1, author, amend), &[&labs])
-        .await
-        .unwrap();
+    env.send(
+        ix::RecordAmend {
+            patient_wallet: wallet,
+            previous_index: 0,
+            new_index: 1,
+            author,
+            args: amend,
+        }
+        .instruction(),
+        &[&labs],
+    )
+    .await
+    .unwrap();
     let (v1, v2) = (pda::record(&wallet, 0).0, pda::record(&wallet, 1).0);
     let amended: careledger_sdk::RecordAnchor = env.client.fetch(&v2).await.unwrap();
     let watched = [v1, v2];
     // a suspended author has no standing to retract
     let authority = env.credential_authority.insecure_clone();
     env.send(
-        ix::provider_suspend(&authority.pubkey(), &labs.pubkey(), 2),
+        ix::ProviderSuspend {
+            authority: authority.pubkey(),
+            provider_wallet: labs.pubkey(),
+            reason_code: 2,
+        }
+        .instruction(),
         &[&authority],
     )
     .await
     .unwrap();
-    let retract = ix::record_retract(author, &amended, 3);
+    let retract = ix::RecordRetract {
+        by: author,
+        record: amended.clone(),
+        reason_code: 3,
+    }
+    .instruction();
     env.expect_rejected(retract.clone(), &[&labs], E::ProviderSuspended, &watched)
         .await;
     env.verify(
@@ -1691,13 +2179,26 @@ async fn l3_retracting_needs_standing_and_never_leaves_an_amended_record_without
     .await
     .unwrap();
     // nor one whose write grant was revoked
-    env.send(ix::grant_revoke(&wallet, &wallet, &grant), &[&patient])
-        .await
-        .unwrap();
+    env.send(
+        ix::GrantRevoke {
+            authority: wallet,
+            patient_wallet: wallet,
+            grant,
+        }
+        .instruction(),
+        &[&patient],
+    )
+    .await
+    .unwrap();
     env.expect_rejected(retract, &[&labs], E::GrantRevoked, &watched)
         .await;
     // the amendment cannot be retracted without reinstating what it replaced
-    let mut orphaning = ix::record_retract(Author::Patient, &amended, 3);
+    let mut orphaning = ix::RecordRetract {
+        by: Author::Patient,
+        record: amended.clone(),
+        reason_code: 3,
+    }
+    .instruction();
     let previous = orphaning
         .accounts
         .iter()
@@ -1709,7 +2210,12 @@ async fn l3_retracting_needs_standing_and_never_leaves_an_amended_record_without
         .await;
     // the patient retracts it: v1 is current again, and can be cited, amended, retracted
     env.send(
-        ix::record_retract(Author::Patient, &amended, 3),
+        ix::RecordRetract {
+            by: Author::Patient,
+            record: amended.clone(),
+            reason_code: 3,
+        }
+        .instruction(),
         &[&patient],
     )
     .await
@@ -1718,9 +2224,17 @@ async fn l3_retracting_needs_standing_and_never_leaves_an_amended_record_without
     assert_eq!(v1_now.status, careledger_sdk::RecordStatus::Current);
     let v2_now: careledger_sdk::RecordAnchor = env.client.fetch(&v2).await.unwrap();
     assert_eq!(v2_now.status, careledger_sdk::RecordStatus::EnteredInError);
-    env.send(ix::record_retract(Author::Patient, &v1_now, 4), &[&patient])
-        .await
-        .unwrap();
+    env.send(
+        ix::RecordRetract {
+            by: Author::Patient,
+            record: v1_now.clone(),
+            reason_code: 4,
+        }
+        .instruction(),
+        &[&patient],
+    )
+    .await
+    .unwrap();
 }
 
 // ------------------------------------------------------------------------------- privacy
@@ -1732,10 +2246,20 @@ async fn a_patient_takes_part_in_a_study_under_a_key_only_they_can_link() {
     let key = careledger_sdk::privacy::study_key(&wallet, &r.keys.study).unwrap();
     r.env.fund(&key.pubkey()).await;
     let k = key.pubkey();
-    r.env.send(ix::patient_register(&k), &[&key]).await.unwrap();
+    r.env
+        .send(ix::PatientRegister { wallet: k }.instruction(), &[&key])
+        .await
+        .unwrap();
     r.invite(&r.sponsor, &k).await.unwrap();
     let until = r.env.now().await + 60 * DAY;
-    let ixs = ix::study_enroll_with_grant(&k, &k, &r.keys, lab(), until);
+    let ixs = ix::StudyEnrollWithGrant {
+        authority: k,
+        patient_wallet: k,
+        keys: r.keys,
+        classes: lab(),
+        expires_at: until,
+    }
+    .instructions();
     r.env.send_all(&ixs, &[&key]).await.unwrap();
     // what is public about the study names the derived key, never the main wallet
     let main = wallet.pubkey();
@@ -1783,7 +2307,13 @@ async fn h1_authorship_counts_only_for_care_and_a_member_cannot_bill_themself() 
     };
     b.env
         .send(
-            ix::break_glass_open(&er.pubkey(), &wallet, 1, glass),
+            ix::BreakGlassOpen {
+                clinician: er.pubkey(),
+                patient_wallet: wallet,
+                serial: 1,
+                args: glass,
+            }
+            .instruction(),
             &[&er],
         )
         .await
@@ -1793,16 +2323,17 @@ async fn h1_authorship_counts_only_for_care_and_a_member_cannot_bill_themself() 
         wallet: er.pubkey(),
         serial: 1,
     };
-    let anchor = ix::record_anchor(
-        &wallet,
+    let anchor = ix::RecordAnchor {
+        patient_wallet: wallet,
         index,
         author,
-        careledger_sdk::RecordAnchorArgs {
+        args: careledger_sdk::RecordAnchorArgs {
             cid: careledger_tests::sample_cid(7),
             content_sha256: [7; 32],
             class: RecordClass::LabResult.id(),
         },
-    );
+    }
+    .instruction();
     b.env.send(anchor, &[&er]).await.unwrap();
     let written = pda::record(&wallet, index).0;
     // authorship under an emergency grant is no care relationship for billing
@@ -1815,13 +2346,14 @@ async fn h1_authorship_counts_only_for_care_and_a_member_cannot_bill_themself() 
     .await;
     // a member who is also a verified clinician cannot bill their own policy, even for a
     // record they wrote themself
-    let register = ix::provider_register(
-        &wallet,
-        careledger_sdk::ProviderRegisterArgs {
+    let register = ix::ProviderRegister {
+        wallet,
+        args: careledger_sdk::ProviderRegisterArgs {
             roles: ROLE_CLINICIAN,
             credential_ref: [3; 32],
         },
-    );
+    }
+    .instruction();
     b.env.send(register, &[&b.patient]).await.unwrap();
     b.env
         .verify(&wallet, ROLE_CLINICIAN, b.env.now().await + 30 * DAY)
@@ -1883,20 +2415,29 @@ async fn l2_a_claim_in_review_is_decided_under_the_terms_it_was_submitted_under(
         ..visit_terms(100)
     };
     b.env
-        .send(ix::rule_add(&b.keys, reviewed, terms), &[&b.insurer])
+        .send(
+            ix::RuleAdd {
+                keys: b.keys,
+                rule_key: reviewed,
+                terms,
+            }
+            .instruction(),
+            &[&b.insurer],
+        )
         .await
         .unwrap();
     let payee = b.payee(&b.clinic.pubkey()).await;
     let day = service_day(b.env.now().await);
-    let ixn = ix::claim_submit(
-        &b.clinic.pubkey(),
-        &b.keys,
-        &b.record,
-        &reviewed,
-        &payee,
-        CareBasis::Grant(Purpose::Treatment),
-        b.args(day, terms),
-    );
+    let ixn = ix::ClaimSubmit {
+        provider: b.clinic.pubkey(),
+        keys: b.keys,
+        record: b.record,
+        rule_key: reviewed,
+        payee,
+        care: CareBasis::Grant(Purpose::Treatment),
+        args: b.args(day, terms),
+    }
+    .instruction();
     b.env.send(ixn, &[&b.clinic]).await.unwrap();
     let claim = pda::claim(&b.keys.policy, &b.clinic.pubkey(), &reviewed, day).0;
     // the insurer cuts the rule to nothing, then "approves" what the rule now allows
@@ -1906,14 +2447,29 @@ async fn l2_a_claim_in_review_is_decided_under_the_terms_it_was_submitted_under(
         ..terms
     };
     b.env
-        .send(ix::rule_update(&b.keys, &reviewed, cut), &[&b.insurer])
+        .send(
+            ix::RuleUpdate {
+                keys: b.keys,
+                rule_key: reviewed,
+                terms: cut,
+            }
+            .instruction(),
+            &[&b.insurer],
+        )
         .await
         .unwrap();
     let state: Claim = b.env.client.fetch(&claim).await.unwrap();
     let zero = careledger_sdk::ReviewDecision::Approve { amount: 0 };
     b.env
         .send(
-            ix::claim_review(&b.keys, &claim, &state, &payee, zero),
+            ix::ClaimReview {
+                keys: b.keys,
+                claim,
+                rule_key: state.rule_key,
+                payee,
+                decision: zero,
+            }
+            .instruction(),
             &[&b.insurer],
         )
         .await
@@ -1927,21 +2483,36 @@ async fn l2_a_claim_in_review_is_decided_under_the_terms_it_was_submitted_under(
     let insurer_tokens = b.env.token_account(&b.keys.mint, &b.insurer.pubkey()).await;
     b.env
         .send(
-            ix::policy_withdraw(&b.keys, &insurer_tokens, 1),
+            ix::PolicyWithdraw {
+                keys: b.keys,
+                destination: insurer_tokens,
+                amount: 1,
+            }
+            .instruction(),
             &[&b.insurer],
         )
         .await
         .unwrap();
     b.env
         .send(
-            ix::claim_appeal(&b.clinic.pubkey(), &b.keys.policy, &claim),
+            ix::ClaimAppeal {
+                provider: b.clinic.pubkey(),
+                keys: b.keys,
+                claim,
+            }
+            .instruction(),
             &[&b.clinic],
         )
         .await
         .unwrap();
     b.env
         .expect_rejected(
-            ix::policy_withdraw(&b.keys, &insurer_tokens, 1),
+            ix::PolicyWithdraw {
+                keys: b.keys,
+                destination: insurer_tokens,
+                amount: 1,
+            }
+            .instruction(),
             &[&b.insurer],
             E::PolicyHasOpenClaims,
             &[b.keys.vault, b.keys.policy],
@@ -1969,7 +2540,7 @@ async fn m5_an_accepted_mint_whose_freeze_authority_changes_hands_is_refused() {
         network_only: false,
     };
     env.expect_rejected(
-        ix::policy_create(&keys, args),
+        ix::PolicyCreate { keys, args }.instruction(),
         &[&insurer],
         E::FreezableMintNotAccepted,
         &[keys.policy, keys.vault],
@@ -1982,7 +2553,14 @@ async fn h2_a_site_the_sponsor_removed_no_longer_speaks_for_it() {
     let r = research().await;
     let site = r.env.actor().await;
     r.env
-        .send(ix::study_set_site(&r.keys, &site.pubkey()), &[&r.sponsor])
+        .send(
+            ix::StudySetSite {
+                keys: r.keys,
+                site: site.pubkey(),
+            }
+            .instruction(),
+            &[&r.sponsor],
+        )
         .await
         .unwrap();
     let sybil = r.env.register_patient().await;
@@ -1990,13 +2568,24 @@ async fn h2_a_site_the_sponsor_removed_no_longer_speaks_for_it() {
     r.invite(&site, &w).await.unwrap();
     r.env
         .send(
-            ix::study_set_site(&r.keys, &Pubkey::default()),
+            ix::StudySetSite {
+                keys: r.keys,
+                site: Pubkey::default(),
+            }
+            .instruction(),
             &[&r.sponsor],
         )
         .await
         .unwrap();
     let until = r.env.now().await + 30 * DAY;
-    let ixs = ix::study_enroll_with_grant(&w, &w, &r.keys, lab(), until);
+    let ixs = ix::StudyEnrollWithGrant {
+        authority: w,
+        patient_wallet: w,
+        keys: r.keys,
+        classes: lab(),
+        expires_at: until,
+    }
+    .instructions();
     let watched = [
         r.keys.study,
         r.keys.vault,
@@ -2053,9 +2642,16 @@ async fn accepted_freezable_mint(env: &Env) -> (Pubkey, Keypair) {
     env.send_all(&ixs, &[&issuer, &mint]).await.unwrap();
     let admin = env.admin.insecure_clone();
     env.fund(&admin.pubkey()).await;
-    env.send(ix::mint_accept(&admin.pubkey(), &mint.pubkey()), &[&admin])
-        .await
-        .unwrap();
+    env.send(
+        ix::MintAccept {
+            admin: admin.pubkey(),
+            mint: mint.pubkey(),
+        }
+        .instruction(),
+        &[&admin],
+    )
+    .await
+    .unwrap();
     (mint.pubkey(), issuer)
 }
 
@@ -2093,7 +2689,16 @@ async fn h1_a_record_backs_no_service_before_the_care_it_was_written_under_began
         class: RecordClass::LabResult.id(),
     };
     b.env
-        .send(ix::record_anchor(&wallet, index, author, args), &[&visit])
+        .send(
+            ix::RecordAnchor {
+                patient_wallet: wallet,
+                index,
+                author,
+                args,
+            }
+            .instruction(),
+            &[&visit],
+        )
         .await
         .unwrap();
     let written = pda::record(&wallet, index).0;
@@ -2128,7 +2733,13 @@ async fn h1_a_record_backs_no_service_before_the_care_it_was_written_under_began
     };
     b.env
         .send(
-            ix::grant_create(&wallet, &wallet, &later.pubkey(), starts_later),
+            ix::GrantCreate {
+                authority: wallet,
+                patient_wallet: wallet,
+                grantee_wallet: later.pubkey(),
+                args: starts_later,
+            }
+            .instruction(),
             &[&b.patient],
         )
         .await
@@ -2164,7 +2775,12 @@ async fn h1_a_guardian_cannot_consent_to_themself_nor_bill_the_ward() {
     let until = b.env.now().await + 20 * DAY;
     b.env
         .send(
-            ix::patient_set_guardian(&wallet, Some(&g), until),
+            ix::PatientSetGuardian {
+                wallet,
+                guardian: Some(g),
+                expires_at: until,
+            }
+            .instruction(),
             &[&b.patient],
         )
         .await
@@ -2180,7 +2796,13 @@ async fn h1_a_guardian_cannot_consent_to_themself_nor_bill_the_ward() {
     let grant = pda::grant(&wallet, &g, Purpose::Treatment).0;
     b.env
         .expect_rejected(
-            ix::grant_create(&g, &wallet, &g, to_self.clone()),
+            ix::GrantCreate {
+                authority: g,
+                patient_wallet: wallet,
+                grantee_wallet: g,
+                args: to_self.clone(),
+            }
+            .instruction(),
             &[&guardian],
             E::SelfGrant,
             &[grant, pda::patient(&wallet).0],
@@ -2189,7 +2811,13 @@ async fn h1_a_guardian_cannot_consent_to_themself_nor_bill_the_ward() {
     // even with the patient's own grant, the guardian cannot bill the ward's policy
     b.env
         .send(
-            ix::grant_create(&wallet, &wallet, &g, to_self),
+            ix::GrantCreate {
+                authority: wallet,
+                patient_wallet: wallet,
+                grantee_wallet: g,
+                args: to_self,
+            }
+            .instruction(),
             &[&b.patient],
         )
         .await
@@ -2236,7 +2864,13 @@ async fn h1_an_amendment_by_another_provider_is_not_its_authors_care() {
     };
     b.env
         .send(
-            ix::record_anchor(&wallet, index, as_author(&first), args),
+            ix::RecordAnchor {
+                patient_wallet: wallet,
+                index,
+                author: as_author(&first),
+                args,
+            }
+            .instruction(),
             &[&first],
         )
         .await
@@ -2248,7 +2882,14 @@ async fn h1_an_amendment_by_another_provider_is_not_its_authors_care() {
     };
     b.env
         .send(
-            ix::record_amend(&wallet, index, index + 1, as_author(&second), amend),
+            ix::RecordAmend {
+                patient_wallet: wallet,
+                previous_index: index,
+                new_index: index + 1,
+                author: as_author(&second),
+                args: amend,
+            }
+            .instruction(),
             &[&second],
         )
         .await
@@ -2304,8 +2945,13 @@ async fn m5_a_frozen_vault_leaves_the_claim_owed_instead_of_failing_it() {
     let rule = rule_key(&[7; 32], "CPT", "99213", "");
     env.send_all(
         &[
-            ix::policy_create(&keys, args),
-            ix::rule_add(&keys, rule, visit_terms(100)),
+            ix::PolicyCreate { keys, args }.instruction(),
+            ix::RuleAdd {
+                keys,
+                rule_key: rule,
+                terms: visit_terms(100),
+            }
+            .instruction(),
         ],
         &[&insurer],
     )
@@ -2325,15 +2971,16 @@ async fn m5_a_frozen_vault_leaves_the_claim_owed_instead_of_failing_it() {
         expected_terms: visit_terms(100),
     };
     let care = CareBasis::Grant(Purpose::Treatment);
-    let submit = ix::claim_submit(
-        &clinic.pubkey(),
-        &keys,
-        &record,
-        &rule,
-        &payee,
+    let submit = ix::ClaimSubmit {
+        provider: clinic.pubkey(),
+        keys,
+        record,
+        rule_key: rule,
+        payee,
         care,
-        claim_args,
-    );
+        args: claim_args,
+    }
+    .instruction();
     env.send(submit, &[&clinic]).await.unwrap();
     let claim: Claim = env
         .client
@@ -2352,7 +2999,11 @@ async fn only_the_sponsor_steers_its_study_and_only_the_admin_its_mint_list() {
     let r = research().await;
     let attacker = r.env.actor().await;
     // a stranger who could name the site could then invite sybils: refused
-    let mut hijack = ix::study_set_site(&r.keys, &attacker.pubkey());
+    let mut hijack = ix::StudySetSite {
+        keys: r.keys,
+        site: attacker.pubkey(),
+    }
+    .instruction();
     hijack.accounts[0].pubkey = attacker.pubkey();
     r.env
         .expect_rejected(hijack, &[&attacker], E::NotStudySponsor, &[r.keys.study])
@@ -2361,13 +3012,23 @@ async fn only_the_sponsor_steers_its_study_and_only_the_admin_its_mint_list() {
     let patient = r.env.register_patient().await;
     r.invite(&r.sponsor, &patient.pubkey()).await.unwrap();
     let invitation = pda::invitation(&r.keys.study, &patient.pubkey()).0;
-    let mut withdraw = ix::invitation_close(&r.keys, &patient.pubkey(), &r.sponsor.pubkey());
+    let mut withdraw = ix::InvitationClose {
+        keys: r.keys,
+        patient_wallet: patient.pubkey(),
+        invited_by: r.sponsor.pubkey(),
+    }
+    .instruction();
     withdraw.accounts[0].pubkey = attacker.pubkey();
     r.env
         .expect_rejected(withdraw, &[&attacker], E::NotStudySponsor, &[invitation])
         .await;
     // nor send its rent elsewhere, even as the sponsor
-    let elsewhere = ix::invitation_close(&r.keys, &patient.pubkey(), &attacker.pubkey());
+    let elsewhere = ix::InvitationClose {
+        keys: r.keys,
+        patient_wallet: patient.pubkey(),
+        invited_by: attacker.pubkey(),
+    }
+    .instruction();
     r.env
         .expect_rejected(
             elsewhere,
@@ -2380,7 +3041,12 @@ async fn only_the_sponsor_steers_its_study_and_only_the_admin_its_mint_list() {
     let (mint, _) = accepted_freezable_mint(&r.env).await;
     let entry = pda::accepted_mint(&mint).0;
     let admin = r.env.admin.pubkey();
-    let mut removal = ix::mint_remove(&admin, &mint, &admin);
+    let mut removal = ix::MintRemove {
+        admin,
+        mint,
+        rent_to: admin,
+    }
+    .instruction();
     removal.accounts[0].pubkey = attacker.pubkey();
     r.env
         .expect_rejected(removal, &[&attacker], E::NotAdmin, &[entry])
@@ -2388,7 +3054,12 @@ async fn only_the_sponsor_steers_its_study_and_only_the_admin_its_mint_list() {
     let admin_key = r.env.admin.insecure_clone();
     r.env
         .expect_rejected(
-            ix::mint_remove(&admin, &mint, &attacker.pubkey()),
+            ix::MintRemove {
+                admin,
+                mint,
+                rent_to: attacker.pubkey(),
+            }
+            .instruction(),
             &[&admin_key],
             E::WrongRentDestination,
             &[entry],

@@ -49,12 +49,18 @@ async fn fixture(max_participants: u32, funding: u64) -> Fx {
         enrol_end: now + 30 * DAY,
         max_participants,
     };
-    env.send(ix::study_create(&keys, args), &[&sponsor])
+    env.send(ix::StudyCreate { keys, args }.instruction(), &[&sponsor])
         .await
         .expect("study create");
     if funding > 0 {
         env.send(
-            ix::study_fund(&sponsor.pubkey(), &keys, &sponsor_tokens, funding),
+            ix::StudyFund {
+                funder: sponsor.pubkey(),
+                keys,
+                source: sponsor_tokens,
+                amount: funding,
+            }
+            .instruction(),
             &[&sponsor],
         )
         .await
@@ -73,7 +79,13 @@ impl Fx {
     /// The sponsor invites a patient (eligibility is the sponsor's decision).
     async fn invite(&self, wallet: &Pubkey) {
         let until = self.env.now().await + 60 * DAY;
-        let invite = ix::invitation_create(&self.sponsor.pubkey(), &self.keys, wallet, until);
+        let invite = ix::InvitationCreate {
+            inviter: self.sponsor.pubkey(),
+            keys: self.keys,
+            patient_wallet: *wallet,
+            expires_at: until,
+        }
+        .instruction();
         self.env
             .send(invite, &[&self.sponsor])
             .await
@@ -87,7 +99,14 @@ impl Fx {
         let wallet = patient.pubkey();
         self.invite(&wallet).await;
         let expires = self.env.now().await + days * DAY;
-        let ixs = ix::study_enroll_with_grant(&wallet, &wallet, &self.keys, lab(), expires);
+        let ixs = ix::StudyEnrollWithGrant {
+            authority: wallet,
+            patient_wallet: wallet,
+            keys: self.keys,
+            classes: lab(),
+            expires_at: expires,
+        }
+        .instructions();
         let out = self.env.send_all(&ixs, &[&patient]).await.expect("enrol");
         let names: Vec<_> = out.events.iter().map(|e| e.name()).collect();
         assert_eq!(names, ["GrantCreated", "ParticipantEnrolled"]);
@@ -100,7 +119,13 @@ impl Fx {
 
     fn claim_ix(&self, patient: &Keypair) -> solana_instruction::Instruction {
         let wallet = patient.pubkey();
-        ix::reward_claim(&wallet, &wallet, &self.keys, &self.ata(&wallet))
+        ix::RewardClaim {
+            authority: wallet,
+            patient_wallet: wallet,
+            keys: self.keys,
+            patient_tokens: self.ata(&wallet),
+        }
+        .instruction()
     }
 
     async fn claim(&self, patient: &Keypair) -> careledger_sdk::program::events::RewardPaid {
@@ -180,7 +205,12 @@ async fn enrolment_pays_at_once_into_a_new_associated_token_account() {
     // enrolling twice is refused
     fx.env
         .expect_rejected(
-            ix::study_enroll(&wallet, &wallet, &fx.keys),
+            ix::StudyEnroll {
+                authority: wallet,
+                patient_wallet: wallet,
+                keys: fx.keys,
+            }
+            .instruction(),
             &[&patient],
             E::AlreadyEnrolled,
             &fx.watched(&wallet),
@@ -255,7 +285,15 @@ async fn revoking_stops_future_payouts_and_keeps_past_ones() {
     fx.claim(&patient).await;
     let grant = pda::grant(&wallet, &fx.sponsor.pubkey(), Purpose::Research).0;
     fx.env
-        .send(ix::grant_revoke(&wallet, &wallet, &grant), &[&patient])
+        .send(
+            ix::GrantRevoke {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant,
+            }
+            .instruction(),
+            &[&patient],
+        )
         .await
         .unwrap();
     fx.advance(DAY).await;
@@ -266,7 +304,12 @@ async fn revoking_stops_future_payouts_and_keeps_past_ones() {
     let live = fx.enrolled(30).await;
     fx.env
         .expect_rejected(
-            ix::participation_end(&caller.pubkey(), &live.pubkey(), &fx.keys),
+            ix::ParticipationEnd {
+                caller: caller.pubkey(),
+                patient_wallet: live.pubkey(),
+                keys: fx.keys,
+            }
+            .instruction(),
             &[&caller],
             E::ConsentStillLive,
             &fx.watched(&live.pubkey()),
@@ -275,7 +318,12 @@ async fn revoking_stops_future_payouts_and_keeps_past_ones() {
     let out = fx
         .env
         .send(
-            ix::participation_end(&caller.pubkey(), &wallet, &fx.keys),
+            ix::ParticipationEnd {
+                caller: caller.pubkey(),
+                patient_wallet: wallet,
+                keys: fx.keys,
+            }
+            .instruction(),
             &[&caller],
         )
         .await
@@ -299,7 +347,14 @@ async fn revoke_all_and_expiry_stop_payouts() {
     let short = fx.enrolled(1).await;
     let wallet = everything.pubkey();
     fx.env
-        .send(ix::grant_revoke_all(&wallet, &wallet), &[&everything])
+        .send(
+            ix::GrantRevokeAll {
+                authority: wallet,
+                patient_wallet: wallet,
+            }
+            .instruction(),
+            &[&everything],
+        )
         .await
         .unwrap();
     fx.advance(DAY).await;
@@ -320,7 +375,12 @@ async fn enrolment_rejections() {
     let patient = fx.env.register_patient().await;
     let wallet = patient.pubkey();
     fx.invite(&wallet).await;
-    let enrol = ix::study_enroll(&wallet, &wallet, &fx.keys);
+    let enrol = ix::StudyEnroll {
+        authority: wallet,
+        patient_wallet: wallet,
+        keys: fx.keys,
+    }
+    .instruction();
     // no research grant at all
     fx.env
         .expect_rejected(
@@ -354,7 +414,12 @@ async fn enrolment_rejections() {
     let stranger = fx.env.actor().await;
     fx.env
         .expect_rejected(
-            ix::study_enroll(&stranger.pubkey(), &wallet, &fx.keys),
+            ix::StudyEnroll {
+                authority: stranger.pubkey(),
+                patient_wallet: wallet,
+                keys: fx.keys,
+            }
+            .instruction(),
             &[&stranger],
             E::NotPatientOrGuardian,
             &fx.watched(&wallet),
@@ -376,7 +441,12 @@ async fn enrolment_rejections() {
         )
         .await
         .unwrap();
-    let mut foreign = ix::study_enroll(&w2, &w2, &fx.keys);
+    let mut foreign = ix::StudyEnroll {
+        authority: w2,
+        patient_wallet: w2,
+        keys: fx.keys,
+    }
+    .instruction();
     let vault_index = foreign
         .accounts
         .iter()
@@ -389,7 +459,12 @@ async fn enrolment_rejections() {
     // beyond max participants (1)
     fx.env
         .expect_rejected(
-            ix::study_enroll(&w2, &w2, &fx.keys),
+            ix::StudyEnroll {
+                authority: w2,
+                patient_wallet: w2,
+                keys: fx.keys,
+            }
+            .instruction(),
             &[&second],
             E::StudyFull,
             &fx.watched(&w2),
@@ -401,7 +476,13 @@ async fn enrolment_rejections() {
     let f = first.pubkey();
     fx.env
         .expect_rejected(
-            ix::reward_claim(&f, &f, &fx.keys, &wrong),
+            ix::RewardClaim {
+                authority: f,
+                patient_wallet: f,
+                keys: fx.keys,
+                patient_tokens: wrong,
+            }
+            .instruction(),
             &[&first],
             E::WrongMint,
             &fx.watched(&f),
@@ -413,7 +494,13 @@ async fn enrolment_rejections() {
     watched.push(theirs);
     fx.env
         .expect_rejected(
-            ix::reward_claim(&f, &f, &fx.keys, &theirs),
+            ix::RewardClaim {
+                authority: f,
+                patient_wallet: f,
+                keys: fx.keys,
+                patient_tokens: theirs,
+            }
+            .instruction(),
             &[&first],
             E::WrongParticipant,
             &watched,
@@ -422,21 +509,34 @@ async fn enrolment_rejections() {
     // the sponsor cannot withdraw while enrolment is open, nor what participants can earn
     fx.env
         .expect_rejected(
-            ix::study_withdraw(&fx.keys, &fx.sponsor_tokens, 1),
+            ix::StudyWithdraw {
+                keys: fx.keys,
+                destination: fx.sponsor_tokens,
+                amount: 1,
+            }
+            .instruction(),
             &[&fx.sponsor],
             E::EnrolmentStillOpen,
             &[fx.keys.study, fx.keys.vault],
         )
         .await;
     fx.env
-        .send(ix::study_close_enrolment(&fx.keys), &[&fx.sponsor])
+        .send(
+            ix::StudyCloseEnrolment { keys: fx.keys }.instruction(),
+            &[&fx.sponsor],
+        )
         .await
         .unwrap();
     let s = fx.study().await;
     let free = fx.env.balance(&fx.keys.vault).await - s.outstanding;
     fx.env
         .expect_rejected(
-            ix::study_withdraw(&fx.keys, &fx.sponsor_tokens, free + 1),
+            ix::StudyWithdraw {
+                keys: fx.keys,
+                destination: fx.sponsor_tokens,
+                amount: free + 1,
+            }
+            .instruction(),
             &[&fx.sponsor],
             E::FundsOwed,
             &[fx.keys.study, fx.keys.vault],
@@ -444,14 +544,23 @@ async fn enrolment_rejections() {
         .await;
     fx.env
         .send(
-            ix::study_withdraw(&fx.keys, &fx.sponsor_tokens, free),
+            ix::StudyWithdraw {
+                keys: fx.keys,
+                destination: fx.sponsor_tokens,
+                amount: free,
+            }
+            .instruction(),
             &[&fx.sponsor],
         )
         .await
         .unwrap();
     fx.env
         .expect_rejected(
-            ix::study_close(&fx.keys, &fx.sponsor_tokens),
+            ix::StudyClose {
+                keys: fx.keys,
+                destination: fx.sponsor_tokens,
+            }
+            .instruction(),
             &[&fx.sponsor],
             E::StudyHasOutstanding,
             &[fx.keys.study, fx.keys.vault],
@@ -478,7 +587,12 @@ async fn study_rejections_window_funding_sponsor_and_pause() {
         )
         .await
         .unwrap();
-    let enrol = ix::study_enroll(&wallet, &wallet, &fx.keys);
+    let enrol = ix::StudyEnroll {
+        authority: wallet,
+        patient_wallet: wallet,
+        keys: fx.keys,
+    }
+    .instruction();
     fx.env
         .expect_rejected(
             enrol.clone(),
@@ -491,13 +605,14 @@ async fn study_rejections_window_funding_sponsor_and_pause() {
     let unverified = fx.env.actor().await;
     fx.env
         .send(
-            ix::provider_register(
-                &unverified.pubkey(),
-                careledger_sdk::ProviderRegisterArgs {
+            ix::ProviderRegister {
+                wallet: unverified.pubkey(),
+                args: careledger_sdk::ProviderRegisterArgs {
                     roles: ROLE_RESEARCHER,
                     credential_ref: [4; 32],
                 },
-            ),
+            }
+            .instruction(),
             &[&unverified],
         )
         .await
@@ -520,7 +635,11 @@ async fn study_rejections_window_funding_sponsor_and_pause() {
     };
     fx.env
         .expect_rejected(
-            ix::study_create(&keys, args.clone()),
+            ix::StudyCreate {
+                keys,
+                args: args.clone(),
+            }
+            .instruction(),
             &[&unverified],
             E::ProviderNotVerified,
             &[keys.study, keys.vault],
@@ -557,7 +676,11 @@ async fn study_rejections_window_funding_sponsor_and_pause() {
     for bad in bad_terms {
         fx.env
             .expect_rejected(
-                ix::study_create(&sponsor_keys, bad),
+                ix::StudyCreate {
+                    keys: sponsor_keys,
+                    args: bad,
+                }
+                .instruction(),
                 &[&fx.sponsor],
                 E::InvalidStudyTerms,
                 &[sponsor_keys.study],
@@ -566,13 +689,14 @@ async fn study_rejections_window_funding_sponsor_and_pause() {
     }
     fx.env
         .expect_rejected(
-            ix::study_create(
-                &sponsor_keys,
-                StudyCreateArgs {
+            ix::StudyCreate {
+                keys: sponsor_keys,
+                args: StudyCreateArgs {
                     enrol_end: now - 1,
                     ..args.clone()
                 },
-            ),
+            }
+            .instruction(),
             &[&fx.sponsor],
             E::InvalidEnrolmentWindow,
             &[sponsor_keys.study],
@@ -584,7 +708,13 @@ async fn study_rejections_window_funding_sponsor_and_pause() {
     // top up, then enrolment after the window is refused
     fx.env
         .send(
-            ix::study_fund(&fx.sponsor.pubkey(), &fx.keys, &fx.sponsor_tokens, 1_000),
+            ix::StudyFund {
+                funder: fx.sponsor.pubkey(),
+                keys: fx.keys,
+                source: fx.sponsor_tokens,
+                amount: 1_000,
+            }
+            .instruction(),
             &[&fx.sponsor],
         )
         .await
@@ -595,12 +725,25 @@ async fn study_rejections_window_funding_sponsor_and_pause() {
         .await;
     let admin = &fx.env.admin;
     fx.env
-        .send(ix::config_set_paused(&admin.pubkey(), true), &[admin])
+        .send(
+            ix::ConfigSetPaused {
+                admin: admin.pubkey(),
+                paused: true,
+            }
+            .instruction(),
+            &[admin],
+        )
         .await
         .unwrap();
     fx.env
         .expect_rejected(
-            ix::study_fund(&fx.sponsor.pubkey(), &fx.keys, &fx.sponsor_tokens, 1),
+            ix::StudyFund {
+                funder: fx.sponsor.pubkey(),
+                keys: fx.keys,
+                source: fx.sponsor_tokens,
+                amount: 1,
+            }
+            .instruction(),
             &[&fx.sponsor],
             E::Paused,
             &[fx.keys.study, fx.keys.vault],
@@ -665,7 +808,15 @@ mod property {
             let (ixn, signer) = match &step {
                 Step::Enrol(i) => {
                     let w = patients[*i].pubkey();
-                    (ix::study_enroll(&w, &w, &fx.keys), &patients[*i])
+                    (
+                        ix::StudyEnroll {
+                            authority: w,
+                            patient_wallet: w,
+                            keys: fx.keys,
+                        }
+                        .instruction(),
+                        &patients[*i],
+                    )
                 }
                 Step::Advance(days) => {
                     fx.advance(i64::from(*days) * DAY + 1).await;
@@ -675,19 +826,46 @@ mod property {
                 Step::Revoke(i) => {
                     let w = patients[*i].pubkey();
                     let grant = pda::grant(&w, &fx.sponsor.pubkey(), Purpose::Research).0;
-                    (ix::grant_revoke(&w, &w, &grant), &patients[*i])
+                    (
+                        ix::GrantRevoke {
+                            authority: w,
+                            patient_wallet: w,
+                            grant,
+                        }
+                        .instruction(),
+                        &patients[*i],
+                    )
                 }
                 Step::End(i) => (
-                    ix::participation_end(&donor.pubkey(), &patients[*i].pubkey(), &fx.keys),
+                    ix::ParticipationEnd {
+                        caller: donor.pubkey(),
+                        patient_wallet: patients[*i].pubkey(),
+                        keys: fx.keys,
+                    }
+                    .instruction(),
                     &donor,
                 ),
                 Step::Fund(amount) => (
-                    ix::study_fund(&donor.pubkey(), &fx.keys, &donor_tokens, u64::from(*amount)),
+                    ix::StudyFund {
+                        funder: donor.pubkey(),
+                        keys: fx.keys,
+                        source: donor_tokens,
+                        amount: u64::from(*amount),
+                    }
+                    .instruction(),
                     &donor,
                 ),
-                Step::CloseEnrolment => (ix::study_close_enrolment(&fx.keys), &fx.sponsor),
+                Step::CloseEnrolment => (
+                    ix::StudyCloseEnrolment { keys: fx.keys }.instruction(),
+                    &fx.sponsor,
+                ),
                 Step::Withdraw(amount) => (
-                    ix::study_withdraw(&fx.keys, &fx.sponsor_tokens, u64::from(*amount)),
+                    ix::StudyWithdraw {
+                        keys: fx.keys,
+                        destination: fx.sponsor_tokens,
+                        amount: u64::from(*amount),
+                    }
+                    .instruction(),
                     &fx.sponsor,
                 ),
             };
@@ -749,19 +927,26 @@ async fn only_the_sponsor_manages_and_a_closed_study_stays_closed() {
     };
     fx.env
         .expect_rejected(
-            ix::study_close_enrolment(&as_stranger),
+            ix::StudyCloseEnrolment { keys: as_stranger }.instruction(),
             &[&stranger],
             E::NotStudySponsor,
             &[fx.keys.study],
         )
         .await;
     fx.env
-        .send(ix::study_close_enrolment(&fx.keys), &[&fx.sponsor])
+        .send(
+            ix::StudyCloseEnrolment { keys: fx.keys }.instruction(),
+            &[&fx.sponsor],
+        )
         .await
         .unwrap();
     fx.env
         .send(
-            ix::study_close(&fx.keys, &fx.sponsor_tokens),
+            ix::StudyClose {
+                keys: fx.keys,
+                destination: fx.sponsor_tokens,
+            }
+            .instruction(),
             &[&fx.sponsor],
         )
         .await
@@ -770,7 +955,13 @@ async fn only_the_sponsor_manages_and_a_closed_study_stays_closed() {
     let watched = [fx.keys.study, fx.keys.vault];
     fx.env
         .expect_rejected(
-            ix::study_fund(&fx.sponsor.pubkey(), &fx.keys, &fx.sponsor_tokens, 1),
+            ix::StudyFund {
+                funder: fx.sponsor.pubkey(),
+                keys: fx.keys,
+                source: fx.sponsor_tokens,
+                amount: 1,
+            }
+            .instruction(),
             &[&fx.sponsor],
             E::StudyClosed,
             &watched,
@@ -778,7 +969,11 @@ async fn only_the_sponsor_manages_and_a_closed_study_stays_closed() {
         .await;
     fx.env
         .expect_rejected(
-            ix::study_close(&fx.keys, &fx.sponsor_tokens),
+            ix::StudyClose {
+                keys: fx.keys,
+                destination: fx.sponsor_tokens,
+            }
+            .instruction(),
             &[&fx.sponsor],
             E::StudyClosed,
             &watched,
@@ -811,7 +1006,7 @@ async fn token_2022_mints_are_refused() {
     let account_owned_by_wrong_program = 3007;
     fx.env
         .expect_anchor_error(
-            ix::study_create(&keys, args),
+            ix::StudyCreate { keys, args }.instruction(),
             &[&fx.sponsor],
             account_owned_by_wrong_program,
             &[keys.study, keys.vault],

@@ -19,7 +19,11 @@ async fn thirty_grants_and_their_revocations_go_out_in_packed_transactions() {
             credential_ref: [5; 32],
         };
         env.send(
-            ix::provider_register(&provider.pubkey(), args),
+            ix::ProviderRegister {
+                wallet: provider.pubkey(),
+                args,
+            }
+            .instruction(),
             &[&provider],
         )
         .await
@@ -38,7 +42,13 @@ async fn thirty_grants_and_their_revocations_go_out_in_packed_transactions() {
                 not_before: 0,
                 expires_at,
             };
-            ix::grant_create(&wallet, &wallet, g, args)
+            ix::GrantCreate {
+                authority: wallet,
+                patient_wallet: wallet,
+                grantee_wallet: *g,
+                args,
+            }
+            .instruction()
         })
         .collect();
     let payer = env.client.payer();
@@ -62,7 +72,14 @@ async fn thirty_grants_and_their_revocations_go_out_in_packed_transactions() {
         .collect();
     let revokes: Vec<_> = grants
         .iter()
-        .map(|g| ix::grant_revoke(&wallet, &wallet, g))
+        .map(|g| {
+            ix::GrantRevoke {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: *g,
+            }
+            .instruction()
+        })
         .collect();
     let outcomes = env.client.send_batched(revokes, &[&patient]).await.unwrap();
     assert!(
