@@ -18,11 +18,13 @@
 use anchor_lang::prelude::*;
 
 pub mod constants;
+pub mod create;
 pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod logic;
 pub mod state;
+pub mod vault;
 
 pub use constants::*;
 pub use errors::CareledgerError;
@@ -54,7 +56,11 @@ pub mod careledger {
         instructions::registry::config_accept_admin::handler(ctx)
     }
 
-    /// Signer: the admin. Pausing stops every state change except revocations and admin settings.
+    /// Signer: the admin. Pausing stops every state change except those that only limit harm or
+    /// manage the program: revoking one grant or all, clearing a guardian, suspending a provider
+    /// or a policy, ending a network membership, closing a study's enrolment, withdrawing an
+    /// invitation, ending a participation, the accepted-mint list, and the admin's own settings
+    /// and hand-over.
     pub fn config_set_paused(
         ctx: Context<ConfigSetPaused>,
         args: ConfigSetPausedArgs,
@@ -304,12 +310,14 @@ pub mod careledger {
         instructions::rewards::invitation_create::handler(ctx, args)
     }
 
-    /// Signer: the sponsor. Withdraws an unused invitation, or recovers a used one's rent.
+    /// Signer: the sponsor. Withdraws an unused invitation, or recovers a used one's rent (works
+    /// while paused).
     pub fn invitation_close(ctx: Context<InvitationClose>) -> Result<()> {
         instructions::rewards::invitation_close::handler(ctx)
     }
 
-    /// Signer: the sponsor. Stops enrolment; enrolled participants keep earning.
+    /// Signer: the sponsor. Stops enrolment; enrolled participants keep earning (works while
+    /// paused).
     pub fn study_close_enrolment(ctx: Context<StudyCloseEnrolment>) -> Result<()> {
         instructions::rewards::study_close_enrolment::handler(ctx)
     }
@@ -337,7 +345,7 @@ pub mod careledger {
     }
 
     /// Signer: anyone. Ends a participation whose consent lapsed, releasing the periods that had
-    /// not come due by then.
+    /// not come due by then (works while paused).
     pub fn participation_end(ctx: Context<ParticipationEnd>) -> Result<()> {
         instructions::rewards::participation_end::handler(ctx)
     }

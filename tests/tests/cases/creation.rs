@@ -636,3 +636,41 @@ async fn re_initialisation_of_every_init_is_refused_with_its_own_error() {
     env.expect_rejected(approve, &[patient], E::GrantAlreadyExists, &watched)
         .await;
 }
+
+/// The list above is every creating instruction: each program file that creates an account
+/// (through `create::init_pda`, `init_grant`, `init_record` or `init_vault`) has its entry here,
+/// so a new creating instruction without a squatting test fails this one.
+#[test]
+fn every_creating_instruction_is_squatted_above() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../programs/careledger/src/instructions");
+    let mut creating = std::collections::BTreeSet::new();
+    for domain in std::fs::read_dir(&root).unwrap() {
+        let domain = domain.unwrap().path();
+        if !domain.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&domain).unwrap() {
+            let path = file.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let creates = ["init_pda(", "init_grant(", "init_record(", "init_vault("]
+                .iter()
+                .any(|call| text.contains(call));
+            let name = path.file_stem().unwrap().to_string_lossy().to_string();
+            if creates && name != "mod" {
+                creating.insert(name);
+            }
+        }
+    }
+    let listed: std::collections::BTreeSet<String> = include_str!("creation.rs")
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("name: \""))
+        .filter_map(|l| l.strip_suffix("\","))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        creating, listed,
+        "creating instructions vs the squatting tests"
+    );
+    assert_eq!(creating.len(), 17);
+}

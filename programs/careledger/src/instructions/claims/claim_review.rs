@@ -1,11 +1,12 @@
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 
-use crate::instructions::claims::{adjudicated, pay_claim, pay_if_covered, Payment};
+use crate::instructions::claims::{adjudicated, pay_claim};
 use crate::instructions::now;
 use crate::logic::claims::{adjudicate, approve_amount, reason, Breakdown};
 use crate::logic::consent::check_provider;
 use crate::state::{Claim, ClaimState, Config, CoverageRule, Policy, Provider};
+use crate::vault::{pay_if_covered, Payment};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 

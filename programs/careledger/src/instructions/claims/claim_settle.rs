@@ -1,8 +1,9 @@
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
-use crate::instructions::claims::{pay_claim, transfer_from_vault, Payment};
+use crate::instructions::claims::pay_claim;
 use crate::instructions::now;
 use crate::state::{Claim, Config, Policy};
+use crate::vault::{transfer_from_vault, Payment};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 

@@ -1,8 +1,9 @@
 use crate::constants::{CLAIM_SEED, CONFIG_ADDRESS, NETWORK_SEED};
+use crate::create::{init_pda, is_vacant};
 use crate::errors::CareledgerError;
 use crate::events::ClaimSubmitted;
-use crate::instructions::claims::{adjudicated, pay_claim, pay_if_covered, Payment};
-use crate::instructions::{create_pda, is_vacant, now, write_new_account};
+use crate::instructions::claims::{adjudicated, pay_claim};
+use crate::instructions::now;
 use crate::logic::claims::{
     adjudicate, automatic_outcome, check_submission, review_reason, Breakdown, Submission,
 };
@@ -10,6 +11,7 @@ use crate::state::{
     Claim, ClaimState, Config, ConsentGrant, CoverageRule, Patient, Policy, Provider, RecordAnchor,
     RuleTerms,
 };
+use crate::vault::{pay_if_covered, Payment};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
@@ -159,23 +161,15 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
         a.payee.key(),
     );
     let service_date = args.service_date.to_le_bytes();
-    let bump = [ctx.bumps.claim];
+    let (bump, rule_key) = ([ctx.bumps.claim], a.rule.rule_key);
     let seeds: &[&[u8]] = &[
         CLAIM_SEED,
         policy_key.as_ref(),
         provider.as_ref(),
-        &a.rule.rule_key,
+        &rule_key,
         &service_date,
         &bump,
     ];
-    create_pda(
-        &a.provider,
-        &a.claim.to_account_info(),
-        &a.system_program,
-        8 + Claim::INIT_SPACE,
-        seeds,
-        &crate::ID,
-    )?;
     let mut claim = Claim {
         policy: policy_key,
         provider,
@@ -248,7 +242,14 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
     policy.invariant()?;
     claim.invariant()?;
     let decided = adjudicated(claim_key, &claim, policy_key, policy, state, crate::ID, at);
-    write_new_account(&ctx.accounts.claim.to_account_info(), &claim)?;
+    init_pda(
+        &ctx.accounts.provider,
+        &ctx.accounts.claim.to_account_info(),
+        &ctx.accounts.system_program,
+        seeds,
+        &claim,
+        CareledgerError::DuplicateClaim,
+    )?;
     emit_cpi!(submitted);
     emit_cpi!(decided);
     if let Some(paid) = paid {

@@ -34,52 +34,10 @@ pub use rule_add::*;
 pub use rule_retire::*;
 pub use rule_update::*;
 
-use crate::constants::POLICY_SEED;
 use crate::errors::CareledgerError;
 use crate::events::{ClaimAdjudicated, ClaimPaid};
-use crate::instructions::vault_transfer;
 use crate::state::{Claim, ClaimState, Policy};
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
-
-/// The token accounts every payment touches, borrowed from an instruction's context.
-pub(crate) struct Payment<'a, 'info> {
-    pub token_program: &'a Program<'info, Token>,
-    pub policy: &'a Account<'info, Policy>,
-    pub mint: &'a Account<'info, Mint>,
-    pub vault: &'a Account<'info, TokenAccount>,
-    pub to: AccountInfo<'info>,
-}
-
-/// Moves `amount` out of the policy's vault, the policy PDA signing.
-pub(crate) fn transfer_from_vault(p: &Payment, amount: u64) -> Result<()> {
-    let policy = p.policy;
-    let id = policy.policy_id.to_le_bytes();
-    let seeds: &[&[u8]] = &[POLICY_SEED, policy.insurer.as_ref(), &id, &[policy.bump]];
-    vault_transfer(
-        p.token_program,
-        p.mint,
-        p.vault,
-        policy.to_account_info(),
-        p.to.clone(),
-        seeds,
-        amount,
-    )
-}
-
-/// Pays `benefit` now if the claim owes it (`ClaimState::owes`) and the vault's funds beyond
-/// what earlier approved claims are owed cover it (so those keep their reservation); returns
-/// whether it paid.
-pub(crate) fn pay_if_covered(p: &Payment, state: ClaimState, benefit: u64) -> Result<bool> {
-    // a frozen vault pays nothing now: the claim is recorded as owed instead of failing
-    let covered = state.owes(benefit)
-        && !p.vault.is_frozen()
-        && p.policy.unreserved(p.vault.amount) >= benefit;
-    if covered {
-        transfer_from_vault(p, benefit)?;
-    }
-    Ok(covered)
-}
 
 /// The decision event: `state` is what was decided (the claim may already be Paid), the
 /// balances are the policy's after the decision.

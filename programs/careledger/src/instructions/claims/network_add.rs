@@ -1,7 +1,8 @@
 use crate::constants::{CONFIG_ADDRESS, NETWORK_SEED};
+use crate::create::init_pda;
 use crate::errors::CareledgerError;
 use crate::events::NetworkMemberAdded;
-use crate::instructions::{init_pda, now};
+use crate::instructions::now;
 use crate::logic::claims::BILLING_ROLES;
 use crate::logic::consent::check_provider;
 use crate::state::{Config, NetworkMembership, Provider, ROLE_INSURER};

@@ -1,11 +1,13 @@
 use crate::constants::{
     ACCEPTED_MINT_SEED, CONFIG_ADDRESS, MAX_COVERAGE_SECS, POLICY_SEED, VAULT_SEED,
 };
+use crate::create::{init_pda, init_vault};
 use crate::errors::CareledgerError;
 use crate::events::PolicyCreated;
-use crate::instructions::{check_payment_mint, init_pda, init_vault, now};
+use crate::instructions::now;
 use crate::logic::consent::check_provider;
 use crate::state::{Config, Patient, Policy, PolicyStatus, Provider, ROLE_INSURER};
+use crate::vault::check_payment_mint;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token};
 

@@ -1,8 +1,9 @@
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 use crate::events::PolicyFunded;
-use crate::instructions::{fund_vault, now};
+use crate::instructions::now;
 use crate::state::{Config, Policy, PolicyStatus};
+use crate::vault::fund_vault;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 

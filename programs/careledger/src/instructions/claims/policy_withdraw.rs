@@ -1,9 +1,9 @@
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 use crate::events::PolicyWithdrawn;
-use crate::instructions::claims::{transfer_from_vault, Payment};
 use crate::instructions::now;
 use crate::state::{Config, Policy};
+use crate::vault::{transfer_from_vault, Payment};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 

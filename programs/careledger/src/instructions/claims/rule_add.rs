@@ -1,7 +1,8 @@
 use crate::constants::{CONFIG_ADDRESS, RULE_SEED};
+use crate::create::init_pda;
 use crate::errors::CareledgerError;
 use crate::events::CoverageRuleAdded;
-use crate::instructions::{init_pda, now};
+use crate::instructions::now;
 use crate::state::{Config, CoverageRule, Policy, PolicyStatus, RuleTerms};
 use anchor_lang::prelude::*;
 

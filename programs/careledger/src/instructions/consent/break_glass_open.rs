@@ -1,8 +1,9 @@
 use crate::constants::{CONFIG_ADDRESS, EMERGENCY_SEED, GRANT_SEED, NO_RECORD_SCOPE};
+use crate::create::init_grant;
+use crate::create::{init_pda, is_vacant, write_account};
 use crate::errors::CareledgerError;
 use crate::events::BreakGlassOpened;
-use crate::instructions::consent::init_grant;
-use crate::instructions::{init_pda, is_vacant, now, write_new_account};
+use crate::instructions::now;
 use crate::logic::consent::check_provider;
 use crate::logic::terms::{validate_actions, validate_break_glass_window};
 use crate::state::{
@@ -167,7 +168,7 @@ pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result
             CareledgerError::InvariantViolated,
         )?;
     } else {
-        write_new_account(&a.marker, &marker)?;
+        write_account(&a.marker, &marker)?;
     }
     let event = BreakGlassOpened {
         grant: a.grant.key(),

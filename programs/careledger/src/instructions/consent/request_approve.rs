@@ -1,7 +1,7 @@
 use crate::constants::{CONFIG_ADDRESS, GRANT_SEED, NO_RECORD_SCOPE};
+use crate::create::init_grant;
 use crate::errors::CareledgerError;
 use crate::events::{AccessRequestDecided, GrantCreated, GrantTermsView};
-use crate::instructions::consent::init_grant;
 use crate::instructions::now;
 use crate::logic::authority::{acting_for, within_guardianship, Actor};
 use crate::logic::terms::validate_approval;

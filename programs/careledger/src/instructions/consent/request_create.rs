@@ -1,7 +1,8 @@
 use crate::constants::{CONFIG_ADDRESS, REQUEST_SEED};
+use crate::create::init_pda;
 use crate::errors::CareledgerError;
 use crate::events::AccessRequested;
-use crate::instructions::{init_pda, now};
+use crate::instructions::now;
 use crate::logic::consent::check_provider;
 use crate::logic::terms::validate_request;
 use crate::state::{AccessRequest, Config, Patient, Provider, Purpose};

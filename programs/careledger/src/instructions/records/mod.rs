@@ -60,29 +60,3 @@ pub(crate) fn written_for_care(
     let g = grant.filter(|g| matches!(g.purpose, Purpose::Treatment | Purpose::Operations))?;
     (*author != patient.wallet).then(|| crate::logic::claims::care_began(g))
 }
-
-/// Creates the anchor `value` at its PDA (seeds from its own patient and index), paid by
-/// `payer`; an account already there is refused with RecordIndexTaken.
-pub(crate) fn init_record<'info>(
-    payer: &Signer<'info>,
-    target: &AccountInfo<'info>,
-    system: &Program<'info, System>,
-    bump: u8,
-    value: &crate::state::RecordAnchor,
-) -> Result<()> {
-    let (bump, index) = ([bump], value.index.to_le_bytes());
-    let seeds: &[&[u8]] = &[
-        crate::constants::RECORD_SEED,
-        value.patient.as_ref(),
-        &index,
-        &bump,
-    ];
-    super::init_pda(
-        payer,
-        target,
-        system,
-        seeds,
-        value,
-        CareledgerError::RecordIndexTaken,
-    )
-}

@@ -1,8 +1,9 @@
 use crate::constants::{CONFIG_ADDRESS, RECORD_SEED};
+use crate::create::init_record;
 use crate::errors::CareledgerError;
 use crate::events::RecordAnchored;
 use crate::instructions::now;
-use crate::instructions::records::{authorize_writer, init_record, written_for_care};
+use crate::instructions::records::{authorize_writer, written_for_care};
 use crate::logic::cid::parse_cid;
 use crate::logic::terms::validate_hash;
 use crate::state::{stamp, Config, ConsentGrant, Patient, Provider, RecordAnchor, RecordStatus};

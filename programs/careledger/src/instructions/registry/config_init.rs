@@ -1,7 +1,8 @@
 use crate::constants::CONFIG_SEED;
+use crate::create::init_pda;
 use crate::errors::CareledgerError;
 use crate::events::ConfigInitialized;
-use crate::instructions::{init_pda, now};
+use crate::instructions::now;
 use crate::logic::terms::validate_break_glass_cap;
 use crate::state::Config;
 use anchor_lang::prelude::*;

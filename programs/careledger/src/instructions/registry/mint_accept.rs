@@ -1,7 +1,8 @@
 use crate::constants::{ACCEPTED_MINT_SEED, CONFIG_ADDRESS};
+use crate::create::init_pda;
 use crate::errors::CareledgerError;
 use crate::events::PaymentMintAccepted;
-use crate::instructions::{init_pda, now};
+use crate::instructions::now;
 use crate::state::{AcceptedMint, Config};
 use anchor_lang::prelude::*;
 use anchor_spl::token::Mint;

@@ -1,7 +1,8 @@
 use crate::constants::{CONFIG_ADDRESS, PATIENT_SEED};
+use crate::create::init_pda;
 use crate::errors::CareledgerError;
 use crate::events::PatientRegistered;
-use crate::instructions::{init_pda, now};
+use crate::instructions::now;
 use crate::state::{Config, Patient};
 use anchor_lang::prelude::*;
 

@@ -1,7 +1,8 @@
 use crate::constants::{CONFIG_ADDRESS, PROVIDER_SEED};
+use crate::create::init_pda;
 use crate::errors::CareledgerError;
 use crate::events::ProviderRegistered;
-use crate::instructions::{init_pda, now};
+use crate::instructions::now;
 use crate::logic::terms::{validate_hash, validate_roles};
 use crate::state::{Config, Provider, ProviderStatus};
 use anchor_lang::prelude::*;

@@ -1,7 +1,8 @@
 use crate::constants::{CONFIG_ADDRESS, INVITATION_SEED, MAX_INVITATION_SECS};
+use crate::create::init_pda;
 use crate::errors::CareledgerError;
 use crate::events::ParticipantInvited;
-use crate::instructions::{init_pda, now};
+use crate::instructions::now;
 use crate::state::{Config, Invitation, Patient, Study};
 use anchor_lang::prelude::*;
 

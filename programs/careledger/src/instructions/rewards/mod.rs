@@ -26,36 +26,11 @@ pub use study_fund::*;
 pub use study_set_site::*;
 pub use study_withdraw::*;
 
-use crate::constants::STUDY_SEED;
 use crate::errors::CareledgerError;
-use crate::instructions::vault_transfer;
 use crate::logic::consent::Refusal;
 use crate::logic::rewards::{self, EpochFacts, Lapse};
 use crate::state::{ConsentGrant, Participation, Patient, Study};
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
-
-/// Moves `amount` out of the study's vault, the study PDA signing.
-pub(crate) fn pay_from_study<'info>(
-    token_program: &Program<'info, Token>,
-    study: &Account<'info, Study>,
-    mint: &Account<'info, Mint>,
-    vault: &Account<'info, TokenAccount>,
-    to: AccountInfo<'info>,
-    amount: u64,
-) -> Result<()> {
-    let id = study.study_id.to_le_bytes();
-    let seeds: &[&[u8]] = &[STUDY_SEED, study.sponsor.as_ref(), &id, &[study.bump]];
-    vault_transfer(
-        token_program,
-        mint,
-        vault,
-        study.to_account_info(),
-        to,
-        seeds,
-        amount,
-    )
-}
 
 /// The grant account at `info`, if one lives there, checked to be the patient's grant to the
 /// study's sponsor.

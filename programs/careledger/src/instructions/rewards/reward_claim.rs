@@ -2,10 +2,11 @@ use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 use crate::events::RewardPaid;
 use crate::instructions::now;
-use crate::instructions::rewards::{consent_error, participation_lapse, pay_from_study};
+use crate::instructions::rewards::{consent_error, participation_lapse};
 use crate::logic::authority::acting_for;
 use crate::logic::rewards::owed;
 use crate::state::{Config, Participation, Patient, Study};
+use crate::vault::pay_from_study;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 

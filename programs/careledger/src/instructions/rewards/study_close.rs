@@ -2,8 +2,8 @@ use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 use crate::events::StudyStatusChanged;
 use crate::instructions::now;
-use crate::instructions::rewards::pay_from_study;
 use crate::state::{Config, Study, StudyStatus};
+use crate::vault::pay_from_study;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 

@@ -2,11 +2,13 @@ use crate::constants::{
     ACCEPTED_MINT_SEED, CONFIG_ADDRESS, MAX_COVERAGE_SECS, MAX_STUDY_PERIODS, MIN_PERIOD_SECS,
     STUDY_SEED, VAULT_SEED,
 };
+use crate::create::{init_pda, init_vault};
 use crate::errors::CareledgerError;
 use crate::events::StudyCreated;
-use crate::instructions::{check_payment_mint, init_pda, init_vault, now};
+use crate::instructions::now;
 use crate::logic::consent::check_provider;
 use crate::state::{Config, Provider, RewardTerms, Study, StudyStatus, ROLE_RESEARCHER};
+use crate::vault::check_payment_mint;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token};
 

@@ -1,11 +1,13 @@
 use crate::constants::{CONFIG_ADDRESS, INVITATION_SEED, PARTICIPATION_SEED};
+use crate::create::{init_pda, is_vacant, write_account};
 use crate::errors::CareledgerError;
 use crate::events::ParticipantEnrolled;
-use crate::instructions::rewards::{consent_error, load_research_grant, pay_from_study};
-use crate::instructions::{create_pda, is_vacant, now, write_new_account};
+use crate::instructions::now;
+use crate::instructions::rewards::{consent_error, load_research_grant};
 use crate::logic::authority::acting_for;
 use crate::logic::rewards::check_research_grant;
 use crate::state::{Config, Invitation, Participation, Patient, Study};
+use crate::vault::pay_from_study;
 use anchor_lang::prelude::*;
 use anchor_spl::associated_token::{self, AssociatedToken};
 use anchor_spl::token::{Mint, Token, TokenAccount};
@@ -138,14 +140,6 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
         wallet.as_ref(),
         &bump,
     ];
-    create_pda(
-        &a.authority,
-        &a.participation.to_account_info(),
-        &a.system_program,
-        8 + Participation::INIT_SPACE,
-        seeds,
-        &crate::ID,
-    )?;
     let ended = terms.periods == 0 || terms.period_reward == 0;
     let participation = Participation {
         study: study_key,
@@ -160,12 +154,16 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
         accrual_end: if ended { at } else { 0 },
     };
     participation.invariant(terms.periods)?;
-    write_new_account(
+    init_pda(
+        &ctx.accounts.authority,
         &ctx.accounts.participation.to_account_info(),
+        &ctx.accounts.system_program,
+        seeds,
         &participation,
+        CareledgerError::AlreadyEnrolled,
     )?;
     invitation.used_at = at;
-    write_new_account(&ctx.accounts.invitation.to_account_info(), &invitation)?;
+    write_account(&ctx.accounts.invitation.to_account_info(), &invitation)?;
     let (grant, destination) = (a.research_grant.key(), a.patient_tokens.key());
     let study = &mut ctx.accounts.study;
     study.participants = study
