@@ -538,3 +538,47 @@ impl ConsentScene {
 pub fn sample_cid(seed: u8) -> Vec<u8> {
     careledger_sdk::cid::raw_cid_v1(&[seed.max(1); 32])
 }
+
+/// Puts `to` in the one account slot of `ix` that holds `from`: attack tests swap an account by
+/// its key, never by its position, so a changed account order cannot make them test another
+/// slot. Panics unless exactly one slot holds `from`.
+pub fn swap_account(ix: &mut solana_instruction::Instruction, from: &Pubkey, to: Pubkey) {
+    let slots: Vec<usize> = (0..ix.accounts.len())
+        .filter(|i| ix.accounts[*i].pubkey == *from)
+        .collect();
+    assert_eq!(
+        slots.len(),
+        1,
+        "{from} is in slots {slots:?}, not in exactly one"
+    );
+    ix.accounts[slots[0]].pubkey = to;
+}
+
+/// Puts `to` in the signer slot of `ix` that holds `from` (the same key may also fill a slot
+/// that does not sign, e.g. a rent destination). Panics unless exactly one signer slot holds it.
+pub fn swap_signer(ix: &mut solana_instruction::Instruction, from: &Pubkey, to: Pubkey) {
+    let slots: Vec<usize> = (0..ix.accounts.len())
+        .filter(|i| ix.accounts[*i].pubkey == *from && ix.accounts[*i].is_signer)
+        .collect();
+    assert_eq!(
+        slots.len(),
+        1,
+        "{from} signs in slots {slots:?}, not in exactly one"
+    );
+    ix.accounts[slots[0]].pubkey = to;
+}
+
+/// Turns the signer slot holding `key` into a read-only account that does not sign.
+pub fn unsign(ix: &mut solana_instruction::Instruction, key: &Pubkey) {
+    let slots: Vec<usize> = (0..ix.accounts.len())
+        .filter(|i| ix.accounts[*i].pubkey == *key && ix.accounts[*i].is_signer)
+        .collect();
+    assert_eq!(
+        slots.len(),
+        1,
+        "{key} signs in slots {slots:?}, not in exactly one"
+    );
+    let meta = &mut ix.accounts[slots[0]];
+    meta.is_signer = false;
+    meta.is_writable = false;
+}

@@ -9,17 +9,20 @@ use solana_instruction::{AccountMeta, Instruction};
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 
-const CONSTRAINT_SEEDS: u32 = 2006;
-const CONSTRAINT_CLOSE: u32 = 2011;
-const CONSTRAINT_DUPLICATE_MUTABLE_ACCOUNT: u32 = 2040;
-const INSTRUCTION_FALLBACK_NOT_FOUND: u32 = 101;
-const INSTRUCTION_DID_NOT_DESERIALIZE: u32 = 102;
-const ACCOUNT_DISCRIMINATOR_NOT_FOUND: u32 = 3001;
-const ACCOUNT_DISCRIMINATOR_MISMATCH: u32 = 3002;
-const ACCOUNT_OWNED_BY_WRONG_PROGRAM: u32 = 3007;
-const INVALID_PROGRAM_ID: u32 = 3008;
-const ACCOUNT_NOT_SIGNER: u32 = 3010;
-const ACCOUNT_NOT_INITIALIZED: u32 = 3012;
+use anchor_lang::error::ErrorCode as Anchor;
+
+// Anchor's own errors, by name (their numbers come from anchor_lang, not from this file)
+const CONSTRAINT_SEEDS: u32 = Anchor::ConstraintSeeds as u32;
+const CONSTRAINT_CLOSE: u32 = Anchor::ConstraintClose as u32;
+const CONSTRAINT_DUPLICATE_MUTABLE_ACCOUNT: u32 = Anchor::ConstraintDuplicateMutableAccount as u32;
+const INSTRUCTION_FALLBACK_NOT_FOUND: u32 = Anchor::InstructionFallbackNotFound as u32;
+const INSTRUCTION_DID_NOT_DESERIALIZE: u32 = Anchor::InstructionDidNotDeserialize as u32;
+const ACCOUNT_DISCRIMINATOR_NOT_FOUND: u32 = Anchor::AccountDiscriminatorNotFound as u32;
+const ACCOUNT_DISCRIMINATOR_MISMATCH: u32 = Anchor::AccountDiscriminatorMismatch as u32;
+const ACCOUNT_OWNED_BY_WRONG_PROGRAM: u32 = Anchor::AccountOwnedByWrongProgram as u32;
+const INVALID_PROGRAM_ID: u32 = Anchor::InvalidProgramId as u32;
+const ACCOUNT_NOT_SIGNER: u32 = Anchor::AccountNotSigner as u32;
+const ACCOUNT_NOT_INITIALIZED: u32 = Anchor::AccountNotInitialized as u32;
 
 type Scene = ConsentScene;
 
@@ -89,7 +92,7 @@ async fn missing_signer() {
         grant: s.grant,
     }
     .instruction();
-    revoke.accounts[0] = AccountMeta::new_readonly(wallet, false);
+    careledger_tests::unsign(&mut revoke, &wallet);
     // no signature but the harness payer's: the patient's key is only named
     s.env
         .expect_anchor_error(revoke, &[], ACCOUNT_NOT_SIGNER, &s.watched())

@@ -1045,7 +1045,11 @@ async fn submit_rejections_leave_everything_unchanged() {
     // patient mismatch: another patient's account in the patient slot
     let other = fx.env.register_patient().await;
     let mut wrong_patient = fx.submit_ix(args.clone());
-    wrong_patient.accounts[3].pubkey = pda::patient(&other.pubkey()).0;
+    careledger_tests::swap_account(
+        &mut wrong_patient,
+        &pda::patient(&fx.keys.patient).0,
+        pda::patient(&other.pubkey()).0,
+    );
     let watched = fx.watched(fx.claim_address(&args));
     fx.env
         .expect_rejected(

@@ -644,7 +644,7 @@ async fn guardian_acts_until_the_appointment_ends() {
         expires_at: until,
     }
     .instruction();
-    reappoint.accounts[0].pubkey = guardian.pubkey();
+    careledger_tests::swap_signer(&mut reappoint, &wallet, guardian.pubkey());
     env.expect_rejected(
         reappoint,
         &[&guardian],

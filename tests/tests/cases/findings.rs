@@ -221,8 +221,12 @@ async fn h1_an_unrelated_verified_clinician_cannot_bill_a_member() {
         CareBasis::AuthoredRecord,
         b.today().await,
     );
-    borrowed.accounts[7].pubkey =
-        pda::grant(&b.patient.pubkey(), &b.clinic.pubkey(), Purpose::Treatment).0;
+    let own_care_grant = pda::grant(&b.patient.pubkey(), &stranger.pubkey(), Purpose::Treatment).0;
+    careledger_tests::swap_account(
+        &mut borrowed,
+        &own_care_grant,
+        pda::grant(&b.patient.pubkey(), &b.clinic.pubkey(), Purpose::Treatment).0,
+    );
     let watched = b.watched(&stranger.pubkey(), &b.today().await);
     b.env
         .expect_rejected(borrowed, &[&stranger], E::NoCareRelationship, &watched)
@@ -235,8 +239,11 @@ async fn h1_an_unrelated_verified_clinician_cannot_bill_a_member() {
         CareBasis::AuthoredRecord,
         b.today().await,
     );
-    payment.accounts[7].pubkey =
-        pda::grant(&b.patient.pubkey(), &b.insurer.pubkey(), Purpose::Payment).0;
+    careledger_tests::swap_account(
+        &mut payment,
+        &own_care_grant,
+        pda::grant(&b.patient.pubkey(), &b.insurer.pubkey(), Purpose::Payment).0,
+    );
     b.env
         .expect_rejected(payment, &[&stranger], E::NoCareRelationship, &watched)
         .await;
@@ -431,7 +438,7 @@ async fn h1_a_network_only_policy_pays_members_of_the_insurers_network_only() {
         provider: b.clinic.pubkey(),
     }
     .instruction();
-    rival_end.accounts[0].pubkey = rival.pubkey();
+    careledger_tests::swap_signer(&mut rival_end, &b.insurer.pubkey(), rival.pubkey());
     b.env
         .expect_rejected(rival_end, &[&rival], E::NotPolicyInsurer, &[membership])
         .await;
@@ -3004,7 +3011,7 @@ async fn only_the_sponsor_steers_its_study_and_only_the_admin_its_mint_list() {
         site: attacker.pubkey(),
     }
     .instruction();
-    hijack.accounts[0].pubkey = attacker.pubkey();
+    careledger_tests::swap_signer(&mut hijack, &r.sponsor.pubkey(), attacker.pubkey());
     r.env
         .expect_rejected(hijack, &[&attacker], E::NotStudySponsor, &[r.keys.study])
         .await;
@@ -3018,7 +3025,7 @@ async fn only_the_sponsor_steers_its_study_and_only_the_admin_its_mint_list() {
         invited_by: r.sponsor.pubkey(),
     }
     .instruction();
-    withdraw.accounts[0].pubkey = attacker.pubkey();
+    careledger_tests::swap_signer(&mut withdraw, &r.sponsor.pubkey(), attacker.pubkey());
     r.env
         .expect_rejected(withdraw, &[&attacker], E::NotStudySponsor, &[invitation])
         .await;
@@ -3047,7 +3054,7 @@ async fn only_the_sponsor_steers_its_study_and_only_the_admin_its_mint_list() {
         rent_to: admin,
     }
     .instruction();
-    removal.accounts[0].pubkey = attacker.pubkey();
+    careledger_tests::swap_signer(&mut removal, &admin, attacker.pubkey());
     r.env
         .expect_rejected(removal, &[&attacker], E::NotAdmin, &[entry])
         .await;

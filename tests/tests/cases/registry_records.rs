@@ -376,7 +376,7 @@ async fn provider_writes_only_with_a_write_grant_for_the_class() {
         class,
     };
     let record = pda::record(&wallet, 0).0;
-    // no grant at all: the grant account does not exist (Anchor AccountNotInitialized 3012)
+    // no grant at all: the grant account does not exist (Anchor's AccountNotInitialized)
     env.expect_anchor_error(
         ix::RecordAnchor {
             patient_wallet: wallet,
@@ -386,7 +386,7 @@ async fn provider_writes_only_with_a_write_grant_for_the_class() {
         }
         .instruction(),
         &[&lab],
-        3012,
+        anchor_lang::error::ErrorCode::AccountNotInitialized as u32,
         &[record],
     )
     .await;

@@ -1003,7 +1003,8 @@ async fn token_2022_mints_are_refused() {
         enrol_end: now + DAY,
         max_participants: 1,
     };
-    let account_owned_by_wrong_program = 3007;
+    let account_owned_by_wrong_program =
+        anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram as u32;
     fx.env
         .expect_anchor_error(
             ix::StudyCreate { keys, args }.instruction(),
