@@ -1,6 +1,9 @@
-//! Program-derived addresses, from the program's own seed constants.
-use careledger::constants::*;
-use careledger::state::Purpose;
+//! Program-derived addresses, from each account type's own `seeds` (the program creates and signs
+//! with the very same functions).
+use careledger::state::{
+    AcceptedMint, AccessRequest, Claim, ConsentGrant, CoverageRule, EmergencyMarker, Invitation,
+    NetworkMembership, Participation, Patient, Policy, Provider, Purpose, RecordAnchor, Study,
+};
 use solana_pubkey::Pubkey;
 
 pub fn program_id() -> Pubkey {
@@ -21,12 +24,16 @@ thread_local! {
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
-fn per_wallet(kind: u8, seed: &[u8], wallet: &Pubkey) -> (Pubkey, u8) {
+fn per_wallet(
+    kind: u8,
+    seeds: for<'a> fn(&'a Pubkey, &'a [u8]) -> [&'a [u8]; 3],
+    wallet: &Pubkey,
+) -> (Pubkey, u8) {
     WALLET_PDAS.with(|cache| {
         if let Some(hit) = cache.borrow().get(&(kind, *wallet)) {
             return *hit;
         }
-        let found = Pubkey::find_program_address(&[seed, wallet.as_ref()], &careledger::ID);
+        let found = derive(&seeds(wallet, &[]));
         let mut cache = cache.borrow_mut();
         if cache.len() >= CACHE_CAPACITY {
             cache.clear();
@@ -36,54 +43,53 @@ fn per_wallet(kind: u8, seed: &[u8], wallet: &Pubkey) -> (Pubkey, u8) {
     })
 }
 
+/// The address and canonical bump for seeds from an account type's `seeds` (called with an
+/// empty bump, which adds nothing to the hash).
+fn derive(seeds: &[&[u8]]) -> (Pubkey, u8) {
+    Pubkey::find_program_address(seeds, &careledger::ID)
+}
+
 pub fn provider(wallet: &Pubkey) -> (Pubkey, u8) {
-    per_wallet(0, PROVIDER_SEED, wallet)
+    per_wallet(0, Provider::seeds, wallet)
 }
 
 pub fn patient(wallet: &Pubkey) -> (Pubkey, u8) {
-    per_wallet(1, PATIENT_SEED, wallet)
+    per_wallet(1, Patient::seeds, wallet)
 }
 
 pub fn record(patient_wallet: &Pubkey, index: u32) -> (Pubkey, u8) {
-    Pubkey::find_program_address(
-        &[RECORD_SEED, patient_wallet.as_ref(), &index.to_le_bytes()],
-        &careledger::ID,
-    )
+    derive(&RecordAnchor::seeds(
+        patient_wallet,
+        &index.to_le_bytes(),
+        &[],
+    ))
 }
 
 pub fn grant(patient_wallet: &Pubkey, grantee_wallet: &Pubkey, purpose: Purpose) -> (Pubkey, u8) {
-    Pubkey::find_program_address(
-        &[
-            GRANT_SEED,
-            patient_wallet.as_ref(),
-            grantee_wallet.as_ref(),
-            &purpose.seed(),
-        ],
-        &careledger::ID,
-    )
+    derive(&ConsentGrant::seeds(
+        patient_wallet,
+        grantee_wallet,
+        &purpose.seed(),
+        &[],
+        &[],
+    ))
 }
 
 /// One clinician's break-glass history with one patient (`EmergencyMarker`).
 pub fn emergency_marker(patient_wallet: &Pubkey, clinician: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(
-        &[EMERGENCY_SEED, patient_wallet.as_ref(), clinician.as_ref()],
-        &careledger::ID,
-    )
+    derive(&EmergencyMarker::seeds(patient_wallet, clinician, &[]))
 }
 
 /// The break-glass grant number `serial` that `clinician` opened for the patient (1 for the
 /// first; the next one is the marker's `opened + 1`, `Client::next_emergency_serial`).
 pub fn emergency_grant(patient_wallet: &Pubkey, clinician: &Pubkey, serial: u32) -> (Pubkey, u8) {
-    Pubkey::find_program_address(
-        &[
-            GRANT_SEED,
-            patient_wallet.as_ref(),
-            clinician.as_ref(),
-            &Purpose::Emergency.seed(),
-            &serial.to_le_bytes(),
-        ],
-        &careledger::ID,
-    )
+    derive(&ConsentGrant::seeds(
+        patient_wallet,
+        clinician,
+        &Purpose::Emergency.seed(),
+        &serial.to_le_bytes(),
+        &[],
+    ))
 }
 
 /// Any grant's address from its own fields (a break-glass grant's includes its serial).
@@ -96,34 +102,24 @@ pub fn grant_of(g: &careledger::state::ConsentGrant) -> (Pubkey, u8) {
 }
 
 pub fn request(patient_wallet: &Pubkey, provider_wallet: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(
-        &[
-            REQUEST_SEED,
-            patient_wallet.as_ref(),
-            provider_wallet.as_ref(),
-        ],
-        &careledger::ID,
-    )
+    derive(&AccessRequest::seeds(patient_wallet, provider_wallet, &[]))
 }
 
 pub fn policy(insurer_wallet: &Pubkey, policy_id: u64) -> (Pubkey, u8) {
-    Pubkey::find_program_address(
-        &[
-            POLICY_SEED,
-            insurer_wallet.as_ref(),
-            &policy_id.to_le_bytes(),
-        ],
-        &careledger::ID,
-    )
+    derive(&Policy::seeds(
+        insurer_wallet,
+        &policy_id.to_le_bytes(),
+        &[],
+    ))
 }
 
-/// The policy's token vault (an SPL token account whose owner is the policy PDA).
-pub fn vault(policy: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(&[VAULT_SEED, policy.as_ref()], &careledger::ID)
+/// A policy's or study's token vault (an SPL token account whose owner is that PDA).
+pub fn vault(owner: &Pubkey) -> (Pubkey, u8) {
+    derive(&careledger::state::vault_seeds(owner, &[]))
 }
 
 pub fn rule(policy: &Pubkey, rule_key: &[u8; 32]) -> (Pubkey, u8) {
-    Pubkey::find_program_address(&[RULE_SEED, policy.as_ref(), rule_key], &careledger::ID)
+    derive(&CoverageRule::seeds(policy, rule_key, &[]))
 }
 
 /// A claim's address is its duplicate key: one claim per policy, provider, rule and day, whichever
@@ -134,55 +130,40 @@ pub fn claim(
     rule_key: &[u8; 32],
     service_date: i64,
 ) -> (Pubkey, u8) {
-    Pubkey::find_program_address(
-        &[
-            CLAIM_SEED,
-            policy.as_ref(),
-            provider_wallet.as_ref(),
-            rule_key,
-            &service_date.to_le_bytes(),
-        ],
-        &careledger::ID,
-    )
+    derive(&Claim::seeds(
+        policy,
+        provider_wallet,
+        rule_key,
+        &service_date.to_le_bytes(),
+        &[],
+    ))
 }
 
 pub fn study(sponsor_wallet: &Pubkey, study_id: u64) -> (Pubkey, u8) {
-    Pubkey::find_program_address(
-        &[STUDY_SEED, sponsor_wallet.as_ref(), &study_id.to_le_bytes()],
-        &careledger::ID,
-    )
+    derive(&Study::seeds(sponsor_wallet, &study_id.to_le_bytes(), &[]))
 }
 
 pub fn participation(study: &Pubkey, patient_wallet: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(
-        &[PARTICIPATION_SEED, study.as_ref(), patient_wallet.as_ref()],
-        &careledger::ID,
-    )
+    derive(&Participation::seeds(study, patient_wallet, &[]))
 }
 
 /// A provider's membership in an insurer's network (exists only while it runs).
 pub fn network_membership(insurer_wallet: &Pubkey, provider_wallet: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(
-        &[
-            NETWORK_SEED,
-            insurer_wallet.as_ref(),
-            provider_wallet.as_ref(),
-        ],
-        &careledger::ID,
-    )
+    derive(&NetworkMembership::seeds(
+        insurer_wallet,
+        provider_wallet,
+        &[],
+    ))
 }
 
 /// The sponsor's invitation of one patient to one study.
 pub fn invitation(study: &Pubkey, patient_wallet: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(
-        &[INVITATION_SEED, study.as_ref(), patient_wallet.as_ref()],
-        &careledger::ID,
-    )
+    derive(&Invitation::seeds(study, patient_wallet, &[]))
 }
 
 /// The admin's entry accepting a freezable payment mint.
 pub fn accepted_mint(mint: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(&[ACCEPTED_MINT_SEED, mint.as_ref()], &careledger::ID)
+    derive(&AcceptedMint::seeds(mint, &[]))
 }
 
 /// A wallet's associated token account for `mint` (where enrolment rewards go).
@@ -208,6 +189,77 @@ pub fn program_data() -> Pubkey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use careledger::constants::*;
+
+    /// The addresses of the shared seed functions are those of the literal seed lists the
+    /// program's `seeds = [...]` constraints spell (an empty bump adds nothing to the hash).
+    #[test]
+    fn shared_seeds_derive_the_constraints_addresses() {
+        let (a, b) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let id = |seeds: &[&[u8]]| Pubkey::find_program_address(seeds, &careledger::ID);
+        assert_eq!(
+            grant(&a, &b, Purpose::Research),
+            id(&[
+                GRANT_SEED,
+                a.as_ref(),
+                b.as_ref(),
+                &Purpose::Research.seed()
+            ])
+        );
+        assert_eq!(
+            emergency_grant(&a, &b, 3),
+            id(&[
+                GRANT_SEED,
+                a.as_ref(),
+                b.as_ref(),
+                &Purpose::Emergency.seed(),
+                &3u32.to_le_bytes()
+            ])
+        );
+        assert_eq!(
+            record(&a, 7),
+            id(&[RECORD_SEED, a.as_ref(), &7u32.to_le_bytes()])
+        );
+        assert_eq!(
+            policy(&a, 9),
+            id(&[POLICY_SEED, a.as_ref(), &9u64.to_le_bytes()])
+        );
+        assert_eq!(
+            study(&a, 9),
+            id(&[STUDY_SEED, a.as_ref(), &9u64.to_le_bytes()])
+        );
+        assert_eq!(vault(&a), id(&[VAULT_SEED, a.as_ref()]));
+        assert_eq!(rule(&a, &[5; 32]), id(&[RULE_SEED, a.as_ref(), &[5; 32]]));
+        assert_eq!(
+            claim(&a, &b, &[5; 32], -86_400),
+            id(&[
+                CLAIM_SEED,
+                a.as_ref(),
+                b.as_ref(),
+                &[5; 32],
+                &(-86_400i64).to_le_bytes()
+            ])
+        );
+        assert_eq!(request(&a, &b), id(&[REQUEST_SEED, a.as_ref(), b.as_ref()]));
+        assert_eq!(
+            participation(&a, &b),
+            id(&[PARTICIPATION_SEED, a.as_ref(), b.as_ref()])
+        );
+        assert_eq!(
+            network_membership(&a, &b),
+            id(&[NETWORK_SEED, a.as_ref(), b.as_ref()])
+        );
+        assert_eq!(
+            invitation(&a, &b),
+            id(&[INVITATION_SEED, a.as_ref(), b.as_ref()])
+        );
+        assert_eq!(accepted_mint(&a), id(&[ACCEPTED_MINT_SEED, a.as_ref()]));
+        assert_eq!(
+            emergency_marker(&a, &b),
+            id(&[EMERGENCY_SEED, a.as_ref(), b.as_ref()])
+        );
+        assert_eq!(config(), id(&careledger::state::Config::seeds(&[])).0);
+    }
 
     #[test]
     fn cached_wallet_pdas_match_a_fresh_search() {

@@ -4,6 +4,7 @@
 //! block an address for good. `init_pda` refuses an address that already holds an account with
 //! that account's own error, and otherwise creates it even if someone pre-funded it.
 use crate::errors::CareledgerError;
+use crate::state::{ConsentGrant, RecordAnchor};
 use anchor_lang::prelude::*;
 
 /// True when no account lives at `info` yet: no data and still the System Program's (an address
@@ -125,25 +126,16 @@ pub(crate) fn init_grant<'info>(
     target: &AccountInfo<'info>,
     system: &Program<'info, System>,
     bump: u8,
-    value: &crate::state::ConsentGrant,
+    value: &ConsentGrant,
 ) -> Result<()> {
     let (bump, purpose, serial) = ([bump], value.purpose.seed(), value.serial.to_le_bytes());
-    let mut seeds: Vec<&[u8]> = vec![
-        crate::constants::GRANT_SEED,
-        value.patient.as_ref(),
-        value.grantee.as_ref(),
-        &purpose,
-    ];
-    if value.is_emergency() {
-        seeds.push(&serial);
-    }
-    seeds.push(&bump);
-    let seeds = seeds.as_slice();
+    let serial: &[u8] = if value.is_emergency() { &serial } else { &[] };
+    let seeds = ConsentGrant::seeds(&value.patient, &value.grantee, &purpose, serial, &bump);
     init_pda(
         payer,
         target,
         system,
-        seeds,
+        &seeds,
         value,
         CareledgerError::GrantAlreadyExists,
     )
@@ -156,20 +148,15 @@ pub(crate) fn init_record<'info>(
     target: &AccountInfo<'info>,
     system: &Program<'info, System>,
     bump: u8,
-    value: &crate::state::RecordAnchor,
+    value: &RecordAnchor,
 ) -> Result<()> {
     let (bump, index) = ([bump], value.index.to_le_bytes());
-    let seeds: &[&[u8]] = &[
-        crate::constants::RECORD_SEED,
-        value.patient.as_ref(),
-        &index,
-        &bump,
-    ];
+    let seeds = RecordAnchor::seeds(&value.patient, &index, &bump);
     init_pda(
         payer,
         target,
         system,
-        seeds,
+        &seeds,
         value,
         CareledgerError::RecordIndexTaken,
     )

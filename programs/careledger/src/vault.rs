@@ -1,6 +1,5 @@
 //! Token vaults: moving SPL tokens in and out of a vault a policy or study PDA owns, and which
 //! payment mints an escrow may use.
-use crate::constants::{POLICY_SEED, STUDY_SEED};
 use crate::errors::CareledgerError;
 use crate::state::{ClaimState, Policy, Study};
 use anchor_lang::prelude::*;
@@ -98,14 +97,15 @@ pub(crate) struct Payment<'a, 'info> {
 pub(crate) fn transfer_from_vault(p: &Payment, amount: u64) -> Result<()> {
     let policy = p.policy;
     let id = policy.policy_id.to_le_bytes();
-    let seeds: &[&[u8]] = &[POLICY_SEED, policy.insurer.as_ref(), &id, &[policy.bump]];
+    let bump = [policy.bump];
+    let seeds = Policy::seeds(&policy.insurer, &id, &bump);
     vault_transfer(
         p.token_program,
         p.mint,
         p.vault,
         policy.to_account_info(),
         p.to.clone(),
-        seeds,
+        &seeds,
         amount,
     )
 }
@@ -134,14 +134,15 @@ pub(crate) fn pay_from_study<'info>(
     amount: u64,
 ) -> Result<()> {
     let id = study.study_id.to_le_bytes();
-    let seeds: &[&[u8]] = &[STUDY_SEED, study.sponsor.as_ref(), &id, &[study.bump]];
+    let bump = [study.bump];
+    let seeds = Study::seeds(&study.sponsor, &id, &bump);
     vault_transfer(
         token_program,
         mint,
         vault,
         study.to_account_info(),
         to,
-        seeds,
+        &seeds,
         amount,
     )
 }

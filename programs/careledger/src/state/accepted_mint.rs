@@ -15,3 +15,14 @@ pub struct AcceptedMint {
     pub accepted_by: Pubkey,
     pub bump: u8,
 }
+
+/// The account's address seeds, written once: the program creates and signs with them (passing
+/// `&[bump]` last), and the SDK derives the address with them (passing `&[]`, which adds nothing
+/// to the hash, so `find_program_address` appends the bump itself). The `seeds = [...]`
+/// constraints stay literal because the IDL (and Anchor's TypeScript client) reads them; every
+/// transaction the tests send checks those constraints against addresses from these functions.
+impl AcceptedMint {
+    pub fn seeds<'a>(mint: &'a Pubkey, bump: &'a [u8]) -> [&'a [u8]; 3] {
+        [crate::constants::ACCEPTED_MINT_SEED, mint.as_ref(), bump]
+    }
+}

@@ -87,3 +87,28 @@ impl Claim {
         Ok(())
     }
 }
+
+/// The account's address seeds, written once: the program creates and signs with them (passing
+/// `&[bump]` last), and the SDK derives the address with them (passing `&[]`, which adds nothing
+/// to the hash, so `find_program_address` appends the bump itself). The `seeds = [...]`
+/// constraints stay literal because the IDL (and Anchor's TypeScript client) reads them; every
+/// transaction the tests send checks those constraints against addresses from these functions.
+impl Claim {
+    /// `service_date` little-endian: the address is the duplicate key.
+    pub fn seeds<'a>(
+        policy: &'a Pubkey,
+        provider: &'a Pubkey,
+        rule_key: &'a [u8; 32],
+        service_date: &'a [u8; 8],
+        bump: &'a [u8],
+    ) -> [&'a [u8]; 6] {
+        [
+            crate::constants::CLAIM_SEED,
+            policy.as_ref(),
+            provider.as_ref(),
+            rule_key,
+            service_date,
+            bump,
+        ]
+    }
+}

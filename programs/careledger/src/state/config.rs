@@ -30,3 +30,14 @@ impl Config {
         Ok(())
     }
 }
+
+/// The account's address seeds, written once: the program creates and signs with them (passing
+/// `&[bump]` last), and the SDK derives the address with them (passing `&[]`, which adds nothing
+/// to the hash, so `find_program_address` appends the bump itself). The `seeds = [...]`
+/// constraints stay literal because the IDL (and Anchor's TypeScript client) reads them; every
+/// transaction the tests send checks those constraints against addresses from these functions.
+impl Config {
+    pub fn seeds(bump: &[u8]) -> [&[u8]; 2] {
+        [crate::constants::CONFIG_SEED, bump]
+    }
+}

@@ -95,3 +95,29 @@ impl ConsentGrant {
         Ok(())
     }
 }
+
+/// The account's address seeds, written once: the program creates and signs with them (passing
+/// `&[bump]` last), and the SDK derives the address with them (passing `&[]`, which adds nothing
+/// to the hash, so `find_program_address` appends the bump itself). The `seeds = [...]`
+/// constraints stay literal because the IDL (and Anchor's TypeScript client) reads them; every
+/// transaction the tests send checks those constraints against addresses from these functions.
+impl ConsentGrant {
+    /// `purpose` is `Purpose::seed()`; `serial` is a break-glass grant's serial (little-endian),
+    /// and empty for every other grant.
+    pub fn seeds<'a>(
+        patient: &'a Pubkey,
+        grantee: &'a Pubkey,
+        purpose: &'a [u8; 1],
+        serial: &'a [u8],
+        bump: &'a [u8],
+    ) -> [&'a [u8]; 6] {
+        [
+            crate::constants::GRANT_SEED,
+            patient.as_ref(),
+            grantee.as_ref(),
+            purpose,
+            serial,
+            bump,
+        ]
+    }
+}

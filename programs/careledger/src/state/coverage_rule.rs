@@ -56,3 +56,14 @@ impl CoverageRule {
         Ok(())
     }
 }
+
+/// The account's address seeds, written once: the program creates and signs with them (passing
+/// `&[bump]` last), and the SDK derives the address with them (passing `&[]`, which adds nothing
+/// to the hash, so `find_program_address` appends the bump itself). The `seeds = [...]`
+/// constraints stay literal because the IDL (and Anchor's TypeScript client) reads them; every
+/// transaction the tests send checks those constraints against addresses from these functions.
+impl CoverageRule {
+    pub fn seeds<'a>(policy: &'a Pubkey, rule_key: &'a [u8; 32], bump: &'a [u8]) -> [&'a [u8]; 4] {
+        [crate::constants::RULE_SEED, policy.as_ref(), rule_key, bump]
+    }
+}

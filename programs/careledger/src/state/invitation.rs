@@ -17,3 +17,19 @@ pub struct Invitation {
     pub created_at: i64,
     pub bump: u8,
 }
+
+/// The account's address seeds, written once: the program creates and signs with them (passing
+/// `&[bump]` last), and the SDK derives the address with them (passing `&[]`, which adds nothing
+/// to the hash, so `find_program_address` appends the bump itself). The `seeds = [...]`
+/// constraints stay literal because the IDL (and Anchor's TypeScript client) reads them; every
+/// transaction the tests send checks those constraints against addresses from these functions.
+impl Invitation {
+    pub fn seeds<'a>(study: &'a Pubkey, patient: &'a Pubkey, bump: &'a [u8]) -> [&'a [u8]; 4] {
+        [
+            crate::constants::INVITATION_SEED,
+            study.as_ref(),
+            patient.as_ref(),
+            bump,
+        ]
+    }
+}

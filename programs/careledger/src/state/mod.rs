@@ -45,6 +45,12 @@ pub const fn account_size(init_space: usize) -> usize {
     init_space.saturating_add(8)
 }
 
+/// A policy's or study's token vault: `[VAULT_SEED, owner]` (the owner PDA signs for it). Same
+/// convention as the account types' `seeds`: `&[bump]` last to sign, `&[]` to derive.
+pub fn vault_seeds<'a>(owner: &'a anchor_lang::prelude::Pubkey, bump: &'a [u8]) -> [&'a [u8]; 3] {
+    [crate::constants::VAULT_SEED, owner.as_ref(), bump]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,3 +11,19 @@ pub struct NetworkMembership {
     pub added_at: i64,
     pub bump: u8,
 }
+
+/// The account's address seeds, written once: the program creates and signs with them (passing
+/// `&[bump]` last), and the SDK derives the address with them (passing `&[]`, which adds nothing
+/// to the hash, so `find_program_address` appends the bump itself). The `seeds = [...]`
+/// constraints stay literal because the IDL (and Anchor's TypeScript client) reads them; every
+/// transaction the tests send checks those constraints against addresses from these functions.
+impl NetworkMembership {
+    pub fn seeds<'a>(insurer: &'a Pubkey, provider: &'a Pubkey, bump: &'a [u8]) -> [&'a [u8]; 4] {
+        [
+            crate::constants::NETWORK_SEED,
+            insurer.as_ref(),
+            provider.as_ref(),
+            bump,
+        ]
+    }
+}

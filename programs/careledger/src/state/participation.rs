@@ -33,3 +33,19 @@ impl Participation {
         Ok(())
     }
 }
+
+/// The account's address seeds, written once: the program creates and signs with them (passing
+/// `&[bump]` last), and the SDK derives the address with them (passing `&[]`, which adds nothing
+/// to the hash, so `find_program_address` appends the bump itself). The `seeds = [...]`
+/// constraints stay literal because the IDL (and Anchor's TypeScript client) reads them; every
+/// transaction the tests send checks those constraints against addresses from these functions.
+impl Participation {
+    pub fn seeds<'a>(study: &'a Pubkey, patient: &'a Pubkey, bump: &'a [u8]) -> [&'a [u8]; 4] {
+        [
+            crate::constants::PARTICIPATION_SEED,
+            study.as_ref(),
+            patient.as_ref(),
+            bump,
+        ]
+    }
+}

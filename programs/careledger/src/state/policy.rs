@@ -105,3 +105,20 @@ impl Policy {
         Ok(())
     }
 }
+
+/// The account's address seeds, written once: the program creates and signs with them (passing
+/// `&[bump]` last), and the SDK derives the address with them (passing `&[]`, which adds nothing
+/// to the hash, so `find_program_address` appends the bump itself). The `seeds = [...]`
+/// constraints stay literal because the IDL (and Anchor's TypeScript client) reads them; every
+/// transaction the tests send checks those constraints against addresses from these functions.
+impl Policy {
+    /// `policy_id` little-endian.
+    pub fn seeds<'a>(insurer: &'a Pubkey, policy_id: &'a [u8; 8], bump: &'a [u8]) -> [&'a [u8]; 4] {
+        [
+            crate::constants::POLICY_SEED,
+            insurer.as_ref(),
+            policy_id,
+            bump,
+        ]
+    }
+}

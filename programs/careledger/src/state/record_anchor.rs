@@ -53,3 +53,15 @@ impl RecordAnchor {
         Ok(())
     }
 }
+
+/// The account's address seeds, written once: the program creates and signs with them (passing
+/// `&[bump]` last), and the SDK derives the address with them (passing `&[]`, which adds nothing
+/// to the hash, so `find_program_address` appends the bump itself). The `seeds = [...]`
+/// constraints stay literal because the IDL (and Anchor's TypeScript client) reads them; every
+/// transaction the tests send checks those constraints against addresses from these functions.
+impl RecordAnchor {
+    /// `index` is the record's index, little-endian.
+    pub fn seeds<'a>(patient: &'a Pubkey, index: &'a [u8; 4], bump: &'a [u8]) -> [&'a [u8]; 4] {
+        [crate::constants::RECORD_SEED, patient.as_ref(), index, bump]
+    }
+}

@@ -80,3 +80,20 @@ impl Study {
         Ok(())
     }
 }
+
+/// The account's address seeds, written once: the program creates and signs with them (passing
+/// `&[bump]` last), and the SDK derives the address with them (passing `&[]`, which adds nothing
+/// to the hash, so `find_program_address` appends the bump itself). The `seeds = [...]`
+/// constraints stay literal because the IDL (and Anchor's TypeScript client) reads them; every
+/// transaction the tests send checks those constraints against addresses from these functions.
+impl Study {
+    /// `study_id` little-endian.
+    pub fn seeds<'a>(sponsor: &'a Pubkey, study_id: &'a [u8; 8], bump: &'a [u8]) -> [&'a [u8]; 4] {
+        [
+            crate::constants::STUDY_SEED,
+            sponsor.as_ref(),
+            study_id,
+            bump,
+        ]
+    }
+}

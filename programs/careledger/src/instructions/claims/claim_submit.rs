@@ -162,14 +162,7 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
     );
     let service_date = args.service_date.to_le_bytes();
     let (bump, rule_key) = ([ctx.bumps.claim], a.rule.rule_key);
-    let seeds: &[&[u8]] = &[
-        CLAIM_SEED,
-        policy_key.as_ref(),
-        provider.as_ref(),
-        &rule_key,
-        &service_date,
-        &bump,
-    ];
+    let seeds = Claim::seeds(&policy_key, &provider, &rule_key, &service_date, &bump);
     let mut claim = Claim {
         policy: policy_key,
         provider,
@@ -246,7 +239,7 @@ pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
         &ctx.accounts.provider,
         &ctx.accounts.claim.to_account_info(),
         &ctx.accounts.system_program,
-        seeds,
+        &seeds,
         &claim,
         CareledgerError::DuplicateClaim,
     )?;

@@ -52,12 +52,12 @@ pub fn handler(ctx: Context<NetworkAdd>) -> Result<()> {
         bump: ctx.bumps.membership,
     };
     let bump = [ctx.bumps.membership];
-    let seeds: &[&[u8]] = &[NETWORK_SEED, insurer.as_ref(), provider.as_ref(), &bump];
+    let seeds = NetworkMembership::seeds(&insurer, &provider, &bump);
     init_pda(
         &a.insurer,
         &a.membership,
         &a.system_program,
-        seeds,
+        &seeds,
         &membership,
         CareledgerError::NetworkMemberAlreadyAdded,
     )?;

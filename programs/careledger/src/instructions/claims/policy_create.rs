@@ -106,12 +106,12 @@ pub fn handler(ctx: Context<PolicyCreate>, args: PolicyCreateArgs) -> Result<()>
     let a = &ctx.accounts;
     let (policy_key, insurer_key) = (a.policy.key(), a.insurer.key());
     let (bump, id) = ([ctx.bumps.policy], args.policy_id.to_le_bytes());
-    let seeds: &[&[u8]] = &[POLICY_SEED, insurer_key.as_ref(), &id, &bump];
+    let seeds = Policy::seeds(&insurer_key, &id, &bump);
     init_pda(
         &a.insurer,
         &a.policy,
         &a.system_program,
-        seeds,
+        &seeds,
         &policy,
         CareledgerError::PolicyAlreadyExists,
     )?;
@@ -123,7 +123,7 @@ pub fn handler(ctx: Context<PolicyCreate>, args: PolicyCreateArgs) -> Result<()>
         &a.policy,
         &a.system_program,
         &a.token_program,
-        &[VAULT_SEED, policy_key.as_ref(), &vault_bump],
+        &crate::state::vault_seeds(&policy_key, &vault_bump),
         CareledgerError::PolicyAlreadyExists,
     )?;
     let event = PolicyCreated {

@@ -54,13 +54,13 @@ pub fn handler(ctx: Context<RuleAdd>, args: RuleAddArgs) -> Result<()> {
     };
     rule.invariant()?;
     let bump = [ctx.bumps.rule];
-    let seeds: &[&[u8]] = &[RULE_SEED, policy.as_ref(), &args.rule_key, &bump];
+    let seeds = CoverageRule::seeds(&policy, &args.rule_key, &bump);
     let a = &ctx.accounts;
     init_pda(
         &a.insurer,
         &a.rule,
         &a.system_program,
-        seeds,
+        &seeds,
         &rule,
         CareledgerError::RuleAlreadyExists,
     )?;

@@ -1,4 +1,4 @@
-use crate::constants::{CONFIG_ADDRESS, EMERGENCY_SEED, GRANT_SEED, NO_RECORD_SCOPE};
+use crate::constants::{CONFIG_ADDRESS, EMERGENCY_SEED, NO_RECORD_SCOPE};
 use crate::create::init_grant;
 use crate::create::{init_pda, is_vacant, write_account};
 use crate::errors::CareledgerError;
@@ -98,13 +98,13 @@ pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result
         .ok_or(CareledgerError::MathOverflow)?;
     let serial_seed = serial.to_le_bytes();
     let (expected, grant_bump) = Pubkey::find_program_address(
-        &[
-            GRANT_SEED,
-            patient_wallet.as_ref(),
-            clinician.as_ref(),
+        &ConsentGrant::seeds(
+            &patient_wallet,
+            &clinician,
             &Purpose::Emergency.seed(),
             &serial_seed,
-        ],
+            &[],
+        ),
         &crate::ID,
     );
     require_keys_eq!(
@@ -153,17 +153,12 @@ pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result
     marker.last_expires_at = expires_at;
     if fresh {
         let bump = [ctx.bumps.marker];
-        let seeds: &[&[u8]] = &[
-            EMERGENCY_SEED,
-            patient_wallet.as_ref(),
-            clinician.as_ref(),
-            &bump,
-        ];
+        let seeds = EmergencyMarker::seeds(&patient_wallet, &clinician, &bump);
         init_pda(
             &a.clinician,
             &a.marker,
             &a.system_program,
-            seeds,
+            &seeds,
             &marker,
             CareledgerError::InvariantViolated,
         )?;

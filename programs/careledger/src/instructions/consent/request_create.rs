@@ -62,13 +62,13 @@ pub fn handler(ctx: Context<RequestCreate>, args: RequestCreateArgs) -> Result<(
     };
     request.invariant()?;
     let bump = [ctx.bumps.request];
-    let seeds: &[&[u8]] = &[REQUEST_SEED, patient.as_ref(), requester.as_ref(), &bump];
+    let seeds = AccessRequest::seeds(&patient, &requester, &bump);
     let a = &ctx.accounts;
     init_pda(
         &a.requester,
         &a.request,
         &a.system_program,
-        seeds,
+        &seeds,
         &request,
         CareledgerError::RequestAlreadyPending,
     )?;

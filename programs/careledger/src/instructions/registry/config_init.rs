@@ -64,7 +64,7 @@ pub fn handler(ctx: Context<ConfigInit>, args: ConfigInitArgs) -> Result<()> {
         &a.upgrade_authority,
         &a.config,
         &a.system_program,
-        &[CONFIG_SEED, &bump],
+        &Config::seeds(&bump),
         &config,
         CareledgerError::ConfigAlreadyInitialized,
     )?;

@@ -37,12 +37,12 @@ pub fn handler(ctx: Context<MintAccept>) -> Result<()> {
         bump: ctx.bumps.accepted_mint,
     };
     let bump = [ctx.bumps.accepted_mint];
-    let seeds: &[&[u8]] = &[ACCEPTED_MINT_SEED, mint.as_ref(), &bump];
+    let seeds = AcceptedMint::seeds(&mint, &bump);
     init_pda(
         &a.admin,
         &a.accepted_mint,
         &a.system_program,
-        seeds,
+        &seeds,
         &entry,
         CareledgerError::MintAlreadyAccepted,
     )?;

@@ -42,13 +42,13 @@ pub fn handler(ctx: Context<PatientRegister>) -> Result<()> {
     };
     patient.invariant()?;
     let bump = [ctx.bumps.patient];
-    let seeds: &[&[u8]] = &[PATIENT_SEED, wallet.as_ref(), &bump];
+    let seeds = Patient::seeds(&wallet, &bump);
     let a = &ctx.accounts;
     init_pda(
         &a.wallet,
         &a.patient,
         &a.system_program,
-        seeds,
+        &seeds,
         &patient,
         CareledgerError::PatientAlreadyRegistered,
     )?;

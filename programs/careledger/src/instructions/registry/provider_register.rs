@@ -53,13 +53,13 @@ pub fn handler(ctx: Context<ProviderRegister>, args: ProviderRegisterArgs) -> Re
     };
     provider.invariant()?;
     let bump = [ctx.bumps.provider];
-    let seeds: &[&[u8]] = &[PROVIDER_SEED, wallet.as_ref(), &bump];
+    let seeds = Provider::seeds(&wallet, &bump);
     let a = &ctx.accounts;
     init_pda(
         &a.wallet,
         &a.provider,
         &a.system_program,
-        seeds,
+        &seeds,
         &provider,
         CareledgerError::ProviderAlreadyRegistered,
     )?;

@@ -61,12 +61,12 @@ pub fn handler(ctx: Context<InvitationCreate>, args: InvitationCreateArgs) -> Re
         bump: ctx.bumps.invitation,
     };
     let bump = [ctx.bumps.invitation];
-    let seeds: &[&[u8]] = &[INVITATION_SEED, study.as_ref(), patient.as_ref(), &bump];
+    let seeds = Invitation::seeds(&study, &patient, &bump);
     init_pda(
         &a.inviter,
         &a.invitation,
         &a.system_program,
-        seeds,
+        &seeds,
         &invitation,
         CareledgerError::InvitationAlreadyExists,
     )?;

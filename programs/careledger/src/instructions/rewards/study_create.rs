@@ -118,12 +118,12 @@ pub fn handler(ctx: Context<StudyCreate>, args: StudyCreateArgs) -> Result<()> {
     let a = &ctx.accounts;
     let (study_key, sponsor_key) = (a.study.key(), a.sponsor.key());
     let (bump, id) = ([ctx.bumps.study], args.study_id.to_le_bytes());
-    let seeds: &[&[u8]] = &[STUDY_SEED, sponsor_key.as_ref(), &id, &bump];
+    let seeds = Study::seeds(&sponsor_key, &id, &bump);
     init_pda(
         &a.sponsor,
         &a.study,
         &a.system_program,
-        seeds,
+        &seeds,
         &study,
         CareledgerError::StudyAlreadyExists,
     )?;
@@ -135,7 +135,7 @@ pub fn handler(ctx: Context<StudyCreate>, args: StudyCreateArgs) -> Result<()> {
         &a.study,
         &a.system_program,
         &a.token_program,
-        &[VAULT_SEED, study_key.as_ref(), &vault_bump],
+        &crate::state::vault_seeds(&study_key, &vault_bump),
         CareledgerError::StudyAlreadyExists,
     )?;
     let event = StudyCreated {

@@ -134,12 +134,7 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
 
     let (study_key, participation_key) = (study.key(), a.participation.key());
     let bump = [ctx.bumps.participation];
-    let seeds: &[&[u8]] = &[
-        PARTICIPATION_SEED,
-        study_key.as_ref(),
-        wallet.as_ref(),
-        &bump,
-    ];
+    let seeds = Participation::seeds(&study_key, &wallet, &bump);
     let ended = terms.periods == 0 || terms.period_reward == 0;
     let participation = Participation {
         study: study_key,
@@ -158,7 +153,7 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
         &ctx.accounts.authority,
         &ctx.accounts.participation.to_account_info(),
         &ctx.accounts.system_program,
-        seeds,
+        &seeds,
         &participation,
         CareledgerError::AlreadyEnrolled,
     )?;
