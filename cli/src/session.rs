@@ -209,7 +209,7 @@ pub(crate) fn sent(outcome: &TxOutcome) -> Value {
 pub(crate) fn describe(events: &[CareledgerEvent]) -> String {
     events
         .iter()
-        .map(|e| format!("  event {}", e.name()))
+        .map(|e| format!("  event {}: {}", e.name(), e.summary()))
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -44,6 +44,7 @@ pub mod rewards;
 #[cfg(feature = "rpc")]
 pub mod rpc;
 pub mod setup;
+pub mod summary;
 pub mod tokens;
 pub mod transport;
 

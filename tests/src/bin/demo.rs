@@ -2,12 +2,12 @@
 //! rewards story on the embedded runtime. No keys, no validator, no setup.
 use careledger_sdk::classes::RecordClass;
 use careledger_sdk::ix::{PolicyKeys, StudyKeys};
-use careledger_sdk::{action, adjudicate, cid, claims, ix, pda, AccessLogArgs, CareledgerEvent};
+use careledger_sdk::{action, adjudicate, cid, claims, ix, pda, AccessLogArgs};
 use careledger_sdk::{
-    Claim, ClaimState, ClaimSubmitArgs, GrantCreateArgs, Policy, PolicyCreateArgs, Purpose,
-    RecordAmendArgs, RequestApproveArgs, RequestCreateArgs, ReviewDecision, ReviewOutcome,
-    RewardTerms, RuleTerms, StudyCreateArgs, TxOutcome, NO_RECORD_SCOPE, ROLE_CLINICIAN,
-    ROLE_EMERGENCY, ROLE_INSURER, ROLE_LAB, ROLE_RESEARCHER,
+    Claim, ClaimSubmitArgs, GrantCreateArgs, Policy, PolicyCreateArgs, Purpose, RecordAmendArgs,
+    RequestApproveArgs, RequestCreateArgs, ReviewDecision, ReviewOutcome, RewardTerms, RuleTerms,
+    StudyCreateArgs, TxOutcome, NO_RECORD_SCOPE, ROLE_CLINICIAN, ROLE_EMERGENCY, ROLE_INSURER,
+    ROLE_LAB, ROLE_RESEARCHER,
 };
 use careledger_tests::{Env, DAY};
 use sha2_free::digest;
@@ -23,81 +23,7 @@ mod sha2_free {
 fn show(step: &str, outcome: &TxOutcome) {
     println!("\n== {step}\n   tx {}", outcome.signature);
     for event in &outcome.events {
-        println!("   event {}: {}", event.name(), summary(event));
-    }
-}
-
-fn summary(event: &CareledgerEvent) -> String {
-    match event {
-        CareledgerEvent::RecordAnchored(e) => format!(
-            "record #{} v{} class {} cid {}",
-            e.index,
-            e.version,
-            RecordClass::from_id(e.class).map_or("?".into(), |c| c.to_string()),
-            cid::cid_to_string(&e.cid)
-        ),
-        CareledgerEvent::GrantCreated(e) => format!(
-            "{:?} grant to {} classes {:#06x} actions {} until {}",
-            e.purpose, e.grantee, e.terms.classes, e.terms.actions, e.terms.expires_at
-        ),
-        CareledgerEvent::AccessLogged(e) => format!(
-            "{} read record #{} ({:?}, access #{}{})",
-            e.grantee,
-            e.record_index,
-            e.purpose,
-            e.access_count,
-            if e.emergency { ", EMERGENCY" } else { "" }
-        ),
-        CareledgerEvent::AccessRefused(e) => {
-            format!(
-                "{} refused on record #{}: {:?}",
-                e.grantee, e.record_index, e.reason
-            )
-        }
-        CareledgerEvent::ClaimSubmitted(e) => format!(
-            "{} units {} billed {} for service day {}",
-            e.provider,
-            e.units,
-            claims::format_amount(e.billed, 2),
-            e.service_date
-        ),
-        CareledgerEvent::ClaimAdjudicated(e) if e.state == ClaimState::PendingReview => {
-            format!("PendingReview (reason code {})", e.reason_code)
-        }
-        CareledgerEvent::ClaimAdjudicated(e) => format!(
-            "{:?}{} eligible {} plan pays {} (deductible {}, copay {}, coinsurance {})",
-            e.state,
-            if e.reason_code != 0 {
-                format!(" reason {}", e.reason_code)
-            } else {
-                String::new()
-            },
-            claims::format_amount(e.breakdown.eligible, 2),
-            claims::format_amount(e.breakdown.benefit, 2),
-            claims::format_amount(e.breakdown.deductible_applied, 2),
-            claims::format_amount(e.breakdown.copay, 2),
-            claims::format_amount(e.breakdown.coinsurance, 2),
-        ),
-        CareledgerEvent::ClaimPaid(e) => format!(
-            "{} paid to {}, vault now {}",
-            claims::format_amount(e.amount, 2),
-            e.payee,
-            claims::format_amount(e.vault_balance, 2)
-        ),
-        CareledgerEvent::ParticipantEnrolled(e) => format!(
-            "{} enrolled ({} participants), reward {} to {}",
-            e.patient,
-            e.participants,
-            claims::format_amount(e.reward, 2),
-            e.destination
-        ),
-        CareledgerEvent::RewardPaid(e) => format!(
-            "periods {}..={} paid: {}",
-            e.first_period,
-            e.last_period,
-            claims::format_amount(e.amount, 2)
-        ),
-        other => format!("{other:?}"),
+        println!("   event {}: {}", event.name(), event.summary());
     }
 }
 
@@ -367,9 +293,13 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
         prior_auth_required: true,
         ..visit_terms
     };
-    for (key, terms) in [(visit, visit_terms), (mri, mri_terms)] {
+    let rules = [
+        (visit, visit_terms, "insurer adds a rule for an office visit (CPT 99213): allowed 120.00, copay 20.00, 20 % coinsurance"),
+        (mri, mri_terms, "insurer adds a rule for a brain MRI (CPT 70553): allowed 600.00, 10 % coinsurance, prior authorization"),
+    ];
+    for (key, terms, title) in rules {
         show(
-            "insurer adds a coverage rule",
+            title,
             &env.send(
                 ix::RuleAdd {
                     keys,

@@ -5,6 +5,7 @@ mod batching;
 mod claims;
 mod consent;
 mod creation;
+mod demo;
 mod findings;
 mod fuzz_corpus;
 mod idl_fixture;

@@ -1,0 +1,405 @@
+//! One readable line per audit event, for people: the CLI, the demo and logs print these. The
+//! machine-readable forms are the typed events themselves and the FHIR export (`audit`).
+//! Amounts are in the token's base units, times in UTC.
+use crate::classes::classes_in;
+use crate::events::CareledgerEvent;
+use crate::Pubkey;
+
+/// A unix time as an RFC 3339 instant (UTC), or "never" for 0.
+fn when(unix: i64) -> String {
+    if unix == 0 {
+        return "never".into();
+    }
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| format!("unix {unix}"))
+}
+
+fn classes(mask: u16) -> String {
+    let names: Vec<String> = classes_in(mask).iter().map(|c| c.to_string()).collect();
+    if names.is_empty() {
+        format!("classes {mask:#06x}")
+    } else {
+        names.join(", ")
+    }
+}
+
+fn actions(mask: u8) -> &'static str {
+    use careledger::logic::consent::action::{READ, WRITE};
+    match (mask & READ != 0, mask & WRITE != 0) {
+        (true, true) => "read and write",
+        (true, false) => "read",
+        (false, true) => "write",
+        (false, false) => "no action",
+    }
+}
+
+fn who(key: &Pubkey) -> String {
+    if *key == Pubkey::default() {
+        "nobody".into()
+    } else {
+        key.to_string()
+    }
+}
+
+fn rule_terms(t: &careledger::state::RuleTerms) -> String {
+    format!(
+        "allowed {} a unit, copay {}, coinsurance {} bps, at most {} units a claim and {} claims a period{}",
+        t.allowed_per_unit,
+        t.copay,
+        t.coinsurance_bps,
+        t.max_units_per_claim,
+        t.max_claims_per_period,
+        if t.prior_auth_required {
+            ", prior authorization required"
+        } else {
+            ""
+        }
+    )
+}
+
+fn reward_terms(t: &careledger::state::RewardTerms) -> String {
+    format!(
+        "{} at enrolment, then {} every {} s for {} periods",
+        t.enrolment_reward, t.period_reward, t.period_secs, t.periods
+    )
+}
+
+fn short(bytes: &[u8; 32]) -> String {
+    bytes[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl CareledgerEvent {
+    /// What happened, in one line: who did what to which account, with its terms.
+    ///
+    /// ```
+    /// use careledger_sdk::events::{CareledgerEvent, PauseSet};
+    /// use careledger_sdk::Pubkey;
+    ///
+    /// let e = CareledgerEvent::PauseSet(PauseSet { admin: Pubkey::default(), paused: true, at: 0 });
+    /// assert_eq!(e.summary(), "program paused by nobody");
+    /// ```
+    pub fn summary(&self) -> String {
+        use CareledgerEvent as E;
+        match self {
+            E::ConfigInitialized(e) => format!(
+                "config created: admin {}, credential authority {}, break-glass at most {} s",
+                e.admin, e.credential_authority, e.max_break_glass_secs
+            ),
+            E::AdminProposed(e) => format!("admin {} proposed {} as successor", e.admin, e.proposed),
+            E::AdminAccepted(e) => {
+                format!("{} accepted the admin role from {}", e.new_admin, e.old_admin)
+            }
+            E::PauseSet(e) => format!(
+                "program {} by {}",
+                if e.paused { "paused" } else { "unpaused" },
+                who(&e.admin)
+            ),
+            E::ConfigUpdated(e) => format!(
+                "config updated: credential authority {} -> {}, break-glass {} s -> {} s",
+                e.old_credential_authority,
+                e.new_credential_authority,
+                e.old_max_break_glass_secs,
+                e.new_max_break_glass_secs
+            ),
+            E::ProviderRegistered(e) => format!(
+                "provider {} registered (roles {:#04x} requested, credential {})",
+                e.wallet,
+                e.requested_roles,
+                short(&e.credential_ref)
+            ),
+            E::ProviderVerified(e) => format!(
+                "provider {} verified by {}: roles {:#04x} -> {:#04x} until {}",
+                e.wallet,
+                e.authority,
+                e.old_roles,
+                e.new_roles,
+                when(e.credential_expires_at)
+            ),
+            E::ProviderSuspended(e) => format!(
+                "provider {} suspended by {} (reason {})",
+                e.wallet, e.authority, e.reason_code
+            ),
+            E::PatientRegistered(e) => format!("patient {} registered", e.wallet),
+            E::GuardianChanged(e) => format!(
+                "patient {}'s guardian {} -> {} until {}",
+                e.patient,
+                who(&e.old_guardian),
+                who(&e.new_guardian),
+                when(e.guardian_expires_at)
+            ),
+            E::RecordAnchored(e) => format!(
+                "record #{} v{} ({}) anchored by {}: cid {}",
+                e.index,
+                e.version,
+                classes(1 << e.class.min(15)),
+                e.author,
+                crate::cid::cid_to_string(&e.cid)
+            ),
+            E::RecordRetracted(e) => format!(
+                "record {} retracted by {} (reason {}){}",
+                e.record,
+                e.by,
+                e.reason_code,
+                if e.reinstated == Pubkey::default() {
+                    String::new()
+                } else {
+                    format!(", {} reinstated", e.reinstated)
+                }
+            ),
+            E::GrantCreated(e) => format!(
+                "{:?} grant to {} by {:?} {}: {} of {} until {}",
+                e.purpose,
+                e.grantee,
+                e.actor,
+                e.by,
+                actions(e.terms.actions),
+                classes(e.terms.classes),
+                when(e.terms.expires_at)
+            ),
+            E::GrantUpdated(e) => format!(
+                "{:?} grant to {} changed by {:?} {}: {} of {} until {} -> {} of {} until {}",
+                e.purpose,
+                e.grantee,
+                e.actor,
+                e.by,
+                actions(e.old_terms.actions),
+                classes(e.old_terms.classes),
+                when(e.old_terms.expires_at),
+                actions(e.new_terms.actions),
+                classes(e.new_terms.classes),
+                when(e.new_terms.expires_at)
+            ),
+            E::GrantRevoked(e) => format!(
+                "{:?} grant to {} revoked by {:?} {}",
+                e.purpose, e.grantee, e.actor, e.by
+            ),
+            E::AllGrantsRevoked(e) => format!(
+                "every grant of patient {} revoked by {:?} {} (consent epoch {} -> {})",
+                e.patient, e.actor, e.by, e.old_epoch, e.new_epoch
+            ),
+            E::GrantClosed(e) => format!(
+                "grant {} closed by {}: {} lamports of rent to {}",
+                e.grant, e.by, e.lamports, e.rent_to
+            ),
+            E::AccessRequested(e) => format!(
+                "{} asks for {:?} access: {} of {} for {} s (reason {})",
+                e.requester,
+                e.purpose,
+                actions(e.actions),
+                classes(e.classes),
+                e.duration_secs,
+                e.reason_code
+            ),
+            E::AccessRequestDecided(e) => format!(
+                "request of {} {} by {:?} {}{}",
+                e.requester,
+                if e.approved { "approved" } else { "denied" },
+                e.actor,
+                e.by,
+                if e.approved {
+                    format!(": grant {}", e.grant)
+                } else {
+                    format!(" (reason {})", e.reason_code)
+                }
+            ),
+            E::BreakGlassOpened(e) => format!(
+                "EMERGENCY access by {} to {} for {} s, until {} (reason {}), pending review",
+                e.provider,
+                classes(e.classes),
+                e.window_secs,
+                when(e.expires_at),
+                e.reason_code
+            ),
+            E::BreakGlassReviewed(e) => format!(
+                "emergency access by {} reviewed by {:?} {}: {:?} after {} accesses{}",
+                e.provider,
+                e.actor,
+                e.by,
+                e.outcome,
+                e.access_count,
+                if e.revoked { ", revoked" } else { "" }
+            ),
+            E::AccessLogged(e) => format!(
+                "{} {} record #{} under its {:?} grant (access #{}){}",
+                e.grantee,
+                if e.action & careledger::logic::consent::action::WRITE != 0 {
+                    "wrote"
+                } else {
+                    "read"
+                },
+                e.record_index,
+                e.purpose,
+                e.access_count,
+                if e.emergency { ", EMERGENCY" } else { "" }
+            ),
+            E::AccessRefused(e) => format!(
+                "{} REFUSED {} of record #{} under its {:?} grant: {:?}",
+                e.grantee,
+                actions(e.action),
+                e.record_index,
+                e.purpose,
+                e.reason
+            ),
+            E::PolicyCreated(e) => format!(
+                "policy #{} of {} for member {}: cover {} to {}, cap {}, deductible {}{}",
+                e.policy_id,
+                e.insurer,
+                e.patient,
+                when(e.coverage_start),
+                when(e.coverage_end),
+                e.benefit_cap,
+                e.deductible,
+                if e.network_only { ", network only" } else { "" }
+            ),
+            E::PolicyFunded(e) => format!(
+                "policy {} funded with {} by {} (vault {})",
+                e.policy, e.amount, e.funder, e.vault_balance
+            ),
+            E::PolicyStatusChanged(e) => format!(
+                "policy {} {:?} -> {:?}",
+                e.policy, e.old_status, e.new_status
+            ),
+            E::PolicyWithdrawn(e) => format!(
+                "{} withdrawn from policy {} to {} (vault {}, owed {})",
+                e.amount, e.policy, e.destination, e.vault_balance, e.owed
+            ),
+            E::PolicyClosed(e) => format!(
+                "policy {} closed, {} swept to {}",
+                e.policy, e.swept, e.destination
+            ),
+            E::CoverageRuleAdded(e) => format!(
+                "rule {} added to policy {}: {}",
+                short(&e.rule_key),
+                e.policy,
+                rule_terms(&e.terms)
+            ),
+            E::CoverageRuleUpdated(e) => format!(
+                "rule {} of policy {} changed from {} to {}",
+                short(&e.rule_key),
+                e.policy,
+                rule_terms(&e.old_terms),
+                rule_terms(&e.new_terms)
+            ),
+            E::CoverageRuleRetired(e) => {
+                format!("rule {} of policy {} retired", short(&e.rule_key), e.policy)
+            }
+            E::ClaimSubmitted(e) => format!(
+                "claim by {} under rule {}: {} units, {} billed, service day {}",
+                e.provider,
+                short(&e.rule_key),
+                e.units,
+                e.billed,
+                when(e.service_date)
+            ),
+            E::ClaimAdjudicated(e) if e.state == careledger::state::ClaimState::PendingReview => {
+                format!("claim {} waits for review (reason {})", e.claim, e.reason_code)
+            }
+            E::ClaimAdjudicated(e) => format!(
+                "claim {} {:?}{}: eligible {}, plan pays {} (deductible {}, copay {}, coinsurance {})",
+                e.claim,
+                e.state,
+                if e.reason_code != 0 {
+                    format!(" (reason {})", e.reason_code)
+                } else {
+                    String::new()
+                },
+                e.breakdown.eligible,
+                e.breakdown.benefit,
+                e.breakdown.deductible_applied,
+                e.breakdown.copay,
+                e.breakdown.coinsurance
+            ),
+            E::ClaimPaid(e) => format!(
+                "claim {} paid: {} to {} (vault {})",
+                e.claim, e.amount, e.payee, e.vault_balance
+            ),
+            E::ClaimAppealed(e) => format!(
+                "claim {} appealed by {} (denied for reason {})",
+                e.claim, e.provider, e.denial_reason
+            ),
+            E::ClaimCancelled(e) => format!(
+                "claim {} cancelled by {} ({:?}, {} released)",
+                e.claim, e.provider, e.old_state, e.released
+            ),
+            E::StudyCreated(e) => format!(
+                "study #{} of {}: {} of {}, enrolment {} to {}, at most {} participants, {}",
+                e.study_id,
+                e.sponsor,
+                actions(careledger::logic::consent::action::READ),
+                classes(e.classes),
+                when(e.enrol_start),
+                when(e.enrol_end),
+                e.max_participants,
+                reward_terms(&e.terms)
+            ),
+            E::StudyFunded(e) => format!(
+                "study {} funded with {} by {} (vault {})",
+                e.study, e.amount, e.funder, e.vault_balance
+            ),
+            E::StudyStatusChanged(e) => format!(
+                "study {} {:?} -> {:?}{}",
+                e.study,
+                e.old_status,
+                e.new_status,
+                if e.swept > 0 {
+                    format!(", {} swept", e.swept)
+                } else {
+                    String::new()
+                }
+            ),
+            E::StudyWithdrawn(e) => format!(
+                "{} withdrawn from study {} to {} (vault {}, outstanding {})",
+                e.amount, e.study, e.destination, e.vault_balance, e.outstanding
+            ),
+            E::ParticipantEnrolled(e) => format!(
+                "patient {} enrolled in study {} by {:?} {} ({} participants), reward {} to {}",
+                e.patient, e.study, e.actor, e.by, e.participants, e.reward, e.destination
+            ),
+            E::RewardPaid(e) => format!(
+                "study {} paid patient {} periods {}..={}: {} to {}",
+                e.study, e.patient, e.first_period, e.last_period, e.amount, e.destination
+            ),
+            E::ParticipationEnded(e) => format!(
+                "participation of {} in study {} ended: {:?} at {}, {} released",
+                e.patient,
+                e.study,
+                e.reason,
+                when(e.lapsed_at),
+                e.released
+            ),
+            E::PaymentMintAccepted(e) => format!(
+                "mint {} accepted for payments by {} (freeze authority {})",
+                e.mint, e.admin, e.freeze_authority
+            ),
+            E::PaymentMintRemoved(e) => {
+                format!("mint {} removed from the accepted list by {}", e.mint, e.admin)
+            }
+            E::NetworkMemberAdded(e) => {
+                format!("provider {} joined the network of {}", e.provider, e.insurer)
+            }
+            E::NetworkMemberRemoved(e) => {
+                format!("provider {} left the network of {}", e.provider, e.insurer)
+            }
+            E::ParticipantInvited(e) => format!(
+                "patient {} invited to study {} by {} until {}",
+                e.patient,
+                e.study,
+                e.invited_by,
+                when(e.expires_at)
+            ),
+            E::InvitationClosed(e) => format!(
+                "invitation of {} to study {} closed ({})",
+                e.patient,
+                e.study,
+                if e.used { "used" } else { "unused" }
+            ),
+            E::StudySiteSet(e) => format!(
+                "study {} site {} -> {}",
+                e.study,
+                who(&e.old_site),
+                who(&e.new_site)
+            ),
+        }
+    }
+}

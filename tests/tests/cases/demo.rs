@@ -1,0 +1,38 @@
+//! The demo (`cargo run -p careledger-tests --bin demo`, the README's first command) runs the
+//! whole story, titles each step once, and prints every event as a readable line: no Rust
+//! `Debug` dump of a struct reaches a reader.
+use std::collections::BTreeSet;
+
+#[test]
+fn the_demo_prints_every_event_readably_under_its_own_title() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_demo"))
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("the demo runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("event "))
+        .collect();
+    assert!(events.len() >= 30, "{text}");
+    for line in &events {
+        let (_, summary) = line.split_once(": ").expect("event NAME: summary");
+        assert!(
+            !summary.contains(" { ") && !summary.contains(" }"),
+            "a Debug dump: {line}"
+        );
+    }
+    let titles: Vec<&str> = text.lines().filter(|l| l.starts_with("== ")).collect();
+    let distinct: BTreeSet<&&str> = titles.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        titles.len(),
+        "a title used twice: {titles:#?}"
+    );
+    assert!(text.contains("done: every step above is an on-chain audit event"));
+}
