@@ -79,7 +79,12 @@ async fn main() -> std::process::ExitCode {
         }
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            // `verify` follows cmp: 1 means the file differs, 2 that it could not be checked
+            if matches!(cli.command, Command::Verify { .. }) {
+                std::process::ExitCode::from(2)
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
     }
 }

@@ -199,6 +199,15 @@ fn consent_story_through_the_cli() {
     let check: Value =
         serde_json::from_slice(&out.get_output().stdout).expect("the comparison, as JSON");
     assert_eq!(check["matches"], false);
+    assert_eq!(out.get_output().status.code(), Some(1));
+    // a file that cannot be read is not a mismatch: exit 2, as cmp does
+    let unreadable = cli
+        .cmd(
+            "patient.json",
+            &["verify", &cli.path("no-such-file"), "--record", &record],
+        )
+        .failure();
+    assert_eq!(unreadable.get_output().status.code(), Some(2));
 
     let shown = cli.json("patient.json", &["patient", "show"]);
     assert_eq!(shown["records"].as_array().unwrap().len(), 2);
@@ -250,6 +259,20 @@ fn consent_story_through_the_cli() {
         "patient.json",
         &["ledger", "export", &cli.path("export")],
         "account files (e.g. ",
+    );
+    // --force replaces account dumps, never a keypair that happens to sit there
+    let keypair_copy = Path::new(&cli.path("export")).join("id.json");
+    std::fs::copy(cli.path("patient.json"), &keypair_copy).unwrap();
+    cli.fails(
+        "patient.json",
+        &["ledger", "export", &cli.path("export"), "--force"],
+        "id.json, which is not an account file",
+    );
+    assert!(keypair_copy.exists());
+    std::fs::remove_file(&keypair_copy).unwrap();
+    cli.ok(
+        "patient.json",
+        &["ledger", "export", &cli.path("export"), "--force"],
     );
 }
 

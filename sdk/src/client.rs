@@ -21,7 +21,38 @@ use solana_transaction::Transaction;
 /// today, a hardware wallet tomorrow).
 ///
 /// `Client` is `Send + Sync` and every future it returns is `Send` (the transport's are, and
-/// signers are `Send + Sync`), so one client can serve a multithreaded async server.
+/// signers are `Send + Sync`), so one client can serve a multithreaded async server: share it
+/// in an `Arc`, await it in a handler, or `tokio::spawn` a call.
+///
+/// ```no_run
+/// use careledger_sdk::rpc::RpcTransport;
+/// use careledger_sdk::{action, ix, pda, AccessLogArgs, Client, CommitmentConfig, Keypair, Pubkey, Purpose, Signer};
+/// use std::sync::Arc;
+///
+/// # async fn backend(clinic: Keypair, patient: Pubkey) -> Result<(), careledger_sdk::SdkError> {
+/// let rpc = RpcTransport::new("http://127.0.0.1:8899", CommitmentConfig::confirmed());
+/// let client = Arc::new(Client::new(rpc, clinic.insecure_clone()));
+/// let grant = pda::grant(&patient, &clinic.pubkey(), Purpose::Treatment).0;
+/// let record = pda::record(&patient, 0).0;
+/// // the very decision the program runs, on fresh account state
+/// let decision = client.check_access(&grant, &record, action::READ, Purpose::Treatment).await?;
+/// let log = ix::AccessLog {
+///     grantee: clinic.pubkey(),
+///     patient_wallet: patient,
+///     grant,
+///     record,
+///     args: AccessLogArgs { action: action::READ, purpose: Purpose::Treatment, strict: false },
+/// }
+/// .instruction();
+/// let c = client.clone();
+/// let outcome = tokio::spawn(async move { c.send(&[log], &[]).await }).await.unwrap()?;
+/// for event in &outcome.events {
+///     println!("{}", event.summary());
+/// }
+/// # let _ = decision;
+/// # Ok(())
+/// # }
+/// ```
 pub struct Client<T: Transport, S: Signer + Send + Sync> {
     transport: T,
     payer: S,
@@ -494,7 +525,82 @@ mod send_tests {
         tokio::spawn(async move { c.grants_by_patient(&Pubkey::new_unique()).await });
         let c = client.clone();
         tokio::spawn(async move { c.audit_bundle(&Pubkey::new_unique(), &[]).await });
-        tokio::spawn(async move { client.rewards_summary(&Pubkey::new_unique()).await });
+        let c = client.clone();
+        tokio::spawn(async move { c.rewards_summary(&Pubkey::new_unique()).await });
+        let c = client.clone();
+        tokio::spawn(async move { c.fetch_optional::<Patient>(&Pubkey::new_unique()).await });
+        let c = client.clone();
+        tokio::spawn(async move {
+            c.next_emergency_serial(&Pubkey::new_unique(), &Pubkey::new_unique())
+                .await
+        });
+        let c = client.clone();
+        tokio::spawn(async move { c.holds_account(&Pubkey::new_unique()).await });
+        let c = client.clone();
+        tokio::spawn(async move { c.grants_by_grantee(&Pubkey::new_unique()).await });
+        let c = client.clone();
+        tokio::spawn(async move { c.records_by_patient(&Pubkey::new_unique()).await });
+        let c = client.clone();
+        tokio::spawn(async move { c.providers().await });
+        let c = client.clone();
+        tokio::spawn(async move { c.token_balance(&Pubkey::new_unique()).await });
+        let c = client.clone();
+        tokio::spawn(async move {
+            c.claims(ClaimsOf::Patient(Pubkey::new_unique()), None)
+                .await
+        });
+        let c = client.clone();
+        tokio::spawn(async move {
+            let keys = crate::ix::PolicyKeys::new(
+                &Pubkey::new_unique(),
+                1,
+                &Pubkey::new_unique(),
+                &Pubkey::new_unique(),
+            );
+            let args = careledger::instructions::ClaimSubmitArgs {
+                units: 1,
+                billed: 1,
+                service_date: 0,
+                document_commitment: [0; 32],
+                expected_terms: RuleTerms {
+                    allowed_per_unit: 1,
+                    copay: 0,
+                    coinsurance_bps: 0,
+                    max_units_per_claim: 1,
+                    max_claims_per_period: 1,
+                    prior_auth_required: false,
+                },
+            };
+            let care = crate::ix::CareBasis::AuthoredRecord;
+            c.preview_claim(
+                &Pubkey::new_unique(),
+                &keys,
+                &Pubkey::new_unique(),
+                &[0; 32],
+                care,
+                &args,
+            )
+            .await
+        });
+        let c = client.clone();
+        tokio::spawn(async move {
+            c.check_access(
+                &Pubkey::new_unique(),
+                &Pubkey::new_unique(),
+                crate::action::READ,
+                Purpose::Treatment,
+            )
+            .await
+        });
+        tokio::spawn(async move {
+            let signer = Keypair::new();
+            let args = careledger::instructions::ConfigInitArgs {
+                admin: signer.pubkey(),
+                credential_authority: signer.pubkey(),
+                max_break_glass_secs: 3600,
+            };
+            crate::setup::init_config(&client, &signer, args).await
+        });
     }
 
     /// At run time: a call spawned on a multithreaded runtime reaches a closed port and comes

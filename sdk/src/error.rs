@@ -37,9 +37,12 @@ pub enum SdkError {
     #[error("identical transaction already sent under this blockhash")]
     DuplicateTransaction,
     /// The RPC node or the connection to it failed; the RPC client's own error (its `kind()`
-    /// tells a rate limit or an HTTP error from an I/O failure). Transaction errors reported by
-    /// the node become [`SdkError::Program`], [`SdkError::Anchor`] or [`SdkError::Transaction`]
-    /// instead (an expired blockhash is `Transaction(BlockhashNotFound)`).
+    /// tells an HTTP status such as a rate limit from an I/O failure). Transaction errors the
+    /// node reports become [`SdkError::Program`], [`SdkError::Anchor`] or
+    /// [`SdkError::Transaction`] instead: a blockhash already stale at preflight is
+    /// `Transaction(BlockhashNotFound)`. One that expires while the client waits for
+    /// confirmation is reported by the RPC client as `RpcError::ForUser("unable to confirm
+    /// transaction ...")` and stays here: resend with a fresh blockhash.
     #[cfg(feature = "rpc")]
     #[error("rpc: {0}")]
     Rpc(#[from] Box<solana_rpc_client_api::client_error::Error>),

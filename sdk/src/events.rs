@@ -159,9 +159,13 @@ mod tests {
             ours, theirs,
             "events! in sdk/src/events.rs must list every IDL event"
         );
-        let mut distinct = CareledgerEvent::NAMES.to_vec();
-        distinct.dedup();
-        assert_eq!(distinct.len(), CareledgerEvent::NAMES.len());
+        let distinct: std::collections::BTreeSet<&str> =
+            CareledgerEvent::NAMES.iter().copied().collect();
+        assert_eq!(
+            distinct.len(),
+            CareledgerEvent::NAMES.len(),
+            "an event listed twice"
+        );
         for (name, discriminator) in &declared {
             assert_eq!(
                 CareledgerEvent::discriminator_of(name),

@@ -52,7 +52,6 @@ pub enum ClaimCmd {
     /// A claim and its explanation of benefit
     Show {
         #[arg(value_parser = crate::session::address)]
-        #[arg(value_parser = crate::session::address)]
         claim: Pubkey,
     },
     /// Anyone adds funds to a policy's vault

@@ -35,7 +35,6 @@ pub enum AdminCmd {
     /// The admin proposes a successor
     Propose {
         #[arg(value_parser = crate::session::address)]
-        #[arg(value_parser = crate::session::address)]
         new_admin: Pubkey,
     },
     /// The proposed admin accepts
@@ -44,12 +43,10 @@ pub enum AdminCmd {
     /// insurer or sponsor)
     AcceptMint {
         #[arg(value_parser = crate::session::address)]
-        #[arg(value_parser = crate::session::address)]
         mint: Pubkey,
     },
     /// Takes a mint off the accepted list
     RemoveMint {
-        #[arg(value_parser = crate::session::address)]
         #[arg(value_parser = crate::session::address)]
         mint: Pubkey,
     },

@@ -39,12 +39,10 @@ pub enum InsurerCmd {
     /// Enrols a verified billing provider in the signer's network
     NetworkAdd {
         #[arg(value_parser = crate::session::address)]
-        #[arg(value_parser = crate::session::address)]
         provider: Pubkey,
     },
     /// Ends a provider's membership of the signer's network
     NetworkRemove {
-        #[arg(value_parser = crate::session::address)]
         #[arg(value_parser = crate::session::address)]
         provider: Pubkey,
     },

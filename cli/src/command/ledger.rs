@@ -82,11 +82,24 @@ pub fn execute(url: &str, lock_timeout: Duration, cmd: &LedgerCmd) -> Result<(Va
                 );
             }
             // An old export's files would be loaded too (a closed account back from the dead):
-            // the directory holds this export's accounts and nothing else.
-            let stale: Vec<PathBuf> = std::fs::read_dir(out)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
-                .collect();
+            // the directory holds this export's accounts and nothing else. Only files that are
+            // account dumps (ADDRESS.json naming its own address) are ever replaced: a keypair
+            // file or anything else stops the export.
+            let mut stale = Vec::new();
+            for entry in std::fs::read_dir(out)? {
+                let path = entry?.path();
+                if path.extension().is_none_or(|x| x != "json") {
+                    continue;
+                }
+                if !folder::is_account_file(&path) {
+                    bail!(
+                        "{} holds {}, which is not an account file: export to a directory of its own",
+                        out.display(),
+                        path.display()
+                    );
+                }
+                stale.push(path);
+            }
             if !stale.is_empty() && !force {
                 bail!(
                     "{} already holds {} account files (e.g. {}): pass --force to replace them all",

@@ -337,7 +337,6 @@ pub enum RequestsCmd {
     /// Approves a request as asked (creating the grant)
     Approve {
         #[arg(value_parser = crate::session::address)]
-        #[arg(value_parser = crate::session::address)]
         requester: Pubkey,
     },
     Deny {

@@ -679,6 +679,13 @@ fn parse_account(path: &Path, bytes: &[u8]) -> Result<(Pubkey, Account)> {
     ))
 }
 
+/// Whether `path` is an account dump (`solana account --output json`) named for its address.
+pub fn is_account_file(path: &Path) -> bool {
+    fs::read(path)
+        .ok()
+        .is_some_and(|bytes| parse_account(path, &bytes).is_ok())
+}
+
 fn parse_events(path: &Path, log: &[u8]) -> Result<Vec<Vec<u8>>> {
     if !log.is_empty() && !log.ends_with(b"\n") {
         bail!(

@@ -18,7 +18,7 @@ pub(crate) fn is_vacant(info: &AccountInfo) -> bool {
 /// Program's CreateAccountAllowPrefund path for a funded address, which current runtimes refuse,
 /// so a few lamports sent ahead would block the address for good; this tops up, allocates and
 /// assigns instead. The caller has checked the address is vacant (`is_vacant`).
-pub(crate) fn create_pda<'info>(
+fn create_pda<'info>(
     payer: &Signer<'info>,
     target: &AccountInfo<'info>,
     system: &Program<'info, System>,

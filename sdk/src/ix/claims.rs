@@ -398,7 +398,8 @@ impl ClaimReview {
     }
 }
 
-/// The provider (`provider`, signing) appeals a denied claim while appeals are open.
+/// The provider (`provider`, signing) appeals a denied claim while appeals are open. Of
+/// `keys`, only `keys.policy` is read (the same `PolicyKeys` every claim builder takes).
 #[derive(Clone, Copy, Debug)]
 pub struct ClaimAppeal {
     pub provider: Pubkey,
@@ -425,7 +426,8 @@ impl ClaimAppeal {
     }
 }
 
-/// The provider (`provider`, signing) withdraws its claim before it is decided.
+/// The provider (`provider`, signing) withdraws its claim before it is decided. Of `keys`,
+/// only `keys.policy` is read.
 #[derive(Clone, Copy, Debug)]
 pub struct ClaimCancel {
     pub provider: Pubkey,
@@ -491,8 +493,6 @@ impl ClaimSettle {
 }
 
 /// The insurer (`insurer`, signing) enrols a verified billing provider in its network.
-///
-/// The insurer enrols a verified billing provider in its network.
 #[derive(Clone, Copy, Debug)]
 pub struct NetworkAdd {
     pub insurer: Pubkey,
@@ -519,9 +519,8 @@ impl NetworkAdd {
     }
 }
 
-/// The insurer (`insurer`, signing) ends `provider`'s network membership.
-///
-/// The insurer ends a provider's network membership (rent back to the insurer).
+/// The insurer (`insurer`, signing) ends `provider`'s network membership (rent back to the
+/// insurer).
 #[derive(Clone, Copy, Debug)]
 pub struct NetworkRemove {
     pub insurer: Pubkey,

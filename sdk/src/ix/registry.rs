@@ -239,9 +239,8 @@ impl PatientRegister {
     }
 }
 
-/// The patient (`wallet`, signing) appoints a guardian.
-///
-/// Appoints a guardian until `expires_at`, or clears it with `guardian = None`.
+/// The patient (`wallet`, signing) appoints a guardian until `expires_at`, or clears it with
+/// `guardian = None`.
 #[derive(Clone, Copy, Debug)]
 pub struct PatientSetGuardian {
     pub wallet: Pubkey,
@@ -273,8 +272,6 @@ impl PatientSetGuardian {
 }
 
 /// The admin (`admin`, signing) accepts `mint`, which has a freeze authority, for payments.
-///
-/// The admin accepts a payment mint that has a freeze authority.
 #[derive(Clone, Copy, Debug)]
 pub struct MintAccept {
     pub admin: Pubkey,

@@ -323,7 +323,8 @@ impl RewardClaim {
     }
 }
 
-/// Ends a participation (the patient, guardian or sponsor `caller` signing).
+/// Ends a participation whose consent lapsed (`caller`, signing, may be anyone: the program
+/// decides from the grant whether it lapsed).
 #[derive(Clone, Copy, Debug)]
 pub struct ParticipationEnd {
     pub caller: Pubkey,

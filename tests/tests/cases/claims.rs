@@ -1095,9 +1095,7 @@ async fn submit_rejections_leave_everything_unchanged() {
         ..fx
     };
     let mut foreign_vault = fx.submit_ix(args.clone());
-    // accounts: provider, config, provider account, patient, policy, rule, record, care grant,
-    // network membership, payment grant, claim, mint, vault
-    foreign_vault.accounts[12].pubkey = fx.insurer_tokens;
+    careledger_tests::swap_account(&mut foreign_vault, &fx.keys.vault, fx.insurer_tokens);
     let watched = fx.watched(fx.claim_address(&args));
     fx.env
         .expect_rejected(foreign_vault, &[&fx.clinic], E::ForeignVault, &watched)
