@@ -582,3 +582,103 @@ pub fn unsign(ix: &mut solana_instruction::Instruction, key: &Pubkey) {
     meta.is_signer = false;
     meta.is_writable = false;
 }
+
+/// How a [`StudyScene`]'s study is set up.
+#[derive(Clone, Copy, Debug)]
+pub struct StudySetup {
+    pub terms: careledger_sdk::RewardTerms,
+    pub max_participants: u32,
+    pub data_use_code: u32,
+    /// Moved from the sponsor's tokens into the vault after creation (0: not funded).
+    pub funding: u64,
+}
+
+/// A verified research sponsor with a study (study id 1, lab results, enrolment open from a
+/// minute ago for 30 days) paying in a 0-decimal mint, the sponsor holding 1,000,000 tokens:
+/// what every rewards suite starts from.
+pub struct StudyScene {
+    pub env: Env,
+    pub sponsor: Keypair,
+    pub keys: ix::StudyKeys,
+    pub mint_authority: Keypair,
+    pub sponsor_tokens: Pubkey,
+}
+
+impl StudyScene {
+    pub async fn new(setup: StudySetup) -> StudyScene {
+        use careledger_sdk::classes::RecordClass;
+        let env = Env::new().await;
+        let sponsor = env.verified_provider(careledger_sdk::ROLE_RESEARCHER).await;
+        let (mint, mint_authority) = env.mint(0).await;
+        let sponsor_tokens = env.token_account(&mint, &sponsor.pubkey()).await;
+        env.mint_to(&mint, &mint_authority, &sponsor_tokens, 1_000_000)
+            .await;
+        let keys = ix::StudyKeys::new(&sponsor.pubkey(), 1, &mint);
+        let now = env.now().await;
+        let args = careledger_sdk::StudyCreateArgs {
+            study_id: 1,
+            terms: setup.terms,
+            classes: RecordClass::LabResult.bit(),
+            data_use_code: setup.data_use_code,
+            enrol_start: now - 60,
+            enrol_end: now + 30 * DAY,
+            max_participants: setup.max_participants,
+        };
+        env.send(ix::StudyCreate { keys, args }.instruction(), &[&sponsor])
+            .await
+            .expect("study create");
+        if setup.funding > 0 {
+            let fund = ix::StudyFund {
+                funder: sponsor.pubkey(),
+                keys,
+                source: sponsor_tokens,
+                amount: setup.funding,
+            };
+            env.send(fund.instruction(), &[&sponsor])
+                .await
+                .expect("study fund");
+        }
+        StudyScene {
+            env,
+            sponsor,
+            keys,
+            mint_authority,
+            sponsor_tokens,
+        }
+    }
+
+    /// `by` (the sponsor, or its site) invites `wallet`, the invitation valid for `days`.
+    pub async fn invite(&self, by: &Keypair, wallet: &Pubkey, days: i64) -> Result<(), SdkError> {
+        let invite = ix::InvitationCreate {
+            inviter: by.pubkey(),
+            keys: self.keys,
+            patient_wallet: *wallet,
+            expires_at: self.env.now().await + days * DAY,
+        };
+        self.env.send(invite.instruction(), &[by]).await.map(|_| ())
+    }
+
+    /// A registered patient, invited by the sponsor, who grants research access to lab results
+    /// for `days` and enrols in the same transaction; and that transaction's outcome.
+    pub async fn enrolled(&self, days: i64) -> (Keypair, TxOutcome) {
+        use careledger_sdk::classes::RecordClass;
+        let patient = self.env.register_patient().await;
+        let wallet = patient.pubkey();
+        self.invite(&self.sponsor, &wallet, 60)
+            .await
+            .expect("invite");
+        let enrol = ix::StudyEnrollWithGrant {
+            authority: wallet,
+            patient_wallet: wallet,
+            keys: self.keys,
+            classes: RecordClass::LabResult.bit(),
+            expires_at: self.env.now().await + days * DAY,
+        };
+        let out = self
+            .env
+            .send_all(&enrol.instructions(), &[&patient])
+            .await
+            .expect("enrol");
+        (patient, out)
+    }
+}

@@ -10,7 +10,7 @@ use careledger_sdk::{
     RecordAmendArgs, RequestApproveArgs, RequestCreateArgs, RewardTerms, RuleTerms, Study,
     StudyCreateArgs, NO_RECORD_SCOPE, ROLE_CLINICIAN, ROLE_INSURER, ROLE_RESEARCHER,
 };
-use careledger_tests::{skip_on_cluster, Env, DAY};
+use careledger_tests::{skip_on_cluster, Env, StudyScene, StudySetup, DAY};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
@@ -672,81 +672,39 @@ const ENROL: u64 = 100;
 const PERIOD: u64 = 10;
 const PERIODS: u16 = 10;
 
-struct Research {
-    env: Env,
-    sponsor: Keypair,
-    keys: StudyKeys,
+struct Research(StudyScene);
+
+impl std::ops::Deref for Research {
+    type Target = StudyScene;
+    fn deref(&self) -> &StudyScene {
+        &self.0
+    }
 }
 
 async fn research() -> Research {
-    let env = Env::new().await;
-    let sponsor = env.verified_provider(ROLE_RESEARCHER).await;
-    let (mint, authority) = env.mint(0).await;
-    let tokens = env.token_account(&mint, &sponsor.pubkey()).await;
-    env.mint_to(&mint, &authority, &tokens, 1_000_000).await;
-    let keys = StudyKeys::new(&sponsor.pubkey(), 1, &mint);
-    let now = env.now().await;
-    let args = StudyCreateArgs {
-        study_id: 1,
-        terms: RewardTerms {
-            enrolment_reward: ENROL,
-            period_reward: PERIOD,
-            period_secs: DAY as u32,
-            periods: PERIODS,
-        },
-        classes: lab(),
-        data_use_code: 0,
-        enrol_start: now - 60,
-        enrol_end: now + 30 * DAY,
-        max_participants: 3,
+    let terms = RewardTerms {
+        enrolment_reward: ENROL,
+        period_reward: PERIOD,
+        period_secs: DAY as u32,
+        periods: PERIODS,
     };
-    env.send_all(
-        &[
-            ix::StudyCreate { keys, args }.instruction(),
-            ix::StudyFund {
-                funder: sponsor.pubkey(),
-                keys,
-                source: tokens,
-                amount: 100_000,
-            }
-            .instruction(),
-        ],
-        &[&sponsor],
-    )
-    .await
-    .expect("study");
-    Research { env, sponsor, keys }
+    let setup = StudySetup {
+        terms,
+        max_participants: 3,
+        data_use_code: 0,
+        funding: 100_000,
+    };
+    Research(StudyScene::new(setup).await)
 }
 
 impl Research {
     async fn invite(&self, by: &Keypair, wallet: &Pubkey) -> Result<(), careledger_sdk::SdkError> {
-        let until = self.env.now().await + 20 * DAY;
-        let invite = ix::InvitationCreate {
-            inviter: by.pubkey(),
-            keys: self.keys,
-            patient_wallet: *wallet,
-            expires_at: until,
-        }
-        .instruction();
-        self.env.send(invite, &[by]).await.map(|_| ())
+        self.0.invite(by, wallet, 20).await
     }
 
     /// A registered, invited patient enrolled with a 60-day research grant on lab results.
     async fn enrolled(&self) -> Keypair {
-        let patient = self.env.register_patient().await;
-        self.invite(&self.sponsor, &patient.pubkey()).await.unwrap();
-        let wallet = patient.pubkey();
-        let until = self.env.now().await + 60 * DAY;
-        let ixs = ix::StudyEnrollWithGrant {
-            authority: wallet,
-            patient_wallet: wallet,
-            keys: self.keys,
-            classes: lab(),
-            expires_at: until,
-        }
-        .instructions();
-        self.env.send_all(&ixs, &[&patient]).await.expect("enrol");
-        patient
+        self.0.enrolled(60).await.0
     }
 
     async fn study(&self) -> Study {

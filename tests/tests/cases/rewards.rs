@@ -5,7 +5,7 @@ use careledger_sdk::classes::RecordClass;
 use careledger_sdk::ix::{self, StudyKeys};
 use careledger_sdk::{action, pda, CareledgerError as E, CareledgerEvent, Participation, Study};
 use careledger_sdk::{Purpose, RewardTerms, StudyCreateArgs, ROLE_RESEARCHER};
-use careledger_tests::{skip_on_cluster, Env, DAY};
+use careledger_tests::{skip_on_cluster, Env, StudyScene, StudySetup, DAY};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
@@ -18,76 +18,37 @@ fn lab() -> u16 {
     RecordClass::LabResult.bit()
 }
 
-struct Fx {
-    env: Env,
-    sponsor: Keypair,
-    keys: StudyKeys,
-    mint_authority: Keypair,
-    sponsor_tokens: Pubkey,
+/// The rewards suite's study: `StudyScene` with this file's terms.
+struct Fx(StudyScene);
+
+impl std::ops::Deref for Fx {
+    type Target = StudyScene;
+    fn deref(&self) -> &StudyScene {
+        &self.0
+    }
 }
 
 async fn fixture(max_participants: u32, funding: u64) -> Fx {
-    let env = Env::new().await;
-    let sponsor = env.verified_provider(ROLE_RESEARCHER).await;
-    let (mint, mint_authority) = env.mint(0).await;
-    let sponsor_tokens = env.token_account(&mint, &sponsor.pubkey()).await;
-    env.mint_to(&mint, &mint_authority, &sponsor_tokens, 1_000_000)
-        .await;
-    let keys = StudyKeys::new(&sponsor.pubkey(), 1, &mint);
-    let now = env.now().await;
-    let args = StudyCreateArgs {
-        study_id: 1,
-        terms: RewardTerms {
-            enrolment_reward: ENROL,
-            period_reward: PERIOD,
-            period_secs: DAY as u32,
-            periods: PERIODS,
-        },
-        classes: lab(),
-        data_use_code: 7,
-        enrol_start: now - 60,
-        enrol_end: now + 30 * DAY,
-        max_participants,
+    let terms = RewardTerms {
+        enrolment_reward: ENROL,
+        period_reward: PERIOD,
+        period_secs: DAY as u32,
+        periods: PERIODS,
     };
-    env.send(ix::StudyCreate { keys, args }.instruction(), &[&sponsor])
-        .await
-        .expect("study create");
-    if funding > 0 {
-        env.send(
-            ix::StudyFund {
-                funder: sponsor.pubkey(),
-                keys,
-                source: sponsor_tokens,
-                amount: funding,
-            }
-            .instruction(),
-            &[&sponsor],
-        )
-        .await
-        .expect("fund");
-    }
-    Fx {
-        env,
-        sponsor,
-        keys,
-        mint_authority,
-        sponsor_tokens,
-    }
+    let setup = StudySetup {
+        terms,
+        max_participants,
+        data_use_code: 7,
+        funding,
+    };
+    Fx(StudyScene::new(setup).await)
 }
 
 impl Fx {
     /// The sponsor invites a patient (eligibility is the sponsor's decision).
     async fn invite(&self, wallet: &Pubkey) {
-        let until = self.env.now().await + 60 * DAY;
-        let invite = ix::InvitationCreate {
-            inviter: self.sponsor.pubkey(),
-            keys: self.keys,
-            patient_wallet: *wallet,
-            expires_at: until,
-        }
-        .instruction();
-        self.env
-            .send(invite, &[&self.sponsor])
+        self.0
+            .invite(&self.sponsor, wallet, 60)
             .await
             .expect("invite");
     }
@@ -95,19 +56,7 @@ impl Fx {
     /// A registered, invited patient who grants research access to the lab class for `days`
     /// and enrols.
     async fn enrolled(&self, days: i64) -> Keypair {
-        let patient = self.env.register_patient().await;
-        let wallet = patient.pubkey();
-        self.invite(&wallet).await;
-        let expires = self.env.now().await + days * DAY;
-        let ixs = ix::StudyEnrollWithGrant {
-            authority: wallet,
-            patient_wallet: wallet,
-            keys: self.keys,
-            classes: lab(),
-            expires_at: expires,
-        }
-        .instructions();
-        let out = self.env.send_all(&ixs, &[&patient]).await.expect("enrol");
+        let (patient, out) = self.0.enrolled(days).await;
         let names: Vec<_> = out.events.iter().map(|e| e.name()).collect();
         assert_eq!(names, ["GrantCreated", "ParticipantEnrolled"]);
         patient
