@@ -53,9 +53,11 @@ pub struct BreakGlassOpen<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result<()> {
-    let at = now()?;
-    let provider = &ctx.accounts.provider;
+/// Who may break the glass, and on what terms: a verified, unsuspended provider with the
+/// emergency role, for some record classes, valid actions, a window within the config's limit,
+/// a reason code, and never for itself.
+fn validate(a: &BreakGlassOpen, args: &BreakGlassOpenArgs, at: i64) -> Result<()> {
+    let provider = &a.provider;
     check_provider(provider, at).map_err(CareledgerError::from)?;
     require!(
         provider.has_role(ROLE_EMERGENCY),
@@ -63,14 +65,20 @@ pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result
     );
     require!(args.classes != 0, CareledgerError::InvalidClasses);
     validate_actions(args.actions)?;
-    validate_break_glass_window(args.window_secs, ctx.accounts.config.max_break_glass_secs)?;
+    validate_break_glass_window(args.window_secs, a.config.max_break_glass_secs)?;
     require!(args.reason_code != 0, CareledgerError::MissingReasonCode);
-    let clinician = ctx.accounts.clinician.key();
     require_keys_neq!(
-        clinician,
-        ctx.accounts.patient.wallet,
+        a.clinician.key(),
+        a.patient.wallet,
         CareledgerError::SelfGrant
     );
+    Ok(())
+}
+
+pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result<()> {
+    let at = now()?;
+    validate(ctx.accounts, &args, at)?;
+    let clinician = ctx.accounts.clinician.key();
     let expires_at = at
         .checked_add(i64::from(args.window_secs))
         .ok_or(CareledgerError::MathOverflow)?;

@@ -32,12 +32,10 @@ pub struct GrantUpdate<'info> {
     pub grant: Account<'info, ConsentGrant>,
 }
 
-pub fn handler(ctx: Context<GrantUpdate>, args: GrantUpdateArgs) -> Result<()> {
-    let at = now()?;
-    let by = ctx.accounts.authority.key();
-    let patient = &ctx.accounts.patient;
-    let actor = acting_for(patient, &by, at)?;
-    let grant = &mut ctx.accounts.grant;
+/// Only a live grant can change: active, of the patient's current consent epoch, and not
+/// expired. Consent that lapsed is not continued: an expired grant is granted anew, never
+/// extended, so nothing that relies on unbroken consent can bridge the gap.
+fn validate(grant: &ConsentGrant, patient: &Patient, at: i64) -> Result<()> {
     require!(
         grant.status == GrantStatus::Active,
         CareledgerError::GrantRevoked
@@ -47,9 +45,17 @@ pub fn handler(ctx: Context<GrantUpdate>, args: GrantUpdateArgs) -> Result<()> {
         patient.consent_epoch,
         CareledgerError::GrantStaleEpoch
     );
-    // Consent that lapsed is not continued: an expired grant is granted anew, never extended,
-    // so nothing that relies on unbroken consent can bridge the gap.
     require!(at < grant.expires_at, CareledgerError::GrantLapsed);
+    Ok(())
+}
+
+pub fn handler(ctx: Context<GrantUpdate>, args: GrantUpdateArgs) -> Result<()> {
+    let at = now()?;
+    let by = ctx.accounts.authority.key();
+    let patient = &ctx.accounts.patient;
+    let actor = acting_for(patient, &by, at)?;
+    let grant = &mut ctx.accounts.grant;
+    validate(grant, patient, at)?;
     let old = GrantTerms {
         classes: grant.classes,
         actions: grant.actions,

@@ -6,7 +6,7 @@ use crate::instructions::now;
 use crate::instructions::rewards::{consent_error, load_research_grant};
 use crate::logic::authority::acting_for;
 use crate::logic::rewards::check_research_grant;
-use crate::state::{Config, Invitation, Participation, Patient, Study};
+use crate::state::{Config, ConsentGrant, Invitation, Participation, Patient, Study};
 use crate::vault::pay_from_study;
 use anchor_lang::prelude::*;
 use anchor_spl::associated_token::{self, AssociatedToken};
@@ -63,11 +63,21 @@ pub struct StudyEnroll<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    let by = a.authority.key();
-    let actor = acting_for(&a.patient, &by, at)?;
+/// What enrolment checks passed on to the handler.
+struct Enrolment {
+    /// The sponsor's invitation, to be marked used.
+    invitation: Invitation,
+    /// The research grant the patient enrols under.
+    grant: ConsentGrant,
+    /// The periodic rewards the study escrows for this participant (base units).
+    periodic: u64,
+}
+
+/// Every condition of enrolment, in the order their errors are reported: the study open and not
+/// full, no participation yet, an unused, unexpired invitation from the sponsor or its current
+/// site, a live research grant to the sponsor covering the study's classes and never narrowed,
+/// and a vault that can escrow the whole reward.
+fn validate(a: &StudyEnroll, at: i64) -> Result<Enrolment> {
     let study = &a.study;
     require!(
         study.enrolment_open(at) && at >= study.enrol_start,
@@ -82,7 +92,7 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
         is_vacant(&a.participation),
         CareledgerError::AlreadyEnrolled
     );
-    let mut invitation = load_invitation(&a.invitation)?;
+    let invitation = load_invitation(&a.invitation)?;
     // made by the sponsor, or by the site the sponsor delegates to now (a site it removed no
     // longer speaks for it)
     let inviter = invitation.invited_by;
@@ -111,6 +121,26 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
         study.unreserved(a.vault.amount) >= escrow,
         CareledgerError::VaultShort
     );
+    Ok(Enrolment {
+        invitation,
+        grant,
+        periodic,
+    })
+}
+
+pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
+    let at = now()?;
+    let a = &ctx.accounts;
+    let by = a.authority.key();
+    let actor = acting_for(&a.patient, &by, at)?;
+    let study = &a.study;
+    let wallet = a.patient.wallet;
+    let Enrolment {
+        mut invitation,
+        grant,
+        periodic,
+    } = validate(a, at)?;
+    let terms = study.terms;
 
     associated_token::create_idempotent(CpiContext::new(
         a.associated_token_program.key(),
