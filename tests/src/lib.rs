@@ -682,3 +682,111 @@ impl StudyScene {
         (patient, out)
     }
 }
+
+/// How a [`ClaimsScene`] is set up. The two claims suites differ in ways their tests rely on,
+/// so the differences are named here rather than hidden in two copies of the setup.
+#[derive(Clone, Copy, Debug)]
+pub struct ClaimsSetup {
+    pub policy_id: u64,
+    pub benefit_cap: u64,
+    pub deductible: u64,
+    pub network_only: bool,
+    /// Coverage runs from 30 days ago to this many days ahead.
+    pub coverage_days: i64,
+    /// The one coverage rule, under `rule_key`.
+    pub rule_key: [u8; 32],
+    pub terms: careledger_sdk::RuleTerms,
+    /// The classes of the member's payment grant to the insurer and treatment grant to the clinic.
+    pub grant_classes: u16,
+    /// The lab record is anchored before the grants (care begins after it), or after them and
+    /// after this many days of care (`Some(days)`, embedded runtime only: the clock moves).
+    pub care_days_before_record: Option<i64>,
+}
+
+/// A verified clinic and insurer, a member with a lab record, the member's payment grant to the
+/// insurer and treatment grant to the clinic, and a policy (2-decimal mint) with one coverage
+/// rule: what every claims suite starts from. Funding the vault is left to the suite (through
+/// `policy_fund`, or straight into the vault).
+pub struct ClaimsScene {
+    pub env: Env,
+    pub patient: Keypair,
+    pub clinic: Keypair,
+    pub insurer: Keypair,
+    pub keys: ix::PolicyKeys,
+    pub mint_authority: Keypair,
+    pub record: Pubkey,
+    pub rule: [u8; 32],
+}
+
+impl ClaimsScene {
+    pub async fn new(setup: ClaimsSetup) -> ClaimsScene {
+        use careledger_sdk::classes::RecordClass;
+        let env = Env::new().await;
+        let patient = env.register_patient().await;
+        let clinic = env.verified_provider(careledger_sdk::ROLE_CLINICIAN).await;
+        let insurer = env.verified_provider(careledger_sdk::ROLE_INSURER).await;
+        let lab = RecordClass::LabResult.id();
+        let mut record = None;
+        if setup.care_days_before_record.is_none() {
+            record = Some(env.anchor_as_patient(&patient, lab, 1).await);
+        }
+        for (grantee, purpose) in [
+            (insurer.pubkey(), Purpose::Payment),
+            (clinic.pubkey(), Purpose::Treatment),
+        ] {
+            env.grant(
+                &patient,
+                &grantee,
+                purpose,
+                setup.grant_classes,
+                action::READ,
+                30,
+            )
+            .await
+            .expect("grant");
+        }
+        if let Some(days) = setup.care_days_before_record {
+            if std::env::var_os(RPC_URL_VAR).is_none() {
+                env.set_clock(env.now().await + days * DAY).await;
+            }
+            record = Some(env.anchor_as_patient(&patient, lab, 1).await);
+        }
+        let record = record.expect("the lab record");
+        let (mint, mint_authority) = env.mint(2).await;
+        let keys =
+            ix::PolicyKeys::new(&insurer.pubkey(), setup.policy_id, &patient.pubkey(), &mint);
+        let now = env.now().await;
+        let args = careledger_sdk::PolicyCreateArgs {
+            policy_id: setup.policy_id,
+            coverage_start: now - 30 * DAY,
+            coverage_end: now + setup.coverage_days * DAY,
+            benefit_cap: setup.benefit_cap,
+            deductible: setup.deductible,
+            network_only: setup.network_only,
+        };
+        let rule = ix::RuleAdd {
+            keys,
+            rule_key: setup.rule_key,
+            terms: setup.terms,
+        };
+        env.send_all(
+            &[
+                ix::PolicyCreate { keys, args }.instruction(),
+                rule.instruction(),
+            ],
+            &[&insurer],
+        )
+        .await
+        .expect("policy and rule");
+        ClaimsScene {
+            env,
+            patient,
+            clinic,
+            insurer,
+            keys,
+            mint_authority,
+            record,
+            rule: setup.rule_key,
+        }
+    }
+}

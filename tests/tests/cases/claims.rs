@@ -7,11 +7,10 @@ use careledger_sdk::ix::{self, PolicyKeys};
 use careledger_sdk::{action, pda, CareledgerError as E, CareledgerEvent};
 use careledger_sdk::{
     Claim, ClaimState, ClaimSubmitArgs, Policy, PolicyCreateArgs, Purpose, ReviewDecision,
-    RuleTerms, ROLE_CLINICIAN, ROLE_INSURER,
+    RuleTerms, ROLE_CLINICIAN,
 };
-use careledger_tests::{skip_on_cluster, Env, DAY};
+use careledger_tests::{skip_on_cluster, ClaimsScene, ClaimsSetup, DAY};
 use solana_instruction::Instruction;
-use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 
@@ -32,111 +31,58 @@ fn terms(allowed_per_unit: u64, copay: u64, coinsurance_bps: u16) -> RuleTerms {
     }
 }
 
+/// The claims suite's scene: `ClaimsScene` with the clinic's payee account and the insurer's
+/// tokens, the vault funded through `policy_fund`.
 struct Fx {
-    env: Env,
-    patient: Keypair,
-    clinic: Keypair,
-    insurer: Keypair,
-    keys: PolicyKeys,
-    mint_authority: Keypair,
-    record: Pubkey,
+    scene: ClaimsScene,
     payee: Pubkey,
     insurer_tokens: Pubkey,
-    rule: [u8; 32],
+}
+
+impl std::ops::Deref for Fx {
+    type Target = ClaimsScene;
+    fn deref(&self) -> &ClaimsScene {
+        &self.scene
+    }
 }
 
 /// A verified clinic and insurer, a patient with a lab record and a payment grant to the
 /// insurer, a policy (cap and deductible given) with one rule, funded with `funding`.
 async fn fixture(cap: u64, deductible: u64, rule_terms: RuleTerms, funding: u64) -> Fx {
-    let env = Env::new().await;
-    let patient = env.register_patient().await;
-    let clinic = env.verified_provider(ROLE_CLINICIAN).await;
-    let insurer = env.verified_provider(ROLE_INSURER).await;
-    env.grant(
-        &patient,
-        &insurer.pubkey(),
-        Purpose::Payment,
-        u16::MAX,
-        action::READ,
-        30,
-    )
-    .await
-    .expect("payment grant");
-    // The clinic treats the patient: its treatment grant is its care relationship for billing.
-    env.grant(
-        &patient,
-        &clinic.pubkey(),
-        Purpose::Treatment,
-        u16::MAX,
-        action::READ,
-        30,
-    )
-    .await
-    .expect("treatment grant");
-    // the clinic has treated the patient for ten days when the lab result is anchored, so
-    // that it can bill services of those days too
-    if std::env::var_os(careledger_tests::RPC_URL_VAR).is_none() {
-        env.set_clock(env.now().await + 10 * DAY).await;
-    }
-    let record = env
-        .anchor_as_patient(&patient, RecordClass::LabResult.id(), 1)
-        .await;
-    let (mint, mint_authority) = env.mint(2).await;
-    let insurer_tokens = env.token_account(&mint, &insurer.pubkey()).await;
-    env.mint_to(&mint, &mint_authority, &insurer_tokens, 1_000_000)
-        .await;
-    let payee = env.token_account(&mint, &clinic.pubkey()).await;
-    let policy_id = 7;
-    let keys = PolicyKeys::new(&insurer.pubkey(), policy_id, &patient.pubkey(), &mint);
-    let now = env.now().await;
-    let args = PolicyCreateArgs {
-        policy_id,
-        coverage_start: now - 30 * DAY,
-        coverage_end: now + 335 * DAY,
+    let setup = ClaimsSetup {
+        policy_id: 7,
         benefit_cap: cap,
         deductible,
         network_only: false,
+        coverage_days: 335,
+        rule_key: office_visit(),
+        terms: rule_terms,
+        grant_classes: u16::MAX,
+        // the clinic has treated the patient for ten days when the lab result is anchored, so
+        // that it can bill services of those days too
+        care_days_before_record: Some(10),
     };
-    env.send(ix::PolicyCreate { keys, args }.instruction(), &[&insurer])
-        .await
-        .expect("policy create");
-    let rule = office_visit();
-    env.send(
-        ix::RuleAdd {
-            keys,
-            rule_key: rule,
-            terms: rule_terms,
-        }
-        .instruction(),
-        &[&insurer],
-    )
-    .await
-    .expect("rule add");
+    let scene = ClaimsScene::new(setup).await;
+    let (env, mint) = (&scene.env, scene.keys.mint);
+    let insurer_tokens = env.token_account(&mint, &scene.insurer.pubkey()).await;
+    env.mint_to(&mint, &scene.mint_authority, &insurer_tokens, 1_000_000)
+        .await;
+    let payee = env.token_account(&mint, &scene.clinic.pubkey()).await;
     if funding > 0 {
-        env.send(
-            ix::PolicyFund {
-                funder: insurer.pubkey(),
-                keys,
-                source: insurer_tokens,
-                amount: funding,
-            }
-            .instruction(),
-            &[&insurer],
-        )
-        .await
-        .expect("fund");
+        let fund = ix::PolicyFund {
+            funder: scene.insurer.pubkey(),
+            keys: scene.keys,
+            source: insurer_tokens,
+            amount: funding,
+        };
+        env.send(fund.instruction(), &[&scene.insurer])
+            .await
+            .expect("fund");
     }
     Fx {
-        env,
-        patient,
-        clinic,
-        insurer,
-        keys,
-        mint_authority,
-        record,
+        scene,
         payee,
         insurer_tokens,
-        rule,
     }
 }
 
@@ -1064,14 +1010,12 @@ async fn submit_rejections_leave_everything_unchanged() {
         .env
         .anchor_as_patient(&other, RecordClass::LabResult.id(), 5)
         .await;
-    let fx = Fx {
-        record: foreign,
-        ..fx
-    };
+    let mut fx = fx;
+    fx.scene.record = foreign;
     fx.expect_submit_rejected(args.clone(), E::RecordPatientMismatch)
         .await;
     let own = pda::record(&fx.patient.pubkey(), 0).0;
-    let fx = Fx { record: own, ..fx };
+    fx.scene.record = own;
     // a payee in another mint, a payee owned by someone else, a foreign vault
     let (other_mint, _) = fx.env.mint(2).await;
     let wrong_mint_payee = fx.env.token_account(&other_mint, &fx.clinic.pubkey()).await;

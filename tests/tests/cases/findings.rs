@@ -10,7 +10,9 @@ use careledger_sdk::{
     RecordAmendArgs, RequestApproveArgs, RequestCreateArgs, RewardTerms, RuleTerms, Study,
     StudyCreateArgs, NO_RECORD_SCOPE, ROLE_CLINICIAN, ROLE_INSURER, ROLE_RESEARCHER,
 };
-use careledger_tests::{skip_on_cluster, Env, StudyScene, StudySetup, DAY};
+use careledger_tests::{
+    skip_on_cluster, ClaimsScene, ClaimsSetup, Env, StudyScene, StudySetup, DAY,
+};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
@@ -32,70 +34,36 @@ fn visit_terms(allowed_per_unit: u64) -> RuleTerms {
 
 /// A member with a lab record and a payment grant to the insurer; a treating clinic (treatment
 /// grant on lab results); a funded policy (network-only or not) with one rule.
-struct Billing {
-    env: Env,
-    patient: Keypair,
-    clinic: Keypair,
-    insurer: Keypair,
-    keys: PolicyKeys,
-    record: Pubkey,
-    rule: [u8; 32],
+/// The billing attacks' scene: `ClaimsScene` with the record anchored before any care, the
+/// vault funded straight from the mint (policy_fund is not what these tests are about).
+struct Billing(ClaimsScene);
+
+impl std::ops::Deref for Billing {
+    type Target = ClaimsScene;
+    fn deref(&self) -> &ClaimsScene {
+        &self.0
+    }
 }
 
 async fn billing(network_only: bool) -> Billing {
-    let env = Env::new().await;
-    let patient = env.register_patient().await;
-    let clinic = env.verified_provider(ROLE_CLINICIAN).await;
-    let insurer = env.verified_provider(ROLE_INSURER).await;
-    let record = env
-        .anchor_as_patient(&patient, RecordClass::LabResult.id(), 1)
-        .await;
-    for (grantee, purpose) in [
-        (insurer.pubkey(), Purpose::Payment),
-        (clinic.pubkey(), Purpose::Treatment),
-    ] {
-        env.grant(&patient, &grantee, purpose, lab(), action::READ, 30)
-            .await
-            .expect("grant");
-    }
-    let (mint, mint_authority) = env.mint(2).await;
-    let keys = PolicyKeys::new(&insurer.pubkey(), 1, &patient.pubkey(), &mint);
-    // funded straight into the vault: policy_fund is not what these tests are about
-    let now = env.now().await;
-    let args = PolicyCreateArgs {
+    let setup = ClaimsSetup {
         policy_id: 1,
-        coverage_start: now - 30 * DAY,
-        coverage_end: now + 300 * DAY,
         benefit_cap: 10_000,
         deductible: 0,
         network_only,
+        coverage_days: 300,
+        rule_key: rule_key(&[7; 32], "CPT", "99213", ""),
+        terms: visit_terms(100),
+        grant_classes: lab(),
+        care_days_before_record: None,
     };
-    let rule = rule_key(&[7; 32], "CPT", "99213", "");
-    env.send_all(
-        &[
-            ix::PolicyCreate { keys, args }.instruction(),
-            ix::RuleAdd {
-                keys,
-                rule_key: rule,
-                terms: visit_terms(100),
-            }
-            .instruction(),
-        ],
-        &[&insurer],
-    )
-    .await
-    .expect("policy");
-    env.mint_to(&mint, &mint_authority, &keys.vault, 5_000)
+    let scene = ClaimsScene::new(setup).await;
+    let (mint, vault) = (scene.keys.mint, scene.keys.vault);
+    scene
+        .env
+        .mint_to(&mint, &scene.mint_authority, &vault, 5_000)
         .await;
-    Billing {
-        env,
-        patient,
-        clinic,
-        insurer,
-        keys,
-        record,
-        rule,
-    }
+    Billing(scene)
 }
 
 impl Billing {
