@@ -140,7 +140,7 @@ fn report(name: &str, text: &str) {
     println!("{text}");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/reports");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{name}.txt")), text).unwrap();
+    std::fs::write(dir.join(format!("{name}.txt")), format!("{text}\n")).unwrap();
 }
 
 fn stdout_json(output: &Output) -> Value {
