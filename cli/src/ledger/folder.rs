@@ -339,6 +339,22 @@ impl Folder {
         let generation = base.generation + 1;
         let name = generation_name(generation);
         let staging = self.dir.join(&name);
+        // A crashed save's leftover was swept when this command loaded; if the name is taken
+        // now, another process is saving (the lock file was deleted): never touch its files.
+        if let Err(e) = fs::create_dir(&staging) {
+            if e.kind() == ErrorKind::AlreadyExists {
+                bail!(
+                    "{} exists: another command is saving this folder at the same time (was the lock file deleted?); nothing was saved",
+                    staging.display()
+                );
+            }
+            bail!(
+                "cannot save the ledger folder {}: cannot create {}: {e}: {}",
+                self.dir.display(),
+                staging.display(),
+                advice(&e)
+            );
+        }
         let written = self.write_generation(
             base,
             generation,
@@ -375,18 +391,8 @@ impl Folder {
         accounts: &BTreeMap<Pubkey, Account>,
         new_events: &[Vec<u8>],
     ) -> Result<()> {
-        // A crashed save's leftover was swept when this command loaded; if the name is taken
-        // now, another process is saving (the lock file was deleted): never touch its files.
+        // `staging` was created by `commit`, which removes it again if this fails
         let accounts_dir = staging.join(ACCOUNTS);
-        if let Err(e) = fs::create_dir(staging) {
-            if e.kind() == ErrorKind::AlreadyExists {
-                bail!(
-                    "{} exists: another command is saving this folder at the same time (was the lock file deleted?)",
-                    staging.display()
-                );
-            }
-            bail!("cannot create {}: {e}: {}", staging.display(), advice(&e));
-        }
         create_dir(&accounts_dir)?;
         let base_dir = self.current()?.map(|(_, dir)| dir);
         let mut entries = BTreeMap::new();
@@ -950,6 +956,7 @@ mod tests {
         let mut accounts = base.accounts.clone();
         accounts.insert(keys[0], account(50));
         // stage the next generation without switching, as a crash before the rename would leave it
+        fs::create_dir(generation_dir(tmp.path(), 2)).unwrap();
         folder
             .write_generation(
                 &base,
@@ -1146,6 +1153,29 @@ mod tests {
         let now = b.load().unwrap();
         assert_eq!(now.events, vec![b"one".to_vec(), b"a".to_vec()]);
         assert_eq!(now.accounts[&keys[0]], account(100));
+    }
+
+    #[test]
+    fn a_staging_name_already_taken_is_refused_and_left_alone() {
+        let (tmp, authority, _) = folder_with_state();
+        let folder = Folder::open(tmp.path(), Access::Exclusive, Duration::ZERO).unwrap();
+        let base = folder.load().unwrap();
+        // another process (past a deleted lock file) is writing generation 2 right now
+        let theirs = generation_dir(tmp.path(), 2);
+        fs::create_dir(&theirs).unwrap();
+        fs::write(theirs.join("in-progress"), b"theirs").unwrap();
+        let error = format!(
+            "{:#}",
+            folder
+                .commit(&base, &authority, &base.accounts, &[b"mine".to_vec()])
+                .unwrap_err()
+        );
+        assert!(
+            error.contains("another command is saving this folder"),
+            "{error}"
+        );
+        assert!(theirs.join("in-progress").exists());
+        assert_eq!(folder.load().unwrap().generation, 1);
     }
 
     #[test]
