@@ -37,15 +37,7 @@ pub fn execute(url: &str, lock_timeout: Duration, cmd: &LedgerCmd) -> Result<(Va
     }
     let folder = Folder::open(dir, Access::Shared, lock_timeout)?;
     let snapshot = folder.load()?;
-    let events = snapshot
-        .events
-        .iter()
-        .enumerate()
-        .map(|(i, bytes)| {
-            careledger_sdk::CareledgerEvent::decode(bytes)
-                .ok_or_else(|| anyhow!("events.log line {} is not a careledger event", i + 1))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let events = crate::ledger::decode_events(&folder, &snapshot)?;
     match cmd {
         LedgerCmd::Check => {
             let value = json!({

@@ -27,7 +27,7 @@ pub struct Ledger {
 }
 
 /// The audit events a snapshot holds, decoded; a line that is not a careledger event stops the load.
-fn decode_events(folder: &Folder, snapshot: &Snapshot) -> Result<Vec<CareledgerEvent>> {
+pub(crate) fn decode_events(folder: &Folder, snapshot: &Snapshot) -> Result<Vec<CareledgerEvent>> {
     snapshot
         .events
         .iter()
