@@ -121,10 +121,15 @@ impl Cli {
     }
 
     fn process(&self, keypair: &str, args: &[&str]) -> Command {
+        self.process_at(&self.ledger(), keypair, args)
+    }
+
+    /// The binary on the ledger folder `folder` (a copy of this one, say).
+    fn process_at(&self, folder: &Path, keypair: &str, args: &[&str]) -> Command {
         let mut c = Command::new(assert_cmd::cargo::cargo_bin("careledger"));
         c.env("CARELEDGER_NO_PROGRESS", "1")
             .env("RUST_LOG", "error")
-            .args(["--url", &format!("embedded:{}", self.path("ledger"))])
+            .args(["--url", &format!("embedded:{}", folder.display())])
             .args(["--keypair", &self.path(keypair), "--output", "json-compact"])
             .args(args);
         c
@@ -306,7 +311,15 @@ fn concurrent_writers_each_persist_or_fail_clearly() {
                     let index = value["index"].as_u64().unwrap() as u32;
                     anchored.push((wallet, index, hash.unwrap()));
                 }
-                Kind::Read => assert!(value.is_object(), "{value}"),
+                // a reader sees a whole committed state: the patient's seed record, or a
+                // generation no older than the one before the writers started
+                Kind::Read => assert!(
+                    value["records"].as_array().is_some_and(|r| !r.is_empty())
+                        || value["generation"]
+                            .as_u64()
+                            .is_some_and(|g| g >= before.generation),
+                    "{value}"
+                ),
                 _ => {}
             }
         } else {
@@ -359,7 +372,6 @@ fn concurrent_writers_each_persist_or_fail_clearly() {
         after.events.len() - before.events.len(),
         n("AnchorA") + n("AnchorB") + n("Grant") + n("Access")
     );
-    assert!(n("Read") + busy > 0);
     report(
         "ledger_folder_concurrency",
         &format!(
@@ -580,12 +592,7 @@ fn a_crash_at_each_step_of_a_save_leaves_the_state_before_or_after() {
     let content = "the record being saved ".repeat(30);
     std::fs::write(cli.path("new.enc"), &content).unwrap();
     let run = |folder: &Path, args: &[&str], crash_at: Option<u32>| -> Output {
-        let mut c = Command::new(assert_cmd::cargo::cargo_bin("careledger"));
-        c.env("CARELEDGER_NO_PROGRESS", "1")
-            .env("RUST_LOG", "error")
-            .args(["--url", &format!("embedded:{}", folder.display())])
-            .args(["--keypair", &cli.path("patient.json")])
-            .args(args);
+        let mut c = cli.process_at(folder, "patient.json", args);
         if let Some(n) = crash_at {
             c.env("CARELEDGER_CRASH_AT", n.to_string());
         }
