@@ -7,7 +7,7 @@
 //! written independently of the program's own code paths: plain comparisons of stored fields.
 use anchor_lang::{AccountDeserialize, Discriminator};
 use careledger_sdk::program::state::{
-    AcceptedMint, EmergencyMarker, Invitation, NetworkMembership,
+    AcceptedMint, EmergencyMarker, EncryptionKey, Invitation, NetworkMembership,
 };
 use careledger_sdk::{
     pda, AccessRequest, Claim, ClaimState, Config, ConsentGrant, CoverageRule, GrantStatus,
@@ -50,6 +50,7 @@ pub enum Decoded {
     Invitation(Invitation),
     AcceptedMint(AcceptedMint),
     EmergencyMarker(EmergencyMarker),
+    EncryptionKey(EncryptionKey),
 }
 
 fn decode_as<T: AccountDeserialize + Discriminator>(data: &[u8]) -> Option<T> {
@@ -78,6 +79,7 @@ pub fn decode(data: &[u8]) -> Option<Decoded> {
         .or_else(|| decode_as(data).map(D::Invitation))
         .or_else(|| decode_as(data).map(D::AcceptedMint))
         .or_else(|| decode_as(data).map(D::EmergencyMarker))
+        .or_else(|| decode_as(data).map(D::EncryptionKey))
 }
 
 /// Every account the checks look at: raw bytes of all, decoded program accounts, and SPL token
@@ -256,6 +258,7 @@ fn bump_is_canonical(address: &Pubkey, account: &Decoded, out: &mut Vec<String>)
         Decoded::Invitation(i) => (pda::invitation(&i.study, &i.patient), i.bump),
         Decoded::AcceptedMint(m) => (pda::accepted_mint(&m.mint), m.bump),
         Decoded::EmergencyMarker(m) => (pda::emergency_marker(&m.patient, &m.clinician), m.bump),
+        Decoded::EncryptionKey(k) => (pda::encryption_key(&k.wallet), k.bump),
     };
     if expected != (*address, stored) {
         out.push(format!("{address}: stored bump {stored} is not canonical"));
@@ -368,6 +371,15 @@ fn transition(
     count(1);
     let new = after.ours.get(address);
     match (old, new) {
+        // Only its wallet sets a key, and each change is one rotation.
+        (Decoded::EncryptionKey(k), Some(Decoded::EncryptionKey(n))) if n != k => {
+            if !tx.signers.contains(&k.wallet) {
+                out.push(format!("key {address} rotated without its wallet"));
+            }
+            if n.key_version != k.key_version + 1 || n.wallet != k.wallet {
+                out.push(format!("key {address} changed by more than one rotation"));
+            }
+        }
         (Decoded::Grant(g), new) => {
             let new = match new {
                 Some(Decoded::Grant(n)) => Some(n),
@@ -600,6 +612,11 @@ fn created(before: &Ledger, address: &Pubkey, new: &Decoded, tx: &TxFacts, out: 
                 out.push(format!(
                     "claim {address} cites a record that is not current"
                 ));
+            }
+        }
+        Decoded::EncryptionKey(k) => {
+            if !tx.signers.contains(&k.wallet) || k.key_version != 1 {
+                out.push(format!("key {address} published without its wallet"));
             }
         }
         Decoded::Participation(p) => {

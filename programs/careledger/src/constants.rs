@@ -55,6 +55,9 @@ pub const INVITATION_SEED: &[u8] = b"invitation";
 /// `AcceptedMint` per mint the admin accepts for payment: `[ACCEPTED_MINT_SEED, mint]`.
 #[constant]
 pub const ACCEPTED_MINT_SEED: &[u8] = b"accepted_mint";
+/// `EncryptionKey` per wallet, the X25519 key records are released to: `[ENCRYPTION_KEY_SEED, wallet]`.
+#[constant]
+pub const ENCRYPTION_KEY_SEED: &[u8] = b"encryption_key";
 
 /// How long a provider may appeal a denial: 180 days, the window US rules give for internal
 /// appeals (45 CFR 147.136(b)(2)). A policy cannot close while a denial can still be appealed.

@@ -437,4 +437,10 @@ pub enum CareledgerError {
     /// 6139
     #[msg("the break-glass grant address is not this clinician's next emergency serial for the patient: read the marker again")]
     EmergencySerialMismatch,
+    /// 6140
+    #[msg("the X25519 key is unusable: all zero or a low-order point, whose shared secret anyone can compute")]
+    UnusableEncryptionKey,
+    /// 6141
+    #[msg("this wallet's encryption key is already that key: a rotation needs a new key")]
+    EncryptionKeyUnchanged,
 }

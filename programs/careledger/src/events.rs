@@ -95,6 +95,19 @@ pub struct PatientRegistered {
     pub at: i64,
 }
 
+/// A wallet published (`previous` all zero, `key_version` 1) or rotated its X25519 key. Releases
+/// from now on are wrapped to `x25519`; keys released before stay readable under `previous`.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncryptionKeySet {
+    pub wallet: Pubkey,
+    pub key_account: Pubkey,
+    pub x25519: [u8; 32],
+    pub previous: [u8; 32],
+    pub key_version: u32,
+    pub at: i64,
+}
+
 #[event]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GuardianChanged {

@@ -109,6 +109,15 @@ pub mod careledger {
         instructions::registry::patient_register::handler(ctx)
     }
 
+    /// Signer: any wallet that receives records. Publishes or rotates its X25519 key
+    /// (`EncryptionKey`, works while paused).
+    pub fn encryption_key_set(
+        ctx: Context<EncryptionKeySet>,
+        args: EncryptionKeySetArgs,
+    ) -> Result<()> {
+        instructions::registry::encryption_key_set::handler(ctx, args)
+    }
+
     /// Signer: the patient (not the guardian). Appoints, replaces or clears the guardian
     /// (clearing works while paused).
     pub fn patient_set_guardian(

@@ -500,6 +500,23 @@ async fn world(squat: bool) -> World {
         again: Some((accept, E::MintAlreadyAccepted)),
     };
     w.create(squat, c).await;
+
+    // publishing a key creates the account; publishing the same key again is no rotation
+    let holder = w.env.actor().await;
+    let key_account = pda::encryption_key(&holder.pubkey()).0;
+    let publish = ix::EncryptionKeySet {
+        wallet: holder.pubkey(),
+        x25519: [9; 32],
+    }
+    .instruction();
+    let c = Creation {
+        name: "encryption_key_set",
+        instructions: vec![publish.clone()],
+        signer: holder,
+        creates: vec![key_account],
+        again: Some((publish, E::EncryptionKeyUnchanged)),
+    };
+    w.create(squat, c).await;
     w
 }
 
@@ -510,7 +527,7 @@ async fn every_creation_survives_a_prefunded_address() {
     }
     let w = world(true).await;
     let names: Vec<&str> = w.done.iter().map(|c| c.name).collect();
-    // the 17 creating instructions (the two vaults with their policy and study), in order
+    // the 18 creating instructions (the two vaults with their policy and study), in order
     for name in [
         "config_init",
         "patient_register",
@@ -529,10 +546,11 @@ async fn every_creation_survives_a_prefunded_address() {
         "network_add",
         "invitation_create",
         "mint_accept",
+        "encryption_key_set",
     ] {
         assert!(names.contains(&name), "{name} not exercised");
     }
-    assert_eq!(w.done.len(), 20);
+    assert_eq!(w.done.len(), 21);
 }
 
 #[tokio::test]
@@ -677,5 +695,5 @@ fn every_creating_instruction_is_squatted_above() {
         creating, listed,
         "creating instructions vs the squatting tests"
     );
-    assert_eq!(creating.len(), 17);
+    assert_eq!(creating.len(), 18);
 }

@@ -6,6 +6,7 @@ mod claims;
 mod consent;
 mod creation;
 mod demo;
+mod encryption_keys;
 mod findings;
 mod fuzz_corpus;
 mod idl_fixture;

@@ -4,5 +4,6 @@ pub mod authority;
 pub mod cid;
 pub mod claims;
 pub mod consent;
+pub mod keys;
 pub mod rewards;
 pub mod terms;

@@ -7,6 +7,7 @@ pub mod config;
 pub mod consent_grant;
 pub mod coverage_rule;
 pub mod emergency_marker;
+pub mod encryption_key;
 pub mod invitation;
 pub mod network_membership;
 pub mod participation;
@@ -23,6 +24,7 @@ pub use config::*;
 pub use consent_grant::*;
 pub use coverage_rule::*;
 pub use emergency_marker::*;
+pub use encryption_key::*;
 pub use invitation::*;
 pub use network_membership::*;
 pub use participation::*;
@@ -74,6 +76,7 @@ mod tests {
         assert_eq!(account_size(Invitation::INIT_SPACE), 129);
         assert_eq!(account_size(AcceptedMint::INIT_SPACE), 113);
         assert_eq!(account_size(EmergencyMarker::INIT_SPACE), 85);
+        assert_eq!(account_size(EncryptionKey::INIT_SPACE), 85);
     }
 
     #[test]
@@ -94,6 +97,7 @@ mod tests {
             Invitation::DISCRIMINATOR,
             AcceptedMint::DISCRIMINATOR,
             EmergencyMarker::DISCRIMINATOR,
+            EncryptionKey::DISCRIMINATOR,
         ];
         for (i, a) in all.iter().enumerate() {
             assert_eq!(a.len(), 8);
