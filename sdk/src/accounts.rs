@@ -23,6 +23,23 @@ pub fn decode<T: AccountDeserialize + Discriminator>(
     T::try_deserialize(&mut &data[..]).map_err(|e| fail(e.to_string()))
 }
 
+/// Decodes the `i`-th account of a snapshot read for `addresses` (missing: `AccountNotFound`).
+pub fn decode_nth<T: AccountDeserialize + Discriminator>(
+    at: &crate::transport::AccountsAt,
+    addresses: &[Pubkey],
+    i: usize,
+) -> Result<T, SdkError> {
+    let address = addresses
+        .get(i)
+        .ok_or_else(|| SdkError::InvalidInput(format!("no address {i} in the snapshot")))?;
+    let account = at
+        .accounts
+        .get(i)
+        .and_then(Option::as_ref)
+        .ok_or(SdkError::AccountNotFound(*address))?;
+    decode(address, &account.owner, &account.data)
+}
+
 /// A filter for account listings; the RPC transport turns it into `getProgramAccounts` filters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Memcmp {

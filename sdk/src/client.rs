@@ -461,8 +461,19 @@ impl<T: Transport, S: Signer + Send + Sync> Client<T, S> {
         action: u8,
         purpose: Purpose,
     ) -> Result<Result<(), Refusal>, SdkError> {
+        // the grant names its grantee and patient; then everything the decision reads comes
+        // from one snapshot (one slot), so no account is from before a change and another after
+        let first: ConsentGrant = self.fetch(grant).await?;
+        let addresses = [
+            crate::pda::config(),
+            *grant,
+            *record,
+            crate::pda::provider(&first.grantee).0,
+            crate::pda::patient(&first.patient).0,
+        ];
+        let at = self.transport.accounts_at(&addresses).await?;
+        let config: Config = crate::accounts::decode_nth(&at, &addresses, 0)?;
         // in the program's order: the paused config is an account constraint, checked first
-        let config: Config = self.fetch(&crate::pda::config()).await?;
         if config.paused {
             return Err(SdkError::rejected(CareledgerError::Paused));
         }
@@ -471,10 +482,10 @@ impl<T: Transport, S: Signer + Send + Sync> Client<T, S> {
         {
             return Err(SdkError::rejected(CareledgerError::InvalidAccessAction));
         }
-        let grant: ConsentGrant = self.fetch(grant).await?;
-        let record: RecordAnchor = self.fetch(record).await?;
-        let provider: Provider = self.fetch(&crate::pda::provider(&grant.grantee).0).await?;
-        let patient: Patient = self.fetch(&crate::pda::patient(&grant.patient).0).await?;
+        let grant: ConsentGrant = crate::accounts::decode_nth(&at, &addresses, 1)?;
+        let record: RecordAnchor = crate::accounts::decode_nth(&at, &addresses, 2)?;
+        let provider: Provider = crate::accounts::decode_nth(&at, &addresses, 3)?;
+        let patient: Patient = crate::accounts::decode_nth(&at, &addresses, 4)?;
         if record.patient != grant.patient {
             return Err(SdkError::InvalidInput(
                 "record and grant belong to different patients".into(),
@@ -485,7 +496,7 @@ impl<T: Transport, S: Signer + Send + Sync> Client<T, S> {
             purpose,
             record_class: record.class,
             record_index: record.index,
-            now: self.transport.unix_timestamp().await?,
+            now: at.unix_timestamp,
             patient_epoch: patient.consent_epoch,
         };
         Ok(decide_access(&grant, &provider, &query))

@@ -5,8 +5,8 @@
 //! each transaction is simulated first (the simulation carries them) and then processed on the
 //! same bank state; nothing else writes to that bank in between.
 use crate::accounts::Memcmp;
-use crate::events::decode_inner_instructions;
-use crate::transport::{Transport, TxOutcome};
+use crate::events::{decode_inner_instructions, CareledgerEvent};
+use crate::transport::{AccountsAt, Transport, TxOutcome};
 use crate::SdkError;
 use anchor_lang::solana_program::account_info::AccountInfo;
 use solana_account::Account;
@@ -18,7 +18,7 @@ use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestC
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use tokio::sync::Mutex;
 
 /// Anchor's `entry` ties the three argument lifetimes together; `processor!` wants a plain
@@ -43,7 +43,13 @@ struct State {
     /// Every address a transaction touched: listings scan these (BanksClient has no
     /// getProgramAccounts).
     known: BTreeSet<Pubkey>,
+    /// The events of the newest `HISTORY` transactions, by signature (`transaction_events`).
+    history: HashMap<solana_signature::Signature, Vec<CareledgerEvent>>,
+    order: VecDeque<solana_signature::Signature>,
 }
+
+/// How many transactions `transaction_events` remembers: a long test run stays bounded.
+const HISTORY: usize = 65_536;
 
 pub struct EmbeddedTransport {
     state: Mutex<State>,
@@ -63,6 +69,8 @@ impl EmbeddedTransport {
                 context,
                 sent: HashSet::new(),
                 known: BTreeSet::new(),
+                history: HashMap::new(),
+                order: VecDeque::new(),
             }),
             faucet,
         }
@@ -221,6 +229,13 @@ impl Transport for EmbeddedTransport {
             .map_err(banks_error)?;
         state.sent.insert(signature);
         state.known.extend(keys);
+        if state.order.len() >= HISTORY {
+            if let Some(oldest) = state.order.pop_front() {
+                state.history.remove(&oldest);
+            }
+        }
+        state.order.push_back(signature);
+        state.history.insert(signature, events.clone());
         Ok(TxOutcome { signature, events })
     }
 
@@ -255,6 +270,29 @@ impl Transport for EmbeddedTransport {
             }
         }
         Ok(found)
+    }
+
+    /// Under the bank's lock, so no transaction of this process lands between the reads.
+    async fn accounts_at(&self, addresses: &[Pubkey]) -> Result<AccountsAt, SdkError> {
+        let state = self.state.lock().await;
+        let bank = &state.context.banks_client;
+        let clock: Clock = bank.get_sysvar().await.map_err(banks_error)?;
+        let mut accounts = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            accounts.push(bank.get_account(*address).await.map_err(banks_error)?);
+        }
+        Ok(AccountsAt {
+            slot: clock.slot,
+            unix_timestamp: clock.unix_timestamp,
+            accounts,
+        })
+    }
+
+    async fn transaction_events(
+        &self,
+        signature: &solana_signature::Signature,
+    ) -> Result<Option<Vec<CareledgerEvent>>, SdkError> {
+        Ok(self.state.lock().await.history.get(signature).cloned())
     }
 
     async fn unix_timestamp(&self) -> Result<i64, SdkError> {

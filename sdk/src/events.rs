@@ -71,6 +71,7 @@ events!(
     ProviderSuspended,
     PatientRegistered,
     GuardianChanged,
+    EncryptionKeySet,
     RecordAnchored,
     RecordRetracted,
     GrantCreated,

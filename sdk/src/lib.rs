@@ -29,24 +29,29 @@
 pub mod accounts;
 pub mod audit;
 pub mod batch;
+pub mod car;
 pub mod cid;
 pub mod claims;
 pub mod classes;
 pub mod client;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod envelope;
 pub mod error;
 pub mod events;
 pub mod ix;
 pub mod pda;
 pub mod privacy;
+pub mod release;
 pub mod rewards;
 #[cfg(feature = "rpc")]
 pub mod rpc;
 pub mod setup;
+pub mod siws;
 pub mod summary;
 pub mod tokens;
 pub mod transport;
+pub mod unixfs;
 
 pub use careledger as program;
 pub use careledger::constants::*;
@@ -56,10 +61,10 @@ pub use careledger::logic::claims::{adjudicate, Breakdown};
 pub use careledger::logic::consent::{action, decide_access, AccessQuery, Refusal};
 pub use careledger::state::{
     AcceptedMint, AccessRequest, Claim, ClaimState, Config, ConsentGrant, CoverageRule,
-    EmergencyMarker, GrantStatus, Invitation, NetworkMembership, Participation, Patient, Policy,
-    PolicyStatus, Provider, ProviderStatus, Purpose, RecordAnchor, RecordStatus, ReviewState,
-    RewardTerms, RuleTerms, Study, StudyStatus, ROLES_ALL, ROLE_CLINICIAN, ROLE_EMERGENCY,
-    ROLE_HOSPITAL, ROLE_INSURER, ROLE_LAB, ROLE_RESEARCHER,
+    EmergencyMarker, EncryptionKey, GrantStatus, Invitation, NetworkMembership, Participation,
+    Patient, Policy, PolicyStatus, Provider, ProviderStatus, Purpose, RecordAnchor, RecordStatus,
+    ReviewState, RewardTerms, RuleTerms, Study, StudyStatus, ROLES_ALL, ROLE_CLINICIAN,
+    ROLE_EMERGENCY, ROLE_HOSPITAL, ROLE_INSURER, ROLE_LAB, ROLE_RESEARCHER,
 };
 pub use client::{Client, DynSigner};
 pub use error::SdkError;

@@ -1,8 +1,9 @@
 //! Program-derived addresses, from each account type's own `seeds` (the program creates and signs
 //! with the very same functions).
 use careledger::state::{
-    AcceptedMint, AccessRequest, Claim, ConsentGrant, CoverageRule, EmergencyMarker, Invitation,
-    NetworkMembership, Participation, Patient, Policy, Provider, Purpose, RecordAnchor, Study,
+    AcceptedMint, AccessRequest, Claim, ConsentGrant, CoverageRule, EmergencyMarker, EncryptionKey,
+    Invitation, NetworkMembership, Participation, Patient, Policy, Provider, Purpose, RecordAnchor,
+    Study,
 };
 use solana_pubkey::Pubkey;
 
@@ -55,6 +56,11 @@ pub fn provider(wallet: &Pubkey) -> (Pubkey, u8) {
 
 pub fn patient(wallet: &Pubkey) -> (Pubkey, u8) {
     per_wallet(1, Patient::seeds, wallet)
+}
+
+/// The wallet's X25519 key account (`EncryptionKey`).
+pub fn encryption_key(wallet: &Pubkey) -> (Pubkey, u8) {
+    derive(&EncryptionKey::seeds(wallet, &[]))
 }
 
 pub fn record(patient_wallet: &Pubkey, index: u32) -> (Pubkey, u8) {

@@ -1,7 +1,7 @@
 //! The RPC transport: any cluster URL (solana-test-validator, devnet, mainnet-beta).
 use crate::accounts::Memcmp;
 use crate::events::decode_inner_instructions;
-use crate::transport::{Transport, TxOutcome};
+use crate::transport::{AccountsAt, Transport, TxOutcome};
 use crate::SdkError;
 use solana_account::Account;
 use solana_account_decoder_client_types::UiAccountEncoding;
@@ -15,10 +15,11 @@ use solana_rpc_client_api::config::{
     RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcTransactionConfig,
 };
 use solana_rpc_client_api::filter::{Memcmp as RpcMemcmp, RpcFilterType};
+use solana_rpc_client_api::request::RpcRequest;
 use solana_transaction::Transaction;
 use solana_transaction_status_client_types::{
-    option_serializer::OptionSerializer, EncodedTransaction, UiInstruction, UiMessage,
-    UiTransactionEncoding,
+    option_serializer::OptionSerializer, EncodedConfirmedTransactionWithStatusMeta,
+    EncodedTransaction, UiInstruction, UiMessage, UiTransactionEncoding,
 };
 
 pub struct RpcTransport {
@@ -41,17 +42,43 @@ impl RpcTransport {
         &self,
         signature: &solana_signature::Signature,
     ) -> Result<Vec<crate::events::CareledgerEvent>, SdkError> {
-        let signature = *signature;
+        self.lookup(signature).await?.ok_or_else(|| {
+            SdkError::Transport(format!(
+                "transaction {signature} is unknown to the node, or failed"
+            ))
+        })
+    }
+
+    /// `getTransaction`, whose `null` answer (unknown or not yet confirmed) is `None`, as is a
+    /// transaction that failed.
+    async fn lookup(
+        &self,
+        signature: &solana_signature::Signature,
+    ) -> Result<Option<Vec<crate::events::CareledgerEvent>>, SdkError> {
         let config = RpcTransactionConfig {
             encoding: Some(UiTransactionEncoding::Json),
             commitment: Some(self.client.commitment()),
             max_supported_transaction_version: Some(0),
         };
-        let confirmed = self
+        let found: Option<EncodedConfirmedTransactionWithStatusMeta> = self
             .client
-            .get_transaction_with_config(&signature, config)
+            .send(
+                RpcRequest::GetTransaction,
+                serde_json::json!([signature.to_string(), config]),
+            )
             .await
             .map_err(rpc_error)?;
+        let Some(confirmed) = found else {
+            return Ok(None);
+        };
+        if confirmed
+            .transaction
+            .meta
+            .as_ref()
+            .is_some_and(|meta| meta.err.is_some())
+        {
+            return Ok(None);
+        }
         let keys: Vec<Pubkey> = match &confirmed.transaction.transaction {
             EncodedTransaction::Json(ui) => match &ui.message {
                 UiMessage::Raw(raw) => raw
@@ -78,9 +105,9 @@ impl RpcTransport {
                 }
             }
         }
-        Ok(decode_inner_instructions(
+        Ok(Some(decode_inner_instructions(
             inner.iter().map(|(p, d)| (*p, d.as_slice())),
-        ))
+        )))
     }
 
     /// The audit events of the newest `limit` transactions that touched `address` (for a
@@ -171,6 +198,45 @@ impl Transport for RpcTransport {
                     .ok_or_else(|| SdkError::Transport(format!("undecodable account {address}")))
             })
             .collect()
+    }
+
+    /// One `getMultipleAccounts` for the clock sysvar and `addresses` (at most 99 of them, the
+    /// RPC's limit of 100 keys per call), answered at the node's context slot.
+    async fn accounts_at(&self, addresses: &[Pubkey]) -> Result<AccountsAt, SdkError> {
+        if addresses.len() > 99 {
+            return Err(SdkError::InvalidInput(format!(
+                "{} addresses in one snapshot; at most 99 fit one getMultipleAccounts",
+                addresses.len()
+            )));
+        }
+        let mut keys = Vec::with_capacity(addresses.len() + 1);
+        keys.push(solana_sdk_ids::sysvar::clock::ID);
+        keys.extend_from_slice(addresses);
+        let response = self
+            .client
+            .get_multiple_accounts_with_commitment(&keys, self.client.commitment())
+            .await
+            .map_err(rpc_error)?;
+        let mut accounts = response.value;
+        let clock = accounts
+            .first_mut()
+            .and_then(Option::take)
+            .ok_or_else(|| SdkError::Transport("the node returned no clock sysvar".into()))?;
+        let clock: Clock = bincode::deserialize(&clock.data)
+            .map_err(|e| SdkError::Transport(format!("clock sysvar: {e}")))?;
+        accounts.remove(0);
+        Ok(AccountsAt {
+            slot: response.context.slot,
+            unix_timestamp: clock.unix_timestamp,
+            accounts,
+        })
+    }
+
+    async fn transaction_events(
+        &self,
+        signature: &solana_signature::Signature,
+    ) -> Result<Option<Vec<crate::events::CareledgerEvent>>, SdkError> {
+        self.lookup(signature).await
     }
 
     async fn unix_timestamp(&self) -> Result<i64, SdkError> {

@@ -128,6 +128,10 @@ impl CareledgerEvent {
                 who(&e.new_guardian),
                 when(e.guardian_expires_at)
             ),
+            E::EncryptionKeySet(e) => format!(
+                "{} set its X25519 key to v{}",
+                e.wallet, e.key_version
+            ),
             E::RecordAnchored(e) => format!(
                 "record #{} v{} ({}) anchored by {}: cid {}",
                 e.index,

@@ -17,6 +17,18 @@ pub struct TxOutcome {
     pub events: Vec<CareledgerEvent>,
 }
 
+/// Accounts read at one point of the ledger, with that point's clock: a decision over them sees
+/// one consistent state, never a grant from one slot and a record from another.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountsAt {
+    /// The slot they were read at (over RPC, the node's context slot).
+    pub slot: u64,
+    /// The clock sysvar's unix time at that slot.
+    pub unix_timestamp: i64,
+    /// One entry per requested address, in order; `None` where no account lives.
+    pub accounts: Vec<Option<Account>>,
+}
+
 /// Every future is `Send`, so a `Client` call can be awaited in an axum handler or passed to
 /// `tokio::spawn` on a multithreaded runtime. Implementations may write `async fn`.
 pub trait Transport: Send + Sync {
@@ -35,6 +47,17 @@ pub trait Transport: Send + Sync {
     ) -> impl Future<Output = Result<Vec<(Pubkey, Account)>, SdkError>> + Send;
     /// The cluster's clock, unix seconds.
     fn unix_timestamp(&self) -> impl Future<Output = Result<i64, SdkError>> + Send;
+    /// `addresses` and the clock in one read at one slot (one `getMultipleAccounts` over RPC).
+    fn accounts_at(
+        &self,
+        addresses: &[Pubkey],
+    ) -> impl Future<Output = Result<AccountsAt, SdkError>> + Send;
+    /// The careledger events of a transaction that succeeded; `None` when the cluster knows no
+    /// such transaction, or it failed.
+    fn transaction_events(
+        &self,
+        signature: &Signature,
+    ) -> impl Future<Output = Result<Option<Vec<CareledgerEvent>>, SdkError>> + Send;
 }
 
 /// Either transport behind one type, for tools that pick the cluster at run time (the CLI, the
@@ -84,6 +107,15 @@ impl Transport for AnyTransport {
     }
     async fn unix_timestamp(&self) -> Result<i64, SdkError> {
         both!(self, t => t.unix_timestamp().await)
+    }
+    async fn accounts_at(&self, addresses: &[Pubkey]) -> Result<AccountsAt, SdkError> {
+        both!(self, t => t.accounts_at(addresses).await)
+    }
+    async fn transaction_events(
+        &self,
+        signature: &Signature,
+    ) -> Result<Option<Vec<CareledgerEvent>>, SdkError> {
+        both!(self, t => t.transaction_events(signature).await)
     }
 }
 

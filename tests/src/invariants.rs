@@ -614,10 +614,8 @@ fn created(before: &Ledger, address: &Pubkey, new: &Decoded, tx: &TxFacts, out: 
                 ));
             }
         }
-        Decoded::EncryptionKey(k) => {
-            if !tx.signers.contains(&k.wallet) || k.key_version != 1 {
-                out.push(format!("key {address} published without its wallet"));
-            }
+        Decoded::EncryptionKey(k) if !tx.signers.contains(&k.wallet) || k.key_version != 1 => {
+            out.push(format!("key {address} published without its wallet"));
         }
         Decoded::Participation(p) => {
             if p.periods_paid != 0 {

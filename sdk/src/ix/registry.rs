@@ -271,6 +271,34 @@ impl PatientSetGuardian {
     }
 }
 
+/// `wallet` (signing, paying) publishes or rotates the X25519 public key records are released to
+/// it under. Check the key with [`careledger::logic::keys::is_usable_x25519`] first: the program
+/// refuses low-order points.
+#[derive(Clone, Copy, Debug)]
+pub struct EncryptionKeySet {
+    pub wallet: Pubkey,
+    pub x25519: [u8; 32],
+}
+
+impl EncryptionKeySet {
+    pub fn instruction(self) -> Instruction {
+        build(
+            acc::EncryptionKeySet {
+                wallet: self.wallet,
+                encryption_key: pda::encryption_key(&self.wallet).0,
+                system_program: system(),
+                event_authority: ea(),
+                program: careledger::ID,
+            },
+            data::EncryptionKeySet {
+                args: careledger::EncryptionKeySetArgs {
+                    x25519: self.x25519,
+                },
+            },
+        )
+    }
+}
+
 /// The admin (`admin`, signing) accepts `mint`, which has a freeze authority, for payments.
 #[derive(Clone, Copy, Debug)]
 pub struct MintAccept {

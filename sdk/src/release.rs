@@ -1,0 +1,779 @@
+//! What a record gateway decides before it hands out a record: the checks behind "no on-chain
+//! access event, no data". The gateway runs them; the grantee's tools can run them first.
+//!
+//! A release needs a transaction in which the grantee logged a read of the record under its
+//! grant (an `AccessLogged` event), signed for by the grantee's wallet in a Sign-In With Solana
+//! message (see [`release_message`]). Then, over one consistent read of the ledger (one slot, or
+//! one committed generation of a ledger folder):
+//! - the event is the grantee's, for this grant and this record, and recent;
+//! - the grant still allows the read now, by the program's own [`decide_access`];
+//! - the record is the current version (not superseded, not entered in error);
+//! - the grantee has published an X25519 key to wrap the data key to.
+//!
+//! Single use of each event is the gateway's to enforce (it keeps the used signatures).
+use crate::events::CareledgerEvent;
+use crate::siws::SignInMessage;
+use crate::transport::AccountsAt;
+use crate::SdkError;
+use anchor_lang::{AccountDeserialize, Discriminator};
+use careledger::events::AccessLogged;
+use careledger::logic::consent::{action, decide_access, AccessQuery, Refusal};
+use careledger::logic::keys::is_usable_x25519;
+use careledger::state::{
+    Config, ConsentGrant, EncryptionKey, Patient, Provider, RecordAnchor, RecordStatus,
+};
+use solana_account::Account;
+use solana_pubkey::Pubkey;
+use solana_signature::Signature;
+use std::future::Future;
+use std::str::FromStr;
+
+/// How old an access event may be when its release is asked for, by default: 5 minutes.
+pub const DEFAULT_MAX_EVENT_AGE_SECS: i64 = 300;
+
+/// The URI schemes of a release message's resources.
+const RECORD_RESOURCE: &str = "careledger:record:";
+const GRANT_RESOURCE: &str = "careledger:grant:";
+
+/// What a gateway reads from the ledger: accounts at one point, and a transaction's events.
+pub trait LedgerView: Send + Sync {
+    fn accounts_at(
+        &self,
+        addresses: &[Pubkey],
+    ) -> impl Future<Output = Result<AccountsAt, SdkError>> + Send;
+    fn transaction_events(
+        &self,
+        signature: &Signature,
+    ) -> impl Future<Output = Result<Option<Vec<CareledgerEvent>>, SdkError>> + Send;
+}
+
+macro_rules! view_of_transport {
+    ($t:ty) => {
+        impl LedgerView for $t {
+            async fn accounts_at(&self, addresses: &[Pubkey]) -> Result<AccountsAt, SdkError> {
+                crate::Transport::accounts_at(self, addresses).await
+            }
+            async fn transaction_events(
+                &self,
+                signature: &Signature,
+            ) -> Result<Option<Vec<CareledgerEvent>>, SdkError> {
+                crate::Transport::transaction_events(self, signature).await
+            }
+        }
+    };
+}
+#[cfg(feature = "rpc")]
+view_of_transport!(crate::rpc::RpcTransport);
+#[cfg(feature = "embedded")]
+view_of_transport!(crate::embedded::EmbeddedTransport);
+#[cfg(all(feature = "rpc", feature = "embedded"))]
+view_of_transport!(crate::transport::AnyTransport);
+
+/// What a grantee asks for: one record, under one grant, against one access transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReleaseRequest {
+    /// The grantee's wallet: the message's signer.
+    pub grantee: Pubkey,
+    pub record: Pubkey,
+    pub grant: Pubkey,
+    /// The transaction that logged the access.
+    pub transaction: Signature,
+}
+
+/// The Sign-In With Solana message a grantee signs to ask `domain` for a release. The
+/// transaction's signature is its Request ID; the record and grant are its resources.
+pub fn release_message(
+    domain: &str,
+    request: &ReleaseRequest,
+    nonce: String,
+    issued_at: String,
+) -> SignInMessage {
+    SignInMessage {
+        domain: domain.to_string(),
+        address: request.grantee,
+        statement: Some("Release a careledger record to me under my grant.".into()),
+        uri: None,
+        version: "1".into(),
+        chain_id: None,
+        nonce: Some(nonce),
+        issued_at: Some(issued_at),
+        expiration_time: None,
+        not_before: None,
+        request_id: Some(request.transaction.to_string()),
+        resources: vec![
+            format!("{RECORD_RESOURCE}{}", request.record),
+            format!("{GRANT_RESOURCE}{}", request.grant),
+        ],
+    }
+}
+
+/// Reads a release request back out of a verified message (the inverse of
+/// [`release_message`]); anything else is refused with what is missing.
+pub fn release_request_of(message: &SignInMessage) -> Result<ReleaseRequest, SdkError> {
+    let bad = |what: String| SdkError::SignIn(format!("not a release request: {what}"));
+    let transaction = message
+        .request_id
+        .as_deref()
+        .ok_or_else(|| bad("no Request ID (the access transaction's signature)".into()))?;
+    let transaction = Signature::from_str(transaction).map_err(|_| {
+        bad(format!(
+            "Request ID {transaction} is not a transaction signature"
+        ))
+    })?;
+    let [record, grant] = message.resources.as_slice() else {
+        return Err(bad(format!(
+            "{} resources; a release names exactly a record and a grant",
+            message.resources.len()
+        )));
+    };
+    let address = |text: &str, prefix: &str, what: &str| {
+        text.strip_prefix(prefix)
+            .and_then(|a| Pubkey::from_str(a).ok())
+            .ok_or_else(|| bad(format!("resource {text} is not {prefix}<{what} address>")))
+    };
+    Ok(ReleaseRequest {
+        grantee: message.address,
+        record: address(record, RECORD_RESOURCE, "record")?,
+        grant: address(grant, GRANT_RESOURCE, "grant")?,
+        transaction,
+    })
+}
+
+/// The message a record's author signs to store its ciphertext at `domain`: the record is its
+/// one resource, and no Request ID.
+pub fn upload_message(
+    domain: &str,
+    author: &Pubkey,
+    record: &Pubkey,
+    nonce: String,
+    issued_at: String,
+) -> SignInMessage {
+    SignInMessage {
+        domain: domain.to_string(),
+        address: *author,
+        statement: Some("Store the ciphertext of a careledger record I wrote.".into()),
+        uri: None,
+        version: "1".into(),
+        chain_id: None,
+        nonce: Some(nonce),
+        issued_at: Some(issued_at),
+        expiration_time: None,
+        not_before: None,
+        request_id: None,
+        resources: vec![format!("{RECORD_RESOURCE}{record}")],
+    }
+}
+
+/// The record an upload message names (the inverse of [`upload_message`]).
+pub fn upload_record_of(message: &SignInMessage) -> Result<Pubkey, SdkError> {
+    let bad = |what: String| SdkError::SignIn(format!("not an upload request: {what}"));
+    if message.request_id.is_some() {
+        return Err(bad("it has a Request ID (a release request?)".into()));
+    }
+    match message.resources.as_slice() {
+        [one] => one
+            .strip_prefix(RECORD_RESOURCE)
+            .and_then(|a| Pubkey::from_str(a).ok())
+            .ok_or_else(|| bad(format!("resource {one} is not {RECORD_RESOURCE}<address>"))),
+        other => Err(bad(format!(
+            "{} resources; an upload names exactly its record",
+            other.len()
+        ))),
+    }
+}
+
+/// Why a gateway gives nothing out. Each has its HTTP status and a stable slug for the
+/// `application/problem+json` type.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("transaction {0} is unknown to the ledger, not yet confirmed, or failed")]
+    UnknownTransaction(Signature),
+    #[error("the access was refused on chain ({0:?}): a refused access releases nothing")]
+    AccessRefusedOnChain(Refusal),
+    #[error("transaction {0} logged no read of this record under this grant")]
+    NoAccessEvent(Signature),
+    #[error("the access event is grantee {0}'s, not the signing wallet's")]
+    AnotherGrantee(Pubkey),
+    #[error("the access was logged at {at}, {age} s ago; a release needs one from the last {max} s: log the access again")]
+    StaleEvent { at: i64, age: i64, max: i64 },
+    #[error("the access event was already used for a release: log the access again")]
+    Replayed,
+    #[error("record {0} does not exist")]
+    UnknownRecord(Pubkey),
+    #[error("record {0} was entered in error: it is never released")]
+    RecordRetracted(Pubkey),
+    #[error("record {0} is superseded by an amendment: log access to the current version and ask for that")]
+    RecordSuperseded(Pubkey),
+    #[error("grant {0} does not exist (it was closed)")]
+    UnknownGrant(Pubkey),
+    #[error("the grant no longer allows this read: {0:?}")]
+    GrantNotLive(Refusal),
+    #[error("careledger is paused: no access is allowed")]
+    Paused,
+    #[error("{0} has published no usable X25519 key to release to: publish one with `careledger keys publish`")]
+    NoRecipientKey(Pubkey),
+    #[error("the uploader {uploader} is not the record's author {author}")]
+    NotTheAuthor { uploader: Pubkey, author: Pubkey },
+    #[error("the account at {0} is not what the ledger should hold there: {1}")]
+    Corrupt(Pubkey, String),
+}
+
+impl Refused {
+    /// The HTTP status a gateway answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Refused::UnknownRecord(_) | Refused::UnknownGrant(_) => 404,
+            Refused::Replayed => 409,
+            Refused::RecordRetracted(_) | Refused::RecordSuperseded(_) => 410,
+            Refused::Paused => 503,
+            Refused::Corrupt(..) => 502,
+            Refused::UnknownTransaction(_) | Refused::NoRecipientKey(_) => 422,
+            _ => 403,
+        }
+    }
+
+    /// A stable name for the problem type.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            Refused::UnknownTransaction(_) => "unknown-transaction",
+            Refused::AccessRefusedOnChain(_) => "access-refused",
+            Refused::NoAccessEvent(_) => "no-access-event",
+            Refused::AnotherGrantee(_) => "another-grantee",
+            Refused::StaleEvent { .. } => "stale-event",
+            Refused::Replayed => "replayed-event",
+            Refused::UnknownRecord(_) => "unknown-record",
+            Refused::RecordRetracted(_) => "record-retracted",
+            Refused::RecordSuperseded(_) => "record-superseded",
+            Refused::UnknownGrant(_) => "unknown-grant",
+            Refused::GrantNotLive(_) => "grant-not-live",
+            Refused::Paused => "paused",
+            Refused::NoRecipientKey(_) => "no-recipient-key",
+            Refused::NotTheAuthor { .. } => "not-the-author",
+            Refused::Corrupt(..) => "corrupt-account",
+        }
+    }
+}
+
+/// A release that passed every check: what the gateway wraps and sends.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cleared {
+    pub record: RecordAnchor,
+    pub grant: ConsentGrant,
+    pub event: AccessLogged,
+    /// The grantee's published X25519 key, read in the same snapshot.
+    pub recipient_key: [u8; 32],
+    pub recipient_key_version: u32,
+    /// The slot of the snapshot the checks read.
+    pub slot: u64,
+}
+
+/// The access event a release stands on: the grantee's logged read of this record under this
+/// grant in that transaction. A refusal in it, or an event of someone else, is named as such.
+pub fn access_event(
+    request: &ReleaseRequest,
+    events: Option<&[CareledgerEvent]>,
+) -> Result<AccessLogged, Refused> {
+    let events = events.ok_or(Refused::UnknownTransaction(request.transaction))?;
+    let mut others = None;
+    for event in events {
+        match event {
+            CareledgerEvent::AccessLogged(e)
+                if e.record == request.record && e.grant == request.grant =>
+            {
+                if e.grantee != request.grantee {
+                    others = Some(e.grantee);
+                } else if e.action == action::READ {
+                    return Ok(e.clone());
+                }
+            }
+            CareledgerEvent::AccessRefused(e)
+                if e.record == request.record
+                    && e.grant == request.grant
+                    && e.grantee == request.grantee =>
+            {
+                return Err(Refused::AccessRefusedOnChain(e.reason));
+            }
+            _ => {}
+        }
+    }
+    Err(match others {
+        Some(grantee) => Refused::AnotherGrantee(grantee),
+        None => Refused::NoAccessEvent(request.transaction),
+    })
+}
+
+/// The accounts a release decision reads, in the order [`decide_release`] expects them.
+pub fn release_accounts(event: &AccessLogged) -> [Pubkey; 6] {
+    [
+        crate::pda::config(),
+        event.grant,
+        event.record,
+        crate::pda::provider(&event.grantee).0,
+        crate::pda::patient(&event.patient).0,
+        crate::pda::encryption_key(&event.grantee).0,
+    ]
+}
+
+fn decode_at<T: AccountDeserialize + Discriminator>(
+    address: &Pubkey,
+    account: Option<&Account>,
+    missing: Refused,
+) -> Result<T, Refused> {
+    match account {
+        Some(a) if a.owner == careledger::ID && !a.data.is_empty() => {
+            crate::accounts::decode(address, &a.owner, &a.data)
+                .map_err(|e| Refused::Corrupt(*address, e.to_string()))
+        }
+        _ => Err(missing),
+    }
+}
+
+/// The whole decision over one snapshot (`accounts` as [`release_accounts`] lists them, read
+/// at `snapshot.slot`, whose clock is `now`).
+pub fn decide_release(
+    event: &AccessLogged,
+    snapshot: &AccountsAt,
+    max_event_age_secs: i64,
+) -> Result<Cleared, Refused> {
+    let addresses = release_accounts(event);
+    let at = |i: usize| snapshot.accounts.get(i).and_then(Option::as_ref);
+    let now = snapshot.unix_timestamp;
+    let age = now.saturating_sub(event.at);
+    if age > max_event_age_secs {
+        return Err(Refused::StaleEvent {
+            at: event.at,
+            age,
+            max: max_event_age_secs,
+        });
+    }
+    let corrupt = |why: &str| Refused::Corrupt(addresses[0], why.to_string());
+    let config: Config = decode_at(&addresses[0], at(0), corrupt("no config"))?;
+    if config.paused {
+        return Err(Refused::Paused);
+    }
+    let grant: ConsentGrant = decode_at(&addresses[1], at(1), Refused::UnknownGrant(event.grant))?;
+    let record: RecordAnchor =
+        decode_at(&addresses[2], at(2), Refused::UnknownRecord(event.record))?;
+    let provider: Provider = decode_at(
+        &addresses[3],
+        at(3),
+        Refused::GrantNotLive(Refusal::ProviderNotVerified),
+    )?;
+    let patient: Patient = decode_at(
+        &addresses[4],
+        at(4),
+        Refused::Corrupt(addresses[4], "no patient account".into()),
+    )?;
+    if grant.grantee != event.grantee || grant.patient != event.patient {
+        return Err(Refused::Corrupt(
+            event.grant,
+            "the grant names another patient or grantee than its event".into(),
+        ));
+    }
+    if record.patient != grant.patient {
+        return Err(Refused::Corrupt(
+            event.record,
+            "the record belongs to another patient than the grant".into(),
+        ));
+    }
+    match record.status {
+        RecordStatus::EnteredInError => return Err(Refused::RecordRetracted(event.record)),
+        RecordStatus::Superseded => return Err(Refused::RecordSuperseded(event.record)),
+        RecordStatus::Current => {}
+    }
+    let query = AccessQuery {
+        action: action::READ,
+        purpose: event.purpose,
+        record_class: record.class,
+        record_index: record.index,
+        now,
+        patient_epoch: patient.consent_epoch,
+    };
+    decide_access(&grant, &provider, &query).map_err(Refused::GrantNotLive)?;
+    let key: EncryptionKey =
+        decode_at(&addresses[5], at(5), Refused::NoRecipientKey(event.grantee))?;
+    if key.wallet != event.grantee || !is_usable_x25519(&key.x25519) {
+        return Err(Refused::NoRecipientKey(event.grantee));
+    }
+    Ok(Cleared {
+        record,
+        grant,
+        event: event.clone(),
+        recipient_key: key.x25519,
+        recipient_key_version: key.key_version,
+        slot: snapshot.slot,
+    })
+}
+
+/// Looks the request up on the ledger and decides. The outer error is the ledger being
+/// unreachable; the inner one is a refusal.
+pub async fn clear_release<V: LedgerView>(
+    view: &V,
+    request: &ReleaseRequest,
+    max_event_age_secs: i64,
+) -> Result<Result<Cleared, Refused>, SdkError> {
+    let events = view.transaction_events(&request.transaction).await?;
+    let event = match access_event(request, events.as_deref()) {
+        Ok(event) => event,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let snapshot = view.accounts_at(&release_accounts(&event)).await?;
+    Ok(decide_release(&event, &snapshot, max_event_age_secs))
+}
+
+/// What an upload needs: the record exists, is current, and `uploader` wrote it.
+pub async fn clear_upload<V: LedgerView>(
+    view: &V,
+    record: &Pubkey,
+    uploader: &Pubkey,
+) -> Result<Result<RecordAnchor, Refused>, SdkError> {
+    let snapshot = view.accounts_at(std::slice::from_ref(record)).await?;
+    let anchor: RecordAnchor = match decode_at(
+        record,
+        snapshot.accounts.first().and_then(Option::as_ref),
+        Refused::UnknownRecord(*record),
+    ) {
+        Ok(anchor) => anchor,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    Ok(match anchor.status {
+        RecordStatus::EnteredInError => Err(Refused::RecordRetracted(*record)),
+        RecordStatus::Superseded => Err(Refused::RecordSuperseded(*record)),
+        RecordStatus::Current if anchor.author != *uploader => Err(Refused::NotTheAuthor {
+            uploader: *uploader,
+            author: anchor.author,
+        }),
+        RecordStatus::Current => Ok(anchor),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    //! The gateway's decision against each way round it: who gains, and the refusal they get.
+    use super::*;
+    use anchor_lang::AccountSerialize;
+    use careledger::logic::cid::parse_cid;
+    use careledger::state::{GrantStatus, ProviderStatus, Purpose, ReviewState, ROLE_CLINICIAN};
+    use careledger::NO_RECORD_SCOPE;
+
+    const NOW: i64 = 1_800_000_000;
+
+    struct World {
+        patient: Pubkey,
+        clinic: Pubkey,
+        config: Config,
+        grant: ConsentGrant,
+        record: RecordAnchor,
+        provider: Provider,
+        patient_account: Patient,
+        key: Option<EncryptionKey>,
+        event: AccessLogged,
+    }
+
+    fn world() -> World {
+        let patient = Pubkey::new_unique();
+        let clinic = Pubkey::new_unique();
+        let grant_address = crate::pda::grant(&patient, &clinic, Purpose::Treatment).0;
+        let record_address = crate::pda::record(&patient, 0).0;
+        let mut cid = vec![0x01, 0x55, 0x12, 0x20];
+        cid.extend_from_slice(&[7; 32]);
+        World {
+            patient,
+            clinic,
+            config: Config {
+                admin: Pubkey::new_unique(),
+                pending_admin: Pubkey::default(),
+                credential_authority: Pubkey::new_unique(),
+                paused: false,
+                max_break_glass_secs: 3600,
+                bump: 255,
+                reserved: [0; 32],
+            },
+            grant: ConsentGrant {
+                patient,
+                grantee: clinic,
+                classes: 0b10,
+                actions: action::READ,
+                purpose: Purpose::Treatment,
+                status: GrantStatus::Active,
+                review: ReviewState::NotRequired,
+                bump: 255,
+                consent_epoch: 0,
+                record_scope: NO_RECORD_SCOPE,
+                access_count: 1,
+                not_before: NOW - 100,
+                expires_at: NOW + 86_400,
+                created_at: (NOW - 100) as u32,
+                revoked_at: 0,
+                serial: 1,
+                narrowed_at: 0,
+                payer: patient,
+            },
+            record: RecordAnchor {
+                patient,
+                author: patient,
+                cid: parse_cid(&cid).unwrap(),
+                content_sha256: [7; 32],
+                class: 1,
+                status: RecordStatus::Current,
+                bump: 255,
+                index: 0,
+                version: 1,
+                previous: careledger::NO_PREVIOUS_VERSION,
+                anchored_at: 0,
+                care_authored: false,
+                care_since: 0,
+            },
+            provider: Provider {
+                wallet: clinic,
+                roles: ROLE_CLINICIAN,
+                status: ProviderStatus::Verified,
+                bump: 255,
+                credential_ref: [1; 32],
+                credential_expires_at: NOW + 86_400,
+                verified_by: Pubkey::new_unique(),
+                verified_at: NOW - 200,
+                registered_at: NOW - 300,
+                suspension_reason: 0,
+                reserved: [0; 16],
+            },
+            patient_account: Patient {
+                wallet: patient,
+                guardian: Pubkey::default(),
+                guardian_expires_at: 0,
+                consent_epoch: 0,
+                record_count: 1,
+                grant_count: 1,
+                emergency_count: 0,
+                registered_at: NOW - 400,
+                bump: 255,
+                epoch_changed_at: 0,
+                reserved: [0; 8],
+            },
+            key: Some(EncryptionKey {
+                wallet: clinic,
+                x25519: [0x40; 32],
+                key_version: 1,
+                set_at: NOW - 50,
+                bump: 255,
+            }),
+            event: AccessLogged {
+                grant: grant_address,
+                patient,
+                grantee: clinic,
+                record: record_address,
+                record_index: 0,
+                action: action::READ,
+                purpose: Purpose::Treatment,
+                emergency: false,
+                access_count: 1,
+                at: NOW - 10,
+            },
+        }
+    }
+
+    fn account<T: AccountSerialize>(value: &T) -> Option<Account> {
+        let mut data = Vec::new();
+        value.try_serialize(&mut data).unwrap();
+        Some(Account {
+            lamports: 1,
+            data,
+            owner: careledger::ID,
+            executable: false,
+            rent_epoch: 0,
+        })
+    }
+
+    fn snapshot(w: &World) -> AccountsAt {
+        AccountsAt {
+            slot: 9,
+            unix_timestamp: NOW,
+            accounts: vec![
+                account(&w.config),
+                account(&w.grant),
+                account(&w.record),
+                account(&w.provider),
+                account(&w.patient_account),
+                w.key.as_ref().and_then(account),
+            ],
+        }
+    }
+
+    fn decide(w: &World) -> Result<Cleared, Refused> {
+        decide_release(&w.event, &snapshot(w), DEFAULT_MAX_EVENT_AGE_SECS)
+    }
+
+    fn request(w: &World, grantee: Pubkey) -> ReleaseRequest {
+        ReleaseRequest {
+            grantee,
+            record: w.event.record,
+            grant: w.event.grant,
+            transaction: Signature::from([3; 64]),
+        }
+    }
+
+    #[test]
+    fn a_live_grant_and_a_fresh_read_are_released_to_the_published_key() {
+        let w = world();
+        let cleared = decide(&w).unwrap();
+        assert_eq!(cleared.recipient_key, [0x40; 32]);
+        assert_eq!(cleared.slot, 9);
+        let events = [CareledgerEvent::AccessLogged(w.event.clone())];
+        assert_eq!(
+            access_event(&request(&w, w.clinic), Some(&events)),
+            Ok(w.event.clone())
+        );
+    }
+
+    /// A stranger (or a second clinic) presents the clinic's transaction as its own.
+    #[test]
+    fn another_grantees_event_is_not_yours() {
+        let w = world();
+        let events = [CareledgerEvent::AccessLogged(w.event.clone())];
+        let thief = Pubkey::new_unique();
+        assert_eq!(
+            access_event(&request(&w, thief), Some(&events)),
+            Err(Refused::AnotherGrantee(w.clinic))
+        );
+    }
+
+    /// A transaction for another record, another grant, a write, or none at all.
+    #[test]
+    fn only_a_logged_read_of_this_record_under_this_grant_counts() {
+        let w = world();
+        let r = request(&w, w.clinic);
+        assert_eq!(
+            access_event(&r, None),
+            Err(Refused::UnknownTransaction(r.transaction))
+        );
+        let mut other_record = w.event.clone();
+        other_record.record = Pubkey::new_unique();
+        let mut write = w.event.clone();
+        write.action = action::WRITE;
+        for event in [other_record, write] {
+            let events = [CareledgerEvent::AccessLogged(event)];
+            assert_eq!(
+                access_event(&r, Some(&events)),
+                Err(Refused::NoAccessEvent(r.transaction))
+            );
+        }
+    }
+
+    /// The program recorded a refusal: it must not be turned into a release.
+    #[test]
+    fn a_refusal_on_chain_releases_nothing() {
+        let w = world();
+        let refused = careledger::events::AccessRefused {
+            grant: w.event.grant,
+            patient: w.patient,
+            grantee: w.clinic,
+            record: w.event.record,
+            record_index: 0,
+            action: action::READ,
+            purpose: Purpose::Treatment,
+            reason: Refusal::Revoked,
+            at: NOW,
+        };
+        let events = [CareledgerEvent::AccessRefused(refused)];
+        assert_eq!(
+            access_event(&request(&w, w.clinic), Some(&events)),
+            Err(Refused::AccessRefusedOnChain(Refusal::Revoked))
+        );
+    }
+
+    /// An event logged long ago, kept to fetch the record after consent ends.
+    #[test]
+    fn an_old_event_is_stale() {
+        let mut w = world();
+        w.event.at = NOW - DEFAULT_MAX_EVENT_AGE_SECS - 1;
+        assert!(matches!(decide(&w), Err(Refused::StaleEvent { .. })));
+    }
+
+    /// The patient revoked (one grant, or all of them) after the read was logged.
+    #[test]
+    fn revocation_after_the_event_stops_the_release() {
+        let mut w = world();
+        w.grant.status = GrantStatus::Revoked;
+        assert_eq!(decide(&w), Err(Refused::GrantNotLive(Refusal::Revoked)));
+        let mut w = world();
+        w.patient_account.consent_epoch = 1;
+        assert_eq!(decide(&w), Err(Refused::GrantNotLive(Refusal::StaleEpoch)));
+        let mut w = world();
+        w.grant.expires_at = NOW;
+        assert_eq!(decide(&w), Err(Refused::GrantNotLive(Refusal::Expired)));
+        let mut w = world();
+        w.provider.status = ProviderStatus::Suspended;
+        assert_eq!(
+            decide(&w),
+            Err(Refused::GrantNotLive(Refusal::ProviderSuspended))
+        );
+    }
+
+    #[test]
+    fn retracted_superseded_and_unknown_records_are_refused() {
+        let mut w = world();
+        w.record.status = RecordStatus::EnteredInError;
+        assert_eq!(decide(&w), Err(Refused::RecordRetracted(w.event.record)));
+        w.record.status = RecordStatus::Superseded;
+        assert_eq!(decide(&w), Err(Refused::RecordSuperseded(w.event.record)));
+        let w = world();
+        let mut s = snapshot(&w);
+        s.accounts[2] = None;
+        assert_eq!(
+            decide_release(&w.event, &s, DEFAULT_MAX_EVENT_AGE_SECS),
+            Err(Refused::UnknownRecord(w.event.record))
+        );
+    }
+
+    /// A record of another patient presented under this patient's grant.
+    #[test]
+    fn a_record_of_another_patient_is_refused() {
+        let mut w = world();
+        w.record.patient = Pubkey::new_unique();
+        assert!(matches!(decide(&w), Err(Refused::Corrupt(..))));
+    }
+
+    #[test]
+    fn no_usable_key_no_release() {
+        let mut w = world();
+        w.key = None;
+        assert_eq!(decide(&w), Err(Refused::NoRecipientKey(w.clinic)));
+        let mut w = world();
+        if let Some(k) = w.key.as_mut() {
+            k.x25519 = [0; 32];
+        }
+        assert_eq!(decide(&w), Err(Refused::NoRecipientKey(w.clinic)));
+    }
+
+    #[test]
+    fn paused_means_no_access() {
+        let mut w = world();
+        w.config.paused = true;
+        assert_eq!(decide(&w), Err(Refused::Paused));
+    }
+
+    #[test]
+    fn release_and_upload_messages_read_back() {
+        let w = world();
+        let r = request(&w, w.clinic);
+        let m = release_message(
+            "127.0.0.1:8080",
+            &r,
+            "abcdefgh12".into(),
+            "2026-12-01T10:00:00Z".into(),
+        );
+        let parsed = SignInMessage::parse(&m.to_text()).unwrap();
+        assert_eq!(release_request_of(&parsed).unwrap(), r);
+        // an upload message is no release request, and the other way round
+        let u = upload_message(
+            "127.0.0.1:8080",
+            &w.patient,
+            &w.event.record,
+            "abcdefgh12".into(),
+            "2026-12-01T10:00:00Z".into(),
+        );
+        assert_eq!(upload_record_of(&u).unwrap(), w.event.record);
+        assert!(release_request_of(&u).is_err());
+        assert!(upload_record_of(&m).is_err());
+    }
+}
