@@ -66,7 +66,7 @@ pub(crate) fn default_keypair() -> PathBuf {
     home.join(".config/solana/id.json")
 }
 
-fn rpc_url(url: &str) -> String {
+pub(crate) fn rpc_url(url: &str) -> String {
     match url {
         "mainnet-beta" | "m" => "https://api.mainnet-beta.solana.com".into(),
         "devnet" | "d" => "https://api.devnet.solana.com".into(),
@@ -175,7 +175,7 @@ impl Session {
             .await
             .map_err(explain)?;
         if let Some(ledger) = &self.ledger {
-            ledger.record(&outcome.events)?;
+            ledger.record(&outcome)?;
         }
         Ok(outcome)
     }
@@ -192,6 +192,11 @@ impl Session {
             ledger.save(t).await?;
         }
         Ok(())
+    }
+
+    /// The wallet, for signing messages (a gateway request) outside a transaction.
+    pub(crate) fn signer(&self) -> &Keypair {
+        &self.signer
     }
 
     pub(crate) fn me(&self) -> Pubkey {

@@ -4,6 +4,8 @@
 //! is a FHIR Bundle. Each error message the CLI promises is triggered once.
 #[path = "cli/ledger_folder.rs"]
 mod ledger_folder;
+#[path = "cli/records.rs"]
+mod records;
 
 use assert_cmd::Command;
 use serde_json::Value;

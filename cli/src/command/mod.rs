@@ -5,10 +5,13 @@ pub mod claim;
 pub mod config;
 pub mod demo;
 pub mod insurer;
+pub mod ipfs;
 pub mod keys;
 pub mod ledger;
 pub mod patient;
 pub mod provider;
+pub mod records;
+pub mod serve;
 pub mod study;
 pub mod token;
 pub mod verify;
@@ -56,6 +59,29 @@ pub enum Command {
     /// The embedded ledger folder: check it, export it for solana-test-validator
     #[command(subcommand)]
     Ledger(ledger::LedgerCmd),
+    /// X25519 keys records are released to: make one, publish or rotate it, show one
+    #[command(subcommand)]
+    Keys(keys::KeysCmd),
+    /// Prints a file's CID as IPFS computes it (`ipfs add` with the same import profile)
+    Cid {
+        file: PathBuf,
+        /// unixfs-v1-2025 (CIDv1, raw leaves, 1 MiB chunks) or unixfs-v0-2015 (CIDv0, 256 KiB)
+        #[arg(long, default_value = "unixfs-v1-2025")]
+        profile: String,
+    },
+    /// Writes a file's blocks as a CARv1, for `ipfs dag import` or a pinning service
+    Car {
+        file: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "unixfs-v1-2025")]
+        profile: String,
+        /// Replace --out if it exists
+        #[arg(long)]
+        force: bool,
+    },
+    /// Runs the record gateway: stores ciphertexts, releases them against on-chain access events
+    Serve(serve::ServeArgs),
     /// Runs a short consent story with this binary on a fresh ledger folder, printing each command
     Demo,
     /// Checks a file against a record anchor
@@ -82,6 +108,7 @@ impl Command {
                         | PatientCmd::Emergencies(EmergenciesCmd::List)
                 )
                 | Command::Provider(provider::ProviderCmd::Show { .. })
+                | Command::Keys(keys::KeysCmd::Show { .. })
                 | Command::Token(token::TokenCmd::Balance { .. })
                 | Command::Claim(claim::ClaimCmd::Show { .. })
                 | Command::Study(study::StudyCmd::Show { .. })
@@ -102,6 +129,24 @@ pub async fn execute(cli: &Cli) -> Result<Finished> {
         Command::Keygen { outfile } => return keys::keygen(outfile).map(done),
         Command::Address => return keys::address(cli).map(done),
         Command::Demo => return demo::execute().map(done),
+        Command::Keys(keys::KeysCmd::New { outfile }) => {
+            return keys::new_x25519(outfile).map(done)
+        }
+        Command::Cid { file, profile } => return ipfs::cid_of(file, profile).map(done),
+        Command::Car {
+            file,
+            out,
+            profile,
+            force,
+        } => return ipfs::car_of(file, out, profile, *force).map(done),
+        Command::Serve(args) => return serve::execute(cli, args).await.map(done),
+        // these hold the ledger only while they use it: the gateway reads it in between
+        Command::Patient(patient::PatientCmd::Put(args)) => {
+            return records::put(cli, args).await.map(done)
+        }
+        Command::Provider(provider::ProviderCmd::Get(args)) => {
+            return records::get(cli, args).await.map(done)
+        }
         Command::Ledger(cmd) => {
             return ledger::execute(&cli.url, lock_timeout(cli)?, cmd).map(done)
         }
@@ -116,9 +161,18 @@ pub async fn execute(cli: &Cli) -> Result<Finished> {
         .then(|| gag::Gag::stdout().ok());
     let s = session(cli).await?;
     let finished = match &cli.command {
-        Command::Keygen { .. } | Command::Address | Command::Demo | Command::Ledger(_) => {
+        Command::Keygen { .. }
+        | Command::Address
+        | Command::Demo
+        | Command::Ledger(_)
+        | Command::Cid { .. }
+        | Command::Car { .. }
+        | Command::Serve(_)
+        | Command::Patient(patient::PatientCmd::Put(_))
+        | Command::Provider(provider::ProviderCmd::Get(_)) => {
             unreachable!("handled above")
         }
+        Command::Keys(cmd) => done(keys::execute(&s, cmd).await?),
         Command::Config(cmd) => done(config::execute(&s, cmd).await?),
         Command::Authority(cmd) => done(authority::execute(&s, cmd).await?),
         Command::Patient(cmd) => done(patient::execute(&s, cmd).await?),

@@ -54,6 +54,8 @@ pub enum PatientCmd {
     },
     /// Voids every grant at once
     RevokeAll,
+    /// Encrypts a file, anchors its ciphertext's SHA-256 and CID, and stores it at a gateway
+    Put(super::records::PutArgs),
     /// Anchors the CID and SHA-256 of an (encrypted) file
     Anchor {
         file: PathBuf,
@@ -87,6 +89,7 @@ pub enum PatientCmd {
 pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
     let me = s.me();
     Ok(match cmd {
+        PatientCmd::Put(_) => bail!("internal error: `patient put` runs without a session"),
         PatientCmd::Register => {
             if s.client
                 .transport()

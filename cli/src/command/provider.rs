@@ -38,6 +38,9 @@ pub enum ProviderCmd {
         #[arg(value_parser = crate::session::address)]
         wallet: Option<Pubkey>,
     },
+    /// Logs a read on chain, has the gateway release the record against it, decrypts and
+    /// checks it against the anchor, and only then writes it
+    Get(super::records::GetArgs),
     /// Asks a patient for access (the patient approves or denies)
     RequestAccess {
         #[arg(value_parser = crate::session::address)]
@@ -91,6 +94,7 @@ pub enum ProviderCmd {
 pub async fn execute(s: &Session, cmd: &ProviderCmd) -> Result<(Value, String)> {
     let me = s.me();
     Ok(match cmd {
+        ProviderCmd::Get(_) => bail!("internal error: `provider get` runs without a session"),
         ProviderCmd::Register {
             roles: r,
             credential_file,

@@ -203,6 +203,13 @@ impl Folder {
         self.access
     }
 
+    /// The committed generation `current` names, without loading it (`None`: no generation
+    /// yet, or the layout before generations). A generation never changes once committed, so a
+    /// reader may keep what it loaded from one for as long as this stays the same.
+    pub fn current_generation(&self) -> Result<Option<u64>> {
+        Ok(self.current()?.map(|(generation, _)| generation))
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }

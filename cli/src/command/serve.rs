@@ -1,0 +1,113 @@
+//! `careledger serve`: runs the record gateway (see `gateway`) for --keypair's wallet as the
+//! custodian, over a ledger folder (`--url embedded:PATH`, shared safely with CLI commands) or
+//! any RPC cluster.
+use crate::gateway::{self, view::FolderView, Gateway, Limits};
+use crate::session::{default_keypair, lock_timeout};
+use crate::Cli;
+use anyhow::{anyhow, bail, Result};
+use careledger_sdk::release::LedgerView;
+use careledger_sdk::rpc::RpcTransport;
+use careledger_sdk::{pda, EncryptionKey, Pubkey};
+use serde_json::{json, Value};
+use solana_signer::Signer;
+use std::io::Write;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Where to listen (port 0 picks a free one; the address is printed)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The domain (host:port) requests must be signed for [default: the address listened on]
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// The gateway's store: ciphertexts, wrapped keys, used access events
+    #[arg(long, default_value = "./careledger-gateway")]
+    pub store: PathBuf,
+    /// The custodian's X25519 secret key (`careledger keys new`), published for --keypair
+    #[arg(long)]
+    pub x25519_key: PathBuf,
+    /// Largest ciphertext an upload may carry, in bytes
+    #[arg(long, default_value_t = 4 << 30)]
+    pub max_upload: u64,
+    /// How old an access event may be at release, in seconds
+    #[arg(long, default_value_t = careledger_sdk::release::DEFAULT_MAX_EVENT_AGE_SECS)]
+    pub max_event_age: i64,
+    /// Longest wait for a request's headers, or for the next piece of its body, in seconds
+    #[arg(long, default_value_t = 30)]
+    pub idle_timeout: u64,
+}
+
+pub async fn execute(cli: &Cli, args: &ServeArgs) -> Result<(Value, String)> {
+    let path = cli.keypair.clone().unwrap_or_else(default_keypair);
+    let custodian = solana_keypair::read_keypair_file(&path)
+        .map_err(|e| anyhow!("cannot read the custodian keypair {}: {e}", path.display()))?
+        .pubkey();
+    if let Some(dir) = cli.url.strip_prefix("embedded:") {
+        let view = FolderView::new(PathBuf::from(dir), lock_timeout(cli)?);
+        run(view, custodian, args).await
+    } else {
+        let url = crate::session::rpc_url(&cli.url);
+        let commitment = solana_commitment_config::CommitmentConfig::from_str(&cli.commitment)
+            .map_err(|_| anyhow!("unknown commitment `{}`", cli.commitment))?;
+        run(RpcTransport::new(url, commitment), custodian, args).await
+    }
+}
+
+async fn run<V: LedgerView + 'static>(
+    view: V,
+    custodian: Pubkey,
+    args: &ServeArgs,
+) -> Result<(Value, String)> {
+    let secret = super::keys::read_x25519(&args.x25519_key)?;
+    let key_account = pda::encryption_key(&custodian).0;
+    let published = view
+        .accounts_at(&[key_account])
+        .await
+        .map_err(|e| anyhow!("cannot read the ledger: {e}"))?
+        .accounts
+        .pop()
+        .flatten()
+        .and_then(|a| {
+            careledger_sdk::accounts::decode::<EncryptionKey>(&key_account, &a.owner, &a.data).ok()
+        });
+    match published {
+        Some(k) if k.x25519 == secret.public() => {}
+        Some(_) => bail!("{} is not the X25519 key {custodian} published: publish it with `careledger keys publish --x25519-key {}`", args.x25519_key.display(), args.x25519_key.display()),
+        None => bail!("the custodian {custodian} has published no X25519 key: authors would have nothing to check this gateway's key against. Run `careledger keys publish --x25519-key {}` first", args.x25519_key.display()),
+    }
+    let store = gateway::store::Store::open(&args.store)?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| anyhow!("cannot listen on {}: {e}", args.listen))?;
+    let local = listener.local_addr()?;
+    let domain = args.domain.clone().unwrap_or_else(|| local.to_string());
+    let idle = Duration::from_secs(args.idle_timeout.max(1));
+    let gw = Arc::new(Gateway {
+        view,
+        store,
+        custodian,
+        secret,
+        domain: domain.clone(),
+        limits: Limits {
+            max_upload: args.max_upload,
+            max_event_age_secs: args.max_event_age,
+            sign_in_max_age_secs: 300,
+            sign_in_max_skew_secs: 60,
+            idle,
+        },
+    });
+    // the one line a supervisor (or a test) waits for
+    println!(
+        "careledger gateway listening on http://{local} (domain {domain}, custodian {custodian})"
+    );
+    std::io::stdout().flush()?;
+    gateway::serve(listener, gateway::router(gw), idle).await?;
+    Ok((
+        json!({"stopped": local.to_string()}),
+        format!("gateway on {local} stopped"),
+    ))
+}

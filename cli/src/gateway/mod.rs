@@ -1,0 +1,517 @@
+//! `careledger serve`: the record gateway a record's custodian runs (a hospital, or the
+//! patient's own storage). It holds ciphertexts and wrapped data keys, and releases a record
+//! only against an on-chain access event (docs/GATEWAY.md has the protocol).
+//!
+//! - `GET  /v1/gateway`: the custodian's wallet and X25519 key, the domain requests must be
+//!   signed for, and the limits.
+//! - `PUT  /v1/records/{record}`: the record's author stores its ciphertext, with the data key
+//!   wrapped to the custodian's key. The ciphertext must hash to the anchor's SHA-256 and CID
+//!   and decrypt under that key, or nothing is stored.
+//! - `POST /v1/records/{record}/release`: a grantee's signed request against its access
+//!   transaction; the answer is the ciphertext, and the data key wrapped to the grantee's key.
+pub mod problem;
+pub mod store;
+pub mod view;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use base64::Engine;
+use careledger_sdk::envelope::{self, Decryptor, KeyAgreementSecret, RecordIdentity};
+use careledger_sdk::release::{self, LedgerView, Refused};
+use careledger_sdk::siws::SignInMessage;
+use careledger_sdk::unixfs::{DagBuilder, NoBlocks, Profile};
+use careledger_sdk::{cid as cids, Pubkey, Signature};
+use futures_util::StreamExt;
+use problem::Problem;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use store::{Store, StoredRecord};
+
+/// Request headers of an upload.
+pub const SIGN_IN_HEADER: &str = "x-careledger-sign-in";
+pub const SIGNATURE_HEADER: &str = "x-careledger-signature";
+pub const WRAPPED_KEY_HEADER: &str = "x-careledger-wrapped-key";
+/// Response headers of a release.
+pub const CID_HEADER: &str = "x-careledger-cid";
+pub const SHA256_HEADER: &str = "x-careledger-sha256";
+pub const KEY_VERSION_HEADER: &str = "x-careledger-key-version";
+
+/// The largest release request body: a sign-in message and a signature.
+const MAX_REQUEST_BYTES: usize = 16 * 1024;
+
+pub struct Limits {
+    /// Largest ciphertext an upload may carry.
+    pub max_upload: u64,
+    /// How old an access event may be at release.
+    pub max_event_age_secs: i64,
+    /// How old a signed request may be, and how far ahead of the gateway's clock.
+    pub sign_in_max_age_secs: i64,
+    pub sign_in_max_skew_secs: i64,
+    /// Longest wait for the next piece of a request body.
+    pub idle: Duration,
+}
+
+pub struct Gateway<V> {
+    pub view: V,
+    pub store: Store,
+    pub custodian: Pubkey,
+    pub secret: KeyAgreementSecret,
+    /// The domain (host:port) requests must be signed for.
+    pub domain: String,
+    pub limits: Limits,
+}
+
+pub fn router<V: LedgerView + 'static>(gateway: Arc<Gateway<V>>) -> Router {
+    Router::new()
+        .route("/v1/gateway", get(info::<V>))
+        .route(
+            "/v1/records/{record}",
+            put(upload::<V>).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/v1/records/{record}/release",
+            post(release::<V>).layer(DefaultBodyLimit::disable()),
+        )
+        .fallback(|| async {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "no-such-route",
+                "No such route",
+                "see docs/GATEWAY.md for the routes".into(),
+            )
+        })
+        .with_state(gateway)
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn address(text: &str) -> Result<Pubkey, Problem> {
+    Pubkey::from_str(text).map_err(|_| {
+        Problem::bad_request(
+            "bad-address",
+            format!("`{text}` is not a record address (base58, 32 bytes)"),
+        )
+    })
+}
+
+impl<V: LedgerView> Gateway<V> {
+    /// Checks a signed message (domain, age, signature) and returns it.
+    fn verify_sign_in(&self, text: &str, signature: &str) -> Result<SignInMessage, Problem> {
+        let signature = Signature::from_str(signature.trim()).map_err(|_| {
+            Problem::unauthorized(format!(
+                "`{signature}` is not an ed25519 signature (base58)"
+            ))
+        })?;
+        SignInMessage::verify(
+            text,
+            &signature,
+            &self.domain,
+            unix_now(),
+            self.limits.sign_in_max_age_secs,
+            self.limits.sign_in_max_skew_secs,
+        )
+        .map_err(|e| Problem::unauthorized(e.to_string()))
+    }
+
+    fn identity(anchor: &careledger_sdk::RecordAnchor) -> RecordIdentity {
+        RecordIdentity {
+            program: careledger_sdk::program::ID,
+            patient: anchor.patient,
+            index: anchor.index,
+            version: anchor.version,
+            class: anchor.class,
+        }
+    }
+}
+
+async fn info<V: LedgerView>(State(gw): State<Arc<Gateway<V>>>) -> Json<serde_json::Value> {
+    Json(json!({
+        "program": careledger_sdk::program::ID.to_string(),
+        "custodian": gw.custodian.to_string(),
+        "x25519": b64().encode(gw.secret.public()),
+        "domain": gw.domain,
+        "max_upload_bytes": gw.limits.max_upload,
+        "max_event_age_secs": gw.limits.max_event_age_secs,
+        "profiles": Profile::ALL.iter().map(|p| p.name()).collect::<Vec<_>>(),
+    }))
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, Problem> {
+    headers
+        .get(name)
+        .ok_or_else(|| {
+            Problem::bad_request("missing-header", format!("the {name} header is missing"))
+        })?
+        .to_str()
+        .map_err(|_| Problem::bad_request("bad-header", format!("the {name} header is not text")))
+}
+
+/// Removes an upload's temporary file unless it was committed.
+struct TempFile(Option<std::path::PathBuf>);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+fn unprocessable(slug: &'static str, detail: String) -> Problem {
+    Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        slug,
+        "The upload does not match its anchor",
+        detail,
+    )
+}
+
+async fn upload<V: LedgerView>(
+    State(gw): State<Arc<Gateway<V>>>,
+    Path(record): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    let record = address(&record)?;
+    let text = b64()
+        .decode(header(&headers, SIGN_IN_HEADER)?)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            Problem::bad_request(
+                "bad-header",
+                format!("{SIGN_IN_HEADER} is not base64 UTF-8 text"),
+            )
+        })?;
+    let message = gw.verify_sign_in(&text, header(&headers, SIGNATURE_HEADER)?)?;
+    let named =
+        release::upload_record_of(&message).map_err(|e| Problem::unauthorized(e.to_string()))?;
+    if named != record {
+        return Err(Problem::unauthorized(format!(
+            "the signed message names record {named}, not {record}"
+        )));
+    }
+    let anchor = release::clear_upload(&gw.view, &record, &message.address)
+        .await
+        .map_err(Problem::ledger)??;
+    if let Some(stored) = gw.store.record(&record).map_err(Problem::internal)? {
+        return if stored.sha256 == hex(&anchor.content_sha256) {
+            Ok((
+                StatusCode::OK,
+                Json(json!({"record": record.to_string(), "cid": stored.cid, "stored": "already"})),
+            )
+                .into_response())
+        } else {
+            Err(Problem::new(
+                StatusCode::CONFLICT,
+                "already-stored",
+                "Already stored",
+                format!("record {record} is stored here with other bytes"),
+            ))
+        };
+    }
+    let wrapped = b64()
+        .decode(header(&headers, WRAPPED_KEY_HEADER)?)
+        .map_err(|_| {
+            Problem::bad_request("bad-header", format!("{WRAPPED_KEY_HEADER} is not base64"))
+        })?;
+    let program = careledger_sdk::program::ID;
+    let key = envelope::unwrap_key(
+        &gw.secret,
+        &envelope::custody_info(&program, &record),
+        &wrapped,
+    )
+    .map_err(|e| {
+        unprocessable(
+            "bad-wrapped-key",
+            format!("the data key is not wrapped to this gateway's key for this record: {e}"),
+        )
+    })?;
+    if let Some(length) = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if length > gw.limits.max_upload {
+            return Err(too_large(gw.limits.max_upload));
+        }
+    }
+    let anchored_cid = anchor.cid.to_bytes();
+    let profile = Profile::implied_by(&anchored_cid).ok_or_else(|| {
+        unprocessable("unknown-profile", "the anchored CID is not a UnixFS file CID this gateway computes (unixfs-v1-2025 or unixfs-v0-2015)".into())
+    })?;
+    let (path, file) = gw.store.temp_file().map_err(Problem::internal)?;
+    let mut temp = TempFile(Some(path.clone()));
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut sha = Sha256::new();
+    let mut dag = DagBuilder::new(profile, NoBlocks);
+    let mut decryptor = Decryptor::new(&Gateway::<V>::identity(&anchor), &key);
+    let mut total: u64 = 0;
+    let mut stream = body.into_data_stream();
+    loop {
+        let next = tokio::time::timeout(gw.limits.idle, stream.next())
+            .await
+            .map_err(|_| {
+                Problem::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "slow-request",
+                    "Request too slow",
+                    format!("no data for {} s", gw.limits.idle.as_secs()),
+                )
+            })?;
+        let Some(piece) = next else { break };
+        let piece = piece.map_err(|e| {
+            Problem::bad_request("broken-body", format!("the upload broke off: {e}"))
+        })?;
+        total += piece.len() as u64;
+        if total > gw.limits.max_upload {
+            return Err(too_large(gw.limits.max_upload));
+        }
+        sha.update(&piece);
+        dag.update(&piece).map_err(Problem::internal)?;
+        decryptor.update(&piece, |_| Ok(())).map_err(|e| {
+            unprocessable(
+                "does-not-decrypt",
+                format!(
+                    "the ciphertext does not decrypt under the wrapped key for this record: {e}"
+                ),
+            )
+        })?;
+        out.write_all(&piece).map_err(Problem::internal)?;
+    }
+    decryptor.finish(|_| Ok(())).map_err(|e| {
+        unprocessable(
+            "does-not-decrypt",
+            format!("the ciphertext is incomplete or altered: {e}"),
+        )
+    })?;
+    let digest: [u8; 32] = sha.finalize().into();
+    if digest != anchor.content_sha256 {
+        return Err(unprocessable(
+            "sha256-mismatch",
+            format!(
+                "the ciphertext's SHA-256 is {}, the anchor's {}",
+                hex(&digest),
+                hex(&anchor.content_sha256)
+            ),
+        ));
+    }
+    let (root, _) = dag.finish().map_err(Problem::internal)?;
+    if root.cid != anchored_cid {
+        return Err(unprocessable(
+            "cid-mismatch",
+            "the ciphertext's CID is not the anchored CID".into(),
+        ));
+    }
+    out.flush().map_err(Problem::internal)?;
+    drop(out);
+    let cid = cids::cid_to_string(&anchor.cid);
+    let meta = StoredRecord {
+        record: record.to_string(),
+        cid: cid.clone(),
+        sha256: hex(&digest),
+        bytes: total,
+        author: message.address.to_string(),
+        wrapped_key: b64().encode(&wrapped),
+        stored_at: unix_now(),
+    };
+    gw.store.commit(&path, &meta).map_err(Problem::internal)?;
+    temp.0 = None;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"record": record.to_string(), "cid": cid, "bytes": total, "stored": "now"})),
+    )
+        .into_response())
+}
+
+fn too_large(max: u64) -> Problem {
+    Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "upload-too-large",
+        "Upload too large",
+        format!("this gateway stores ciphertexts of at most {max} bytes"),
+    )
+}
+
+/// A small request body, whole: at most `MAX_REQUEST_BYTES`, within `idle`.
+async fn read_small(body: Body, idle: Duration) -> Result<Bytes, Problem> {
+    match tokio::time::timeout(idle, axum::body::to_bytes(body, MAX_REQUEST_BYTES)).await {
+        Err(_) => Err(Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "slow-request",
+            "Request too slow",
+            format!(
+                "the request body did not arrive within {} s",
+                idle.as_secs()
+            ),
+        )),
+        Ok(Err(_)) => Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request-too-large",
+            "Request too large",
+            format!(
+                "a release request is at most {MAX_REQUEST_BYTES} bytes, or the body broke off"
+            ),
+        )),
+        Ok(Ok(bytes)) => Ok(bytes),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseBody {
+    /// The Sign-In With Solana message, as signed.
+    message: String,
+    /// Its ed25519 signature by the grantee's wallet, base58.
+    signature: String,
+}
+
+async fn release<V: LedgerView>(
+    State(gw): State<Arc<Gateway<V>>>,
+    Path(record): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    let record = address(&record)?;
+    let body = read_small(body, gw.limits.idle).await?;
+    let json_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json_type {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not-json",
+            "Unsupported media type",
+            "a release request is application/json: {\"message\", \"signature\"}".into(),
+        ));
+    }
+    let request: ReleaseBody = serde_json::from_slice(&body).map_err(|e| {
+        Problem::bad_request(
+            "malformed-request",
+            format!("the body is not a release request {{\"message\", \"signature\"}}: {e}"),
+        )
+    })?;
+    let message = gw.verify_sign_in(&request.message, &request.signature)?;
+    let asked = release::release_request_of(&message)
+        .map_err(|e| Problem::bad_request("not-a-release-request", e.to_string()))?;
+    if asked.record != record {
+        return Err(Problem::bad_request(
+            "record-mismatch",
+            format!(
+                "the signed message names record {}, not {record}",
+                asked.record
+            ),
+        ));
+    }
+    let stored = gw
+        .store
+        .record(&record)
+        .map_err(Problem::internal)?
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "not-stored",
+                "Not stored here",
+                format!("this gateway holds no ciphertext for record {record}"),
+            )
+        })?;
+    let cleared = release::clear_release(&gw.view, &asked, gw.limits.max_event_age_secs)
+        .await
+        .map_err(Problem::ledger)??;
+    let program = careledger_sdk::program::ID;
+    let wrapped = b64()
+        .decode(&stored.wrapped_key)
+        .map_err(Problem::internal)?;
+    let key = envelope::unwrap_key(
+        &gw.secret,
+        &envelope::custody_info(&program, &record),
+        &wrapped,
+    )
+    .map_err(Problem::internal)?;
+    let info = envelope::release_info(&program, &record, &asked.grant);
+    let for_grantee =
+        envelope::wrap_key(&cleared.recipient_key, &info, &key).map_err(Problem::internal)?;
+    let file = tokio::fs::File::open(gw.store.object_path(&stored.cid))
+        .await
+        .map_err(Problem::internal)?;
+    // the last step before any byte leaves: an access event (a grant's n-th logged access)
+    // releases once, durably
+    let event = &cleared.event;
+    let used = format!("{} {} {record}", event.grant, event.access_count);
+    if !gw
+        .store
+        .mark_used(&used, &asked.transaction.to_string())
+        .map_err(Problem::internal)?
+    {
+        return Err(Refused::Replayed.into());
+    }
+    let mut response =
+        Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 1 << 20))
+            .into_response();
+    let h = response.headers_mut();
+    let value = |v: String| HeaderValue::from_str(&v).map_err(Problem::internal);
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(
+        axum::http::header::CONTENT_LENGTH,
+        value(stored.bytes.to_string())?,
+    );
+    h.insert(WRAPPED_KEY_HEADER, value(b64().encode(for_grantee))?);
+    h.insert(CID_HEADER, value(stored.cid.clone())?);
+    h.insert(SHA256_HEADER, value(stored.sha256.clone())?);
+    h.insert(
+        KEY_VERSION_HEADER,
+        value(cleared.recipient_key_version.to_string())?,
+    );
+    Ok(response)
+}
+
+/// Serves until SIGINT or SIGTERM, with a bounded wait for each request's headers (a client
+/// that trickles them in is cut off).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_timeout: Duration,
+) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = term.recv() => return Ok(()),
+        };
+        let service = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}

@@ -1,0 +1,172 @@
+//! The gateway's store, a folder:
+//!
+//! ```text
+//! STORE/
+//!   lock                 held by the one gateway serving this store
+//!   objects/CID          each record's ciphertext, named by its CID (content-addressed)
+//!   records/ADDRESS.json what the gateway knows of a record: CID, SHA-256, size, author, and
+//!                        the data key wrapped (HPKE) to the custodian's X25519 key
+//!   used.log             every access event a release was made against (grant, its access
+//!                        count, record), with its transaction, one per line
+//!   tmp/                 uploads in progress (cleared at start)
+//! ```
+//!
+//! The data key is never stored in the clear: only the custodian's secret key unwraps it. An
+//! upload becomes visible only once its object and its record file are both durable (written,
+//! fsynced, renamed into place, directory fsynced), so a crash leaves either the whole record
+//! or nothing. A release is written to `used.log` and fsynced before any byte is sent.
+use anyhow::{anyhow, bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use solana_pubkey::Pubkey;
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub record: String,
+    pub cid: String,
+    /// Hex SHA-256 of the ciphertext, as anchored.
+    pub sha256: String,
+    pub bytes: u64,
+    pub author: String,
+    /// Base64 HPKE encapsulation and sealed data key, to the custodian's key.
+    pub wrapped_key: String,
+    pub stored_at: i64,
+}
+
+pub struct Store {
+    dir: PathBuf,
+    _lock: File,
+    used: Mutex<Used>,
+    next_temp: AtomicU64,
+}
+
+struct Used {
+    log: File,
+    seen: HashSet<String>,
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot sync {}", dir.display()))
+}
+
+impl Store {
+    /// Opens (creating) the store and takes its lock: two gateways on one store would each
+    /// think an access event unused.
+    pub fn open(dir: &Path) -> Result<Store> {
+        for sub in ["objects", "records", "tmp"] {
+            fs::create_dir_all(dir.join(sub))
+                .with_context(|| format!("cannot create the store {}", dir.display()))?;
+        }
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("lock"))?;
+        if lock.try_lock().is_err() {
+            bail!(
+                "another gateway is serving the store {}: stop it, or pass another --store",
+                dir.display()
+            );
+        }
+        for leftover in fs::read_dir(dir.join("tmp"))? {
+            let _ = fs::remove_file(leftover?.path());
+        }
+        let used_path = dir.join("used.log");
+        let mut seen = HashSet::new();
+        if let Ok(bytes) = fs::read(&used_path) {
+            // a line torn by a crash was never acknowledged (that release never left): cut it,
+            // so the next line starts clean
+            let whole = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            if whole < bytes.len() {
+                OpenOptions::new()
+                    .write(true)
+                    .open(&used_path)?
+                    .set_len(whole as u64)?;
+            }
+            for line in bytes[..whole].lines() {
+                // the event is the line without its trailing transaction signature
+                let line = line?;
+                if let Some((event, _transaction)) = line.rsplit_once(' ') {
+                    seen.insert(event.to_string());
+                }
+            }
+        }
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&used_path)
+            .with_context(|| format!("cannot open {}", used_path.display()))?;
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            _lock: lock,
+            used: Mutex::new(Used { log, seen }),
+            next_temp: AtomicU64::new(0),
+        })
+    }
+
+    fn record_path(&self, record: &Pubkey) -> PathBuf {
+        self.dir.join("records").join(format!("{record}.json"))
+    }
+
+    pub fn object_path(&self, cid: &str) -> PathBuf {
+        self.dir.join("objects").join(cid)
+    }
+
+    pub fn record(&self, record: &Pubkey) -> Result<Option<StoredRecord>> {
+        match fs::read(self.record_path(record)) {
+            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
+                format!("the store's file for record {record} is unreadable")
+            })?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(anyhow!("cannot read the store's file for {record}: {e}")),
+        }
+    }
+
+    /// A new file under tmp/ for an upload in progress.
+    pub fn temp_file(&self) -> Result<(PathBuf, File)> {
+        let n = self.next_temp.fetch_add(1, Ordering::Relaxed);
+        let path = self
+            .dir
+            .join("tmp")
+            .join(format!("upload-{}-{n}", std::process::id()));
+        let file =
+            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        Ok((path, file))
+    }
+
+    /// Makes an upload durable and visible: the object first, then the record file.
+    pub fn commit(&self, temp: &Path, meta: &StoredRecord) -> Result<()> {
+        File::open(temp)?.sync_all()?;
+        fs::rename(temp, self.object_path(&meta.cid))?;
+        sync_dir(&self.dir.join("objects"))?;
+        let record: Pubkey = meta.record.parse().map_err(|_| anyhow!("bad record"))?;
+        let staged = self.dir.join("tmp").join(format!("{}.json", meta.record));
+        let mut file = File::create(&staged)?;
+        file.write_all(&serde_json::to_vec_pretty(meta)?)?;
+        file.sync_all()?;
+        fs::rename(&staged, self.record_path(&record))?;
+        sync_dir(&self.dir.join("records"))
+    }
+
+    /// Records that the access event `event` ("GRANT ACCESS_COUNT RECORD": a grant's n-th
+    /// logged access, to that record) was used for a release, with the transaction it came
+    /// in; false if it already was. Durable before it returns true.
+    pub fn mark_used(&self, event: &str, transaction: &str) -> Result<bool> {
+        let mut used = self.used.lock().map_err(|_| anyhow!("used log poisoned"))?;
+        if used.seen.contains(event) {
+            return Ok(false);
+        }
+        used.log
+            .write_all(format!("{event} {transaction}\n").as_bytes())?;
+        used.log.sync_data()?;
+        used.seen.insert(event.to_string());
+        Ok(true)
+    }
+}

@@ -1,0 +1,611 @@
+//! Records through the gateway, end to end: the CLI and `careledger serve` as separate
+//! processes on one ledger folder, the gateway on loopback at a port it picks.
+//!
+//! Who gains by breaking each rule, and the test here that they cannot:
+//! - a grantee keeping access after revocation: an event logged before the revoke is refused;
+//! - anyone replaying a released event, or presenting another grantee's transaction;
+//! - a stranger signing as the grantee, or for another gateway's domain;
+//! - whoever alters the stored ciphertext: the AEAD fails and no file is written;
+//! - an uploader whose ciphertext does not match its anchor or key: nothing is stored.
+use super::Cli;
+use base64::Engine;
+use careledger_sdk::release::{release_message, ReleaseRequest};
+use careledger_sdk::{pda, Pubkey, Purpose, Signature};
+use serde_json::Value;
+use std::io::{BufRead, Read, Write};
+use std::process::{Child, Stdio};
+use std::str::FromStr;
+
+/// A running `careledger serve`, stopped (killed and reaped) when dropped.
+struct Gateway {
+    child: Child,
+    url: String,
+    domain: String,
+}
+
+impl Gateway {
+    fn start(cli: &Cli, extra: &[&str]) -> Gateway {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("careledger"))
+            .args(["--url", &format!("embedded:{}", cli.path("ledger"))])
+            .args(["--keypair", &cli.path("custodian.json"), "serve"])
+            .args(["--listen", "127.0.0.1:0", "--store", &cli.path("store")])
+            .args(["--x25519-key", &cli.path("custodian.x25519")])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("first line");
+        if line.is_empty() {
+            let mut err = String::new();
+            child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+            panic!("the gateway did not start: {err}");
+        }
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("address")
+            .to_string();
+        let domain = url.trim_start_matches("http://").to_string();
+        Gateway { child, url, domain }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Content that compresses badly and differs per seed.
+fn content(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) as u8
+        })
+        .collect()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// What the gateway answered: status, content type, body.
+struct Answer {
+    status: u16,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn problem(&self) -> Value {
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "{}",
+            self.status
+        );
+        serde_json::from_slice(&self.body).expect("problem json")
+    }
+
+    /// Asserts a problem of this status and type slug.
+    fn refused(&self, status: u16, slug: &str) -> Value {
+        let p = self.problem();
+        assert_eq!(self.status, status, "{p}");
+        assert!(
+            p["type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with(&format!("/{slug}"))),
+            "expected {slug}: {p}"
+        );
+        p
+    }
+}
+
+fn send(request: reqwest::RequestBuilder) -> Answer {
+    runtime().block_on(async {
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = response.bytes().await.expect("body").to_vec();
+        Answer {
+            status,
+            content_type,
+            body,
+        }
+    })
+}
+
+fn keypair(cli: &Cli, name: &str) -> solana_keypair::Keypair {
+    solana_keypair::read_keypair_file(cli.path(name)).expect("keypair")
+}
+
+/// A release request for `tx`, signed by `signer` as `grantee`, for `domain`.
+fn release(
+    gw: &Gateway,
+    signer: &solana_keypair::Keypair,
+    grantee: Pubkey,
+    domain: &str,
+    record: Pubkey,
+    grant: Pubkey,
+    tx: &str,
+) -> Answer {
+    let request = ReleaseRequest {
+        grantee,
+        record,
+        grant,
+        transaction: Signature::from_str(tx).expect("signature"),
+    };
+    let issued = chrono::DateTime::from_timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+        0,
+    )
+    .unwrap()
+    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let message = release_message(domain, &request, "testnonce0123".into(), issued);
+    let text = message.to_text();
+    use solana_signer::Signer;
+    let signature = signer.sign_message(text.as_bytes());
+    send(
+        reqwest::Client::new()
+            .post(format!("{}/v1/records/{record}/release", gw.url))
+            .json(&serde_json::json!({"message": text, "signature": signature.to_string()})),
+    )
+}
+
+/// Admin, patient, custodian (with its published key), and `clinics` verified clinicians with
+/// published keys; returns their wallets.
+fn world(cli: &Cli, clinics: &[&str]) -> (String, Vec<String>) {
+    cli.keygen("admin.json");
+    let patient = cli.keygen("patient.json");
+    cli.keygen("custodian.json");
+    std::fs::write(cli.path("licence.pdf"), b"licence").unwrap();
+    cli.ok("admin.json", &["config", "init"]);
+    cli.ok("patient.json", &["patient", "register"]);
+    let key = |who: &str, file: &str| {
+        cli.ok(who, &["keys", "new", "--outfile", &cli.path(file)]);
+        cli.ok(who, &["keys", "publish", "--x25519-key", &cli.path(file)]);
+    };
+    key("custodian.json", "custodian.x25519");
+    let mut wallets = Vec::new();
+    for name in clinics {
+        let wallet = cli.keygen(&format!("{name}.json"));
+        cli.ok(
+            &format!("{name}.json"),
+            &[
+                "provider",
+                "register",
+                "--roles",
+                "clinician",
+                "--credential-file",
+                &cli.path("licence.pdf"),
+            ],
+        );
+        cli.ok(
+            "admin.json",
+            &["authority", "verify", &wallet, "--roles", "clinician"],
+        );
+        key(&format!("{name}.json"), &format!("{name}.x25519"));
+        wallets.push(wallet);
+    }
+    (patient, wallets)
+}
+
+fn grant(cli: &Cli, wallet: &str) {
+    cli.ok(
+        "patient.json",
+        &[
+            "patient",
+            "grant",
+            wallet,
+            "--purpose",
+            "treatment",
+            "--classes",
+            "lab-result",
+            "--actions",
+            "read",
+            "--days",
+            "7",
+        ],
+    );
+}
+
+fn get_args<'a>(
+    cli: &'a Cli,
+    gw: &'a Gateway,
+    who: &str,
+    record: &'a str,
+    out: &'a str,
+) -> Vec<String> {
+    [
+        "provider",
+        "get",
+        record,
+        "--out",
+        out,
+        "--gateway",
+        &gw.url,
+        "--x25519-key",
+        &cli.path(&format!("{who}.x25519")),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn a_record_is_released_only_against_live_consent() {
+    let cli = Cli::new();
+    let (patient, wallets) = world(&cli, &["clinic", "stranger"]);
+    let (clinic, stranger) = (&wallets[0], &wallets[1]);
+    let lab = content(2_500_000, 1);
+    std::fs::write(cli.path("lab.bin"), &lab).unwrap();
+    let gw = Gateway::start(&cli, &[]);
+
+    let put = cli.json(
+        "patient.json",
+        &[
+            "patient",
+            "put",
+            &cli.path("lab.bin"),
+            "--class",
+            "lab-result",
+            "--gateway",
+            &gw.url,
+        ],
+    );
+    let record = put["record"].as_str().unwrap().to_string();
+    let cid = put["cid"].as_str().unwrap().to_string();
+    assert!(
+        cid.starts_with("bafy"),
+        "a 2.5 MB ciphertext is a DAG: {cid}"
+    );
+    // the gateway holds the ciphertext under its CID, and `careledger cid` agrees with the anchor
+    let object = cli.path(&format!("store/objects/{cid}"));
+    assert_eq!(cli.ok("patient.json", &["cid", &object]).trim(), cid);
+    let stored = std::fs::read(&object).unwrap();
+    assert!(stored.len() > lab.len() && !stored.windows(64).any(|w| w == &lab[1000..1064]));
+
+    // no grant yet: the read cannot even be logged
+    let got = cli.path("got.bin");
+    let args = get_args(&cli, &gw, "clinic", &record, &got);
+    cli.fails("clinic.json", &strs(&args), "does not exist");
+    assert!(!std::path::Path::new(&got).exists());
+
+    grant(&cli, clinic);
+    let out = cli.json("clinic.json", &strs(&args));
+    assert_eq!(
+        std::fs::read(&got).unwrap(),
+        lab,
+        "put → grant → get gives identical bytes"
+    );
+    let tx = out["transaction"].as_str().unwrap().to_string();
+
+    let record_key = Pubkey::from_str(&record).unwrap();
+    let clinic_key = Pubkey::from_str(clinic).unwrap();
+    let patient_key = Pubkey::from_str(&patient).unwrap();
+    let grant_key = pda::grant(&patient_key, &clinic_key, Purpose::Treatment).0;
+    let clinic_kp = keypair(&cli, "clinic.json");
+    let stranger_kp = keypair(&cli, "stranger.json");
+
+    // the same event again
+    release(
+        &gw, &clinic_kp, clinic_key, &gw.domain, record_key, grant_key, &tx,
+    )
+    .refused(409, "replayed-event");
+    // a stranger presents the clinic's transaction as its own
+    let stranger_key = Pubkey::from_str(stranger).unwrap();
+    release(
+        &gw,
+        &stranger_kp,
+        stranger_key,
+        &gw.domain,
+        record_key,
+        grant_key,
+        &tx,
+    )
+    .refused(403, "another-grantee");
+    // a stranger signs a request in the clinic's name
+    release(
+        &gw,
+        &stranger_kp,
+        clinic_key,
+        &gw.domain,
+        record_key,
+        grant_key,
+        &tx,
+    )
+    .refused(401, "bad-sign-in");
+    // a request signed for another gateway is not valid here
+    release(
+        &gw,
+        &clinic_kp,
+        clinic_key,
+        "records.elsewhere.example",
+        record_key,
+        grant_key,
+        &tx,
+    )
+    .refused(401, "bad-sign-in");
+
+    // tampering with the stored ciphertext: the AEAD catches it and nothing is written
+    let mut altered = stored.clone();
+    altered[stored.len() / 2] ^= 1;
+    std::fs::write(&object, &altered).unwrap();
+    let tampered = cli.path("tampered.bin");
+    let args_t = get_args(&cli, &gw, "clinic", &record, &tampered);
+    cli.fails("clinic.json", &strs(&args_t), "does not decrypt");
+    assert!(!std::path::Path::new(&tampered).exists());
+    assert!(std::fs::read_dir(cli.dir.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("partial")));
+    std::fs::write(&object, &stored).unwrap();
+
+    // an access logged while the grant lived, then the patient revokes: no release for it
+    let logged = cli.json(
+        "clinic.json",
+        &["provider", "log-access", &patient, "--record", "0"],
+    );
+    let early = logged["signature"].as_str().unwrap().to_string();
+    cli.ok(
+        "patient.json",
+        &["patient", "revoke", clinic, "--purpose", "treatment"],
+    );
+    release(
+        &gw, &clinic_kp, clinic_key, &gw.domain, record_key, grant_key, &early,
+    )
+    .refused(403, "grant-not-live");
+    // and a get after revocation is refused on chain, with the refusal recorded
+    let late = cli.path("late.bin");
+    let args_l = get_args(&cli, &gw, "clinic", &record, &late);
+    cli.fails("clinic.json", &strs(&args_l), "refused the read (Revoked)");
+    assert!(!std::path::Path::new(&late).exists());
+    let audit = cli.ok("patient.json", &["patient", "audit"]);
+    assert!(
+        audit.contains("AccessRefused") || audit.contains("refused"),
+        "{audit}"
+    );
+}
+
+#[test]
+fn eight_grantees_fetch_at_once() {
+    let cli = Cli::new();
+    let names: Vec<String> = (0..8).map(|i| format!("clinic{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (_patient, wallets) = world(&cli, &refs);
+    let lab = content(1_500_000, 2);
+    std::fs::write(cli.path("lab.bin"), &lab).unwrap();
+    let gw = Gateway::start(&cli, &[]);
+    let put = cli.json(
+        "patient.json",
+        &[
+            "patient",
+            "put",
+            &cli.path("lab.bin"),
+            "--class",
+            "lab-result",
+            "--gateway",
+            &gw.url,
+        ],
+    );
+    let record = put["record"].as_str().unwrap().to_string();
+    for wallet in &wallets {
+        grant(&cli, wallet);
+    }
+    let children: Vec<(String, Child)> = names
+        .iter()
+        .map(|name| {
+            let out = cli.path(&format!("{name}.got"));
+            let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("careledger"))
+                .env("CARELEDGER_NO_PROGRESS", "1")
+                .args(["--url", &format!("embedded:{}", cli.path("ledger"))])
+                .args(["--keypair", &cli.path(&format!("{name}.json"))])
+                .args(get_args(&cli, &gw, name, &record, &out))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("get");
+            (out, child)
+        })
+        .collect();
+    for (out, child) in children {
+        let done = child.wait_with_output().unwrap();
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        assert_eq!(std::fs::read(&out).unwrap(), lab);
+    }
+}
+
+#[test]
+fn the_gateway_answers_bad_requests_with_problem_details() {
+    let cli = Cli::new();
+    let (patient, wallets) = world(&cli, &["clinic"]);
+    let gw = Gateway::start(&cli, &["--max-upload", "4000", "--idle-timeout", "2"]);
+    let http = reqwest::Client::new();
+
+    send(http.get(format!("{}/v1/nowhere", gw.url))).refused(404, "no-such-route");
+    let info: Value =
+        serde_json::from_slice(&send(http.get(format!("{}/v1/gateway", gw.url))).body).unwrap();
+    assert_eq!(info["domain"], gw.domain);
+    let unknown = Pubkey::new_unique();
+    let release_url = format!("{}/v1/records/{unknown}/release", gw.url);
+    send(http.post(&release_url).body("hello")).refused(415, "not-json");
+    send(
+        http.post(&release_url)
+            .header("content-type", "application/json")
+            .body("{\"message\": 3"),
+    )
+    .refused(400, "malformed-request");
+    send(
+        http.post(&release_url)
+            .header("content-type", "application/json")
+            .body(vec![b' '; 20_000]),
+    )
+    .refused(413, "request-too-large");
+    send(http.post(format!("{}/v1/records/not-an-address/release", gw.url)))
+        .refused(400, "bad-address");
+    // a well-signed request for a record this gateway does not hold
+    let clinic_kp = keypair(&cli, "clinic.json");
+    let clinic = Pubkey::from_str(&wallets[0]).unwrap();
+    let fake_tx = Signature::from([9u8; 64]).to_string();
+    release(
+        &gw,
+        &clinic_kp,
+        clinic,
+        &gw.domain,
+        unknown,
+        Pubkey::new_unique(),
+        &fake_tx,
+    )
+    .refused(404, "not-stored");
+
+    // an upload over the limit is refused after anchoring, and nothing is stored
+    std::fs::write(cli.path("big.bin"), content(5_000, 3)).unwrap();
+    let args = [
+        "patient",
+        "put",
+        &cli.path("big.bin"),
+        "--class",
+        "lab-result",
+        "--gateway",
+        &gw.url,
+    ];
+    cli.fails("patient.json", &args, "at most 4000 bytes");
+    assert_eq!(
+        std::fs::read_dir(cli.path("store/records"))
+            .unwrap()
+            .count(),
+        0
+    );
+    assert_eq!(
+        std::fs::read_dir(cli.path("store/objects"))
+            .unwrap()
+            .count(),
+        0
+    );
+    assert_eq!(std::fs::read_dir(cli.path("store/tmp")).unwrap().count(), 0);
+
+    // a plain anchored file, uploaded with a key not wrapped to this gateway, or as a stranger
+    std::fs::write(cli.path("small.bin"), b"not a careledger ciphertext").unwrap();
+    let anchored = cli.json(
+        "patient.json",
+        &[
+            "patient",
+            "anchor",
+            &cli.path("small.bin"),
+            "--class",
+            "lab-result",
+        ],
+    );
+    let record = anchored["record"].as_str().unwrap().to_string();
+    let patient_kp = keypair(&cli, "patient.json");
+    let upload = |signer: &solana_keypair::Keypair, wrapped: Vec<u8>| {
+        use solana_signer::Signer;
+        let message = careledger_sdk::release::upload_message(
+            &gw.domain,
+            &signer.pubkey(),
+            &Pubkey::from_str(&record).unwrap(),
+            "testnonce0123".into(),
+            chrono::DateTime::from_timestamp(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs() as i64,
+                0,
+            )
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        );
+        let text = message.to_text();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        send(
+            http.put(format!("{}/v1/records/{record}", gw.url))
+                .header("x-careledger-sign-in", b64.encode(&text))
+                .header(
+                    "x-careledger-signature",
+                    signer.sign_message(text.as_bytes()).to_string(),
+                )
+                .header("x-careledger-wrapped-key", b64.encode(wrapped))
+                .body(std::fs::read(cli.path("small.bin")).unwrap()),
+        )
+    };
+    upload(&clinic_kp, vec![0; 80]).refused(403, "not-the-author");
+    upload(&patient_kp, vec![0; 80]).refused(422, "bad-wrapped-key");
+    let gateway_key: [u8; 32] = base64::engine::general_purpose::STANDARD
+        .decode(info["x25519"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let wrapped = careledger_sdk::envelope::wrap_key(
+        &gateway_key,
+        &careledger_sdk::envelope::custody_info(
+            &careledger_sdk::program::ID,
+            &Pubkey::from_str(&record).unwrap(),
+        ),
+        &careledger_sdk::envelope::DataKey::generate(),
+    )
+    .unwrap();
+    upload(&patient_kp, wrapped).refused(422, "does-not-decrypt");
+    assert_eq!(
+        std::fs::read_dir(cli.path("store/records"))
+            .unwrap()
+            .count(),
+        0
+    );
+    let _ = patient;
+
+    // a client that trickles its headers is cut off, and one that stalls its body times out
+    let started = std::time::Instant::now();
+    let mut slow = std::net::TcpStream::connect(&gw.domain).unwrap();
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(15)))
+        .unwrap();
+    slow.write_all(b"POST /v1/records/x/release HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let mut stall = std::net::TcpStream::connect(&gw.domain).unwrap();
+    stall
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stall,
+        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
+        release_url.trim_start_matches(&gw.url),
+        gw.domain
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = stall.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+}
