@@ -2,9 +2,9 @@
 //! (`--url` takes the Solana CLI monikers or a URL) or a local ledger folder with no validator
 //! (`--url embedded:PATH`). Each command group lives in `command/<group>.rs`.
 mod command;
-mod gateway;
-mod ledger;
 mod session;
+
+use careledger_cli::{gateway, gateway_client, ledger};
 
 use clap::{Parser, ValueEnum};
 use command::Command;

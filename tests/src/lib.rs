@@ -790,3 +790,22 @@ impl ClaimsScene {
         }
     }
 }
+
+/// A record gateway's view of an `Env`'s ledger: the gateway in the demo and the records
+/// benchmark reads the very bank the scenario writes.
+pub struct EnvView(pub std::sync::Arc<Env>);
+
+impl careledger_sdk::release::LedgerView for EnvView {
+    async fn accounts_at(
+        &self,
+        addresses: &[Pubkey],
+    ) -> Result<careledger_sdk::transport::AccountsAt, SdkError> {
+        Transport::accounts_at(self.0.client.transport(), addresses).await
+    }
+    async fn transaction_events(
+        &self,
+        signature: &careledger_sdk::Signature,
+    ) -> Result<Option<Vec<careledger_sdk::CareledgerEvent>>, SdkError> {
+        Transport::transaction_events(self.0.client.transport(), signature).await
+    }
+}

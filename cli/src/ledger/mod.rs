@@ -40,13 +40,13 @@ const TX_HEAD: usize = TX_TAG.len() + 64 + 8 + 4;
 
 /// Where a transaction's events sit in the folder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct TxPlace {
+pub struct TxPlace {
     pub generation: u64,
     pub index: u32,
 }
 
 /// One events.log line: the event, and the transaction that emitted it when known.
-pub(crate) fn encode_line(tx: &(Signature, TxPlace), event: &CareledgerEvent) -> Vec<u8> {
+pub fn encode_line(tx: &(Signature, TxPlace), event: &CareledgerEvent) -> Vec<u8> {
     let mut line = TX_TAG.to_vec();
     line.extend_from_slice(tx.0.as_ref());
     line.extend_from_slice(&tx.1.generation.to_le_bytes());
@@ -55,7 +55,7 @@ pub(crate) fn encode_line(tx: &(Signature, TxPlace), event: &CareledgerEvent) ->
     line
 }
 
-type Line = (Option<(Signature, TxPlace)>, CareledgerEvent);
+pub type Line = (Option<(Signature, TxPlace)>, CareledgerEvent);
 
 fn decode_line(bytes: &[u8]) -> Option<Line> {
     if !bytes.starts_with(TX_TAG) {
@@ -70,7 +70,7 @@ fn decode_line(bytes: &[u8]) -> Option<Line> {
 }
 
 /// The audit events a snapshot holds, decoded; a line that is not a careledger event stops the load.
-pub(crate) fn decode_events(folder: &Folder, snapshot: &Snapshot) -> Result<Vec<CareledgerEvent>> {
+pub fn decode_events(folder: &Folder, snapshot: &Snapshot) -> Result<Vec<CareledgerEvent>> {
     Ok(decode_lines(folder, snapshot)?
         .into_iter()
         .map(|(_, event)| event)
@@ -78,7 +78,7 @@ pub(crate) fn decode_events(folder: &Folder, snapshot: &Snapshot) -> Result<Vec<
 }
 
 /// The snapshot's events with the transaction of each, when the line names it.
-pub(crate) fn decode_lines(folder: &Folder, snapshot: &Snapshot) -> Result<Vec<Line>> {
+pub fn decode_lines(folder: &Folder, snapshot: &Snapshot) -> Result<Vec<Line>> {
     snapshot
         .events
         .iter()

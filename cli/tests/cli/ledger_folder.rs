@@ -69,7 +69,14 @@ fn read_folder(root: &Path) -> FolderState {
     assert!(log.is_empty() || log.ends_with('\n'), "a torn last line");
     let events = log
         .lines()
-        .map(|line| CareledgerEvent::decode(&b64().decode(line).unwrap()).expect("an event"))
+        .map(|line| {
+            let bytes = b64().decode(line).unwrap();
+            // a line names its transaction: the tag, the signature, the generation, the index
+            let event = bytes
+                .strip_prefix(b"cl-tx-v1")
+                .map_or(&bytes[..], |rest| &rest[76..]);
+            CareledgerEvent::decode(event).expect("an event")
+        })
         .collect();
     FolderState {
         generation,

@@ -13,6 +13,9 @@ use careledger_tests::{Env, DAY};
 use sha2_free::digest;
 use solana_signer::Signer;
 
+#[path = "demo/records.rs"]
+mod records;
+
 mod sha2_free {
     /// The demo's "encrypted record" bytes and their SHA-256, via the SDK's hashing helper.
     pub fn digest(bytes: &[u8]) -> [u8; 32] {
@@ -20,7 +23,7 @@ mod sha2_free {
     }
 }
 
-fn show(step: &str, outcome: &TxOutcome) {
+pub(crate) fn show(step: &str, outcome: &TxOutcome) {
     println!("\n== {step}\n   tx {}", outcome.signature);
     for event in &outcome.events {
         println!("   event {}: {}", event.name(), event.summary());
@@ -28,13 +31,13 @@ fn show(step: &str, outcome: &TxOutcome) {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), careledger_sdk::SdkError> {
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // The embedded bank logs every instruction at debug level unless told otherwise.
     if std::env::var_os("RUST_LOG").is_none() {
         std::env::set_var("RUST_LOG", "error");
     }
     println!("careledger demo: embedded Agave bank, careledger registered natively");
-    let env = Env::new().await;
+    let env = std::sync::Arc::new(Env::new().await);
     println!(
         "config created by the upgrade authority; admin {}",
         env.admin.pubkey()
@@ -512,6 +515,10 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
         );
     }
 
+    let gateway = records::start(&env, &patient, &clinic).await?;
+    let title = "clinic logs a read of the lab result and asks the gateway for it";
+    gateway.fetch(title, &env, &wallet, &clinic).await?;
+
     show(
         "patient revokes the clinic's grant",
         &env.send(
@@ -540,6 +547,9 @@ async fn main() -> Result<(), careledger_sdk::SdkError> {
         )
         .await?,
     );
+    let title = "after the revocation the clinic asks for the lab result again";
+    gateway.fetch(title, &env, &wallet, &clinic).await?;
+    drop(gateway);
     show(
         "patient revokes everything at once",
         &env.send(

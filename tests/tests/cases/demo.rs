@@ -35,4 +35,13 @@ fn the_demo_prints_every_event_readably_under_its_own_title() {
         "a title used twice: {titles:#?}"
     );
     assert!(text.contains("done: every step above is an on-chain audit event"));
+    // the records step: released against the clinic's read, then nothing after revocation
+    assert!(
+        text.contains("the gateway released it against that read: 57 bytes decrypted"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the gateway released nothing: the gateway refused (403 Forbidden): the access was refused on chain (Revoked)"),
+        "{text}"
+    );
 }

@@ -28,14 +28,18 @@ async fn a_wallet_publishes_and_rotates_its_own_key() {
     let address = pda::encryption_key(&clinic.pubkey()).0;
     let stored: EncryptionKey = env.client.fetch(&address).await.unwrap();
     assert_eq!((stored.x25519, stored.key_version), (key(1), 1));
-    assert!(matches!(&outcome.events[..], [CareledgerEvent::EncryptionKeySet(e)]
-        if e.previous == [0; 32] && e.key_version == 1 && e.key_account == address));
+    assert!(
+        matches!(&outcome.events[..], [CareledgerEvent::EncryptionKeySet(e)]
+        if e.previous == [0; 32] && e.key_version == 1 && e.key_account == address)
+    );
 
     let outcome = env.send(publish(key(2)), &[&clinic]).await.unwrap();
     let stored: EncryptionKey = env.client.fetch(&address).await.unwrap();
     assert_eq!((stored.x25519, stored.key_version), (key(2), 2));
-    assert!(matches!(&outcome.events[..], [CareledgerEvent::EncryptionKeySet(e)]
-        if e.previous == key(1) && e.x25519 == key(2) && e.key_version == 2));
+    assert!(
+        matches!(&outcome.events[..], [CareledgerEvent::EncryptionKeySet(e)]
+        if e.previous == key(1) && e.x25519 == key(2) && e.key_version == 2)
+    );
 
     // the same key again is no rotation, and changes nothing
     env.expect_rejected(
@@ -59,7 +63,11 @@ async fn a_stranger_cannot_set_or_rotate_someone_elses_key() {
         x25519: key(66),
     }
     .instruction();
-    swap_account(&mut squat, &pda::encryption_key(&thief.pubkey()).0, victim_key);
+    swap_account(
+        &mut squat,
+        &pda::encryption_key(&thief.pubkey()).0,
+        victim_key,
+    );
     let seeds = 2006; // Anchor ConstraintSeeds
     env.expect_anchor_error(squat.clone(), &[&thief], seeds, &[victim_key])
         .await;

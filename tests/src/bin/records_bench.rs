@@ -1,0 +1,433 @@
+//! `cargo run --profile perf -p careledger-tests --bin records_bench [-- --gib 1]`
+//!
+//! Records, measured side by side in one run (docs/PERFORMANCE.md keeps the latest table):
+//! - encrypt + SHA-256 + UnixFS CID of a stream, against raw SHA-256 and raw XChaCha20-Poly1305
+//!   of the same bytes on the same core, and the same pipeline file to file as `patient put`
+//!   runs it;
+//! - the process's peak resident memory (VmHWM) before and after;
+//! - releases per second from the gateway on loopback, at 1 and 8 concurrent grantees.
+//!
+//! Not a test: nothing here asserts.
+use careledger_cli::gateway::{self, store::Store, Gateway, Limits};
+use careledger_cli::gateway_client::{seal, GatewayClient};
+use careledger_sdk::envelope::{self, DataKey, KeyAgreementSecret, RecordIdentity};
+use careledger_sdk::release::ReleaseRequest;
+use careledger_sdk::unixfs::{DagBuilder, NoBlocks, Profile};
+use careledger_sdk::{action, ix, pda, AccessLogArgs, Keypair, Pubkey, Purpose, Signer};
+use careledger_tests::{Env, EnvView};
+use chacha20poly1305::aead::{AeadInPlace, KeyInit};
+use sha2::{Digest, Sha256};
+use std::hint::black_box;
+use std::io::Read;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const MIB: u64 = 1 << 20;
+
+/// `len` bytes of a repeating pseudo-random MiB, produced on demand (no disk in the way).
+struct Source {
+    block: Vec<u8>,
+    left: u64,
+    at: usize,
+}
+
+impl Source {
+    fn new(len: u64) -> Source {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let block = (0..MIB)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        Source {
+            block,
+            left: len,
+            at: 0,
+        }
+    }
+}
+
+impl Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf
+            .len()
+            .min(self.block.len() - self.at)
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        buf[..n].copy_from_slice(&self.block[self.at..self.at + n]);
+        self.at = (self.at + n) % self.block.len();
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Peak resident set size so far, from /proc (KiB).
+fn peak_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn mib_per_s(bytes: u64, took: Duration) -> f64 {
+    bytes as f64 / MIB as f64 / took.as_secs_f64()
+}
+
+fn raw_sha256(len: u64) -> Duration {
+    let mut source = Source::new(len);
+    let mut buf = vec![0u8; 64 * 1024];
+    let started = Instant::now();
+    let mut sha = Sha256::new();
+    loop {
+        let n = source.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        sha.update(&buf[..n]);
+    }
+    black_box(sha.finalize());
+    started.elapsed()
+}
+
+/// XChaCha20-Poly1305 over 64 KiB chunks, in place: the AEAD alone, no framing.
+fn raw_xchacha(len: u64) -> Duration {
+    let mut source = Source::new(len);
+    let cipher = chacha20poly1305::XChaCha20Poly1305::new(&[7u8; 32].into());
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut counter = 0u64;
+    let started = Instant::now();
+    loop {
+        let n = source.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        counter += 1;
+        let mut nonce = [0u8; 24];
+        nonce[..8].copy_from_slice(&counter.to_le_bytes());
+        let tag = cipher
+            .encrypt_in_place_detached(&nonce.into(), b"", &mut buf[..n])
+            .expect("encrypt");
+        black_box(tag);
+    }
+    started.elapsed()
+}
+
+/// The record pipeline on a stream: encrypt, and SHA-256 and the UnixFS CID of the ciphertext.
+fn pipeline(len: u64, profile: Profile) -> (Duration, u64) {
+    let identity = RecordIdentity::new(Pubkey::new_unique(), 0, 1, 1);
+    let key = DataKey::generate();
+    let started = Instant::now();
+    let mut sha = Sha256::new();
+    let mut dag = DagBuilder::new(profile, NoBlocks);
+    let mut bytes = 0u64;
+    envelope::encrypt(&identity, &key, Source::new(len), |piece| {
+        sha.update(piece);
+        bytes += piece.len() as u64;
+        dag.update(piece)
+    })
+    .expect("encrypt");
+    black_box(sha.finalize());
+    black_box(dag.finish().expect("dag"));
+    (started.elapsed(), bytes)
+}
+
+fn row(what: &str, value: String, reference: String) {
+    println!("| {what} | {value} | {reference} |");
+}
+
+fn gib_arg() -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == "--gib")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
+fn throughput(len: u64) -> Result<(), Error> {
+    let start_peak = peak_kib();
+    let sha = raw_sha256(len);
+    let chacha = raw_xchacha(len);
+    let (v1, _) = pipeline(len, Profile::UnixfsV1_2025);
+    let (v0, _) = pipeline(len, Profile::UnixfsV0_2015);
+    let slower = mib_per_s(len, sha).min(mib_per_s(len, chacha));
+    let gib = len as f64 / (1u64 << 30) as f64;
+    println!("\n### Encrypt + hash + CID, {gib:.2} GiB, one core\n");
+    println!("| what | figure | reference |\n|---|---|---|");
+    row(
+        "raw SHA-256",
+        format!("{:.0} MiB/s", mib_per_s(len, sha)),
+        "sha2 crate (SHA-NI where the CPU has it)".into(),
+    );
+    row(
+        "raw XChaCha20-Poly1305 (64 KiB chunks)",
+        format!("{:.0} MiB/s", mib_per_s(len, chacha)),
+        "chacha20poly1305 crate".into(),
+    );
+    for (name, took) in [("unixfs-v1-2025", v1), ("unixfs-v0-2015", v0)] {
+        let rate = mib_per_s(len, took);
+        row(
+            &format!("encrypt + SHA-256 + CID ({name})"),
+            format!("{rate:.0} MiB/s"),
+            format!(
+                "{:.0} % of the slower raw figure (goal: at least 70 %)",
+                100.0 * rate / slower
+            ),
+        );
+    }
+    let after = peak_kib();
+    row(
+        "peak resident memory (VmHWM) over the 4 passes",
+        format!("{:.1} MiB", after as f64 / 1024.0),
+        format!(
+            "{:.1} MiB before them (goal: flat, under 64 MiB)",
+            start_peak as f64 / 1024.0
+        ),
+    );
+
+    // as `patient put` runs it: a file on disk to a ciphertext file on disk
+    let dir = std::env::temp_dir().join(format!("careledger-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let plain = dir.join("plain.bin");
+    std::io::copy(&mut Source::new(len), &mut std::fs::File::create(&plain)?)?;
+    let identity = RecordIdentity::new(Pubkey::new_unique(), 0, 1, 1);
+    let started = Instant::now();
+    let sealed = seal(
+        &plain,
+        &identity,
+        &DataKey::generate(),
+        Profile::UnixfsV1_2025,
+        &dir.join("cipher.bin"),
+    )?;
+    let took = started.elapsed();
+    std::fs::remove_dir_all(&dir)?;
+    row(
+        "`patient put`'s seal, file to file (read, encrypt, hash, CID, write, fsync)",
+        format!("{:.0} MiB/s", mib_per_s(len, took)),
+        format!(
+            "{} ciphertext bytes; peak resident memory now {:.1} MiB",
+            sealed.bytes,
+            peak_kib() as f64 / 1024.0
+        ),
+    );
+    Ok(())
+}
+
+/// A verified clinic with a live grant and a published key.
+struct Grantee {
+    wallet: Keypair,
+    secret: KeyAgreementSecret,
+    grant: Pubkey,
+}
+
+async fn releases(per_grantee: usize) -> Result<(), Error> {
+    let env = Arc::new(Env::new().await);
+    env.set_invariant_checks(false);
+    let patient = env.register_patient().await;
+    let wallet = patient.pubkey();
+    let hospital = env.actor().await;
+    let custody = KeyAgreementSecret::generate();
+    env.send(
+        ix::EncryptionKeySet {
+            wallet: hospital.pubkey(),
+            x25519: custody.public(),
+        }
+        .instruction(),
+        &[&hospital],
+    )
+    .await?;
+    let mut grantees = Vec::new();
+    for _ in 0..8 {
+        let clinic = env.verified_provider(careledger_sdk::ROLE_CLINICIAN).await;
+        let secret = KeyAgreementSecret::generate();
+        env.send(
+            ix::EncryptionKeySet {
+                wallet: clinic.pubkey(),
+                x25519: secret.public(),
+            }
+            .instruction(),
+            &[&clinic],
+        )
+        .await?;
+        let grant = env
+            .grant(
+                &patient,
+                &clinic.pubkey(),
+                Purpose::Treatment,
+                0b10,
+                action::READ,
+                30,
+            )
+            .await?;
+        grantees.push(Grantee {
+            wallet: clinic,
+            secret,
+            grant,
+        });
+    }
+    let dir = std::env::temp_dir().join(format!("careledger-bench-gw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let domain = listener.local_addr()?.to_string();
+    let state = Arc::new(Gateway {
+        view: EnvView(env.clone()),
+        store: Store::open(&dir.join("store"))?,
+        custodian: hospital.pubkey(),
+        secret: custody,
+        domain: domain.clone(),
+        limits: Limits {
+            max_upload: 1 << 30,
+            max_event_age_secs: 3600,
+            sign_in_max_age_secs: 300,
+            sign_in_max_skew_secs: 60,
+            idle: Duration::from_secs(30),
+        },
+    });
+    let app = gateway::router(state);
+    let server = tokio::spawn(async move {
+        let _ = gateway::serve(listener, app, Duration::from_secs(30)).await;
+    });
+    let client = Arc::new(GatewayClient::new(&format!("http://{domain}"))?);
+    let info = client.info().await?;
+
+    // one 16 KiB lab result (the usual size of a report), put as `patient put` does
+    let plain = dir.join("lab.bin");
+    std::io::copy(
+        &mut Source::new(16 * 1024),
+        &mut std::fs::File::create(&plain)?,
+    )?;
+    let key = DataKey::generate();
+    let identity = RecordIdentity::new(wallet, 0, 1, 1);
+    let cipher = dir.join("lab.enc");
+    let sealed = seal(&plain, &identity, &key, Profile::UnixfsV1_2025, &cipher)?;
+    env.send(
+        ix::RecordAnchor {
+            patient_wallet: wallet,
+            index: 0,
+            author: ix::Author::Patient,
+            args: careledger_sdk::RecordAnchorArgs {
+                cid: sealed.cid.clone(),
+                content_sha256: sealed.sha256,
+                class: 1,
+            },
+        }
+        .instruction(),
+        &[&patient],
+    )
+    .await?;
+    let record = pda::record(&wallet, 0).0;
+    client
+        .upload(&patient, &record, &cipher, sealed.bytes, &key, &info.x25519)
+        .await?;
+    let anchor: careledger_sdk::RecordAnchor = env.client.fetch(&record).await?;
+
+    // every release needs its own access event: log them all first
+    let mut events: Vec<Vec<ReleaseRequest>> = Vec::new();
+    for (i, g) in grantees.iter().enumerate() {
+        let mut list = Vec::new();
+        // the first grantee runs alone first, then with the others
+        let count = if i == 0 { 2 * per_grantee } else { per_grantee };
+        for _ in 0..count {
+            let outcome = env
+                .send(
+                    ix::AccessLog {
+                        grantee: g.wallet.pubkey(),
+                        patient_wallet: wallet,
+                        grant: g.grant,
+                        record,
+                        args: AccessLogArgs {
+                            action: action::READ,
+                            purpose: Purpose::Treatment,
+                            strict: true,
+                        },
+                    }
+                    .instruction(),
+                    &[&g.wallet],
+                )
+                .await?;
+            list.push(ReleaseRequest {
+                grantee: g.wallet.pubkey(),
+                record,
+                grant: g.grant,
+                transaction: outcome.signature,
+            });
+        }
+        events.push(list);
+    }
+    let grantees = Arc::new(grantees);
+    let anchor = Arc::new(anchor);
+    let dir = Arc::new(dir);
+    println!("\n### Releases on loopback (16 KiB record, each against its own access event)\n");
+    println!("| what | figure | reference |\n|---|---|---|");
+    let mut one_per_s = 0.0;
+    for concurrent in [1usize, 8] {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for (i, list) in events.iter_mut().enumerate().take(concurrent) {
+            let take = list.len().min(per_grantee);
+            let mine: Vec<ReleaseRequest> = list.drain(..take).collect();
+            let (client, grantees, anchor, dir) = (
+                client.clone(),
+                grantees.clone(),
+                anchor.clone(),
+                dir.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let g = &grantees[i];
+                let out = dir.join(format!("out-{concurrent}-{i}.bin"));
+                for request in &mine {
+                    client
+                        .release(&g.wallet, request, &g.secret, &anchor, &out)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok::<usize, String>(mine.len())
+            }));
+        }
+        let mut total = 0;
+        for t in tasks {
+            total += t.await.map_err(|e| e.to_string())??;
+        }
+        let took = started.elapsed();
+        let per_s = total as f64 / took.as_secs_f64();
+        if concurrent == 1 {
+            one_per_s = per_s;
+        }
+        row(
+            &format!("{concurrent} concurrent grantee(s)"),
+            format!("{per_s:.0} releases/s"),
+            format!(
+                "{total} releases in {:.2} s{}",
+                took.as_secs_f64(),
+                if concurrent == 1 {
+                    String::new()
+                } else {
+                    format!(", {:.1}x the single grantee", per_s / one_per_s)
+                }
+            ),
+        );
+    }
+    server.abort();
+    std::fs::remove_dir_all(dir.as_ref())?;
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), Error> {
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "error");
+    }
+    let len = gib_arg() << 30;
+    tokio::task::spawn_blocking(move || throughput(len))
+        .await
+        .map_err(|e| e.to_string())??;
+    releases(50).await
+}
