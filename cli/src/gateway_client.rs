@@ -65,7 +65,7 @@ pub struct Sealed {
 }
 
 /// Encrypts `file` into `out`, hashing and computing the CID of the ciphertext in the same pass
-/// (the file is read once, and never held in memory).
+/// (`careledger_sdk::sealing`: the file is read once, never held in memory).
 pub fn seal(
     file: &Path,
     identity: &RecordIdentity,
@@ -84,13 +84,7 @@ pub fn seal(
         1 << 20,
         std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?,
     );
-    let mut sha = Sha256::new();
-    let mut dag = DagBuilder::new(profile, NoBlocks);
-    let mut bytes = 0u64;
-    envelope::encrypt(identity, key, reader, |piece| {
-        sha.update(piece);
-        dag.update(piece)?;
-        bytes += piece.len() as u64;
+    let sealed = careledger_sdk::sealing::seal(identity, key, profile, reader, |piece| {
         writer
             .write_all(piece)
             .map_err(careledger_sdk::SdkError::Io)
@@ -99,11 +93,10 @@ pub fn seal(
     writer.flush()?;
     writer.get_ref().sync_all()?;
     bar.finish_and_clear();
-    let (root, _) = dag.finish().map_err(|e| anyhow!("{e}"))?;
     Ok(Sealed {
-        sha256: sha.finalize().into(),
-        cid: root.cid,
-        bytes,
+        sha256: sealed.sha256,
+        cid: sealed.cid,
+        bytes: sealed.ciphertext_len,
     })
 }
 

@@ -46,6 +46,7 @@ pub mod release;
 pub mod rewards;
 #[cfg(feature = "rpc")]
 pub mod rpc;
+pub mod sealing;
 pub mod setup;
 pub mod siws;
 pub mod summary;

@@ -52,6 +52,9 @@ pub struct GetArgs {
     /// The purpose of your grant
     #[arg(long, default_value = "treatment")]
     pub purpose: String,
+    /// The grant to read under, when it is not your grant for --purpose (a break-glass grant)
+    #[arg(long, value_parser = crate::session::address)]
+    pub grant: Option<Pubkey>,
     /// Replace --out if it exists
     #[arg(long)]
     pub force: bool,
@@ -179,7 +182,9 @@ pub async fn get(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
                 args.x25519_key.display()
             );
         }
-        let grant = pda::grant(&anchor.patient, &me, p).0;
+        let grant = args
+            .grant
+            .unwrap_or_else(|| pda::grant(&anchor.patient, &me, p).0);
         let out = s
             .send(
                 ix::AccessLog {

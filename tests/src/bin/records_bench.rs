@@ -1,8 +1,8 @@
 //! `cargo run --profile perf -p careledger-tests --bin records_bench [-- --gib 1]`
 //!
 //! Records, measured side by side in one run (docs/PERFORMANCE.md keeps the latest table):
-//! - encrypt + SHA-256 + UnixFS CID of a stream, against raw SHA-256 and raw XChaCha20-Poly1305
-//!   of the same bytes on the same core, and the same pipeline file to file as `patient put`
+//! - encrypt + SHA-256 + UnixFS CID of a stream (one thread, and `sealing::seal`'s three),
+//!   against raw SHA-256 and raw XChaCha20-Poly1305 of the same bytes on one core, and the same pipeline file to file as `patient put`
 //!   runs it;
 //! - the process's peak resident memory (VmHWM) before and after;
 //! - releases per second from the gateway on loopback, at 1 and 8 concurrent grantees.
@@ -139,6 +139,25 @@ fn pipeline(len: u64, profile: Profile) -> (Duration, u64) {
     (started.elapsed(), bytes)
 }
 
+/// The same work as `patient put` does it: `sealing::seal`, the output discarded.
+fn threaded(len: u64, profile: Profile) -> Duration {
+    let identity = RecordIdentity::new(Pubkey::new_unique(), 0, 1, 1);
+    let started = Instant::now();
+    let sealed = careledger_sdk::sealing::seal(
+        &identity,
+        &DataKey::generate(),
+        profile,
+        Source::new(len),
+        |piece| {
+            black_box(piece);
+            Ok(())
+        },
+    )
+    .expect("seal");
+    black_box(sealed);
+    started.elapsed()
+}
+
 fn row(what: &str, value: String, reference: String) {
     println!("| {what} | {value} | {reference} |");
 }
@@ -156,8 +175,9 @@ fn throughput(len: u64) -> Result<(), Error> {
     let start_peak = peak_kib();
     let sha = raw_sha256(len);
     let chacha = raw_xchacha(len);
-    let (v1, _) = pipeline(len, Profile::UnixfsV1_2025);
-    let (v0, _) = pipeline(len, Profile::UnixfsV0_2015);
+    let (one_thread, _) = pipeline(len, Profile::UnixfsV1_2025);
+    let v1 = threaded(len, Profile::UnixfsV1_2025);
+    let v0 = threaded(len, Profile::UnixfsV0_2015);
     let slower = mib_per_s(len, sha).min(mib_per_s(len, chacha));
     let gib = len as f64 / (1u64 << 30) as f64;
     println!("\n### Encrypt + hash + CID, {gib:.2} GiB, one core\n");
@@ -172,7 +192,14 @@ fn throughput(len: u64) -> Result<(), Error> {
         format!("{:.0} MiB/s", mib_per_s(len, chacha)),
         "chacha20poly1305 crate".into(),
     );
-    for (name, took) in [("unixfs-v1-2025", v1), ("unixfs-v0-2015", v0)] {
+    for (name, took) in [
+        ("unixfs-v1-2025, one thread", one_thread),
+        (
+            "unixfs-v1-2025, `sealing::seal`: encrypt, SHA-256 and DAG on 3 threads",
+            v1,
+        ),
+        ("unixfs-v0-2015, `sealing::seal`", v0),
+    ] {
         let rate = mib_per_s(len, took);
         row(
             &format!("encrypt + SHA-256 + CID ({name})"),
@@ -185,7 +212,7 @@ fn throughput(len: u64) -> Result<(), Error> {
     }
     let after = peak_kib();
     row(
-        "peak resident memory (VmHWM) over the 4 passes",
+        "peak resident memory (VmHWM) over the 5 passes",
         format!("{:.1} MiB", after as f64 / 1024.0),
         format!(
             "{:.1} MiB before them (goal: flat, under 64 MiB)",
