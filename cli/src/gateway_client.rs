@@ -294,9 +294,19 @@ async fn receive(
         .file_name()
         .ok_or_else(|| anyhow!("--out {} names no file", out.display()))?;
     let partial = dir.join(format!(".{}.careledger-partial", name.to_string_lossy()));
+    // a leftover (or a link someone planted) is removed, and the plaintext goes into a new
+    // file only its owner can read
+    let _ = std::fs::remove_file(&partial);
+    let file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&partial)
+            .with_context(|| format!("cannot create {}", partial.display()))?
+    };
     let mut scratch = Scratch::new(partial.clone());
-    let file = std::fs::File::create(&partial)
-        .with_context(|| format!("cannot write {}", partial.display()))?;
     let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
     let bar = progress(response.content_length().unwrap_or(0));
     let profile = Profile::implied_by(&anchor.cid.to_bytes())

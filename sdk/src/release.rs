@@ -263,8 +263,9 @@ pub struct Cleared {
     /// The grantee's published X25519 key, read in the same snapshot.
     pub recipient_key: [u8; 32],
     pub recipient_key_version: u32,
-    /// The slot of the snapshot the checks read.
+    /// The slot of the snapshot the checks read, and its clock (unix seconds).
     pub slot: u64,
+    pub at: i64,
 }
 
 /// The access event a release stands on: the grantee's logged read of this record under this
@@ -289,7 +290,8 @@ pub fn access_event(
             CareledgerEvent::AccessRefused(e)
                 if e.record == request.record
                     && e.grant == request.grant
-                    && e.grantee == request.grantee =>
+                    && e.grantee == request.grantee
+                    && e.action == action::READ =>
             {
                 return Err(Refused::AccessRefusedOnChain(e.reason));
             }
@@ -402,6 +404,7 @@ pub fn decide_release(
         recipient_key: key.x25519,
         recipient_key_version: key.key_version,
         slot: snapshot.slot,
+        at: snapshot.unix_timestamp,
     })
 }
 

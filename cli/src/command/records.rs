@@ -26,6 +26,10 @@ pub struct PutArgs {
     /// The record gateway that stores it
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub gateway: String,
+    /// The wallet you entrust the record to: the gateway must be its, and the data key is
+    /// wrapped only to the X25519 key this wallet published
+    #[arg(long, value_parser = crate::session::address)]
+    pub custodian: Pubkey,
     /// Write for this patient as a provider with a write grant (default: for yourself)
     #[arg(long, value_parser = crate::session::address)]
     pub patient: Option<Pubkey>,
@@ -89,6 +93,14 @@ pub async fn put(cli: &Cli, args: &PutArgs) -> Result<(Value, String)> {
     let class = RecordClass::from_str(&args.class).map_err(explain)?;
     let gateway = GatewayClient::new(&args.gateway)?;
     let info = gateway.info().await?;
+    if info.custodian != args.custodian {
+        bail!(
+            "the gateway {} answers for custodian {}, not {}: refusing to hand it a data key",
+            gateway.base(),
+            info.custodian,
+            args.custodian
+        );
+    }
     let key = DataKey::generate();
     let scratch_path = std::env::temp_dir().join(format!(
         "careledger-put-{}-{}",

@@ -30,6 +30,13 @@ pub struct ServeArgs {
     /// The custodian's X25519 secret key (`careledger keys new`), published for --keypair
     #[arg(long)]
     pub x25519_key: PathBuf,
+    /// A key the custodian published before a rotation (repeatable): records stored under it
+    /// stay releasable
+    #[arg(long)]
+    pub previous_x25519_key: Vec<PathBuf>,
+    /// Uploads in progress at once
+    #[arg(long, default_value_t = 8)]
+    pub max_uploads: usize,
     /// Largest ciphertext an upload may carry, in bytes
     #[arg(long, default_value_t = 4 << 30)]
     pub max_upload: u64,
@@ -48,12 +55,23 @@ pub async fn execute(cli: &Cli, args: &ServeArgs) -> Result<(Value, String)> {
         .pubkey();
     if let Some(dir) = cli.url.strip_prefix("embedded:") {
         let view = FolderView::new(PathBuf::from(dir), lock_timeout(cli)?);
-        run(view, custodian, args).await
+        run(view, custodian, args, None).await
     } else {
         let url = crate::session::rpc_url(&cli.url);
         let commitment = solana_commitment_config::CommitmentConfig::from_str(&cli.commitment)
             .map_err(|_| anyhow!("unknown commitment `{}`", cli.commitment))?;
-        run(RpcTransport::new(url, commitment), custodian, args).await
+        if commitment.is_at_least_confirmed() {
+            // the clock sysvar of a lagging node must not be trusted for long
+            run(
+                RpcTransport::new(url, commitment),
+                custodian,
+                args,
+                Some(120),
+            )
+            .await
+        } else {
+            bail!("a gateway decides on confirmed or finalized state: a processed access event can still be dropped. Pass --commitment confirmed or finalized")
+        }
     }
 }
 
@@ -61,8 +79,14 @@ async fn run<V: LedgerView + 'static>(
     view: V,
     custodian: Pubkey,
     args: &ServeArgs,
+    max_ledger_lag_secs: Option<i64>,
 ) -> Result<(Value, String)> {
     let secret = super::keys::read_x25519(&args.x25519_key)?;
+    let previous = args
+        .previous_x25519_key
+        .iter()
+        .map(|p| super::keys::read_x25519(p))
+        .collect::<Result<Vec<_>>>()?;
     let key_account = pda::encryption_key(&custodian).0;
     let published = view
         .accounts_at(&[key_account])
@@ -91,8 +115,12 @@ async fn run<V: LedgerView + 'static>(
         store,
         custodian,
         secret,
+        previous,
         domain: domain.clone(),
+        uploads: Arc::new(tokio::sync::Semaphore::new(args.max_uploads.max(1))),
         limits: Limits {
+            max_uploads: args.max_uploads.max(1),
+            max_ledger_lag_secs,
             max_upload: args.max_upload,
             max_event_age_secs: args.max_event_age,
             sign_in_max_age_secs: 300,

@@ -44,10 +44,15 @@ pub const CID_HEADER: &str = "x-careledger-cid";
 pub const SHA256_HEADER: &str = "x-careledger-sha256";
 pub const KEY_VERSION_HEADER: &str = "x-careledger-key-version";
 
+/// Connections served at once (each holds a descriptor and a little memory).
+const MAX_CONNECTIONS: usize = 512;
+
 /// The largest release request body: a sign-in message and a signature.
 const MAX_REQUEST_BYTES: usize = 16 * 1024;
 
 pub struct Limits {
+    /// Uploads in progress at once; more are answered 503.
+    pub max_uploads: usize,
     /// Largest ciphertext an upload may carry.
     pub max_upload: u64,
     /// How old an access event may be at release.
@@ -57,16 +62,25 @@ pub struct Limits {
     pub sign_in_max_skew_secs: i64,
     /// Longest wait for the next piece of a request body.
     pub idle: Duration,
+    /// Over RPC: how far the ledger's clock may lag the gateway's before it stops deciding (a
+    /// lagging node could still show a revoked grant as live). `None` for a ledger folder,
+    /// whose clock is the wall clock.
+    pub max_ledger_lag_secs: Option<i64>,
 }
 
 pub struct Gateway<V> {
     pub view: V,
     pub store: Store,
     pub custodian: Pubkey,
+    /// The custodian's current X25519 key (the one published on chain).
     pub secret: KeyAgreementSecret,
+    /// Keys it published before: records stored under them stay releasable after a rotation.
+    pub previous: Vec<KeyAgreementSecret>,
     /// The domain (host:port) requests must be signed for.
     pub domain: String,
     pub limits: Limits,
+    /// One permit per upload in progress.
+    pub uploads: Arc<tokio::sync::Semaphore>,
 }
 
 pub fn router<V: LedgerView + 'static>(gateway: Arc<Gateway<V>>) -> Router {
@@ -112,6 +126,15 @@ fn address(text: &str) -> Result<Pubkey, Problem> {
             format!("`{text}` is not a record address (base58, 32 bytes)"),
         )
     })
+}
+
+impl<V> Gateway<V> {
+    /// The custodian secret whose public key is `public` (base64), current or previous.
+    fn custody_secret(&self, public: &str) -> Option<&KeyAgreementSecret> {
+        std::iter::once(&self.secret)
+            .chain(self.previous.iter())
+            .find(|k| b64().encode(k.public()) == public)
+    }
 }
 
 impl<V: LedgerView> Gateway<V> {
@@ -267,18 +290,24 @@ async fn upload<V: LedgerView>(
     let mut dag = DagBuilder::new(profile, NoBlocks);
     let mut decryptor = Decryptor::new(&Gateway::<V>::identity(&anchor), &key);
     let mut total: u64 = 0;
+    let _slot = gw.uploads.clone().try_acquire_owned().map_err(|_| {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "Too many uploads",
+            format!(
+                "{} uploads are in progress: try again shortly",
+                gw.limits.max_uploads
+            ),
+        )
+    })?;
+    let started = std::time::Instant::now();
+    let mut header = Vec::with_capacity(envelope::HEADER_LEN);
     let mut stream = body.into_data_stream();
     loop {
         let next = tokio::time::timeout(gw.limits.idle, stream.next())
             .await
-            .map_err(|_| {
-                Problem::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "slow-request",
-                    "Request too slow",
-                    format!("no data for {} s", gw.limits.idle.as_secs()),
-                )
-            })?;
+            .map_err(|_| slow(format!("no data for {} s", gw.limits.idle.as_secs())))?;
         let Some(piece) = next else { break };
         let piece = piece.map_err(|e| {
             Problem::bad_request("broken-body", format!("the upload broke off: {e}"))
@@ -286,6 +315,30 @@ async fn upload<V: LedgerView>(
         total += piece.len() as u64;
         if total > gw.limits.max_upload {
             return Err(too_large(gw.limits.max_upload));
+        }
+        // a trickle holds memory and a slot: after the first idle period, at least MIN_RATE
+        let elapsed = started.elapsed();
+        let owed = MIN_RATE.saturating_mul(elapsed.saturating_sub(gw.limits.idle).as_secs());
+        if total < owed {
+            return Err(slow(format!(
+                "the upload is slower than {} KiB/s",
+                MIN_RATE / 1024
+            )));
+        }
+        // careledger writes 64 KiB chunks; smaller ones only multiply the work
+        if header.len() < envelope::HEADER_LEN {
+            let want = envelope::HEADER_LEN - header.len();
+            header.extend_from_slice(&piece[..want.min(piece.len())]);
+            let chunk = (envelope::CHUNK_SIZE as u32).to_le_bytes();
+            if header.len() == envelope::HEADER_LEN && header[9..13] != chunk {
+                return Err(unprocessable(
+                    "bad-chunk-size",
+                    format!(
+                        "this gateway stores ciphertexts of {} KiB chunks",
+                        envelope::CHUNK_SIZE / 1024
+                    ),
+                ));
+            }
         }
         sha.update(&piece);
         dag.update(&piece).map_err(Problem::internal)?;
@@ -333,6 +386,7 @@ async fn upload<V: LedgerView>(
         bytes: total,
         author: message.address.to_string(),
         wrapped_key: b64().encode(&wrapped),
+        custody_key: b64().encode(gw.secret.public()),
         stored_at: unix_now(),
     };
     gw.store.commit(&path, &meta).map_err(Problem::internal)?;
@@ -342,6 +396,18 @@ async fn upload<V: LedgerView>(
         Json(json!({"record": record.to_string(), "cid": cid, "bytes": total, "stored": "now"})),
     )
         .into_response())
+}
+
+/// The slowest an upload may average after its first idle period, bytes per second.
+const MIN_RATE: u64 = 64 * 1024;
+
+fn slow(detail: String) -> Problem {
+    Problem::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "slow-request",
+        "Request too slow",
+        detail,
+    )
 }
 
 fn too_large(max: u64) -> Problem {
@@ -424,6 +490,19 @@ async fn release<V: LedgerView>(
             ),
         ));
     }
+    // the ledger decides first: whether this gateway holds a record is told only to a grantee
+    // whose release would be allowed
+    let cleared = release::clear_release(&gw.view, &asked, gw.limits.max_event_age_secs)
+        .await
+        .map_err(Problem::ledger)??;
+    if let Some(max) = gw.limits.max_ledger_lag_secs {
+        let lag = unix_now().saturating_sub(cleared.at);
+        if lag > max {
+            return Err(Problem::ledger(format!(
+                "the ledger's clock is {lag} s behind this gateway's (at most {max} s): its node may not show a recent revocation yet"
+            )));
+        }
+    }
     let stored = gw
         .store
         .record(&record)
@@ -436,15 +515,17 @@ async fn release<V: LedgerView>(
                 format!("this gateway holds no ciphertext for record {record}"),
             )
         })?;
-    let cleared = release::clear_release(&gw.view, &asked, gw.limits.max_event_age_secs)
-        .await
-        .map_err(Problem::ledger)??;
     let program = careledger_sdk::program::ID;
     let wrapped = b64()
         .decode(&stored.wrapped_key)
         .map_err(Problem::internal)?;
+    let custody = gw.custody_secret(&stored.custody_key).ok_or_else(|| {
+        Problem::internal(format!(
+            "record {record} is stored under a custodian key this gateway was not given: pass it with --previous-x25519-key"
+        ))
+    })?;
     let key = envelope::unwrap_key(
-        &gw.secret,
+        custody,
         &envelope::custody_info(&program, &record),
         &wrapped,
     )
@@ -455,10 +536,13 @@ async fn release<V: LedgerView>(
     let file = tokio::fs::File::open(gw.store.object_path(&stored.cid))
         .await
         .map_err(Problem::internal)?;
-    // the last step before any byte leaves: an access event (a grant's n-th logged access)
-    // releases once, durably
+    // the last step before any byte leaves: an access event (a grant's n-th logged access, at
+    // its time: a grant closed and given again counts from 0 again) releases once, durably
     let event = &cleared.event;
-    let used = format!("{} {} {record}", event.grant, event.access_count);
+    let used = format!(
+        "{} {} {} {record}",
+        event.grant, event.access_count, event.at
+    );
     if !gw
         .store
         .mark_used(&used, &asked.transaction.to_string())
@@ -499,9 +583,24 @@ pub async fn serve(
     use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => accepted?,
+        // at most MAX_CONNECTIONS at once: the next one waits instead of taking a descriptor
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => permit?,
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = term.recv() => return Ok(()),
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // out of descriptors, or a connection reset before accept: keep serving
+                Err(e) => {
+                    eprintln!("careledger gateway: accept failed ({e}); retrying");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
             _ = tokio::signal::ctrl_c() => return Ok(()),
             _ = term.recv() => return Ok(()),
         };
@@ -512,6 +611,7 @@ pub async fn serve(
                 .header_read_timeout(header_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
+            drop(permit);
         });
     }
 }

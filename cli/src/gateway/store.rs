@@ -7,7 +7,7 @@
 //!   records/ADDRESS.json what the gateway knows of a record: CID, SHA-256, size, author, and
 //!                        the data key wrapped (HPKE) to the custodian's X25519 key
 //!   used.log             every access event a release was made against (grant, its access
-//!                        count, record), with its transaction, one per line
+//!                        count, its time, record), with its transaction, one per line
 //!   tmp/                 uploads in progress (cleared at start)
 //! ```
 //!
@@ -35,6 +35,8 @@ pub struct StoredRecord {
     pub author: String,
     /// Base64 HPKE encapsulation and sealed data key, to the custodian's key.
     pub wrapped_key: String,
+    /// Base64 public key of the custodian key it is wrapped to (keys rotate).
+    pub custody_key: String,
     pub stored_at: i64,
 }
 
@@ -147,7 +149,11 @@ impl Store {
         fs::rename(temp, self.object_path(&meta.cid))?;
         sync_dir(&self.dir.join("objects"))?;
         let record: Pubkey = meta.record.parse().map_err(|_| anyhow!("bad record"))?;
-        let staged = self.dir.join("tmp").join(format!("{}.json", meta.record));
+        let n = self.next_temp.fetch_add(1, Ordering::Relaxed);
+        let staged =
+            self.dir
+                .join("tmp")
+                .join(format!("{}-{}-{n}.json", meta.record, std::process::id()));
         let mut file = File::create(&staged)?;
         file.write_all(&serde_json::to_vec_pretty(meta)?)?;
         file.sync_all()?;
@@ -155,8 +161,8 @@ impl Store {
         sync_dir(&self.dir.join("records"))
     }
 
-    /// Records that the access event `event` ("GRANT ACCESS_COUNT RECORD": a grant's n-th
-    /// logged access, to that record) was used for a release, with the transaction it came
+    /// Records that the access event `event` ("GRANT ACCESS_COUNT AT RECORD": a grant's n-th
+    /// logged access, at that time, to that record) was used for a release, with the transaction it came
     /// in; false if it already was. Durable before it returns true.
     pub fn mark_used(&self, event: &str, transaction: &str) -> Result<bool> {
         let mut used = self.used.lock().map_err(|_| anyhow!("used log poisoned"))?;

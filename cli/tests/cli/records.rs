@@ -25,11 +25,15 @@ struct Gateway {
 
 impl Gateway {
     fn start(cli: &Cli, extra: &[&str]) -> Gateway {
+        Gateway::start_with_key(cli, "custodian.x25519", extra)
+    }
+
+    fn start_with_key(cli: &Cli, key: &str, extra: &[&str]) -> Gateway {
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("careledger"))
             .args(["--url", &format!("embedded:{}", cli.path("ledger"))])
             .args(["--keypair", &cli.path("custodian.json"), "serve"])
             .args(["--listen", "127.0.0.1:0", "--store", &cli.path("store")])
-            .args(["--x25519-key", &cli.path("custodian.x25519")])
+            .args(["--x25519-key", &cli.path(key)])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -211,6 +215,10 @@ fn world(cli: &Cli, clinics: &[&str]) -> (String, Vec<String>) {
     (patient, wallets)
 }
 
+fn custodian(cli: &Cli) -> String {
+    cli.ok("custodian.json", &["address"]).trim().to_string()
+}
+
 fn grant(cli: &Cli, wallet: &str) {
     cli.ok(
         "patient.json",
@@ -276,6 +284,8 @@ fn a_record_is_released_only_against_live_consent() {
             "lab-result",
             "--gateway",
             &gw.url,
+            "--custodian",
+            &custodian(&cli),
         ],
     );
     let record = put["record"].as_str().unwrap().to_string();
@@ -367,6 +377,43 @@ fn a_record_is_released_only_against_live_consent() {
         .contains("partial")));
     std::fs::write(&object, &stored).unwrap();
 
+    // the custodian rotates its key: records stored under the old one stay releasable when the
+    // gateway is given it, and the old key alone no longer starts the gateway
+    drop(gw);
+    cli.ok(
+        "custodian.json",
+        &["keys", "new", "--outfile", &cli.path("custodian2.x25519")],
+    );
+    cli.ok(
+        "custodian.json",
+        &[
+            "keys",
+            "publish",
+            "--x25519-key",
+            &cli.path("custodian2.x25519"),
+        ],
+    );
+    let old_key = cli.path("custodian.x25519");
+    let gw = Gateway::start_with_key(
+        &cli,
+        "custodian2.x25519",
+        &["--previous-x25519-key", &old_key],
+    );
+    let rotated = cli.path("rotated.bin");
+    let args_r = get_args(&cli, &gw, "clinic", &record, &rotated);
+    cli.ok("clinic.json", &strs(&args_r));
+    assert_eq!(std::fs::read(&rotated).unwrap(), lab);
+    let serve_old = [
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--store",
+        &cli.path("store2"),
+        "--x25519-key",
+        &old_key,
+    ];
+    cli.fails("custodian.json", &serve_old, "is not the X25519 key");
+
     // an access logged while the grant lived, then the patient revokes: no release for it
     let logged = cli.json(
         "clinic.json",
@@ -412,6 +459,8 @@ fn eight_grantees_fetch_at_once() {
             "lab-result",
             "--gateway",
             &gw.url,
+            "--custodian",
+            &custodian(&cli),
         ],
     );
     let record = put["record"].as_str().unwrap().to_string();
@@ -473,7 +522,8 @@ fn the_gateway_answers_bad_requests_with_problem_details() {
     .refused(413, "request-too-large");
     send(http.post(format!("{}/v1/records/not-an-address/release", gw.url)))
         .refused(400, "bad-address");
-    // a well-signed request for a record this gateway does not hold
+    // a well-signed request against no access event: the ledger decides first, so nobody
+    // learns from it which records this gateway holds
     let clinic_kp = keypair(&cli, "clinic.json");
     let clinic = Pubkey::from_str(&wallets[0]).unwrap();
     let fake_tx = Signature::from([9u8; 64]).to_string();
@@ -486,7 +536,26 @@ fn the_gateway_answers_bad_requests_with_problem_details() {
         Pubkey::new_unique(),
         &fake_tx,
     )
-    .refused(404, "not-stored");
+    .refused(422, "unknown-transaction");
+
+    // a gateway answering for another custodian than the one the author names gets no key
+    let custodian = custodian(&cli);
+    std::fs::write(cli.path("small.bin"), b"a lab result").unwrap();
+    cli.fails(
+        "patient.json",
+        &[
+            "patient",
+            "put",
+            &cli.path("small.bin"),
+            "--class",
+            "lab-result",
+            "--gateway",
+            &gw.url,
+            "--custodian",
+            &wallets[0],
+        ],
+        "refusing to hand it a data key",
+    );
 
     // an upload over the limit is refused after anchoring, and nothing is stored
     std::fs::write(cli.path("big.bin"), content(5_000, 3)).unwrap();
@@ -498,6 +567,8 @@ fn the_gateway_answers_bad_requests_with_problem_details() {
         "lab-result",
         "--gateway",
         &gw.url,
+        "--custodian",
+        &custodian,
     ];
     cli.fails("patient.json", &args, "at most 4000 bytes");
     assert_eq!(
@@ -574,14 +645,39 @@ fn the_gateway_answers_bad_requests_with_problem_details() {
         &careledger_sdk::envelope::DataKey::generate(),
     )
     .unwrap();
-    upload(&patient_kp, wrapped).refused(422, "does-not-decrypt");
+    upload(&patient_kp, wrapped.clone()).refused(422, "does-not-decrypt");
+    // a header asking for 1-byte chunks (17 times the work per byte) is refused before any
+    let mut header = vec![0u8; 32];
+    header[..8].copy_from_slice(b"\x89CLREC\r\n");
+    header[8] = 1;
+    header[9..13].copy_from_slice(&1u32.to_le_bytes());
+    std::fs::write(cli.path("small.bin"), &header).unwrap();
+    upload(&patient_kp, wrapped).refused(422, "bad-chunk-size");
     assert_eq!(
         std::fs::read_dir(cli.path("store/records"))
             .unwrap()
             .count(),
         0
     );
-    let _ = patient;
+
+    // a granted, logged read of a record this gateway never stored: now it may say so
+    grant(&cli, &wallets[0]);
+    let index = anchored["index"].as_u64().unwrap().to_string();
+    let logged = cli.json(
+        "clinic.json",
+        &["provider", "log-access", &patient, "--record", &index],
+    );
+    let patient_key = Pubkey::from_str(&patient).unwrap();
+    release(
+        &gw,
+        &clinic_kp,
+        clinic,
+        &gw.domain,
+        Pubkey::from_str(&record).unwrap(),
+        pda::grant(&patient_key, &clinic, Purpose::Treatment).0,
+        logged["signature"].as_str().unwrap(),
+    )
+    .refused(404, "not-stored");
 
     // a client that trickles its headers is cut off, and one that stalls its body times out
     let started = std::time::Instant::now();

@@ -309,8 +309,12 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
         store: Store::open(&dir.join("store"))?,
         custodian: hospital.pubkey(),
         secret: custody,
+        previous: Vec::new(),
         domain: domain.clone(),
+        uploads: Arc::new(tokio::sync::Semaphore::new(8)),
         limits: Limits {
+            max_uploads: 8,
+            max_ledger_lag_secs: None,
             max_upload: 1 << 30,
             max_event_age_secs: 3600,
             sign_in_max_age_secs: 300,

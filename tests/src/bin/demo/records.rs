@@ -59,8 +59,12 @@ pub async fn start(
         store: Store::open(&dir.join("store"))?,
         custodian: hospital.pubkey(),
         secret: custody,
+        previous: Vec::new(),
         domain: domain.clone(),
+        uploads: Arc::new(tokio::sync::Semaphore::new(8)),
         limits: Limits {
+            max_uploads: 8,
+            max_ledger_lag_secs: None,
             max_upload: 1 << 30,
             max_event_age_secs: careledger_sdk::release::DEFAULT_MAX_EVENT_AGE_SECS,
             sign_in_max_age_secs: 300,
@@ -79,6 +83,11 @@ pub async fn start(
 
     let client = GatewayClient::new(&format!("http://{domain}"))?;
     let info = client.info().await?;
+    assert_eq!(
+        info.custodian,
+        hospital.pubkey(),
+        "the gateway answers for the hospital"
+    );
     let file = dir.join("lab-result.txt");
     std::fs::write(
         &file,
