@@ -51,11 +51,38 @@ fn gone() -> SdkError {
     SdkError::InvalidInput("a hashing thread stopped".into())
 }
 
-fn hand_over(batch: &mut Vec<u8>, to: &[&SyncSender<Arc<Vec<u8>>>; 2]) -> Result<(), SdkError> {
-    let full = Arc::new(std::mem::replace(batch, Vec::with_capacity(BATCH)));
+/// Batches handed over, kept to be reused once both hashing threads are done with them: a
+/// fresh 1 MiB buffer per batch would cost the allocator a mapping and its page faults.
+#[derive(Default)]
+struct Pool {
+    out: std::collections::VecDeque<Arc<Vec<u8>>>,
+}
+
+impl Pool {
+    /// An empty buffer: the oldest batch both threads let go of, or a new one.
+    fn take(&mut self) -> Vec<u8> {
+        if let Some(mut oldest) = self.out.pop_front() {
+            if let Some(buffer) = Arc::get_mut(&mut oldest) {
+                let mut buffer = std::mem::take(buffer);
+                buffer.clear();
+                return buffer;
+            }
+            self.out.push_front(oldest);
+        }
+        Vec::with_capacity(BATCH)
+    }
+}
+
+fn hand_over(
+    batch: &mut Vec<u8>,
+    pool: &mut Pool,
+    to: &[&SyncSender<Arc<Vec<u8>>>; 2],
+) -> Result<(), SdkError> {
+    let full = Arc::new(std::mem::replace(batch, pool.take()));
     for sender in to {
         sender.send(full.clone()).map_err(|_| gone())?;
     }
+    pool.out.push_back(full);
     Ok(())
 }
 
@@ -74,16 +101,17 @@ pub fn seal(
         let sha = scope.spawn(move || hasher(sha_in));
         let cid = scope.spawn(move || dag(dag_in, profile));
         let mut batch = Vec::with_capacity(BATCH);
+        let mut pool = Pool::default();
         let sealed = envelope::encrypt(identity, key, plaintext, |piece| {
             write(piece)?;
             batch.extend_from_slice(piece);
             if batch.len() >= BATCH {
-                hand_over(&mut batch, &[&to_sha, &to_dag])?;
+                hand_over(&mut batch, &mut pool, &[&to_sha, &to_dag])?;
             }
             Ok(())
         });
         let rest = match &sealed {
-            Ok(_) if !batch.is_empty() => hand_over(&mut batch, &[&to_sha, &to_dag]),
+            Ok(_) if !batch.is_empty() => hand_over(&mut batch, &mut pool, &[&to_sha, &to_dag]),
             _ => Ok(()),
         };
         // closing the channels ends both threads, whatever happened above
