@@ -115,6 +115,8 @@ pub struct GatewayInfo {
     pub custodian: Pubkey,
     /// The X25519 key it claims: check it against the custodian's published key.
     pub x25519: [u8; 32],
+    /// The largest ciphertext it stores.
+    pub max_upload: u64,
 }
 
 /// A gateway at a base URL; requests are signed for its host:port.
@@ -185,7 +187,12 @@ impl GatewayClient {
             .and_then(|s| b64().decode(s).ok())
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| anyhow!("the gateway gives no X25519 key"))?;
-        Ok(GatewayInfo { custodian, x25519 })
+        let max_upload = info["max_upload_bytes"].as_u64().unwrap_or(u64::MAX);
+        Ok(GatewayInfo {
+            custodian,
+            x25519,
+            max_upload,
+        })
     }
 
     /// Stores a record's ciphertext (`bytes` long, at `ciphertext`), signed for by its author,

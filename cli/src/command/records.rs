@@ -101,6 +101,19 @@ pub async fn put(cli: &Cli, args: &PutArgs) -> Result<(Value, String)> {
             args.custodian
         );
     }
+    // what the gateway would refuse is refused before anything is anchored
+    let size = std::fs::metadata(&args.file)
+        .map_err(|e| anyhow!("cannot read {}: {e}", args.file.display()))?
+        .len();
+    let ciphertext = careledger_sdk::envelope::ciphertext_len(size);
+    if ciphertext > info.max_upload {
+        bail!(
+            "{} encrypts to {ciphertext} bytes; the gateway {} stores at most {} bytes. Nothing was anchored",
+            args.file.display(),
+            gateway.base(),
+            info.max_upload
+        );
+    }
     let key = DataKey::generate();
     let scratch_path = std::env::temp_dir().join(format!(
         "careledger-put-{}-{}",

@@ -563,7 +563,7 @@ fn the_gateway_answers_bad_requests_with_problem_details() {
         "refusing to hand it a data key",
     );
 
-    // an upload over the limit is refused after anchoring, and nothing is stored
+    // an upload over the limit is refused before anything is anchored or stored
     std::fs::write(cli.path("big.bin"), content(5_000, 3)).unwrap();
     let args = [
         "patient",
@@ -576,7 +576,17 @@ fn the_gateway_answers_bad_requests_with_problem_details() {
         "--custodian",
         &custodian,
     ];
-    cli.fails("patient.json", &args, "at most 4000 bytes");
+    cli.fails(
+        "patient.json",
+        &args,
+        "stores at most 4000 bytes. Nothing was anchored",
+    );
+    let shown = cli.json("patient.json", &["patient", "show"]);
+    assert_eq!(
+        shown["records"].as_array().map(Vec::len),
+        Some(0),
+        "{shown}"
+    );
     assert_eq!(
         std::fs::read_dir(cli.path("store/records"))
             .unwrap()
