@@ -1,5 +1,7 @@
 //! The client side of the record gateway: sealing a file for upload, storing it, and receiving
 //! a release. `careledger patient put` / `provider get` and the demo use it.
+use crate::common::b64;
+pub use crate::common::{hex, issued_now};
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine;
 use careledger_sdk::envelope::{self, DataKey, Decryptor, KeyAgreementSecret, RecordIdentity};
@@ -13,14 +15,6 @@ use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-
-fn b64() -> base64::engine::GeneralPurpose {
-    base64::engine::general_purpose::STANDARD
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Removes a file on drop unless kept (`keep`).
 pub struct Scratch(Option<PathBuf>);
@@ -98,16 +92,6 @@ pub fn seal(
         cid: sealed.cid,
         bytes: sealed.ciphertext_len,
     })
-}
-
-/// Unix seconds as an RFC 3339 timestamp (a sign-in message's Issued At).
-pub fn issued_now() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    chrono::DateTime::from_timestamp(now, 0)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// What `/v1/gateway` says about itself.

@@ -65,9 +65,7 @@ struct KeyFile {
 
 const KEY_FILE_KIND: &str = "careledger-x25519-secret-key";
 
-fn b64() -> base64::engine::GeneralPurpose {
-    base64::engine::general_purpose::STANDARD
-}
+use careledger_cli::common::b64;
 
 /// Writes a new key file, readable by its owner only.
 pub fn new_x25519(outfile: &Path) -> Result<(Value, String)> {

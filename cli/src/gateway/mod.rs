@@ -13,6 +13,7 @@ pub mod problem;
 pub mod store;
 pub mod view;
 
+use crate::common::{b64, hex, unix_now};
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -103,20 +104,6 @@ pub fn router<V: LedgerView + 'static>(gateway: Arc<Gateway<V>>) -> Router {
             )
         })
         .with_state(gateway)
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-fn b64() -> base64::engine::GeneralPurpose {
-    base64::engine::general_purpose::STANDARD
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn address(text: &str) -> Result<Pubkey, Problem> {

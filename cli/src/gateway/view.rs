@@ -2,6 +2,7 @@
 //! takes the folder's shared lock, so it sees one committed generation whole while CLI
 //! commands keep writing. A generation never changes once committed, so what was loaded from
 //! it is kept until `current` moves on.
+use crate::common::unix_now;
 use crate::ledger::folder::{Access, Folder};
 use crate::ledger::{decode_lines, TxPlace};
 use careledger_sdk::release::LedgerView;
@@ -91,12 +92,6 @@ impl Inner {
 
 fn transport(why: &str) -> SdkError {
     SdkError::Transport(format!("ledger folder: {why}"))
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 impl LedgerView for FolderView {

@@ -18,6 +18,7 @@
 //!
 //! Loading checks every file against the manifest and refuses a torn, foreign or missing file
 //! with its name and what to do: a half-loaded bank is never saved over good state.
+use crate::common::b64;
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -119,10 +120,6 @@ struct UiAccount {
     rent_epoch: u64,
     #[serde(default)]
     space: Option<u64>,
-}
-
-fn b64() -> base64::engine::GeneralPurpose {
-    base64::engine::general_purpose::STANDARD
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -9,6 +9,7 @@
 //! - an uploader whose ciphertext does not match its anchor or key: nothing is stored.
 use super::Cli;
 use base64::Engine;
+use careledger_cli::common::issued_now;
 use careledger_sdk::release::{release_message, ReleaseRequest};
 use careledger_sdk::{pda, Pubkey, Purpose, Signature};
 use serde_json::Value;
@@ -157,16 +158,7 @@ fn release(
         grant,
         transaction: Signature::from_str(tx).expect("signature"),
     };
-    let issued = chrono::DateTime::from_timestamp(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64,
-        0,
-    )
-    .unwrap()
-    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let message = release_message(domain, &request, "testnonce0123".into(), issued);
+    let message = release_message(domain, &request, "testnonce0123".into(), issued_now());
     let text = message.to_text();
     use solana_signer::Signer;
     let signature = signer.sign_message(text.as_bytes());
@@ -622,15 +614,7 @@ fn the_gateway_answers_bad_requests_with_problem_details() {
             &signer.pubkey(),
             &Pubkey::from_str(&record).unwrap(),
             "testnonce0123".into(),
-            chrono::DateTime::from_timestamp(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_secs() as i64,
-                0,
-            )
-            .unwrap()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            issued_now(),
         );
         let text = message.to_text();
         let b64 = base64::engine::general_purpose::STANDARD;
