@@ -117,6 +117,7 @@ async fn run<V: LedgerView + 'static>(
         secret,
         previous,
         domain: domain.clone(),
+        nonces: Default::default(),
         uploads: Arc::new(tokio::sync::Semaphore::new(args.max_uploads.max(1))),
         limits: Limits {
             max_uploads: args.max_uploads.max(1),

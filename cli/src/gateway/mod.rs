@@ -45,6 +45,9 @@ pub const CID_HEADER: &str = "x-careledger-cid";
 pub const SHA256_HEADER: &str = "x-careledger-sha256";
 pub const KEY_VERSION_HEADER: &str = "x-careledger-key-version";
 
+/// Signed messages remembered at most (about 100 MB); beyond, requests wait for expiries.
+const MAX_NONCES: usize = 1_000_000;
+
 /// Connections served at once (each holds a descriptor and a little memory).
 const MAX_CONNECTIONS: usize = 512;
 
@@ -82,6 +85,8 @@ pub struct Gateway<V> {
     pub limits: Limits,
     /// One permit per upload in progress.
     pub uploads: Arc<tokio::sync::Semaphore>,
+    /// Signed messages seen, by (signer, nonce), until they would expire anyway.
+    pub nonces: std::sync::Mutex<std::collections::HashMap<(Pubkey, String), i64>>,
 }
 
 pub fn router<V: LedgerView + 'static>(gateway: Arc<Gateway<V>>) -> Router {
@@ -132,15 +137,52 @@ impl<V: LedgerView> Gateway<V> {
                 "`{signature}` is not an ed25519 signature (base58)"
             ))
         })?;
-        SignInMessage::verify(
+        let now = unix_now();
+        let message = SignInMessage::verify(
             text,
             &signature,
             &self.domain,
-            unix_now(),
+            now,
             self.limits.sign_in_max_age_secs,
             self.limits.sign_in_max_skew_secs,
         )
-        .map_err(|e| Problem::unauthorized(e.to_string()))
+        .map_err(|e| Problem::unauthorized(e.to_string()))?;
+        self.use_nonce(&message, now)?;
+        Ok(message)
+    }
+
+    /// A signed message is good once: its (signer, nonce) is remembered for as long as the
+    /// message could still be accepted. Kept in memory: after a restart the access events'
+    /// single use (durable in used.log) still holds.
+    fn use_nonce(&self, message: &SignInMessage, now: i64) -> Result<(), Problem> {
+        let nonce = message.nonce.clone().unwrap_or_default();
+        let mut seen = self
+            .nonces
+            .lock()
+            .map_err(|_| Problem::internal("nonce table poisoned"))?;
+        if seen.len() >= MAX_NONCES {
+            seen.retain(|_, until| *until > now);
+        }
+        if seen.len() >= MAX_NONCES {
+            return Err(Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Too many requests",
+                "too many signed requests in the last minutes: try again shortly".into(),
+            ));
+        }
+        let until = now
+            .saturating_add(self.limits.sign_in_max_age_secs)
+            .saturating_add(self.limits.sign_in_max_skew_secs);
+        if seen.insert((message.address, nonce), until).is_some() {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "replayed-sign-in",
+                "Replayed request",
+                "this signed message was already used: sign a new one (a new nonce)".into(),
+            ));
+        }
+        Ok(())
     }
 
     fn identity(anchor: &careledger_sdk::RecordAnchor) -> RecordIdentity {

@@ -142,7 +142,38 @@ fn keypair(cli: &Cli, name: &str) -> solana_keypair::Keypair {
     solana_keypair::read_keypair_file(cli.path(name)).expect("keypair")
 }
 
-/// A release request for `tx`, signed by `signer` as `grantee`, for `domain`.
+/// A release request for `tx`, signed by `signer` as `grantee`, for `domain`: the message
+/// and its signature.
+fn signed_release(
+    signer: &solana_keypair::Keypair,
+    grantee: Pubkey,
+    domain: &str,
+    record: Pubkey,
+    grant: Pubkey,
+    tx: &str,
+) -> (String, String) {
+    let request = ReleaseRequest {
+        grantee,
+        record,
+        grant,
+        transaction: Signature::from_str(tx).expect("signature"),
+    };
+    let nonce = careledger_sdk::siws::new_nonce();
+    let text = release_message(domain, &request, nonce, issued_now()).to_text();
+    use solana_signer::Signer;
+    let signature = signer.sign_message(text.as_bytes()).to_string();
+    (text, signature)
+}
+
+fn post_release(gw: &Gateway, record: Pubkey, signed: &(String, String)) -> Answer {
+    send(
+        reqwest::Client::new()
+            .post(format!("{}/v1/records/{record}/release", gw.url))
+            .json(&serde_json::json!({"message": signed.0, "signature": signed.1})),
+    )
+}
+
+/// Signs and posts a release request.
 fn release(
     gw: &Gateway,
     signer: &solana_keypair::Keypair,
@@ -152,21 +183,8 @@ fn release(
     grant: Pubkey,
     tx: &str,
 ) -> Answer {
-    let request = ReleaseRequest {
-        grantee,
-        record,
-        grant,
-        transaction: Signature::from_str(tx).expect("signature"),
-    };
-    let message = release_message(domain, &request, "testnonce0123".into(), issued_now());
-    let text = message.to_text();
-    use solana_signer::Signer;
-    let signature = signer.sign_message(text.as_bytes());
-    send(
-        reqwest::Client::new()
-            .post(format!("{}/v1/records/{record}/release", gw.url))
-            .json(&serde_json::json!({"message": text, "signature": signature.to_string()})),
-    )
+    let signed = signed_release(signer, grantee, domain, record, grant, tx);
+    post_release(gw, record, &signed)
 }
 
 /// Admin, patient, custodian (with its published key), and `clinics` verified clinicians with
@@ -331,6 +349,12 @@ fn a_record_is_released_only_against_live_consent() {
         &tx,
     )
     .refused(403, "another-grantee");
+    // the very same signed message again: a signed request is good once
+    let once = signed_release(
+        &clinic_kp, clinic_key, &gw.domain, record_key, grant_key, &tx,
+    );
+    post_release(&gw, record_key, &once).refused(409, "replayed-event");
+    post_release(&gw, record_key, &once).refused(409, "replayed-sign-in");
     // a stranger signs a request in the clinic's name
     release(
         &gw,
@@ -613,7 +637,7 @@ fn the_gateway_answers_bad_requests_with_problem_details() {
             &gw.domain,
             &signer.pubkey(),
             &Pubkey::from_str(&record).unwrap(),
-            "testnonce0123".into(),
+            careledger_sdk::siws::new_nonce(),
             issued_now(),
         );
         let text = message.to_text();

@@ -332,6 +332,7 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
         secret: custody,
         previous: Vec::new(),
         domain: domain.clone(),
+        nonces: Default::default(),
         uploads: Arc::new(tokio::sync::Semaphore::new(8)),
         limits: Limits {
             max_uploads: 8,

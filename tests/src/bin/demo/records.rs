@@ -61,6 +61,7 @@ pub async fn start(
         secret: custody,
         previous: Vec::new(),
         domain: domain.clone(),
+        nonces: Default::default(),
         uploads: Arc::new(tokio::sync::Semaphore::new(8)),
         limits: Limits {
             max_uploads: 8,
