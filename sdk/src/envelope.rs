@@ -18,9 +18,10 @@
 //! | 8      | 1      | format version [`FORMAT_VERSION`] = `01`                         |
 //! | 9      | 4      | plaintext chunk size, u32 little-endian ([`CHUNK_SIZE`] = 65,536) |
 //! | 13     | 19     | STREAM nonce prefix, random per ciphertext                        |
-//! | 32     | ...    | chunks                                                           |
+//! | 32     | 32     | key commitment: SHA-256(`careledger/key-commitment/v1` ‖ data key ‖ bytes 0..32) |
+//! | 64     | ...    | chunks                                                           |
 //!
-//! The [`HEADER_LEN`] = 32 header is followed by one or more chunks. Every chunk but the last
+//! The [`HEADER_LEN`] = 64 header is followed by one or more chunks. Every chunk but the last
 //! holds exactly `chunk size` plaintext bytes and is `chunk size + 16` bytes of ciphertext
 //! (XChaCha20 output followed by the 16-byte Poly1305 tag). The last chunk holds the remaining
 //! 1..=`chunk size` bytes; it is empty only when the whole plaintext is, so an empty record is
@@ -29,17 +30,18 @@
 //! otherwise, so chunks cannot be reordered, duplicated, dropped or cut off at a chunk boundary
 //! without detection.
 //!
-//! The associated data of every chunk is [`RecordIdentity::associated_data`] followed by the 32
+//! The associated data of every chunk is [`RecordIdentity::associated_data`] followed by the 64
 //! header bytes: a ciphertext moved to another record (another program, patient, index, version
 //! or class), or with a changed header, fails to decrypt. The ciphertext length is
-//! [`ciphertext_len`]: `32 + n + 16 * max(1, ceil(n / chunk size))`.
+//! [`ciphertext_len`]: `64 + n + 16 * max(1, ceil(n / chunk size))`.
 //!
 //! A reader accepts chunk sizes 1..=[`MAX_CHUNK_SIZE`] (1 MiB), so its memory stays bounded
 //! whatever the header says; [`encrypt`] always writes [`CHUNK_SIZE`].
 //!
-//! ChaCha20-Poly1305 does not commit to its key: whoever holds two data keys could craft one
-//! ciphertext that opens under both. The format relies on the wrapped data key coming from the
-//! record's author, like the ciphertext itself.
+//! ChaCha20-Poly1305 alone does not commit to its key: whoever holds two data keys could craft
+//! one ciphertext that opens under both, to two plaintexts. The header's key commitment closes
+//! that: a reader checks it before the first chunk, so a ciphertext (and so its anchored SHA-256
+//! and CID) opens under one data key only, and a wrong key is named as such at once.
 //!
 //! # Key wrapping
 //!
@@ -104,8 +106,13 @@ pub const TAG_LEN: usize = 16;
 /// Random STREAM nonce prefix bytes: XChaCha20's 24-byte nonce minus the 4-byte counter and
 /// the 1-byte last-chunk flag.
 pub const NONCE_PREFIX_LEN: usize = 19;
-/// Header bytes: magic, version, chunk size, nonce prefix.
-pub const HEADER_LEN: usize = MAGIC.len() + 1 + 4 + NONCE_PREFIX_LEN;
+/// Bytes of the header's key commitment.
+pub const COMMITMENT_LEN: usize = 32;
+/// Header bytes: magic, version, chunk size, nonce prefix, key commitment.
+pub const HEADER_LEN: usize = MAGIC.len() + 1 + 4 + NONCE_PREFIX_LEN + COMMITMENT_LEN;
+/// Where the key commitment starts (what it commits to comes before).
+const COMMITTED_LEN: usize = HEADER_LEN - COMMITMENT_LEN;
+const COMMITMENT_TAG: &[u8] = b"careledger/key-commitment/v1";
 /// Bytes of a wrapped data key: HPKE encapsulated key (32) and sealed data key (32 + 16).
 pub const WRAPPED_KEY_LEN: usize = 32 + DATA_KEY_LEN + TAG_LEN;
 /// Longest HPKE `info` accepted by [`wrap_key`] and [`unwrap_key`].
@@ -311,7 +318,7 @@ impl Encryptor {
     fn with_chunk_size(identity: &RecordIdentity, key: &DataKey, chunk_size: usize) -> Self {
         let mut nonce_prefix = [0u8; NONCE_PREFIX_LEN];
         OsRng.fill_bytes(&mut nonce_prefix);
-        let header = encode_header(chunk_size, &nonce_prefix);
+        let header = encode_header(chunk_size, &nonce_prefix, key);
         let stream = EncryptorBE32::from_aead(key.cipher(), (&nonce_prefix).into());
         Encryptor {
             stream,
@@ -428,6 +435,8 @@ enum DecryptState {
     /// Collecting the header's bytes.
     Header {
         cipher: XChaCha20Poly1305,
+        /// For the header's key commitment.
+        key: DataKey,
         bytes: Vec<u8>,
     },
     Body(Body),
@@ -455,6 +464,7 @@ impl Decryptor {
             identity_ad: identity.associated_data(),
             state: DecryptState::Header {
                 cipher: key.cipher(),
+                key: key.clone(),
                 bytes: Vec::with_capacity(HEADER_LEN),
             },
         }
@@ -497,14 +507,23 @@ impl Decryptor {
         out: &mut Sink<'_>,
     ) -> Result<DecryptState, SdkError> {
         match state {
-            DecryptState::Header { cipher, mut bytes } => {
+            DecryptState::Header {
+                cipher,
+                key,
+                mut bytes,
+            } => {
                 let take = (HEADER_LEN - bytes.len()).min(ciphertext.len());
                 bytes.extend_from_slice(&ciphertext[..take]);
                 check_header_prefix(&bytes)?;
                 let Ok(header) = <&[u8; HEADER_LEN]>::try_from(bytes.as_slice()) else {
-                    return Ok(DecryptState::Header { cipher, bytes });
+                    return Ok(DecryptState::Header { cipher, key, bytes });
                 };
                 let mut body = Body::new(cipher, &self.identity_ad, header)?;
+                if header[COMMITTED_LEN..] != key_commitment(&key, header) {
+                    return Err(decrypt_error(
+                        "the data key does not open this ciphertext (its key commitment differs): the wrong key, or an altered header",
+                    ));
+                }
                 body.push(&ciphertext[take..], out)?;
                 Ok(DecryptState::Body(body))
             }
@@ -646,14 +665,31 @@ fn chunk_aad(identity: &RecordIdentity, header: &[u8; HEADER_LEN]) -> Vec<u8> {
     [identity.associated_data().as_slice(), header.as_slice()].concat()
 }
 
-fn encode_header(chunk_size: usize, nonce_prefix: &[u8; NONCE_PREFIX_LEN]) -> [u8; HEADER_LEN] {
+fn encode_header(
+    chunk_size: usize,
+    nonce_prefix: &[u8; NONCE_PREFIX_LEN],
+    key: &DataKey,
+) -> [u8; HEADER_LEN] {
     let mut header = [0u8; HEADER_LEN];
     header[..8].copy_from_slice(&MAGIC);
     header[8] = FORMAT_VERSION;
     // chunk sizes are at most MAX_CHUNK_SIZE (1 MiB), well inside u32
     header[9..13].copy_from_slice(&(chunk_size as u32).to_le_bytes());
-    header[13..].copy_from_slice(nonce_prefix);
+    header[13..COMMITTED_LEN].copy_from_slice(nonce_prefix);
+    let commitment = key_commitment(key, &header);
+    header[COMMITTED_LEN..].copy_from_slice(&commitment);
     header
+}
+
+/// SHA-256 of the tag, the data key and the header's first bytes: binds the ciphertext to one
+/// key (SHA-256 being collision resistant), which the AEAD alone does not.
+fn key_commitment(key: &DataKey, header: &[u8; HEADER_LEN]) -> [u8; COMMITMENT_LEN] {
+    use sha2::Digest;
+    let mut sha = sha2::Sha256::new();
+    sha.update(COMMITMENT_TAG);
+    sha.update(key.as_bytes());
+    sha.update(&header[..COMMITTED_LEN]);
+    sha.finalize().into()
 }
 
 /// Checks the magic and version on the bytes of a header received so far.
@@ -684,7 +720,7 @@ fn parse_header(header: &[u8; HEADER_LEN]) -> Result<(usize, [u8; NONCE_PREFIX_L
             ))
         })?;
     let mut nonce_prefix = [0u8; NONCE_PREFIX_LEN];
-    nonce_prefix.copy_from_slice(&header[13..]);
+    nonce_prefix.copy_from_slice(&header[13..COMMITTED_LEN]);
     Ok((chunk_size, nonce_prefix))
 }
 
@@ -976,21 +1012,31 @@ mod tests {
     fn header_layout_and_empty_record() {
         let (ct, _, _) = seal(&identity(), &DataKey::generate(), b"");
         assert_eq!(ct.len(), HEADER_LEN + TAG_LEN);
-        assert_eq!(HEADER_LEN, 32);
+        assert_eq!(HEADER_LEN, 64);
         assert_eq!(&ct[..8], b"\x89CLREC\r\n");
         assert_eq!(ct[8], 1);
         assert_eq!(ct[9..13], 65_536u32.to_le_bytes());
         // a fresh nonce prefix per ciphertext
         let (again, _, _) = seal(&identity(), &DataKey::generate(), b"");
         assert_ne!(ct[13..32], again[13..32]);
+        // the key commitment, recomputed from its definition
+        let key = DataKey::generate();
+        let (ct, _, _) = seal(&identity(), &key, b"");
+        let committed = [
+            b"careledger/key-commitment/v1".as_slice(),
+            key.as_bytes(),
+            &ct[..32],
+        ];
+        let expected: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(committed.concat()).into();
+        assert_eq!(ct[32..64], expected);
     }
 
     #[test]
     fn ciphertext_len_formula() {
-        assert_eq!(ciphertext_len(0), 48);
-        assert_eq!(ciphertext_len(1), 49);
-        assert_eq!(ciphertext_len(C as u64), 32 + C as u64 + 16);
-        assert_eq!(ciphertext_len(C as u64 + 1), 32 + C as u64 + 1 + 32);
+        assert_eq!(ciphertext_len(0), 80);
+        assert_eq!(ciphertext_len(1), 81);
+        assert_eq!(ciphertext_len(C as u64), 64 + C as u64 + 16);
+        assert_eq!(ciphertext_len(C as u64 + 1), 64 + C as u64 + 1 + 32);
         assert_eq!(ciphertext_len(u64::MAX), u64::MAX);
     }
 
@@ -1146,14 +1192,11 @@ mod tests {
             };
             assert!(message.contains(expected), "header byte {at}: {message}");
         }
-        // a changed but valid chunk size is caught by the associated data
+        // a changed but valid chunk size is caught by the key commitment (and the AD)
         let mut bad = ct.clone();
         bad[9..13].copy_from_slice(&32_768u32.to_le_bytes());
         let (message, received) = fail(&identity(), &key, &bad);
-        assert!(
-            message.contains("chunk 0 failed authentication"),
-            "{message}"
-        );
+        assert!(message.contains("key commitment differs"), "{message}");
         assert!(received.is_empty());
         // an unbounded chunk size is refused before anything is allocated
         bad[9..13].copy_from_slice(&u32::MAX.to_le_bytes());
@@ -1256,11 +1299,9 @@ mod tests {
         let key = DataKey::generate();
         let pt = plaintext(C + 1);
         let (ct, _, _) = seal(&identity(), &key, &pt);
+        // a wrong key is named as such before any chunk is tried
         let (message, received) = fail(&identity(), &DataKey::generate(), &ct);
-        assert!(
-            message.contains("chunk 0 failed authentication"),
-            "{message}"
-        );
+        assert!(message.contains("key commitment differs"), "{message}");
         assert!(received.is_empty());
 
         let id = identity();
@@ -1346,7 +1387,7 @@ mod tests {
     fn an_empty_final_chunk_after_data_is_not_canonical() {
         let key = DataKey::generate();
         let nonce_prefix = [5u8; NONCE_PREFIX_LEN];
-        let header = encode_header(4, &nonce_prefix);
+        let header = encode_header(4, &nonce_prefix, &key);
         let aad = chunk_aad(&identity(), &header);
         let mut stream = EncryptorBE32::from_aead(key.cipher(), (&nonce_prefix).into());
         let first = stream.encrypt_next(chacha20poly1305::aead::Payload {

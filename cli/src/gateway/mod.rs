@@ -331,7 +331,9 @@ async fn upload<V: LedgerView>(
         )
     })?;
     let started = std::time::Instant::now();
-    let mut header = Vec::with_capacity(envelope::HEADER_LEN);
+    // the header's magic, version and chunk size (bytes 0..13)
+    const SIZED: usize = 13;
+    let mut header = Vec::with_capacity(SIZED);
     let mut stream = body.into_data_stream();
     loop {
         let next = tokio::time::timeout(gw.limits.idle, stream.next())
@@ -355,11 +357,11 @@ async fn upload<V: LedgerView>(
             )));
         }
         // careledger writes 64 KiB chunks; smaller ones only multiply the work
-        if header.len() < envelope::HEADER_LEN {
-            let want = envelope::HEADER_LEN - header.len();
+        if header.len() < SIZED {
+            let want = SIZED - header.len();
             header.extend_from_slice(&piece[..want.min(piece.len())]);
             let chunk = (envelope::CHUNK_SIZE as u32).to_le_bytes();
-            if header.len() == envelope::HEADER_LEN && header[9..13] != chunk {
+            if header.len() == SIZED && header[9..SIZED] != chunk {
                 return Err(unprocessable(
                     "bad-chunk-size",
                     format!(

@@ -669,6 +669,11 @@ fn the_gateway_answers_bad_requests_with_problem_details() {
         &careledger_sdk::envelope::DataKey::generate(),
     )
     .unwrap();
+    // a careledger header with the right chunk size, then bytes no data key opens
+    let mut forged = b"\x89CLREC\r\n\x01".to_vec();
+    forged.extend_from_slice(&65_536u32.to_le_bytes());
+    forged.extend_from_slice(&[7u8; 200]);
+    std::fs::write(cli.path("small.bin"), &forged).unwrap();
     upload(&patient_kp, wrapped.clone()).refused(422, "does-not-decrypt");
     // a header asking for 1-byte chunks (17 times the work per byte) is refused before any
     let mut header = vec![0u8; 32];
