@@ -180,7 +180,8 @@ impl GatewayClient {
     }
 
     /// Stores a record's ciphertext (`bytes` long, at `ciphertext`), signed for by its author,
-    /// with its data key wrapped to the gateway's key `gateway_key`.
+    /// with its data key wrapped to the gateway's key `gateway_key`. A busy gateway (503) is
+    /// asked again, twice, with a freshly signed message.
     pub async fn upload(
         &self,
         author: &Keypair,
@@ -190,6 +191,32 @@ impl GatewayClient {
         key: &DataKey,
         gateway_key: &[u8; 32],
     ) -> Result<()> {
+        let info = envelope::custody_info(&careledger_sdk::program::ID, record);
+        let wrapped = envelope::wrap_key(gateway_key, &info, key).map_err(|e| anyhow!("{e}"))?;
+        for attempt in 1..=3u64 {
+            let response = self
+                .upload_once(author, record, ciphertext, bytes, &wrapped)
+                .await?;
+            if response.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE && attempt < 3 {
+                tokio::time::sleep(std::time::Duration::from_secs(attempt)).await;
+                continue;
+            }
+            if !response.status().is_success() {
+                return Err(problem(response).await);
+            }
+            return Ok(());
+        }
+        bail!("the gateway {} stayed busy", self.base)
+    }
+
+    async fn upload_once(
+        &self,
+        author: &Keypair,
+        record: &Pubkey,
+        ciphertext: &Path,
+        bytes: u64,
+        wrapped: &[u8],
+    ) -> Result<reqwest::Response> {
         use careledger_sdk::Signer;
         let message = release::upload_message(
             &self.domain,
@@ -199,33 +226,26 @@ impl GatewayClient {
             issued_now(),
         );
         let signature = message.sign(author).map_err(|e| anyhow!("{e}"))?;
-        let info = envelope::custody_info(&careledger_sdk::program::ID, record);
-        let wrapped = envelope::wrap_key(gateway_key, &info, key).map_err(|e| anyhow!("{e}"))?;
         let body = tokio::fs::File::open(ciphertext).await?;
         let body = tokio_util::io::ReaderStream::with_capacity(body, 1 << 20);
-        let response = self
-            .http
+        self.http
             .put(format!("{}/v1/records/{record}", self.base))
             .header(
                 crate::gateway::SIGN_IN_HEADER,
                 b64().encode(message.to_text()),
             )
             .header(crate::gateway::SIGNATURE_HEADER, signature.to_string())
-            .header(crate::gateway::WRAPPED_KEY_HEADER, b64().encode(&wrapped))
+            .header(crate::gateway::WRAPPED_KEY_HEADER, b64().encode(wrapped))
             .header(reqwest::header::CONTENT_LENGTH, bytes)
             .body(reqwest::Body::wrap_stream(body))
             .send()
             .await
-            .map_err(|e| anyhow!("the upload to {} failed: {e}", self.base))?;
-        if !response.status().is_success() {
-            return Err(problem(response).await);
-        }
-        Ok(())
+            .map_err(|e| anyhow!("the upload to {} failed: {e}", self.base))
     }
 
     /// Asks for a release against `request`'s access transaction, signed by the grantee, and
-    /// writes the decrypted record to `out` only once it checks out against `anchor`. Returns
-    /// the plaintext's length.
+    /// writes the decrypted record to `out` only once it checks out against `anchor` (an
+    /// existing `out` is replaced only if `replace`). Returns the plaintext's length.
     pub async fn release(
         &self,
         grantee: &Keypair,
@@ -233,6 +253,7 @@ impl GatewayClient {
         secret: &KeyAgreementSecret,
         anchor: &RecordAnchor,
         out: &Path,
+        replace: bool,
     ) -> Result<u64> {
         let message = release::release_message(&self.domain, request, new_nonce(), issued_now());
         let signature = message.sign(grantee).map_err(|e| anyhow!("{e}"))?;
@@ -264,7 +285,7 @@ impl GatewayClient {
             &request.grant,
         );
         let key = envelope::unwrap_key(secret, &info, &wrapped).map_err(|e| anyhow!("{e}"))?;
-        receive(response, anchor, &key, out).await
+        receive(response, anchor, &key, out, replace).await
     }
 }
 
@@ -275,6 +296,7 @@ async fn receive(
     anchor: &RecordAnchor,
     key: &DataKey,
     out: &Path,
+    replace: bool,
 ) -> Result<u64> {
     let nothing = "nothing was written";
     let dir = out
@@ -284,21 +306,14 @@ async fn receive(
     let name = out
         .file_name()
         .ok_or_else(|| anyhow!("--out {} names no file", out.display()))?;
-    let partial = dir.join(format!(".{}.careledger-partial", name.to_string_lossy()));
-    // a leftover (or a link someone planted) is removed, and the plaintext goes into a new
-    // file only its owner can read
-    let _ = std::fs::remove_file(&partial);
-    let file = {
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&partial)
-            .with_context(|| format!("cannot create {}", partial.display()))?
-    };
-    let mut scratch = Scratch::new(partial.clone());
-    let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+    // a new file with a random name beside `out`, readable by its owner only (0600), removed
+    // unless it checks out; nothing someone else put there is ever written through
+    let mut partial = tempfile::Builder::new()
+        .prefix(&format!(".{}.", name.to_string_lossy()))
+        .suffix(".careledger-partial")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    let mut writer = std::io::BufWriter::with_capacity(1 << 20, partial.as_file_mut());
     let bar = progress(response.content_length().unwrap_or(0));
     let profile = Profile::implied_by(&anchor.cid.to_bytes())
         .ok_or_else(|| anyhow!("the anchored CID is not a UnixFS file CID"))?;
@@ -340,7 +355,11 @@ async fn receive(
     writer.flush()?;
     writer.get_ref().sync_all()?;
     drop(writer);
-    std::fs::rename(&partial, out).with_context(|| format!("cannot write {}", out.display()))?;
-    scratch.keep();
+    if replace {
+        partial.persist(out)
+    } else {
+        partial.persist_noclobber(out)
+    }
+    .map_err(|e| anyhow!("cannot write {}: {}", out.display(), e.error))?;
     Ok(written)
 }

@@ -147,6 +147,15 @@ pub async fn put(cli: &Cli, args: &PutArgs) -> Result<(Value, String)> {
             .record_count;
         let identity = RecordIdentity::new(patient, index, 1, class.id());
         let sealed = seal(&args.file, &identity, &key, profile, &scratch_path)?;
+        // the file may have grown since it was measured: check what will really be sent
+        if sealed.bytes > info.max_upload {
+            bail!(
+                "{} encrypted to {} bytes; the gateway stores at most {}. Nothing was anchored",
+                args.file.display(),
+                sealed.bytes,
+                info.max_upload
+            );
+        }
         s.send(
             ix::RecordAnchor {
                 patient_wallet: patient,
@@ -246,7 +255,7 @@ pub async fn get(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
         (anchor, request, s.signer().insecure_clone())
     };
     let written = gateway
-        .release(&signer, &request, &secret, &anchor, &args.out)
+        .release(&signer, &request, &secret, &anchor, &args.out, args.force)
         .await?;
     let cid = cid::cid_to_string(&anchor.cid);
     Ok((

@@ -118,6 +118,7 @@ async fn run<V: LedgerView + 'static>(
         previous,
         domain: domain.clone(),
         nonces: Default::default(),
+        in_flight: Default::default(),
         uploads: Arc::new(tokio::sync::Semaphore::new(args.max_uploads.max(1))),
         limits: Limits {
             max_uploads: args.max_uploads.max(1),

@@ -45,8 +45,96 @@ pub const CID_HEADER: &str = "x-careledger-cid";
 pub const SHA256_HEADER: &str = "x-careledger-sha256";
 pub const KEY_VERSION_HEADER: &str = "x-careledger-key-version";
 
-/// Signed messages remembered at most (about 100 MB); beyond, requests wait for expiries.
+/// Signed messages remembered at most (32-byte keys: about 50 MB); beyond, requests wait.
 const MAX_NONCES: usize = 1_000_000;
+/// Longest nonce accepted (SIWS asks for at least 8 alphanumerics; ours are 24).
+const MAX_NONCE_LEN: usize = 64;
+/// Uploads one author may have in progress at once.
+const MAX_UPLOADS_PER_AUTHOR: usize = 2;
+
+/// The nonce table: hashes of (signer, nonce), and when each may be forgotten, oldest first.
+#[derive(Default)]
+pub struct Nonces {
+    seen: std::collections::HashSet<[u8; 32]>,
+    order: std::collections::VecDeque<(i64, [u8; 32])>,
+}
+
+impl Nonces {
+    /// Forgets what could no longer be accepted anyway (amortised O(1) per request).
+    fn expire(&mut self, now: i64) {
+        while self.order.front().is_some_and(|(until, _)| *until < now) {
+            if let Some((_, key)) = self.order.pop_front() {
+                self.seen.remove(&key);
+            }
+        }
+    }
+}
+
+/// Uploads in progress: one per record, a few per author.
+#[derive(Default)]
+pub struct InFlight {
+    records: std::collections::HashSet<Pubkey>,
+    authors: std::collections::HashMap<Pubkey, usize>,
+}
+
+/// An upload's place in `InFlight`, given back when the upload ends, however it ends.
+struct UploadClaim<'a> {
+    table: &'a std::sync::Mutex<InFlight>,
+    record: Pubkey,
+    author: Pubkey,
+}
+
+impl<'a> UploadClaim<'a> {
+    fn take(
+        table: &'a std::sync::Mutex<InFlight>,
+        record: Pubkey,
+        author: Pubkey,
+    ) -> Result<Self, Problem> {
+        let mut t = table
+            .lock()
+            .map_err(|_| Problem::internal("upload table poisoned"))?;
+        if t.records.contains(&record) {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "upload-in-progress",
+                "Upload in progress",
+                format!("record {record} is being uploaded already"),
+            ));
+        }
+        let mine = t.authors.get(&author).copied().unwrap_or(0);
+        if mine >= MAX_UPLOADS_PER_AUTHOR {
+            return Err(Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Too many uploads",
+                format!("{author} has {mine} uploads in progress: wait for them"),
+            ));
+        }
+        t.records.insert(record);
+        t.authors.insert(author, mine + 1);
+        Ok(UploadClaim {
+            table,
+            record,
+            author,
+        })
+    }
+}
+
+impl Drop for UploadClaim<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut t) = self.table.lock() {
+            t.records.remove(&self.record);
+            match t.authors.get(&self.author).copied() {
+                Some(n) if n > 1 => {
+                    t.authors.insert(self.author, n - 1);
+                }
+                _ => {
+                    t.authors.remove(&self.author);
+                }
+            }
+        }
+    }
+}
 
 /// Connections served at once (each holds a descriptor and a little memory).
 const MAX_CONNECTIONS: usize = 512;
@@ -86,7 +174,9 @@ pub struct Gateway<V> {
     /// One permit per upload in progress.
     pub uploads: Arc<tokio::sync::Semaphore>,
     /// Signed messages seen, by (signer, nonce), until they would expire anyway.
-    pub nonces: std::sync::Mutex<std::collections::HashMap<(Pubkey, String), i64>>,
+    pub nonces: std::sync::Mutex<Nonces>,
+    /// Uploads in progress, by record and by author.
+    pub in_flight: std::sync::Mutex<InFlight>,
 }
 
 pub fn router<V: LedgerView + 'static>(gateway: Arc<Gateway<V>>) -> Router {
@@ -123,6 +213,10 @@ fn address(text: &str) -> Result<Pubkey, Problem> {
 impl<V> Gateway<V> {
     /// The custodian secret whose public key is `public` (base64), current or previous.
     fn custody_secret(&self, public: &str) -> Option<&KeyAgreementSecret> {
+        if public.is_empty() {
+            // stored before records named their custody key: the key of that time
+            return Some(&self.secret);
+        }
         std::iter::once(&self.secret)
             .chain(self.previous.iter())
             .find(|k| b64().encode(k.public()) == public)
@@ -147,23 +241,36 @@ impl<V: LedgerView> Gateway<V> {
             self.limits.sign_in_max_skew_secs,
         )
         .map_err(|e| Problem::unauthorized(e.to_string()))?;
-        self.use_nonce(&message, now)?;
         Ok(message)
     }
 
     /// A signed message is good once: its (signer, nonce) is remembered for as long as the
-    /// message could still be accepted. Kept in memory: after a restart the access events'
+    /// message could still be accepted. Called once the ledger has authorised the request, so
+    /// strangers cannot fill the table; kept in memory: after a restart the access events'
     /// single use (durable in used.log) still holds.
-    fn use_nonce(&self, message: &SignInMessage, now: i64) -> Result<(), Problem> {
-        let nonce = message.nonce.clone().unwrap_or_default();
-        let mut seen = self
+    fn use_nonce(&self, message: &SignInMessage) -> Result<(), Problem> {
+        let nonce = message.nonce.as_deref().unwrap_or_default();
+        if nonce.len() > MAX_NONCE_LEN {
+            return Err(Problem::unauthorized(format!(
+                "the nonce is {} characters; at most {MAX_NONCE_LEN}",
+                nonce.len()
+            )));
+        }
+        let key: [u8; 32] = Sha256::new()
+            .chain_update(message.address.as_ref())
+            .chain_update(nonce.as_bytes())
+            .finalize()
+            .into();
+        let now = unix_now();
+        let until = now
+            .saturating_add(self.limits.sign_in_max_age_secs)
+            .saturating_add(self.limits.sign_in_max_skew_secs);
+        let mut nonces = self
             .nonces
             .lock()
             .map_err(|_| Problem::internal("nonce table poisoned"))?;
-        if seen.len() >= MAX_NONCES {
-            seen.retain(|_, until| *until > now);
-        }
-        if seen.len() >= MAX_NONCES {
+        nonces.expire(now);
+        if nonces.seen.len() >= MAX_NONCES {
             return Err(Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",
@@ -171,10 +278,7 @@ impl<V: LedgerView> Gateway<V> {
                 "too many signed requests in the last minutes: try again shortly".into(),
             ));
         }
-        let until = now
-            .saturating_add(self.limits.sign_in_max_age_secs)
-            .saturating_add(self.limits.sign_in_max_skew_secs);
-        if seen.insert((message.address, nonce), until).is_some() {
+        if !nonces.seen.insert(key) {
             return Err(Problem::new(
                 StatusCode::CONFLICT,
                 "replayed-sign-in",
@@ -182,6 +286,7 @@ impl<V: LedgerView> Gateway<V> {
                 "this signed message was already used: sign a new one (a new nonce)".into(),
             ));
         }
+        nonces.order.push_back((until, key));
         Ok(())
     }
 
@@ -266,6 +371,7 @@ async fn upload<V: LedgerView>(
     let anchor = release::clear_upload(&gw.view, &record, &message.address)
         .await
         .map_err(Problem::ledger)??;
+    gw.use_nonce(&message)?;
     if let Some(stored) = gw.store.record(&record).map_err(Problem::internal)? {
         return if stored.sha256 == hex(&anchor.content_sha256) {
             Ok((
@@ -312,13 +418,6 @@ async fn upload<V: LedgerView>(
     let profile = Profile::implied_by(&anchored_cid).ok_or_else(|| {
         unprocessable("unknown-profile", "the anchored CID is not a UnixFS file CID this gateway computes (unixfs-v1-2025 or unixfs-v0-2015)".into())
     })?;
-    let (path, file) = gw.store.temp_file().map_err(Problem::internal)?;
-    let mut temp = TempFile(Some(path.clone()));
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    let mut sha = Sha256::new();
-    let mut dag = DagBuilder::new(profile, NoBlocks);
-    let mut decryptor = Decryptor::new(&Gateway::<V>::identity(&anchor), &key);
-    let mut total: u64 = 0;
     let _slot = gw.uploads.clone().try_acquire_owned().map_err(|_| {
         Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -330,6 +429,14 @@ async fn upload<V: LedgerView>(
             ),
         )
     })?;
+    let _claim = UploadClaim::take(&gw.in_flight, record, message.address)?;
+    let (path, file) = gw.store.temp_file().map_err(Problem::internal)?;
+    let mut temp = TempFile(Some(path.clone()));
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut sha = Sha256::new();
+    let mut dag = DagBuilder::new(profile, NoBlocks);
+    let mut decryptor = Decryptor::new(&Gateway::<V>::identity(&anchor), &key);
+    let mut total: u64 = 0;
     let started = std::time::Instant::now();
     // the header's magic, version and chunk size (bytes 0..13)
     const SIZED: usize = 13;
@@ -526,6 +633,7 @@ async fn release<V: LedgerView>(
     let cleared = release::clear_release(&gw.view, &asked, gw.limits.max_event_age_secs)
         .await
         .map_err(Problem::ledger)??;
+    gw.use_nonce(&message)?;
     if let Some(max) = gw.limits.max_ledger_lag_secs {
         let lag = unix_now().saturating_sub(cleared.at);
         if lag > max {
@@ -649,5 +757,47 @@ pub async fn serve(
                 .await;
             drop(permit);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Who gains by a second upload of one record, or many by one author: whoever wants to hold
+    /// every upload slot. One per record, MAX_UPLOADS_PER_AUTHOR per author, given back on drop.
+    #[test]
+    fn uploads_in_flight_are_one_per_record_and_few_per_author() {
+        let table = std::sync::Mutex::new(InFlight::default());
+        let (author, other) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let records: Vec<Pubkey> = (0..3).map(|_| Pubkey::new_unique()).collect();
+        let first = UploadClaim::take(&table, records[0], author).unwrap();
+        let again = UploadClaim::take(&table, records[0], other)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(again.slug, "upload-in-progress");
+        let second = UploadClaim::take(&table, records[1], author).unwrap();
+        let third = UploadClaim::take(&table, records[2], author)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(third.slug, "busy");
+        drop(first);
+        let retried = UploadClaim::take(&table, records[0], author).unwrap();
+        drop((second, retried));
+        let t = table.lock().unwrap();
+        assert!(t.records.is_empty() && t.authors.is_empty());
+    }
+
+    #[test]
+    fn nonces_are_forgotten_only_once_they_could_not_be_accepted() {
+        let mut n = Nonces::default();
+        for (until, key) in [(10, [1u8; 32]), (20, [2u8; 32])] {
+            n.seen.insert(key);
+            n.order.push_back((until, key));
+        }
+        n.expire(10);
+        assert_eq!(n.seen.len(), 2, "still acceptable at its last second");
+        n.expire(11);
+        assert!(!n.seen.contains(&[1u8; 32]) && n.seen.contains(&[2u8; 32]));
     }
 }

@@ -36,6 +36,7 @@ pub struct StoredRecord {
     /// Base64 HPKE encapsulation and sealed data key, to the custodian's key.
     pub wrapped_key: String,
     /// Base64 public key of the custodian key it is wrapped to (keys rotate).
+    #[serde(default)]
     pub custody_key: String,
     pub stored_at: i64,
 }

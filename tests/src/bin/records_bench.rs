@@ -333,6 +333,7 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
         previous: Vec::new(),
         domain: domain.clone(),
         nonces: Default::default(),
+        in_flight: Default::default(),
         uploads: Arc::new(tokio::sync::Semaphore::new(8)),
         limits: Limits {
             max_uploads: 8,
@@ -438,7 +439,7 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
                 let out = dir.join(format!("out-{concurrent}-{i}.bin"));
                 for request in &mine {
                     client
-                        .release(&g.wallet, request, &g.secret, &anchor, &out)
+                        .release(&g.wallet, request, &g.secret, &anchor, &out, true)
                         .await
                         .map_err(|e| e.to_string())?;
                 }

@@ -62,6 +62,7 @@ pub async fn start(
         previous: Vec::new(),
         domain: domain.clone(),
         nonces: Default::default(),
+        in_flight: Default::default(),
         uploads: Arc::new(tokio::sync::Semaphore::new(8)),
         limits: Limits {
             max_uploads: 8,
@@ -169,7 +170,7 @@ impl RecordsDemo {
         let out = self.dir.join("fetched.txt");
         match self
             .gateway
-            .release(clinic, &request, &self.clinic_key, &anchor, &out)
+            .release(clinic, &request, &self.clinic_key, &anchor, &out, true)
             .await
         {
             Ok(bytes) => println!(
