@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use base64::Engine;
-use careledger_sdk::envelope::{self, Decryptor, KeyAgreementSecret, RecordIdentity};
+use careledger_sdk::envelope::{self, Decryptor, KeyAgreementSecret};
 use careledger_sdk::release::{self, LedgerView, Refused};
 use careledger_sdk::siws::SignInMessage;
 use careledger_sdk::unixfs::{DagBuilder, NoBlocks, Profile};
@@ -289,16 +289,6 @@ impl<V: LedgerView> Gateway<V> {
         nonces.order.push_back((until, key));
         Ok(())
     }
-
-    fn identity(anchor: &careledger_sdk::RecordAnchor) -> RecordIdentity {
-        RecordIdentity {
-            program: careledger_sdk::program::ID,
-            patient: anchor.patient,
-            index: anchor.index,
-            version: anchor.version,
-            class: anchor.class,
-        }
-    }
 }
 
 async fn info<V: LedgerView>(State(gw): State<Arc<Gateway<V>>>) -> Json<serde_json::Value> {
@@ -435,7 +425,7 @@ async fn upload<V: LedgerView>(
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut sha = Sha256::new();
     let mut dag = DagBuilder::new(profile, NoBlocks);
-    let mut decryptor = Decryptor::new(&Gateway::<V>::identity(&anchor), &key);
+    let mut decryptor = Decryptor::new(&crate::gateway_client::identity_of(&anchor), &key);
     let mut total: u64 = 0;
     let started = std::time::Instant::now();
     // the header's magic, version and chunk size (bytes 0..13)
