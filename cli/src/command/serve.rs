@@ -110,26 +110,23 @@ async fn run<V: LedgerView + 'static>(
     let local = listener.local_addr()?;
     let domain = args.domain.clone().unwrap_or_else(|| local.to_string());
     let idle = Duration::from_secs(args.idle_timeout.max(1));
-    let gw = Arc::new(Gateway {
+    let limits = Limits {
+        max_uploads: args.max_uploads,
+        max_ledger_lag_secs,
+        max_upload: args.max_upload,
+        max_event_age_secs: args.max_event_age,
+        idle,
+        ..Limits::default()
+    };
+    let gw = Arc::new(Gateway::new(
         view,
         store,
         custodian,
         secret,
         previous,
-        domain: domain.clone(),
-        nonces: Default::default(),
-        in_flight: Default::default(),
-        uploads: Arc::new(tokio::sync::Semaphore::new(args.max_uploads.max(1))),
-        limits: Limits {
-            max_uploads: args.max_uploads.max(1),
-            max_ledger_lag_secs,
-            max_upload: args.max_upload,
-            max_event_age_secs: args.max_event_age,
-            sign_in_max_age_secs: 300,
-            sign_in_max_skew_secs: 60,
-            idle,
-        },
-    });
+        domain.clone(),
+        limits,
+    ));
     // the one line a supervisor (or a test) waits for
     println!(
         "careledger gateway listening on http://{local} (domain {domain}, custodian {custodian})"

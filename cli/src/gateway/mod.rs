@@ -160,6 +160,21 @@ pub struct Limits {
     pub max_ledger_lag_secs: Option<i64>,
 }
 
+impl Default for Limits {
+    /// `careledger serve`'s defaults.
+    fn default() -> Self {
+        Limits {
+            max_uploads: 8,
+            max_upload: 4 << 30,
+            max_event_age_secs: release::DEFAULT_MAX_EVENT_AGE_SECS,
+            sign_in_max_age_secs: 300,
+            sign_in_max_skew_secs: 60,
+            idle: Duration::from_secs(30),
+            max_ledger_lag_secs: None,
+        }
+    }
+}
+
 pub struct Gateway<V> {
     pub view: V,
     pub store: Store,
@@ -171,12 +186,40 @@ pub struct Gateway<V> {
     /// The domain (host:port) requests must be signed for.
     pub domain: String,
     pub limits: Limits,
-    /// One permit per upload in progress.
-    pub uploads: Arc<tokio::sync::Semaphore>,
+    /// One permit per upload in progress (`limits.max_uploads` of them).
+    uploads: Arc<tokio::sync::Semaphore>,
     /// Signed messages seen, by (signer, nonce), until they would expire anyway.
-    pub nonces: std::sync::Mutex<Nonces>,
+    nonces: std::sync::Mutex<Nonces>,
     /// Uploads in progress, by record and by author.
-    pub in_flight: std::sync::Mutex<InFlight>,
+    in_flight: std::sync::Mutex<InFlight>,
+}
+
+impl<V> Gateway<V> {
+    /// A gateway with nothing in flight yet; `previous` are the custodian's keys from before a
+    /// rotation.
+    pub fn new(
+        view: V,
+        store: Store,
+        custodian: Pubkey,
+        secret: KeyAgreementSecret,
+        previous: Vec<KeyAgreementSecret>,
+        domain: String,
+        mut limits: Limits,
+    ) -> Gateway<V> {
+        limits.max_uploads = limits.max_uploads.max(1);
+        Gateway {
+            view,
+            store,
+            custodian,
+            secret,
+            previous,
+            domain,
+            uploads: Arc::new(tokio::sync::Semaphore::new(limits.max_uploads)),
+            limits,
+            nonces: Default::default(),
+            in_flight: Default::default(),
+        }
+    }
 }
 
 pub fn router<V: LedgerView + 'static>(gateway: Arc<Gateway<V>>) -> Router {

@@ -54,26 +54,15 @@ pub async fn start(
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let domain = listener.local_addr()?.to_string();
-    let state = Arc::new(Gateway {
-        view: EnvView(env.clone()),
-        store: Store::open(&dir.join("store"))?,
-        custodian: hospital.pubkey(),
-        secret: custody,
-        previous: Vec::new(),
-        domain: domain.clone(),
-        nonces: Default::default(),
-        in_flight: Default::default(),
-        uploads: Arc::new(tokio::sync::Semaphore::new(8)),
-        limits: Limits {
-            max_uploads: 8,
-            max_ledger_lag_secs: None,
-            max_upload: 1 << 30,
-            max_event_age_secs: careledger_sdk::release::DEFAULT_MAX_EVENT_AGE_SECS,
-            sign_in_max_age_secs: 300,
-            sign_in_max_skew_secs: 60,
-            idle: Duration::from_secs(30),
-        },
-    });
+    let state = Arc::new(Gateway::new(
+        EnvView(env.clone()),
+        Store::open(&dir.join("store"))?,
+        hospital.pubkey(),
+        custody,
+        Vec::new(),
+        domain.clone(),
+        Limits::default(),
+    ));
     let app = gateway::router(state);
     let server = tokio::spawn(async move {
         let _ = gateway::serve(listener, app, Duration::from_secs(30)).await;
