@@ -203,6 +203,8 @@ struct GrantM {
     epoch: u32,
     revoked: bool,
     narrowed: bool,
+    /// Made by the guardian, who paid its rent: closing it gives the rent back to them.
+    by_guardian: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -440,6 +442,7 @@ impl Model {
                     epoch: self.epoch,
                     revoked: false,
                     narrowed: false,
+                    by_guardian: matches!(who, Who::Guardian),
                 };
                 self.grants.insert((*to, *purpose), grant);
             }
@@ -1181,12 +1184,22 @@ impl World {
             }
             Step::Close { to, purpose } => {
                 let grant = pda::grant(&wallet, &self.party(*to), PURPOSES[*purpose]).0;
+                // the rent goes back to whoever paid it (the program checks the grant's payer)
+                let paid_by_guardian = model
+                    .grants
+                    .get(&(*to, *purpose))
+                    .is_some_and(|g| g.by_guardian);
+                let rent_to = if paid_by_guardian {
+                    s.guardian.pubkey()
+                } else {
+                    wallet
+                };
                 (
                     vec![ix::GrantClose {
                         authority: wallet,
                         patient_wallet: wallet,
                         grant,
-                        rent_to: wallet,
+                        rent_to,
                     }
                     .instruction()],
                     patient,
