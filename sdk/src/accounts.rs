@@ -114,6 +114,7 @@ mod tests {
             serial: 1,
             narrowed_at: 0,
             payer: Default::default(),
+            statement_hash: [0; 32],
         };
         let mut data = Vec::new();
         grant.try_serialize(&mut data).unwrap();

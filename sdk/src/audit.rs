@@ -391,6 +391,7 @@ mod tests {
             serial: 3,
             narrowed_at: 0,
             payer: Default::default(),
+            statement_hash: [0; 32],
         };
         let address = Pubkey::new_unique();
         let status = |now| consent(&address, &g, now, 0)["status"].clone();

@@ -43,17 +43,10 @@ impl RecordClass {
         Self::ALL.get(usize::from(id)).copied()
     }
 
+    /// The name people type and read, from the program's own table (the one its consent
+    /// statements print).
     pub fn name(self) -> &'static str {
-        match self {
-            RecordClass::LabResult => "lab-result",
-            RecordClass::Imaging => "imaging",
-            RecordClass::Prescription => "prescription",
-            RecordClass::ClinicalNote => "clinical-note",
-            RecordClass::DischargeSummary => "discharge-summary",
-            RecordClass::Immunization => "immunization",
-            RecordClass::Genomic => "genomic",
-            RecordClass::ClaimAttachment => "claim-attachment",
-        }
+        careledger::logic::statement::CLASS_NAMES[usize::from(self.id())]
     }
 }
 
@@ -76,12 +69,17 @@ impl FromStr for RecordClass {
 
 /// Purposes by name.
 pub const PURPOSES: [(&str, Purpose); 5] = [
-    ("treatment", Purpose::Treatment),
-    ("payment", Purpose::Payment),
-    ("operations", Purpose::Operations),
-    ("research", Purpose::Research),
-    ("public-health", Purpose::PublicHealth),
+    (name_of(Purpose::Treatment), Purpose::Treatment),
+    (name_of(Purpose::Payment), Purpose::Payment),
+    (name_of(Purpose::Operations), Purpose::Operations),
+    (name_of(Purpose::Research), Purpose::Research),
+    (name_of(Purpose::PublicHealth), Purpose::PublicHealth),
 ];
+
+/// The program's own names (those its consent statements print).
+const fn name_of(purpose: Purpose) -> &'static str {
+    careledger::logic::statement::purpose_name(purpose)
+}
 
 /// Provider roles by name, with their bit in a provider's role mask.
 pub const ROLES: [(&str, u8); 6] = [
@@ -115,10 +113,7 @@ pub fn purpose(name: &str) -> Result<Purpose, SdkError> {
 
 /// The name of `purpose`, as [`purpose`] reads it.
 pub fn purpose_name(purpose: Purpose) -> &'static str {
-    PURPOSES
-        .iter()
-        .find(|(_, p)| *p == purpose)
-        .map_or("unknown", |(n, _)| n)
+    name_of(purpose)
 }
 
 fn mask_of<S: AsRef<str>>(

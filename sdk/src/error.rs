@@ -311,6 +311,10 @@ const ALL_ERRORS: &[CareledgerError] = &[
     EmergencySerialMismatch,
     UnusableEncryptionKey,
     EncryptionKeyUnchanged,
+    StatementCheckMissing,
+    StatementCheckLayout,
+    StatementSignerMismatch,
+    StatementMismatch,
 ];
 
 #[cfg(test)]

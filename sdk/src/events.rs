@@ -75,6 +75,7 @@ events!(
     RecordAnchored,
     RecordRetracted,
     GrantCreated,
+    ConsentStatementSigned,
     GrantUpdated,
     GrantRevoked,
     AllGrantsRevoked,

@@ -34,6 +34,7 @@ pub mod cid;
 pub mod claims;
 pub mod classes;
 pub mod client;
+pub mod did;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod envelope;
@@ -49,10 +50,12 @@ pub mod rpc;
 pub mod sealing;
 pub mod setup;
 pub mod siws;
+pub mod statement;
 pub mod summary;
 pub mod tokens;
 pub mod transport;
 pub mod unixfs;
+pub mod vc;
 
 pub use careledger as program;
 pub use careledger::constants::*;

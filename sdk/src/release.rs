@@ -511,6 +511,7 @@ mod tests {
                 serial: 1,
                 narrowed_at: 0,
                 payer: patient,
+                statement_hash: [0; 32],
             },
             record: RecordAnchor {
                 patient,

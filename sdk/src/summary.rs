@@ -161,6 +161,14 @@ impl CareledgerEvent {
                 classes(e.terms.classes),
                 when(e.terms.expires_at)
             ),
+            E::ConsentStatementSigned(e) => format!(
+                "grant {} (serial {}) made against the consent statement {} signed ({:?}), SHA-256 {}",
+                e.grant,
+                e.serial,
+                e.signer,
+                e.form,
+                short(&e.statement_hash)
+            ),
             E::GrantUpdated(e) => format!(
                 "{:?} grant to {} changed by {:?} {}: {} of {} until {} -> {} of {} until {}",
                 e.purpose,

@@ -111,6 +111,7 @@ fn arbitrary_grant(u: &mut Unstructured) -> arbitrary::Result<ConsentGrant> {
         serial: 1,
         narrowed_at: 0,
         payer: Default::default(),
+        statement_hash: [0; 32],
         not_before: u.int_in_range(-5..=5)?,
         expires_at: u.int_in_range(-5..=10)?,
         created_at: 0,

@@ -399,6 +399,40 @@ impl Env {
         Ok(pda::grant(&wallet, grantee, purpose).0)
     }
 
+    /// The two instructions of a grant made against its consent statement: `signer` (the
+    /// patient or guardian) signs the statement for `args` in `form` (a v0 envelope uses an
+    /// all-zero application domain), as a wallet would, and the Ed25519 check of it precedes
+    /// `grant_create_signed`. Also returns the statement.
+    pub async fn signed_grant(
+        &self,
+        signer: &Keypair,
+        patient_wallet: &Pubkey,
+        grantee: &Pubkey,
+        args: GrantCreateArgs,
+        form: careledger_sdk::statement::SignedForm,
+    ) -> ([solana_instruction::Instruction; 2], Vec<u8>) {
+        use careledger_sdk::statement::{self as st, SignedForm};
+        let patient = self.patient(patient_wallet).await;
+        let statement = st::for_grant(&patient, &signer.pubkey(), grantee, &args, self.now().await)
+            .expect("statement");
+        let signed_message = match form {
+            SignedForm::Plain => statement.clone(),
+            SignedForm::OffchainV0 => st::offchain_v0(&statement, &signer.pubkey(), &[0; 32]),
+            SignedForm::OffchainLegacy => st::offchain_legacy(&statement),
+        };
+        let signature = signer.sign_message(&signed_message);
+        let ixs = ix::GrantCreateSigned {
+            authority: signer.pubkey(),
+            patient_wallet: *patient_wallet,
+            grantee_wallet: *grantee,
+            args,
+            signed_message,
+            signature: signature.into(),
+        }
+        .instructions();
+        (ixs, statement)
+    }
+
     pub async fn break_glass(
         &self,
         clinician: &Keypair,

@@ -443,4 +443,16 @@ pub enum CareledgerError {
     /// 6141
     #[msg("this wallet's encryption key is already that key: a rotation needs a new key")]
     EncryptionKeyUnchanged,
+    /// 6142
+    #[msg("a signed grant must follow, in the same transaction and immediately, an Ed25519 precompile instruction that checks the consent statement's signature")]
+    StatementCheckMissing,
+    /// 6143
+    #[msg("the Ed25519 check must hold exactly one signature, with its key, signature and message all in its own instruction data")]
+    StatementCheckLayout,
+    /// 6144
+    #[msg("the consent statement was signed by a key other than this grant's signer (the patient or their guardian)")]
+    StatementSignerMismatch,
+    /// 6145
+    #[msg("the signed text is not the consent statement of these terms, patient, grantee and nonce, byte for byte, nor that statement in a Solana off-chain message envelope")]
+    StatementMismatch,
 }

@@ -4,6 +4,7 @@ use crate::logic::authority::Actor;
 use crate::logic::cid::StoredCid;
 use crate::logic::claims::Breakdown;
 use crate::logic::consent::Refusal;
+use crate::logic::statement::SignedForm;
 use crate::state::{
     ClaimState, PolicyStatus, Purpose, ReviewState, RewardTerms, RuleTerms, StudyStatus,
 };
@@ -172,6 +173,25 @@ pub struct GrantCreated {
     pub consent_epoch: u32,
     /// The access request this grant approves; default key for a direct grant.
     pub request: Pubkey,
+    pub at: i64,
+}
+
+/// The consent statement behind a grant made with `grant_create_signed` (emitted right after
+/// its `GrantCreated`). With that event's terms, `serial` and `stated_not_before` re-render the
+/// statement (`logic::statement::render`), whose SHA-256 must be `statement_hash`.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentStatementSigned {
+    pub grant: Pubkey,
+    pub patient: Pubkey,
+    /// The patient or guardian whose Ed25519 signature the precompile checked.
+    pub signer: Pubkey,
+    /// The grant's serial, which the statement's nonce binds.
+    pub serial: u32,
+    pub statement_hash: [u8; 32],
+    pub form: SignedForm,
+    /// `not_before` as the statement gave it (0: from when recorded), unix seconds.
+    pub stated_not_before: i64,
     pub at: i64,
 }
 

@@ -154,6 +154,16 @@ pub mod careledger {
         instructions::consent::grant_create::handler(ctx, args)
     }
 
+    /// Signer: the patient or guardian. A grant made against the consent statement the signer
+    /// signed: the instruction before it must be the Ed25519 check of that statement
+    /// (`logic::statement`), and the grant stores the statement's SHA-256.
+    pub fn grant_create_signed(
+        ctx: Context<GrantCreateSigned>,
+        args: GrantCreateArgs,
+    ) -> Result<()> {
+        instructions::consent::grant_create_signed::handler(ctx, args)
+    }
+
     /// Signer: the patient or guardian. Narrows or extends a live, current-epoch grant.
     pub fn grant_update(ctx: Context<GrantUpdate>, args: GrantUpdateArgs) -> Result<()> {
         instructions::consent::grant_update::handler(ctx, args)

@@ -55,6 +55,51 @@ impl GrantCreate {
     }
 }
 
+/// Grants as [`GrantCreate`] does, against the consent statement `authority` signed: returns the
+/// Ed25519 precompile instruction over `signed_message` and the grant instruction after it, in
+/// that order and adjacent (the program reads the check just before the grant).
+/// `signed_message` is the statement ([`crate::statement::for_grant`]) or its off-chain
+/// envelope; `signature` is `authority`'s signature over exactly those bytes.
+#[derive(Clone, Debug)]
+pub struct GrantCreateSigned {
+    pub authority: Pubkey,
+    pub patient_wallet: Pubkey,
+    pub grantee_wallet: Pubkey,
+    pub args: GrantCreateArgs,
+    pub signed_message: Vec<u8>,
+    pub signature: [u8; 64],
+}
+
+impl GrantCreateSigned {
+    pub fn instructions(self) -> [Instruction; 2] {
+        let check = solana_ed25519_program::new_ed25519_instruction_with_signature(
+            &self.signed_message,
+            &self.signature,
+            &self.authority.to_bytes(),
+        );
+        let grant = build(
+            acc::GrantCreateSigned {
+                authority: self.authority,
+                config: pda::config(),
+                patient: pda::patient(&self.patient_wallet).0,
+                grantee_provider: pda::provider(&self.grantee_wallet).0,
+                grant: pda::grant(
+                    &self.patient_wallet,
+                    &self.grantee_wallet,
+                    self.args.purpose,
+                )
+                .0,
+                instructions: solana_sdk_ids::sysvar::instructions::ID,
+                system_program: system(),
+                event_authority: ea(),
+                program: careledger::ID,
+            },
+            data::GrantCreateSigned { args: self.args },
+        );
+        [check, grant]
+    }
+}
+
 /// Narrows or extends the grant `grant` (the patient or guardian `authority` signing).
 #[derive(Clone, Debug)]
 pub struct GrantUpdate {

@@ -324,6 +324,7 @@ fn pure(rows: &mut Vec<Row>) {
         serial: 1,
         narrowed_at: 0,
         payer: Default::default(),
+        statement_hash: [0; 32],
     };
     let provider = Provider {
         wallet: grant.grantee,

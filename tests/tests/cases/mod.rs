@@ -14,3 +14,4 @@ mod registry_records;
 mod rejections;
 mod rewards;
 mod state_machine;
+mod statements;

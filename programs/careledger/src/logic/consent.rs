@@ -147,6 +147,7 @@ mod tests {
             serial: 1,
             narrowed_at: 0,
             payer: Default::default(),
+            statement_hash: [0; 32],
         }
     }
 

@@ -6,4 +6,5 @@ pub mod claims;
 pub mod consent;
 pub mod keys;
 pub mod rewards;
+pub mod statement;
 pub mod terms;

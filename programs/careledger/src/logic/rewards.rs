@@ -225,6 +225,7 @@ mod tests {
             serial: 7,
             narrowed_at: 0,
             payer: Default::default(),
+            statement_hash: [0; 32],
         }
     }
 

@@ -73,6 +73,10 @@ pub struct ConsentGrant {
     /// Who paid the rent (the patient, their guardian, or the break-glass clinician): closing
     /// the grant returns it there.
     pub payer: Pubkey,
+    /// SHA-256 of the consent statement the signer signed for this grant
+    /// (`logic::statement`, checked by `grant_create_signed`); all zero for a grant made
+    /// without one.
+    pub statement_hash: [u8; 32],
 }
 
 impl ConsentGrant {

@@ -65,7 +65,7 @@ mod tests {
         assert_eq!(account_size(Provider::INIT_SPACE), 149);
         assert_eq!(account_size(Patient::INIT_SPACE), 121);
         assert_eq!(account_size(RecordAnchor::INIT_SPACE), 168);
-        assert_eq!(account_size(ConsentGrant::INIT_SPACE), 155);
+        assert_eq!(account_size(ConsentGrant::INIT_SPACE), 187);
         assert_eq!(account_size(AccessRequest::INIT_SPACE), 91);
         assert_eq!(account_size(Policy::INIT_SPACE), 252);
         assert_eq!(account_size(CoverageRule::INIT_SPACE), 111);

@@ -146,6 +146,7 @@ pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result
         serial,
         narrowed_at: 0,
         payer: clinician,
+        statement_hash: [0; 32],
     };
     grant.invariant()?;
     let a = &ctx.accounts;

@@ -49,19 +49,46 @@ pub struct GrantCreate<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
+pub fn handler(mut ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
+    let a = &mut ctx.accounts;
+    let terms = proposed(&a.authority, &a.patient, &a.grantee_provider, &args)?;
+    let event = make_grant(
+        &a.authority,
+        &mut a.patient,
+        &a.grant,
+        &a.system_program,
+        ctx.bumps.grant,
+        &terms,
+        [0; 32],
+    )?;
+    emit_cpi!(event);
+    Ok(())
+}
+
+/// A grant the signer may make, with its terms checked: what `grant_create` and
+/// `grant_create_signed` both start from.
+pub(crate) struct Proposed {
+    pub at: i64,
+    pub by: Pubkey,
+    pub actor: Actor,
+    pub grantee: Pubkey,
+    pub terms: GrantTerms,
+}
+
+pub(crate) fn proposed(
+    authority: &Signer,
+    patient: &Patient,
+    grantee_provider: &Provider,
+    args: &GrantCreateArgs,
+) -> Result<Proposed> {
     let at = now()?;
-    let by = ctx.accounts.authority.key();
-    let actor = acting_for(&ctx.accounts.patient, &by, at)?;
-    let grantee = ctx.accounts.grantee_provider.wallet;
-    require_keys_neq!(
-        grantee,
-        ctx.accounts.patient.wallet,
-        CareledgerError::SelfGrant
-    );
+    let by = authority.key();
+    let actor = acting_for(patient, &by, at)?;
+    let grantee = grantee_provider.wallet;
+    require_keys_neq!(grantee, patient.wallet, CareledgerError::SelfGrant);
     // a guardian cannot consent on the ward's behalf to themself
     require!(
-        actor != Actor::Guardian || grantee != ctx.accounts.patient.guardian,
+        actor != Actor::Guardian || grantee != patient.guardian,
         CareledgerError::SelfGrant
     );
     let terms = GrantTerms {
@@ -72,9 +99,27 @@ pub fn handler(ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
         not_before: args.not_before.max(at),
         expires_at: args.expires_at,
     };
-    validate_grant_terms(&terms, at, ctx.accounts.patient.record_count)?;
-    within_guardianship(actor, &ctx.accounts.patient, terms.expires_at)?;
-    let patient = &mut ctx.accounts.patient;
+    validate_grant_terms(&terms, at, patient.record_count)?;
+    within_guardianship(actor, patient, terms.expires_at)?;
+    Ok(Proposed {
+        at,
+        by,
+        actor,
+        grantee,
+        terms,
+    })
+}
+
+/// Counts the grant on the patient, writes the account and returns its event.
+pub(crate) fn make_grant<'info>(
+    authority: &Signer<'info>,
+    patient: &mut Account<'info, Patient>,
+    grant_account: &UncheckedAccount<'info>,
+    system_program: &Program<'info, System>,
+    bump: u8,
+    p: &Proposed,
+    statement_hash: [u8; 32],
+) -> Result<GrantCreated> {
     patient.grant_count = patient
         .grant_count
         .checked_add(1)
@@ -84,45 +129,37 @@ pub fn handler(ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
         (patient.wallet, patient.consent_epoch, patient.grant_count);
     let grant = ConsentGrant {
         patient: patient_wallet,
-        grantee,
-        classes: terms.classes,
-        actions: terms.actions,
-        purpose: terms.purpose,
+        grantee: p.grantee,
+        classes: p.terms.classes,
+        actions: p.terms.actions,
+        purpose: p.terms.purpose,
         status: GrantStatus::Active,
         review: ReviewState::NotRequired,
-        bump: ctx.bumps.grant,
+        bump,
         consent_epoch,
-        record_scope: terms.record_scope,
+        record_scope: p.terms.record_scope,
         access_count: 0,
-        not_before: terms.not_before,
-        expires_at: terms.expires_at,
-        created_at: stamp(at)?,
+        not_before: p.terms.not_before,
+        expires_at: p.terms.expires_at,
+        created_at: stamp(p.at)?,
         revoked_at: 0,
         serial,
         narrowed_at: 0,
-        payer: by,
+        payer: p.by,
+        statement_hash,
     };
     grant.invariant()?;
-    let a = &ctx.accounts;
-    init_grant(
-        &a.authority,
-        &a.grant,
-        &a.system_program,
-        ctx.bumps.grant,
-        &grant,
-    )?;
-    let event = GrantCreated {
-        grant: a.grant.key(),
+    init_grant(authority, grant_account, system_program, bump, &grant)?;
+    Ok(GrantCreated {
+        grant: grant_account.key(),
         patient: patient_wallet,
-        grantee,
-        by,
-        actor,
-        purpose: terms.purpose,
+        grantee: p.grantee,
+        by: p.by,
+        actor: p.actor,
+        purpose: p.terms.purpose,
         terms: GrantTermsView::of(&grant),
         consent_epoch,
         request: Pubkey::default(),
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+        at: p.at,
+    })
 }

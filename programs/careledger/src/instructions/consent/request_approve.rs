@@ -98,6 +98,7 @@ pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result
         serial,
         narrowed_at: 0,
         payer: by,
+        statement_hash: [0; 32],
     };
     grant.invariant()?;
     let a = &ctx.accounts;

@@ -1,0 +1,142 @@
+//! A grant made against the consent statement its signer signed. The transaction carries, just
+//! before this instruction, an Ed25519 precompile instruction over the statement; the runtime
+//! checks that signature, and this instruction checks that the key is the grant's signer and
+//! that the signed bytes are the statement the arguments render, byte for byte. The grant keeps
+//! the statement's SHA-256.
+use crate::constants::{CONFIG_ADDRESS, GRANT_SEED};
+use crate::errors::CareledgerError;
+use crate::events::ConsentStatementSigned;
+use crate::instructions::consent::grant_create::{make_grant, proposed, GrantCreateArgs};
+use crate::logic::statement::{render, signed_form, statement_hash, SignedForm, StatementTerms};
+use crate::state::{Config, Patient, Provider};
+use anchor_lang::prelude::*;
+use solana_ed25519_program::{DATA_START, PUBKEY_SERIALIZED_SIZE, SIGNATURE_OFFSETS_START};
+use solana_instructions_sysvar::{load_current_index_checked, load_instruction_at_checked};
+
+#[event_cpi]
+#[derive(Accounts)]
+#[instruction(args: GrantCreateArgs)]
+pub struct GrantCreateSigned<'info> {
+    /// The patient or their guardian, who signed the statement; pays the rent.
+    #[account(mut)]
+    pub authority: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Account<'info, Config>,
+    #[account(mut)]
+    pub patient: Account<'info, Patient>,
+    /// The grantee must be a registered provider (any status: standing is checked at use).
+    pub grantee_provider: Account<'info, Provider>,
+    /// CHECK: the new grant's address (seeds checked here); created in the handler, which refuses
+    /// an existing account and takes over a pre-funded one.
+    #[account(
+        mut,
+        seeds = [GRANT_SEED, patient.wallet.as_ref(), grantee_provider.wallet.as_ref(), &args.purpose.seed()],
+        bump,
+    )]
+    pub grant: UncheckedAccount<'info>,
+    /// CHECK: the instructions sysvar (address checked), to read the Ed25519 check before this
+    /// instruction.
+    #[account(address = solana_instructions_sysvar::ID)]
+    pub instructions: UncheckedAccount<'info>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handler(mut ctx: Context<GrantCreateSigned>, args: GrantCreateArgs) -> Result<()> {
+    let a = &mut ctx.accounts;
+    let p = proposed(&a.authority, &a.patient, &a.grantee_provider, &args)?;
+    let serial = a
+        .patient
+        .grant_count
+        .checked_add(1)
+        .ok_or(CareledgerError::MathOverflow)?;
+    let statement = render(&StatementTerms {
+        patient: a.patient.wallet,
+        signer: p.by,
+        actor: p.actor,
+        grantee: p.grantee,
+        grant: a.grant.key(),
+        serial,
+        classes: args.classes,
+        actions: args.actions,
+        purpose: args.purpose,
+        record_scope: args.record_scope,
+        not_before: args.not_before,
+        expires_at: args.expires_at,
+    });
+    let form = checked_statement(&a.instructions, &p.by, &statement)?;
+    let hash = statement_hash(&statement);
+    let created = make_grant(
+        &a.authority,
+        &mut a.patient,
+        &a.grant,
+        &a.system_program,
+        ctx.bumps.grant,
+        &p,
+        hash,
+    )?;
+    let signed = ConsentStatementSigned {
+        grant: created.grant,
+        patient: created.patient,
+        signer: p.by,
+        serial,
+        statement_hash: hash,
+        form,
+        stated_not_before: args.not_before,
+        at: p.at,
+    };
+    emit_cpi!(created);
+    emit_cpi!(signed);
+    Ok(())
+}
+
+/// The form in which `signer` signed `statement`, read from the Ed25519 precompile instruction
+/// just before this one. The precompile has already checked the signature (a failed check fails
+/// the whole transaction); what is left is that it checked the right key over the right bytes.
+fn checked_statement(
+    sysvar: &UncheckedAccount,
+    signer: &Pubkey,
+    statement: &[u8],
+) -> Result<SignedForm> {
+    let current = load_current_index_checked(sysvar)?;
+    let previous = current
+        .checked_sub(1)
+        .ok_or(CareledgerError::StatementCheckMissing)?;
+    let check = load_instruction_at_checked(usize::from(previous), sysvar)
+        .map_err(|_| CareledgerError::StatementCheckMissing)?;
+    require_keys_eq!(
+        check.program_id,
+        solana_sdk_ids::ed25519_program::ID,
+        CareledgerError::StatementCheckMissing
+    );
+    let data = check.data.as_slice();
+    // [signature count: u8, padding: u8, then per signature seven u16 (little-endian):
+    //  signature offset, its instruction, key offset, its instruction, message offset,
+    //  message size, its instruction]; u16::MAX as an instruction index means "this one".
+    let layout = CareledgerError::StatementCheckLayout;
+    require!(
+        data.len() >= DATA_START && data.first() == Some(&1),
+        CareledgerError::StatementCheckLayout
+    );
+    let field = |i: usize| -> Result<usize> {
+        let at = SIGNATURE_OFFSETS_START.saturating_add(i.saturating_mul(2));
+        let bytes = data.get(at..at.saturating_add(2)).ok_or(layout)?;
+        Ok(usize::from(u16::from_le_bytes([bytes[0], bytes[1]])))
+    };
+    let this = usize::from(u16::MAX);
+    require!(
+        field(1)? == this && field(3)? == this && field(6)? == this,
+        CareledgerError::StatementCheckLayout
+    );
+    let (key_at, message_at, message_len) = (field(2)?, field(4)?, field(5)?);
+    let key = data
+        .get(key_at..key_at.saturating_add(PUBKEY_SERIALIZED_SIZE))
+        .ok_or(layout)?;
+    require!(
+        key == signer.as_ref(),
+        CareledgerError::StatementSignerMismatch
+    );
+    let message = data
+        .get(message_at..message_at.saturating_add(message_len))
+        .ok_or(layout)?;
+    Ok(signed_form(message, statement, signer).ok_or(CareledgerError::StatementMismatch)?)
+}

@@ -1,0 +1,524 @@
+//! The consent statement: the words a patient (or guardian) reads and signs in a wallet before a
+//! grant is made, rendered from the grant's own arguments. One function renders it, for the
+//! program (which checks the signed bytes against it), the SDK, the Actions server and the FHIR
+//! export, so the same words always mean the same grant.
+//!
+//! The statement names the grantee, the record classes, the actions, the purpose, the validity
+//! window, the patient, the signer and a nonce bound to the grant's address and serial. It holds
+//! addresses, class names and times only: never a person's name, never health data. It is
+//! ASCII, with LF line breaks and no trailing line break.
+//!
+//! A wallet signs either the statement's bytes as they are (`signMessage`), or the statement
+//! inside the Solana off-chain message envelope (hardware wallets). [`signed_form`] accepts the
+//! envelope as the off-chain message specification lays it out (version 0, with application
+//! domain and signer list) and the shorter envelope of the first Ledger releases; the message
+//! inside must be the statement, byte for byte, and the envelope's one signer the grant's.
+use crate::constants::NO_RECORD_SCOPE;
+use crate::logic::authority::Actor;
+use crate::logic::consent::action;
+use crate::state::Purpose;
+use anchor_lang::prelude::*;
+
+/// First line of every statement; a new wording gets a new version.
+pub const STATEMENT_TITLE: &str = "careledger consent statement v1";
+
+/// `b"\xffsolana offchain"`: the signing domain of a Solana off-chain message. No transaction
+/// message begins with 0xff, so such a signature is never a transaction signature.
+pub const OFFCHAIN_SIGNING_DOMAIN: &[u8; 16] = b"\xffsolana offchain";
+
+/// Domain separation of the nonce hash.
+const NONCE_DOMAIN: &[u8] = b"careledger consent nonce v1";
+
+/// Names of the record classes, by class id. On chain a class is only an id; these names are
+/// what a person reads. Ids without a name here render as `class-<id>`.
+pub const CLASS_NAMES: [&str; 8] = [
+    "lab-result",
+    "imaging",
+    "prescription",
+    "clinical-note",
+    "discharge-summary",
+    "immunization",
+    "genomic",
+    "claim-attachment",
+];
+
+/// How the signed bytes carry the statement; recorded in `ConsentStatementSigned`.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignedForm {
+    /// The statement's bytes as they are (a wallet's `signMessage`).
+    Plain,
+    /// The off-chain message envelope of the specification: version 0, application domain,
+    /// message format, one signer, length.
+    OffchainV0,
+    /// The envelope of the first Ledger releases: version 0, message format, length.
+    OffchainLegacy,
+}
+
+/// Everything a statement says: the grant's arguments, its parties and its address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StatementTerms {
+    pub patient: Pubkey,
+    /// Who signs: the patient, or their guardian (`actor` says which).
+    pub signer: Pubkey,
+    pub actor: Actor,
+    pub grantee: Pubkey,
+    /// The grant's address, and its serial (`Patient::grant_count` once it is made): together
+    /// they make the nonce, so a statement signed for one grant is void for any other, and for
+    /// the same address made again.
+    pub grant: Pubkey,
+    pub serial: u32,
+    pub classes: u16,
+    pub actions: u8,
+    pub purpose: Purpose,
+    pub record_scope: u32,
+    /// As the grant's arguments give it: 0 (or any time already past) means "from when it is
+    /// recorded on chain".
+    pub not_before: i64,
+    pub expires_at: i64,
+}
+
+/// The nonce a statement carries: the first 8 bytes of
+/// SHA-256("careledger consent nonce v1" ‖ grant address ‖ serial, little-endian). It is not a
+/// secret: it makes the words of one grant differ from those of every other, and 8 bytes leave a
+/// 2^-32 chance at most that any of a grant address's 2^32 serials repeats another's.
+pub fn nonce(grant: &Pubkey, serial: u32) -> [u8; 8] {
+    let digest =
+        solana_sha256_hasher::hashv(&[NONCE_DOMAIN, grant.as_ref(), &serial.to_le_bytes()]);
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&digest.to_bytes()[..8]);
+    out
+}
+
+/// SHA-256 of the statement's bytes: what the grant stores as `statement_hash`.
+pub fn statement_hash(statement: &[u8]) -> [u8; 32] {
+    solana_sha256_hasher::hashv(&[statement]).to_bytes()
+}
+
+/// The purpose as the statement (and the SDK's parsers) name it.
+pub const fn purpose_name(purpose: Purpose) -> &'static str {
+    match purpose {
+        Purpose::Treatment => "treatment",
+        Purpose::Payment => "payment",
+        Purpose::Operations => "operations",
+        Purpose::Research => "research",
+        Purpose::PublicHealth => "public-health",
+        Purpose::Emergency => "emergency",
+    }
+}
+
+/// Renders the statement. The same terms always give the same bytes.
+///
+/// It is kept short because it travels in the grant's transaction (inside the Ed25519 check),
+/// which must fit in 1,232 bytes: the longest statement of named classes (a guardian signing,
+/// every named class, one record, a start date) in the longest envelope still does (a test
+/// builds that transaction). Reserved class ids print as `class-<id>` and make it longer. There is no line naming the program:
+/// the nonce binds the grant's address, which the program id derives.
+pub fn render(t: &StatementTerms) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    line(&mut out, &[STATEMENT_TITLE]);
+    line(
+        &mut out,
+        &["I consent to this access to my health records:"],
+    );
+    line(&mut out, &["Grantee: ", &t.grantee.to_string()]);
+    out.extend_from_slice(b"Records: ");
+    if t.record_scope == NO_RECORD_SCOPE {
+        out.extend_from_slice(b"all records of class ");
+    } else {
+        out.extend_from_slice(b"record #");
+        decimal(&mut out, u64::from(t.record_scope));
+        out.extend_from_slice(b" only, if of class ");
+    }
+    let mut first = true;
+    for id in 0..16u8 {
+        if t.classes & (1u16 << id) == 0 {
+            continue;
+        }
+        if !first {
+            out.extend_from_slice(b", ");
+        }
+        first = false;
+        match CLASS_NAMES.get(usize::from(id)) {
+            Some(name) => out.extend_from_slice(name.as_bytes()),
+            None => {
+                out.extend_from_slice(b"class-");
+                decimal(&mut out, u64::from(id));
+            }
+        }
+    }
+    out.push(b'\n');
+    let actions: &str = match (
+        t.actions & action::READ != 0,
+        t.actions & action::WRITE != 0,
+    ) {
+        (true, true) => "read, write",
+        (true, false) => "read",
+        (false, true) => "write",
+        (false, false) => "none",
+    };
+    line(&mut out, &["Actions: ", actions]);
+    line(&mut out, &["Purpose: ", purpose_name(t.purpose)]);
+    out.extend_from_slice(b"Valid from: ");
+    if t.not_before <= 0 {
+        out.extend_from_slice(b"when recorded on chain");
+    } else {
+        datetime(&mut out, t.not_before);
+    }
+    out.extend_from_slice(b"\nValid until: ");
+    datetime(&mut out, t.expires_at);
+    out.push(b'\n');
+    line(&mut out, &["Patient: ", &t.patient.to_string()]);
+    match t.actor {
+        Actor::Patient if t.signer == t.patient => line(&mut out, &["Signed by: the patient"]),
+        Actor::Patient => line(&mut out, &["Signed by: ", &t.signer.to_string()]),
+        Actor::Guardian => line(
+            &mut out,
+            &["Signed by: ", &t.signer.to_string(), " (guardian)"],
+        ),
+    }
+    out.extend_from_slice(b"Nonce: ");
+    for b in nonce(&t.grant, t.serial) {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 0x0f)]);
+    }
+    out
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn line(out: &mut Vec<u8>, parts: &[&str]) {
+    for p in parts {
+        out.extend_from_slice(p.as_bytes());
+    }
+    out.push(b'\n');
+}
+
+fn decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut len = 0usize;
+    loop {
+        // n % 10 < 10 and len < 20 (u64::MAX has 20 digits)
+        digits[len] = b'0'.saturating_add(u8::try_from(n % 10).unwrap_or(0));
+        len = len.saturating_add(1);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for d in digits[..len].iter().rev() {
+        out.push(*d);
+    }
+}
+
+fn two(out: &mut Vec<u8>, n: u64) {
+    if n < 10 {
+        out.push(b'0');
+    }
+    decimal(out, n);
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` (UTC) for 0 ≤ `unix` < year 10000; other values, which grant terms
+/// never hold, render as `unix:<seconds>`.
+fn datetime(out: &mut Vec<u8>, unix: i64) {
+    const YEAR_10000: i64 = 253_402_300_800;
+    if !(0..YEAR_10000).contains(&unix) {
+        out.extend_from_slice(b"unix:");
+        if unix < 0 {
+            out.push(b'-');
+        }
+        decimal(out, unix.unsigned_abs());
+        return;
+    }
+    let secs = unix.unsigned_abs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days);
+    decimal(out, year);
+    out.push(b'-');
+    two(out, month);
+    out.push(b'-');
+    two(out, day);
+    out.push(b'T');
+    two(out, rem / 3600);
+    out.push(b':');
+    two(out, rem % 3600 / 60);
+    out.push(b':');
+    two(out, rem % 60);
+    out.push(b'Z');
+}
+
+/// Proleptic Gregorian date of `days` since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+/// Bound: `days` < 2,932,897 (year 10000), so no step below overflows a u64.
+#[allow(clippy::arithmetic_side_effects)]
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Message formats of the off-chain envelope that can carry a statement: 1 (limited UTF-8) and
+/// 2 (extended UTF-8). Format 0, restricted ASCII, allows no line breaks, so no statement.
+fn statement_format(format: u8) -> bool {
+    matches!(format, 1 | 2)
+}
+
+/// The statement inside the off-chain envelope of the specification (version 0), signed by
+/// `signer`, for `application_domain` (any 32 bytes the signing application chose).
+pub fn offchain_v0(statement: &[u8], signer: &Pubkey, application_domain: &[u8; 32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(statement.len().saturating_add(85));
+    out.extend_from_slice(OFFCHAIN_SIGNING_DOMAIN);
+    out.push(0);
+    out.extend_from_slice(application_domain);
+    out.push(envelope_format(statement));
+    out.push(1);
+    out.extend_from_slice(signer.as_ref());
+    out.extend_from_slice(&length_le(statement));
+    out.extend_from_slice(statement);
+    out
+}
+
+/// The statement inside the envelope of the first Ledger releases (version 0 without
+/// application domain or signers).
+pub fn offchain_legacy(statement: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(statement.len().saturating_add(20));
+    out.extend_from_slice(OFFCHAIN_SIGNING_DOMAIN);
+    out.push(0);
+    out.push(envelope_format(statement));
+    out.extend_from_slice(&length_le(statement));
+    out.extend_from_slice(statement);
+    out
+}
+
+/// 1 (limited UTF-8, what a Ledger displays) up to the Ledger's limit, else 2.
+fn envelope_format(statement: &[u8]) -> u8 {
+    if statement.len() <= 1_179 {
+        1
+    } else {
+        2
+    }
+}
+
+/// Little-endian u16 length; a statement is always far below 65,535 bytes.
+fn length_le(statement: &[u8]) -> [u8; 2] {
+    u16::try_from(statement.len())
+        .unwrap_or(u16::MAX)
+        .to_le_bytes()
+}
+
+/// Which form of `statement`, if any, the signed `message` is, for a signature by `signer`.
+/// Every byte of `message` is checked: the envelope's header, its one signer, its length, and
+/// the statement itself.
+pub fn signed_form(message: &[u8], statement: &[u8], signer: &Pubkey) -> Option<SignedForm> {
+    if message == statement {
+        return Some(SignedForm::Plain);
+    }
+    let rest = message.strip_prefix(OFFCHAIN_SIGNING_DOMAIN.as_slice())?;
+    let (&version, rest) = rest.split_first()?;
+    if version != 0 {
+        return None;
+    }
+    let length = length_le(statement);
+    // legacy: format, length, statement
+    if rest.len() == statement.len().saturating_add(3) {
+        let (&format, rest) = rest.split_first()?;
+        let (len, body) = rest.split_at_checked(2)?;
+        return (statement_format(format) && len == length && body == statement)
+            .then_some(SignedForm::OffchainLegacy);
+    }
+    // v0: application domain, format, signer count, signers, length, statement
+    let (_domain, rest) = rest.split_at_checked(32)?;
+    let (&format, rest) = rest.split_first()?;
+    let (&count, rest) = rest.split_first()?;
+    let (key, rest) = rest.split_at_checked(32)?;
+    let (len, body) = rest.split_at_checked(2)?;
+    (statement_format(format)
+        && count == 1
+        && key == signer.as_ref()
+        && len == length
+        && body == statement)
+        .then_some(SignedForm::OffchainV0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms() -> StatementTerms {
+        StatementTerms {
+            patient: Pubkey::new_from_array([1; 32]),
+            signer: Pubkey::new_from_array([1; 32]),
+            actor: Actor::Patient,
+            grantee: Pubkey::new_from_array([2; 32]),
+            grant: Pubkey::new_from_array([3; 32]),
+            serial: 4,
+            classes: 0b101,
+            actions: action::READ,
+            purpose: Purpose::Treatment,
+            record_scope: NO_RECORD_SCOPE,
+            not_before: 0,
+            expires_at: 1_796_083_200, // 2026-12-01T00:00:00Z
+        }
+    }
+
+    #[test]
+    fn renders_every_term_in_plain_words() {
+        let text = String::from_utf8(render(&terms())).unwrap();
+        let lines: Vec<&str> = text.split('\n').collect();
+        assert_eq!(lines[0], STATEMENT_TITLE);
+        assert!(text.contains(&format!("\nPatient: {}\n", Pubkey::new_from_array([1; 32]))));
+        assert!(text.contains("\nSigned by: the patient\n"));
+        assert!(text.contains(&format!("\nGrantee: {}\n", Pubkey::new_from_array([2; 32]))));
+        assert!(text.contains("\nRecords: all records of class lab-result, prescription\n"));
+        assert!(text.contains("\nActions: read\n"));
+        assert!(text.contains("\nPurpose: treatment\n"));
+        assert!(text.contains("\nValid from: when recorded on chain\n"));
+        assert!(text.contains("\nValid until: 2026-12-01T00:00:00Z\n"));
+        let nonce_line = lines.last().unwrap();
+        assert_eq!(nonce_line.len(), "Nonce: ".len() + 16);
+        assert!(text.is_ascii() && !text.ends_with('\n'));
+    }
+
+    #[test]
+    fn every_term_changes_the_words() {
+        let base = render(&terms());
+        let variants: Vec<StatementTerms> = vec![
+            StatementTerms {
+                patient: Pubkey::new_from_array([9; 32]),
+                ..terms()
+            },
+            StatementTerms {
+                signer: Pubkey::new_from_array([9; 32]),
+                ..terms()
+            },
+            StatementTerms {
+                actor: Actor::Guardian,
+                ..terms()
+            },
+            StatementTerms {
+                grantee: Pubkey::new_from_array([9; 32]),
+                ..terms()
+            },
+            StatementTerms {
+                grant: Pubkey::new_from_array([9; 32]),
+                ..terms()
+            },
+            StatementTerms {
+                serial: 5,
+                ..terms()
+            },
+            StatementTerms {
+                classes: 0b111,
+                ..terms()
+            },
+            StatementTerms {
+                actions: action::ALL,
+                ..terms()
+            },
+            StatementTerms {
+                purpose: Purpose::Research,
+                ..terms()
+            },
+            StatementTerms {
+                record_scope: 0,
+                ..terms()
+            },
+            StatementTerms {
+                not_before: 1_790_000_000,
+                ..terms()
+            },
+            StatementTerms {
+                expires_at: 1_796_083_201,
+                ..terms()
+            },
+        ];
+        for (i, v) in variants.iter().enumerate() {
+            assert_ne!(render(v), base, "variant {i} rendered the same words");
+        }
+    }
+
+    #[test]
+    fn dates_are_utc_calendar_dates() {
+        let at = |unix: i64| {
+            let mut out = Vec::new();
+            datetime(&mut out, unix);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_709_251_199), "2024-02-29T23:59:59Z");
+        assert_eq!(at(4_107_542_400), "2100-03-01T00:00:00Z");
+        assert_eq!(at(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(at(-1), "unix:-1");
+        // agrees with chrono over a spread of instants
+        for unix in (0..4_000_000_000i64).step_by(7_777_777) {
+            let expected = chrono::DateTime::from_timestamp(unix, 0)
+                .unwrap()
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string();
+            assert_eq!(at(unix), expected);
+        }
+    }
+
+    #[test]
+    fn records_scope_and_unnamed_classes() {
+        let t = StatementTerms {
+            record_scope: 12,
+            classes: 1 << 9 | 1,
+            ..terms()
+        };
+        let text = String::from_utf8(render(&t)).unwrap();
+        assert!(text.contains("\nRecords: record #12 only, if of class lab-result, class-9\n"));
+    }
+
+    #[test]
+    fn signed_forms_accept_exact_envelopes_only() {
+        let t = terms();
+        let s = render(&t);
+        let signer = t.signer;
+        assert_eq!(signed_form(&s, &s, &signer), Some(SignedForm::Plain));
+        let v0 = offchain_v0(&s, &signer, &[5; 32]);
+        assert_eq!(signed_form(&v0, &s, &signer), Some(SignedForm::OffchainV0));
+        let legacy = offchain_legacy(&s);
+        assert_eq!(
+            signed_form(&legacy, &s, &signer),
+            Some(SignedForm::OffchainLegacy)
+        );
+        // the envelope names another signer
+        let other = Pubkey::new_from_array([8; 32]);
+        assert_eq!(
+            signed_form(&offchain_v0(&s, &other, &[5; 32]), &s, &signer),
+            None
+        );
+        // any one byte changed anywhere is refused
+        for m in [&s, &v0, &legacy] {
+            for i in 0..m.len() {
+                let mut bad = m.clone();
+                bad[i] ^= 0x01;
+                let form = signed_form(&bad, &s, &signer);
+                // the v0 application domain is the signer's application's choice
+                let in_domain = m == &v0 && (17..49).contains(&i);
+                assert_eq!(
+                    form.is_some(),
+                    in_domain,
+                    "byte {i} of a {} byte message",
+                    m.len()
+                );
+            }
+            // truncated or extended
+            assert_eq!(signed_form(&m[..m.len() - 1], &s, &signer), None);
+            let mut longer = m.clone();
+            longer.push(b' ');
+            assert_eq!(signed_form(&longer, &s, &signer), None);
+        }
+        // format 0 (restricted ASCII) cannot carry line breaks
+        let mut ascii = legacy.clone();
+        ascii[17] = 0;
+        assert_eq!(signed_form(&ascii, &s, &signer), None);
+    }
+}
