@@ -1,10 +1,12 @@
 //! `careledger serve`: runs the record gateway (see `gateway`) for --keypair's wallet as the
 //! custodian, over a ledger folder (`--url embedded:PATH`, shared safely with CLI commands) or
-//! any RPC cluster.
+//! any RPC cluster. Over a cluster it also serves the Solana Actions for patient decisions
+//! (see `careledger_cli::actions`): a wallet submits their transactions to that cluster.
 use crate::gateway::{self, view::FolderView, Gateway, Limits};
 use crate::session::{default_keypair, lock_timeout};
 use crate::Cli;
 use anyhow::{anyhow, bail, Result};
+use careledger_cli::actions;
 use careledger_sdk::release::LedgerView;
 use careledger_sdk::rpc::RpcTransport;
 use careledger_sdk::{pda, EncryptionKey, Pubkey};
@@ -46,6 +48,13 @@ pub struct ServeArgs {
     /// Longest wait for a request's headers, or for the next piece of its body, in seconds
     #[arg(long, default_value_t = 30)]
     pub idle_timeout: u64,
+    /// The public origin (scheme://host[:port]) of the Solana Actions' links and icon
+    /// [default: http://DOMAIN]
+    #[arg(long)]
+    pub actions_origin: Option<String>,
+    /// Oldest access request an Actions link still decides, in days
+    #[arg(long, default_value_t = careledger_cli::actions::DEFAULT_MAX_REQUEST_AGE_SECS / 86_400)]
+    pub max_request_age: i64,
 }
 
 pub async fn execute(cli: &Cli, args: &ServeArgs) -> Result<(Value, String)> {
@@ -55,7 +64,8 @@ pub async fn execute(cli: &Cli, args: &ServeArgs) -> Result<(Value, String)> {
         .pubkey();
     if let Some(dir) = cli.url.strip_prefix("embedded:") {
         let view = FolderView::new(PathBuf::from(dir), lock_timeout(cli)?);
-        run(view, custodian, args, None).await
+        // a wallet cannot submit a transaction to a ledger folder: no Actions over one
+        run(view, custodian, args, None, None).await
     } else {
         let url = crate::session::rpc_url(&cli.url);
         let commitment = solana_commitment_config::CommitmentConfig::from_str(&cli.commitment)
@@ -63,10 +73,11 @@ pub async fn execute(cli: &Cli, args: &ServeArgs) -> Result<(Value, String)> {
         if commitment.is_at_least_confirmed() {
             // the clock sysvar of a lagging node must not be trusted for long
             run(
-                RpcTransport::new(url, commitment),
+                RpcTransport::new(url.clone(), commitment),
                 custodian,
                 args,
                 Some(120),
+                Some(RpcTransport::new(url, commitment)),
             )
             .await
         } else {
@@ -80,6 +91,7 @@ async fn run<V: LedgerView + 'static>(
     custodian: Pubkey,
     args: &ServeArgs,
     max_ledger_lag_secs: Option<i64>,
+    actions_chain: Option<RpcTransport>,
 ) -> Result<(Value, String)> {
     let secret = super::keys::read_x25519(&args.x25519_key)?;
     let previous = args
@@ -127,12 +139,26 @@ async fn run<V: LedgerView + 'static>(
         domain.clone(),
         limits,
     ));
+    let mut app = gateway::router(gw);
+    let mut served = "no Solana Actions: they need a cluster URL".to_string();
+    if let Some(chain) = actions_chain {
+        let origin = args
+            .actions_origin
+            .clone()
+            .unwrap_or_else(|| format!("http://{domain}"));
+        served = format!("Solana Actions at {origin}/actions.json");
+        app = app.merge(actions::router(Arc::new(actions::Actions {
+            chain,
+            origin,
+            max_request_age_secs: args.max_request_age.max(1).saturating_mul(86_400),
+        })));
+    }
     // the one line a supervisor (or a test) waits for
     println!(
-        "careledger gateway listening on http://{local} (domain {domain}, custodian {custodian})"
+        "careledger gateway listening on http://{local} (domain {domain}, custodian {custodian}; {served})"
     );
     std::io::stdout().flush()?;
-    gateway::serve(listener, gateway::router(gw), idle).await?;
+    gateway::serve(listener, app, idle).await?;
     Ok((
         json!({"stopped": local.to_string()}),
         format!("gateway on {local} stopped"),

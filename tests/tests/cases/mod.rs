@@ -1,4 +1,5 @@
 //! The integration suites, one module each (see `suite.rs`).
+mod actions;
 mod attacks;
 mod audit_export;
 mod batching;

@@ -1,0 +1,817 @@
+//! Solana Actions (`careledger_cli::actions`) over real HTTP on 127.0.0.1, against the embedded
+//! runtime. Each test acts as a wallet: it fetches an action, signs only what the wallet's key
+//! must sign, submits the transaction, and checks the ledger did exactly what the action's
+//! metadata promised. Who gains by breaking the rules:
+//! - a clinic whose link promises one thing and records another (the program checks the
+//!   statement; here the server must refuse a statement or href that was altered);
+//! - anyone deciding for a patient they are not (a stranger's account gets no transaction);
+//! - a stale or already-decided link (an old request, a revoked grant).
+//!
+//! The end-to-end test writes every body to target/actions-fixture, which CI type-checks against
+//! `@solana/actions-spec` with `tsc` (tests/actions/check.mjs).
+use base64::Engine;
+use careledger_cli::actions::{Actions, ChainReader};
+use careledger_sdk::statement::{self as st};
+use careledger_sdk::transport::AccountsAt;
+use careledger_sdk::{
+    action, ix, pda, AccessRequest, ConsentGrant, GrantStatus, Patient, Purpose, RequestCreateArgs,
+    ReviewState, SdkError, Transport,
+};
+use careledger_tests::{Env, DAY};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use solana_keypair::Keypair;
+use solana_pubkey::Pubkey;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use std::sync::Arc;
+
+/// The scenario's ledger as the actions read it.
+struct EnvChain(Arc<Env>);
+
+impl ChainReader for EnvChain {
+    async fn accounts_at(&self, addresses: &[Pubkey]) -> Result<AccountsAt, SdkError> {
+        Transport::accounts_at(self.0.client.transport(), addresses).await
+    }
+    async fn latest_blockhash(&self) -> Result<solana_hash::Hash, SdkError> {
+        Transport::latest_blockhash(self.0.client.transport()).await
+    }
+}
+
+/// A running Actions server; stops when dropped.
+struct Server {
+    origin: String,
+    http: reqwest::Client,
+    task: tokio::task::JoinHandle<()>,
+    fixtures: Vec<(String, Value, &'static str)>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Server {
+    async fn start(env: &Arc<Env>) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let actions = Arc::new(Actions {
+            chain: EnvChain(env.clone()),
+            origin: origin.clone(),
+            max_request_age_secs: careledger_cli::actions::DEFAULT_MAX_REQUEST_AGE_SECS,
+        });
+        let app = careledger_cli::actions::router(actions);
+        let task = tokio::spawn(async move {
+            let _ =
+                careledger_cli::gateway::serve(listener, app, std::time::Duration::from_secs(10))
+                    .await;
+        });
+        Server {
+            origin,
+            http: reqwest::Client::new(),
+            task,
+            fixtures: vec![],
+        }
+    }
+
+    fn url(&self, href: &str) -> String {
+        if href.starts_with("http") {
+            href.to_string()
+        } else {
+            format!("{}{href}", self.origin)
+        }
+    }
+
+    /// GET, expecting 200 with the spec's CORS headers; returns the body.
+    async fn get(&self, href: &str) -> Value {
+        let r = self.http.get(self.url(href)).send().await.unwrap();
+        let status = r.status();
+        assert_eq!(
+            r.headers()
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap()),
+            Some("*"),
+            "{href}"
+        );
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(status, 200, "GET {href}: {body}");
+        body
+    }
+
+    async fn post(&self, href: &str, body: &Value) -> (u16, String, Value) {
+        let r = self
+            .http
+            .post(self.url(href))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let kind = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, kind, r.json().await.unwrap())
+    }
+
+    async fn post_ok(&self, href: &str, body: &Value) -> Value {
+        let (status, _, v) = self.post(href, body).await;
+        assert_eq!(status, 200, "POST {href}: {v}");
+        v
+    }
+
+    fn keep(&mut self, name: &str, body: &Value, ty: &'static str) {
+        self.fixtures.push((name.to_string(), body.clone(), ty));
+    }
+
+    fn write_fixtures(&self) {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/actions-fixture");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut manifest = vec![];
+        for (name, body, ty) in &self.fixtures {
+            let file = format!("{name}.json");
+            std::fs::write(dir.join(&file), serde_json::to_vec_pretty(body).unwrap()).unwrap();
+            manifest.push(json!({"file": file, "type": ty}));
+        }
+        std::fs::write(
+            dir.join("manifest.json"),
+            serde_json::to_vec_pretty(&manifest).unwrap(),
+        )
+        .unwrap();
+    }
+}
+
+/// A refusal: problem details with the Actions `message`, and the status expected.
+fn assert_refused(got: &(u16, String, Value), status: u16, slug: &str) {
+    let (s, kind, body) = got;
+    assert_eq!(*s, status, "{body}");
+    assert_eq!(kind, "application/problem+json");
+    assert!(body["type"].as_str().unwrap().ends_with(slug), "{body}");
+    assert!(!body["message"].as_str().unwrap().is_empty());
+}
+
+/// What a wallet does with a `TransactionResponse`: decodes it, checks that only its own
+/// signature is expected and that it pays the fee, signs, and submits.
+async fn sign_and_send(env: &Env, response: &Value, wallet: &Keypair) -> careledger_sdk::TxOutcome {
+    assert_eq!(response["type"], "transaction");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(response["transaction"].as_str().unwrap())
+        .unwrap();
+    let mut tx: Transaction = bincode::deserialize(&bytes).unwrap();
+    assert_eq!(
+        tx.message.header.num_required_signatures, 1,
+        "one signer only"
+    );
+    assert_eq!(
+        tx.message.account_keys[0],
+        wallet.pubkey(),
+        "the wallet pays the fee"
+    );
+    assert!(tx
+        .signatures
+        .iter()
+        .all(|s| *s == careledger_sdk::Signature::default()));
+    let blockhash = tx.message.recent_blockhash;
+    tx.sign(&[wallet], blockhash);
+    Transport::send(env.client.transport(), tx)
+        .await
+        .expect("the action's transaction")
+}
+
+struct Scene {
+    env: Arc<Env>,
+    patient: Keypair,
+    clinic: Keypair,
+}
+
+async fn scene() -> Scene {
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    env.anchor_as_patient(&patient, 0, 1).await;
+    let clinic = env
+        .verified_provider(careledger_sdk::ROLE_CLINICIAN | careledger_sdk::ROLE_EMERGENCY)
+        .await;
+    Scene {
+        env: Arc::new(env),
+        patient,
+        clinic,
+    }
+}
+
+fn grant_link(grantee: &Pubkey) -> String {
+    format!(
+        "/api/actions/grant?grantee={grantee}&classes=lab-result,imaging&purpose=treatment&days=30"
+    )
+}
+
+/// Follows the grant link as a wallet: metadata, statement, signature, transaction. Returns
+/// the statement and the outcome; records fixtures when asked.
+async fn grant_by_link(
+    s: &Scene,
+    server: &mut Server,
+    link: &str,
+    signer: &Keypair,
+    envelope: bool,
+) -> (String, careledger_sdk::TxOutcome) {
+    let meta = server.get(link).await;
+    let step = &meta["links"]["actions"][0];
+    assert_eq!(step["type"], "message");
+    let account = json!({"account": signer.pubkey().to_string()});
+    let message = server
+        .post_ok(step["href"].as_str().unwrap(), &account)
+        .await;
+    assert_eq!(message["type"], "message");
+    let statement = message["data"].as_str().unwrap().to_string();
+    let signed_bytes = if envelope {
+        st::offchain_v0(statement.as_bytes(), &signer.pubkey(), &[0; 32])
+    } else {
+        statement.clone().into_bytes()
+    };
+    let signature = signer.sign_message(&signed_bytes).to_string();
+    let next_request =
+        json!({"account": signer.pubkey().to_string(), "signature": signature, "data": statement});
+    let next = server
+        .post_ok(
+            message["links"]["next"]["href"].as_str().unwrap(),
+            &next_request,
+        )
+        .await;
+    assert_eq!(next["type"], "action");
+    let record = &next["links"]["actions"][0];
+    assert_eq!(record["type"], "transaction");
+    let tx = server
+        .post_ok(record["href"].as_str().unwrap(), &account)
+        .await;
+    assert_eq!(tx["links"]["next"]["action"]["type"], "completed");
+    if !envelope {
+        server.keep("grant-get", &meta, "ActionGetResponse");
+        server.keep("grant-statement", &message, "SignMessageResponse");
+        server.keep(
+            "grant-signed-request",
+            &next_request,
+            "MessageNextActionPostRequest",
+        );
+        server.keep("grant-signed", &next, "NextAction");
+        server.keep("grant-record", &tx, "TransactionResponse");
+    }
+    let outcome = sign_and_send(&s.env, &tx, signer).await;
+    (statement, outcome)
+}
+
+#[tokio::test]
+async fn every_patient_decision_from_a_link_does_what_it_said() {
+    let s = scene().await;
+    let mut server = Server::start(&s.env).await;
+    let wallet = s.patient.pubkey();
+    server.keep("actions", &server.get("/actions.json").await, "ActionsJson");
+
+    // 1. consent from the front-desk link, in two signed steps
+    let before = s.env.now().await;
+    let (statement, outcome) = grant_by_link(
+        &s,
+        &mut server,
+        &grant_link(&s.clinic.pubkey()),
+        &s.patient,
+        false,
+    )
+    .await;
+    let address = pda::grant(&wallet, &s.clinic.pubkey(), Purpose::Treatment).0;
+    let g: ConsentGrant = s.env.client.fetch(&address).await.unwrap();
+    // what the link said: lab-result and imaging, read, treatment, 30 days, this clinic
+    assert_eq!(
+        (g.grantee, g.classes, g.actions, g.purpose),
+        (s.clinic.pubkey(), 0b11, action::READ, Purpose::Treatment)
+    );
+    let after = s.env.now().await;
+    assert!((before + 30 * DAY..=after + 30 * DAY).contains(&g.expires_at));
+    // and the words signed: the statement the grant keeps the hash of
+    assert_eq!(
+        g.statement_hash,
+        <[u8; 32]>::from(Sha256::digest(statement.as_bytes()))
+    );
+    assert!(statement.contains("Records: all records of class lab-result, imaging\n"));
+    assert!(outcome.events.iter().any(|e| matches!(
+        e,
+        careledger_sdk::CareledgerEvent::ConsentStatementSigned(_)
+    )));
+
+    // 2. an access request, approved from its link
+    let lab = s.env.verified_provider(careledger_sdk::ROLE_LAB).await;
+    let ask = RequestCreateArgs {
+        classes: 1,
+        actions: action::READ,
+        purpose: Purpose::Operations,
+        reason_code: 4,
+        duration_secs: 7 * DAY as u32,
+    };
+    s.env
+        .send(
+            ix::RequestCreate {
+                requester: lab.pubkey(),
+                patient_wallet: wallet,
+                args: ask.clone(),
+            }
+            .instruction(),
+            &[&lab],
+        )
+        .await
+        .unwrap();
+    let request = pda::request(&wallet, &lab.pubkey()).0;
+    let meta = server.get(&format!("/api/actions/request/{request}")).await;
+    let labels: Vec<&str> = meta["links"]["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["Approve", "Deny"]);
+    server.keep("request-get", &meta, "ActionGetResponse");
+    let account = json!({"account": wallet.to_string()});
+    let tx = server
+        .post_ok(
+            meta["links"]["actions"][0]["href"].as_str().unwrap(),
+            &account,
+        )
+        .await;
+    server.keep("request-approve", &tx, "TransactionResponse");
+    sign_and_send(&s.env, &tx, &s.patient).await;
+    let approved: ConsentGrant = s
+        .env
+        .client
+        .fetch(&pda::grant(&wallet, &lab.pubkey(), Purpose::Operations).0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (approved.classes, approved.actions, approved.grantee),
+        (1, action::READ, lab.pubkey())
+    );
+    assert!(
+        Transport::account(s.env.client.transport(), &request)
+            .await
+            .unwrap()
+            .is_none(),
+        "the request is closed"
+    );
+    // a decided request's link is gone
+    let again = server
+        .post(&format!("/api/actions/request/{request}/approve"), &account)
+        .await;
+    assert_refused(&again, 410, "no-pending-request");
+
+    // 3. a second request, denied
+    let imaging = s.env.verified_provider(careledger_sdk::ROLE_LAB).await;
+    s.env
+        .send(
+            ix::RequestCreate {
+                requester: imaging.pubkey(),
+                patient_wallet: wallet,
+                args: ask,
+            }
+            .instruction(),
+            &[&imaging],
+        )
+        .await
+        .unwrap();
+    let request = pda::request(&wallet, &imaging.pubkey()).0;
+    let tx = server
+        .post_ok(&format!("/api/actions/request/{request}/deny"), &account)
+        .await;
+    let denied = sign_and_send(&s.env, &tx, &s.patient).await;
+    assert!(denied
+        .events
+        .iter()
+        .any(|e| matches!(e, careledger_sdk::CareledgerEvent::AccessRequestDecided(_))));
+    assert!(
+        Transport::account(
+            s.env.client.transport(),
+            &pda::grant(&wallet, &imaging.pubkey(), Purpose::Operations).0
+        )
+        .await
+        .unwrap()
+        .is_none(),
+        "denial grants nothing"
+    );
+
+    // 4. revoke one grant
+    let meta = server.get(&format!("/api/actions/revoke/{address}")).await;
+    server.keep("revoke-get", &meta, "ActionGetResponse");
+    let tx = server
+        .post_ok(
+            meta["links"]["actions"][0]["href"].as_str().unwrap(),
+            &account,
+        )
+        .await;
+    server.keep("revoke-post", &tx, "TransactionResponse");
+    sign_and_send(&s.env, &tx, &s.patient).await;
+    let g: ConsentGrant = s.env.client.fetch(&address).await.unwrap();
+    assert_eq!(g.status, GrantStatus::Revoked);
+    assert_refused(
+        &server
+            .post(&format!("/api/actions/revoke/{address}"), &account)
+            .await,
+        409,
+        "already-revoked",
+    );
+
+    // 5. a break-glass access, reviewed: disputed
+    let emergency = s.env.break_glass(&s.clinic, &wallet, 3600).await.unwrap();
+    let meta = server
+        .get(&format!("/api/actions/emergency/{emergency}"))
+        .await;
+    server.keep("emergency-get", &meta, "ActionGetResponse");
+    let dispute = meta["links"]["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["label"] == "Dispute")
+        .unwrap();
+    let tx = server
+        .post_ok(dispute["href"].as_str().unwrap(), &account)
+        .await;
+    server.keep("emergency-dispute", &tx, "TransactionResponse");
+    sign_and_send(&s.env, &tx, &s.patient).await;
+    let e: ConsentGrant = s.env.client.fetch(&emergency).await.unwrap();
+    assert_eq!(
+        (e.review, e.status),
+        (ReviewState::Disputed, GrantStatus::Revoked)
+    );
+
+    // 6. revoke everything
+    let epoch = s.env.patient(&wallet).await.consent_epoch;
+    let meta = server.get("/api/actions/revoke-all").await;
+    server.keep("revoke-all-get", &meta, "ActionGetResponse");
+    let tx = server.post_ok("/api/actions/revoke-all", &account).await;
+    server.keep("revoke-all-post", &tx, "TransactionResponse");
+    sign_and_send(&s.env, &tx, &s.patient).await;
+    let p: Patient = s.env.patient(&wallet).await;
+    assert_eq!(p.consent_epoch, epoch + 1);
+
+    server.write_fixtures();
+}
+
+#[tokio::test]
+async fn a_hardware_wallet_signs_the_statement_in_an_off_chain_envelope() {
+    let s = scene().await;
+    let mut server = Server::start(&s.env).await;
+    let (_, outcome) = grant_by_link(
+        &s,
+        &mut server,
+        &grant_link(&s.clinic.pubkey()),
+        &s.patient,
+        true,
+    )
+    .await;
+    let signed = outcome
+        .events
+        .iter()
+        .find_map(|e| match e {
+            careledger_sdk::CareledgerEvent::ConsentStatementSigned(e) => Some(e.form),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(signed, st::SignedForm::OffchainV0);
+}
+
+#[tokio::test]
+async fn a_guardian_consents_for_the_ward_from_the_same_link() {
+    let s = scene().await;
+    let mut server = Server::start(&s.env).await;
+    let guardian = s.env.actor().await;
+    let wallet = s.patient.pubkey();
+    let now = s.env.now().await;
+    s.env
+        .send(
+            ix::PatientSetGuardian {
+                wallet,
+                guardian: Some(guardian.pubkey()),
+                expires_at: now + 365 * DAY,
+            }
+            .instruction(),
+            &[&s.patient],
+        )
+        .await
+        .unwrap();
+    let link = format!("{}&patient={wallet}", grant_link(&s.clinic.pubkey()));
+    let (statement, _) = grant_by_link(&s, &mut server, &link, &guardian, false).await;
+    assert!(statement.contains(&format!("Signed by: {} (guardian)", guardian.pubkey())));
+    let g: ConsentGrant = s
+        .env
+        .client
+        .fetch(&pda::grant(&wallet, &s.clinic.pubkey(), Purpose::Treatment).0)
+        .await
+        .unwrap();
+    assert_eq!(g.payer, guardian.pubkey());
+}
+
+#[tokio::test]
+async fn bad_links_and_bodies_are_refused_and_change_nothing() {
+    let s = scene().await;
+    let server = Server::start(&s.env).await;
+    let wallet = s.patient.pubkey();
+    let grant = pda::grant(&wallet, &s.clinic.pubkey(), Purpose::Treatment).0;
+    let watched = [grant, pda::patient(&wallet).0];
+    let before = s.env.snapshot(&watched).await;
+    let account = json!({"account": wallet.to_string()});
+
+    // an unregistered grantee, an unknown class, a bad purpose, bad days
+    let nobody = Pubkey::new_unique();
+    let r = server
+        .http
+        .get(server.url(&grant_link(&nobody)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let statement = |q: String| format!("/api/actions/grant/statement?{q}");
+    let c = s.clinic.pubkey();
+    assert_refused(
+        &server
+            .post(
+                &statement(format!(
+                    "grantee={nobody}&classes=lab-result&purpose=treatment&days=30"
+                )),
+                &account,
+            )
+            .await,
+        404,
+        "unregistered-grantee",
+    );
+    assert_refused(
+        &server
+            .post(
+                &statement(format!(
+                    "grantee={c}&classes=x-ray&purpose=treatment&days=30"
+                )),
+                &account,
+            )
+            .await,
+        400,
+        "unknown-class",
+    );
+    assert_refused(
+        &server
+            .post(
+                &statement(format!(
+                    "grantee={c}&classes=lab-result&purpose=fun&days=30"
+                )),
+                &account,
+            )
+            .await,
+        400,
+        "unknown-purpose",
+    );
+    assert_refused(
+        &server
+            .post(
+                &statement(format!(
+                    "grantee={c}&classes=lab-result&purpose=treatment&days=0"
+                )),
+                &account,
+            )
+            .await,
+        400,
+        "bad-days",
+    );
+    assert_refused(
+        &server
+            .post(
+                &statement(
+                    "grantee=not-an-address&classes=lab-result&purpose=treatment&days=3".into(),
+                ),
+                &account,
+            )
+            .await,
+        400,
+        "malformed-address",
+    );
+    // a malformed account, or none
+    let ok_link = statement(format!(
+        "grantee={c}&classes=lab-result&purpose=treatment&days=30"
+    ));
+    assert_refused(
+        &server.post(&ok_link, &json!({"account": "0OIl"})).await,
+        400,
+        "malformed-address",
+    );
+    assert_refused(
+        &server.post(&ok_link, &json!({"account": 7})).await,
+        400,
+        "malformed-address",
+    );
+    assert_refused(
+        &server.post(&ok_link, &json!({})).await,
+        400,
+        "malformed-address",
+    );
+    // a stranger may not consent for the patient
+    let stranger = s.env.actor().await;
+    assert_refused(
+        &server
+            .post(
+                &format!("{ok_link}&patient={wallet}"),
+                &json!({"account": stranger.pubkey().to_string()}),
+            )
+            .await,
+        403,
+        "not-patient-or-guardian",
+    );
+
+    // a statement with altered terms: the data sent back differs from the terms' statement
+    let message = server.post_ok(&ok_link, &account).await;
+    let text = message["data"].as_str().unwrap();
+    let next = message["links"]["next"]["href"].as_str().unwrap();
+    let altered = text.replace("Actions: read", "Actions: read, write");
+    let signature = s.patient.sign_message(altered.as_bytes()).to_string();
+    assert_refused(
+        &server
+            .post(
+                next,
+                &json!({"account": wallet.to_string(), "signature": signature, "data": altered}),
+            )
+            .await,
+        409,
+        "statement-changed",
+    );
+    // the right words, signed by someone else's key
+    let signature = stranger.sign_message(text.as_bytes()).to_string();
+    assert_refused(
+        &server
+            .post(
+                next,
+                &json!({"account": wallet.to_string(), "signature": signature, "data": text}),
+            )
+            .await,
+        401,
+        "statement-not-signed",
+    );
+    // a real signature, then a record link whose terms were widened (classes), or whose
+    // window was stretched: the signature is not over those words
+    let signature = s.patient.sign_message(text.as_bytes()).to_string();
+    let step = server
+        .post_ok(
+            next,
+            &json!({"account": wallet.to_string(), "signature": signature, "data": text}),
+        )
+        .await;
+    let record = step["links"]["actions"][0]["href"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let widened = record.replace("classes=lab-result", "classes=lab-result,genomic");
+    assert_ne!(widened, record);
+    assert_refused(
+        &server.post(&widened, &account).await,
+        401,
+        "statement-not-signed",
+    );
+    let expires = record
+        .split("expires_at=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let stretched = record.replace(
+        &format!("expires_at={expires}"),
+        &format!("expires_at={}", expires.parse::<i64>().unwrap() + DAY),
+    );
+    assert_refused(
+        &server.post(&stretched, &account).await,
+        401,
+        "statement-not-signed",
+    );
+    assert_refused(
+        &server
+            .post(&record.replace("signature=", "signature=x"), &account)
+            .await,
+        400,
+        "malformed-signature",
+    );
+
+    // unknown or stale request and grant links
+    assert_refused(
+        &server
+            .post(
+                &format!("/api/actions/request/{}/approve", Pubkey::new_unique()),
+                &account,
+            )
+            .await,
+        410,
+        "no-pending-request",
+    );
+    assert_refused(
+        &server
+            .post(&format!("/api/actions/revoke/{grant}"), &account)
+            .await,
+        404,
+        "no-grant",
+    );
+    assert_eq!(
+        before,
+        s.env.snapshot(&watched).await,
+        "a refused action changed state"
+    );
+}
+
+#[tokio::test]
+async fn an_old_request_link_has_expired() {
+    if careledger_tests::skip_on_cluster("moves the clock") {
+        return;
+    }
+    let s = scene().await;
+    let server = Server::start(&s.env).await;
+    let wallet = s.patient.pubkey();
+    let ask = RequestCreateArgs {
+        classes: 1,
+        actions: action::READ,
+        purpose: Purpose::Operations,
+        reason_code: 4,
+        duration_secs: 7 * DAY as u32,
+    };
+    s.env
+        .send(
+            ix::RequestCreate {
+                requester: s.clinic.pubkey(),
+                patient_wallet: wallet,
+                args: ask,
+            }
+            .instruction(),
+            &[&s.clinic],
+        )
+        .await
+        .unwrap();
+    let request = pda::request(&wallet, &s.clinic.pubkey()).0;
+    let before: AccessRequest = s.env.client.fetch(&request).await.unwrap();
+    s.env.set_clock(s.env.now().await + 31 * DAY).await;
+    let r = server
+        .http
+        .get(server.url(&format!("/api/actions/request/{request}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 410);
+    let account = json!({"account": wallet.to_string()});
+    assert_refused(
+        &server
+            .post(&format!("/api/actions/request/{request}/approve"), &account)
+            .await,
+        410,
+        "request-expired",
+    );
+    let after: AccessRequest = s.env.client.fetch(&request).await.unwrap();
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn every_route_answers_the_cors_preflight() {
+    let s = scene().await;
+    let server = Server::start(&s.env).await;
+    for path in [
+        "/actions.json",
+        "/api/actions/grant",
+        "/api/actions/grant/statement",
+        "/api/actions/grant/signed",
+        "/api/actions/grant/record",
+        "/api/actions/revoke-all",
+    ] {
+        let r = server
+            .http
+            .request(reqwest::Method::OPTIONS, server.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        let h = r.headers();
+        assert_eq!(h["access-control-allow-origin"], "*", "{path}");
+        assert_eq!(h["access-control-allow-methods"], "GET,POST,PUT,OPTIONS");
+        let allowed = h["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        for needed in [
+            "content-type",
+            "authorization",
+            "content-encoding",
+            "accept-encoding",
+        ] {
+            assert!(allowed.contains(needed), "{path}: {allowed}");
+        }
+        assert_eq!(
+            h["x-action-version"],
+            careledger_cli::actions::ACTION_VERSION
+        );
+    }
+    // the icon every action names is served, as an image
+    let icon = server
+        .http
+        .get(server.url("/icon.svg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+}
