@@ -79,7 +79,83 @@ fn purpose_coding(purpose: Purpose) -> Value {
     json!({ "system": ACT_REASON, "code": purpose_code(purpose) })
 }
 
-fn consent(address: &Pubkey, g: &ConsentGrant, now: i64, patient_epoch: u32) -> Value {
+/// The extension on a Consent's `sourceAttachment` holding the statement's SHA-256 (base64), the
+/// hash the grant stores; FHIR's own `hash` is SHA-1.
+pub const STATEMENT_SHA256_EXTENSION: &str = "urn:careledger:statement-sha256";
+
+/// The consent statement a grant was made against, re-rendered and proven by the SHA-256 the
+/// grant stores: `None` for a grant made without one. The statement's `not_before` is either
+/// "when recorded" (0) or the grant's own, or else the one its `ConsentStatementSigned` event
+/// names.
+pub fn statement_of(
+    address: &Pubkey,
+    g: &ConsentGrant,
+    events: &[CareledgerEvent],
+) -> Option<Vec<u8>> {
+    use careledger::logic::authority::Actor;
+    use careledger::logic::statement::{render, statement_hash, StatementTerms};
+    if g.statement_hash == [0; 32] {
+        return None;
+    }
+    let stated = events.iter().filter_map(|e| match e {
+        CareledgerEvent::ConsentStatementSigned(s)
+            if s.grant == *address && s.serial == g.serial =>
+        {
+            Some(s.stated_not_before)
+        }
+        _ => None,
+    });
+    let actor = if g.payer == g.patient {
+        Actor::Patient
+    } else {
+        Actor::Guardian
+    };
+    [0, g.not_before]
+        .into_iter()
+        .chain(stated)
+        .map(|not_before| {
+            render(&StatementTerms {
+                patient: g.patient,
+                signer: g.payer,
+                actor,
+                grantee: g.grantee,
+                grant: *address,
+                serial: g.serial,
+                classes: g.classes,
+                actions: g.actions,
+                purpose: g.purpose,
+                record_scope: g.record_scope,
+                not_before,
+                expires_at: g.expires_at,
+            })
+        })
+        .find(|text| statement_hash(text) == g.statement_hash)
+}
+
+/// The statement as the Consent's `sourceAttachment`.
+fn statement_attachment(statement: &[u8], g: &ConsentGrant) -> Value {
+    use base64::Engine;
+    use sha1::Digest;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    json!({
+        "contentType": "text/plain; charset=utf-8",
+        "language": "en",
+        "data": b64(statement),
+        "size": statement.len(),
+        "hash": b64(&sha1::Sha1::digest(statement)),
+        "title": format!("Consent statement signed by {}", g.payer),
+        "creation": instant(i64::from(g.created_at)),
+        "extension": [{ "url": STATEMENT_SHA256_EXTENSION, "valueBase64Binary": b64(&g.statement_hash) }],
+    })
+}
+
+fn consent(
+    address: &Pubkey,
+    g: &ConsentGrant,
+    now: i64,
+    patient_epoch: u32,
+    events: &[CareledgerEvent],
+) -> Value {
     // active only inside its window: not before `not_before`, not at or after `expires_at`
     let live = g.status == GrantStatus::Active
         && g.consent_epoch == patient_epoch
@@ -120,7 +196,7 @@ fn consent(address: &Pubkey, g: &ConsentGrant, now: i64, patient_epoch: u32) -> 
         let record = crate::pda::record(&g.patient, g.record_scope).0;
         provision["data"] = json!([{ "meaning": "instance", "reference": { "identifier": { "system": "urn:careledger:record", "value": record.to_string() } } }]);
     }
-    json!({
+    let mut consent = json!({
         "resourceType": "Consent",
         "id": consent_id(address, g),
         "identifier": [{ "system": "urn:careledger:grant", "value": address.to_string() }],
@@ -131,7 +207,11 @@ fn consent(address: &Pubkey, g: &ConsentGrant, now: i64, patient_epoch: u32) -> 
         "dateTime": instant(i64::from(g.created_at)),
         "policyRule": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN" }] },
         "provision": provision,
-    })
+    });
+    if let Some(statement) = statement_of(address, g, events) {
+        consent["sourceAttachment"] = statement_attachment(&statement, g);
+    }
+    consent
 }
 
 /// One audited action, as `audit_events` reads it from a program event.
@@ -334,7 +414,13 @@ pub struct AuditInput<'a> {
 pub fn fhir_bundle(input: &AuditInput) -> Value {
     let mut entries = Vec::new();
     for (address, grant) in input.grants {
-        entries.push(consent(address, grant, input.now, input.patient_epoch));
+        entries.push(consent(
+            address,
+            grant,
+            input.now,
+            input.patient_epoch,
+            input.events,
+        ));
     }
     entries.extend(audit_events(input.events));
     for (address, claim, policy, decimals) in input.claims {
@@ -394,12 +480,15 @@ mod tests {
             statement_hash: [0; 32],
         };
         let address = Pubkey::new_unique();
-        let status = |now| consent(&address, &g, now, 0)["status"].clone();
+        let status = |now| consent(&address, &g, now, 0, &[])["status"].clone();
         assert_eq!(status(99), "inactive");
         assert_eq!(status(100), "active");
         assert_eq!(status(199), "active");
         assert_eq!(status(200), "inactive");
-        assert_eq!(consent(&address, &g, 150, 0)["id"], format!("{address}-3"));
+        assert_eq!(
+            consent(&address, &g, 150, 0, &[])["id"],
+            format!("{address}-3")
+        );
     }
 
     #[test]

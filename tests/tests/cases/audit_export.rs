@@ -257,6 +257,28 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
     )
     .await
     .unwrap();
+    // a grant the patient signed a consent statement for, from a wallet
+    let signed_args = careledger_sdk::GrantCreateArgs {
+        purpose: Purpose::PublicHealth,
+        classes: RecordClass::Immunization.bit(),
+        actions: action::READ,
+        record_scope: careledger_sdk::NO_RECORD_SCOPE,
+        not_before: 0,
+        expires_at: now + 90 * 86_400,
+    };
+    let (signed_ixs, statement) = env
+        .signed_grant(
+            &patient,
+            &wallet,
+            &clinic.pubkey(),
+            signed_args,
+            careledger_sdk::statement::SignedForm::OffchainV0,
+        )
+        .await;
+    let out = env.send_all(&signed_ixs, &[&patient]).await.unwrap();
+    events.extend(out.events);
+    let signed_grant =
+        careledger_sdk::pda::grant(&wallet, &clinic.pubkey(), Purpose::PublicHealth).0;
     // the guardian revokes every consent
     let guardian = env.actor().await;
     env.send(
@@ -289,9 +311,34 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
     let consents = resources(&bundle, "Consent");
     assert_eq!(
         consents.len(),
-        3,
-        "treatment (given again), break-glass and payment grants"
+        4,
+        "treatment (given again), break-glass, payment and signed public-health grants"
     );
+    // the signed grant carries the words the patient signed; the others have none
+    let with_statement: Vec<&&serde_json::Value> = consents
+        .iter()
+        .filter(|c| c.get("sourceAttachment").is_some())
+        .collect();
+    assert_eq!(with_statement.len(), 1);
+    let attachment = &with_statement[0]["sourceAttachment"];
+    assert_eq!(
+        with_statement[0]["identifier"][0]["value"],
+        signed_grant.to_string()
+    );
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let data = base64::Engine::decode(&b64, attachment["data"].as_str().unwrap()).unwrap();
+    assert_eq!(data, statement);
+    let stored: ConsentGrant = env.client.fetch(&signed_grant).await.unwrap();
+    let sha256 = base64::Engine::decode(
+        &b64,
+        attachment["extension"][0]["valueBase64Binary"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sha256, stored.statement_hash);
+    let sha1 = base64::Engine::decode(&b64, attachment["hash"].as_str().unwrap()).unwrap();
+    assert_eq!(sha1.len(), 20, "FHIR's Attachment.hash is SHA-1");
     let regranted: ConsentGrant = env.client.fetch(&grant).await.unwrap();
     let second_id = careledger_sdk::audit::consent_id(&grant, &regranted);
     assert_ne!(first_id, second_id);
@@ -399,7 +446,7 @@ async fn a_patients_trail_exports_as_a_valid_fhir_bundle() {
     );
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(
-        summary == "AuditEvent=6 ClaimResponse=1 Consent=3\n",
+        summary == "AuditEvent=6 ClaimResponse=1 Consent=4\n",
         "{summary}"
     );
 }
