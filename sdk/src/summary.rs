@@ -116,6 +116,14 @@ impl CareledgerEvent {
                 e.new_roles,
                 when(e.credential_expires_at)
             ),
+            E::ProviderCredentialSet(e) => format!(
+                "provider {}'s credential set by {}: {} -> {}, valid until {}",
+                e.wallet,
+                e.authority,
+                short(&e.previous),
+                short(&e.credential_ref),
+                when(e.credential_expires_at)
+            ),
             E::ProviderSuspended(e) => format!(
                 "provider {} suspended by {} (reason {})",
                 e.wallet, e.authority, e.reason_code
@@ -162,7 +170,7 @@ impl CareledgerEvent {
                 when(e.terms.expires_at)
             ),
             E::ConsentStatementSigned(e) => format!(
-                "grant {} (serial {}) made against the consent statement {} signed ({:?}), SHA-256 {}",
+                "grant {} (serial {}) made against a consent statement signed by {} ({:?} form), SHA-256 {}",
                 e.grant,
                 e.serial,
                 e.signer,

@@ -336,6 +336,7 @@ impl Env {
         let args = ProviderVerifyArgs {
             roles,
             credential_expires_at: expires_at,
+            credential_ref: [0; 32],
         };
         let instruction = ix::ProviderVerify {
             authority: self.credential_authority.pubkey(),
@@ -828,6 +829,19 @@ impl ClaimsScene {
 /// A record gateway's view of an `Env`'s ledger: the gateway in the demo and the records
 /// benchmark reads the very bank the scenario writes.
 pub struct EnvView(pub std::sync::Arc<Env>);
+
+/// The Solana Actions read the scenario's ledger through the same view.
+impl careledger_cli::actions::ChainReader for EnvView {
+    async fn accounts_at(
+        &self,
+        addresses: &[Pubkey],
+    ) -> Result<careledger_sdk::transport::AccountsAt, SdkError> {
+        Transport::accounts_at(self.0.client.transport(), addresses).await
+    }
+    async fn latest_blockhash(&self) -> Result<solana_hash::Hash, SdkError> {
+        Transport::latest_blockhash(self.0.client.transport()).await
+    }
+}
 
 impl careledger_sdk::release::LedgerView for EnvView {
     async fn accounts_at(

@@ -13,6 +13,8 @@ use careledger_tests::{Env, DAY};
 use sha2_free::digest;
 use solana_signer::Signer;
 
+#[path = "demo/actions.rs"]
+mod actions;
 #[path = "demo/records.rs"]
 mod records;
 
@@ -95,6 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         )
         .await?;
     println!("\n== patient grants the clinic treatment access to lab results for 30 days\n   grant {grant}");
+    actions::consent_from_link(&env, &patient, &lab.pubkey()).await?;
     let read = AccessLogArgs {
         action: action::READ,
         purpose: Purpose::Treatment,

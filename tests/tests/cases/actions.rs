@@ -10,9 +10,8 @@
 //! The end-to-end test writes every body to target/actions-fixture, which CI type-checks against
 //! `@solana/actions-spec` with `tsc` (tests/actions/check.mjs).
 use base64::Engine;
-use careledger_cli::actions::{Actions, ChainReader};
+use careledger_cli::actions::Actions;
 use careledger_sdk::statement::{self as st};
-use careledger_sdk::transport::AccountsAt;
 use careledger_sdk::{
     action, ix, pda, AccessRequest, ConsentGrant, GrantStatus, Patient, Purpose, RequestCreateArgs,
     ReviewState, SdkError, Transport,
@@ -25,18 +24,6 @@ use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 use std::sync::Arc;
-
-/// The scenario's ledger as the actions read it.
-struct EnvChain(Arc<Env>);
-
-impl ChainReader for EnvChain {
-    async fn accounts_at(&self, addresses: &[Pubkey]) -> Result<AccountsAt, SdkError> {
-        Transport::accounts_at(self.0.client.transport(), addresses).await
-    }
-    async fn latest_blockhash(&self) -> Result<solana_hash::Hash, SdkError> {
-        Transport::latest_blockhash(self.0.client.transport()).await
-    }
-}
 
 /// A running Actions server; stops when dropped.
 struct Server {
@@ -57,7 +44,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let origin = format!("http://{}", listener.local_addr().unwrap());
         let actions = Arc::new(Actions {
-            chain: EnvChain(env.clone()),
+            chain: careledger_tests::EnvView(env.clone()),
             origin: origin.clone(),
             max_request_age_secs: careledger_cli::actions::DEFAULT_MAX_REQUEST_AGE_SECS,
         });
