@@ -12,6 +12,8 @@
 //! - `/api/actions/revoke/{grant}` and `/api/actions/revoke-all[?patient=]`: revoke one grant or
 //!   every grant.
 //! - `/api/actions/emergency/{grant}`: accept or dispute a break-glass access.
+//! - `/api/actions/study/{study}`: for an invited patient, sign the research consent to the
+//!   sponsor (the grant action) and enrol.
 //!
 //! Every transaction returned needs one signature, the `account`'s, which is also its fee payer.
 //! Every refusal is `application/problem+json` with the Actions `message` field, before any
@@ -19,6 +21,7 @@
 //! request, a malformed account, a statement whose terms were altered.
 pub mod decide;
 pub mod grant;
+pub mod study;
 
 use crate::gateway::problem::Problem;
 use axum::extract::Request;
@@ -118,6 +121,14 @@ pub fn router<C: ChainReader>(actions: Arc<Actions<C>>) -> Router {
         .route(
             "/api/actions/emergency/{grant}/{outcome}",
             post(decide::emergency_review::<C>).options(preflight),
+        )
+        .route(
+            "/api/actions/study/{study}",
+            get(study::metadata::<C>).options(preflight),
+        )
+        .route(
+            "/api/actions/study/{study}/enrol",
+            post(study::enrol::<C>).options(preflight),
         )
         .layer(middleware::from_fn(cors))
         .with_state(actions)

@@ -14,7 +14,7 @@ use careledger_cli::actions::Actions;
 use careledger_sdk::statement::{self as st};
 use careledger_sdk::{
     action, ix, pda, AccessRequest, ConsentGrant, GrantStatus, Patient, Purpose, RequestCreateArgs,
-    ReviewState, SdkError, Transport,
+    ReviewState, Transport,
 };
 use careledger_tests::{Env, DAY};
 use serde_json::{json, Value};
@@ -116,8 +116,12 @@ impl Server {
     fn write_fixtures(&self) {
         let dir =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/actions-fixture");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        self.write_fixtures_to(&dir);
+    }
+
+    fn write_fixtures_to(&self, dir: &std::path::Path) {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).unwrap();
         let mut manifest = vec![];
         for (name, body, ty) in &self.fixtures {
             let file = format!("{name}.json");
@@ -801,4 +805,99 @@ async fn every_route_answers_the_cors_preflight() {
         .await
         .unwrap();
     assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+}
+
+#[tokio::test]
+async fn an_invited_patient_consents_then_enrols_from_the_study_link() {
+    use careledger_tests::{StudyScene, StudySetup};
+    let scene = StudyScene::new(StudySetup {
+        terms: careledger_sdk::RewardTerms {
+            enrolment_reward: 25,
+            period_reward: 5,
+            period_secs: DAY as u32,
+            periods: 3,
+        },
+        max_participants: 10,
+        data_use_code: 7,
+        funding: 1_000,
+    })
+    .await;
+    let patient = scene.env.register_patient().await;
+    let outsider = scene.env.register_patient().await;
+    scene
+        .invite(&scene.sponsor, &patient.pubkey(), 10)
+        .await
+        .unwrap();
+    let StudyScene { env, keys, .. } = scene;
+    let env = Arc::new(env);
+    let mut server = Server::start(&env).await;
+    let s = Scene {
+        env: env.clone(),
+        patient: patient.insecure_clone(),
+        clinic: Keypair::new(),
+    };
+    let link = format!("/api/actions/study/{}", keys.study);
+    let meta = server.get(&link).await;
+    server.keep("study-get", &meta, "ActionGetResponse");
+    let steps = meta["links"]["actions"].as_array().unwrap();
+    assert_eq!(
+        (steps[0]["type"].as_str(), steps[1]["type"].as_str()),
+        (Some("message"), Some("transaction"))
+    );
+    let account = json!({"account": patient.pubkey().to_string()});
+    // enrolling before consenting is refused: rewards need a live research consent
+    assert_refused(
+        &server
+            .post(steps[1]["href"].as_str().unwrap(), &account)
+            .await,
+        409,
+        "no-research-consent",
+    );
+    // the first action is the grant flow, statement and all, to the sponsor for research
+    let consent_link = steps[0]["href"]
+        .as_str()
+        .unwrap()
+        .replace("/grant/statement?", "/grant?");
+    let (statement, _) = grant_by_link(&s, &mut server, &consent_link, &patient, true).await;
+    assert!(statement.contains("Purpose: research\n"), "{statement}");
+    assert!(statement.contains(&format!("Grantee: {}\n", keys.sponsor)));
+    let tx = server
+        .post_ok(steps[1]["href"].as_str().unwrap(), &account)
+        .await;
+    server.keep("study-enrol", &tx, "TransactionResponse");
+    let outcome = sign_and_send(&env, &tx, &patient).await;
+    assert!(outcome
+        .events
+        .iter()
+        .any(|e| matches!(e, careledger_sdk::CareledgerEvent::ParticipantEnrolled(_))));
+    let tokens = pda::associated_token(&patient.pubkey(), &keys.mint);
+    assert_eq!(
+        env.balance(&tokens).await,
+        25,
+        "the enrolment reward the link described"
+    );
+    // a patient the sponsor did not invite gets no transaction
+    let other = json!({"account": outsider.pubkey().to_string()});
+    assert_refused(
+        &server
+            .post(steps[1]["href"].as_str().unwrap(), &other)
+            .await,
+        403,
+        "not-invited",
+    );
+    // and the same invitation cannot enrol twice
+    assert_refused(
+        &server
+            .post(steps[1]["href"].as_str().unwrap(), &account)
+            .await,
+        403,
+        "not-invited",
+    );
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/actions-fixture-study");
+    let _ = std::fs::remove_dir_all(&dir);
+    server
+        .fixtures
+        .retain(|(name, _, _)| name.starts_with("study"));
+    server.write_fixtures_to(&dir);
 }

@@ -1,0 +1,192 @@
+//! Enrolment in a research study, for a patient the sponsor invited (the eligibility step:
+//! `invitation_create`). The study's link offers two actions in order: sign the research
+//! consent to the sponsor (the grant action, with its consent statement), then enrol. Rewards
+//! are paid only while that consent lives, so the consent comes first and stays the patient's
+//! own signed decision.
+use super::{
+    account_of, address, decoded, short, ActionRefused, Actions, Answer, ChainReader, PostBody,
+};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use careledger_sdk::classes::{self, RecordClass};
+use careledger_sdk::ix::{self, StudyKeys};
+use careledger_sdk::program::logic::authority::acting_for;
+use careledger_sdk::{pda, ConsentGrant, GrantStatus, Invitation, Patient, Pubkey, Study};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+/// Days the research consent offered by a study link runs, unless the link says.
+pub const DEFAULT_CONSENT_DAYS: i64 = 365;
+
+#[derive(Debug, Deserialize)]
+pub struct StudyQuery {
+    /// Days the research consent runs.
+    pub days: Option<String>,
+    /// The patient, when the wallet is their guardian.
+    pub patient: Option<String>,
+}
+
+async fn open_study<C: ChainReader>(
+    a: &Actions<C>,
+    raw: &str,
+) -> Result<(Pubkey, Study, i64), ActionRefused> {
+    let study_address = address("study", raw)?;
+    let at = a.read(&[study_address]).await?;
+    let study: Study = decoded(&study_address, at.accounts[0].as_ref()).ok_or_else(|| {
+        ActionRefused::new(
+            StatusCode::NOT_FOUND,
+            "no-study",
+            format!("there is no study at {study_address}"),
+        )
+    })?;
+    if !study.enrolment_open(at.unix_timestamp) {
+        return Err(ActionRefused::new(
+            StatusCode::GONE,
+            "enrolment-closed",
+            format!("enrolment in study {study_address} is closed"),
+        ));
+    }
+    Ok((study_address, study, at.unix_timestamp))
+}
+
+fn class_names(mask: u16) -> String {
+    let names: Vec<&str> = classes::classes_in(mask)
+        .into_iter()
+        .map(RecordClass::name)
+        .collect();
+    names.join(",")
+}
+
+pub async fn metadata<C: ChainReader>(
+    State(a): State<Arc<Actions<C>>>,
+    Path(raw): Path<String>,
+    Query(q): Query<StudyQuery>,
+) -> Answer {
+    let (address, study, _) = open_study(&a, &raw).await?;
+    let days = match q.days.as_deref() {
+        None => DEFAULT_CONSENT_DAYS,
+        Some(d) => d
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|d| *d > 0)
+            .ok_or_else(|| {
+                ActionRefused::bad(
+                    "bad-days",
+                    format!("days must be a positive whole number, not `{d}`"),
+                )
+            })?,
+    };
+    let mut consent = format!(
+        "/api/actions/grant/statement?grantee={}&classes={}&purpose=research&actions=read&days={days}",
+        study.sponsor,
+        class_names(study.classes)
+    );
+    let mut enrol = format!("/api/actions/study/{address}/enrol");
+    if let Some(p) = &q.patient {
+        let p = super::address("patient", p)?;
+        consent.push_str(&format!("&patient={p}"));
+        enrol.push_str(&format!("?patient={p}"));
+    }
+    let t = &study.terms;
+    Ok(Json(json!({
+        "type": "action",
+        "icon": a.icon_url(),
+        "title": format!("Research study {} by {}", study.study_id, short(&study.sponsor)),
+        "description": format!(
+            "Sponsor {} asks to use your {} records for research (data use code {}). You need the sponsor's invitation. First sign a research consent to the sponsor for {days} days; then enrol. Rewards, in base units of mint {}: {} at enrolment, then {} every {} s for up to {} periods, paid only while your consent lives.",
+            study.sponsor,
+            class_names(study.classes).replace(',', ", "),
+            study.data_use_code,
+            study.mint,
+            t.enrolment_reward,
+            t.period_reward,
+            t.period_secs,
+            t.periods
+        ),
+        "label": "Join the study",
+        "links": {"actions": [
+            {"type": "message", "label": "Sign research consent", "href": consent},
+            {"type": "transaction", "label": "Enrol", "href": enrol},
+        ]},
+    })))
+}
+
+pub async fn enrol<C: ChainReader>(
+    State(a): State<Arc<Actions<C>>>,
+    Path(raw): Path<String>,
+    Query(q): Query<StudyQuery>,
+    body: Result<Json<PostBody>, JsonRejection>,
+) -> Answer {
+    let signer = account_of(&body)?;
+    let (address, study, _) = open_study(&a, &raw).await?;
+    let wallet = match &q.patient {
+        Some(p) => super::address("patient", p)?,
+        None => signer,
+    };
+    let (patient_address, invitation_address, grant_address) = (
+        pda::patient(&wallet).0,
+        pda::invitation(&address, &wallet).0,
+        pda::grant(&wallet, &study.sponsor, careledger_sdk::Purpose::Research).0,
+    );
+    let at = a
+        .read(&[patient_address, invitation_address, grant_address])
+        .await?;
+    let now = at.unix_timestamp;
+    let patient: Patient = decoded(&patient_address, at.accounts[0].as_ref()).ok_or_else(|| {
+        ActionRefused::new(
+            StatusCode::NOT_FOUND,
+            "unregistered-patient",
+            format!("{wallet} is not a registered patient"),
+        )
+    })?;
+    acting_for(&patient, &signer, now).map_err(|e| {
+        ActionRefused::new(
+            StatusCode::FORBIDDEN,
+            "not-patient-or-guardian",
+            format!("{signer} may not enrol patient {wallet}: {e}"),
+        )
+    })?;
+    let invited = decoded::<Invitation>(&invitation_address, at.accounts[1].as_ref())
+        .filter(|i| i.used_at == 0 && now < i.expires_at);
+    if invited.is_none() {
+        return Err(ActionRefused::new(
+            StatusCode::FORBIDDEN,
+            "not-invited",
+            format!("patient {wallet} holds no live, unused invitation to study {address}: the sponsor invites eligible patients first"),
+        ));
+    }
+    let consent = decoded::<ConsentGrant>(&grant_address, at.accounts[2].as_ref()).filter(|g| {
+        g.status == GrantStatus::Active
+            && g.consent_epoch == patient.consent_epoch
+            && g.classes & study.classes == study.classes
+            && g.narrowed_at == 0
+            && now < g.expires_at
+    });
+    if consent.is_none() {
+        return Err(ActionRefused::new(
+            StatusCode::CONFLICT,
+            "no-research-consent",
+            format!("patient {wallet} has no live research consent to sponsor {} covering the study's classes: sign it first (the study link's first action)", study.sponsor),
+        ));
+    }
+    let instruction = ix::StudyEnroll {
+        authority: signer,
+        patient_wallet: wallet,
+        keys: StudyKeys::of(address, &study),
+    }
+    .instruction();
+    let tx = a.transaction(&signer, &[instruction]).await?;
+    Ok(Json(a.transaction_response(
+        tx,
+        format!("Enrols patient {wallet} in study {address}."),
+        "Enrolled",
+        format!(
+            "You take part in study {} once this transaction confirms; the enrolment reward goes to your token account for mint {}.",
+            study.study_id, study.mint
+        ),
+    )))
+}
