@@ -293,6 +293,12 @@ impl Folder {
 
     /// Reads the committed generation (or a legacy folder), checking every file.
     pub fn load(&self) -> Result<Snapshot> {
+        let mut snapshot = self.load_as_saved()?;
+        upgrade_layouts(&mut snapshot.accounts);
+        Ok(snapshot)
+    }
+
+    fn load_as_saved(&self) -> Result<Snapshot> {
         if let Some((generation, dir)) = self.current()? {
             let snapshot = load_generation(generation, &dir)?;
             if self.is_legacy() && !snapshot.migrated_legacy {
@@ -631,6 +637,31 @@ fn symlink(_target: &str, _link: &Path) -> Result<()> {
     bail!("embedded ledger folders need a Unix file system (symlinks, advisory locks)")
 }
 
+/// The size of a `ConsentGrant` before it held `statement_hash` (careledger before issue 16).
+const GRANT_SIZE_BEFORE_STATEMENTS: usize = 155;
+
+/// Accounts saved by an older careledger, in the program's current layout. A `ConsentGrant`
+/// saved before grants held a statement's hash ends 32 bytes early, and the program reads only
+/// the current layout: the grant would be stuck, neither revocable nor closable. The load
+/// appends the 32 zero bytes (no statement) and tops the lamports up to the larger rent-exempt
+/// minimum, as a realloc would on a cluster; the next save writes the new layout.
+pub fn upgrade_layouts(accounts: &mut BTreeMap<Pubkey, Account>) {
+    use anchor_lang::{Discriminator, Space};
+    let size = 8 + careledger_sdk::ConsentGrant::INIT_SPACE;
+    for account in accounts.values_mut() {
+        let old_grant = account.owner == careledger_sdk::program::ID
+            && account.data.len() == GRANT_SIZE_BEFORE_STATEMENTS
+            && account
+                .data
+                .starts_with(careledger_sdk::ConsentGrant::DISCRIMINATOR);
+        if old_grant {
+            account.data.resize(size, 0);
+            let rent = solana_rent::Rent::default().minimum_balance(size);
+            account.lamports = account.lamports.max(rent);
+        }
+    }
+}
+
 pub fn account_json(address: &Pubkey, account: &Account) -> Result<Vec<u8>> {
     let file = AccountFile {
         pubkey: address.to_string(),
@@ -882,6 +913,79 @@ fn load_legacy(dir: &Path) -> Result<Snapshot> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grant_saved_before_statements_loads_in_the_current_layout() {
+        use anchor_lang::{AccountDeserialize, AccountSerialize};
+        use careledger_sdk::{ConsentGrant, GrantStatus, Purpose, ReviewState};
+        let grant = ConsentGrant {
+            patient: Pubkey::new_unique(),
+            grantee: Pubkey::new_unique(),
+            classes: 1,
+            actions: 1,
+            purpose: Purpose::Treatment,
+            status: GrantStatus::Active,
+            review: ReviewState::NotRequired,
+            bump: 254,
+            consent_epoch: 0,
+            record_scope: u32::MAX,
+            access_count: 3,
+            not_before: 100,
+            expires_at: 200,
+            created_at: 100,
+            revoked_at: 0,
+            serial: 1,
+            narrowed_at: 0,
+            payer: Pubkey::new_unique(),
+            statement_hash: [0; 32],
+        };
+        let mut bytes = Vec::new();
+        grant.try_serialize(&mut bytes).unwrap();
+        // the layout before issue 16: the same fields, without the last 32 bytes
+        bytes.truncate(GRANT_SIZE_BEFORE_STATEMENTS);
+        let old_rent = solana_rent::Rent::default().minimum_balance(bytes.len());
+        let owned = |data: Vec<u8>, owner| Account {
+            lamports: old_rent,
+            data,
+            owner,
+            executable: false,
+            rent_epoch: 0,
+        };
+        let (old, other, foreign) = (
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+        );
+        let mut accounts = BTreeMap::from([
+            (old, owned(bytes.clone(), careledger_sdk::program::ID)),
+            // 155 bytes of another account type, and a grant-shaped account of another owner
+            (
+                other,
+                owned(
+                    vec![7; GRANT_SIZE_BEFORE_STATEMENTS],
+                    careledger_sdk::program::ID,
+                ),
+            ),
+            (foreign, owned(bytes.clone(), Pubkey::new_unique())),
+        ]);
+        assert!(ConsentGrant::try_deserialize(&mut accounts[&old].data.as_slice()).is_err());
+        upgrade_layouts(&mut accounts);
+        let upgraded = &accounts[&old];
+        assert_eq!(
+            ConsentGrant::try_deserialize(&mut upgraded.data.as_slice()).unwrap(),
+            grant
+        );
+        assert_eq!(
+            upgraded.lamports,
+            solana_rent::Rent::default().minimum_balance(upgraded.data.len())
+        );
+        assert_eq!(accounts[&other].data.len(), GRANT_SIZE_BEFORE_STATEMENTS);
+        assert_eq!(accounts[&foreign].data, bytes);
+        // a second load changes nothing more
+        let again = accounts.clone();
+        upgrade_layouts(&mut accounts);
+        assert_eq!(again, accounts);
+    }
 
     fn account(byte: u8) -> Account {
         Account {
