@@ -80,8 +80,9 @@ async fn main() -> std::process::ExitCode {
         }
         Err(e) => {
             eprintln!("error: {e:#}");
-            // `verify` follows cmp: 1 means the file differs, 2 that it could not be checked
-            if matches!(cli.command, Command::Verify { .. }) {
+            // `verify` follows cmp: 1 means the file differs, 2 that it could not be checked;
+            // so does `credential verify`: 1 for an invalid credential, 2 for no verdict
+            if matches!(cli.command, Command::Verify { .. } | Command::Credential(_)) {
                 std::process::ExitCode::from(2)
             } else {
                 std::process::ExitCode::FAILURE

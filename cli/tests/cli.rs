@@ -2,6 +2,8 @@
 //! anchors nothing but reads, the patient anchors a real file and grants, the provider logs
 //! access, the patient revokes, the refusal is recorded, the file verifies, and the audit export
 //! is a FHIR Bundle. Each error message the CLI promises is triggered once.
+#[path = "cli/credentials.rs"]
+mod credentials;
 #[path = "cli/ipfs.rs"]
 mod ipfs;
 #[path = "cli/ledger_folder.rs"]

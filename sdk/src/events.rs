@@ -68,6 +68,7 @@ events!(
     ConfigUpdated,
     ProviderRegistered,
     ProviderVerified,
+    ProviderCredentialSet,
     ProviderSuspended,
     PatientRegistered,
     GuardianChanged,

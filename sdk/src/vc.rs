@@ -704,9 +704,11 @@ pub fn verify_proof(credential: &Value) -> Result<VerifiedCredential, VcError> {
 
 /// Checks a verified credential against the provider account read from chain at unix time
 /// `now`: the account is the subject's, verified (not pending, not suspended) by the
-/// credential's issuer, which is `expected_authority`; the credential is valid at `now` and
-/// its validUntil is the account's `credential_expires_at`; the account's `credential_ref` is
-/// this credential's; and the roles are the account's.
+/// credential's issuer, which is `expected_authority`; the account's `credential_ref` is this
+/// credential's; the credential is valid at `now` and its validUntil is the account's
+/// `credential_expires_at`; and the roles are the account's. The checks run in that order, so
+/// a credential the authority has since replaced is reported as another credential, not by
+/// whichever of its dates or roles the new one changed.
 pub fn check_status(
     verified: &VerifiedCredential,
     provider: &Provider,
@@ -741,6 +743,12 @@ pub fn check_status(
             issuer: verified.issuer,
         });
     }
+    if provider.credential_ref != verified.credential_ref {
+        return Err(VcError::RefMismatch {
+            on_chain: hex(&provider.credential_ref),
+            credential: hex(&verified.credential_ref),
+        });
+    }
     if provider.credential_expires_at <= now {
         return Err(VcError::Expired {
             expired_at: provider.credential_expires_at,
@@ -757,12 +765,6 @@ pub fn check_status(
         return Err(VcError::NotYetValid {
             valid_from: claims.valid_from,
             now,
-        });
-    }
-    if provider.credential_ref != verified.credential_ref {
-        return Err(VcError::RefMismatch {
-            on_chain: hex(&provider.credential_ref),
-            credential: hex(&verified.credential_ref),
         });
     }
     if provider.roles != claims.role_mask()? {
@@ -1286,6 +1288,17 @@ mod tests {
             check_status(&reissued, &ok, &authority, JAN_2026 + 10),
             Err(VcError::RefMismatch { .. })
         ));
+        // Once the authority has issued another credential (here with a later expiry and other
+        // roles), the old one is named as another credential, not by what the new one changed.
+        let e = check(
+            &|p| {
+                p.credential_ref = [1; 32];
+                p.credential_expires_at = JAN_2027 + 86_400;
+                p.roles = ROLE_CLINICIAN;
+            },
+            JAN_2026,
+        );
+        assert!(matches!(e, VcError::RefMismatch { .. }), "{e}");
     }
 
     // The W3C "Data Integrity EdDSA Cryptosuites v1.0" test vectors for eddsa-jcs-2022

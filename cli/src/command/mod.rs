@@ -3,7 +3,9 @@
 pub mod authority;
 pub mod claim;
 pub mod config;
+pub mod credential;
 pub mod demo;
+pub mod did;
 pub mod insurer;
 pub mod ipfs;
 pub mod keys;
@@ -35,9 +37,23 @@ pub enum Command {
     /// The program's settings (admin only)
     #[command(subcommand)]
     Config(config::ConfigCmd),
-    /// The credential authority verifies and suspends providers
+    /// The credential authority verifies and suspends providers, and issues their credentials
     #[command(subcommand)]
     Authority(authority::AuthorityCmd),
+    /// Provider credentials (W3C Verifiable Credentials) checked against the ledger
+    #[command(subcommand)]
+    Credential(credential::CredentialCmd),
+    /// Prints the did:sol DID document of an address, with its published X25519 key
+    Did {
+        #[arg(value_parser = crate::session::address)]
+        address: Pubkey,
+        /// Write the document to a file instead of printing it
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace --out if it exists
+        #[arg(long)]
+        force: bool,
+    },
     /// What a patient (or guardian) does
     #[command(subcommand)]
     Patient(patient::PatientCmd),
@@ -100,6 +116,8 @@ impl Command {
         let reads = matches!(
             self,
             Command::Verify { .. }
+                | Command::Did { .. }
+                | Command::Credential(credential::CredentialCmd::Verify { .. })
                 | Command::Config(config::ConfigCmd::Show)
                 | Command::Patient(
                     PatientCmd::Show { .. }
@@ -175,6 +193,15 @@ pub async fn execute(cli: &Cli) -> Result<Finished> {
         Command::Keys(cmd) => done(keys::execute(&s, cmd).await?),
         Command::Config(cmd) => done(config::execute(&s, cmd).await?),
         Command::Authority(cmd) => done(authority::execute(&s, cmd).await?),
+        Command::Credential(cmd) => {
+            let (value, text, ok) = credential::execute(&s, cmd).await?;
+            Finished { value, text, ok }
+        }
+        Command::Did {
+            address,
+            out,
+            force,
+        } => done(did::execute(&s, address, out.as_deref(), *force).await?),
         Command::Patient(cmd) => done(patient::execute(&s, cmd).await?),
         Command::Provider(cmd) => done(provider::execute(&s, cmd).await?),
         Command::Token(cmd) => done(token::execute(&s, cmd).await?),

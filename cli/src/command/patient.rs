@@ -10,6 +10,7 @@ use careledger_sdk::{AccessRequest, GrantCreateArgs, RequestApproveArgs, ReviewO
 use clap::Subcommand;
 use serde_json::{json, Value};
 use solana_pubkey::Pubkey;
+use solana_signer::Signer;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -129,21 +130,39 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
                 not_before: 0,
                 expires_at: now + days * 86_400,
             };
-            let out = s
-                .send(
-                    ix::GrantCreate {
-                        authority: me,
-                        patient_wallet: me,
-                        grantee_wallet: *grantee,
-                        args: args.clone(),
-                    }
-                    .instruction(),
-                )
-                .await?;
+            // the wallet signs the consent statement of these terms, and the program checks the
+            // grant against it (the same two signatures a wallet gives through an Actions link)
+            let patient: careledger_sdk::Patient = s
+                .client
+                .fetch(&pda::patient(&me).0)
+                .await
+                .map_err(explain)?;
+            let statement =
+                careledger_sdk::statement::for_grant(&patient, &me, grantee, &args, now)?;
+            let signature = s.signer().sign_message(&statement);
+            let instructions = ix::GrantCreateSigned {
+                authority: me,
+                patient_wallet: me,
+                grantee_wallet: *grantee,
+                args: args.clone(),
+                signed_message: statement.clone(),
+                signature: signature.into(),
+            }
+            .instructions();
+            let out = s.send_all(&instructions, &[]).await?;
             let grant = pda::grant(&me, grantee, args.purpose).0;
+            let hash = careledger_sdk::statement::statement_hash(&statement);
             let mut v = sent(&out);
             v["grant"] = json!(grant.to_string());
-            (v, format!("grant {grant} to {grantee} for {days} days"))
+            v["statement"] = json!(String::from_utf8_lossy(&statement));
+            v["statement_sha256"] = json!(careledger_cli::common::hex(&hash));
+            (
+                v,
+                format!(
+                    "grant {grant} to {grantee} for {days} days, against this consent statement you signed:\n{}",
+                    String::from_utf8_lossy(&statement)
+                ),
+            )
         }
         PatientCmd::Update {
             grantee,

@@ -78,6 +78,22 @@ pub struct ProviderVerified {
     pub at: i64,
 }
 
+/// The credential authority named a new W3C provider credential for a provider, in the same
+/// transaction as the `ProviderVerified` it issued it with. `credential_ref` is the SHA-256 of the
+/// credential's JCS form; `previous` the hash it replaces (a licence document's at first);
+/// `credential_expires_at` (unix seconds) the credential's validUntil.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderCredentialSet {
+    pub provider: Pubkey,
+    pub wallet: Pubkey,
+    pub authority: Pubkey,
+    pub credential_ref: [u8; 32],
+    pub previous: [u8; 32],
+    pub credential_expires_at: i64,
+    pub at: i64,
+}
+
 #[event]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProviderSuspended {

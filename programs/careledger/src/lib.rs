@@ -91,7 +91,8 @@ pub mod careledger {
         instructions::registry::provider_register::handler(ctx, args)
     }
 
-    /// Signer: the credential authority. Verifies, re-verifies or reinstates a provider.
+    /// Signer: the credential authority. Verifies, re-verifies or reinstates a provider, and
+    /// names the W3C credential issued with it (`args.credential_ref`; all zero keeps the one held).
     pub fn provider_verify(ctx: Context<ProviderVerify>, args: ProviderVerifyArgs) -> Result<()> {
         instructions::registry::provider_verify::handler(ctx, args)
     }

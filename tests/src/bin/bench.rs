@@ -567,6 +567,7 @@ async fn compute_units(url: String) {
                 args: careledger_sdk::ProviderVerifyArgs {
                     roles: ROLE_CLINICIAN,
                     credential_expires_at: now + 30 * DAY,
+                    credential_ref: [0; 32],
                 },
             }
             .instruction(),

@@ -1,10 +1,12 @@
 //! Registry and record-anchor scenarios through the SDK on the embedded runtime.
 use careledger_sdk::classes::RecordClass;
-use careledger_sdk::{action, ix, pda, CareledgerError as E, CareledgerEvent};
+use careledger_sdk::events::ProviderCredentialSet;
+use careledger_sdk::{action, ix, pda, vc, CareledgerError as E, CareledgerEvent};
 use careledger_sdk::{
-    ConfigInitArgs, Purpose, RecordAmendArgs, RecordAnchorArgs, RecordStatus, ROLE_CLINICIAN,
+    ConfigInitArgs, Provider, ProviderVerifyArgs, Pubkey, Purpose, RecordAmendArgs,
+    RecordAnchorArgs, RecordStatus, ROLE_CLINICIAN, ROLE_LAB,
 };
-use careledger_tests::{sample_cid, skip_on_cluster, Env};
+use careledger_tests::{sample_cid, skip_on_cluster, Env, DAY};
 use solana_signer::Signer;
 
 #[tokio::test]
@@ -164,6 +166,7 @@ async fn provider_registration_and_verification_rules() {
     let args = careledger_sdk::ProviderVerifyArgs {
         roles: ROLE_CLINICIAN,
         credential_expires_at: env.now().await + 100,
+        credential_ref: [0; 32],
     };
     env.expect_rejected(
         ix::ProviderVerify {
@@ -193,6 +196,99 @@ async fn provider_registration_and_verification_rules() {
         &[address],
     )
     .await;
+}
+
+/// A verifier accepts a provider credential only when its hash is the provider account's
+/// `credential_ref`, so whoever sets that hash decides which credential counts. A provider would
+/// gain by naming a credential with more roles or a later expiry than the authority signed
+/// together (an old one, or one from another issuer); a rival, by naming another credential so
+/// that the provider's real one stops checking. Only the credential authority may set it.
+#[tokio::test]
+async fn only_the_credential_authority_names_a_provider_credential() {
+    let env = Env::new().await;
+    let clinic = env.verified_provider(ROLE_CLINICIAN | ROLE_LAB).await;
+    let stranger = env.actor().await;
+    let wallet = clinic.pubkey();
+    let address = pda::provider(&wallet).0;
+    let licence: Provider = env.client.fetch(&address).await.unwrap();
+    let now = env.now().await;
+    let claims = vc::ProviderClaims {
+        provider: wallet,
+        roles: vec!["clinician".into(), "lab".into()],
+        valid_from: now,
+        valid_until: now + 365 * DAY,
+    };
+    let credential = vc::issue(&env.credential_authority, &claims, now).unwrap();
+    let credential_ref = vc::credential_ref(&credential);
+    let verify = |authority: Pubkey, credential_ref: [u8; 32]| {
+        ix::ProviderVerify {
+            authority,
+            provider_wallet: wallet,
+            args: ProviderVerifyArgs {
+                roles: ROLE_CLINICIAN | ROLE_LAB,
+                credential_expires_at: claims.valid_until,
+                credential_ref,
+            },
+        }
+        .instruction()
+    };
+
+    // (c) neither the provider itself nor a stranger can name a credential
+    for intruder in [&clinic, &stranger] {
+        env.expect_rejected(
+            verify(intruder.pubkey(), credential_ref),
+            &[intruder],
+            E::NotCredentialAuthority,
+            &[address],
+        )
+        .await;
+    }
+
+    // (a) the authority names it; the event carries the hash it replaces
+    let authority = env.credential_authority.pubkey();
+    let out = env
+        .send(
+            verify(authority, credential_ref),
+            &[&env.credential_authority],
+        )
+        .await
+        .unwrap();
+    let [CareledgerEvent::ProviderVerified(_), CareledgerEvent::ProviderCredentialSet(set)] =
+        &out.events[..]
+    else {
+        panic!("{:?}", out.events)
+    };
+    assert_eq!(
+        *set,
+        ProviderCredentialSet {
+            provider: address,
+            wallet,
+            authority,
+            credential_ref,
+            previous: licence.credential_ref,
+            credential_expires_at: claims.valid_until,
+            at: set.at,
+        }
+    );
+    let stored: Provider = env.client.fetch(&address).await.unwrap();
+    assert_eq!(stored.credential_ref, credential_ref);
+    let verified = vc::verify_proof(&credential).unwrap();
+    vc::check_status(&verified, &stored, &authority, env.now().await).unwrap();
+
+    // (b) all zero keeps it, and so does naming the same credential again: no event either way
+    for unchanged in [[0; 32], credential_ref] {
+        let out = env
+            .send(verify(authority, unchanged), &[&env.credential_authority])
+            .await
+            .unwrap();
+        assert!(
+            matches!(&out.events[..], [CareledgerEvent::ProviderVerified(_)]),
+            "{:?}",
+            out.events
+        );
+        let stored: Provider = env.client.fetch(&address).await.unwrap();
+        assert_eq!(stored.credential_ref, credential_ref);
+    }
 }
 
 #[tokio::test]

@@ -25,7 +25,8 @@ pub struct Provider {
     pub roles: u8,
     pub status: ProviderStatus,
     pub bump: u8,
-    /// SHA-256 of the licence document held off chain; never the document.
+    /// SHA-256 of the licence document given at registration, then of the W3C credential the
+    /// credential authority last issued (`provider_verify`); never the document itself.
     pub credential_ref: [u8; 32],
     pub credential_expires_at: i64,
     /// The credential authority that last verified or suspended it (default key until then).

@@ -1,6 +1,6 @@
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
-use crate::events::ProviderVerified;
+use crate::events::{ProviderCredentialSet, ProviderVerified};
 use crate::instructions::now;
 use crate::logic::terms::validate_roles;
 use crate::state::{Config, Provider, ProviderStatus};
@@ -11,6 +11,9 @@ pub struct ProviderVerifyArgs {
     /// The roles the authority confirms (may differ from those asked for).
     pub roles: u8,
     pub credential_expires_at: i64,
+    /// SHA-256 of the W3C provider credential the authority issues with this verification
+    /// (`careledger_sdk::vc::credential_ref`); all zero keeps the provider's credential_ref.
+    pub credential_ref: [u8; 32],
 }
 
 /// Verifies a pending provider, re-verifies a verified one (new expiry or roles) or reinstates
@@ -39,12 +42,19 @@ pub fn handler(ctx: Context<ProviderVerify>, args: ProviderVerifyArgs) -> Result
     let authority = ctx.accounts.authority.key();
     let provider = &mut ctx.accounts.provider;
     let old_roles = provider.roles;
+    let previous_ref = provider.credential_ref;
+    // Verifiers compare this hash with the credential they are shown: whoever sets it decides
+    // which credential counts, so only the credential authority (checked above) may.
+    let credential_set = args.credential_ref != [0; 32] && args.credential_ref != previous_ref;
     provider.roles = args.roles;
     provider.status = ProviderStatus::Verified;
     provider.credential_expires_at = args.credential_expires_at;
     provider.verified_by = authority;
     provider.verified_at = at;
     provider.suspension_reason = 0;
+    if credential_set {
+        provider.credential_ref = args.credential_ref;
+    }
     provider.invariant()?;
     let event = ProviderVerified {
         provider: provider.key(),
@@ -56,5 +66,17 @@ pub fn handler(ctx: Context<ProviderVerify>, args: ProviderVerifyArgs) -> Result
         at,
     };
     emit_cpi!(event);
+    if credential_set {
+        let event = ProviderCredentialSet {
+            provider: provider.key(),
+            wallet: provider.wallet,
+            authority,
+            credential_ref: args.credential_ref,
+            previous: previous_ref,
+            credential_expires_at: args.credential_expires_at,
+            at,
+        };
+        emit_cpi!(event);
+    }
     Ok(())
 }
