@@ -84,9 +84,9 @@ fn purpose_coding(purpose: Purpose) -> Value {
 pub const STATEMENT_SHA256_EXTENSION: &str = "urn:careledger:statement-sha256";
 
 /// The consent statement a grant was made against, re-rendered and proven by the SHA-256 the
-/// grant stores: `None` for a grant made without one. The statement's `not_before` is either
-/// "when recorded" (0) or the grant's own, or else the one its `ConsentStatementSigned` event
-/// names.
+/// grant stores: `None` for a grant made without one, or changed since (an update clears the
+/// hash). The statement's `not_before` is "when recorded" (0), or the grant's own, or the one its
+/// `ConsentStatementSigned` event names, and only one the grant actually kept.
 pub fn statement_of(
     address: &Pubkey,
     g: &ConsentGrant,
@@ -110,9 +110,13 @@ pub fn statement_of(
     } else {
         Actor::Guardian
     };
+    // a stated start is the grant's only if the program would have stored it: 0 (or a past time)
+    // becomes the moment recorded, a later time stays as it is
+    let created = i64::from(g.created_at);
     [0, g.not_before]
         .into_iter()
         .chain(stated)
+        .filter(|stated| stated.max(&created) == &g.not_before)
         .map(|not_before| {
             render(&StatementTerms {
                 patient: g.patient,

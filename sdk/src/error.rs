@@ -315,6 +315,8 @@ const ALL_ERRORS: &[CareledgerError] = &[
     StatementCheckLayout,
     StatementSignerMismatch,
     StatementMismatch,
+    StatementTransactionNotAlone,
+    StatementStartPassed,
 ];
 
 #[cfg(test)]

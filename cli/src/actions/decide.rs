@@ -2,13 +2,14 @@
 //! accept or dispute a break-glass access. Each `GET` describes the decision from the ledger,
 //! each `POST` answers its transaction, after checking that the wallet may make it.
 use super::{
-    account_of, address, decoded, short, ActionRefused, Actions, Answer, ChainReader, PostBody,
+    account_of, address, class_list, decoded, duration, ActionRefused, Actions, Answer,
+    ChainReader, PostBody,
 };
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use careledger_sdk::classes::{self, RecordClass};
+use careledger_sdk::classes;
 use careledger_sdk::program::logic::authority::acting_for;
 use careledger_sdk::{
     ix, pda, AccessRequest, ConsentGrant, GrantStatus, Patient, Pubkey, Purpose,
@@ -17,14 +18,6 @@ use careledger_sdk::{
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
-
-fn class_names(mask: u16) -> String {
-    let names: Vec<&str> = classes::classes_in(mask)
-        .into_iter()
-        .map(RecordClass::name)
-        .collect();
-    names.join(", ")
-}
 
 fn action_names(mask: u8) -> &'static str {
     match mask {
@@ -100,16 +93,16 @@ pub async fn request_metadata<C: ChainReader>(
     Path(raw): Path<String>,
 ) -> Answer {
     let (address, r, _, _) = pending_request(&a, &raw).await?;
-    let days = r.duration_secs / 86_400;
+    let window = duration(i64::from(r.duration_secs));
     Ok(Json(json!({
         "type": "action",
         "icon": a.icon_url(),
-        "title": format!("Access request from {}", short(&r.requester)),
+        "title": format!("Access request from {}", r.requester),
         "description": format!(
-            "Provider {} asks for {} access to your {} records, for {}, for {days} days from your approval (reason code {}). Approving grants exactly this; denying records your refusal.",
+            "Provider {} asks for {} access to your {} records, for {}, for {window} from your approval (reason code {}). Approving grants exactly this; denying records your refusal.",
             r.requester,
             action_names(r.actions),
-            class_names(r.classes),
+            class_list(r.classes),
             classes::purpose_name(r.purpose),
             r.reason_code
         ),
@@ -223,12 +216,12 @@ pub async fn revoke_metadata<C: ChainReader>(
     Ok(Json(json!({
         "type": "action",
         "icon": a.icon_url(),
-        "title": format!("Revoke access of {}", short(&g.grantee)),
+        "title": format!("Revoke access of {}", g.grantee),
         "description": format!(
             "Ends grant {address}: provider {}'s {} access to your {} records for {}. It cannot be undone; a new grant would need your consent again.",
             g.grantee,
             action_names(g.actions),
-            class_names(g.classes),
+            class_list(g.classes),
             classes::purpose_name(g.purpose)
         ),
         "label": "Revoke",
@@ -272,16 +265,30 @@ pub struct PatientQuery {
 
 pub async fn revoke_all_metadata<C: ChainReader>(
     State(a): State<Arc<Actions<C>>>,
-    Query(_q): Query<PatientQuery>,
+    Query(q): Query<PatientQuery>,
 ) -> Answer {
+    // a guardian's link names the ward, and the transaction link carries the name on
+    let (whose, href) = match &q.patient {
+        Some(p) => {
+            let p = address("patient", p)?;
+            (
+                format!("patient {p}"),
+                format!("/api/actions/revoke-all?patient={p}"),
+            )
+        }
+        None => (
+            "the wallet that signs".to_string(),
+            "/api/actions/revoke-all".to_string(),
+        ),
+    };
     Ok(Json(json!({
         "type": "action",
         "icon": a.icon_url(),
         "title": "Revoke every consent grant",
-        "description": "Ends every grant you have made, to every provider, at once (break-glass reviews stay open). Providers who need access again must ask you again.",
+        "description": format!("Ends every grant made for {whose}, to every provider, at once (break-glass reviews stay open). Providers who need access again must ask again."),
         "label": "Revoke all",
         "links": {"actions": [
-            {"type": "transaction", "label": "Revoke all my grants", "href": "/api/actions/revoke-all"},
+            {"type": "transaction", "label": "Revoke all grants", "href": href},
         ]},
     })))
 }
@@ -345,11 +352,11 @@ pub async fn emergency_metadata<C: ChainReader>(
     Ok(Json(json!({
         "type": "action",
         "icon": a.icon_url(),
-        "title": format!("Emergency access by {}", short(&g.grantee)),
+        "title": format!("Emergency access by {}", g.grantee),
         "description": format!(
             "Clinician {} opened break-glass access {address} to your {} records, from {} to {} (unix seconds), and read them {} times. Accept it, or dispute it: a dispute revokes it if still open and is kept in the audit trail.",
             g.grantee,
-            class_names(g.classes),
+            class_list(g.classes),
             g.not_before,
             g.expires_at,
             g.access_count

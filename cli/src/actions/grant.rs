@@ -12,13 +12,14 @@
 //! The server keeps no state between the steps: every step re-reads the ledger and re-renders
 //! the statement, so what it checks is what the program will check.
 use super::{
-    account_of, address, decoded, short, ActionRefused, Actions, Answer, ChainReader, PostBody,
+    account_of, address, class_list, decoded, ActionRefused, Actions, Answer, ChainReader, PostBody,
 };
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use careledger_sdk::classes::{self, RecordClass};
+use careledger_sdk::program::logic::authority::{within_guardianship, Actor};
 use careledger_sdk::program::logic::terms::{validate_grant_terms, GrantTerms};
 use careledger_sdk::statement::{self as st, SignedForm};
 use careledger_sdk::{
@@ -119,20 +120,20 @@ fn expires_of(q: &GrantQuery) -> Result<i64, ActionRefused> {
     })
 }
 
-fn describe(t: &Terms, window: &str) -> String {
-    let names: Vec<&str> = classes::classes_in(t.classes)
-        .into_iter()
-        .map(RecordClass::name)
-        .collect();
+fn describe(t: &Terms, window: &str, provider: &Provider) -> String {
+    let standing = match provider.status {
+        ProviderStatus::Verified => "provider",
+        _ => "registered provider (not yet verified by the credential authority)",
+    };
     let actions = match t.actions {
         3 => "read and write",
         2 => "write",
         _ => "read",
     };
     format!(
-        "Give provider {} {actions} access to your {} records, for {}, {window}. You first sign a consent statement that says exactly this; the transaction that records the grant is checked against your signature. You can revoke it at any time.",
+        "Give {standing} {} {actions} access to your {} records, for {}, {window}. You first sign a consent statement that says exactly this; the transaction that records the grant is checked against your signature. You can revoke it at any time.",
         t.grantee,
-        names.join(", "),
+        class_list(t.classes),
         classes::purpose_name(t.purpose)
     )
 }
@@ -200,7 +201,7 @@ pub async fn metadata<C: ChainReader>(
     let t = terms_of(&q)?;
     let days = days_of(&q)?;
     let at = a.read(&[pda::provider(&t.grantee).0]).await?;
-    grantee_checked(&t, at.accounts[0].as_ref())?;
+    let provider = grantee_checked(&t, at.accounts[0].as_ref())?;
     let href = format!(
         "/api/actions/grant/statement?{}",
         next_query(&t, &[("days", days.to_string())])
@@ -208,8 +209,8 @@ pub async fn metadata<C: ChainReader>(
     Ok(Json(json!({
         "type": "action",
         "icon": a.icon_url(),
-        "title": format!("Consent: share records with {}", short(&t.grantee)),
-        "description": describe(&t, &format!("for {days} days from when it is recorded")),
+        "title": format!("Consent: share records with {}", t.grantee),
+        "description": describe(&t, &format!("for {days} days from when you sign the statement"), &provider),
         "label": "Read the consent statement",
         "links": {"actions": [
             {"type": "message", "label": "Read and sign the statement", "href": href},
@@ -239,9 +240,17 @@ async fn prepare<C: ChainReader>(
 ) -> Result<Prepared, ActionRefused> {
     let patient_wallet = t.patient.unwrap_or(*signer);
     let patient_address = pda::patient(&patient_wallet).0;
+    let grant_address = pda::grant(&patient_wallet, &t.grantee, t.purpose).0;
     let at = a
-        .read(&[patient_address, pda::provider(&t.grantee).0])
+        .read(&[patient_address, pda::provider(&t.grantee).0, grant_address])
         .await?;
+    if at.accounts[2].is_some() {
+        return Err(ActionRefused::new(
+            StatusCode::CONFLICT,
+            "grant-exists",
+            format!("patient {patient_wallet} already has a grant to {} for {} ({grant_address}): update it, or revoke and close it before granting again", t.grantee, classes::purpose_name(t.purpose)),
+        ));
+    }
     let patient: Patient = decoded(&patient_address, at.accounts[0].as_ref()).ok_or_else(|| {
         ActionRefused::new(
             StatusCode::NOT_FOUND,
@@ -281,13 +290,32 @@ async fn prepare<C: ChainReader>(
             "a patient cannot grant access to themself",
         ));
     }
-    let statement = st::for_grant(&patient, signer, &t.grantee, &args, now).map_err(|e| {
-        ActionRefused::new(
-            StatusCode::FORBIDDEN,
-            "not-patient-or-guardian",
-            format!("{signer} may not consent for patient {patient_wallet}: {e}"),
-        )
-    })?;
+    let statement_terms =
+        st::terms_for_grant(&patient, signer, &t.grantee, &args, now).map_err(|e| {
+            ActionRefused::new(
+                StatusCode::FORBIDDEN,
+                "not-patient-or-guardian",
+                format!("{signer} may not consent for patient {patient_wallet}: {e}"),
+            )
+        })?;
+    // what the program will check of a guardian, checked before anyone signs
+    if statement_terms.actor == Actor::Guardian {
+        if t.grantee == patient.guardian {
+            return Err(ActionRefused::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "self-grant",
+                "a guardian cannot consent for the ward to themself",
+            ));
+        }
+        within_guardianship(Actor::Guardian, &patient, expires_at).map_err(|e| {
+            ActionRefused::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "guardianship-ends-first",
+                e.to_string(),
+            )
+        })?;
+    }
+    let statement = st::render(&statement_terms);
     Ok(Prepared {
         patient,
         args,

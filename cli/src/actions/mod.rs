@@ -153,7 +153,7 @@ async fn cors(request: Request, next: Next) -> Response {
     );
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("X-Action-Version, X-Blockchain-Ids"),
+        HeaderValue::from_static("X-Action-Version"),
     );
     h.insert("x-action-version", HeaderValue::from_static(ACTION_VERSION));
     response
@@ -324,8 +324,25 @@ pub fn decoded<T: anchor_lang::AccountDeserialize + anchor_lang::Discriminator>(
     careledger_sdk::accounts::decode::<T>(address, &a.owner, &a.data).ok()
 }
 
-/// A short form of an address for titles (`Ab12…xY9z`); descriptions give it whole.
-pub fn short(key: &Pubkey) -> String {
-    let s = key.to_string();
-    format!("{}…{}", &s[..4], &s[s.len() - 4..])
+/// Every class in `mask`, by the names a consent statement prints (`class-<id>` for a reserved
+/// id): a description never hides a class that the transaction would grant.
+pub fn class_list(mask: u16) -> String {
+    let names: Vec<String> = (0..16u8)
+        .filter(|id| mask & (1u16 << id) != 0)
+        .map(|id| {
+            careledger_sdk::program::logic::statement::CLASS_NAMES
+                .get(usize::from(id))
+                .map_or(format!("class-{id}"), |n| (*n).to_string())
+        })
+        .collect();
+    names.join(", ")
+}
+
+/// A duration in whole days when it is one, else in hours (rounded up).
+pub fn duration(secs: i64) -> String {
+    if secs % 86_400 == 0 {
+        format!("{} days", secs / 86_400)
+    } else {
+        format!("{} hours", (secs + 3_599) / 3_600)
+    }
 }

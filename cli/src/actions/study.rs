@@ -4,7 +4,7 @@
 //! are paid only while that consent lives, so the consent comes first and stays the patient's
 //! own signed decision.
 use super::{
-    account_of, address, decoded, short, ActionRefused, Actions, Answer, ChainReader, PostBody,
+    account_of, address, class_list, decoded, ActionRefused, Actions, Answer, ChainReader, PostBody,
 };
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -95,11 +95,11 @@ pub async fn metadata<C: ChainReader>(
     Ok(Json(json!({
         "type": "action",
         "icon": a.icon_url(),
-        "title": format!("Research study {} by {}", study.study_id, short(&study.sponsor)),
+        "title": format!("Research study {} by {}", study.study_id, study.sponsor),
         "description": format!(
             "Sponsor {} asks to use your {} records for research (data use code {}). You need the sponsor's invitation. First sign a research consent to the sponsor for {days} days; then enrol. Rewards, in base units of mint {}: {} at enrolment, then {} every {} s for up to {} periods, paid only while your consent lives.",
             study.sponsor,
-            class_names(study.classes).replace(',', ", "),
+            class_list(study.classes),
             study.data_use_code,
             study.mint,
             t.enrolment_reward,

@@ -455,4 +455,10 @@ pub enum CareledgerError {
     /// 6145
     #[msg("the signed text is not the consent statement of these terms, patient, grantee and nonce, byte for byte, nor that statement in a Solana off-chain message envelope")]
     StatementMismatch,
+    /// 6146
+    #[msg("a signed grant's transaction may hold only compute-budget instructions, the Ed25519 check and the grant: anything else would run with the patient's signature unseen in the statement")]
+    StatementTransactionNotAlone,
+    /// 6147
+    #[msg("a signed grant starts when recorded (not_before 0) or at a time still to come: a start already past would put a date in the statement that the grant does not keep")]
+    StatementStartPassed,
 }

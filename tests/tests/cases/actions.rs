@@ -290,6 +290,15 @@ async fn every_patient_decision_from_a_link_does_what_it_said() {
         careledger_sdk::CareledgerEvent::ConsentStatementSigned(_)
     )));
 
+    // the same link again: the grant exists, so nobody is asked to sign for nothing
+    let again = server
+        .post(
+            &grant_link(&s.clinic.pubkey()).replace("/grant?", "/grant/statement?"),
+            &json!({"account": wallet.to_string()}),
+        )
+        .await;
+    assert_refused(&again, 409, "grant-exists");
+
     // 2. an access request, approved from its link
     let lab = s.env.verified_provider(careledger_sdk::ROLE_LAB).await;
     let ask = RequestCreateArgs {
@@ -353,14 +362,18 @@ async fn every_patient_decision_from_a_link_does_what_it_said() {
         .await;
     assert_refused(&again, 410, "no-pending-request");
 
-    // 3. a second request, denied
+    // 3. a second request, for a reserved class id too: the link names it, then it is denied
     let imaging = s.env.verified_provider(careledger_sdk::ROLE_LAB).await;
+    let reserved = RequestCreateArgs {
+        classes: 1 | 1 << 9,
+        ..ask
+    };
     s.env
         .send(
             ix::RequestCreate {
                 requester: imaging.pubkey(),
                 patient_wallet: wallet,
-                args: ask,
+                args: reserved,
             }
             .instruction(),
             &[&imaging],
@@ -368,6 +381,14 @@ async fn every_patient_decision_from_a_link_does_what_it_said() {
         .await
         .unwrap();
     let request = pda::request(&wallet, &imaging.pubkey()).0;
+    let meta = server.get(&format!("/api/actions/request/{request}")).await;
+    assert!(
+        meta["description"]
+            .as_str()
+            .unwrap()
+            .contains("lab-result, class-9 records"),
+        "{meta}"
+    );
     let tx = server
         .post_ok(&format!("/api/actions/request/{request}/deny"), &account)
         .await;
@@ -496,6 +517,39 @@ async fn a_guardian_consents_for_the_ward_from_the_same_link() {
         .await
         .unwrap();
     assert_eq!(g.payer, guardian.pubkey());
+    // the guardian's revoke-all link names the ward all the way to the transaction, and the
+    // guardian's own grants (as a patient) are untouched
+    s.env
+        .send(
+            ix::PatientRegister {
+                wallet: guardian.pubkey(),
+            }
+            .instruction(),
+            &[&guardian],
+        )
+        .await
+        .unwrap();
+    let meta = server
+        .get(&format!("/api/actions/revoke-all?patient={wallet}"))
+        .await;
+    assert!(meta["description"]
+        .as_str()
+        .unwrap()
+        .contains(&wallet.to_string()));
+    let href = meta["links"]["actions"][0]["href"].as_str().unwrap();
+    let tx = server
+        .post_ok(href, &json!({"account": guardian.pubkey().to_string()}))
+        .await;
+    let (ward_epoch, own_epoch) = (
+        s.env.patient(&wallet).await.consent_epoch,
+        s.env.patient(&guardian.pubkey()).await.consent_epoch,
+    );
+    sign_and_send(&s.env, &tx, &guardian).await;
+    assert_eq!(s.env.patient(&wallet).await.consent_epoch, ward_epoch + 1);
+    assert_eq!(
+        s.env.patient(&guardian.pubkey()).await.consent_epoch,
+        own_epoch
+    );
 }
 
 #[tokio::test]

@@ -454,13 +454,14 @@ async fn the_check_must_be_the_precompile_just_before_over_its_own_data() {
         &watched,
     )
     .await;
-    // the check, then something else, then the grant
+    // the check, then something else, then the grant: the check is not just before it, and
+    // the transaction holds another instruction besides
     let between = solana_system_interface::instruction::transfer(&wallet, &wallet, 0);
     refused(
         &s.env,
         &[ixs[0].clone(), between.clone(), ixs[1].clone()],
         &s.patient,
-        E::StatementCheckMissing,
+        E::StatementTransactionNotAlone,
         &watched,
     )
     .await;
@@ -595,4 +596,149 @@ async fn the_longest_statement_fits_in_one_transaction() {
     );
     assert!(size <= 1232, "{size} bytes");
     s.env.send_all(&ixs, &[&guardian]).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_signed_grant_rides_alone_in_its_transaction() {
+    // the server building the patient's transaction adds what the statement does not say
+    let s = Scene::new().await;
+    let wallet = s.patient.pubkey();
+    let now = s.env.now().await;
+    let (ixs, _) = s
+        .env
+        .signed_grant(
+            &s.patient,
+            &wallet,
+            &s.clinic.pubkey(),
+            args(now, Purpose::Treatment),
+            SignedForm::Plain,
+        )
+        .await;
+    let grant = pda::grant(&wallet, &s.clinic.pubkey(), Purpose::Treatment).0;
+    let widen = ix::GrantUpdate {
+        authority: wallet,
+        patient_wallet: wallet,
+        grant,
+        args: careledger_sdk::GrantUpdateArgs {
+            classes: u16::MAX,
+            actions: action::ALL,
+            record_scope: NO_RECORD_SCOPE,
+            not_before: 0,
+            expires_at: now + 3000 * DAY,
+        },
+    }
+    .instruction();
+    let lab = s.env.verified_provider(careledger_sdk::ROLE_LAB).await;
+    let second = ix::GrantCreate {
+        authority: wallet,
+        patient_wallet: wallet,
+        grantee_wallet: lab.pubkey(),
+        args: GrantCreateArgs {
+            classes: u16::MAX,
+            ..args(now, Purpose::Treatment)
+        },
+    }
+    .instruction();
+    let theft = solana_system_interface::instruction::transfer(&wallet, &lab.pubkey(), 1);
+    let lab_grant = pda::grant(&wallet, &lab.pubkey(), Purpose::Treatment).0;
+    let mut watched = s.watched(Purpose::Treatment);
+    watched.extend([lab_grant, wallet]);
+    let refuse = |ixs: Vec<Instruction>| {
+        let (env, patient, watched) = (&s.env, &s.patient, &watched);
+        async move {
+            refused(env, &ixs, patient, E::StatementTransactionNotAlone, watched).await;
+        }
+    };
+    for extra in [widen, second.clone(), theft.clone()] {
+        refuse(vec![ixs[0].clone(), ixs[1].clone(), extra]).await;
+    }
+    // in front of the pair (an update there finds no grant yet, so it cannot widen one)
+    for extra in [second, theft] {
+        refuse(vec![extra, ixs[0].clone(), ixs[1].clone()]).await;
+    }
+    // compute-budget instructions may come along
+    let limit = Instruction {
+        program_id: solana_sdk_ids::compute_budget::ID,
+        accounts: vec![],
+        data: [&[2u8][..], &300_000u32.to_le_bytes()].concat(),
+    };
+    s.env
+        .send_all(&[limit, ixs[0].clone(), ixs[1].clone()], &[&s.patient])
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_start_already_past_is_refused_and_an_update_clears_the_hash() {
+    let s = Scene::new().await;
+    let wallet = s.patient.pubkey();
+    let now = s.env.now().await;
+    // a back-dated start would put a date in the signed words that the grant does not keep
+    let backdated = GrantCreateArgs {
+        not_before: now - 30 * DAY,
+        ..args(now, Purpose::Treatment)
+    };
+    let (ixs, _) = s
+        .env
+        .signed_grant(
+            &s.patient,
+            &wallet,
+            &s.clinic.pubkey(),
+            backdated,
+            SignedForm::Plain,
+        )
+        .await;
+    refused(
+        &s.env,
+        &ixs,
+        &s.patient,
+        E::StatementStartPassed,
+        &s.watched(Purpose::Treatment),
+    )
+    .await;
+    // a start still to come is kept, and the export finds the words again
+    let later = GrantCreateArgs {
+        not_before: now + DAY,
+        ..args(now, Purpose::Treatment)
+    };
+    let (ixs, statement) = s
+        .env
+        .signed_grant(
+            &s.patient,
+            &wallet,
+            &s.clinic.pubkey(),
+            later,
+            SignedForm::Plain,
+        )
+        .await;
+    let outcome = s.env.send_all(&ixs, &[&s.patient]).await.unwrap();
+    let grant = pda::grant(&wallet, &s.clinic.pubkey(), Purpose::Treatment).0;
+    let g: ConsentGrant = s.env.client.fetch(&grant).await.unwrap();
+    assert_eq!(g.not_before, now + DAY);
+    assert_eq!(
+        careledger_sdk::audit::statement_of(&grant, &g, &outcome.events),
+        Some(statement)
+    );
+    // an update changes the terms: the stored hash no longer backs them, and the export attaches
+    // no statement
+    let narrow = ix::GrantUpdate {
+        authority: wallet,
+        patient_wallet: wallet,
+        grant,
+        args: careledger_sdk::GrantUpdateArgs {
+            classes: LAB,
+            actions: action::READ,
+            record_scope: NO_RECORD_SCOPE,
+            not_before: now + DAY,
+            expires_at: g.expires_at - DAY,
+        },
+    }
+    .instruction();
+    s.env.send(narrow, &[&s.patient]).await.unwrap();
+    let g: ConsentGrant = s.env.client.fetch(&grant).await.unwrap();
+    assert_eq!(g.statement_hash, [0; 32]);
+    assert_eq!(
+        careledger_sdk::audit::statement_of(&grant, &g, &outcome.events),
+        None
+    );
 }

@@ -44,6 +44,10 @@ pub struct GrantCreateSigned<'info> {
 pub fn handler(mut ctx: Context<GrantCreateSigned>, args: GrantCreateArgs) -> Result<()> {
     let a = &mut ctx.accounts;
     let p = proposed(&a.authority, &a.patient, &a.grantee_provider, &args)?;
+    require!(
+        args.not_before == 0 || args.not_before >= p.at,
+        CareledgerError::StatementStartPassed
+    );
     let serial = a
         .patient
         .grant_count
@@ -63,6 +67,7 @@ pub fn handler(mut ctx: Context<GrantCreateSigned>, args: GrantCreateArgs) -> Re
         not_before: args.not_before,
         expires_at: args.expires_at,
     });
+    alone_in_transaction(&a.instructions)?;
     let form = checked_statement(&a.instructions, &p.by, &statement)?;
     let hash = statement_hash(&statement);
     let created = make_grant(
@@ -86,6 +91,41 @@ pub fn handler(mut ctx: Context<GrantCreateSigned>, args: GrantCreateArgs) -> Re
     };
     emit_cpi!(created);
     emit_cpi!(signed);
+    Ok(())
+}
+
+/// Most instructions a signed grant's transaction may hold: up to two compute-budget
+/// instructions (unit limit and price), the Ed25519 check and the grant.
+const MAX_INSTRUCTIONS: usize = 4;
+
+/// Refuses a transaction that holds anything but compute-budget instructions, the check just
+/// before this instruction, and this instruction. The patient's wallet shows a transaction's
+/// rent, not its instructions: a grant update, a second grant or a transfer beside the signed
+/// grant would ride on the same signature without being in the statement.
+fn alone_in_transaction(sysvar: &UncheckedAccount) -> Result<()> {
+    let current = usize::from(load_current_index_checked(sysvar)?);
+    let count = {
+        let data = sysvar.try_borrow_data()?;
+        let bytes = data
+            .get(..2)
+            .ok_or(CareledgerError::StatementTransactionNotAlone)?;
+        usize::from(u16::from_le_bytes([bytes[0], bytes[1]]))
+    };
+    require!(
+        count <= MAX_INSTRUCTIONS,
+        CareledgerError::StatementTransactionNotAlone
+    );
+    for index in 0..count {
+        if index == current || index.checked_add(1) == Some(current) {
+            continue; // this grant, and its check (verified below)
+        }
+        let other = load_instruction_at_checked(index, sysvar)?;
+        require_keys_eq!(
+            other.program_id,
+            solana_sdk_ids::compute_budget::ID,
+            CareledgerError::StatementTransactionNotAlone
+        );
+    }
     Ok(())
 }
 

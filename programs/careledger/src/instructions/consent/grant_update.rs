@@ -83,6 +83,9 @@ pub fn handler(ctx: Context<GrantUpdate>, args: GrantUpdateArgs) -> Result<()> {
     grant.record_scope = terms.record_scope;
     grant.not_before = terms.not_before;
     grant.expires_at = terms.expires_at;
+    // the signed statement, if any, no longer describes the grant: its hash must not back terms
+    // the words do not say (the ConsentStatementSigned event keeps what was signed)
+    grant.statement_hash = [0; 32];
     let new_terms = GrantTermsView::of(grant);
     require!(old_terms != new_terms, CareledgerError::EmptyUpdate);
     grant.invariant()?;
