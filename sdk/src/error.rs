@@ -317,6 +317,8 @@ const ALL_ERRORS: &[CareledgerError] = &[
     StatementMismatch,
     StatementTransactionNotAlone,
     StatementStartPassed,
+    StatementRequired,
+    ConsentModeUnchanged,
 ];
 
 #[cfg(test)]

@@ -72,6 +72,7 @@ events!(
     ProviderSuspended,
     PatientRegistered,
     GuardianChanged,
+    ConsentModeSet,
     EncryptionKeySet,
     RecordAnchored,
     RecordRetracted,

@@ -552,7 +552,8 @@ mod tests {
                 registered_at: NOW - 400,
                 bump: 255,
                 epoch_changed_at: 0,
-                reserved: [0; 8],
+                consent_flags: 0,
+                reserved: [0; 7],
             },
             key: Some(EncryptionKey {
                 wallet: clinic,

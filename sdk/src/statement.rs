@@ -19,7 +19,8 @@
 //!     registered_at: 0,
 //!     bump: 255,
 //!     epoch_changed_at: 0,
-//!     reserved: [0; 8],
+//!     consent_flags: 0,
+//!     reserved: [0; 7],
 //! };
 //! let clinic = careledger_sdk::Pubkey::new_unique();
 //! let args = GrantCreateArgs {

@@ -411,3 +411,48 @@ pub async fn emergency_review<C: ChainReader>(
         ),
     )))
 }
+
+// ------------------------------------------------------------------ consent mode
+
+pub async fn require_statements_metadata<C: ChainReader>(
+    State(a): State<Arc<Actions<C>>>,
+) -> Answer {
+    Ok(Json(json!({
+        "type": "action",
+        "icon": a.icon_url(),
+        "title": "Require a signed statement for every grant",
+        "description": "From now on, a new grant is recorded only against a consent statement you signed, and no transaction can widen a grant you made: a transaction you sign without reading it can neither make nor widen your consent. Narrowing and revoking still work. Only you can turn it off.",
+        "label": "Require statements",
+        "links": {"actions": [
+            {"type": "transaction", "label": "Require signed statements", "href": "/api/actions/require-statements"},
+        ]},
+    })))
+}
+
+pub async fn require_statements<C: ChainReader>(
+    State(a): State<Arc<Actions<C>>>,
+    body: Result<Json<PostBody>, JsonRejection>,
+) -> Answer {
+    let signer = account_of(&body)?;
+    let at = a.read(&[pda::patient(&signer).0]).await?;
+    let patient = patient_of(&signer, at.accounts[0].as_ref())?;
+    if patient.requires_statements() {
+        return Err(ActionRefused::new(
+            StatusCode::CONFLICT,
+            "already-required",
+            format!("patient {signer} already requires a signed statement for every grant"),
+        ));
+    }
+    let instruction = ix::PatientRequireStatements {
+        wallet: signer,
+        required: true,
+    }
+    .instruction();
+    let tx = a.transaction(&signer, &[instruction]).await?;
+    Ok(Json(a.transaction_response(
+        tx,
+        format!("Requires a signed consent statement for every new grant of patient {signer}."),
+        "Statements required",
+        "Every new grant now needs your signed consent statement, once this transaction confirms.".into(),
+    )))
+}

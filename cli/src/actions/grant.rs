@@ -453,7 +453,7 @@ pub async fn record<C: ChainReader>(
         format!("Records your consent: grant {grant}, checked against the statement you signed."),
         "Consent recorded",
         format!(
-            "Grant {grant} is recorded once this transaction confirms. Revoke it at any time: /api/actions/revoke/{grant}"
+            "Grant {grant} is recorded once this transaction confirms. Revoke it at any time: /api/actions/revoke/{grant}. To make every future grant need a statement like this one: /api/actions/require-statements"
         ),
     )))
 }

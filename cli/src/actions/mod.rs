@@ -12,6 +12,8 @@
 //! - `/api/actions/revoke/{grant}` and `/api/actions/revoke-all[?patient=]`: revoke one grant or
 //!   every grant.
 //! - `/api/actions/emergency/{grant}`: accept or dispute a break-glass access.
+//! - `/api/actions/require-statements`: from then on every new grant needs a signed statement
+//!   and no update may widen a grant (`patient_require_statements`).
 //! - `/api/actions/study/{study}`: for an invited patient, sign the research consent to the
 //!   sponsor (the grant action) and enrol.
 //!
@@ -121,6 +123,12 @@ pub fn router<C: ChainReader>(actions: Arc<Actions<C>>) -> Router {
         .route(
             "/api/actions/emergency/{grant}/{outcome}",
             post(decide::emergency_review::<C>).options(preflight),
+        )
+        .route(
+            "/api/actions/require-statements",
+            get(decide::require_statements_metadata::<C>)
+                .post(decide::require_statements::<C>)
+                .options(preflight),
         )
         .route(
             "/api/actions/study/{study}",

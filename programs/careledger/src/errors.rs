@@ -461,4 +461,10 @@ pub enum CareledgerError {
     /// 6147
     #[msg("a signed grant starts when recorded (not_before 0) or at a time still to come: a start already past would put a date in the statement that the grant does not keep")]
     StatementStartPassed,
+    /// 6148
+    #[msg("this patient requires a signed consent statement for every new grant (grant_create_signed), and allows updates that only narrow a grant")]
+    StatementRequired,
+    /// 6149
+    #[msg("the patient already has that setting")]
+    ConsentModeUnchanged,
 }

@@ -125,6 +125,16 @@ pub struct EncryptionKeySet {
     pub at: i64,
 }
 
+/// The patient turned the requirement of signed consent statements on or off.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentModeSet {
+    pub patient: Pubkey,
+    pub wallet: Pubkey,
+    pub statements_required: bool,
+    pub at: i64,
+}
+
 #[event]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GuardianChanged {

@@ -128,6 +128,16 @@ pub mod careledger {
         instructions::registry::patient_set_guardian::handler(ctx, args)
     }
 
+    /// Signer: the patient (not the guardian). Requires (or no longer requires) a signed
+    /// consent statement for every new grant, and refuses updates that widen a grant (turning
+    /// it on works while paused).
+    pub fn patient_require_statements(
+        ctx: Context<PatientRequireStatements>,
+        required: bool,
+    ) -> Result<()> {
+        instructions::registry::patient_require_statements::handler(ctx, required)
+    }
+
     // ---------------------------------------------------------------- records
 
     /// Signer: the patient, or a verified provider with a live write grant for the class.

@@ -271,6 +271,31 @@ impl PatientSetGuardian {
     }
 }
 
+/// The patient `wallet` requires (or no longer requires) a signed consent statement for every new
+/// grant; while required, plain `GrantCreate` and widening `GrantUpdate` are refused.
+#[derive(Clone, Copy, Debug)]
+pub struct PatientRequireStatements {
+    pub wallet: Pubkey,
+    pub required: bool,
+}
+
+impl PatientRequireStatements {
+    pub fn instruction(self) -> Instruction {
+        build(
+            acc::PatientRequireStatements {
+                wallet: self.wallet,
+                config: pda::config(),
+                patient: pda::patient(&self.wallet).0,
+                event_authority: ea(),
+                program: careledger::ID,
+            },
+            data::PatientRequireStatements {
+                required: self.required,
+            },
+        )
+    }
+}
+
 /// `wallet` (signing, paying) publishes or rotates the X25519 public key records are released to
 /// it under. Check the key with [`careledger::logic::keys::is_usable_x25519`] first: the program
 /// refuses low-order points.

@@ -462,6 +462,26 @@ async fn every_patient_decision_from_a_link_does_what_it_said() {
     let p: Patient = s.env.patient(&wallet).await;
     assert_eq!(p.consent_epoch, epoch + 1);
 
+    // 7. from now on, statements only
+    let meta = server.get("/api/actions/require-statements").await;
+    server.keep("require-statements-get", &meta, "ActionGetResponse");
+    let tx = server
+        .post_ok(
+            meta["links"]["actions"][0]["href"].as_str().unwrap(),
+            &account,
+        )
+        .await;
+    server.keep("require-statements-post", &tx, "TransactionResponse");
+    sign_and_send(&s.env, &tx, &s.patient).await;
+    assert!(s.env.patient(&wallet).await.requires_statements());
+    assert_refused(
+        &server
+            .post("/api/actions/require-statements", &account)
+            .await,
+        409,
+        "already-required",
+    );
+
     server.write_fixtures();
 }
 

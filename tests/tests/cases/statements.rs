@@ -742,3 +742,143 @@ async fn a_start_already_past_is_refused_and_an_update_clears_the_hash() {
         None
     );
 }
+
+#[tokio::test]
+async fn a_patient_who_requires_statements_cannot_be_granted_or_widened_blind() {
+    // whoever builds the patient's transactions gains by swapping the signed grant for a plain
+    // one, or widening a grant afterwards: the patient who turned the requirement on is safe
+    let s = Scene::new().await;
+    let wallet = s.patient.pubkey();
+    let now = s.env.now().await;
+    let require = |required| ix::PatientRequireStatements { wallet, required }.instruction();
+    let patient_account = pda::patient(&wallet).0;
+    // a guardian cannot lift it, so appoint one to show that
+    let guardian = s.env.actor().await;
+    s.env
+        .send(
+            ix::PatientSetGuardian {
+                wallet,
+                guardian: Some(guardian.pubkey()),
+                expires_at: now + 365 * DAY,
+            }
+            .instruction(),
+            &[&s.patient],
+        )
+        .await
+        .unwrap();
+    let outcome = s.env.send(require(true), &[&s.patient]).await.unwrap();
+    assert!(
+        matches!(&outcome.events[..], [CareledgerEvent::ConsentModeSet(e)] if e.statements_required)
+    );
+    assert!(s.env.patient(&wallet).await.requires_statements());
+    s.env
+        .expect_rejected(
+            require(true),
+            &[&s.patient],
+            E::ConsentModeUnchanged,
+            &[patient_account],
+        )
+        .await;
+    let mut by_guardian = require(false);
+    careledger_tests::swap_signer(&mut by_guardian, &wallet, guardian.pubkey());
+    s.env
+        .expect_rejected(
+            by_guardian,
+            &[&guardian],
+            E::NotPatientOrGuardian,
+            &[patient_account],
+        )
+        .await;
+    // a plain grant, by the patient or the guardian, is refused
+    let plain = |authority| {
+        ix::GrantCreate {
+            authority,
+            patient_wallet: wallet,
+            grantee_wallet: s.clinic.pubkey(),
+            args: args(now, Purpose::Treatment),
+        }
+        .instruction()
+    };
+    let watched = s.watched(Purpose::Treatment);
+    s.env
+        .expect_rejected(plain(wallet), &[&s.patient], E::StatementRequired, &watched)
+        .await;
+    s.env
+        .expect_rejected(
+            plain(guardian.pubkey()),
+            &[&guardian],
+            E::StatementRequired,
+            &watched,
+        )
+        .await;
+    // the signed grant is made; narrowing it works, widening it does not
+    let (ixs, _) = s
+        .env
+        .signed_grant(
+            &s.patient,
+            &wallet,
+            &s.clinic.pubkey(),
+            args(now, Purpose::Treatment),
+            SignedForm::Plain,
+        )
+        .await;
+    s.env.send_all(&ixs, &[&s.patient]).await.unwrap();
+    let grant = pda::grant(&wallet, &s.clinic.pubkey(), Purpose::Treatment).0;
+    let g: ConsentGrant = s.env.client.fetch(&grant).await.unwrap();
+    let update = |expires_at, actions| {
+        ix::GrantUpdate {
+            authority: wallet,
+            patient_wallet: wallet,
+            grant,
+            args: careledger_sdk::GrantUpdateArgs {
+                classes: LAB,
+                actions,
+                record_scope: NO_RECORD_SCOPE,
+                not_before: g.not_before,
+                expires_at,
+            },
+        }
+        .instruction()
+    };
+    for wider in [
+        update(g.expires_at + DAY, action::READ),
+        update(g.expires_at, action::ALL),
+    ] {
+        s.env
+            .expect_rejected(wider, &[&s.patient], E::StatementRequired, &[grant])
+            .await;
+    }
+    s.env
+        .send(update(g.expires_at - DAY, action::READ), &[&s.patient])
+        .await
+        .unwrap();
+    // paused, the requirement can be turned on but not off
+    let pause = |paused| {
+        ix::ConfigSetPaused {
+            admin: s.env.admin.pubkey(),
+            paused,
+        }
+        .instruction()
+    };
+    s.env.send(pause(true), &[&s.env.admin]).await.unwrap();
+    s.env
+        .expect_rejected(require(false), &[&s.patient], E::Paused, &[patient_account])
+        .await;
+    s.env.send(pause(false), &[&s.env.admin]).await.unwrap();
+    // the patient lifts it, and a plain grant is possible again
+    s.env.send(require(false), &[&s.patient]).await.unwrap();
+    let lab = s.env.verified_provider(careledger_sdk::ROLE_LAB).await;
+    s.env
+        .send(
+            ix::GrantCreate {
+                authority: wallet,
+                patient_wallet: wallet,
+                grantee_wallet: lab.pubkey(),
+                args: args(now, Purpose::Treatment),
+            }
+            .instruction(),
+            &[&s.patient],
+        )
+        .await
+        .unwrap();
+}

@@ -60,7 +60,8 @@ mod tests {
             registered_at: 0,
             bump: 255,
             epoch_changed_at: 0,
-            reserved: [0; 8],
+            consent_flags: 0,
+            reserved: [0; 7],
         };
         assert_eq!(acting_for(&p, &wallet, 500), Ok(Actor::Patient));
         assert_eq!(acting_for(&p, &guardian, 99), Ok(Actor::Guardian));

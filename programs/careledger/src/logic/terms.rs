@@ -27,6 +27,16 @@ impl GrantTerms {
             || new.not_before > self.not_before
             || new.expires_at < self.expires_at
     }
+
+    /// Whether going from `self` to `new` adds anything: a class, an action, records (one to
+    /// all, or one to another), or time at either end of the window.
+    pub fn widened_by(&self, new: &GrantTerms) -> bool {
+        new.classes & !self.classes != 0
+            || new.actions & !self.actions != 0
+            || (self.record_scope != NO_RECORD_SCOPE && new.record_scope != self.record_scope)
+            || new.not_before < self.not_before
+            || new.expires_at > self.expires_at
+    }
 }
 
 /// `record_count` is the patient's number of anchored records, bounding `record_scope`.
@@ -187,6 +197,61 @@ mod tests {
             expires_at: 99,
             ..t
         }));
+    }
+
+    #[test]
+    fn widening_is_any_gain() {
+        let t = GrantTerms {
+            classes: 0b11,
+            actions: action::READ,
+            purpose: Purpose::Research,
+            record_scope: 4,
+            not_before: 10,
+            expires_at: 100,
+        };
+        assert!(!t.widened_by(&t));
+        for wider in [
+            GrantTerms {
+                classes: 0b111,
+                ..t
+            },
+            GrantTerms {
+                classes: 0b101,
+                ..t
+            },
+            GrantTerms {
+                actions: action::ALL,
+                ..t
+            },
+            GrantTerms {
+                record_scope: NO_RECORD_SCOPE,
+                ..t
+            },
+            GrantTerms {
+                record_scope: 5,
+                ..t
+            },
+            GrantTerms { not_before: 9, ..t },
+            GrantTerms {
+                expires_at: 101,
+                ..t
+            },
+        ] {
+            assert!(t.widened_by(&wider), "{wider:?}");
+        }
+        let narrower = GrantTerms {
+            classes: 0b01,
+            not_before: 20,
+            expires_at: 90,
+            ..t
+        };
+        assert!(!t.widened_by(&narrower));
+        // from every record to one is narrowing, never widening
+        let all = GrantTerms {
+            record_scope: NO_RECORD_SCOPE,
+            ..t
+        };
+        assert!(!all.widened_by(&t));
     }
 
     fn terms() -> GrantTerms {

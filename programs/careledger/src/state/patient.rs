@@ -21,14 +21,29 @@ pub struct Patient {
     pub bump: u8,
     /// When `grant_revoke_all` last moved `consent_epoch` on (0 if never).
     pub epoch_changed_at: i64,
-    pub reserved: [u8; 8],
+    /// `CONSENT_STATEMENTS_REQUIRED`, or 0 (the patient's choice, `patient_require_statements`).
+    /// Held in the first of what were 8 reserved bytes, so the layout is unchanged.
+    pub consent_flags: u8,
+    pub reserved: [u8; 7],
+}
+
+/// Every new grant must be made against a signed consent statement (`grant_create_signed`),
+/// and no update may widen a grant: a transaction the patient signs without reading it can
+/// then neither make nor widen consent.
+pub const CONSENT_STATEMENTS_REQUIRED: u8 = 1;
+
+impl Patient {
+    pub fn requires_statements(&self) -> bool {
+        self.consent_flags & CONSENT_STATEMENTS_REQUIRED != 0
+    }
 }
 
 impl Patient {
     pub fn invariant(&self) -> Result<()> {
         require!(
             self.guardian != self.wallet
-                && (self.guardian != Pubkey::default() || self.guardian_expires_at == 0),
+                && (self.guardian != Pubkey::default() || self.guardian_expires_at == 0)
+                && self.consent_flags & !CONSENT_STATEMENTS_REQUIRED == 0,
             CareledgerError::InvariantViolated
         );
         Ok(())

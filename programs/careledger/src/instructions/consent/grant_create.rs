@@ -51,6 +51,10 @@ pub struct GrantCreate<'info> {
 
 pub fn handler(mut ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
     let a = &mut ctx.accounts;
+    require!(
+        !a.patient.requires_statements(),
+        CareledgerError::StatementRequired
+    );
     let terms = proposed(&a.authority, &a.patient, &a.grantee_provider, &args)?;
     let event = make_grant(
         &a.authority,

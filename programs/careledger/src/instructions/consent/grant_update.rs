@@ -74,6 +74,10 @@ pub fn handler(ctx: Context<GrantUpdate>, args: GrantUpdateArgs) -> Result<()> {
     };
     validate_grant_terms(&terms, at, patient.record_count)?;
     within_guardianship(actor, patient, terms.expires_at)?;
+    require!(
+        !patient.requires_statements() || !old.widened_by(&terms),
+        CareledgerError::StatementRequired
+    );
     if grant.narrowed_at == 0 && old.narrowed_by(&terms) {
         grant.narrowed_at = stamp(at)?;
     }

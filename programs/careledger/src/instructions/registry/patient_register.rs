@@ -38,7 +38,8 @@ pub fn handler(ctx: Context<PatientRegister>) -> Result<()> {
         registered_at: at,
         bump: ctx.bumps.patient,
         epoch_changed_at: 0,
-        reserved: [0; 8],
+        consent_flags: 0,
+        reserved: [0; 7],
     };
     patient.invariant()?;
     let bump = [ctx.bumps.patient];
