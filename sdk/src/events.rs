@@ -72,7 +72,7 @@ events!(
     ProviderSuspended,
     PatientRegistered,
     GuardianChanged,
-    ConsentModeSet,
+    StatementsRequired,
     EncryptionKeySet,
     RecordAnchored,
     RecordRetracted,

@@ -129,10 +129,9 @@ impl CareledgerEvent {
                 e.wallet, e.authority, e.reason_code
             ),
             E::PatientRegistered(e) => format!("patient {} registered", e.wallet),
-            E::ConsentModeSet(e) => format!(
-                "patient {} {} a signed consent statement for every new grant",
-                e.wallet,
-                if e.statements_required { "now requires" } else { "no longer requires" }
+            E::StatementsRequired(e) => format!(
+                "patient {} now requires a signed consent statement for every new grant",
+                e.wallet
             ),
             E::GuardianChanged(e) => format!(
                 "patient {}'s guardian {} -> {} until {}",

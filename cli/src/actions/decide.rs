@@ -133,6 +133,20 @@ pub async fn request_decide<C: ChainReader>(
     };
     let (address, r, patient, now) = pending_request(&a, &raw).await?;
     may_decide(&patient, &signer, now)?;
+    if approve && patient.requires_statements() {
+        let days = (i64::from(r.duration_secs) / 86_400).max(1);
+        return Err(ActionRefused::new(
+            StatusCode::CONFLICT,
+            "statement-required",
+            format!(
+                "patient {} requires a signed consent statement for every grant, so a request is not approved blind: grant it with /api/actions/grant?grantee={}&classes={}&purpose={}&days={days}, then deny the request",
+                r.patient,
+                r.requester,
+                class_list(r.classes).replace(", ", ","),
+                classes::purpose_name(r.purpose)
+            ),
+        ));
+    }
     let (instruction, message, title, done) = if approve {
         let expires_at = now.saturating_add(i64::from(r.duration_secs));
         let grant = pda::grant(&r.patient, &r.requester, r.purpose).0;
@@ -421,7 +435,7 @@ pub async fn require_statements_metadata<C: ChainReader>(
         "type": "action",
         "icon": a.icon_url(),
         "title": "Require a signed statement for every grant",
-        "description": "From now on, a new grant is recorded only against a consent statement you signed, and no transaction can widen a grant you made: a transaction you sign without reading it can neither make nor widen your consent. Narrowing and revoking still work. Only you can turn it off.",
+        "description": "From now on, and for good, a new grant is recorded only against a consent statement you signed: plain grants, request approvals, widening updates and appointing a guardian are refused, so a transaction you sign without reading it can neither make nor widen your consent, nor name someone who could. Narrowing and revoking still work. It cannot be turned off.",
         "label": "Require statements",
         "links": {"actions": [
             {"type": "transaction", "label": "Require signed statements", "href": "/api/actions/require-statements"},
@@ -443,11 +457,7 @@ pub async fn require_statements<C: ChainReader>(
             format!("patient {signer} already requires a signed statement for every grant"),
         ));
     }
-    let instruction = ix::PatientRequireStatements {
-        wallet: signer,
-        required: true,
-    }
-    .instruction();
+    let instruction = ix::PatientRequireStatements { wallet: signer }.instruction();
     let tx = a.transaction(&signer, &[instruction]).await?;
     Ok(Json(a.transaction_response(
         tx,

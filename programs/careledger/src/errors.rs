@@ -462,9 +462,9 @@ pub enum CareledgerError {
     #[msg("a signed grant starts when recorded (not_before 0) or at a time still to come: a start already past would put a date in the statement that the grant does not keep")]
     StatementStartPassed,
     /// 6148
-    #[msg("this patient requires a signed consent statement for every new grant (grant_create_signed), and allows updates that only narrow a grant")]
+    #[msg("this patient requires a signed consent statement for every new grant (grant_create_signed): plain grants, request approvals, updates that widen a grant and appointing a guardian are refused")]
     StatementRequired,
     /// 6149
-    #[msg("the patient already has that setting")]
+    #[msg("the patient already requires signed consent statements")]
     ConsentModeUnchanged,
 }

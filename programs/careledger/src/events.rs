@@ -125,13 +125,12 @@ pub struct EncryptionKeySet {
     pub at: i64,
 }
 
-/// The patient turned the requirement of signed consent statements on or off.
+/// The patient requires, from now on, a signed consent statement for every new grant.
 #[event]
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConsentModeSet {
+pub struct StatementsRequired {
     pub patient: Pubkey,
     pub wallet: Pubkey,
-    pub statements_required: bool,
     pub at: i64,
 }
 

@@ -128,14 +128,11 @@ pub mod careledger {
         instructions::registry::patient_set_guardian::handler(ctx, args)
     }
 
-    /// Signer: the patient (not the guardian). Requires (or no longer requires) a signed
-    /// consent statement for every new grant, and refuses updates that widen a grant (turning
-    /// it on works while paused).
-    pub fn patient_require_statements(
-        ctx: Context<PatientRequireStatements>,
-        required: bool,
-    ) -> Result<()> {
-        instructions::registry::patient_require_statements::handler(ctx, required)
+    /// Signer: the patient (not the guardian). From now on, for good, every new grant must be
+    /// made against a signed consent statement; plain grants, request approvals, widening
+    /// updates and appointing a guardian are refused (works while paused).
+    pub fn patient_require_statements(ctx: Context<PatientRequireStatements>) -> Result<()> {
+        instructions::registry::patient_require_statements::handler(ctx)
     }
 
     // ---------------------------------------------------------------- records

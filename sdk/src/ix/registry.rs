@@ -271,12 +271,12 @@ impl PatientSetGuardian {
     }
 }
 
-/// The patient `wallet` requires (or no longer requires) a signed consent statement for every new
-/// grant; while required, plain `GrantCreate` and widening `GrantUpdate` are refused.
+/// The patient `wallet` requires, for good, a signed consent statement for every new grant:
+/// plain `GrantCreate`, `RequestApprove`, widening `GrantUpdate` and appointing a guardian are
+/// refused from then on.
 #[derive(Clone, Copy, Debug)]
 pub struct PatientRequireStatements {
     pub wallet: Pubkey,
-    pub required: bool,
 }
 
 impl PatientRequireStatements {
@@ -289,9 +289,7 @@ impl PatientRequireStatements {
                 event_authority: ea(),
                 program: careledger::ID,
             },
-            data::PatientRequireStatements {
-                required: self.required,
-            },
+            data::PatientRequireStatements {},
         )
     }
 }

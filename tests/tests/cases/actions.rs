@@ -481,6 +481,29 @@ async fn every_patient_decision_from_a_link_does_what_it_said() {
         409,
         "already-required",
     );
+    // from now on a request is not approved blind: the link says how to grant it instead
+    let later = s.env.verified_provider(careledger_sdk::ROLE_LAB).await;
+    s.env
+        .send(
+            ix::RequestCreate {
+                requester: later.pubkey(),
+                patient_wallet: wallet,
+                args: ask.clone(),
+            }
+            .instruction(),
+            &[&later],
+        )
+        .await
+        .unwrap();
+    let request = pda::request(&wallet, &later.pubkey()).0;
+    let refused = server
+        .post(&format!("/api/actions/request/{request}/approve"), &account)
+        .await;
+    assert_refused(&refused, 409, "statement-required");
+    assert!(refused.2["detail"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("/api/actions/grant?grantee={}", later.pubkey())));
 
     server.write_fixtures();
 }

@@ -746,13 +746,13 @@ async fn a_start_already_past_is_refused_and_an_update_clears_the_hash() {
 #[tokio::test]
 async fn a_patient_who_requires_statements_cannot_be_granted_or_widened_blind() {
     // whoever builds the patient's transactions gains by swapping the signed grant for a plain
-    // one, or widening a grant afterwards: the patient who turned the requirement on is safe
+    // one, an approval of a request it made, a widening update, or a guardian of its choosing:
+    // the patient who requires statements is safe from all of them, for good
     let s = Scene::new().await;
     let wallet = s.patient.pubkey();
     let now = s.env.now().await;
-    let require = |required| ix::PatientRequireStatements { wallet, required }.instruction();
+    let require = ix::PatientRequireStatements { wallet }.instruction();
     let patient_account = pda::patient(&wallet).0;
-    // a guardian cannot lift it, so appoint one to show that
     let guardian = s.env.actor().await;
     s.env
         .send(
@@ -766,26 +766,38 @@ async fn a_patient_who_requires_statements_cannot_be_granted_or_widened_blind() 
         )
         .await
         .unwrap();
-    let outcome = s.env.send(require(true), &[&s.patient]).await.unwrap();
-    assert!(
-        matches!(&outcome.events[..], [CareledgerEvent::ConsentModeSet(e)] if e.statements_required)
-    );
-    assert!(s.env.patient(&wallet).await.requires_statements());
-    s.env
-        .expect_rejected(
-            require(true),
-            &[&s.patient],
-            E::ConsentModeUnchanged,
-            &[patient_account],
-        )
-        .await;
-    let mut by_guardian = require(false);
+    // the guardian cannot turn it on for the patient (nor could anyone turn it off: there is no
+    // such instruction)
+    let mut by_guardian = require.clone();
     careledger_tests::swap_signer(&mut by_guardian, &wallet, guardian.pubkey());
     s.env
         .expect_rejected(
             by_guardian,
             &[&guardian],
             E::NotPatientOrGuardian,
+            &[patient_account],
+        )
+        .await;
+    // it works while paused: it only protects
+    let pause = |paused| {
+        ix::ConfigSetPaused {
+            admin: s.env.admin.pubkey(),
+            paused,
+        }
+        .instruction()
+    };
+    s.env.send(pause(true), &[&s.env.admin]).await.unwrap();
+    let outcome = s.env.send(require.clone(), &[&s.patient]).await.unwrap();
+    s.env.send(pause(false), &[&s.env.admin]).await.unwrap();
+    assert!(
+        matches!(&outcome.events[..], [CareledgerEvent::StatementsRequired(e)] if e.wallet == wallet)
+    );
+    assert!(s.env.patient(&wallet).await.requires_statements());
+    s.env
+        .expect_rejected(
+            require,
+            &[&s.patient],
+            E::ConsentModeUnchanged,
             &[patient_account],
         )
         .await;
@@ -811,18 +823,77 @@ async fn a_patient_who_requires_statements_cannot_be_granted_or_widened_blind() 
             &watched,
         )
         .await;
-    // the signed grant is made; narrowing it works, widening it does not
+    // an approval of a request the provider made is refused too
+    let lab = s.env.verified_provider(careledger_sdk::ROLE_LAB).await;
+    let ask = careledger_sdk::RequestCreateArgs {
+        classes: u16::MAX,
+        actions: action::ALL,
+        purpose: Purpose::Operations,
+        reason_code: 3,
+        duration_secs: 300 * DAY as u32,
+    };
+    s.env
+        .send(
+            ix::RequestCreate {
+                requester: lab.pubkey(),
+                patient_wallet: wallet,
+                args: ask,
+            }
+            .instruction(),
+            &[&lab],
+        )
+        .await
+        .unwrap();
+    let approve = ix::RequestApprove {
+        authority: wallet,
+        patient_wallet: wallet,
+        requester: lab.pubkey(),
+        purpose: Purpose::Operations,
+        args: careledger_sdk::RequestApproveArgs {
+            classes: u16::MAX,
+            actions: action::ALL,
+            expires_at: now + 300 * DAY,
+        },
+    }
+    .instruction();
+    let lab_grant = pda::grant(&wallet, &lab.pubkey(), Purpose::Operations).0;
+    s.env
+        .expect_rejected(
+            approve,
+            &[&s.patient],
+            E::StatementRequired,
+            &[lab_grant, patient_account],
+        )
+        .await;
+    // appointing a guardian is refused; removing one still works
+    let stranger = s.env.actor().await;
+    let appoint = ix::PatientSetGuardian {
+        wallet,
+        guardian: Some(stranger.pubkey()),
+        expires_at: now + 365 * DAY,
+    }
+    .instruction();
+    s.env
+        .expect_rejected(
+            appoint,
+            &[&s.patient],
+            E::StatementRequired,
+            &[patient_account],
+        )
+        .await;
+    // the signed grant is made (by the guardian, who signs its own statement); narrowing it
+    // works, widening it does not
     let (ixs, _) = s
         .env
         .signed_grant(
-            &s.patient,
+            &guardian,
             &wallet,
             &s.clinic.pubkey(),
             args(now, Purpose::Treatment),
             SignedForm::Plain,
         )
         .await;
-    s.env.send_all(&ixs, &[&s.patient]).await.unwrap();
+    s.env.send_all(&ixs, &[&guardian]).await.unwrap();
     let grant = pda::grant(&wallet, &s.clinic.pubkey(), Purpose::Treatment).0;
     let g: ConsentGrant = s.env.client.fetch(&grant).await.unwrap();
     let update = |expires_at, actions| {
@@ -852,29 +923,25 @@ async fn a_patient_who_requires_statements_cannot_be_granted_or_widened_blind() 
         .send(update(g.expires_at - DAY, action::READ), &[&s.patient])
         .await
         .unwrap();
-    // paused, the requirement can be turned on but not off
-    let pause = |paused| {
-        ix::ConfigSetPaused {
-            admin: s.env.admin.pubkey(),
-            paused,
-        }
-        .instruction()
-    };
-    s.env.send(pause(true), &[&s.env.admin]).await.unwrap();
-    s.env
-        .expect_rejected(require(false), &[&s.patient], E::Paused, &[patient_account])
-        .await;
-    s.env.send(pause(false), &[&s.env.admin]).await.unwrap();
-    // the patient lifts it, and a plain grant is possible again
-    s.env.send(require(false), &[&s.patient]).await.unwrap();
-    let lab = s.env.verified_provider(careledger_sdk::ROLE_LAB).await;
     s.env
         .send(
-            ix::GrantCreate {
+            ix::PatientSetGuardian {
+                wallet,
+                guardian: None,
+                expires_at: 0,
+            }
+            .instruction(),
+            &[&s.patient],
+        )
+        .await
+        .unwrap();
+    // and revoking is never blocked
+    s.env
+        .send(
+            ix::GrantRevoke {
                 authority: wallet,
                 patient_wallet: wallet,
-                grantee_wallet: lab.pubkey(),
-                args: args(now, Purpose::Treatment),
+                grant,
             }
             .instruction(),
             &[&s.patient],

@@ -21,15 +21,17 @@ pub struct Patient {
     pub bump: u8,
     /// When `grant_revoke_all` last moved `consent_epoch` on (0 if never).
     pub epoch_changed_at: i64,
-    /// `CONSENT_STATEMENTS_REQUIRED`, or 0 (the patient's choice, `patient_require_statements`).
+    /// `CONSENT_STATEMENTS_REQUIRED` once the patient chose it (`patient_require_statements`,
+    /// for good), else 0.
     /// Held in the first of what were 8 reserved bytes, so the layout is unchanged.
     pub consent_flags: u8,
     pub reserved: [u8; 7],
 }
 
-/// Every new grant must be made against a signed consent statement (`grant_create_signed`),
-/// and no update may widen a grant: a transaction the patient signs without reading it can
-/// then neither make nor widen consent.
+/// Every new grant must be made against a signed consent statement (`grant_create_signed`);
+/// plain grants, request approvals, widening updates and appointing a guardian are refused: a
+/// transaction the patient signs without reading it can then neither make nor widen consent,
+/// nor name someone who could.
 pub const CONSENT_STATEMENTS_REQUIRED: u8 = 1;
 
 impl Patient {

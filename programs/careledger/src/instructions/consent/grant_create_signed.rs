@@ -98,12 +98,27 @@ pub fn handler(mut ctx: Context<GrantCreateSigned>, args: GrantCreateArgs) -> Re
 /// instructions (unit limit and price), the Ed25519 check and the grant.
 const MAX_INSTRUCTIONS: usize = 4;
 
+/// The stack height of an instruction the transaction holds itself (not a cross-program call).
+const TRANSACTION_LEVEL: usize = 1;
+
 /// Refuses a transaction that holds anything but compute-budget instructions, the check just
 /// before this instruction, and this instruction. The patient's wallet shows a transaction's
 /// rent, not its instructions: a grant update, a second grant or a transfer beside the signed
 /// grant would ride on the same signature without being in the statement.
 fn alone_in_transaction(sysvar: &UncheckedAccount) -> Result<()> {
+    // called by the transaction itself, not through another program: the index below is the
+    // top-level instruction's, and a program calling in could run anything else on the
+    // patient's signature in that same instruction
+    require!(
+        anchor_lang::solana_program::instruction::get_stack_height() == TRANSACTION_LEVEL,
+        CareledgerError::StatementTransactionNotAlone
+    );
     let current = usize::from(load_current_index_checked(sysvar)?);
+    require_keys_eq!(
+        load_instruction_at_checked(current, sysvar)?.program_id,
+        crate::ID,
+        CareledgerError::StatementTransactionNotAlone
+    );
     let count = {
         let data = sysvar.try_borrow_data()?;
         let bytes = data

@@ -54,6 +54,12 @@ pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result
     let at = now()?;
     let by = ctx.accounts.authority.key();
     let actor = acting_for(&ctx.accounts.patient, &by, at)?;
+    // an approval is signed unread like any transaction: a patient who requires statements
+    // grants the requester with grant_create_signed instead
+    require!(
+        !ctx.accounts.patient.requires_statements(),
+        CareledgerError::StatementRequired
+    );
     let request = &ctx.accounts.request;
     validate_approval(
         request.classes,

@@ -1,12 +1,12 @@
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
-use crate::events::ConsentModeSet;
+use crate::events::StatementsRequired;
 use crate::instructions::now;
 use crate::state::{Config, Patient, CONSENT_STATEMENTS_REQUIRED};
 use anchor_lang::prelude::*;
 
-/// Only the patient themself turns the requirement on or off (a guardian cannot lift it).
-/// Turning it on protects and works while paused; turning it off does not.
+/// Only the patient themself turns the requirement on, and nobody turns it off: a transaction
+/// the patient signs unread could otherwise lift it first. Works while paused (it protects).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct PatientRequireStatements<'info> {
@@ -17,27 +17,18 @@ pub struct PatientRequireStatements<'info> {
     pub patient: Account<'info, Patient>,
 }
 
-pub fn handler(ctx: Context<PatientRequireStatements>, required: bool) -> Result<()> {
+pub fn handler(ctx: Context<PatientRequireStatements>) -> Result<()> {
     let at = now()?;
-    require!(
-        required || !ctx.accounts.config.paused,
-        CareledgerError::Paused
-    );
     let patient = &mut ctx.accounts.patient;
     require!(
-        patient.requires_statements() != required,
+        !patient.requires_statements(),
         CareledgerError::ConsentModeUnchanged
     );
-    if required {
-        patient.consent_flags |= CONSENT_STATEMENTS_REQUIRED;
-    } else {
-        patient.consent_flags &= !CONSENT_STATEMENTS_REQUIRED;
-    }
+    patient.consent_flags |= CONSENT_STATEMENTS_REQUIRED;
     patient.invariant()?;
-    let event = ConsentModeSet {
+    let event = StatementsRequired {
         patient: patient.key(),
         wallet: patient.wallet,
-        statements_required: required,
         at,
     };
     emit_cpi!(event);

@@ -34,6 +34,12 @@ pub fn handler(ctx: Context<PatientSetGuardian>, args: PatientSetGuardianArgs) -
         CareledgerError::Paused
     );
     if !clearing {
+        // a guardian signs statements of their own: appointing one is a consent decision a
+        // blind transaction must not make for a patient who requires statements
+        require!(
+            !ctx.accounts.patient.requires_statements(),
+            CareledgerError::StatementRequired
+        );
         require_keys_neq!(
             args.guardian,
             ctx.accounts.wallet.key(),
