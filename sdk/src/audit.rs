@@ -4,7 +4,6 @@
 //! in: wallet keys (as identifiers in the `urn:solana:pubkey` system), account addresses, opaque
 //! class ids, purpose codes, times, and amounts as decimal values in the mint's own scale, each
 //! naming its token (`urn:careledger:token-mint`) since a token is no ISO 4217 currency.
-use crate::classes::RecordClass;
 use crate::events::CareledgerEvent;
 use careledger::logic::consent::action;
 use careledger::state::{
@@ -177,13 +176,8 @@ fn consent(
     if g.actions & action::WRITE != 0 {
         actions.push(json!({ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "correct" }] }));
     }
-    let classes: Vec<Value> = (0..16u8)
-        .filter(|c| g.classes & (1 << c) != 0)
-        .map(|c| {
-            let code =
-                RecordClass::from_id(c).map_or(format!("class-{c}"), |rc| rc.name().to_string());
-            json!({ "system": CLASS_SYSTEM, "code": code })
-        })
+    let classes: Vec<Value> = careledger::logic::statement::class_labels(g.classes)
+        .map(|label| json!({ "system": CLASS_SYSTEM, "code": label.to_string() }))
         .collect();
     let mut provision = json!({
         "type": "permit",

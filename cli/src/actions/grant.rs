@@ -348,6 +348,20 @@ pub async fn statement<C: ChainReader>(
     })))
 }
 
+/// The steps after the statement fixed the window's end: the signer, the terms, that end, and
+/// the statement they render from the ledger now.
+async fn after_statement<C: ChainReader>(
+    a: &Actions<C>,
+    q: &GrantQuery,
+    body: &Result<Json<PostBody>, JsonRejection>,
+) -> Result<(Pubkey, Terms, i64, Prepared), ActionRefused> {
+    let signer = account_of(body)?;
+    let t = terms_of(q)?;
+    let expires_at = expires_of(q)?;
+    let p = prepare(a, &t, &signer, Window::Until(expires_at)).await?;
+    Ok((signer, t, expires_at, p))
+}
+
 /// The signed form of the statement `signature` is over, or a refusal that says why not.
 fn signature_over(
     p: &Prepared,
@@ -379,10 +393,7 @@ pub async fn signed<C: ChainReader>(
     Query(q): Query<GrantQuery>,
     body: Result<Json<PostBody>, JsonRejection>,
 ) -> Answer {
-    let signer = account_of(&body)?;
-    let t = terms_of(&q)?;
-    let expires_at = expires_of(&q)?;
-    let p = prepare(&a, &t, &signer, Window::Until(expires_at)).await?;
+    let (signer, t, expires_at, p) = after_statement(&a, &q, &body).await?;
     let body = body
         .as_ref()
         .map_err(|e| ActionRefused::bad("malformed-body", e.to_string()))?;
@@ -431,10 +442,7 @@ pub async fn record<C: ChainReader>(
     Query(q): Query<GrantQuery>,
     body: Result<Json<PostBody>, JsonRejection>,
 ) -> Answer {
-    let signer = account_of(&body)?;
-    let t = terms_of(&q)?;
-    let expires_at = expires_of(&q)?;
-    let p = prepare(&a, &t, &signer, Window::Until(expires_at)).await?;
+    let (signer, t, _, p) = after_statement(&a, &q, &body).await?;
     let signature = required("signature", &q.signature)?;
     let (signed_message, _, signature) = signature_over(&p, &signer, signature)?;
     let grant = pda::grant(&p.patient.wallet, &t.grantee, t.purpose).0;

@@ -332,18 +332,13 @@ pub fn decoded<T: anchor_lang::AccountDeserialize + anchor_lang::Discriminator>(
     careledger_sdk::accounts::decode::<T>(address, &a.owner, &a.data).ok()
 }
 
-/// Every class in `mask`, by the names a consent statement prints (`class-<id>` for a reserved
-/// id): a description never hides a class that the transaction would grant.
+/// Every class in `mask`, as a consent statement prints it (`class-<id>` for a reserved id): a
+/// description never hides a class that the transaction would grant.
 pub fn class_list(mask: u16) -> String {
-    let names: Vec<String> = (0..16u8)
-        .filter(|id| mask & (1u16 << id) != 0)
-        .map(|id| {
-            careledger_sdk::program::logic::statement::CLASS_NAMES
-                .get(usize::from(id))
-                .map_or(format!("class-{id}"), |n| (*n).to_string())
-        })
+    let labels: Vec<String> = careledger_sdk::statement::class_labels(mask)
+        .map(|l| l.to_string())
         .collect();
-    names.join(", ")
+    labels.join(", ")
 }
 
 /// A duration in whole days when it is one, else in hours (rounded up).

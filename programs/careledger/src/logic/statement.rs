@@ -42,6 +42,33 @@ pub const CLASS_NAMES: [&str; 8] = [
     "claim-attachment",
 ];
 
+/// How a class reads: its name, or `class-<id>` for a reserved id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClassLabel {
+    Named(&'static str),
+    Reserved(u8),
+}
+
+impl core::fmt::Display for ClassLabel {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ClassLabel::Named(name) => f.write_str(name),
+            ClassLabel::Reserved(id) => write!(f, "class-{id}"),
+        }
+    }
+}
+
+/// Every class in `mask`, lowest id first, as the statement prints it: the one rule every
+/// description of a grant (the Actions, the FHIR export) follows, so none hides a class.
+pub fn class_labels(mask: u16) -> impl Iterator<Item = ClassLabel> {
+    (0..16u8)
+        .filter(move |id| mask & (1u16 << id) != 0)
+        .map(|id| match CLASS_NAMES.get(usize::from(id)) {
+            Some(name) => ClassLabel::Named(name),
+            None => ClassLabel::Reserved(id),
+        })
+}
+
 /// How the signed bytes carry the statement; recorded in `ConsentStatementSigned`.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignedForm {
@@ -111,8 +138,9 @@ pub const fn purpose_name(purpose: Purpose) -> &'static str {
 /// It is kept short because it travels in the grant's transaction (inside the Ed25519 check),
 /// which must fit in 1,232 bytes: the longest statement of named classes (a guardian signing,
 /// every named class, one record, a start date) in the longest envelope still does (a test
-/// builds that transaction). Reserved class ids print as `class-<id>` and make it longer. There is no line naming the program:
-/// the nonce binds the grant's address, which the program id derives.
+/// builds that transaction). Reserved class ids print as `class-<id>` and make it longer.
+/// There is no line naming the program: the nonce binds the grant's address, which the program
+/// id derives.
 pub fn render(t: &StatementTerms) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
     line(&mut out, &[STATEMENT_TITLE]);
@@ -129,18 +157,13 @@ pub fn render(t: &StatementTerms) -> Vec<u8> {
         decimal(&mut out, u64::from(t.record_scope));
         out.extend_from_slice(b" only, if of class ");
     }
-    let mut first = true;
-    for id in 0..16u8 {
-        if t.classes & (1u16 << id) == 0 {
-            continue;
-        }
-        if !first {
+    for (i, label) in class_labels(t.classes).enumerate() {
+        if i > 0 {
             out.extend_from_slice(b", ");
         }
-        first = false;
-        match CLASS_NAMES.get(usize::from(id)) {
-            Some(name) => out.extend_from_slice(name.as_bytes()),
-            None => {
+        match label {
+            ClassLabel::Named(name) => out.extend_from_slice(name.as_bytes()),
+            ClassLabel::Reserved(id) => {
                 out.extend_from_slice(b"class-");
                 decimal(&mut out, u64::from(id));
             }
