@@ -998,3 +998,193 @@ async fn an_invited_patient_consents_then_enrols_from_the_study_link() {
         .retain(|(name, _, _)| name.starts_with("study"));
     server.write_fixtures_to(&dir);
 }
+
+#[tokio::test]
+async fn every_other_refusal_names_its_problem_and_changes_nothing() {
+    let s = scene().await;
+    let server = Server::start(&s.env).await;
+    let wallet = s.patient.pubkey();
+    let account = json!({"account": wallet.to_string()});
+    let now = s.env.now().await;
+    let c = s.clinic.pubkey();
+    let statement = |q: String| format!("/api/actions/grant/statement?{q}");
+    // an action nobody knows
+    assert_refused(
+        &server
+            .post(
+                &statement(format!(
+                    "grantee={c}&classes=lab-result&purpose=treatment&days=3&actions=delete"
+                )),
+                &account,
+            )
+            .await,
+        400,
+        "unknown-action",
+    );
+    // a suspended grantee: the link should not be used
+    let suspended = s.env.verified_provider(careledger_sdk::ROLE_LAB).await;
+    s.env
+        .send(
+            ix::ProviderSuspend {
+                authority: s.env.credential_authority.pubkey(),
+                provider_wallet: suspended.pubkey(),
+                reason_code: 9,
+            }
+            .instruction(),
+            &[&s.env.credential_authority],
+        )
+        .await
+        .unwrap();
+    let r = server
+        .http
+        .get(server.url(&grant_link(&suspended.pubkey())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        body["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("suspended-grantee"),
+        "{body}"
+    );
+    // a guardian (a provider too) consenting to themself, or past the guardianship's end
+    let guardian = s
+        .env
+        .verified_provider(careledger_sdk::ROLE_CLINICIAN)
+        .await;
+    s.env
+        .send(
+            ix::PatientSetGuardian {
+                wallet,
+                guardian: Some(guardian.pubkey()),
+                expires_at: now + 10 * DAY,
+            }
+            .instruction(),
+            &[&s.patient],
+        )
+        .await
+        .unwrap();
+    let as_guardian = json!({"account": guardian.pubkey().to_string()});
+    let g = guardian.pubkey();
+    assert_refused(
+        &server
+            .post(
+                &statement(format!(
+                    "grantee={g}&classes=lab-result&purpose=treatment&days=3&patient={wallet}"
+                )),
+                &as_guardian,
+            )
+            .await,
+        422,
+        "self-grant",
+    );
+    assert_refused(
+        &server
+            .post(
+                &statement(format!(
+                    "grantee={c}&classes=lab-result&purpose=treatment&days=30&patient={wallet}"
+                )),
+                &as_guardian,
+            )
+            .await,
+        422,
+        "guardianship-ends-first",
+    );
+    // emergency review of a grant that is none, and of one already reviewed
+    let plain = s
+        .env
+        .grant(&s.patient, &c, Purpose::Treatment, 1, action::READ, 5)
+        .await
+        .unwrap();
+    let r = server
+        .http
+        .get(server.url(&format!("/api/actions/emergency/{plain}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        body["type"].as_str().unwrap().ends_with("not-emergency"),
+        "{body}"
+    );
+    let emergency = s.env.break_glass(&s.clinic, &wallet, 3600).await.unwrap();
+    s.env
+        .send(
+            ix::BreakGlassReview {
+                authority: wallet,
+                patient_wallet: wallet,
+                grant: emergency,
+                outcome: careledger_sdk::ReviewOutcome::Accepted,
+            }
+            .instruction(),
+            &[&s.patient],
+        )
+        .await
+        .unwrap();
+    let watched = [emergency, plain, pda::patient(&wallet).0];
+    let before = s.env.snapshot(&watched).await;
+    assert_refused(
+        &server
+            .post(
+                &format!("/api/actions/emergency/{emergency}/dispute"),
+                &account,
+            )
+            .await,
+        409,
+        "already-reviewed",
+    );
+    assert_refused(
+        &server
+            .post(
+                &format!("/api/actions/emergency/{emergency}/shrug"),
+                &account,
+            )
+            .await,
+        404,
+        "unknown-decision",
+    );
+    assert_refused(
+        &server
+            .post(
+                &format!("/api/actions/request/{}/maybe", Pubkey::new_unique()),
+                &account,
+            )
+            .await,
+        404,
+        "unknown-decision",
+    );
+    assert_refused(
+        &server
+            .post(
+                &format!("/api/actions/study/{}/enrol", Pubkey::new_unique()),
+                &account,
+            )
+            .await,
+        404,
+        "no-study",
+    );
+    // a body that is no JSON object
+    let r = server
+        .http
+        .post(server.url(&format!("/api/actions/revoke/{plain}")))
+        .header("content-type", "application/json")
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        body["type"].as_str().unwrap().ends_with("malformed-body"),
+        "{body}"
+    );
+    assert_eq!(
+        before,
+        s.env.snapshot(&watched).await,
+        "a refused action changed state"
+    );
+}
