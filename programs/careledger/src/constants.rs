@@ -59,6 +59,21 @@ pub const ACCEPTED_MINT_SEED: &[u8] = b"accepted_mint";
 #[constant]
 pub const ENCRYPTION_KEY_SEED: &[u8] = b"encryption_key";
 
+/// `Product` per GTIN, registered to one manufacturer by the credential authority:
+/// `[PRODUCT_SEED, gtin_hash]` (`logic::supply::gtin_hash`).
+#[constant]
+pub const PRODUCT_SEED: &[u8] = b"product";
+/// `Batch` per product and lot: `[BATCH_SEED, gtin_hash, lot_bytes]` (the lot is 1..=20 bytes of
+/// GS1 set 82, so it is its own seed).
+#[constant]
+pub const BATCH_SEED: &[u8] = b"batch";
+/// `PackRecord` per decommissioned pack: `[PACK_SEED, batch, index_u32_le]`.
+#[constant]
+pub const PACK_SEED: &[u8] = b"pack";
+/// `Shipment` per sender and EPCIS document: `[SHIPMENT_SEED, sender_wallet, epcis_hash]`.
+#[constant]
+pub const SHIPMENT_SEED: &[u8] = b"shipment";
+
 /// How long a provider may appeal a denial: 180 days, the window US rules give for internal
 /// appeals (45 CFR 147.136(b)(2)). A policy cannot close while a denial can still be appealed.
 #[constant]
@@ -114,3 +129,21 @@ pub const CID_MAX_BYTES: u8 = 40;
 pub const CONFIG_PDA: ([u8; 32], u8) =
     anchor_lang::derive_program_address(&[CONFIG_SEED], &crate::ID.to_bytes());
 pub const CONFIG_ADDRESS: Pubkey = Pubkey::new_from_array(CONFIG_PDA.0);
+
+/// EU FMD (Delegated Regulation 2016/161, art. 13): a decommissioned pack may be set active
+/// again only within 10 days, by the same premises.
+#[constant]
+pub const UNDO_WINDOW_SECS: i64 = 10 * 24 * 60 * 60;
+/// Deepest pack tree a batch may commit to: 2^21 = 2,097,152 packs. A pack's proof is
+/// `depth` 32-byte hashes in the instruction, and at depth 21 a decommission still fits a
+/// legacy transaction (1,232 bytes) with room for its accounts.
+#[constant]
+pub const MAX_BATCH_DEPTH: u8 = 21;
+/// Longest lot (AI 10) and serial (AI 21): 20 characters of GS1 set 82.
+#[constant]
+pub const MAX_LOT_LEN: u8 = 20;
+/// First 8 bytes of a batch's pack status map once commissioned (the map is a plain account the
+/// manufacturer creates at its full size, so it has no Anchor discriminator of its own).
+pub const PACK_MAP_MAGIC: [u8; 8] = *b"clpkmap1";
+/// Bytes of a pack status map before the bits: the magic and the batch's address.
+pub const PACK_MAP_HEADER: usize = 40;

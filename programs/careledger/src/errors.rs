@@ -27,7 +27,7 @@ pub enum CareledgerError {
     #[msg("signer is not the config's credential authority")]
     NotCredentialAuthority,
     /// 6007
-    #[msg("roles must be a non-empty subset of the known role bits (0x3f)")]
+    #[msg("roles must be a subset of the care role bits (0x3f), and roles and supply_roles together must not be empty")]
     InvalidRoles,
     /// 6008
     #[msg("credential_ref must be the 32-byte hash of a licence document, not all zeros")]
@@ -467,4 +467,88 @@ pub enum CareledgerError {
     /// 6149
     #[msg("the patient already requires signed consent statements")]
     ConsentModeUnchanged,
+    /// 6150
+    #[msg("supply_roles must be a subset of manufacturer (1), wholesaler (2) and dispenser (4)")]
+    InvalidSupplyRoles,
+    /// 6151
+    #[msg("gtin_hash must be logic::supply::gtin_hash of a GTIN-14, not all zeros")]
+    InvalidGtinHash,
+    /// 6152
+    #[msg("this GTIN is already registered to a manufacturer")]
+    ProductAlreadyRegistered,
+    /// 6153
+    #[msg("this GTIN is registered to another manufacturer: only its own may commission batches of it")]
+    NotProductManufacturer,
+    /// 6154
+    #[msg("lot must be 1 to 20 characters of GS1 character set 82")]
+    InvalidLot,
+    /// 6155
+    #[msg("expires_at must be in the future (the first second after the pack's expiry day, UTC)")]
+    InvalidBatchExpiry,
+    /// 6156
+    #[msg("a batch's depth must be 1 to MAX_BATCH_DEPTH (21) and its capacity 1 to 2^depth packs")]
+    InvalidBatchShape,
+    /// 6157
+    #[msg("merkle_root must be the root of the batch's pack tree, not all zeros")]
+    InvalidMerkleRoot,
+    /// 6158
+    #[msg("this product's lot is already commissioned")]
+    BatchAlreadyCommissioned,
+    /// 6159
+    #[msg("the pack status map must be a new account owned by careledger, signing for itself, all zero, of exactly 40 + ceil(capacity / 8) bytes")]
+    PackMapInvalid,
+    /// 6160
+    #[msg("this is not the batch's pack status map")]
+    PackMapMismatch,
+    /// 6161
+    #[msg("the pack index is not below the batch's capacity")]
+    PackIndexOutOfRange,
+    /// 6162
+    #[msg("the Merkle proof does not lead from this pack's leaf, at this index, to the batch's root: an unknown or counterfeit pack, or a proof from another batch")]
+    InvalidPackProof,
+    /// 6163
+    #[msg("the pack is not active: it was already decommissioned")]
+    PackNotActive,
+    /// 6164
+    #[msg("the new state must be one of the inactive states (supplied, exported, checked-out, stolen, sample, free sample, locked, destroyed)")]
+    PackStateNotInactive,
+    /// 6165
+    #[msg("the batch was recalled or withdrawn: its packs may only be destroyed or reported stolen")]
+    BatchRecalled,
+    /// 6166
+    #[msg("the pack has expired: it may only be destroyed or reported stolen")]
+    PackExpired,
+    /// 6167
+    #[msg("the pack is active: there is no decommission to undo")]
+    PackAlreadyActive,
+    /// 6168
+    #[msg("a decommission may be undone only within UNDO_WINDOW_SECS (10 days) of it")]
+    UndoWindowPassed,
+    /// 6169
+    #[msg("only the premises that decommissioned the pack may undo it")]
+    UndoByOtherPremises,
+    /// 6170
+    #[msg("a stolen or destroyed pack can never be set active again")]
+    UndoFinalState,
+    /// 6171
+    #[msg("the batch is already recalled or withdrawn, which is final")]
+    BatchAlreadyFinal,
+    /// 6172
+    #[msg("only the record of a supplied pack with no suspect report may be settled, once its undo window has passed")]
+    PackRecordNotSettleable,
+    /// 6173
+    #[msg("this sender already anchored a shipment with this EPCIS hash")]
+    ShipmentAlreadyAnchored,
+    /// 6174
+    #[msg("a shipment needs a non-zero EPCIS hash, at least one pack, and a receiver other than the sender")]
+    ShipmentInvalid,
+    /// 6175
+    #[msg("only the shipment's receiver may acknowledge it")]
+    NotShipmentReceiver,
+    /// 6176
+    #[msg("the shipment was already acknowledged")]
+    ShipmentAlreadyReceived,
+    /// 6177
+    #[msg("the batch address is not [BATCH_SEED, gtin_hash, lot] (derive it with careledger_sdk::pda::batch)")]
+    BatchAddressMismatch,
 }

@@ -6,7 +6,7 @@ use crate::logic::claims::Breakdown;
 use crate::logic::consent::Refusal;
 use crate::logic::statement::SignedForm;
 use crate::state::{
-    ClaimState, PolicyStatus, Purpose, ReviewState, RewardTerms, RuleTerms, StudyStatus,
+    BatchStatus, ClaimState, PackState, PolicyStatus, Purpose, ReviewState, RewardTerms, RuleTerms, StudyStatus,
 };
 use anchor_lang::prelude::*;
 
@@ -697,5 +697,139 @@ pub struct StudySiteSet {
     /// Default key: no site.
     pub old_site: Pubkey,
     pub new_site: Pubkey,
+    pub at: i64,
+}
+
+/// The credential authority set a provider's supply-chain roles (or the provider asked for them
+/// at registration, `verified` false). Care roles stay in `ProviderRegistered`/`ProviderVerified`.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderSupplyRolesSet {
+    pub provider: Pubkey,
+    pub wallet: Pubkey,
+    /// The credential authority, or the provider's own wallet when it registered.
+    pub set_by: Pubkey,
+    pub old_supply_roles: u8,
+    pub new_supply_roles: u8,
+    pub verified: bool,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProductRegistered {
+    pub product: Pubkey,
+    pub gtin_hash: [u8; 32],
+    pub manufacturer: Pubkey,
+    pub authority: Pubkey,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchCommissioned {
+    pub batch: Pubkey,
+    pub product: Pubkey,
+    pub manufacturer: Pubkey,
+    pub gtin_hash: [u8; 32],
+    pub lot: String,
+    /// Unix seconds: the first second the packs are expired.
+    pub expires_at: i64,
+    pub merkle_root: [u8; 32],
+    pub depth: u8,
+    /// Pack slots committed.
+    pub capacity: u32,
+    pub status_map: Pubkey,
+    /// The status map's size in bytes and the rent it holds, in lamports.
+    pub status_map_bytes: u32,
+    pub status_map_lamports: u64,
+    pub at: i64,
+}
+
+/// A pack left `Active` (decommission) or came back to it (undo).
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackStatusChanged {
+    pub batch: Pubkey,
+    pub index: u32,
+    pub old_state: PackState,
+    pub new_state: PackState,
+    /// The premises' wallet.
+    pub actor: Pubkey,
+    /// Unix seconds until which the same premises may undo it (0 when set active or final).
+    pub undo_until: i64,
+    /// The batch's packs not active, after the change.
+    pub decommissioned: u32,
+    pub at: i64,
+}
+
+/// Someone tried to decommission a pack that was no longer active: a cloned serial is in
+/// circulation. Nothing changed but the counters; the pack stays in its state.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SuspectPack {
+    pub batch: Pubkey,
+    pub index: u32,
+    pub reporter: Pubkey,
+    pub attempted_state: PackState,
+    /// The pack's state (`Supplied` once a supplied pack's record was settled).
+    pub state: PackState,
+    /// Reports against this pack (0 when its record was settled and nothing holds a count) and
+    /// against the whole batch, this one included.
+    pub pack_reports: u16,
+    pub batch_reports: u32,
+    pub at: i64,
+}
+
+/// A supplied pack's record was closed after its undo window: its status bit alone now says
+/// "supplied", and the actor has its rent back.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackRecordSettled {
+    pub batch: Pubkey,
+    pub index: u32,
+    pub actor: Pubkey,
+    pub by: Pubkey,
+    pub lamports: u64,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchRecalled {
+    pub batch: Pubkey,
+    pub manufacturer: Pubkey,
+    pub status: BatchStatus,
+    pub reason_code: u16,
+    /// Packs still active when it was recalled: every one now fails verification.
+    pub active_packs: u32,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShipmentSent {
+    pub shipment: Pubkey,
+    pub sender: Pubkey,
+    pub receiver: Pubkey,
+    pub batch: Pubkey,
+    /// SHA-256 of the sender's EPCIS document for this shipment.
+    pub epcis_hash: [u8; 32],
+    /// Packs shipped.
+    pub quantity: u32,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShipmentReceived {
+    pub shipment: Pubkey,
+    pub sender: Pubkey,
+    pub receiver: Pubkey,
+    pub batch: Pubkey,
+    pub epcis_hash: [u8; 32],
+    /// SHA-256 of the receiver's EPCIS document (its receiving events).
+    pub receipt_hash: [u8; 32],
+    pub quantity: u32,
     pub at: i64,
 }

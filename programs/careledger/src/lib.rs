@@ -376,4 +376,66 @@ pub mod careledger {
     pub fn participation_end(ctx: Context<ParticipationEnd>) -> Result<()> {
         instructions::rewards::participation_end::handler(ctx)
     }
+
+    // ------------------------------------------------------------------ supply
+
+    /// Signer: the credential authority. Registers a product (GTIN) to the one verified
+    /// manufacturer that may commission batches of it.
+    pub fn product_register(
+        ctx: Context<ProductRegister>,
+        args: ProductRegisterArgs,
+    ) -> Result<()> {
+        instructions::supply::product_register::handler(ctx, args)
+    }
+
+    /// Signer: the product's manufacturer (verified, manufacturer role), and the new status map
+    /// account it created in the same transaction. Commissions a lot: its packs' Merkle root, and
+    /// one status bit per pack, all active.
+    pub fn batch_commission(
+        ctx: Context<BatchCommission>,
+        args: BatchCommissionArgs,
+    ) -> Result<()> {
+        instructions::supply::batch_commission::handler(ctx, args)
+    }
+
+    /// Signer: a verified supply-chain party (dispenser to supply). Decommissions an active pack
+    /// proven by Merkle proof; a pack no longer active is left as it is and reported suspect.
+    pub fn pack_decommission(
+        ctx: Context<PackDecommission>,
+        args: PackDecommissionArgs,
+    ) -> Result<()> {
+        instructions::supply::pack_decommission::handler(ctx, args)
+    }
+
+    /// Signer: the premises that decommissioned the pack, within 10 days. Sets it active again
+    /// (never a stolen or destroyed pack, nor one recalled or expired).
+    pub fn pack_reactivate(ctx: Context<PackReactivate>, args: PackReactivateArgs) -> Result<()> {
+        instructions::supply::pack_reactivate::handler(ctx, args)
+    }
+
+    /// Signer: anyone. Closes a supplied pack's record after its undo window (rent to the
+    /// dispenser); the status bit keeps the pack supplied.
+    pub fn pack_settle(ctx: Context<PackSettle>, args: PackSettleArgs) -> Result<()> {
+        instructions::supply::pack_settle::handler(ctx, args)
+    }
+
+    /// Signer: the batch's manufacturer. Recalls or withdraws the whole batch, for good (works
+    /// while paused).
+    pub fn batch_recall(ctx: Context<BatchRecall>, args: BatchRecallArgs) -> Result<()> {
+        instructions::supply::batch_recall::handler(ctx, args)
+    }
+
+    /// Signer: a verified supply-chain party. Anchors a shipment (its EPCIS document's hash) to
+    /// another verified party.
+    pub fn shipment_send(ctx: Context<ShipmentSend>, args: ShipmentSendArgs) -> Result<()> {
+        instructions::supply::shipment_send::handler(ctx, args)
+    }
+
+    /// Signer: the shipment's receiver. Acknowledges it with its receiving events' hash, once.
+    pub fn shipment_receive(
+        ctx: Context<ShipmentReceive>,
+        args: ShipmentReceiveArgs,
+    ) -> Result<()> {
+        instructions::supply::shipment_receive::handler(ctx, args)
+    }
 }

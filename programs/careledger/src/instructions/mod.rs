@@ -6,12 +6,14 @@ pub mod consent;
 pub mod records;
 pub mod registry;
 pub mod rewards;
+pub mod supply;
 
 pub use claims::*;
 pub use consent::*;
 pub use records::*;
 pub use registry::*;
 pub use rewards::*;
+pub use supply::*;
 
 use anchor_lang::prelude::*;
 

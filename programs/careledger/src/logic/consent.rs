@@ -163,7 +163,8 @@ mod tests {
             verified_at: 10,
             registered_at: 5,
             suspension_reason: 0,
-            reserved: [0; 16],
+            supply_roles: 0,
+            reserved: [0; 15],
         }
     }
 

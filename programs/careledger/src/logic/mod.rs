@@ -7,4 +7,5 @@ pub mod consent;
 pub mod keys;
 pub mod rewards;
 pub mod statement;
+pub mod supply;
 pub mod terms;

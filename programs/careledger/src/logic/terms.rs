@@ -2,7 +2,7 @@
 use crate::constants::*;
 use crate::errors::CareledgerError;
 use crate::logic::consent::action;
-use crate::state::{Purpose, ROLES_ALL};
+use crate::state::{Purpose, ROLES_ALL, SUPPLY_ROLES_ALL};
 
 type Check = std::result::Result<(), CareledgerError>;
 
@@ -70,8 +70,13 @@ pub fn validate_actions(actions: u8) -> Check {
     Ok(())
 }
 
-pub fn validate_roles(roles: u8) -> Check {
-    if roles == 0 || roles & !ROLES_ALL != 0 {
+/// Care roles (`ROLE_*`) and supply-chain roles (`SUPPLY_*`): each a subset of its known bits,
+/// and not both empty (a pharmacy may hold supply roles only).
+pub fn validate_roles(roles: u8, supply_roles: u8) -> Check {
+    if supply_roles & !SUPPLY_ROLES_ALL != 0 {
+        return Err(CareledgerError::InvalidSupplyRoles);
+    }
+    if roles & !ROLES_ALL != 0 || (roles == 0 && supply_roles == 0) {
         return Err(CareledgerError::InvalidRoles);
     }
     Ok(())
@@ -332,9 +337,11 @@ mod tests {
             validate_break_glass_window(3_601, 3_600),
             Err(CareledgerError::BreakGlassWindowTooLong)
         );
-        assert_eq!(validate_roles(0), Err(CareledgerError::InvalidRoles));
-        assert_eq!(validate_roles(0x40), Err(CareledgerError::InvalidRoles));
-        assert_eq!(validate_roles(ROLES_ALL), Ok(()));
+        assert_eq!(validate_roles(0, 0), Err(CareledgerError::InvalidRoles));
+        assert_eq!(validate_roles(0x40, 0), Err(CareledgerError::InvalidRoles));
+        assert_eq!(validate_roles(ROLES_ALL, 0), Ok(()));
+        assert_eq!(validate_roles(0, SUPPLY_ROLES_ALL), Ok(()));
+        assert_eq!(validate_roles(ROLES_ALL, 0x08), Err(CareledgerError::InvalidSupplyRoles));
         assert_eq!(validate_hash(&[0; 32]), Err(CareledgerError::ZeroHash));
         assert_eq!(
             validate_record_class(16),

@@ -2,6 +2,7 @@
 //! that every handler mutating it calls before returning.
 pub mod accepted_mint;
 pub mod access_request;
+pub mod batch;
 pub mod claim;
 pub mod config;
 pub mod consent_grant;
@@ -10,15 +11,19 @@ pub mod emergency_marker;
 pub mod encryption_key;
 pub mod invitation;
 pub mod network_membership;
+pub mod pack_record;
 pub mod participation;
 pub mod patient;
 pub mod policy;
+pub mod product;
 pub mod provider;
 pub mod record_anchor;
+pub mod shipment;
 pub mod study;
 
 pub use accepted_mint::*;
 pub use access_request::*;
+pub use batch::*;
 pub use claim::*;
 pub use config::*;
 pub use consent_grant::*;
@@ -27,11 +32,14 @@ pub use emergency_marker::*;
 pub use encryption_key::*;
 pub use invitation::*;
 pub use network_membership::*;
+pub use pack_record::*;
 pub use participation::*;
 pub use patient::*;
 pub use policy::*;
+pub use product::*;
 pub use provider::*;
 pub use record_anchor::*;
+pub use shipment::*;
 pub use study::*;
 
 use anchor_lang::prelude::{error, Result};
@@ -77,6 +85,10 @@ mod tests {
         assert_eq!(account_size(AcceptedMint::INIT_SPACE), 113);
         assert_eq!(account_size(EmergencyMarker::INIT_SPACE), 85);
         assert_eq!(account_size(EncryptionKey::INIT_SPACE), 85);
+        assert_eq!(account_size(Product::INIT_SPACE), 121);
+        assert_eq!(account_size(Batch::INIT_SPACE), 214);
+        assert_eq!(account_size(PackRecord::INIT_SPACE), 88);
+        assert_eq!(account_size(Shipment::INIT_SPACE), 189);
     }
 
     #[test]
@@ -98,6 +110,10 @@ mod tests {
             AcceptedMint::DISCRIMINATOR,
             EmergencyMarker::DISCRIMINATOR,
             EncryptionKey::DISCRIMINATOR,
+            Product::DISCRIMINATOR,
+            Batch::DISCRIMINATOR,
+            PackRecord::DISCRIMINATOR,
+            Shipment::DISCRIMINATOR,
         ];
         for (i, a) in all.iter().enumerate() {
             assert_eq!(a.len(), 8);

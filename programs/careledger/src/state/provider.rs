@@ -9,6 +9,13 @@ pub const ROLE_RESEARCHER: u8 = 1 << 4;
 pub const ROLE_EMERGENCY: u8 = 1 << 5;
 pub const ROLES_ALL: u8 = 0x3f;
 
+// Supply-chain roles: the care-role byte is full, so the mask widens to a second byte
+// (`Provider::supply_roles`), carved from the reserved space so existing accounts read unchanged.
+pub const SUPPLY_MANUFACTURER: u8 = 1 << 0;
+pub const SUPPLY_WHOLESALER: u8 = 1 << 1;
+pub const SUPPLY_DISPENSER: u8 = 1 << 2;
+pub const SUPPLY_ROLES_ALL: u8 = 0x07;
+
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum ProviderStatus {
     Pending,
@@ -35,12 +42,24 @@ pub struct Provider {
     pub registered_at: i64,
     /// Opaque reason code of the last suspension; 0 when not suspended.
     pub suspension_reason: u16,
-    pub reserved: [u8; 16],
+    /// Bitmask of `SUPPLY_*` (manufacturer, wholesaler, dispenser); the credential authority
+    /// sets it with `roles`. Together they are the 16-bit role mask (`role_mask`).
+    pub supply_roles: u8,
+    pub reserved: [u8; 15],
 }
 
 impl Provider {
     pub fn has_role(&self, role: u8) -> bool {
         self.roles & role == role
+    }
+
+    pub fn has_supply_role(&self, role: u8) -> bool {
+        role != 0 && self.supply_roles & role == role
+    }
+
+    /// Care roles in the low byte, supply roles in the high byte.
+    pub fn role_mask(&self) -> u16 {
+        u16::from(self.roles) | (u16::from(self.supply_roles) << 8)
     }
 
     pub fn invariant(&self) -> Result<()> {
@@ -49,7 +68,10 @@ impl Provider {
             _ => self.verified_by != Pubkey::default(),
         };
         require!(
-            verified_consistent && self.roles & !ROLES_ALL == 0 && self.roles != 0,
+            verified_consistent
+                && self.roles & !ROLES_ALL == 0
+                && self.supply_roles & !SUPPLY_ROLES_ALL == 0
+                && self.role_mask() != 0,
             CareledgerError::InvariantViolated
         );
         Ok(())

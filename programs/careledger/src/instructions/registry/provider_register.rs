@@ -1,7 +1,7 @@
 use crate::constants::{CONFIG_ADDRESS, PROVIDER_SEED};
 use crate::create::init_pda;
 use crate::errors::CareledgerError;
-use crate::events::ProviderRegistered;
+use crate::events::{ProviderRegistered, ProviderSupplyRolesSet};
 use crate::instructions::now;
 use crate::logic::terms::{validate_hash, validate_roles};
 use crate::state::{Config, Provider, ProviderStatus};
@@ -11,6 +11,8 @@ use anchor_lang::prelude::*;
 pub struct ProviderRegisterArgs {
     /// Roles asked for; the credential authority confirms or changes them on verification.
     pub roles: u8,
+    /// Supply-chain roles asked for (`SUPPLY_*`); 0 for a care provider.
+    pub supply_roles: u8,
     /// SHA-256 of the licence document (kept off chain).
     pub credential_ref: [u8; 32],
 }
@@ -34,7 +36,7 @@ pub struct ProviderRegister<'info> {
 }
 
 pub fn handler(ctx: Context<ProviderRegister>, args: ProviderRegisterArgs) -> Result<()> {
-    validate_roles(args.roles)?;
+    validate_roles(args.roles, args.supply_roles)?;
     validate_hash(&args.credential_ref).map_err(|_| CareledgerError::InvalidCredentialRef)?;
     let at = now()?;
     let wallet = ctx.accounts.wallet.key();
@@ -49,7 +51,8 @@ pub fn handler(ctx: Context<ProviderRegister>, args: ProviderRegisterArgs) -> Re
         verified_at: 0,
         registered_at: at,
         suspension_reason: 0,
-        reserved: [0; 16],
+        supply_roles: args.supply_roles,
+        reserved: [0; 15],
     };
     provider.invariant()?;
     let bump = [ctx.bumps.provider];
@@ -71,5 +74,17 @@ pub fn handler(ctx: Context<ProviderRegister>, args: ProviderRegisterArgs) -> Re
         at,
     };
     emit_cpi!(event);
+    if args.supply_roles != 0 {
+        let event = ProviderSupplyRolesSet {
+            provider: a.provider.key(),
+            wallet,
+            set_by: wallet,
+            old_supply_roles: 0,
+            new_supply_roles: args.supply_roles,
+            verified: false,
+            at,
+        };
+        emit_cpi!(event);
+    }
     Ok(())
 }

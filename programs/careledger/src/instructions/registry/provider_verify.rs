@@ -1,6 +1,6 @@
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
-use crate::events::{ProviderCredentialSet, ProviderVerified};
+use crate::events::{ProviderCredentialSet, ProviderSupplyRolesSet, ProviderVerified};
 use crate::instructions::now;
 use crate::logic::terms::validate_roles;
 use crate::state::{Config, Provider, ProviderStatus};
@@ -10,6 +10,8 @@ use anchor_lang::prelude::*;
 pub struct ProviderVerifyArgs {
     /// The roles the authority confirms (may differ from those asked for).
     pub roles: u8,
+    /// The supply-chain roles the authority confirms (`SUPPLY_*`).
+    pub supply_roles: u8,
     pub credential_expires_at: i64,
     /// SHA-256 of the W3C provider credential the authority issues with this verification
     /// (`careledger_sdk::vc::credential_ref`); all zero keeps the provider's credential_ref.
@@ -33,7 +35,7 @@ pub struct ProviderVerify<'info> {
 }
 
 pub fn handler(ctx: Context<ProviderVerify>, args: ProviderVerifyArgs) -> Result<()> {
-    validate_roles(args.roles)?;
+    validate_roles(args.roles, args.supply_roles)?;
     let at = now()?;
     require!(
         args.credential_expires_at > at,
@@ -42,11 +44,13 @@ pub fn handler(ctx: Context<ProviderVerify>, args: ProviderVerifyArgs) -> Result
     let authority = ctx.accounts.authority.key();
     let provider = &mut ctx.accounts.provider;
     let old_roles = provider.roles;
+    let old_supply_roles = provider.supply_roles;
     let previous_ref = provider.credential_ref;
     // Verifiers compare this hash with the credential they are shown: whoever sets it decides
     // which credential counts, so only the credential authority (checked above) may.
     let credential_set = args.credential_ref != [0; 32] && args.credential_ref != previous_ref;
     provider.roles = args.roles;
+    provider.supply_roles = args.supply_roles;
     provider.status = ProviderStatus::Verified;
     provider.credential_expires_at = args.credential_expires_at;
     provider.verified_by = authority;
@@ -74,6 +78,19 @@ pub fn handler(ctx: Context<ProviderVerify>, args: ProviderVerifyArgs) -> Result
             credential_ref: args.credential_ref,
             previous: previous_ref,
             credential_expires_at: args.credential_expires_at,
+            at,
+        };
+        emit_cpi!(event);
+    }
+    // Whenever supply roles are in play, so a verifier reads the confirmed ones from the trail.
+    if args.supply_roles != 0 || old_supply_roles != 0 {
+        let event = ProviderSupplyRolesSet {
+            provider: provider.key(),
+            wallet: provider.wallet,
+            set_by: authority,
+            old_supply_roles,
+            new_supply_roles: args.supply_roles,
+            verified: true,
             at,
         };
         emit_cpi!(event);

@@ -1,0 +1,55 @@
+use crate::constants::{CONFIG_ADDRESS, PACK_SEED, UNDO_WINDOW_SECS};
+use crate::errors::CareledgerError;
+use crate::events::PackRecordSettled;
+use crate::instructions::now;
+use crate::state::{Batch, Config, PackRecord, PackState};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct PackSettleArgs {
+    pub index: u32,
+}
+
+/// Anyone closes the record of a supplied pack once its undo window has passed, and the premises
+/// that dispensed it gets its rent back. The batch's status bit keeps saying "decommissioned",
+/// and a bit without a record reads as supplied, so the pack costs the chain one bit for good.
+/// A record with a suspect report, or in any other state, stays.
+#[event_cpi]
+#[derive(Accounts)]
+#[instruction(args: PackSettleArgs)]
+pub struct PackSettle<'info> {
+    pub by: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Account<'info, Config>,
+    pub batch: Box<Account<'info, Batch>>,
+    #[account(
+        mut,
+        seeds = [PACK_SEED, batch.key().as_ref(), &args.index.to_le_bytes()],
+        bump = pack_record.bump,
+        close = actor,
+    )]
+    pub pack_record: Account<'info, PackRecord>,
+    /// CHECK: only receives the rent; it must be the record's actor (checked here).
+    #[account(mut, address = pack_record.actor @ CareledgerError::WrongRentDestination)]
+    pub actor: UncheckedAccount<'info>,
+}
+
+pub fn handler(ctx: Context<PackSettle>, args: PackSettleArgs) -> Result<()> {
+    let at = now()?;
+    let record = &ctx.accounts.pack_record;
+    let window_passed = at > record.decommissioned_at.saturating_add(UNDO_WINDOW_SECS);
+    require!(
+        record.state == PackState::Supplied && record.suspect_reports == 0 && window_passed,
+        CareledgerError::PackRecordNotSettleable
+    );
+    let event = PackRecordSettled {
+        batch: ctx.accounts.batch.key(),
+        index: args.index,
+        actor: record.actor,
+        by: ctx.accounts.by.key(),
+        lamports: record.to_account_info().lamports(),
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}

@@ -1,0 +1,90 @@
+use crate::constants::{CONFIG_ADDRESS, SHIPMENT_SEED};
+use crate::create::init_pda;
+use crate::errors::CareledgerError;
+use crate::events::ShipmentSent;
+use crate::instructions::now;
+use crate::logic::consent::check_provider;
+use crate::state::{Batch, Config, Provider, Shipment, SUPPLY_ROLES_ALL};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ShipmentSendArgs {
+    /// SHA-256 of the sender's EPCIS 2.0 document for this shipment (its shipping events).
+    pub epcis_hash: [u8; 32],
+    /// Packs shipped (at most the batch's capacity).
+    pub quantity: u32,
+}
+
+/// A verified supply-chain party anchors a shipment of a batch's packs to another one.
+#[event_cpi]
+#[derive(Accounts)]
+#[instruction(args: ShipmentSendArgs)]
+pub struct ShipmentSend<'info> {
+    #[account(mut)]
+    pub sender: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS, constraint = !config.paused @ CareledgerError::Paused)]
+    pub config: Account<'info, Config>,
+    #[account(constraint = sender_provider.wallet == sender.key() @ CareledgerError::MissingRole)]
+    pub sender_provider: Account<'info, Provider>,
+    pub receiver_provider: Account<'info, Provider>,
+    pub batch: Box<Account<'info, Batch>>,
+    /// CHECK: the shipment's address (seeds checked here); created in the handler, which refuses
+    /// an existing account.
+    #[account(mut, seeds = [SHIPMENT_SEED, sender.key().as_ref(), args.epcis_hash.as_ref()], bump)]
+    pub shipment: UncheckedAccount<'info>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handler(ctx: Context<ShipmentSend>, args: ShipmentSendArgs) -> Result<()> {
+    let at = now()?;
+    let a = &ctx.accounts;
+    for party in [&a.sender_provider, &a.receiver_provider] {
+        check_provider(party, at).map_err(CareledgerError::from)?;
+        require!(
+            party.supply_roles & SUPPLY_ROLES_ALL != 0,
+            CareledgerError::MissingRole
+        );
+    }
+    let sender = a.sender.key();
+    let receiver = a.receiver_provider.wallet;
+    require!(
+        args.epcis_hash != [0; 32]
+            && args.quantity > 0
+            && args.quantity <= a.batch.capacity
+            && receiver != sender,
+        CareledgerError::ShipmentInvalid
+    );
+    let shipment = Shipment {
+        sender,
+        receiver,
+        batch: a.batch.key(),
+        epcis_hash: args.epcis_hash,
+        quantity: args.quantity,
+        shipped_at: at,
+        received_at: 0,
+        receipt_hash: [0; 32],
+        bump: ctx.bumps.shipment,
+    };
+    shipment.invariant()?;
+    let bump = [ctx.bumps.shipment];
+    let seeds = Shipment::seeds(&sender, &args.epcis_hash, &bump);
+    init_pda(
+        &a.sender,
+        &a.shipment,
+        &a.system_program,
+        &seeds,
+        &shipment,
+        CareledgerError::ShipmentAlreadyAnchored,
+    )?;
+    let event = ShipmentSent {
+        shipment: a.shipment.key(),
+        sender,
+        receiver,
+        batch: shipment.batch,
+        epcis_hash: args.epcis_hash,
+        quantity: args.quantity,
+        at,
+    };
+    emit_cpi!(event);
+    Ok(())
+}
