@@ -115,6 +115,15 @@ events!(
     ParticipantInvited,
     InvitationClosed,
     StudySiteSet,
+    ProviderSupplyRolesSet,
+    ProductRegistered,
+    BatchCommissioned,
+    PackStatusChanged,
+    SuspectPack,
+    PackRecordSettled,
+    BatchRecalled,
+    ShipmentSent,
+    ShipmentReceived,
 );
 
 /// Events among a transaction's inner instructions: those invoked on careledger whose data

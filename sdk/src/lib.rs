@@ -38,8 +38,10 @@ pub mod did;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod envelope;
+pub mod epcis;
 pub mod error;
 pub mod events;
+pub mod gs1;
 pub mod ix;
 pub mod pda;
 pub mod privacy;
@@ -52,6 +54,7 @@ pub mod setup;
 pub mod siws;
 pub mod statement;
 pub mod summary;
+pub mod supply;
 pub mod tokens;
 pub mod transport;
 pub mod unixfs;

@@ -5,6 +5,7 @@ use careledger::state::{
     Invitation, NetworkMembership, Participation, Patient, Policy, Provider, Purpose, RecordAnchor,
     Study,
 };
+use careledger::state::{Batch, PackRecord, Product, Shipment};
 use solana_pubkey::Pubkey;
 
 pub fn program_id() -> Pubkey {
@@ -61,6 +62,25 @@ pub fn patient(wallet: &Pubkey) -> (Pubkey, u8) {
 /// The wallet's X25519 key account (`EncryptionKey`).
 pub fn encryption_key(wallet: &Pubkey) -> (Pubkey, u8) {
     derive(&EncryptionKey::seeds(wallet, &[]))
+}
+
+/// The product registered for a GTIN (`logic::supply::gtin_hash`).
+pub fn product(gtin_hash: &[u8; 32]) -> (Pubkey, u8) {
+    derive(&Product::seeds(gtin_hash, &[]))
+}
+
+/// A product's lot: `lot` is 1..=20 bytes of GS1 set 82 (longer is no valid seed and panics).
+pub fn batch(gtin_hash: &[u8; 32], lot: &[u8]) -> (Pubkey, u8) {
+    derive(&Batch::seeds(gtin_hash, lot, &[]))
+}
+
+/// The record of a batch's decommissioned pack `index`.
+pub fn pack_record(batch: &Pubkey, index: u32) -> (Pubkey, u8) {
+    derive(&PackRecord::seeds(batch, &index.to_le_bytes(), &[]))
+}
+
+pub fn shipment(sender_wallet: &Pubkey, epcis_hash: &[u8; 32]) -> (Pubkey, u8) {
+    derive(&Shipment::seeds(sender_wallet, epcis_hash, &[]))
 }
 
 pub fn record(patient_wallet: &Pubkey, index: u32) -> (Pubkey, u8) {

@@ -539,7 +539,8 @@ mod tests {
                 verified_at: NOW - 200,
                 registered_at: NOW - 300,
                 suspension_reason: 0,
-                reserved: [0; 16],
+                supply_roles: 0,
+                reserved: [0; 15],
             },
             patient_account: Patient {
                 wallet: patient,

@@ -65,6 +65,24 @@ fn reward_terms(t: &careledger::state::RewardTerms) -> String {
     )
 }
 
+fn supply_roles(mask: u8) -> String {
+    use careledger::state::{SUPPLY_DISPENSER, SUPPLY_MANUFACTURER, SUPPLY_WHOLESALER};
+    let names: Vec<&str> = [
+        (SUPPLY_MANUFACTURER, "manufacturer"),
+        (SUPPLY_WHOLESALER, "wholesaler"),
+        (SUPPLY_DISPENSER, "dispenser"),
+    ]
+    .iter()
+    .filter(|(bit, _)| mask & bit != 0)
+    .map(|(_, name)| *name)
+    .collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join("+")
+    }
+}
+
 fn short(bytes: &[u8; 32]) -> String {
     bytes[..4].iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -423,6 +441,82 @@ impl CareledgerEvent {
                 e.study,
                 who(&e.old_site),
                 who(&e.new_site)
+            ),
+            E::ProviderSupplyRolesSet(e) => format!(
+                "provider {} supply roles {} -> {} ({} by {})",
+                e.wallet,
+                supply_roles(e.old_supply_roles),
+                supply_roles(e.new_supply_roles),
+                if e.verified { "verified" } else { "asked for" },
+                e.set_by
+            ),
+            E::ProductRegistered(e) => format!(
+                "product {} (GTIN hash {}) registered to manufacturer {} by {}",
+                e.product,
+                short(&e.gtin_hash),
+                e.manufacturer,
+                e.authority
+            ),
+            E::BatchCommissioned(e) => format!(
+                "batch {} lot {} commissioned by {}: {} packs (tree depth {}), root {}, expires {}, status map {} bytes holding {} lamports",
+                e.batch,
+                e.lot,
+                e.manufacturer,
+                e.capacity,
+                e.depth,
+                short(&e.merkle_root),
+                when(e.expires_at),
+                e.status_map_bytes,
+                e.status_map_lamports
+            ),
+            E::PackStatusChanged(e) => format!(
+                "batch {} pack #{} {:?} -> {:?} by {}{} ({} packs not active)",
+                e.batch,
+                e.index,
+                e.old_state,
+                e.new_state,
+                e.actor,
+                if e.undo_until == 0 {
+                    String::new()
+                } else {
+                    format!(", undoable until {}", when(e.undo_until))
+                },
+                e.decommissioned
+            ),
+            E::SuspectPack(e) => format!(
+                "SUSPECT: batch {} pack #{} is {:?}, yet {} tried to set it {:?} (a cloned serial; report {} for the pack, {} for the batch)",
+                e.batch,
+                e.index,
+                e.state,
+                e.reporter,
+                e.attempted_state,
+                e.pack_reports,
+                e.batch_reports
+            ),
+            E::PackRecordSettled(e) => format!(
+                "batch {} pack #{} settled as supplied by {}: {} lamports back to {}",
+                e.batch, e.index, e.by, e.lamports, e.actor
+            ),
+            E::BatchRecalled(e) => format!(
+                "batch {} {:?} by {} (reason {}): {} active packs now fail verification",
+                e.batch, e.status, e.manufacturer, e.reason_code, e.active_packs
+            ),
+            E::ShipmentSent(e) => format!(
+                "shipment {} of {} packs of batch {} from {} to {} (EPCIS {})",
+                e.shipment,
+                e.quantity,
+                e.batch,
+                e.sender,
+                e.receiver,
+                short(&e.epcis_hash)
+            ),
+            E::ShipmentReceived(e) => format!(
+                "shipment {} of {} packs received by {} from {} (receipt {})",
+                e.shipment,
+                e.quantity,
+                e.receiver,
+                e.sender,
+                short(&e.receipt_hash)
             ),
         }
     }

@@ -43,7 +43,8 @@
 //!     verified_at: 1_767_225_600,
 //!     registered_at: 1_767_225_000,
 //!     suspension_reason: 0,
-//!     reserved: [0; 16],
+//!     supply_roles: 0,
+//!     reserved: [0; 15],
 //! };
 //! check_status(&verified, &account, &authority.pubkey(), 1_770_000_000).unwrap();
 //! ```
@@ -812,7 +813,8 @@ mod tests {
             verified_at: JAN_2026,
             registered_at: JAN_2026 - 600,
             suspension_reason: 0,
-            reserved: [0; 16],
+            supply_roles: 0,
+            reserved: [0; 15],
         }
     }
 

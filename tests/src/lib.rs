@@ -22,6 +22,7 @@ pub use careledger_sdk;
 
 pub mod fuzz;
 pub mod invariants;
+pub mod supply;
 
 pub const DAY: i64 = 24 * 60 * 60;
 pub const BREAK_GLASS_CAP_SECS: u32 = 4 * 60 * 60;
@@ -308,6 +309,7 @@ impl Env {
     pub async fn verified_provider(&self, roles: u8) -> Keypair {
         let provider = self.actor().await;
         let args = ProviderRegisterArgs {
+ supply_roles: 0,
             roles,
             credential_ref: [0x11; 32],
         };
@@ -334,6 +336,7 @@ impl Env {
         expires_at: i64,
     ) -> Result<TxOutcome, SdkError> {
         let args = ProviderVerifyArgs {
+ supply_roles: 0,
             roles,
             credential_expires_at: expires_at,
             credential_ref: [0; 32],

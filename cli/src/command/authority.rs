@@ -58,6 +58,7 @@ pub async fn execute(s: &Session, cmd: &AuthorityCmd) -> Result<(Value, String)>
         } => {
             let now = s.client.transport().unix_timestamp().await?;
             let args = careledger_sdk::ProviderVerifyArgs {
+ supply_roles: 0,
                 roles: careledger_sdk::classes::role_mask(r)?,
                 credential_expires_at: now + days * 86_400,
                 credential_ref: [0; 32],
@@ -162,6 +163,7 @@ async fn issue_credential(
     std::fs::set_permissions(staged.path(), std::fs::Permissions::from_mode(0o644))?;
 
     let args = careledger_sdk::ProviderVerifyArgs {
+ supply_roles: 0,
         roles: mask,
         credential_expires_at: valid_until,
         credential_ref,

@@ -6,12 +6,14 @@ mod consent;
 mod records;
 mod registry;
 mod rewards;
+mod supply;
 
 pub use claims::*;
 pub use consent::*;
 pub use records::*;
 pub use registry::*;
 pub use rewards::*;
+pub use supply::*;
 
 use crate::pda;
 use anchor_lang::{InstructionData, ToAccountMetas};

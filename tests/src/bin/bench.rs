@@ -337,7 +337,8 @@ fn pure(rows: &mut Vec<Row>) {
         verified_at: 0,
         registered_at: 0,
         suspension_reason: 0,
-        reserved: [0; 16],
+        supply_roles: 0,
+        reserved: [0; 15],
     };
     let mut q = AccessQuery {
         action: action::READ,
@@ -552,6 +553,7 @@ async fn compute_units(url: String) {
             ix::ProviderRegister {
                 wallet: clinic.pubkey(),
                 args: careledger_sdk::ProviderRegisterArgs {
+ supply_roles: 0,
                     roles: ROLE_CLINICIAN,
                     credential_ref: [1; 32],
                 },
@@ -565,6 +567,7 @@ async fn compute_units(url: String) {
                 authority: env.credential_authority.pubkey(),
                 provider_wallet: clinic.pubkey(),
                 args: careledger_sdk::ProviderVerifyArgs {
+ supply_roles: 0,
                     roles: ROLE_CLINICIAN,
                     credential_expires_at: now + 30 * DAY,
                     credential_ref: [0; 32],

@@ -131,6 +131,7 @@ async fn world(squat: bool) -> World {
     ] {
         let provider = w.env.actor().await;
         let args = ProviderRegisterArgs {
+ supply_roles: 0,
             roles,
             credential_ref: [0x11; 32],
         };

@@ -16,3 +16,4 @@ mod rejections;
 mod rewards;
 mod state_machine;
 mod statements;
+mod supply;

@@ -1,0 +1,230 @@
+//! The supply-chain scene the tests, the demo and the benchmark share: a manufacturer whose
+//! product the credential authority registered, a wholesaler and a pharmacy, and a commissioned
+//! batch with its manifest.
+use crate::{Env, DAY};
+use careledger_sdk::gs1::{Gs1Date, PackIdentifier};
+use careledger_sdk::ix;
+use careledger_sdk::program::instructions::{
+    PackDecommissionArgs, ProductRegisterArgs, ProviderRegisterArgs, ProviderVerifyArgs,
+};
+use careledger_sdk::program::state::{
+    PackState, SUPPLY_DISPENSER, SUPPLY_MANUFACTURER, SUPPLY_WHOLESALER,
+};
+use careledger_sdk::supply::{Manifest, PackTree};
+use careledger_sdk::{SdkError, TxOutcome};
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_pubkey::Pubkey;
+use solana_signer::Signer;
+
+/// A GTIN-14 with a valid check digit (GS1's own example number).
+pub const GTIN: &str = "09506000134352";
+
+impl Env {
+    /// A provider registered and verified with supply roles only.
+    pub async fn supply_party(&self, supply_roles: u8) -> Keypair {
+        let party = self.actor().await;
+        let args = ProviderRegisterArgs {
+            roles: 0,
+            supply_roles,
+            credential_ref: [0x22; 32],
+        };
+        self.send(
+            ix::ProviderRegister {
+                wallet: party.pubkey(),
+                args,
+            }
+            .instruction(),
+            &[&party],
+        )
+        .await
+        .expect("supply party register");
+        let args = ProviderVerifyArgs {
+            roles: 0,
+            supply_roles,
+            credential_expires_at: self.now().await + 365 * DAY,
+            credential_ref: [0; 32],
+        };
+        let verify = ix::ProviderVerify {
+            authority: self.credential_authority.pubkey(),
+            provider_wallet: party.pubkey(),
+            args,
+        }
+        .instruction();
+        self.send(verify, &[&self.credential_authority])
+            .await
+            .expect("supply party verify");
+        party
+    }
+}
+
+/// One commissioned batch and what is needed to act on it.
+#[derive(Clone, Debug)]
+pub struct SupplyBatch {
+    pub manifest: Manifest,
+    pub tree: PackTree,
+    pub status_map: Pubkey,
+    pub serials: Vec<String>,
+}
+
+impl SupplyBatch {
+    pub fn batch(&self) -> Pubkey {
+        self.manifest.batch
+    }
+
+    /// The pack identifier of serial `i`, as a scanner reads it.
+    pub fn pack(&self, i: usize) -> PackIdentifier {
+        self.pack_with_serial(&self.serials[i])
+    }
+
+    pub fn pack_with_serial(&self, serial: &str) -> PackIdentifier {
+        PackIdentifier {
+            gtin: self.manifest.gtin,
+            expiry: self.manifest.expiry,
+            lot: self.manifest.lot.clone(),
+            serial: serial.to_string(),
+            nhrn: None,
+        }
+    }
+
+    /// The decommission of serial `i` into `state`, by `actor`, with its real proof.
+    pub fn decommission(&self, actor: &Pubkey, i: usize, state: PackState) -> Instruction {
+        let (index, secret) = self.manifest.find(&self.pack(i)).expect("pack in manifest");
+        self.decommission_raw(actor, index, secret, self.tree.proof(index), state)
+    }
+
+    pub fn decommission_raw(
+        &self,
+        actor: &Pubkey,
+        index: u32,
+        pack_secret: [u8; 32],
+        proof: Vec<[u8; 32]>,
+        state: PackState,
+    ) -> Instruction {
+        ix::PackDecommission {
+            actor: *actor,
+            batch: self.batch(),
+            status_map: self.status_map,
+            args: PackDecommissionArgs {
+                index,
+                state,
+                pack_secret,
+                proof,
+            },
+        }
+        .instruction()
+    }
+}
+
+pub struct SupplyScene {
+    pub env: Env,
+    pub manufacturer: Keypair,
+    pub wholesaler: Keypair,
+    pub pharmacy: Keypair,
+    pub batch: SupplyBatch,
+}
+
+impl SupplyScene {
+    /// `count` packs (serials `SN000000`, ...) padded to a multiple of `pad_to`, expiring
+    /// `expiry_days` from now (rounded to the end of that month, as packs print it).
+    pub async fn new(count: usize, pad_to: u32) -> SupplyScene {
+        let env = Env::new().await;
+        let manufacturer = env.supply_party(SUPPLY_MANUFACTURER).await;
+        let wholesaler = env.supply_party(SUPPLY_WHOLESALER).await;
+        let pharmacy = env.supply_party(SUPPLY_DISPENSER).await;
+        let scene_env = env;
+        let gtin = careledger_sdk::gs1::Gtin::parse(GTIN).expect("gtin");
+        let hash = careledger_sdk::supply::gtin_hash_of(&gtin);
+        scene_env
+            .send(
+                ix::ProductRegister {
+                    authority: scene_env.credential_authority.pubkey(),
+                    manufacturer_wallet: manufacturer.pubkey(),
+                    args: ProductRegisterArgs { gtin_hash: hash },
+                }
+                .instruction(),
+                &[&scene_env.credential_authority],
+            )
+            .await
+            .expect("product register");
+        let batch = commission_batch(&scene_env, &manufacturer, "LOT-2026-A", count, pad_to)
+            .await
+            .expect("commission");
+        SupplyScene {
+            env: scene_env,
+            manufacturer,
+            wholesaler,
+            pharmacy,
+            batch,
+        }
+    }
+
+    /// Plans and commissions a lot of this scene's product.
+    pub async fn commission(
+        &self,
+        lot: &str,
+        count: usize,
+        pad_to: u32,
+    ) -> Result<SupplyBatch, SdkError> {
+        commission_batch(&self.env, &self.manufacturer, lot, count, pad_to).await
+    }
+
+    /// The pharmacy dispenses serial `i`.
+    pub async fn dispense(&self, i: usize) -> Result<TxOutcome, SdkError> {
+        let ix = self
+            .batch
+            .decommission(&self.pharmacy.pubkey(), i, PackState::Supplied);
+        self.env.send(ix, &[&self.pharmacy]).await
+    }
+
+    /// `verify(pack)` of serial `serial` against the chain, now.
+    pub async fn verify(&self, serial: &str) -> careledger_sdk::supply::Verification {
+        careledger_sdk::supply::verify(
+            self.env.client.transport(),
+            &self.batch.pack_with_serial(serial),
+            &self.batch.manifest,
+            &self.batch.tree,
+        )
+        .await
+        .expect("verify")
+    }
+}
+
+/// An expiry far enough ahead for any scenario: December 2035, end of month (DD = 00), inside
+/// GS1's 2-digit-year window.
+pub fn far_expiry() -> Gs1Date {
+    Gs1Date {
+        year: 2035,
+        month: 12,
+        day: 0,
+    }
+}
+
+/// Plans and commissions a lot of the scene's product (`GTIN`) as `manufacturer`.
+pub async fn commission_batch(
+    env: &Env,
+    manufacturer: &Keypair,
+    lot: &str,
+    count: usize,
+    pad_to: u32,
+) -> Result<SupplyBatch, SdkError> {
+    let serials: Vec<String> = (0..count).map(|i| format!("SN{i:06}")).collect();
+    let gtin = careledger_sdk::gs1::Gtin::parse(GTIN).expect("gtin");
+    let map = Keypair::new();
+    let manifest = Manifest::plan(&gtin, lot, far_expiry(), &serials, map.pubkey(), pad_to)?;
+    let tree = manifest.tree();
+    let commission = ix::BatchCommission {
+        manufacturer: manufacturer.pubkey(),
+        status_map: map.pubkey(),
+        args: manifest.commission_args(&tree),
+    };
+    env
+        .send_all(&commission.instructions(), &[manufacturer, &map])
+        .await?;
+    Ok(SupplyBatch {
+        manifest,
+        tree,
+        status_map: map.pubkey(),
+        serials,
+    })
+}
