@@ -10,6 +10,8 @@ use careledger_sdk::{
     ProviderRegisterArgs, RecordAmendArgs, RecordAnchorArgs, RequestApproveArgs, RequestCreateArgs,
     RewardTerms, RuleTerms, StudyCreateArgs, NO_RECORD_SCOPE,
 };
+use careledger_sdk::program::instructions::ProductRegisterArgs;
+use careledger_sdk::program::state::{SUPPLY_DISPENSER, SUPPLY_MANUFACTURER};
 use careledger_sdk::{ROLE_CLINICIAN, ROLE_EMERGENCY, ROLE_INSURER, ROLE_RESEARCHER};
 use careledger_tests::{sample_cid, skip_on_cluster, EmbeddedOnly, Env, DAY};
 use solana_instruction::Instruction;
@@ -26,6 +28,8 @@ struct Creation {
     name: &'static str,
     instructions: Vec<Instruction>,
     signer: Keypair,
+    /// A second signer (the status map a batch commission creates).
+    co_signer: Option<Keypair>,
     creates: Vec<Pubkey>,
     /// The call that would create the same account again, and its precise error.
     again: Option<(Instruction, E)>,
@@ -61,7 +65,10 @@ impl World {
             }
         }
         self.env
-            .send_all(&c.instructions, &[&c.signer])
+            .send_all(
+                &c.instructions,
+                &[&c.signer].into_iter().chain(c.co_signer.as_ref()).collect::<Vec<_>>(),
+            )
             .await
             .unwrap_or_else(|e| panic!("{} (squatted: {squat}): {e}", c.name));
         for a in &c.creates {
@@ -105,6 +112,7 @@ async fn world(squat: bool) -> World {
     let c = Creation {
         name: "config_init",
         instructions: vec![config_ix.clone()],
+        co_signer: None,
         signer: upgrade,
         creates: vec![pda::config()],
         again: Some((config_ix, E::ConfigAlreadyInitialized)),
@@ -117,6 +125,7 @@ async fn world(squat: bool) -> World {
     let c = Creation {
         name: "patient_register",
         instructions: vec![register.clone()],
+        co_signer: None,
         signer: patient.insecure_clone(),
         creates: vec![pda::patient(&wallet).0],
         again: Some((register, E::PatientAlreadyRegistered)),
@@ -143,6 +152,7 @@ async fn world(squat: bool) -> World {
         let c = Creation {
             name: "provider_register",
             instructions: vec![register.clone()],
+            co_signer: None,
             signer: provider.insecure_clone(),
             creates: vec![pda::provider(&provider.pubkey()).0],
             again: Some((register, E::ProviderAlreadyRegistered)),
@@ -171,6 +181,7 @@ async fn world(squat: bool) -> World {
             args: anchor,
         }
         .instruction()],
+        co_signer: None,
         signer: patient.insecure_clone(),
         creates: vec![pda::record(&wallet, 0).0],
         again: None,
@@ -191,6 +202,7 @@ async fn world(squat: bool) -> World {
             args: amend,
         }
         .instruction()],
+        co_signer: None,
         signer: patient.insecure_clone(),
         creates: vec![pda::record(&wallet, 1).0],
         again: None,
@@ -223,6 +235,7 @@ async fn world(squat: bool) -> World {
         let c = Creation {
             name: "grant_create",
             instructions: vec![create.clone()],
+            co_signer: None,
             signer: patient.insecure_clone(),
             creates: vec![pda::grant(&wallet, &grantee, purpose).0],
             again: Some((create, E::GrantAlreadyExists)),
@@ -253,6 +266,7 @@ async fn world(squat: bool) -> World {
     let c = Creation {
         name: "grant_create_signed",
         instructions: signed.to_vec(),
+        co_signer: None,
         signer: patient_kp,
         creates: vec![pda::grant(&wallet, &clinic.pubkey(), Purpose::PublicHealth).0],
         // a repeat of the same pair is refused before the address is looked at: the statement's
@@ -277,6 +291,7 @@ async fn world(squat: bool) -> World {
     let c = Creation {
         name: "request_create",
         instructions: vec![ask.clone()],
+        co_signer: None,
         signer: clinic.insecure_clone(),
         creates: vec![pda::request(&wallet, &clinic.pubkey()).0],
         // approval closes the request, so a repeat is tried on a second request below
@@ -301,6 +316,7 @@ async fn world(squat: bool) -> World {
     let c = Creation {
         name: "request_approve",
         instructions: vec![approve(Purpose::Operations)],
+        co_signer: None,
         signer: patient.insecure_clone(),
         creates: vec![pda::grant(&wallet, &clinic.pubkey(), Purpose::Operations).0],
         again: None,
@@ -323,6 +339,7 @@ async fn world(squat: bool) -> World {
     let c = Creation {
         name: "break_glass_open",
         instructions: vec![open.clone()],
+        co_signer: None,
         signer: clinic.insecure_clone(),
         creates: vec![pda::emergency_grant(&wallet, &clinic.pubkey(), 1).0],
         // each emergency gets its own address (the patient's next serial): opening again
@@ -350,6 +367,7 @@ async fn world(squat: bool) -> World {
     let c = Creation {
         name: "policy_create",
         instructions: vec![create.clone()],
+        co_signer: None,
         signer: insurer.insecure_clone(),
         creates: vec![keys.policy, keys.vault],
         again: Some((create, E::PolicyAlreadyExists)),
@@ -373,6 +391,7 @@ async fn world(squat: bool) -> World {
     let c = Creation {
         name: "rule_add",
         instructions: vec![add.clone()],
+        co_signer: None,
         signer: insurer.insecure_clone(),
         creates: vec![pda::rule(&keys.policy, &rule).0],
         again: Some((add, E::RuleAlreadyExists)),
@@ -389,6 +408,7 @@ async fn world(squat: bool) -> World {
     let c = Creation {
         name: "network_add",
         instructions: vec![join.clone()],
+        co_signer: None,
         signer: insurer.insecure_clone(),
         creates: vec![pda::network_membership(&insurer.pubkey(), &clinic.pubkey()).0],
         again: Some((join, E::NetworkMemberAlreadyAdded)),
@@ -424,6 +444,7 @@ async fn world(squat: bool) -> World {
     let c = Creation {
         name: "claim_submit",
         instructions: vec![submit.clone()],
+        co_signer: None,
         signer: clinic.insecure_clone(),
         creates: vec![claim],
         again: Some((submit, E::DuplicateClaim)),
@@ -453,6 +474,7 @@ async fn world(squat: bool) -> World {
     let c = Creation {
         name: "study_create",
         instructions: vec![create.clone()],
+        co_signer: None,
         signer: sponsor.insecure_clone(),
         creates: vec![study.study, study.vault],
         again: Some((create, E::StudyAlreadyExists)),
@@ -471,6 +493,7 @@ async fn world(squat: bool) -> World {
     let c = Creation {
         name: "invitation_create",
         instructions: vec![invite.clone()],
+        co_signer: None,
         signer: sponsor.insecure_clone(),
         creates: vec![pda::invitation(&study.study, &wallet).0],
         again: Some((invite, E::InvitationAlreadyExists)),
@@ -487,6 +510,7 @@ async fn world(squat: bool) -> World {
     let c = Creation {
         name: "study_enroll",
         instructions: enrol,
+        co_signer: None,
         signer: patient.insecure_clone(),
         creates: vec![
             pda::grant(&wallet, &sponsor.pubkey(), Purpose::Research).0,
@@ -527,6 +551,7 @@ async fn world(squat: bool) -> World {
     let c = Creation {
         name: "mint_accept",
         instructions: vec![accept.clone()],
+        co_signer: None,
         signer: admin,
         creates: vec![pda::accepted_mint(&freezable.pubkey()).0],
         again: Some((accept, E::MintAlreadyAccepted)),
@@ -544,9 +569,111 @@ async fn world(squat: bool) -> World {
     let c = Creation {
         name: "encryption_key_set",
         instructions: vec![publish.clone()],
+        co_signer: None,
         signer: holder,
         creates: vec![key_account],
         again: Some((publish, E::EncryptionKeyUnchanged)),
+    };
+    w.create(squat, c).await;
+
+    // the supply chain: a product, a batch (its status map is a fresh keypair's, created in the
+    // same transaction, so nobody can squat it), a pack record and a shipment
+    let manufacturer = w.env.supply_party(SUPPLY_MANUFACTURER).await;
+    let pharmacy = w.env.supply_party(SUPPLY_DISPENSER).await;
+    let ca = w.env.credential_authority.insecure_clone();
+    let gtin = careledger_sdk::gs1::Gtin::parse(careledger_tests::supply::GTIN).unwrap();
+    let gtin_hash = careledger_sdk::supply::gtin_hash_of(&gtin);
+    let register = ix::ProductRegister {
+        authority: ca.pubkey(),
+        manufacturer_wallet: manufacturer.pubkey(),
+        args: ProductRegisterArgs { gtin_hash },
+    }
+    .instruction();
+    let c = Creation {
+        name: "product_register",
+        instructions: vec![register.clone()],
+        co_signer: None,
+        signer: ca,
+        creates: vec![pda::product(&gtin_hash).0],
+        again: Some((register, E::ProductAlreadyRegistered)),
+    };
+    w.create(squat, c).await;
+    let map = Keypair::new();
+    let serials = vec!["SN1".to_string(), "SN2".to_string()];
+    let manifest = careledger_sdk::supply::Manifest::plan(
+        &gtin,
+        "LOT-C",
+        careledger_tests::supply::far_expiry(),
+        &serials,
+        map.pubkey(),
+        1,
+    )
+    .unwrap();
+    let tree = manifest.tree();
+    let commission = ix::BatchCommission {
+        manufacturer: manufacturer.pubkey(),
+        status_map: map.pubkey(),
+        args: manifest.commission_args(&tree),
+    };
+    let batch = commission.batch();
+    let c = Creation {
+        name: "batch_commission",
+        instructions: commission.instructions().to_vec(),
+        co_signer: Some(map.insecure_clone()),
+        signer: manufacturer.insecure_clone(),
+        creates: vec![batch],
+        // a second commission of the lot is refused in cases::supply (it needs a new map)
+        again: None,
+    };
+    w.create(squat, c).await;
+    let pack = careledger_sdk::gs1::PackIdentifier {
+        gtin,
+        expiry: manifest.expiry,
+        lot: "LOT-C".into(),
+        serial: "SN2".into(),
+        nhrn: None,
+    };
+    let (index, pack_secret) = manifest.find(&pack).unwrap();
+    let dispense = ix::PackDecommission {
+        actor: pharmacy.pubkey(),
+        batch,
+        status_map: map.pubkey(),
+        args: careledger_sdk::program::instructions::PackDecommissionArgs {
+            index,
+            state: careledger_sdk::program::state::PackState::Supplied,
+            pack_secret,
+            proof: tree.proof(index),
+        },
+    }
+    .instruction();
+    let c = Creation {
+        name: "pack_decommission",
+        instructions: vec![dispense],
+        co_signer: None,
+        signer: pharmacy.insecure_clone(),
+        creates: vec![pda::pack_record(&batch, index).0],
+        // dispensing it again succeeds as a SuspectPack report (cases::supply)
+        again: None,
+    };
+    w.create(squat, c).await;
+    let send = ix::ShipmentSend {
+        sender: manufacturer.pubkey(),
+        receiver: pharmacy.pubkey(),
+        batch,
+        args: careledger_sdk::program::instructions::ShipmentSendArgs {
+            epcis_hash: [4; 32],
+            quantity: 2,
+        },
+    };
+    let shipment = send.shipment();
+    let send = send.instruction();
+    let c = Creation {
+        name: "shipment_send",
+        instructions: vec![send.clone()],
+        co_signer: None,
+        signer: manufacturer,
+        creates: vec![shipment],
+        again: Some((send, E::ShipmentAlreadyAnchored)),
     };
     w.create(squat, c).await;
     w
@@ -559,7 +686,7 @@ async fn every_creation_survives_a_prefunded_address() {
     }
     let w = world(true).await;
     let names: Vec<&str> = w.done.iter().map(|c| c.name).collect();
-    // the 19 creating instructions (the two vaults with their policy and study), in order
+    // the 23 creating instructions (the two vaults with their policy and study), in order
     for name in [
         "config_init",
         "patient_register",
@@ -580,10 +707,14 @@ async fn every_creation_survives_a_prefunded_address() {
         "invitation_create",
         "mint_accept",
         "encryption_key_set",
+        "product_register",
+        "batch_commission",
+        "pack_decommission",
+        "shipment_send",
     ] {
         assert!(names.contains(&name), "{name} not exercised");
     }
-    assert_eq!(w.done.len(), 22);
+    assert_eq!(w.done.len(), 26);
 }
 
 #[tokio::test]
@@ -735,5 +866,5 @@ fn every_creating_instruction_is_squatted_above() {
         creating, listed,
         "creating instructions vs the squatting tests"
     );
-    assert_eq!(creating.len(), 19);
+    assert_eq!(creating.len(), 23);
 }
