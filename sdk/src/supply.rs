@@ -330,7 +330,6 @@ impl Manifest {
             return Err(bad("its depth and slot count do not fit a batch"));
         }
         let body = take(count as usize * 96)?;
-        drop(take);
         if !rest.is_empty() {
             return Err(bad("it has bytes after its last slot"));
         }

@@ -17,6 +17,7 @@ use solana_signer::Signer;
 mod actions;
 #[path = "demo/records.rs"]
 mod records;
+mod supply;
 
 mod sha2_free {
     /// The demo's "encrypted record" bytes and their SHA-256, via the SDK's hashing helper.
@@ -578,6 +579,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             address
         );
     }
+    supply::story(&env).await?;
     println!("\ndone: every step above is an on-chain audit event an auditor can export.");
     Ok(())
 }

@@ -35,6 +35,15 @@ fn the_demo_prints_every_event_readably_under_its_own_title() {
         "a title used twice: {titles:#?}"
     );
     assert!(text.contains("done: every step above is an on-chain audit event"));
+    // the supply step: a dispensed pack, a counterfeit, a clone, then the recall of every pack
+    for line in [
+        "   verify again: verified: false (already_dispensed)",
+        "== a counterfeit pack (serial FAKE00042): verified: false (unknown_serial)",
+        "   event SuspectPack: SUSPECT:",
+        "   every pack of the lot verified again: 1000 of 1000 fail (recalled)",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in {text}");
+    }
     // the records step: released against the clinic's read, then nothing after revocation
     assert!(
         text.contains("the gateway released it against that read: 57 bytes decrypted"),

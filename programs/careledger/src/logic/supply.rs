@@ -101,8 +101,7 @@ pub fn verify_pack(
 
 /// Checks a batch's shape: 1..=MAX_BATCH_DEPTH levels, 1..=2^depth packs.
 pub fn validate_batch_shape(depth: u8, capacity: u32) -> Result<(), CareledgerError> {
-    let fits = depth >= 1
-        && depth <= MAX_BATCH_DEPTH
+    let fits = (1..=MAX_BATCH_DEPTH).contains(&depth)
         && capacity >= 1
         && u64::from(capacity) <= 1u64 << depth;
     if fits {

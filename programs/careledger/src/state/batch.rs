@@ -58,16 +58,14 @@ impl Batch {
     }
 
     pub fn invariant(&self) -> Result<()> {
-        let shape = self.depth >= 1
-            && self.depth <= MAX_BATCH_DEPTH
+        let shape = (1..=MAX_BATCH_DEPTH).contains(&self.depth)
             && self.capacity >= 1
             && u64::from(self.capacity) <= 1u64 << self.depth;
         let recall_consistent = (self.status == BatchStatus::Active) == (self.recalled_at == 0);
         require!(
             shape
                 && recall_consistent
-                && self.lot_len >= 1
-                && self.lot_len <= MAX_LOT_LEN
+                && (1..=MAX_LOT_LEN).contains(&self.lot_len)
                 && self.decommissioned <= self.capacity
                 && self.merkle_root != [0; 32],
             CareledgerError::InvariantViolated
