@@ -10,6 +10,8 @@ mod ipfs;
 mod ledger_folder;
 #[path = "cli/records.rs"]
 mod records;
+#[path = "cli/supply.rs"]
+mod supply;
 
 use assert_cmd::Command;
 use serde_json::Value;

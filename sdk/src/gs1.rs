@@ -37,6 +37,7 @@ fn is_set82(c: char) -> bool {
 
 /// Errors, each naming the AI, the value or 1-based character position, and the rule broken.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[rustfmt::skip] // one line per variant keeps the message table readable
 pub enum Gs1Error {
     #[error("the scan is empty")]
     Empty,
@@ -45,36 +46,17 @@ pub enum Gs1Error {
     #[error("unknown application identifier ({ai}) at character {position}: only (01), (17), (10), (21) and (710)-(715) are read")]
     UnknownAi { ai: String, position: usize },
     #[error("malformed input at character {position}: {reason}")]
-    Malformed {
-        position: usize,
-        reason: &'static str,
-    },
+    Malformed { position: usize, reason: &'static str },
     #[error("({ai}) must be exactly {expected} digits; found {found}")]
-    FixedLength {
-        ai: &'static str,
-        expected: usize,
-        found: usize,
-    },
+    FixedLength { ai: &'static str, expected: usize, found: usize },
     #[error("({ai}) must contain only digits; found {value:?}")]
     NotDigits { ai: &'static str, value: String },
     #[error("GTIN {gtin} has check digit {found}; the mod-10 check digit of its first 13 digits is {expected}")]
-    CheckDigit {
-        gtin: String,
-        expected: u8,
-        found: u8,
-    },
+    CheckDigit { gtin: String, expected: u8, found: u8 },
     #[error("({ai}) {value} is not a date: {reason}")]
-    ImpossibleDate {
-        ai: &'static str,
-        value: String,
-        reason: String,
-    },
+    ImpossibleDate { ai: &'static str, value: String, reason: String },
     #[error("({ai}) has {character:?} at character {position}, outside GS1 character set 82")]
-    InvalidCharacter {
-        ai: &'static str,
-        character: char,
-        position: usize,
-    },
+    InvalidCharacter { ai: &'static str, character: char, position: usize },
     #[error("({ai}) runs past 20 characters: a variable-length field must end with the GS separator (0x1D) unless it is last")]
     MissingSeparator { ai: &'static str },
     #[error("({ai}) has {found} characters; at most 20 are allowed")]
@@ -88,11 +70,7 @@ pub enum Gs1Error {
     #[error("not a GS1 Digital Link: {reason}")]
     BadDigitalLink { reason: String },
     #[error("invalid percent escape {escape:?} at character {position}: {reason}")]
-    BadPercentEscape {
-        escape: String,
-        position: usize,
-        reason: &'static str,
-    },
+    BadPercentEscape { escape: String, position: usize, reason: &'static str },
 }
 
 fn ai_label(ai: &str) -> &'static str {
@@ -214,20 +192,8 @@ pub struct Gs1Date {
     pub day: u8,
 }
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+const MONTHS: &str =
+    "January February March April May June July August September October November December";
 
 fn is_leap(year: i64) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
@@ -301,7 +267,10 @@ impl Gs1Date {
         }
         let last = days_in_month(i64::from(year), month);
         if day > last {
-            let name = MONTHS[usize::from(month - 1)];
+            let name = MONTHS
+                .split(' ')
+                .nth(usize::from(month - 1))
+                .unwrap_or_default();
             return Err(bad(format!("{name} {year} has {last} days")));
         }
         Ok(Gs1Date { year, month, day })
@@ -355,6 +324,11 @@ fn text(v: &Chars) -> String {
     v.iter().map(|(c, _)| c).collect()
 }
 
+/// Index of the first `c` in `v`, or `v.len()`.
+fn find(v: &Chars, c: char) -> usize {
+    v.iter().position(|(x, _)| *x == c).unwrap_or(v.len())
+}
+
 /// Fields as they are read; `finish` checks all four are present.
 #[derive(Default)]
 struct Builder {
@@ -375,22 +349,12 @@ impl Builder {
     }
 
     /// Validates one value and stores it. Variable-length values are checked here for
-    /// emptiness, length and set 82 (element strings check length earlier, while scanning).
+    /// emptiness, set 82 and length (element strings check length earlier, while scanning);
+    /// fixed-length ones by `Gtin::parse` and `Gs1Date::from_yymmdd`.
     fn set(&mut self, ai: Ai, value: &Chars) -> Result<(), Gs1Error> {
         let code = ai.code();
         let s = text(value);
-        if let Some(n) = ai.fixed_len() {
-            if !s.chars().all(|c| c.is_ascii_digit()) {
-                return Err(Gs1Error::NotDigits { ai: code, value: s });
-            }
-            if value.len() != n {
-                return Err(Gs1Error::FixedLength {
-                    ai: code,
-                    expected: n,
-                    found: value.len(),
-                });
-            }
-        } else {
+        if ai.fixed_len().is_none() {
             if value.is_empty() {
                 return Err(Gs1Error::EmptyField { ai: code });
             }
@@ -487,10 +451,8 @@ fn percent_encode(s: &str) -> String {
         if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_') {
             out.push(c);
         } else {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("%{b:02X}"));
-            }
+            // Values are set 82, so every character is one ASCII byte.
+            out.push_str(&format!("%{:02X}", u32::from(c)));
         }
     }
     out
@@ -541,7 +503,7 @@ impl PackIdentifier {
     pub fn parse_element_string(input: &str, year: u16) -> Result<Self, Gs1Error> {
         let chars: Vec<(char, usize)> = input.chars().zip(1..).collect();
         let mut pos = 0;
-        if chars.first().is_some_and(|(c, _)| *c == ']') {
+        if input.starts_with(']') {
             let id = text(&chars[..chars.len().min(3)]);
             if !matches!(id.as_str(), "]d2" | "]C1" | "]Q3") {
                 return Err(Gs1Error::UnsupportedSymbology { found: id });
@@ -558,21 +520,16 @@ impl PackIdentifier {
         let mut b = Builder::new(year);
         while pos < chars.len() {
             let here = chars[pos].1;
-            let ch = |k: usize| chars.get(pos + k).map(|(c, _)| *c);
-            let (Some(a), Some(b2)) = (ch(0), ch(1)) else {
+            let two = text(&chars[pos..chars.len().min(pos + 2)]);
+            if two.len() < 2 || !two.bytes().all(|c| c.is_ascii_digit()) {
+                let reason = "expected a 2-digit application identifier";
                 return Err(Gs1Error::Malformed {
                     position: here,
-                    reason: "expected a 2-digit application identifier",
-                });
-            };
-            if !a.is_ascii_digit() || !b2.is_ascii_digit() {
-                return Err(Gs1Error::Malformed {
-                    position: here,
-                    reason: "expected a 2-digit application identifier",
+                    reason,
                 });
             }
             // 71x are 3-digit AIs; every other AI we read has 2 digits.
-            let code_len = if (a, b2) == ('7', '1') { 3 } else { 2 };
+            let code_len = if two == "71" { 3 } else { 2 };
             let code = text(&chars[pos..chars.len().min(pos + code_len)]);
             let ai = Ai::from_code(&code).ok_or(Gs1Error::UnknownAi {
                 ai: code,
@@ -669,19 +626,10 @@ impl PackIdentifier {
         };
         let rest = &chars[scheme..];
         // The fragment is for the browser, not part of the identifier.
-        let rest = &rest[..rest
-            .iter()
-            .position(|(c, _)| *c == '#')
-            .unwrap_or(rest.len())];
-        let q = rest
-            .iter()
-            .position(|(c, _)| *c == '?')
-            .unwrap_or(rest.len());
+        let rest = &rest[..find(rest, '#')];
+        let q = find(rest, '?');
         let (path, query) = (&rest[..q], rest.get(q + 1..).unwrap_or(&[]));
-        let host_end = path
-            .iter()
-            .position(|(c, _)| *c == '/')
-            .unwrap_or(path.len());
+        let host_end = find(path, '/');
         if host_end == 0 {
             return Err(bad("it has no host".into()));
         }
@@ -731,10 +679,7 @@ impl PackIdentifier {
             }
         }
         for item in query.split(|(c, _)| *c == '&').filter(|s| !s.is_empty()) {
-            let eq = item
-                .iter()
-                .position(|(c, _)| *c == '=')
-                .unwrap_or(item.len());
+            let eq = find(item, '=');
             let key = text(&item[..eq]);
             if !key.chars().all(|c| c.is_ascii_digit()) {
                 continue; // linkType, context, … are for the resolver
@@ -758,31 +703,19 @@ impl PackIdentifier {
     /// The element string a DataMatrix carries: 01, 17, 10, [71x], 21 — the serial last, so it
     /// needs no GS. `symbology_prefix` adds `]d2`.
     pub fn to_element_string(&self, symbology_prefix: bool) -> String {
-        let mut s = String::from(if symbology_prefix { "]d2" } else { "" });
-        s += &format!(
-            "01{}17{}10{}{GS}",
-            self.gtin.as_str(),
-            self.expiry.yymmdd(),
-            self.lot
-        );
-        if let Some((ai, value)) = &self.nhrn {
-            s += &format!("{ai}{value}{GS}");
-        }
-        s + "21" + &self.serial
+        let prefix = if symbology_prefix { "]d2" } else { "" };
+        let (gtin, expiry, lot) = (self.gtin.as_str(), self.expiry.yymmdd(), &self.lot);
+        let nhrn = self.nhrn.as_ref().map(|(ai, v)| format!("{ai}{v}{GS}"));
+        let (nhrn, serial) = (nhrn.unwrap_or_default(), &self.serial);
+        format!("{prefix}01{gtin}17{expiry}10{lot}{GS}{nhrn}21{serial}")
     }
 
     /// The human-readable form, e.g. `(01)09506000134352(17)271231(10)ABC123(21)SER1`.
     pub fn to_hri(&self) -> String {
-        let mut s = format!(
-            "(01){}(17){}(10){}",
-            self.gtin.as_str(),
-            self.expiry.yymmdd(),
-            self.lot
-        );
-        if let Some((ai, value)) = &self.nhrn {
-            s += &format!("({ai}){value}");
-        }
-        s + "(21)" + &self.serial
+        let (gtin, expiry, lot) = (self.gtin.as_str(), self.expiry.yymmdd(), &self.lot);
+        let nhrn = self.nhrn.as_ref().map(|(ai, v)| format!("({ai}){v}"));
+        let (nhrn, serial) = (nhrn.unwrap_or_default(), &self.serial);
+        format!("(01){gtin}(17){expiry}(10){lot}{nhrn}(21){serial}")
     }
 
     /// A Digital Link on `base` (e.g. `https://id.gs1.org`; one trailing `/` is dropped).
@@ -888,7 +821,7 @@ mod tests {
         assert_eq!(sample().to_hri(), hri);
         // A 13-digit GTIN, an encoded serial, extra query keys and a fragment.
         let mut p = sample();
-        p.serial = "S/1 %".replace(' ', "&");
+        p.serial = "S/1&%".into();
         let dl = "https://example.com/dl/01/9506000134352/10/ABC123/21/S%2F1%26%25?linkType=gs1:pip&17=271231#x";
         assert_eq!(parse(dl), Ok(p.clone()));
         assert_eq!(

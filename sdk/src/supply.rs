@@ -569,6 +569,122 @@ pub async fn verify<T: Transport>(
     Ok(verify_snapshot(pack, manifest, tree, &snapshot))
 }
 
+/// The EPCIS entry of one careledger event about `batch`, if it is one: commissioning, shipments,
+/// pack status changes, suspect reports and the recall.
+pub fn epcis_entry(
+    batch: &Pubkey,
+    event: &crate::events::CareledgerEvent,
+    transaction: Option<String>,
+) -> Option<crate::epcis::EpcisEntry> {
+    use crate::epcis::{EpcisEntry, EpcisStep, PackDisposition as D};
+    use crate::events::CareledgerEvent as E;
+    let (at, step) = match event {
+        E::BatchCommissioned(e) if e.batch == *batch => (
+            e.at,
+            EpcisStep::Commissioning {
+                quantity: e.capacity,
+            },
+        ),
+        E::ShipmentSent(e) if e.batch == *batch => (
+            e.at,
+            EpcisStep::Shipping {
+                from: e.sender.to_string(),
+                to: e.receiver.to_string(),
+                epcis_hash: e.epcis_hash,
+                quantity: e.quantity,
+            },
+        ),
+        E::ShipmentReceived(e) if e.batch == *batch => (
+            e.at,
+            EpcisStep::Receiving {
+                from: e.sender.to_string(),
+                to: e.receiver.to_string(),
+                epcis_hash: e.receipt_hash,
+                quantity: e.quantity,
+            },
+        ),
+        E::PackStatusChanged(e) if e.batch == *batch => {
+            let by = e.actor.to_string();
+            let state = match e.new_state {
+                PackState::Active => {
+                    return Some(EpcisEntry {
+                        at: e.at,
+                        step: EpcisStep::Reactivated {
+                            pack_index: e.index,
+                            by,
+                        },
+                        transaction,
+                    })
+                }
+                PackState::Supplied => D::Supplied,
+                PackState::Exported => D::Exported,
+                PackState::CheckedOut => D::CheckedOut,
+                PackState::Stolen => D::Stolen,
+                PackState::Sample => D::Sample,
+                PackState::FreeSample => D::FreeSample,
+                PackState::Locked => D::Locked,
+                PackState::Destroyed => D::Destroyed,
+            };
+            (
+                e.at,
+                EpcisStep::Decommissioning {
+                    pack_index: e.index,
+                    state,
+                    by,
+                },
+            )
+        }
+        E::SuspectPack(e) if e.batch == *batch => (
+            e.at,
+            EpcisStep::SuspectReported {
+                pack_index: e.index,
+                by: e.reporter.to_string(),
+            },
+        ),
+        E::BatchRecalled(e) if e.batch == *batch => (
+            e.at,
+            EpcisStep::Recall {
+                withdrawn: e.status == careledger::state::BatchStatus::Withdrawn,
+                reason_code: e.reason_code,
+                by: e.manufacturer.to_string(),
+            },
+        ),
+        _ => return None,
+    };
+    Some(EpcisEntry {
+        at,
+        step,
+        transaction,
+    })
+}
+
+/// A batch's history as an EPCIS 2.0 document, from the transactions that touched it (their
+/// signatures and events, oldest first): the batch's identity comes from the manifest, what
+/// happened from the events alone.
+pub fn epcis_export(
+    manifest: &Manifest,
+    manufacturer: &Pubkey,
+    transactions: &[(String, Vec<crate::events::CareledgerEvent>)],
+) -> serde_json::Value {
+    let entries: Vec<crate::epcis::EpcisEntry> = transactions
+        .iter()
+        .flat_map(|(signature, events)| {
+            events
+                .iter()
+                .filter_map(|e| epcis_entry(&manifest.batch, e, Some(signature.clone())))
+        })
+        .collect();
+    let batch = crate::epcis::EpcisBatch {
+        gtin: manifest.gtin.as_str().to_string(),
+        lot: manifest.lot.clone(),
+        expiry: manifest.expiry.to_iso(),
+        batch_account: manifest.batch.to_string(),
+        manufacturer: manufacturer.to_string(),
+        pack_count: manifest.capacity(),
+    };
+    crate::epcis::export(&batch, &entries)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -645,6 +761,58 @@ mod tests {
         assert!(Manifest::plan(&p.gtin, "L", p.expiry, &[], map, 1).is_err());
         assert!(Manifest::plan(&p.gtin, "L T", p.expiry, &serials(1), map, 1).is_err());
         assert!(Manifest::plan(&p.gtin, "L", p.expiry, &["a b".to_string()], map, 1).is_err());
+    }
+
+    proptest::proptest! {
+        /// Any tree, any pack: its own proof verifies; flipping any one bit of the secret, the
+        /// index or any sibling, or proving against another batch, never does.
+        #[test]
+        fn proofs_verify_exactly(
+            capacity in 1u32..200,
+            pick in 0u32..200,
+            flip in 0usize..(32 * 8 * 10),
+            seed in proptest::array::uniform32(0u8..),
+        ) {
+            let batch = Pubkey::new_from_array(seed);
+            let other = Pubkey::new_unique();
+            let index = pick % capacity;
+            let secrets: Vec<[u8; 32]> = (0..capacity)
+                .map(|i| {
+                    let mut s = seed;
+                    s[..4].copy_from_slice(&i.to_le_bytes());
+                    s
+                })
+                .collect();
+            let leaves: Vec<[u8; 32]> = secrets
+                .iter()
+                .enumerate()
+                .map(|(i, s)| leaf_hash(&batch, i as u32, s))
+                .collect();
+            let depth = depth_for(capacity);
+            let tree = PackTree::new(&leaves, depth);
+            let root = tree.root();
+            let c = Commitment { batch: &batch, root: &root, depth, capacity };
+            let proof = tree.proof(index);
+            let secret = secrets[index as usize];
+            proptest::prop_assert_eq!(verify_pack(&c, index, &secret, &proof), Ok(()));
+            let oc = Commitment { batch: &other, root: &root, depth, capacity };
+            proptest::prop_assert!(verify_pack(&oc, index, &secret, &proof).is_err());
+            // one bit flipped somewhere in (secret, siblings...)
+            let word = flip / 256 % (proof.len() + 1);
+            let bit = flip % 256;
+            let mut s2 = secret;
+            let mut p2 = proof.clone();
+            if word == 0 {
+                s2[bit / 8] ^= 1 << (bit % 8);
+            } else {
+                p2[word - 1][bit / 8] ^= 1 << (bit % 8);
+            }
+            proptest::prop_assert!(verify_pack(&c, index, &s2, &p2).is_err());
+            if capacity > 1 {
+                let moved = (index + 1 + (flip as u32 % (capacity - 1))) % capacity;
+                proptest::prop_assert!(verify_pack(&c, moved, &secret, &proof).is_err());
+            }
+        }
     }
 
     #[test]

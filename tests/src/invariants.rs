@@ -7,7 +7,8 @@
 //! written independently of the program's own code paths: plain comparisons of stored fields.
 use anchor_lang::{AccountDeserialize, Discriminator};
 use careledger_sdk::program::state::{
-    AcceptedMint, EmergencyMarker, EncryptionKey, Invitation, NetworkMembership,
+    AcceptedMint, Batch, BatchStatus, EmergencyMarker, EncryptionKey, Invitation,
+    NetworkMembership, PackRecord, PackState, Product, Shipment,
 };
 use careledger_sdk::{
     pda, AccessRequest, Claim, ClaimState, Config, ConsentGrant, CoverageRule, GrantStatus,
@@ -51,6 +52,10 @@ pub enum Decoded {
     AcceptedMint(AcceptedMint),
     EmergencyMarker(EmergencyMarker),
     EncryptionKey(EncryptionKey),
+    Product(Product),
+    Batch(Box<Batch>),
+    PackRecord(PackRecord),
+    Shipment(Shipment),
 }
 
 fn decode_as<T: AccountDeserialize + Discriminator>(data: &[u8]) -> Option<T> {
@@ -80,6 +85,10 @@ pub fn decode(data: &[u8]) -> Option<Decoded> {
         .or_else(|| decode_as(data).map(D::AcceptedMint))
         .or_else(|| decode_as(data).map(D::EmergencyMarker))
         .or_else(|| decode_as(data).map(D::EncryptionKey))
+        .or_else(|| decode_as(data).map(D::Product))
+        .or_else(|| decode_as(data).map(|b| D::Batch(Box::new(b))))
+        .or_else(|| decode_as(data).map(D::PackRecord))
+        .or_else(|| decode_as(data).map(D::Shipment))
 }
 
 /// Every account the checks look at: raw bytes of all, decoded program accounts, and SPL token
@@ -157,7 +166,145 @@ pub fn check(before: &Ledger, after: &Ledger, tx: &TxFacts) -> Vec<String> {
         }
     }
     payouts_are_single_transfers(before, after, &mut out);
+    supply_follows_its_rules(before, after, tx, &mut out);
     out
+}
+
+/// The supply chain, predicted from EU FMD's rules as the issue states them (not from the
+/// handlers): a batch's commitment never changes and its recall is final; its status map has
+/// exactly `decommissioned` bits set, none past the capacity; a pack leaves Active only with a
+/// record whose actor signed, comes back only by that actor within 10 days and never from stolen
+/// or destroyed; a record disappears with its bit still set only as a supplied, unreported pack
+/// past its window; suspect counts only grow.
+fn supply_follows_its_rules(before: &Ledger, after: &Ledger, tx: &TxFacts, out: &mut Vec<String>) {
+    use careledger::logic::supply::is_decommissioned;
+    use careledger_sdk::program::constants::{PACK_MAP_HEADER, PACK_MAP_MAGIC, UNDO_WINDOW_SECS};
+    let bits_of = |l: &Ledger, b: &Batch| -> Option<Vec<u8>> {
+        let (_, data) = l.raw.get(&b.status_map)?;
+        (data.len() == careledger::logic::supply::pack_map_len(b.capacity)
+            && data[..8] == PACK_MAP_MAGIC)
+            .then(|| data[PACK_MAP_HEADER..].to_vec())
+    };
+    for (address, d) in &after.ours {
+        let Decoded::Batch(b) = d else { continue };
+        count(1);
+        let Some(bits) = bits_of(after, b) else {
+            out.push(format!("batch {address}: its status map is missing or malformed"));
+            continue;
+        };
+        let set = (0..b.capacity).filter(|&i| is_decommissioned(&bits, i)).count();
+        let past_capacity = bits.len() * 8 > b.capacity as usize
+            && (b.capacity..(bits.len() * 8) as u32).any(|i| is_decommissioned(&bits, i));
+        if set != b.decommissioned as usize || past_capacity {
+            out.push(format!(
+                "batch {address}: {set} bits set, {} decommissioned recorded (bits past capacity: {past_capacity})",
+                b.decommissioned
+            ));
+        }
+        let old = match before.ours.get(address) {
+            Some(Decoded::Batch(o)) => o,
+            Some(_) => continue,
+            None => {
+                if !tx.signers.contains(&b.manufacturer) || b.decommissioned != 0 {
+                    out.push(format!("batch {address} created unsigned or not all active"));
+                }
+                continue;
+            }
+        };
+        let commitment = |x: &Batch| {
+            (x.manufacturer, x.gtin_hash, x.lot, x.expires_at, x.merkle_root, x.depth, x.capacity, x.status_map, x.commissioned_at)
+        };
+        if commitment(old) != commitment(b) {
+            out.push(format!("batch {address}: its commitment changed"));
+        }
+        if old.status != BatchStatus::Active && b.status != old.status {
+            out.push(format!("batch {address}: a final recall was undone"));
+        }
+        if old.status != b.status && !tx.signers.contains(&b.manufacturer) {
+            out.push(format!("batch {address}: recalled without its manufacturer"));
+        }
+        if b.suspect_reports < old.suspect_reports {
+            out.push(format!("batch {address}: suspect reports went down"));
+        }
+        let Some(old_bits) = bits_of(before, old) else { continue };
+        for (byte, (o, n)) in old_bits.iter().zip(&bits).enumerate() {
+            if o == n {
+                continue;
+            }
+            for bit in 0..8u32 {
+                let index = byte as u32 * 8 + bit;
+                let (was, is) = (is_decommissioned(&old_bits, index), is_decommissioned(&bits, index));
+                let record = pda::pack_record(address, index).0;
+                match (was, is) {
+                    (false, true) => match after.ours.get(&record) {
+                        Some(Decoded::PackRecord(r))
+                            if tx.signers.contains(&r.actor) && r.decommissioned_at >= tx.now && r.state != PackState::Active => {}
+                        _ => out.push(format!("batch {address} pack {index} decommissioned without a signed record")),
+                    },
+                    (true, false) => match before.ours.get(&record) {
+                        Some(Decoded::PackRecord(r))
+                            if tx.signers.contains(&r.actor)
+                                && !matches!(r.state, PackState::Stolen | PackState::Destroyed)
+                                && tx.now - r.decommissioned_at <= UNDO_WINDOW_SECS
+                                && old.status == BatchStatus::Active
+                                && tx.now < old.expires_at
+                                && !after.ours.contains_key(&record) => {}
+                        _ => out.push(format!("batch {address} pack {index} set active against the undo rules")),
+                    },
+                    _ => {}
+                }
+            }
+        }
+    }
+    for (address, d) in &before.ours {
+        let Decoded::PackRecord(r) = d else { continue };
+        count(1);
+        match after.ours.get(address) {
+            Some(Decoded::PackRecord(n)) => {
+                let same = (n.batch, n.index, n.state, n.actor, n.decommissioned_at)
+                    == (r.batch, r.index, r.state, r.actor, r.decommissioned_at);
+                if !same || n.suspect_reports < r.suspect_reports {
+                    out.push(format!("pack record {address} rewritten"));
+                }
+            }
+            Some(_) => out.push(format!("pack record {address} replaced")),
+            None => {
+                let still_set = match after.ours.get(&r.batch) {
+                    Some(Decoded::Batch(b)) => bits_of(after, b).is_some_and(|bits| is_decommissioned(&bits, r.index)),
+                    _ => false,
+                };
+                let settled = r.state == PackState::Supplied
+                    && r.suspect_reports == 0
+                    && tx.now > r.decommissioned_at + UNDO_WINDOW_SECS;
+                if still_set && !settled {
+                    out.push(format!("pack record {address} closed though the pack stays {:?}", r.state));
+                }
+            }
+        }
+    }
+    for (address, d) in &after.ours {
+        match d {
+            Decoded::PackRecord(r) => {
+                let set = match after.ours.get(&r.batch) {
+                    Some(Decoded::Batch(b)) => bits_of(after, b).is_some_and(|bits| is_decommissioned(&bits, r.index)),
+                    _ => false,
+                };
+                if !set {
+                    out.push(format!("pack record {address} for a pack whose bit is clear"));
+                }
+            }
+            Decoded::Product(p) if !before.ours.contains_key(address) => {
+                let authority = match after.ours.get(&pda::config()) {
+                    Some(Decoded::Config(c)) => c.credential_authority,
+                    _ => Pubkey::default(),
+                };
+                if !tx.signers.contains(&authority) {
+                    out.push(format!("product {address} registered without the credential authority ({:?})", p.manufacturer));
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A failed transaction changes nothing: every account is byte-identical, lamports included.
@@ -259,6 +406,10 @@ fn bump_is_canonical(address: &Pubkey, account: &Decoded, out: &mut Vec<String>)
         Decoded::AcceptedMint(m) => (pda::accepted_mint(&m.mint), m.bump),
         Decoded::EmergencyMarker(m) => (pda::emergency_marker(&m.patient, &m.clinician), m.bump),
         Decoded::EncryptionKey(k) => (pda::encryption_key(&k.wallet), k.bump),
+        Decoded::Product(p) => (pda::product(&p.gtin_hash), p.bump),
+        Decoded::Batch(b) => (pda::batch(&b.gtin_hash, b.lot_bytes()), b.bump),
+        Decoded::PackRecord(r) => (pda::pack_record(&r.batch, r.index), r.bump),
+        Decoded::Shipment(m) => (pda::shipment(&m.sender, &m.epcis_hash), m.bump),
     };
     if expected != (*address, stored) {
         out.push(format!("{address}: stored bump {stored} is not canonical"));

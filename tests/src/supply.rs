@@ -65,6 +65,8 @@ pub struct SupplyBatch {
     pub tree: PackTree,
     pub status_map: Pubkey,
     pub serials: Vec<String>,
+    /// The commissioning transaction.
+    pub commissioned: TxOutcome,
 }
 
 impl SupplyBatch {
@@ -218,7 +220,7 @@ pub async fn commission_batch(
         status_map: map.pubkey(),
         args: manifest.commission_args(&tree),
     };
-    env
+    let commissioned = env
         .send_all(&commission.instructions(), &[manufacturer, &map])
         .await?;
     Ok(SupplyBatch {
@@ -226,5 +228,6 @@ pub async fn commission_batch(
         tree,
         status_map: map.pubkey(),
         serials,
+        commissioned,
     })
 }

@@ -58,7 +58,8 @@ pub async fn execute(s: &Session, cmd: &AuthorityCmd) -> Result<(Value, String)>
         } => {
             let now = s.client.transport().unix_timestamp().await?;
             let args = careledger_sdk::ProviderVerifyArgs {
- supply_roles: 0,
+                // care roles are set here; supply roles stay as they are (`supply approve`)
+                supply_roles: current_supply_roles(s, wallet).await?,
                 roles: careledger_sdk::classes::role_mask(r)?,
                 credential_expires_at: now + days * 86_400,
                 credential_ref: [0; 32],
@@ -163,7 +164,7 @@ async fn issue_credential(
     std::fs::set_permissions(staged.path(), std::fs::Permissions::from_mode(0o644))?;
 
     let args = careledger_sdk::ProviderVerifyArgs {
- supply_roles: 0,
+        supply_roles: current_supply_roles(s, wallet).await?,
         roles: mask,
         credential_expires_at: valid_until,
         credential_ref,
@@ -209,4 +210,14 @@ async fn issue_credential(
         hex(&credential_ref)
     );
     Ok((v, text))
+}
+
+/// The provider's supply-chain roles as they stand (0 if it is not registered): a verification
+/// here confirms care roles and must not drop the ones `supply approve` set.
+async fn current_supply_roles(s: &Session, wallet: &Pubkey) -> Result<u8> {
+    let provider: Option<careledger_sdk::Provider> = s
+        .client
+        .fetch_optional(&careledger_sdk::pda::provider(wallet).0)
+        .await?;
+    Ok(provider.map_or(0, |p| p.supply_roles))
 }

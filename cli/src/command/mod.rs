@@ -15,6 +15,7 @@ pub mod provider;
 pub mod records;
 pub mod serve;
 pub mod study;
+pub mod supply;
 pub mod token;
 pub mod verify;
 
@@ -78,6 +79,10 @@ pub enum Command {
     /// X25519 keys records are released to: make one, publish or rotate it, show one
     #[command(subcommand)]
     Keys(keys::KeysCmd),
+    /// The drug supply chain: products, batches, pack verification, dispensing, recalls and
+    /// shipments
+    #[command(subcommand)]
+    Supply(supply::SupplyCmd),
     /// Prints a file's CID as IPFS computes it (`ipfs add` with the same import profile)
     Cid {
         file: PathBuf,
@@ -130,6 +135,7 @@ impl Command {
                 | Command::Token(token::TokenCmd::Balance { .. })
                 | Command::Claim(claim::ClaimCmd::Show { .. })
                 | Command::Study(study::StudyCmd::Show { .. })
+                | Command::Supply(supply::SupplyCmd::Verify { .. })
         );
         !reads
     }
@@ -158,6 +164,8 @@ pub async fn execute(cli: &Cli) -> Result<Finished> {
             force,
         } => return ipfs::car_of(file, out, profile, *force).map(done),
         Command::Serve(args) => return serve::execute(cli, args).await.map(done),
+        Command::Supply(supply::SupplyCmd::Parse { pack }) => return supply::parse(pack).map(done),
+        Command::Supply(supply::SupplyCmd::Plan(args)) => return supply::plan(args).map(done),
         // these hold the ledger only while they use it: the gateway reads it in between
         Command::Patient(patient::PatientCmd::Put(args)) => {
             return records::put(cli, args).await.map(done)
@@ -186,6 +194,7 @@ pub async fn execute(cli: &Cli) -> Result<Finished> {
         | Command::Cid { .. }
         | Command::Car { .. }
         | Command::Serve(_)
+        | Command::Supply(supply::SupplyCmd::Parse { .. } | supply::SupplyCmd::Plan(_))
         | Command::Patient(patient::PatientCmd::Put(_))
         | Command::Provider(provider::ProviderCmd::Get(_)) => {
             unreachable!("handled above")
@@ -208,6 +217,10 @@ pub async fn execute(cli: &Cli) -> Result<Finished> {
         Command::Insurer(cmd) => done(insurer::execute(&s, cmd).await?),
         Command::Claim(cmd) => done(claim::execute(&s, cmd).await?),
         Command::Study(cmd) => done(study::execute(&s, cmd).await?),
+        Command::Supply(cmd) => {
+            let (value, text, ok) = supply::execute(&s, cmd).await?;
+            Finished { value, text, ok }
+        }
         Command::Verify { file, record } => {
             let (value, text, ok) = verify::execute(&s, file, record).await?;
             Finished { value, text, ok }

@@ -17,6 +17,7 @@ use solana_signer::Signer;
 mod actions;
 #[path = "demo/records.rs"]
 mod records;
+#[path = "demo/supply.rs"]
 mod supply;
 
 mod sha2_free {

@@ -9,7 +9,7 @@ use careledger_sdk::program::instructions::{
 use careledger_sdk::program::state::{
     BatchStatus, PackState, SUPPLY_DISPENSER, SUPPLY_MANUFACTURER, SUPPLY_WHOLESALER,
 };
-use careledger_sdk::Signer;
+use careledger_sdk::{Signer, Transport};
 use careledger_tests::supply::commission_batch;
 use careledger_tests::Env;
 use sha2::{Digest, Sha256};
