@@ -68,7 +68,8 @@ fn main() {
                     .instruction()
                 })
                 .collect();
-            let mut tx = solana_transaction::Transaction::new_with_payer(&ixs, Some(&actor.pubkey()));
+            let mut tx =
+                solana_transaction::Transaction::new_with_payer(&ixs, Some(&actor.pubkey()));
             tx.sign(&[&actor], solana_hash::Hash::default());
             let size = bincode::serialized_size(&tx).expect("size");
             if k == 1 {
@@ -84,7 +85,9 @@ fn main() {
         );
     }
 
-    println!("\n== verifications per second (parse + manifest lookup + proof root + status, one core)");
+    println!(
+        "\n== verifications per second (parse + manifest lookup + proof root + status, one core)"
+    );
     let gtin = Gtin::parse("09506000134352").expect("gtin");
     let expiry = Gs1Date {
         year: 2035,
@@ -94,8 +97,15 @@ fn main() {
     for packs in [10_000usize, 100_000] {
         let serials: Vec<String> = (0..packs).map(|i| format!("SN{i:08}")).collect();
         let started = Instant::now();
-        let manifest = Manifest::plan(&gtin, "LOT-BENCH", expiry, &serials, Pubkey::new_unique(), 1024)
-            .expect("plan");
+        let manifest = Manifest::plan(
+            &gtin,
+            "LOT-BENCH",
+            expiry,
+            &serials,
+            Pubkey::new_unique(),
+            1024,
+        )
+        .expect("plan");
         let tree = manifest.tree();
         let planned = started.elapsed();
         let snapshot = snapshot(&manifest, &tree);

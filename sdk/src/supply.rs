@@ -182,8 +182,11 @@ impl Manifest {
         status_map: Pubkey,
         pad_to: u32,
     ) -> Result<Self, SdkError> {
-        careledger::logic::supply::validate_lot(lot.as_bytes())
-            .map_err(|_| invalid(format!("lot {lot:?} is not 1 to 20 characters of GS1 set 82")))?;
+        careledger::logic::supply::validate_lot(lot.as_bytes()).map_err(|_| {
+            invalid(format!(
+                "lot {lot:?} is not 1 to 20 characters of GS1 set 82"
+            ))
+        })?;
         if serials.is_empty() {
             return Err(invalid("a batch needs at least one serial"));
         }
@@ -323,7 +326,9 @@ impl Manifest {
         let gtin = Gtin::parse(gtin_text).map_err(|e| bad(&e.to_string()))?;
         let lot_len = take(1)?[0] as usize;
         let lot = String::from_utf8(take(lot_len)?.to_vec()).map_err(|_| bad("lot"))?;
-        let yymmdd = std::str::from_utf8(take(6)?).map_err(|_| bad("expiry"))?.to_string();
+        let yymmdd = std::str::from_utf8(take(6)?)
+            .map_err(|_| bad("expiry"))?
+            .to_string();
         let depth = take(1)?[0];
         let count = u32::from_le_bytes(take(4)?.try_into().map_err(|_| bad("count"))?);
         if depth == 0 || depth > MAX_BATCH_DEPTH || u64::from(count) > 1u64 << depth || count == 0 {
@@ -333,7 +338,8 @@ impl Manifest {
         if !rest.is_empty() {
             return Err(bad("it has bytes after its last slot"));
         }
-        let expiry = Gs1Date::from_yymmdd(&yymmdd, reference_year).map_err(|e| bad(&e.to_string()))?;
+        let expiry =
+            Gs1Date::from_yymmdd(&yymmdd, reference_year).map_err(|e| bad(&e.to_string()))?;
         let mut entries = Vec::with_capacity(count as usize);
         let mut by_lookup = HashMap::with_capacity(count as usize);
         for (index, slot) in body.chunks_exact(96).enumerate() {
@@ -349,7 +355,9 @@ impl Manifest {
             entries.push(e);
         }
         if pda::batch(&gtin_hash(&gtin_bytes(&gtin)), lot.as_bytes()).0 != batch {
-            return Err(bad("its batch address is not the one its GTIN and lot give"));
+            return Err(bad(
+                "its batch address is not the one its GTIN and lot give",
+            ));
         }
         Ok(Manifest {
             batch,
@@ -498,8 +506,10 @@ pub fn verify_snapshot(
         a
     };
     let batch: Option<Batch> = snapshot.accounts.first().and_then(decode_ours);
-    let (Some(batch), true) = (batch, pack.gtin == manifest.gtin && pack.lot == manifest.lot)
-    else {
+    let (Some(batch), true) = (
+        batch,
+        pack.gtin == manifest.gtin && pack.lot == manifest.lot,
+    ) else {
         return refuse(answer, VerifyReason::UnknownBatch);
     };
     let map = snapshot
@@ -705,8 +715,15 @@ mod tests {
     #[test]
     fn every_planned_pack_proves_against_the_root_and_nothing_else_does() {
         let p = pack("S00000");
-        let m = Manifest::plan(&p.gtin, "LOT-7", p.expiry, &serials(37), Pubkey::new_unique(), 16)
-            .unwrap();
+        let m = Manifest::plan(
+            &p.gtin,
+            "LOT-7",
+            p.expiry,
+            &serials(37),
+            Pubkey::new_unique(),
+            16,
+        )
+        .unwrap();
         assert_eq!(m.capacity(), 48);
         assert_eq!(m.depth, 6);
         let tree = m.tree();
@@ -731,14 +748,24 @@ mod tests {
     #[test]
     fn a_manifest_round_trips_and_refuses_damage() {
         let p = pack("S00000");
-        let m = Manifest::plan(&p.gtin, "LOT-7", p.expiry, &serials(5), Pubkey::new_unique(), 1)
-            .unwrap();
+        let m = Manifest::plan(
+            &p.gtin,
+            "LOT-7",
+            p.expiry,
+            &serials(5),
+            Pubkey::new_unique(),
+            1,
+        )
+        .unwrap();
         let bytes = m.to_bytes();
         let back = Manifest::from_bytes(&bytes, 2026).unwrap();
         assert_eq!(back, m);
         assert!(back.find(&pack("S00003")).is_some());
         for cut in [0, 7, 40, bytes.len() - 1] {
-            assert!(Manifest::from_bytes(&bytes[..cut], 2026).is_err(), "cut at {cut}");
+            assert!(
+                Manifest::from_bytes(&bytes[..cut], 2026).is_err(),
+                "cut at {cut}"
+            );
         }
         let mut extra = bytes.clone();
         extra.push(0);

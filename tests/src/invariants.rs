@@ -189,10 +189,14 @@ fn supply_follows_its_rules(before: &Ledger, after: &Ledger, tx: &TxFacts, out: 
         let Decoded::Batch(b) = d else { continue };
         count(1);
         let Some(bits) = bits_of(after, b) else {
-            out.push(format!("batch {address}: its status map is missing or malformed"));
+            out.push(format!(
+                "batch {address}: its status map is missing or malformed"
+            ));
             continue;
         };
-        let set = (0..b.capacity).filter(|&i| is_decommissioned(&bits, i)).count();
+        let set = (0..b.capacity)
+            .filter(|&i| is_decommissioned(&bits, i))
+            .count();
         let past_capacity = bits.len() * 8 > b.capacity as usize
             && (b.capacity..(bits.len() * 8) as u32).any(|i| is_decommissioned(&bits, i));
         if set != b.decommissioned as usize || past_capacity {
@@ -206,13 +210,25 @@ fn supply_follows_its_rules(before: &Ledger, after: &Ledger, tx: &TxFacts, out: 
             Some(_) => continue,
             None => {
                 if !tx.signers.contains(&b.manufacturer) || b.decommissioned != 0 {
-                    out.push(format!("batch {address} created unsigned or not all active"));
+                    out.push(format!(
+                        "batch {address} created unsigned or not all active"
+                    ));
                 }
                 continue;
             }
         };
         let commitment = |x: &Batch| {
-            (x.manufacturer, x.gtin_hash, x.lot, x.expires_at, x.merkle_root, x.depth, x.capacity, x.status_map, x.commissioned_at)
+            (
+                x.manufacturer,
+                x.gtin_hash,
+                x.lot,
+                x.expires_at,
+                x.merkle_root,
+                x.depth,
+                x.capacity,
+                x.status_map,
+                x.commissioned_at,
+            )
         };
         if commitment(old) != commitment(b) {
             out.push(format!("batch {address}: its commitment changed"));
@@ -221,25 +237,36 @@ fn supply_follows_its_rules(before: &Ledger, after: &Ledger, tx: &TxFacts, out: 
             out.push(format!("batch {address}: a final recall was undone"));
         }
         if old.status != b.status && !tx.signers.contains(&b.manufacturer) {
-            out.push(format!("batch {address}: recalled without its manufacturer"));
+            out.push(format!(
+                "batch {address}: recalled without its manufacturer"
+            ));
         }
         if b.suspect_reports < old.suspect_reports {
             out.push(format!("batch {address}: suspect reports went down"));
         }
-        let Some(old_bits) = bits_of(before, old) else { continue };
+        let Some(old_bits) = bits_of(before, old) else {
+            continue;
+        };
         for (byte, (o, n)) in old_bits.iter().zip(&bits).enumerate() {
             if o == n {
                 continue;
             }
             for bit in 0..8u32 {
                 let index = byte as u32 * 8 + bit;
-                let (was, is) = (is_decommissioned(&old_bits, index), is_decommissioned(&bits, index));
+                let (was, is) = (
+                    is_decommissioned(&old_bits, index),
+                    is_decommissioned(&bits, index),
+                );
                 let record = pda::pack_record(address, index).0;
                 match (was, is) {
                     (false, true) => match after.ours.get(&record) {
                         Some(Decoded::PackRecord(r))
-                            if tx.signers.contains(&r.actor) && r.decommissioned_at >= tx.now && r.state != PackState::Active => {}
-                        _ => out.push(format!("batch {address} pack {index} decommissioned without a signed record")),
+                            if tx.signers.contains(&r.actor)
+                                && r.decommissioned_at >= tx.now
+                                && r.state != PackState::Active => {}
+                        _ => out.push(format!(
+                            "batch {address} pack {index} decommissioned without a signed record"
+                        )),
                     },
                     (true, false) => match before.ours.get(&record) {
                         Some(Decoded::PackRecord(r))
@@ -249,7 +276,9 @@ fn supply_follows_its_rules(before: &Ledger, after: &Ledger, tx: &TxFacts, out: 
                                 && old.status == BatchStatus::Active
                                 && tx.now < old.expires_at
                                 && !after.ours.contains_key(&record) => {}
-                        _ => out.push(format!("batch {address} pack {index} set active against the undo rules")),
+                        _ => out.push(format!(
+                            "batch {address} pack {index} set active against the undo rules"
+                        )),
                     },
                     _ => {}
                 }
@@ -270,14 +299,19 @@ fn supply_follows_its_rules(before: &Ledger, after: &Ledger, tx: &TxFacts, out: 
             Some(_) => out.push(format!("pack record {address} replaced")),
             None => {
                 let still_set = match after.ours.get(&r.batch) {
-                    Some(Decoded::Batch(b)) => bits_of(after, b).is_some_and(|bits| is_decommissioned(&bits, r.index)),
+                    Some(Decoded::Batch(b)) => {
+                        bits_of(after, b).is_some_and(|bits| is_decommissioned(&bits, r.index))
+                    }
                     _ => false,
                 };
                 let settled = r.state == PackState::Supplied
                     && r.suspect_reports == 0
                     && tx.now > r.decommissioned_at + UNDO_WINDOW_SECS;
                 if still_set && !settled {
-                    out.push(format!("pack record {address} closed though the pack stays {:?}", r.state));
+                    out.push(format!(
+                        "pack record {address} closed though the pack stays {:?}",
+                        r.state
+                    ));
                 }
             }
         }
@@ -286,11 +320,15 @@ fn supply_follows_its_rules(before: &Ledger, after: &Ledger, tx: &TxFacts, out: 
         match d {
             Decoded::PackRecord(r) => {
                 let set = match after.ours.get(&r.batch) {
-                    Some(Decoded::Batch(b)) => bits_of(after, b).is_some_and(|bits| is_decommissioned(&bits, r.index)),
+                    Some(Decoded::Batch(b)) => {
+                        bits_of(after, b).is_some_and(|bits| is_decommissioned(&bits, r.index))
+                    }
                     _ => false,
                 };
                 if !set {
-                    out.push(format!("pack record {address} for a pack whose bit is clear"));
+                    out.push(format!(
+                        "pack record {address} for a pack whose bit is clear"
+                    ));
                 }
             }
             Decoded::Product(p) if !before.ours.contains_key(address) => {
@@ -299,7 +337,10 @@ fn supply_follows_its_rules(before: &Ledger, after: &Ledger, tx: &TxFacts, out: 
                     _ => Pubkey::default(),
                 };
                 if !tx.signers.contains(&authority) {
-                    out.push(format!("product {address} registered without the credential authority ({:?})", p.manufacturer));
+                    out.push(format!(
+                        "product {address} registered without the credential authority ({:?})",
+                        p.manufacturer
+                    ));
                 }
             }
             _ => {}

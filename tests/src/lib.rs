@@ -309,7 +309,7 @@ impl Env {
     pub async fn verified_provider(&self, roles: u8) -> Keypair {
         let provider = self.actor().await;
         let args = ProviderRegisterArgs {
- supply_roles: 0,
+            supply_roles: 0,
             roles,
             credential_ref: [0x11; 32],
         };
@@ -336,7 +336,7 @@ impl Env {
         expires_at: i64,
     ) -> Result<TxOutcome, SdkError> {
         let args = ProviderVerifyArgs {
- supply_roles: 0,
+            supply_roles: 0,
             roles,
             credential_expires_at: expires_at,
             credential_ref: [0; 32],

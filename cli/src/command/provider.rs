@@ -114,7 +114,7 @@ pub async fn execute(s: &Session, cmd: &ProviderCmd) -> Result<(Value, String)> 
                 bail!("{me} is already registered as a provider");
             }
             let args = careledger_sdk::ProviderRegisterArgs {
- supply_roles: 0,
+                supply_roles: 0,
                 roles: careledger_sdk::classes::role_mask(r)?,
                 credential_ref,
             };

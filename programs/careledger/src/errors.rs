@@ -513,7 +513,9 @@ pub enum CareledgerError {
     #[msg("the new state must be one of the inactive states (supplied, exported, checked-out, stolen, sample, free sample, locked, destroyed)")]
     PackStateNotInactive,
     /// 6165
-    #[msg("the batch was recalled or withdrawn: its packs may only be destroyed or reported stolen")]
+    #[msg(
+        "the batch was recalled or withdrawn: its packs may only be destroyed or reported stolen"
+    )]
     BatchRecalled,
     /// 6166
     #[msg("the pack has expired: it may only be destroyed or reported stolen")]

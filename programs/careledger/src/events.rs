@@ -6,7 +6,8 @@ use crate::logic::claims::Breakdown;
 use crate::logic::consent::Refusal;
 use crate::logic::statement::SignedForm;
 use crate::state::{
-    BatchStatus, ClaimState, PackState, PolicyStatus, Purpose, ReviewState, RewardTerms, RuleTerms, StudyStatus,
+    BatchStatus, ClaimState, PackState, PolicyStatus, Purpose, ReviewState, RewardTerms, RuleTerms,
+    StudyStatus,
 };
 use anchor_lang::prelude::*;
 

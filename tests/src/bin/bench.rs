@@ -553,7 +553,7 @@ async fn compute_units(url: String) {
             ix::ProviderRegister {
                 wallet: clinic.pubkey(),
                 args: careledger_sdk::ProviderRegisterArgs {
- supply_roles: 0,
+                    supply_roles: 0,
                     roles: ROLE_CLINICIAN,
                     credential_ref: [1; 32],
                 },
@@ -567,7 +567,7 @@ async fn compute_units(url: String) {
                 authority: env.credential_authority.pubkey(),
                 provider_wallet: clinic.pubkey(),
                 args: careledger_sdk::ProviderVerifyArgs {
- supply_roles: 0,
+                    supply_roles: 0,
                     roles: ROLE_CLINICIAN,
                     credential_expires_at: now + 30 * DAY,
                     credential_ref: [0; 32],

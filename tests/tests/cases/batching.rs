@@ -15,7 +15,7 @@ async fn thirty_grants_and_their_revocations_go_out_in_packed_transactions() {
     for _ in 0..30 {
         let provider = env.actor().await;
         let args = ProviderRegisterArgs {
- supply_roles: 0,
+            supply_roles: 0,
             roles: ROLE_CLINICIAN,
             credential_ref: [5; 32],
         };

@@ -1051,7 +1051,7 @@ async fn submit_rejections_leave_everything_unchanged() {
             ix::ProviderRegister {
                 wallet: unverified.pubkey(),
                 args: careledger_sdk::ProviderRegisterArgs {
- supply_roles: 0,
+                    supply_roles: 0,
                     roles: ROLE_CLINICIAN,
                     credential_ref: [3; 32],
                 },

@@ -786,7 +786,7 @@ async fn unverified_provider_cannot_request() {
         ix::ProviderRegister {
             wallet: pending.pubkey(),
             args: careledger_sdk::ProviderRegisterArgs {
- supply_roles: 0,
+                supply_roles: 0,
                 roles: ROLE_CLINICIAN,
                 credential_ref: [3; 32],
             },

@@ -4,14 +4,14 @@
 use anchor_lang::prelude::Rent;
 use careledger_sdk::claims::{rule_key, service_day};
 use careledger_sdk::ix::{self, Author, PolicyKeys, StudyKeys};
+use careledger_sdk::program::instructions::ProductRegisterArgs;
+use careledger_sdk::program::state::{SUPPLY_DISPENSER, SUPPLY_MANUFACTURER};
 use careledger_sdk::{action, pda, CareledgerError as E, Purpose, Transport};
 use careledger_sdk::{
     BreakGlassOpenArgs, ClaimSubmitArgs, ConfigInitArgs, GrantCreateArgs, PolicyCreateArgs,
     ProviderRegisterArgs, RecordAmendArgs, RecordAnchorArgs, RequestApproveArgs, RequestCreateArgs,
     RewardTerms, RuleTerms, StudyCreateArgs, NO_RECORD_SCOPE,
 };
-use careledger_sdk::program::instructions::ProductRegisterArgs;
-use careledger_sdk::program::state::{SUPPLY_DISPENSER, SUPPLY_MANUFACTURER};
 use careledger_sdk::{ROLE_CLINICIAN, ROLE_EMERGENCY, ROLE_INSURER, ROLE_RESEARCHER};
 use careledger_tests::{sample_cid, skip_on_cluster, EmbeddedOnly, Env, DAY};
 use solana_instruction::Instruction;
@@ -67,7 +67,10 @@ impl World {
         self.env
             .send_all(
                 &c.instructions,
-                &[&c.signer].into_iter().chain(c.co_signer.as_ref()).collect::<Vec<_>>(),
+                &[&c.signer]
+                    .into_iter()
+                    .chain(c.co_signer.as_ref())
+                    .collect::<Vec<_>>(),
             )
             .await
             .unwrap_or_else(|e| panic!("{} (squatted: {squat}): {e}", c.name));
@@ -140,7 +143,7 @@ async fn world(squat: bool) -> World {
     ] {
         let provider = w.env.actor().await;
         let args = ProviderRegisterArgs {
- supply_roles: 0,
+            supply_roles: 0,
             roles,
             credential_ref: [0x11; 32],
         };

@@ -2282,7 +2282,7 @@ async fn h1_authorship_counts_only_for_care_and_a_member_cannot_bill_themself() 
     let register = ix::ProviderRegister {
         wallet,
         args: careledger_sdk::ProviderRegisterArgs {
- supply_roles: 0,
+            supply_roles: 0,
             roles: ROLE_CLINICIAN,
             credential_ref: [3; 32],
         },

@@ -118,7 +118,7 @@ async fn provider_registration_and_verification_rules() {
     let env = Env::new().await;
     let provider = env.actor().await;
     let bad_roles = careledger_sdk::ProviderRegisterArgs {
- supply_roles: 0,
+        supply_roles: 0,
         roles: 0x40,
         credential_ref: [1; 32],
     };
@@ -135,7 +135,7 @@ async fn provider_registration_and_verification_rules() {
     )
     .await;
     let zero_ref = careledger_sdk::ProviderRegisterArgs {
- supply_roles: 0,
+        supply_roles: 0,
         roles: ROLE_CLINICIAN,
         credential_ref: [0; 32],
     };
@@ -151,7 +151,7 @@ async fn provider_registration_and_verification_rules() {
     )
     .await;
     let ok = careledger_sdk::ProviderRegisterArgs {
- supply_roles: 0,
+        supply_roles: 0,
         roles: ROLE_CLINICIAN,
         credential_ref: [9; 32],
     };
@@ -167,7 +167,7 @@ async fn provider_registration_and_verification_rules() {
     .unwrap();
     // only the credential authority verifies
     let args = careledger_sdk::ProviderVerifyArgs {
- supply_roles: 0,
+        supply_roles: 0,
         roles: ROLE_CLINICIAN,
         credential_expires_at: env.now().await + 100,
         credential_ref: [0; 32],
@@ -185,7 +185,7 @@ async fn provider_registration_and_verification_rules() {
     )
     .await;
     let past = careledger_sdk::ProviderVerifyArgs {
- supply_roles: 0,
+        supply_roles: 0,
         credential_expires_at: env.now().await,
         ..args
     };
@@ -230,7 +230,7 @@ async fn only_the_credential_authority_names_a_provider_credential() {
             authority,
             provider_wallet: wallet,
             args: ProviderVerifyArgs {
- supply_roles: 0,
+                supply_roles: 0,
                 roles: ROLE_CLINICIAN | ROLE_LAB,
                 credential_expires_at: claims.valid_until,
                 credential_ref,

@@ -557,7 +557,7 @@ async fn study_rejections_window_funding_sponsor_and_pause() {
             ix::ProviderRegister {
                 wallet: unverified.pubkey(),
                 args: careledger_sdk::ProviderRegisterArgs {
- supply_roles: 0,
+                    supply_roles: 0,
                     roles: ROLE_RESEARCHER,
                     credential_ref: [4; 32],
                 },

@@ -12,8 +12,8 @@
 use careledger_sdk::events::CareledgerEvent as Ev;
 use careledger_sdk::ix;
 use careledger_sdk::program::instructions::{
-    BatchRecallArgs, PackReactivateArgs, PackSettleArgs, ProductRegisterArgs,
-    ProviderRegisterArgs, ShipmentReceiveArgs, ShipmentSendArgs,
+    BatchRecallArgs, PackReactivateArgs, PackSettleArgs, ProductRegisterArgs, ProviderRegisterArgs,
+    ShipmentReceiveArgs, ShipmentSendArgs,
 };
 use careledger_sdk::program::state::{
     Batch, BatchStatus, PackRecord, PackState, SUPPLY_DISPENSER, SUPPLY_MANUFACTURER,
@@ -36,7 +36,14 @@ async fn a_batch_from_commissioning_to_dispensing() {
     assert_eq!((b.capacity, b.depth, b.decommissioned), (16, 4, 0));
     assert_eq!(b.status_map, s.batch.status_map);
     // the status map: magic, batch, and two zero bytes of bits
-    let map = s.env.client.transport().account(&s.batch.status_map).await.unwrap().unwrap();
+    let map = s
+        .env
+        .client
+        .transport()
+        .account(&s.batch.status_map)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(map.data.len(), 40 + 2);
     assert_eq!(&map.data[8..40], s.batch.batch().as_ref());
     let v = s.verify("SN000003").await;
@@ -44,7 +51,10 @@ async fn a_batch_from_commissioning_to_dispensing() {
     assert_eq!(v.state, Some(PackState::Active));
 
     // ship to the wholesaler, who acknowledges
-    let args = ShipmentSendArgs { epcis_hash: [5; 32], quantity: 10 };
+    let args = ShipmentSendArgs {
+        epcis_hash: [5; 32],
+        quantity: 10,
+    };
     let send = ix::ShipmentSend {
         sender: s.manufacturer.pubkey(),
         receiver: s.wholesaler.pubkey(),
@@ -52,39 +62,85 @@ async fn a_batch_from_commissioning_to_dispensing() {
         args: args.clone(),
     };
     let shipment = send.shipment();
-    let out = s.env.send(send.clone().instruction(), &[&s.manufacturer]).await.unwrap();
-    assert!(matches!(&out.events[..], [Ev::ShipmentSent(e)] if e.quantity == 10 && e.receiver == s.wholesaler.pubkey()));
+    let out = s
+        .env
+        .send(send.clone().instruction(), &[&s.manufacturer])
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out.events[..], [Ev::ShipmentSent(e)] if e.quantity == 10 && e.receiver == s.wholesaler.pubkey())
+    );
     s.env
-        .expect_rejected(send.instruction(), &[&s.manufacturer], E::ShipmentAlreadyAnchored, &[shipment])
+        .expect_rejected(
+            send.instruction(),
+            &[&s.manufacturer],
+            E::ShipmentAlreadyAnchored,
+            &[shipment],
+        )
         .await;
     let receive = |by: &Keypair| {
         ix::ShipmentReceive {
             receiver: by.pubkey(),
             shipment,
-            args: ShipmentReceiveArgs { receipt_hash: [6; 32] },
+            args: ShipmentReceiveArgs {
+                receipt_hash: [6; 32],
+            },
         }
         .instruction()
     };
     s.env
-        .expect_rejected(receive(&s.pharmacy), &[&s.pharmacy], E::NotShipmentReceiver, &[shipment])
+        .expect_rejected(
+            receive(&s.pharmacy),
+            &[&s.pharmacy],
+            E::NotShipmentReceiver,
+            &[shipment],
+        )
         .await;
-    let out = s.env.send(receive(&s.wholesaler), &[&s.wholesaler]).await.unwrap();
+    let out = s
+        .env
+        .send(receive(&s.wholesaler), &[&s.wholesaler])
+        .await
+        .unwrap();
     assert!(matches!(&out.events[..], [Ev::ShipmentReceived(e)] if e.receipt_hash == [6; 32]));
     s.env
-        .expect_rejected(receive(&s.wholesaler), &[&s.wholesaler], E::ShipmentAlreadyReceived, &[shipment])
+        .expect_rejected(
+            receive(&s.wholesaler),
+            &[&s.wholesaler],
+            E::ShipmentAlreadyReceived,
+            &[shipment],
+        )
         .await;
 
     // the pharmacy dispenses pack 3
     let out = s.dispense(3).await.unwrap();
-    let [Ev::PackStatusChanged(e)] = &out.events[..] else { panic!("{:?}", out.events) };
-    assert_eq!((e.index, e.old_state, e.new_state), (3, PackState::Active, PackState::Supplied));
+    let [Ev::PackStatusChanged(e)] = &out.events[..] else {
+        panic!("{:?}", out.events)
+    };
+    assert_eq!(
+        (e.index, e.old_state, e.new_state),
+        (3, PackState::Active, PackState::Supplied)
+    );
     assert_eq!(e.undo_until, e.at + 10 * DAY);
-    let record: PackRecord = s.env.client.fetch(&pda::pack_record(&s.batch.batch(), 3).0).await.unwrap();
-    assert_eq!((record.state, record.actor), (PackState::Supplied, s.pharmacy.pubkey()));
+    let record: PackRecord = s
+        .env
+        .client
+        .fetch(&pda::pack_record(&s.batch.batch(), 3).0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (record.state, record.actor),
+        (PackState::Supplied, s.pharmacy.pubkey())
+    );
     assert_eq!(batch_of(&s).await.decommissioned, 1);
     let v = s.verify("SN000003").await;
-    assert_eq!((v.verified, v.reason), (false, Some(VerifyReason::AlreadyDispensed)));
-    assert!(s.verify("SN000004").await.verified, "the other packs stay authentic");
+    assert_eq!(
+        (v.verified, v.reason),
+        (false, Some(VerifyReason::AlreadyDispensed))
+    );
+    assert!(
+        s.verify("SN000004").await.verified,
+        "the other packs stay authentic"
+    );
 }
 
 #[tokio::test]
@@ -95,11 +151,25 @@ async fn a_clone_is_refused_and_on_record() {
     let before_map = s.env.snapshot(&[s.batch.status_map]).await;
     // a second pharmacy scans a copy of the same DataMatrix
     let other = s.env.supply_party(SUPPLY_DISPENSER).await;
-    let ix = s.batch.decommission(&other.pubkey(), 1, PackState::Supplied);
-    let out = s.env.send(ix, &[&other]).await.expect("a suspect report succeeds");
-    let [Ev::SuspectPack(e)] = &out.events[..] else { panic!("{:?}", out.events) };
-    assert_eq!((e.index, e.state, e.attempted_state), (1, PackState::Supplied, PackState::Supplied));
-    assert_eq!((e.reporter, e.pack_reports, e.batch_reports), (other.pubkey(), 1, 1));
+    let ix = s
+        .batch
+        .decommission(&other.pubkey(), 1, PackState::Supplied);
+    let out = s
+        .env
+        .send(ix, &[&other])
+        .await
+        .expect("a suspect report succeeds");
+    let [Ev::SuspectPack(e)] = &out.events[..] else {
+        panic!("{:?}", out.events)
+    };
+    assert_eq!(
+        (e.index, e.state, e.attempted_state),
+        (1, PackState::Supplied, PackState::Supplied)
+    );
+    assert_eq!(
+        (e.reporter, e.pack_reports, e.batch_reports),
+        (other.pubkey(), 1, 1)
+    );
     // nothing about the pack changed but the count; the first dispenser keeps its undo
     assert_eq!(s.env.snapshot(&[s.batch.status_map]).await, before_map);
     let r: PackRecord = s.env.client.fetch(&record).await.unwrap();
@@ -117,7 +187,12 @@ async fn a_clone_is_refused_and_on_record() {
         args: PackSettleArgs { index: 1 },
     };
     s.env
-        .expect_rejected(settle.instruction(), &[&other], E::PackRecordNotSettleable, &[record])
+        .expect_rejected(
+            settle.instruction(),
+            &[&other],
+            E::PackRecordNotSettleable,
+            &[record],
+        )
         .await;
 }
 
@@ -125,25 +200,53 @@ async fn a_clone_is_refused_and_on_record() {
 async fn counterfeits_are_unknown_and_cannot_be_dispensed() {
     let s = SupplyScene::new(4, 8).await;
     let v = s.verify("FAKE0001").await;
-    assert_eq!((v.verified, v.reason, v.index), (false, Some(VerifyReason::UnknownSerial), None));
-    assert_eq!(v.to_json()["verificationFailureReason"], "No_match_GTIN_Serial");
+    assert_eq!(
+        (v.verified, v.reason, v.index),
+        (false, Some(VerifyReason::UnknownSerial), None)
+    );
+    assert_eq!(
+        v.to_json()["verificationFailureReason"],
+        "No_match_GTIN_Serial"
+    );
     let mut other_lot = s.batch.pack(0);
     other_lot.lot = "LOT-NONE".into();
-    let v = careledger_sdk::supply::verify(s.env.client.transport(), &other_lot, &s.batch.manifest, &s.batch.tree)
-        .await
-        .unwrap();
+    let v = careledger_sdk::supply::verify(
+        s.env.client.transport(),
+        &other_lot,
+        &s.batch.manifest,
+        &s.batch.tree,
+    )
+    .await
+    .unwrap();
     assert_eq!(v.reason, Some(VerifyReason::UnknownBatch));
     let mut wrong_expiry = s.batch.pack(0);
     wrong_expiry.expiry.month = 11;
-    let v = careledger_sdk::supply::verify(s.env.client.transport(), &wrong_expiry, &s.batch.manifest, &s.batch.tree)
-        .await
-        .unwrap();
+    let v = careledger_sdk::supply::verify(
+        s.env.client.transport(),
+        &wrong_expiry,
+        &s.batch.manifest,
+        &s.batch.tree,
+    )
+    .await
+    .unwrap();
     assert_eq!(v.reason, Some(VerifyReason::ExpiryMismatch));
     // a counterfeiter who knows the public manifest but no serial: a decoy slot with a guessed
     // secret, with the slot's real sibling path
-    let watched = [s.batch.batch(), s.batch.status_map, pda::pack_record(&s.batch.batch(), 6).0];
-    let ix = s.batch.decommission_raw(&s.pharmacy.pubkey(), 6, [0xAB; 32], s.batch.tree.proof(6), PackState::Supplied);
-    s.env.expect_rejected(ix, &[&s.pharmacy], E::InvalidPackProof, &watched).await;
+    let watched = [
+        s.batch.batch(),
+        s.batch.status_map,
+        pda::pack_record(&s.batch.batch(), 6).0,
+    ];
+    let ix = s.batch.decommission_raw(
+        &s.pharmacy.pubkey(),
+        6,
+        [0xAB; 32],
+        s.batch.tree.proof(6),
+        PackState::Supplied,
+    );
+    s.env
+        .expect_rejected(ix, &[&s.pharmacy], E::InvalidPackProof, &watched)
+        .await;
 }
 
 #[tokio::test]
@@ -153,33 +256,90 @@ async fn merkle_proofs_for_another_pack_batch_or_index_are_refused() {
     let pharmacy = s.pharmacy.pubkey();
     let (index, secret) = s.batch.manifest.find(&s.batch.pack(2)).unwrap();
     let proof = s.batch.tree.proof(index);
-    let watched = [s.batch.batch(), s.batch.status_map, second.batch(), second.status_map];
+    let watched = [
+        s.batch.batch(),
+        s.batch.status_map,
+        second.batch(),
+        second.status_map,
+    ];
     // a wrong proof: one sibling flipped
     let mut wrong = proof.clone();
     wrong[1][0] ^= 1;
-    let ix = s.batch.decommission_raw(&pharmacy, index, secret, wrong, PackState::Supplied);
-    s.env.expect_rejected(ix, &[&s.pharmacy], E::InvalidPackProof, &watched).await;
+    let ix = s
+        .batch
+        .decommission_raw(&pharmacy, index, secret, wrong, PackState::Supplied);
+    s.env
+        .expect_rejected(ix, &[&s.pharmacy], E::InvalidPackProof, &watched)
+        .await;
     // the right proof at another index
-    let ix = s.batch.decommission_raw(&pharmacy, index + 1, secret, proof.clone(), PackState::Supplied);
-    s.env.expect_rejected(ix, &[&s.pharmacy], E::InvalidPackProof, &watched).await;
+    let ix = s.batch.decommission_raw(
+        &pharmacy,
+        index + 1,
+        secret,
+        proof.clone(),
+        PackState::Supplied,
+    );
+    s.env
+        .expect_rejected(ix, &[&s.pharmacy], E::InvalidPackProof, &watched)
+        .await;
     // the second batch's own valid proof, sent against the first batch
     let (i2, secret2) = second.manifest.find(&second.pack(2)).unwrap();
-    let ix = s.batch.decommission_raw(&pharmacy, i2, secret2, second.tree.proof(i2), PackState::Supplied);
-    s.env.expect_rejected(ix, &[&s.pharmacy], E::InvalidPackProof, &watched).await;
+    let ix = s.batch.decommission_raw(
+        &pharmacy,
+        i2,
+        secret2,
+        second.tree.proof(i2),
+        PackState::Supplied,
+    );
+    s.env
+        .expect_rejected(ix, &[&s.pharmacy], E::InvalidPackProof, &watched)
+        .await;
     // ...and against the first batch's accounts but the second batch's map
     let mut ix = second.decommission(&pharmacy, 2, PackState::Supplied);
     careledger_tests::swap_account(&mut ix, &second.status_map, s.batch.status_map);
-    s.env.expect_rejected(ix, &[&s.pharmacy], E::PackMapMismatch, &watched).await;
+    s.env
+        .expect_rejected(ix, &[&s.pharmacy], E::PackMapMismatch, &watched)
+        .await;
     // an index out of range (the tree has 8 slots, the batch 5)
-    let ix = s.batch.decommission_raw(&pharmacy, 5, secret, s.batch.tree.proof(5), PackState::Supplied);
-    s.env.expect_rejected(ix, &[&s.pharmacy], E::PackIndexOutOfRange, &watched).await;
-    let ix = s.batch.decommission_raw(&pharmacy, u32::MAX, secret, proof.clone(), PackState::Supplied);
-    s.env.expect_rejected(ix, &[&s.pharmacy], E::PackIndexOutOfRange, &watched).await;
+    let ix = s.batch.decommission_raw(
+        &pharmacy,
+        5,
+        secret,
+        s.batch.tree.proof(5),
+        PackState::Supplied,
+    );
+    s.env
+        .expect_rejected(ix, &[&s.pharmacy], E::PackIndexOutOfRange, &watched)
+        .await;
+    let ix = s.batch.decommission_raw(
+        &pharmacy,
+        u32::MAX,
+        secret,
+        proof.clone(),
+        PackState::Supplied,
+    );
+    s.env
+        .expect_rejected(ix, &[&s.pharmacy], E::PackIndexOutOfRange, &watched)
+        .await;
     // a proof one level short
-    let ix = s.batch.decommission_raw(&pharmacy, index, secret, proof[1..].to_vec(), PackState::Supplied);
-    s.env.expect_rejected(ix, &[&s.pharmacy], E::InvalidPackProof, &watched).await;
+    let ix = s.batch.decommission_raw(
+        &pharmacy,
+        index,
+        secret,
+        proof[1..].to_vec(),
+        PackState::Supplied,
+    );
+    s.env
+        .expect_rejected(ix, &[&s.pharmacy], E::InvalidPackProof, &watched)
+        .await;
     // and the real one works, once
-    s.env.send(s.batch.decommission(&pharmacy, 2, PackState::Supplied), &[&s.pharmacy]).await.unwrap();
+    s.env
+        .send(
+            s.batch.decommission(&pharmacy, 2, PackState::Supplied),
+            &[&s.pharmacy],
+        )
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -187,32 +347,63 @@ async fn roles_decide_who_commissions_and_who_dispenses() {
     let s = SupplyScene::new(3, 1).await;
     let watched = [s.batch.batch(), s.batch.status_map];
     // a wholesaler cannot dispense, but may report a pack stolen
-    let ix = s.batch.decommission(&s.wholesaler.pubkey(), 0, PackState::Supplied);
-    s.env.expect_rejected(ix, &[&s.wholesaler], E::MissingRole, &watched).await;
+    let ix = s
+        .batch
+        .decommission(&s.wholesaler.pubkey(), 0, PackState::Supplied);
+    s.env
+        .expect_rejected(ix, &[&s.wholesaler], E::MissingRole, &watched)
+        .await;
     // a clinician (care roles only) cannot touch packs
     let clinic = s.env.verified_provider(ROLE_CLINICIAN).await;
-    let ix = s.batch.decommission(&clinic.pubkey(), 0, PackState::Destroyed);
-    s.env.expect_rejected(ix, &[&clinic], E::MissingRole, &watched).await;
-    let out = s.env
-        .send(s.batch.decommission(&s.wholesaler.pubkey(), 0, PackState::Stolen), &[&s.wholesaler])
+    let ix = s
+        .batch
+        .decommission(&clinic.pubkey(), 0, PackState::Destroyed);
+    s.env
+        .expect_rejected(ix, &[&clinic], E::MissingRole, &watched)
+        .await;
+    let out = s
+        .env
+        .send(
+            s.batch
+                .decommission(&s.wholesaler.pubkey(), 0, PackState::Stolen),
+            &[&s.wholesaler],
+        )
         .await
         .unwrap();
-    assert!(matches!(&out.events[..], [Ev::PackStatusChanged(e)] if e.new_state == PackState::Stolen && e.undo_until == 0));
-    assert_eq!(s.verify("SN000000").await.reason, Some(VerifyReason::Inactive(PackState::Stolen)));
+    assert!(
+        matches!(&out.events[..], [Ev::PackStatusChanged(e)] if e.new_state == PackState::Stolen && e.undo_until == 0)
+    );
+    assert_eq!(
+        s.verify("SN000000").await.reason,
+        Some(VerifyReason::Inactive(PackState::Stolen))
+    );
     // a suspended pharmacy cannot dispense
     let suspend = ix::ProviderSuspend {
         authority: s.env.credential_authority.pubkey(),
         provider_wallet: s.pharmacy.pubkey(),
         reason_code: 7,
     };
-    s.env.send(suspend.instruction(), &[&s.env.credential_authority]).await.unwrap();
-    let ix = s.batch.decommission(&s.pharmacy.pubkey(), 1, PackState::Supplied);
-    s.env.expect_rejected(ix, &[&s.pharmacy], E::ProviderSuspended, &watched).await;
+    s.env
+        .send(suspend.instruction(), &[&s.env.credential_authority])
+        .await
+        .unwrap();
+    let ix = s
+        .batch
+        .decommission(&s.pharmacy.pubkey(), 1, PackState::Supplied);
+    s.env
+        .expect_rejected(ix, &[&s.pharmacy], E::ProviderSuspended, &watched)
+        .await;
 
     // a rival verified manufacturer cannot commission this GTIN, nor register it for itself
     let rival = s.env.supply_party(SUPPLY_MANUFACTURER).await;
-    let err = commission_batch(&s.env, &rival, "LOT-RIVAL", 3, 1).await.unwrap_err();
-    assert_eq!(err.program_error(), Some(E::NotProductManufacturer), "{err}");
+    let err = commission_batch(&s.env, &rival, "LOT-RIVAL", 3, 1)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.program_error(),
+        Some(E::NotProductManufacturer),
+        "{err}"
+    );
     let gtin_hash = s.batch.manifest.gtin_hash();
     let product = pda::product(&gtin_hash).0;
     let register = ix::ProductRegister {
@@ -220,14 +411,26 @@ async fn roles_decide_who_commissions_and_who_dispenses() {
         manufacturer_wallet: rival.pubkey(),
         args: ProductRegisterArgs { gtin_hash },
     };
-    s.env.expect_rejected(register.instruction(), &[&rival], E::NotCredentialAuthority, &[product]).await;
+    s.env
+        .expect_rejected(
+            register.instruction(),
+            &[&rival],
+            E::NotCredentialAuthority,
+            &[product],
+        )
+        .await;
     let register = ix::ProductRegister {
         authority: s.env.credential_authority.pubkey(),
         manufacturer_wallet: rival.pubkey(),
         args: ProductRegisterArgs { gtin_hash },
     };
     s.env
-        .expect_rejected(register.instruction(), &[&s.env.credential_authority], E::ProductAlreadyRegistered, &[product])
+        .expect_rejected(
+            register.instruction(),
+            &[&s.env.credential_authority],
+            E::ProductAlreadyRegistered,
+            &[product],
+        )
         .await;
     // a GTIN registered to someone without the manufacturer role is refused
     let register = ix::ProductRegister {
@@ -236,17 +439,38 @@ async fn roles_decide_who_commissions_and_who_dispenses() {
         args: ProductRegisterArgs { gtin_hash: [9; 32] },
     };
     s.env
-        .expect_rejected(register.instruction(), &[&s.env.credential_authority], E::MissingRole, &[pda::product(&[9; 32]).0])
+        .expect_rejected(
+            register.instruction(),
+            &[&s.env.credential_authority],
+            E::MissingRole,
+            &[pda::product(&[9; 32]).0],
+        )
         .await;
     // the same lot twice
     let err = s.commission("LOT-2026-A", 3, 1).await.unwrap_err();
-    assert_eq!(err.program_error(), Some(E::BatchAlreadyCommissioned), "{err}");
+    assert_eq!(
+        err.program_error(),
+        Some(E::BatchAlreadyCommissioned),
+        "{err}"
+    );
     // unknown supply role bits
     let party = s.env.actor().await;
-    let args = ProviderRegisterArgs { roles: 0, supply_roles: 0x08, credential_ref: [1; 32] };
-    let register = ix::ProviderRegister { wallet: party.pubkey(), args };
+    let args = ProviderRegisterArgs {
+        roles: 0,
+        supply_roles: 0x08,
+        credential_ref: [1; 32],
+    };
+    let register = ix::ProviderRegister {
+        wallet: party.pubkey(),
+        args,
+    };
     s.env
-        .expect_rejected(register.instruction(), &[&party], E::InvalidSupplyRoles, &[pda::provider(&party.pubkey()).0])
+        .expect_rejected(
+            register.instruction(),
+            &[&party],
+            E::InvalidSupplyRoles,
+            &[pda::provider(&party.pubkey()).0],
+        )
         .await;
 }
 
@@ -267,29 +491,87 @@ async fn undo_only_by_the_same_premises_within_ten_days() {
         .instruction()
     };
     s.dispense(0).await.unwrap();
-    let lamports_before = s.env.client.transport().account(&s.pharmacy.pubkey()).await.unwrap().unwrap().lamports;
+    let lamports_before = s
+        .env
+        .client
+        .transport()
+        .account(&s.pharmacy.pubkey())
+        .await
+        .unwrap()
+        .unwrap()
+        .lamports;
     let watched = [s.batch.batch(), s.batch.status_map, record];
     let other = s.env.supply_party(SUPPLY_DISPENSER).await;
-    s.env.expect_rejected(undo(&other, 0), &[&other], E::UndoByOtherPremises, &watched).await;
+    s.env
+        .expect_rejected(undo(&other, 0), &[&other], E::UndoByOtherPremises, &watched)
+        .await;
     // the same premises, on day 9: the pack is active again and the rent comes back
     s.env.set_clock(s.env.now().await + 9 * DAY).await;
-    let out = s.env.send(undo(&s.pharmacy, 0), &[&s.pharmacy]).await.unwrap();
-    assert!(matches!(&out.events[..], [Ev::PackStatusChanged(e)] if e.new_state == PackState::Active && e.old_state == PackState::Supplied));
-    assert!(s.env.client.transport().account(&record).await.unwrap().is_none());
-    let lamports_after = s.env.client.transport().account(&s.pharmacy.pubkey()).await.unwrap().unwrap().lamports;
+    let out = s
+        .env
+        .send(undo(&s.pharmacy, 0), &[&s.pharmacy])
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out.events[..], [Ev::PackStatusChanged(e)] if e.new_state == PackState::Active && e.old_state == PackState::Supplied)
+    );
+    assert!(s
+        .env
+        .client
+        .transport()
+        .account(&record)
+        .await
+        .unwrap()
+        .is_none());
+    let lamports_after = s
+        .env
+        .client
+        .transport()
+        .account(&s.pharmacy.pubkey())
+        .await
+        .unwrap()
+        .unwrap()
+        .lamports;
     assert!(lamports_after > lamports_before, "rent back");
     assert!(s.verify("SN000000").await.verified);
     assert_eq!(batch_of(&s).await.decommissioned, 0);
     // dispensed again, then 10 days and a second pass: too late
     s.dispense(0).await.unwrap();
     s.env.set_clock(s.env.now().await + 10 * DAY + 1).await;
-    s.env.expect_rejected(undo(&s.pharmacy, 0), &[&s.pharmacy], E::UndoWindowPassed, &watched).await;
+    s.env
+        .expect_rejected(
+            undo(&s.pharmacy, 0),
+            &[&s.pharmacy],
+            E::UndoWindowPassed,
+            &watched,
+        )
+        .await;
     // a destroyed pack never comes back, even at once
-    s.env.send(s.batch.decommission(&s.pharmacy.pubkey(), 1, PackState::Destroyed), &[&s.pharmacy]).await.unwrap();
-    let watched1 = [s.batch.batch(), s.batch.status_map, pda::pack_record(&s.batch.batch(), 1).0];
-    s.env.expect_rejected(undo(&s.pharmacy, 1), &[&s.pharmacy], E::UndoFinalState, &watched1).await;
+    s.env
+        .send(
+            s.batch
+                .decommission(&s.pharmacy.pubkey(), 1, PackState::Destroyed),
+            &[&s.pharmacy],
+        )
+        .await
+        .unwrap();
+    let watched1 = [
+        s.batch.batch(),
+        s.batch.status_map,
+        pda::pack_record(&s.batch.batch(), 1).0,
+    ];
+    s.env
+        .expect_rejected(
+            undo(&s.pharmacy, 1),
+            &[&s.pharmacy],
+            E::UndoFinalState,
+            &watched1,
+        )
+        .await;
     // an active pack has nothing to undo (no record: Anchor refuses the missing account)
-    s.env.expect_anchor_error(undo(&s.pharmacy, 2), &[&s.pharmacy], 3012, &watched).await;
+    s.env
+        .expect_anchor_error(undo(&s.pharmacy, 2), &[&s.pharmacy], 3012, &watched)
+        .await;
 
     // settling: the record of pack 0 closes, the bit stays, and a clone is still caught
     let settle = ix::PackSettle {
@@ -299,11 +581,33 @@ async fn undo_only_by_the_same_premises_within_ten_days() {
         args: PackSettleArgs { index: 0 },
     };
     let out = s.env.send(settle.instruction(), &[&other]).await.unwrap();
-    assert!(matches!(&out.events[..], [Ev::PackRecordSettled(e)] if e.actor == s.pharmacy.pubkey() && e.lamports > 0));
-    assert!(s.env.client.transport().account(&record).await.unwrap().is_none());
-    assert_eq!(s.verify("SN000000").await.reason, Some(VerifyReason::AlreadyDispensed));
-    let out = s.env.send(s.batch.decommission(&other.pubkey(), 0, PackState::Supplied), &[&other]).await.unwrap();
-    assert!(matches!(&out.events[..], [Ev::SuspectPack(e)] if e.state == PackState::Supplied && e.pack_reports == 0 && e.batch_reports == 1));
+    assert!(
+        matches!(&out.events[..], [Ev::PackRecordSettled(e)] if e.actor == s.pharmacy.pubkey() && e.lamports > 0)
+    );
+    assert!(s
+        .env
+        .client
+        .transport()
+        .account(&record)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        s.verify("SN000000").await.reason,
+        Some(VerifyReason::AlreadyDispensed)
+    );
+    let out = s
+        .env
+        .send(
+            s.batch
+                .decommission(&other.pubkey(), 0, PackState::Supplied),
+            &[&other],
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out.events[..], [Ev::SuspectPack(e)] if e.state == PackState::Supplied && e.pack_reports == 0 && e.batch_reports == 1)
+    );
     // a destroyed pack's record is never settled
     let settle = ix::PackSettle {
         by: other.pubkey(),
@@ -311,7 +615,14 @@ async fn undo_only_by_the_same_premises_within_ten_days() {
         actor: s.pharmacy.pubkey(),
         args: PackSettleArgs { index: 1 },
     };
-    s.env.expect_rejected(settle.instruction(), &[&other], E::PackRecordNotSettleable, &watched1).await;
+    s.env
+        .expect_rejected(
+            settle.instruction(),
+            &[&other],
+            E::PackRecordNotSettleable,
+            &watched1,
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -322,39 +633,100 @@ async fn recalls_are_final_and_fail_every_pack() {
         ix::BatchRecall {
             manufacturer: by.pubkey(),
             batch: s.batch.batch(),
-            args: BatchRecallArgs { status, reason_code: 12 },
+            args: BatchRecallArgs {
+                status,
+                reason_code: 12,
+            },
         }
         .instruction()
     };
     let watched = [s.batch.batch()];
-    s.env.expect_rejected(recall(&s.pharmacy, BatchStatus::Recalled), &[&s.pharmacy], E::NotProductManufacturer, &watched).await;
-    s.env.expect_rejected(recall(&s.manufacturer, BatchStatus::Active), &[&s.manufacturer], E::BatchAlreadyFinal, &watched).await;
+    s.env
+        .expect_rejected(
+            recall(&s.pharmacy, BatchStatus::Recalled),
+            &[&s.pharmacy],
+            E::NotProductManufacturer,
+            &watched,
+        )
+        .await;
+    s.env
+        .expect_rejected(
+            recall(&s.manufacturer, BatchStatus::Active),
+            &[&s.manufacturer],
+            E::BatchAlreadyFinal,
+            &watched,
+        )
+        .await;
     // a recall limits harm: it works while the program is paused
     let pause = |paused| ix::ConfigSetPaused {
         admin: s.env.admin.pubkey(),
         paused,
     };
-    s.env.send(pause(true).instruction(), &[&s.env.admin]).await.unwrap();
-    let out = s.env.send(recall(&s.manufacturer, BatchStatus::Recalled), &[&s.manufacturer]).await.unwrap();
-    assert!(matches!(&out.events[..], [Ev::BatchRecalled(e)] if e.active_packs == 4 && e.reason_code == 12));
-    s.env.send(pause(false).instruction(), &[&s.env.admin]).await.unwrap();
-    s.env.expect_rejected(recall(&s.manufacturer, BatchStatus::Withdrawn), &[&s.manufacturer], E::BatchAlreadyFinal, &watched).await;
+    s.env
+        .send(pause(true).instruction(), &[&s.env.admin])
+        .await
+        .unwrap();
+    let out = s
+        .env
+        .send(
+            recall(&s.manufacturer, BatchStatus::Recalled),
+            &[&s.manufacturer],
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out.events[..], [Ev::BatchRecalled(e)] if e.active_packs == 4 && e.reason_code == 12)
+    );
+    s.env
+        .send(pause(false).instruction(), &[&s.env.admin])
+        .await
+        .unwrap();
+    s.env
+        .expect_rejected(
+            recall(&s.manufacturer, BatchStatus::Withdrawn),
+            &[&s.manufacturer],
+            E::BatchAlreadyFinal,
+            &watched,
+        )
+        .await;
     for i in 0..5 {
         let v = s.verify(&format!("SN{i:06}")).await;
-        assert_eq!((v.verified, v.reason), (false, Some(VerifyReason::Recalled)), "pack {i}");
+        assert_eq!(
+            (v.verified, v.reason),
+            (false, Some(VerifyReason::Recalled)),
+            "pack {i}"
+        );
     }
     let watched = [s.batch.batch(), s.batch.status_map];
-    let ix = s.batch.decommission(&s.pharmacy.pubkey(), 1, PackState::Supplied);
-    s.env.expect_rejected(ix, &[&s.pharmacy], E::BatchRecalled, &watched).await;
+    let ix = s
+        .batch
+        .decommission(&s.pharmacy.pubkey(), 1, PackState::Supplied);
+    s.env
+        .expect_rejected(ix, &[&s.pharmacy], E::BatchRecalled, &watched)
+        .await;
     let undo = ix::PackReactivate {
         actor: s.pharmacy.pubkey(),
         batch: s.batch.batch(),
         status_map: s.batch.status_map,
         args: PackReactivateArgs { index: 0 },
     };
-    s.env.expect_rejected(undo.instruction(), &[&s.pharmacy], E::BatchRecalled, &watched).await;
+    s.env
+        .expect_rejected(
+            undo.instruction(),
+            &[&s.pharmacy],
+            E::BatchRecalled,
+            &watched,
+        )
+        .await;
     // recalled stock is destroyed
-    s.env.send(s.batch.decommission(&s.pharmacy.pubkey(), 1, PackState::Destroyed), &[&s.pharmacy]).await.unwrap();
+    s.env
+        .send(
+            s.batch
+                .decommission(&s.pharmacy.pubkey(), 1, PackState::Destroyed),
+            &[&s.pharmacy],
+        )
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -366,7 +738,12 @@ async fn expiry_stops_dispensing_but_not_destruction() {
     let expires_at = batch_of(&s).await.expires_at;
     // credentials outlive the packs here, so only the expiry decides
     for party in [&s.pharmacy, &s.wholesaler] {
-        let p: careledger_sdk::Provider = s.env.client.fetch(&pda::provider(&party.pubkey()).0).await.unwrap();
+        let p: careledger_sdk::Provider = s
+            .env
+            .client
+            .fetch(&pda::provider(&party.pubkey()).0)
+            .await
+            .unwrap();
         let args = careledger_sdk::program::instructions::ProviderVerifyArgs {
             roles: 0,
             supply_roles: p.supply_roles,
@@ -378,18 +755,42 @@ async fn expiry_stops_dispensing_but_not_destruction() {
             provider_wallet: party.pubkey(),
             args,
         };
-        s.env.send(verify.instruction(), &[&s.env.credential_authority]).await.unwrap();
+        s.env
+            .send(verify.instruction(), &[&s.env.credential_authority])
+            .await
+            .unwrap();
     }
     s.env.set_clock(expires_at - 1).await;
-    assert!(s.verify("SN000000").await.verified, "the last second of the expiry day");
+    assert!(
+        s.verify("SN000000").await.verified,
+        "the last second of the expiry day"
+    );
     s.env.set_clock(expires_at).await;
-    assert_eq!(s.verify("SN000000").await.reason, Some(VerifyReason::Expired));
+    assert_eq!(
+        s.verify("SN000000").await.reason,
+        Some(VerifyReason::Expired)
+    );
     let watched = [s.batch.batch(), s.batch.status_map];
-    let ix = s.batch.decommission(&s.pharmacy.pubkey(), 0, PackState::Supplied);
-    s.env.expect_rejected(ix, &[&s.pharmacy], E::PackExpired, &watched).await;
-    let ix = s.batch.decommission(&s.wholesaler.pubkey(), 0, PackState::Sample);
-    s.env.expect_rejected(ix, &[&s.wholesaler], E::PackExpired, &watched).await;
-    s.env.send(s.batch.decommission(&s.pharmacy.pubkey(), 0, PackState::Destroyed), &[&s.pharmacy]).await.unwrap();
+    let ix = s
+        .batch
+        .decommission(&s.pharmacy.pubkey(), 0, PackState::Supplied);
+    s.env
+        .expect_rejected(ix, &[&s.pharmacy], E::PackExpired, &watched)
+        .await;
+    let ix = s
+        .batch
+        .decommission(&s.wholesaler.pubkey(), 0, PackState::Sample);
+    s.env
+        .expect_rejected(ix, &[&s.wholesaler], E::PackExpired, &watched)
+        .await;
+    s.env
+        .send(
+            s.batch
+                .decommission(&s.pharmacy.pubkey(), 0, PackState::Destroyed),
+            &[&s.pharmacy],
+        )
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -398,18 +799,47 @@ async fn status_maps_cannot_be_taken_over_reused_or_missized() {
     let gtin = s.batch.manifest.gtin;
     let serials = vec!["A1".to_string(), "A2".to_string()];
     let plan = |map: &Keypair, lot: &str| {
-        let m = careledger_sdk::supply::Manifest::plan(&gtin, lot, s.batch.manifest.expiry, &serials, map.pubkey(), 1).unwrap();
+        let m = careledger_sdk::supply::Manifest::plan(
+            &gtin,
+            lot,
+            s.batch.manifest.expiry,
+            &serials,
+            map.pubkey(),
+            1,
+        )
+        .unwrap();
         let tree = m.tree();
-        ix::BatchCommission { manufacturer: s.manufacturer.pubkey(), status_map: map.pubkey(), args: m.commission_args(&tree) }
+        ix::BatchCommission {
+            manufacturer: s.manufacturer.pubkey(),
+            status_map: map.pubkey(),
+            args: m.commission_args(&tree),
+        }
     };
     // reusing a commissioned map, even with its key
     let map_q = Keypair::new();
-    s.env.send_all(&plan(&map_q, "LOT-Q").instructions(), &[&s.manufacturer, &map_q]).await.unwrap();
+    s.env
+        .send_all(
+            &plan(&map_q, "LOT-Q").instructions(),
+            &[&s.manufacturer, &map_q],
+        )
+        .await
+        .unwrap();
     let reuse = plan(&map_q, "LOT-R");
     let batch_r = reuse.batch();
-    let err = s.env.send(reuse.instruction(), &[&s.manufacturer, &map_q]).await.unwrap_err();
+    let err = s
+        .env
+        .send(reuse.instruction(), &[&s.manufacturer, &map_q])
+        .await
+        .unwrap_err();
     assert_eq!(err.program_error(), Some(E::PackMapInvalid), "{err}");
-    assert!(s.env.client.transport().account(&batch_r).await.unwrap().is_none());
+    assert!(s
+        .env
+        .client
+        .transport()
+        .account(&batch_r)
+        .await
+        .unwrap()
+        .is_none());
     // a map of the wrong size
     let map = Keypair::new();
     let c = plan(&map, "LOT-S");
@@ -420,22 +850,38 @@ async fn status_maps_cannot_be_taken_over_reused_or_missized() {
         41 + 1,
         &careledger_sdk::program::ID,
     );
-    let err = s.env.send_all(&[create, c.clone().instruction()], &[&s.manufacturer, &map]).await.unwrap_err();
+    let err = s
+        .env
+        .send_all(&[create, c.clone().instruction()], &[&s.manufacturer, &map])
+        .await
+        .unwrap_err();
     assert_eq!(err.program_error(), Some(E::PackMapInvalid), "{err}");
     // a map someone else created, used without its key's signature
     let [create, _] = plan(&map, "LOT-T").instructions();
     s.env.send(create, &[&s.manufacturer, &map]).await.unwrap();
     let mut commission = plan(&map, "LOT-T").instruction();
-    for meta in commission.accounts.iter_mut().filter(|m| m.pubkey == map.pubkey()) {
+    for meta in commission
+        .accounts
+        .iter_mut()
+        .filter(|m| m.pubkey == map.pubkey())
+    {
         meta.is_signer = false;
     }
-    let err = s.env.send(commission, &[&s.manufacturer]).await.unwrap_err();
+    let err = s
+        .env
+        .send(commission, &[&s.manufacturer])
+        .await
+        .unwrap_err();
     assert_eq!(err.program_error(), Some(E::PackMapInvalid), "{err}");
     // a lot longer than GS1 allows (but still a valid seed) is refused by name
     let map = Keypair::new();
     let mut c = plan(&map, "LOT-U");
     c.args.lot = vec![b'L'; 25];
-    let err = s.env.send_all(&c.instructions(), &[&s.manufacturer, &map]).await.unwrap_err();
+    let err = s
+        .env
+        .send_all(&c.instructions(), &[&s.manufacturer, &map])
+        .await
+        .unwrap_err();
     assert_eq!(err.program_error(), Some(E::InvalidLot), "{err}");
 }
 
@@ -450,15 +896,30 @@ async fn a_batch_history_exports_as_epcis_from_the_chain_alone() {
         sender: s.manufacturer.pubkey(),
         receiver: s.pharmacy.pubkey(),
         batch: s.batch.batch(),
-        args: ShipmentSendArgs { epcis_hash: [0xab; 32], quantity: 6 },
+        args: ShipmentSendArgs {
+            epcis_hash: [0xab; 32],
+            quantity: 6,
+        },
     };
-    history.push(s.env.send(send.clone().instruction(), &[&s.manufacturer]).await.unwrap());
+    history.push(
+        s.env
+            .send(send.clone().instruction(), &[&s.manufacturer])
+            .await
+            .unwrap(),
+    );
     let receive = ix::ShipmentReceive {
         receiver: s.pharmacy.pubkey(),
         shipment: send.shipment(),
-        args: ShipmentReceiveArgs { receipt_hash: [0xcd; 32] },
+        args: ShipmentReceiveArgs {
+            receipt_hash: [0xcd; 32],
+        },
     };
-    history.push(s.env.send(receive.instruction(), &[&s.pharmacy]).await.unwrap());
+    history.push(
+        s.env
+            .send(receive.instruction(), &[&s.pharmacy])
+            .await
+            .unwrap(),
+    );
     history.push(s.dispense(0).await.unwrap());
     history.push(s.dispense(2).await.unwrap());
     let undo = ix::PackReactivate {
@@ -467,28 +928,57 @@ async fn a_batch_history_exports_as_epcis_from_the_chain_alone() {
         status_map: s.batch.status_map,
         args: PackReactivateArgs { index: 2 },
     };
-    history.push(s.env.send(undo.instruction(), &[&s.pharmacy]).await.unwrap());
-    let locked = s.batch.decommission(&s.pharmacy.pubkey(), 3, PackState::Locked);
+    history.push(
+        s.env
+            .send(undo.instruction(), &[&s.pharmacy])
+            .await
+            .unwrap(),
+    );
+    let locked = s
+        .batch
+        .decommission(&s.pharmacy.pubkey(), 3, PackState::Locked);
     history.push(s.env.send(locked, &[&s.pharmacy]).await.unwrap());
-    let stolen = s.batch.decommission(&s.wholesaler.pubkey(), 1, PackState::Stolen);
+    let stolen = s
+        .batch
+        .decommission(&s.wholesaler.pubkey(), 1, PackState::Stolen);
     history.push(s.env.send(stolen, &[&s.wholesaler]).await.unwrap());
-    let clone = s.batch.decommission(&s.wholesaler.pubkey(), 0, PackState::Destroyed);
+    let clone = s
+        .batch
+        .decommission(&s.wholesaler.pubkey(), 0, PackState::Destroyed);
     history.push(s.env.send(clone, &[&s.wholesaler]).await.unwrap());
     let recall = ix::BatchRecall {
         manufacturer: s.manufacturer.pubkey(),
         batch: s.batch.batch(),
-        args: BatchRecallArgs { status: BatchStatus::Withdrawn, reason_code: 4 },
+        args: BatchRecallArgs {
+            status: BatchStatus::Withdrawn,
+            reason_code: 4,
+        },
     };
-    history.push(s.env.send(recall.instruction(), &[&s.manufacturer]).await.unwrap());
+    history.push(
+        s.env
+            .send(recall.instruction(), &[&s.manufacturer])
+            .await
+            .unwrap(),
+    );
     let transactions: Vec<(String, Vec<Ev>)> = history
         .iter()
         .map(|o| (o.signature.to_string(), o.events.clone()))
         .collect();
-    let doc = careledger_sdk::supply::epcis_export(&s.batch.manifest, &s.manufacturer.pubkey(), &transactions);
+    let doc = careledger_sdk::supply::epcis_export(
+        &s.batch.manifest,
+        &s.manufacturer.pubkey(),
+        &transactions,
+    );
     let events = doc["epcisBody"]["eventList"].as_array().expect("events");
     let steps: Vec<String> = events
         .iter()
-        .map(|e| format!("{}/{}", e["bizStep"].as_str().unwrap_or("-"), e["disposition"].as_str().unwrap_or("-")))
+        .map(|e| {
+            format!(
+                "{}/{}",
+                e["bizStep"].as_str().unwrap_or("-"),
+                e["disposition"].as_str().unwrap_or("-")
+            )
+        })
         .collect();
     assert_eq!(
         steps,
@@ -506,7 +996,10 @@ async fn a_batch_history_exports_as_epcis_from_the_chain_alone() {
         ]
     );
     for (event, outcome) in events.iter().zip(&history) {
-        assert_eq!(event["careledger:transaction"], outcome.signature.to_string());
+        assert_eq!(
+            event["careledger:transaction"],
+            outcome.signature.to_string()
+        );
     }
     let text = serde_json::to_string_pretty(&doc).unwrap();
     for serial in &s.batch.serials {

@@ -119,7 +119,9 @@ pub fn is_set82(byte: u8) -> bool {
 
 /// A lot or serial: 1..=20 characters of set 82.
 pub fn validate_lot(lot: &[u8]) -> Result<(), CareledgerError> {
-    let ok = !lot.is_empty() && lot.len() <= usize::from(MAX_LOT_LEN) && lot.iter().all(|&b| is_set82(b));
+    let ok = !lot.is_empty()
+        && lot.len() <= usize::from(MAX_LOT_LEN)
+        && lot.iter().all(|&b| is_set82(b));
     if ok {
         Ok(())
     } else {
@@ -311,7 +313,12 @@ mod tests {
         let secrets: Vec<[u8; 32]> = (0..5u8).map(|i| [i + 1; 32]).collect();
         let levels = tree(&batch, &secrets, 3);
         let root = levels.last().unwrap()[0];
-        let c = Commitment { batch: &batch, root: &root, depth: 3, capacity: 5 };
+        let c = Commitment {
+            batch: &batch,
+            root: &root,
+            depth: 3,
+            capacity: 5,
+        };
         for (i, s) in secrets.iter().enumerate() {
             assert_eq!(verify_pack(&c, i as u32, s, &proof(&levels, i)), Ok(()));
         }
@@ -322,7 +329,12 @@ mod tests {
         );
         // Another batch's identical tree.
         let other_levels = tree(&other, &secrets, 3);
-        let oc = Commitment { batch: &batch, root: &other_levels.last().unwrap()[0], depth: 3, capacity: 5 };
+        let oc = Commitment {
+            batch: &batch,
+            root: &other_levels.last().unwrap()[0],
+            depth: 3,
+            capacity: 5,
+        };
         assert_eq!(
             verify_pack(&oc, 0, &secrets[0], &proof(&other_levels, 0)),
             Err(CareledgerError::InvalidPackProof)
@@ -334,10 +346,16 @@ mod tests {
         );
         // A short or long proof.
         let p = proof(&levels, 0);
-        assert_eq!(verify_pack(&c, 0, &secrets[0], &p[..2]), Err(CareledgerError::InvalidPackProof));
+        assert_eq!(
+            verify_pack(&c, 0, &secrets[0], &p[..2]),
+            Err(CareledgerError::InvalidPackProof)
+        );
         let mut long = p.clone();
         long.push([0; 32]);
-        assert_eq!(verify_pack(&c, 0, &secrets[0], &long), Err(CareledgerError::InvalidPackProof));
+        assert_eq!(
+            verify_pack(&c, 0, &secrets[0], &long),
+            Err(CareledgerError::InvalidPackProof)
+        );
         // An inner node presented as a leaf's secret cannot reach the root.
         assert_eq!(
             verify_pack(&c, 0, &levels[1][0], &p[1..]),
@@ -357,7 +375,10 @@ mod tests {
         assert_eq!(bits, [0, 0b10]);
         assert!(is_decommissioned(&bits, 9));
         assert!(!is_decommissioned(&bits, 8));
-        assert!(is_decommissioned(&bits, 16), "past the end never reads active");
+        assert!(
+            is_decommissioned(&bits, 16),
+            "past the end never reads active"
+        );
         assert!(!set_decommissioned(&mut bits, 16, true));
         assert!(set_decommissioned(&mut bits, 9, false));
         assert_eq!(bits, [0, 0]);
@@ -367,15 +388,31 @@ mod tests {
     fn shapes_and_lots() {
         assert_eq!(validate_batch_shape(1, 2), Ok(()));
         assert_eq!(validate_batch_shape(21, 2_097_152), Ok(()));
-        assert_eq!(validate_batch_shape(0, 1), Err(CareledgerError::InvalidBatchShape));
-        assert_eq!(validate_batch_shape(22, 5), Err(CareledgerError::InvalidBatchShape));
-        assert_eq!(validate_batch_shape(3, 9), Err(CareledgerError::InvalidBatchShape));
-        assert_eq!(validate_batch_shape(3, 0), Err(CareledgerError::InvalidBatchShape));
+        assert_eq!(
+            validate_batch_shape(0, 1),
+            Err(CareledgerError::InvalidBatchShape)
+        );
+        assert_eq!(
+            validate_batch_shape(22, 5),
+            Err(CareledgerError::InvalidBatchShape)
+        );
+        assert_eq!(
+            validate_batch_shape(3, 9),
+            Err(CareledgerError::InvalidBatchShape)
+        );
+        assert_eq!(
+            validate_batch_shape(3, 0),
+            Err(CareledgerError::InvalidBatchShape)
+        );
         assert_eq!(validate_lot(b"A1-B/2_x"), Ok(()));
         assert_eq!(validate_lot(b""), Err(CareledgerError::InvalidLot));
         assert_eq!(validate_lot(&[b'A'; 21]), Err(CareledgerError::InvalidLot));
         for bad in [b' ', b'#', b'$', b'@', b'[', b'~', 0x1d, 0xc3] {
-            assert_eq!(validate_lot(&[b'A', bad]), Err(CareledgerError::InvalidLot), "{bad:#x}");
+            assert_eq!(
+                validate_lot(&[b'A', bad]),
+                Err(CareledgerError::InvalidLot),
+                "{bad:#x}"
+            );
         }
         // Set 82 has exactly 82 characters.
         assert_eq!((0u8..=255).filter(|&b| is_set82(b)).count(), 82);
@@ -397,29 +434,77 @@ mod tests {
         for current in PackState::ALL {
             for action in &actions {
                 for roles in [SUPPLY_MANUFACTURER, SUPPLY_WHOLESALER, SUPPLY_DISPENSER, 0] {
-                    for batch_status in [BatchStatus::Active, BatchStatus::Recalled, BatchStatus::Withdrawn] {
+                    for batch_status in [
+                        BatchStatus::Active,
+                        BatchStatus::Recalled,
+                        BatchStatus::Withdrawn,
+                    ] {
                         for expired in [false, true] {
-                            for record in [None, Some((me, now - 60)), Some((other, now - 60)), Some((me, now - UNDO_WINDOW_SECS - 1)), Some((me, now - UNDO_WINDOW_SECS))] {
-                                let c = TransitionContext { by: me, supply_roles: roles, batch_status, expired, now, decommissioned_by: record };
+                            for record in [
+                                None,
+                                Some((me, now - 60)),
+                                Some((other, now - 60)),
+                                Some((me, now - UNDO_WINDOW_SECS - 1)),
+                                Some((me, now - UNDO_WINDOW_SECS)),
+                            ] {
+                                let c = TransitionContext {
+                                    by: me,
+                                    supply_roles: roles,
+                                    batch_status,
+                                    expired,
+                                    now,
+                                    decommissioned_by: record,
+                                };
                                 let got = transition(current, *action, &c);
-                                let stops_market = |s: PackState| matches!(s, PackState::Stolen | PackState::Destroyed);
+                                let stops_market = |s: PackState| {
+                                    matches!(s, PackState::Stolen | PackState::Destroyed)
+                                };
                                 let expected = if roles == 0 {
                                     Err(CareledgerError::MissingRole)
                                 } else {
                                     match *action {
-                                        PackAction::Decommission(PackState::Active) => Err(CareledgerError::PackStateNotInactive),
-                                        PackAction::Decommission(_) if current != PackState::Active => Err(CareledgerError::PackNotActive),
-                                        PackAction::Decommission(PackState::Supplied) if roles != SUPPLY_DISPENSER => Err(CareledgerError::MissingRole),
-                                        PackAction::Decommission(to) if batch_status != BatchStatus::Active && !stops_market(to) => Err(CareledgerError::BatchRecalled),
-                                        PackAction::Decommission(to) if expired && !stops_market(to) => Err(CareledgerError::PackExpired),
+                                        PackAction::Decommission(PackState::Active) => {
+                                            Err(CareledgerError::PackStateNotInactive)
+                                        }
+                                        PackAction::Decommission(_)
+                                            if current != PackState::Active =>
+                                        {
+                                            Err(CareledgerError::PackNotActive)
+                                        }
+                                        PackAction::Decommission(PackState::Supplied)
+                                            if roles != SUPPLY_DISPENSER =>
+                                        {
+                                            Err(CareledgerError::MissingRole)
+                                        }
+                                        PackAction::Decommission(to)
+                                            if batch_status != BatchStatus::Active
+                                                && !stops_market(to) =>
+                                        {
+                                            Err(CareledgerError::BatchRecalled)
+                                        }
+                                        PackAction::Decommission(to)
+                                            if expired && !stops_market(to) =>
+                                        {
+                                            Err(CareledgerError::PackExpired)
+                                        }
                                         PackAction::Decommission(to) => Ok(to),
-                                        PackAction::Reactivate if current == PackState::Active => Err(CareledgerError::PackAlreadyActive),
-                                        PackAction::Reactivate if stops_market(current) => Err(CareledgerError::UndoFinalState),
+                                        PackAction::Reactivate if current == PackState::Active => {
+                                            Err(CareledgerError::PackAlreadyActive)
+                                        }
+                                        PackAction::Reactivate if stops_market(current) => {
+                                            Err(CareledgerError::UndoFinalState)
+                                        }
                                         PackAction::Reactivate => match record {
                                             None => Err(CareledgerError::UndoWindowPassed),
-                                            Some((who, _)) if who != me => Err(CareledgerError::UndoByOtherPremises),
-                                            Some((_, at)) if now - at > UNDO_WINDOW_SECS => Err(CareledgerError::UndoWindowPassed),
-                                            _ if batch_status != BatchStatus::Active => Err(CareledgerError::BatchRecalled),
+                                            Some((who, _)) if who != me => {
+                                                Err(CareledgerError::UndoByOtherPremises)
+                                            }
+                                            Some((_, at)) if now - at > UNDO_WINDOW_SECS => {
+                                                Err(CareledgerError::UndoWindowPassed)
+                                            }
+                                            _ if batch_status != BatchStatus::Active => {
+                                                Err(CareledgerError::BatchRecalled)
+                                            }
                                             _ if expired => Err(CareledgerError::PackExpired),
                                             _ => Ok(PackState::Active),
                                         },
@@ -439,13 +524,37 @@ mod tests {
     #[test]
     fn standings() {
         use PackStanding as S;
-        assert_eq!(standing(BatchStatus::Active, false, PackState::Active, 0), S::Verified);
-        assert_eq!(standing(BatchStatus::Active, true, PackState::Active, 0), S::Expired);
-        assert_eq!(standing(BatchStatus::Recalled, false, PackState::Active, 0), S::Recalled);
-        assert_eq!(standing(BatchStatus::Withdrawn, false, PackState::Supplied, 0), S::Withdrawn);
-        assert_eq!(standing(BatchStatus::Active, false, PackState::Supplied, 0), S::AlreadyDispensed);
-        assert_eq!(standing(BatchStatus::Active, false, PackState::Supplied, 1), S::Suspect);
-        assert_eq!(standing(BatchStatus::Active, false, PackState::Locked, 0), S::Suspect);
-        assert_eq!(standing(BatchStatus::Active, true, PackState::Destroyed, 0), S::Inactive(PackState::Destroyed));
+        assert_eq!(
+            standing(BatchStatus::Active, false, PackState::Active, 0),
+            S::Verified
+        );
+        assert_eq!(
+            standing(BatchStatus::Active, true, PackState::Active, 0),
+            S::Expired
+        );
+        assert_eq!(
+            standing(BatchStatus::Recalled, false, PackState::Active, 0),
+            S::Recalled
+        );
+        assert_eq!(
+            standing(BatchStatus::Withdrawn, false, PackState::Supplied, 0),
+            S::Withdrawn
+        );
+        assert_eq!(
+            standing(BatchStatus::Active, false, PackState::Supplied, 0),
+            S::AlreadyDispensed
+        );
+        assert_eq!(
+            standing(BatchStatus::Active, false, PackState::Supplied, 1),
+            S::Suspect
+        );
+        assert_eq!(
+            standing(BatchStatus::Active, false, PackState::Locked, 0),
+            S::Suspect
+        );
+        assert_eq!(
+            standing(BatchStatus::Active, true, PackState::Destroyed, 0),
+            S::Inactive(PackState::Destroyed)
+        );
     }
 }

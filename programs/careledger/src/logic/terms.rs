@@ -341,7 +341,10 @@ mod tests {
         assert_eq!(validate_roles(0x40, 0), Err(CareledgerError::InvalidRoles));
         assert_eq!(validate_roles(ROLES_ALL, 0), Ok(()));
         assert_eq!(validate_roles(0, SUPPLY_ROLES_ALL), Ok(()));
-        assert_eq!(validate_roles(ROLES_ALL, 0x08), Err(CareledgerError::InvalidSupplyRoles));
+        assert_eq!(
+            validate_roles(ROLES_ALL, 0x08),
+            Err(CareledgerError::InvalidSupplyRoles)
+        );
         assert_eq!(validate_hash(&[0; 32]), Err(CareledgerError::ZeroHash));
         assert_eq!(
             validate_record_class(16),

@@ -21,8 +21,17 @@ pub struct Shipment {
 }
 
 impl Shipment {
-    pub fn seeds<'a>(sender: &'a Pubkey, epcis_hash: &'a [u8; 32], bump: &'a [u8]) -> [&'a [u8]; 4] {
-        [crate::constants::SHIPMENT_SEED, sender.as_ref(), epcis_hash.as_ref(), bump]
+    pub fn seeds<'a>(
+        sender: &'a Pubkey,
+        epcis_hash: &'a [u8; 32],
+        bump: &'a [u8],
+    ) -> [&'a [u8]; 4] {
+        [
+            crate::constants::SHIPMENT_SEED,
+            sender.as_ref(),
+            epcis_hash.as_ref(),
+            bump,
+        ]
     }
 
     pub fn invariant(&self) -> Result<()> {

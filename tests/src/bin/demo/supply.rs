@@ -58,7 +58,11 @@ pub async fn story(env: &Env) -> Result<(), Error> {
         map.as_ref().map_or(0, |m| m.lamports),
         map.as_ref().map_or(0, |m| m.lamports / 1_000)
     );
-    let shipping = format!("EPCIS shipping events of {} to {}", batch.batch(), wholesaler.pubkey());
+    let shipping = format!(
+        "EPCIS shipping events of {} to {}",
+        batch.batch(),
+        wholesaler.pubkey()
+    );
     let send = ix::ShipmentSend {
         sender: manufacturer.pubkey(),
         receiver: wholesaler.pubkey(),
@@ -70,7 +74,8 @@ pub async fn story(env: &Env) -> Result<(), Error> {
     };
     show(
         "the manufacturer ships the lot to the wholesaler",
-        &env.send(send.clone().instruction(), &[&manufacturer]).await?,
+        &env.send(send.clone().instruction(), &[&manufacturer])
+            .await?,
     );
     show(
         "the wholesaler acknowledges the shipment",
@@ -96,7 +101,8 @@ pub async fn story(env: &Env) -> Result<(), Error> {
             quantity: 20,
         },
     };
-    env.send(onward.clone().instruction(), &[&wholesaler]).await?;
+    env.send(onward.clone().instruction(), &[&wholesaler])
+        .await?;
     show(
         "the pharmacy receives 20 packs from the wholesaler",
         &env.send(

@@ -54,7 +54,11 @@ pub struct BatchCommission<'info> {
 }
 
 /// Checks the terms and the map, and returns the batch address's canonical bump.
-pub fn validate(ctx: &Context<BatchCommission>, args: &BatchCommissionArgs, now: i64) -> Result<u8> {
+pub fn validate(
+    ctx: &Context<BatchCommission>,
+    args: &BatchCommissionArgs,
+    now: i64,
+) -> Result<u8> {
     require!(args.gtin_hash != [0; 32], CareledgerError::InvalidGtinHash);
     validate_lot(&args.lot)?;
     let (address, bump) = Pubkey::find_program_address(
@@ -67,7 +71,10 @@ pub fn validate(ctx: &Context<BatchCommission>, args: &BatchCommissionArgs, now:
         CareledgerError::BatchAddressMismatch
     );
     require!(args.expires_at > now, CareledgerError::InvalidBatchExpiry);
-    require!(args.merkle_root != [0; 32], CareledgerError::InvalidMerkleRoot);
+    require!(
+        args.merkle_root != [0; 32],
+        CareledgerError::InvalidMerkleRoot
+    );
     validate_batch_shape(args.depth, args.capacity)?;
     let provider = &ctx.accounts.manufacturer_provider;
     check_provider(provider, now).map_err(CareledgerError::from)?;

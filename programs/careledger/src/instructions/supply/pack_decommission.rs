@@ -71,7 +71,11 @@ pub fn handler(ctx: Context<PackDecommission>, args: PackDecommissionArgs) -> Re
     };
     let record_info = ctx.accounts.pack_record.to_account_info();
     let mut record = if decommissioned && !is_vacant(&record_info) {
-        require_keys_eq!(*record_info.owner, crate::ID, CareledgerError::InvariantViolated);
+        require_keys_eq!(
+            *record_info.owner,
+            crate::ID,
+            CareledgerError::InvariantViolated
+        );
         Some(PackRecord::try_deserialize(
             &mut &record_info.try_borrow_data()?[..],
         )?)
