@@ -604,6 +604,28 @@ pub(crate) mod tests {
     const KIB256: usize = 262_144;
     const MIB: usize = 1_048_576;
 
+    /// The rule: a file of one chunk with raw leaves has a CID whose digest is the
+    /// SHA-256 the record anchors (CIDv1, raw codec 0x55, sha2-256 0x12, 32 bytes); one byte more
+    /// and it is a dag-pb root whose digest is not the file's.
+    #[test]
+    fn a_one_chunk_raw_leaf_cid_is_the_anchored_sha256() {
+        for len in [0, 1, 4_096, MIB] {
+            let bytes = content(len);
+            let root = cid_of_reader(bytes.as_slice(), Profile::UnixfsV1_2025).unwrap();
+            let sha: [u8; 32] = Sha256::digest(&bytes).into();
+            assert_eq!(
+                root.cid,
+                [&[0x01, 0x55, 0x12, 0x20][..], &sha].concat(),
+                "{len} B"
+            );
+        }
+        let bytes = content(MIB + 1);
+        let root = cid_of_reader(bytes.as_slice(), Profile::UnixfsV1_2025).unwrap();
+        let sha: [u8; 32] = Sha256::digest(&bytes).into();
+        assert_eq!(&root.cid[..4], &[0x01, 0x70, 0x12, 0x20]);
+        assert_ne!(&root.cid[4..], &sha[..]);
+    }
+
     /// (size, CID, dag size) from `ipfs-unixfs-importer` 17.1.1,
     /// `importBytes(content(size), blockstore, { profile })`.
     const V1_VECTORS: &[(usize, &str, u64)] = &[
