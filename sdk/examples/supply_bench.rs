@@ -58,6 +58,7 @@ fn main() {
                         actor: actor.pubkey(),
                         batch,
                         status_map: map,
+                        custody: Some(Pubkey::new_unique()),
                         args: PackDecommissionArgs {
                             index: i,
                             state: PackState::Supplied,

@@ -85,6 +85,8 @@ pub mod offsets {
     pub const STUDY_SPONSOR: usize = 8;
     pub const PARTICIPATION_STUDY: usize = 8;
     pub const PARTICIPATION_PATIENT: usize = 40;
+    pub const SHIPMENT_RECEIVER: usize = 40;
+    pub const SHIPMENT_BATCH: usize = 72;
 }
 
 #[cfg(test)]
@@ -129,5 +131,21 @@ mod tests {
         assert!(matches!(wrong_owner, Err(SdkError::Decode { .. })));
         let wrong_type = decode::<RecordAnchor>(&Pubkey::new_unique(), &careledger::ID, &data);
         assert!(matches!(wrong_type, Err(SdkError::Decode { .. })));
+
+        let shipment = Shipment {
+            sender: Pubkey::new_unique(),
+            receiver: Pubkey::new_unique(),
+            batch: Pubkey::new_unique(),
+            epcis_hash: [1; 32],
+            quantity: 1,
+            shipped_at: 1,
+            received_at: 0,
+            receipt_hash: [0; 32],
+            bump: 1,
+        };
+        let mut data = Vec::new();
+        shipment.try_serialize(&mut data).unwrap();
+        assert!(Memcmp::key_at(offsets::SHIPMENT_RECEIVER, &shipment.receiver).matches(&data));
+        assert!(Memcmp::key_at(offsets::SHIPMENT_BATCH, &shipment.batch).matches(&data));
     }
 }

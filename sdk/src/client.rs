@@ -175,6 +175,34 @@ impl<T: Transport, S: Signer + Send + Sync> Client<T, S> {
         Ok(out)
     }
 
+    /// The shipments of `batch` to `receiver_wallet`, received or not.
+    pub async fn shipments_to(
+        &self,
+        receiver_wallet: &Pubkey,
+        batch: &Pubkey,
+    ) -> Result<Vec<(Pubkey, careledger::state::Shipment)>, SdkError> {
+        self.list(vec![
+            Memcmp::key_at(offsets::SHIPMENT_RECEIVER, receiver_wallet),
+            Memcmp::key_at(offsets::SHIPMENT_BATCH, batch),
+        ])
+        .await
+    }
+
+    /// A shipment of `batch` that `holder` received: what `pack_decommission` and
+    /// `shipment_send` take as custody (`None`: it never received one).
+    pub async fn custody_of(
+        &self,
+        batch: &Pubkey,
+        holder: &Pubkey,
+    ) -> Result<Option<Pubkey>, SdkError> {
+        Ok(self
+            .shipments_to(holder, batch)
+            .await?
+            .into_iter()
+            .find(|(_, s)| s.received_at != 0)
+            .map(|(address, _)| address))
+    }
+
     pub async fn grants_by_patient(
         &self,
         patient_wallet: &Pubkey,

@@ -347,6 +347,8 @@ const ALL_ERRORS: &[CareledgerError] = &[
     NotShipmentReceiver,
     ShipmentAlreadyReceived,
     BatchAddressMismatch,
+    UndoAfterSuspect,
+    NotInCustody,
 ];
 
 #[cfg(test)]

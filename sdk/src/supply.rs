@@ -26,9 +26,9 @@
 //! assert_eq!(manifest.capacity(), 8); // padded with decoys to hide the batch size
 //! let tree = manifest.tree();
 //! let (index, secret) = manifest.find(&pack).unwrap();
-//! assert_eq!(index, 0);
+//! assert!(index < 8); // serials sit in shuffled slots
 //! let root = careledger_sdk::program::logic::supply::root_from_proof(
-//!     manifest.entries[0].leaf,
+//!     manifest.entries[index as usize].leaf,
 //!     index,
 //!     &tree.proof(index),
 //! );
@@ -202,32 +202,43 @@ impl Manifest {
         let gtin_hash = gtin_hash(&gtin_bytes(gtin));
         let batch = pda::batch(&gtin_hash, lot.as_bytes()).0;
         let g = gtin_bytes(gtin);
-        let mut entries = Vec::with_capacity(capacity as usize);
+        // Serials go to shuffled slots, decoys fill the rest: neither a slot's position nor the
+        // highest slot ever decommissioned tells a serial or the batch's real size.
+        let mut slots: Vec<u32> = (0..capacity as u32).collect();
+        for i in (1..slots.len()).rev() {
+            let j = (OsRng.next_u64() % (i as u64 + 1)) as usize;
+            slots.swap(i, j);
+        }
+        let mut entries: Vec<Option<ManifestEntry>> = vec![None; capacity as usize];
         let mut by_lookup = HashMap::with_capacity(capacity as usize);
-        for (index, serial) in serials.iter().enumerate() {
+        for (i, serial) in serials.iter().enumerate() {
             if careledger::logic::supply::validate_lot(serial.as_bytes()).is_err() {
                 return Err(invalid(format!(
-                    "serial #{index} {serial:?} is not 1 to 20 characters of GS1 set 82"
+                    "serial #{i} {serial:?} is not 1 to 20 characters of GS1 set 82"
                 )));
             }
+            let slot = slots[i];
             let lookup = lookup_key(gtin, lot, serial);
-            if by_lookup.insert(lookup, index as u32).is_some() {
+            if by_lookup.insert(lookup, slot).is_some() {
                 return Err(invalid(format!(
                     "serial {serial:?} appears twice: a serial identifies one pack"
                 )));
             }
             let salt = random32();
             let secret = pack_secret(&salt, &g, lot.as_bytes(), serial.as_bytes());
-            let leaf = leaf_hash(&batch, index as u32, &secret);
-            entries.push(ManifestEntry { lookup, salt, leaf });
+            let leaf = leaf_hash(&batch, slot, &secret);
+            entries[slot as usize] = Some(ManifestEntry { lookup, salt, leaf });
         }
-        while (entries.len() as u64) < capacity {
-            entries.push(ManifestEntry {
-                lookup: random32(),
-                salt: random32(),
-                leaf: random32(),
-            });
-        }
+        let entries: Vec<ManifestEntry> = entries
+            .into_iter()
+            .map(|e| {
+                e.unwrap_or_else(|| ManifestEntry {
+                    lookup: random32(),
+                    salt: random32(),
+                    leaf: random32(),
+                })
+            })
+            .collect();
         Ok(Manifest {
             batch,
             status_map,
@@ -734,11 +745,14 @@ mod tests {
             depth: m.depth,
             capacity: m.capacity(),
         };
+        let mut seen = std::collections::BTreeSet::new();
         for i in 0..37 {
             let (index, secret) = m.find(&pack(&format!("S{i:05}"))).unwrap();
-            assert_eq!(index, i);
+            assert!(index < 48 && seen.insert(index), "slot {index} twice");
             assert_eq!(verify_pack(&c, index, &secret, &tree.proof(index)), Ok(()));
         }
+        // shuffled: 37 serials in order would fill slots 0..37 (a 1 in 48!/11! chance)
+        assert_ne!(seen, (0..37).collect());
         assert_eq!(m.find(&pack("S99999")), None, "an unknown serial");
         let mut other_lot = pack("S00001");
         other_lot.lot = "LOT-8".into();

@@ -170,6 +170,22 @@ pub fn check(before: &Ledger, after: &Ledger, tx: &TxFacts) -> Vec<String> {
     out
 }
 
+/// Whether `actor` held batch `address` before the transaction: its manufacturer, or the receiver
+/// of an acknowledged shipment of it.
+fn holds(l: &Ledger, address: &Pubkey, b: &Batch, actor: &Pubkey) -> bool {
+    *actor == b.manufacturer
+        || l.ours.values().any(|d| {
+            matches!(d, Decoded::Shipment(s) if s.batch == *address && s.receiver == *actor && s.received_at != 0)
+        })
+}
+
+/// Whether `wallet` is a verified dispenser (only a dispenser supplies a pack to the public).
+fn is_dispenser(l: &Ledger, wallet: &Pubkey) -> bool {
+    matches!(l.ours.get(&pda::provider(wallet).0), Some(Decoded::Provider(p))
+        if p.status == careledger_sdk::ProviderStatus::Verified
+            && p.supply_roles & careledger_sdk::program::state::SUPPLY_DISPENSER != 0)
+}
+
 /// The supply chain, predicted from EU FMD's rules as the issue states them (not from the
 /// handlers): a batch's commitment never changes and its recall is final; its status map has
 /// exactly `decommissioned` bits set, none past the capacity; a pack leaves Active only with a
@@ -263,7 +279,10 @@ fn supply_follows_its_rules(before: &Ledger, after: &Ledger, tx: &TxFacts, out: 
                         Some(Decoded::PackRecord(r))
                             if tx.signers.contains(&r.actor)
                                 && r.decommissioned_at >= tx.now
-                                && r.state != PackState::Active => {}
+                                && r.state != PackState::Active
+                                && holds(before, address, b, &r.actor)
+                                && (r.state != PackState::Supplied
+                                    || is_dispenser(before, &r.actor)) => {}
                         _ => out.push(format!(
                             "batch {address} pack {index} decommissioned without a signed record"
                         )),
@@ -272,6 +291,7 @@ fn supply_follows_its_rules(before: &Ledger, after: &Ledger, tx: &TxFacts, out: 
                         Some(Decoded::PackRecord(r))
                             if tx.signers.contains(&r.actor)
                                 && !matches!(r.state, PackState::Stolen | PackState::Destroyed)
+                                && r.suspect_reports == 0
                                 && tx.now - r.decommissioned_at <= UNDO_WINDOW_SECS
                                 && old.status == BatchStatus::Active
                                 && tx.now < old.expires_at
@@ -305,7 +325,6 @@ fn supply_follows_its_rules(before: &Ledger, after: &Ledger, tx: &TxFacts, out: 
                     _ => false,
                 };
                 let settled = r.state == PackState::Supplied
-                    && r.suspect_reports == 0
                     && tx.now > r.decommissioned_at + UNDO_WINDOW_SECS;
                 if still_set && !settled {
                     out.push(format!(

@@ -67,11 +67,30 @@ pub struct SupplyBatch {
     pub serials: Vec<String>,
     /// The commissioning transaction.
     pub commissioned: TxOutcome,
+    /// Who holds the batch through which received shipment (wallet to shipment address); the
+    /// manufacturer needs none.
+    pub custody: std::collections::BTreeMap<Pubkey, Pubkey>,
 }
 
 impl SupplyBatch {
     pub fn batch(&self) -> Pubkey {
         self.manifest.batch
+    }
+
+    /// The slot (tree index) of serial `i`: the manifest shuffles serials over the slots.
+    pub fn index(&self, i: usize) -> u32 {
+        self.manifest
+            .find(&self.pack(i))
+            .expect("pack in manifest")
+            .0
+    }
+
+    /// A slot no serial fills (padding), if the batch has one.
+    pub fn decoy(&self) -> u32 {
+        let used: Vec<u32> = (0..self.serials.len()).map(|i| self.index(i)).collect();
+        (0..self.manifest.capacity())
+            .find(|slot| !used.contains(slot))
+            .expect("a padded batch")
     }
 
     /// The pack identifier of serial `i`, as a scanner reads it.
@@ -107,6 +126,7 @@ impl SupplyBatch {
             actor: *actor,
             batch: self.batch(),
             status_map: self.status_map,
+            custody: self.custody.get(actor).copied(),
             args: PackDecommissionArgs {
                 index,
                 state,
@@ -149,9 +169,18 @@ impl SupplyScene {
             )
             .await
             .expect("product register");
-        let batch = commission_batch(&scene_env, &manufacturer, "LOT-2026-A", count, pad_to)
+        let mut batch = commission_batch(&scene_env, &manufacturer, "LOT-2026-A", count, pad_to)
             .await
             .expect("commission");
+        // the lot's chain of custody: manufacturer -> wholesaler -> pharmacy
+        let to_wholesaler = ship(&scene_env, &batch, &manufacturer, &wholesaler, [0xa1; 32])
+            .await
+            .expect("ship to the wholesaler");
+        batch.custody.insert(wholesaler.pubkey(), to_wholesaler);
+        let to_pharmacy = ship(&scene_env, &batch, &wholesaler, &pharmacy, [0xa2; 32])
+            .await
+            .expect("ship to the pharmacy");
+        batch.custody.insert(pharmacy.pubkey(), to_pharmacy);
         SupplyScene {
             env: scene_env,
             manufacturer,
@@ -229,5 +258,41 @@ pub async fn commission_batch(
         status_map: map.pubkey(),
         serials,
         commissioned,
+        custody: Default::default(),
     })
+}
+
+/// `from` (the manufacturer, or a holder through `batch.custody`) ships the whole batch to `to`,
+/// who acknowledges it; returns the shipment's address.
+pub async fn ship(
+    env: &Env,
+    batch: &SupplyBatch,
+    from: &Keypair,
+    to: &Keypair,
+    epcis_hash: [u8; 32],
+) -> Result<Pubkey, SdkError> {
+    let send = ix::ShipmentSend {
+        sender: from.pubkey(),
+        receiver: to.pubkey(),
+        batch: batch.batch(),
+        custody: batch.custody.get(&from.pubkey()).copied(),
+        args: careledger_sdk::program::instructions::ShipmentSendArgs {
+            epcis_hash,
+            quantity: batch.manifest.capacity(),
+        },
+    };
+    let shipment = send.shipment();
+    env.send(send.instruction(), &[from]).await?;
+    let receive = ix::ShipmentReceive {
+        receiver: to.pubkey(),
+        shipment,
+        args: careledger_sdk::program::instructions::ShipmentReceiveArgs {
+            receipt_hash: careledger_sdk::program::logic::supply::node_hash(
+                &epcis_hash,
+                &[0xee; 32],
+            ),
+        },
+    };
+    env.send(receive.instruction(), &[to]).await?;
+    Ok(shipment)
 }

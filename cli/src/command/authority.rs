@@ -212,12 +212,16 @@ async fn issue_credential(
     Ok((v, text))
 }
 
-/// The provider's supply-chain roles as they stand (0 if it is not registered): a verification
-/// here confirms care roles and must not drop the ones `supply approve` set.
+/// The supply-chain roles the authority already confirmed (`supply approve`): kept, so that
+/// confirming care roles here does not drop them. A pending provider's supply roles are only what
+/// it asked for, and are dropped: only `supply approve` confirms supply roles.
 async fn current_supply_roles(s: &Session, wallet: &Pubkey) -> Result<u8> {
     let provider: Option<careledger_sdk::Provider> = s
         .client
         .fetch_optional(&careledger_sdk::pda::provider(wallet).0)
         .await?;
-    Ok(provider.map_or(0, |p| p.supply_roles))
+    Ok(match provider {
+        Some(p) if p.status != careledger_sdk::ProviderStatus::Pending => p.supply_roles,
+        _ => 0,
+    })
 }

@@ -567,6 +567,8 @@ pub async fn execute(s: &Session, cmd: &SupplyCmd) -> Result<(Value, String, boo
                 sender: me,
                 receiver: *to,
                 batch: m.batch,
+                // a holder ships under the shipment it received (the manufacturer needs none)
+                custody: s.client.custody_of(&m.batch, &me).await?,
                 args: careledger_sdk::ShipmentSendArgs {
                     epcis_hash,
                     quantity: *quantity,
@@ -670,8 +672,14 @@ async fn approve(
         .and_then(|secs| now.checked_add(secs))
         .ok_or_else(|| anyhow!("--days {days} is too far ahead"))?;
     let supply_roles = role_mask(roles);
+    // Care roles are not this command's to confirm: a pending provider's are only what it asked
+    // for, so they are dropped; a verified provider keeps those the authority already confirmed.
+    let care_roles = match provider.status {
+        careledger_sdk::ProviderStatus::Pending => 0,
+        _ => provider.roles,
+    };
     let args = careledger_sdk::ProviderVerifyArgs {
-        roles: provider.roles,
+        roles: care_roles,
         supply_roles,
         credential_expires_at,
         credential_ref: [0; 32],
@@ -762,6 +770,9 @@ async fn decommission(
                 actor: s.me(),
                 batch: p.manifest.batch,
                 status_map: p.manifest.status_map,
+                // the shipment of this batch this premises received; without one an active pack
+                // is only reported suspect (off its chain of custody)
+                custody: s.client.custody_of(&p.manifest.batch, &s.me()).await?,
                 args: careledger_sdk::PackDecommissionArgs {
                     index: p.index,
                     state,
@@ -796,11 +807,16 @@ async fn decommission(
             (v, text, true)
         }
         Some(e) => {
+            let why = if e.state == PackState::Active {
+                "is active, but this premises received no shipment of its batch (a pack off its chain of custody)".to_string()
+            } else {
+                format!("was already {:?}", e.state)
+            };
             let (v, text) = report(
                 &out,
                 format!(
-                    "SUSPECT: serial {serial} (pack #{}) was already {:?}: NOT decommissioned; the attempt is on the ledger as suspect report {} for the pack ({} for the batch)",
-                    p.index, e.state, e.pack_reports, e.batch_reports
+                    "SUSPECT: serial {serial} (pack #{}) {why}: NOT decommissioned; the attempt is on the ledger as suspect report {} for the pack ({} for the batch)",
+                    p.index, e.pack_reports, e.batch_reports
                 ),
                 extra,
             );

@@ -161,6 +161,32 @@ fn a_batch_from_commissioning_to_recall() {
         (Some(0), &Value::Bool(true)),
         "{answer}"
     );
+    // the manufacturer ships to the pharmacy, which receives
+    let (epcis, receipt) = (cli.path("ship.json"), cli.path("receipt.json"));
+    std::fs::write(&epcis, br#"{"type":"EPCISDocument","shipping":true}"#).unwrap();
+    std::fs::write(&receipt, br#"{"type":"EPCISDocument","receiving":true}"#).unwrap();
+    let shipped = cli.json(
+        "maker.json",
+        &[
+            "supply",
+            "ship",
+            "--manifest",
+            &manifest,
+            "--to",
+            &pharmacy,
+            "--epcis",
+            &epcis,
+            "--quantity",
+            "5",
+        ],
+    );
+    let shipment = shipped["shipment"].as_str().unwrap();
+    let received = cli.json(
+        "pharmacy.json",
+        &["supply", "receive", shipment, "--epcis", &receipt],
+    );
+    assert_eq!(received["events"][0], "ShipmentReceived");
+
     let dispensed = cli.json(
         "pharmacy.json",
         &["supply", "dispense", &pack("S1"), "--manifest", &manifest],
@@ -192,32 +218,6 @@ fn a_batch_from_commissioning_to_recall() {
         &["supply", "dispense", &pack("S99"), "--manifest", &manifest],
         "not in this manifest: counterfeit or another batch",
     );
-
-    // the manufacturer ships to the pharmacy, which receives
-    let (epcis, receipt) = (cli.path("ship.json"), cli.path("receipt.json"));
-    std::fs::write(&epcis, br#"{"type":"EPCISDocument","shipping":true}"#).unwrap();
-    std::fs::write(&receipt, br#"{"type":"EPCISDocument","receiving":true}"#).unwrap();
-    let shipped = cli.json(
-        "maker.json",
-        &[
-            "supply",
-            "ship",
-            "--manifest",
-            &manifest,
-            "--to",
-            &pharmacy,
-            "--epcis",
-            &epcis,
-            "--quantity",
-            "5",
-        ],
-    );
-    let shipment = shipped["shipment"].as_str().unwrap();
-    let received = cli.json(
-        "pharmacy.json",
-        &["supply", "receive", shipment, "--epcis", &receipt],
-    );
-    assert_eq!(received["events"][0], "ShipmentReceived");
 
     cli.ok(
         "maker.json",

@@ -536,7 +536,7 @@ pub enum CareledgerError {
     #[msg("the batch is already recalled or withdrawn, which is final")]
     BatchAlreadyFinal,
     /// 6172
-    #[msg("only the record of a supplied pack with no suspect report may be settled, once its undo window has passed")]
+    #[msg("only the record of a supplied pack may be settled, once its undo window has passed")]
     PackRecordNotSettleable,
     /// 6173
     #[msg("this sender already anchored a shipment with this EPCIS hash")]
@@ -553,4 +553,10 @@ pub enum CareledgerError {
     /// 6177
     #[msg("the batch address is not [BATCH_SEED, gtin_hash, lot] (derive it with careledger_sdk::pda::batch)")]
     BatchAddressMismatch,
+    /// 6178
+    #[msg("a pack reported again after it was decommissioned (a clone of its serial is about) can never be set active again")]
+    UndoAfterSuspect,
+    /// 6179
+    #[msg("the sender must be the batch's manufacturer or hold it: pass a shipment of this batch it received (custody)")]
+    NotInCustody,
 }

@@ -764,8 +764,10 @@ pub struct PackStatusChanged {
     pub at: i64,
 }
 
-/// Someone tried to decommission a pack that was no longer active: a cloned serial is in
-/// circulation. Nothing changed but the counters; the pack stays in its state.
+/// Someone tried to decommission a pack that was no longer active (a cloned serial is in
+/// circulation), or an active pack while outside the batch's recorded custody (a pack off its
+/// chain: a clone, or a diverted pack; `state` is then `Active`). Nothing changed but the
+/// counters; the pack stays in its state.
 #[event]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SuspectPack {

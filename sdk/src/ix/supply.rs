@@ -105,12 +105,15 @@ impl BatchCommission {
 }
 
 /// A supply-chain party (`actor`, signing and paying the pack record's rent) decommissions pack
-/// `args.index` of `batch`, whose status map is `status_map`.
+/// `args.index` of `batch`, whose status map is `status_map`. `custody` is a shipment of the
+/// batch the actor received (none for the manufacturer); without it an active pack is only
+/// reported suspect.
 #[derive(Clone, Debug)]
 pub struct PackDecommission {
     pub actor: Pubkey,
     pub batch: Pubkey,
     pub status_map: Pubkey,
+    pub custody: Option<Pubkey>,
     pub args: PackDecommissionArgs,
 }
 
@@ -124,6 +127,7 @@ impl PackDecommission {
                 batch: self.batch,
                 status_map: self.status_map,
                 pack_record: pda::pack_record(&self.batch, self.args.index).0,
+                custody: self.custody,
                 system_program: system(),
                 event_authority: ea(),
                 program: careledger::ID,
@@ -208,12 +212,14 @@ impl BatchRecall {
     }
 }
 
-/// `sender` anchors a shipment of `batch`'s packs to `receiver` (wallets).
+/// `sender` anchors a shipment of `batch`'s packs to `receiver` (wallets). `custody` is a
+/// shipment of the batch the sender received; none when the manufacturer ships.
 #[derive(Clone, Debug)]
 pub struct ShipmentSend {
     pub sender: Pubkey,
     pub receiver: Pubkey,
     pub batch: Pubkey,
+    pub custody: Option<Pubkey>,
     pub args: ShipmentSendArgs,
 }
 
@@ -231,6 +237,7 @@ impl ShipmentSend {
                 sender_provider: pda::provider(&self.sender).0,
                 receiver_provider: pda::provider(&self.receiver).0,
                 batch: self.batch,
+                custody: self.custody,
                 shipment,
                 system_program: system(),
                 event_authority: ea(),

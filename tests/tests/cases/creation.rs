@@ -637,10 +637,38 @@ async fn world(squat: bool) -> World {
         nhrn: None,
     };
     let (index, pack_secret) = manifest.find(&pack).unwrap();
+    // the pharmacy holds the lot through a shipment it received (not a creation under test)
+    let to_pharmacy = ix::ShipmentSend {
+        sender: manufacturer.pubkey(),
+        receiver: pharmacy.pubkey(),
+        batch,
+        custody: None,
+        args: careledger_sdk::program::instructions::ShipmentSendArgs {
+            epcis_hash: [3; 32],
+            quantity: 2,
+        },
+    };
+    let custody = to_pharmacy.shipment();
+    w.env
+        .send(to_pharmacy.instruction(), &[&manufacturer])
+        .await
+        .unwrap();
+    let receive = ix::ShipmentReceive {
+        receiver: pharmacy.pubkey(),
+        shipment: custody,
+        args: careledger_sdk::program::instructions::ShipmentReceiveArgs {
+            receipt_hash: [5; 32],
+        },
+    };
+    w.env
+        .send(receive.instruction(), &[&pharmacy])
+        .await
+        .unwrap();
     let dispense = ix::PackDecommission {
         actor: pharmacy.pubkey(),
         batch,
         status_map: map.pubkey(),
+        custody: Some(custody),
         args: careledger_sdk::program::instructions::PackDecommissionArgs {
             index,
             state: careledger_sdk::program::state::PackState::Supplied,
@@ -663,6 +691,7 @@ async fn world(squat: bool) -> World {
         sender: manufacturer.pubkey(),
         receiver: pharmacy.pubkey(),
         batch,
+        custody: None,
         args: careledger_sdk::program::instructions::ShipmentSendArgs {
             epcis_hash: [4; 32],
             quantity: 2,

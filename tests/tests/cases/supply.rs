@@ -59,6 +59,7 @@ async fn a_batch_from_commissioning_to_dispensing() {
         sender: s.manufacturer.pubkey(),
         receiver: s.wholesaler.pubkey(),
         batch: s.batch.batch(),
+        custody: None,
         args: args.clone(),
     };
     let shipment = send.shipment();
@@ -118,13 +119,13 @@ async fn a_batch_from_commissioning_to_dispensing() {
     };
     assert_eq!(
         (e.index, e.old_state, e.new_state),
-        (3, PackState::Active, PackState::Supplied)
+        (s.batch.index(3), PackState::Active, PackState::Supplied)
     );
     assert_eq!(e.undo_until, e.at + 10 * DAY);
     let record: PackRecord = s
         .env
         .client
-        .fetch(&pda::pack_record(&s.batch.batch(), 3).0)
+        .fetch(&pda::pack_record(&s.batch.batch(), s.batch.index(3)).0)
         .await
         .unwrap();
     assert_eq!(
@@ -147,7 +148,7 @@ async fn a_batch_from_commissioning_to_dispensing() {
 async fn a_clone_is_refused_and_on_record() {
     let s = SupplyScene::new(4, 1).await;
     s.dispense(1).await.unwrap();
-    let record = pda::pack_record(&s.batch.batch(), 1).0;
+    let record = pda::pack_record(&s.batch.batch(), s.batch.index(1)).0;
     let before_map = s.env.snapshot(&[s.batch.status_map]).await;
     // a second pharmacy scans a copy of the same DataMatrix
     let other = s.env.supply_party(SUPPLY_DISPENSER).await;
@@ -164,7 +165,7 @@ async fn a_clone_is_refused_and_on_record() {
     };
     assert_eq!(
         (e.index, e.state, e.attempted_state),
-        (1, PackState::Supplied, PackState::Supplied)
+        (s.batch.index(1), PackState::Supplied, PackState::Supplied)
     );
     assert_eq!(
         (e.reporter, e.pack_reports, e.batch_reports),
@@ -178,22 +179,131 @@ async fn a_clone_is_refused_and_on_record() {
     let v = s.verify("SN000001").await;
     assert_eq!(v.reason, Some(VerifyReason::Suspect));
     assert_eq!(v.to_json()["additionalInfo"], "Suspect");
-    // a record with a suspect report is evidence: it is never settled
+    // the first pharmacy cannot set it active again: the clone would then pass as genuine
+    let undo = ix::PackReactivate {
+        actor: s.pharmacy.pubkey(),
+        batch: s.batch.batch(),
+        status_map: s.batch.status_map,
+        args: PackReactivateArgs {
+            index: s.batch.index(1),
+        },
+    };
+    s.env
+        .expect_rejected(
+            undo.instruction(),
+            &[&s.pharmacy],
+            E::UndoAfterSuspect,
+            &[record, s.batch.status_map],
+        )
+        .await;
+    // a report does not lock the pharmacy's rent (anyone could file one for free): after the
+    // window the record settles; the events and the batch's count keep the evidence
+    if skip_on_cluster("moves the clock") {
+        return;
+    }
     s.env.set_clock(s.env.now().await + 11 * DAY).await;
     let settle = ix::PackSettle {
         by: other.pubkey(),
         batch: s.batch.batch(),
         actor: s.pharmacy.pubkey(),
-        args: PackSettleArgs { index: 1 },
+        args: PackSettleArgs {
+            index: s.batch.index(1),
+        },
     };
+    s.env.send(settle.instruction(), &[&other]).await.unwrap();
+    assert_eq!(batch_of(&s).await.suspect_reports, 1);
+    assert_eq!(
+        s.verify("SN000001").await.reason,
+        Some(VerifyReason::AlreadyDispensed)
+    );
+}
+
+/// Who gains: a party that learned a pack's secret (it travels in every decommission) or holds a
+/// stolen manifest, by destroying or dispensing packs that other premises hold; a diverter, by
+/// selling a pack outside the recorded chain. Only a holder of the batch may change an active
+/// pack; anyone else's attempt is recorded as suspect and changes nothing.
+#[tokio::test]
+async fn only_holders_of_the_batch_change_its_packs() {
+    let s = SupplyScene::new(4, 1).await;
+    let outsider = s.env.supply_party(SUPPLY_DISPENSER).await;
+    let index = s.batch.index(2);
+    let record = pda::pack_record(&s.batch.batch(), index).0;
+    let before = s.env.snapshot(&[s.batch.status_map, record]).await;
+    for state in [PackState::Supplied, PackState::Destroyed] {
+        let ix = s.batch.decommission(&outsider.pubkey(), 2, state);
+        let out = s
+            .env
+            .send(ix, &[&outsider])
+            .await
+            .expect("a suspect report");
+        let [Ev::SuspectPack(e)] = &out.events[..] else {
+            panic!("{:?}", out.events)
+        };
+        assert_eq!(
+            (e.index, e.state, e.attempted_state),
+            (index, PackState::Active, state)
+        );
+    }
+    assert_eq!(
+        s.env.snapshot(&[s.batch.status_map, record]).await,
+        before,
+        "nothing changed"
+    );
+    assert_eq!(batch_of(&s).await.suspect_reports, 2);
+    assert!(
+        s.verify("SN000002").await.verified,
+        "the genuine pack still sells"
+    );
+    // the outsider cannot borrow someone else's shipment, nor one of another batch
+    let mut ix = s
+        .batch
+        .decommission(&outsider.pubkey(), 2, PackState::Supplied);
+    let pharmacy_custody = s.batch.custody[&s.pharmacy.pubkey()];
+    // accounts: actor, config, provider, batch, map, record, custody (slot 6), ...
+    ix.accounts[6].pubkey = pharmacy_custody;
+    let out = s.env.send(ix, &[&outsider]).await.unwrap();
+    assert!(
+        matches!(&out.events[..], [Ev::SuspectPack(_)]),
+        "{:?}",
+        out.events
+    );
+    let second = s.commission("LOT-2026-Z", 2, 1).await.unwrap();
+    let other_batch =
+        careledger_tests::supply::ship(&s.env, &second, &s.manufacturer, &outsider, [0xc1; 32])
+            .await
+            .unwrap();
+    let mut ix = s
+        .batch
+        .decommission(&outsider.pubkey(), 2, PackState::Supplied);
+    ix.accounts[6].pubkey = other_batch;
+    let out = s.env.send(ix, &[&outsider]).await.unwrap();
+    assert!(
+        matches!(&out.events[..], [Ev::SuspectPack(_)]),
+        "{:?}",
+        out.events
+    );
+    // nor ship what it does not hold
+    let send = ix::ShipmentSend {
+        sender: outsider.pubkey(),
+        receiver: s.pharmacy.pubkey(),
+        batch: s.batch.batch(),
+        custody: None,
+        args: ShipmentSendArgs {
+            epcis_hash: [0xd1; 32],
+            quantity: 1,
+        },
+    };
+    let shipment = send.shipment();
     s.env
         .expect_rejected(
-            settle.instruction(),
-            &[&other],
-            E::PackRecordNotSettleable,
-            &[record],
+            send.instruction(),
+            &[&outsider],
+            E::NotInCustody,
+            &[shipment],
         )
         .await;
+    // the holder dispenses it as usual
+    s.dispense(2).await.unwrap();
 }
 
 #[tokio::test]
@@ -235,13 +345,13 @@ async fn counterfeits_are_unknown_and_cannot_be_dispensed() {
     let watched = [
         s.batch.batch(),
         s.batch.status_map,
-        pda::pack_record(&s.batch.batch(), 6).0,
+        pda::pack_record(&s.batch.batch(), s.batch.decoy()).0,
     ];
     let ix = s.batch.decommission_raw(
         &s.pharmacy.pubkey(),
-        6,
+        s.batch.decoy(),
         [0xAB; 32],
-        s.batch.tree.proof(6),
+        s.batch.tree.proof(s.batch.decoy()),
         PackState::Supplied,
     );
     s.env
@@ -274,7 +384,7 @@ async fn merkle_proofs_for_another_pack_batch_or_index_are_refused() {
     // the right proof at another index
     let ix = s.batch.decommission_raw(
         &pharmacy,
-        index + 1,
+        (index + 1) % 5,
         secret,
         proof.clone(),
         PackState::Supplied,
@@ -480,7 +590,7 @@ async fn undo_only_by_the_same_premises_within_ten_days() {
         return;
     }
     let s = SupplyScene::new(4, 1).await;
-    let record = pda::pack_record(&s.batch.batch(), 0).0;
+    let record = pda::pack_record(&s.batch.batch(), s.batch.index(0)).0;
     let undo = |by: &Keypair, index: u32| {
         ix::PackReactivate {
             actor: by.pubkey(),
@@ -503,13 +613,18 @@ async fn undo_only_by_the_same_premises_within_ten_days() {
     let watched = [s.batch.batch(), s.batch.status_map, record];
     let other = s.env.supply_party(SUPPLY_DISPENSER).await;
     s.env
-        .expect_rejected(undo(&other, 0), &[&other], E::UndoByOtherPremises, &watched)
+        .expect_rejected(
+            undo(&other, s.batch.index(0)),
+            &[&other],
+            E::UndoByOtherPremises,
+            &watched,
+        )
         .await;
     // the same premises, on day 9: the pack is active again and the rent comes back
     s.env.set_clock(s.env.now().await + 9 * DAY).await;
     let out = s
         .env
-        .send(undo(&s.pharmacy, 0), &[&s.pharmacy])
+        .send(undo(&s.pharmacy, s.batch.index(0)), &[&s.pharmacy])
         .await
         .unwrap();
     assert!(
@@ -540,7 +655,7 @@ async fn undo_only_by_the_same_premises_within_ten_days() {
     s.env.set_clock(s.env.now().await + 10 * DAY + 1).await;
     s.env
         .expect_rejected(
-            undo(&s.pharmacy, 0),
+            undo(&s.pharmacy, s.batch.index(0)),
             &[&s.pharmacy],
             E::UndoWindowPassed,
             &watched,
@@ -558,11 +673,11 @@ async fn undo_only_by_the_same_premises_within_ten_days() {
     let watched1 = [
         s.batch.batch(),
         s.batch.status_map,
-        pda::pack_record(&s.batch.batch(), 1).0,
+        pda::pack_record(&s.batch.batch(), s.batch.index(1)).0,
     ];
     s.env
         .expect_rejected(
-            undo(&s.pharmacy, 1),
+            undo(&s.pharmacy, s.batch.index(1)),
             &[&s.pharmacy],
             E::UndoFinalState,
             &watched1,
@@ -570,7 +685,12 @@ async fn undo_only_by_the_same_premises_within_ten_days() {
         .await;
     // an active pack has nothing to undo (no record: Anchor refuses the missing account)
     s.env
-        .expect_anchor_error(undo(&s.pharmacy, 2), &[&s.pharmacy], 3012, &watched)
+        .expect_anchor_error(
+            undo(&s.pharmacy, s.batch.index(2)),
+            &[&s.pharmacy],
+            3012,
+            &watched,
+        )
         .await;
 
     // settling: the record of pack 0 closes, the bit stays, and a clone is still caught
@@ -578,7 +698,9 @@ async fn undo_only_by_the_same_premises_within_ten_days() {
         by: other.pubkey(),
         batch: s.batch.batch(),
         actor: s.pharmacy.pubkey(),
-        args: PackSettleArgs { index: 0 },
+        args: PackSettleArgs {
+            index: s.batch.index(0),
+        },
     };
     let out = s.env.send(settle.instruction(), &[&other]).await.unwrap();
     assert!(
@@ -613,7 +735,9 @@ async fn undo_only_by_the_same_premises_within_ten_days() {
         by: other.pubkey(),
         batch: s.batch.batch(),
         actor: s.pharmacy.pubkey(),
-        args: PackSettleArgs { index: 1 },
+        args: PackSettleArgs {
+            index: s.batch.index(1),
+        },
     };
     s.env
         .expect_rejected(
@@ -708,7 +832,9 @@ async fn recalls_are_final_and_fail_every_pack() {
         actor: s.pharmacy.pubkey(),
         batch: s.batch.batch(),
         status_map: s.batch.status_map,
-        args: PackReactivateArgs { index: 0 },
+        args: PackReactivateArgs {
+            index: s.batch.index(0),
+        },
     };
     s.env
         .expect_rejected(
@@ -896,6 +1022,7 @@ async fn a_batch_history_exports_as_epcis_from_the_chain_alone() {
         sender: s.manufacturer.pubkey(),
         receiver: s.pharmacy.pubkey(),
         batch: s.batch.batch(),
+        custody: None,
         args: ShipmentSendArgs {
             epcis_hash: [0xab; 32],
             quantity: 6,
@@ -926,7 +1053,9 @@ async fn a_batch_history_exports_as_epcis_from_the_chain_alone() {
         actor: s.pharmacy.pubkey(),
         batch: s.batch.batch(),
         status_map: s.batch.status_map,
-        args: PackReactivateArgs { index: 2 },
+        args: PackReactivateArgs {
+            index: s.batch.index(2),
+        },
     };
     history.push(
         s.env

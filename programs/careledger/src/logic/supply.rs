@@ -154,6 +154,20 @@ pub fn set_decommissioned(bits: &mut [u8], index: u32, decommissioned: bool) -> 
     true
 }
 
+/// Whether `actor` holds the batch: it is its manufacturer, or `custody` is a shipment of this
+/// batch to `actor` that `actor` acknowledged (batch, receiver, receipt). Only a holder may take
+/// an active pack out of circulation, so a party that learned a pack's secret (it travels in every
+/// decommission) cannot destroy or dispense packs held elsewhere.
+pub fn in_custody(
+    batch: &Pubkey,
+    manufacturer: &Pubkey,
+    actor: &Pubkey,
+    custody: Option<&crate::state::Shipment>,
+) -> bool {
+    actor == manufacturer
+        || custody.is_some_and(|s| s.batch == *batch && s.receiver == *actor && s.received_at != 0)
+}
+
 /// What a party asks for a pack.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PackAction {
@@ -176,6 +190,8 @@ pub struct TransitionContext {
     /// Who decommissioned the pack and when, while its record lives (none for an active pack or
     /// a supplied one whose record was settled after the undo window).
     pub decommissioned_by: Option<(Pubkey, i64)>,
+    /// Times the pack was met again after it left Active (its record's count).
+    pub suspect_reports: u16,
 }
 
 /// The EU FMD status rules. `current` is the pack's state (`Supplied` for a settled record).
@@ -184,7 +200,8 @@ pub struct TransitionContext {
 ///   may set the other inactive states; a recalled, withdrawn or expired pack may only be
 ///   destroyed or reported stolen.
 /// - Reactivate: only within `UNDO_WINDOW_SECS`, by the premises that decommissioned it, never a
-///   stolen or destroyed pack, nor one whose batch is recalled, withdrawn or expired.
+///   stolen or destroyed pack, nor one reported again since (a clone is about: setting it active
+///   would let the clone pass), nor one whose batch is recalled, withdrawn or expired.
 pub fn transition(
     current: PackState,
     action: PackAction,
@@ -217,6 +234,9 @@ pub fn transition(
             }
             if current.is_final() {
                 return Err(CareledgerError::UndoFinalState);
+            }
+            if c.suspect_reports > 0 {
+                return Err(CareledgerError::UndoAfterSuspect);
             }
             let Some((actor, at)) = c.decommissioned_by else {
                 return Err(CareledgerError::UndoWindowPassed);
@@ -440,12 +460,13 @@ mod tests {
                         BatchStatus::Withdrawn,
                     ] {
                         for expired in [false, true] {
-                            for record in [
-                                None,
-                                Some((me, now - 60)),
-                                Some((other, now - 60)),
-                                Some((me, now - UNDO_WINDOW_SECS - 1)),
-                                Some((me, now - UNDO_WINDOW_SECS)),
+                            for (record, reports) in [
+                                (None, 0),
+                                (Some((me, now - 60)), 0),
+                                (Some((me, now - 60)), 1),
+                                (Some((other, now - 60)), 0),
+                                (Some((me, now - UNDO_WINDOW_SECS - 1)), 0),
+                                (Some((me, now - UNDO_WINDOW_SECS)), 0),
                             ] {
                                 let c = TransitionContext {
                                     by: me,
@@ -454,6 +475,7 @@ mod tests {
                                     expired,
                                     now,
                                     decommissioned_by: record,
+                                    suspect_reports: reports,
                                 };
                                 let got = transition(current, *action, &c);
                                 let stops_market = |s: PackState| {
@@ -494,6 +516,10 @@ mod tests {
                                         PackAction::Reactivate if stops_market(current) => {
                                             Err(CareledgerError::UndoFinalState)
                                         }
+                                        // a clone is about: the pack never comes back
+                                        PackAction::Reactivate if reports > 0 => {
+                                            Err(CareledgerError::UndoAfterSuspect)
+                                        }
                                         PackAction::Reactivate => match record {
                                             None => Err(CareledgerError::UndoWindowPassed),
                                             Some((who, _)) if who != me => {
@@ -510,7 +536,7 @@ mod tests {
                                         },
                                     }
                                 };
-                                assert_eq!(got, expected, "{current:?} {action:?} roles {roles} {batch_status:?} expired {expired} record {record:?}");
+                                assert_eq!(got, expected, "{current:?} {action:?} roles {roles} {batch_status:?} expired {expired} record {record:?} reports {reports}");
                                 checked += 1;
                             }
                         }
@@ -518,7 +544,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 9 * 10 * 4 * 3 * 2 * 5);
+        assert_eq!(checked, 9 * 10 * 4 * 3 * 2 * 6);
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub async fn story(env: &Env) -> Result<(), Error> {
         )
         .await?,
     );
-    let batch = commission_batch(env, &manufacturer, "LOT-DEMO-1", 1_000, 1_024).await?;
+    let mut batch = commission_batch(env, &manufacturer, "LOT-DEMO-1", 1_000, 1_024).await?;
     let map = env.client.transport().account(&batch.status_map).await?;
     println!(
         "\n== the manufacturer commissions lot LOT-DEMO-1: 1,000 packs padded to {} slots, one Merkle root\n   batch {}\n   status map {} bytes, {} lamports of rent ({} per pack); no serial on chain",
@@ -67,6 +67,7 @@ pub async fn story(env: &Env) -> Result<(), Error> {
         sender: manufacturer.pubkey(),
         receiver: wholesaler.pubkey(),
         batch: batch.batch(),
+        custody: None,
         args: ShipmentSendArgs {
             epcis_hash: Sha256::digest(shipping.as_bytes()).into(),
             quantity: 1_000,
@@ -96,6 +97,8 @@ pub async fn story(env: &Env) -> Result<(), Error> {
         sender: wholesaler.pubkey(),
         receiver: pharmacy.pubkey(),
         batch: batch.batch(),
+        // the wholesaler holds the lot through the shipment it received
+        custody: Some(send.shipment()),
         args: ShipmentSendArgs {
             epcis_hash: Sha256::digest(b"EPCIS shipping events, wholesaler to pharmacy").into(),
             quantity: 20,
@@ -118,6 +121,7 @@ pub async fn story(env: &Env) -> Result<(), Error> {
         )
         .await?,
     );
+    batch.custody.insert(pharmacy.pubkey(), onward.shipment());
     let scanned = batch.pack(7).to_element_string(true);
     println!(
         "\n== the pharmacist scans a pack: {}",

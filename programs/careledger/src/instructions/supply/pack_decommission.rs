@@ -5,10 +5,10 @@ use crate::events::{PackStatusChanged, SuspectPack};
 use crate::instructions::now;
 use crate::logic::consent::check_provider;
 use crate::logic::supply::{
-    is_decommissioned, set_decommissioned, transition, verify_pack, Commitment, PackAction,
-    TransitionContext,
+    in_custody, is_decommissioned, set_decommissioned, transition, verify_pack, Commitment,
+    PackAction, TransitionContext,
 };
-use crate::state::{Batch, Config, PackRecord, PackState, Provider};
+use crate::state::{Batch, Config, PackRecord, PackState, Provider, Shipment};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -25,8 +25,11 @@ pub struct PackDecommissionArgs {
 
 /// A verified supply-chain party takes an active pack out of circulation: it proves the pack
 /// belongs to the batch with a Merkle proof, its status bit is set, and a `PackRecord` keeps who
-/// did it and when for the 10-day undo. A pack that is no longer active is not changed: the
-/// attempt succeeds as a `SuspectPack` report (a cloned serial), so the clone is on record.
+/// did it and when for the 10-day undo. Only a holder of the batch may (its manufacturer, or the
+/// receiver of a shipment of it, passed as `custody`). A pack that is no longer active, or an
+/// active one presented by a party outside the batch's recorded custody, is not changed: the
+/// attempt succeeds as a `SuspectPack` report (a cloned serial, or a pack off its chain), so it
+/// is on record.
 #[event_cpi]
 #[derive(Accounts)]
 #[instruction(args: PackDecommissionArgs)]
@@ -47,6 +50,8 @@ pub struct PackDecommission<'info> {
     /// Active, read as a `PackRecord` when it is already decommissioned.
     #[account(mut, seeds = [PACK_SEED, batch.key().as_ref(), &args.index.to_le_bytes()], bump)]
     pub pack_record: UncheckedAccount<'info>,
+    /// A shipment of this batch the actor received; none for the manufacturer.
+    pub custody: Option<Account<'info, Shipment>>,
     pub system_program: Program<'info, System>,
 }
 
@@ -95,9 +100,21 @@ pub fn handler(ctx: Context<PackDecommission>, args: PackDecommissionArgs) -> Re
         expired: at >= batch.expires_at,
         now: at,
         decommissioned_by: record.as_ref().map(|r| (r.actor, r.decommissioned_at)),
+        suspect_reports: record.as_ref().map_or(0, |r| r.suspect_reports),
     };
-    match transition(current, PackAction::Decommission(args.state), &rules) {
-        Err(CareledgerError::PackNotActive) => {
+    let holds = in_custody(
+        &batch_key,
+        &batch.manufacturer,
+        &actor,
+        ctx.accounts.custody.as_deref(),
+    );
+    match (
+        transition(current, PackAction::Decommission(args.state), &rules),
+        holds,
+    ) {
+        // met again after it left Active (a clone), or active but offered by a party the
+        // batch's custody never reached: recorded, not changed
+        (Err(CareledgerError::PackNotActive), _) | (Ok(_), false) => {
             let pack_reports = match record.as_mut() {
                 Some(r) => {
                     r.suspect_reports = r.suspect_reports.saturating_add(1);
@@ -126,8 +143,8 @@ pub fn handler(ctx: Context<PackDecommission>, args: PackDecommissionArgs) -> Re
             emit_cpi!(event);
             Ok(())
         }
-        Err(refusal) => Err(refusal.into()),
-        Ok(new_state) => {
+        (Err(refusal), _) => Err(refusal.into()),
+        (Ok(new_state), true) => {
             {
                 let mut map = map_info.try_borrow_mut_data()?;
                 require!(

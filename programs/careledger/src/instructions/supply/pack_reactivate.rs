@@ -52,6 +52,7 @@ pub fn handler(ctx: Context<PackReactivate>, args: PackReactivateArgs) -> Result
         expired: at >= batch.expires_at,
         now: at,
         decommissioned_by: Some((record.actor, record.decommissioned_at)),
+        suspect_reports: record.suspect_reports,
     };
     // Also guarantees the rent goes back to the premises that paid it (`close = actor`).
     let new_state = transition(record.state, PackAction::Reactivate, &rules)?;

@@ -13,7 +13,9 @@ pub struct PackSettleArgs {
 /// Anyone closes the record of a supplied pack once its undo window has passed, and the premises
 /// that dispensed it gets its rent back. The batch's status bit keeps saying "decommissioned",
 /// and a bit without a record reads as supplied, so the pack costs the chain one bit for good.
-/// A record with a suspect report, or in any other state, stays.
+/// A record in any other state stays. Suspect reports do not keep it (anyone with a supply role
+/// can replay a dispensed pack's proof for free, and would lock the pharmacy's rent): the
+/// `SuspectPack` events and the batch's count keep the evidence.
 #[event_cpi]
 #[derive(Accounts)]
 #[instruction(args: PackSettleArgs)]
@@ -39,7 +41,7 @@ pub fn handler(ctx: Context<PackSettle>, args: PackSettleArgs) -> Result<()> {
     let record = &ctx.accounts.pack_record;
     let window_passed = at > record.decommissioned_at.saturating_add(UNDO_WINDOW_SECS);
     require!(
-        record.state == PackState::Supplied && record.suspect_reports == 0 && window_passed,
+        record.state == PackState::Supplied && window_passed,
         CareledgerError::PackRecordNotSettleable
     );
     let event = PackRecordSettled {

@@ -4,6 +4,7 @@ use crate::errors::CareledgerError;
 use crate::events::ShipmentSent;
 use crate::instructions::now;
 use crate::logic::consent::check_provider;
+use crate::logic::supply::in_custody;
 use crate::state::{Batch, Config, Provider, Shipment, SUPPLY_ROLES_ALL};
 use anchor_lang::prelude::*;
 
@@ -15,7 +16,9 @@ pub struct ShipmentSendArgs {
     pub quantity: u32,
 }
 
-/// A verified supply-chain party anchors a shipment of a batch's packs to another one.
+/// A verified supply-chain party that holds a batch (its manufacturer, or the receiver of a
+/// shipment of it, passed as `custody`) anchors a shipment of its packs to another one, so a
+/// batch's shipment history is a chain of custody nobody outside it can add to.
 #[event_cpi]
 #[derive(Accounts)]
 #[instruction(args: ShipmentSendArgs)]
@@ -28,6 +31,8 @@ pub struct ShipmentSend<'info> {
     pub sender_provider: Account<'info, Provider>,
     pub receiver_provider: Account<'info, Provider>,
     pub batch: Box<Account<'info, Batch>>,
+    /// A shipment of this batch the sender received; none when the manufacturer ships.
+    pub custody: Option<Account<'info, Shipment>>,
     /// CHECK: the shipment's address (seeds checked here); created in the handler, which refuses
     /// an existing account.
     #[account(mut, seeds = [SHIPMENT_SEED, sender.key().as_ref(), args.epcis_hash.as_ref()], bump)]
@@ -47,6 +52,15 @@ pub fn handler(ctx: Context<ShipmentSend>, args: ShipmentSendArgs) -> Result<()>
     }
     let sender = a.sender.key();
     let receiver = a.receiver_provider.wallet;
+    require!(
+        in_custody(
+            &a.batch.key(),
+            &a.batch.manufacturer,
+            &sender,
+            a.custody.as_deref()
+        ),
+        CareledgerError::NotInCustody
+    );
     require!(
         args.epcis_hash != [0; 32]
             && args.quantity > 0
