@@ -49,6 +49,7 @@ fn main() {
     for depth in [10u8, 14, 17, 20, 21] {
         let batch = Pubkey::new_unique();
         let map = Pubkey::new_unique();
+        let custody = Pubkey::new_unique();
         let mut fit = 0;
         let mut size_one = 0;
         for k in 1..=8u32 {
@@ -58,7 +59,7 @@ fn main() {
                         actor: actor.pubkey(),
                         batch,
                         status_map: map,
-                        custody: Some(Pubkey::new_unique()),
+                        custody: Some(custody),
                         args: PackDecommissionArgs {
                             index: i,
                             state: PackState::Supplied,

@@ -350,6 +350,18 @@ fn supply_follows_its_rules(before: &Ledger, after: &Ledger, tx: &TxFacts, out: 
                     ));
                 }
             }
+            Decoded::Shipment(m) if !before.ours.contains_key(address) => {
+                let held = match before.ours.get(&m.batch) {
+                    Some(Decoded::Batch(b)) => holds(before, &m.batch, b, &m.sender),
+                    _ => false,
+                };
+                if !held || !tx.signers.contains(&m.sender) {
+                    out.push(format!(
+                        "shipment {address} sent by {} who does not hold its batch",
+                        m.sender
+                    ));
+                }
+            }
             Decoded::Product(p) if !before.ours.contains_key(address) => {
                 let authority = match after.ours.get(&pda::config()) {
                     Some(Decoded::Config(c)) => c.credential_authority,

@@ -777,7 +777,8 @@ pub struct SuspectPack {
     pub attempted_state: PackState,
     /// The pack's state (`Supplied` once a supplied pack's record was settled).
     pub state: PackState,
-    /// Reports against this pack (0 when its record was settled and nothing holds a count) and
+    /// Reports against this pack by other holders of the batch (0 when its record was settled;
+    /// an outsider's report, or the actor's own second scan, does not count here) and reports
     /// against the whole batch, this one included.
     pub pack_reports: u16,
     pub batch_reports: u32,

@@ -150,11 +150,15 @@ async fn a_clone_is_refused_and_on_record() {
     s.dispense(1).await.unwrap();
     let record = pda::pack_record(&s.batch.batch(), s.batch.index(1)).0;
     let before_map = s.env.snapshot(&[s.batch.status_map]).await;
-    // a second pharmacy scans a copy of the same DataMatrix
+    // a second pharmacy of the same chain (the wholesaler supplied it too) scans a copy of the
+    // same DataMatrix
     let other = s.env.supply_party(SUPPLY_DISPENSER).await;
-    let ix = s
-        .batch
-        .decommission(&other.pubkey(), 1, PackState::Supplied);
+    let mut batch = s.batch.clone();
+    let custody = careledger_tests::supply::ship(&s.env, &batch, &s.wholesaler, &other, [0xb7; 32])
+        .await
+        .unwrap();
+    batch.custody.insert(other.pubkey(), custody);
+    let ix = batch.decommission(&other.pubkey(), 1, PackState::Supplied);
     let out = s
         .env
         .send(ix, &[&other])
@@ -304,6 +308,35 @@ async fn only_holders_of_the_batch_change_its_packs() {
         .await;
     // the holder dispenses it as usual
     s.dispense(2).await.unwrap();
+    // an outsider replaying that public proof is on record for the batch, but cannot bar the
+    // pharmacy's undo: the pack's own count is not the outsider's to move
+    let ix = s
+        .batch
+        .decommission(&outsider.pubkey(), 2, PackState::Destroyed);
+    let out = s.env.send(ix, &[&outsider]).await.unwrap();
+    assert!(
+        matches!(&out.events[..], [Ev::SuspectPack(e)] if e.pack_reports == 0 && e.state == PackState::Supplied),
+        "{:?}",
+        out.events
+    );
+    // nor can the pharmacy's own second scan
+    let out = s.dispense(2).await.unwrap();
+    assert!(
+        matches!(&out.events[..], [Ev::SuspectPack(e)] if e.pack_reports == 0),
+        "{:?}",
+        out.events
+    );
+    let undo = ix::PackReactivate {
+        actor: s.pharmacy.pubkey(),
+        batch: s.batch.batch(),
+        status_map: s.batch.status_map,
+        args: PackReactivateArgs { index },
+    };
+    s.env
+        .send(undo.instruction(), &[&s.pharmacy])
+        .await
+        .unwrap();
+    assert!(s.verify("SN000002").await.verified);
 }
 
 #[tokio::test]

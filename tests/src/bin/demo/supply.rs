@@ -121,7 +121,14 @@ pub async fn story(env: &Env) -> Result<(), Error> {
         )
         .await?,
     );
+    batch.custody.insert(wholesaler.pubkey(), send.shipment());
     batch.custody.insert(pharmacy.pubkey(), onward.shipment());
+    // a second pharmacy the wholesaler also supplies
+    let other = env.supply_party(SUPPLY_DISPENSER).await;
+    let to_other =
+        careledger_tests::supply::ship(env, &batch, &wholesaler, &other, [0x5e; 32]).await?;
+    batch.custody.insert(other.pubkey(), to_other);
+
     let scanned = batch.pack(7).to_element_string(true);
     println!(
         "\n== the pharmacist scans a pack: {}",
@@ -155,7 +162,6 @@ pub async fn story(env: &Env) -> Result<(), Error> {
         "\n== a counterfeit pack (serial FAKE00042): {}",
         verdict(&verify(fake).await?)
     );
-    let other = env.supply_party(SUPPLY_DISPENSER).await;
     show(
         "another pharmacy dispenses a copy of the same DataMatrix: refused, the clone is on record",
         &env.send(

@@ -115,13 +115,18 @@ pub fn handler(ctx: Context<PackDecommission>, args: PackDecommissionArgs) -> Re
         // met again after it left Active (a clone), or active but offered by a party the
         // batch's custody never reached: recorded, not changed
         (Err(CareledgerError::PackNotActive), _) | (Ok(_), false) => {
+            // The pack's own count (which bars its undo for good) moves only on a report from
+            // another holder of the batch: where a clone met in the recorded chain matters, and
+            // by a party named in the chain. Anyone can replay a public proof, so an outsider's
+            // report, or the actor's own second scan, only counts for the batch.
             let pack_reports = match record.as_mut() {
-                Some(r) => {
+                Some(r) if holds && r.actor != actor => {
                     r.suspect_reports = r.suspect_reports.saturating_add(1);
                     r.invariant()?;
                     write_account(&record_info, r)?;
                     r.suspect_reports
                 }
+                Some(r) => r.suspect_reports,
                 None => 0,
             };
             let batch = &mut ctx.accounts.batch;
