@@ -50,7 +50,8 @@ pub enum SupplyCmd {
         credential_file: PathBuf,
     },
     /// The credential authority approves a registered party's supply roles until an expiry
-    /// (its care roles, if any, stay as they are)
+    /// (care roles it already confirmed stay; a pending party's self-requested care roles are
+    /// not confirmed)
     Approve {
         #[arg(value_parser = crate::session::address)]
         wallet: Pubkey,
