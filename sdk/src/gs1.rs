@@ -24,15 +24,13 @@ use serde_json::{json, Value};
 /// The GS separator (ASCII 0x1D), which the scanner outputs for FNC1.
 pub const GS: char = '\u{1d}';
 
-/// GS1 "character set 82", the only characters allowed in (10), (21) and (71x).
-const SET82: &str =
-    "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+/// Longest value of (10), (21) and (710)-(715): the program's own limit.
+const MAX_VAR: usize = careledger::constants::MAX_LOT_LEN as usize;
 
-/// Longest value of (10), (21) and (710)-(715).
-const MAX_VAR: usize = 20;
-
+/// GS1 "character set 82", the only characters allowed in (10), (21) and (71x): the program's
+/// own table (`batch_commission` checks the lot with it).
 fn is_set82(c: char) -> bool {
-    c.is_ascii() && SET82.contains(c)
+    c.is_ascii() && careledger::logic::supply::is_set82(c as u8)
 }
 
 /// Errors, each naming the AI, the value or 1-based character position, and the rule broken.
@@ -1012,7 +1010,11 @@ mod tests {
     }
 
     fn set82_string() -> impl Strategy<Value = String> {
-        let chars: Vec<char> = SET82.chars().collect();
+        let chars: Vec<char> = (0u8..128)
+            .map(char::from)
+            .filter(|&c| is_set82(c))
+            .collect();
+        assert_eq!(chars.len(), 82);
         proptest::collection::vec(proptest::sample::select(chars), 1..=MAX_VAR)
             .prop_map(|v| v.into_iter().collect())
     }

@@ -488,11 +488,12 @@ pub fn snapshot_addresses(manifest: &Manifest, index: Option<u32>) -> [Pubkey; 3
     ]
 }
 
-fn decode_ours<A: AccountDeserialize>(account: &Option<solana_account::Account>) -> Option<A> {
-    account
-        .as_ref()
-        .filter(|a| a.owner == careledger::ID && !a.data.is_empty())
-        .and_then(|a| A::try_deserialize(&mut a.data.as_slice()).ok())
+/// One of careledger's accounts of type `A` in a snapshot slot, `None` for anything else.
+fn decode_ours<A: AccountDeserialize + anchor_lang::Discriminator>(
+    account: &Option<solana_account::Account>,
+) -> Option<A> {
+    let a = account.as_ref()?;
+    crate::accounts::decode(&Pubkey::default(), &a.owner, &a.data).ok()
 }
 
 /// The decision, from one consistent read (`snapshot_addresses`, in order).

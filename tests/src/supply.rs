@@ -114,6 +114,28 @@ impl SupplyBatch {
         self.decommission_raw(actor, index, secret, self.tree.proof(index), state)
     }
 
+    /// The premises `actor` undoes its decommission of slot `index`.
+    pub fn reactivate(&self, actor: &Pubkey, index: u32) -> Instruction {
+        ix::PackReactivate {
+            actor: *actor,
+            batch: self.batch(),
+            status_map: self.status_map,
+            args: careledger_sdk::program::instructions::PackReactivateArgs { index },
+        }
+        .instruction()
+    }
+
+    /// `by` settles slot `index`'s record; its rent goes back to `actor`, who dispensed it.
+    pub fn settle(&self, by: &Pubkey, actor: &Pubkey, index: u32) -> Instruction {
+        ix::PackSettle {
+            by: *by,
+            batch: self.batch(),
+            actor: *actor,
+            args: careledger_sdk::program::instructions::PackSettleArgs { index },
+        }
+        .instruction()
+    }
+
     pub fn decommission_raw(
         &self,
         actor: &Pubkey,
