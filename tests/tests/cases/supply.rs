@@ -12,8 +12,8 @@
 use careledger_sdk::events::CareledgerEvent as Ev;
 use careledger_sdk::ix;
 use careledger_sdk::program::instructions::{
-    BatchRecallArgs, PackReactivateArgs, PackSettleArgs, ProductRegisterArgs, ProviderRegisterArgs,
-    ShipmentReceiveArgs, ShipmentSendArgs,
+    BatchRecallArgs, ProductRegisterArgs, ProviderRegisterArgs, ShipmentReceiveArgs,
+    ShipmentSendArgs,
 };
 use careledger_sdk::program::state::{
     Batch, BatchStatus, PackRecord, PackState, SUPPLY_DISPENSER, SUPPLY_MANUFACTURER,
@@ -184,17 +184,10 @@ async fn a_clone_is_refused_and_on_record() {
     assert_eq!(v.reason, Some(VerifyReason::Suspect));
     assert_eq!(v.to_json()["additionalInfo"], "Suspect");
     // the first pharmacy cannot set it active again: the clone would then pass as genuine
-    let undo = ix::PackReactivate {
-        actor: s.pharmacy.pubkey(),
-        batch: s.batch.batch(),
-        status_map: s.batch.status_map,
-        args: PackReactivateArgs {
-            index: s.batch.index(1),
-        },
-    };
+    let undo = s.batch.reactivate(&s.pharmacy.pubkey(), s.batch.index(1));
     s.env
         .expect_rejected(
-            undo.instruction(),
+            undo.clone(),
             &[&s.pharmacy],
             E::UndoAfterSuspect,
             &[record, s.batch.status_map],
@@ -206,15 +199,10 @@ async fn a_clone_is_refused_and_on_record() {
         return;
     }
     s.env.set_clock(s.env.now().await + 11 * DAY).await;
-    let settle = ix::PackSettle {
-        by: other.pubkey(),
-        batch: s.batch.batch(),
-        actor: s.pharmacy.pubkey(),
-        args: PackSettleArgs {
-            index: s.batch.index(1),
-        },
-    };
-    s.env.send(settle.instruction(), &[&other]).await.unwrap();
+    let settle = s
+        .batch
+        .settle(&other.pubkey(), &s.pharmacy.pubkey(), s.batch.index(1));
+    s.env.send(settle.clone(), &[&other]).await.unwrap();
     assert_eq!(batch_of(&s).await.suspect_reports, 1);
     assert_eq!(
         s.verify("SN000001").await.reason,
@@ -326,16 +314,8 @@ async fn only_holders_of_the_batch_change_its_packs() {
         "{:?}",
         out.events
     );
-    let undo = ix::PackReactivate {
-        actor: s.pharmacy.pubkey(),
-        batch: s.batch.batch(),
-        status_map: s.batch.status_map,
-        args: PackReactivateArgs { index },
-    };
-    s.env
-        .send(undo.instruction(), &[&s.pharmacy])
-        .await
-        .unwrap();
+    let undo = s.batch.reactivate(&s.pharmacy.pubkey(), index);
+    s.env.send(undo.clone(), &[&s.pharmacy]).await.unwrap();
     assert!(s.verify("SN000002").await.verified);
 }
 
@@ -624,15 +604,7 @@ async fn undo_only_by_the_same_premises_within_ten_days() {
     }
     let s = SupplyScene::new(4, 1).await;
     let record = pda::pack_record(&s.batch.batch(), s.batch.index(0)).0;
-    let undo = |by: &Keypair, index: u32| {
-        ix::PackReactivate {
-            actor: by.pubkey(),
-            batch: s.batch.batch(),
-            status_map: s.batch.status_map,
-            args: PackReactivateArgs { index },
-        }
-        .instruction()
-    };
+    let undo = |by: &Keypair, index: u32| s.batch.reactivate(&by.pubkey(), index);
     s.dispense(0).await.unwrap();
     let lamports_before = s
         .env
@@ -727,15 +699,10 @@ async fn undo_only_by_the_same_premises_within_ten_days() {
         .await;
 
     // settling: the record of pack 0 closes, the bit stays, and a clone is still caught
-    let settle = ix::PackSettle {
-        by: other.pubkey(),
-        batch: s.batch.batch(),
-        actor: s.pharmacy.pubkey(),
-        args: PackSettleArgs {
-            index: s.batch.index(0),
-        },
-    };
-    let out = s.env.send(settle.instruction(), &[&other]).await.unwrap();
+    let settle = s
+        .batch
+        .settle(&other.pubkey(), &s.pharmacy.pubkey(), s.batch.index(0));
+    let out = s.env.send(settle.clone(), &[&other]).await.unwrap();
     assert!(
         matches!(&out.events[..], [Ev::PackRecordSettled(e)] if e.actor == s.pharmacy.pubkey() && e.lamports > 0)
     );
@@ -764,17 +731,12 @@ async fn undo_only_by_the_same_premises_within_ten_days() {
         matches!(&out.events[..], [Ev::SuspectPack(e)] if e.state == PackState::Supplied && e.pack_reports == 0 && e.batch_reports == 1)
     );
     // a destroyed pack's record is never settled
-    let settle = ix::PackSettle {
-        by: other.pubkey(),
-        batch: s.batch.batch(),
-        actor: s.pharmacy.pubkey(),
-        args: PackSettleArgs {
-            index: s.batch.index(1),
-        },
-    };
+    let settle = s
+        .batch
+        .settle(&other.pubkey(), &s.pharmacy.pubkey(), s.batch.index(1));
     s.env
         .expect_rejected(
-            settle.instruction(),
+            settle.clone(),
             &[&other],
             E::PackRecordNotSettleable,
             &watched1,
@@ -861,21 +823,9 @@ async fn recalls_are_final_and_fail_every_pack() {
     s.env
         .expect_rejected(ix, &[&s.pharmacy], E::BatchRecalled, &watched)
         .await;
-    let undo = ix::PackReactivate {
-        actor: s.pharmacy.pubkey(),
-        batch: s.batch.batch(),
-        status_map: s.batch.status_map,
-        args: PackReactivateArgs {
-            index: s.batch.index(0),
-        },
-    };
+    let undo = s.batch.reactivate(&s.pharmacy.pubkey(), s.batch.index(0));
     s.env
-        .expect_rejected(
-            undo.instruction(),
-            &[&s.pharmacy],
-            E::BatchRecalled,
-            &watched,
-        )
+        .expect_rejected(undo.clone(), &[&s.pharmacy], E::BatchRecalled, &watched)
         .await;
     // recalled stock is destroyed
     s.env
@@ -1082,20 +1032,8 @@ async fn a_batch_history_exports_as_epcis_from_the_chain_alone() {
     );
     history.push(s.dispense(0).await.unwrap());
     history.push(s.dispense(2).await.unwrap());
-    let undo = ix::PackReactivate {
-        actor: s.pharmacy.pubkey(),
-        batch: s.batch.batch(),
-        status_map: s.batch.status_map,
-        args: PackReactivateArgs {
-            index: s.batch.index(2),
-        },
-    };
-    history.push(
-        s.env
-            .send(undo.instruction(), &[&s.pharmacy])
-            .await
-            .unwrap(),
-    );
+    let undo = s.batch.reactivate(&s.pharmacy.pubkey(), s.batch.index(2));
+    history.push(s.env.send(undo.clone(), &[&s.pharmacy]).await.unwrap());
     let locked = s
         .batch
         .decommission(&s.pharmacy.pubkey(), 3, PackState::Locked);
@@ -1171,4 +1109,140 @@ async fn a_batch_history_exports_as_epcis_from_the_chain_alone() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/epcis-fixture");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("chain.json"), text).unwrap();
+}
+
+/// Every malformed term of a commission, a decommission, a shipment and a product is refused by
+/// name, and nothing is created. Who gains: a manufacturer committing to a batch nobody can
+/// verify (a zero root, an expired lot, a tree deeper than a proof can carry), or a sender
+/// anchoring an empty or self-addressed shipment to pad a custody trail.
+#[tokio::test]
+async fn malformed_terms_are_refused_by_name() {
+    let s = SupplyScene::new(2, 1).await;
+    let gtin = s.batch.manifest.gtin;
+    let map = Keypair::new();
+    let plan = || {
+        let m = careledger_sdk::supply::Manifest::plan(
+            &gtin,
+            "LOT-BAD",
+            s.batch.manifest.expiry,
+            &["B1".to_string(), "B2".to_string()],
+            map.pubkey(),
+            1,
+        )
+        .unwrap();
+        let tree = m.tree();
+        ix::BatchCommission {
+            manufacturer: s.manufacturer.pubkey(),
+            status_map: map.pubkey(),
+            args: m.commission_args(&tree),
+        }
+    };
+    let now = s.env.now().await;
+    let cases: Vec<(&str, Box<dyn Fn(&mut ix::BatchCommission)>, E)> = vec![
+        (
+            "expired",
+            Box::new(move |c| c.args.expires_at = now - 1),
+            E::InvalidBatchExpiry,
+        ),
+        (
+            "zero root",
+            Box::new(|c| c.args.merkle_root = [0; 32]),
+            E::InvalidMerkleRoot,
+        ),
+        (
+            "too deep",
+            Box::new(|c| c.args.depth = 22),
+            E::InvalidBatchShape,
+        ),
+        (
+            "over 2^depth",
+            Box::new(|c| c.args.capacity = 3),
+            E::InvalidBatchShape,
+        ),
+        (
+            "no packs",
+            Box::new(|c| c.args.capacity = 0),
+            E::InvalidBatchShape,
+        ),
+    ];
+    for (what, change, expected) in cases {
+        let mut c = plan();
+        change(&mut c);
+        let batch = c.batch();
+        let err = s
+            .env
+            .send_all(&c.instructions(), &[&s.manufacturer, &map])
+            .await
+            .unwrap_err();
+        assert_eq!(err.program_error(), Some(expected), "{what}: {err}");
+        assert!(s
+            .env
+            .client
+            .transport()
+            .account(&batch)
+            .await
+            .unwrap()
+            .is_none());
+    }
+    // the right terms at an address that is not the lot's
+    let mut ix = plan().instruction();
+    ix.accounts[4].pubkey = pda::batch(&s.batch.manifest.gtin_hash(), b"LOT-OTHER").0;
+    let [create, _] = plan().instructions();
+    let err = s
+        .env
+        .send_all(&[create, ix], &[&s.manufacturer, &map])
+        .await
+        .unwrap_err();
+    assert_eq!(err.program_error(), Some(E::BatchAddressMismatch), "{err}");
+
+    // a decommission "to active"
+    let watched = [s.batch.batch(), s.batch.status_map];
+    let ix = s
+        .batch
+        .decommission(&s.pharmacy.pubkey(), 0, PackState::Active);
+    s.env
+        .expect_rejected(ix, &[&s.pharmacy], E::PackStateNotInactive, &watched)
+        .await;
+
+    // shipments: no hash, no packs, more packs than the batch, to oneself
+    let ship = |to: &Keypair, epcis_hash: [u8; 32], quantity: u32| ix::ShipmentSend {
+        sender: s.manufacturer.pubkey(),
+        receiver: to.pubkey(),
+        batch: s.batch.batch(),
+        custody: None,
+        args: ShipmentSendArgs {
+            epcis_hash,
+            quantity,
+        },
+    };
+    for send in [
+        ship(&s.pharmacy, [0; 32], 1),
+        ship(&s.pharmacy, [0xe1; 32], 0),
+        ship(&s.pharmacy, [0xe2; 32], 3),
+        ship(&s.manufacturer, [0xe3; 32], 1),
+    ] {
+        let shipment = send.shipment();
+        s.env
+            .expect_rejected(
+                send.instruction(),
+                &[&s.manufacturer],
+                E::ShipmentInvalid,
+                &[shipment],
+            )
+            .await;
+    }
+    // a product without a GTIN hash
+    let register = ix::ProductRegister {
+        authority: s.env.credential_authority.pubkey(),
+        manufacturer_wallet: s.manufacturer.pubkey(),
+        args: ProductRegisterArgs { gtin_hash: [0; 32] },
+    };
+    s.env
+        .expect_rejected(
+            register.instruction(),
+            &[&s.env.credential_authority],
+            E::InvalidGtinHash,
+            &[pda::product(&[0; 32]).0],
+        )
+        .await;
 }
