@@ -1138,7 +1138,8 @@ async fn malformed_terms_are_refused_by_name() {
         }
     };
     let now = s.env.now().await;
-    let cases: Vec<(&str, Box<dyn Fn(&mut ix::BatchCommission)>, E)> = vec![
+    type Change = Box<dyn Fn(&mut ix::BatchCommission)>;
+    let cases: Vec<(&str, Change, E)> = vec![
         (
             "expired",
             Box::new(move |c| c.args.expires_at = now - 1),
