@@ -32,7 +32,10 @@ macro_rules! events {
             pub fn decode(data: &[u8]) -> Option<Self> {
                 $(
                     if let Some(mut body) = data.strip_prefix($name::DISCRIMINATOR) {
-                        return $name::deserialize(&mut body).ok().map(CareledgerEvent::$name);
+                        return $name::deserialize(&mut body)
+                            .ok()
+                            .map(CareledgerEvent::$name)
+                            .or_else(|| legacy::decode(data));
                     }
                 )*
                 None
@@ -126,6 +129,76 @@ events!(
     ShipmentReceived,
 );
 
+/// Events whose layout grew at the end, read in the layout an earlier careledger wrote (an
+/// audit trail kept in a ledger folder outlives the version that wrote it). A field the old
+/// layout lacks takes a value no new event carries.
+mod legacy {
+    use super::*;
+
+    /// `AccessLogged` and `AccessRefused` before `grant_serial` (issue 23). Serial 0 is never a
+    /// grant's (serials count from 1), so such an event matches no grant at release.
+    #[derive(AnchorDeserialize)]
+    struct AccessLoggedV1 {
+        grant: Pubkey,
+        patient: Pubkey,
+        grantee: Pubkey,
+        record: Pubkey,
+        record_index: u32,
+        action: u8,
+        purpose: careledger::state::Purpose,
+        emergency: bool,
+        access_count: u32,
+        at: i64,
+    }
+
+    #[derive(AnchorDeserialize)]
+    struct AccessRefusedV1 {
+        grant: Pubkey,
+        patient: Pubkey,
+        grantee: Pubkey,
+        record: Pubkey,
+        record_index: u32,
+        action: u8,
+        purpose: careledger::state::Purpose,
+        reason: careledger::logic::consent::Refusal,
+        at: i64,
+    }
+
+    pub(super) fn decode(data: &[u8]) -> Option<CareledgerEvent> {
+        use anchor_lang::Discriminator;
+        if let Some(mut body) = data.strip_prefix(AccessLogged::DISCRIMINATOR) {
+            let e = AccessLoggedV1::deserialize(&mut body).ok()?;
+            return Some(CareledgerEvent::AccessLogged(AccessLogged {
+                grant: e.grant,
+                patient: e.patient,
+                grantee: e.grantee,
+                record: e.record,
+                record_index: e.record_index,
+                action: e.action,
+                purpose: e.purpose,
+                emergency: e.emergency,
+                access_count: e.access_count,
+                at: e.at,
+                grant_serial: 0,
+            }));
+        }
+        let mut body = data.strip_prefix(AccessRefused::DISCRIMINATOR)?;
+        let e = AccessRefusedV1::deserialize(&mut body).ok()?;
+        Some(CareledgerEvent::AccessRefused(AccessRefused {
+            grant: e.grant,
+            patient: e.patient,
+            grantee: e.grantee,
+            record: e.record,
+            record_index: e.record_index,
+            action: e.action,
+            purpose: e.purpose,
+            reason: e.reason,
+            at: e.at,
+            grant_serial: 0,
+        }))
+    }
+}
+
 /// Events among a transaction's inner instructions: those invoked on careledger whose data
 /// starts with Anchor's event-CPI tag.
 pub fn decode_inner_instructions<'a>(
@@ -186,6 +259,60 @@ mod tests {
                 "{name}: the SDK and the IDL disagree on its discriminator"
             );
         }
+    }
+
+    /// An audit trail written before `grant_serial` existed still reads: the events keep every
+    /// field they had, and serial 0, which no grant has.
+    #[test]
+    fn access_events_of_the_earlier_layout_still_decode() {
+        let new = AccessLogged {
+            grant: Pubkey::new_unique(),
+            patient: Pubkey::new_unique(),
+            grantee: Pubkey::new_unique(),
+            record: Pubkey::new_unique(),
+            record_index: 3,
+            action: 1,
+            purpose: careledger::state::Purpose::Treatment,
+            emergency: false,
+            access_count: 7,
+            at: 1_700_000_000,
+            grant_serial: 5,
+        };
+        let bytes = CareledgerEvent::AccessLogged(new.clone()).encode();
+        assert_eq!(
+            CareledgerEvent::decode(&bytes),
+            Some(CareledgerEvent::AccessLogged(new.clone()))
+        );
+        let old = &bytes[..bytes.len() - 4];
+        assert_eq!(
+            CareledgerEvent::decode(old),
+            Some(CareledgerEvent::AccessLogged(AccessLogged {
+                grant_serial: 0,
+                ..new.clone()
+            }))
+        );
+        let refused = AccessRefused {
+            grant: new.grant,
+            patient: new.patient,
+            grantee: new.grantee,
+            record: new.record,
+            record_index: 3,
+            action: 1,
+            purpose: careledger::state::Purpose::Treatment,
+            reason: careledger::logic::consent::Refusal::Revoked,
+            at: 9,
+            grant_serial: 2,
+        };
+        let bytes = CareledgerEvent::AccessRefused(refused.clone()).encode();
+        assert_eq!(
+            CareledgerEvent::decode(&bytes[..bytes.len() - 4]),
+            Some(CareledgerEvent::AccessRefused(AccessRefused {
+                grant_serial: 0,
+                ..refused
+            }))
+        );
+        // anything shorter than either layout is not an event
+        assert_eq!(CareledgerEvent::decode(&bytes[..bytes.len() - 5]), None);
     }
 
     #[test]

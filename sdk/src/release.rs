@@ -206,6 +206,12 @@ pub enum Refused {
     RecordSuperseded(Pubkey),
     #[error("grant {0} does not exist (it was closed)")]
     UnknownGrant(Pubkey),
+    #[error("the read was logged under grant {grant} #{logged}, which was closed and given again (now #{now}): log the access under the grant as it is now")]
+    GrantReplaced {
+        grant: Pubkey,
+        logged: u32,
+        now: u32,
+    },
     #[error("the grant no longer allows this read: {0:?}")]
     GrantNotLive(Refusal),
     #[error("careledger is paused: no access is allowed")]
@@ -245,6 +251,7 @@ impl Refused {
             Refused::RecordRetracted(_) => "record-retracted",
             Refused::RecordSuperseded(_) => "record-superseded",
             Refused::UnknownGrant(_) => "unknown-grant",
+            Refused::GrantReplaced { .. } => "grant-replaced",
             Refused::GrantNotLive(_) => "grant-not-live",
             Refused::Paused => "paused",
             Refused::NoRecipientKey(_) => "no-recipient-key",
@@ -371,6 +378,15 @@ pub fn decide_release(
             event.grant,
             "the grant names another patient or grantee than its event".into(),
         ));
+    }
+    // the address holds the consent given now: a read logged under an earlier one at the same
+    // address (revoked, closed and given again) does not stand for a read under this one
+    if event.grant_serial != grant.serial {
+        return Err(Refused::GrantReplaced {
+            grant: event.grant,
+            logged: event.grant_serial,
+            now: grant.serial,
+        });
     }
     if record.patient != grant.patient {
         return Err(Refused::Corrupt(
@@ -574,6 +590,7 @@ mod tests {
                 emergency: false,
                 access_count: 1,
                 at: NOW - 10,
+                grant_serial: 1,
             },
         }
     }
@@ -631,6 +648,36 @@ mod tests {
         );
     }
 
+    /// R3-3. Who gains: a grantee whose consent was revoked, closed and given again. Its read
+    /// logged under the old grant must not be released under the new one, whose own trail
+    /// shows no access; an event of the layout before serials (0) matches no grant.
+    #[test]
+    fn a_read_logged_under_a_grant_made_again_is_not_released() {
+        let mut w = world();
+        w.grant.serial = 2;
+        w.grant.created_at = (NOW - 5) as u32;
+        assert_eq!(
+            decide(&w),
+            Err(Refused::GrantReplaced {
+                grant: w.event.grant,
+                logged: 1,
+                now: 2
+            })
+        );
+        assert_eq!(decide(&w).unwrap_err().slug(), "grant-replaced");
+        assert_eq!(decide(&w).unwrap_err().status(), 403);
+        w.event.grant_serial = 0;
+        assert!(matches!(
+            decide(&w),
+            Err(Refused::GrantReplaced { logged: 0, .. })
+        ));
+        w.event.grant_serial = 2;
+        assert!(
+            decide(&w).is_ok(),
+            "a read logged under the grant as it is now"
+        );
+    }
+
     /// A stranger (or a second clinic) presents the clinic's transaction as its own.
     #[test]
     fn another_grantees_event_is_not_yours() {
@@ -679,6 +726,7 @@ mod tests {
             purpose: Purpose::Treatment,
             reason: Refusal::Revoked,
             at: NOW,
+            grant_serial: 1,
         };
         let events = [CareledgerEvent::AccessRefused(refused)];
         assert_eq!(

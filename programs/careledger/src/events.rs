@@ -341,6 +341,9 @@ pub struct AccessLogged {
     pub emergency: bool,
     pub access_count: u32,
     pub at: i64,
+    /// The grant's serial: a grant closed and made again at this address is another consent,
+    /// with another serial, and this read was not logged under it.
+    pub grant_serial: u32,
 }
 
 #[event]
@@ -355,6 +358,8 @@ pub struct AccessRefused {
     pub purpose: Purpose,
     pub reason: Refusal,
     pub at: i64,
+    /// The grant's serial (see `AccessLogged::grant_serial`).
+    pub grant_serial: u32,
 }
 
 impl GrantTermsView {

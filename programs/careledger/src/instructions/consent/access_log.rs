@@ -73,6 +73,7 @@ pub fn handler(ctx: Context<AccessLog>, args: AccessLogArgs) -> Result<()> {
                 emergency: grant.is_emergency(),
                 access_count: grant.access_count,
                 at,
+                grant_serial: grant.serial,
             };
             emit_cpi!(event);
         }
@@ -88,6 +89,7 @@ pub fn handler(ctx: Context<AccessLog>, args: AccessLogArgs) -> Result<()> {
                 purpose: args.purpose,
                 reason,
                 at,
+                grant_serial: grant.serial,
             };
             emit_cpi!(event);
         }
