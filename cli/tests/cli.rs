@@ -219,7 +219,7 @@ fn consent_story_through_the_cli() {
 
     let shown = cli.json("patient.json", &["patient", "show"]);
     assert_eq!(shown["records"].as_array().unwrap().len(), 2);
-    assert_eq!(shown["grants"][0]["status"], "Revoked");
+    assert_eq!(shown["grants"][0]["status"], "revoked");
 
     let bundle = cli.json("patient.json", &["patient", "audit", "--format", "fhir"]);
     assert_eq!(bundle["resourceType"], "Bundle");
@@ -241,6 +241,45 @@ fn consent_story_through_the_cli() {
             .unwrap();
         assert!(status.success(), "fhir.resources rejected the CLI's export");
     }
+
+    // issue 30: consent again after a revocation, in one command; the new grant is another
+    // consent (serial 2) at the same address, and a live grant is never replaced
+    let regrant = [
+        "patient",
+        "grant",
+        &clinic,
+        "--purpose",
+        "treatment",
+        "--classes",
+        "lab-result",
+        "--days",
+        "5",
+    ];
+    let again = cli.json("patient.json", &regrant);
+    assert_eq!(again["events"][0], "GrantClosed", "{again}");
+    assert_eq!(again["events"][1], "GrantCreated", "{again}");
+    assert_eq!(again["grant"], granted["grant"]);
+    cli.fails("patient.json", &regrant, "already have a live grant");
+    let shown = cli.json("patient.json", &["patient", "show"]);
+    assert_eq!(shown["grants"][0]["status"], "active");
+    assert_eq!(shown["grants"][0]["serial"], 2);
+    let logged = cli.json(
+        "clinic.json",
+        &["provider", "log-access", &patient, "--record", "0"],
+    );
+    assert_eq!(logged["allowed"], true);
+    // after revoke-all every older grant is void, and shown as void (not "active")
+    cli.ok("patient.json", &["patient", "revoke-all"]);
+    let shown = cli.json("patient.json", &["patient", "show"]);
+    assert_eq!(shown["grants"][0]["status"], "void", "{shown}");
+    assert_eq!(shown["grants"][0]["consent_epoch"], 0);
+    assert_eq!(shown["consent_epoch"], 1);
+    let again = cli.json("patient.json", &regrant);
+    assert_eq!(again["events"][1], "GrantCreated", "{again}");
+    let shown = cli.json("patient.json", &["patient", "show"]);
+    assert_eq!(shown["grants"][0]["status"], "active");
+    assert_eq!(shown["grants"][0]["serial"], 3);
+    assert_eq!(shown["grants"][0]["consent_epoch"], 1);
 
     // the ledger folder holds accounts in the format solana-test-validator --account reads,
     // under current/accounts, and `ledger export` writes the same files for --account-dir

@@ -5,10 +5,8 @@
 //! class ids, purpose codes, times, and amounts as decimal values in the mint's own scale, each
 //! naming its token (`urn:careledger:token-mint`) since a token is no ISO 4217 currency.
 use crate::events::CareledgerEvent;
-use careledger::logic::consent::action;
-use careledger::state::{
-    Claim, ClaimState, ConsentGrant, GrantStatus, Policy, Purpose, ReviewState,
-};
+use careledger::logic::consent::{action, grant_standing, GrantStanding};
+use careledger::state::{Claim, ClaimState, ConsentGrant, Policy, Purpose, ReviewState};
 use careledger::NO_RECORD_SCOPE;
 use serde_json::{json, Value};
 use solana_pubkey::Pubkey;
@@ -81,6 +79,9 @@ fn purpose_coding(purpose: Purpose) -> Value {
 /// The extension on a Consent's `sourceAttachment` holding the statement's SHA-256 (base64), the
 /// hash the grant stores; FHIR's own `hash` is SHA-1.
 pub const STATEMENT_SHA256_EXTENSION: &str = "urn:careledger:statement-sha256";
+/// Why a Consent is active or inactive: the grant's standing by the program's rule (active,
+/// not-yet-valid, expired, revoked, or void after a revoke-all).
+pub const GRANT_STANDING_EXTENSION: &str = "urn:careledger:grant-standing";
 
 /// The consent statement a grant was made against, re-rendered and proven by the SHA-256 the
 /// grant stores: `None` for a grant made without one, or changed since (an update clears the
@@ -159,11 +160,10 @@ fn consent(
     patient_epoch: u32,
     events: &[CareledgerEvent],
 ) -> Value {
-    // active only inside its window: not before `not_before`, not at or after `expires_at`
-    let live = g.status == GrantStatus::Active
-        && g.consent_epoch == patient_epoch
-        && g.not_before <= now
-        && now < g.expires_at;
+    // where it stands by the program's own rule: active only inside its window, at the
+    // patient's current epoch, not revoked
+    let standing = grant_standing(g, patient_epoch, now);
+    let live = standing == GrantStanding::Active;
     let scope = match g.purpose {
         Purpose::Research => "research",
         Purpose::Treatment | Purpose::Emergency => "treatment",
@@ -199,6 +199,7 @@ fn consent(
         "id": consent_id(address, g),
         "identifier": [{ "system": "urn:careledger:grant", "value": address.to_string() }],
         "status": if live { "active" } else { "inactive" },
+        "extension": [{ "url": GRANT_STANDING_EXTENSION, "valueCode": standing.name() }],
         "scope": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": scope }] },
         "category": [{ "coding": [{ "system": "http://loinc.org", "code": "59284-0" }] }],
         "patient": key_ref(&g.patient),
@@ -446,6 +447,7 @@ pub fn fhir_bundle(input: &AuditInput) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use careledger::state::GrantStatus;
 
     #[test]
     fn instants_and_purposes() {

@@ -7,7 +7,9 @@ use crate::transport::{Transport, TxOutcome};
 use crate::SdkError;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use careledger::errors::CareledgerError;
-use careledger::logic::consent::{decide_access, AccessQuery, Refusal};
+use careledger::logic::consent::{
+    decide_access, grant_standing, AccessQuery, GrantStanding, Refusal,
+};
 use careledger::state::*;
 use solana_instruction::Instruction;
 use solana_pubkey::Pubkey;
@@ -53,6 +55,14 @@ use solana_transaction::Transaction;
 /// # Ok(())
 /// # }
 /// ```
+/// A grant as a listing shows it: where it stands now, by the program's rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListedGrant {
+    pub address: Pubkey,
+    pub grant: ConsentGrant,
+    pub standing: GrantStanding,
+}
+
 pub struct Client<T: Transport, S: Signer + Send + Sync> {
     transport: T,
     payer: S,
@@ -209,6 +219,50 @@ impl<T: Transport, S: Signer + Send + Sync> Client<T, S> {
     ) -> Result<Vec<(Pubkey, ConsentGrant)>, SdkError> {
         self.list(vec![Memcmp::key_at(offsets::GRANT_PATIENT, patient_wallet)])
             .await
+    }
+
+    /// The grant a new grant at `address` would replace, as the program decides it: `None`
+    /// where no grant stands, the spent grant (revoked, void after a revoke-all, or expired)
+    /// it replaces, or, for a grant that is still live (or not yet valid), the program's own
+    /// refusal (`GrantAlreadyExists`) before anything is signed. Pass the result to
+    /// [`crate::ix::previous_payer`] and the builder's `renewing`.
+    pub async fn grant_to_replace(
+        &self,
+        address: &Pubkey,
+    ) -> Result<Option<ConsentGrant>, SdkError> {
+        let Some(first) = self.fetch_optional::<ConsentGrant>(address).await? else {
+            return Ok(None);
+        };
+        let addresses = [*address, crate::pda::patient(&first.patient).0];
+        let at = self.transport.accounts_at(&addresses).await?;
+        let grant: ConsentGrant = crate::accounts::decode_nth(&at, &addresses, 0)?;
+        let patient: careledger::state::Patient = crate::accounts::decode_nth(&at, &addresses, 1)?;
+        if grant_standing(&grant, patient.consent_epoch, at.unix_timestamp).is_spent() {
+            Ok(Some(grant))
+        } else {
+            Err(SdkError::rejected(CareledgerError::GrantAlreadyExists))
+        }
+    }
+
+    /// Every grant of a patient with where it stands now, by the program's own rule
+    /// (`logic::consent::grant_standing`: active, not yet valid, expired, revoked, or void by a
+    /// revoke-all), against the patient's epoch and the ledger's clock read together.
+    pub async fn grant_standings(
+        &self,
+        patient_wallet: &Pubkey,
+    ) -> Result<Vec<ListedGrant>, SdkError> {
+        let grants = self.grants_by_patient(patient_wallet).await?;
+        let addresses = [crate::pda::patient(patient_wallet).0];
+        let at = self.transport.accounts_at(&addresses).await?;
+        let patient: careledger::state::Patient = crate::accounts::decode_nth(&at, &addresses, 0)?;
+        Ok(grants
+            .into_iter()
+            .map(|(address, grant)| ListedGrant {
+                standing: grant_standing(&grant, patient.consent_epoch, at.unix_timestamp),
+                address,
+                grant,
+            })
+            .collect())
     }
 
     pub async fn grants_by_grantee(

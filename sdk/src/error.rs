@@ -349,6 +349,10 @@ const ALL_ERRORS: &[CareledgerError] = &[
     BatchAddressMismatch,
     UndoAfterSuspect,
     NotInCustody,
+    GuardianIsParty,
+    OffchainVersionUnknown,
+    OffchainApplicationDomain,
+    OffchainSigners,
 ];
 
 #[cfg(test)]

@@ -65,7 +65,9 @@ pub use careledger::constants::*;
 pub use careledger::errors::CareledgerError;
 pub use careledger::instructions::*;
 pub use careledger::logic::claims::{adjudicate, Breakdown};
-pub use careledger::logic::consent::{action, decide_access, AccessQuery, Refusal};
+pub use careledger::logic::consent::{
+    action, decide_access, grant_standing, AccessQuery, GrantStanding, Refusal,
+};
 pub use careledger::state::{
     AcceptedMint, AccessRequest, Claim, ClaimState, Config, ConsentGrant, CoverageRule,
     EmergencyMarker, EncryptionKey, GrantStatus, Invitation, NetworkMembership, Participation,
@@ -73,7 +75,7 @@ pub use careledger::state::{
     ReviewState, RewardTerms, RuleTerms, Study, StudyStatus, ROLES_ALL, ROLE_CLINICIAN,
     ROLE_EMERGENCY, ROLE_HOSPITAL, ROLE_INSURER, ROLE_LAB, ROLE_RESEARCHER,
 };
-pub use client::{Client, DynSigner};
+pub use client::{Client, DynSigner, ListedGrant};
 pub use error::SdkError;
 pub use events::CareledgerEvent;
 pub use solana_account::{self as account, Account};

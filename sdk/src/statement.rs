@@ -94,10 +94,11 @@ pub fn verify(
     signer: &Pubkey,
     signature: &[u8],
 ) -> Result<SignedForm, SdkError> {
-    let form = signed_form(signed_message, statement, signer).ok_or_else(|| {
-        SdkError::InvalidInput(
+    let form = check_signed_form(signed_message, statement, signer).map_err(|e| match e {
+        careledger::errors::CareledgerError::StatementMismatch => SdkError::InvalidInput(
             "the signed text is not the consent statement of these terms, byte for byte".into(),
-        )
+        ),
+        refused => SdkError::InvalidInput(refused.to_string()),
     })?;
     let signature = solana_signature::Signature::try_from(signature).map_err(|_| {
         SdkError::InvalidInput(format!("a signature is 64 bytes, not {}", signature.len()))
@@ -111,7 +112,8 @@ pub fn verify(
 }
 
 /// The signed bytes among the forms a wallet may have signed `statement` in, for `signature`
-/// by `signer`: the plain statement, its legacy envelope, or its v0 envelope with an
+/// by `signer`: the plain statement, its v1 envelope (wallet-standard's
+/// `solana:signOffchainMessage`), its legacy envelope, or its v0 envelope with an
 /// all-zero application domain (what wallets put there when the caller names none). A wallet's
 /// `signMessage` returns only the signature, so a server finds the form this way.
 pub fn signed_message_for(
@@ -121,6 +123,7 @@ pub fn signed_message_for(
 ) -> Result<(Vec<u8>, SignedForm), SdkError> {
     let candidates = [
         statement.to_vec(),
+        offchain_v1(statement, signer),
         offchain_v0(statement, signer, &[0; 32]),
         offchain_legacy(statement),
     ];

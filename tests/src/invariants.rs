@@ -603,12 +603,33 @@ fn transition(
                 out.push(format!("key {address} changed by more than one rotation"));
             }
         }
+        (Decoded::Grant(g), Some(Decoded::Grant(n))) if n.serial != g.serial => {
+            // Another consent made at the address: only where the old one can never authorize
+            // again (revoked, of an older epoch, or expired), by the patient or guardian, with a
+            // later serial, and starting with no accesses.
+            let epoch = before.patient(&g.patient).map(|p| p.consent_epoch);
+            let spent = g.status == GrantStatus::Revoked
+                || epoch != Some(g.consent_epoch)
+                || tx.now >= g.expires_at;
+            if !spent {
+                out.push(format!("live grant {address} was replaced"));
+            }
+            if n.serial <= g.serial || n.access_count != 0 || n.status != GrantStatus::Active {
+                out.push(format!(
+                    "grant {address} replaced by serial {} (was {}) not fresh",
+                    n.serial, g.serial
+                ));
+            }
+            if !patient_or_guardian_signed(before, &g.patient, tx) {
+                out.push(format!("grant {address} replaced without the patient"));
+            }
+        }
         (Decoded::Grant(g), new) => {
             let new = match new {
                 Some(Decoded::Grant(n)) => Some(n),
                 _ => None,
             };
-            // Revocation is absorbing.
+            // Revocation is absorbing (for that consent: a new serial is another one).
             if g.status == GrantStatus::Revoked
                 && new.is_some_and(|n| {
                     n.status != GrantStatus::Revoked || n.revoked_at != g.revoked_at

@@ -423,6 +423,7 @@ impl Env {
             SignedForm::Plain => statement.clone(),
             SignedForm::OffchainV0 => st::offchain_v0(&statement, &signer.pubkey(), &[0; 32]),
             SignedForm::OffchainLegacy => st::offchain_legacy(&statement),
+            SignedForm::OffchainV1 => st::offchain_v1(&statement, &signer.pubkey()),
         };
         let signature = signer.sign_message(&signed_message);
         let ixs = ix::GrantCreateSigned {

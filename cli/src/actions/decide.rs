@@ -10,9 +10,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use careledger_sdk::classes;
-use careledger_sdk::program::logic::authority::acting_for;
+use careledger_sdk::program::errors::CareledgerError;
+use careledger_sdk::program::logic::authority::acting_for_unconflicted;
 use careledger_sdk::{
-    ix, pda, AccessRequest, ConsentGrant, GrantStatus, Patient, Pubkey, Purpose,
+    grant_standing, ix, pda, AccessRequest, ConsentGrant, GrantStanding, Patient, Pubkey, Purpose,
     RequestApproveArgs, ReviewOutcome, ReviewState,
 };
 use serde::Deserialize;
@@ -27,18 +28,30 @@ fn action_names(mask: u8) -> &'static str {
     }
 }
 
-/// Refuses a wallet that is neither the patient nor their guardian now.
-fn may_decide(patient: &Patient, signer: &Pubkey, now: i64) -> Result<(), ActionRefused> {
-    acting_for(patient, signer, now).map(|_| ()).map_err(|e| {
-        ActionRefused::new(
-            StatusCode::FORBIDDEN,
-            "not-patient-or-guardian",
-            format!(
-                "{signer} may not decide for patient {}: {e}",
-                patient.wallet
-            ),
-        )
-    })
+/// Refuses a wallet that is neither the patient nor their guardian now, and a guardian who is
+/// one of `parties` (the program's own rule, `acting_for_unconflicted`).
+pub(super) fn may_decide(
+    patient: &Patient,
+    signer: &Pubkey,
+    now: i64,
+    parties: &[Pubkey],
+) -> Result<(), ActionRefused> {
+    acting_for_unconflicted(patient, signer, now, parties)
+        .map(|_| ())
+        .map_err(|e| {
+            let slug = match e {
+                CareledgerError::GuardianIsParty => "guardian-is-party",
+                _ => "not-patient-or-guardian",
+            };
+            ActionRefused::new(
+                StatusCode::FORBIDDEN,
+                slug,
+                format!(
+                    "{signer} may not decide for patient {}: {e}",
+                    patient.wallet
+                ),
+            )
+        })
 }
 
 fn patient_of(
@@ -132,7 +145,9 @@ pub async fn request_decide<C: ChainReader>(
         }
     };
     let (address, r, patient, now) = pending_request(&a, &raw).await?;
-    may_decide(&patient, &signer, now)?;
+    // a guardian may deny its own request, never approve it
+    let parties: &[Pubkey] = if approve { &[r.requester] } else { &[] };
+    may_decide(&patient, &signer, now, parties)?;
     if approve && patient.requires_statements() {
         let days = (i64::from(r.duration_secs) / 86_400).max(1);
         return Err(ActionRefused::new(
@@ -210,23 +225,36 @@ async fn grant_at<C: ChainReader>(
     Ok((grant_address, grant, patient, at.unix_timestamp))
 }
 
-fn live(address: &Pubkey, g: &ConsentGrant) -> Result<(), ActionRefused> {
-    if g.status == GrantStatus::Revoked {
-        return Err(ActionRefused::new(
-            StatusCode::CONFLICT,
-            "already-revoked",
-            format!("grant {address} is already revoked"),
-        ));
-    }
-    Ok(())
+/// Refuses to offer the revocation of a grant that can never authorize again, saying why: the
+/// standing the program's own rule gives it now.
+fn live(
+    address: &Pubkey,
+    g: &ConsentGrant,
+    patient: &Patient,
+    now: i64,
+) -> Result<(), ActionRefused> {
+    let (slug, why) = match grant_standing(g, patient.consent_epoch, now) {
+        GrantStanding::Active | GrantStanding::NotYetValid => return Ok(()),
+        GrantStanding::Revoked => ("already-revoked", "it is already revoked"),
+        GrantStanding::Void => (
+            "grant-void",
+            "it is void: the patient revoked all grants after it was made",
+        ),
+        GrantStanding::Expired => ("grant-expired", "it has expired"),
+    };
+    Err(ActionRefused::new(
+        StatusCode::CONFLICT,
+        slug,
+        format!("grant {address} allows nothing to revoke: {why}"),
+    ))
 }
 
 pub async fn revoke_metadata<C: ChainReader>(
     State(a): State<Arc<Actions<C>>>,
     Path(raw): Path<String>,
 ) -> Answer {
-    let (address, g, _, _) = grant_at(&a, &raw).await?;
-    live(&address, &g)?;
+    let (address, g, patient, now) = grant_at(&a, &raw).await?;
+    live(&address, &g, &patient, now)?;
     Ok(Json(json!({
         "type": "action",
         "icon": a.icon_url(),
@@ -252,8 +280,8 @@ pub async fn revoke<C: ChainReader>(
 ) -> Answer {
     let signer = account_of(&body)?;
     let (address, g, patient, now) = grant_at(&a, &raw).await?;
-    live(&address, &g)?;
-    may_decide(&patient, &signer, now)?;
+    live(&address, &g, &patient, now)?;
+    may_decide(&patient, &signer, now, &[g.grantee])?;
     let instruction = ix::GrantRevoke {
         authority: signer,
         patient_wallet: g.patient,
@@ -319,7 +347,7 @@ pub async fn revoke_all<C: ChainReader>(
     };
     let at = a.read(&[pda::patient(&wallet).0]).await?;
     let patient = patient_of(&wallet, at.accounts[0].as_ref())?;
-    may_decide(&patient, &signer, at.unix_timestamp)?;
+    may_decide(&patient, &signer, at.unix_timestamp, &[])?;
     let instruction = ix::GrantRevokeAll {
         authority: signer,
         patient_wallet: wallet,
@@ -402,7 +430,7 @@ pub async fn emergency_review<C: ChainReader>(
     };
     let (address, g, patient, now) = grant_at(&a, &raw).await?;
     pending_review(&address, &g)?;
-    may_decide(&patient, &signer, now)?;
+    may_decide(&patient, &signer, now, &[g.grantee])?;
     let verb = match outcome {
         ReviewOutcome::Accepted => "Accepts",
         ReviewOutcome::Disputed => "Disputes",

@@ -23,7 +23,8 @@ use careledger_sdk::program::logic::authority::{within_guardianship, Actor};
 use careledger_sdk::program::logic::terms::{validate_grant_terms, GrantTerms};
 use careledger_sdk::statement::{self as st, SignedForm};
 use careledger_sdk::{
-    ix, pda, GrantCreateArgs, Patient, Provider, ProviderStatus, Pubkey, NO_RECORD_SCOPE,
+    grant_standing, ix, pda, ConsentGrant, GrantCreateArgs, Patient, Provider, ProviderStatus,
+    Pubkey, NO_RECORD_SCOPE,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -230,6 +231,8 @@ struct Prepared {
     patient: Patient,
     args: GrantCreateArgs,
     statement: Vec<u8>,
+    /// The spent grant the new one replaces at its address, if any.
+    previous: Option<ConsentGrant>,
 }
 
 async fn prepare<C: ChainReader>(
@@ -244,13 +247,6 @@ async fn prepare<C: ChainReader>(
     let at = a
         .read(&[patient_address, pda::provider(&t.grantee).0, grant_address])
         .await?;
-    if at.accounts[2].is_some() {
-        return Err(ActionRefused::new(
-            StatusCode::CONFLICT,
-            "grant-exists",
-            format!("patient {patient_wallet} already has a grant to {} for {} ({grant_address}): update it, or revoke and close it before granting again", t.grantee, classes::purpose_name(t.purpose)),
-        ));
-    }
     let patient: Patient = decoded(&patient_address, at.accounts[0].as_ref()).ok_or_else(|| {
         ActionRefused::new(
             StatusCode::NOT_FOUND,
@@ -260,6 +256,30 @@ async fn prepare<C: ChainReader>(
     })?;
     grantee_checked(t, at.accounts[1].as_ref())?;
     let now = at.unix_timestamp;
+    // a grant that can never authorize again (revoked, void after a revoke-all, expired) is
+    // replaced by the new one in the same transaction; a live one is never overwritten
+    let previous = match at.accounts[2].as_ref() {
+        None => None,
+        Some(account) => {
+            let previous: ConsentGrant =
+                decoded(&grant_address, Some(account)).ok_or_else(|| {
+                    ActionRefused::new(
+                        StatusCode::CONFLICT,
+                        "grant-exists",
+                        format!("the grant address {grant_address} holds an account that is not a grant"),
+                    )
+                })?;
+            let standing = grant_standing(&previous, patient.consent_epoch, now);
+            if !standing.is_spent() {
+                return Err(ActionRefused::new(
+                    StatusCode::CONFLICT,
+                    "grant-exists",
+                    format!("patient {patient_wallet} already has a {} grant to {} for {} ({grant_address}): update it, or revoke it before granting again (a revoked, expired or void grant is replaced in the same signature)", standing.name(), t.grantee, classes::purpose_name(t.purpose)),
+                ));
+            }
+            Some(previous)
+        }
+    };
     let expires_at = match window {
         Window::Until(e) => e,
         Window::Days(d) => now.saturating_add(d.saturating_mul(86_400)),
@@ -299,14 +319,8 @@ async fn prepare<C: ChainReader>(
             )
         })?;
     // what the program will check of a guardian, checked before anyone signs
+    super::decide::may_decide(&patient, signer, now, &[t.grantee])?;
     if statement_terms.actor == Actor::Guardian {
-        if t.grantee == patient.guardian {
-            return Err(ActionRefused::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "self-grant",
-                "a guardian cannot consent for the ward to themself",
-            ));
-        }
         within_guardianship(Actor::Guardian, &patient, expires_at).map_err(|e| {
             ActionRefused::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -320,6 +334,7 @@ async fn prepare<C: ChainReader>(
         patient,
         args,
         statement,
+        previous,
     })
 }
 
@@ -423,7 +438,9 @@ pub async fn signed<C: ChainReader>(
     );
     let how = match form {
         SignedForm::Plain => "as text",
-        SignedForm::OffchainV0 | SignedForm::OffchainLegacy => "as a Solana off-chain message",
+        SignedForm::OffchainV0 | SignedForm::OffchainV1 | SignedForm::OffchainLegacy => {
+            "as a Solana off-chain message"
+        }
     };
     Ok(Json(json!({
         "type": "action",
@@ -454,7 +471,7 @@ pub async fn record<C: ChainReader>(
         signed_message,
         signature,
     }
-    .instructions();
+    .renewing(ix::previous_payer(&signer, p.previous.as_ref()));
     let tx = a.transaction(&signer, &instructions).await?;
     Ok(Json(a.transaction_response(
         tx,

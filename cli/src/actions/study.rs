@@ -12,8 +12,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use careledger_sdk::classes::{self, RecordClass};
 use careledger_sdk::ix::{self, StudyKeys};
-use careledger_sdk::program::logic::authority::acting_for;
-use careledger_sdk::{pda, ConsentGrant, GrantStatus, Invitation, Patient, Pubkey, Study};
+use careledger_sdk::program::logic::rewards::check_research_grant;
+use careledger_sdk::{pda, ConsentGrant, Invitation, Patient, Pubkey, Study};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -143,13 +143,8 @@ pub async fn enrol<C: ChainReader>(
             format!("{wallet} is not a registered patient"),
         )
     })?;
-    acting_for(&patient, &signer, now).map_err(|e| {
-        ActionRefused::new(
-            StatusCode::FORBIDDEN,
-            "not-patient-or-guardian",
-            format!("{signer} may not enrol patient {wallet}: {e}"),
-        )
-    })?;
+    // the program's rule: the patient, or a guardian who is neither the sponsor nor the site
+    super::decide::may_decide(&patient, &signer, now, &[study.sponsor, study.site])?;
     let invited = decoded::<Invitation>(&invitation_address, at.accounts[1].as_ref())
         .filter(|i| i.used_at == 0 && now < i.expires_at);
     if invited.is_none() {
@@ -160,11 +155,8 @@ pub async fn enrol<C: ChainReader>(
         ));
     }
     let consent = decoded::<ConsentGrant>(&grant_address, at.accounts[2].as_ref()).filter(|g| {
-        g.status == GrantStatus::Active
-            && g.consent_epoch == patient.consent_epoch
-            && g.classes & study.classes == study.classes
+        check_research_grant(g, study.classes, patient.consent_epoch, now).is_ok()
             && g.narrowed_at == 0
-            && now < g.expires_at
     });
     if consent.is_none() {
         return Err(ActionRefused::new(

@@ -137,6 +137,17 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
                 .fetch(&pda::patient(&me).0)
                 .await
                 .map_err(explain)?;
+            // a revoked, void or expired grant to this provider for this purpose is replaced in
+            // the same transaction; a live one is refused before anything is signed
+            let grant = pda::grant(&me, grantee, args.purpose).0;
+            let previous = s.client.grant_to_replace(&grant).await.map_err(|e| {
+                match e.program_error() {
+                    Some(careledger_sdk::CareledgerError::GrantAlreadyExists) => anyhow::anyhow!(
+                        "you already have a live grant to {grantee} for {p} ({grant}): change it with `careledger patient update`, or revoke it first with `careledger patient revoke {grantee} --purpose {p}`"
+                    ),
+                    _ => explain(e),
+                }
+            })?;
             let statement =
                 careledger_sdk::statement::for_grant(&patient, &me, grantee, &args, now)?;
             let signature = s.signer().sign_message(&statement);
@@ -148,9 +159,8 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
                 signed_message: statement.clone(),
                 signature: signature.into(),
             }
-            .instructions();
+            .renewing(ix::previous_payer(&me, previous.as_ref()));
             let out = s.send_all(&instructions, &[]).await?;
-            let grant = pda::grant(&me, grantee, args.purpose).0;
             let hash = careledger_sdk::statement::statement_hash(&statement);
             let mut v = sent(&out);
             v["grant"] = json!(grant.to_string());
@@ -244,20 +254,43 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
                 .fetch(&pda::patient(&who).0)
                 .await
                 .map_err(explain)?;
-            let grants = s.client.grants_by_patient(&who).await.map_err(explain)?;
+            let grants = s.client.grant_standings(&who).await.map_err(explain)?;
             let records = s.client.records_by_patient(&who).await.map_err(explain)?;
+            // each grant's status is what the program would decide now (void after a revoke-all)
             let v = json!({
                 "wallet": who.to_string(),
                 "consent_epoch": p.consent_epoch,
                 "records": records.iter().map(|(a, r)| json!({"address": a.to_string(), "index": r.index, "version": r.version, "status": format!("{:?}", r.status), "cid": cid::cid_to_string(&r.cid)})).collect::<Vec<_>>(),
-                "grants": grants.iter().map(|(a, g)| json!({"address": a.to_string(), "grantee": g.grantee.to_string(), "purpose": format!("{:?}", g.purpose), "status": format!("{:?}", g.status), "expires_at": g.expires_at})).collect::<Vec<_>>(),
+                "grants": grants.iter().map(|l| json!({
+                    "address": l.address.to_string(),
+                    "grantee": l.grant.grantee.to_string(),
+                    "purpose": careledger_sdk::classes::purpose_name(l.grant.purpose),
+                    "status": l.standing.name(),
+                    "serial": l.grant.serial,
+                    "consent_epoch": l.grant.consent_epoch,
+                    "not_before": l.grant.not_before,
+                    "expires_at": l.grant.expires_at,
+                })).collect::<Vec<_>>(),
             });
-            let text = format!(
-                "patient {who}: {} records, {} grants, consent epoch {}",
+            let active = grants
+                .iter()
+                .filter(|l| l.standing == careledger_sdk::GrantStanding::Active)
+                .count();
+            let mut text = format!(
+                "patient {who}: {} records, {} grants ({active} active), consent epoch {}",
                 records.len(),
                 grants.len(),
                 p.consent_epoch
             );
+            for l in &grants {
+                text.push_str(&format!(
+                    "\n  grant {} to {} for {}: {}",
+                    l.address,
+                    l.grant.grantee,
+                    careledger_sdk::classes::purpose_name(l.grant.purpose),
+                    l.standing.name()
+                ));
+            }
             (v, text)
         }
         PatientCmd::Guardian(cmd) => guardian(s, cmd).await?,
@@ -451,6 +484,11 @@ pub async fn requests(s: &Session, cmd: &RequestsCmd) -> Result<(Value, String)>
                 actions: r.actions,
                 expires_at: now + i64::from(r.duration_secs),
             };
+            let previous = s
+                .client
+                .grant_to_replace(&pda::grant(&me, requester, r.purpose).0)
+                .await
+                .map_err(explain)?;
             let out = s
                 .send(
                     ix::RequestApprove {
@@ -460,7 +498,7 @@ pub async fn requests(s: &Session, cmd: &RequestsCmd) -> Result<(Value, String)>
                         purpose: r.purpose,
                         args,
                     }
-                    .instruction(),
+                    .renewing(ix::previous_payer(&me, previous.as_ref())),
                 )
                 .await?;
             (sent(&out), format!("request of {requester} approved"))

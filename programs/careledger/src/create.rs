@@ -4,7 +4,8 @@
 //! block an address for good. `init_pda` refuses an address that already holds an account with
 //! that account's own error, and otherwise creates it even if someone pre-funded it.
 use crate::errors::CareledgerError;
-use crate::state::{ConsentGrant, RecordAnchor};
+use crate::logic::consent::grant_standing;
+use crate::state::{ConsentGrant, RecordAnchor, ReviewState};
 use anchor_lang::prelude::*;
 
 /// True when no account lives at `info` yet: no data and still the System Program's (an address
@@ -139,6 +140,108 @@ pub(crate) fn init_grant<'info>(
         value,
         CareledgerError::GrantAlreadyExists,
     )
+}
+
+/// What a grant made anew where a spent grant stood replaced: the old grant, and the lamports
+/// returned to whoever paid for it.
+pub(crate) struct Renewed {
+    pub previous: ConsentGrant,
+    pub lamports: u64,
+}
+
+/// Creates the grant `value` at its PDA (`init_grant`) or, where a grant stands that can never
+/// authorize again (revoked, void by a revoke-all, or expired: `GrantStanding::is_spent`), makes
+/// it anew in place, so that a patient can consent again in one signature. The old grant's
+/// lamports go back to whoever paid for them (`previous_payer`, needed when that is not `payer`),
+/// and `payer` pays for the new one. A live grant is never overwritten (GrantAlreadyExists): it is
+/// updated, or revoked first.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn init_or_renew_grant<'info>(
+    payer: &Signer<'info>,
+    target: &AccountInfo<'info>,
+    system: &Program<'info, System>,
+    bump: u8,
+    value: &ConsentGrant,
+    patient_epoch: u32,
+    now: i64,
+    previous_payer: Option<&AccountInfo<'info>>,
+) -> Result<Option<Renewed>> {
+    if is_vacant(target) {
+        init_grant(payer, target, system, bump, value)?;
+        return Ok(None);
+    }
+    require_keys_eq!(
+        *target.owner,
+        crate::ID,
+        CareledgerError::GrantAlreadyExists
+    );
+    let previous = ConsentGrant::try_deserialize(&mut &target.try_borrow_data()?[..])?;
+    // the address is the pair's and purpose's (Anchor checked its seeds): the same three
+    require!(
+        previous.patient == value.patient
+            && previous.grantee == value.grantee
+            && previous.purpose == value.purpose
+            && !previous.is_emergency(),
+        CareledgerError::InvariantViolated
+    );
+    require!(
+        grant_standing(&previous, patient_epoch, now).is_spent(),
+        CareledgerError::GrantAlreadyExists
+    );
+    require!(
+        previous.review != ReviewState::Pending,
+        CareledgerError::ReviewPending
+    );
+    let lamports = target.lamports();
+    let rent = Rent::get()?.minimum_balance(target.data_len());
+    let same_payer = previous.payer == payer.key();
+    let refund_to = if same_payer {
+        None
+    } else {
+        let to = previous_payer.ok_or(CareledgerError::WrongRentDestination)?;
+        require_keys_eq!(
+            to.key(),
+            previous.payer,
+            CareledgerError::WrongRentDestination
+        );
+        Some(to)
+    };
+    // the new payer funds the grant first (a CPI sees balanced accounts), then the program,
+    // which owns the grant, hands the old rent back to whoever paid it
+    let owed = if same_payer {
+        rent.saturating_sub(lamports)
+    } else {
+        rent
+    };
+    if owed > 0 {
+        use anchor_lang::system_program as sp;
+        let accounts = sp::Transfer {
+            from: payer.to_account_info(),
+            to: target.clone(),
+        };
+        sp::transfer(CpiContext::new(system.key(), accounts), owed)?;
+    }
+    let returned = match refund_to {
+        None => 0,
+        Some(to) => {
+            let left = target
+                .lamports()
+                .checked_sub(lamports)
+                .ok_or(CareledgerError::InvariantViolated)?;
+            let credited = to
+                .lamports()
+                .checked_add(lamports)
+                .ok_or(CareledgerError::MathOverflow)?;
+            **target.try_borrow_mut_lamports()? = left;
+            **to.try_borrow_mut_lamports()? = credited;
+            lamports
+        }
+    };
+    write_account(target, value)?;
+    Ok(Some(Renewed {
+        previous,
+        lamports: returned,
+    }))
 }
 
 /// Creates the anchor `value` at its PDA (seeds from its own patient and index), paid by

@@ -347,7 +347,7 @@ pub enum CareledgerError {
     #[msg("this wallet is already registered as a provider")]
     ProviderAlreadyRegistered,
     /// 6111
-    #[msg("a grant for this grantee and purpose already exists: update it, or close it once it is revoked or expired")]
+    #[msg("a live grant for this grantee and purpose exists: update it, or revoke it first (a revoked, expired or void grant is replaced by a new grant at its address)")]
     GrantAlreadyExists,
     /// 6112
     #[msg("this provider already has a pending request with this patient")]
@@ -559,4 +559,16 @@ pub enum CareledgerError {
     /// 6179
     #[msg("the sender must be the batch's manufacturer or hold it: pass a shipment of this batch it received (custody)")]
     NotInCustody,
+    /// 6180
+    #[msg("a guardian cannot act for the ward where the guardian is the other party: a grant to itself, its own request or emergency access, a study it sponsors or runs")]
+    GuardianIsParty,
+    /// 6181
+    #[msg("the signed message is a Solana off-chain message of a version careledger does not read: sign the statement as text, or in an off-chain message of version 0 or 1")]
+    OffchainVersionUnknown,
+    /// 6182
+    #[msg("the off-chain message (version 0) names an application domain: a careledger statement is signed with the all-zero domain")]
+    OffchainApplicationDomain,
+    /// 6183
+    #[msg("the off-chain message must name exactly one signer, the grant's signer")]
+    OffchainSigners,
 }

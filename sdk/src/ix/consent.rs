@@ -18,7 +18,7 @@ use crate::pda;
 use careledger::accounts as acc;
 use careledger::instruction as data;
 use careledger::instructions::*;
-use careledger::state::Purpose;
+use careledger::state::{ConsentGrant, Purpose};
 use solana_instruction::Instruction;
 use solana_pubkey::Pubkey;
 
@@ -33,8 +33,20 @@ pub struct GrantCreate {
     pub args: GrantCreateArgs,
 }
 
+/// Who gets back the rent of the spent grant `previous` that a grant by `authority` replaces at
+/// its address: its payer, unless that is `authority` itself (the rent then stays in place).
+pub fn previous_payer(authority: &Pubkey, previous: Option<&ConsentGrant>) -> Option<Pubkey> {
+    previous.map(|g| g.payer).filter(|payer| payer != authority)
+}
+
 impl GrantCreate {
     pub fn instruction(self) -> Instruction {
+        self.renewing(None)
+    }
+
+    /// The grant, made where a spent grant stands (revoked, void or expired): `previous_payer`
+    /// ([`previous_payer`]) gets that grant's rent back.
+    pub fn renewing(self, previous_payer: Option<Pubkey>) -> Instruction {
         let authority = &self.authority;
         let patient_wallet = &self.patient_wallet;
         let grantee_wallet = &self.grantee_wallet;
@@ -47,6 +59,7 @@ impl GrantCreate {
                 grantee_provider: pda::provider(grantee_wallet).0,
                 grant: pda::grant(patient_wallet, grantee_wallet, args.purpose).0,
                 system_program: system(),
+                previous_payer,
                 event_authority: ea(),
                 program: careledger::ID,
             },
@@ -72,6 +85,11 @@ pub struct GrantCreateSigned {
 
 impl GrantCreateSigned {
     pub fn instructions(self) -> [Instruction; 2] {
+        self.renewing(None)
+    }
+
+    /// As [`GrantCreate::renewing`]: the signed grant made where a spent grant stands.
+    pub fn renewing(self, previous_payer: Option<Pubkey>) -> [Instruction; 2] {
         let check = solana_ed25519_program::new_ed25519_instruction_with_signature(
             &self.signed_message,
             &self.signature,
@@ -91,6 +109,7 @@ impl GrantCreateSigned {
                 .0,
                 instructions: solana_sdk_ids::sysvar::instructions::ID,
                 system_program: system(),
+                previous_payer,
                 event_authority: ea(),
                 program: careledger::ID,
             },
@@ -253,6 +272,11 @@ pub struct RequestApprove {
 
 impl RequestApprove {
     pub fn instruction(self) -> Instruction {
+        self.renewing(None)
+    }
+
+    /// As [`GrantCreate::renewing`]: the approval's grant made where a spent grant stands.
+    pub fn renewing(self, previous_payer: Option<Pubkey>) -> Instruction {
         let authority = &self.authority;
         let patient_wallet = &self.patient_wallet;
         let requester = &self.requester;
@@ -267,6 +291,7 @@ impl RequestApprove {
                 requester: *requester,
                 grant: pda::grant(patient_wallet, requester, purpose).0,
                 system_program: system(),
+                previous_payer,
                 event_authority: ea(),
                 program: careledger::ID,
             },

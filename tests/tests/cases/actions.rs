@@ -531,6 +531,140 @@ async fn a_hardware_wallet_signs_the_statement_in_an_off_chain_envelope() {
     assert_eq!(signed, st::SignedForm::OffchainV0);
 }
 
+/// Issue 30. After revoke-all, the void grant is shown as void (no "Revoke this grant" for it)
+/// and the patient consents again from the very same link: the statement names the next serial,
+/// and the one transaction replaces the void grant, its rent back to whoever paid it (here the
+/// guardian who made it). The new grant allows access; a live grant is never replaced.
+#[tokio::test]
+async fn a_patient_consents_again_from_the_same_link_after_revoke_all() {
+    let s = scene().await;
+    let mut server = Server::start(&s.env).await;
+    let wallet = s.patient.pubkey();
+    let account = json!({"account": wallet.to_string()});
+    let guardian = s.env.actor().await;
+    s.env
+        .send(
+            ix::PatientSetGuardian {
+                wallet,
+                guardian: Some(guardian.pubkey()),
+                expires_at: s.env.now().await + 365 * DAY,
+            }
+            .instruction(),
+            &[&s.patient],
+        )
+        .await
+        .unwrap();
+    let link = grant_link(&s.clinic.pubkey());
+    let guardian_link = format!("{link}&patient={wallet}");
+    grant_by_link(&s, &mut server, &guardian_link, &guardian, true).await;
+    let address = pda::grant(&wallet, &s.clinic.pubkey(), Purpose::Treatment).0;
+    let first: ConsentGrant = s.env.client.fetch(&address).await.unwrap();
+    assert_eq!(first.payer, guardian.pubkey());
+    // a live grant: the link refuses to replace it
+    let statement_href = {
+        let meta = server.get(&link).await;
+        meta["links"]["actions"][0]["href"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_refused(
+        &server.post(&statement_href, &account).await,
+        409,
+        "grant-exists",
+    );
+
+    let meta = server.get("/api/actions/revoke-all").await;
+    let tx = server
+        .post_ok(
+            meta["links"]["actions"][0]["href"].as_str().unwrap(),
+            &account,
+        )
+        .await;
+    sign_and_send(&s.env, &tx, &s.patient).await;
+    // the void grant is not offered for revocation: there is nothing left to revoke
+    let (status, kind, body) = {
+        let r = server
+            .http
+            .get(server.url(&format!("/api/actions/revoke/{address}")))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let kind = r.headers()["content-type"].to_str().unwrap().to_string();
+        (status, kind, r.json::<Value>().await.unwrap())
+    };
+    assert_refused(&(status, kind, body), 409, "grant-void");
+    let standings = s.env.client.grant_standings(&wallet).await.unwrap();
+    assert_eq!(standings.len(), 1);
+    assert_eq!(standings[0].standing, careledger_sdk::GrantStanding::Void);
+
+    let guardian_before = s
+        .env
+        .client
+        .transport()
+        .account(&guardian.pubkey())
+        .await
+        .unwrap()
+        .map_or(0, |a| a.lamports);
+    let rent = s
+        .env
+        .client
+        .transport()
+        .account(&address)
+        .await
+        .unwrap()
+        .unwrap()
+        .lamports;
+    let (statement, outcome) = grant_by_link(&s, &mut server, &link, &s.patient, false).await;
+    // the statement is bound to the grant's next serial: another consent at the same address
+    let nonce: String =
+        careledger_sdk::program::logic::statement::nonce(&address, first.serial + 1)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+    assert!(
+        statement.ends_with(&format!("Nonce: {nonce}")),
+        "{statement}"
+    );
+    let names: Vec<&str> = outcome.events.iter().map(|e| e.name()).collect();
+    assert_eq!(
+        names,
+        ["GrantClosed", "GrantCreated", "ConsentStatementSigned"]
+    );
+    let renewed: ConsentGrant = s.env.client.fetch(&address).await.unwrap();
+    assert_eq!(renewed.serial, first.serial + 1);
+    assert_eq!(renewed.payer, wallet);
+    assert_eq!(renewed.consent_epoch, first.consent_epoch + 1);
+    assert_ne!(renewed.statement_hash, [0; 32]);
+    let guardian_after = s
+        .env
+        .client
+        .transport()
+        .account(&guardian.pubkey())
+        .await
+        .unwrap()
+        .map_or(0, |a| a.lamports);
+    assert_eq!(
+        guardian_after,
+        guardian_before + rent,
+        "the old rent went back to its payer"
+    );
+    let standings = s.env.client.grant_standings(&wallet).await.unwrap();
+    assert_eq!(standings[0].standing, careledger_sdk::GrantStanding::Active);
+    // and it allows what it says
+    let record = pda::record(&wallet, 0).0;
+    let decision = s
+        .env
+        .client
+        .check_access(&address, &record, action::READ, Purpose::Treatment)
+        .await
+        .unwrap();
+    assert_eq!(decision, Ok(()));
+    // the revocation link is offered again for the live grant
+    server.get(&format!("/api/actions/revoke/{address}")).await;
+}
+
 #[tokio::test]
 async fn a_guardian_consents_for_the_ward_from_the_same_link() {
     let s = scene().await;
@@ -1078,8 +1212,8 @@ async fn every_other_refusal_names_its_problem_and_changes_nothing() {
                 &as_guardian,
             )
             .await,
-        422,
-        "self-grant",
+        403,
+        "guardian-is-party",
     );
     assert_refused(
         &server

@@ -857,7 +857,8 @@ async fn re_initialisation_of_every_init_is_refused_with_its_own_error() {
 }
 
 /// The list above is every creating instruction: each program file that creates an account
-/// (through `create::init_pda`, `init_grant` or the consent module's `make_grant`, `init_record`
+/// (through `create::init_pda`, `init_grant`, `init_or_renew_grant` or the consent module's
+/// `make_grant`, `init_record`
 /// or `init_vault`) has its entry here,
 /// so a new creating instruction without a squatting test fails this one.
 #[test]
@@ -876,6 +877,7 @@ fn every_creating_instruction_is_squatted_above() {
             let creates = [
                 "init_pda(",
                 "init_grant(",
+                "init_or_renew_grant(",
                 "make_grant(",
                 "init_record(",
                 "init_vault(",

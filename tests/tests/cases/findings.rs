@@ -2738,7 +2738,7 @@ async fn h1_a_guardian_cannot_consent_to_themself_nor_bill_the_ward() {
             }
             .instruction(),
             &[&guardian],
-            E::SelfGrant,
+            E::GuardianIsParty,
             &[grant, pda::patient(&wallet).0],
         )
         .await;

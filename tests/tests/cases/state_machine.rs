@@ -426,8 +426,13 @@ impl Model {
                 self.acting(*who)?;
                 let expires_at = self.now + days * DAY;
                 self.bounded(*who, expires_at)?;
-                if self.grants.contains_key(&(*to, *purpose)) {
-                    return Err(code(E::GrantAlreadyExists));
+                // a live grant is never replaced; a revoked, void or expired one is, in place
+                if let Some(old) = self.grants.get(&(*to, *purpose)) {
+                    let spent =
+                        old.revoked || old.epoch != self.epoch || self.now >= old.expires_at;
+                    if !spent {
+                        return Err(code(E::GrantAlreadyExists));
+                    }
                 }
                 if (*to, *purpose) == (Party::Sponsor, 2) {
                     // a research grant made again is a new consent, not the one enrolled with
@@ -1120,13 +1125,25 @@ impl World {
                     expires_at: self.start + model.now + days * DAY,
                 };
                 let signer = s.signer(*who).insecure_clone();
+                // the old grant's rent goes back to whoever made it, as a wallet's server names
+                let previous_payer = model
+                    .grants
+                    .get(&(*to, *purpose))
+                    .map(|g| {
+                        if g.by_guardian {
+                            s.guardian.pubkey()
+                        } else {
+                            wallet
+                        }
+                    })
+                    .filter(|payer| *payer != signer.pubkey());
                 let i = ix::GrantCreate {
                     authority: signer.pubkey(),
                     patient_wallet: wallet,
                     grantee_wallet: self.party(*to),
                     args,
                 }
-                .instruction();
+                .renewing(previous_payer);
                 (vec![i], signer)
             }
             Step::Update {

@@ -91,6 +91,7 @@ async fn a_signed_statement_makes_the_grant_and_the_grant_keeps_its_hash() {
         (SignedForm::Plain, Purpose::Treatment),
         (SignedForm::OffchainV0, Purpose::Operations),
         (SignedForm::OffchainLegacy, Purpose::PublicHealth),
+        (SignedForm::OffchainV1, Purpose::Research),
     ] {
         let serial = s.env.patient(&wallet).await.grant_count + 1;
         let (ixs, statement) = s
@@ -141,6 +142,71 @@ async fn a_signed_statement_makes_the_grant_and_the_grant_keeps_its_hash() {
         let text = String::from_utf8(statement).unwrap();
         assert!(text.contains(&format!("Grantee: {}", s.clinic.pubkey())));
         assert!(text.contains("Records: all records of class lab-result\n"));
+    }
+}
+
+/// Issue 25: a wallet signs the statement in an off-chain envelope the program does not read
+/// as careledger's: a version it does not know, a version-0 envelope for another application,
+/// or one naming another or a second signer. Each is refused by name, nothing changed, though
+/// the Ed25519 signature itself is valid.
+#[tokio::test]
+async fn an_envelope_of_another_version_domain_or_signer_is_refused() {
+    let s = Scene::new().await;
+    let wallet = s.patient.pubkey();
+    let now = s.env.now().await;
+    let (ixs, statement) = s
+        .env
+        .signed_grant(
+            &s.patient,
+            &wallet,
+            &s.clinic.pubkey(),
+            args(now, Purpose::Treatment),
+            SignedForm::Plain,
+        )
+        .await;
+    drop(ixs);
+    let v1 = st::offchain_v1(&statement, &wallet);
+    let mut v2 = v1.clone();
+    v2[16] = 2;
+    let mut two_signers = v1.clone();
+    two_signers[17] = 2;
+    two_signers.splice(18..18, [0u8; 32]);
+    let other = Keypair::new();
+    let cases = [
+        (v2, E::OffchainVersionUnknown),
+        (
+            st::offchain_v0(&statement, &wallet, &[7; 32]),
+            E::OffchainApplicationDomain,
+        ),
+        (two_signers, E::OffchainSigners),
+        (
+            st::offchain_v1(&statement, &other.pubkey()),
+            E::OffchainSigners,
+        ),
+        (
+            st::offchain_v1(&statement[..statement.len() - 1], &wallet),
+            E::StatementMismatch,
+        ),
+    ];
+    for (message, expected) in cases {
+        let signature = s.patient.sign_message(&message);
+        let signed = ix::GrantCreateSigned {
+            authority: wallet,
+            patient_wallet: wallet,
+            grantee_wallet: s.clinic.pubkey(),
+            args: args(now, Purpose::Treatment),
+            signed_message: message,
+            signature: signature.into(),
+        }
+        .instructions();
+        refused(
+            &s.env,
+            &signed,
+            &s.patient,
+            expected,
+            &s.watched(Purpose::Treatment),
+        )
+        .await;
     }
 }
 

@@ -28,6 +28,25 @@ pub fn acting_for(
     Err(CareledgerError::NotPatientOrGuardian)
 }
 
+/// The patient themself, or their guardian when the guardian is none of `parties`: no act of a
+/// guardian for the ward may benefit the guardian. The parties are whoever the act is for or
+/// about besides the patient: the grantee of a grant given, changed, revoked or closed, the
+/// provider whose request is approved, the clinician whose emergency access is reviewed, the
+/// sponsor and site of a study the ward is enrolled in. The patient deciding about a party is
+/// their own choice; a guardian who is that party decides nothing.
+pub fn acting_for_unconflicted(
+    patient: &Patient,
+    signer: &Pubkey,
+    now: i64,
+    parties: &[Pubkey],
+) -> std::result::Result<Actor, CareledgerError> {
+    let actor = acting_for(patient, signer, now)?;
+    if actor == Actor::Guardian && parties.contains(signer) {
+        return Err(CareledgerError::GuardianIsParty);
+    }
+    Ok(actor)
+}
+
 /// A grant the guardian gives, extends or approves ends by the end of the guardianship: a
 /// guardian cannot commit the patient beyond their own appointment. The patient is not bound.
 pub fn within_guardianship(
@@ -80,6 +99,24 @@ mod tests {
         );
         assert_eq!(within_guardianship(Actor::Guardian, &p, 100), Ok(()));
         assert_eq!(within_guardianship(Actor::Patient, &p, 10_000), Ok(()));
+        // the guardian is never the other party of what it signs for the ward; the patient may be
+        let party = [guardian, stranger];
+        assert_eq!(
+            acting_for_unconflicted(&p, &guardian, 99, &party),
+            Err(CareledgerError::GuardianIsParty)
+        );
+        assert_eq!(
+            acting_for_unconflicted(&p, &guardian, 99, &[stranger]),
+            Ok(Actor::Guardian)
+        );
+        assert_eq!(
+            acting_for_unconflicted(&p, &wallet, 99, &party),
+            Ok(Actor::Patient)
+        );
+        assert_eq!(
+            acting_for_unconflicted(&p, &guardian, 100, &[stranger]),
+            Err(CareledgerError::GuardianExpired)
+        );
         p.guardian = Pubkey::default();
         assert_eq!(
             acting_for(&p, &Pubkey::default(), 0),

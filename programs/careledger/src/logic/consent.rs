@@ -63,21 +63,80 @@ pub struct AccessQuery {
     pub patient_epoch: u32,
 }
 
-/// The grant's own terms, without the provider. Callers have already matched
-/// `grant.grantee` / `grant.patient` to the accounts in hand (those are wiring errors, not refusals).
-pub fn check_grant(grant: &ConsentGrant, q: &AccessQuery) -> std::result::Result<(), Refusal> {
+/// Where a grant stands at a moment, whatever is asked of it: what every listing, status and
+/// export shows, from the same checks the access decision starts with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrantStanding {
+    Active,
+    /// Before its `not_before`.
+    NotYetValid,
+    /// At or past its `expires_at`.
+    Expired,
+    /// Revoked one by one.
+    Revoked,
+    /// Of an older consent epoch: voided by the patient's revoke-all.
+    Void,
+}
+
+impl GrantStanding {
+    /// True when the grant can never authorize again (revoked, void or expired): closing it,
+    /// or granting anew at its address, loses nothing.
+    pub fn is_spent(self) -> bool {
+        matches!(
+            self,
+            GrantStanding::Revoked | GrantStanding::Void | GrantStanding::Expired
+        )
+    }
+
+    /// The lower-case word shown to people and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            GrantStanding::Active => "active",
+            GrantStanding::NotYetValid => "not-yet-valid",
+            GrantStanding::Expired => "expired",
+            GrantStanding::Revoked => "revoked",
+            GrantStanding::Void => "void",
+        }
+    }
+}
+
+/// The life of a grant at `now` under the patient's current epoch: the first checks of
+/// [`check_grant`], in its order (revoked, then void, then not yet valid, then expired).
+pub fn grant_life(
+    grant: &ConsentGrant,
+    patient_epoch: u32,
+    now: i64,
+) -> std::result::Result<(), Refusal> {
     if grant.status == GrantStatus::Revoked {
         return Err(Refusal::Revoked);
     }
-    if grant.consent_epoch != q.patient_epoch {
+    if grant.consent_epoch != patient_epoch {
         return Err(Refusal::StaleEpoch);
     }
-    if q.now < grant.not_before {
+    if now < grant.not_before {
         return Err(Refusal::NotYetValid);
     }
-    if q.now >= grant.expires_at {
+    if now >= grant.expires_at {
         return Err(Refusal::Expired);
     }
+    Ok(())
+}
+
+/// [`grant_life`] as a standing.
+pub fn grant_standing(grant: &ConsentGrant, patient_epoch: u32, now: i64) -> GrantStanding {
+    match grant_life(grant, patient_epoch, now) {
+        Ok(()) => GrantStanding::Active,
+        Err(Refusal::Revoked) => GrantStanding::Revoked,
+        Err(Refusal::StaleEpoch) => GrantStanding::Void,
+        Err(Refusal::NotYetValid) => GrantStanding::NotYetValid,
+        Err(_) => GrantStanding::Expired,
+    }
+}
+
+/// The grant's own terms, without the provider. Callers have already matched
+/// `grant.grantee` / `grant.patient` to the accounts in hand (those are wiring errors, not refusals).
+pub fn check_grant(grant: &ConsentGrant, q: &AccessQuery) -> std::result::Result<(), Refusal> {
+    grant_life(grant, q.patient_epoch, q.now)?;
     if grant.purpose != q.purpose {
         return Err(Refusal::PurposeMismatch);
     }
@@ -117,9 +176,7 @@ pub fn decide_access(
 
 /// True when a grant can never authorize again, so closing it loses nothing.
 pub fn grant_is_spent(grant: &ConsentGrant, patient_epoch: u32, now: i64) -> bool {
-    grant.status == GrantStatus::Revoked
-        || grant.consent_epoch != patient_epoch
-        || now >= grant.expires_at
+    grant_standing(grant, patient_epoch, now).is_spent()
 }
 
 #[cfg(test)]
@@ -251,6 +308,40 @@ mod tests {
             decide_access(&grant(), &p, &query()),
             Err(Refusal::ProviderNotVerified)
         );
+    }
+
+    /// A grant's standing is what the decision would say of its life, whatever is asked.
+    #[test]
+    fn standing_follows_the_decision() {
+        let g = grant();
+        assert_eq!(grant_standing(&g, 3, 150), GrantStanding::Active);
+        assert_eq!(grant_standing(&g, 3, 99), GrantStanding::NotYetValid);
+        assert_eq!(grant_standing(&g, 3, 200), GrantStanding::Expired);
+        assert_eq!(grant_standing(&g, 4, 150), GrantStanding::Void);
+        let mut r = g.clone();
+        r.status = GrantStatus::Revoked;
+        // revocation outranks a revoke-all and expiry, as in the access decision
+        assert_eq!(grant_standing(&r, 4, 500), GrantStanding::Revoked);
+        assert_eq!(grant_standing(&g, 4, 500), GrantStanding::Void);
+        for now in [0, 99, 100, 150, 199, 200, 10_000] {
+            for epoch in [3, 4] {
+                for status in [GrantStatus::Active, GrantStatus::Revoked] {
+                    let mut g = grant();
+                    g.status = status;
+                    let q = AccessQuery {
+                        now,
+                        patient_epoch: epoch,
+                        ..query()
+                    };
+                    let standing = grant_standing(&g, epoch, now);
+                    assert_eq!(
+                        standing == GrantStanding::Active,
+                        check_grant(&g, &q).is_ok(),
+                        "{standing:?} at {now}, epoch {epoch}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

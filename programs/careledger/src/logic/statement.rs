@@ -9,11 +9,14 @@
 //! ASCII, with LF line breaks and no trailing line break.
 //!
 //! A wallet signs either the statement's bytes as they are (`signMessage`), or the statement
-//! inside the Solana off-chain message envelope (hardware wallets). [`signed_form`] accepts the
-//! envelope as the off-chain message specification lays it out (version 0, with application
-//! domain and signer list) and the shorter envelope of the first Ledger releases; the message
-//! inside must be the statement, byte for byte, and the envelope's one signer the grant's.
+//! inside the Solana off-chain message envelope (hardware wallets, and wallet-standard's
+//! `solana:signOffchainMessage`). [`signed_form`] accepts the envelope as the off-chain message
+//! specification lays it out (version 0, with an all-zero application domain and a signer
+//! list), version 1 (signers, then the message), and the shorter envelope of the first Ledger
+//! releases; the message inside must be the statement, byte for byte, and the envelope's one
+//! signer the grant's.
 use crate::constants::NO_RECORD_SCOPE;
+use crate::errors::CareledgerError;
 use crate::logic::authority::Actor;
 use crate::logic::consent::action;
 use crate::state::Purpose;
@@ -79,6 +82,10 @@ pub enum SignedForm {
     OffchainV0,
     /// The envelope of the first Ledger releases: version 0, message format, length.
     OffchainLegacy,
+    /// The off-chain message envelope version 1 (what wallet-standard's
+    /// `solana:signOffchainMessage` and `@solana/kit` sign): version 1, sorted signers, then the
+    /// message to the end.
+    OffchainV1,
 }
 
 /// Everything a statement says: the grant's arguments, its parties and its address.
@@ -291,17 +298,43 @@ fn statement_format(format: u8) -> bool {
     matches!(format, 1 | 2)
 }
 
+/// Bytes of a version-0 envelope before the message, with one signer.
+const V0_HEADER: usize = 85;
+
+/// Most bytes a version-0 envelope of formats 0 and 1 may hold in all (header and message):
+/// what a hardware wallet signs and shows, and what `@solana/kit` accepts.
+const V0_LIMITED: usize = 1_232;
+
 /// The statement inside the off-chain envelope of the specification (version 0), signed by
-/// `signer`, for `application_domain` (any 32 bytes the signing application chose).
+/// `signer`, for `application_domain` (careledger accepts only the all-zero one: a statement
+/// signed for another application is not a careledger consent).
 pub fn offchain_v0(statement: &[u8], signer: &Pubkey, application_domain: &[u8; 32]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(statement.len().saturating_add(85));
+    let mut out = Vec::with_capacity(statement.len().saturating_add(V0_HEADER));
     out.extend_from_slice(OFFCHAIN_SIGNING_DOMAIN);
     out.push(0);
     out.extend_from_slice(application_domain);
-    out.push(envelope_format(statement));
+    out.push(if statement.len().saturating_add(V0_HEADER) <= V0_LIMITED {
+        1
+    } else {
+        2
+    });
     out.push(1);
     out.extend_from_slice(signer.as_ref());
     out.extend_from_slice(&length_le(statement));
+    out.extend_from_slice(statement);
+    out
+}
+
+/// The statement inside the off-chain envelope version 1 (SRFC 3, as `@solana/kit` and
+/// wallet-standard's `solana:signOffchainMessage` write it), signed by `signer` alone: the
+/// signing domain, version 1, one signer, and the statement to the end (no application
+/// domain, format or length).
+pub fn offchain_v1(statement: &[u8], signer: &Pubkey) -> Vec<u8> {
+    let mut out = Vec::with_capacity(statement.len().saturating_add(50));
+    out.extend_from_slice(OFFCHAIN_SIGNING_DOMAIN);
+    out.push(1);
+    out.push(1);
+    out.extend_from_slice(signer.as_ref());
     out.extend_from_slice(statement);
     out
 }
@@ -336,36 +369,78 @@ fn length_le(statement: &[u8]) -> [u8; 2] {
 
 /// Which form of `statement`, if any, the signed `message` is, for a signature by `signer`.
 /// Every byte of `message` is checked: the envelope's header, its one signer, its length, and
-/// the statement itself.
+/// the statement itself. See [`check_signed_form`] for why one is refused.
 pub fn signed_form(message: &[u8], statement: &[u8], signer: &Pubkey) -> Option<SignedForm> {
+    check_signed_form(message, statement, signer).ok()
+}
+
+/// [`signed_form`], with the reason for a refusal: an off-chain envelope of a version other
+/// than 0 and 1 (`OffchainVersionUnknown`), a version-0 envelope for another application
+/// (`OffchainApplicationDomain`), an envelope whose signers are not exactly the grant's signer
+/// (`OffchainSigners`), or bytes that are not the statement (`StatementMismatch`).
+pub fn check_signed_form(
+    message: &[u8],
+    statement: &[u8],
+    signer: &Pubkey,
+) -> core::result::Result<SignedForm, CareledgerError> {
+    use CareledgerError::{
+        OffchainApplicationDomain, OffchainSigners, OffchainVersionUnknown, StatementMismatch,
+    };
     if message == statement {
-        return Some(SignedForm::Plain);
+        return Ok(SignedForm::Plain);
     }
-    let rest = message.strip_prefix(OFFCHAIN_SIGNING_DOMAIN.as_slice())?;
-    let (&version, rest) = rest.split_first()?;
-    if version != 0 {
-        return None;
+    let rest = message
+        .strip_prefix(OFFCHAIN_SIGNING_DOMAIN.as_slice())
+        .ok_or(StatementMismatch)?;
+    let (&version, rest) = rest.split_first().ok_or(StatementMismatch)?;
+    let one_signer = |rest: &[u8]| -> core::result::Result<usize, CareledgerError> {
+        let (&count, rest) = rest.split_first().ok_or(StatementMismatch)?;
+        let key = rest.get(..32).ok_or(StatementMismatch)?;
+        if count != 1 || key != signer.as_ref() {
+            return Err(OffchainSigners);
+        }
+        Ok(33)
+    };
+    match version {
+        0 => {}
+        1 => {
+            // v1: signer count, signers (sorted), then the message to the end
+            let at = one_signer(rest)?;
+            return if rest.get(at..) == Some(statement) {
+                Ok(SignedForm::OffchainV1)
+            } else {
+                Err(StatementMismatch)
+            };
+        }
+        _ => return Err(OffchainVersionUnknown),
     }
     let length = length_le(statement);
     // legacy: format, length, statement
     if rest.len() == statement.len().saturating_add(3) {
-        let (&format, rest) = rest.split_first()?;
-        let (len, body) = rest.split_at_checked(2)?;
-        return (statement_format(format) && len == length && body == statement)
-            .then_some(SignedForm::OffchainLegacy);
+        let (&format, rest) = rest.split_first().ok_or(StatementMismatch)?;
+        let (len, body) = rest.split_at_checked(2).ok_or(StatementMismatch)?;
+        return if statement_format(format) && len == length && body == statement {
+            Ok(SignedForm::OffchainLegacy)
+        } else {
+            Err(StatementMismatch)
+        };
     }
     // v0: application domain, format, signer count, signers, length, statement
-    let (_domain, rest) = rest.split_at_checked(32)?;
-    let (&format, rest) = rest.split_first()?;
-    let (&count, rest) = rest.split_first()?;
-    let (key, rest) = rest.split_at_checked(32)?;
-    let (len, body) = rest.split_at_checked(2)?;
-    (statement_format(format)
-        && count == 1
-        && key == signer.as_ref()
-        && len == length
-        && body == statement)
-        .then_some(SignedForm::OffchainV0)
+    let (domain, rest) = rest.split_at_checked(32).ok_or(StatementMismatch)?;
+    if domain.iter().any(|b| *b != 0) {
+        return Err(OffchainApplicationDomain);
+    }
+    let (&format, rest) = rest.split_first().ok_or(StatementMismatch)?;
+    let at = one_signer(rest)?;
+    let (len, body) = rest
+        .get(at..)
+        .and_then(|r| r.split_at_checked(2))
+        .ok_or(StatementMismatch)?;
+    if statement_format(format) && len == length && body == statement {
+        Ok(SignedForm::OffchainV0)
+    } else {
+        Err(StatementMismatch)
+    }
 }
 
 #[cfg(test)]
@@ -505,33 +580,49 @@ mod tests {
         let s = render(&t);
         let signer = t.signer;
         assert_eq!(signed_form(&s, &s, &signer), Some(SignedForm::Plain));
-        let v0 = offchain_v0(&s, &signer, &[5; 32]);
+        let v0 = offchain_v0(&s, &signer, &[0; 32]);
         assert_eq!(signed_form(&v0, &s, &signer), Some(SignedForm::OffchainV0));
+        let v1 = offchain_v1(&s, &signer);
+        assert_eq!(signed_form(&v1, &s, &signer), Some(SignedForm::OffchainV1));
         let legacy = offchain_legacy(&s);
         assert_eq!(
             signed_form(&legacy, &s, &signer),
             Some(SignedForm::OffchainLegacy)
         );
-        // the envelope names another signer
+        // the envelope names another signer, or a second one
         let other = Pubkey::new_from_array([8; 32]);
+        for bad in [offchain_v0(&s, &other, &[0; 32]), offchain_v1(&s, &other)] {
+            assert_eq!(
+                check_signed_form(&bad, &s, &signer),
+                Err(CareledgerError::OffchainSigners)
+            );
+        }
+        let mut two = offchain_v1(&s, &signer);
+        two[17] = 2;
+        two.splice(18..18, [0u8; 32]);
         assert_eq!(
-            signed_form(&offchain_v0(&s, &other, &[5; 32]), &s, &signer),
-            None
+            check_signed_form(&two, &s, &signer),
+            Err(CareledgerError::OffchainSigners)
+        );
+        // a version-0 envelope signed for another application
+        assert_eq!(
+            check_signed_form(&offchain_v0(&s, &signer, &[5; 32]), &s, &signer),
+            Err(CareledgerError::OffchainApplicationDomain)
+        );
+        // a version careledger does not read
+        let mut v2 = v1.clone();
+        v2[16] = 2;
+        assert_eq!(
+            check_signed_form(&v2, &s, &signer),
+            Err(CareledgerError::OffchainVersionUnknown)
         );
         // any one byte changed anywhere is refused
-        for m in [&s, &v0, &legacy] {
+        for m in [&s, &v0, &v1, &legacy] {
             for i in 0..m.len() {
                 let mut bad = m.clone();
                 bad[i] ^= 0x01;
                 let form = signed_form(&bad, &s, &signer);
-                // the v0 application domain is the signer's application's choice
-                let in_domain = m == &v0 && (17..49).contains(&i);
-                assert_eq!(
-                    form.is_some(),
-                    in_domain,
-                    "byte {i} of a {} byte message",
-                    m.len()
-                );
+                assert!(form.is_none(), "byte {i} of a {} byte message", m.len());
             }
             // truncated or extended
             assert_eq!(signed_form(&m[..m.len() - 1], &s, &signer), None);
@@ -543,5 +634,35 @@ mod tests {
         let mut ascii = legacy.clone();
         ascii[17] = 0;
         assert_eq!(signed_form(&ascii, &s, &signer), None);
+    }
+
+    /// The envelopes byte for byte as `@solana/kit` 8.4.0 writes them (its v0 and v1 encoders,
+    /// message "hello", one signer of 32 bytes 0x11; hex recorded from kit itself), and the
+    /// v0 format limit kit enforces (1,232 bytes in all for formats 0 and 1).
+    #[test]
+    fn envelopes_are_byte_identical_to_kit() {
+        let hex = |b: &[u8]| -> String { b.iter().map(|x| format!("{x:02x}")).collect() };
+        let signer = Pubkey::new_from_array([0x11; 32]);
+        assert_eq!(
+            hex(&offchain_v1(b"hello", &signer)),
+            "ff736f6c616e61206f6666636861696e0101\
+             1111111111111111111111111111111111111111111111111111111111111111\
+             68656c6c6f"
+        );
+        let mut v0 = hex(&offchain_v0(b"hello", &signer, &[0; 32]));
+        // kit's vector used application domain 5…5; ours is all zero
+        v0.replace_range(34..98, &"05".repeat(32));
+        assert_eq!(
+            v0,
+            "ff736f6c616e61206f6666636861696e00\
+             0505050505050505050505050505050505050505050505050505050505050505\
+             0101\
+             1111111111111111111111111111111111111111111111111111111111111111\
+             050068656c6c6f"
+        );
+        let at_limit = vec![b'a'; V0_LIMITED - V0_HEADER];
+        assert_eq!(offchain_v0(&at_limit, &signer, &[0; 32])[49], 1);
+        let over = vec![b'a'; V0_LIMITED - V0_HEADER + 1];
+        assert_eq!(offchain_v0(&over, &signer, &[0; 32])[49], 2);
     }
 }

@@ -2,7 +2,7 @@ use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 use crate::events::BreakGlassReviewed;
 use crate::instructions::now;
-use crate::logic::authority::acting_for;
+use crate::logic::authority::acting_for_unconflicted;
 use crate::state::{stamp, Config, ConsentGrant, GrantStatus, Patient, ReviewState};
 use anchor_lang::prelude::*;
 
@@ -36,8 +36,9 @@ pub struct BreakGlassReview<'info> {
 pub fn handler(ctx: Context<BreakGlassReview>, args: BreakGlassReviewArgs) -> Result<()> {
     let at = now()?;
     let by = ctx.accounts.authority.key();
-    let actor = acting_for(&ctx.accounts.patient, &by, at)?;
     let grant = &mut ctx.accounts.grant;
+    // whoever opened an emergency access never reviews it, whoever they act for
+    let actor = acting_for_unconflicted(&ctx.accounts.patient, &by, at, &[grant.grantee])?;
     require!(
         grant.review == ReviewState::Pending,
         CareledgerError::NotAwaitingReview

@@ -2,7 +2,7 @@ use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 use crate::events::GrantClosed;
 use crate::instructions::now;
-use crate::logic::authority::acting_for;
+use crate::logic::authority::acting_for_unconflicted;
 use crate::logic::consent::grant_is_spent;
 use crate::state::{Config, ConsentGrant, Patient, ReviewState};
 use anchor_lang::prelude::*;
@@ -32,8 +32,10 @@ pub fn handler(ctx: Context<GrantClose>) -> Result<()> {
     let at = now()?;
     let by = ctx.accounts.authority.key();
     let patient = &ctx.accounts.patient;
-    acting_for(patient, &by, at)?;
     let grant = &ctx.accounts.grant;
+    // closing a research grant before its participation ends forfeits the ward's uncollected
+    // rewards: never the act of a guardian who is the grantee
+    acting_for_unconflicted(patient, &by, at, &[grant.grantee])?;
     require!(
         grant_is_spent(grant, patient.consent_epoch, at),
         CareledgerError::GrantStillLive

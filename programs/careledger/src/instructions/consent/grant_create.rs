@@ -1,9 +1,9 @@
 use crate::constants::{CONFIG_ADDRESS, GRANT_SEED};
-use crate::create::init_grant;
+use crate::create::{init_or_renew_grant, Renewed};
 use crate::errors::CareledgerError;
-use crate::events::{GrantCreated, GrantTermsView};
+use crate::events::{GrantClosed, GrantCreated, GrantTermsView};
 use crate::instructions::now;
-use crate::logic::authority::{acting_for, within_guardianship, Actor};
+use crate::logic::authority::{acting_for_unconflicted, within_guardianship, Actor};
 use crate::logic::terms::{validate_grant_terms, GrantTerms};
 use crate::state::{
     stamp, Config, ConsentGrant, GrantStatus, Patient, Provider, Purpose, ReviewState,
@@ -47,6 +47,10 @@ pub struct GrantCreate<'info> {
     )]
     pub grant: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
+    /// CHECK: receives the rent of a spent grant this one replaces at its address, when someone
+    /// other than `authority` paid it: must be that grant's `payer` (checked in the handler).
+    #[account(mut)]
+    pub previous_payer: Option<UncheckedAccount<'info>>,
 }
 
 pub fn handler(mut ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
@@ -56,16 +60,20 @@ pub fn handler(mut ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<(
         CareledgerError::StatementRequired
     );
     let terms = proposed(&a.authority, &a.patient, &a.grantee_provider, &args)?;
-    let event = make_grant(
+    let made = make_grant(
         &a.authority,
         &mut a.patient,
         &a.grant,
         &a.system_program,
+        a.previous_payer.as_deref(),
         ctx.bumps.grant,
         &terms,
         [0; 32],
     )?;
-    emit_cpi!(event);
+    if let Some(closed) = made.closed {
+        emit_cpi!(closed);
+    }
+    emit_cpi!(made.created);
     Ok(())
 }
 
@@ -87,14 +95,10 @@ pub(crate) fn proposed(
 ) -> Result<Proposed> {
     let at = now()?;
     let by = authority.key();
-    let actor = acting_for(patient, &by, at)?;
     let grantee = grantee_provider.wallet;
-    require_keys_neq!(grantee, patient.wallet, CareledgerError::SelfGrant);
     // a guardian cannot consent on the ward's behalf to themself
-    require!(
-        actor != Actor::Guardian || grantee != patient.guardian,
-        CareledgerError::SelfGrant
-    );
+    let actor = acting_for_unconflicted(patient, &by, at, &[grantee])?;
+    require_keys_neq!(grantee, patient.wallet, CareledgerError::SelfGrant);
     let terms = GrantTerms {
         classes: args.classes,
         actions: args.actions,
@@ -114,16 +118,43 @@ pub(crate) fn proposed(
     })
 }
 
-/// Counts the grant on the patient, writes the account and returns its event.
+/// A grant made: its event, and the close of the spent grant it replaced at its address.
+pub(crate) struct Made {
+    pub created: GrantCreated,
+    pub closed: Option<GrantClosed>,
+}
+
+/// The event of a spent grant replaced by `by`: closed, its rent back to its payer.
+pub(crate) fn closed_by_renewal(
+    address: Pubkey,
+    renewed: Option<Renewed>,
+    by: Pubkey,
+    at: i64,
+) -> Option<GrantClosed> {
+    renewed.map(|r| GrantClosed {
+        grant: address,
+        patient: r.previous.patient,
+        grantee: r.previous.grantee,
+        by,
+        rent_to: r.previous.payer,
+        lamports: r.lamports,
+        at,
+    })
+}
+
+/// Counts the grant on the patient, writes the account (anew, where a spent grant stood) and
+/// returns its events.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn make_grant<'info>(
     authority: &Signer<'info>,
     patient: &mut Account<'info, Patient>,
     grant_account: &UncheckedAccount<'info>,
     system_program: &Program<'info, System>,
+    previous_payer: Option<&AccountInfo<'info>>,
     bump: u8,
     p: &Proposed,
     statement_hash: [u8; 32],
-) -> Result<GrantCreated> {
+) -> Result<Made> {
     patient.grant_count = patient
         .grant_count
         .checked_add(1)
@@ -153,17 +184,29 @@ pub(crate) fn make_grant<'info>(
         statement_hash,
     };
     grant.invariant()?;
-    init_grant(authority, grant_account, system_program, bump, &grant)?;
-    Ok(GrantCreated {
-        grant: grant_account.key(),
-        patient: patient_wallet,
-        grantee: p.grantee,
-        by: p.by,
-        actor: p.actor,
-        purpose: p.terms.purpose,
-        terms: GrantTermsView::of(&grant),
+    let renewed = init_or_renew_grant(
+        authority,
+        grant_account,
+        system_program,
+        bump,
+        &grant,
         consent_epoch,
-        request: Pubkey::default(),
-        at: p.at,
+        p.at,
+        previous_payer,
+    )?;
+    Ok(Made {
+        created: GrantCreated {
+            grant: grant_account.key(),
+            patient: patient_wallet,
+            grantee: p.grantee,
+            by: p.by,
+            actor: p.actor,
+            purpose: p.terms.purpose,
+            terms: GrantTermsView::of(&grant),
+            consent_epoch,
+            request: Pubkey::default(),
+            at: p.at,
+        },
+        closed: closed_by_renewal(grant_account.key(), renewed, p.by, p.at),
     })
 }

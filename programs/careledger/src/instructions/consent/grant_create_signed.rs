@@ -7,7 +7,9 @@ use crate::constants::{CONFIG_ADDRESS, GRANT_SEED};
 use crate::errors::CareledgerError;
 use crate::events::ConsentStatementSigned;
 use crate::instructions::consent::grant_create::{make_grant, proposed, GrantCreateArgs};
-use crate::logic::statement::{render, signed_form, statement_hash, SignedForm, StatementTerms};
+use crate::logic::statement::{
+    check_signed_form, render, statement_hash, SignedForm, StatementTerms,
+};
 use crate::state::{Config, Patient, Provider};
 use anchor_lang::prelude::*;
 use solana_ed25519_program::{DATA_START, PUBKEY_SERIALIZED_SIZE, SIGNATURE_OFFSETS_START};
@@ -39,6 +41,10 @@ pub struct GrantCreateSigned<'info> {
     #[account(address = solana_instructions_sysvar::ID)]
     pub instructions: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
+    /// CHECK: receives the rent of a spent grant this one replaces at its address, when someone
+    /// other than `authority` paid it: must be that grant's `payer` (checked in the handler).
+    #[account(mut)]
+    pub previous_payer: Option<UncheckedAccount<'info>>,
 }
 
 pub fn handler(mut ctx: Context<GrantCreateSigned>, args: GrantCreateArgs) -> Result<()> {
@@ -70,15 +76,17 @@ pub fn handler(mut ctx: Context<GrantCreateSigned>, args: GrantCreateArgs) -> Re
     alone_in_transaction(&a.instructions)?;
     let form = checked_statement(&a.instructions, &p.by, &statement)?;
     let hash = statement_hash(&statement);
-    let created = make_grant(
+    let made = make_grant(
         &a.authority,
         &mut a.patient,
         &a.grant,
         &a.system_program,
+        a.previous_payer.as_deref(),
         ctx.bumps.grant,
         &p,
         hash,
     )?;
+    let created = made.created;
     let signed = ConsentStatementSigned {
         grant: created.grant,
         patient: created.patient,
@@ -89,6 +97,9 @@ pub fn handler(mut ctx: Context<GrantCreateSigned>, args: GrantCreateArgs) -> Re
         stated_not_before: args.not_before,
         at: p.at,
     };
+    if let Some(closed) = made.closed {
+        emit_cpi!(closed);
+    }
     emit_cpi!(created);
     emit_cpi!(signed);
     Ok(())
@@ -193,5 +204,5 @@ fn checked_statement(
     let message = data
         .get(message_at..message_at.saturating_add(message_len))
         .ok_or(layout)?;
-    Ok(signed_form(message, statement, signer).ok_or(CareledgerError::StatementMismatch)?)
+    Ok(check_signed_form(message, statement, signer)?)
 }

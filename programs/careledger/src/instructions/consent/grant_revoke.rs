@@ -1,7 +1,7 @@
 use crate::errors::CareledgerError;
 use crate::events::GrantRevoked;
 use crate::instructions::now;
-use crate::logic::authority::acting_for;
+use crate::logic::authority::acting_for_unconflicted;
 use crate::state::{stamp, ConsentGrant, GrantStatus, Patient};
 use anchor_lang::prelude::*;
 
@@ -21,8 +21,10 @@ pub struct GrantRevoke<'info> {
 pub fn handler(ctx: Context<GrantRevoke>) -> Result<()> {
     let at = now()?;
     let by = ctx.accounts.authority.key();
-    let actor = acting_for(&ctx.accounts.patient, &by, at)?;
     let grant = &mut ctx.accounts.grant;
+    // a guardian does not end a grant that is its own: revoking a research grant to the study
+    // it sponsors would end the ward's rewards (the patient always may)
+    let actor = acting_for_unconflicted(&ctx.accounts.patient, &by, at, &[grant.grantee])?;
     require!(
         grant.status == GrantStatus::Active,
         CareledgerError::GrantRevoked

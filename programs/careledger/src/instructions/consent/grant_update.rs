@@ -2,7 +2,7 @@ use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 use crate::events::{GrantTermsView, GrantUpdated};
 use crate::instructions::now;
-use crate::logic::authority::{acting_for, within_guardianship};
+use crate::logic::authority::{acting_for_unconflicted, within_guardianship};
 use crate::logic::terms::{validate_grant_terms, GrantTerms};
 use crate::state::{stamp, Config, ConsentGrant, GrantStatus, Patient};
 use anchor_lang::prelude::*;
@@ -53,8 +53,10 @@ pub fn handler(ctx: Context<GrantUpdate>, args: GrantUpdateArgs) -> Result<()> {
     let at = now()?;
     let by = ctx.accounts.authority.key();
     let patient = &ctx.accounts.patient;
-    let actor = acting_for(patient, &by, at)?;
     let grant = &mut ctx.accounts.grant;
+    // a guardian never changes a grant that is its own: widening it serves the guardian, and
+    // narrowing a research grant to its own study ends the ward's rewards
+    let actor = acting_for_unconflicted(patient, &by, at, &[grant.grantee])?;
     validate(grant, patient, at)?;
     let old = GrantTerms {
         classes: grant.classes,

@@ -1,9 +1,10 @@
 use crate::constants::{CONFIG_ADDRESS, GRANT_SEED, NO_RECORD_SCOPE};
-use crate::create::init_grant;
+use crate::create::init_or_renew_grant;
 use crate::errors::CareledgerError;
 use crate::events::{AccessRequestDecided, GrantCreated, GrantTermsView};
+use crate::instructions::consent::grant_create::closed_by_renewal;
 use crate::instructions::now;
-use crate::logic::authority::{acting_for, within_guardianship, Actor};
+use crate::logic::authority::{acting_for_unconflicted, within_guardianship};
 use crate::logic::terms::validate_approval;
 use crate::state::{stamp, AccessRequest, Config, ConsentGrant, GrantStatus, Patient, ReviewState};
 use anchor_lang::prelude::*;
@@ -48,12 +49,18 @@ pub struct RequestApprove<'info> {
     )]
     pub grant: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
+    /// CHECK: receives the rent of a spent grant the approval replaces at its address, when
+    /// someone other than `authority` paid it: must be that grant's `payer` (checked in the handler).
+    #[account(mut)]
+    pub previous_payer: Option<UncheckedAccount<'info>>,
 }
 
 pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result<()> {
     let at = now()?;
     let by = ctx.accounts.authority.key();
-    let actor = acting_for(&ctx.accounts.patient, &by, at)?;
+    // a guardian cannot approve on the ward's behalf its own request
+    let requester = ctx.accounts.request.requester;
+    let actor = acting_for_unconflicted(&ctx.accounts.patient, &by, at, &[requester])?;
     // an approval is signed unread like any transaction: a patient who requires statements
     // grants the requester with grant_create_signed instead
     require!(
@@ -71,11 +78,6 @@ pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result
         at,
     )?;
     within_guardianship(actor, &ctx.accounts.patient, args.expires_at)?;
-    // a guardian cannot approve on the ward's behalf its own request
-    require!(
-        actor != Actor::Guardian || ctx.accounts.request.requester != ctx.accounts.patient.guardian,
-        CareledgerError::SelfGrant
-    );
     let (request_key, requester, purpose) = (request.key(), request.requester, request.purpose);
     let patient = &mut ctx.accounts.patient;
     patient.grant_count = patient
@@ -108,14 +110,18 @@ pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result
     };
     grant.invariant()?;
     let a = &ctx.accounts;
-    init_grant(
+    let renewed = init_or_renew_grant(
         &a.authority,
         &a.grant,
         &a.system_program,
         ctx.bumps.grant,
         &grant,
+        consent_epoch,
+        at,
+        a.previous_payer.as_deref(),
     )?;
     let grant_key = a.grant.key();
+    let closed = closed_by_renewal(grant_key, renewed, by, at);
     let created = GrantCreated {
         grant: grant_key,
         patient: patient_wallet,
@@ -140,6 +146,9 @@ pub fn handler(ctx: Context<RequestApprove>, args: RequestApproveArgs) -> Result
         at,
     };
     emit_cpi!(decided);
+    if let Some(closed) = closed {
+        emit_cpi!(closed);
+    }
     emit_cpi!(created);
     Ok(())
 }

@@ -4,7 +4,7 @@ use crate::errors::CareledgerError;
 use crate::events::ParticipantEnrolled;
 use crate::instructions::now;
 use crate::instructions::rewards::{consent_error, load_research_grant};
-use crate::logic::authority::acting_for;
+use crate::logic::authority::acting_for_unconflicted;
 use crate::logic::rewards::check_research_grant;
 use crate::state::{Config, ConsentGrant, Invitation, Participation, Patient, Study};
 use crate::vault::pay_from_study;
@@ -132,8 +132,9 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
     let at = now()?;
     let a = &ctx.accounts;
     let by = a.authority.key();
-    let actor = acting_for(&a.patient, &by, at)?;
     let study = &a.study;
+    // a guardian does not enrol the ward in a study it sponsors or runs as site
+    let actor = acting_for_unconflicted(&a.patient, &by, at, &[study.sponsor, study.site])?;
     let wallet = a.patient.wallet;
     let Enrolment {
         mut invitation,
