@@ -56,22 +56,55 @@ pub struct Finished {
     ok: bool,
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    // before any thread starts: the environment is set, and the embedded runtime's scratch
+    // files go into a directory of this process's own, removed when it ends (TMPDIR is left
+    // as it was found)
     if std::env::var_os("RUST_LOG").is_none() {
         std::env::set_var("RUST_LOG", "error");
     }
-    let cli = Cli::parse();
+    let scratch = careledger_sdk::embedded::ScratchDir::enter();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(run());
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    drop(scratch);
+    code
+}
+
+async fn run() -> std::process::ExitCode {
+    // not `Cli::parse()`, which exits the process on --help or a usage error before the
+    // scratch directory is removed: the same output and exit codes (0 for help, 2 for usage)
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return std::process::ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
     match command::execute(&cli).await {
         Ok(Finished { value, text, ok }) => {
-            match cli.output {
-                Output::Display => println!("{text}"),
-                Output::Json => println!(
+            // a reader that went away (`| head`, a supervisor that closed the pipe) is not a
+            // crash: what could not be printed is dropped
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = match cli.output {
+                Output::Display => writeln!(out, "{text}"),
+                Output::Json => writeln!(
+                    out,
                     "{}",
                     serde_json::to_string_pretty(&value).unwrap_or_default()
                 ),
-                Output::JsonCompact => println!("{value}"),
-            }
+                Output::JsonCompact => writeln!(out, "{value}"),
+            };
             if ok {
                 std::process::ExitCode::SUCCESS
             } else {

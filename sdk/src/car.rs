@@ -439,19 +439,17 @@ mod tests {
     use crate::unixfs::{dag_of_reader, CODEC_RAW};
     use std::collections::BTreeSet;
 
-    fn temp_file(name: &str, data: &[u8]) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("careledger-car-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
-        std::fs::write(&path, data).unwrap();
-        path
+    /// The data in a temporary file, removed when dropped (nothing is left in TMPDIR).
+    fn temp_file(data: &[u8]) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, data).unwrap();
+        file
     }
 
-    fn car_of(data: &[u8], profile: Profile, name: &str) -> (Root, Vec<u8>) {
-        let path = temp_file(name, data);
+    fn car_of(data: &[u8], profile: Profile, _name: &str) -> (Root, Vec<u8>) {
+        let file = temp_file(data);
         let mut car = Vec::new();
-        let root = write_car(&path, profile, &mut car).unwrap();
-        std::fs::remove_file(&path).unwrap();
+        let root = write_car(file.path(), profile, &mut car).unwrap();
         (root, car)
     }
 

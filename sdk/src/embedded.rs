@@ -36,6 +36,76 @@ fn careledger_entry(
     careledger::entry(program_id, accounts, data)
 }
 
+/// Where the embedded runtime's scratch files go: each bank keeps an accounts database in a
+/// temporary directory (`.tmpXXXX/{run,snapshot}`) that it removes only when the bank is
+/// dropped, which a process that ends while the bank's thread still runs never sees. A command
+/// that calls [`ScratchDir::enter`] first has every such directory inside one of its own,
+/// removed when the guard drops; one left by a killed process is removed by the next start.
+pub struct ScratchDir {
+    path: std::path::PathBuf,
+}
+
+/// The prefix of a scratch directory: `careledger-<pid>-<nanos>`.
+const SCRATCH_PREFIX: &str = "careledger-";
+
+impl ScratchDir {
+    /// Makes a private directory under the current temporary directory and points `TMPDIR` at
+    /// it. Call it first in `main`, before any thread starts: it changes the process's
+    /// environment.
+    pub fn enter() -> std::io::Result<ScratchDir> {
+        let parent = std::env::temp_dir();
+        Self::sweep(&parent);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path = parent.join(format!("{SCRATCH_PREFIX}{}-{nanos}", std::process::id()));
+        std::fs::create_dir(&path)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))?;
+        }
+        std::env::set_var("TMPDIR", &path);
+        Ok(ScratchDir { path })
+    }
+
+    /// Removes the scratch directories of processes that no longer run (killed before their
+    /// guard dropped). Only where `/proc` tells which processes run.
+    fn sweep(parent: &std::path::Path) {
+        if !std::path::Path::new("/proc/self").exists() {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(parent) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(SCRATCH_PREFIX))
+                .and_then(|n| n.split_once('-'))
+                .and_then(|(pid, _)| pid.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let ours = entry.metadata().is_ok_and(|m| m.is_dir());
+            if ours && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
 struct State {
     context: ProgramTestContext,
     /// Signatures sent under the current blockhash: an identical message needs a new one.

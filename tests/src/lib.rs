@@ -27,6 +27,24 @@ pub mod supply;
 pub const DAY: i64 = 24 * 60 * 60;
 pub const BREAK_GLASS_CAP_SECS: u32 = 4 * 60 * 60;
 
+/// Runs a binary's async `main` as the CLI does: `RUST_LOG=error` unless set, the embedded
+/// runtime's scratch files in a directory of the process's own (removed at the end, so TMPDIR
+/// is left as it was found), a multi-threaded runtime shut down before that directory goes.
+pub fn run_main<F: std::future::Future>(main: impl FnOnce() -> F) -> F::Output {
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "error");
+    }
+    let scratch = careledger_sdk::embedded::ScratchDir::enter();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the async runtime");
+    let out = runtime.block_on(main());
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    drop(scratch);
+    out
+}
+
 /// The environment variable that points the scenarios at a real cluster.
 pub const RPC_URL_VAR: &str = "CARELEDGER_RPC_URL";
 

@@ -850,11 +850,11 @@ async fn claims_and_rewards(
     .await;
 }
 
-#[tokio::main]
-async fn main() {
-    if std::env::var_os("RUST_LOG").is_none() {
-        std::env::set_var("RUST_LOG", "error");
-    }
+fn main() {
+    careledger_tests::run_main(bench)
+}
+
+async fn bench() {
     let scale: Vec<usize> = std::env::args()
         .skip_while(|a| a != "--patients")
         .nth(1)

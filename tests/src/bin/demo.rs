@@ -34,12 +34,13 @@ pub(crate) fn show(step: &str, outcome: &TxOutcome) {
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    // The embedded bank logs every instruction at debug level unless told otherwise.
-    if std::env::var_os("RUST_LOG").is_none() {
-        std::env::set_var("RUST_LOG", "error");
-    }
+fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // RUST_LOG=error (the embedded bank logs every instruction at debug level otherwise), and
+    // the bank's scratch files in a directory removed at the end
+    careledger_tests::run_main(demo)
+}
+
+async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     println!("careledger demo: embedded Agave bank, careledger registered natively");
     let env = std::sync::Arc::new(Env::new().await);
     println!(

@@ -466,11 +466,11 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
     Ok(())
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> Result<(), Error> {
-    if std::env::var_os("RUST_LOG").is_none() {
-        std::env::set_var("RUST_LOG", "error");
-    }
+fn main() -> Result<(), Error> {
+    careledger_tests::run_main(records_bench)
+}
+
+async fn records_bench() -> Result<(), Error> {
     let len = gib_arg() << 30;
     tokio::task::spawn_blocking(move || throughput(len))
         .await
