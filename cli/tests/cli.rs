@@ -795,3 +795,153 @@ fn a_cluster_without_the_program_is_named_as_such() {
         "is not deployed on",
     );
 }
+
+/// Issue 23: a command on a ledger folder leaves TMPDIR as it found it. The embedded runtime's
+/// banks keep scratch directories that each process now keeps inside one of its own, removed
+/// when it ends: after a success, a refusal, --help, a usage error, a gateway stopped by
+/// SIGTERM; and one killed by SIGKILL is removed by the next command that starts.
+#[test]
+fn every_command_leaves_tmpdir_as_it_found_it() {
+    let cli = Cli::new();
+    let tmp = cli.path("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let left = || -> Vec<String> {
+        std::fs::read_dir(&tmp)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect()
+    };
+    let run = |args: &[&str]| {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("careledger"))
+            .env("TMPDIR", &tmp)
+            .env("CARELEDGER_NO_PROGRESS", "1")
+            .args(["--url", &format!("embedded:{}", cli.path("ledger"))])
+            .args(args)
+            .output()
+            .expect("run careledger")
+    };
+    let me = cli.path("me.json");
+    assert!(run(&["keygen", "--outfile", &me]).status.success());
+    assert!(run(&["-k", &me, "config", "init"]).status.success());
+    assert!(run(&["-k", &me, "patient", "register"]).status.success());
+    assert!(run(&["-k", &me, "patient", "show"]).status.success());
+    assert!(run(&["-k", &me, "ledger", "check"]).status.success());
+    // a refusal, help, and a usage error
+    assert!(!run(&["-k", &me, "patient", "register"]).status.success());
+    assert!(run(&["--help"]).status.success());
+    assert_eq!(run(&["no-such-command"]).status.code(), Some(2));
+    assert_eq!(left(), Vec::<String>::new(), "left in TMPDIR by a command");
+
+    // a gateway, stopped as a service manager stops it, and one killed outright
+    let key = cli.path("me.x25519");
+    assert!(run(&["-k", &me, "keys", "new", "--outfile", &key])
+        .status
+        .success());
+    assert!(run(&["-k", &me, "keys", "publish", "--x25519-key", &key])
+        .status
+        .success());
+    let serve = |store: &str| {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("careledger"))
+            .env("TMPDIR", &tmp)
+            .args(["--url", &format!("embedded:{}", cli.path("ledger"))])
+            .args(["-k", &me, "serve", "--listen", "127.0.0.1:0"])
+            .args(["--store", &cli.path(store), "--x25519-key", &key])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("serve");
+        let mut line = String::new();
+        use std::io::BufRead;
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(
+            line.contains("http://"),
+            "the gateway did not start: {line}"
+        );
+        child
+    };
+    let mut stopped = serve("store1");
+    assert!(
+        !left().is_empty(),
+        "a running gateway has its scratch directory"
+    );
+    let terminated = std::process::Command::new("kill")
+        .args(["-TERM", &stopped.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let status = stopped.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        left(),
+        Vec::<String>::new(),
+        "left by a gateway stopped with SIGTERM"
+    );
+    let mut killed = serve("store2");
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    assert_eq!(left().len(), 1, "a killed process cannot clean up");
+    assert!(run(&["-k", &me, "patient", "show"]).status.success());
+    assert_eq!(
+        left(),
+        Vec::<String>::new(),
+        "the next command removes what a killed one left"
+    );
+}
+
+/// Issue 24: a command that only reads needs no keypair (the README prints them without
+/// `-k`); one that writes says which keypair it could not read; a read about "your" wallet
+/// without one asks for the wallet.
+#[test]
+fn read_only_commands_need_no_keypair() {
+    let cli = Cli::new();
+    cli.keygen("admin.json");
+    let patient = cli.keygen("patient.json");
+    let clinic = cli.keygen("clinic.json");
+    std::fs::write(cli.path("licence.pdf"), b"licence").unwrap();
+    cli.ok("admin.json", &["config", "init"]);
+    cli.ok("patient.json", &["patient", "register"]);
+    let licence = cli.path("licence.pdf");
+    cli.ok(
+        "clinic.json",
+        &[
+            "provider",
+            "register",
+            "--roles",
+            "clinician",
+            "--credential-file",
+            &licence,
+        ],
+    );
+    let vc = cli.path("clinic.vc.json");
+    cli.ok(
+        "admin.json",
+        &[
+            "authority",
+            "issue-credential",
+            &clinic,
+            "--roles",
+            "clinician",
+            "--out",
+            &vc,
+        ],
+    );
+    let none = "no-such-keypair.json";
+    for args in [
+        vec!["did", clinic.as_str()],
+        vec!["credential", "verify", vc.as_str()],
+        vec!["config", "show"],
+        vec!["patient", "show", patient.as_str()],
+        vec!["provider", "show", clinic.as_str()],
+        vec!["ledger", "check"],
+    ] {
+        cli.ok(none, &args);
+    }
+    cli.fails(
+        none,
+        &["patient", "show"],
+        "name the patient's wallet, or pass your keypair: cannot read the keypair",
+    );
+    cli.fails(none, &["patient", "register"], "cannot read the keypair");
+}
