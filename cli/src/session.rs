@@ -47,6 +47,9 @@ pub(crate) fn lock_timeout(cli: &Cli) -> Result<std::time::Duration> {
 pub(crate) struct Session {
     pub(crate) client: Client<AnyTransport, Keypair>,
     signer: Keypair,
+    /// A read-only command run without a keypair: `signer` is a throwaway key that signs
+    /// nothing, and "your wallet" must be given.
+    keyless: Option<String>,
     pub(crate) ledger: Option<Ledger>,
 }
 
@@ -78,12 +81,19 @@ pub(crate) fn rpc_url(url: &str) -> String {
 
 pub(crate) async fn session(cli: &Cli) -> Result<Session> {
     let path = cli.keypair.clone().unwrap_or_else(default_keypair);
-    let signer = read_keypair_file(&path).map_err(|e| {
-        anyhow!(
+    let missing = |e: &dyn std::fmt::Display| {
+        format!(
             "cannot read the keypair {}: {e}. Pass --keypair FILE, or create one with `careledger keygen --outfile FILE`",
             path.display()
         )
-    })?;
+    };
+    // a command that only reads needs no signer: without a keypair it runs with a throwaway
+    // key that signs nothing, and asks for a wallet where it would have used yours
+    let (signer, keyless) = match read_keypair_file(&path) {
+        Ok(signer) => (signer, None),
+        Err(e) if !cli.command.writes() => (Keypair::new(), Some(missing(&e))),
+        Err(e) => bail!("{}", missing(&e)),
+    };
     if let Some(dir) = cli.url.strip_prefix("embedded:") {
         // The runtime starts before the lock is taken: waiting writers queue only for the
         // load-run-save part.
@@ -117,6 +127,7 @@ pub(crate) async fn session(cli: &Cli) -> Result<Session> {
         return Ok(Session {
             client,
             signer,
+            keyless,
             ledger: Some(ledger),
         });
     }
@@ -138,6 +149,7 @@ pub(crate) async fn session(cli: &Cli) -> Result<Session> {
     Ok(Session {
         client,
         signer,
+        keyless,
         ledger: None,
     })
 }
@@ -167,6 +179,9 @@ impl Session {
         instructions: &[solana_instruction::Instruction],
         extra: &[&Keypair],
     ) -> Result<TxOutcome> {
+        if let Some(why) = &self.keyless {
+            bail!("this command sends a transaction and needs your keypair: {why}");
+        }
         let mut signers: Vec<&careledger_sdk::DynSigner> = vec![&self.signer];
         signers.extend(extra.iter().map(|k| *k as &careledger_sdk::DynSigner));
         let outcome = self
@@ -201,6 +216,16 @@ impl Session {
 
     pub(crate) fn me(&self) -> Pubkey {
         self.signer.pubkey()
+    }
+
+    /// The wallet a read is about: the one given, else the keypair's; without a keypair the
+    /// command says to name one.
+    pub(crate) fn wallet_or_mine(&self, given: Option<Pubkey>, what: &str) -> Result<Pubkey> {
+        match (given, &self.keyless) {
+            (Some(wallet), _) => Ok(wallet),
+            (None, None) => Ok(self.me()),
+            (None, Some(why)) => bail!("name the {what}, or pass your keypair: {why}"),
+        }
     }
 }
 

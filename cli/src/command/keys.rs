@@ -165,7 +165,7 @@ pub async fn execute(s: &crate::session::Session, cmd: &KeysCmd) -> Result<(Valu
             ))
         }
         KeysCmd::Show { wallet } => {
-            let wallet = wallet.unwrap_or_else(|| s.me());
+            let wallet = s.wallet_or_mine(*wallet, "wallet whose key to show")?;
             let key: Option<EncryptionKey> = s
                 .client
                 .fetch_optional(&pda::encryption_key(&wallet).0)

@@ -172,6 +172,11 @@ impl Folder {
                 }
             }
         }
+        // a folder careledger did not write is named before anything touches it: a reader does
+        // not leave a lock file in someone's directory
+        if dir.is_dir() {
+            Folder::refuse_foreign_folder_of(dir)?;
+        }
         let deadline = Instant::now().checked_add(timeout);
         let lock = loop {
             let Some(file) = open_lock_file(dir, access)? else {
@@ -191,7 +196,7 @@ impl Folder {
             _lock: lock,
         };
         if access == Access::Exclusive {
-            folder.refuse_foreign_folder()?;
+            Folder::refuse_foreign_folder_of(&folder.dir)?;
         }
         Ok(folder)
     }
@@ -241,10 +246,11 @@ impl Folder {
     }
 
     /// A writer refuses a folder that holds anything careledger did not put there (someone pointed
-    /// `embedded:` at their home directory): the sweep below would delete it.
-    fn refuse_foreign_folder(&self) -> Result<()> {
-        let entries = fs::read_dir(&self.dir)
-            .with_context(|| format!("cannot list the ledger folder {}", self.dir.display()))?;
+    /// `embedded:` at their home directory): the sweep below would delete it. A reader refuses it
+    /// too: what it would report of such a folder ("nothing saved yet") is not true.
+    fn refuse_foreign_folder_of(dir: &Path) -> Result<()> {
+        let entries = fs::read_dir(dir)
+            .with_context(|| format!("cannot list the ledger folder {}", dir.display()))?;
         for entry in entries {
             let name = entry?.file_name();
             let name = name.to_string_lossy();
@@ -262,7 +268,7 @@ impl Folder {
             if !ours {
                 bail!(
                     "{} is not a careledger ledger folder: it holds `{name}`. Pass --url embedded:PATH with a new or empty folder",
-                    self.dir.display()
+                    dir.display()
                 );
             }
         }
@@ -514,30 +520,32 @@ fn crash_point() {
     }
 }
 
-/// Opens the lock file: a writer creates it; a reader creates it when it may (so a reader of a
-/// folder from before locking still excludes a writer), else opens it read-only, else (a
-/// read-only folder with no lock file, or no folder) reads without one.
+/// Opens the lock file: a writer creates it; a reader only opens the one a writer made (a read
+/// changes nothing), and reads without one where there is none: a folder no writer has used
+/// since locking began, whose generations are switched by one rename anyway.
 fn open_lock_file(dir: &Path, access: Access) -> Result<Option<File>> {
     let path = dir.join(LOCK);
-    let writable = OpenOptions::new()
+    if access == Access::Shared {
+        return match File::open(&path) {
+            Ok(file) => Ok(Some(file)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => bail!("cannot open {}: {e}", path.display()),
+        };
+    }
+    OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .open(&path);
-    match (access, writable) {
-        (_, Ok(file)) => Ok(Some(file)),
-        (Access::Exclusive, Err(e)) => bail!(
-            "cannot open {} for writing: {e}: {}",
-            path.display(),
-            advice(&e)
-        ),
-        (Access::Shared, Err(_)) => match File::open(&path) {
-            Ok(file) => Ok(Some(file)),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => bail!("cannot open {}: {e}", path.display()),
-        },
-    }
+        .open(&path)
+        .map(Some)
+        .map_err(|e| {
+            anyhow!(
+                "cannot open {} for writing: {e}: {}",
+                path.display(),
+                advice(&e)
+            )
+        })
 }
 
 #[cfg(unix)]

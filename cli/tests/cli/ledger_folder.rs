@@ -863,3 +863,75 @@ cp -a "$MNT/ledger" "$OUT/ro.ledger"
         ),
     );
 }
+
+/// Issue 24: `ledger check` (any read-only command) on a folder careledger did not write says so
+/// and exits non-zero, changing nothing: no lock file is left there. A read of a real folder
+/// leaves it byte for byte as it was.
+#[test]
+fn ledger_check_refuses_a_folder_it_does_not_recognise_and_changes_nothing() {
+    let cli = Cli::new();
+    let foreign = cli.path("photos");
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::write(Path::new(&foreign).join("holiday.jpg"), b"not a ledger").unwrap();
+    let url = format!("embedded:{foreign}");
+    for args in [
+        vec!["--url", url.as_str(), "ledger", "check"],
+        vec![
+            "--url",
+            url.as_str(),
+            "patient",
+            "show",
+            &Pubkey::new_unique().to_string(),
+        ],
+    ] {
+        let out = cli.cmd("none.json", &args).failure();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(
+            stderr.contains("is not a careledger ledger folder: it holds `holiday.jpg`"),
+            "{stderr}"
+        );
+    }
+    let names: Vec<String> = std::fs::read_dir(&foreign)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ["holiday.jpg"],
+        "a read-only command changed the folder"
+    );
+
+    // a real folder: reads leave every file as it was
+    cli.keygen("admin.json");
+    cli.ok("admin.json", &["config", "init"]);
+    let root = PathBuf::from(cli.path("ledger"));
+    let listing = |root: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut all = vec![];
+        for entry in walk(root) {
+            let bytes = if entry.is_file() {
+                std::fs::read(&entry).unwrap()
+            } else {
+                vec![]
+            };
+            all.push((entry.display().to_string(), bytes));
+        }
+        all.sort();
+        all
+    };
+    let before = listing(&root);
+    cli.ok("admin.json", &["ledger", "check"]);
+    cli.ok("admin.json", &["config", "show"]);
+    assert_eq!(before, listing(&root));
+}
+
+fn walk(root: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for entry in std::fs::read_dir(root).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() && !path.is_symlink() {
+            out.extend(walk(&path));
+        }
+        out.push(path);
+    }
+    out
+}
