@@ -131,6 +131,43 @@ fn mask_of<S: AsRef<str>>(
     })
 }
 
+/// The names in `table` whose bits `mask` holds, in the table's order, joined by ", ";
+/// "none" for an empty set. How a set is shown to people: never as a hex mask.
+fn names_in(table: &[(&'static str, u8)], mask: u8) -> String {
+    let names: Vec<&str> = table
+        .iter()
+        .filter(|(_, bit)| mask & bit != 0)
+        .map(|(n, _)| *n)
+        .collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// A provider's care roles by name ("clinician, lab"; "none").
+pub fn role_names(mask: u8) -> String {
+    names_in(&ROLES, mask)
+}
+
+/// A grant's actions by name ("read, write").
+pub fn action_names(mask: u8) -> String {
+    names_in(&ACTIONS, mask)
+}
+
+/// A grant's classes by name ("lab-result, imaging"), as the consent statement prints them.
+pub fn class_names(mask: u16) -> String {
+    let labels: Vec<String> = careledger::logic::statement::class_labels(mask)
+        .map(|l| l.to_string())
+        .collect();
+    if labels.is_empty() {
+        "none".into()
+    } else {
+        labels.join(", ")
+    }
+}
+
 /// The role mask of `names` ("clinician", "lab", ...).
 pub fn role_mask<S: AsRef<str>>(names: &[S]) -> Result<u8, SdkError> {
     mask_of("role", &ROLES, names)
@@ -190,6 +227,14 @@ mod tests {
             action::READ | action::WRITE
         );
         assert!(action_mask(&["delete"]).is_err());
+        assert_eq!(
+            role_names(crate::ROLE_CLINICIAN | crate::ROLE_INSURER),
+            "clinician, insurer"
+        );
+        assert_eq!(role_names(0), "none");
+        assert_eq!(action_names(action::READ | action::WRITE), "read, write");
+        assert_eq!(class_names(0b1001), "lab-result, clinical-note");
+        assert_eq!(class_names(1 << 9), "class-9");
         assert_eq!(
             class_mask_of(&["lab-result", "genomic"]).unwrap(),
             0b100_0001

@@ -353,6 +353,7 @@ const ALL_ERRORS: &[CareledgerError] = &[
     OffchainVersionUnknown,
     OffchainApplicationDomain,
     OffchainSigners,
+    PurposeNotForRoles,
 ];
 
 #[cfg(test)]

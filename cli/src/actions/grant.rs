@@ -20,7 +20,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use careledger_sdk::classes::{self, RecordClass};
 use careledger_sdk::program::logic::authority::{within_guardianship, Actor};
-use careledger_sdk::program::logic::terms::{validate_grant_terms, GrantTerms};
+use careledger_sdk::program::logic::terms::{
+    validate_grant_terms, validate_purpose_for_roles, GrantTerms,
+};
 use careledger_sdk::statement::{self as st, SignedForm};
 use careledger_sdk::{
     grant_standing, ix, pda, ConsentGrant, GrantCreateArgs, Patient, Provider, ProviderStatus,
@@ -192,6 +194,19 @@ fn grantee_checked(
             ),
         ));
     }
+    // the program's rule, before anyone signs: the grantee's roles must fit the purpose
+    validate_purpose_for_roles(t.purpose, provider.roles).map_err(|e| {
+        ActionRefused::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "purpose-not-for-roles",
+            format!(
+                "provider {} ({}) cannot receive records for {}: {e}",
+                t.grantee,
+                classes::role_names(provider.roles),
+                classes::purpose_name(t.purpose)
+            ),
+        )
+    })?;
     Ok(provider)
 }
 

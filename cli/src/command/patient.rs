@@ -113,13 +113,28 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
             days,
         } => {
             let (purpose, classes, actions) = (purpose(p)?, classes(c)?, actions(a)?);
-            if s.client
-                .transport()
-                .account(&pda::provider(grantee).0)
-                .await?
-                .is_none()
-            {
+            let Some(provider) = s
+                .client
+                .fetch_optional::<careledger_sdk::Provider>(&pda::provider(grantee).0)
+                .await
+                .map_err(explain)?
+            else {
                 bail!("{grantee} is not a registered provider: it must run `careledger provider register` first");
+            };
+            // the program's rule, checked before anything is signed
+            if careledger_sdk::program::logic::terms::validate_purpose_for_roles(
+                purpose,
+                provider.roles,
+            )
+            .is_err()
+            {
+                bail!(
+                    "{grantee} cannot receive records for {p}: its roles are {}, and {p} needs {}",
+                    careledger_sdk::classes::role_names(provider.roles),
+                    careledger_sdk::classes::role_names(
+                        careledger_sdk::program::logic::terms::roles_for_purpose(purpose)
+                    )
+                );
             }
             let now = s.client.transport().unix_timestamp().await?;
             let args = GrantCreateArgs {
@@ -248,7 +263,7 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
             cid: given,
         } => anchor_file(s, &me, ix::Author::Patient, file, class, given.as_deref()).await?,
         PatientCmd::Show { wallet } => {
-            let who = wallet.unwrap_or(me);
+            let who = s.wallet_or_mine(*wallet, "patient's wallet")?;
             let p: careledger_sdk::Patient = s
                 .client
                 .fetch(&pda::patient(&who).0)
@@ -297,6 +312,7 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
         PatientCmd::Requests(cmd) => requests(s, cmd).await?,
         PatientCmd::Emergencies(cmd) => emergencies(s, cmd).await?,
         PatientCmd::Audit { format } => {
+            let me = s.wallet_or_mine(None, "patient")?;
             if format != "fhir" {
                 bail!("unknown audit format `{format}`: use fhir");
             }
@@ -448,6 +464,7 @@ pub async fn requests(s: &Session, cmd: &RequestsCmd) -> Result<(Value, String)>
     let me = s.me();
     Ok(match cmd {
         RequestsCmd::List => {
+            let me = s.wallet_or_mine(None, "patient")?;
             let list = s.client.requests_by_patient(&me).await.map_err(explain)?;
             let rows: Vec<Value> = list
                 .iter()
@@ -524,6 +541,7 @@ pub async fn emergencies(s: &Session, cmd: &EmergenciesCmd) -> Result<(Value, St
     let me = s.me();
     Ok(match cmd {
         EmergenciesCmd::List => {
+            let me = s.wallet_or_mine(None, "patient")?;
             let list = s
                 .client
                 .emergencies_pending_review(&me)

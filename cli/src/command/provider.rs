@@ -199,7 +199,7 @@ pub async fn execute(s: &Session, cmd: &ProviderCmd) -> Result<(Value, String)> 
             hours,
         } => emergency_access(s, patient, *reason, *hours).await?,
         ProviderCmd::Show { wallet } => {
-            let who = wallet.unwrap_or(me);
+            let who = s.wallet_or_mine(*wallet, "provider's wallet")?;
             let p: careledger_sdk::Provider = s
                 .client
                 .fetch(&pda::provider(&who).0)

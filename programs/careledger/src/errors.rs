@@ -571,4 +571,7 @@ pub enum CareledgerError {
     /// 6183
     #[msg("the off-chain message must name exactly one signer, the grant's signer")]
     OffchainSigners,
+    /// 6184
+    #[msg("the grantee holds no role that may receive records for this purpose: treatment needs a care role (clinician, lab, hospital, emergency), payment and operations an insurer or a care role, research a researcher, public health a care role or a researcher")]
+    PurposeNotForRoles,
 }

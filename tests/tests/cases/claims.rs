@@ -821,8 +821,10 @@ async fn submit_needs_the_patients_payment_consent() {
         .unwrap();
     fx.expect_submit_rejected(args.clone(), E::NoPaymentConsent)
         .await;
-    // a treatment grant is not consent to disclose for payment
-    fx.env
+    // an insurer holds no care role: it cannot even be given a treatment grant, and so no
+    // treatment grant stands in for consent to disclose for payment
+    let treatment = fx
+        .env
         .grant(
             &fx.patient,
             &fx.insurer.pubkey(),
@@ -832,7 +834,8 @@ async fn submit_needs_the_patients_payment_consent() {
             30,
         )
         .await
-        .unwrap();
+        .unwrap_err();
+    assert_eq!(treatment.program_error(), Some(E::PurposeNotForRoles));
     fx.expect_submit_rejected(args.clone(), E::NoPaymentConsent)
         .await;
     // a payment grant of another class does not cover the lab record

@@ -475,6 +475,93 @@ async fn suspended_and_expired_providers_are_refused() {
     );
 }
 
+/// Issue 24. Who gains: a party that cannot hold health records (a drug manufacturer, whose
+/// supply role is no care role) given a grant anyway, or an insurer asked to treat. A grant's
+/// purpose must fit the grantee's roles, for a grant and for a request alike; the legitimate
+/// grants beside them go through.
+#[tokio::test]
+async fn grant_create_and_request_create_need_a_purpose_that_fits_the_roles() {
+    let s = ConsentScene::new().await;
+    let (env, wallet) = (&s.env, s.patient.pubkey());
+    let manufacturer = env.actor().await;
+    env.send(
+        ix::ProviderRegister {
+            wallet: manufacturer.pubkey(),
+            args: careledger_sdk::ProviderRegisterArgs {
+                roles: 0,
+                supply_roles: careledger_sdk::program::state::SUPPLY_MANUFACTURER,
+                credential_ref: [1; 32],
+            },
+        }
+        .instruction(),
+        &[&manufacturer],
+    )
+    .await
+    .unwrap();
+    let insurer = env.verified_provider(careledger_sdk::ROLE_INSURER).await;
+    let until = env.now().await + 30 * DAY;
+    let grant = |to: Pubkey, purpose: Purpose| ix::GrantCreate {
+        authority: wallet,
+        patient_wallet: wallet,
+        grantee_wallet: to,
+        args: careledger_sdk::GrantCreateArgs {
+            purpose,
+            classes: LAB,
+            actions: action::READ,
+            record_scope: NO_RECORD_SCOPE,
+            not_before: 0,
+            expires_at: until,
+        },
+    };
+    for (to, purpose) in [
+        (manufacturer.pubkey(), Purpose::Operations),
+        (manufacturer.pubkey(), Purpose::Treatment),
+        (insurer.pubkey(), Purpose::Treatment),
+        (insurer.pubkey(), Purpose::Research),
+        (s.clinic.pubkey(), Purpose::Research),
+    ] {
+        env.expect_rejected(
+            grant(to, purpose).instruction(),
+            &[&s.patient],
+            E::PurposeNotForRoles,
+            &[pda::grant(&wallet, &to, purpose).0, pda::patient(&wallet).0],
+        )
+        .await;
+    }
+    // a request for a purpose the requester's roles do not fit is refused the same way
+    env.expect_rejected(
+        ix::RequestCreate {
+            requester: insurer.pubkey(),
+            patient_wallet: wallet,
+            args: RequestCreateArgs {
+                classes: LAB,
+                actions: action::READ,
+                purpose: Purpose::Treatment,
+                reason_code: 1,
+                duration_secs: 3600,
+            },
+        }
+        .instruction(),
+        &[&insurer],
+        E::PurposeNotForRoles,
+        &[pda::request(&wallet, &insurer.pubkey()).0],
+    )
+    .await;
+    // what fits goes through: payment to the insurer, operations to the clinic
+    env.send(
+        grant(insurer.pubkey(), Purpose::Payment).instruction(),
+        &[&s.patient],
+    )
+    .await
+    .expect("payment to an insurer");
+    env.send(
+        grant(s.clinic.pubkey(), Purpose::Operations).instruction(),
+        &[&s.patient],
+    )
+    .await
+    .expect("operations to a clinician");
+}
+
 #[tokio::test]
 async fn grant_rejections() {
     let env = Env::new().await;

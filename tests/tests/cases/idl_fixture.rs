@@ -19,7 +19,9 @@ fn b64(bytes: &[u8]) -> String {
 async fn write_the_idl_fixture() {
     let env = Env::new().await;
     let patient = env.register_patient().await;
-    let clinic = env.verified_provider(ROLE_CLINICIAN).await;
+    let clinic = env
+        .verified_provider(ROLE_CLINICIAN | careledger_sdk::ROLE_RESEARCHER)
+        .await;
     let wallet = patient.pubkey();
     let args = GrantCreateArgs {
         purpose: Purpose::Research,

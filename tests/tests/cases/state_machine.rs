@@ -424,6 +424,20 @@ impl Model {
                 days,
             } => {
                 self.acting(*who)?;
+                // a grant's purpose fits the grantee's roles: the clinicians (care roles) for
+                // treatment and payment, the insurer for payment, the sponsor (a researcher)
+                // for research
+                let fits = matches!(
+                    (to, PURPOSES[*purpose]),
+                    (
+                        Party::Clinic | Party::Locum,
+                        Purpose::Treatment | Purpose::Payment
+                    ) | (Party::Insurer, Purpose::Payment)
+                        | (Party::Sponsor, Purpose::Research)
+                );
+                if !fits {
+                    return Err(code(E::PurposeNotForRoles));
+                }
                 let expires_at = self.now + days * DAY;
                 self.bounded(*who, expires_at)?;
                 // a live grant is never replaced; a revoked, void or expired one is, in place

@@ -65,7 +65,10 @@ impl Scene {
         let env = Env::new().await;
         let patient = env.register_patient().await;
         env.anchor_as_patient(&patient, 0, 1).await;
-        let clinic = env.verified_provider(careledger_sdk::ROLE_CLINICIAN).await;
+        // a clinic that also does research: every purpose fits its roles
+        let clinic = env
+            .verified_provider(careledger_sdk::ROLE_CLINICIAN | careledger_sdk::ROLE_RESEARCHER)
+            .await;
         Scene {
             env,
             patient,

@@ -2,7 +2,10 @@
 use crate::constants::*;
 use crate::errors::CareledgerError;
 use crate::logic::consent::action;
-use crate::state::{Purpose, ROLES_ALL, SUPPLY_ROLES_ALL};
+use crate::state::{
+    Purpose, ROLES_ALL, ROLE_CLINICIAN, ROLE_EMERGENCY, ROLE_HOSPITAL, ROLE_INSURER, ROLE_LAB,
+    ROLE_RESEARCHER, SUPPLY_ROLES_ALL,
+};
 
 type Check = std::result::Result<(), CareledgerError>;
 
@@ -37,6 +40,32 @@ impl GrantTerms {
             || new.not_before < self.not_before
             || new.expires_at > self.expires_at
     }
+}
+
+/// The care roles: a provider holding one of them may hold health records for care.
+pub const CARE_ROLES: u8 = ROLE_CLINICIAN | ROLE_LAB | ROLE_HOSPITAL | ROLE_EMERGENCY;
+
+/// The provider roles that may receive records for `purpose`, any one of them sufficing: a care
+/// role for treatment; an insurer or a care role for payment and operations (a plan's or a
+/// provider's own); a researcher for research; a care role or a researcher for public health;
+/// the emergency role for break-glass. A provider with none of them, such as a drug
+/// manufacturer or wholesaler (supply roles are not care roles), receives no grant.
+pub fn roles_for_purpose(purpose: Purpose) -> u8 {
+    match purpose {
+        Purpose::Treatment => CARE_ROLES,
+        Purpose::Payment | Purpose::Operations => CARE_ROLES | ROLE_INSURER,
+        Purpose::Research => ROLE_RESEARCHER,
+        Purpose::PublicHealth => CARE_ROLES | ROLE_RESEARCHER,
+        Purpose::Emergency => ROLE_EMERGENCY,
+    }
+}
+
+/// A grant (or a request for one) for `purpose` to a provider holding `roles`.
+pub fn validate_purpose_for_roles(purpose: Purpose, roles: u8) -> Check {
+    if roles & roles_for_purpose(purpose) == 0 {
+        return Err(CareledgerError::PurposeNotForRoles);
+    }
+    Ok(())
 }
 
 /// `record_count` is the patient's number of anchored records, bounding `record_scope`.
@@ -164,6 +193,38 @@ pub fn validate_guardian_expiry(expires_at: i64, now: i64) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Who may receive records for each purpose, written from the rule's words: care roles
+    /// treat, insurers and care roles handle payment and operations, researchers research,
+    /// both serve public health; supply roles are no care role.
+    #[test]
+    fn a_purpose_fits_only_the_roles_it_names() {
+        use crate::state::{ROLE_CLINICIAN, ROLE_INSURER, ROLE_RESEARCHER};
+        let fits = |p, roles| validate_purpose_for_roles(p, roles).is_ok();
+        assert!(fits(Purpose::Treatment, ROLE_CLINICIAN));
+        assert!(!fits(Purpose::Treatment, ROLE_INSURER));
+        assert!(!fits(Purpose::Treatment, ROLE_RESEARCHER));
+        assert!(fits(Purpose::Payment, ROLE_INSURER) && fits(Purpose::Payment, ROLE_CLINICIAN));
+        assert!(fits(Purpose::Operations, ROLE_INSURER));
+        assert!(!fits(Purpose::Operations, ROLE_RESEARCHER));
+        assert!(fits(Purpose::Research, ROLE_RESEARCHER));
+        assert!(!fits(Purpose::Research, ROLE_CLINICIAN | ROLE_INSURER));
+        assert!(fits(Purpose::PublicHealth, ROLE_RESEARCHER));
+        assert!(!fits(Purpose::PublicHealth, ROLE_INSURER));
+        // a drug manufacturer or wholesaler holds no care role (roles 0)
+        for p in [
+            Purpose::Treatment,
+            Purpose::Payment,
+            Purpose::Operations,
+            Purpose::Research,
+            Purpose::PublicHealth,
+        ] {
+            assert_eq!(
+                validate_purpose_for_roles(p, 0),
+                Err(CareledgerError::PurposeNotForRoles)
+            );
+        }
+    }
 
     #[test]
     fn narrowing_is_any_loss() {

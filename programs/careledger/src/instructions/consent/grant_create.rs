@@ -4,7 +4,7 @@ use crate::errors::CareledgerError;
 use crate::events::{GrantClosed, GrantCreated, GrantTermsView};
 use crate::instructions::now;
 use crate::logic::authority::{acting_for_unconflicted, within_guardianship, Actor};
-use crate::logic::terms::{validate_grant_terms, GrantTerms};
+use crate::logic::terms::{validate_grant_terms, validate_purpose_for_roles, GrantTerms};
 use crate::state::{
     stamp, Config, ConsentGrant, GrantStatus, Patient, Provider, Purpose, ReviewState,
 };
@@ -108,6 +108,9 @@ pub(crate) fn proposed(
         expires_at: args.expires_at,
     };
     validate_grant_terms(&terms, at, patient.record_count)?;
+    // a party that cannot hold health records for this purpose (a drug manufacturer, an
+    // insurer asked to treat) receives no grant
+    validate_purpose_for_roles(args.purpose, grantee_provider.roles)?;
     within_guardianship(actor, patient, terms.expires_at)?;
     Ok(Proposed {
         at,

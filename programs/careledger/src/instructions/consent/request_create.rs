@@ -4,7 +4,7 @@ use crate::errors::CareledgerError;
 use crate::events::AccessRequested;
 use crate::instructions::now;
 use crate::logic::consent::check_provider;
-use crate::logic::terms::validate_request;
+use crate::logic::terms::{validate_purpose_for_roles, validate_request};
 use crate::state::{AccessRequest, Config, Patient, Provider, Purpose};
 use anchor_lang::prelude::*;
 
@@ -45,6 +45,7 @@ pub fn handler(ctx: Context<RequestCreate>, args: RequestCreateArgs) -> Result<(
     let at = now()?;
     check_provider(&ctx.accounts.requester_provider, at).map_err(CareledgerError::from)?;
     validate_request(args.classes, args.actions, args.purpose, args.duration_secs)?;
+    validate_purpose_for_roles(args.purpose, ctx.accounts.requester_provider.roles)?;
     require!(args.reason_code != 0, CareledgerError::MissingReasonCode);
     let requester = ctx.accounts.requester.key();
     let patient = ctx.accounts.patient.wallet;
