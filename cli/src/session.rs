@@ -22,6 +22,22 @@ pub fn address(text: &str) -> Result<Pubkey, String> {
         .map_err(|_| format!("`{text}` is not a valid address (base58, 32 bytes)"))
 }
 
+/// clap's parser for a number of days: a whole number from 1 to 3,650 (ten years), refused by
+/// name before anything is signed ("--days 0" used to come back as the program's InvalidExpiry).
+pub fn days(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(d) if (1..=3650).contains(&d) => Ok(d),
+        _ => Err(format!(
+            "`{text}` is not a number of days from 1 to 3650 (ten years)"
+        )),
+    }
+}
+
+/// [`days`], for the fields that hold days as `u32`.
+pub fn days_u32(text: &str) -> Result<u32, String> {
+    days(text).map(|d| d as u32)
+}
+
 pub(crate) fn purpose(name: &str) -> Result<Purpose> {
     Ok(names::purpose(name)?)
 }
@@ -69,14 +85,18 @@ pub(crate) fn default_keypair() -> PathBuf {
     home.join(".config/solana/id.json")
 }
 
-pub(crate) fn rpc_url(url: &str) -> String {
-    match url {
+/// The RPC URL a `--url` names: a moniker, or an http(s) URL; anything else is one sentence.
+pub(crate) fn rpc_url(url: &str) -> Result<String> {
+    Ok(match url {
         "mainnet-beta" | "m" => "https://api.mainnet-beta.solana.com".into(),
         "devnet" | "d" => "https://api.devnet.solana.com".into(),
         "testnet" | "t" => "https://api.testnet.solana.com".into(),
         "localhost" | "l" => "http://127.0.0.1:8899".into(),
-        other => other.into(),
-    }
+        other if other.starts_with("http://") || other.starts_with("https://") => other.into(),
+        other => bail!(
+            "--url `{other}` is not a cluster careledger can reach: use mainnet-beta, devnet, testnet, localhost, an http:// or https:// RPC URL, or embedded:PATH for a ledger folder"
+        ),
+    })
 }
 
 pub(crate) async fn session(cli: &Cli) -> Result<Session> {
@@ -131,7 +151,7 @@ pub(crate) async fn session(cli: &Cli) -> Result<Session> {
             ledger: Some(ledger),
         });
     }
-    let url = rpc_url(&cli.url);
+    let url = rpc_url(&cli.url)?;
     let commitment = solana_commitment_config::CommitmentConfig::from_str(&cli.commitment)
         .map_err(|_| {
             anyhow!(
@@ -216,6 +236,28 @@ impl Session {
 
     pub(crate) fn me(&self) -> Pubkey {
         self.signer.pubkey()
+    }
+
+    /// Refuses, before anything is signed, a wallet acting as a patient that is not one.
+    pub(crate) async fn registered_patient(&self, wallet: &Pubkey) -> Result<()> {
+        let address = careledger_sdk::pda::patient(wallet).0;
+        if self.client.transport().account(&address).await?.is_none() {
+            if *wallet == self.me() {
+                bail!("this wallet ({wallet}) is not registered as a patient: run `careledger patient register` first");
+            }
+            bail!("{wallet} is not a registered patient");
+        }
+        Ok(())
+    }
+
+    /// Refuses, before anything is signed, a wallet acting as a provider that is not one.
+    pub(crate) async fn registered_provider(&self) -> Result<()> {
+        let me = self.me();
+        let address = careledger_sdk::pda::provider(&me).0;
+        if self.client.transport().account(&address).await?.is_none() {
+            bail!("this wallet ({me}) is not registered as a provider: run `careledger provider register --roles ROLES --credential-file FILE` first");
+        }
+        Ok(())
     }
 
     /// The wallet a read is about: the one given, else the keypair's; without a keypair the

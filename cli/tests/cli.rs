@@ -343,7 +343,25 @@ fn every_promised_error_is_one_clear_sentence() {
     cli.fails(
         "patient.json",
         &["patient", "show"],
-        "does not exist on this cluster",
+        &format!("this wallet ({patient}) is not registered as a patient: run `careledger patient register` first"),
+    );
+    // acting as a patient before registering: the same sentence, before anything is signed
+    cli.fails(
+        "patient.json",
+        &["patient", "revoke-all"],
+        "is not registered as a patient: run `careledger patient register` first",
+    );
+    // a URL no RPC client can use: one sentence, no builder noise
+    let out = cli
+        .cmd(
+            "patient.json",
+            &["--url", "ftp://nowhere", "patient", "show"],
+        )
+        .failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert_eq!(
+        stderr.trim(),
+        "error: --url `ftp://nowhere` is not a cluster careledger can reach: use mainnet-beta, devnet, testnet, localhost, an http:// or https:// RPC URL, or embedded:PATH for a ledger folder"
     );
     cli.ok("patient.json", &["patient", "register"]);
     cli.fails(
@@ -448,6 +466,47 @@ fn every_promised_error_is_one_clear_sentence() {
             "x-ray",
         ],
         "unknown record class `x-ray`: use lab-result, imaging",
+    );
+    // a number of days the program would refuse is refused by the flag's name
+    cli.fails(
+        "patient.json",
+        &[
+            "patient",
+            "grant",
+            &clinic,
+            "--purpose",
+            "treatment",
+            "--classes",
+            "lab-result",
+            "--days",
+            "0",
+        ],
+        "for '--days <DAYS>': `0` is not a number of days from 1 to 3650",
+    );
+    // a provider with no grant: said in words, and the refused access is on the patient's trail
+    std::fs::write(cli.path("lab.enc"), b"ciphertext").unwrap();
+    cli.ok(
+        "patient.json",
+        &[
+            "patient",
+            "anchor",
+            &cli.path("lab.enc"),
+            "--class",
+            "lab-result",
+        ],
+    );
+    let text = cli.ok(
+        "clinic.json",
+        &["provider", "log-access", &patient, "--record", "0"],
+    );
+    assert!(
+        text.contains("REFUSED: there is no grant from this patient to you for treatment (NoGrant); the refused access is recorded on chain"),
+        "{text}"
+    );
+    let audit = cli.json("patient.json", &["patient", "audit"]);
+    assert!(
+        audit.to_string().contains("refused: NoGrant"),
+        "the refusal is in the patient's FHIR trail: {audit}"
     );
 }
 

@@ -354,6 +354,7 @@ const ALL_ERRORS: &[CareledgerError] = &[
     OffchainApplicationDomain,
     OffchainSigners,
     PurposeNotForRoles,
+    NoGrant,
 ];
 
 #[cfg(test)]

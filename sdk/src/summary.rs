@@ -83,6 +83,33 @@ fn supply_roles(mask: u8) -> String {
     }
 }
 
+/// Why an access was refused, in a grantee's words (the event keeps the reason's name).
+pub fn refusal_sentence(
+    reason: careledger::logic::consent::Refusal,
+    purpose: careledger::state::Purpose,
+) -> String {
+    use careledger::logic::consent::Refusal as R;
+    let purpose = crate::classes::purpose_name(purpose);
+    match reason {
+        R::NoGrant => format!("there is no grant from this patient to you for {purpose}"),
+        R::Revoked => "the patient revoked this grant".into(),
+        R::StaleEpoch => "the patient revoked all grants since this one was made".into(),
+        R::Expired => "this grant has expired".into(),
+        R::NotYetValid => "this grant is not valid yet".into(),
+        R::PurposeMismatch => format!("this grant is not for {purpose}"),
+        R::ActionNotGranted => "this grant does not allow that action".into(),
+        R::ClassNotGranted => "this grant does not cover this record's class".into(),
+        R::RecordOutOfScope => "this grant covers another record only".into(),
+        R::ProviderNotVerified => {
+            "your provider account is not verified by the credential authority yet".into()
+        }
+        R::ProviderSuspended => "your provider account is suspended".into(),
+        R::CredentialExpired => "your provider credential has expired".into(),
+        R::Narrowed => "the patient narrowed this research grant".into(),
+        R::Replaced => "the grant at this address was made again: it is another consent".into(),
+    }
+}
+
 fn short(bytes: &[u8; 32]) -> String {
     bytes[..4].iter().map(|b| format!("{b:02x}")).collect()
 }

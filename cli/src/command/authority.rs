@@ -20,7 +20,7 @@ pub enum AuthorityCmd {
         /// clinician, lab, hospital, insurer, researcher, emergency (comma-separated)
         #[arg(long, value_delimiter = ',')]
         roles: Vec<String>,
-        #[arg(long, default_value_t = 365)]
+        #[arg(long, default_value_t = 365, value_parser = crate::session::days)]
         days: i64,
     },
     /// Issues a registered provider a W3C provider credential signed with --keypair, and
@@ -31,7 +31,7 @@ pub enum AuthorityCmd {
         /// clinician, lab, hospital, insurer, researcher, emergency (comma-separated)
         #[arg(long, value_delimiter = ',', required = true)]
         roles: Vec<String>,
-        #[arg(long, default_value_t = 365)]
+        #[arg(long, default_value_t = 365, value_parser = crate::session::days)]
         days: i64,
         /// Where to write the credential (JSON)
         #[arg(long)]

@@ -30,7 +30,7 @@ pub enum InsurerCmd {
         cap: u64,
         #[arg(long, default_value_t = 0)]
         deductible: u64,
-        #[arg(long, default_value_t = 365)]
+        #[arg(long, default_value_t = 365, value_parser = crate::session::days)]
         days: i64,
         /// Pay only providers enrolled in the insurer's network (`insurer network-add`)
         #[arg(long)]

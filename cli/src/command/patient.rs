@@ -30,7 +30,7 @@ pub enum PatientCmd {
         /// read, write or read,write
         #[arg(long, value_delimiter = ',', default_value = "read")]
         actions: Vec<String>,
-        #[arg(long, default_value_t = 30)]
+        #[arg(long, default_value_t = 30, value_parser = crate::session::days)]
         days: i64,
     },
     /// Narrows or extends a grant; options left out keep their current value
@@ -44,7 +44,7 @@ pub enum PatientCmd {
         #[arg(long, value_delimiter = ',')]
         actions: Option<Vec<String>>,
         /// New expiry, in days from now
-        #[arg(long)]
+        #[arg(long, value_parser = crate::session::days)]
         days: Option<i64>,
     },
     Revoke {
@@ -89,6 +89,16 @@ pub enum PatientCmd {
 
 pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
     let me = s.me();
+    // acting as a patient needs a patient account: said in those words, before anything is signed
+    match cmd {
+        PatientCmd::Register
+        | PatientCmd::Put(_)
+        | PatientCmd::Show { .. }
+        | PatientCmd::Audit { .. }
+        | PatientCmd::Requests(RequestsCmd::List)
+        | PatientCmd::Emergencies(EmergenciesCmd::List) => {}
+        _ => s.registered_patient(&me).await?,
+    }
     Ok(match cmd {
         PatientCmd::Put(_) => bail!("internal error: `patient put` runs without a session"),
         PatientCmd::Register => {
@@ -264,6 +274,7 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
         } => anchor_file(s, &me, ix::Author::Patient, file, class, given.as_deref()).await?,
         PatientCmd::Show { wallet } => {
             let who = s.wallet_or_mine(*wallet, "patient's wallet")?;
+            s.registered_patient(&who).await?;
             let p: careledger_sdk::Patient = s
                 .client
                 .fetch(&pda::patient(&who).0)
@@ -395,7 +406,7 @@ pub enum GuardianCmd {
     Set {
         #[arg(value_parser = crate::session::address)]
         guardian: Pubkey,
-        #[arg(long, default_value_t = 365)]
+        #[arg(long, default_value_t = 365, value_parser = crate::session::days)]
         days: i64,
     },
     Clear,

@@ -54,7 +54,7 @@ pub enum ProviderCmd {
         /// Opaque reason code
         #[arg(long)]
         reason: u16,
-        #[arg(long, default_value_t = 30)]
+        #[arg(long, default_value_t = 30, value_parser = crate::session::days_u32)]
         days: u32,
     },
     /// Anchors a file's CID and SHA-256 for a patient (needs a write grant for the class)
@@ -93,6 +93,11 @@ pub enum ProviderCmd {
 
 pub async fn execute(s: &Session, cmd: &ProviderCmd) -> Result<(Value, String)> {
     let me = s.me();
+    // acting as a provider needs a provider account: said in those words, before anything is signed
+    match cmd {
+        ProviderCmd::Register { .. } | ProviderCmd::Show { .. } | ProviderCmd::Get(_) => {}
+        _ => s.registered_provider().await?,
+    }
     Ok(match cmd {
         ProviderCmd::Get(_) => bail!("internal error: `provider get` runs without a session"),
         ProviderCmd::Register {
@@ -153,16 +158,17 @@ pub async fn execute(s: &Session, cmd: &ProviderCmd) -> Result<(Value, String)> 
                 )
                 .await?;
             let refused = out.events.iter().find_map(|e| match e {
-                CareledgerEvent::AccessRefused(r) => Some(format!("{:?}", r.reason)),
+                CareledgerEvent::AccessRefused(r) => Some(r.reason),
                 _ => None,
             });
             let mut v = sent(&out);
             v["allowed"] = json!(refused.is_none());
-            v["refusal"] = json!(refused);
-            let text = match &refused {
+            v["refusal"] = json!(refused.map(|r| format!("{r:?}")));
+            let text = match refused {
                 None => format!("access to record #{record} logged"),
                 Some(reason) => format!(
-                    "access to record #{record} REFUSED ({reason}); the refusal is on the record"
+                    "access to record #{record} REFUSED: {} ({reason:?}); the refused access is recorded on chain",
+                    careledger_sdk::summary::refusal_sentence(reason, purpose)
                 ),
             };
             (v, text)

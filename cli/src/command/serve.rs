@@ -67,7 +67,7 @@ pub async fn execute(cli: &Cli, args: &ServeArgs) -> Result<(Value, String)> {
         // a wallet cannot submit a transaction to a ledger folder: no Actions over one
         run(view, custodian, args, None, None).await
     } else {
-        let url = crate::session::rpc_url(&cli.url);
+        let url = crate::session::rpc_url(&cli.url)?;
         let commitment = solana_commitment_config::CommitmentConfig::from_str(&cli.commitment)
             .map_err(|_| anyhow!("unknown commitment `{}`", cli.commitment))?;
         if commitment.is_at_least_confirmed() {

@@ -31,7 +31,7 @@ pub enum StudyCmd {
         #[arg(long, value_delimiter = ',')]
         classes: Vec<String>,
         /// Enrolment stays open this many days
-        #[arg(long, default_value_t = 30)]
+        #[arg(long, default_value_t = 30, value_parser = crate::session::days)]
         days: i64,
         #[arg(long, default_value_t = 100)]
         max_participants: u32,
@@ -56,7 +56,7 @@ pub enum StudyCmd {
         #[arg(value_parser = crate::session::address)]
         patient: Pubkey,
         /// The invitation can be used for this many days
-        #[arg(long, default_value_t = 30)]
+        #[arg(long, default_value_t = 30, value_parser = crate::session::days)]
         days: i64,
     },
     /// The sponsor delegates inviting to a site (omit --site to stop delegating)
@@ -72,7 +72,7 @@ pub enum StudyCmd {
         #[arg(value_parser = crate::session::address)]
         study: Pubkey,
         /// How long the research grant runs
-        #[arg(long, default_value_t = 365)]
+        #[arg(long, default_value_t = 365, value_parser = crate::session::days)]
         days: i64,
     },
     /// The patient collects the periodic rewards due while consent lasts

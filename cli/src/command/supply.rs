@@ -58,7 +58,7 @@ pub enum SupplyCmd {
         /// manufacturer, wholesaler, dispenser (comma-separated)
         #[arg(long, value_enum, value_delimiter = ',', required = true)]
         roles: Vec<SupplyRole>,
-        #[arg(long, default_value_t = 365)]
+        #[arg(long, default_value_t = 365, value_parser = crate::session::days)]
         days: i64,
     },
     /// The credential authority registers a product (GTIN) to the one manufacturer that may

@@ -574,4 +574,7 @@ pub enum CareledgerError {
     /// 6184
     #[msg("the grantee holds no role that may receive records for this purpose: treatment needs a care role (clinician, lab, hospital, emergency), payment and operations an insurer or a care role, research a researcher, public health a care role or a researcher")]
     PurposeNotForRoles,
+    /// 6185
+    #[msg("the patient has given this grantee no grant for this purpose")]
+    NoGrant,
 }

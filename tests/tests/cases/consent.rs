@@ -562,6 +562,66 @@ async fn grant_create_and_request_create_need_a_purpose_that_fits_the_roles() {
     .expect("operations to a clinician");
 }
 
+/// Issue 24: a provider the patient gave no grant still leaves a trace when it tries to read:
+/// `access_log` against the address the grant would have records `AccessRefused` (NoGrant)
+/// and changes nothing; strict, it fails with `NoGrant`. Any other empty address (another
+/// patient's, or an emergency purpose's, whose address carries a serial) is refused.
+#[tokio::test]
+async fn access_log_without_a_grant_records_the_refusal() {
+    let s = ConsentScene::new().await;
+    let (env, wallet) = (&s.env, s.patient.pubkey());
+    let other = env.verified_provider(ROLE_CLINICIAN).await;
+    let none = pda::grant(&wallet, &other.pubkey(), Purpose::Treatment).0;
+    let log = |grant: Pubkey, purpose: Purpose, strict: bool| ix::AccessLog {
+        grantee: other.pubkey(),
+        patient_wallet: wallet,
+        grant,
+        record: s.record,
+        args: AccessLogArgs {
+            action: action::READ,
+            purpose,
+            strict,
+        },
+    };
+    let before = env.snapshot(&[none, s.grant]).await;
+    let out = env
+        .send(
+            log(none, Purpose::Treatment, false).instruction(),
+            &[&other],
+        )
+        .await
+        .expect("a refusal is recorded, not failed");
+    let [CareledgerEvent::AccessRefused(r)] = &out.events[..] else {
+        panic!("{:?}", out.events)
+    };
+    assert_eq!(
+        (r.reason, r.grant, r.grantee, r.grant_serial),
+        (Refusal::NoGrant, none, other.pubkey(), 0)
+    );
+    assert_eq!(before, env.snapshot(&[none, s.grant]).await);
+    env.expect_rejected(
+        log(none, Purpose::Treatment, true).instruction(),
+        &[&other],
+        E::NoGrant,
+        &[none],
+    )
+    .await;
+    let elsewhere = pda::grant(&Pubkey::new_unique(), &other.pubkey(), Purpose::Treatment).0;
+    let emergency = pda::emergency_grant(&wallet, &other.pubkey(), 1).0;
+    for (grant, purpose) in [
+        (elsewhere, Purpose::Treatment),
+        (emergency, Purpose::Emergency),
+    ] {
+        env.expect_rejected(
+            log(grant, purpose, false).instruction(),
+            &[&other],
+            E::GrantPatientMismatch,
+            &[grant],
+        )
+        .await;
+    }
+}
+
 #[tokio::test]
 async fn grant_rejections() {
     let env = Env::new().await;

@@ -555,8 +555,13 @@ impl Model {
                 strict,
             } => {
                 let class = self.records[record.index(self.records.len())].class;
+                // no grant: the attempt is still recorded as refused, or fails when strict
                 let Some(g) = self.grants.get(&(Party::Clinic, *purpose)) else {
-                    return Err(MISSING);
+                    return if *strict {
+                        Err(code(E::NoGrant))
+                    } else {
+                        Ok(())
+                    };
                 };
                 let act = if *write { action::WRITE } else { action::READ };
                 if let Err(e) = self.consent(g, act, class) {

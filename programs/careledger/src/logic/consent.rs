@@ -30,6 +30,8 @@ pub enum Refusal {
     Narrowed,
     /// The grant at this address was closed and made again: another consent.
     Replaced,
+    /// The patient gave this grantee no grant for this purpose (none stands at its address).
+    NoGrant,
 }
 
 impl From<Refusal> for CareledgerError {
@@ -48,6 +50,7 @@ impl From<Refusal> for CareledgerError {
             Refusal::CredentialExpired => CareledgerError::CredentialExpired,
             Refusal::Narrowed => CareledgerError::GrantNarrowed,
             Refusal::Replaced => CareledgerError::GrantReplaced,
+            Refusal::NoGrant => CareledgerError::NoGrant,
         }
     }
 }

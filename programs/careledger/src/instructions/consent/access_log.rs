@@ -1,8 +1,9 @@
-use crate::constants::CONFIG_ADDRESS;
+use crate::constants::{CONFIG_ADDRESS, GRANT_SEED};
+use crate::create::{is_vacant, write_account};
 use crate::errors::CareledgerError;
 use crate::events::{AccessLogged, AccessRefused};
 use crate::instructions::now;
-use crate::logic::consent::{action, decide_access, AccessQuery};
+use crate::logic::consent::{action, decide_access, AccessQuery, Refusal};
 use crate::state::{Config, ConsentGrant, Patient, Provider, Purpose, RecordAnchor};
 use anchor_lang::prelude::*;
 
@@ -27,12 +28,11 @@ pub struct AccessLog<'info> {
     #[account(constraint = grantee_provider.wallet == grantee.key() @ CareledgerError::GranteeMismatch)]
     pub grantee_provider: Account<'info, Provider>,
     pub patient: Account<'info, Patient>,
-    #[account(
-        mut,
-        constraint = grant.grantee == grantee.key() @ CareledgerError::GranteeMismatch,
-        constraint = grant.patient == patient.wallet @ CareledgerError::GrantPatientMismatch,
-    )]
-    pub grant: Account<'info, ConsentGrant>,
+    /// CHECK: the grant the access is logged under, decoded in the handler: a grant of this
+    /// grantee and patient, or, where the patient gave none, the address its grant for
+    /// `args.purpose` would have, so that the refusal is recorded against it (`NoGrant`).
+    #[account(mut)]
+    pub grant: UncheckedAccount<'info>,
     #[account(constraint = record.patient == patient.wallet @ CareledgerError::RecordPatientMismatch)]
     pub record: Account<'info, RecordAnchor>,
 }
@@ -53,8 +53,60 @@ pub fn handler(ctx: Context<AccessLog>, args: AccessLogArgs) -> Result<()> {
         patient_epoch: ctx.accounts.patient.consent_epoch,
     };
     let record_key = record.key();
-    let decision = decide_access(&ctx.accounts.grant, &ctx.accounts.grantee_provider, &query);
-    let grant = &mut ctx.accounts.grant;
+    let grantee = ctx.accounts.grantee.key();
+    let patient = ctx.accounts.patient.wallet;
+    if is_vacant(&ctx.accounts.grant) {
+        // no grant: the attempt is still a refused access on the patient's trail, recorded
+        // against the address the patient's grant would have (an emergency grant's address
+        // carries a serial: there is nothing to record it against)
+        require!(
+            args.purpose != Purpose::Emergency,
+            CareledgerError::GrantPatientMismatch
+        );
+        let (expected, _) = Pubkey::find_program_address(
+            &[
+                GRANT_SEED,
+                patient.as_ref(),
+                grantee.as_ref(),
+                &args.purpose.seed(),
+            ],
+            &crate::ID,
+        );
+        require_keys_eq!(
+            ctx.accounts.grant.key(),
+            expected,
+            CareledgerError::GrantPatientMismatch
+        );
+        require!(!args.strict, CareledgerError::NoGrant);
+        let event = AccessRefused {
+            grant: expected,
+            patient,
+            grantee,
+            record: record_key,
+            record_index: query.record_index,
+            action: args.action,
+            purpose: args.purpose,
+            reason: Refusal::NoGrant,
+            at,
+            grant_serial: 0,
+        };
+        emit_cpi!(event);
+        return Ok(());
+    }
+    let info = &ctx.accounts.grant;
+    require_keys_eq!(
+        *info.owner,
+        crate::ID,
+        anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram
+    );
+    let mut grant = ConsentGrant::try_deserialize(&mut &info.try_borrow_data()?[..])?;
+    require_keys_eq!(grant.grantee, grantee, CareledgerError::GranteeMismatch);
+    require_keys_eq!(
+        grant.patient,
+        patient,
+        CareledgerError::GrantPatientMismatch
+    );
+    let decision = decide_access(&grant, &ctx.accounts.grantee_provider, &query);
     match decision {
         Ok(()) => {
             grant.access_count = grant
@@ -63,7 +115,7 @@ pub fn handler(ctx: Context<AccessLog>, args: AccessLogArgs) -> Result<()> {
                 .ok_or(CareledgerError::MathOverflow)?;
             grant.invariant()?;
             let event = AccessLogged {
-                grant: grant.key(),
+                grant: ctx.accounts.grant.key(),
                 patient: grant.patient,
                 grantee: grant.grantee,
                 record: record_key,
@@ -75,12 +127,13 @@ pub fn handler(ctx: Context<AccessLog>, args: AccessLogArgs) -> Result<()> {
                 at,
                 grant_serial: grant.serial,
             };
+            write_account(&ctx.accounts.grant, &grant)?;
             emit_cpi!(event);
         }
         Err(reason) if args.strict => return Err(CareledgerError::from(reason).into()),
         Err(reason) => {
             let event = AccessRefused {
-                grant: grant.key(),
+                grant: ctx.accounts.grant.key(),
                 patient: grant.patient,
                 grantee: grant.grantee,
                 record: record_key,
