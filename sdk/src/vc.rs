@@ -61,8 +61,36 @@ use crate::classes::{role_mask, ROLES};
 use crate::did::{self, DidError};
 use crate::{Provider, ProviderStatus};
 
-/// The VC Data Model 2.0 context, the only `@context` of a provider credential.
+/// The VC Data Model 2.0 context, the first `@context` of a provider credential.
 pub const CREDENTIALS_CONTEXT_V2: &str = "https://www.w3.org/ns/credentials/v2";
+/// The IRI under which careledger's terms are defined (a URN: nothing is fetched from it).
+pub const CARELEDGER_VOCAB: &str = "urn:careledger:vocab:";
+
+/// The IRI of careledger's JSON-LD context, the second `@context` of a provider credential.
+/// A URN, not a web address: nothing is fetched from it; a verifier's document loader serves
+/// [`careledger_context`] for it, as loaders serve the VC 2.0 context from a local copy. (An
+/// embedded context object would need no loader, but Digital Bazaar's eddsa-jcs-2022 compares
+/// the proof's and the credential's contexts with `===`, which no parsed object passes.)
+pub const CARELEDGER_CONTEXT_V1: &str = "urn:careledger:context:v1";
+
+/// The document [`CARELEDGER_CONTEXT_V1`] names: careledger's terms. The VC 2.0 context defines
+/// neither `ProviderCredential` nor `roles`; without these definitions a JSON-LD verifier drops
+/// the roles claim (and resolves the type against its base IRI). docs/contexts/careledger-v1.jsonld
+/// is this document, checked by a test.
+pub fn careledger_context() -> Value {
+    json!({
+        "@context": {
+            "@protected": true,
+            PROVIDER_CREDENTIAL: format!("{CARELEDGER_VOCAB}{PROVIDER_CREDENTIAL}"),
+            "roles": { "@id": format!("{CARELEDGER_VOCAB}roles"), "@container": "@set" },
+        }
+    })
+}
+
+/// The `@context` of every provider credential: VC 2.0, then careledger's terms.
+pub fn credential_context() -> Value {
+    json!([CREDENTIALS_CONTEXT_V2, CARELEDGER_CONTEXT_V1])
+}
 /// The base type of every verifiable credential.
 pub const VERIFIABLE_CREDENTIAL: &str = "VerifiableCredential";
 /// The type of careledger's provider credentials.
@@ -157,7 +185,7 @@ pub enum VcError {
     MissingMember { path: String },
     #[error("malformed credential: `{path}` is not a member of a careledger provider credential (allowed: {allowed})")]
     UnexpectedMember { path: String, allowed: String },
-    #[error("the credential's @context is {found}, not [\"{CREDENTIALS_CONTEXT_V2}\"]")]
+    #[error("the credential's @context is {found}, not [\"{CREDENTIALS_CONTEXT_V2}\", careledger's terms]")]
     WrongContext { found: String },
     #[error("the credential's type is {found}, not [\"{VERIFIABLE_CREDENTIAL}\", \"{PROVIDER_CREDENTIAL}\"]")]
     WrongType { found: String },
@@ -539,7 +567,7 @@ pub fn issue(
         .try_pubkey()
         .map_err(|e| VcError::Signer(e.to_string()))?;
     let Value::Object(mut credential) = json!({
-        "@context": [CREDENTIALS_CONTEXT_V2],
+        "@context": credential_context(),
         "type": [VERIFIABLE_CREDENTIAL, PROVIDER_CREDENTIAL],
         "issuer": did::did_of(&issuer),
         "validFrom": xml_datetime(claims.valid_from)?,
@@ -615,7 +643,7 @@ pub fn verify_proof(credential: &Value) -> Result<VerifiedCredential, VcError> {
     only_members(doc, "", &CREDENTIAL_MEMBERS)?;
 
     let context = member(doc, "@context")?;
-    if *context != json!([CREDENTIALS_CONTEXT_V2]) {
+    if *context != credential_context() {
         return Err(VcError::WrongContext {
             found: context.to_string(),
         });
@@ -853,7 +881,13 @@ mod tests {
         let authority = authority().pubkey();
         let issuer = did::did_of(&authority);
         let provider = did::did_of(&claims().provider);
-        assert_eq!(credential["@context"], json!([CREDENTIALS_CONTEXT_V2]));
+        assert_eq!(credential["@context"], credential_context());
+        assert_eq!(credential["@context"][1], CARELEDGER_CONTEXT_V1);
+        // the published copy of the context is the SDK's
+        let published: Value =
+            serde_json::from_str(include_str!("../../docs/contexts/careledger-v1.jsonld"))
+                .expect("docs/contexts/careledger-v1.jsonld is JSON");
+        assert_eq!(published, careledger_context());
         assert_eq!(
             credential["type"],
             json!(["VerifiableCredential", "ProviderCredential"])
@@ -874,7 +908,7 @@ mod tests {
             json!(format!("{issuer}#default"))
         );
         assert_eq!(proof["proofPurpose"], "assertionMethod");
-        assert_eq!(proof["@context"], json!([CREDENTIALS_CONTEXT_V2]));
+        assert_eq!(proof["@context"], credential_context());
         assert!(proof["proofValue"].as_str().unwrap().starts_with('z'));
 
         let verified = verify_proof(&credential).unwrap();
@@ -1059,6 +1093,11 @@ mod tests {
             (
                 "@context is \"https://www.w3.org/ns/credentials/v2\"",
                 Box::new(|c| c["@context"] = json!(CREDENTIALS_CONTEXT_V2)),
+            ),
+            (
+                // without careledger's terms a JSON-LD verifier would drop the roles claim
+                "@context is [\"https://www.w3.org/ns/credentials/v2\"], not",
+                Box::new(|c| c["@context"] = json!([CREDENTIALS_CONTEXT_V2])),
             ),
             (
                 "type is [\"VerifiableCredential\"]",

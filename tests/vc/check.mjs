@@ -11,7 +11,8 @@
 // credential.json must verify, with the issuer's key resolved from did-authority.json alone;
 // tampered.json must be refused for its signature; and SHA-256 of the JCS (RFC 8785) form of
 // credential.json must be credential-ref.hex. The document loader serves only the fixture's
-// DID document and the bundled JSON-LD contexts, so nothing is fetched from the network.
+// DID document, the bundled JSON-LD contexts and careledger's own (docs/contexts/), so nothing
+// is fetched from the network.
 // Credentials are checked as of their proof's `created` time, so that the fixed fixture stays
 // within its validity period. Exit 0 when all hold, 1 when one does not, 2 on bad usage or a
 // missing fixture.
@@ -24,9 +25,14 @@ import { createVerifyCryptosuite } from '@digitalbazaar/eddsa-jcs-2022-cryptosui
 import multikeyContext from '@digitalbazaar/multikey-context'
 import * as vc from '@digitalbazaar/vc'
 import canonicalize from 'canonicalize'
+import jsonld from 'jsonld'
 import didContext from 'did-context'
 
 class UsageError extends Error {}
+
+const CARELEDGER_CONTEXT = 'urn:careledger:context:v1'
+const careledgerContext = JSON.parse(await readFile(
+  new URL('../../docs/contexts/careledger-v1.jsonld', import.meta.url), 'utf8'))
 
 async function readJson (dir, name) {
   let text
@@ -53,6 +59,8 @@ function offlineLoader (didDocument) {
     ...didContext.contexts,
     ...multikeyContext.contexts
   ])
+  // careledger's own context, from the copy the repository publishes (docs/contexts/)
+  documents.set(CARELEDGER_CONTEXT, careledgerContext)
   documents.set(didDocument.id, didDocument)
   for (const method of didDocument.verificationMethod ?? []) {
     documents.set(method.id, { '@context': didDocument['@context'], ...method })
@@ -138,6 +146,35 @@ async function main () {
       report(false, `tampered.json is refused, but not for its signature: ${errors.join('; ')}`)
     } else {
       report(true, `tampered.json (roles ${tampered.credentialSubject?.roles?.join(', ')}) is refused: ${errors.join('; ')}`)
+    }
+  }
+
+  // JSON-LD processing keeps every claim: expanded in safe mode (which refuses a term that would
+  // be dropped), the type and the roles come out under careledger's IRIs. A credential with the
+  // VC 2.0 context alone (how careledger issued them before) is refused: its roles would vanish.
+  {
+    const vocab = 'urn:careledger:vocab:'
+    try {
+      const [expanded] = await jsonld.expand(structuredClone(credential), { documentLoader, safe: true })
+      const types = expanded['@type'] ?? []
+      const subject = expanded['https://www.w3.org/2018/credentials#credentialSubject']?.[0] ?? {}
+      const roles = (subject[`${vocab}roles`] ?? []).map(r => r['@value'])
+      const want = credential.credentialSubject.roles
+      const ok = types.includes(`${vocab}ProviderCredential`) &&
+        JSON.stringify([...roles].sort()) === JSON.stringify([...want].sort())
+      report(ok, ok
+        ? `JSON-LD expansion (safe mode) keeps the type ${vocab}ProviderCredential and the roles ${roles.join(', ')}`
+        : `JSON-LD expansion lost a claim: types ${JSON.stringify(types)}, roles ${JSON.stringify(roles)} (want ${JSON.stringify(want)})`)
+    } catch (err) {
+      report(false, `credential.json does not expand as JSON-LD in safe mode: ${err.message}`)
+    }
+    const bare = structuredClone(credential)
+    bare['@context'] = [bare['@context'][0]]
+    try {
+      await jsonld.expand(bare, { documentLoader, safe: true })
+      report(false, 'a credential with the VC 2.0 context alone expands in safe mode: the check cannot tell a dropped claim')
+    } catch (err) {
+      report(true, `with the VC 2.0 context alone the roles claim would be dropped: refused in safe mode (${err.message})`)
     }
   }
 
