@@ -724,7 +724,12 @@ fn demo_runs_the_story_with_the_binary_itself() {
         .success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(text.contains("request of"), "{text}");
-    assert!(text.contains("REFUSED (StaleEpoch)"), "{text}");
+    assert!(
+        text.contains(
+            "REFUSED: the patient revoked all grants since this one was made (StaleEpoch)"
+        ),
+        "{text}"
+    );
 }
 
 #[test]

@@ -91,6 +91,13 @@ pub const ROLES: [(&str, u8); 6] = [
     ("emergency", crate::ROLE_EMERGENCY),
 ];
 
+/// Supply-chain roles by name, with their bit in a provider's supply-role mask.
+pub const SUPPLY_ROLES: [(&str, u8); 3] = [
+    ("manufacturer", careledger::state::SUPPLY_MANUFACTURER),
+    ("wholesaler", careledger::state::SUPPLY_WHOLESALER),
+    ("dispenser", careledger::state::SUPPLY_DISPENSER),
+];
+
 /// Access actions by name, with their bit in a grant's action mask.
 pub const ACTIONS: [(&str, u8); 2] = [("read", action::READ), ("write", action::WRITE)];
 
@@ -149,6 +156,11 @@ fn names_in(table: &[(&'static str, u8)], mask: u8) -> String {
 /// A provider's care roles by name ("clinician, lab"; "none").
 pub fn role_names(mask: u8) -> String {
     names_in(&ROLES, mask)
+}
+
+/// A provider's supply roles by name ("manufacturer, dispenser"; "none").
+pub fn supply_role_names(mask: u8) -> String {
+    names_in(&SUPPLY_ROLES, mask)
 }
 
 /// A grant's actions by name ("read, write").

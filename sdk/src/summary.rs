@@ -1,38 +1,73 @@
-//! One readable line per audit event, for people: the CLI, the demo and logs print these. The
-//! machine-readable forms are the typed events themselves and the FHIR export (`audit`).
-//! Amounts are in the token's base units, times in UTC.
-use crate::classes::classes_in;
+//! How careledger shows things to people: one readable line per audit event, and one
+//! rendering for every quantity, time and set ([`render`]), which the CLI, the demo and the
+//! services use too, so the same value never reads two ways. The machine-readable forms are
+//! the typed events themselves and the FHIR export (`audit`).
 use crate::events::CareledgerEvent;
 use crate::Pubkey;
 
-/// A unix time as an RFC 3339 instant (UTC), or "never" for 0.
-fn when(unix: i64) -> String {
-    if unix == 0 {
-        return "never".into();
+/// One rendering per kind of value.
+pub mod render {
+    /// An instant, as RFC 3339 in UTC to the second; "never" for 0.
+    pub fn instant(unix: i64) -> String {
+        if unix == 0 {
+            return "never".into();
+        }
+        chrono::DateTime::from_timestamp(unix, 0)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_else(|| format!("unix {unix}"))
     }
-    chrono::DateTime::from_timestamp(unix, 0)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_else(|| format!("unix {unix}"))
+
+    /// A lot's expiry as its label shows it: the last day it may be used (`YYYY-MM-DD`), from
+    /// the first second it is expired at (what the chain stores).
+    pub fn last_day(expires_at: i64) -> String {
+        chrono::DateTime::from_timestamp(expires_at.saturating_sub(1), 0)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|| format!("unix {expires_at}"))
+    }
+
+    /// An amount of a token: in the mint's decimals when they are known ("1000.00"), else
+    /// said to be base units ("100000 base units"), never a bare base-unit number beside
+    /// decimal ones.
+    pub fn amount(base_units: u64, decimals: Option<u8>) -> String {
+        match decimals {
+            Some(d) => crate::claims::format_amount(base_units, d),
+            None => format!("{base_units} base units"),
+        }
+    }
+
+    /// A count of things, with the noun in the right number ("1 pack", "10 packs").
+    pub fn count(n: u64, one: &str, many: &str) -> String {
+        format!("{n} {}", if n == 1 { one } else { many })
+    }
+
+    /// Care roles by name ("clinician, lab"; "none").
+    pub fn roles(mask: u8) -> String {
+        crate::classes::role_names(mask)
+    }
+
+    /// Supply roles by name ("manufacturer, dispenser"; "none").
+    pub fn supply_roles(mask: u8) -> String {
+        crate::classes::supply_role_names(mask)
+    }
+
+    /// Record classes by name, as the consent statement prints them.
+    pub fn classes(mask: u16) -> String {
+        crate::classes::class_names(mask)
+    }
+
+    /// A grant's actions ("read and write", "read", "write").
+    pub fn actions(mask: u8) -> &'static str {
+        use careledger::logic::consent::action::{READ, WRITE};
+        match (mask & READ != 0, mask & WRITE != 0) {
+            (true, true) => "read and write",
+            (true, false) => "read",
+            (false, true) => "write",
+            (false, false) => "no action",
+        }
+    }
 }
 
-fn classes(mask: u16) -> String {
-    let names: Vec<String> = classes_in(mask).iter().map(|c| c.to_string()).collect();
-    if names.is_empty() {
-        format!("classes {mask:#06x}")
-    } else {
-        names.join(", ")
-    }
-}
-
-fn actions(mask: u8) -> &'static str {
-    use careledger::logic::consent::action::{READ, WRITE};
-    match (mask & READ != 0, mask & WRITE != 0) {
-        (true, true) => "read and write",
-        (true, false) => "read",
-        (false, true) => "write",
-        (false, false) => "no action",
-    }
-}
+use render::{actions, classes, instant as when, supply_roles};
 
 fn who(key: &Pubkey) -> String {
     if *key == Pubkey::default() {
@@ -42,11 +77,11 @@ fn who(key: &Pubkey) -> String {
     }
 }
 
-fn rule_terms(t: &careledger::state::RuleTerms) -> String {
+fn rule_terms(t: &careledger::state::RuleTerms, d: Option<u8>) -> String {
     format!(
         "allowed {} a unit, copay {}, coinsurance {} bps, at most {} units a claim and {} claims a period{}",
-        t.allowed_per_unit,
-        t.copay,
+        render::amount(t.allowed_per_unit, d),
+        render::amount(t.copay, d),
         t.coinsurance_bps,
         t.max_units_per_claim,
         t.max_claims_per_period,
@@ -58,28 +93,30 @@ fn rule_terms(t: &careledger::state::RuleTerms) -> String {
     )
 }
 
-fn reward_terms(t: &careledger::state::RewardTerms) -> String {
+fn reward_terms(t: &careledger::state::RewardTerms, d: Option<u8>) -> String {
     format!(
         "{} at enrolment, then {} every {} s for {} periods",
-        t.enrolment_reward, t.period_reward, t.period_secs, t.periods
+        render::amount(t.enrolment_reward, d),
+        render::amount(t.period_reward, d),
+        t.period_secs,
+        t.periods
     )
 }
 
-fn supply_roles(mask: u8) -> String {
-    use careledger::state::{SUPPLY_DISPENSER, SUPPLY_MANUFACTURER, SUPPLY_WHOLESALER};
-    let names: Vec<&str> = [
-        (SUPPLY_MANUFACTURER, "manufacturer"),
-        (SUPPLY_WHOLESALER, "wholesaler"),
-        (SUPPLY_DISPENSER, "dispenser"),
-    ]
-    .iter()
-    .filter(|(bit, _)| mask & bit != 0)
-    .map(|(_, name)| *name)
-    .collect();
-    if names.is_empty() {
-        "none".into()
+/// Who reported a suspect pack, in words: another holder's report counts for the pack, an
+/// outsider's (or the actor's own second scan) for the batch only.
+fn suspect_reports(pack: u32, batch: u32) -> String {
+    if pack == 0 {
+        format!(
+            "counted for the batch only ({})",
+            render::count(u64::from(batch), "report", "reports")
+        )
     } else {
-        names.join("+")
+        format!(
+            "{} for the pack, {} for the batch",
+            render::count(u64::from(pack), "report", "reports"),
+            render::count(u64::from(batch), "report", "reports")
+        )
     }
 }
 
@@ -125,6 +162,13 @@ impl CareledgerEvent {
     /// assert_eq!(e.summary(), "program paused by nobody");
     /// ```
     pub fn summary(&self) -> String {
+        self.summary_in(&|_| None)
+    }
+
+    /// [`summary`](Self::summary), with amounts in their mint's decimals: `decimals` gives them
+    /// for a policy or study address (amounts it does not know read "N base units").
+    pub fn summary_in(&self, decimals: &dyn Fn(&Pubkey) -> Option<u8>) -> String {
+        use render::amount;
         use CareledgerEvent as E;
         match self {
             E::ConfigInitialized(e) => format!(
@@ -148,17 +192,17 @@ impl CareledgerEvent {
                 e.new_max_break_glass_secs
             ),
             E::ProviderRegistered(e) => format!(
-                "provider {} registered (roles {:#04x} requested, credential {})",
+                "provider {} registered (roles {} requested, credential {})",
                 e.wallet,
-                e.requested_roles,
+                render::roles(e.requested_roles),
                 short(&e.credential_ref)
             ),
             E::ProviderVerified(e) => format!(
-                "provider {} verified by {}: roles {:#04x} -> {:#04x} until {}",
+                "provider {} verified by {}: roles {} -> {} until {}",
                 e.wallet,
                 e.authority,
-                e.old_roles,
-                e.new_roles,
+                render::roles(e.old_roles),
+                render::roles(e.new_roles),
                 when(e.credential_expires_at)
             ),
             E::ProviderCredentialSet(e) => format!(
@@ -317,13 +361,16 @@ impl CareledgerEvent {
                 e.patient,
                 when(e.coverage_start),
                 when(e.coverage_end),
-                e.benefit_cap,
-                e.deductible,
+                amount(e.benefit_cap, decimals(&e.policy)),
+                amount(e.deductible, decimals(&e.policy)),
                 if e.network_only { ", network only" } else { "" }
             ),
             E::PolicyFunded(e) => format!(
                 "policy {} funded with {} by {} (vault {})",
-                e.policy, e.amount, e.funder, e.vault_balance
+                e.policy,
+                amount(e.amount, decimals(&e.policy)),
+                e.funder,
+                amount(e.vault_balance, decimals(&e.policy))
             ),
             E::PolicyStatusChanged(e) => format!(
                 "policy {} {:?} -> {:?}",
@@ -331,24 +378,30 @@ impl CareledgerEvent {
             ),
             E::PolicyWithdrawn(e) => format!(
                 "{} withdrawn from policy {} to {} (vault {}, owed {})",
-                e.amount, e.policy, e.destination, e.vault_balance, e.owed
+                amount(e.amount, decimals(&e.policy)),
+                e.policy,
+                e.destination,
+                amount(e.vault_balance, decimals(&e.policy)),
+                amount(e.owed, decimals(&e.policy))
             ),
             E::PolicyClosed(e) => format!(
                 "policy {} closed, {} swept to {}",
-                e.policy, e.swept, e.destination
+                e.policy,
+                amount(e.swept, decimals(&e.policy)),
+                e.destination
             ),
             E::CoverageRuleAdded(e) => format!(
                 "rule {} added to policy {}: {}",
                 short(&e.rule_key),
                 e.policy,
-                rule_terms(&e.terms)
+                rule_terms(&e.terms, decimals(&e.policy))
             ),
             E::CoverageRuleUpdated(e) => format!(
                 "rule {} of policy {} changed from {} to {}",
                 short(&e.rule_key),
                 e.policy,
-                rule_terms(&e.old_terms),
-                rule_terms(&e.new_terms)
+                rule_terms(&e.old_terms, decimals(&e.policy)),
+                rule_terms(&e.new_terms, decimals(&e.policy))
             ),
             E::CoverageRuleRetired(e) => {
                 format!("rule {} of policy {} retired", short(&e.rule_key), e.policy)
@@ -358,7 +411,7 @@ impl CareledgerEvent {
                 e.provider,
                 short(&e.rule_key),
                 e.units,
-                e.billed,
+                amount(e.billed, decimals(&e.policy)),
                 when(e.service_date)
             ),
             E::ClaimAdjudicated(e) if e.state == careledger::state::ClaimState::PendingReview => {
@@ -373,15 +426,18 @@ impl CareledgerEvent {
                 } else {
                     String::new()
                 },
-                e.breakdown.eligible,
-                e.breakdown.benefit,
-                e.breakdown.deductible_applied,
-                e.breakdown.copay,
-                e.breakdown.coinsurance
+                amount(e.breakdown.eligible, decimals(&e.policy)),
+                amount(e.breakdown.benefit, decimals(&e.policy)),
+                amount(e.breakdown.deductible_applied, decimals(&e.policy)),
+                amount(e.breakdown.copay, decimals(&e.policy)),
+                amount(e.breakdown.coinsurance, decimals(&e.policy))
             ),
             E::ClaimPaid(e) => format!(
                 "claim {} paid: {} to {} (vault {})",
-                e.claim, e.amount, e.payee, e.vault_balance
+                e.claim,
+                amount(e.amount, decimals(&e.policy)),
+                e.payee,
+                amount(e.vault_balance, decimals(&e.policy))
             ),
             E::ClaimAppealed(e) => format!(
                 "claim {} appealed by {} (denied for reason {})",
@@ -389,7 +445,10 @@ impl CareledgerEvent {
             ),
             E::ClaimCancelled(e) => format!(
                 "claim {} cancelled by {} ({:?}, {} released)",
-                e.claim, e.provider, e.old_state, e.released
+                e.claim,
+                e.provider,
+                e.old_state,
+                amount(e.released, decimals(&e.policy))
             ),
             E::StudyCreated(e) => format!(
                 "study #{} of {}: {} of {}, enrolment {} to {}, at most {} participants, {}",
@@ -400,11 +459,14 @@ impl CareledgerEvent {
                 when(e.enrol_start),
                 when(e.enrol_end),
                 e.max_participants,
-                reward_terms(&e.terms)
+                reward_terms(&e.terms, decimals(&e.study))
             ),
             E::StudyFunded(e) => format!(
                 "study {} funded with {} by {} (vault {})",
-                e.study, e.amount, e.funder, e.vault_balance
+                e.study,
+                amount(e.amount, decimals(&e.study)),
+                e.funder,
+                amount(e.vault_balance, decimals(&e.study))
             ),
             E::StudyStatusChanged(e) => format!(
                 "study {} {:?} -> {:?}{}",
@@ -412,22 +474,37 @@ impl CareledgerEvent {
                 e.old_status,
                 e.new_status,
                 if e.swept > 0 {
-                    format!(", {} swept", e.swept)
+                    format!(", {} swept", amount(e.swept, decimals(&e.study)))
                 } else {
                     String::new()
                 }
             ),
             E::StudyWithdrawn(e) => format!(
                 "{} withdrawn from study {} to {} (vault {}, outstanding {})",
-                e.amount, e.study, e.destination, e.vault_balance, e.outstanding
+                amount(e.amount, decimals(&e.study)),
+                e.study,
+                e.destination,
+                amount(e.vault_balance, decimals(&e.study)),
+                amount(e.outstanding, decimals(&e.study))
             ),
             E::ParticipantEnrolled(e) => format!(
                 "patient {} enrolled in study {} by {:?} {} ({} participants), reward {} to {}",
-                e.patient, e.study, e.actor, e.by, e.participants, e.reward, e.destination
+                e.patient,
+                e.study,
+                e.actor,
+                e.by,
+                e.participants,
+                amount(e.reward, decimals(&e.study)),
+                e.destination
             ),
             E::RewardPaid(e) => format!(
                 "study {} paid patient {} periods {}..={}: {} to {}",
-                e.study, e.patient, e.first_period, e.last_period, e.amount, e.destination
+                e.study,
+                e.patient,
+                e.first_period,
+                e.last_period,
+                amount(e.amount, decimals(&e.study)),
+                e.destination
             ),
             E::ParticipationEnded(e) => format!(
                 "participation of {} in study {} ended: {:?} at {}, {} released",
@@ -435,7 +512,7 @@ impl CareledgerEvent {
                 e.study,
                 e.reason,
                 when(e.lapsed_at),
-                e.released
+                amount(e.released, decimals(&e.study))
             ),
             E::PaymentMintAccepted(e) => format!(
                 "mint {} accepted for payments by {} (freeze authority {})",
@@ -485,19 +562,19 @@ impl CareledgerEvent {
                 e.authority
             ),
             E::BatchCommissioned(e) => format!(
-                "batch {} lot {} commissioned by {}: {} packs (tree depth {}), root {}, expires {}, status map {} bytes holding {} lamports",
+                "batch {} lot {} commissioned by {}: {} (real packs and decoys: the manifest tells them apart; tree depth {}), root {}, use by {}, status map {} bytes holding {} lamports",
                 e.batch,
                 e.lot,
                 e.manufacturer,
-                e.capacity,
+                render::count(u64::from(e.capacity), "pack slot", "pack slots"),
                 e.depth,
                 short(&e.merkle_root),
-                when(e.expires_at),
+                render::last_day(e.expires_at),
                 e.status_map_bytes,
                 e.status_map_lamports
             ),
             E::PackStatusChanged(e) => format!(
-                "batch {} pack #{} {:?} -> {:?} by {}{} ({} packs not active)",
+                "batch {} pack #{} {:?} -> {:?} by {}{} ({} of the lot no longer active)",
                 e.batch,
                 e.index,
                 e.old_state,
@@ -508,39 +585,38 @@ impl CareledgerEvent {
                 } else {
                     format!(", undoable until {}", when(e.undo_until))
                 },
-                e.decommissioned
+                render::count(u64::from(e.decommissioned), "pack", "packs")
             ),
             E::SuspectPack(e) => format!(
-                "SUSPECT: batch {} pack #{} is {:?}, yet {} tried to set it {:?} (a cloned serial; report {} for the pack, {} for the batch)",
+                "SUSPECT: batch {} pack #{} is {:?}, yet {} tried to set it {:?} (a cloned serial; {})",
                 e.batch,
                 e.index,
                 e.state,
                 e.reporter,
                 e.attempted_state,
-                e.pack_reports,
-                e.batch_reports
+                suspect_reports(u32::from(e.pack_reports), e.batch_reports)
             ),
             E::PackRecordSettled(e) => format!(
                 "batch {} pack #{} settled as supplied by {}: {} lamports back to {}",
                 e.batch, e.index, e.by, e.lamports, e.actor
             ),
             E::BatchRecalled(e) => format!(
-                "batch {} {:?} by {} (reason {}): {} active packs now fail verification",
-                e.batch, e.status, e.manufacturer, e.reason_code, e.active_packs
+                "batch {} {:?} by {} (reason {}): every pack of the lot still active now fails verification",
+                e.batch, e.status, e.manufacturer, e.reason_code
             ),
             E::ShipmentSent(e) => format!(
-                "shipment {} of {} packs of batch {} from {} to {} (EPCIS {})",
+                "shipment {} of {} of batch {} from {} to {} (EPCIS {})",
                 e.shipment,
-                e.quantity,
+                render::count(u64::from(e.quantity), "pack", "packs"),
                 e.batch,
                 e.sender,
                 e.receiver,
                 short(&e.epcis_hash)
             ),
             E::ShipmentReceived(e) => format!(
-                "shipment {} of {} packs received by {} from {} (receipt {})",
+                "shipment {} of {} received by {} from {} (receipt {})",
                 e.shipment,
-                e.quantity,
+                render::count(u64::from(e.quantity), "pack", "packs"),
                 e.receiver,
                 e.sender,
                 short(&e.receipt_hash)

@@ -479,14 +479,23 @@ pub async fn requests(s: &Session, cmd: &RequestsCmd) -> Result<(Value, String)>
             let list = s.client.requests_by_patient(&me).await.map_err(explain)?;
             let rows: Vec<Value> = list
                 .iter()
-                .map(|(a, r)| json!({"address": a.to_string(), "requester": r.requester.to_string(), "purpose": format!("{:?}", r.purpose), "classes": r.classes, "reason_code": r.reason_code, "days": r.duration_secs / 86_400}))
+                .map(|(a, r)| json!({"address": a.to_string(), "requester": r.requester.to_string(), "purpose": careledger_sdk::classes::purpose_name(r.purpose), "classes": careledger_sdk::classes::class_names(r.classes), "actions": careledger_sdk::summary::render::actions(r.actions), "reason_code": r.reason_code, "days": r.duration_secs / careledger_sdk::SECONDS_PER_DAY as u32}))
                 .collect();
             let text = list
                 .iter()
                 .map(|(_, r)| {
                     format!(
-                        "{} asks {:?} access to classes {:#06x} (reason {})",
-                        r.requester, r.purpose, r.classes, r.reason_code
+                        "{} asks for {} access to {} records, for {}, for {} (reason {})",
+                        r.requester,
+                        careledger_sdk::summary::render::actions(r.actions),
+                        careledger_sdk::summary::render::classes(r.classes),
+                        careledger_sdk::classes::purpose_name(r.purpose),
+                        careledger_sdk::summary::render::count(
+                            u64::from(r.duration_secs) / careledger_sdk::SECONDS_PER_DAY as u64,
+                            "day",
+                            "days"
+                        ),
+                        r.reason_code
                     )
                 })
                 .collect::<Vec<_>>()

@@ -214,7 +214,12 @@ pub async fn execute(s: &Session, cmd: &ProviderCmd) -> Result<(Value, String)> 
             let v = json!({ "wallet": who.to_string(), "roles": p.roles, "status": format!("{:?}", p.status), "credential_expires_at": p.credential_expires_at });
             (
                 v,
-                format!("provider {who}: {:?}, roles {:#04x}", p.status, p.roles),
+                format!(
+                    "provider {who}: {:?}, roles {}, supply roles {}",
+                    p.status,
+                    careledger_sdk::summary::render::roles(p.roles),
+                    careledger_sdk::summary::render::supply_roles(p.supply_roles)
+                ),
             )
         }
     })

@@ -14,6 +14,7 @@ use careledger_sdk::gs1::{Gs1Date, Gtin, PackIdentifier, GS};
 use careledger_sdk::program::state::{
     BatchStatus, PackRecord, PackState, SUPPLY_DISPENSER, SUPPLY_MANUFACTURER, SUPPLY_WHOLESALER,
 };
+use careledger_sdk::summary::render;
 use careledger_sdk::supply::{gtin_hash_of, Manifest};
 use careledger_sdk::{cid, ix, pda, CareledgerEvent, Transport, TxOutcome};
 use clap::{Subcommand, ValueEnum};
@@ -230,15 +231,11 @@ fn role_mask(roles: &[SupplyRole]) -> u8 {
 }
 
 fn role_names(mask: u8) -> Vec<&'static str> {
-    [
-        (SUPPLY_MANUFACTURER, "manufacturer"),
-        (SUPPLY_WHOLESALER, "wholesaler"),
-        (SUPPLY_DISPENSER, "dispenser"),
-    ]
-    .into_iter()
-    .filter(|(bit, _)| mask & bit != 0)
-    .map(|(_, name)| name)
-    .collect()
+    careledger_sdk::classes::SUPPLY_ROLES
+        .into_iter()
+        .filter(|(_, bit)| mask & bit != 0)
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// The GS separator from the forms a shell can pass: `<GS>` and `\x1d`.
@@ -734,12 +731,12 @@ async fn commission(s: &Session, manifest_path: &Path) -> Result<(Value, String)
     Ok(report(
         &out,
         format!(
-            "batch {} (GTIN {} lot {}, expires {}) commissioned: {} slots",
+            "batch {} (GTIN {} lot {}, use by {}) commissioned: the packs you planned, in {} with decoys (the chain sees only the slots)",
             manifest.batch,
             manifest.gtin.as_str(),
             manifest.lot,
-            manifest.expiry.to_iso(),
-            manifest.capacity()
+            render::last_day(manifest.expiry.end_of_day_unix()),
+            render::count(u64::from(manifest.capacity()), "slot", "slots"),
         ),
         json!({
             "batch": manifest.batch.to_string(),
@@ -816,8 +813,13 @@ async fn decommission(
             let (v, text) = report(
                 &out,
                 format!(
-                    "SUSPECT: serial {serial} (pack #{}) {why}: NOT decommissioned; the attempt is on the ledger as suspect report {} for the pack ({} for the batch)",
-                    p.index, e.pack_reports, e.batch_reports
+                    "SUSPECT: serial {serial} (pack #{}) {why}: NOT decommissioned; the attempt is on the ledger as a suspect report ({})",
+                    p.index,
+                    if e.pack_reports == 0 {
+                        format!("counted for the batch only: {}", render::count(u64::from(e.batch_reports), "report", "reports"))
+                    } else {
+                        format!("{} for the pack, {} for the batch", render::count(u64::from(e.pack_reports), "report", "reports"), render::count(u64::from(e.batch_reports), "report", "reports"))
+                    }
                 ),
                 extra,
             );

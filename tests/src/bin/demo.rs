@@ -27,10 +27,15 @@ mod sha2_free {
     }
 }
 
+/// The decimals of the demo's one payment mint (a stablecoin): every policy and study pays in it.
+const STABLECOIN_DECIMALS: u8 = 2;
+
 pub(crate) fn show(step: &str, outcome: &TxOutcome) {
     println!("\n== {step}\n   tx {}", outcome.signature);
     for event in &outcome.events {
-        println!("   event {}: {}", event.name(), event.summary());
+        // amounts in the mint's decimals, as the step titles write them
+        let summary = event.summary_in(&|_| Some(STABLECOIN_DECIMALS));
+        println!("   event {}: {summary}", event.name());
     }
 }
 
@@ -249,7 +254,7 @@ async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         )
         .await?,
     );
-    let (mint, mint_authority) = env.mint(2).await;
+    let (mint, mint_authority) = env.mint(STABLECOIN_DECIMALS).await;
     let insurer_tokens = env.token_account(&mint, &insurer.pubkey()).await;
     env.mint_to(&mint, &mint_authority, &insurer_tokens, 100_000)
         .await;
