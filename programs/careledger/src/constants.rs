@@ -74,6 +74,33 @@ pub const PACK_SEED: &[u8] = b"pack";
 #[constant]
 pub const SHIPMENT_SEED: &[u8] = b"shipment";
 
+/// `Protocol` per study: `[PROTOCOL_SEED, study]`: the registered protocol's current state.
+#[constant]
+pub const PROTOCOL_SEED: &[u8] = b"protocol";
+/// `ProtocolVersion` per study and version: `[PROTOCOL_VERSION_SEED, study, version_u16_le]`:
+/// every version is kept.
+#[constant]
+pub const PROTOCOL_VERSION_SEED: &[u8] = b"protocol_version";
+
+/// Bytes of a trial registry identifier (an NCT number, an EU CT, ISRCTN or ACTRN number):
+/// upper-case letters, digits and `-`, zero-padded; never free text.
+#[constant]
+pub const REGISTRY_ID_LEN: u8 = 24;
+/// Most primary outcomes a results record may reveal or report. A results record reveals and
+/// reports both sets in one transaction (1,232 bytes): 4 + 8 outcomes of 32 bytes, twice, fit.
+#[constant]
+pub const MAX_PRIMARY_OUTCOMES: u8 = 4;
+/// Most secondary outcomes a results record may reveal or report.
+#[constant]
+pub const MAX_SECONDARY_OUTCOMES: u8 = 8;
+
+/// `Protocol::outcomes_switched`: the reported primary outcomes are not the pre-specified ones.
+#[constant]
+pub const OUTCOMES_SWITCHED_PRIMARY: u8 = 1;
+/// `Protocol::outcomes_switched`: the reported secondary outcomes are not the pre-specified ones.
+#[constant]
+pub const OUTCOMES_SWITCHED_SECONDARY: u8 = 2;
+
 /// How long a provider may appeal a denial: 180 days, the window US rules give for internal
 /// appeals (45 CFR 147.136(b)(2)). A policy cannot close while a denial can still be appealed.
 #[constant]

@@ -577,4 +577,55 @@ pub enum CareledgerError {
     /// 6185
     #[msg("the patient has given this grantee no grant for this purpose")]
     NoGrant,
+    /// 6186
+    #[msg("the study has no registered protocol: its sponsor registers one (protocol_register) before anyone enrols")]
+    ProtocolNotRegistered,
+    /// 6187
+    #[msg("the registry identifier must be 1 to 24 characters of A-Z, 0-9 and '-' (an NCT, EU CT, ISRCTN or ACTRN number), zero-padded")]
+    InvalidRegistryId,
+    /// 6188
+    #[msg("a protocol version needs a non-zero document SHA-256 and outcome commitments, and a planned enrolment from 1 to the study's maximum")]
+    InvalidProtocolTerms,
+    /// 6189
+    #[msg("the protocol version or document hash named is not the study's current one: read the current protocol and consent to it")]
+    ProtocolVersionStale,
+    /// 6190
+    #[msg("the protocol and the analysis plan cannot change once the data is locked")]
+    ProtocolLocked,
+    /// 6191
+    #[msg("the statistical analysis plan must be anchored before the data lock")]
+    AnalysisPlanRequired,
+    /// 6192
+    #[msg("results are reported only after the data lock")]
+    DataNotLocked,
+    /// 6193
+    #[msg("the study's data is already locked")]
+    DataAlreadyLocked,
+    /// 6194
+    #[msg("the study's results are already reported")]
+    ResultsAlreadyReported,
+    /// 6195
+    #[msg("the revealed outcomes and salt do not open the pre-specified outcome commitment")]
+    OutcomeRevealMismatch,
+    /// 6196
+    #[msg("at most 4 primary and 8 secondary outcomes, each revealed and reported (a results record fits one transaction)")]
+    TooManyOutcomes,
+    /// 6197
+    #[msg("the protocol was amended since this participant consented: nothing accrues until they consent to the current version (participation_reconsent)")]
+    ReconsentRequired,
+    /// 6198
+    #[msg("collect the rewards that came due before the amendment first (reward_claim), then consent again")]
+    CollectDueFirst,
+    /// 6199
+    #[msg("the participant already consented to the current protocol version")]
+    ReconsentNotNeeded,
+    /// 6200
+    #[msg("an amendment needs a non-zero reason code")]
+    AmendmentReasonRequired,
+    /// 6201
+    #[msg("the study's protocol is registered already: amend it instead")]
+    ProtocolAlreadyRegistered,
+    /// 6202
+    #[msg("the participant consented to an older protocol version: name the first material version after theirs (the SDK finds it)")]
+    NextMaterialVersionRequired,
 }

@@ -842,3 +842,96 @@ pub struct ShipmentReceived {
     pub quantity: u32,
     pub at: i64,
 }
+
+// ---------------------------------------------------------------- clinical trials
+
+/// A sponsor registered a study's protocol (version 1), by the ledger's clock.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProtocolRegistered {
+    pub study: Pubkey,
+    pub protocol: Pubkey,
+    pub sponsor: Pubkey,
+    pub registry_id: [u8; 24],
+    pub document_sha256: [u8; 32],
+    pub primary_outcomes: [u8; 32],
+    pub secondary_outcomes: [u8; 32],
+    pub planned_enrolment: u32,
+    pub at: i64,
+}
+
+/// A new protocol version; the old one is kept. `material`: participants consent again.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProtocolAmended {
+    pub study: Pubkey,
+    pub sponsor: Pubkey,
+    pub version: u16,
+    pub document_sha256: [u8; 32],
+    pub reason_code: u16,
+    pub material: bool,
+    /// The amendment changed an outcome set (always material).
+    pub outcomes_changed: bool,
+    /// Participants had enrolled: the pre-specified outcomes stay those of before.
+    pub after_enrolment: bool,
+    pub at: i64,
+}
+
+/// The statistical analysis plan's hash, anchored before the data lock (`previous`: the hash it
+/// replaces, zero for the first).
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnalysisPlanAnchored {
+    pub study: Pubkey,
+    pub sponsor: Pubkey,
+    pub analysis_plan_sha256: [u8; 32],
+    pub previous: [u8; 32],
+    pub at: i64,
+}
+
+/// The results dataset's hash at data lock, with the analysis plan it is analysed under.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataLocked {
+    pub study: Pubkey,
+    pub sponsor: Pubkey,
+    pub dataset_sha256: [u8; 32],
+    pub analysis_plan_sha256: [u8; 32],
+    pub at: i64,
+}
+
+/// The reported outcomes beside the pre-specified ones the sponsor revealed (outcome hashes):
+/// `switched` (`OUTCOMES_SWITCHED_*` bits) marks a set that differs, for every reader to see.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResultsReported {
+    pub study: Pubkey,
+    pub sponsor: Pubkey,
+    pub prespecified_primary: Vec<[u8; 32]>,
+    pub reported_primary: Vec<[u8; 32]>,
+    pub prespecified_secondary: Vec<[u8; 32]>,
+    pub reported_secondary: Vec<[u8; 32]>,
+    pub switched: u8,
+    pub dataset_sha256: [u8; 32],
+    pub at: i64,
+}
+
+/// A participant consented to a newer protocol version with a signed statement naming it; the
+/// periods that came due while their consent was stale are forfeited, their escrow released.
+#[event]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParticipantReconsented {
+    pub study: Pubkey,
+    pub participation: Pubkey,
+    pub patient: Pubkey,
+    pub by: Pubkey,
+    pub actor: Actor,
+    pub from_version: u16,
+    pub to_version: u16,
+    pub statement_hash: [u8; 32],
+    pub form: SignedForm,
+    pub forfeited_periods: u16,
+    /// Base units released from the study's reservations.
+    pub released: u64,
+    pub at: i64,
+}

@@ -360,13 +360,15 @@ pub mod careledger {
     }
 
     /// Signer: the patient or guardian, with the sponsor's invitation. Enrols under a live,
-    /// never-narrowed research grant; pays the enrolment reward.
-    pub fn study_enroll(ctx: Context<StudyEnroll>) -> Result<()> {
-        instructions::rewards::study_enroll::handler(ctx)
+    /// never-narrowed research grant and the study's current registered protocol version (named
+    /// with its document's hash); pays the enrolment reward.
+    pub fn study_enroll(ctx: Context<StudyEnroll>, args: StudyEnrollArgs) -> Result<()> {
+        instructions::rewards::study_enroll::handler(ctx, args)
     }
 
     /// Signer: the patient or guardian. Collects the periodic rewards that came due while consent
-    /// was continuously live (also after it lapsed).
+    /// was continuously live and given to the protocol's newest material version (also after
+    /// it lapsed).
     pub fn reward_claim(ctx: Context<RewardClaim>) -> Result<()> {
         instructions::rewards::reward_claim::handler(ctx)
     }
@@ -375,6 +377,51 @@ pub mod careledger {
     /// not come due by then (works while paused).
     pub fn participation_end(ctx: Context<ParticipationEnd>) -> Result<()> {
         instructions::rewards::participation_end::handler(ctx)
+    }
+
+    // ------------------------------------------------------------------ trials
+
+    /// Signer: the study's sponsor. Registers the protocol (version 1: the document's hash, the
+    /// pre-specified outcome commitments, the registry id, the planned enrolment) before anyone
+    /// enrols, at the ledger's time.
+    pub fn protocol_register(
+        ctx: Context<ProtocolRegister>,
+        args: ProtocolRegisterArgs,
+    ) -> Result<()> {
+        instructions::trials::protocol_register::handler(ctx, args)
+    }
+
+    /// Signer: the sponsor. A new protocol version, the old kept, until the data lock; a
+    /// material one (any outcome change is) stops accrual until participants consent again.
+    pub fn protocol_amend(ctx: Context<ProtocolAmend>, args: ProtocolAmendArgs) -> Result<()> {
+        instructions::trials::protocol_amend::handler(ctx, args)
+    }
+
+    /// Signer: the patient or guardian, against the signed statement naming the current
+    /// protocol version and its hash (the Ed25519 check just before; alone in its transaction).
+    /// Accrual resumes; the periods due while consent was stale are forfeited.
+    pub fn participation_reconsent(ctx: Context<ParticipationReconsent>) -> Result<()> {
+        instructions::trials::participation_reconsent::handler(ctx)
+    }
+
+    /// Signer: the sponsor. Anchors the statistical analysis plan before the data lock.
+    pub fn analysis_plan_anchor(
+        ctx: Context<AnalysisPlanAnchor>,
+        args: AnalysisPlanAnchorArgs,
+    ) -> Result<()> {
+        instructions::trials::analysis_plan_anchor::handler(ctx, args)
+    }
+
+    /// Signer: the sponsor. Locks the data (the results dataset's hash), once, after the
+    /// analysis plan; the protocol and plan no longer change.
+    pub fn data_lock(ctx: Context<DataLock>, args: DataLockArgs) -> Result<()> {
+        instructions::trials::data_lock::handler(ctx, args)
+    }
+
+    /// Signer: the sponsor. Reports the results after the data lock, once, revealing the
+    /// pre-specified outcomes; a report whose outcomes differ is accepted and marked switched.
+    pub fn results_report(ctx: Context<ResultsReport>, args: ResultsReportArgs) -> Result<()> {
+        instructions::trials::results_report::handler(ctx, args)
     }
 
     // ------------------------------------------------------------------ supply

@@ -7,6 +7,7 @@ pub mod records;
 pub mod registry;
 pub mod rewards;
 pub mod supply;
+pub mod trials;
 
 pub use claims::*;
 pub use consent::*;
@@ -14,6 +15,7 @@ pub use records::*;
 pub use registry::*;
 pub use rewards::*;
 pub use supply::*;
+pub use trials::*;
 
 use anchor_lang::prelude::*;
 

@@ -9,3 +9,4 @@ pub mod rewards;
 pub mod statement;
 pub mod supply;
 pub mod terms;
+pub mod trials;

@@ -207,14 +207,85 @@ pub fn render(t: &StatementTerms) -> Vec<u8> {
         ),
     }
     out.extend_from_slice(b"Nonce: ");
-    for b in nonce(&t.grant, t.serial) {
-        out.push(HEX[usize::from(b >> 4)]);
-        out.push(HEX[usize::from(b & 0x0f)]);
-    }
+    hex_into(&mut out, &nonce(&t.grant, t.serial));
     out
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn hex_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 0x0f)]);
+    }
+}
+
+/// First line of every research re-consent statement; a new wording gets a new version.
+pub const RECONSENT_TITLE: &str = "careledger research consent v1";
+
+/// Domain separation of a re-consent statement's nonce.
+const RECONSENT_NONCE_DOMAIN: &[u8] = b"careledger research consent nonce v1";
+
+/// Everything a re-consent statement says: the participant consents to the study under one
+/// version of its protocol, named by number and by the document's SHA-256.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReconsentTerms {
+    pub study: Pubkey,
+    /// The participation's address: with the version it makes the nonce, so the words signed
+    /// for one participant and version are void for any other.
+    pub participation: Pubkey,
+    pub patient: Pubkey,
+    pub signer: Pubkey,
+    pub actor: Actor,
+    pub protocol_version: u16,
+    pub document_sha256: [u8; 32],
+}
+
+/// The first 8 bytes of SHA-256("careledger research consent nonce v1" ‖ participation ‖
+/// version, little-endian).
+pub fn reconsent_nonce(participation: &Pubkey, version: u16) -> [u8; 8] {
+    let digest = solana_sha256_hasher::hashv(&[
+        RECONSENT_NONCE_DOMAIN,
+        participation.as_ref(),
+        &version.to_le_bytes(),
+    ]);
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&digest.to_bytes()[..8]);
+    out
+}
+
+/// Renders a research re-consent statement: ASCII, LF line breaks, no trailing line break, as
+/// the grant statement. The protocol is named by version and document hash; the document
+/// itself (and any name of the condition studied) stays off chain.
+pub fn render_reconsent(t: &ReconsentTerms) -> Vec<u8> {
+    let mut out = Vec::with_capacity(384);
+    line(&mut out, &[RECONSENT_TITLE]);
+    line(
+        &mut out,
+        &["I consent to take part in this study under the protocol version I have read:"],
+    );
+    line(&mut out, &["Study: ", &t.study.to_string()]);
+    out.extend_from_slice(b"Protocol version: ");
+    decimal(&mut out, u64::from(t.protocol_version));
+    out.extend_from_slice(b"\nProtocol document SHA-256: ");
+    hex_into(&mut out, &t.document_sha256);
+    out.push(b'\n');
+    line(&mut out, &["Patient: ", &t.patient.to_string()]);
+    match t.actor {
+        Actor::Patient if t.signer == t.patient => line(&mut out, &["Signed by: the patient"]),
+        Actor::Patient => line(&mut out, &["Signed by: ", &t.signer.to_string()]),
+        Actor::Guardian => line(
+            &mut out,
+            &["Signed by: ", &t.signer.to_string(), " (guardian)"],
+        ),
+    }
+    out.extend_from_slice(b"Nonce: ");
+    hex_into(
+        &mut out,
+        &reconsent_nonce(&t.participation, t.protocol_version),
+    );
+    out
+}
 
 fn line(out: &mut Vec<u8>, parts: &[&str]) {
     for p in parts {
@@ -634,6 +705,54 @@ mod tests {
         let mut ascii = legacy.clone();
         ascii[17] = 0;
         assert_eq!(signed_form(&ascii, &s, &signer), None);
+    }
+
+    #[test]
+    fn a_reconsent_statement_names_the_version_and_its_document() {
+        let t = ReconsentTerms {
+            study: Pubkey::new_from_array([4; 32]),
+            participation: Pubkey::new_from_array([5; 32]),
+            patient: Pubkey::new_from_array([1; 32]),
+            signer: Pubkey::new_from_array([1; 32]),
+            actor: Actor::Patient,
+            protocol_version: 3,
+            document_sha256: [0xab; 32],
+        };
+        let text = String::from_utf8(render_reconsent(&t)).unwrap();
+        assert!(text.starts_with("careledger research consent v1\n"));
+        assert!(text.contains("\nProtocol version: 3\n"));
+        assert!(text.contains(&format!(
+            "\nProtocol document SHA-256: {}\n",
+            "ab".repeat(32)
+        )));
+        assert!(text.contains("\nSigned by: the patient\n"));
+        assert!(text.is_ascii() && !text.ends_with('\n'));
+        // every term changes the words
+        for other in [
+            ReconsentTerms {
+                protocol_version: 4,
+                ..t
+            },
+            ReconsentTerms {
+                document_sha256: [0xac; 32],
+                ..t
+            },
+            ReconsentTerms {
+                participation: Pubkey::new_from_array([6; 32]),
+                ..t
+            },
+            ReconsentTerms {
+                study: Pubkey::new_from_array([7; 32]),
+                ..t
+            },
+            ReconsentTerms {
+                actor: Actor::Guardian,
+                signer: Pubkey::new_from_array([2; 32]),
+                ..t
+            },
+        ] {
+            assert_ne!(render_reconsent(&other), render_reconsent(&t));
+        }
     }
 
     /// The envelopes byte for byte as `@solana/kit` 8.4.0 writes them (its v0 and v1 encoders,

@@ -16,6 +16,7 @@ pub mod participation;
 pub mod patient;
 pub mod policy;
 pub mod product;
+pub mod protocol;
 pub mod provider;
 pub mod record_anchor;
 pub mod shipment;
@@ -37,6 +38,7 @@ pub use participation::*;
 pub use patient::*;
 pub use policy::*;
 pub use product::*;
+pub use protocol::*;
 pub use provider::*;
 pub use record_anchor::*;
 pub use shipment::*;
@@ -79,7 +81,7 @@ mod tests {
         assert_eq!(account_size(CoverageRule::INIT_SPACE), 111);
         assert_eq!(account_size(Claim::INIT_SPACE), 281);
         assert_eq!(account_size(Study::INIT_SPACE), 238);
-        assert_eq!(account_size(Participation::INIT_SPACE), 136);
+        assert_eq!(account_size(Participation::INIT_SPACE), 140);
         assert_eq!(account_size(NetworkMembership::INIT_SPACE), 81);
         assert_eq!(account_size(Invitation::INIT_SPACE), 129);
         assert_eq!(account_size(AcceptedMint::INIT_SPACE), 113);
@@ -89,6 +91,8 @@ mod tests {
         assert_eq!(account_size(Batch::INIT_SPACE), 214);
         assert_eq!(account_size(PackRecord::INIT_SPACE), 88);
         assert_eq!(account_size(Shipment::INIT_SPACE), 189);
+        assert_eq!(account_size(Protocol::INIT_SPACE), 330);
+        assert_eq!(account_size(ProtocolVersion::INIT_SPACE), 189);
     }
 
     #[test]
@@ -114,6 +118,8 @@ mod tests {
             Batch::DISCRIMINATOR,
             PackRecord::DISCRIMINATOR,
             Shipment::DISCRIMINATOR,
+            Protocol::DISCRIMINATOR,
+            ProtocolVersion::DISCRIMINATOR,
         ];
         for (i, a) in all.iter().enumerate() {
             assert_eq!(a.len(), 8);

@@ -13,6 +13,9 @@ pub struct Participation {
     /// That grant's `serial`: a grant later made again at the same address is another consent.
     pub grant_serial: u32,
     pub enrolled_at: i64,
+    /// Periods settled, counted from enrolment: paid, or forfeited (`periods_forfeited` of
+    /// them) because they came due while the participant had not consented to a material
+    /// amendment of the protocol. The next claim pays from here.
     pub periods_paid: u16,
     /// True once consent was found to have lapsed (or every period is paid): nothing more
     /// accrues, but periods that came due before `accrual_end` stay claimable.
@@ -22,12 +25,20 @@ pub struct Participation {
     pub paid: u64,
     /// When accrual stopped (the consent's lapse, or the last period paid); 0 while it runs.
     pub accrual_end: i64,
+    /// The protocol version the participant consented to (at enrolment, then by re-consent):
+    /// older than the protocol's `material_version`, nothing accrues from that version's
+    /// registration until they consent again. 0: enrolled before protocols were registered.
+    pub protocol_version: u16,
+    /// Periods settled without payment at a re-consent (see `periods_paid`).
+    pub periods_forfeited: u16,
 }
 
 impl Participation {
     pub fn invariant(&self, periods: u16) -> Result<()> {
         require!(
-            self.periods_paid <= periods && (self.ended || self.accrual_end == 0),
+            self.periods_paid <= periods
+                && self.periods_forfeited <= self.periods_paid
+                && (self.ended || self.accrual_end == 0),
             CareledgerError::InvariantViolated
         );
         Ok(())

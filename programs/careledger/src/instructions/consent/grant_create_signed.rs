@@ -116,7 +116,7 @@ const TRANSACTION_LEVEL: usize = 1;
 /// before this instruction, and this instruction. The patient's wallet shows a transaction's
 /// rent, not its instructions: a grant update, a second grant or a transfer beside the signed
 /// grant would ride on the same signature without being in the statement.
-fn alone_in_transaction(sysvar: &UncheckedAccount) -> Result<()> {
+pub(crate) fn alone_in_transaction(sysvar: &UncheckedAccount) -> Result<()> {
     // called by the transaction itself, not through another program: the index below is the
     // top-level instruction's, and a program calling in could run anything else on the
     // patient's signature in that same instruction
@@ -158,7 +158,7 @@ fn alone_in_transaction(sysvar: &UncheckedAccount) -> Result<()> {
 /// The form in which `signer` signed `statement`, read from the Ed25519 precompile instruction
 /// just before this one. The precompile has already checked the signature (a failed check fails
 /// the whole transaction); what is left is that it checked the right key over the right bytes.
-fn checked_statement(
+pub(crate) fn checked_statement(
     sysvar: &UncheckedAccount,
     signer: &Pubkey,
     statement: &[u8],

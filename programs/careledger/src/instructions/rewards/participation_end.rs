@@ -1,10 +1,12 @@
+use crate::constants::PROTOCOL_SEED;
 use crate::errors::CareledgerError;
 use crate::events::ParticipationEnded;
 use crate::instructions::now;
 use crate::instructions::rewards::participation_lapse;
 use crate::logic::consent::Refusal;
 use crate::logic::rewards::released_at_end;
-use crate::state::{Participation, Patient, Study};
+use crate::logic::trials::{accrual_end, stale_since};
+use crate::state::{Participation, Patient, Protocol, ProtocolVersion, Study};
 use anchor_lang::prelude::*;
 
 /// Anyone records that a participant's consent lapsed (revoked, expired, voided by
@@ -19,6 +21,17 @@ pub struct ParticipationEnd<'info> {
     pub patient: Box<Account<'info, Patient>>,
     #[account(mut)]
     pub study: Box<Account<'info, Study>>,
+    /// The study's protocol: periods after the participant's consent went stale were never
+    /// earned, so they are released too.
+    #[account(
+        seeds = [PROTOCOL_SEED, study.key().as_ref()],
+        bump = protocol.bump,
+    )]
+    pub protocol: Box<Account<'info, Protocol>>,
+    /// The first material protocol version after the participant's, when theirs is older than
+    /// the newest material one (`logic::trials::stale_since` checks it).
+    #[account(constraint = next_material.study == study.key() @ CareledgerError::NextMaterialVersionRequired)]
+    pub next_material: Option<Box<Account<'info, ProtocolVersion>>>,
     #[account(
         mut,
         constraint = participation.study == study.key() @ CareledgerError::WrongParticipant,
@@ -41,15 +54,21 @@ pub fn handler(ctx: Context<ParticipationEnd>) -> Result<()> {
         at,
     )?
     .ok_or(CareledgerError::ConsentStillLive)?;
+    let stale = stale_since(
+        a.participation.protocol_version,
+        a.protocol.material_version,
+        a.next_material.as_ref().map(|v| v.as_material()),
+    )?;
+    let end = accrual_end(Some(lapse.at), stale).unwrap_or(lapse.at);
     let accounts = &mut *ctx.accounts;
     let (study, p) = (&mut accounts.study, &mut accounts.participation);
-    let released = released_at_end(&study.terms, p.enrolled_at, p.periods_paid, lapse.at);
+    let released = released_at_end(&study.terms, p.enrolled_at, p.periods_paid, end);
     study.outstanding = study
         .outstanding
         .checked_sub(released)
         .ok_or(CareledgerError::InvariantViolated)?;
     p.ended = true;
-    p.accrual_end = lapse.at;
+    p.accrual_end = end;
     p.invariant(study.terms.periods)?;
     study.invariant()?;
     let event = ParticipationEnded {

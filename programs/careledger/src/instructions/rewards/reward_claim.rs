@@ -1,11 +1,12 @@
-use crate::constants::CONFIG_ADDRESS;
+use crate::constants::{CONFIG_ADDRESS, PROTOCOL_SEED};
 use crate::errors::CareledgerError;
 use crate::events::RewardPaid;
 use crate::instructions::now;
 use crate::instructions::rewards::{consent_error, participation_lapse};
 use crate::logic::authority::acting_for;
 use crate::logic::rewards::owed;
-use crate::state::{Config, Participation, Patient, Study};
+use crate::logic::trials::{accrual_end, stale_since};
+use crate::state::{Config, Participation, Patient, Protocol, ProtocolVersion, Study};
 use crate::vault::pay_from_study;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
@@ -22,6 +23,17 @@ pub struct RewardClaim<'info> {
     pub patient: Box<Account<'info, Patient>>,
     #[account(mut)]
     pub study: Box<Account<'info, Study>>,
+    /// The study's protocol: a participant whose consent is to an older version than its newest
+    /// material one accrues nothing from that version's registration on.
+    #[account(
+        seeds = [PROTOCOL_SEED, study.key().as_ref()],
+        bump = protocol.bump,
+    )]
+    pub protocol: Box<Account<'info, Protocol>>,
+    /// The first material protocol version after the participant's, when theirs is older than
+    /// the newest material one (`logic::trials::stale_since` checks it).
+    #[account(constraint = next_material.study == study.key() @ CareledgerError::NextMaterialVersionRequired)]
+    pub next_material: Option<Box<Account<'info, ProtocolVersion>>>,
     #[account(
         mut,
         constraint = participation.study == study.key() && participation.patient == patient.wallet
@@ -51,17 +63,25 @@ pub fn handler(ctx: Context<RewardClaim>) -> Result<()> {
     acting_for(&a.patient, &a.authority.key(), at)?;
     let (study, p) = (&a.study, &a.participation);
     let lapse = participation_lapse(&a.research_grant, study, p, &a.patient, at)?;
+    // consent to a protocol version older than its newest material one: nothing accrues from
+    // that version's registration until the participant consents again
+    let stale = stale_since(
+        p.protocol_version,
+        a.protocol.material_version,
+        a.next_material.as_ref().map(|v| v.as_material()),
+    )?;
     let due = owed(
         &study.terms,
         p.enrolled_at,
         p.periods_paid,
-        lapse.map(|l| l.at),
+        accrual_end(lapse.map(|l| l.at), stale),
         at,
     );
     if due.periods == 0 {
         return Err(match lapse {
             _ if p.ended => error!(CareledgerError::ParticipationEnded),
             Some(l) => consent_error(l.reason),
+            None if stale.is_some() => error!(CareledgerError::ReconsentRequired),
             None => error!(CareledgerError::NothingDue),
         });
     }

@@ -1,4 +1,6 @@
-use crate::constants::{CONFIG_ADDRESS, INVITATION_SEED, PARTICIPATION_SEED};
+use crate::constants::{
+    CONFIG_ADDRESS, INVITATION_SEED, PARTICIPATION_SEED, PROTOCOL_SEED, PROTOCOL_VERSION_SEED,
+};
 use crate::create::{init_pda, is_vacant, write_account};
 use crate::errors::CareledgerError;
 use crate::events::ParticipantEnrolled;
@@ -6,11 +8,21 @@ use crate::instructions::now;
 use crate::instructions::rewards::{consent_error, load_research_grant};
 use crate::logic::authority::acting_for_unconflicted;
 use crate::logic::rewards::check_research_grant;
-use crate::state::{Config, ConsentGrant, Invitation, Participation, Patient, Study};
+use crate::state::{
+    Config, ConsentGrant, Invitation, Participation, Patient, Protocol, ProtocolVersion, Study,
+};
 use crate::vault::pay_from_study;
 use anchor_lang::prelude::*;
 use anchor_spl::associated_token::{self, AssociatedToken};
 use anchor_spl::token::{Mint, Token, TokenAccount};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct StudyEnrollArgs {
+    /// The protocol version the participant read and consents to, and its document's SHA-256:
+    /// both must be the study's current ones (`ProtocolVersionStale` otherwise).
+    pub protocol_version: u16,
+    pub protocol_sha256: [u8; 32],
+}
 
 /// The patient (or guardian) enrols in a study with the sponsor's invitation, under a live research
 /// grant to the sponsor that covers the study's classes and was never narrowed (the SDK can put
@@ -18,6 +30,7 @@ use anchor_spl::token::{Mint, Token, TokenAccount};
 /// token account, created when missing; the invitation is marked used.
 #[event_cpi]
 #[derive(Accounts)]
+#[instruction(args: StudyEnrollArgs)]
 pub struct StudyEnroll<'info> {
     /// The patient or guardian; pays for the participation and, if needed, the token account.
     #[account(mut)]
@@ -31,6 +44,18 @@ pub struct StudyEnroll<'info> {
     pub patient_wallet: UncheckedAccount<'info>,
     #[account(mut)]
     pub study: Box<Account<'info, Study>>,
+    /// CHECK: the study's registered protocol (seeds checked here), decoded in the handler so
+    /// that a study with none gets its own error (`ProtocolNotRegistered`); the first enrolment
+    /// freezes its pre-specified outcomes.
+    #[account(mut, seeds = [PROTOCOL_SEED, study.key().as_ref()], bump)]
+    pub protocol: UncheckedAccount<'info>,
+    /// CHECK: the protocol version the participant names (seeds checked here against
+    /// `args.protocol_version`); decoded in the handler.
+    #[account(
+        seeds = [PROTOCOL_VERSION_SEED, study.key().as_ref(), &args.protocol_version.to_le_bytes()],
+        bump,
+    )]
+    pub protocol_version: UncheckedAccount<'info>,
     /// CHECK: the research grant to the sponsor; decoded in the handler so that a missing grant
     /// gets its own error (`NoResearchConsent`).
     pub research_grant: UncheckedAccount<'info>,
@@ -128,9 +153,10 @@ fn validate(a: &StudyEnroll, at: i64) -> Result<Enrolment> {
     })
 }
 
-pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
+pub fn handler(ctx: Context<StudyEnroll>, args: StudyEnrollArgs) -> Result<()> {
     let at = now()?;
     let a = &ctx.accounts;
+    let mut protocol = registered_protocol(a, &args)?;
     let by = a.authority.key();
     let study = &a.study;
     // a guardian does not enrol the ward in a study it sponsors or runs as site
@@ -178,6 +204,8 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
         bump: ctx.bumps.participation,
         paid: terms.enrolment_reward,
         accrual_end: if ended { at } else { 0 },
+        protocol_version: protocol.version,
+        periods_forfeited: 0,
     };
     participation.invariant(terms.periods)?;
     init_pda(
@@ -205,6 +233,14 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
         .checked_add(terms.enrolment_reward)
         .ok_or(CareledgerError::MathOverflow)?;
     study.invariant()?;
+    if protocol.first_enrolment_at == 0 {
+        // the outcomes in force now are the pre-specified ones the results are compared with
+        protocol.first_enrolment_at = at;
+        protocol.prespecified_primary = protocol.primary_outcomes;
+        protocol.prespecified_secondary = protocol.secondary_outcomes;
+        protocol.invariant()?;
+        write_account(&ctx.accounts.protocol.to_account_info(), &protocol)?;
+    }
     let event = ParticipantEnrolled {
         study: study_key,
         participation: participation_key,
@@ -219,6 +255,27 @@ pub fn handler(ctx: Context<StudyEnroll>) -> Result<()> {
     };
     emit_cpi!(event);
     Ok(())
+}
+
+/// The study's protocol, registered, with the version the participant names being the current
+/// one and its document the one they read.
+fn registered_protocol(a: &StudyEnroll, args: &StudyEnrollArgs) -> Result<Protocol> {
+    let info = &a.protocol;
+    if info.owner != &crate::ID || info.data_is_empty() {
+        return err!(CareledgerError::ProtocolNotRegistered);
+    }
+    let protocol = Protocol::try_deserialize(&mut &info.try_borrow_data()?[..])?;
+    require!(
+        protocol.version == args.protocol_version,
+        CareledgerError::ProtocolVersionStale
+    );
+    let version =
+        ProtocolVersion::try_deserialize(&mut &a.protocol_version.try_borrow_data()?[..])?;
+    require!(
+        version.document_sha256 == args.protocol_sha256,
+        CareledgerError::ProtocolVersionStale
+    );
+    Ok(protocol)
 }
 
 /// The invitation at `info`: `NotInvited` when none was made (or it was withdrawn).
