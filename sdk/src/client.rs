@@ -244,6 +244,91 @@ impl<T: Transport, S: Signer + Send + Sync> Client<T, S> {
         }
     }
 
+    /// The current version of `study`'s registered protocol, as a participant names it at
+    /// enrolment (`ProtocolNotRegistered` when it has none).
+    pub async fn current_protocol(
+        &self,
+        study: &Pubkey,
+    ) -> Result<crate::ix::ProtocolRef, SdkError> {
+        let Some(protocol) = self
+            .fetch_optional::<Protocol>(&crate::pda::protocol(study).0)
+            .await?
+        else {
+            return Err(SdkError::rejected(CareledgerError::ProtocolNotRegistered));
+        };
+        let version: ProtocolVersion = self
+            .fetch(&crate::pda::protocol_version(study, protocol.version).0)
+            .await?;
+        Ok(crate::ix::ProtocolRef {
+            version: protocol.version,
+            document_sha256: version.document_sha256,
+        })
+    }
+
+    /// The first material protocol version after the one `patient_wallet` consented to in
+    /// `study`, when theirs is older than the newest material one: what reward claims, ending
+    /// a participation and re-consent name (`None` while their consent is current for accrual).
+    pub async fn next_material(
+        &self,
+        study: &Pubkey,
+        patient_wallet: &Pubkey,
+    ) -> Result<Option<u16>, SdkError> {
+        let addresses = [
+            crate::pda::protocol(study).0,
+            crate::pda::participation(study, patient_wallet).0,
+        ];
+        let at = self.transport.accounts_at(&addresses).await?;
+        let protocol: Protocol = crate::accounts::decode_nth(&at, &addresses, 0)?;
+        let participation: careledger::state::Participation =
+            crate::accounts::decode_nth(&at, &addresses, 1)?;
+        let consented = participation.protocol_version;
+        if consented >= protocol.material_version {
+            return Ok(None);
+        }
+        // the versions after theirs, up to the newest material one (which qualifies)
+        let versions = self
+            .protocol_versions(study, consented + 1, protocol.material_version)
+            .await?;
+        Ok(crate::trials::first_material_after(&versions, consented).map(|v| v.version))
+    }
+
+    /// Versions `first..=last` of `study`'s protocol, oldest first (they never change once
+    /// written, so reading them in batches of one `getMultipleAccounts` each is consistent).
+    pub async fn protocol_versions(
+        &self,
+        study: &Pubkey,
+        first: u16,
+        last: u16,
+    ) -> Result<Vec<ProtocolVersion>, SdkError> {
+        let addresses: Vec<Pubkey> = (first..=last)
+            .map(|v| crate::pda::protocol_version(study, v).0)
+            .collect();
+        let mut versions = Vec::with_capacity(addresses.len());
+        for batch in addresses.chunks(crate::transport::MAX_SNAPSHOT_ADDRESSES) {
+            let at = self.transport.accounts_at(batch).await?;
+            for i in 0..batch.len() {
+                versions.push(crate::accounts::decode_nth(&at, batch, i)?);
+            }
+        }
+        Ok(versions)
+    }
+
+    /// `study`'s protocol, every version of it, and each participant's consent to a version.
+    pub async fn trial_status(
+        &self,
+        study: &Pubkey,
+    ) -> Result<crate::trials::TrialStatus, SdkError> {
+        let protocol: Protocol = self.fetch(&crate::pda::protocol(study).0).await?;
+        let versions = self.protocol_versions(study, 1, protocol.version).await?;
+        let participations = self.participations_by_study(study).await?;
+        Ok(crate::trials::TrialStatus::of(
+            *study,
+            protocol,
+            versions,
+            &participations,
+        ))
+    }
+
     /// Every grant of a patient with where it stands now, by the program's own rule
     /// (`logic::consent::grant_standing`: active, not yet valid, expired, revoked, or void by a
     /// revoke-all), against the patient's epoch and the ledger's clock read together.

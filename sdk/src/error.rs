@@ -355,6 +355,23 @@ const ALL_ERRORS: &[CareledgerError] = &[
     OffchainSigners,
     PurposeNotForRoles,
     NoGrant,
+    ProtocolNotRegistered,
+    InvalidRegistryId,
+    InvalidProtocolTerms,
+    ProtocolVersionStale,
+    ProtocolLocked,
+    AnalysisPlanRequired,
+    DataNotLocked,
+    DataAlreadyLocked,
+    ResultsAlreadyReported,
+    OutcomeRevealMismatch,
+    TooManyOutcomes,
+    ReconsentRequired,
+    CollectDueFirst,
+    ReconsentNotNeeded,
+    AmendmentReasonRequired,
+    ProtocolAlreadyRegistered,
+    NextMaterialVersionRequired,
 ];
 
 #[cfg(test)]

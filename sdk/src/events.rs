@@ -127,6 +127,12 @@ events!(
     BatchRecalled,
     ShipmentSent,
     ShipmentReceived,
+    ProtocolRegistered,
+    ProtocolAmended,
+    AnalysisPlanAnchored,
+    DataLocked,
+    ResultsReported,
+    ParticipantReconsented,
 );
 
 /// Events whose layout grew at the end, read in the layout an earlier careledger wrote (an

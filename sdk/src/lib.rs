@@ -57,6 +57,7 @@ pub mod summary;
 pub mod supply;
 pub mod tokens;
 pub mod transport;
+pub mod trials;
 pub mod unixfs;
 pub mod vc;
 

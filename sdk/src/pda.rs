@@ -173,6 +173,20 @@ pub fn participation(study: &Pubkey, patient_wallet: &Pubkey) -> (Pubkey, u8) {
     derive(&Participation::seeds(study, patient_wallet, &[]))
 }
 
+/// A study's registered protocol.
+pub fn protocol(study: &Pubkey) -> (Pubkey, u8) {
+    derive(&careledger::state::Protocol::seeds(study, &[]))
+}
+
+/// One version of a study's protocol (1 for the registration).
+pub fn protocol_version(study: &Pubkey, version: u16) -> (Pubkey, u8) {
+    derive(&careledger::state::ProtocolVersion::seeds(
+        study,
+        &version.to_le_bytes(),
+        &[],
+    ))
+}
+
 /// A provider's membership in an insurer's network (exists only while it runs).
 pub fn network_membership(insurer_wallet: &Pubkey, provider_wallet: &Pubkey) -> (Pubkey, u8) {
     derive(&NetworkMembership::seeds(

@@ -203,10 +203,11 @@ impl Transport for RpcTransport {
     /// One `getMultipleAccounts` for the clock sysvar and `addresses` (at most 99 of them, the
     /// RPC's limit of 100 keys per call), answered at the node's context slot.
     async fn accounts_at(&self, addresses: &[Pubkey]) -> Result<AccountsAt, SdkError> {
-        if addresses.len() > 99 {
+        if addresses.len() > crate::transport::MAX_SNAPSHOT_ADDRESSES {
             return Err(SdkError::InvalidInput(format!(
-                "{} addresses in one snapshot; at most 99 fit one getMultipleAccounts",
-                addresses.len()
+                "{} addresses in one snapshot; at most {} fit one getMultipleAccounts",
+                addresses.len(),
+                crate::transport::MAX_SNAPSHOT_ADDRESSES
             )));
         }
         let mut keys = Vec::with_capacity(addresses.len() + 1);

@@ -621,6 +621,76 @@ impl CareledgerEvent {
                 e.sender,
                 short(&e.receipt_hash)
             ),
+            E::ProtocolRegistered(e) => format!(
+                "protocol of study {} registered by {} (registry {}): version 1, document {}, {} planned",
+                e.study,
+                e.sponsor,
+                crate::trials::registry_id_text(&e.registry_id),
+                short(&e.document_sha256),
+                render::count(u64::from(e.planned_enrolment), "participant", "participants")
+            ),
+            E::ProtocolAmended(e) => format!(
+                "protocol of study {} amended to version {} by {} (reason {}, document {}){}{}",
+                e.study,
+                e.version,
+                e.sponsor,
+                e.reason_code,
+                short(&e.document_sha256),
+                if e.material {
+                    ": material, participants consent again before they accrue more"
+                } else {
+                    ""
+                },
+                if e.outcomes_changed && e.after_enrolment {
+                    "; the outcome sets changed after enrolment began (results are compared with the pre-specified ones)"
+                } else if e.outcomes_changed {
+                    "; the outcome sets changed before enrolment"
+                } else {
+                    ""
+                }
+            ),
+            E::AnalysisPlanAnchored(e) => format!(
+                "analysis plan of study {} anchored by {}: {}{}",
+                e.study,
+                e.sponsor,
+                short(&e.analysis_plan_sha256),
+                if e.previous == [0; 32] {
+                    String::new()
+                } else {
+                    format!(" (replaces {})", short(&e.previous))
+                }
+            ),
+            E::DataLocked(e) => format!(
+                "data of study {} locked by {}: dataset {} under analysis plan {}",
+                e.study,
+                e.sponsor,
+                short(&e.dataset_sha256),
+                short(&e.analysis_plan_sha256)
+            ),
+            E::ResultsReported(e) => format!(
+                "results of study {} reported by {}: {}",
+                e.study,
+                e.sponsor,
+                crate::trials::switch_verdict(e.switched)
+            ),
+            E::ParticipantReconsented(e) => format!(
+                "patient {} consented to version {} of study {}'s protocol (was {}) by {:?} {}{}",
+                e.patient,
+                e.to_version,
+                e.study,
+                e.from_version,
+                e.actor,
+                e.by,
+                if e.forfeited_periods > 0 {
+                    format!(
+                        "; {} that came due while the consent was stale forfeited ({} released)",
+                        render::count(u64::from(e.forfeited_periods), "period", "periods"),
+                        amount(e.released, decimals(&e.study))
+                    )
+                } else {
+                    String::new()
+                }
+            ),
         }
     }
 }

@@ -10,6 +10,10 @@ use solana_signature::Signature;
 use solana_transaction::Transaction;
 use std::future::Future;
 
+/// The most addresses one [`Transport::accounts_at`] reads: the RPC's 100 keys per
+/// `getMultipleAccounts`, less the clock sysvar read with them.
+pub const MAX_SNAPSHOT_ADDRESSES: usize = 99;
+
 /// A confirmed transaction and the audit events it emitted.
 #[derive(Clone, Debug)]
 pub struct TxOutcome {

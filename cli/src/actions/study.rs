@@ -13,6 +13,7 @@ use axum::Json;
 use careledger_sdk::classes::{self, RecordClass};
 use careledger_sdk::ix::{self, StudyKeys};
 use careledger_sdk::program::logic::rewards::check_research_grant;
+use careledger_sdk::program::state::{Protocol, ProtocolVersion};
 use careledger_sdk::{pda, ConsentGrant, Invitation, Patient, Pubkey, Study};
 use serde::Deserialize;
 use serde_json::json;
@@ -60,6 +61,36 @@ fn class_names(mask: u16) -> String {
     names.join(",")
 }
 
+/// The study's registered protocol now: the version an enrolment consents to. A study with none
+/// takes nobody yet (the program refuses the enrolment: `ProtocolNotRegistered`).
+pub(super) async fn current_protocol<C: ChainReader>(
+    a: &Actions<C>,
+    study: &Pubkey,
+) -> Result<ix::ProtocolRef, ActionRefused> {
+    let protocol_address = pda::protocol(study).0;
+    let at = a.read(&[protocol_address]).await?;
+    let protocol: Protocol = decoded(&protocol_address, at.accounts[0].as_ref()).ok_or_else(|| {
+        ActionRefused::new(
+            StatusCode::CONFLICT,
+            "no-protocol",
+            format!("study {study} has no registered protocol yet: nobody enrols until its sponsor registers one"),
+        )
+    })?;
+    let version_address = pda::protocol_version(study, protocol.version).0;
+    let at = a.read(&[version_address]).await?;
+    let version: ProtocolVersion =
+        decoded(&version_address, at.accounts[0].as_ref()).ok_or_else(|| {
+            ActionRefused(crate::gateway::problem::Problem::internal(format!(
+                "protocol version {} of study {study} is missing",
+                protocol.version
+            )))
+        })?;
+    Ok(ix::ProtocolRef {
+        version: protocol.version,
+        document_sha256: version.document_sha256,
+    })
+}
+
 pub async fn metadata<C: ChainReader>(
     State(a): State<Arc<Actions<C>>>,
     Path(raw): Path<String>,
@@ -91,16 +122,19 @@ pub async fn metadata<C: ChainReader>(
         consent.push_str(&format!("&patient={p}"));
         enrol.push_str(&format!("?patient={p}"));
     }
+    let protocol = current_protocol(&a, &address).await?;
     let t = &study.terms;
     Ok(Json(json!({
         "type": "action",
         "icon": a.icon_url(),
         "title": format!("Research study {} by {}", study.study_id, study.sponsor),
         "description": format!(
-            "Sponsor {} asks to use your {} records for research (data use code {}). You need the sponsor's invitation. First sign a research consent to the sponsor for {days} days; then enrol. Rewards, in base units of mint {}: {} at enrolment, then {} every {} s for up to {} periods, paid only while your consent lives.",
+            "Sponsor {} asks to use your {} records for research (data use code {}), under version {} of its registered protocol (the document with SHA-256 {}): enrolling consents to that version. You need the sponsor's invitation. First sign a research consent to the sponsor for {days} days; then enrol. Rewards, in base units of mint {}: {} at enrolment, then {} every {} s for up to {} periods, paid only while your consent lives.",
             study.sponsor,
             class_list(study.classes),
             study.data_use_code,
+            protocol.version,
+            crate::common::hex(&protocol.document_sha256),
             study.mint,
             t.enrolment_reward,
             t.period_reward,
@@ -165,10 +199,12 @@ pub async fn enrol<C: ChainReader>(
             format!("patient {wallet} has no live research consent to sponsor {} covering the study's classes: sign it first (the study link's first action)", study.sponsor),
         ));
     }
+    let protocol = current_protocol(&a, &address).await?;
     let instruction = ix::StudyEnroll {
         authority: signer,
         patient_wallet: wallet,
         keys: StudyKeys::of(address, &study),
+        protocol,
     }
     .instruction();
     let tx = a.transaction(&signer, &[instruction]).await?;

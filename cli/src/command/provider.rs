@@ -96,6 +96,8 @@ pub async fn execute(s: &Session, cmd: &ProviderCmd) -> Result<(Value, String)> 
     // acting as a provider needs a provider account: said in those words, before anything is signed
     match cmd {
         ProviderCmd::Register { .. } | ProviderCmd::Show { .. } | ProviderCmd::Get(_) => {}
+        // a patient amends their own record as its author, not as a provider
+        ProviderCmd::Amend { patient, .. } if *patient == me => {}
         _ => s.registered_provider().await?,
     }
     Ok(match cmd {

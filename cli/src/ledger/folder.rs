@@ -647,25 +647,43 @@ fn symlink(_target: &str, _link: &Path) -> Result<()> {
 
 /// The size of a `ConsentGrant` before it held `statement_hash` (careledger before issue 16).
 const GRANT_SIZE_BEFORE_STATEMENTS: usize = 155;
+/// The size of a `Participation` before it recorded the protocol version consented to and the
+/// periods forfeited (issue 29): read with version 0, older than any protocol's. Its study has
+/// no protocol yet; once the sponsor registers one, the participant collects what came due
+/// before it and consents to it to accrue again.
+const PARTICIPATION_SIZE_BEFORE_PROTOCOLS: usize = 136;
 
 /// Accounts saved by an older careledger, in the program's current layout. A `ConsentGrant`
-/// saved before grants held a statement's hash ends 32 bytes early, and the program reads only
-/// the current layout: the grant would be stuck, neither revocable nor closable. The load
-/// appends the 32 zero bytes (no statement) and tops the lamports up to the larger rent-exempt
-/// minimum, as a realloc would on a cluster; the next save writes the new layout.
+/// saved before grants held a statement's hash ends 32 bytes early (a `Participation` before
+/// protocols, 4 bytes), and the program reads only the current layout: the account would be
+/// stuck. The load appends zero bytes (no statement; version 0) and tops the lamports up to the
+/// larger rent-exempt minimum, as a realloc would on a cluster; the next save writes the new
+/// layout.
 pub fn upgrade_layouts(accounts: &mut BTreeMap<Pubkey, Account>) {
     use anchor_lang::{Discriminator, Space};
-    let size = 8 + careledger_sdk::ConsentGrant::INIT_SPACE;
+    // (discriminator, size before, size now): fields appended at the end read as zero
+    let grown: [(&[u8], usize, usize); 2] = [
+        (
+            careledger_sdk::ConsentGrant::DISCRIMINATOR,
+            GRANT_SIZE_BEFORE_STATEMENTS,
+            8 + careledger_sdk::ConsentGrant::INIT_SPACE,
+        ),
+        (
+            careledger_sdk::Participation::DISCRIMINATOR,
+            PARTICIPATION_SIZE_BEFORE_PROTOCOLS,
+            8 + careledger_sdk::Participation::INIT_SPACE,
+        ),
+    ];
     for account in accounts.values_mut() {
-        let old_grant = account.owner == careledger_sdk::program::ID
-            && account.data.len() == GRANT_SIZE_BEFORE_STATEMENTS
-            && account
-                .data
-                .starts_with(careledger_sdk::ConsentGrant::DISCRIMINATOR);
-        if old_grant {
-            account.data.resize(size, 0);
-            let rent = solana_rent::Rent::default().minimum_balance(size);
-            account.lamports = account.lamports.max(rent);
+        for (discriminator, before, size) in grown {
+            let old = account.owner == careledger_sdk::program::ID
+                && account.data.len() == before
+                && account.data.starts_with(discriminator);
+            if old {
+                account.data.resize(size, 0);
+                let rent = solana_rent::Rent::default().minimum_balance(size);
+                account.lamports = account.lamports.max(rent);
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ mod records;
 mod registry;
 mod rewards;
 mod supply;
+mod trials;
 
 pub use claims::*;
 pub use consent::*;
@@ -14,6 +15,7 @@ pub use records::*;
 pub use registry::*;
 pub use rewards::*;
 pub use supply::*;
+pub use trials::*;
 
 use crate::pda;
 use anchor_lang::{InstructionData, ToAccountMetas};

@@ -210,6 +210,16 @@ pub struct StudyEnroll {
     pub authority: Pubkey,
     pub patient_wallet: Pubkey,
     pub keys: StudyKeys,
+    /// The protocol version the participant read and consents to (the study's current one:
+    /// `Client::current_protocol`).
+    pub protocol: ProtocolRef,
+}
+
+/// A protocol version as a participant names it: its number and its document's SHA-256.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProtocolRef {
+    pub version: u16,
+    pub document_sha256: [u8; 32],
 }
 
 impl StudyEnroll {
@@ -224,6 +234,8 @@ impl StudyEnroll {
                 patient: pda::patient(patient_wallet).0,
                 patient_wallet: *patient_wallet,
                 study: keys.study,
+                protocol: pda::protocol(&keys.study).0,
+                protocol_version: pda::protocol_version(&keys.study, self.protocol.version).0,
                 research_grant: pda::grant(patient_wallet, &keys.sponsor, Purpose::Research).0,
                 invitation: pda::invitation(&keys.study, patient_wallet).0,
                 participation: pda::participation(&keys.study, patient_wallet).0,
@@ -236,7 +248,12 @@ impl StudyEnroll {
                 event_authority: ea(),
                 program: careledger::ID,
             },
-            data::StudyEnroll {},
+            data::StudyEnroll {
+                args: StudyEnrollArgs {
+                    protocol_version: self.protocol.version,
+                    protocol_sha256: self.protocol.document_sha256,
+                },
+            },
         )
     }
 }
@@ -251,6 +268,8 @@ pub struct StudyEnrollWithGrant {
     pub keys: StudyKeys,
     pub classes: u16,
     pub expires_at: i64,
+    /// The protocol version consented to (see [`StudyEnroll::protocol`]).
+    pub protocol: ProtocolRef,
 }
 
 impl StudyEnrollWithGrant {
@@ -280,6 +299,7 @@ impl StudyEnrollWithGrant {
                 authority: *authority,
                 patient_wallet: *patient_wallet,
                 keys: *keys,
+                protocol: self.protocol,
             }
             .instruction(),
         ]
@@ -295,6 +315,9 @@ pub struct RewardClaim {
     pub patient_wallet: Pubkey,
     pub keys: StudyKeys,
     pub patient_tokens: Pubkey,
+    /// The first material protocol version after the participant's, when theirs is older than
+    /// the newest material one (`Client::next_material`).
+    pub next_material: Option<u16>,
 }
 
 impl RewardClaim {
@@ -309,6 +332,10 @@ impl RewardClaim {
                 config: pda::config(),
                 patient: pda::patient(patient_wallet).0,
                 study: keys.study,
+                protocol: pda::protocol(&keys.study).0,
+                next_material: self
+                    .next_material
+                    .map(|v| pda::protocol_version(&keys.study, v).0),
                 participation: pda::participation(&keys.study, patient_wallet).0,
                 research_grant: pda::grant(patient_wallet, &keys.sponsor, Purpose::Research).0,
                 mint: keys.mint,
@@ -330,6 +357,9 @@ pub struct ParticipationEnd {
     pub caller: Pubkey,
     pub patient_wallet: Pubkey,
     pub keys: StudyKeys,
+    /// The first material protocol version after the participant's, when theirs is older than
+    /// the newest material one (`Client::next_material`).
+    pub next_material: Option<u16>,
 }
 
 impl ParticipationEnd {
@@ -342,6 +372,10 @@ impl ParticipationEnd {
                 caller: *caller,
                 patient: pda::patient(patient_wallet).0,
                 study: keys.study,
+                protocol: pda::protocol(&keys.study).0,
+                next_material: self
+                    .next_material
+                    .map(|v| pda::protocol_version(&keys.study, v).0),
                 participation: pda::participation(&keys.study, patient_wallet).0,
                 research_grant: pda::grant(patient_wallet, &keys.sponsor, Purpose::Research).0,
                 event_authority: ea(),
