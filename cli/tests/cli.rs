@@ -668,6 +668,12 @@ fn claims_and_rewards_through_the_cli() {
             &mint,
             "--enrolment-reward",
             "500",
+            "--period-reward",
+            "100",
+            "--period-days",
+            "1",
+            "--periods",
+            "3",
             "--classes",
             "lab-result",
         ],
@@ -691,6 +697,49 @@ fn claims_and_rewards_through_the_cli() {
             "5000",
         ],
     );
+    // nobody enrols before the sponsor registers the protocol and commits its outcomes
+    cli.fails(
+        "patient.json",
+        &["study", "enroll", &study],
+        "has no registered protocol yet",
+    );
+    std::fs::write(cli.path("protocol-v1.pdf"), b"protocol version one").unwrap();
+    std::fs::write(cli.path("primary.txt"), "HbA1c at 26 weeks\n").unwrap();
+    std::fs::write(
+        cli.path("secondary.txt"),
+        "weight at 26 weeks\nadverse events\n",
+    )
+    .unwrap();
+    let protocol_args = |registry: &str| {
+        vec![
+            "study".to_string(),
+            "register-protocol".to_string(),
+            study.clone(),
+            "--registry".to_string(),
+            registry.to_string(),
+            "--document".to_string(),
+            cli.path("protocol-v1.pdf"),
+            "--primary-outcomes".to_string(),
+            cli.path("primary.txt"),
+            "--secondary-outcomes".to_string(),
+            cli.path("secondary.txt"),
+            "--planned-enrolment".to_string(),
+            "5".to_string(),
+            "--outcomes-out".to_string(),
+            cli.path("outcomes.json"),
+        ]
+    };
+    let args = protocol_args("NCT-not-an-id");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    cli.fails("sponsor.json", &args, "registry");
+    assert!(!std::path::Path::new(&cli.path("outcomes.json")).exists());
+    // a stranger cannot register the sponsor's protocol, and keeps no salts of it
+    let args = protocol_args("NCT01234567");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    cli.fails("patient.json", &args, "NotStudySponsor");
+    assert!(!std::path::Path::new(&cli.path("outcomes.json")).exists());
+    cli.ok("sponsor.json", &args);
+    assert!(std::path::Path::new(&cli.path("outcomes.json")).exists());
     // only a patient the sponsor invited can enrol
     cli.fails(
         "patient.json",
@@ -713,6 +762,70 @@ fn claims_and_rewards_through_the_cli() {
         &["study", "enroll", &study],
         "already enrolled in study",
     );
+
+    // a material amendment: the participant consents again to version 2
+    std::fs::write(cli.path("protocol-v2.pdf"), b"protocol version two").unwrap();
+    let doc2 = cli.path("protocol-v2.pdf");
+    cli.ok(
+        "sponsor.json",
+        &[
+            "study",
+            "amend-protocol",
+            &study,
+            "--document",
+            &doc2,
+            "--reason",
+            "3",
+            "--material",
+        ],
+    );
+    let shown = cli.json("sponsor.json", &["study", "protocol", &study]);
+    assert_eq!(shown["version"], 2);
+    assert_eq!(shown["participants"][0]["consented_version"], 1);
+    assert_eq!(shown["participants"][0]["current"], false);
+    assert!(shown["participants"][0]["accrual_stopped_at"].is_string());
+    cli.ok("patient.json", &["study", "reconsent", &study]);
+    let shown = cli.json("sponsor.json", &["study", "protocol", &study]);
+    assert_eq!(shown["participants"][0]["consented_version"], 2);
+    assert_eq!(shown["participants"][0]["current"], true);
+    assert_eq!(shown["results_match_prespecified"], serde_json::Value::Null);
+
+    // plan, lock, report: the results name exactly the pre-specified outcomes
+    std::fs::write(cli.path("sap.pdf"), b"analysis plan").unwrap();
+    std::fs::write(cli.path("dataset.csv"), b"id,hba1c\n").unwrap();
+    let (sap, dataset) = (cli.path("sap.pdf"), cli.path("dataset.csv"));
+    cli.ok("sponsor.json", &["study", "analysis-plan", &study, &sap]);
+    cli.ok(
+        "sponsor.json",
+        &["study", "lock", &study, "--dataset", &dataset],
+    );
+    let (outcomes, primary, secondary) = (
+        cli.path("outcomes.json"),
+        cli.path("primary.txt"),
+        cli.path("secondary.txt"),
+    );
+    let reported = cli.json(
+        "sponsor.json",
+        &[
+            "study",
+            "report",
+            &study,
+            "--outcomes",
+            &outcomes,
+            "--reported-primary",
+            &primary,
+            "--reported-secondary",
+            &secondary,
+        ],
+    );
+    assert_eq!(reported["outcomes_switched"], false);
+    let shown = cli.json("sponsor.json", &["study", "protocol", &study]);
+    assert_eq!(shown["results_match_prespecified"], true);
+    let fhir = cli.json(
+        "sponsor.json",
+        &["study", "protocol", &study, "--format", "fhir"],
+    );
+    assert_eq!(fhir["resourceType"], "Bundle");
 }
 
 #[test]

@@ -8,7 +8,7 @@
 use anchor_lang::{AccountDeserialize, Discriminator};
 use careledger_sdk::program::state::{
     AcceptedMint, Batch, BatchStatus, EmergencyMarker, EncryptionKey, Invitation,
-    NetworkMembership, PackRecord, PackState, Product, Shipment,
+    NetworkMembership, PackRecord, PackState, Product, Protocol, ProtocolVersion, Shipment,
 };
 use careledger_sdk::{
     pda, AccessRequest, Claim, ClaimState, Config, ConsentGrant, CoverageRule, GrantStatus,
@@ -56,6 +56,8 @@ pub enum Decoded {
     Batch(Box<Batch>),
     PackRecord(PackRecord),
     Shipment(Shipment),
+    Protocol(Box<Protocol>),
+    ProtocolVersion(ProtocolVersion),
 }
 
 fn decode_as<T: AccountDeserialize + Discriminator>(data: &[u8]) -> Option<T> {
@@ -89,6 +91,8 @@ pub fn decode(data: &[u8]) -> Option<Decoded> {
         .or_else(|| decode_as(data).map(|b| D::Batch(Box::new(b))))
         .or_else(|| decode_as(data).map(D::PackRecord))
         .or_else(|| decode_as(data).map(D::Shipment))
+        .or_else(|| decode_as(data).map(|p| D::Protocol(Box::new(p))))
+        .or_else(|| decode_as(data).map(D::ProtocolVersion))
 }
 
 /// Every account the checks look at: raw bytes of all, decoded program accounts, and SPL token
@@ -117,6 +121,20 @@ impl Ledger {
     fn patient(&self, wallet: &Pubkey) -> Option<&Patient> {
         match self.ours.get(&pda::patient(wallet).0) {
             Some(Decoded::Patient(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    fn protocol(&self, study: &Pubkey) -> Option<&Protocol> {
+        match self.ours.get(&pda::protocol(study).0) {
+            Some(Decoded::Protocol(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    fn study(&self, address: &Pubkey) -> Option<&Study> {
+        match self.ours.get(address) {
+            Some(Decoded::Study(s)) => Some(s),
             _ => None,
         }
     }
@@ -167,6 +185,7 @@ pub fn check(before: &Ledger, after: &Ledger, tx: &TxFacts) -> Vec<String> {
     }
     payouts_are_single_transfers(before, after, &mut out);
     supply_follows_its_rules(before, after, tx, &mut out);
+    trials_follow_their_rules(before, after, tx, &mut out);
     out
 }
 
@@ -423,12 +442,15 @@ pub fn state(l: &Ledger, address: &Pubkey, account: &Decoded, out: &mut Vec<Stri
                 Some(Decoded::Study(s)) => s.terms,
                 _ => return out.push(format!("participation {address} without its study")),
             };
-            let expected = u128::from(terms.enrolment_reward)
-                + u128::from(terms.period_reward) * u128::from(p.periods_paid);
-            if u128::from(p.paid) != expected || p.periods_paid > terms.periods {
+            // settled periods are paid, or forfeited while consent to an amended protocol lacked
+            let paid_periods = p.periods_paid.checked_sub(p.periods_forfeited);
+            let expected = paid_periods.map(|n| {
+                u128::from(terms.enrolment_reward) + u128::from(terms.period_reward) * u128::from(n)
+            });
+            if expected != Some(u128::from(p.paid)) || p.periods_paid > terms.periods {
                 out.push(format!(
-                    "participation {address} paid {} for {} periods",
-                    p.paid, p.periods_paid
+                    "participation {address} paid {} for {} periods ({} forfeited)",
+                    p.paid, p.periods_paid, p.periods_forfeited
                 ));
             }
         }
@@ -482,6 +504,8 @@ fn bump_is_canonical(address: &Pubkey, account: &Decoded, out: &mut Vec<String>)
         Decoded::Batch(b) => (pda::batch(&b.gtin_hash, b.lot_bytes()), b.bump),
         Decoded::PackRecord(r) => (pda::pack_record(&r.batch, r.index), r.bump),
         Decoded::Shipment(m) => (pda::shipment(&m.sender, &m.epcis_hash), m.bump),
+        Decoded::Protocol(p) => (pda::protocol(&p.study), p.bump),
+        Decoded::ProtocolVersion(v) => (pda::protocol_version(&v.study, v.version), v.bump),
     };
     if expected != (*address, stored) {
         out.push(format!("{address}: stored bump {stored} is not canonical"));
@@ -901,6 +925,276 @@ fn payouts_are_single_transfers(before: &Ledger, after: &Ledger, out: &mut Vec<S
         if p.paid < old_paid || delta != expected {
             out.push(format!(
                 "policy {address} paid {delta} but its claims newly paid {expected}"
+            ));
+        }
+    }
+}
+
+/// When a participant who consented to `consented` of `study`'s protocol stopped accruing: the
+/// registration of the first material version after theirs (issue 29: "participants who
+/// consented to an older version stop accruing rewards until they re-consent").
+fn stale_at(l: &Ledger, study: &Pubkey, consented: u16) -> Option<i64> {
+    l.ours
+        .values()
+        .filter_map(|d| match d {
+            Decoded::ProtocolVersion(v)
+                if v.study == *study && v.material && v.version > consented =>
+            {
+                Some((v.version, v.registered_at))
+            }
+            _ => None,
+        })
+        .min()
+        .map(|(_, at)| at)
+}
+
+/// Issue 29's rules, from its words: only the sponsor registers and amends, at the ledger's
+/// time, before anyone enrols; each amendment is a new version and the old ones are kept; a
+/// change of outcomes is material; nothing of the protocol changes after the data lock, and
+/// results are reported once, after it; the outcomes in force at the first enrolment are the
+/// pre-specified ones for good; a participant enrols under the current version, moves to a
+/// newer one only by their own (or their guardian's) consent, and is paid nothing for periods
+/// that came due after a material amendment they had not consented to.
+fn trials_follow_their_rules(before: &Ledger, after: &Ledger, tx: &TxFacts, out: &mut Vec<String>) {
+    count(1);
+    let sponsor_signed = |study: &Pubkey| {
+        before
+            .study(study)
+            .is_some_and(|s| tx.signers.contains(&s.sponsor))
+    };
+    for (address, old) in &before.ours {
+        let vanished = !after.ours.contains_key(address);
+        match old {
+            Decoded::Protocol(_) if vanished => out.push(format!("protocol {address} vanished")),
+            Decoded::ProtocolVersion(_) if vanished => {
+                out.push(format!("protocol version {address} vanished"))
+            }
+            _ => {}
+        }
+    }
+    for (address, new) in &after.ours {
+        match (before.ours.get(address), new) {
+            (None, Decoded::Protocol(p)) => {
+                if !sponsor_signed(&p.study) {
+                    out.push(format!("protocol {address} registered without its sponsor"));
+                }
+                if p.registered_at != tx.now || p.version != 1 || p.material_version != 1 {
+                    out.push(format!(
+                        "protocol {address} registered as version {} at {} (now {})",
+                        p.version, p.registered_at, tx.now
+                    ));
+                }
+                if p.first_enrolment_at != 0 {
+                    out.push(format!("protocol {address} registered after an enrolment"));
+                }
+            }
+            (Some(Decoded::Protocol(o)), Decoded::Protocol(n)) if o != n => {
+                protocol_moves(after, address, o, n, tx, sponsor_signed(&o.study), out)
+            }
+            (None, Decoded::ProtocolVersion(v)) => {
+                if !matches!(after.protocol(&v.study), Some(p) if p.version == v.version) {
+                    out.push(format!(
+                        "protocol version {address} written but not the current version"
+                    ));
+                }
+                if v.registered_at != tx.now || !sponsor_signed(&v.study) {
+                    out.push(format!(
+                        "protocol version {address} not the sponsor's, or back-dated"
+                    ));
+                }
+            }
+            (Some(Decoded::ProtocolVersion(o)), Decoded::ProtocolVersion(n)) if o != n => {
+                out.push(format!("protocol version {address} rewritten"));
+            }
+            (None, Decoded::Participation(p)) => {
+                let current = before.protocol(&p.study).map(|r| r.version);
+                if current != Some(p.protocol_version) {
+                    out.push(format!(
+                        "participation {address} enrolled under version {} (current: {current:?})",
+                        p.protocol_version
+                    ));
+                }
+            }
+            (Some(Decoded::Participation(o)), Decoded::Participation(n)) => {
+                participation_follows_its_protocol(before, after, address, o, n, tx, out)
+            }
+            _ => {}
+        }
+    }
+}
+
+fn protocol_moves(
+    after: &Ledger,
+    address: &Pubkey,
+    o: &Protocol,
+    n: &Protocol,
+    tx: &TxFacts,
+    sponsor_signed: bool,
+    out: &mut Vec<String>,
+) {
+    if (n.study, n.registry_id, n.registered_at, n.planned_enrolment)
+        != (o.study, o.registry_id, o.registered_at, o.planned_enrolment)
+    {
+        out.push(format!("protocol {address} rewrote its registration"));
+    }
+    // what an enrolment (the participant's transaction) may change: the first one fixes the
+    // pre-specified outcomes as the commitments in force
+    let mut enrolled = o.clone();
+    if o.first_enrolment_at == 0 && n.first_enrolment_at == tx.now {
+        enrolled.first_enrolment_at = tx.now;
+        enrolled.prespecified_primary = o.primary_outcomes;
+        enrolled.prespecified_secondary = o.secondary_outcomes;
+    }
+    if *n != enrolled && !sponsor_signed {
+        out.push(format!("protocol {address} changed without its sponsor"));
+    }
+    if o.first_enrolment_at != 0
+        && (
+            n.first_enrolment_at,
+            n.prespecified_primary,
+            n.prespecified_secondary,
+        ) != (
+            o.first_enrolment_at,
+            o.prespecified_primary,
+            o.prespecified_secondary,
+        )
+    {
+        out.push(format!(
+            "protocol {address} changed its pre-specified outcomes after the first enrolment"
+        ));
+    }
+    let outcomes_changed =
+        (n.primary_outcomes, n.secondary_outcomes) != (o.primary_outcomes, o.secondary_outcomes);
+    if n.version == o.version {
+        if outcomes_changed
+            || (n.material_version, n.material_at) != (o.material_version, o.material_at)
+        {
+            out.push(format!("protocol {address} changed without a new version"));
+        }
+    } else if n.version == o.version + 1 {
+        let version = after
+            .ours
+            .get(&pda::protocol_version(&n.study, n.version).0);
+        let Some(Decoded::ProtocolVersion(v)) = version else {
+            return out.push(format!(
+                "protocol {address} amended without keeping the version"
+            ));
+        };
+        if (v.primary_outcomes, v.secondary_outcomes) != (n.primary_outcomes, n.secondary_outcomes)
+            || v.previous_material != o.material_version
+        {
+            out.push(format!(
+                "protocol {address}: version {} does not record the amendment",
+                n.version
+            ));
+        }
+        if outcomes_changed && !v.material {
+            out.push(format!(
+                "protocol {address}: outcomes changed in a non-material amendment"
+            ));
+        }
+        let expected = if v.material {
+            (n.version, tx.now)
+        } else {
+            (o.material_version, o.material_at)
+        };
+        if (n.material_version, n.material_at) != expected {
+            out.push(format!(
+                "protocol {address}: material version not the newest material amendment"
+            ));
+        }
+    } else {
+        out.push(format!(
+            "protocol {address} skipped from version {} to {}",
+            o.version, n.version
+        ));
+    }
+    if o.analysis_plan_at != 0
+        && o.locked_at != 0
+        && n.analysis_plan_sha256 != o.analysis_plan_sha256
+    {
+        out.push(format!(
+            "protocol {address} changed its analysis plan after the lock"
+        ));
+    }
+    if o.locked_at != 0
+        && (n.version, n.locked_at, n.dataset_sha256) != (o.version, o.locked_at, o.dataset_sha256)
+    {
+        out.push(format!("protocol {address} changed after the data lock"));
+    }
+    if o.locked_at == 0 && n.locked_at != 0 && (o.analysis_plan_at == 0 || n.locked_at != tx.now) {
+        out.push(format!(
+            "protocol {address} locked without an analysis plan, or back-dated"
+        ));
+    }
+    if o.results_at != 0
+        && (n.results_at, n.outcomes_switched) != (o.results_at, o.outcomes_switched)
+    {
+        out.push(format!("protocol {address} reported its results twice"));
+    }
+    if o.results_at == 0 && n.results_at != 0 && (o.locked_at == 0 || n.results_at != tx.now) {
+        out.push(format!(
+            "protocol {address} reported before the data lock, or back-dated"
+        ));
+    }
+}
+
+fn participation_follows_its_protocol(
+    before: &Ledger,
+    after: &Ledger,
+    address: &Pubkey,
+    o: &Participation,
+    n: &Participation,
+    tx: &TxFacts,
+    out: &mut Vec<String>,
+) {
+    if n.protocol_version != o.protocol_version {
+        let current = after.protocol(&n.study).map(|p| p.version);
+        if current != Some(n.protocol_version) || n.protocol_version < o.protocol_version {
+            out.push(format!(
+                "participation {address} moved to version {} (current {current:?})",
+                n.protocol_version
+            ));
+        }
+        if !patient_or_guardian_signed(before, &o.patient, tx) {
+            out.push(format!(
+                "participation {address} consented to a new version without the patient"
+            ));
+        }
+    }
+    let Some(terms) = before.study(&o.study).map(|s| s.terms) else {
+        return;
+    };
+    let stale = stale_at(before, &o.study, o.protocol_version);
+    let paid = |p: &Participation| p.periods_paid.saturating_sub(p.periods_forfeited);
+    if paid(n) > paid(o) {
+        let until = stale.map_or(tx.now, |at| at.min(tx.now));
+        let earned = careledger::logic::rewards::periods_due(&terms, o.enrolled_at, until);
+        if n.periods_paid > earned.max(o.periods_paid) {
+            out.push(format!(
+                "participation {address} paid through period {} with {earned} earned before its consent to the protocol went stale",
+                n.periods_paid
+            ));
+        }
+    }
+    if n.periods_forfeited != o.periods_forfeited {
+        let forfeited_now = n.periods_forfeited.checked_sub(o.periods_forfeited);
+        let due_at_stale =
+            stale.map(|at| careledger::logic::rewards::periods_due(&terms, o.enrolled_at, at));
+        let fair = match (forfeited_now, due_at_stale) {
+            (Some(k), Some(due)) => {
+                o.periods_paid >= due
+                    && n.periods_paid == o.periods_paid + k
+                    && n.periods_paid
+                        <= careledger::logic::rewards::periods_due(&terms, o.enrolled_at, tx.now)
+                    && n.protocol_version != o.protocol_version
+            }
+            _ => false,
+        };
+        if !fair {
+            out.push(format!(
+                "participation {address} forfeited {} -> {} periods unfairly",
+                o.periods_forfeited, n.periods_forfeited
             ));
         }
     }

@@ -659,6 +659,57 @@ pub struct StudyScene {
     pub keys: ix::StudyKeys,
     pub mint_authority: Keypair,
     pub sponsor_tokens: Pubkey,
+    /// The registered protocol's current version, and its pre-specified outcome sets.
+    pub protocol: ix::ProtocolRef,
+    pub outcomes: TrialOutcomes,
+}
+
+/// The pre-specified outcome sets a scene's protocol commits to (the salts the sponsor keeps).
+#[derive(Clone, Debug)]
+pub struct TrialOutcomes {
+    pub primary: careledger_sdk::trials::OutcomeSet,
+    pub secondary: careledger_sdk::trials::OutcomeSet,
+}
+
+/// The document hash of the protocol every scene registers (version 1).
+pub const PROTOCOL_V1_SHA256: [u8; 32] = [0x51; 32];
+
+/// Registers `study`'s protocol as its sponsor: registry id NCT00000001, document
+/// [`PROTOCOL_V1_SHA256`], one primary and two secondary outcomes, `planned` participants.
+pub async fn register_protocol(
+    env: &Env,
+    sponsor: &Keypair,
+    study: &Pubkey,
+    planned: u32,
+) -> (ix::ProtocolRef, TrialOutcomes) {
+    use careledger_sdk::trials::{registry_id, OutcomeSet};
+    let outcomes = TrialOutcomes {
+        primary: OutcomeSet::with_salt([0x61; 32], &["change in HbA1c at 26 weeks"]),
+        secondary: OutcomeSet::with_salt(
+            [0x62; 32],
+            &["body weight at 26 weeks", "hypoglycaemic events"],
+        ),
+    };
+    let register = ix::ProtocolRegister {
+        sponsor: sponsor.pubkey(),
+        study: *study,
+        args: careledger_sdk::ProtocolRegisterArgs {
+            registry_id: registry_id("NCT00000001").expect("a registry id"),
+            document_sha256: PROTOCOL_V1_SHA256,
+            document_cid: vec![],
+            primary_outcomes: outcomes.primary.commitment(),
+            secondary_outcomes: outcomes.secondary.commitment(),
+            planned_enrolment: planned,
+        },
+    };
+    env.send(register.instruction(), &[sponsor])
+        .await
+        .expect("protocol register");
+    let protocol = ix::ProtocolRef {
+        version: 1,
+        document_sha256: PROTOCOL_V1_SHA256,
+    };
+    (protocol, outcomes)
 }
 
 impl StudyScene {
@@ -695,12 +746,16 @@ impl StudyScene {
                 .await
                 .expect("study fund");
         }
+        let (protocol, outcomes) =
+            register_protocol(&env, &sponsor, &keys.study, setup.max_participants).await;
         StudyScene {
             env,
             sponsor,
             keys,
             mint_authority,
             sponsor_tokens,
+            protocol,
+            outcomes,
         }
     }
 
@@ -728,6 +783,7 @@ impl StudyScene {
             authority: wallet,
             patient_wallet: wallet,
             keys: self.keys,
+            protocol: self.protocol,
             classes: RecordClass::LabResult.bit(),
             expires_at: self.env.now().await + days * DAY,
         };

@@ -310,10 +310,14 @@ fn a_record_is_released_only_against_live_consent() {
     let stored = std::fs::read(&object).unwrap();
     assert!(stored.len() > lab.len() && !stored.windows(64).any(|w| w == &lab[1000..1064]));
 
-    // no grant yet: the read cannot even be logged
+    // no grant yet: the read is refused, and the refusal is on the patient's trail
     let got = cli.path("got.bin");
     let args = get_args(&cli, &gw, "clinic", &record, &got);
-    cli.fails("clinic.json", &strs(&args), "does not exist");
+    cli.fails(
+        "clinic.json",
+        &strs(&args),
+        "refused the read (NoGrant); the refusal is recorded on chain",
+    );
     assert!(!std::path::Path::new(&got).exists());
 
     grant(&cli, clinic);

@@ -834,10 +834,12 @@ async fn claims_and_rewards(
     }
     .instruction();
     measure(env, rpc, "invitation_create", invite, &[&sponsor]).await;
+    let (protocol, _) = careledger_tests::register_protocol(env, &sponsor, &study.study, 10).await;
     let enrol = ix::StudyEnroll {
         authority: wallet,
         patient_wallet: wallet,
         keys: study,
+        protocol,
     }
     .instruction();
     measure(

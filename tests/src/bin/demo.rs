@@ -19,6 +19,8 @@ mod actions;
 mod records;
 #[path = "demo/supply.rs"]
 mod supply;
+#[path = "demo/trials.rs"]
+mod trials;
 
 mod sha2_free {
     /// The demo's "encrypted record" bytes and their SHA-256, via the SDK's hashing helper.
@@ -474,6 +476,7 @@ async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         )
         .await?,
     );
+    let (protocol, outcomes) = trials::register(&env, &sponsor, &study).await?;
     show(
         "sponsor finds the patient eligible and invites them (invitation valid 14 days)",
         &env.send(
@@ -492,6 +495,7 @@ async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         authority: wallet,
         patient_wallet: wallet,
         keys: study,
+        protocol,
         classes: RecordClass::LabResult.bit(),
         expires_at: env.now().await + 365 * DAY,
     }
@@ -511,6 +515,7 @@ async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 patient_wallet: wallet,
                 keys: study,
                 patient_tokens,
+                next_material: None,
             }
             .instruction(),
             &[&patient],
@@ -525,6 +530,8 @@ async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             claims::format_amount(line.upcoming, 2)
         );
     }
+
+    trials::story(&env, &sponsor, &patient, &study, &outcomes).await?;
 
     let gateway = records::start(&env, &patient, &clinic).await?;
     let title = "clinic logs a read of the lab result and asks the gateway for it";

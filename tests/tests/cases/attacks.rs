@@ -162,12 +162,30 @@ async fn uninitialised_and_zero_filled_accounts() {
         return;
     }
     let s = scene().await;
+    // a missing typed account (the record) is refused by Anchor
     let missing = Pubkey::new_unique();
+    let mut no_record = s.log(&s.grant);
+    let slot = no_record
+        .accounts
+        .iter()
+        .position(|m| m.pubkey == s.record)
+        .unwrap();
+    no_record.accounts[slot].pubkey = missing;
     s.env
         .expect_anchor_error(
-            s.log(&missing),
+            no_record,
             &[&s.clinic],
             ACCOUNT_NOT_INITIALIZED,
+            &s.watched(),
+        )
+        .await;
+    // the grant is read by the handler (a vacant grant address is a refusal on the trail): a
+    // vacant address that is not this patient's grant for the grantee is refused by name
+    s.env
+        .expect_rejected(
+            s.log(&missing),
+            &[&s.clinic],
+            E::GrantPatientMismatch,
             &s.watched(),
         )
         .await;

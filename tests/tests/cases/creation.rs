@@ -502,10 +502,64 @@ async fn world(squat: bool) -> World {
         again: Some((invite, E::InvitationAlreadyExists)),
     };
     w.create(squat, c).await;
+    let register = ix::ProtocolRegister {
+        sponsor: sponsor.pubkey(),
+        study: study.study,
+        args: careledger_sdk::ProtocolRegisterArgs {
+            registry_id: careledger_sdk::trials::registry_id("NCT00000009").unwrap(),
+            document_sha256: [0x41; 32],
+            document_cid: vec![],
+            primary_outcomes: [0x42; 32],
+            secondary_outcomes: [0x43; 32],
+            planned_enrolment: 5,
+        },
+    }
+    .instruction();
+    let c = Creation {
+        name: "protocol_register",
+        instructions: vec![register.clone()],
+        co_signer: None,
+        signer: sponsor.insecure_clone(),
+        creates: vec![
+            pda::protocol(&study.study).0,
+            pda::protocol_version(&study.study, 1).0,
+        ],
+        again: Some((register, E::ProtocolAlreadyRegistered)),
+    };
+    w.create(squat, c).await;
+    let amend = ix::ProtocolAmend {
+        sponsor: sponsor.pubkey(),
+        study: study.study,
+        current: 1,
+        args: careledger_sdk::ProtocolAmendArgs {
+            document_sha256: [0x44; 32],
+            document_cid: vec![],
+            primary_outcomes: [0x42; 32],
+            secondary_outcomes: [0x43; 32],
+            reason_code: 1,
+            material: false,
+        },
+    }
+    .instruction();
+    let c = Creation {
+        name: "protocol_amend",
+        instructions: vec![amend.clone()],
+        co_signer: None,
+        signer: sponsor.insecure_clone(),
+        creates: vec![pda::protocol_version(&study.study, 2).0],
+        // version 2 exists now: the same amendment names a version that is not the next
+        again: Some((amend, E::ProtocolVersionStale)),
+    };
+    w.create(squat, c).await;
+    let protocol = ix::ProtocolRef {
+        version: 2,
+        document_sha256: [0x44; 32],
+    };
     let enrol = ix::StudyEnrollWithGrant {
         authority: wallet,
         patient_wallet: wallet,
         keys: study,
+        protocol,
         classes: LAB,
         expires_at: now + 30 * DAY,
     }
@@ -524,6 +578,7 @@ async fn world(squat: bool) -> World {
                 authority: wallet,
                 patient_wallet: wallet,
                 keys: study,
+                protocol,
             }
             .instruction(),
             E::AlreadyEnrolled,
@@ -735,6 +790,8 @@ async fn every_creation_survives_a_prefunded_address() {
         "claim_submit",
         "study_create",
         "study_enroll",
+        "protocol_register",
+        "protocol_amend",
         "network_add",
         "invitation_create",
         "mint_accept",
@@ -746,7 +803,7 @@ async fn every_creation_survives_a_prefunded_address() {
     ] {
         assert!(names.contains(&name), "{name} not exercised");
     }
-    assert_eq!(w.done.len(), 26);
+    assert_eq!(w.done.len(), 28);
 }
 
 #[tokio::test]
@@ -900,5 +957,5 @@ fn every_creating_instruction_is_squatted_above() {
         creating, listed,
         "creating instructions vs the squatting tests"
     );
-    assert_eq!(creating.len(), 23);
+    assert_eq!(creating.len(), 25);
 }

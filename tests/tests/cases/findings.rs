@@ -692,6 +692,7 @@ impl Research {
             patient_wallet: wallet,
             keys: self.keys,
             patient_tokens: ata,
+            next_material: None,
         }
         .instruction()
     }
@@ -772,6 +773,7 @@ async fn h2_fresh_wallets_cannot_enrol_or_be_paid() {
             authority: wallet,
             patient_wallet: wallet,
             keys: r.keys,
+            protocol: r.protocol,
             classes: lab(),
             expires_at: until,
         }
@@ -888,6 +890,7 @@ async fn h2_the_sponsor_or_its_site_decides_who_enrols_once() {
         authority: ow,
         patient_wallet: ow,
         keys: r.keys,
+        protocol: r.protocol,
         classes: lab(),
         expires_at: until,
     }
@@ -899,6 +902,7 @@ async fn h2_the_sponsor_or_its_site_decides_who_enrols_once() {
         authority: wallet,
         patient_wallet: wallet,
         keys: r.keys,
+        protocol: r.protocol,
         classes: lab(),
         expires_at: until,
     }
@@ -911,6 +915,7 @@ async fn h2_the_sponsor_or_its_site_decides_who_enrols_once() {
                 authority: wallet,
                 patient_wallet: wallet,
                 keys: r.keys,
+                protocol: r.protocol,
             }
             .instruction(),
             &[&patient],
@@ -930,6 +935,7 @@ async fn h2_the_sponsor_or_its_site_decides_who_enrols_once() {
         authority: lw,
         patient_wallet: lw,
         keys: r.keys,
+        protocol: r.protocol,
         classes: lab(),
         expires_at: r.env.now().await + DAY,
     }
@@ -952,6 +958,7 @@ async fn h2_the_sponsor_or_its_site_decides_who_enrols_once() {
         authority: lw,
         patient_wallet: lw,
         keys: r.keys,
+        protocol: r.protocol,
         classes: lab(),
         expires_at: r.env.now().await + DAY,
     }
@@ -1029,6 +1036,7 @@ async fn m2_an_expired_grant_cannot_be_extended_into_continued_consent() {
         authority: wallet,
         patient_wallet: wallet,
         keys: r.keys,
+        protocol: r.protocol,
         classes: lab(),
         expires_at: until,
     }
@@ -1127,6 +1135,7 @@ async fn m2_a_grant_closed_and_made_again_is_a_new_consent() {
                 caller: caller.pubkey(),
                 patient_wallet: wallet,
                 keys: r.keys,
+                next_material: None,
             }
             .instruction(),
             &[&caller],
@@ -1143,6 +1152,7 @@ async fn m2_a_grant_closed_and_made_again_is_a_new_consent() {
                 caller: caller.pubkey(),
                 patient_wallet: wallet,
                 keys: r.keys,
+                next_material: None,
             }
             .instruction(),
             &[&caller],
@@ -1183,6 +1193,7 @@ async fn m2_periods_due_before_a_lapse_stay_claimable_after_it_after_ending_and_
                 caller: caller.pubkey(),
                 patient_wallet: wallet,
                 keys: r.keys,
+                next_material: None,
             }
             .instruction(),
             &[&caller],
@@ -1262,6 +1273,7 @@ async fn m2_a_narrowed_research_grant_cannot_be_enrolled_with() {
                 authority: wallet,
                 patient_wallet: wallet,
                 keys: r.keys,
+                protocol: r.protocol,
             }
             .instruction(),
             &[&patient],
@@ -2189,6 +2201,7 @@ async fn a_patient_takes_part_in_a_study_under_a_key_only_they_can_link() {
         authority: k,
         patient_wallet: k,
         keys: r.keys,
+        protocol: r.protocol,
         classes: lab(),
         expires_at: until,
     }
@@ -2516,6 +2529,7 @@ async fn h2_a_site_the_sponsor_removed_no_longer_speaks_for_it() {
         authority: w,
         patient_wallet: w,
         keys: r.keys,
+        protocol: r.protocol,
         classes: lab(),
         expires_at: until,
     }

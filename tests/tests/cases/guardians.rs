@@ -403,6 +403,7 @@ async fn study_enroll_by_a_guardian_who_sponsors_the_study_is_refused() {
         authority,
         patient_wallet: wallet,
         keys: scene.keys,
+        protocol: scene.protocol,
     };
     let participation = pda::participation(&scene.keys.study, &wallet).0;
     env.expect_rejected(

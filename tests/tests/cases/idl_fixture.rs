@@ -142,7 +142,7 @@ fn no_account_type_can_hold_free_text() {
         }
     }
     let accounts = idl["accounts"].as_array().unwrap();
-    assert_eq!(accounts.len(), 18);
+    assert_eq!(accounts.len(), 20);
     for account in accounts {
         let name = account["name"].as_str().unwrap();
         check(

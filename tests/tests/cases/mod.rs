@@ -19,3 +19,4 @@ mod rewards;
 mod state_machine;
 mod statements;
 mod supply;
+mod trials;

@@ -73,6 +73,7 @@ impl Fx {
             patient_wallet: wallet,
             keys: self.keys,
             patient_tokens: self.ata(&wallet),
+            next_material: None,
         }
         .instruction()
     }
@@ -158,6 +159,7 @@ async fn enrolment_pays_at_once_into_a_new_associated_token_account() {
                 authority: wallet,
                 patient_wallet: wallet,
                 keys: fx.keys,
+                protocol: fx.protocol,
             }
             .instruction(),
             &[&patient],
@@ -257,6 +259,7 @@ async fn revoking_stops_future_payouts_and_keeps_past_ones() {
                 caller: caller.pubkey(),
                 patient_wallet: live.pubkey(),
                 keys: fx.keys,
+                next_material: None,
             }
             .instruction(),
             &[&caller],
@@ -271,6 +274,7 @@ async fn revoking_stops_future_payouts_and_keeps_past_ones() {
                 caller: caller.pubkey(),
                 patient_wallet: wallet,
                 keys: fx.keys,
+                next_material: None,
             }
             .instruction(),
             &[&caller],
@@ -328,6 +332,7 @@ async fn enrolment_rejections() {
         authority: wallet,
         patient_wallet: wallet,
         keys: fx.keys,
+        protocol: fx.protocol,
     }
     .instruction();
     // no research grant at all
@@ -367,6 +372,7 @@ async fn enrolment_rejections() {
                 authority: stranger.pubkey(),
                 patient_wallet: wallet,
                 keys: fx.keys,
+                protocol: fx.protocol,
             }
             .instruction(),
             &[&stranger],
@@ -394,6 +400,7 @@ async fn enrolment_rejections() {
         authority: w2,
         patient_wallet: w2,
         keys: fx.keys,
+        protocol: fx.protocol,
     }
     .instruction();
     let vault_index = foreign
@@ -412,6 +419,7 @@ async fn enrolment_rejections() {
                 authority: w2,
                 patient_wallet: w2,
                 keys: fx.keys,
+                protocol: fx.protocol,
             }
             .instruction(),
             &[&second],
@@ -430,6 +438,7 @@ async fn enrolment_rejections() {
                 patient_wallet: f,
                 keys: fx.keys,
                 patient_tokens: wrong,
+                next_material: None,
             }
             .instruction(),
             &[&first],
@@ -448,6 +457,7 @@ async fn enrolment_rejections() {
                 patient_wallet: f,
                 keys: fx.keys,
                 patient_tokens: theirs,
+                next_material: None,
             }
             .instruction(),
             &[&first],
@@ -540,6 +550,7 @@ async fn study_rejections_window_funding_sponsor_and_pause() {
         authority: wallet,
         patient_wallet: wallet,
         keys: fx.keys,
+        protocol: fx.protocol,
     }
     .instruction();
     fx.env
@@ -763,6 +774,7 @@ mod property {
                             authority: w,
                             patient_wallet: w,
                             keys: fx.keys,
+                            protocol: fx.protocol,
                         }
                         .instruction(),
                         &patients[*i],
@@ -791,6 +803,7 @@ mod property {
                         caller: donor.pubkey(),
                         patient_wallet: patients[*i].pubkey(),
                         keys: fx.keys,
+                        next_material: None,
                     }
                     .instruction(),
                     &donor,

@@ -163,6 +163,16 @@ enum Step {
     RewardClaim,
     /// Anyone ends the participation once consent has lapsed.
     EndParticipation,
+    /// The sponsor amends the protocol: marked material or not, with new outcome sets or not
+    /// (a change of outcomes is material whatever the mark).
+    ProtocolAmend {
+        material: bool,
+        outcomes: bool,
+    },
+    /// The participant (or guardian, or an attacker) signs consent to the current version.
+    Reconsent {
+        who: Who,
+    },
 }
 
 impl Step {
@@ -191,6 +201,8 @@ impl Step {
             Step::SybilEnrol => "sybil_enrol",
             Step::RewardClaim => "reward_claim",
             Step::EndParticipation => "end_participation",
+            Step::ProtocolAmend { .. } => "protocol_amend",
+            Step::Reconsent { .. } => "reconsent",
         }
     }
 }
@@ -230,7 +242,13 @@ struct PolicyM {
 #[derive(Clone, Debug)]
 struct PartM {
     at: i64,
+    /// Periods settled: paid, or forfeited at a re-consent.
     paid: u16,
+    /// The protocol version consented to, counted in amendments since the sequence began.
+    version: u16,
+    /// Since when, and by which version, their consent to the protocol went stale: the first
+    /// material amendment after the version they consented to.
+    stale: Option<(i64, u16)>,
     /// When research consent first broke after enrolment, and how (the error a claim with
     /// nothing left to pay then reports).
     lapse: Option<(i64, E)>,
@@ -249,6 +267,9 @@ struct Model {
     claims: BTreeMap<(Biller, i64), ClaimState>,
     invited: bool,
     enrolled: Option<PartM>,
+    /// Amendments of the study's protocol in this sequence (its current version, counted from
+    /// the sequence's start).
+    amendments: u16,
     /// The outcome the last step must have had: Ok, or the exact custom error code.
     expect: Result<(), u32>,
     /// The model before the last step (what its call was built from).
@@ -298,6 +319,7 @@ impl Model {
             claims: BTreeMap::new(),
             invited: false,
             enrolled: None,
+            amendments: 0,
             expect: Ok(()),
             pre: None,
             prologue: vec![],
@@ -380,10 +402,13 @@ impl Model {
         }
     }
 
-    /// Periods that ended while consent was unbroken, by now.
+    /// Periods that ended while consent (to the grant and to the protocol) was unbroken, by now.
     fn periods_earned(&self, p: &PartM) -> u16 {
-        let until = p.lapse.map_or(self.now, |(at, _)| at.min(self.now));
-        ((until - p.at) / DAY).clamp(0, i64::from(PERIODS)) as u16
+        let mut until = p.lapse.map_or(self.now, |(at, _)| at.min(self.now));
+        if let Some((at, _)) = p.stale {
+            until = until.min(at);
+        }
+        periods_by(p, until)
     }
 
     /// Applies `step`, recording the outcome it must have.
@@ -690,6 +715,8 @@ impl Model {
                 self.enrolled = Some(PartM {
                     at: self.now,
                     paid: 0,
+                    version: self.amendments,
+                    stale: None,
                     lapse: None,
                     ended: false,
                 });
@@ -704,6 +731,7 @@ impl Model {
                     return Err(code(match p.lapse {
                         _ if p.ended => E::ParticipationEnded,
                         Some((_, why)) => why,
+                        None if p.stale.is_some() => E::ReconsentRequired,
                         None => E::NothingDue,
                     }));
                 }
@@ -726,9 +754,57 @@ impl Model {
                 }
                 p.ended = true;
             }
+            Step::ProtocolAmend { material, outcomes } => {
+                self.amendments += 1;
+                let (now, version) = (self.now, self.amendments);
+                if *material || *outcomes {
+                    // the first material amendment after their consent stops their accrual
+                    if let Some(p) = self.enrolled.as_mut().filter(|p| p.stale.is_none()) {
+                        p.stale = Some((now, version));
+                    }
+                }
+            }
+            Step::Reconsent { who } => {
+                let Some(p) = self.enrolled.clone() else {
+                    return Err(MISSING);
+                };
+                if p.ended {
+                    return Err(code(E::ParticipationEnded));
+                }
+                self.acting(*who)?;
+                if p.version == self.amendments {
+                    return Err(code(E::ReconsentNotNeeded));
+                }
+                if let Some((_, why)) = p.lapse {
+                    return Err(code(why));
+                }
+                let mut settled = p.paid;
+                if let Some((at, _)) = p.stale {
+                    // what came due before the amendment is collected first; what came due
+                    // since, without consent to it, is forfeited
+                    if p.paid < periods_by(&p, at) {
+                        return Err(code(E::CollectDueFirst));
+                    }
+                    settled = p.paid.max(periods_by(&p, self.now));
+                }
+                let (now, current) = (self.now, self.amendments);
+                let p = self.enrolled.as_mut().unwrap();
+                p.paid = settled;
+                p.version = current;
+                p.stale = None;
+                if settled == PERIODS {
+                    p.ended = true;
+                    p.lapse = Some((now, E::ParticipationEnded));
+                }
+            }
         }
         Ok(())
     }
+}
+
+/// Periods that came due by `until` since enrolment.
+fn periods_by(p: &PartM, until: i64) -> u16 {
+    ((until - p.at) / DAY).clamp(0, i64::from(PERIODS)) as u16
 }
 
 /// The rule update alternates the allowed amount between two values.
@@ -875,6 +951,10 @@ impl ReferenceStateMachine for Reference {
             1 => Just(Step::SybilEnrol),
             if enrolled { 4 } else { 1 } => Just(Step::RewardClaim),
             1 => Just(Step::EndParticipation),
+            if enrolled { 3 } else { 1 } => (prop::bool::weighted(0.6), prop::bool::weighted(0.2))
+                .prop_map(|(material, outcomes)| Step::ProtocolAmend { material, outcomes }),
+            if state.enrolled.as_ref().is_some_and(|p| p.version < state.amendments) { 6 } else { 1 }
+                => who().prop_map(|who| Step::Reconsent { who }),
         ]
         .boxed()
     }
@@ -916,6 +996,11 @@ struct World {
     /// Each biller's token account.
     payees: BTreeMap<Biller, Pubkey>,
     study: StudyKeys,
+    /// The study's protocol now (amendments in one sequence carry over to the next), its
+    /// outcome commitments, and its version when the running sequence began.
+    protocol: ix::ProtocolRef,
+    commitments: ([u8; 32], [u8; 32]),
+    base_version: u16,
     start: i64,
     policies: u64,
     sequences: u64,
@@ -1012,6 +1097,12 @@ fn world() -> World {
         )
         .await
         .expect("study");
+        let (protocol, outcomes) =
+            careledger_tests::register_protocol(&env, &sponsor, &study.study, u32::MAX).await;
+        let commitments = (
+            outcomes.primary.commitment(),
+            outcomes.secondary.commitment(),
+        );
         World {
             env,
             clinic,
@@ -1023,6 +1114,9 @@ fn world() -> World {
             insurer_tokens,
             payees,
             study,
+            protocol,
+            commitments,
+            base_version: protocol.version,
             start,
             policies: 0,
             sequences: 0,
@@ -1077,6 +1171,29 @@ impl World {
             Biller::Locum => &self.locum,
             Biller::Stranger => &self.stranger,
         }
+    }
+
+    /// The first material version after the participant's, when their consent to the
+    /// protocol went stale (what claims, ending and re-consent name).
+    fn next_material(&self, model: &Model) -> Option<u16> {
+        let (_, amendment) = model.enrolled.as_ref()?.stale?;
+        Some(self.base_version + amendment)
+    }
+
+    /// The next amendment's document hash and outcome commitments (new ones when `outcomes`).
+    fn amendment(&self, outcomes: bool) -> ([u8; 32], ([u8; 32], [u8; 32])) {
+        let next = (self.protocol.version + 1).to_le_bytes();
+        let mut document = [0x70; 32];
+        document[..2].copy_from_slice(&next);
+        let commitments = if outcomes {
+            let (mut primary, mut secondary) = ([0x81; 32], [0x82; 32]);
+            primary[..2].copy_from_slice(&next);
+            secondary[..2].copy_from_slice(&next);
+            (primary, secondary)
+        } else {
+            self.commitments
+        };
+        (document, commitments)
     }
 
     /// The call a step makes, with its signer.
@@ -1402,6 +1519,7 @@ impl World {
                     authority: wallet,
                     patient_wallet: wallet,
                     keys: self.study,
+                    protocol: self.protocol,
                 }
                 .instruction()],
                 patient,
@@ -1416,6 +1534,7 @@ impl World {
                         authority: sybil,
                         patient_wallet: sybil,
                         keys: self.study,
+                        protocol: self.protocol,
                         classes: STUDY_CLASSES,
                         expires_at: until,
                     }
@@ -1428,6 +1547,7 @@ impl World {
                     caller: s.attacker.pubkey(),
                     patient_wallet: wallet,
                     keys: self.study,
+                    next_material: self.next_material(model),
                 }
                 .instruction()],
                 s.attacker.insecure_clone(),
@@ -1439,9 +1559,57 @@ impl World {
                     patient_wallet: wallet,
                     keys: self.study,
                     patient_tokens: ata,
+                    next_material: self.next_material(model),
                 }
                 .instruction();
                 (vec![i], patient)
+            }
+            Step::ProtocolAmend { material, outcomes } => {
+                let (document_sha256, (primary, secondary)) = self.amendment(*outcomes);
+                let i = ix::ProtocolAmend {
+                    sponsor: self.sponsor.pubkey(),
+                    study: self.study.study,
+                    current: self.protocol.version,
+                    args: careledger_sdk::ProtocolAmendArgs {
+                        document_sha256,
+                        document_cid: vec![],
+                        primary_outcomes: primary,
+                        secondary_outcomes: secondary,
+                        reason_code: 1,
+                        material: *material,
+                    },
+                }
+                .instruction();
+                (vec![i], self.sponsor.insecure_clone())
+            }
+            Step::Reconsent { who } => {
+                use careledger_sdk::program::logic::{authority::Actor, statement};
+                let signer = s.signer(*who).insecure_clone();
+                let statement = statement::render_reconsent(&statement::ReconsentTerms {
+                    study: self.study.study,
+                    participation: pda::participation(&self.study.study, &wallet).0,
+                    patient: wallet,
+                    signer: signer.pubkey(),
+                    actor: match who {
+                        Who::Guardian => Actor::Guardian,
+                        _ => Actor::Patient,
+                    },
+                    protocol_version: self.protocol.version,
+                    document_sha256: self.protocol.document_sha256,
+                });
+                let signature: [u8; 64] = signer.sign_message(&statement).into();
+                let ixs = ix::ParticipationReconsent {
+                    authority: signer.pubkey(),
+                    patient_wallet: wallet,
+                    study: self.study.study,
+                    sponsor: self.sponsor.pubkey(),
+                    version: self.protocol.version,
+                    next_material: self.next_material(model),
+                    signed_message: statement,
+                    signature,
+                }
+                .instructions();
+                (ixs.to_vec(), signer)
             }
         }
     }
@@ -1482,9 +1650,11 @@ impl StateMachineTest for Sut {
                     .await
                     .expect("register");
             });
+            world.base_version = world.protocol.version;
             let wallet = patient.pubkey();
             let attacker_wallet = attacker.pubkey();
             let mut watched = vec![
+                pda::protocol(&world.study.study).0,
                 pda::patient(&wallet).0,
                 world.study.study,
                 world.study.vault,
@@ -1531,6 +1701,14 @@ impl StateMachineTest for Sut {
                 block_on(world.env.set_clock(at));
                 return s;
             }
+            // the protocol's versions since the sequence began, and the next one
+            for v in world.base_version..=world.protocol.version + 1 {
+                s.watch(pda::protocol_version(&world.study.study, v).0);
+            }
+            let amended = match step {
+                Step::ProtocolAmend { outcomes, .. } => Some(world.amendment(outcomes)),
+                _ => None,
+            };
             let (ixs, signer) = world.call(&mut s, &before_model, &step);
             let now = world.start + before_model.now;
             let outcome = block_on(async {
@@ -1552,6 +1730,13 @@ impl StateMachineTest for Sut {
                     .map_err(|e| e.custom_code().unwrap_or(u32::MAX))
             });
             assert_eq!(outcome, model.expect, "{step:?} in {before_model:?}");
+            if let (Some((document_sha256, commitments)), Ok(())) = (amended, outcome) {
+                world.protocol = ix::ProtocolRef {
+                    version: world.protocol.version + 1,
+                    document_sha256,
+                };
+                world.commitments = commitments;
+            }
             *world.outcomes.entry((step.kind(), outcome)).or_default() += 1;
             s
         })
@@ -1596,10 +1781,13 @@ fn compare(world: &World, s: &Sequence, model: &Model, after: &Ledger) {
     }
     let participation = pda::participation(&world.study.study, &wallet).0;
     let stored = match after.ours.get(&participation) {
-        Some(Decoded::Participation(p)) => Some((p.periods_paid, p.ended)),
+        Some(Decoded::Participation(p)) => Some((p.periods_paid, p.ended, p.protocol_version)),
         _ => None,
     };
-    let modelled = model.enrolled.as_ref().map(|p| (p.paid, p.ended));
+    let modelled = model
+        .enrolled
+        .as_ref()
+        .map(|p| (p.paid, p.ended, world.base_version + p.version));
     assert_eq!(stored, modelled, "participation");
     let invitation = pda::invitation(&world.study.study, &wallet).0;
     assert_eq!(after.ours.contains_key(&invitation), model.invited);
