@@ -349,11 +349,26 @@ fn a_record_is_released_only_against_live_consent() {
         &tx,
     )
     .refused(403, "another-grantee");
-    // the very same signed message again: a signed request is good once
-    let once = signed_release(
+    // the very same signed message again: a signed request that succeeded is good once (one
+    // that was refused took no place in the table, and is refused again for what it is)
+    let refused = signed_release(
         &clinic_kp, clinic_key, &gw.domain, record_key, grant_key, &tx,
     );
-    post_release(&gw, record_key, &once).refused(409, "replayed-event");
+    post_release(&gw, record_key, &refused).refused(409, "replayed-event");
+    post_release(&gw, record_key, &refused).refused(409, "replayed-event");
+    let logged = cli.json(
+        "clinic.json",
+        &["provider", "log-access", &patient, "--record", "0"],
+    );
+    let once = signed_release(
+        &clinic_kp,
+        clinic_key,
+        &gw.domain,
+        record_key,
+        grant_key,
+        logged["signature"].as_str().unwrap(),
+    );
+    assert_eq!(post_release(&gw, record_key, &once).status, 200);
     post_release(&gw, record_key, &once).refused(409, "replayed-sign-in");
     // a stranger signs a request in the clinic's name
     release(
