@@ -257,7 +257,7 @@ fn g1_trickled_uploads_lose_their_slots_and_a_real_put_goes_through() {
 
 /// An in-process gateway over the test's ledger folder, with limits of the test's choosing,
 /// stopped when dropped.
-struct InProcess {
+pub(crate) struct InProcess {
     url: String,
     gateway: Arc<careledger_cli::gateway::Gateway<careledger_cli::gateway::view::FolderView>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -524,4 +524,101 @@ fn a_method_a_route_does_not_take_is_a_problem_too() {
             .body(body),
     )
     .refused(411, "length-required");
+}
+
+/// A ciphertext staged for a record whose anchor never comes is dropped (disk) once its time
+/// is up: the author's confirm after a late anchor gets 404 `not-staged`, and the file is gone.
+/// Who gains by staging without anchoring: anyone who wants a custodian's disk full.
+#[test]
+fn staged_uploads_whose_anchor_never_comes_expire() {
+    let cli = Cli::new();
+    let (patient, _) = world(&cli, &[]);
+    let limits = careledger_cli::gateway::Limits {
+        staged_ttl_secs: 1,
+        ..Default::default()
+    };
+    let gw = InProcess::start(&cli, limits);
+    let domain = gw.url.trim_start_matches("http://").to_string();
+    let me = keypair(&cli, "patient.json");
+    let patient = Pubkey::from_str(&patient).unwrap();
+    let record = careledger_sdk::pda::record(&patient, 0).0;
+    let key = careledger_sdk::envelope::DataKey::generate();
+    let ciphertext = genuine(patient, 0, &key);
+    let sealed = careledger_sdk::unixfs::cid_of_reader(
+        &ciphertext[..],
+        careledger_sdk::unixfs::Profile::UnixfsV1_2025,
+    )
+    .unwrap()
+    .cid;
+    let cid = careledger_sdk::cid::cid_to_string(
+        &careledger_sdk::program::logic::cid::parse_cid(&sealed).unwrap(),
+    );
+    let sha256: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&ciphertext)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let (sign_in, signature) = upload_sign_in(&domain, &me, &record);
+    let http = reqwest::Client::new();
+    let staged = send(
+        http.put(format!("{}/v1/records/{record}", gw.url))
+            .header("x-careledger-sign-in", sign_in)
+            .header("x-careledger-signature", signature)
+            .header(
+                "x-careledger-wrapped-key",
+                b64().encode(wrap(&gw.url, &record, &key)),
+            )
+            .header("x-careledger-patient", patient.to_string())
+            .header("x-careledger-index", "0")
+            .header(
+                "x-careledger-class",
+                careledger_sdk::classes::RecordClass::LabResult
+                    .id()
+                    .to_string(),
+            )
+            .header("x-careledger-cid", &cid)
+            .header("x-careledger-sha256", &sha256)
+            .body(ciphertext.clone()),
+    );
+    assert_eq!(
+        staged.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&staged.body)
+    );
+    assert_eq!(gw.gateway.staged_count(), 1);
+    assert_eq!(super::records::files_in(&cli, "store/staged").len(), 1);
+    std::thread::sleep(Duration::from_millis(2100));
+    // the anchor comes late: what was staged is gone
+    std::fs::write(cli.path("cipher.bin"), &ciphertext).unwrap();
+    cli.ok(
+        "patient.json",
+        &[
+            "patient",
+            "anchor",
+            &cli.path("cipher.bin"),
+            "--class",
+            "lab-result",
+            "--cid",
+            &cid,
+        ],
+    );
+    let (sign_in, signature) = upload_sign_in(&domain, &me, &record);
+    send(
+        http.post(format!("{}/v1/records/{record}/confirm", gw.url))
+            .header("x-careledger-sign-in", sign_in)
+            .header("x-careledger-signature", signature),
+    )
+    .refused(404, "not-staged");
+    assert_eq!(gw.gateway.staged_count(), 0);
+    assert_eq!(
+        super::records::files_in(&cli, "store/staged"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        super::records::files_in(&cli, "store/records"),
+        Vec::<String>::new()
+    );
 }

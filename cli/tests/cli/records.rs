@@ -814,3 +814,48 @@ fn the_gateway_answers_bad_requests_with_problem_details() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("application/problem+json"), "{answer}");
 }
+
+/// `serve` listens before it creates its store, so a port in use leaves nothing behind; and a
+/// key file other than the published one is named as such, with publishing offered only as a
+/// deliberate rotation (publishing it would make another party's key the custodian's).
+#[test]
+fn serve_leaves_nothing_when_it_cannot_start() {
+    let cli = Cli::new();
+    world(&cli, &[]);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let serve = |key: &str, listen: &str| {
+        cli.stderr_of_failure(
+            "custodian.json",
+            &[
+                "serve",
+                "--listen",
+                listen,
+                "--store",
+                &cli.path("store"),
+                "--x25519-key",
+                &cli.path(key),
+            ],
+        )
+    };
+    let err = serve("custodian.x25519", &address);
+    assert!(
+        err.contains(&format!("cannot listen on {address}")),
+        "{err}"
+    );
+    assert!(!std::path::Path::new(&cli.path("store")).exists());
+    let published = cli.ok("custodian.json", &["keys", "show"]);
+    cli.ok(
+        "custodian.json",
+        &["keys", "new", "--outfile", &cli.path("other.x25519")],
+    );
+    let err = serve("other.x25519", "127.0.0.1:0");
+    assert!(
+        err.contains("is not the X25519 key published for wallet"),
+        "{err}"
+    );
+    assert!(err.contains("only to rotate the key on purpose"), "{err}");
+    assert!(!err.contains("publish it with"), "{err}");
+    assert!(!std::path::Path::new(&cli.path("store")).exists());
+    assert_eq!(cli.ok("custodian.json", &["keys", "show"]), published);
+}
