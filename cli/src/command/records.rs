@@ -181,6 +181,12 @@ impl Resume {
             .filter(|_| head.starts_with(RESUME_MAGIC.as_bytes()))
             .ok_or_else(|| anyhow!("{} is not a careledger put resume file", path.display()))?;
         let text = String::from_utf8_lossy(&head[RESUME_MAGIC.len()..]);
+        if text.trim().is_empty() {
+            bail!(
+                "{} is from a put that stopped while it encrypted: nothing of it was uploaded or anchored. Delete it and put the file again",
+                path.display()
+            );
+        }
         let resume: Resume = serde_json::from_str(text.trim_end())
             .with_context(|| format!("{} has an unreadable header", path.display()))?;
         let length = file.metadata()?.len();
@@ -373,7 +379,10 @@ pub async fn put(cli: &Cli, args: &PutArgs) -> Result<(Value, String)> {
             )
         })?;
     let mut remove_resume = Removed(Some(resume_path.clone()));
-    resume_file.write_all(&vec![b' '; RESUME_HEADER as usize])?;
+    // the magic first: a put killed while it encrypts leaves a file `--resume` recognises
+    let mut blank = RESUME_MAGIC.as_bytes().to_vec();
+    blank.resize(RESUME_HEADER as usize, b' ');
+    resume_file.write_all(&blank)?;
     let key = DataKey::generate();
     let identity = RecordIdentity::new(staging.patient, staging.index, 1, staging.class);
     let sealed = seal_into(file, &identity, &key, profile, resume_file.try_clone()?)?;

@@ -172,6 +172,22 @@ fn put_refuses_before_anchoring_what_the_gateway_would_not_take() {
     );
     nothing_left(&cli, "lab.bin");
     let _ = wallets;
+
+    // a put killed while it encrypted left its resume file: the next put will not start over
+    // it, and --resume says what it is
+    let resume = cli.path("lab.bin.careledger-put");
+    let mut left = b"careledger-put-resume v1\n".to_vec();
+    left.resize(4096 + 1000, b' ');
+    std::fs::write(&resume, &left).unwrap();
+    let err = cli.stderr_of_failure("patient.json", &strs(&put_args(&cli, "lab.bin", &gw.url)));
+    assert!(err.contains("holds a put that did not finish"), "{err}");
+    let err = cli.stderr_of_failure("patient.json", &["patient", "put", "--resume", &resume]);
+    assert!(
+        err.contains("stopped while it encrypted: nothing of it was uploaded or anchored"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&resume).unwrap(), left, "left as it was");
+    assert_eq!(records_on_chain(&cli), Vec::<Value>::new());
 }
 
 #[test]
