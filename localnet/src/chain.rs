@@ -663,8 +663,24 @@ impl Chain {
         self.send(VersionedTransaction::from(tx), true)
     }
 
-    /// For jsonParsed token accounts and getTokenAccountBalance: the decimals of a token
-    /// account's mint.
+    /// `surfnet_setAccount`: places a state account as given (tests that need an account no
+    /// instruction would make: a foreign owner, a look-alike layout, a squatted address).
+    /// Programs are not replaced: careledger stays the natively registered one.
+    pub fn set_account(&mut self, address: Pubkey, account: Account) -> Result<(), String> {
+        if address == careledger::ID || account.executable {
+            return Err(format!(
+                "surfnet_setAccount places state accounts, not programs ({address})"
+            ));
+        }
+        self.place(address, account);
+        let now = self.account(&address);
+        let slot = self.slot;
+        self.subscriptions
+            .notify_account(&address, now.as_ref(), slot, &self.svm);
+        Ok(())
+    }
+
+    /// The LiteSVM behind the chain (for encoders that read a token account's mint).
     pub fn svm(&self) -> &LiteSVM {
         &self.svm
     }

@@ -13,9 +13,10 @@
 //!   advance on a clock ([`Config::slot_time`], 400 ms by default); a blockhash is valid for 150
 //!   of them, so a client's `lastValidBlockHeight` and web3.js's 30-second blockhash cache
 //!   behave as on a cluster.
-//! - **Time travel.** `surfnet_timeTravel` (Surfpool's name and parameters:
-//!   `absoluteTimestamp` in unix milliseconds, `absoluteSlot` or `absoluteEpoch`) moves the
-//!   clock forward.
+//! - **Cheatcodes** with Surfpool's names and parameters: `surfnet_timeTravel`
+//!   (`absoluteTimestamp` in unix milliseconds, `absoluteSlot` or `absoluteEpoch`) moves the
+//!   clock forward; `surfnet_setAccount` places a state account (attack tests: a foreign owner,
+//!   a squatted address).
 //! - **Compute units.** Native code is charged one unit per call: a transaction in which
 //!   careledger ran reports no `computeUnitsConsumed` / `unitsConsumed` (null), never a figure
 //!   that would pass for a real one.

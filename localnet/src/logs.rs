@@ -19,9 +19,13 @@ fn ends_frame(line: &str) -> Option<(&str, bool)> {
         .map(|(program, _)| (program, false))
 }
 
-/// Folds the repeated lines of one frame: an `invoke` line equal to the line before it opens no
-/// new frame; a frame opened k extra times drops its first k `success` lines; a `failed` line
-/// equal to the line before it is the same failure reported again.
+/// Folds the extra lines back into one per frame:
+/// - program-test's CPI stub writes `invoke [n]` with its caller's depth just before the
+///   runtime writes the same program at `n + 1`: the stub's line is dropped;
+/// - program-test's wrapper of a native program repeats the runtime's `invoke [n]` line;
+/// - each extra `invoke` of a frame has an extra `success` at its end: the frame's first ones
+///   are dropped, its last one closes it;
+/// - a `failed` line equal to the line before it is the same failure reported again.
 pub fn collapse_native_duplicates(logs: Vec<String>) -> Vec<String> {
     struct Frame {
         program: String,
@@ -29,11 +33,19 @@ pub fn collapse_native_duplicates(logs: Vec<String>) -> Vec<String> {
     }
     let mut stack: Vec<Frame> = Vec::new();
     let mut out = Vec::with_capacity(logs.len());
-    let mut previous: Option<String> = None;
-    for line in logs {
-        let repeated = previous.as_deref() == Some(line.as_str());
-        let keep = if let Some((program, _)) = invoke_of(&line) {
+    let mut pending_extra = 0;
+    for (i, line) in logs.iter().enumerate() {
+        let repeated = i > 0 && logs[i - 1] == *line;
+        let keep = if let Some((program, depth)) = invoke_of(line) {
+            let stub = depth.parse::<usize>().ok().is_some_and(|d| {
+                logs.get(i + 1).and_then(|next| invoke_of(next))
+                    == Some((program, (d + 1).to_string().as_str()))
+            });
             match stack.last_mut() {
+                _ if stub => {
+                    pending_extra += 1;
+                    false
+                }
                 Some(top) if repeated && top.program == program => {
                     top.extra += 1;
                     false
@@ -41,12 +53,12 @@ pub fn collapse_native_duplicates(logs: Vec<String>) -> Vec<String> {
                 _ => {
                     stack.push(Frame {
                         program: program.to_string(),
-                        extra: 0,
+                        extra: std::mem::take(&mut pending_extra),
                     });
                     true
                 }
             }
-        } else if let Some((program, success)) = ends_frame(&line) {
+        } else if let Some((program, success)) = ends_frame(line) {
             match stack.last_mut() {
                 Some(top) if success && top.extra > 0 && top.program == program => {
                     top.extra -= 1;
@@ -61,9 +73,8 @@ pub fn collapse_native_duplicates(logs: Vec<String>) -> Vec<String> {
         } else {
             true
         };
-        previous = Some(line.clone());
         if keep {
-            out.push(line);
+            out.push(line.clone());
         }
     }
     out
@@ -78,12 +89,18 @@ mod tests {
     }
 
     #[test]
-    fn a_native_frame_with_a_self_cpi_keeps_one_line_per_event() {
-        // runtime + wrapper at depth 1; stub + runtime + wrapper for the emit_cpi! self-call
+    fn a_native_program_with_a_system_cpi_and_a_self_cpi_keeps_one_line_per_frame() {
+        // what LiteSVM collected for patient_register: runtime + wrapper at depth 1; the stub
+        // (at its caller's depth) + runtime for the system program's create_account; stub +
+        // runtime + wrapper for emit_cpi!'s call of careledger itself
         let raw = lines(
             "Program C invoke [1]
              Program C invoke [1]
-             Program C invoke [2]
+             Program S invoke [1]
+             Program S invoke [2]
+             Program S success
+             Program S success
+             Program C invoke [1]
              Program C invoke [2]
              Program C invoke [2]
              Program C success
@@ -96,6 +113,8 @@ mod tests {
             collapse_native_duplicates(raw),
             lines(
                 "Program C invoke [1]
+                 Program S invoke [2]
+                 Program S success
                  Program C invoke [2]
                  Program C success
                  Program C success"
@@ -108,7 +127,7 @@ mod tests {
         let raw = lines(
             "Program C invoke [1]
              Program C invoke [1]
-             Program T invoke [2]
+             Program T invoke [1]
              Program T invoke [2]
              Program log: Instruction: Transfer
              Program T consumed 4645 of 1399000 compute units

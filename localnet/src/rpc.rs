@@ -784,6 +784,27 @@ pub fn methods(node: std::sync::Arc<Node>) -> IoHandler {
         let result = simulation_result(&c, sim, encoding, &addresses, config.inner_instructions);
         json(context(&c, result))
     });
+    method!("surfnet_setAccount", |a, c| {
+        // Surfpool's parameters: the address, then the fields to set (data in hex)
+        let address: Pubkey = arg(&a, 0, "account address")?;
+        let update: serde_json::Map<String, Value> = arg(&a, 1, "account update")?;
+        let mut account = c.account(&address).unwrap_or_default();
+        for (key, value) in &update {
+            let bad = || invalid(format!("Invalid params: {key}"));
+            match key.as_str() {
+                "lamports" => account.lamports = value.as_u64().ok_or_else(bad)?,
+                "data" => {
+                    account.data = from_hex(value.as_str().ok_or_else(bad)?).ok_or_else(bad)?
+                }
+                "owner" => account.owner = FromParam::from_param(value, "owner")?,
+                "executable" => account.executable = value.as_bool().ok_or_else(bad)?,
+                "rentEpoch" => account.rent_epoch = value.as_u64().ok_or_else(bad)?,
+                other => return Err(invalid(format!("Invalid params: unknown field {other}"))),
+            }
+        }
+        c.set_account(address, account).map_err(invalid)?;
+        json(context(&c, Value::Null))
+    });
     method!("surfnet_timeTravel", |a, c| {
         let config: serde_json::Map<String, Value> = arg(&a, 0, "time travel config")?;
         let number = |key: &str| {
@@ -821,6 +842,18 @@ pub fn methods(node: std::sync::Arc<Node>) -> IoHandler {
         })
     });
     io
+}
+
+/// Hex as Surfpool's `surfnet_setAccount` takes account data (an even number of digits).
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    let text = text.strip_prefix("0x").unwrap_or(text);
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 fn spl_token_program() -> Pubkey {
