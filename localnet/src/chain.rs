@@ -102,6 +102,9 @@ pub struct Genesis {
     pub accounts: Vec<(Pubkey, Account)>,
     /// How many transactions `getTransaction` and `getSignatureStatuses` remember.
     pub history: usize,
+    /// Unix time moves only with `surfnet_timeTravel` (slots and blockhashes still advance):
+    /// a test's clock, as deterministic as the embedded bank's.
+    pub frozen_time: bool,
 }
 
 pub struct Chain {
@@ -111,6 +114,7 @@ pub struct Chain {
     schedule: EpochSchedule,
     /// Unix time = the host's clock plus this (time travel moves it forward).
     offset_ms: i64,
+    frozen_time: bool,
     /// The unix time (ms) of the current slot; never goes back.
     slot_unix_ms: i64,
     genesis_hash: Hash,
@@ -165,7 +169,12 @@ impl Chain {
         ];
         accounts.extend(genesis.accounts);
         let schedule: EpochSchedule = svm.get_sysvar();
-        let now = wall_clock_ms();
+        // a frozen clock starts on a whole second, so that a test setting it to the second it
+        // reads is not sent into the past by the milliseconds it cannot see
+        let now = match genesis.frozen_time {
+            true => wall_clock_ms().div_euclid(1000) * 1000,
+            false => wall_clock_ms(),
+        };
         let genesis_hash = svm.latest_blockhash();
         let mut chain = Chain {
             svm,
@@ -173,6 +182,7 @@ impl Chain {
             slot_time: genesis.slot_time,
             schedule,
             offset_ms: 0,
+            frozen_time: genesis.frozen_time,
             slot_unix_ms: now,
             genesis_hash,
             blockhashes: VecDeque::from([(genesis_hash, 0)]),
@@ -296,10 +306,16 @@ impl Chain {
         out
     }
 
-    /// The next slot: a new blockhash, the clock at the host's time, slot notifications.
+    /// The next slot: a new blockhash, the clock at the host's time (or where it stands, if
+    /// frozen), slot notifications.
     pub fn advance_slot(&mut self) {
         let target = self.slot.saturating_add(1);
-        self.move_to(target, wall_clock_ms().saturating_add(self.offset_ms));
+        let unix_ms = if self.frozen_time {
+            self.slot_unix_ms
+        } else {
+            wall_clock_ms().saturating_add(self.offset_ms)
+        };
+        self.move_to(target, unix_ms);
     }
 
     /// Moves the clock forward to `unix_ms`, `slot` or the first slot of `epoch`, whichever is
@@ -309,6 +325,10 @@ impl Chain {
         let now_ms = self.slot_unix_ms;
         let (slot, unix_ms) = match to {
             TimeTravel::Timestamp(ms) => {
+                if ms.div_euclid(1000) == now_ms.div_euclid(1000) && ms <= now_ms {
+                    // the clock (whole seconds, as programs read it) already says so
+                    return Ok(());
+                }
                 if ms <= now_ms {
                     return Err(format!(
                         "cannot travel to the past: absoluteTimestamp {ms} ms is not after the clock's {now_ms} ms"

@@ -69,6 +69,9 @@ pub struct Config {
     pub accounts: Vec<(Pubkey, Account)>,
     /// Transactions remembered for `getTransaction`, statuses and signature lists.
     pub history: usize,
+    /// Unix time moves only with `surfnet_timeTravel` (slots still advance): what a test that
+    /// sets the clock to a second needs.
+    pub frozen_time: bool,
 }
 
 impl Config {
@@ -81,6 +84,7 @@ impl Config {
             upgrade_authority,
             accounts: Vec::new(),
             history: 1_000_000,
+            frozen_time: false,
         }
     }
 }
@@ -113,6 +117,44 @@ fn bind(port: u16, what: &'static str) -> Result<std::net::TcpListener, Error> {
     Ok(listener)
 }
 
+/// The JSON-RPC and PubSub listeners. PubSub on the port after JSON-RPC unless told otherwise,
+/// as solana-test-validator does and as web3.js's `Connection` assumes (it derives its websocket
+/// from the RPC port + 1); with JSON-RPC on any free port (0), a free pair is looked for (a
+/// bounded number of times).
+fn listeners(
+    rpc_port: u16,
+    pubsub_port: Option<u16>,
+) -> Result<(std::net::TcpListener, std::net::TcpListener), Error> {
+    const ATTEMPTS: usize = 32;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let rpc = bind(rpc_port, "JSON-RPC")?;
+        let bound = rpc
+            .local_addr()
+            .map_err(|source| Error::Listen {
+                port: rpc_port,
+                what: "JSON-RPC",
+                source,
+            })?
+            .port();
+        let next = match pubsub_port {
+            Some(port) => Ok(port),
+            None => bound.checked_add(1).ok_or(Error::NoNextPort {
+                port: bound,
+                what: "PubSub",
+            }),
+        };
+        match next.and_then(|port| bind(port, "PubSub")) {
+            Ok(pubsub) => return Ok((rpc, pubsub)),
+            // any free JSON-RPC port will do: try another whose next port is free
+            Err(Error::PortTaken { .. } | Error::NoNextPort { .. })
+                if rpc_port == 0 && pubsub_port.is_none() && attempt < ATTEMPTS => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// A running localnet; dropping it stops the servers and waits for them.
 pub struct Localnet {
     rpc: SocketAddr,
@@ -125,20 +167,13 @@ impl Localnet {
     /// Binds both ports (a taken port is an error naming it), creates the ledger and serves it
     /// on a thread of its own until dropped. Returns once both ports accept connections.
     pub fn start(config: Config) -> Result<Localnet, Error> {
-        let rpc_listener = bind(config.rpc_port, "JSON-RPC")?;
+        let (rpc_listener, pubsub_listener) = listeners(config.rpc_port, config.pubsub_port)?;
         let rpc = rpc_listener.local_addr().map_err(|source| Error::Listen {
             port: config.rpc_port,
             what: "JSON-RPC",
             source,
         })?;
-        let pubsub_port = match config.pubsub_port {
-            Some(port) => port,
-            None => rpc.port().checked_add(1).ok_or(Error::NoNextPort {
-                port: rpc.port(),
-                what: "PubSub",
-            })?,
-        };
-        let pubsub_listener = bind(pubsub_port, "PubSub")?;
+        let pubsub_port = config.pubsub_port.unwrap_or(0);
         let pubsub = pubsub_listener
             .local_addr()
             .map_err(|source| Error::Listen {
@@ -157,6 +192,7 @@ impl Localnet {
             upgrade_authority: config.upgrade_authority,
             accounts: config.accounts,
             history: config.history,
+            frozen_time: config.frozen_time,
         })));
         let (stop, stopped) = watch::channel(false);
         let slot_time = config.slot_time.max(Duration::from_millis(1));

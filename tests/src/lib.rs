@@ -227,9 +227,12 @@ impl Env {
     /// A localnet of the scenario's own and its upgrade authority, funded.
     async fn start_own_localnet() -> (careledger_localnet::Localnet, Keypair) {
         let deployer = Keypair::new();
+        // the clock moves only when the scenario moves it, as the embedded bank's does: a step
+        // set to the second before an expiry is not overtaken by the host's clock
         let localnet = careledger_localnet::Localnet::start(careledger_localnet::Config {
             rpc_port: 0,
             pubsub_port: Some(0),
+            frozen_time: true,
             ..careledger_localnet::Config::new(deployer.pubkey())
         })
         .expect("a localnet of the scenario's own");

@@ -27,6 +27,10 @@ pub struct LocalnetArgs {
     /// new keypair, printed at start]
     #[arg(long)]
     pub authority: Option<PathBuf>,
+    /// Unix time moves only with `surfnet_timeTravel` (slots and blockhashes still advance):
+    /// for tests that set the clock to the second
+    #[arg(long)]
+    pub frozen_time: bool,
     /// Start from the accounts of a ledger folder (`--url embedded:DIR`'s); it is read once and
     /// never written
     #[arg(long)]
@@ -71,6 +75,7 @@ pub async fn execute(cli: &Cli, args: &LocalnetArgs) -> Result<(Value, String)> 
         slot_time: Duration::from_millis(args.slot_ms),
         upgrade_authority,
         accounts,
+        frozen_time: args.frozen_time,
         ..careledger_localnet::Config::new(upgrade_authority)
     })?;
     let mut out = std::io::stdout().lock();
