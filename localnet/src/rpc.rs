@@ -725,7 +725,10 @@ pub fn methods(node: std::sync::Arc<Node>) -> IoHandler {
             },
             _ => optional_arg(&a, 1, "config")?.unwrap_or_default(),
         };
-        match c.transaction(&signature) {
+        let record = c.transaction(&signature);
+        // encoded outside the lock: other requests need not wait for it
+        drop(c);
+        match record {
             None => Ok(Value::Null),
             Some(record) => json(encode_transaction(&record, &config)?),
         }
