@@ -73,3 +73,17 @@ careledger -k clinic.json keys publish --x25519-key clinic.x25519
 careledger -k clinic.json provider get "$put_record" --out lab.out.pdf --x25519-key clinic.x25519 --gateway "$gateway"
 cmp lab.pdf lab.out.pdf
 echo "gateway: ok ($(stat -c %s lab.out.pdf) bytes released over JSON-RPC, byte-identical)"
+
+# --- a localnet that starts from a ledger folder's accounts (--ledger) ------------------------
+"$bin" --url embedded:./folder -k me.json config init >/dev/null
+"$bin" --url embedded:./folder -k me.json patient register >/dev/null
+"$bin" --url embedded:./folder -k me.json patient anchor lab.enc --class lab-result >/dev/null
+"$bin" localnet --rpc-port 0 --ledger ./folder >localnet-folder.out 2>&1 &
+pids+=($!)
+folder_url=$(wait_for localnet-folder.out 'http://127\.0\.0\.1:[0-9]+')
+shown=$("$bin" --url "$folder_url" -k me.json --output json patient show)
+echo "$shown" | grep -q "\"wallet\": \"$("$bin" -k me.json address)\"" && echo "$shown" | grep -q '"status": "Current"' ||
+  { echo "the folder's patient and record are not on the localnet: $shown" >&2; exit 1; }
+# and the program there names the folder's upgrade authority: its config is the folder's
+"$bin" --url "$folder_url" --output json config show | grep -q "$("$bin" -k me.json address)"
+echo "--ledger: ok (the folder's patient, record and config served over JSON-RPC)"
