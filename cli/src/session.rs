@@ -22,6 +22,25 @@ pub fn address(text: &str) -> Result<Pubkey, String> {
         .map_err(|_| format!("`{text}` is not a valid address (base58, 32 bytes)"))
 }
 
+/// clap's parser for a record: its address, or `PATIENT/INDEX`, the patient's wallet and the
+/// record's number as `patient anchor`, `patient put` and `patient show` print it (and as
+/// `provider log-access --record` takes it). Pure: the address is derived, not looked up.
+pub fn record(text: &str) -> Result<Pubkey, String> {
+    if let Some((wallet, index)) = text.split_once('/') {
+        let wallet = address(wallet)?;
+        let index = index
+            .parse::<u32>()
+            .map_err(|_| format!("`{index}` in `{text}` is not a record number (0, 1, 2, ...)"))?;
+        return Ok(careledger_sdk::pda::record(&wallet, index).0);
+    }
+    Pubkey::from_str(text).map_err(|_| {
+        format!(
+            "`{text}` is not a record: give its address, or PATIENT/INDEX \
+             (the patient's wallet and the record's number, as `patient show` lists them)"
+        )
+    })
+}
+
 /// clap's parser for a number of days: a whole number from 1 to 3,650 (ten years), refused by
 /// name before anything is signed ("--days 0" used to come back as the program's InvalidExpiry).
 pub fn days(text: &str) -> Result<i64, String> {

@@ -14,6 +14,8 @@ mod ipfs;
 mod ledger_folder;
 #[path = "cli/put_flow.rs"]
 mod put_flow;
+#[path = "cli/readme.rs"]
+mod readme;
 #[path = "cli/records.rs"]
 mod records;
 #[path = "cli/supply.rs"]

@@ -12,6 +12,7 @@ use axum::Json;
 use careledger_sdk::classes;
 use careledger_sdk::program::errors::CareledgerError;
 use careledger_sdk::program::logic::authority::acting_for_unconflicted;
+use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{
     grant_standing, ix, pda, AccessRequest, ConsentGrant, GrantStanding, Patient, Pubkey, Purpose,
     RequestApproveArgs, ReviewOutcome, ReviewState,
@@ -91,8 +92,8 @@ async fn pending_request<C: ChainReader>(
             "request-expired",
             format!(
                 "the access request at {request_address} is {} days old; links decide requests at most {} days old. Ask the provider to request again, or decide it with the CLI",
-                age / 86_400,
-                a.max_request_age_secs / 86_400
+                age / SECONDS_PER_DAY,
+                a.max_request_age_secs / SECONDS_PER_DAY
             ),
         ));
     }
@@ -149,7 +150,7 @@ pub async fn request_decide<C: ChainReader>(
     let parties: &[Pubkey] = if approve { &[r.requester] } else { &[] };
     may_decide(&patient, &signer, now, parties)?;
     if approve && patient.requires_statements() {
-        let days = (i64::from(r.duration_secs) / 86_400).max(1);
+        let days = (i64::from(r.duration_secs) / SECONDS_PER_DAY).max(1);
         return Err(ActionRefused::new(
             StatusCode::CONFLICT,
             "statement-required",

@@ -24,6 +24,7 @@ use careledger_sdk::program::logic::terms::{
     validate_grant_terms, validate_purpose_for_roles, GrantTerms,
 };
 use careledger_sdk::statement::{self as st, SignedForm};
+use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{
     grant_standing, ix, pda, ConsentGrant, GrantCreateArgs, Patient, Provider, ProviderStatus,
     Pubkey, NO_RECORD_SCOPE,
@@ -103,7 +104,7 @@ fn terms_of(q: &GrantQuery) -> Result<Terms, ActionRefused> {
 
 fn days_of(q: &GrantQuery) -> Result<i64, ActionRefused> {
     let raw = required("days", &q.days)?;
-    let max = careledger_sdk::MAX_GRANT_DURATION_SECS / 86_400;
+    let max = careledger_sdk::MAX_GRANT_DURATION_SECS / SECONDS_PER_DAY;
     match raw.trim().parse::<i64>() {
         Ok(d) if (1..=max).contains(&d) => Ok(d),
         _ => Err(ActionRefused::bad(
@@ -297,7 +298,7 @@ async fn prepare<C: ChainReader>(
     };
     let expires_at = match window {
         Window::Until(e) => e,
-        Window::Days(d) => now.saturating_add(d.saturating_mul(86_400)),
+        Window::Days(d) => now.saturating_add(d.saturating_mul(SECONDS_PER_DAY)),
     };
     let args = GrantCreateArgs {
         purpose: t.purpose,

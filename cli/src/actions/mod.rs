@@ -34,6 +34,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use careledger_sdk::transport::AccountsAt;
+use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{Instruction, Pubkey, SdkError, Transport};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -46,7 +47,7 @@ use std::sync::Arc;
 pub const ACTION_VERSION: &str = "2.4";
 /// Longest an access request stays decidable through a link, by default (seconds): a link to a
 /// month-old request is more likely stale than meant.
-pub const DEFAULT_MAX_REQUEST_AGE_SECS: i64 = 30 * 86_400;
+pub const DEFAULT_MAX_REQUEST_AGE_SECS: i64 = 30 * SECONDS_PER_DAY;
 
 /// What the actions read from the ledger: accounts at one slot with its clock, and a blockhash
 /// for the transactions they build. Every [`Transport`] is one.
@@ -343,8 +344,8 @@ pub fn class_list(mask: u16) -> String {
 
 /// A duration in whole days when it is one, else in hours (rounded up).
 pub fn duration(secs: i64) -> String {
-    if secs % 86_400 == 0 {
-        format!("{} days", secs / 86_400)
+    if secs % SECONDS_PER_DAY == 0 {
+        format!("{} days", secs / SECONDS_PER_DAY)
     } else {
         format!("{} hours", (secs + 3_599) / 3_600)
     }

@@ -4,6 +4,7 @@ use crate::session::{explain, sent, Session};
 use anyhow::{anyhow, bail, Context, Result};
 use careledger_cli::common::hex;
 use careledger_sdk::vc::{self, ProviderClaims};
+use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{did, ix, pda, Transport};
 use clap::Subcommand;
 use serde_json::{json, Value};
@@ -61,7 +62,7 @@ pub async fn execute(s: &Session, cmd: &AuthorityCmd) -> Result<(Value, String)>
                 // care roles are set here; supply roles stay as they are (`supply approve`)
                 supply_roles: current_supply_roles(s, wallet).await?,
                 roles: careledger_sdk::classes::role_mask(r)?,
-                credential_expires_at: now + days * 86_400,
+                credential_expires_at: now + days * SECONDS_PER_DAY,
                 credential_ref: [0; 32],
             };
             let out = s
@@ -139,7 +140,7 @@ async fn issue_credential(
     // The chain's clock, not this machine's: the program and `check_status` judge by it.
     let now = s.client.transport().unix_timestamp().await?;
     let valid_until = days
-        .checked_mul(86_400)
+        .checked_mul(SECONDS_PER_DAY)
         .and_then(|secs| now.checked_add(secs))
         .ok_or_else(|| anyhow!("--days {days} is too far ahead"))?;
     let claims = ProviderClaims {

@@ -21,7 +21,7 @@ pub enum ClaimCmd {
         #[arg(value_parser = crate::session::address)]
         policy: Pubkey,
         #[arg(long)]
-        #[arg(value_parser = crate::session::address)]
+        #[arg(value_parser = crate::session::record)]
         record: Pubkey,
         #[command(flatten)]
         code: Code,

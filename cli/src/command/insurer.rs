@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use solana_pubkey::Pubkey;
 use std::path::PathBuf;
 
-const DAY: i64 = 86_400;
 use super::claim::policy_keys;
+use careledger_sdk::SECONDS_PER_DAY as DAY;
 
 #[derive(Subcommand)]
 pub enum InsurerCmd {

@@ -121,7 +121,7 @@ pub enum Command {
     /// Checks a file against a record anchor
     Verify {
         file: PathBuf,
-        #[arg(long, value_parser = crate::session::address)]
+        #[arg(long, value_parser = crate::session::record)]
         record: Pubkey,
     },
 }

@@ -5,6 +5,7 @@ use crate::session::{explain, sent, Session};
 use anyhow::{bail, Context, Result};
 use careledger_sdk::classes::RecordClass;
 use careledger_sdk::transport::AnyTransport;
+use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{cid, ix, pda, Transport};
 use careledger_sdk::{AccessRequest, GrantCreateArgs, RequestApproveArgs, ReviewOutcome};
 use clap::Subcommand;
@@ -61,7 +62,7 @@ pub enum PatientCmd {
     /// Marks a record entered-in-error: the anchor stays, flagged, and no gateway releases it
     /// again (retracting an amendment makes the version it replaced current again)
     Retract {
-        #[arg(value_parser = crate::session::address)]
+        #[arg(value_parser = crate::session::record)]
         record: Pubkey,
         /// An opaque, non-zero reason code (1: entered in error)
         #[arg(long, default_value_t = 1)]
@@ -166,7 +167,7 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
                 actions,
                 record_scope: careledger_sdk::NO_RECORD_SCOPE,
                 not_before: 0,
-                expires_at: now + days * 86_400,
+                expires_at: now + days * SECONDS_PER_DAY,
             };
             // the wallet signs the consent statement of these terms, and the program checks the
             // grant against it (the same two signatures a wallet gives through an Actions link)
@@ -236,7 +237,7 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
                     .unwrap_or(current.actions),
                 record_scope: current.record_scope,
                 not_before: current.not_before,
-                expires_at: days.map_or(current.expires_at, |d| now + d * 86_400),
+                expires_at: days.map_or(current.expires_at, |d| now + d * SECONDS_PER_DAY),
             };
             let out = s
                 .send(
@@ -465,7 +466,7 @@ pub async fn guardian(s: &Session, cmd: &GuardianCmd) -> Result<(Value, String)>
             let ixn = ix::PatientSetGuardian {
                 wallet: me,
                 guardian: Some(*guardian),
-                expires_at: now + days * 86_400,
+                expires_at: now + days * SECONDS_PER_DAY,
             }
             .instruction();
             (ixn, format!("{guardian} is guardian for {days} days"))

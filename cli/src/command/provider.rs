@@ -3,6 +3,7 @@
 use crate::session::{actions, purpose};
 use crate::session::{explain, sent, Session};
 use anyhow::{anyhow, bail, Context, Result};
+use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{cid, ix, pda, CareledgerEvent, Transport};
 use careledger_sdk::{AccessLogArgs, BreakGlassOpenArgs, RecordAmendArgs, RequestCreateArgs};
 use clap::Subcommand;
@@ -43,7 +44,7 @@ pub enum ProviderCmd {
     Get(super::records::GetArgs),
     /// Marks a record you wrote entered-in-error (needs your live write grant)
     Retract {
-        #[arg(value_parser = crate::session::address)]
+        #[arg(value_parser = crate::session::record)]
         record: Pubkey,
         /// An opaque, non-zero reason code (1: entered in error)
         #[arg(long, default_value_t = 1)]
@@ -258,7 +259,7 @@ pub async fn request_access(
         actions: actions(action_names)?,
         purpose: purpose(purpose_name)?,
         reason_code: reason,
-        duration_secs: days.saturating_mul(86_400),
+        duration_secs: days.saturating_mul(SECONDS_PER_DAY as u32),
     };
     let out = s
         .send(

@@ -71,7 +71,7 @@ pub struct PutArgs {
 
 #[derive(clap::Args)]
 pub struct GetArgs {
-    #[arg(value_parser = crate::session::address)]
+    #[arg(value_parser = crate::session::record)]
     pub record: Pubkey,
     /// Where the decrypted record goes (written only once it checks out)
     #[arg(long)]

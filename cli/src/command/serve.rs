@@ -9,6 +9,7 @@ use anyhow::{anyhow, bail, Result};
 use careledger_cli::actions;
 use careledger_sdk::release::LedgerView;
 use careledger_sdk::rpc::RpcTransport;
+use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{pda, EncryptionKey, Pubkey};
 
 use serde_json::{json, Value};
@@ -65,7 +66,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub actions_origin: Option<String>,
     /// Oldest access request an Actions link still decides, in days
-    #[arg(long, default_value_t = careledger_cli::actions::DEFAULT_MAX_REQUEST_AGE_SECS / 86_400)]
+    #[arg(long, default_value_t = careledger_cli::actions::DEFAULT_MAX_REQUEST_AGE_SECS / SECONDS_PER_DAY)]
     pub max_request_age: i64,
 }
 
@@ -169,7 +170,7 @@ async fn run<V: LedgerView + 'static>(
         app = app.merge(actions::router(Arc::new(actions::Actions {
             chain,
             origin,
-            max_request_age_secs: args.max_request_age.max(1).saturating_mul(86_400),
+            max_request_age_secs: args.max_request_age.max(1).saturating_mul(SECONDS_PER_DAY),
         })));
     }
     // the one line a supervisor (or a test) waits for

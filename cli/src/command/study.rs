@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use solana_pubkey::Pubkey;
 use std::path::{Path, PathBuf};
 
-const DAY: i64 = 86_400;
+use careledger_sdk::SECONDS_PER_DAY as DAY;
 
 #[derive(Subcommand)]
 pub enum StudyCmd {
@@ -309,7 +309,7 @@ pub async fn execute(s: &Session, cmd: &StudyCmd) -> Result<(Value, String)> {
                 terms: RewardTerms {
                     enrolment_reward: *enrolment_reward,
                     period_reward: *period_reward,
-                    period_secs: period_days.saturating_mul(86_400),
+                    period_secs: period_days.saturating_mul(DAY as u32),
                     periods: *periods,
                 },
                 classes: crate::session::classes(classes)?,

@@ -16,6 +16,7 @@ use careledger_sdk::program::state::{
 };
 use careledger_sdk::summary::render;
 use careledger_sdk::supply::{gtin_hash_of, Manifest};
+use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{cid, ix, pda, CareledgerEvent, Transport, TxOutcome};
 use clap::{Subcommand, ValueEnum};
 use serde_json::{json, Value};
@@ -666,7 +667,7 @@ async fn approve(
         })?;
     let now = s.client.transport().unix_timestamp().await?;
     let credential_expires_at = days
-        .checked_mul(86_400)
+        .checked_mul(SECONDS_PER_DAY)
         .and_then(|secs| now.checked_add(secs))
         .ok_or_else(|| anyhow!("--days {days} is too far ahead"))?;
     let supply_roles = role_mask(roles);
