@@ -37,6 +37,7 @@ pub mod instructions;
 #[cfg(test)]
 mod layers;
 pub mod logic;
+pub mod pause;
 pub mod state;
 pub mod vault;
 
