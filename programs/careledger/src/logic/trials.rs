@@ -270,7 +270,7 @@ mod tests {
     /// are forfeited, and accrual runs again from there.
     #[test]
     fn reconsent_forfeits_only_the_stale_periods() {
-        let day = 86_400;
+        let day = crate::constants::SECONDS_PER_DAY;
         let terms = RewardTerms {
             enrolment_reward: 10,
             period_reward: 5,
