@@ -100,6 +100,18 @@ pub(crate) fn rpc_url(url: &str) -> Result<String> {
 }
 
 pub(crate) async fn session(cli: &Cli) -> Result<Session> {
+    let access = if cli.command.writes() {
+        Access::Exclusive
+    } else {
+        Access::Shared
+    };
+    session_as(cli, access).await
+}
+
+/// A session that holds a ledger folder as `access` says (a command that reads before it
+/// writes, such as `patient put`, checks under the shared lock so that a gateway can read
+/// meanwhile).
+pub(crate) async fn session_as(cli: &Cli, access: Access) -> Result<Session> {
     let path = cli.keypair.clone().unwrap_or_else(default_keypair);
     let missing = |e: &dyn std::fmt::Display| {
         format!(
@@ -118,11 +130,6 @@ pub(crate) async fn session(cli: &Cli) -> Result<Session> {
         // The runtime starts before the lock is taken: waiting writers queue only for the
         // load-run-save part.
         let transport = EmbeddedTransport::start(&signer.pubkey()).await;
-        let access = if cli.command.writes() {
-            Access::Exclusive
-        } else {
-            Access::Shared
-        };
         let ledger = Ledger::open(
             Path::new(dir),
             access,

@@ -4,10 +4,16 @@
 //! is a FHIR Bundle. Each error message the CLI promises is triggered once.
 #[path = "cli/credentials.rs"]
 mod credentials;
+#[path = "cli/gateway_attacks.rs"]
+mod gateway_attacks;
+#[path = "cli/get_flow.rs"]
+mod get_flow;
 #[path = "cli/ipfs.rs"]
 mod ipfs;
 #[path = "cli/ledger_folder.rs"]
 mod ledger_folder;
+#[path = "cli/put_flow.rs"]
+mod put_flow;
 #[path = "cli/records.rs"]
 mod records;
 #[path = "cli/supply.rs"]
@@ -70,6 +76,12 @@ impl Cli {
             stderr.contains(message),
             "expected `{message}` in: {stderr}"
         );
+    }
+
+    /// Runs a command that must fail; its stderr.
+    fn stderr_of_failure(&self, keypair: &str, args: &[&str]) -> String {
+        let out = self.cmd(keypair, args).failure();
+        String::from_utf8_lossy(&out.get_output().stderr).to_string()
     }
 
     fn keygen(&self, name: &str) -> String {

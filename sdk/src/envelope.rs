@@ -82,10 +82,9 @@
 use std::fmt;
 use std::io::{ErrorKind, Read};
 
+use careledger_stream_cipher as stream;
 use chacha20poly1305::aead::rand_core::RngCore;
-use chacha20poly1305::aead::stream::{EncryptorBE32, NewStream, StreamBE32, StreamPrimitive};
-use chacha20poly1305::aead::{KeyInit, OsRng};
-use chacha20poly1305::{Key, XChaCha20Poly1305};
+use chacha20poly1305::aead::OsRng;
 use hpke::{Deserializable, Kem, OpModeR, OpModeS, Serializable};
 use solana_pubkey::Pubkey;
 use zeroize::{Zeroize, Zeroizing};
@@ -193,11 +192,10 @@ impl DataKey {
     pub fn as_bytes(&self) -> &[u8; DATA_KEY_LEN] {
         &self.0
     }
-
-    fn cipher(&self) -> XChaCha20Poly1305 {
-        XChaCha20Poly1305::new(Key::from_slice(&self.0))
-    }
 }
+
+// the stream cipher's nonce prefix is the header's
+const _: () = assert!(NONCE_PREFIX_LEN == stream::NONCE_PREFIX_LEN);
 
 impl Drop for DataKey {
     fn drop(&mut self) {
@@ -294,7 +292,7 @@ fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize, SdkError> 
 /// then call [`Encryptor::finish`]. Produces exactly what [`encrypt`] does. After an error
 /// (from `out` or the chunk limit) every later call fails.
 pub struct Encryptor {
-    stream: EncryptorBE32<XChaCha20Poly1305>,
+    stream: stream::Encryptor,
     header: [u8; HEADER_LEN],
     /// Record identity AD || header: the associated data of every chunk.
     aad: Vec<u8>,
@@ -319,7 +317,7 @@ impl Encryptor {
         let mut nonce_prefix = [0u8; NONCE_PREFIX_LEN];
         OsRng.fill_bytes(&mut nonce_prefix);
         let header = encode_header(chunk_size, &nonce_prefix, key);
-        let stream = EncryptorBE32::from_aead(key.cipher(), (&nonce_prefix).into());
+        let stream = stream::Encryptor::new(key.as_bytes(), &nonce_prefix);
         Encryptor {
             stream,
             header,
@@ -369,7 +367,7 @@ impl Encryptor {
             ..
         } = self;
         stream
-            .encrypt_last_in_place(&aad, &mut *pending)
+            .encrypt_last_in_place(&aad, &mut pending)
             .map_err(|_| too_many_chunks())?;
         out(&pending)?;
         Ok(Sealed {
@@ -404,7 +402,7 @@ impl Encryptor {
     /// Seals the full pending chunk as a non-final chunk and sends it.
     fn seal_next(&mut self, out: &mut Sink<'_>) -> Result<(), SdkError> {
         self.stream
-            .encrypt_next_in_place(&self.aad, &mut *self.pending)
+            .encrypt_next_in_place(&self.aad, &mut self.pending)
             .map_err(|_| too_many_chunks())?;
         out(&self.pending)?;
         self.ciphertext_len += self.pending.len() as u64;
@@ -434,8 +432,7 @@ pub struct Decryptor {
 enum DecryptState {
     /// Collecting the header's bytes.
     Header {
-        cipher: XChaCha20Poly1305,
-        /// For the header's key commitment.
+        /// For the stream, and the header's key commitment.
         key: DataKey,
         bytes: Vec<u8>,
     },
@@ -445,7 +442,7 @@ enum DecryptState {
 
 /// Decryption past the header.
 struct Body {
-    stream: StreamBE32<XChaCha20Poly1305>,
+    stream: stream::Decryptor,
     /// Record identity AD || header.
     aad: Vec<u8>,
     /// Ciphertext bytes of a full chunk: chunk size + tag.
@@ -463,7 +460,6 @@ impl Decryptor {
         Decryptor {
             identity_ad: identity.associated_data(),
             state: DecryptState::Header {
-                cipher: key.cipher(),
                 key: key.clone(),
                 bytes: Vec::with_capacity(HEADER_LEN),
             },
@@ -507,18 +503,14 @@ impl Decryptor {
         out: &mut Sink<'_>,
     ) -> Result<DecryptState, SdkError> {
         match state {
-            DecryptState::Header {
-                cipher,
-                key,
-                mut bytes,
-            } => {
+            DecryptState::Header { key, mut bytes } => {
                 let take = (HEADER_LEN - bytes.len()).min(ciphertext.len());
                 bytes.extend_from_slice(&ciphertext[..take]);
                 check_header_prefix(&bytes)?;
                 let Ok(header) = <&[u8; HEADER_LEN]>::try_from(bytes.as_slice()) else {
-                    return Ok(DecryptState::Header { cipher, key, bytes });
+                    return Ok(DecryptState::Header { key, bytes });
                 };
-                let mut body = Body::new(cipher, &self.identity_ad, header)?;
+                let mut body = Body::new(&key, &self.identity_ad, header)?;
                 if header[COMMITTED_LEN..] != key_commitment(&key, header) {
                     return Err(decrypt_error(
                         "the data key does not open this ciphertext (its key commitment differs): the wrong key, or an altered header",
@@ -537,14 +529,10 @@ impl Decryptor {
 }
 
 impl Body {
-    fn new(
-        cipher: XChaCha20Poly1305,
-        identity_ad: &[u8],
-        header: &[u8; HEADER_LEN],
-    ) -> Result<Self, SdkError> {
+    fn new(key: &DataKey, identity_ad: &[u8], header: &[u8; HEADER_LEN]) -> Result<Self, SdkError> {
         let (chunk_size, nonce_prefix) = parse_header(header)?;
         Ok(Body {
-            stream: StreamBE32::from_aead(cipher, (&nonce_prefix).into()),
+            stream: stream::Decryptor::new(key.as_bytes(), &nonce_prefix),
             aad: [identity_ad, header.as_slice()].concat(),
             frame_len: chunk_size + TAG_LEN,
             chunk: 0,
@@ -601,9 +589,9 @@ impl Body {
     }
 
     /// Authenticates and decrypts `pending` in place as chunk `chunk`.
-    fn open(&mut self, last: bool) -> Result<(), chacha20poly1305::aead::Error> {
+    fn open(&mut self, last: bool) -> Result<(), stream::Error> {
         self.stream
-            .decrypt_in_place(self.chunk, last, &self.aad, &mut *self.pending)
+            .decrypt_in_place(self.chunk, last, &self.aad, &mut self.pending)
     }
 
     /// Why a full chunk failed as a non-final chunk: it may be the final one with bytes after
@@ -1389,16 +1377,12 @@ mod tests {
         let nonce_prefix = [5u8; NONCE_PREFIX_LEN];
         let header = encode_header(4, &nonce_prefix, &key);
         let aad = chunk_aad(&identity(), &header);
-        let mut stream = EncryptorBE32::from_aead(key.cipher(), (&nonce_prefix).into());
-        let first = stream.encrypt_next(chacha20poly1305::aead::Payload {
-            msg: b"abcd",
-            aad: &aad,
-        });
-        let last = stream.encrypt_last(chacha20poly1305::aead::Payload {
-            msg: b"",
-            aad: &aad,
-        });
-        let ct = [&header[..], &first.unwrap(), &last.unwrap()].concat();
+        let mut stream = stream::Encryptor::new(key.as_bytes(), &nonce_prefix);
+        let mut first = b"abcd".to_vec();
+        stream.encrypt_next_in_place(&aad, &mut first).unwrap();
+        let mut last = Vec::new();
+        stream.encrypt_last_in_place(&aad, &mut last).unwrap();
+        let ct = [&header[..], &first, &last].concat();
         let (message, received) = fail(&identity(), &key, &ct);
         assert!(message.contains("empty final chunk"), "{message}");
         assert_eq!(received, b"abcd");

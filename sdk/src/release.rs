@@ -35,6 +35,12 @@ pub const DEFAULT_MAX_EVENT_AGE_SECS: i64 = 300;
 const RECORD_RESOURCE: &str = "careledger:record:";
 const GRANT_RESOURCE: &str = "careledger:grant:";
 
+/// Each kind of signed request has its own statement, so that a message signed for one route
+/// is never accepted by another (an upload and a probe both name one record).
+const RELEASE_STATEMENT: &str = "Release a careledger record to me under my grant.";
+const UPLOAD_STATEMENT: &str = "Store the ciphertext of a careledger record I wrote.";
+const PROBE_STATEMENT: &str = "Tell me whether this gateway holds a careledger record.";
+
 /// What a gateway reads from the ledger: accounts at one point, and a transaction's events.
 pub trait LedgerView: Send + Sync {
     fn accounts_at(
@@ -91,7 +97,7 @@ pub fn release_message(
     SignInMessage {
         domain: domain.to_string(),
         address: request.grantee,
-        statement: Some("Release a careledger record to me under my grant.".into()),
+        statement: Some(RELEASE_STATEMENT.into()),
         uri: None,
         version: "1".into(),
         chain_id: None,
@@ -111,6 +117,9 @@ pub fn release_message(
 /// [`release_message`]); anything else is refused with what is missing.
 pub fn release_request_of(message: &SignInMessage) -> Result<ReleaseRequest, SdkError> {
     let bad = |what: String| SdkError::SignIn(format!("not a release request: {what}"));
+    if message.statement.as_deref() != Some(RELEASE_STATEMENT) {
+        return Err(bad("its statement is not a release's".into()));
+    }
     let transaction = message
         .request_id
         .as_deref()
@@ -151,7 +160,7 @@ pub fn upload_message(
     SignInMessage {
         domain: domain.to_string(),
         address: *author,
-        statement: Some("Store the ciphertext of a careledger record I wrote.".into()),
+        statement: Some(UPLOAD_STATEMENT.into()),
         uri: None,
         version: "1".into(),
         chain_id: None,
@@ -167,6 +176,9 @@ pub fn upload_message(
 /// The record an upload message names (the inverse of [`upload_message`]).
 pub fn upload_record_of(message: &SignInMessage) -> Result<Pubkey, SdkError> {
     let bad = |what: String| SdkError::SignIn(format!("not an upload request: {what}"));
+    if message.statement.as_deref() != Some(UPLOAD_STATEMENT) {
+        return Err(bad("its statement is not an upload's".into()));
+    }
     if message.request_id.is_some() {
         return Err(bad("it has a Request ID (a release request?)".into()));
     }
@@ -180,6 +192,76 @@ pub fn upload_record_of(message: &SignInMessage) -> Result<Pubkey, SdkError> {
             other.len()
         ))),
     }
+}
+
+/// What a probe asks: whether the gateway holds `record`, asked by its patient or author, or
+/// by the grantee of `grant` (whose read of the record must be allowed now).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProbeRequest {
+    pub signer: Pubkey,
+    pub record: Pubkey,
+    pub grant: Option<Pubkey>,
+}
+
+/// The message that asks `domain` whether it holds a record, before anything is logged on
+/// chain: the record, and the grant the signer would read under, are its resources.
+pub fn probe_message(
+    domain: &str,
+    request: &ProbeRequest,
+    nonce: String,
+    issued_at: String,
+) -> SignInMessage {
+    let mut resources = vec![format!("{RECORD_RESOURCE}{}", request.record)];
+    if let Some(grant) = request.grant {
+        resources.push(format!("{GRANT_RESOURCE}{grant}"));
+    }
+    SignInMessage {
+        domain: domain.to_string(),
+        address: request.signer,
+        statement: Some(PROBE_STATEMENT.into()),
+        uri: None,
+        version: "1".into(),
+        chain_id: None,
+        nonce: Some(nonce),
+        issued_at: Some(issued_at),
+        expiration_time: None,
+        not_before: None,
+        request_id: None,
+        resources,
+    }
+}
+
+/// The probe a message asks (the inverse of [`probe_message`]).
+pub fn probe_request_of(message: &SignInMessage) -> Result<ProbeRequest, SdkError> {
+    let bad = |what: String| SdkError::SignIn(format!("not a probe: {what}"));
+    if message.statement.as_deref() != Some(PROBE_STATEMENT) || message.request_id.is_some() {
+        return Err(bad(
+            "its statement is not a probe's, or it has a Request ID".into(),
+        ));
+    }
+    let address = |text: &str, prefix: &str| {
+        text.strip_prefix(prefix)
+            .and_then(|a| Pubkey::from_str(a).ok())
+            .ok_or_else(|| bad(format!("resource {text} is not {prefix}<address>")))
+    };
+    let (record, grant) = match message.resources.as_slice() {
+        [record] => (address(record, RECORD_RESOURCE)?, None),
+        [record, grant] => (
+            address(record, RECORD_RESOURCE)?,
+            Some(address(grant, GRANT_RESOURCE)?),
+        ),
+        other => {
+            return Err(bad(format!(
+                "{} resources; a probe names its record, and the grant to read under",
+                other.len()
+            )))
+        }
+    };
+    Ok(ProbeRequest {
+        signer: message.address,
+        record,
+        grant,
+    })
 }
 
 /// Why a gateway gives nothing out. Each has its HTTP status and a stable slug for the
@@ -222,13 +304,22 @@ pub enum Refused {
     NotTheAuthor { uploader: Pubkey, author: Pubkey },
     #[error("the account at {0} is not what the ledger should hold there: {1}")]
     Corrupt(Pubkey, String),
+    #[error("{0} is not a registered patient")]
+    UnknownPatient(Pubkey),
+    #[error("record {record} is not the patient's next record (that is index {next}): another record was anchored first")]
+    NotNextRecord { record: Pubkey, next: u32 },
+    #[error("{signer} is neither patient {patient}, nor a provider holding a grant from them that allows this")]
+    NoStanding { signer: Pubkey, patient: Pubkey },
 }
 
 impl Refused {
     /// The HTTP status a gateway answers with.
     pub fn status(&self) -> u16 {
         match self {
-            Refused::UnknownRecord(_) | Refused::UnknownGrant(_) => 404,
+            Refused::UnknownRecord(_) | Refused::UnknownGrant(_) | Refused::UnknownPatient(_) => {
+                404
+            }
+            Refused::NotNextRecord { .. } => 409,
             Refused::Replayed => 409,
             Refused::RecordRetracted(_) | Refused::RecordSuperseded(_) => 410,
             Refused::Paused => 503,
@@ -257,6 +348,9 @@ impl Refused {
             Refused::NoRecipientKey(_) => "no-recipient-key",
             Refused::NotTheAuthor { .. } => "not-the-author",
             Refused::Corrupt(..) => "corrupt-account",
+            Refused::UnknownPatient(_) => "unknown-patient",
+            Refused::NotNextRecord { .. } => "not-next-record",
+            Refused::NoStanding { .. } => "no-standing",
         }
     }
 }
@@ -464,6 +558,205 @@ pub async fn clear_upload<V: LedgerView>(
         }),
         RecordStatus::Current => Ok(anchor),
     })
+}
+
+/// What an author declares when it stages a record's ciphertext before anchoring it: the
+/// record's identity (the ciphertext is bound to it), and the grant it writes under when it
+/// is not the patient. Version 1 only: `patient put` makes new records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StagingRequest {
+    pub uploader: Pubkey,
+    pub patient: Pubkey,
+    pub index: u32,
+    pub class: u8,
+    pub grant: Option<Pubkey>,
+}
+
+impl StagingRequest {
+    /// The address the record will be anchored at.
+    pub fn record(&self) -> Pubkey {
+        crate::pda::record(&self.patient, self.index).0
+    }
+}
+
+/// The accounts a staging decision reads, in the order [`decide_staging`] expects them.
+pub fn staging_accounts(request: &StagingRequest) -> Vec<Pubkey> {
+    let mut addresses = vec![
+        crate::pda::config(),
+        request.record(),
+        crate::pda::patient(&request.patient).0,
+        crate::pda::provider(&request.uploader).0,
+    ];
+    addresses.extend(request.grant);
+    addresses
+}
+
+/// Whether `request.uploader` may stage the ciphertext of the patient's next record: the rule
+/// `record_anchor` applies to its author (the program's `authorize_writer`): the patient
+/// writes their own records; anyone else is a provider whose grant from the patient allows a
+/// write of this class and index now, by the program's own [`decide_access`]. And the record
+/// must be the patient's next one, not anchored yet, with the program not paused. The class is
+/// the caller's to check (`logic::terms::validate_record_class`) before it reads the ledger.
+pub fn decide_staging(request: &StagingRequest, snapshot: &AccountsAt) -> Result<(), Refused> {
+    let addresses = staging_accounts(request);
+    let at = |i: usize| snapshot.accounts.get(i).and_then(Option::as_ref);
+    let config: Config = decode_at(
+        &addresses[0],
+        at(0),
+        Refused::Corrupt(addresses[0], "no config".into()),
+    )?;
+    if config.paused {
+        return Err(Refused::Paused);
+    }
+    let patient: Patient = decode_at(
+        &addresses[2],
+        at(2),
+        Refused::UnknownPatient(request.patient),
+    )?;
+    let anchored = at(1).is_some_and(|a| !a.data.is_empty());
+    if anchored || patient.record_count != request.index {
+        return Err(Refused::NotNextRecord {
+            record: addresses[1],
+            next: patient.record_count,
+        });
+    }
+    if request.uploader == patient.wallet {
+        return Ok(());
+    }
+    let no_standing = Refused::NoStanding {
+        signer: request.uploader,
+        patient: request.patient,
+    };
+    let Some(grant_address) = request.grant else {
+        return Err(no_standing);
+    };
+    let provider: Provider = decode_at(&addresses[3], at(3), no_standing.clone())?;
+    let grant: ConsentGrant =
+        decode_at(&addresses[4], at(4), Refused::UnknownGrant(grant_address))?;
+    if grant.grantee != request.uploader
+        || provider.wallet != request.uploader
+        || grant.patient != request.patient
+    {
+        return Err(no_standing);
+    }
+    let query = AccessQuery {
+        action: action::WRITE,
+        purpose: grant.purpose,
+        record_class: request.class,
+        record_index: request.index,
+        now: snapshot.unix_timestamp,
+        patient_epoch: patient.consent_epoch,
+    };
+    decide_access(&grant, &provider, &query).map_err(Refused::GrantNotLive)
+}
+
+/// Reads the staging decision's accounts in one snapshot and decides. The outer error is the
+/// ledger being unreachable; the inner one is a refusal.
+pub async fn clear_staging<V: LedgerView>(
+    view: &V,
+    request: &StagingRequest,
+) -> Result<Result<(), Refused>, SdkError> {
+    let snapshot = view.accounts_at(&staging_accounts(request)).await?;
+    Ok(decide_staging(request, &snapshot))
+}
+
+/// The accounts a probe decision reads (`patient` is the record's, which never changes), in
+/// the order [`decide_probe`] expects them.
+pub fn probe_accounts(request: &ProbeRequest, patient: &Pubkey) -> Vec<Pubkey> {
+    let mut addresses = vec![
+        crate::pda::config(),
+        request.record,
+        crate::pda::patient(patient).0,
+        crate::pda::provider(&request.signer).0,
+    ];
+    addresses.extend(request.grant);
+    addresses
+}
+
+/// Whether a gateway may tell `request.signer` if it holds the record: only the record's
+/// patient or author, or a grantee whose read of it [`decide_access`] allows now (so, as for a
+/// release, nobody else learns which records a custodian holds). Returns the anchor.
+pub fn decide_probe(
+    request: &ProbeRequest,
+    snapshot: &AccountsAt,
+) -> Result<RecordAnchor, Refused> {
+    let at = |i: usize| snapshot.accounts.get(i).and_then(Option::as_ref);
+    let record: RecordAnchor = decode_at(
+        &request.record,
+        at(1),
+        Refused::UnknownRecord(request.record),
+    )?;
+    let addresses = probe_accounts(request, &record.patient);
+    let config: Config = decode_at(
+        &addresses[0],
+        at(0),
+        Refused::Corrupt(addresses[0], "no config".into()),
+    )?;
+    if config.paused {
+        return Err(Refused::Paused);
+    }
+    match record.status {
+        RecordStatus::EnteredInError => return Err(Refused::RecordRetracted(request.record)),
+        RecordStatus::Superseded => return Err(Refused::RecordSuperseded(request.record)),
+        RecordStatus::Current => {}
+    }
+    if request.signer == record.patient || request.signer == record.author {
+        return Ok(record);
+    }
+    let no_standing = Refused::NoStanding {
+        signer: request.signer,
+        patient: record.patient,
+    };
+    let Some(grant_address) = request.grant else {
+        return Err(no_standing);
+    };
+    let grant: ConsentGrant =
+        decode_at(&addresses[4], at(4), Refused::UnknownGrant(grant_address))?;
+    if grant.grantee != request.signer {
+        return Err(Refused::AnotherGrantee(grant.grantee));
+    }
+    if grant.patient != record.patient {
+        return Err(no_standing);
+    }
+    let provider: Provider = decode_at(&addresses[3], at(3), no_standing)?;
+    let patient: Patient = decode_at(
+        &addresses[2],
+        at(2),
+        Refused::UnknownPatient(record.patient),
+    )?;
+    let query = AccessQuery {
+        action: action::READ,
+        purpose: grant.purpose,
+        record_class: record.class,
+        record_index: record.index,
+        now: snapshot.unix_timestamp,
+        patient_epoch: patient.consent_epoch,
+    };
+    decide_access(&grant, &provider, &query).map_err(Refused::GrantNotLive)?;
+    Ok(record)
+}
+
+/// Reads the record (for its patient), then every account [`decide_probe`] needs in one
+/// snapshot, and decides.
+pub async fn clear_probe<V: LedgerView>(
+    view: &V,
+    request: &ProbeRequest,
+) -> Result<Result<RecordAnchor, Refused>, SdkError> {
+    let first = view
+        .accounts_at(std::slice::from_ref(&request.record))
+        .await?;
+    let record: RecordAnchor = match decode_at(
+        &request.record,
+        first.accounts.first().and_then(Option::as_ref),
+        Refused::UnknownRecord(request.record),
+    ) {
+        Ok(record) => record,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let snapshot = view
+        .accounts_at(&probe_accounts(request, &record.patient))
+        .await?;
+    Ok(decide_probe(request, &snapshot))
 }
 
 #[cfg(test)]
@@ -829,5 +1122,174 @@ mod tests {
         assert_eq!(upload_record_of(&u).unwrap(), w.event.record);
         assert!(release_request_of(&u).is_err());
         assert!(upload_record_of(&m).is_err());
+    }
+
+    fn staging(w: &World, uploader: Pubkey, grant: Option<Pubkey>) -> StagingRequest {
+        StagingRequest {
+            uploader,
+            patient: w.patient,
+            index: w.patient_account.record_count,
+            class: 1,
+            grant,
+        }
+    }
+
+    fn staging_snapshot(w: &World, request: &StagingRequest) -> AccountsAt {
+        let mut accounts = vec![
+            account(&w.config),
+            None,
+            account(&w.patient_account),
+            account(&w.provider),
+        ];
+        if request.grant.is_some() {
+            accounts.push(account(&w.grant));
+        }
+        AccountsAt {
+            slot: 9,
+            unix_timestamp: NOW,
+            accounts,
+        }
+    }
+
+    /// Who gains by staging without standing: anyone who wants to fill a custodian's disk or
+    /// upload slots, or to plant bytes at another patient's next record. Only the patient, or a
+    /// provider whose grant allows the write now, stages; and only the next record.
+    #[test]
+    fn only_the_patient_or_a_live_writer_stages_the_next_record() {
+        let mut w = world();
+        let own = staging(&w, w.patient, None);
+        assert_eq!(decide_staging(&own, &staging_snapshot(&w, &own)), Ok(()));
+
+        let stranger = staging(&w, Pubkey::new_unique(), None);
+        assert!(matches!(
+            decide_staging(&stranger, &staging_snapshot(&w, &stranger)),
+            Err(Refused::NoStanding { .. })
+        ));
+        let grant = Some(w.event.grant);
+        let reader = staging(&w, w.clinic, grant);
+        assert_eq!(
+            decide_staging(&reader, &staging_snapshot(&w, &reader)),
+            Err(Refused::GrantNotLive(Refusal::ActionNotGranted)),
+            "a read grant does not write"
+        );
+        w.grant.actions = action::READ | action::WRITE;
+        assert_eq!(
+            decide_staging(&reader, &staging_snapshot(&w, &reader)),
+            Ok(())
+        );
+        let thief = staging(&w, Pubkey::new_unique(), grant);
+        assert!(matches!(
+            decide_staging(&thief, &staging_snapshot(&w, &thief)),
+            Err(Refused::NoStanding { .. })
+        ));
+        w.grant.status = GrantStatus::Revoked;
+        assert_eq!(
+            decide_staging(&reader, &staging_snapshot(&w, &reader)),
+            Err(Refused::GrantNotLive(Refusal::Revoked))
+        );
+
+        // not the next record, an anchored one, an unregistered patient, a paused program
+        let w = world();
+        let own = staging(&w, w.patient, None);
+        let mut taken = staging(&w, w.patient, None);
+        taken.index = 0;
+        assert_eq!(
+            decide_staging(&taken, &staging_snapshot(&w, &taken)),
+            Err(Refused::NotNextRecord {
+                record: taken.record(),
+                next: 1
+            })
+        );
+        let mut anchored = staging_snapshot(&w, &own);
+        anchored.accounts[1] = account(&w.record);
+        assert!(matches!(
+            decide_staging(&own, &anchored),
+            Err(Refused::NotNextRecord { .. })
+        ));
+        let mut unregistered = staging_snapshot(&w, &own);
+        unregistered.accounts[2] = None;
+        assert_eq!(
+            decide_staging(&own, &unregistered),
+            Err(Refused::UnknownPatient(w.patient))
+        );
+        let mut w = world();
+        let own = staging(&w, w.patient, None);
+        w.config.paused = true;
+        assert_eq!(
+            decide_staging(&own, &staging_snapshot(&w, &own)),
+            Err(Refused::Paused)
+        );
+    }
+
+    fn probe_snapshot(w: &World, request: &ProbeRequest) -> AccountsAt {
+        let mut accounts = vec![
+            account(&w.config),
+            account(&w.record),
+            account(&w.patient_account),
+            account(&w.provider),
+        ];
+        if request.grant.is_some() {
+            accounts.push(account(&w.grant));
+        }
+        AccountsAt {
+            slot: 9,
+            unix_timestamp: NOW,
+            accounts,
+        }
+    }
+
+    /// Who gains by probing: anyone mapping which custodian holds which patient's records.
+    /// Only the patient, the author, or a grantee whose read is allowed now learns it.
+    #[test]
+    fn only_the_patient_the_author_or_a_live_reader_learns_what_is_held() {
+        let mut w = world();
+        let probe = |signer: Pubkey, grant: Option<Pubkey>| ProbeRequest {
+            signer,
+            record: w.event.record,
+            grant,
+        };
+        let own = probe(w.patient, None);
+        assert!(decide_probe(&own, &probe_snapshot(&w, &own)).is_ok());
+        let reader = probe(w.clinic, Some(w.event.grant));
+        assert!(decide_probe(&reader, &probe_snapshot(&w, &reader)).is_ok());
+        let no_grant = probe(w.clinic, None);
+        assert!(matches!(
+            decide_probe(&no_grant, &probe_snapshot(&w, &no_grant)),
+            Err(Refused::NoStanding { .. })
+        ));
+        let thief = probe(Pubkey::new_unique(), Some(w.event.grant));
+        assert_eq!(
+            decide_probe(&thief, &probe_snapshot(&w, &thief)),
+            Err(Refused::AnotherGrantee(w.clinic))
+        );
+        w.grant.status = GrantStatus::Revoked;
+        assert_eq!(
+            decide_probe(&reader, &probe_snapshot(&w, &reader)),
+            Err(Refused::GrantNotLive(Refusal::Revoked))
+        );
+        w.record.status = RecordStatus::EnteredInError;
+        assert_eq!(
+            decide_probe(&own, &probe_snapshot(&w, &own)),
+            Err(Refused::RecordRetracted(w.event.record))
+        );
+        let message = probe_message(
+            "g:1",
+            &reader,
+            "abcdefgh12".into(),
+            "2026-12-01T10:00:00Z".into(),
+        );
+        let parsed = SignInMessage::parse(&message.to_text()).unwrap();
+        assert_eq!(probe_request_of(&parsed).unwrap(), reader);
+        assert!(upload_record_of(&parsed).is_err() && release_request_of(&parsed).is_err());
+        let own_message = probe_message(
+            "g:1",
+            &own,
+            "abcdefgh12".into(),
+            "2026-12-01T10:00:00Z".into(),
+        );
+        assert!(
+            upload_record_of(&own_message).is_err(),
+            "a probe naming one record is no upload"
+        );
     }
 }

@@ -180,3 +180,31 @@ pub async fn execute(s: &crate::session::Session, cmd: &KeysCmd) -> Result<(Valu
         }
     }
 }
+
+/// Checks that the key file at `path` (whose public key is `public`) is the one `wallet`
+/// published. A mismatch is never fixed by publishing it: that would replace the wallet's key
+/// (or make another party's key its own), so publishing is offered only as a deliberate
+/// rotation; `rotated` says what a rotation would mean for this wallet's role.
+pub fn check_published(
+    path: &Path,
+    wallet: &solana_pubkey::Pubkey,
+    published: Option<[u8; 32]>,
+    public: [u8; 32],
+    rotated: &str,
+) -> Result<()> {
+    use base64::Engine;
+    match published {
+        Some(k) if k == public => Ok(()),
+        Some(k) => bail!(
+            "{} is not the X25519 key published for wallet {wallet} (published {}, this file's {}): pass the key file whose public key was published. Publishing this one (`careledger keys publish --x25519-key {}`) would replace the published key: do that only to rotate the key on purpose ({rotated})",
+            path.display(),
+            b64().encode(k),
+            b64().encode(public),
+            path.display()
+        ),
+        None => bail!(
+            "wallet {wallet} has published no X25519 key: publish this one with `careledger keys publish --x25519-key {}`",
+            path.display()
+        ),
+    }
+}

@@ -55,8 +55,18 @@ pub enum PatientCmd {
     },
     /// Voids every grant at once
     RevokeAll,
-    /// Encrypts a file, anchors its ciphertext's SHA-256 and CID, and stores it at a gateway
+    /// Encrypts a file, has a gateway take the ciphertext, then anchors its SHA-256 and CID
+    /// (`--resume FILE` finishes a put that stopped after its checks)
     Put(super::records::PutArgs),
+    /// Marks a record entered-in-error: the anchor stays, flagged, and no gateway releases it
+    /// again (retracting an amendment makes the version it replaced current again)
+    Retract {
+        #[arg(value_parser = crate::session::address)]
+        record: Pubkey,
+        /// An opaque, non-zero reason code (1: entered in error)
+        #[arg(long, default_value_t = 1)]
+        reason: u16,
+    },
     /// Anchors the CID and SHA-256 of an (encrypted) file
     Anchor {
         file: PathBuf,
@@ -101,6 +111,9 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
     }
     Ok(match cmd {
         PatientCmd::Put(_) => bail!("internal error: `patient put` runs without a session"),
+        PatientCmd::Retract { record, reason } => {
+            super::records::retract(s, record, *reason, "treatment").await?
+        }
         PatientCmd::Register => {
             if s.client
                 .transport()

@@ -41,6 +41,17 @@ pub enum ProviderCmd {
     /// Logs a read on chain, has the gateway release the record against it, decrypts and
     /// checks it against the anchor, and only then writes it
     Get(super::records::GetArgs),
+    /// Marks a record you wrote entered-in-error (needs your live write grant)
+    Retract {
+        #[arg(value_parser = crate::session::address)]
+        record: Pubkey,
+        /// An opaque, non-zero reason code (1: entered in error)
+        #[arg(long, default_value_t = 1)]
+        reason: u16,
+        /// The purpose of the write grant you wrote it under
+        #[arg(long, default_value = "treatment")]
+        purpose: String,
+    },
     /// Asks a patient for access (the patient approves or denies)
     RequestAccess {
         #[arg(value_parser = crate::session::address)]
@@ -102,6 +113,11 @@ pub async fn execute(s: &Session, cmd: &ProviderCmd) -> Result<(Value, String)> 
     }
     Ok(match cmd {
         ProviderCmd::Get(_) => bail!("internal error: `provider get` runs without a session"),
+        ProviderCmd::Retract {
+            record,
+            reason,
+            purpose: p,
+        } => super::records::retract(s, record, *reason, p).await?,
         ProviderCmd::Register {
             roles: r,
             credential_file,

@@ -10,6 +10,7 @@ use careledger_cli::actions;
 use careledger_sdk::release::LedgerView;
 use careledger_sdk::rpc::RpcTransport;
 use careledger_sdk::{pda, EncryptionKey, Pubkey};
+
 use serde_json::{json, Value};
 use solana_signer::Signer;
 use std::io::Write;
@@ -36,8 +37,8 @@ pub struct ServeArgs {
     /// stay releasable
     #[arg(long)]
     pub previous_x25519_key: Vec<PathBuf>,
-    /// Uploads in progress at once
-    #[arg(long, default_value_t = 8)]
+    /// Uploads in progress at once (each holds about 400 KiB of memory)
+    #[arg(long, default_value_t = 64)]
     pub max_uploads: usize,
     /// Largest ciphertext an upload may carry, in bytes
     #[arg(long, default_value_t = 4 << 30)]
@@ -45,9 +46,20 @@ pub struct ServeArgs {
     /// How old an access event may be at release, in seconds
     #[arg(long, default_value_t = careledger_sdk::release::DEFAULT_MAX_EVENT_AGE_SECS)]
     pub max_event_age: i64,
-    /// Longest wait for a request's headers, or for the next piece of its body, in seconds
+    /// Longest pause in an upload's body, in seconds
     #[arg(long, default_value_t = 30)]
     pub idle_timeout: u64,
+    /// Longest wait for a request's head, and for the next request on an idle connection, in
+    /// seconds
+    #[arg(long, default_value_t = 5)]
+    pub header_timeout: u64,
+    /// Connections served at once; beyond, the oldest idle one is closed to take the new one
+    #[arg(long, default_value_t = 512)]
+    pub max_connections: usize,
+    /// The slowest an upload may be on average from its first byte (after a 5 s grace), in
+    /// bytes per second
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub min_upload_rate: u64,
     /// The public origin (scheme://host[:port]) of the Solana Actions' links and icon
     /// [default: http://DOMAIN]
     #[arg(long)]
@@ -110,24 +122,31 @@ async fn run<V: LedgerView + 'static>(
         .and_then(|a| {
             careledger_sdk::accounts::decode::<EncryptionKey>(&key_account, &a.owner, &a.data).ok()
         });
-    match published {
-        Some(k) if k.x25519 == secret.public() => {}
-        Some(_) => bail!("{} is not the X25519 key {custodian} published: publish it with `careledger keys publish --x25519-key {}`", args.x25519_key.display(), args.x25519_key.display()),
-        None => bail!("the custodian {custodian} has published no X25519 key: authors would have nothing to check this gateway's key against. Run `careledger keys publish --x25519-key {}` first", args.x25519_key.display()),
-    }
-    let store = gateway::store::Store::open(&args.store)?;
+    // authors check this gateway's key against the published one: it must be that key
+    super::keys::check_published(
+        &args.x25519_key,
+        &custodian,
+        published.map(|k| k.x25519),
+        secret.public(),
+        "records stored under the old key then need it as --previous-x25519-key",
+    )?;
+    // listen first: a failed bind leaves no store behind
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| anyhow!("cannot listen on {}: {e}", args.listen))?;
+    let store = gateway::store::Store::open(&args.store)?;
     let local = listener.local_addr()?;
     let domain = args.domain.clone().unwrap_or_else(|| local.to_string());
     let idle = Duration::from_secs(args.idle_timeout.max(1));
+    let header_timeout = Duration::from_secs(args.header_timeout.max(1));
     let limits = Limits {
         max_uploads: args.max_uploads,
         max_ledger_lag_secs,
         max_upload: args.max_upload,
         max_event_age_secs: args.max_event_age,
         idle,
+        small_body: header_timeout,
+        min_upload_rate: args.min_upload_rate,
         ..Limits::default()
     };
     let gw = Arc::new(Gateway::new(
@@ -158,7 +177,11 @@ async fn run<V: LedgerView + 'static>(
         "careledger gateway listening on http://{local} (domain {domain}, custodian {custodian}; {served})"
     );
     std::io::stdout().flush()?;
-    gateway::serve(listener, app, idle).await?;
+    let options = gateway::ServeOptions {
+        header_timeout,
+        max_connections: args.max_connections,
+    };
+    gateway::serve_until(listener, app, options, gateway::shutdown_signal()?).await?;
     Ok((
         json!({"stopped": local.to_string()}),
         format!("gateway on {local} stopped"),

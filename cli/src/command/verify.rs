@@ -22,10 +22,12 @@ pub async fn execute(s: &Session, file: &Path, record: &Pubkey) -> Result<(Value
             anchor.status
         )
     } else {
+        // a `patient put` record anchors its ciphertext: its plaintext never matches
         format!(
-            "{} does NOT match record #{}: it is not the anchored version",
+            "{} does NOT match record #{} (cid {}): it is not the anchored version. If it is the plaintext of a record stored with `patient put`, that is expected: the anchor is of the ciphertext. To check a plaintext, decrypt the record with `careledger provider get {record} --out FILE`, which writes nothing that does not match the anchor; or check the ciphertext itself with `careledger verify CIPHERTEXT --record {record}` (`careledger cid CIPHERTEXT` prints the anchored CID)",
             file.display(),
-            anchor.index
+            anchor.index,
+            cid::cid_to_string(&anchor.cid)
         )
     };
     Ok((

@@ -90,3 +90,56 @@ impl IntoResponse for Problem {
             .into_response()
     }
 }
+
+/// Gives every refusal the router or a tower layer makes itself (a method the route does not
+/// take, a path that does not parse, a timeout) a problem+json body like the gateway's own, so
+/// that no refusal is left without one. Refusals that already are problem details pass as
+/// they are; so does anything that is not a refusal.
+pub async fn for_bare_refusals(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if is_problem {
+        return response;
+    }
+    let (slug, title, detail) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method-not-allowed",
+            "Method not allowed",
+            "this route does not take that method: see docs/GATEWAY.md for the routes",
+        ),
+        StatusCode::REQUEST_TIMEOUT => (
+            "slow-request",
+            "Request too slow",
+            "the request was not answered in time: it was too slow, or the gateway was",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "request-too-large",
+            "Request too large",
+            "the request is larger than this route takes",
+        ),
+        StatusCode::NOT_FOUND => (
+            "no-such-route",
+            "No such route",
+            "see docs/GATEWAY.md for the routes",
+        ),
+        s if s.is_client_error() => (
+            "malformed-request",
+            "Bad request",
+            "the request could not be read: see docs/GATEWAY.md",
+        ),
+        _ => ("internal", "The gateway failed", "the gateway failed"),
+    };
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let mut problem = Problem::new(status, slug, title, detail.to_string()).into_response();
+    if let Some(allow) = allow {
+        problem.headers_mut().insert(header::ALLOW, allow);
+    }
+    problem
+}

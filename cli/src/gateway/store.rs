@@ -9,6 +9,8 @@
 //!   used.log             every access event a release was made against (grant, its access
 //!                        count, its time, record), with its transaction, one per line
 //!   tmp/                 uploads in progress (cleared at start)
+//!   staged/RECORD.AUTHOR a ciphertext uploaded before its anchor, promoted to objects/ once the
+//!                        matching anchor is on chain (cleared at start; expires)
 //! ```
 //!
 //! The data key is never stored in the clear: only the custodian's secret key unwraps it. An
@@ -63,7 +65,7 @@ impl Store {
     /// Opens (creating) the store and takes its lock: two gateways on one store would each
     /// think an access event unused.
     pub fn open(dir: &Path) -> Result<Store> {
-        for sub in ["objects", "records", "tmp"] {
+        for sub in ["objects", "records", "tmp", "staged"] {
             fs::create_dir_all(dir.join(sub))
                 .with_context(|| format!("cannot create the store {}", dir.display()))?;
         }
@@ -78,8 +80,10 @@ impl Store {
                 dir.display()
             );
         }
-        for leftover in fs::read_dir(dir.join("tmp"))? {
-            let _ = fs::remove_file(leftover?.path());
+        for sub in ["tmp", "staged"] {
+            for leftover in fs::read_dir(dir.join(sub))? {
+                let _ = fs::remove_file(leftover?.path());
+            }
         }
         let used_path = dir.join("used.log");
         let mut seen = HashSet::new();
@@ -132,6 +136,24 @@ impl Store {
         }
     }
 
+    /// Where a ciphertext `author` uploaded for `record` before its anchor waits.
+    pub fn staged_path(&self, record: &Pubkey, author: &Pubkey) -> PathBuf {
+        self.dir.join("staged").join(format!("{record}.{author}"))
+    }
+
+    /// Moves a verified upload into staged/ (replacing this author's earlier one for the record).
+    pub fn stage(&self, temp: &Path, record: &Pubkey, author: &Pubkey) -> Result<PathBuf> {
+        let path = self.staged_path(record, author);
+        fs::rename(temp, &path).with_context(|| format!("cannot stage {}", path.display()))?;
+        Ok(path)
+    }
+
+    /// Whether `event` was used for a release already (read-only).
+    pub fn is_used(&self, event: &str) -> Result<bool> {
+        let used = self.used.lock().map_err(|_| anyhow!("used log poisoned"))?;
+        Ok(used.seen.contains(event))
+    }
+
     /// A new file under tmp/ for an upload in progress.
     pub fn temp_file(&self) -> Result<(PathBuf, File)> {
         let n = self.next_temp.fetch_add(1, Ordering::Relaxed);
@@ -144,7 +166,8 @@ impl Store {
         Ok((path, file))
     }
 
-    /// Makes an upload durable and visible: the object first, then the record file.
+    /// Makes an upload durable and visible: the object first, then the record file. `temp` is
+    /// an upload under tmp/ or a staged one.
     pub fn commit(&self, temp: &Path, meta: &StoredRecord) -> Result<()> {
         File::open(temp)?.sync_all()?;
         fs::rename(temp, self.object_path(&meta.cid))?;

@@ -148,7 +148,7 @@ impl Cli {
 }
 
 /// Writes the figures of a test where `cat target/reports/*.txt` in `.ci/run` prints them.
-fn report(name: &str, text: &str) {
+pub(crate) fn report(name: &str, text: &str) {
     println!("{text}");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/reports");
     std::fs::create_dir_all(&dir).unwrap();

@@ -18,22 +18,27 @@ use std::process::{Child, Stdio};
 use std::str::FromStr;
 
 /// A running `careledger serve`, stopped (killed and reaped) when dropped.
-struct Gateway {
-    child: Child,
-    url: String,
-    domain: String,
+pub(crate) struct Gateway {
+    /// The `careledger serve` process, or `None` for a gateway the test runs itself.
+    pub(crate) child: Option<Child>,
+    pub(crate) url: String,
+    pub(crate) domain: String,
 }
 
 impl Gateway {
-    fn start(cli: &Cli, extra: &[&str]) -> Gateway {
+    pub(crate) fn start(cli: &Cli, extra: &[&str]) -> Gateway {
         Gateway::start_with_key(cli, "custodian.x25519", extra)
     }
 
-    fn start_with_key(cli: &Cli, key: &str, extra: &[&str]) -> Gateway {
+    pub(crate) fn start_with_key(cli: &Cli, key: &str, extra: &[&str]) -> Gateway {
+        Gateway::start_with_store(cli, key, "store", extra)
+    }
+
+    pub(crate) fn start_with_store(cli: &Cli, key: &str, store: &str, extra: &[&str]) -> Gateway {
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("careledger"))
             .args(["--url", &format!("embedded:{}", cli.path("ledger"))])
             .args(["--keypair", &cli.path("custodian.json"), "serve"])
-            .args(["--listen", "127.0.0.1:0", "--store", &cli.path("store")])
+            .args(["--listen", "127.0.0.1:0", "--store", &cli.path(store)])
             .args(["--x25519-key", &cli.path(key)])
             .args(extra)
             .stdout(Stdio::piped())
@@ -54,20 +59,41 @@ impl Gateway {
             .find(|w| w.starts_with("http://"))
             .expect("address")
             .to_string();
-        let domain = url.trim_start_matches("http://").to_string();
-        Gateway { child, url, domain }
+        // the domain it signs for: its address, or --domain
+        let domain = line
+            .split("(domain ")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .expect("domain")
+            .to_string();
+        Gateway {
+            child: Some(child),
+            url,
+            domain,
+        }
+    }
+
+    /// A handle on a gateway the test serves in-process at `url`.
+    pub(crate) fn attached(url: &str) -> Gateway {
+        Gateway {
+            child: None,
+            url: url.to_string(),
+            domain: url.trim_start_matches("http://").to_string(),
+        }
     }
 }
 
 impl Drop for Gateway {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
 /// Content that compresses badly and differs per seed.
-fn content(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn content(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407);
@@ -81,22 +107,61 @@ fn content(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime")
 }
 
+/// Every event the ledger folder holds, oldest first.
+pub(crate) fn events(cli: &Cli) -> Vec<careledger_sdk::CareledgerEvent> {
+    use careledger_cli::ledger::folder::{Access, Folder};
+    let folder = Folder::open(
+        std::path::Path::new(&cli.path("ledger")),
+        Access::Shared,
+        std::time::Duration::from_secs(60),
+    )
+    .expect("ledger folder");
+    let snapshot = folder.load().expect("load");
+    careledger_cli::ledger::decode_events(&folder, &snapshot).expect("events")
+}
+
+/// How many reads were logged on chain (allowed or refused).
+pub(crate) fn reads_logged(cli: &Cli) -> (usize, usize) {
+    use careledger_sdk::CareledgerEvent as E;
+    let events = events(cli);
+    (
+        events
+            .iter()
+            .filter(|e| matches!(e, E::AccessLogged(_)))
+            .count(),
+        events
+            .iter()
+            .filter(|e| matches!(e, E::AccessRefused(_)))
+            .count(),
+    )
+}
+
+/// The files a folder of the test holds now (none if it does not exist).
+pub(crate) fn files_in(cli: &Cli, dir: &str) -> Vec<String> {
+    std::fs::read_dir(cli.path(dir))
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// What the gateway answered: status, content type, body.
-struct Answer {
-    status: u16,
-    content_type: String,
-    body: Vec<u8>,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) content_type: String,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Answer {
-    fn problem(&self) -> Value {
+    pub(crate) fn problem(&self) -> Value {
         assert_eq!(
             self.content_type, "application/problem+json",
             "{}",
@@ -106,7 +171,7 @@ impl Answer {
     }
 
     /// Asserts a problem of this status and type slug.
-    fn refused(&self, status: u16, slug: &str) -> Value {
+    pub(crate) fn refused(&self, status: u16, slug: &str) -> Value {
         let p = self.problem();
         assert_eq!(self.status, status, "{p}");
         assert!(
@@ -119,7 +184,7 @@ impl Answer {
     }
 }
 
-fn send(request: reqwest::RequestBuilder) -> Answer {
+pub(crate) fn send(request: reqwest::RequestBuilder) -> Answer {
     runtime().block_on(async {
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
@@ -138,13 +203,13 @@ fn send(request: reqwest::RequestBuilder) -> Answer {
     })
 }
 
-fn keypair(cli: &Cli, name: &str) -> solana_keypair::Keypair {
+pub(crate) fn keypair(cli: &Cli, name: &str) -> solana_keypair::Keypair {
     solana_keypair::read_keypair_file(cli.path(name)).expect("keypair")
 }
 
 /// A release request for `tx`, signed by `signer` as `grantee`, for `domain`: the message
 /// and its signature.
-fn signed_release(
+pub(crate) fn signed_release(
     signer: &solana_keypair::Keypair,
     grantee: Pubkey,
     domain: &str,
@@ -165,7 +230,7 @@ fn signed_release(
     (text, signature)
 }
 
-fn post_release(gw: &Gateway, record: Pubkey, signed: &(String, String)) -> Answer {
+pub(crate) fn post_release(gw: &Gateway, record: Pubkey, signed: &(String, String)) -> Answer {
     send(
         reqwest::Client::new()
             .post(format!("{}/v1/records/{record}/release", gw.url))
@@ -174,7 +239,7 @@ fn post_release(gw: &Gateway, record: Pubkey, signed: &(String, String)) -> Answ
 }
 
 /// Signs and posts a release request.
-fn release(
+pub(crate) fn release(
     gw: &Gateway,
     signer: &solana_keypair::Keypair,
     grantee: Pubkey,
@@ -189,7 +254,7 @@ fn release(
 
 /// Admin, patient, custodian (with its published key), and `clinics` verified clinicians with
 /// published keys; returns their wallets.
-fn world(cli: &Cli, clinics: &[&str]) -> (String, Vec<String>) {
+pub(crate) fn world(cli: &Cli, clinics: &[&str]) -> (String, Vec<String>) {
     cli.keygen("admin.json");
     let patient = cli.keygen("patient.json");
     cli.keygen("custodian.json");
@@ -225,11 +290,11 @@ fn world(cli: &Cli, clinics: &[&str]) -> (String, Vec<String>) {
     (patient, wallets)
 }
 
-fn custodian(cli: &Cli) -> String {
+pub(crate) fn custodian(cli: &Cli) -> String {
     cli.ok("custodian.json", &["address"]).trim().to_string()
 }
 
-fn grant(cli: &Cli, wallet: &str) {
+pub(crate) fn grant(cli: &Cli, wallet: &str) {
     cli.ok(
         "patient.json",
         &[
@@ -248,7 +313,7 @@ fn grant(cli: &Cli, wallet: &str) {
     );
 }
 
-fn get_args<'a>(
+pub(crate) fn get_args<'a>(
     cli: &'a Cli,
     gw: &'a Gateway,
     who: &str,
@@ -271,7 +336,7 @@ fn get_args<'a>(
     .collect()
 }
 
-fn strs(v: &[String]) -> Vec<&str> {
+pub(crate) fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
@@ -353,11 +418,26 @@ fn a_record_is_released_only_against_live_consent() {
         &tx,
     )
     .refused(403, "another-grantee");
-    // the very same signed message again: a signed request is good once
-    let once = signed_release(
+    // the very same signed message again: a signed request that succeeded is good once (one
+    // that was refused took no place in the table, and is refused again for what it is)
+    let refused = signed_release(
         &clinic_kp, clinic_key, &gw.domain, record_key, grant_key, &tx,
     );
-    post_release(&gw, record_key, &once).refused(409, "replayed-event");
+    post_release(&gw, record_key, &refused).refused(409, "replayed-event");
+    post_release(&gw, record_key, &refused).refused(409, "replayed-event");
+    let logged = cli.json(
+        "clinic.json",
+        &["provider", "log-access", &patient, "--record", "0"],
+    );
+    let once = signed_release(
+        &clinic_kp,
+        clinic_key,
+        &gw.domain,
+        record_key,
+        grant_key,
+        logged["signature"].as_str().unwrap(),
+    );
+    assert_eq!(post_release(&gw, record_key, &once).status, 200);
     post_release(&gw, record_key, &once).refused(409, "replayed-sign-in");
     // a stranger signs a request in the clinic's name
     release(
@@ -737,4 +817,49 @@ fn the_gateway_answers_bad_requests_with_problem_details() {
     let _ = stall.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("application/problem+json"), "{answer}");
+}
+
+/// `serve` listens before it creates its store, so a port in use leaves nothing behind; and a
+/// key file other than the published one is named as such, with publishing offered only as a
+/// deliberate rotation (publishing it would make another party's key the custodian's).
+#[test]
+fn serve_leaves_nothing_when_it_cannot_start() {
+    let cli = Cli::new();
+    world(&cli, &[]);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let serve = |key: &str, listen: &str| {
+        cli.stderr_of_failure(
+            "custodian.json",
+            &[
+                "serve",
+                "--listen",
+                listen,
+                "--store",
+                &cli.path("store"),
+                "--x25519-key",
+                &cli.path(key),
+            ],
+        )
+    };
+    let err = serve("custodian.x25519", &address);
+    assert!(
+        err.contains(&format!("cannot listen on {address}")),
+        "{err}"
+    );
+    assert!(!std::path::Path::new(&cli.path("store")).exists());
+    let published = cli.ok("custodian.json", &["keys", "show"]);
+    cli.ok(
+        "custodian.json",
+        &["keys", "new", "--outfile", &cli.path("other.x25519")],
+    );
+    let err = serve("other.x25519", "127.0.0.1:0");
+    assert!(
+        err.contains("is not the X25519 key published for wallet"),
+        "{err}"
+    );
+    assert!(err.contains("only to rotate the key on purpose"), "{err}");
+    assert!(!err.contains("publish it with"), "{err}");
+    assert!(!std::path::Path::new(&cli.path("store")).exists());
+    assert_eq!(cli.ok("custodian.json", &["keys", "show"]), published);
 }

@@ -50,7 +50,7 @@ fn the_demo_prints_every_event_readably_under_its_own_title() {
         "{text}"
     );
     assert!(
-        text.contains("the gateway released nothing: the gateway refused (403 Forbidden): the access was refused on chain (Revoked)"),
+        text.contains("the gateway released nothing: the gateway refused (403 access-refused): the access was refused on chain (Revoked)"),
         "{text}"
     );
 }
