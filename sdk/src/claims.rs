@@ -76,11 +76,11 @@ pub fn preview(
     if claim_exists {
         return Preview::Refused(CareledgerError::DuplicateClaim);
     }
-    let (terms, units) = (&s.rule.terms, s.args.units);
+    let (terms, units) = (&s.rule.terms, s.service.units);
     if let Some(reason) = review_reason(terms, units, s.rule.claims) {
         return Preview::Review { reason };
     }
-    let breakdown = adjudicate(terms, units, s.args.billed, s.policy.balances());
+    let breakdown = adjudicate(terms, units, s.service.billed, s.policy.balances());
     let (state, reason) = automatic_outcome(&breakdown);
     let benefit = breakdown.benefit;
     Preview::Decided {

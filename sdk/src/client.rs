@@ -601,7 +601,7 @@ impl<T: Transport, S: Signer + Send + Sync> Client<T, S> {
         let vault = self.token_balance(&policy.vault).await?;
         let vault = (!vault.frozen).then_some(vault.amount);
         let submission = careledger::logic::claims::Submission {
-            args,
+            service: args.service(),
             policy: &policy,
             rule: &rule,
             record: &record,

@@ -437,6 +437,11 @@ pub fn state(l: &Ledger, address: &Pubkey, account: &Decoded, out: &mut Vec<Stri
                 ));
             }
         }
+        // The program checks the key before writing it (`encryption_key_set`'s validate); the
+        // account's own `invariant()` holds only its shape, as state does not call logic.
+        Decoded::EncryptionKey(k) if !careledger::logic::keys::is_usable_x25519(&k.x25519) => {
+            out.push(format!("key {address} is not a usable X25519 key"));
+        }
         Decoded::Participation(p) => {
             let terms = match l.ours.get(&p.study) {
                 Some(Decoded::Study(s)) => s.terms,

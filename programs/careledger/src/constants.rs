@@ -104,23 +104,23 @@ pub const OUTCOMES_SWITCHED_SECONDARY: u8 = 2;
 /// How long a provider may appeal a denial: 180 days, the window US rules give for internal
 /// appeals (45 CFR 147.136(b)(2)). A policy cannot close while a denial can still be appealed.
 #[constant]
-pub const APPEAL_WINDOW_SECS: i64 = 180 * 24 * 60 * 60;
+pub const APPEAL_WINDOW_SECS: i64 = 180 * SECONDS_PER_DAY;
 /// A claim's supporting record documents the service: anchored on the service day or at most
 /// this long after it (90 days).
 #[constant]
-pub const DOCUMENTATION_WINDOW_SECS: i64 = 90 * 24 * 60 * 60;
+pub const DOCUMENTATION_WINDOW_SECS: i64 = 90 * SECONDS_PER_DAY;
 /// Longest an invitation to a study stays usable: 1 year.
 #[constant]
-pub const MAX_INVITATION_SECS: i64 = 365 * 24 * 60 * 60;
+pub const MAX_INVITATION_SECS: i64 = 365 * SECONDS_PER_DAY;
 /// Longest a patient grant may run: 10 years of seconds.
 #[constant]
-pub const MAX_GRANT_DURATION_SECS: i64 = 10 * 365 * 24 * 60 * 60;
+pub const MAX_GRANT_DURATION_SECS: i64 = 10 * 365 * SECONDS_PER_DAY;
 /// Upper bound the admin may set for the break-glass window: 72 hours.
 #[constant]
 pub const MAX_BREAK_GLASS_CAP_SECS: u32 = 72 * 60 * 60;
 /// Longest a guardian appointment may run: 21 years.
 #[constant]
-pub const MAX_GUARDIAN_DURATION_SECS: i64 = 21 * 365 * 24 * 60 * 60;
+pub const MAX_GUARDIAN_DURATION_SECS: i64 = 21 * 365 * SECONDS_PER_DAY;
 /// Longest time a provider may ask for in an access request: 1 year.
 #[constant]
 pub const MAX_REQUEST_DURATION_SECS: u32 = 365 * 24 * 60 * 60;
@@ -135,7 +135,7 @@ pub const NO_RECORD_SCOPE: u32 = u32::MAX;
 pub const NO_PREVIOUS_VERSION: u32 = u32::MAX;
 /// Longest coverage period of a policy: 10 years.
 #[constant]
-pub const MAX_COVERAGE_SECS: i64 = 10 * 365 * 24 * 60 * 60;
+pub const MAX_COVERAGE_SECS: i64 = 10 * 365 * SECONDS_PER_DAY;
 /// Coinsurance is in basis points of the amount left after copay: at most 100 %.
 #[constant]
 pub const BPS_DENOMINATOR: u16 = 10_000;
@@ -160,7 +160,7 @@ pub const CONFIG_ADDRESS: Pubkey = Pubkey::new_from_array(CONFIG_PDA.0);
 /// EU FMD (Delegated Regulation 2016/161, art. 13): a decommissioned pack may be set active
 /// again only within 10 days, by the same premises.
 #[constant]
-pub const UNDO_WINDOW_SECS: i64 = 10 * 24 * 60 * 60;
+pub const UNDO_WINDOW_SECS: i64 = 10 * SECONDS_PER_DAY;
 /// Deepest pack tree a batch may commit to: 2^21 = 2,097,152 packs. A pack's proof is
 /// `depth` 32-byte hashes in the instruction, and at depth 21 a decommission still fits a
 /// legacy transaction (1,232 bytes) with room for its accounts.

@@ -857,9 +857,19 @@ mod property {
                     "{step:?}: paid more than owed"
                 );
                 assert_eq!(fx.env.balance(&fx.ata(&p.pubkey())).await, part.paid);
-                if !part.ended {
-                    reserved += u64::from(PERIODS - part.periods_paid) * PERIOD;
-                }
+                // an ended participation keeps the periods that came due before its consent
+                // lapsed (claimable after the end); a live one all it has not been paid
+                let kept = if part.ended {
+                    careledger_sdk::rewards::periods_due(
+                        &s.terms,
+                        part.enrolled_at,
+                        part.accrual_end,
+                    )
+                    .max(part.periods_paid)
+                } else {
+                    PERIODS
+                };
+                reserved += u64::from(kept - part.periods_paid) * PERIOD;
             }
             assert_eq!(s.outstanding, reserved, "{step:?}: reservation drifted");
         }
@@ -879,6 +889,22 @@ mod property {
                 }
             });
         }
+    }
+
+    /// The walk proptest found: a period came due, consent was revoked, the participation
+    /// ended; that period stays reserved for the participant to claim.
+    #[tokio::test]
+    async fn participation_end_keeps_the_periods_due_before_the_lapse_reserved() {
+        run(
+            250,
+            vec![
+                Step::Enrol(0),
+                Step::Advance(1),
+                Step::Revoke(0),
+                Step::End(0),
+            ],
+        )
+        .await;
     }
 }
 

@@ -1,5 +1,3 @@
-// Every file exports a `handler`; lib.rs calls each by its full path, so the glob clash is harmless.
-#![allow(ambiguous_glob_reexports)]
 //! One file per instruction: its Args, Accounts, validation and handler side by side.
 pub mod claims;
 pub mod consent;

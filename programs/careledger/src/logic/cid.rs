@@ -3,6 +3,8 @@
 //! (content inlined in the CID) is refused: it would put record content on chain.
 use crate::constants::CID_MAX_BYTES;
 use crate::errors::CareledgerError;
+// Stored in record anchors and protocol versions, so defined with them.
+pub use crate::state::StoredCid;
 use anchor_lang::prelude::*;
 
 pub const CODEC_RAW: u16 = 0x55;
@@ -17,18 +19,6 @@ pub const DIGEST_LEN: usize = DIGEST_LEN_BYTE as usize;
 const DIGEST_LEN_BYTE: u8 = 32;
 /// Bit offset and byte count of each byte of a varint of at most 3 bytes.
 const VARINT_STEPS: [(u32, usize); 3] = [(0, 1), (7, 2), (14, 3)];
-
-/// A validated CID in compact form; `to_bytes` gives back the exact binary CID.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
-pub struct StoredCid {
-    /// 0 or 1.
-    pub version: u8,
-    /// Multicodec content codec (dag-pb for v0).
-    pub codec: u16,
-    /// Multihash function code (sha2-256 for v0).
-    pub hash: u8,
-    pub digest: [u8; 32],
-}
 
 /// Reads an unsigned LEB128 varint of at most 3 bytes (every code we accept fits) and refuses
 /// non-minimal encodings. Returns the value and the bytes read.

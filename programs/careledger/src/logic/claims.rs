@@ -3,22 +3,37 @@
 //! in `u128` and every result is bounded by the billed amount).
 use crate::constants::{BPS_DENOMINATOR, DOCUMENTATION_WINDOW_SECS, SECONDS_PER_DAY};
 use crate::errors::CareledgerError;
-use crate::instructions::ClaimSubmitArgs;
 use crate::logic::consent::{action, check_grant, check_provider, AccessQuery};
 use crate::state::{
     ClaimState, ConsentGrant, CoverageRule, Policy, PolicyStatus, Provider, Purpose, RecordAnchor,
     RecordStatus, RuleTerms, ROLE_CLINICIAN, ROLE_HOSPITAL, ROLE_LAB,
 };
+// Defined with the accounts that store them; re-exported where the SDK has always found them.
+pub use crate::state::{Balances, Breakdown};
 use anchor_lang::prelude::*;
 
 /// Roles that may bill a policy.
 pub const BILLING_ROLES: u8 = ROLE_CLINICIAN | ROLE_LAB | ROLE_HOSPITAL;
 
+/// The service a claim bills, as the provider states it (`claim_submit`'s arguments).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BilledService {
+    pub units: u16,
+    /// Billed amount, in mint base units.
+    pub billed: u64,
+    /// Whole UTC day of the service, unix seconds.
+    pub service_date: i64,
+    /// Hash of the off-chain claim document.
+    pub document_commitment: [u8; 32],
+    /// The rule's terms as the provider previewed them.
+    pub expected_terms: RuleTerms,
+}
+
 /// What `claim_submit` checks before it adjudicates, as plain data: the program fills it from
 /// its accounts, the SDK's `preview_claim` from fetched ones. The accounts are already matched to
 /// one another (rule to policy, record and patient to the policy's member).
 pub struct Submission<'a> {
-    pub args: &'a ClaimSubmitArgs,
+    pub service: BilledService,
     pub policy: &'a Policy,
     pub rule: &'a CoverageRule,
     pub record: &'a RecordAnchor,
@@ -54,7 +69,7 @@ pub fn day_in_coverage(policy: &Policy, service_date: i64) -> bool {
 /// aside: that is the claim account's existence).
 pub fn check_submission(s: &Submission) -> std::result::Result<(), CareledgerError> {
     use CareledgerError as E;
-    let (args, policy) = (s.args, s.policy);
+    let (args, policy) = (&s.service, s.policy);
     if policy.status != PolicyStatus::Active {
         return Err(E::PolicyNotActive);
     }
@@ -142,30 +157,6 @@ pub mod reason {
     pub const BENEFIT_CAP_EXHAUSTED: u16 = 4;
     /// The insurer approved nothing of a benefit the rule allows: a denial, appealable.
     pub const APPROVED_NOTHING: u16 = 5;
-}
-
-/// The explanation of benefit, in mint base units: `eligible` splits into what the member pays
-/// (`deductible_applied + copay + coinsurance`) and what the policy pays (`benefit`), except that a
-/// `capped` claim's benefit was cut to what was left of the annual cap.
-#[derive(
-    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
-)]
-pub struct Breakdown {
-    /// `min(billed, allowed_per_unit * units)`.
-    pub eligible: u64,
-    pub deductible_applied: u64,
-    pub copay: u64,
-    pub coinsurance: u64,
-    pub benefit: u64,
-    /// The annual cap cut the benefit.
-    pub capped: bool,
-}
-
-/// What is left on the policy when the claim is adjudicated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Balances {
-    pub deductible_remaining: u64,
-    pub benefit_remaining: u64,
 }
 
 /// The benefit: deductible first, then copay, then coinsurance, then the annual cap.

@@ -192,9 +192,8 @@ pub fn released_at_end(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::constants::SECONDS_PER_DAY as DAY;
     use crate::state::ReviewState;
-
-    const DAY: i64 = 86_400;
 
     fn terms() -> RewardTerms {
         RewardTerms {

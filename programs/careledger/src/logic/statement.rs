@@ -15,7 +15,7 @@
 //! list), version 1 (signers, then the message), and the shorter envelope of the first Ledger
 //! releases; the message inside must be the statement, byte for byte, and the envelope's one
 //! signer the grant's.
-use crate::constants::NO_RECORD_SCOPE;
+use crate::constants::{NO_RECORD_SCOPE, SECONDS_PER_DAY};
 use crate::errors::CareledgerError;
 use crate::logic::authority::Actor;
 use crate::logic::consent::action;
@@ -331,7 +331,8 @@ fn datetime(out: &mut Vec<u8>, unix: i64) {
         return;
     }
     let secs = unix.unsigned_abs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
+    const DAY: u64 = SECONDS_PER_DAY.unsigned_abs();
+    let (days, rem) = (secs / DAY, secs % DAY);
     let (year, month, day) = civil_from_days(days);
     decimal(out, year);
     out.push(b'-');

@@ -4,7 +4,7 @@
 use crate::constants::{OUTCOMES_SWITCHED_PRIMARY, OUTCOMES_SWITCHED_SECONDARY, REGISTRY_ID_LEN};
 use crate::errors::CareledgerError;
 use crate::logic::rewards::periods_due;
-use crate::state::RewardTerms;
+use crate::state::{ProtocolVersion, RewardTerms};
 use solana_sha256_hasher::hashv;
 
 type Check = std::result::Result<(), CareledgerError>;
@@ -89,6 +89,18 @@ pub struct MaterialVersion {
     /// The newest material version before this one (0 for the registration).
     pub previous_material: u16,
     pub registered_at: i64,
+}
+
+impl ProtocolVersion {
+    /// What the stale rule reads of this version.
+    pub fn as_material(&self) -> MaterialVersion {
+        MaterialVersion {
+            version: self.version,
+            material: self.material,
+            previous_material: self.previous_material,
+            registered_at: self.registered_at,
+        }
+    }
 }
 
 /// Since when a participant who consented to `consented_version` accrues nothing: the
@@ -258,7 +270,7 @@ mod tests {
     /// are forfeited, and accrual runs again from there.
     #[test]
     fn reconsent_forfeits_only_the_stale_periods() {
-        let day = 86_400;
+        let day = crate::constants::SECONDS_PER_DAY;
         let terms = RewardTerms {
             enrolment_reward: 10,
             period_reward: 5,

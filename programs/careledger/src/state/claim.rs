@@ -1,5 +1,4 @@
 use crate::errors::CareledgerError;
-use crate::logic::claims::Breakdown;
 use crate::state::RuleTerms;
 use anchor_lang::prelude::*;
 
@@ -27,6 +26,23 @@ impl ClaimState {
     pub fn owes(self, benefit: u64) -> bool {
         self.is_owed() && benefit > 0
     }
+}
+
+/// The explanation of benefit, in mint base units: `eligible` splits into what the member pays
+/// (`deductible_applied + copay + coinsurance`) and what the policy pays (`benefit`), except that a
+/// `capped` claim's benefit was cut to what was left of the annual cap.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
+pub struct Breakdown {
+    /// `min(billed, allowed_per_unit * units)`.
+    pub eligible: u64,
+    pub deductible_applied: u64,
+    pub copay: u64,
+    pub coinsurance: u64,
+    pub benefit: u64,
+    /// The annual cap cut the benefit.
+    pub capped: bool,
 }
 
 /// A provider's claim against a policy. PDA

@@ -1,5 +1,5 @@
 use crate::errors::CareledgerError;
-use crate::logic::claims::{Balances, Breakdown};
+use crate::state::Breakdown;
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -9,6 +9,13 @@ pub enum PolicyStatus {
     Suspended,
     /// Final: nothing was owed or pending; the vault was swept back to the insurer.
     Closed,
+}
+
+/// What is left on the policy when the claim is adjudicated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Balances {
+    pub deductible_remaining: u64,
+    pub benefit_remaining: u64,
 }
 
 /// An insurer's policy for one member patient, paying in one SPL mint from a vault the policy PDA

@@ -1,6 +1,6 @@
 use crate::constants::{OUTCOMES_SWITCHED_PRIMARY, OUTCOMES_SWITCHED_SECONDARY, REGISTRY_ID_LEN};
 use crate::errors::CareledgerError;
-use crate::logic::cid::StoredCid;
+use crate::state::StoredCid;
 use anchor_lang::prelude::*;
 
 /// A study's registered protocol, as it stands now. PDA `[PROTOCOL_SEED, study]`; each version
@@ -93,16 +93,6 @@ pub struct ProtocolVersion {
 }
 
 impl ProtocolVersion {
-    /// What the stale rule reads of this version.
-    pub fn as_material(&self) -> crate::logic::trials::MaterialVersion {
-        crate::logic::trials::MaterialVersion {
-            version: self.version,
-            material: self.material,
-            previous_material: self.previous_material,
-            registered_at: self.registered_at,
-        }
-    }
-
     pub fn seeds<'a>(study: &'a Pubkey, version: &'a [u8; 2], bump: &'a [u8]) -> [&'a [u8]; 4] {
         [
             crate::constants::PROTOCOL_VERSION_SEED,

@@ -1,6 +1,5 @@
 use crate::constants::NO_PREVIOUS_VERSION;
 use crate::errors::CareledgerError;
-use crate::logic::cid::StoredCid;
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -8,6 +7,18 @@ pub enum RecordStatus {
     Current,
     Superseded,
     EnteredInError,
+}
+
+/// A validated CID in compact form; `to_bytes` gives back the exact binary CID.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct StoredCid {
+    /// 0 or 1.
+    pub version: u8,
+    /// Multicodec content codec (dag-pb for v0).
+    pub codec: u16,
+    /// Multihash function code (sha2-256 for v0).
+    pub hash: u8,
+    pub digest: [u8; 32],
 }
 
 /// Integrity anchor of one version of an encrypted off-chain record.

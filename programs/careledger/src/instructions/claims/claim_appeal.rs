@@ -24,32 +24,34 @@ pub struct ClaimAppeal<'info> {
     pub claim: Box<Account<'info, Claim>>,
 }
 
-pub fn handler(ctx: Context<ClaimAppeal>) -> Result<()> {
-    let at = now()?;
-    let deadline = ctx
-        .accounts
-        .claim
-        .decided_at
-        .saturating_add(APPEAL_WINDOW_SECS);
-    require!(at < deadline, CareledgerError::AppealWindowClosed);
-    let claim_key = ctx.accounts.claim.key();
-    let accounts = &mut *ctx.accounts;
-    let (policy, claim) = (&mut accounts.policy, &mut accounts.claim);
-    policy.pending_review = policy
-        .pending_review
-        .checked_add(1)
-        .ok_or(CareledgerError::MathOverflow)?;
-    claim.state = ClaimState::PendingReview;
-    claim.appealed = true;
-    policy.invariant()?;
-    claim.invariant()?;
-    let event = ClaimAppealed {
-        claim: claim_key,
-        policy: policy.key(),
-        provider: claim.provider,
-        denial_reason: claim.reason_code,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> ClaimAppeal<'info> {
+    pub fn validate(&self) -> Result<()> {
+        let deadline = self.claim.decided_at.saturating_add(APPEAL_WINDOW_SECS);
+        require!(now()? < deadline, CareledgerError::AppealWindowClosed);
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let at = now()?;
+        let claim_key = ctx.accounts.claim.key();
+        let accounts = &mut *ctx.accounts;
+        let (policy, claim) = (&mut accounts.policy, &mut accounts.claim);
+        policy.pending_review = policy
+            .pending_review
+            .checked_add(1)
+            .ok_or(CareledgerError::MathOverflow)?;
+        claim.state = ClaimState::PendingReview;
+        claim.appealed = true;
+        policy.invariant()?;
+        claim.invariant()?;
+        let event = ClaimAppealed {
+            claim: claim_key,
+            policy: policy.key(),
+            provider: claim.provider,
+            denial_reason: claim.reason_code,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

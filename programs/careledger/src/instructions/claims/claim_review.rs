@@ -64,80 +64,94 @@ pub struct ClaimReview<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler(ctx: Context<ClaimReview>, args: ClaimReviewArgs) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    check_provider(&a.insurer_provider, at).map_err(CareledgerError::from)?;
-    let (state, breakdown, reason_code) = match args.decision {
-        ReviewDecision::Approve { amount } => {
-            let full = adjudicate(
-                &a.claim.terms,
-                a.claim.units,
-                a.claim.billed,
-                a.policy.balances(),
-            );
-            let (b, state) =
-                approve_amount(&full, amount).ok_or(CareledgerError::ApprovalExceedsRule)?;
-            if amount == 0 && full.benefit > 0 {
-                // approving nothing of what the rule allows is a denial, and can be appealed
-                (
-                    ClaimState::Denied,
-                    Breakdown::default(),
-                    reason::APPROVED_NOTHING,
-                )
-            } else {
-                (state, b, 0)
+impl<'info> ClaimReview<'info> {
+    pub fn validate(&self, args: &ClaimReviewArgs) -> Result<()> {
+        check_provider(&self.insurer_provider, now()?).map_err(CareledgerError::from)?;
+        self.decision(args)?;
+        Ok(())
+    }
+
+    /// The claim's new state, breakdown and reason code: what the insurer decides, under the
+    /// terms the claim was submitted under.
+    fn decision(&self, args: &ClaimReviewArgs) -> Result<(ClaimState, Breakdown, u16)> {
+        Ok(match args.decision {
+            ReviewDecision::Approve { amount } => {
+                let claim = &self.claim;
+                let full = adjudicate(
+                    &claim.terms,
+                    claim.units,
+                    claim.billed,
+                    self.policy.balances(),
+                );
+                let (b, state) =
+                    approve_amount(&full, amount).ok_or(CareledgerError::ApprovalExceedsRule)?;
+                if amount == 0 && full.benefit > 0 {
+                    // approving nothing of what the rule allows is a denial, and can be appealed
+                    (
+                        ClaimState::Denied,
+                        Breakdown::default(),
+                        reason::APPROVED_NOTHING,
+                    )
+                } else {
+                    (state, b, 0)
+                }
             }
+            ReviewDecision::Deny { reason_code } => {
+                require!(reason_code != 0, CareledgerError::MissingReasonCode);
+                (ClaimState::Denied, Breakdown::default(), reason_code)
+            }
+        })
+    }
+
+    pub fn handler(ctx: Context<Self>, args: ClaimReviewArgs) -> Result<()> {
+        let at = now()?;
+        let a = &ctx.accounts;
+        let (state, breakdown, reason_code) = a.decision(&args)?;
+        let vault_before = a.vault.amount;
+        let payment = Payment {
+            token_program: &a.token_program,
+            policy: &a.policy,
+            mint: &a.mint,
+            vault: &a.vault,
+            to: a.payee.to_account_info(),
+        };
+        let pay_now = pay_if_covered(&payment, state, breakdown.benefit)?;
+        let (claim_key, by, payee) = (a.claim.key(), a.insurer.key(), a.payee.key());
+        let accounts = &mut *ctx.accounts;
+        let (policy, claim) = (&mut accounts.policy, &mut accounts.claim);
+        policy.pending_review = policy
+            .pending_review
+            .checked_sub(1)
+            .ok_or(CareledgerError::MathOverflow)?;
+        if state.is_owed() {
+            policy.reserve(&breakdown)?;
         }
-        ReviewDecision::Deny { reason_code } => {
-            require!(reason_code != 0, CareledgerError::MissingReasonCode);
-            (ClaimState::Denied, Breakdown::default(), reason_code)
+        if state == ClaimState::Denied {
+            policy.note_denial(claim.appealed, at);
         }
-    };
-    let vault_before = a.vault.amount;
-    let payment = Payment {
-        token_program: &a.token_program,
-        policy: &a.policy,
-        mint: &a.mint,
-        vault: &a.vault,
-        to: a.payee.to_account_info(),
-    };
-    let pay_now = pay_if_covered(&payment, state, breakdown.benefit)?;
-    let (claim_key, by, payee) = (a.claim.key(), a.insurer.key(), a.payee.key());
-    let accounts = &mut *ctx.accounts;
-    let (policy, claim) = (&mut accounts.policy, &mut accounts.claim);
-    policy.pending_review = policy
-        .pending_review
-        .checked_sub(1)
-        .ok_or(CareledgerError::MathOverflow)?;
-    if state.is_owed() {
-        policy.reserve(&breakdown)?;
+        claim.state = state;
+        claim.breakdown = breakdown;
+        claim.reason_code = reason_code;
+        claim.decided_at = at;
+        let paid = if pay_now {
+            Some(pay_claim(
+                claim,
+                claim_key,
+                payee,
+                policy,
+                vault_before,
+                at,
+            )?)
+        } else {
+            None
+        };
+        policy.invariant()?;
+        claim.invariant()?;
+        let event = adjudicated(claim_key, claim, policy.key(), policy, state, by, at);
+        emit_cpi!(event);
+        if let Some(paid) = paid {
+            emit_cpi!(paid);
+        }
+        Ok(())
     }
-    if state == ClaimState::Denied {
-        policy.note_denial(claim.appealed, at);
-    }
-    claim.state = state;
-    claim.breakdown = breakdown;
-    claim.reason_code = reason_code;
-    claim.decided_at = at;
-    let paid = if pay_now {
-        Some(pay_claim(
-            claim,
-            claim_key,
-            payee,
-            policy,
-            vault_before,
-            at,
-        )?)
-    } else {
-        None
-    };
-    policy.invariant()?;
-    claim.invariant()?;
-    let event = adjudicated(claim_key, claim, policy.key(), policy, state, by, at);
-    emit_cpi!(event);
-    if let Some(paid) = paid {
-        emit_cpi!(paid);
-    }
-    Ok(())
 }

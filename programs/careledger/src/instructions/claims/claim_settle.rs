@@ -37,26 +37,35 @@ pub struct ClaimSettle<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler(ctx: Context<ClaimSettle>) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    let amount = a.claim.breakdown.benefit;
-    let vault_before = a.vault.amount;
-    require!(vault_before >= amount, CareledgerError::VaultShort);
-    let payment = Payment {
-        token_program: &a.token_program,
-        policy: &a.policy,
-        mint: &a.mint,
-        vault: &a.vault,
-        to: a.payee.to_account_info(),
-    };
-    transfer_from_vault(&payment, amount)?;
-    let (claim_key, payee) = (a.claim.key(), a.payee.key());
-    let accounts = &mut *ctx.accounts;
-    let (policy, claim) = (&mut accounts.policy, &mut accounts.claim);
-    let event = pay_claim(claim, claim_key, payee, policy, vault_before, at)?;
-    policy.invariant()?;
-    claim.invariant()?;
-    emit_cpi!(event);
-    Ok(())
+impl<'info> ClaimSettle<'info> {
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            self.vault.amount >= self.claim.breakdown.benefit,
+            CareledgerError::VaultShort
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let at = now()?;
+        let a = &ctx.accounts;
+        let amount = a.claim.breakdown.benefit;
+        let vault_before = a.vault.amount;
+        let payment = Payment {
+            token_program: &a.token_program,
+            policy: &a.policy,
+            mint: &a.mint,
+            vault: &a.vault,
+            to: a.payee.to_account_info(),
+        };
+        transfer_from_vault(&payment, amount)?;
+        let (claim_key, payee) = (a.claim.key(), a.payee.key());
+        let accounts = &mut *ctx.accounts;
+        let (policy, claim) = (&mut accounts.policy, &mut accounts.claim);
+        let event = pay_claim(claim, claim_key, payee, policy, vault_before, at)?;
+        policy.invariant()?;
+        claim.invariant()?;
+        emit_cpi!(event);
+        Ok(())
+    }
 }

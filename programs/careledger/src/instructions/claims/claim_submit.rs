@@ -5,7 +5,8 @@ use crate::events::ClaimSubmitted;
 use crate::instructions::claims::{adjudicated, pay_claim};
 use crate::instructions::now;
 use crate::logic::claims::{
-    adjudicate, automatic_outcome, check_submission, review_reason, Breakdown, Submission,
+    adjudicate, automatic_outcome, check_submission, review_reason, BilledService, Breakdown,
+    Submission,
 };
 use crate::state::{
     Claim, ClaimState, Config, ConsentGrant, CoverageRule, Patient, Policy, Provider, RecordAnchor,
@@ -29,6 +30,19 @@ pub struct ClaimSubmitArgs {
     /// The rule's terms as the provider previewed them: a `rule_update` that lands first makes
     /// the claim fail (`RuleTermsChanged`) instead of being decided under terms nobody saw.
     pub expected_terms: RuleTerms,
+}
+
+impl ClaimSubmitArgs {
+    /// The service as `logic::claims` checks it.
+    pub fn service(&self) -> BilledService {
+        BilledService {
+            units: self.units,
+            billed: self.billed,
+            service_date: self.service_date,
+            document_commitment: self.document_commitment,
+            expected_terms: self.expected_terms,
+        }
+    }
 }
 
 /// A provider bills a policy for a service documented by an anchored record. With the patient's
@@ -100,6 +114,155 @@ pub struct ClaimSubmit<'info> {
     pub system_program: Program<'info, System>,
 }
 
+impl<'info> ClaimSubmit<'info> {
+    /// Every refusal of `logic::claims::check_submission`, then the duplicate key.
+    pub fn validate(&self, args: &ClaimSubmitArgs) -> Result<()> {
+        let at = now()?;
+        let (care_grant, payment_grant) =
+            (grant_at(&self.care_grant)?, grant_at(&self.payment_grant)?);
+        let membership = &self.network_membership;
+        let submission = Submission {
+            service: args.service(),
+            policy: &self.policy,
+            rule: &self.rule,
+            record: &self.record,
+            provider_wallet: self.provider.key(),
+            provider: &self.provider_account,
+            patient_epoch: self.patient.consent_epoch,
+            patient_guardian: self.patient.guardian,
+            care_grant: care_grant.as_ref(),
+            payment_grant: payment_grant.as_ref(),
+            in_network: membership.owner == &crate::ID && !membership.data_is_empty(),
+            now: at,
+        };
+        check_submission(&submission)?;
+        require!(is_vacant(&self.claim), CareledgerError::DuplicateClaim);
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: ClaimSubmitArgs) -> Result<()> {
+        let at = now()?;
+        let a = &ctx.accounts;
+        // Decide: review, or adjudicate now.
+        let terms = a.rule.terms;
+        let review = review_reason(&terms, args.units, a.rule.claims);
+        let (state, breakdown, reason_code) = match review {
+            Some(reason) => (ClaimState::PendingReview, Breakdown::default(), reason),
+            None => {
+                let b = adjudicate(&terms, args.units, args.billed, a.policy.balances());
+                let (state, reason) = automatic_outcome(&b);
+                (state, b, reason)
+            }
+        };
+        let vault_before = a.vault.amount;
+        let payment = Payment {
+            token_program: &a.token_program,
+            policy: &a.policy,
+            mint: &a.mint,
+            vault: &a.vault,
+            to: a.payee.to_account_info(),
+        };
+        let pay_now = pay_if_covered(&payment, state, breakdown.benefit)?;
+
+        let claim_key = a.claim.key();
+        let (policy_key, provider, record, payee) = (
+            a.policy.key(),
+            a.provider.key(),
+            a.record.key(),
+            a.payee.key(),
+        );
+        let service_date = args.service_date.to_le_bytes();
+        let (bump, rule_key) = ([ctx.bumps.claim], a.rule.rule_key);
+        let seeds = Claim::seeds(&policy_key, &provider, &rule_key, &service_date, &bump);
+        let mut claim = Claim {
+            policy: policy_key,
+            provider,
+            record,
+            rule_key: a.rule.rule_key,
+            terms: a.rule.terms,
+            document_commitment: args.document_commitment,
+            units: args.units,
+            billed: args.billed,
+            service_date: args.service_date,
+            state,
+            breakdown,
+            reason_code,
+            appealed: false,
+            bump: ctx.bumps.claim,
+            submitted_at: at,
+            decided_at: if review.is_some() { 0 } else { at },
+            paid_at: 0,
+        };
+        let submitted = ClaimSubmitted {
+            claim: claim_key,
+            policy: policy_key,
+            provider,
+            patient: a.policy.patient,
+            record,
+            payment_grant: a.payment_grant.key(),
+            rule_key: claim.rule_key,
+            units: args.units,
+            billed: args.billed,
+            service_date: args.service_date,
+            document_commitment: args.document_commitment,
+            at,
+        };
+
+        let rule = &mut ctx.accounts.rule;
+        rule.claims = rule
+            .claims
+            .checked_add(1)
+            .ok_or(CareledgerError::MathOverflow)?;
+        rule.invariant()?;
+        let policy = &mut ctx.accounts.policy;
+        policy.claim_count = policy
+            .claim_count
+            .checked_add(1)
+            .ok_or(CareledgerError::MathOverflow)?;
+        if review.is_some() {
+            policy.pending_review = policy
+                .pending_review
+                .checked_add(1)
+                .ok_or(CareledgerError::MathOverflow)?;
+        }
+        if state.is_owed() {
+            policy.reserve(&breakdown)?;
+        }
+        if state == ClaimState::Denied {
+            policy.note_denial(false, at);
+        }
+        let paid = if pay_now {
+            Some(pay_claim(
+                &mut claim,
+                claim_key,
+                payee,
+                policy,
+                vault_before,
+                at,
+            )?)
+        } else {
+            None
+        };
+        policy.invariant()?;
+        claim.invariant()?;
+        let decided = adjudicated(claim_key, &claim, policy_key, policy, state, crate::ID, at);
+        init_pda(
+            &ctx.accounts.provider,
+            &ctx.accounts.claim.to_account_info(),
+            &ctx.accounts.system_program,
+            &seeds,
+            &claim,
+            CareledgerError::DuplicateClaim,
+        )?;
+        emit_cpi!(submitted);
+        emit_cpi!(decided);
+        if let Some(paid) = paid {
+            emit_cpi!(paid);
+        }
+        Ok(())
+    }
+}
+
 /// The grant at `info`, if one of our grants lives there.
 fn grant_at(info: &AccountInfo) -> Result<Option<ConsentGrant>> {
     if info.owner != &crate::ID || info.data_is_empty() {
@@ -108,145 +271,4 @@ fn grant_at(info: &AccountInfo) -> Result<Option<ConsentGrant>> {
     Ok(Some(ConsentGrant::try_deserialize(
         &mut &info.try_borrow_data()?[..],
     )?))
-}
-
-pub fn handler(ctx: Context<ClaimSubmit>, args: ClaimSubmitArgs) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    let membership = &a.network_membership;
-    let (care_grant, payment_grant) = (grant_at(&a.care_grant)?, grant_at(&a.payment_grant)?);
-    let submission = Submission {
-        args: &args,
-        policy: &a.policy,
-        rule: &a.rule,
-        record: &a.record,
-        provider_wallet: a.provider.key(),
-        provider: &a.provider_account,
-        patient_epoch: a.patient.consent_epoch,
-        patient_guardian: a.patient.guardian,
-        care_grant: care_grant.as_ref(),
-        payment_grant: payment_grant.as_ref(),
-        in_network: membership.owner == &crate::ID && !membership.data_is_empty(),
-        now: at,
-    };
-    check_submission(&submission)?;
-    require!(is_vacant(&a.claim), CareledgerError::DuplicateClaim);
-
-    // Decide: review, or adjudicate now.
-    let terms = a.rule.terms;
-    let review = review_reason(&terms, args.units, a.rule.claims);
-    let (state, breakdown, reason_code) = match review {
-        Some(reason) => (ClaimState::PendingReview, Breakdown::default(), reason),
-        None => {
-            let b = adjudicate(&terms, args.units, args.billed, a.policy.balances());
-            let (state, reason) = automatic_outcome(&b);
-            (state, b, reason)
-        }
-    };
-    let vault_before = a.vault.amount;
-    let payment = Payment {
-        token_program: &a.token_program,
-        policy: &a.policy,
-        mint: &a.mint,
-        vault: &a.vault,
-        to: a.payee.to_account_info(),
-    };
-    let pay_now = pay_if_covered(&payment, state, breakdown.benefit)?;
-
-    let claim_key = a.claim.key();
-    let (policy_key, provider, record, payee) = (
-        a.policy.key(),
-        a.provider.key(),
-        a.record.key(),
-        a.payee.key(),
-    );
-    let service_date = args.service_date.to_le_bytes();
-    let (bump, rule_key) = ([ctx.bumps.claim], a.rule.rule_key);
-    let seeds = Claim::seeds(&policy_key, &provider, &rule_key, &service_date, &bump);
-    let mut claim = Claim {
-        policy: policy_key,
-        provider,
-        record,
-        rule_key: a.rule.rule_key,
-        terms: a.rule.terms,
-        document_commitment: args.document_commitment,
-        units: args.units,
-        billed: args.billed,
-        service_date: args.service_date,
-        state,
-        breakdown,
-        reason_code,
-        appealed: false,
-        bump: ctx.bumps.claim,
-        submitted_at: at,
-        decided_at: if review.is_some() { 0 } else { at },
-        paid_at: 0,
-    };
-    let submitted = ClaimSubmitted {
-        claim: claim_key,
-        policy: policy_key,
-        provider,
-        patient: a.policy.patient,
-        record,
-        payment_grant: a.payment_grant.key(),
-        rule_key: claim.rule_key,
-        units: args.units,
-        billed: args.billed,
-        service_date: args.service_date,
-        document_commitment: args.document_commitment,
-        at,
-    };
-
-    let rule = &mut ctx.accounts.rule;
-    rule.claims = rule
-        .claims
-        .checked_add(1)
-        .ok_or(CareledgerError::MathOverflow)?;
-    rule.invariant()?;
-    let policy = &mut ctx.accounts.policy;
-    policy.claim_count = policy
-        .claim_count
-        .checked_add(1)
-        .ok_or(CareledgerError::MathOverflow)?;
-    if review.is_some() {
-        policy.pending_review = policy
-            .pending_review
-            .checked_add(1)
-            .ok_or(CareledgerError::MathOverflow)?;
-    }
-    if state.is_owed() {
-        policy.reserve(&breakdown)?;
-    }
-    if state == ClaimState::Denied {
-        policy.note_denial(false, at);
-    }
-    let paid = if pay_now {
-        Some(pay_claim(
-            &mut claim,
-            claim_key,
-            payee,
-            policy,
-            vault_before,
-            at,
-        )?)
-    } else {
-        None
-    };
-    policy.invariant()?;
-    claim.invariant()?;
-    let decided = adjudicated(claim_key, &claim, policy_key, policy, state, crate::ID, at);
-    init_pda(
-        &ctx.accounts.provider,
-        &ctx.accounts.claim.to_account_info(),
-        &ctx.accounts.system_program,
-        &seeds,
-        &claim,
-        CareledgerError::DuplicateClaim,
-    )?;
-    emit_cpi!(submitted);
-    emit_cpi!(decided);
-    if let Some(paid) = paid {
-        emit_cpi!(paid);
-    }
-    Ok(())
 }

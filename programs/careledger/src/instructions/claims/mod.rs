@@ -1,5 +1,3 @@
-// Every file exports a `handler`; lib.rs calls each by its full path, so the glob clash is harmless.
-#![allow(ambiguous_glob_reexports)]
 //! Insurer policies, coverage rules and claims: adjudication in `logic::claims`, payment in SPL
 //! tokens from a vault the policy PDA owns.
 pub mod claim_appeal;

@@ -31,41 +31,49 @@ pub struct NetworkAdd<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<NetworkAdd>) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    check_provider(&a.insurer_provider, at).map_err(CareledgerError::from)?;
-    require!(
-        a.insurer_provider.has_role(ROLE_INSURER),
-        CareledgerError::MissingRole
-    );
-    check_provider(&a.provider, at).map_err(CareledgerError::from)?;
-    require!(
-        a.provider.roles & BILLING_ROLES != 0,
-        CareledgerError::MissingRole
-    );
-    let (insurer, provider) = (a.insurer.key(), a.provider.wallet);
-    let membership = NetworkMembership {
-        insurer,
-        provider,
-        added_at: at,
-        bump: ctx.bumps.membership,
-    };
-    let bump = [ctx.bumps.membership];
-    let seeds = NetworkMembership::seeds(&insurer, &provider, &bump);
-    init_pda(
-        &a.insurer,
-        &a.membership,
-        &a.system_program,
-        &seeds,
-        &membership,
-        CareledgerError::NetworkMemberAlreadyAdded,
-    )?;
-    emit_cpi!(NetworkMemberAdded {
-        insurer,
-        provider,
-        membership: a.membership.key(),
-        at,
-    });
-    Ok(())
+impl<'info> NetworkAdd<'info> {
+    /// A verified insurer, and a verified provider that may bill.
+    pub fn validate(&self) -> Result<()> {
+        let at = now()?;
+        check_provider(&self.insurer_provider, at).map_err(CareledgerError::from)?;
+        require!(
+            self.insurer_provider.has_role(ROLE_INSURER),
+            CareledgerError::MissingRole
+        );
+        check_provider(&self.provider, at).map_err(CareledgerError::from)?;
+        require!(
+            self.provider.roles & BILLING_ROLES != 0,
+            CareledgerError::MissingRole
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let at = now()?;
+        let a = &ctx.accounts;
+        let (insurer, provider) = (a.insurer.key(), a.provider.wallet);
+        let membership = NetworkMembership {
+            insurer,
+            provider,
+            added_at: at,
+            bump: ctx.bumps.membership,
+        };
+        let bump = [ctx.bumps.membership];
+        let seeds = NetworkMembership::seeds(&insurer, &provider, &bump);
+        init_pda(
+            &a.insurer,
+            &a.membership,
+            &a.system_program,
+            &seeds,
+            &membership,
+            CareledgerError::NetworkMemberAlreadyAdded,
+        )?;
+        emit_cpi!(NetworkMemberAdded {
+            insurer,
+            provider,
+            membership: a.membership.key(),
+            at,
+        });
+        Ok(())
+    }
 }

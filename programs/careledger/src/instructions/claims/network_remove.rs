@@ -16,13 +16,20 @@ pub struct NetworkRemove<'info> {
     pub membership: Box<Account<'info, NetworkMembership>>,
 }
 
-pub fn handler(ctx: Context<NetworkRemove>) -> Result<()> {
-    let m = &ctx.accounts.membership;
-    emit_cpi!(NetworkMemberRemoved {
-        insurer: m.insurer,
-        provider: m.provider,
-        membership: m.key(),
-        at: now()?,
-    });
-    Ok(())
+impl<'info> NetworkRemove<'info> {
+    /// Nothing beyond the accounts: the insurer ends its own membership (constraints).
+    pub fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let m = &ctx.accounts.membership;
+        emit_cpi!(NetworkMemberRemoved {
+            insurer: m.insurer,
+            provider: m.provider,
+            membership: m.key(),
+            at: now()?,
+        });
+        Ok(())
+    }
 }

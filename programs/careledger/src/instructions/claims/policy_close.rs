@@ -3,7 +3,7 @@ use crate::errors::CareledgerError;
 use crate::events::PolicyClosed;
 use crate::instructions::now;
 use crate::state::{Config, Policy, PolicyStatus};
-use crate::vault::{transfer_from_vault, Payment};
+use crate::vault::{close, Escrow, EscrowVault};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
@@ -32,40 +32,29 @@ pub struct PolicyClose<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler(ctx: Context<PolicyClose>) -> Result<()> {
-    let at = now()?;
-    let policy = &ctx.accounts.policy;
-    require!(
-        policy.owed == 0 && policy.pending_review == 0,
-        CareledgerError::PolicyHasOpenClaims
-    );
-    require!(
-        at >= policy.appeals_open_until,
-        CareledgerError::AppealWindowOpen
-    );
-    let swept = ctx.accounts.vault.amount;
-    let payment = Payment {
-        token_program: &ctx.accounts.token_program,
-        policy,
-        mint: &ctx.accounts.mint,
-        vault: &ctx.accounts.vault,
-        to: ctx.accounts.destination.to_account_info(),
-    };
-    transfer_from_vault(&payment, swept)?;
-    let policy = &mut ctx.accounts.policy;
-    policy.withdrawn = policy
-        .withdrawn
-        .checked_add(swept)
-        .ok_or(CareledgerError::MathOverflow)?;
-    policy.status = PolicyStatus::Closed;
-    policy.invariant()?;
-    let event = PolicyClosed {
-        policy: policy.key(),
-        insurer: policy.insurer,
-        destination: ctx.accounts.destination.key(),
-        swept,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> PolicyClose<'info> {
+    pub fn validate(&self) -> Result<()> {
+        self.policy.check_closing(now()?)
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let at = now()?;
+        let a = &mut *ctx.accounts;
+        let vault = EscrowVault {
+            token_program: &a.token_program,
+            escrow: &mut a.policy,
+            mint: &a.mint,
+            vault: &a.vault,
+        };
+        let swept = close(vault, a.destination.to_account_info())?;
+        let event = PolicyClosed {
+            policy: a.policy.key(),
+            insurer: a.policy.insurer,
+            destination: a.destination.key(),
+            swept,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -61,85 +61,94 @@ pub struct PolicyCreate<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<PolicyCreate>, args: PolicyCreateArgs) -> Result<()> {
-    let at = now()?;
-    let insurer = &ctx.accounts.insurer_provider;
-    check_provider(insurer, at).map_err(CareledgerError::from)?;
-    require!(insurer.has_role(ROLE_INSURER), CareledgerError::MissingRole);
-    let span = args.coverage_end.checked_sub(args.coverage_start);
-    require!(
-        args.coverage_end > at && span.is_some_and(|s| s > 0 && s <= MAX_COVERAGE_SECS),
-        CareledgerError::InvalidCoveragePeriod
-    );
-    require!(
-        args.benefit_cap > 0 && args.deductible <= args.benefit_cap,
-        CareledgerError::InvalidPolicyAmounts
-    );
-    check_payment_mint(&ctx.accounts.mint, &ctx.accounts.accepted_mint)?;
-    let vault = ctx.accounts.vault.key();
-    let policy = Policy {
-        insurer: insurer.wallet,
-        patient: ctx.accounts.patient.wallet,
-        mint: ctx.accounts.mint.key(),
-        vault,
-        policy_id: args.policy_id,
-        coverage_start: args.coverage_start,
-        coverage_end: args.coverage_end,
-        benefit_cap: args.benefit_cap,
-        benefit_used: 0,
-        deductible: args.deductible,
-        deductible_met: 0,
-        owed: 0,
-        funded: 0,
-        paid: 0,
-        withdrawn: 0,
-        pending_review: 0,
-        claim_count: 0,
-        status: PolicyStatus::Active,
-        network_only: args.network_only,
-        appeals_open_until: 0,
-        bump: ctx.bumps.policy,
-        vault_bump: ctx.bumps.vault,
-        created_at: at,
-    };
-    policy.invariant()?;
-    let a = &ctx.accounts;
-    let (policy_key, insurer_key) = (a.policy.key(), a.insurer.key());
-    let (bump, id) = ([ctx.bumps.policy], args.policy_id.to_le_bytes());
-    let seeds = Policy::seeds(&insurer_key, &id, &bump);
-    init_pda(
-        &a.insurer,
-        &a.policy,
-        &a.system_program,
-        &seeds,
-        &policy,
-        CareledgerError::PolicyAlreadyExists,
-    )?;
-    let vault_bump = [ctx.bumps.vault];
-    init_vault(
-        &a.insurer,
-        &a.vault,
-        &a.mint.to_account_info(),
-        &a.policy,
-        &a.system_program,
-        &a.token_program,
-        &crate::state::vault_seeds(&policy_key, &vault_bump),
-        CareledgerError::PolicyAlreadyExists,
-    )?;
-    let event = PolicyCreated {
-        policy: policy_key,
-        insurer: policy.insurer,
-        patient: policy.patient,
-        mint: policy.mint,
-        vault,
-        policy_id: args.policy_id,
-        coverage_start: args.coverage_start,
-        coverage_end: args.coverage_end,
-        benefit_cap: args.benefit_cap,
-        deductible: args.deductible,
-        network_only: args.network_only,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> PolicyCreate<'info> {
+    /// A verified insurer, a coverage period and amounts that make sense, and a payment mint
+    /// the insurer cannot freeze.
+    pub fn validate(&self, args: &PolicyCreateArgs) -> Result<()> {
+        let at = now()?;
+        let insurer = &self.insurer_provider;
+        check_provider(insurer, at).map_err(CareledgerError::from)?;
+        require!(insurer.has_role(ROLE_INSURER), CareledgerError::MissingRole);
+        let span = args.coverage_end.checked_sub(args.coverage_start);
+        require!(
+            args.coverage_end > at && span.is_some_and(|s| s > 0 && s <= MAX_COVERAGE_SECS),
+            CareledgerError::InvalidCoveragePeriod
+        );
+        require!(
+            args.benefit_cap > 0 && args.deductible <= args.benefit_cap,
+            CareledgerError::InvalidPolicyAmounts
+        );
+        check_payment_mint(&self.mint, &self.accepted_mint)
+    }
+
+    pub fn handler(ctx: Context<Self>, args: PolicyCreateArgs) -> Result<()> {
+        let at = now()?;
+        let insurer = &ctx.accounts.insurer_provider;
+        let vault = ctx.accounts.vault.key();
+        let policy = Policy {
+            insurer: insurer.wallet,
+            patient: ctx.accounts.patient.wallet,
+            mint: ctx.accounts.mint.key(),
+            vault,
+            policy_id: args.policy_id,
+            coverage_start: args.coverage_start,
+            coverage_end: args.coverage_end,
+            benefit_cap: args.benefit_cap,
+            benefit_used: 0,
+            deductible: args.deductible,
+            deductible_met: 0,
+            owed: 0,
+            funded: 0,
+            paid: 0,
+            withdrawn: 0,
+            pending_review: 0,
+            claim_count: 0,
+            status: PolicyStatus::Active,
+            network_only: args.network_only,
+            appeals_open_until: 0,
+            bump: ctx.bumps.policy,
+            vault_bump: ctx.bumps.vault,
+            created_at: at,
+        };
+        policy.invariant()?;
+        let a = &ctx.accounts;
+        let (policy_key, insurer_key) = (a.policy.key(), a.insurer.key());
+        let (bump, id) = ([ctx.bumps.policy], args.policy_id.to_le_bytes());
+        let seeds = Policy::seeds(&insurer_key, &id, &bump);
+        init_pda(
+            &a.insurer,
+            &a.policy,
+            &a.system_program,
+            &seeds,
+            &policy,
+            CareledgerError::PolicyAlreadyExists,
+        )?;
+        let vault_bump = [ctx.bumps.vault];
+        init_vault(
+            &a.insurer,
+            &a.vault,
+            &a.mint.to_account_info(),
+            &a.policy,
+            &a.system_program,
+            &a.token_program,
+            &crate::state::vault_seeds(&policy_key, &vault_bump),
+            CareledgerError::PolicyAlreadyExists,
+        )?;
+        let event = PolicyCreated {
+            policy: policy_key,
+            insurer: policy.insurer,
+            patient: policy.patient,
+            mint: policy.mint,
+            vault,
+            policy_id: args.policy_id,
+            coverage_start: args.coverage_start,
+            coverage_end: args.coverage_end,
+            benefit_cap: args.benefit_cap,
+            deductible: args.deductible,
+            network_only: args.network_only,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -3,7 +3,7 @@ use crate::errors::CareledgerError;
 use crate::events::PolicyFunded;
 use crate::instructions::now;
 use crate::state::{Config, Policy, PolicyStatus};
-use crate::vault::fund_vault;
+use crate::vault::{check_funding, fund, EscrowVault};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
@@ -31,31 +31,30 @@ pub struct PolicyFund<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler(ctx: Context<PolicyFund>, args: PolicyFundArgs) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    let vault_balance = fund_vault(
-        &a.token_program,
-        &a.mint,
-        &a.source,
-        &a.vault,
-        &a.funder,
-        args.amount,
-    )?;
-    let policy = &mut ctx.accounts.policy;
-    policy.funded = policy
-        .funded
-        .checked_add(args.amount)
-        .ok_or(CareledgerError::MathOverflow)?;
-    policy.invariant()?;
-    let event = PolicyFunded {
-        policy: policy.key(),
-        funder: ctx.accounts.funder.key(),
-        amount: args.amount,
-        vault_balance,
-        funded: policy.funded,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> PolicyFund<'info> {
+    pub fn validate(&self, args: &PolicyFundArgs) -> Result<()> {
+        check_funding(args.amount)
+    }
+
+    pub fn handler(ctx: Context<Self>, args: PolicyFundArgs) -> Result<()> {
+        let at = now()?;
+        let a = &mut *ctx.accounts;
+        let vault = EscrowVault {
+            token_program: &a.token_program,
+            escrow: &mut a.policy,
+            mint: &a.mint,
+            vault: &a.vault,
+        };
+        let vault_balance = fund(vault, &a.source, &a.funder, args.amount)?;
+        let event = PolicyFunded {
+            policy: a.policy.key(),
+            funder: a.funder.key(),
+            amount: args.amount,
+            vault_balance,
+            funded: a.policy.funded,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -23,27 +23,36 @@ pub struct PolicySetStatus<'info> {
     pub policy: Box<Account<'info, Policy>>,
 }
 
-pub fn handler(ctx: Context<PolicySetStatus>, args: PolicySetStatusArgs) -> Result<()> {
-    let at = now()?;
-    let policy = &mut ctx.accounts.policy;
-    let old_status = policy.status;
-    let new_status = match (old_status, args.suspended) {
-        (PolicyStatus::Active, true) => PolicyStatus::Suspended,
-        (PolicyStatus::Suspended, false) if ctx.accounts.config.paused => {
-            return err!(CareledgerError::Paused)
+impl<'info> PolicySetStatus<'info> {
+    pub fn validate(&self, args: &PolicySetStatusArgs) -> Result<()> {
+        self.new_status(args).map(|_| ())
+    }
+
+    /// Active to suspended (also while paused), suspended to active (not while paused).
+    fn new_status(&self, args: &PolicySetStatusArgs) -> Result<PolicyStatus> {
+        match (self.policy.status, args.suspended) {
+            (PolicyStatus::Active, true) => Ok(PolicyStatus::Suspended),
+            (PolicyStatus::Suspended, false) if self.config.paused => err!(CareledgerError::Paused),
+            (PolicyStatus::Suspended, false) => Ok(PolicyStatus::Active),
+            _ => err!(CareledgerError::PolicyNotSuspendable),
         }
-        (PolicyStatus::Suspended, false) => PolicyStatus::Active,
-        _ => return err!(CareledgerError::PolicyNotSuspendable),
-    };
-    policy.status = new_status;
-    policy.invariant()?;
-    let event = PolicyStatusChanged {
-        policy: policy.key(),
-        insurer: policy.insurer,
-        old_status,
-        new_status,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: PolicySetStatusArgs) -> Result<()> {
+        let at = now()?;
+        let new_status = ctx.accounts.new_status(&args)?;
+        let policy = &mut ctx.accounts.policy;
+        let old_status = policy.status;
+        policy.status = new_status;
+        policy.invariant()?;
+        let event = PolicyStatusChanged {
+            policy: policy.key(),
+            insurer: policy.insurer,
+            old_status,
+            new_status,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

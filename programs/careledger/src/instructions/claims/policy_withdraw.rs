@@ -3,7 +3,7 @@ use crate::errors::CareledgerError;
 use crate::events::PolicyWithdrawn;
 use crate::instructions::now;
 use crate::state::{Config, Policy};
-use crate::vault::{transfer_from_vault, Payment};
+use crate::vault::{check_withdrawal, withdraw, EscrowVault};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
@@ -31,46 +31,31 @@ pub struct PolicyWithdraw<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler(ctx: Context<PolicyWithdraw>, args: PolicyWithdrawArgs) -> Result<()> {
-    require!(args.amount > 0, CareledgerError::InvalidAmount);
-    let at = now()?;
-    let vault_before = ctx.accounts.vault.amount;
-    let policy = &ctx.accounts.policy;
-    // a claim in review may yet be owed: nothing leaves the vault while the insurer has not
-    // decided it (an appeal puts a denied claim back in review; one that then wins is owed,
-    // and settles once the vault is funded)
-    require!(
-        policy.pending_review == 0,
-        CareledgerError::PolicyHasOpenClaims
-    );
-    require!(
-        args.amount <= policy.unreserved(vault_before),
-        CareledgerError::FundsOwed
-    );
-    let payment = Payment {
-        token_program: &ctx.accounts.token_program,
-        policy: &ctx.accounts.policy,
-        mint: &ctx.accounts.mint,
-        vault: &ctx.accounts.vault,
-        to: ctx.accounts.destination.to_account_info(),
-    };
-    transfer_from_vault(&payment, args.amount)?;
-    let policy = &mut ctx.accounts.policy;
-    policy.withdrawn = policy
-        .withdrawn
-        .checked_add(args.amount)
-        .ok_or(CareledgerError::MathOverflow)?;
-    policy.invariant()?;
-    let event = PolicyWithdrawn {
-        policy: policy.key(),
-        insurer: policy.insurer,
-        destination: ctx.accounts.destination.key(),
-        amount: args.amount,
-        // the transfer of `amount` out of the vault succeeded
-        vault_balance: vault_before.saturating_sub(args.amount),
-        owed: policy.owed,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> PolicyWithdraw<'info> {
+    pub fn validate(&self, args: &PolicyWithdrawArgs) -> Result<()> {
+        check_withdrawal(&**self.policy, self.vault.amount, args.amount, now()?)
+    }
+
+    pub fn handler(ctx: Context<Self>, args: PolicyWithdrawArgs) -> Result<()> {
+        let at = now()?;
+        let a = &mut *ctx.accounts;
+        let vault = EscrowVault {
+            token_program: &a.token_program,
+            escrow: &mut a.policy,
+            mint: &a.mint,
+            vault: &a.vault,
+        };
+        let vault_balance = withdraw(vault, a.destination.to_account_info(), args.amount)?;
+        let event = PolicyWithdrawn {
+            policy: a.policy.key(),
+            insurer: a.policy.insurer,
+            destination: a.destination.key(),
+            amount: args.amount,
+            vault_balance,
+            owed: a.policy.owed,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -38,39 +38,44 @@ pub struct RuleAdd<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<RuleAdd>, args: RuleAddArgs) -> Result<()> {
-    let at = now()?;
-    require!(args.rule_key != [0; 32], CareledgerError::ZeroRuleKey);
-    args.terms.validate()?;
-    let policy = ctx.accounts.policy.key();
-    let rule = CoverageRule {
-        policy,
-        rule_key: args.rule_key,
-        terms: args.terms,
-        active: true,
-        bump: ctx.bumps.rule,
-        claims: 0,
-        updated_at: at,
-    };
-    rule.invariant()?;
-    let bump = [ctx.bumps.rule];
-    let seeds = CoverageRule::seeds(&policy, &args.rule_key, &bump);
-    let a = &ctx.accounts;
-    init_pda(
-        &a.insurer,
-        &a.rule,
-        &a.system_program,
-        &seeds,
-        &rule,
-        CareledgerError::RuleAlreadyExists,
-    )?;
-    let event = CoverageRuleAdded {
-        policy,
-        rule: a.rule.key(),
-        rule_key: args.rule_key,
-        terms: args.terms,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> RuleAdd<'info> {
+    pub fn validate(&self, args: &RuleAddArgs) -> Result<()> {
+        require!(args.rule_key != [0; 32], CareledgerError::ZeroRuleKey);
+        args.terms.validate()
+    }
+
+    pub fn handler(ctx: Context<Self>, args: RuleAddArgs) -> Result<()> {
+        let at = now()?;
+        let policy = ctx.accounts.policy.key();
+        let rule = CoverageRule {
+            policy,
+            rule_key: args.rule_key,
+            terms: args.terms,
+            active: true,
+            bump: ctx.bumps.rule,
+            claims: 0,
+            updated_at: at,
+        };
+        rule.invariant()?;
+        let bump = [ctx.bumps.rule];
+        let seeds = CoverageRule::seeds(&policy, &args.rule_key, &bump);
+        let a = &ctx.accounts;
+        init_pda(
+            &a.insurer,
+            &a.rule,
+            &a.system_program,
+            &seeds,
+            &rule,
+            CareledgerError::RuleAlreadyExists,
+        )?;
+        let event = CoverageRuleAdded {
+            policy,
+            rule: a.rule.key(),
+            rule_key: args.rule_key,
+            terms: args.terms,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -22,18 +22,26 @@ pub struct RuleRetire<'info> {
     pub rule: Box<Account<'info, CoverageRule>>,
 }
 
-pub fn handler(ctx: Context<RuleRetire>) -> Result<()> {
-    let at = now()?;
-    let rule = &mut ctx.accounts.rule;
-    rule.active = false;
-    rule.updated_at = at;
-    rule.invariant()?;
-    let event = CoverageRuleRetired {
-        policy: rule.policy,
-        rule: rule.key(),
-        rule_key: rule.rule_key,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> RuleRetire<'info> {
+    /// Nothing beyond the accounts: the insurer retires an active rule of its policy
+    /// (constraints).
+    pub fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let at = now()?;
+        let rule = &mut ctx.accounts.rule;
+        rule.active = false;
+        rule.updated_at = at;
+        rule.invariant()?;
+        let event = CoverageRuleRetired {
+            policy: rule.policy,
+            rule: rule.key(),
+            rule_key: rule.rule_key,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

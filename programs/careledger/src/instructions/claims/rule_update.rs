@@ -30,23 +30,30 @@ pub struct RuleUpdate<'info> {
     pub rule: Box<Account<'info, CoverageRule>>,
 }
 
-pub fn handler(ctx: Context<RuleUpdate>, args: RuleUpdateArgs) -> Result<()> {
-    let at = now()?;
-    args.terms.validate()?;
-    let rule = &mut ctx.accounts.rule;
-    let old_terms = rule.terms;
-    require!(old_terms != args.terms, CareledgerError::EmptyUpdate);
-    rule.terms = args.terms;
-    rule.updated_at = at;
-    rule.invariant()?;
-    let event = CoverageRuleUpdated {
-        policy: rule.policy,
-        rule: rule.key(),
-        rule_key: rule.rule_key,
-        old_terms,
-        new_terms: args.terms,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> RuleUpdate<'info> {
+    /// Valid terms that differ from the rule's.
+    pub fn validate(&self, args: &RuleUpdateArgs) -> Result<()> {
+        args.terms.validate()?;
+        require!(self.rule.terms != args.terms, CareledgerError::EmptyUpdate);
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: RuleUpdateArgs) -> Result<()> {
+        let at = now()?;
+        let rule = &mut ctx.accounts.rule;
+        let old_terms = rule.terms;
+        rule.terms = args.terms;
+        rule.updated_at = at;
+        rule.invariant()?;
+        let event = CoverageRuleUpdated {
+            policy: rule.policy,
+            rule: rule.key(),
+            rule_key: rule.rule_key,
+            old_terms,
+            new_terms: args.terms,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -37,115 +37,150 @@ pub struct AccessLog<'info> {
     pub record: Account<'info, RecordAnchor>,
 }
 
-pub fn handler(ctx: Context<AccessLog>, args: AccessLogArgs) -> Result<()> {
-    require!(
-        args.action == action::READ || args.action == action::WRITE,
-        CareledgerError::InvalidAccessAction
-    );
-    let at = now()?;
-    let record = &ctx.accounts.record;
-    let query = AccessQuery {
-        action: args.action,
-        purpose: args.purpose,
-        record_class: record.class,
-        record_index: record.index,
-        now: at,
-        patient_epoch: ctx.accounts.patient.consent_epoch,
-    };
-    let record_key = record.key();
-    let grantee = ctx.accounts.grantee.key();
-    let patient = ctx.accounts.patient.wallet;
-    if is_vacant(&ctx.accounts.grant) {
-        // no grant: the attempt is still a refused access on the patient's trail, recorded
-        // against the address the patient's grant would have (an emergency grant's address
-        // carries a serial: there is nothing to record it against)
+impl<'info> AccessLog<'info> {
+    /// An action that is exactly read or write; with no grant at the address, the address the
+    /// patient's grant for the purpose would have (and no strict mode); with one, a grant of
+    /// this grantee and patient that allows the access, when strict.
+    pub fn validate(&self, args: &AccessLogArgs) -> Result<()> {
         require!(
-            args.purpose != Purpose::Emergency,
-            CareledgerError::GrantPatientMismatch
+            args.action == action::READ || args.action == action::WRITE,
+            CareledgerError::InvalidAccessAction
         );
-        let (expected, _) = Pubkey::find_program_address(
-            &[
-                GRANT_SEED,
-                patient.as_ref(),
-                grantee.as_ref(),
-                &args.purpose.seed(),
-            ],
-            &crate::ID,
+        let at = now()?;
+        match self.logged_grant()? {
+            None => {
+                // no grant: the attempt is still a refused access on the patient's trail,
+                // recorded against the address the patient's grant would have (an emergency
+                // grant's address carries a serial: there is nothing to record it against)
+                require!(
+                    args.purpose != Purpose::Emergency,
+                    CareledgerError::GrantPatientMismatch
+                );
+                let (expected, _) = Pubkey::find_program_address(
+                    &[
+                        GRANT_SEED,
+                        self.patient.wallet.as_ref(),
+                        self.grantee.key().as_ref(),
+                        &args.purpose.seed(),
+                    ],
+                    &crate::ID,
+                );
+                require_keys_eq!(
+                    self.grant.key(),
+                    expected,
+                    CareledgerError::GrantPatientMismatch
+                );
+                require!(!args.strict, CareledgerError::NoGrant);
+            }
+            Some(grant) if args.strict => {
+                decide_access(&grant, &self.grantee_provider, &self.query(args, at))
+                    .map_err(CareledgerError::from)?;
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    /// The grant the access is logged under, `None` where there is none.
+    fn logged_grant(&self) -> Result<Option<ConsentGrant>> {
+        if is_vacant(&self.grant) {
+            return Ok(None);
+        }
+        let info = &self.grant;
+        require_keys_eq!(
+            *info.owner,
+            crate::ID,
+            anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram
+        );
+        let grant = ConsentGrant::try_deserialize(&mut &info.try_borrow_data()?[..])?;
+        require_keys_eq!(
+            grant.grantee,
+            self.grantee.key(),
+            CareledgerError::GranteeMismatch
         );
         require_keys_eq!(
-            ctx.accounts.grant.key(),
-            expected,
+            grant.patient,
+            self.patient.wallet,
             CareledgerError::GrantPatientMismatch
         );
-        require!(!args.strict, CareledgerError::NoGrant);
-        let event = AccessRefused {
-            grant: expected,
-            patient,
-            grantee,
-            record: record_key,
-            record_index: query.record_index,
+        Ok(Some(grant))
+    }
+
+    fn query(&self, args: &AccessLogArgs, at: i64) -> AccessQuery {
+        AccessQuery {
             action: args.action,
             purpose: args.purpose,
-            reason: Refusal::NoGrant,
-            at,
-            grant_serial: 0,
-        };
-        emit_cpi!(event);
-        return Ok(());
-    }
-    let info = &ctx.accounts.grant;
-    require_keys_eq!(
-        *info.owner,
-        crate::ID,
-        anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram
-    );
-    let mut grant = ConsentGrant::try_deserialize(&mut &info.try_borrow_data()?[..])?;
-    require_keys_eq!(grant.grantee, grantee, CareledgerError::GranteeMismatch);
-    require_keys_eq!(
-        grant.patient,
-        patient,
-        CareledgerError::GrantPatientMismatch
-    );
-    let decision = decide_access(&grant, &ctx.accounts.grantee_provider, &query);
-    match decision {
-        Ok(()) => {
-            grant.access_count = grant
-                .access_count
-                .checked_add(1)
-                .ok_or(CareledgerError::MathOverflow)?;
-            grant.invariant()?;
-            let event = AccessLogged {
-                grant: ctx.accounts.grant.key(),
-                patient: grant.patient,
-                grantee: grant.grantee,
-                record: record_key,
-                record_index: query.record_index,
-                action: args.action,
-                purpose: args.purpose,
-                emergency: grant.is_emergency(),
-                access_count: grant.access_count,
-                at,
-                grant_serial: grant.serial,
-            };
-            write_account(&ctx.accounts.grant, &grant)?;
-            emit_cpi!(event);
+            record_class: self.record.class,
+            record_index: self.record.index,
+            now: at,
+            patient_epoch: self.patient.consent_epoch,
         }
-        Err(reason) if args.strict => return Err(CareledgerError::from(reason).into()),
-        Err(reason) => {
+    }
+
+    pub fn handler(ctx: Context<Self>, args: AccessLogArgs) -> Result<()> {
+        let at = now()?;
+        let query = ctx.accounts.query(&args, at);
+        let record_key = ctx.accounts.record.key();
+        let grantee = ctx.accounts.grantee.key();
+        let patient = ctx.accounts.patient.wallet;
+        let Some(mut grant) = ctx.accounts.logged_grant()? else {
+            // validate checked that this is the address the patient's grant would have
             let event = AccessRefused {
                 grant: ctx.accounts.grant.key(),
-                patient: grant.patient,
-                grantee: grant.grantee,
+                patient,
+                grantee,
                 record: record_key,
                 record_index: query.record_index,
                 action: args.action,
                 purpose: args.purpose,
-                reason,
+                reason: Refusal::NoGrant,
                 at,
-                grant_serial: grant.serial,
+                grant_serial: 0,
             };
             emit_cpi!(event);
+            return Ok(());
+        };
+        let decision = decide_access(&grant, &ctx.accounts.grantee_provider, &query);
+        match decision {
+            Ok(()) => {
+                grant.access_count = grant
+                    .access_count
+                    .checked_add(1)
+                    .ok_or(CareledgerError::MathOverflow)?;
+                grant.invariant()?;
+                let event = AccessLogged {
+                    grant: ctx.accounts.grant.key(),
+                    patient: grant.patient,
+                    grantee: grant.grantee,
+                    record: record_key,
+                    record_index: query.record_index,
+                    action: args.action,
+                    purpose: args.purpose,
+                    emergency: grant.is_emergency(),
+                    access_count: grant.access_count,
+                    at,
+                    grant_serial: grant.serial,
+                };
+                write_account(&ctx.accounts.grant, &grant)?;
+                emit_cpi!(event);
+            }
+            Err(reason) if args.strict => return Err(CareledgerError::from(reason).into()),
+            Err(reason) => {
+                let event = AccessRefused {
+                    grant: ctx.accounts.grant.key(),
+                    patient: grant.patient,
+                    grantee: grant.grantee,
+                    record: record_key,
+                    record_index: query.record_index,
+                    action: args.action,
+                    purpose: args.purpose,
+                    reason,
+                    at,
+                    grant_serial: grant.serial,
+                };
+                emit_cpi!(event);
+            }
         }
+        Ok(())
     }
-    Ok(())
 }

@@ -53,137 +53,162 @@ pub struct BreakGlassOpen<'info> {
     pub system_program: Program<'info, System>,
 }
 
-/// Who may break the glass, and on what terms: a verified, unsuspended provider with the
-/// emergency role, for some record classes, valid actions, a window within the config's limit,
-/// a reason code, and never for itself.
-fn validate(a: &BreakGlassOpen, args: &BreakGlassOpenArgs, at: i64) -> Result<()> {
-    let provider = &a.provider;
-    check_provider(provider, at).map_err(CareledgerError::from)?;
-    require!(
-        provider.has_role(ROLE_EMERGENCY),
-        CareledgerError::MissingRole
-    );
-    require!(args.classes != 0, CareledgerError::InvalidClasses);
-    validate_actions(args.actions)?;
-    validate_break_glass_window(args.window_secs, a.config.max_break_glass_secs)?;
-    require!(args.reason_code != 0, CareledgerError::MissingReasonCode);
-    require_keys_neq!(
-        a.clinician.key(),
-        a.patient.wallet,
-        CareledgerError::SelfGrant
-    );
-    Ok(())
+/// What opening an emergency needs that the accounts do not give directly.
+struct Opening {
+    expires_at: i64,
+    /// The pair's emergency history so far; `None` before the first.
+    marker: Option<EmergencyMarker>,
+    serial: u32,
+    grant_bump: u8,
 }
 
-pub fn handler(ctx: Context<BreakGlassOpen>, args: BreakGlassOpenArgs) -> Result<()> {
-    let at = now()?;
-    validate(ctx.accounts, &args, at)?;
-    let clinician = ctx.accounts.clinician.key();
-    let expires_at = at
-        .checked_add(i64::from(args.window_secs))
-        .ok_or(CareledgerError::MathOverflow)?;
-    let patient_wallet = ctx.accounts.patient.wallet;
-    let marker_info = &ctx.accounts.marker;
-    let mut marker = if marker_info.owner == &crate::ID && !marker_info.data_is_empty() {
-        EmergencyMarker::try_deserialize(&mut &marker_info.try_borrow_data()?[..])?
-    } else {
-        EmergencyMarker {
+impl<'info> BreakGlassOpen<'info> {
+    pub fn validate(&self, args: &BreakGlassOpenArgs) -> Result<()> {
+        self.opening(args, now()?).map(|_| ())
+    }
+
+    /// Who may break the glass, and on what terms: a verified, unsuspended provider with the
+    /// emergency role, for some record classes, valid actions, a window within the config's
+    /// limit, a reason code, and never for itself; one emergency at a time with this patient,
+    /// at the address of the pair's next serial.
+    fn opening(&self, args: &BreakGlassOpenArgs, at: i64) -> Result<Opening> {
+        let provider = &self.provider;
+        check_provider(provider, at).map_err(CareledgerError::from)?;
+        require!(
+            provider.has_role(ROLE_EMERGENCY),
+            CareledgerError::MissingRole
+        );
+        require!(args.classes != 0, CareledgerError::InvalidClasses);
+        validate_actions(args.actions)?;
+        validate_break_glass_window(args.window_secs, self.config.max_break_glass_secs)?;
+        require!(args.reason_code != 0, CareledgerError::MissingReasonCode);
+        let clinician = self.clinician.key();
+        let patient_wallet = self.patient.wallet;
+        require_keys_neq!(clinician, patient_wallet, CareledgerError::SelfGrant);
+        let expires_at = at
+            .checked_add(i64::from(args.window_secs))
+            .ok_or(CareledgerError::MathOverflow)?;
+        let info = &self.marker;
+        let marker = if info.owner == &crate::ID && !info.data_is_empty() {
+            Some(EmergencyMarker::try_deserialize(
+                &mut &info.try_borrow_data()?[..],
+            )?)
+        } else {
+            None
+        };
+        let (opened, last_expires_at) = marker
+            .as_ref()
+            .map_or((0, 0), |m| (m.opened, m.last_expires_at));
+        // one emergency at a time per clinician and patient: a new one once the last window
+        // is over
+        require!(at >= last_expires_at, CareledgerError::EmergencyStillOpen);
+        let serial = opened.checked_add(1).ok_or(CareledgerError::MathOverflow)?;
+        let serial_seed = serial.to_le_bytes();
+        let (expected, grant_bump) = Pubkey::find_program_address(
+            &ConsentGrant::seeds(
+                &patient_wallet,
+                &clinician,
+                &Purpose::Emergency.seed(),
+                &serial_seed,
+                &[],
+            ),
+            &crate::ID,
+        );
+        require_keys_eq!(
+            self.grant.key(),
+            expected,
+            CareledgerError::EmergencySerialMismatch
+        );
+        Ok(Opening {
+            expires_at,
+            marker,
+            serial,
+            grant_bump,
+        })
+    }
+
+    pub fn handler(ctx: Context<Self>, args: BreakGlassOpenArgs) -> Result<()> {
+        let at = now()?;
+        let Opening {
+            expires_at,
+            marker,
+            serial,
+            grant_bump,
+        } = ctx.accounts.opening(&args, at)?;
+        let clinician = ctx.accounts.clinician.key();
+        let patient_wallet = ctx.accounts.patient.wallet;
+        let mut marker = marker.unwrap_or(EmergencyMarker {
             patient: patient_wallet,
             clinician,
             opened: 0,
             last_expires_at: 0,
             bump: ctx.bumps.marker,
-        }
-    };
-    // one emergency at a time per clinician and patient: a new one once the last window is over
-    require!(
-        at >= marker.last_expires_at,
-        CareledgerError::EmergencyStillOpen
-    );
-    let serial = marker
-        .opened
-        .checked_add(1)
-        .ok_or(CareledgerError::MathOverflow)?;
-    let serial_seed = serial.to_le_bytes();
-    let (expected, grant_bump) = Pubkey::find_program_address(
-        &ConsentGrant::seeds(
-            &patient_wallet,
-            &clinician,
-            &Purpose::Emergency.seed(),
-            &serial_seed,
-            &[],
-        ),
-        &crate::ID,
-    );
-    require_keys_eq!(
-        ctx.accounts.grant.key(),
-        expected,
-        CareledgerError::EmergencySerialMismatch
-    );
-    let patient = &mut ctx.accounts.patient;
-    patient.emergency_count = patient
-        .emergency_count
-        .checked_add(1)
-        .ok_or(CareledgerError::MathOverflow)?;
-    patient.invariant()?;
-    let consent_epoch = patient.consent_epoch;
-    let grant = ConsentGrant {
-        patient: patient_wallet,
-        grantee: clinician,
-        classes: args.classes,
-        actions: args.actions,
-        purpose: Purpose::Emergency,
-        status: GrantStatus::Active,
-        review: ReviewState::Pending,
-        bump: grant_bump,
-        consent_epoch,
-        record_scope: NO_RECORD_SCOPE,
-        access_count: 0,
-        not_before: at,
-        expires_at,
-        created_at: stamp(at)?,
-        revoked_at: 0,
-        serial,
-        narrowed_at: 0,
-        payer: clinician,
-        statement_hash: [0; 32],
-    };
-    grant.invariant()?;
-    let a = &ctx.accounts;
-    init_grant(
-        &a.clinician,
-        &a.grant,
-        &a.system_program,
-        grant_bump,
-        &grant,
-    )?;
-    let fresh = is_vacant(&a.marker);
-    marker.opened = serial;
-    marker.last_expires_at = expires_at;
-    if fresh {
-        let bump = [ctx.bumps.marker];
-        let seeds = EmergencyMarker::seeds(&patient_wallet, &clinician, &bump);
-        init_pda(
+        });
+        let patient = &mut ctx.accounts.patient;
+        patient.emergency_count = patient
+            .emergency_count
+            .checked_add(1)
+            .ok_or(CareledgerError::MathOverflow)?;
+        patient.invariant()?;
+        let consent_epoch = patient.consent_epoch;
+        let grant = ConsentGrant {
+            patient: patient_wallet,
+            grantee: clinician,
+            classes: args.classes,
+            actions: args.actions,
+            purpose: Purpose::Emergency,
+            status: GrantStatus::Active,
+            review: ReviewState::Pending,
+            bump: grant_bump,
+            consent_epoch,
+            record_scope: NO_RECORD_SCOPE,
+            access_count: 0,
+            not_before: at,
+            expires_at,
+            created_at: stamp(at)?,
+            revoked_at: 0,
+            serial,
+            narrowed_at: 0,
+            payer: clinician,
+            statement_hash: [0; 32],
+        };
+        grant.invariant()?;
+        let a = &ctx.accounts;
+        init_grant(
             &a.clinician,
-            &a.marker,
+            &a.grant,
             &a.system_program,
-            &seeds,
-            &marker,
-            CareledgerError::InvariantViolated,
+            grant_bump,
+            &grant,
         )?;
-    } else {
-        write_account(&a.marker, &marker)?;
+        let fresh = is_vacant(&a.marker);
+        marker.opened = serial;
+        marker.last_expires_at = expires_at;
+        if fresh {
+            let bump = [ctx.bumps.marker];
+            let seeds = EmergencyMarker::seeds(&patient_wallet, &clinician, &bump);
+            init_pda(
+                &a.clinician,
+                &a.marker,
+                &a.system_program,
+                &seeds,
+                &marker,
+                CareledgerError::InvariantViolated,
+            )?;
+        } else {
+            write_account(&a.marker, &marker)?;
+        }
+        let event = BreakGlassOpened {
+            grant: a.grant.key(),
+            patient: patient_wallet,
+            provider: clinician,
+            classes: args.classes,
+            reason_code: args.reason_code,
+            window_secs: args.window_secs,
+            expires_at,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
     }
-    let event = BreakGlassOpened {
-        grant: a.grant.key(),
-        patient: patient_wallet,
-        provider: clinician,
-        classes: args.classes,
-        reason_code: args.reason_code,
-        window_secs: args.window_secs,
-        expires_at,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
 }

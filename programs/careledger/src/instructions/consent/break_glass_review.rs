@@ -2,7 +2,7 @@ use crate::constants::CONFIG_ADDRESS;
 use crate::errors::CareledgerError;
 use crate::events::BreakGlassReviewed;
 use crate::instructions::now;
-use crate::logic::authority::acting_for_unconflicted;
+use crate::logic::authority::{acting_for_unconflicted, Actor};
 use crate::state::{stamp, Config, ConsentGrant, GrantStatus, Patient, ReviewState};
 use anchor_lang::prelude::*;
 
@@ -33,39 +33,56 @@ pub struct BreakGlassReview<'info> {
     pub grant: Account<'info, ConsentGrant>,
 }
 
-pub fn handler(ctx: Context<BreakGlassReview>, args: BreakGlassReviewArgs) -> Result<()> {
-    let at = now()?;
-    let by = ctx.accounts.authority.key();
-    let grant = &mut ctx.accounts.grant;
-    // whoever opened an emergency access never reviews it, whoever they act for
-    let actor = acting_for_unconflicted(&ctx.accounts.patient, &by, at, &[grant.grantee])?;
-    require!(
-        grant.review == ReviewState::Pending,
-        CareledgerError::NotAwaitingReview
-    );
-    let revoked = args.outcome == ReviewOutcome::Disputed
-        && grant.status == GrantStatus::Active
-        && at < grant.expires_at;
-    grant.review = match args.outcome {
-        ReviewOutcome::Accepted => ReviewState::Accepted,
-        ReviewOutcome::Disputed => ReviewState::Disputed,
-    };
-    if revoked {
-        grant.status = GrantStatus::Revoked;
-        grant.revoked_at = stamp(at)?;
+impl<'info> BreakGlassReview<'info> {
+    pub fn validate(&self, _args: &BreakGlassReviewArgs) -> Result<()> {
+        self.actor(now()?)?;
+        require!(
+            self.grant.review == ReviewState::Pending,
+            CareledgerError::NotAwaitingReview
+        );
+        Ok(())
     }
-    grant.invariant()?;
-    let event = BreakGlassReviewed {
-        grant: grant.key(),
-        patient: grant.patient,
-        provider: grant.grantee,
-        by,
-        actor,
-        outcome: grant.review,
-        revoked,
-        access_count: grant.access_count,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+
+    /// Whoever opened an emergency access never reviews it, whoever they act for.
+    fn actor(&self, at: i64) -> Result<Actor> {
+        let by = self.authority.key();
+        Ok(acting_for_unconflicted(
+            &self.patient,
+            &by,
+            at,
+            &[self.grant.grantee],
+        )?)
+    }
+
+    pub fn handler(ctx: Context<Self>, args: BreakGlassReviewArgs) -> Result<()> {
+        let at = now()?;
+        let by = ctx.accounts.authority.key();
+        let actor = ctx.accounts.actor(at)?;
+        let grant = &mut ctx.accounts.grant;
+        let revoked = args.outcome == ReviewOutcome::Disputed
+            && grant.status == GrantStatus::Active
+            && at < grant.expires_at;
+        grant.review = match args.outcome {
+            ReviewOutcome::Accepted => ReviewState::Accepted,
+            ReviewOutcome::Disputed => ReviewState::Disputed,
+        };
+        if revoked {
+            grant.status = GrantStatus::Revoked;
+            grant.revoked_at = stamp(at)?;
+        }
+        grant.invariant()?;
+        let event = BreakGlassReviewed {
+            grant: grant.key(),
+            patient: grant.patient,
+            provider: grant.grantee,
+            by,
+            actor,
+            outcome: grant.review,
+            revoked,
+            access_count: grant.access_count,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -28,37 +28,42 @@ pub struct GrantClose<'info> {
     pub rent_to: UncheckedAccount<'info>,
 }
 
-pub fn handler(ctx: Context<GrantClose>) -> Result<()> {
-    let at = now()?;
-    let by = ctx.accounts.authority.key();
-    let patient = &ctx.accounts.patient;
-    let grant = &ctx.accounts.grant;
-    // closing a research grant before its participation ends forfeits the ward's uncollected
-    // rewards: never the act of a guardian who is the grantee
-    acting_for_unconflicted(patient, &by, at, &[grant.grantee])?;
-    require!(
-        grant_is_spent(grant, patient.consent_epoch, at),
-        CareledgerError::GrantStillLive
-    );
-    require!(
-        grant.review != ReviewState::Pending,
-        CareledgerError::ReviewPending
-    );
-    let payer = grant.payer;
-    require_keys_eq!(
-        ctx.accounts.rent_to.key(),
-        payer,
-        CareledgerError::WrongRentDestination
-    );
-    let event = GrantClosed {
-        grant: grant.key(),
-        patient: grant.patient,
-        grantee: grant.grantee,
-        by,
-        rent_to: payer,
-        lamports: grant.to_account_info().lamports(),
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> GrantClose<'info> {
+    pub fn validate(&self) -> Result<()> {
+        let at = now()?;
+        let (patient, grant) = (&self.patient, &self.grant);
+        // closing a research grant before its participation ends forfeits the ward's uncollected
+        // rewards: never the act of a guardian who is the grantee
+        acting_for_unconflicted(patient, &self.authority.key(), at, &[grant.grantee])?;
+        require!(
+            grant_is_spent(grant, patient.consent_epoch, at),
+            CareledgerError::GrantStillLive
+        );
+        require!(
+            grant.review != ReviewState::Pending,
+            CareledgerError::ReviewPending
+        );
+        require_keys_eq!(
+            self.rent_to.key(),
+            grant.payer,
+            CareledgerError::WrongRentDestination
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let at = now()?;
+        let grant = &ctx.accounts.grant;
+        let event = GrantClosed {
+            grant: grant.key(),
+            patient: grant.patient,
+            grantee: grant.grantee,
+            by: ctx.accounts.authority.key(),
+            rent_to: grant.payer,
+            lamports: grant.to_account_info().lamports(),
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -53,28 +53,35 @@ pub struct GrantCreate<'info> {
     pub previous_payer: Option<UncheckedAccount<'info>>,
 }
 
-pub fn handler(mut ctx: Context<GrantCreate>, args: GrantCreateArgs) -> Result<()> {
-    let a = &mut ctx.accounts;
-    require!(
-        !a.patient.requires_statements(),
-        CareledgerError::StatementRequired
-    );
-    let terms = proposed(&a.authority, &a.patient, &a.grantee_provider, &args)?;
-    let made = make_grant(
-        &a.authority,
-        &mut a.patient,
-        &a.grant,
-        &a.system_program,
-        a.previous_payer.as_deref(),
-        ctx.bumps.grant,
-        &terms,
-        [0; 32],
-    )?;
-    if let Some(closed) = made.closed {
-        emit_cpi!(closed);
+impl<'info> GrantCreate<'info> {
+    pub fn validate(&self, args: &GrantCreateArgs) -> Result<()> {
+        require!(
+            !self.patient.requires_statements(),
+            CareledgerError::StatementRequired
+        );
+        proposed(&self.authority, &self.patient, &self.grantee_provider, args)?;
+        Ok(())
     }
-    emit_cpi!(made.created);
-    Ok(())
+
+    pub fn handler(mut ctx: Context<Self>, args: GrantCreateArgs) -> Result<()> {
+        let a = &mut ctx.accounts;
+        let terms = proposed(&a.authority, &a.patient, &a.grantee_provider, &args)?;
+        let made = make_grant(
+            &a.authority,
+            &mut a.patient,
+            &a.grant,
+            &a.system_program,
+            a.previous_payer.as_deref(),
+            ctx.bumps.grant,
+            &terms,
+            [0; 32],
+        )?;
+        if let Some(closed) = made.closed {
+            emit_cpi!(closed);
+        }
+        emit_cpi!(made.created);
+        Ok(())
+    }
 }
 
 /// A grant the signer may make, with its terms checked: what `grant_create` and

@@ -6,7 +6,7 @@
 use crate::constants::{CONFIG_ADDRESS, GRANT_SEED};
 use crate::errors::CareledgerError;
 use crate::events::ConsentStatementSigned;
-use crate::instructions::consent::grant_create::{make_grant, proposed, GrantCreateArgs};
+use crate::instructions::consent::grant_create::{make_grant, proposed, GrantCreateArgs, Proposed};
 use crate::logic::statement::{
     check_signed_form, render, statement_hash, SignedForm, StatementTerms,
 };
@@ -47,62 +47,94 @@ pub struct GrantCreateSigned<'info> {
     pub previous_payer: Option<UncheckedAccount<'info>>,
 }
 
-pub fn handler(mut ctx: Context<GrantCreateSigned>, args: GrantCreateArgs) -> Result<()> {
-    let a = &mut ctx.accounts;
-    let p = proposed(&a.authority, &a.patient, &a.grantee_provider, &args)?;
-    require!(
-        args.not_before == 0 || args.not_before >= p.at,
-        CareledgerError::StatementStartPassed
-    );
-    let serial = a
-        .patient
-        .grant_count
-        .checked_add(1)
-        .ok_or(CareledgerError::MathOverflow)?;
-    let statement = render(&StatementTerms {
-        patient: a.patient.wallet,
-        signer: p.by,
-        actor: p.actor,
-        grantee: p.grantee,
-        grant: a.grant.key(),
-        serial,
-        classes: args.classes,
-        actions: args.actions,
-        purpose: args.purpose,
-        record_scope: args.record_scope,
-        not_before: args.not_before,
-        expires_at: args.expires_at,
-    });
-    alone_in_transaction(&a.instructions)?;
-    let form = checked_statement(&a.instructions, &p.by, &statement)?;
-    let hash = statement_hash(&statement);
-    let made = make_grant(
-        &a.authority,
-        &mut a.patient,
-        &a.grant,
-        &a.system_program,
-        a.previous_payer.as_deref(),
-        ctx.bumps.grant,
-        &p,
-        hash,
-    )?;
-    let created = made.created;
-    let signed = ConsentStatementSigned {
-        grant: created.grant,
-        patient: created.patient,
-        signer: p.by,
-        serial,
-        statement_hash: hash,
-        form,
-        stated_not_before: args.not_before,
-        at: p.at,
-    };
-    if let Some(closed) = made.closed {
-        emit_cpi!(closed);
+/// A signed grant's checks passed: the grant proposed, and the statement its signer signed.
+struct Signed {
+    proposed: Proposed,
+    serial: u32,
+    statement: Vec<u8>,
+    form: SignedForm,
+}
+
+impl<'info> GrantCreateSigned<'info> {
+    pub fn validate(&self, args: &GrantCreateArgs) -> Result<()> {
+        self.signed(args).map(|_| ())
     }
-    emit_cpi!(created);
-    emit_cpi!(signed);
-    Ok(())
+
+    /// Every check, in the order their errors are reported: the grant as `grant_create` checks
+    /// it, a stated start not yet passed, and the Ed25519 check of the statement the arguments
+    /// render, alone in its transaction.
+    fn signed(&self, args: &GrantCreateArgs) -> Result<Signed> {
+        let p = proposed(&self.authority, &self.patient, &self.grantee_provider, args)?;
+        require!(
+            args.not_before == 0 || args.not_before >= p.at,
+            CareledgerError::StatementStartPassed
+        );
+        let serial = self
+            .patient
+            .grant_count
+            .checked_add(1)
+            .ok_or(CareledgerError::MathOverflow)?;
+        let statement = render(&StatementTerms {
+            patient: self.patient.wallet,
+            signer: p.by,
+            actor: p.actor,
+            grantee: p.grantee,
+            grant: self.grant.key(),
+            serial,
+            classes: args.classes,
+            actions: args.actions,
+            purpose: args.purpose,
+            record_scope: args.record_scope,
+            not_before: args.not_before,
+            expires_at: args.expires_at,
+        });
+        alone_in_transaction(&self.instructions)?;
+        let form = checked_statement(&self.instructions, &p.by, &statement)?;
+        Ok(Signed {
+            proposed: p,
+            serial,
+            statement,
+            form,
+        })
+    }
+
+    pub fn handler(mut ctx: Context<Self>, args: GrantCreateArgs) -> Result<()> {
+        let a = &mut ctx.accounts;
+        let Signed {
+            proposed: p,
+            serial,
+            statement,
+            form,
+        } = a.signed(&args)?;
+        let hash = statement_hash(&statement);
+        let made = make_grant(
+            &a.authority,
+            &mut a.patient,
+            &a.grant,
+            &a.system_program,
+            a.previous_payer.as_deref(),
+            ctx.bumps.grant,
+            &p,
+            hash,
+        )?;
+        let created = made.created;
+        let signed = ConsentStatementSigned {
+            grant: created.grant,
+            patient: created.patient,
+            signer: p.by,
+            serial,
+            statement_hash: hash,
+            form,
+            stated_not_before: args.not_before,
+            at: p.at,
+        };
+        if let Some(closed) = made.closed {
+            emit_cpi!(closed);
+        }
+        emit_cpi!(created);
+        emit_cpi!(signed);
+        Ok(())
+    }
 }
 
 /// Most instructions a signed grant's transaction may hold: up to two compute-budget

@@ -1,7 +1,7 @@
 use crate::errors::CareledgerError;
 use crate::events::GrantRevoked;
 use crate::instructions::now;
-use crate::logic::authority::acting_for_unconflicted;
+use crate::logic::authority::{acting_for_unconflicted, Actor};
 use crate::state::{stamp, ConsentGrant, GrantStatus, Patient};
 use anchor_lang::prelude::*;
 
@@ -18,29 +18,46 @@ pub struct GrantRevoke<'info> {
     pub grant: Account<'info, ConsentGrant>,
 }
 
-pub fn handler(ctx: Context<GrantRevoke>) -> Result<()> {
-    let at = now()?;
-    let by = ctx.accounts.authority.key();
-    let grant = &mut ctx.accounts.grant;
-    // a guardian does not end a grant that is its own: revoking a research grant to the study
-    // it sponsors would end the ward's rewards (the patient always may)
-    let actor = acting_for_unconflicted(&ctx.accounts.patient, &by, at, &[grant.grantee])?;
-    require!(
-        grant.status == GrantStatus::Active,
-        CareledgerError::GrantRevoked
-    );
-    grant.status = GrantStatus::Revoked;
-    grant.revoked_at = stamp(at)?;
-    grant.invariant()?;
-    let event = GrantRevoked {
-        grant: grant.key(),
-        patient: grant.patient,
-        grantee: grant.grantee,
-        by,
-        actor,
-        purpose: grant.purpose,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> GrantRevoke<'info> {
+    pub fn validate(&self) -> Result<()> {
+        self.actor(now()?)?;
+        require!(
+            self.grant.status == GrantStatus::Active,
+            CareledgerError::GrantRevoked
+        );
+        Ok(())
+    }
+
+    /// A guardian does not end a grant that is its own: revoking a research grant to the study
+    /// it sponsors would end the ward's rewards (the patient always may).
+    fn actor(&self, at: i64) -> Result<Actor> {
+        let by = self.authority.key();
+        Ok(acting_for_unconflicted(
+            &self.patient,
+            &by,
+            at,
+            &[self.grant.grantee],
+        )?)
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let at = now()?;
+        let by = ctx.accounts.authority.key();
+        let actor = ctx.accounts.actor(at)?;
+        let grant = &mut ctx.accounts.grant;
+        grant.status = GrantStatus::Revoked;
+        grant.revoked_at = stamp(at)?;
+        grant.invariant()?;
+        let event = GrantRevoked {
+            grant: grant.key(),
+            patient: grant.patient,
+            grantee: grant.grantee,
+            by,
+            actor,
+            purpose: grant.purpose,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

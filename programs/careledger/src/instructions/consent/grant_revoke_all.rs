@@ -15,25 +15,32 @@ pub struct GrantRevokeAll<'info> {
     pub patient: Account<'info, Patient>,
 }
 
-pub fn handler(ctx: Context<GrantRevokeAll>) -> Result<()> {
-    let at = now()?;
-    let by = ctx.accounts.authority.key();
-    let actor = acting_for(&ctx.accounts.patient, &by, at)?;
-    let patient = &mut ctx.accounts.patient;
-    let old_epoch = patient.consent_epoch;
-    patient.consent_epoch = old_epoch
-        .checked_add(1)
-        .ok_or(CareledgerError::MathOverflow)?;
-    patient.epoch_changed_at = at;
-    patient.invariant()?;
-    let event = AllGrantsRevoked {
-        patient: patient.wallet,
-        by,
-        actor,
-        old_epoch,
-        new_epoch: patient.consent_epoch,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> GrantRevokeAll<'info> {
+    pub fn validate(&self) -> Result<()> {
+        acting_for(&self.patient, &self.authority.key(), now()?)?;
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let at = now()?;
+        let by = ctx.accounts.authority.key();
+        let actor = acting_for(&ctx.accounts.patient, &by, at)?;
+        let patient = &mut ctx.accounts.patient;
+        let old_epoch = patient.consent_epoch;
+        patient.consent_epoch = old_epoch
+            .checked_add(1)
+            .ok_or(CareledgerError::MathOverflow)?;
+        patient.epoch_changed_at = at;
+        patient.invariant()?;
+        let event = AllGrantsRevoked {
+            patient: patient.wallet,
+            by,
+            actor,
+            old_epoch,
+            new_epoch: patient.consent_epoch,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -41,49 +41,59 @@ pub struct RequestCreate<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<RequestCreate>, args: RequestCreateArgs) -> Result<()> {
-    let at = now()?;
-    check_provider(&ctx.accounts.requester_provider, at).map_err(CareledgerError::from)?;
-    validate_request(args.classes, args.actions, args.purpose, args.duration_secs)?;
-    validate_purpose_for_roles(args.purpose, ctx.accounts.requester_provider.roles)?;
-    require!(args.reason_code != 0, CareledgerError::MissingReasonCode);
-    let requester = ctx.accounts.requester.key();
-    let patient = ctx.accounts.patient.wallet;
-    require_keys_neq!(requester, patient, CareledgerError::SelfGrant);
-    let request = AccessRequest {
-        patient,
-        requester,
-        classes: args.classes,
-        actions: args.actions,
-        purpose: args.purpose,
-        reason_code: args.reason_code,
-        duration_secs: args.duration_secs,
-        created_at: at,
-        bump: ctx.bumps.request,
-    };
-    request.invariant()?;
-    let bump = [ctx.bumps.request];
-    let seeds = AccessRequest::seeds(&patient, &requester, &bump);
-    let a = &ctx.accounts;
-    init_pda(
-        &a.requester,
-        &a.request,
-        &a.system_program,
-        &seeds,
-        &request,
-        CareledgerError::RequestAlreadyPending,
-    )?;
-    let event = AccessRequested {
-        request: a.request.key(),
-        patient,
-        requester,
-        classes: args.classes,
-        actions: args.actions,
-        purpose: args.purpose,
-        reason_code: args.reason_code,
-        duration_secs: args.duration_secs,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> RequestCreate<'info> {
+    pub fn validate(&self, args: &RequestCreateArgs) -> Result<()> {
+        check_provider(&self.requester_provider, now()?).map_err(CareledgerError::from)?;
+        validate_request(args.classes, args.actions, args.purpose, args.duration_secs)?;
+        validate_purpose_for_roles(args.purpose, self.requester_provider.roles)?;
+        require!(args.reason_code != 0, CareledgerError::MissingReasonCode);
+        require_keys_neq!(
+            self.requester.key(),
+            self.patient.wallet,
+            CareledgerError::SelfGrant
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: RequestCreateArgs) -> Result<()> {
+        let at = now()?;
+        let requester = ctx.accounts.requester.key();
+        let patient = ctx.accounts.patient.wallet;
+        let request = AccessRequest {
+            patient,
+            requester,
+            classes: args.classes,
+            actions: args.actions,
+            purpose: args.purpose,
+            reason_code: args.reason_code,
+            duration_secs: args.duration_secs,
+            created_at: at,
+            bump: ctx.bumps.request,
+        };
+        request.invariant()?;
+        let bump = [ctx.bumps.request];
+        let seeds = AccessRequest::seeds(&patient, &requester, &bump);
+        let a = &ctx.accounts;
+        init_pda(
+            &a.requester,
+            &a.request,
+            &a.system_program,
+            &seeds,
+            &request,
+            CareledgerError::RequestAlreadyPending,
+        )?;
+        let event = AccessRequested {
+            request: a.request.key(),
+            patient,
+            requester,
+            classes: args.classes,
+            actions: args.actions,
+            purpose: args.purpose,
+            reason_code: args.reason_code,
+            duration_secs: args.duration_secs,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

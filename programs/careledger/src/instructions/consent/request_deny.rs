@@ -32,23 +32,30 @@ pub struct RequestDeny<'info> {
     pub requester: UncheckedAccount<'info>,
 }
 
-pub fn handler(ctx: Context<RequestDeny>, args: RequestDenyArgs) -> Result<()> {
-    require!(args.reason_code != 0, CareledgerError::MissingReasonCode);
-    let at = now()?;
-    let by = ctx.accounts.authority.key();
-    let actor = acting_for(&ctx.accounts.patient, &by, at)?;
-    let request = &ctx.accounts.request;
-    let event = AccessRequestDecided {
-        request: request.key(),
-        patient: request.patient,
-        requester: request.requester,
-        by,
-        actor,
-        approved: false,
-        grant: Pubkey::default(),
-        reason_code: args.reason_code,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> RequestDeny<'info> {
+    pub fn validate(&self, args: &RequestDenyArgs) -> Result<()> {
+        require!(args.reason_code != 0, CareledgerError::MissingReasonCode);
+        acting_for(&self.patient, &self.authority.key(), now()?)?;
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: RequestDenyArgs) -> Result<()> {
+        let at = now()?;
+        let by = ctx.accounts.authority.key();
+        let actor = acting_for(&ctx.accounts.patient, &by, at)?;
+        let request = &ctx.accounts.request;
+        let event = AccessRequestDecided {
+            request: request.key(),
+            patient: request.patient,
+            requester: request.requester,
+            by,
+            actor,
+            approved: false,
+            grant: Pubkey::default(),
+            reason_code: args.reason_code,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -45,64 +45,77 @@ pub struct RecordAnchorCreate<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<RecordAnchorCreate>, args: RecordAnchorArgs) -> Result<()> {
-    let cid = parse_cid(&args.cid)?;
-    validate_hash(&args.content_sha256)?;
-    validate_record_class(args.class)?;
-    let at = now()?;
-    let author = ctx.accounts.author.key();
-    let index = ctx.accounts.patient.record_count;
-    let grant = authorize_writer(
-        &author,
-        &ctx.accounts.patient,
-        ctx.accounts.author_provider.as_ref(),
-        ctx.accounts.grant.as_ref(),
-        args.class,
-        index,
-        at,
-    )?;
-    let patient = &mut ctx.accounts.patient;
-    patient.record_count = index.checked_add(1).ok_or(CareledgerError::MathOverflow)?;
-    patient.invariant()?;
-    let patient_wallet = patient.wallet;
-    let care = written_for_care(&author, &ctx.accounts.patient, ctx.accounts.grant.as_ref());
-    let record = RecordAnchor {
-        patient: patient_wallet,
-        author,
-        cid,
-        content_sha256: args.content_sha256,
-        class: args.class,
-        status: RecordStatus::Current,
-        bump: ctx.bumps.record,
-        index,
-        version: 1,
-        previous: NO_PREVIOUS_VERSION,
-        anchored_at: stamp(at)?,
-        care_authored: care.is_some(),
-        care_since: care.unwrap_or(0),
-    };
-    record.invariant()?;
-    let a = &ctx.accounts;
-    init_record(
-        &a.author,
-        &a.record,
-        &a.system_program,
-        ctx.bumps.record,
-        &record,
-    )?;
-    let event = RecordAnchored {
-        record: a.record.key(),
-        patient: patient_wallet,
-        author,
-        index,
-        version: 1,
-        previous: NO_PREVIOUS_VERSION,
-        class: args.class,
-        cid,
-        content_sha256: args.content_sha256,
-        grant,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> RecordAnchorCreate<'info> {
+    pub fn validate(&self, args: &RecordAnchorArgs) -> Result<()> {
+        parse_cid(&args.cid)?;
+        validate_hash(&args.content_sha256)?;
+        validate_record_class(args.class)?;
+        self.written_under(args, now()?)?;
+        Ok(())
+    }
+
+    /// The grant the author writes under (the default key when the patient writes).
+    fn written_under(&self, args: &RecordAnchorArgs, at: i64) -> Result<Pubkey> {
+        authorize_writer(
+            &self.author.key(),
+            &self.patient,
+            self.author_provider.as_ref(),
+            self.grant.as_ref(),
+            args.class,
+            self.patient.record_count,
+            at,
+        )
+    }
+
+    pub fn handler(ctx: Context<Self>, args: RecordAnchorArgs) -> Result<()> {
+        let cid = parse_cid(&args.cid)?;
+        let at = now()?;
+        let author = ctx.accounts.author.key();
+        let index = ctx.accounts.patient.record_count;
+        let grant = ctx.accounts.written_under(&args, at)?;
+        let patient = &mut ctx.accounts.patient;
+        patient.record_count = index.checked_add(1).ok_or(CareledgerError::MathOverflow)?;
+        patient.invariant()?;
+        let patient_wallet = patient.wallet;
+        let care = written_for_care(&author, &ctx.accounts.patient, ctx.accounts.grant.as_ref());
+        let record = RecordAnchor {
+            patient: patient_wallet,
+            author,
+            cid,
+            content_sha256: args.content_sha256,
+            class: args.class,
+            status: RecordStatus::Current,
+            bump: ctx.bumps.record,
+            index,
+            version: 1,
+            previous: NO_PREVIOUS_VERSION,
+            anchored_at: stamp(at)?,
+            care_authored: care.is_some(),
+            care_since: care.unwrap_or(0),
+        };
+        record.invariant()?;
+        let a = &ctx.accounts;
+        init_record(
+            &a.author,
+            &a.record,
+            &a.system_program,
+            ctx.bumps.record,
+            &record,
+        )?;
+        let event = RecordAnchored {
+            record: a.record.key(),
+            patient: patient_wallet,
+            author,
+            index,
+            version: 1,
+            previous: NO_PREVIOUS_VERSION,
+            class: args.class,
+            cid,
+            content_sha256: args.content_sha256,
+            grant,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -40,59 +40,73 @@ pub struct RecordRetract<'info> {
     pub previous: Option<Account<'info, RecordAnchor>>,
 }
 
-pub fn handler(ctx: Context<RecordRetract>, args: RecordRetractArgs) -> Result<()> {
-    require!(args.reason_code != 0, CareledgerError::MissingReasonCode);
-    let at = now()?;
-    let a = &ctx.accounts;
-    require!(
-        a.record.status == RecordStatus::Current,
-        CareledgerError::RecordNotCurrent
-    );
-    let by = a.by.key();
-    let amends = a.record.version > 1;
-    // as for amending: a record-scoped grant reaches the record it is scoped to
-    let scope = if amends {
-        a.record.previous
-    } else {
-        a.record.index
-    };
-    authorize_writer(
-        &by,
-        &a.patient,
-        a.author_provider.as_ref(),
-        a.grant.as_ref(),
-        a.record.class,
-        scope,
-        at,
-    )?;
-    let reinstated = match (&a.previous, amends) {
-        (Some(p), true) => {
-            let same_chain = p.patient == a.record.patient
-                && p.index == a.record.previous
-                && p.status == RecordStatus::Superseded
-                && p.version.checked_add(1) == Some(a.record.version);
-            require!(same_chain, CareledgerError::PreviousVersionRequired);
-            Some(p.key())
-        }
-        (None, true) => return err!(CareledgerError::PreviousVersionRequired),
-        (_, false) => None,
-    };
-    let accounts = &mut *ctx.accounts;
-    if let Some(previous) = accounts.previous.as_mut().filter(|_| amends) {
-        previous.status = RecordStatus::Current;
-        previous.invariant()?;
+impl<'info> RecordRetract<'info> {
+    pub fn validate(&self, args: &RecordRetractArgs) -> Result<()> {
+        require!(args.reason_code != 0, CareledgerError::MissingReasonCode);
+        let at = now()?;
+        let record = &self.record;
+        require!(
+            record.status == RecordStatus::Current,
+            CareledgerError::RecordNotCurrent
+        );
+        // as for amending: a record-scoped grant reaches the record it is scoped to
+        let scope = if record.version > 1 {
+            record.previous
+        } else {
+            record.index
+        };
+        authorize_writer(
+            &self.by.key(),
+            &self.patient,
+            self.author_provider.as_ref(),
+            self.grant.as_ref(),
+            record.class,
+            scope,
+            at,
+        )?;
+        self.reinstated()?;
+        Ok(())
     }
-    let record = &mut accounts.record;
-    record.status = RecordStatus::EnteredInError;
-    record.invariant()?;
-    let event = RecordRetracted {
-        record: record.key(),
-        patient: record.patient,
-        by,
-        reason_code: args.reason_code,
-        reinstated: reinstated.unwrap_or_default(),
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+
+    /// The version an amendment's retraction makes current again (`None` for a first
+    /// version): the one it amended, which must be passed.
+    fn reinstated(&self) -> Result<Option<Pubkey>> {
+        let record = &self.record;
+        match (&self.previous, record.version > 1) {
+            (Some(p), true) => {
+                let same_chain = p.patient == record.patient
+                    && p.index == record.previous
+                    && p.status == RecordStatus::Superseded
+                    && p.version.checked_add(1) == Some(record.version);
+                require!(same_chain, CareledgerError::PreviousVersionRequired);
+                Ok(Some(p.key()))
+            }
+            (None, true) => err!(CareledgerError::PreviousVersionRequired),
+            (_, false) => Ok(None),
+        }
+    }
+
+    pub fn handler(ctx: Context<Self>, args: RecordRetractArgs) -> Result<()> {
+        let at = now()?;
+        let by = ctx.accounts.by.key();
+        let reinstated = ctx.accounts.reinstated()?;
+        let accounts = &mut *ctx.accounts;
+        if let Some(previous) = accounts.previous.as_mut().filter(|_| reinstated.is_some()) {
+            previous.status = RecordStatus::Current;
+            previous.invariant()?;
+        }
+        let record = &mut accounts.record;
+        record.status = RecordStatus::EnteredInError;
+        record.invariant()?;
+        let event = RecordRetracted {
+            record: record.key(),
+            patient: record.patient,
+            by,
+            reason_code: args.reason_code,
+            reinstated: reinstated.unwrap_or_default(),
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -19,17 +19,24 @@ pub struct ConfigAcceptAdmin<'info> {
     pub config: Account<'info, Config>,
 }
 
-pub fn handler(ctx: Context<ConfigAcceptAdmin>) -> Result<()> {
-    let config = &mut ctx.accounts.config;
-    let old_admin = config.admin;
-    config.admin = config.pending_admin;
-    config.pending_admin = Pubkey::default();
-    config.invariant()?;
-    let event = AdminAccepted {
-        old_admin,
-        new_admin: config.admin,
-        at: now()?,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> ConfigAcceptAdmin<'info> {
+    /// Nothing beyond the accounts: only the pending admin signs (constraint).
+    pub fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let config = &mut ctx.accounts.config;
+        let old_admin = config.admin;
+        config.admin = config.pending_admin;
+        config.pending_admin = Pubkey::default();
+        config.invariant()?;
+        let event = AdminAccepted {
+            old_admin,
+            new_admin: config.admin,
+            at: now()?,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

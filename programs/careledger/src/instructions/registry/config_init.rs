@@ -37,45 +37,46 @@ pub struct ConfigInit<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn validate(args: &ConfigInitArgs) -> Result<()> {
-    require!(
-        args.admin != Pubkey::default() && args.credential_authority != Pubkey::default(),
-        CareledgerError::InvalidAuthorityKey
-    );
-    validate_break_glass_cap(args.max_break_glass_secs)?;
-    Ok(())
-}
+impl<'info> ConfigInit<'info> {
+    pub fn validate(&self, args: &ConfigInitArgs) -> Result<()> {
+        require!(
+            args.admin != Pubkey::default() && args.credential_authority != Pubkey::default(),
+            CareledgerError::InvalidAuthorityKey
+        );
+        validate_break_glass_cap(args.max_break_glass_secs)?;
+        Ok(())
+    }
 
-pub fn handler(ctx: Context<ConfigInit>, args: ConfigInitArgs) -> Result<()> {
-    validate(&args)?;
-    let config = Config {
-        admin: args.admin,
-        pending_admin: Pubkey::default(),
-        credential_authority: args.credential_authority,
-        paused: false,
-        max_break_glass_secs: args.max_break_glass_secs,
-        bump: ctx.bumps.config,
-        reserved: [0; 32],
-    };
-    config.invariant()?;
-    let bump = [ctx.bumps.config];
-    let a = &ctx.accounts;
-    init_pda(
-        &a.upgrade_authority,
-        &a.config,
-        &a.system_program,
-        &Config::seeds(&bump),
-        &config,
-        CareledgerError::ConfigAlreadyInitialized,
-    )?;
-    let event = ConfigInitialized {
-        config: a.config.key(),
-        upgrade_authority: ctx.accounts.upgrade_authority.key(),
-        admin: args.admin,
-        credential_authority: args.credential_authority,
-        max_break_glass_secs: args.max_break_glass_secs,
-        at: now()?,
-    };
-    emit_cpi!(event);
-    Ok(())
+    pub fn handler(ctx: Context<Self>, args: ConfigInitArgs) -> Result<()> {
+        let config = Config {
+            admin: args.admin,
+            pending_admin: Pubkey::default(),
+            credential_authority: args.credential_authority,
+            paused: false,
+            max_break_glass_secs: args.max_break_glass_secs,
+            bump: ctx.bumps.config,
+            reserved: [0; 32],
+        };
+        config.invariant()?;
+        let bump = [ctx.bumps.config];
+        let a = &ctx.accounts;
+        init_pda(
+            &a.upgrade_authority,
+            &a.config,
+            &a.system_program,
+            &Config::seeds(&bump),
+            &config,
+            CareledgerError::ConfigAlreadyInitialized,
+        )?;
+        let event = ConfigInitialized {
+            config: a.config.key(),
+            upgrade_authority: ctx.accounts.upgrade_authority.key(),
+            admin: args.admin,
+            credential_authority: args.credential_authority,
+            max_break_glass_secs: args.max_break_glass_secs,
+            at: now()?,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

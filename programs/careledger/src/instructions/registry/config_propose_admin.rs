@@ -18,19 +18,25 @@ pub struct ConfigProposeAdmin<'info> {
     pub config: Account<'info, Config>,
 }
 
-pub fn handler(ctx: Context<ConfigProposeAdmin>, args: ConfigProposeAdminArgs) -> Result<()> {
-    require!(
-        args.new_admin != Pubkey::default(),
-        CareledgerError::InvalidAuthorityKey
-    );
-    let config = &mut ctx.accounts.config;
-    config.pending_admin = args.new_admin;
-    config.invariant()?;
-    let event = AdminProposed {
-        admin: config.admin,
-        proposed: args.new_admin,
-        at: now()?,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> ConfigProposeAdmin<'info> {
+    pub fn validate(&self, args: &ConfigProposeAdminArgs) -> Result<()> {
+        require!(
+            args.new_admin != Pubkey::default(),
+            CareledgerError::InvalidAuthorityKey
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: ConfigProposeAdminArgs) -> Result<()> {
+        let config = &mut ctx.accounts.config;
+        config.pending_admin = args.new_admin;
+        config.invariant()?;
+        let event = AdminProposed {
+            admin: config.admin,
+            proposed: args.new_admin,
+            at: now()?,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

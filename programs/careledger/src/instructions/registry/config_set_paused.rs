@@ -18,15 +18,22 @@ pub struct ConfigSetPaused<'info> {
     pub config: Account<'info, Config>,
 }
 
-pub fn handler(ctx: Context<ConfigSetPaused>, args: ConfigSetPausedArgs) -> Result<()> {
-    let config = &mut ctx.accounts.config;
-    config.paused = args.paused;
-    config.invariant()?;
-    let event = PauseSet {
-        admin: config.admin,
-        paused: args.paused,
-        at: now()?,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> ConfigSetPaused<'info> {
+    /// Nothing beyond the accounts: the admin signs (constraint); either value may be set.
+    pub fn validate(&self, _args: &ConfigSetPausedArgs) -> Result<()> {
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: ConfigSetPausedArgs) -> Result<()> {
+        let config = &mut ctx.accounts.config;
+        config.paused = args.paused;
+        config.invariant()?;
+        let event = PauseSet {
+            admin: config.admin,
+            paused: args.paused,
+            at: now()?,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

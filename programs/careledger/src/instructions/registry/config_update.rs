@@ -20,24 +20,30 @@ pub struct ConfigUpdate<'info> {
     pub config: Account<'info, Config>,
 }
 
-pub fn handler(ctx: Context<ConfigUpdate>, args: ConfigUpdateArgs) -> Result<()> {
-    require!(
-        args.credential_authority != Pubkey::default(),
-        CareledgerError::InvalidAuthorityKey
-    );
-    validate_break_glass_cap(args.max_break_glass_secs)?;
-    let config = &mut ctx.accounts.config;
-    let event = ConfigUpdated {
-        admin: config.admin,
-        old_credential_authority: config.credential_authority,
-        new_credential_authority: args.credential_authority,
-        old_max_break_glass_secs: config.max_break_glass_secs,
-        new_max_break_glass_secs: args.max_break_glass_secs,
-        at: now()?,
-    };
-    config.credential_authority = args.credential_authority;
-    config.max_break_glass_secs = args.max_break_glass_secs;
-    config.invariant()?;
-    emit_cpi!(event);
-    Ok(())
+impl<'info> ConfigUpdate<'info> {
+    pub fn validate(&self, args: &ConfigUpdateArgs) -> Result<()> {
+        require!(
+            args.credential_authority != Pubkey::default(),
+            CareledgerError::InvalidAuthorityKey
+        );
+        validate_break_glass_cap(args.max_break_glass_secs)?;
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: ConfigUpdateArgs) -> Result<()> {
+        let config = &mut ctx.accounts.config;
+        let event = ConfigUpdated {
+            admin: config.admin,
+            old_credential_authority: config.credential_authority,
+            new_credential_authority: args.credential_authority,
+            old_max_break_glass_secs: config.max_break_glass_secs,
+            new_max_break_glass_secs: args.max_break_glass_secs,
+            at: now()?,
+        };
+        config.credential_authority = args.credential_authority;
+        config.max_break_glass_secs = args.max_break_glass_secs;
+        config.invariant()?;
+        emit_cpi!(event);
+        Ok(())
+    }
 }

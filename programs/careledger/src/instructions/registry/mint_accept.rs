@@ -24,33 +24,41 @@ pub struct MintAccept<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<MintAccept>) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    let mint = a.mint.key();
-    let freeze_authority = Option::<Pubkey>::from(a.mint.freeze_authority).unwrap_or_default();
-    let entry = AcceptedMint {
-        mint,
-        freeze_authority,
-        accepted_at: at,
-        accepted_by: a.admin.key(),
-        bump: ctx.bumps.accepted_mint,
-    };
-    let bump = [ctx.bumps.accepted_mint];
-    let seeds = AcceptedMint::seeds(&mint, &bump);
-    init_pda(
-        &a.admin,
-        &a.accepted_mint,
-        &a.system_program,
-        &seeds,
-        &entry,
-        CareledgerError::MintAlreadyAccepted,
-    )?;
-    emit_cpi!(PaymentMintAccepted {
-        mint,
-        freeze_authority,
-        admin: a.admin.key(),
-        at,
-    });
-    Ok(())
+impl<'info> MintAccept<'info> {
+    /// Nothing beyond the accounts: the admin signs (constraint), and a mint accepted twice is
+    /// refused when its entry is created.
+    pub fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let at = now()?;
+        let a = &ctx.accounts;
+        let mint = a.mint.key();
+        let freeze_authority = Option::<Pubkey>::from(a.mint.freeze_authority).unwrap_or_default();
+        let entry = AcceptedMint {
+            mint,
+            freeze_authority,
+            accepted_at: at,
+            accepted_by: a.admin.key(),
+            bump: ctx.bumps.accepted_mint,
+        };
+        let bump = [ctx.bumps.accepted_mint];
+        let seeds = AcceptedMint::seeds(&mint, &bump);
+        init_pda(
+            &a.admin,
+            &a.accepted_mint,
+            &a.system_program,
+            &seeds,
+            &entry,
+            CareledgerError::MintAlreadyAccepted,
+        )?;
+        emit_cpi!(PaymentMintAccepted {
+            mint,
+            freeze_authority,
+            admin: a.admin.key(),
+            at,
+        });
+        Ok(())
+    }
 }

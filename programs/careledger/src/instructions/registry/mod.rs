@@ -1,5 +1,3 @@
-// Every file exports a `handler`; lib.rs calls each by its full path, so the glob clash is harmless.
-#![allow(ambiguous_glob_reexports)]
 pub mod config_accept_admin;
 pub mod config_init;
 pub mod config_propose_admin;

@@ -17,20 +17,26 @@ pub struct PatientRequireStatements<'info> {
     pub patient: Account<'info, Patient>,
 }
 
-pub fn handler(ctx: Context<PatientRequireStatements>) -> Result<()> {
-    let at = now()?;
-    let patient = &mut ctx.accounts.patient;
-    require!(
-        !patient.requires_statements(),
-        CareledgerError::ConsentModeUnchanged
-    );
-    patient.consent_flags |= CONSENT_STATEMENTS_REQUIRED;
-    patient.invariant()?;
-    let event = StatementsRequired {
-        patient: patient.key(),
-        wallet: patient.wallet,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> PatientRequireStatements<'info> {
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            !self.patient.requires_statements(),
+            CareledgerError::ConsentModeUnchanged
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let at = now()?;
+        let patient = &mut ctx.accounts.patient;
+        patient.consent_flags |= CONSENT_STATEMENTS_REQUIRED;
+        patient.invariant()?;
+        let event = StatementsRequired {
+            patient: patient.key(),
+            wallet: patient.wallet,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

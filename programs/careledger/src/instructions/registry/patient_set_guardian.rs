@@ -26,43 +26,48 @@ pub struct PatientSetGuardian<'info> {
     pub patient: Account<'info, Patient>,
 }
 
-pub fn handler(ctx: Context<PatientSetGuardian>, args: PatientSetGuardianArgs) -> Result<()> {
-    let at = now()?;
-    let clearing = args.guardian == Pubkey::default();
-    require!(
-        clearing || !ctx.accounts.config.paused,
-        CareledgerError::Paused
-    );
-    if !clearing {
-        // a guardian signs statements of their own: appointing one is a consent decision a
-        // blind transaction must not make for a patient who requires statements
-        require!(
-            !ctx.accounts.patient.requires_statements(),
-            CareledgerError::StatementRequired
-        );
-        require_keys_neq!(
-            args.guardian,
-            ctx.accounts.wallet.key(),
-            CareledgerError::InvalidGuardian
-        );
-        validate_guardian_expiry(args.guardian_expires_at, at)?;
+impl<'info> PatientSetGuardian<'info> {
+    pub fn validate(&self, args: &PatientSetGuardianArgs) -> Result<()> {
+        let at = now()?;
+        let clearing = args.guardian == Pubkey::default();
+        require!(clearing || !self.config.paused, CareledgerError::Paused);
+        if !clearing {
+            // a guardian signs statements of their own: appointing one is a consent decision a
+            // blind transaction must not make for a patient who requires statements
+            require!(
+                !self.patient.requires_statements(),
+                CareledgerError::StatementRequired
+            );
+            require_keys_neq!(
+                args.guardian,
+                self.wallet.key(),
+                CareledgerError::InvalidGuardian
+            );
+            validate_guardian_expiry(args.guardian_expires_at, at)?;
+        }
+        Ok(())
     }
-    let patient = &mut ctx.accounts.patient;
-    let old_guardian = patient.guardian;
-    patient.guardian = args.guardian;
-    patient.guardian_expires_at = if clearing {
-        0
-    } else {
-        args.guardian_expires_at
-    };
-    patient.invariant()?;
-    let event = GuardianChanged {
-        patient: patient.key(),
-        old_guardian,
-        new_guardian: patient.guardian,
-        guardian_expires_at: patient.guardian_expires_at,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+
+    pub fn handler(ctx: Context<Self>, args: PatientSetGuardianArgs) -> Result<()> {
+        let at = now()?;
+        let clearing = args.guardian == Pubkey::default();
+        let patient = &mut ctx.accounts.patient;
+        let old_guardian = patient.guardian;
+        patient.guardian = args.guardian;
+        patient.guardian_expires_at = if clearing {
+            0
+        } else {
+            args.guardian_expires_at
+        };
+        patient.invariant()?;
+        let event = GuardianChanged {
+            patient: patient.key(),
+            old_guardian,
+            new_guardian: patient.guardian,
+            guardian_expires_at: patient.guardian_expires_at,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -35,56 +35,62 @@ pub struct ProviderRegister<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<ProviderRegister>, args: ProviderRegisterArgs) -> Result<()> {
-    validate_roles(args.roles, args.supply_roles)?;
-    validate_hash(&args.credential_ref).map_err(|_| CareledgerError::InvalidCredentialRef)?;
-    let at = now()?;
-    let wallet = ctx.accounts.wallet.key();
-    let provider = Provider {
-        wallet,
-        roles: args.roles,
-        status: ProviderStatus::Pending,
-        bump: ctx.bumps.provider,
-        credential_ref: args.credential_ref,
-        credential_expires_at: 0,
-        verified_by: Pubkey::default(),
-        verified_at: 0,
-        registered_at: at,
-        suspension_reason: 0,
-        supply_roles: args.supply_roles,
-        reserved: [0; 15],
-    };
-    provider.invariant()?;
-    let bump = [ctx.bumps.provider];
-    let seeds = Provider::seeds(&wallet, &bump);
-    let a = &ctx.accounts;
-    init_pda(
-        &a.wallet,
-        &a.provider,
-        &a.system_program,
-        &seeds,
-        &provider,
-        CareledgerError::ProviderAlreadyRegistered,
-    )?;
-    let event = ProviderRegistered {
-        provider: a.provider.key(),
-        wallet,
-        requested_roles: args.roles,
-        credential_ref: args.credential_ref,
-        at,
-    };
-    emit_cpi!(event);
-    if args.supply_roles != 0 {
-        let event = ProviderSupplyRolesSet {
+impl<'info> ProviderRegister<'info> {
+    pub fn validate(&self, args: &ProviderRegisterArgs) -> Result<()> {
+        validate_roles(args.roles, args.supply_roles)?;
+        validate_hash(&args.credential_ref).map_err(|_| CareledgerError::InvalidCredentialRef)?;
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: ProviderRegisterArgs) -> Result<()> {
+        let at = now()?;
+        let wallet = ctx.accounts.wallet.key();
+        let provider = Provider {
+            wallet,
+            roles: args.roles,
+            status: ProviderStatus::Pending,
+            bump: ctx.bumps.provider,
+            credential_ref: args.credential_ref,
+            credential_expires_at: 0,
+            verified_by: Pubkey::default(),
+            verified_at: 0,
+            registered_at: at,
+            suspension_reason: 0,
+            supply_roles: args.supply_roles,
+            reserved: [0; 15],
+        };
+        provider.invariant()?;
+        let bump = [ctx.bumps.provider];
+        let seeds = Provider::seeds(&wallet, &bump);
+        let a = &ctx.accounts;
+        init_pda(
+            &a.wallet,
+            &a.provider,
+            &a.system_program,
+            &seeds,
+            &provider,
+            CareledgerError::ProviderAlreadyRegistered,
+        )?;
+        let event = ProviderRegistered {
             provider: a.provider.key(),
             wallet,
-            set_by: wallet,
-            old_supply_roles: 0,
-            new_supply_roles: args.supply_roles,
-            verified: false,
+            requested_roles: args.roles,
+            credential_ref: args.credential_ref,
             at,
         };
         emit_cpi!(event);
+        if args.supply_roles != 0 {
+            let event = ProviderSupplyRolesSet {
+                provider: a.provider.key(),
+                wallet,
+                set_by: wallet,
+                old_supply_roles: 0,
+                new_supply_roles: args.supply_roles,
+                verified: false,
+                at,
+            };
+            emit_cpi!(event);
+        }
+        Ok(())
     }
-    Ok(())
 }

@@ -25,22 +25,28 @@ pub struct ProviderSuspend<'info> {
     pub provider: Account<'info, Provider>,
 }
 
-pub fn handler(ctx: Context<ProviderSuspend>, args: ProviderSuspendArgs) -> Result<()> {
-    require!(args.reason_code != 0, CareledgerError::MissingReasonCode);
-    let at = now()?;
-    let authority = ctx.accounts.authority.key();
-    let provider = &mut ctx.accounts.provider;
-    provider.status = ProviderStatus::Suspended;
-    provider.suspension_reason = args.reason_code;
-    provider.verified_by = authority;
-    provider.invariant()?;
-    let event = ProviderSuspended {
-        provider: provider.key(),
-        wallet: provider.wallet,
-        authority,
-        reason_code: args.reason_code,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> ProviderSuspend<'info> {
+    pub fn validate(&self, args: &ProviderSuspendArgs) -> Result<()> {
+        require!(args.reason_code != 0, CareledgerError::MissingReasonCode);
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: ProviderSuspendArgs) -> Result<()> {
+        let at = now()?;
+        let authority = ctx.accounts.authority.key();
+        let provider = &mut ctx.accounts.provider;
+        provider.status = ProviderStatus::Suspended;
+        provider.suspension_reason = args.reason_code;
+        provider.verified_by = authority;
+        provider.invariant()?;
+        let event = ProviderSuspended {
+            provider: provider.key(),
+            wallet: provider.wallet,
+            authority,
+            reason_code: args.reason_code,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -34,66 +34,72 @@ pub struct ProviderVerify<'info> {
     pub provider: Account<'info, Provider>,
 }
 
-pub fn handler(ctx: Context<ProviderVerify>, args: ProviderVerifyArgs) -> Result<()> {
-    validate_roles(args.roles, args.supply_roles)?;
-    let at = now()?;
-    require!(
-        args.credential_expires_at > at,
-        CareledgerError::InvalidCredentialExpiry
-    );
-    let authority = ctx.accounts.authority.key();
-    let provider = &mut ctx.accounts.provider;
-    let old_roles = provider.roles;
-    let old_supply_roles = provider.supply_roles;
-    let previous_ref = provider.credential_ref;
-    // Verifiers compare this hash with the credential they are shown: whoever sets it decides
-    // which credential counts, so only the credential authority (checked above) may.
-    let credential_set = args.credential_ref != [0; 32] && args.credential_ref != previous_ref;
-    provider.roles = args.roles;
-    provider.supply_roles = args.supply_roles;
-    provider.status = ProviderStatus::Verified;
-    provider.credential_expires_at = args.credential_expires_at;
-    provider.verified_by = authority;
-    provider.verified_at = at;
-    provider.suspension_reason = 0;
-    if credential_set {
-        provider.credential_ref = args.credential_ref;
+impl<'info> ProviderVerify<'info> {
+    pub fn validate(&self, args: &ProviderVerifyArgs) -> Result<()> {
+        validate_roles(args.roles, args.supply_roles)?;
+        require!(
+            args.credential_expires_at > now()?,
+            CareledgerError::InvalidCredentialExpiry
+        );
+        Ok(())
     }
-    provider.invariant()?;
-    let event = ProviderVerified {
-        provider: provider.key(),
-        wallet: provider.wallet,
-        authority,
-        old_roles,
-        new_roles: args.roles,
-        credential_expires_at: args.credential_expires_at,
-        at,
-    };
-    emit_cpi!(event);
-    if credential_set {
-        let event = ProviderCredentialSet {
+
+    pub fn handler(ctx: Context<Self>, args: ProviderVerifyArgs) -> Result<()> {
+        let at = now()?;
+        let authority = ctx.accounts.authority.key();
+        let provider = &mut ctx.accounts.provider;
+        let old_roles = provider.roles;
+        let old_supply_roles = provider.supply_roles;
+        let previous_ref = provider.credential_ref;
+        // Verifiers compare this hash with the credential they are shown: whoever sets it decides
+        // which credential counts, so only the credential authority (checked above) may.
+        let credential_set = args.credential_ref != [0; 32] && args.credential_ref != previous_ref;
+        provider.roles = args.roles;
+        provider.supply_roles = args.supply_roles;
+        provider.status = ProviderStatus::Verified;
+        provider.credential_expires_at = args.credential_expires_at;
+        provider.verified_by = authority;
+        provider.verified_at = at;
+        provider.suspension_reason = 0;
+        if credential_set {
+            provider.credential_ref = args.credential_ref;
+        }
+        provider.invariant()?;
+        let event = ProviderVerified {
             provider: provider.key(),
             wallet: provider.wallet,
             authority,
-            credential_ref: args.credential_ref,
-            previous: previous_ref,
+            old_roles,
+            new_roles: args.roles,
             credential_expires_at: args.credential_expires_at,
             at,
         };
         emit_cpi!(event);
+        if credential_set {
+            let event = ProviderCredentialSet {
+                provider: provider.key(),
+                wallet: provider.wallet,
+                authority,
+                credential_ref: args.credential_ref,
+                previous: previous_ref,
+                credential_expires_at: args.credential_expires_at,
+                at,
+            };
+            emit_cpi!(event);
+        }
+        // Whenever supply roles are in play, so a verifier reads the confirmed ones from the trail.
+        if args.supply_roles != 0 || old_supply_roles != 0 {
+            let event = ProviderSupplyRolesSet {
+                provider: provider.key(),
+                wallet: provider.wallet,
+                set_by: authority,
+                old_supply_roles,
+                new_supply_roles: args.supply_roles,
+                verified: true,
+                at,
+            };
+            emit_cpi!(event);
+        }
+        Ok(())
     }
-    // Whenever supply roles are in play, so a verifier reads the confirmed ones from the trail.
-    if args.supply_roles != 0 || old_supply_roles != 0 {
-        let event = ProviderSupplyRolesSet {
-            provider: provider.key(),
-            wallet: provider.wallet,
-            set_by: authority,
-            old_supply_roles,
-            new_supply_roles: args.supply_roles,
-            verified: true,
-            at,
-        };
-        emit_cpi!(event);
-    }
-    Ok(())
 }

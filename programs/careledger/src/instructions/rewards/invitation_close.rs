@@ -23,14 +23,21 @@ pub struct InvitationClose<'info> {
     pub rent_to: UncheckedAccount<'info>,
 }
 
-pub fn handler(ctx: Context<InvitationClose>) -> Result<()> {
-    let i = &ctx.accounts.invitation;
-    emit_cpi!(InvitationClosed {
-        study: i.study,
-        invitation: i.key(),
-        patient: i.patient,
-        used: i.used_at != 0,
-        at: now()?,
-    });
-    Ok(())
+impl<'info> InvitationClose<'info> {
+    /// Nothing beyond the accounts: the sponsor closes its own invitation (constraints).
+    pub fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let i = &ctx.accounts.invitation;
+        emit_cpi!(InvitationClosed {
+            study: i.study,
+            invitation: i.key(),
+            patient: i.patient,
+            used: i.used_at != 0,
+            at: now()?,
+        });
+        Ok(())
+    }
 }

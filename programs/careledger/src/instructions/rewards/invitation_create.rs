@@ -39,44 +39,55 @@ pub struct InvitationCreate<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<InvitationCreate>, args: InvitationCreateArgs) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    require!(a.study.enrolment_open(at), CareledgerError::EnrolmentClosed);
-    let latest = at
-        .checked_add(MAX_INVITATION_SECS)
-        .ok_or(CareledgerError::MathOverflow)?;
-    require!(
-        args.expires_at > at && args.expires_at <= latest,
-        CareledgerError::InvalidInvitationExpiry
-    );
-    let (study, patient, inviter) = (a.study.key(), a.patient.wallet, a.inviter.key());
-    let invitation = Invitation {
-        study,
-        patient,
-        invited_by: inviter,
-        expires_at: args.expires_at,
-        used_at: 0,
-        created_at: at,
-        bump: ctx.bumps.invitation,
-    };
-    let bump = [ctx.bumps.invitation];
-    let seeds = Invitation::seeds(&study, &patient, &bump);
-    init_pda(
-        &a.inviter,
-        &a.invitation,
-        &a.system_program,
-        &seeds,
-        &invitation,
-        CareledgerError::InvitationAlreadyExists,
-    )?;
-    emit_cpi!(ParticipantInvited {
-        study,
-        invitation: a.invitation.key(),
-        patient,
-        invited_by: inviter,
-        expires_at: args.expires_at,
-        at,
-    });
-    Ok(())
+impl<'info> InvitationCreate<'info> {
+    /// Enrolment open, and an expiry in the future within `MAX_INVITATION_SECS`.
+    pub fn validate(&self, args: &InvitationCreateArgs) -> Result<()> {
+        let at = now()?;
+        require!(
+            self.study.enrolment_open(at),
+            CareledgerError::EnrolmentClosed
+        );
+        let latest = at
+            .checked_add(MAX_INVITATION_SECS)
+            .ok_or(CareledgerError::MathOverflow)?;
+        require!(
+            args.expires_at > at && args.expires_at <= latest,
+            CareledgerError::InvalidInvitationExpiry
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: InvitationCreateArgs) -> Result<()> {
+        let at = now()?;
+        let a = &ctx.accounts;
+        let (study, patient, inviter) = (a.study.key(), a.patient.wallet, a.inviter.key());
+        let invitation = Invitation {
+            study,
+            patient,
+            invited_by: inviter,
+            expires_at: args.expires_at,
+            used_at: 0,
+            created_at: at,
+            bump: ctx.bumps.invitation,
+        };
+        let bump = [ctx.bumps.invitation];
+        let seeds = Invitation::seeds(&study, &patient, &bump);
+        init_pda(
+            &a.inviter,
+            &a.invitation,
+            &a.system_program,
+            &seeds,
+            &invitation,
+            CareledgerError::InvitationAlreadyExists,
+        )?;
+        emit_cpi!(ParticipantInvited {
+            study,
+            invitation: a.invitation.key(),
+            patient,
+            invited_by: inviter,
+            expires_at: args.expires_at,
+            at,
+        });
+        Ok(())
+    }
 }

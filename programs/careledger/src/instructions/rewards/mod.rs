@@ -1,5 +1,3 @@
-// Every file exports a `handler`; lib.rs calls each by its full path, so the glob clash is harmless.
-#![allow(ambiguous_glob_reexports)]
 //! Research studies escrow SPL rewards; participants earn them while their research grant to
 //! the sponsor stays live (`logic::rewards`).
 pub mod invitation_close;

@@ -4,7 +4,7 @@ use crate::events::ParticipationEnded;
 use crate::instructions::now;
 use crate::instructions::rewards::participation_lapse;
 use crate::logic::consent::Refusal;
-use crate::logic::rewards::released_at_end;
+use crate::logic::rewards::{released_at_end, Lapse};
 use crate::logic::trials::{accrual_end, stale_since};
 use crate::state::{Participation, Patient, Protocol, ProtocolVersion, Study};
 use anchor_lang::prelude::*;
@@ -43,43 +43,57 @@ pub struct ParticipationEnd<'info> {
     pub research_grant: UncheckedAccount<'info>,
 }
 
-pub fn handler(ctx: Context<ParticipationEnd>) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    let lapse = participation_lapse(
-        &a.research_grant,
-        &a.study,
-        &a.participation,
-        &a.patient,
-        at,
-    )?
-    .ok_or(CareledgerError::ConsentStillLive)?;
-    let stale = stale_since(
-        a.participation.protocol_version,
-        a.protocol.material_version,
-        a.next_material.as_ref().map(|v| v.as_material()),
-    )?;
-    let end = accrual_end(Some(lapse.at), stale).unwrap_or(lapse.at);
-    let accounts = &mut *ctx.accounts;
-    let (study, p) = (&mut accounts.study, &mut accounts.participation);
-    let released = released_at_end(&study.terms, p.enrolled_at, p.periods_paid, end);
-    study.outstanding = study
-        .outstanding
-        .checked_sub(released)
-        .ok_or(CareledgerError::InvariantViolated)?;
-    p.ended = true;
-    p.accrual_end = end;
-    p.invariant(study.terms.periods)?;
-    study.invariant()?;
-    let event = ParticipationEnded {
-        study: study.key(),
-        participation: p.key(),
-        patient: p.patient,
-        reason: lapse.reason.unwrap_or(Refusal::Revoked),
-        lapsed_at: lapse.at,
-        released,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> ParticipationEnd<'info> {
+    pub fn validate(&self) -> Result<()> {
+        self.ending(now()?).map(|_| ())
+    }
+
+    /// The lapse of consent that ends the participation (there must be one), and when accrual
+    /// ended: at the lapse, or earlier when consent was to a stale protocol version.
+    fn ending(&self, at: i64) -> Result<(Lapse, i64)> {
+        let lapse = participation_lapse(
+            &self.research_grant,
+            &self.study,
+            &self.participation,
+            &self.patient,
+            at,
+        )?
+        .ok_or(CareledgerError::ConsentStillLive)?;
+        let stale = stale_since(
+            self.participation.protocol_version,
+            self.protocol.material_version,
+            self.next_material.as_ref().map(|v| v.as_material()),
+        )?;
+        Ok((
+            lapse,
+            accrual_end(Some(lapse.at), stale).unwrap_or(lapse.at),
+        ))
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let at = now()?;
+        let (lapse, end) = ctx.accounts.ending(at)?;
+        let accounts = &mut *ctx.accounts;
+        let (study, p) = (&mut accounts.study, &mut accounts.participation);
+        let released = released_at_end(&study.terms, p.enrolled_at, p.periods_paid, end);
+        study.outstanding = study
+            .outstanding
+            .checked_sub(released)
+            .ok_or(CareledgerError::InvariantViolated)?;
+        p.ended = true;
+        p.accrual_end = end;
+        p.invariant(study.terms.periods)?;
+        study.invariant()?;
+        let event = ParticipationEnded {
+            study: study.key(),
+            participation: p.key(),
+            patient: p.patient,
+            reason: lapse.reason.unwrap_or(Refusal::Revoked),
+            lapsed_at: lapse.at,
+            released,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -4,10 +4,10 @@ use crate::events::RewardPaid;
 use crate::instructions::now;
 use crate::instructions::rewards::{consent_error, participation_lapse};
 use crate::logic::authority::acting_for;
-use crate::logic::rewards::owed;
+use crate::logic::rewards::{owed, Owed};
 use crate::logic::trials::{accrual_end, stale_since};
 use crate::state::{Config, Participation, Patient, Protocol, ProtocolVersion, Study};
-use crate::vault::pay_from_study;
+use crate::vault::pay_out;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
@@ -57,81 +57,96 @@ pub struct RewardClaim<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler(ctx: Context<RewardClaim>) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    acting_for(&a.patient, &a.authority.key(), at)?;
-    let (study, p) = (&a.study, &a.participation);
-    let lapse = participation_lapse(&a.research_grant, study, p, &a.patient, at)?;
-    // consent to a protocol version older than its newest material one: nothing accrues from
-    // that version's registration until the participant consents again
-    let stale = stale_since(
-        p.protocol_version,
-        a.protocol.material_version,
-        a.next_material.as_ref().map(|v| v.as_material()),
-    )?;
-    let due = owed(
-        &study.terms,
-        p.enrolled_at,
-        p.periods_paid,
-        accrual_end(lapse.map(|l| l.at), stale),
-        at,
-    );
-    if due.periods == 0 {
-        return Err(match lapse {
-            _ if p.ended => error!(CareledgerError::ParticipationEnded),
-            Some(l) => consent_error(l.reason),
-            None if stale.is_some() => error!(CareledgerError::ReconsentRequired),
-            None => error!(CareledgerError::NothingDue),
-        });
+impl<'info> RewardClaim<'info> {
+    /// The patient or guardian signs, and some period came due.
+    pub fn validate(&self) -> Result<()> {
+        self.due(now()?).map(|_| ())
     }
-    let vault_before = a.vault.amount;
-    pay_from_study(
-        &a.token_program,
-        study,
-        &a.mint,
-        &a.vault,
-        a.patient_tokens.to_account_info(),
-        due.amount,
-    )?;
-    let destination = a.patient_tokens.key();
-    let accounts = &mut *ctx.accounts;
-    let (study, p) = (&mut accounts.study, &mut accounts.participation);
-    let first_period = p
-        .periods_paid
-        .checked_add(1)
-        .ok_or(CareledgerError::MathOverflow)?;
-    p.periods_paid = due.through;
-    if p.periods_paid == study.terms.periods && !p.ended {
-        p.ended = true;
-        p.accrual_end = at;
+
+    /// The periods that came due while consent was live and current, and their amount; an
+    /// error naming why when none did.
+    fn due(&self, at: i64) -> Result<Owed> {
+        acting_for(&self.patient, &self.authority.key(), at)?;
+        let (study, p) = (&self.study, &self.participation);
+        let lapse = participation_lapse(&self.research_grant, study, p, &self.patient, at)?;
+        // consent to a protocol version older than its newest material one: nothing accrues
+        // from that version's registration until the participant consents again
+        let stale = stale_since(
+            p.protocol_version,
+            self.protocol.material_version,
+            self.next_material.as_ref().map(|v| v.as_material()),
+        )?;
+        let due = owed(
+            &study.terms,
+            p.enrolled_at,
+            p.periods_paid,
+            accrual_end(lapse.map(|l| l.at), stale),
+            at,
+        );
+        if due.periods == 0 {
+            return Err(match lapse {
+                _ if p.ended => error!(CareledgerError::ParticipationEnded),
+                Some(l) => consent_error(l.reason),
+                None if stale.is_some() => error!(CareledgerError::ReconsentRequired),
+                None => error!(CareledgerError::NothingDue),
+            });
+        }
+        Ok(due)
     }
-    p.paid = p
-        .paid
-        .checked_add(due.amount)
-        .ok_or(CareledgerError::MathOverflow)?;
-    study.outstanding = study
-        .outstanding
-        .checked_sub(due.amount)
-        .ok_or(CareledgerError::InvariantViolated)?;
-    study.paid = study
-        .paid
-        .checked_add(due.amount)
-        .ok_or(CareledgerError::MathOverflow)?;
-    p.invariant(study.terms.periods)?;
-    study.invariant()?;
-    let event = RewardPaid {
-        study: study.key(),
-        participation: p.key(),
-        patient: p.patient,
-        first_period,
-        last_period: due.through,
-        amount: due.amount,
-        destination,
-        // the transfer of `amount` out of the vault succeeded
-        vault_balance: vault_before.saturating_sub(due.amount),
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let at = now()?;
+        let a = &ctx.accounts;
+        let due = a.due(at)?;
+        let study = &a.study;
+        let vault_before = a.vault.amount;
+        pay_out(
+            &a.token_program,
+            study,
+            &a.mint,
+            &a.vault,
+            a.patient_tokens.to_account_info(),
+            due.amount,
+        )?;
+        let destination = a.patient_tokens.key();
+        let accounts = &mut *ctx.accounts;
+        let (study, p) = (&mut accounts.study, &mut accounts.participation);
+        let first_period = p
+            .periods_paid
+            .checked_add(1)
+            .ok_or(CareledgerError::MathOverflow)?;
+        p.periods_paid = due.through;
+        if p.periods_paid == study.terms.periods && !p.ended {
+            p.ended = true;
+            p.accrual_end = at;
+        }
+        p.paid = p
+            .paid
+            .checked_add(due.amount)
+            .ok_or(CareledgerError::MathOverflow)?;
+        study.outstanding = study
+            .outstanding
+            .checked_sub(due.amount)
+            .ok_or(CareledgerError::InvariantViolated)?;
+        study.paid = study
+            .paid
+            .checked_add(due.amount)
+            .ok_or(CareledgerError::MathOverflow)?;
+        p.invariant(study.terms.periods)?;
+        study.invariant()?;
+        let event = RewardPaid {
+            study: study.key(),
+            participation: p.key(),
+            patient: p.patient,
+            first_period,
+            last_period: due.through,
+            amount: due.amount,
+            destination,
+            // the transfer of `amount` out of the vault succeeded
+            vault_balance: vault_before.saturating_sub(due.amount),
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -3,7 +3,7 @@ use crate::errors::CareledgerError;
 use crate::events::StudyStatusChanged;
 use crate::instructions::now;
 use crate::state::{Config, Study, StudyStatus};
-use crate::vault::pay_from_study;
+use crate::vault::{close, Escrow, EscrowVault};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
@@ -32,42 +32,31 @@ pub struct StudyClose<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler(ctx: Context<StudyClose>) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    require!(
-        !a.study.enrolment_open(at),
-        CareledgerError::EnrolmentStillOpen
-    );
-    require!(
-        a.study.outstanding == 0,
-        CareledgerError::StudyHasOutstanding
-    );
-    let swept = a.vault.amount;
-    pay_from_study(
-        &a.token_program,
-        &a.study,
-        &a.mint,
-        &a.vault,
-        a.destination.to_account_info(),
-        swept,
-    )?;
-    let study = &mut ctx.accounts.study;
-    let old_status = study.status;
-    study.withdrawn = study
-        .withdrawn
-        .checked_add(swept)
-        .ok_or(CareledgerError::MathOverflow)?;
-    study.status = StudyStatus::Closed;
-    study.invariant()?;
-    let event = StudyStatusChanged {
-        study: study.key(),
-        sponsor: study.sponsor,
-        old_status,
-        new_status: StudyStatus::Closed,
-        swept,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> StudyClose<'info> {
+    pub fn validate(&self) -> Result<()> {
+        self.study.check_closing(now()?)
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let at = now()?;
+        let a = &mut *ctx.accounts;
+        let old_status = a.study.status;
+        let vault = EscrowVault {
+            token_program: &a.token_program,
+            escrow: &mut a.study,
+            mint: &a.mint,
+            vault: &a.vault,
+        };
+        let swept = close(vault, a.destination.to_account_info())?;
+        let event = StudyStatusChanged {
+            study: a.study.key(),
+            sponsor: a.study.sponsor,
+            old_status,
+            new_status: StudyStatus::Closed,
+            swept,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

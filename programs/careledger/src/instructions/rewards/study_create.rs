@@ -59,99 +59,105 @@ pub struct StudyCreate<'info> {
     pub system_program: Program<'info, System>,
 }
 
-fn validate(args: &StudyCreateArgs, at: i64) -> Result<()> {
-    let t = &args.terms;
-    let periodic_ok = t.period_reward == 0
-        || (t.periods > 0 && t.periods <= MAX_STUDY_PERIODS && t.period_secs >= MIN_PERIOD_SECS);
-    let total = t
-        .periodic_total()
-        .and_then(|p| p.checked_add(t.enrolment_reward));
-    require!(
-        args.classes != 0
-            && (t.enrolment_reward > 0 || t.period_reward > 0)
-            && periodic_ok
-            && total.is_some()
-            && args.max_participants > 0,
-        CareledgerError::InvalidStudyTerms
-    );
-    let span = args.enrol_end.checked_sub(args.enrol_start);
-    require!(
-        args.enrol_end > at && span.is_some_and(|s| s > 0 && s <= MAX_COVERAGE_SECS),
-        CareledgerError::InvalidEnrolmentWindow
-    );
-    Ok(())
-}
+impl<'info> StudyCreate<'info> {
+    /// A verified researcher, terms the vault can escrow, an enrolment window in the future,
+    /// and a payment mint the sponsor cannot freeze.
+    pub fn validate(&self, args: &StudyCreateArgs) -> Result<()> {
+        let at = now()?;
+        let sponsor = &self.sponsor_provider;
+        check_provider(sponsor, at).map_err(CareledgerError::from)?;
+        require!(
+            sponsor.has_role(ROLE_RESEARCHER),
+            CareledgerError::MissingRole
+        );
+        let t = &args.terms;
+        let periodic_ok = t.period_reward == 0
+            || (t.periods > 0
+                && t.periods <= MAX_STUDY_PERIODS
+                && t.period_secs >= MIN_PERIOD_SECS);
+        let total = t
+            .periodic_total()
+            .and_then(|p| p.checked_add(t.enrolment_reward));
+        require!(
+            args.classes != 0
+                && (t.enrolment_reward > 0 || t.period_reward > 0)
+                && periodic_ok
+                && total.is_some()
+                && args.max_participants > 0,
+            CareledgerError::InvalidStudyTerms
+        );
+        let span = args.enrol_end.checked_sub(args.enrol_start);
+        require!(
+            args.enrol_end > at && span.is_some_and(|s| s > 0 && s <= MAX_COVERAGE_SECS),
+            CareledgerError::InvalidEnrolmentWindow
+        );
+        check_payment_mint(&self.mint, &self.accepted_mint)
+    }
 
-pub fn handler(ctx: Context<StudyCreate>, args: StudyCreateArgs) -> Result<()> {
-    let at = now()?;
-    let sponsor = &ctx.accounts.sponsor_provider;
-    check_provider(sponsor, at).map_err(CareledgerError::from)?;
-    require!(
-        sponsor.has_role(ROLE_RESEARCHER),
-        CareledgerError::MissingRole
-    );
-    validate(&args, at)?;
-    check_payment_mint(&ctx.accounts.mint, &ctx.accounts.accepted_mint)?;
-    let (vault, mint) = (ctx.accounts.vault.key(), ctx.accounts.mint.key());
-    let study = Study {
-        sponsor: sponsor.wallet,
-        mint,
-        vault,
-        study_id: args.study_id,
-        terms: args.terms,
-        classes: args.classes,
-        data_use_code: args.data_use_code,
-        enrol_start: args.enrol_start,
-        enrol_end: args.enrol_end,
-        max_participants: args.max_participants,
-        participants: 0,
-        outstanding: 0,
-        funded: 0,
-        paid: 0,
-        withdrawn: 0,
-        status: StudyStatus::Open,
-        site: Pubkey::default(),
-        bump: ctx.bumps.study,
-        created_at: at,
-    };
-    study.invariant()?;
-    let a = &ctx.accounts;
-    let (study_key, sponsor_key) = (a.study.key(), a.sponsor.key());
-    let (bump, id) = ([ctx.bumps.study], args.study_id.to_le_bytes());
-    let seeds = Study::seeds(&sponsor_key, &id, &bump);
-    init_pda(
-        &a.sponsor,
-        &a.study,
-        &a.system_program,
-        &seeds,
-        &study,
-        CareledgerError::StudyAlreadyExists,
-    )?;
-    let vault_bump = [ctx.bumps.vault];
-    init_vault(
-        &a.sponsor,
-        &a.vault,
-        &a.mint.to_account_info(),
-        &a.study,
-        &a.system_program,
-        &a.token_program,
-        &crate::state::vault_seeds(&study_key, &vault_bump),
-        CareledgerError::StudyAlreadyExists,
-    )?;
-    let event = StudyCreated {
-        study: study_key,
-        sponsor: study.sponsor,
-        mint,
-        vault,
-        study_id: args.study_id,
-        terms: args.terms,
-        classes: args.classes,
-        data_use_code: args.data_use_code,
-        enrol_start: args.enrol_start,
-        enrol_end: args.enrol_end,
-        max_participants: args.max_participants,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+    pub fn handler(ctx: Context<Self>, args: StudyCreateArgs) -> Result<()> {
+        let at = now()?;
+        let sponsor = &ctx.accounts.sponsor_provider;
+        let (vault, mint) = (ctx.accounts.vault.key(), ctx.accounts.mint.key());
+        let study = Study {
+            sponsor: sponsor.wallet,
+            mint,
+            vault,
+            study_id: args.study_id,
+            terms: args.terms,
+            classes: args.classes,
+            data_use_code: args.data_use_code,
+            enrol_start: args.enrol_start,
+            enrol_end: args.enrol_end,
+            max_participants: args.max_participants,
+            participants: 0,
+            outstanding: 0,
+            funded: 0,
+            paid: 0,
+            withdrawn: 0,
+            status: StudyStatus::Open,
+            site: Pubkey::default(),
+            bump: ctx.bumps.study,
+            created_at: at,
+        };
+        study.invariant()?;
+        let a = &ctx.accounts;
+        let (study_key, sponsor_key) = (a.study.key(), a.sponsor.key());
+        let (bump, id) = ([ctx.bumps.study], args.study_id.to_le_bytes());
+        let seeds = Study::seeds(&sponsor_key, &id, &bump);
+        init_pda(
+            &a.sponsor,
+            &a.study,
+            &a.system_program,
+            &seeds,
+            &study,
+            CareledgerError::StudyAlreadyExists,
+        )?;
+        let vault_bump = [ctx.bumps.vault];
+        init_vault(
+            &a.sponsor,
+            &a.vault,
+            &a.mint.to_account_info(),
+            &a.study,
+            &a.system_program,
+            &a.token_program,
+            &crate::state::vault_seeds(&study_key, &vault_bump),
+            CareledgerError::StudyAlreadyExists,
+        )?;
+        let event = StudyCreated {
+            study: study_key,
+            sponsor: study.sponsor,
+            mint,
+            vault,
+            study_id: args.study_id,
+            terms: args.terms,
+            classes: args.classes,
+            data_use_code: args.data_use_code,
+            enrol_start: args.enrol_start,
+            enrol_end: args.enrol_end,
+            max_participants: args.max_participants,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

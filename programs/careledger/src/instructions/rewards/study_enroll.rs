@@ -6,12 +6,12 @@ use crate::errors::CareledgerError;
 use crate::events::ParticipantEnrolled;
 use crate::instructions::now;
 use crate::instructions::rewards::{consent_error, load_research_grant};
-use crate::logic::authority::acting_for_unconflicted;
+use crate::logic::authority::{acting_for_unconflicted, Actor};
 use crate::logic::rewards::check_research_grant;
 use crate::state::{
     Config, ConsentGrant, Invitation, Participation, Patient, Protocol, ProtocolVersion, Study,
 };
-use crate::vault::pay_from_study;
+use crate::vault::pay_out;
 use anchor_lang::prelude::*;
 use anchor_spl::associated_token::{self, AssociatedToken};
 use anchor_spl::token::{Mint, Token, TokenAccount};
@@ -90,6 +90,10 @@ pub struct StudyEnroll<'info> {
 
 /// What enrolment checks passed on to the handler.
 struct Enrolment {
+    /// The study's registered protocol, at the version the participant names.
+    protocol: Protocol,
+    /// The signer's capacity.
+    actor: Actor,
     /// The sponsor's invitation, to be marked used.
     invitation: Invitation,
     /// The research grant the patient enrols under.
@@ -98,163 +102,176 @@ struct Enrolment {
     periodic: u64,
 }
 
-/// Every condition of enrolment, in the order their errors are reported: the study open and not
-/// full, no participation yet, an unused, unexpired invitation from the sponsor or its current
-/// site, a live research grant to the sponsor covering the study's classes and never narrowed,
-/// and a vault that can escrow the whole reward.
-fn validate(a: &StudyEnroll, at: i64) -> Result<Enrolment> {
-    let study = &a.study;
-    require!(
-        study.enrolment_open(at) && at >= study.enrol_start,
-        CareledgerError::EnrolmentClosed
-    );
-    require!(
-        study.participants < study.max_participants,
-        CareledgerError::StudyFull
-    );
-    let wallet = a.patient.wallet;
-    require!(
-        is_vacant(&a.participation),
-        CareledgerError::AlreadyEnrolled
-    );
-    let invitation = load_invitation(&a.invitation)?;
-    // made by the sponsor, or by the site the sponsor delegates to now (a site it removed no
-    // longer speaks for it)
-    let inviter = invitation.invited_by;
-    require!(
-        inviter == study.sponsor || (study.site != Pubkey::default() && inviter == study.site),
-        CareledgerError::NotInvited
-    );
-    require!(invitation.used_at == 0, CareledgerError::InvitationUsed);
-    require!(
-        at < invitation.expires_at,
-        CareledgerError::InvitationExpired
-    );
-    let grant = load_research_grant(&a.research_grant, study, &wallet)?
-        .ok_or_else(|| consent_error(None))?;
-    check_research_grant(&grant, study.classes, a.patient.consent_epoch, at)
-        .map_err(|r| consent_error(Some(r)))?;
-    require!(grant.narrowed_at == 0, CareledgerError::GrantNarrowed);
-    let terms = study.terms;
-    let periodic = terms
-        .periodic_total()
-        .ok_or(CareledgerError::MathOverflow)?;
-    let escrow = periodic
-        .checked_add(terms.enrolment_reward)
-        .ok_or(CareledgerError::MathOverflow)?;
-    require!(
-        study.unreserved(a.vault.amount) >= escrow,
-        CareledgerError::VaultShort
-    );
-    Ok(Enrolment {
-        invitation,
-        grant,
-        periodic,
-    })
-}
-
-pub fn handler(ctx: Context<StudyEnroll>, args: StudyEnrollArgs) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    let mut protocol = registered_protocol(a, &args)?;
-    let by = a.authority.key();
-    let study = &a.study;
-    // a guardian does not enrol the ward in a study it sponsors or runs as site
-    let actor = acting_for_unconflicted(&a.patient, &by, at, &[study.sponsor, study.site])?;
-    let wallet = a.patient.wallet;
-    let Enrolment {
-        mut invitation,
-        grant,
-        periodic,
-    } = validate(a, at)?;
-    let terms = study.terms;
-
-    associated_token::create_idempotent(CpiContext::new(
-        a.associated_token_program.key(),
-        associated_token::Create {
-            payer: a.authority.to_account_info(),
-            associated_token: a.patient_tokens.to_account_info(),
-            authority: a.patient_wallet.to_account_info(),
-            mint: a.mint.to_account_info(),
-            system_program: a.system_program.to_account_info(),
-            token_program: a.token_program.to_account_info(),
-        },
-    ))?;
-    pay_from_study(
-        &a.token_program,
-        study,
-        &a.mint,
-        &a.vault,
-        a.patient_tokens.to_account_info(),
-        terms.enrolment_reward,
-    )?;
-
-    let (study_key, participation_key) = (study.key(), a.participation.key());
-    let bump = [ctx.bumps.participation];
-    let seeds = Participation::seeds(&study_key, &wallet, &bump);
-    let ended = terms.periods == 0 || terms.period_reward == 0;
-    let participation = Participation {
-        study: study_key,
-        patient: wallet,
-        grant: a.research_grant.key(),
-        grant_serial: grant.serial,
-        enrolled_at: at,
-        periods_paid: 0,
-        ended,
-        bump: ctx.bumps.participation,
-        paid: terms.enrolment_reward,
-        accrual_end: if ended { at } else { 0 },
-        protocol_version: protocol.version,
-        periods_forfeited: 0,
-    };
-    participation.invariant(terms.periods)?;
-    init_pda(
-        &ctx.accounts.authority,
-        &ctx.accounts.participation.to_account_info(),
-        &ctx.accounts.system_program,
-        &seeds,
-        &participation,
-        CareledgerError::AlreadyEnrolled,
-    )?;
-    invitation.used_at = at;
-    write_account(&ctx.accounts.invitation.to_account_info(), &invitation)?;
-    let (grant, destination) = (a.research_grant.key(), a.patient_tokens.key());
-    let study = &mut ctx.accounts.study;
-    study.participants = study
-        .participants
-        .checked_add(1)
-        .ok_or(CareledgerError::MathOverflow)?;
-    study.outstanding = study
-        .outstanding
-        .checked_add(periodic)
-        .ok_or(CareledgerError::MathOverflow)?;
-    study.paid = study
-        .paid
-        .checked_add(terms.enrolment_reward)
-        .ok_or(CareledgerError::MathOverflow)?;
-    study.invariant()?;
-    if protocol.first_enrolment_at == 0 {
-        // the outcomes in force now are the pre-specified ones the results are compared with
-        protocol.first_enrolment_at = at;
-        protocol.prespecified_primary = protocol.primary_outcomes;
-        protocol.prespecified_secondary = protocol.secondary_outcomes;
-        protocol.invariant()?;
-        write_account(&ctx.accounts.protocol.to_account_info(), &protocol)?;
+impl<'info> StudyEnroll<'info> {
+    pub fn validate(&self, args: &StudyEnrollArgs) -> Result<()> {
+        self.enrolment(args, now()?).map(|_| ())
     }
-    let event = ParticipantEnrolled {
-        study: study_key,
-        participation: participation_key,
-        patient: wallet,
-        by,
-        actor,
-        grant,
-        reward: terms.enrolment_reward,
-        destination,
-        participants: study.participants,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+
+    /// Every condition of enrolment, in the order their errors are reported: the study's
+    /// protocol registered at the version the participant names, a signer who may act for the
+    /// patient and is neither sponsor nor site, the study open and not full, no participation
+    /// yet, an unused, unexpired invitation from the sponsor or its current site, a live research
+    /// grant to the sponsor covering the study's classes and never narrowed, and a vault that
+    /// can escrow the whole reward.
+    fn enrolment(&self, args: &StudyEnrollArgs, at: i64) -> Result<Enrolment> {
+        let protocol = registered_protocol(self, args)?;
+        let study = &self.study;
+        // a guardian does not enrol the ward in a study it sponsors or runs as site
+        let by = self.authority.key();
+        let actor = acting_for_unconflicted(&self.patient, &by, at, &[study.sponsor, study.site])?;
+        require!(
+            study.enrolment_open(at) && at >= study.enrol_start,
+            CareledgerError::EnrolmentClosed
+        );
+        require!(
+            study.participants < study.max_participants,
+            CareledgerError::StudyFull
+        );
+        let wallet = self.patient.wallet;
+        require!(
+            is_vacant(&self.participation),
+            CareledgerError::AlreadyEnrolled
+        );
+        let invitation = load_invitation(&self.invitation)?;
+        // made by the sponsor, or by the site the sponsor delegates to now (a site it removed no
+        // longer speaks for it)
+        let inviter = invitation.invited_by;
+        require!(
+            inviter == study.sponsor || (study.site != Pubkey::default() && inviter == study.site),
+            CareledgerError::NotInvited
+        );
+        require!(invitation.used_at == 0, CareledgerError::InvitationUsed);
+        require!(
+            at < invitation.expires_at,
+            CareledgerError::InvitationExpired
+        );
+        let grant = load_research_grant(&self.research_grant, study, &wallet)?
+            .ok_or_else(|| consent_error(None))?;
+        check_research_grant(&grant, study.classes, self.patient.consent_epoch, at)
+            .map_err(|r| consent_error(Some(r)))?;
+        require!(grant.narrowed_at == 0, CareledgerError::GrantNarrowed);
+        let terms = study.terms;
+        let periodic = terms
+            .periodic_total()
+            .ok_or(CareledgerError::MathOverflow)?;
+        let escrow = periodic
+            .checked_add(terms.enrolment_reward)
+            .ok_or(CareledgerError::MathOverflow)?;
+        require!(
+            study.unreserved(self.vault.amount) >= escrow,
+            CareledgerError::VaultShort
+        );
+        Ok(Enrolment {
+            protocol,
+            actor,
+            invitation,
+            grant,
+            periodic,
+        })
+    }
+
+    pub fn handler(ctx: Context<Self>, args: StudyEnrollArgs) -> Result<()> {
+        let at = now()?;
+        let a = &ctx.accounts;
+        let Enrolment {
+            mut protocol,
+            actor,
+            mut invitation,
+            grant,
+            periodic,
+        } = a.enrolment(&args, at)?;
+        let by = a.authority.key();
+        let study = &a.study;
+        let wallet = a.patient.wallet;
+        let terms = study.terms;
+
+        associated_token::create_idempotent(CpiContext::new(
+            a.associated_token_program.key(),
+            associated_token::Create {
+                payer: a.authority.to_account_info(),
+                associated_token: a.patient_tokens.to_account_info(),
+                authority: a.patient_wallet.to_account_info(),
+                mint: a.mint.to_account_info(),
+                system_program: a.system_program.to_account_info(),
+                token_program: a.token_program.to_account_info(),
+            },
+        ))?;
+        pay_out(
+            &a.token_program,
+            study,
+            &a.mint,
+            &a.vault,
+            a.patient_tokens.to_account_info(),
+            terms.enrolment_reward,
+        )?;
+
+        let (study_key, participation_key) = (study.key(), a.participation.key());
+        let bump = [ctx.bumps.participation];
+        let seeds = Participation::seeds(&study_key, &wallet, &bump);
+        let ended = terms.periods == 0 || terms.period_reward == 0;
+        let participation = Participation {
+            study: study_key,
+            patient: wallet,
+            grant: a.research_grant.key(),
+            grant_serial: grant.serial,
+            enrolled_at: at,
+            periods_paid: 0,
+            ended,
+            bump: ctx.bumps.participation,
+            paid: terms.enrolment_reward,
+            accrual_end: if ended { at } else { 0 },
+            protocol_version: protocol.version,
+            periods_forfeited: 0,
+        };
+        participation.invariant(terms.periods)?;
+        init_pda(
+            &ctx.accounts.authority,
+            &ctx.accounts.participation.to_account_info(),
+            &ctx.accounts.system_program,
+            &seeds,
+            &participation,
+            CareledgerError::AlreadyEnrolled,
+        )?;
+        invitation.used_at = at;
+        write_account(&ctx.accounts.invitation.to_account_info(), &invitation)?;
+        let (grant, destination) = (a.research_grant.key(), a.patient_tokens.key());
+        let study = &mut ctx.accounts.study;
+        study.participants = study
+            .participants
+            .checked_add(1)
+            .ok_or(CareledgerError::MathOverflow)?;
+        study.outstanding = study
+            .outstanding
+            .checked_add(periodic)
+            .ok_or(CareledgerError::MathOverflow)?;
+        study.paid = study
+            .paid
+            .checked_add(terms.enrolment_reward)
+            .ok_or(CareledgerError::MathOverflow)?;
+        study.invariant()?;
+        if protocol.first_enrolment_at == 0 {
+            // the outcomes in force now are the pre-specified ones the results are compared with
+            protocol.first_enrolment_at = at;
+            protocol.prespecified_primary = protocol.primary_outcomes;
+            protocol.prespecified_secondary = protocol.secondary_outcomes;
+            protocol.invariant()?;
+            write_account(&ctx.accounts.protocol.to_account_info(), &protocol)?;
+        }
+        let event = ParticipantEnrolled {
+            study: study_key,
+            participation: participation_key,
+            patient: wallet,
+            by,
+            actor,
+            grant,
+            reward: terms.enrolment_reward,
+            destination,
+            participants: study.participants,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }
 
 /// The study's protocol, registered, with the version the participant names being the current

@@ -3,7 +3,7 @@ use crate::errors::CareledgerError;
 use crate::events::StudyFunded;
 use crate::instructions::now;
 use crate::state::{Config, Study, StudyStatus};
-use crate::vault::fund_vault;
+use crate::vault::{check_funding, fund, EscrowVault};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
@@ -30,31 +30,30 @@ pub struct StudyFund<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler(ctx: Context<StudyFund>, args: StudyFundArgs) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    let vault_balance = fund_vault(
-        &a.token_program,
-        &a.mint,
-        &a.source,
-        &a.vault,
-        &a.funder,
-        args.amount,
-    )?;
-    let study = &mut ctx.accounts.study;
-    study.funded = study
-        .funded
-        .checked_add(args.amount)
-        .ok_or(CareledgerError::MathOverflow)?;
-    study.invariant()?;
-    let event = StudyFunded {
-        study: study.key(),
-        funder: ctx.accounts.funder.key(),
-        amount: args.amount,
-        vault_balance,
-        funded: study.funded,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> StudyFund<'info> {
+    pub fn validate(&self, args: &StudyFundArgs) -> Result<()> {
+        check_funding(args.amount)
+    }
+
+    pub fn handler(ctx: Context<Self>, args: StudyFundArgs) -> Result<()> {
+        let at = now()?;
+        let a = &mut *ctx.accounts;
+        let vault = EscrowVault {
+            token_program: &a.token_program,
+            escrow: &mut a.study,
+            mint: &a.mint,
+            vault: &a.vault,
+        };
+        let vault_balance = fund(vault, &a.source, &a.funder, args.amount)?;
+        let event = StudyFunded {
+            study: a.study.key(),
+            funder: a.funder.key(),
+            amount: args.amount,
+            vault_balance,
+            funded: a.study.funded,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -26,22 +26,28 @@ pub struct StudySetSite<'info> {
     pub study: Box<Account<'info, Study>>,
 }
 
-pub fn handler(ctx: Context<StudySetSite>, args: StudySetSiteArgs) -> Result<()> {
-    let study = &mut ctx.accounts.study;
-    require_keys_neq!(
-        args.site,
-        study.sponsor,
-        CareledgerError::InvalidAuthorityKey
-    );
-    let old_site = study.site;
-    study.site = args.site;
-    study.invariant()?;
-    emit_cpi!(StudySiteSet {
-        study: study.key(),
-        sponsor: study.sponsor,
-        old_site,
-        new_site: args.site,
-        at: now()?,
-    });
-    Ok(())
+impl<'info> StudySetSite<'info> {
+    pub fn validate(&self, args: &StudySetSiteArgs) -> Result<()> {
+        require_keys_neq!(
+            args.site,
+            self.study.sponsor,
+            CareledgerError::InvalidAuthorityKey
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: StudySetSiteArgs) -> Result<()> {
+        let study = &mut ctx.accounts.study;
+        let old_site = study.site;
+        study.site = args.site;
+        study.invariant()?;
+        emit_cpi!(StudySiteSet {
+            study: study.key(),
+            sponsor: study.sponsor,
+            old_site,
+            new_site: args.site,
+            at: now()?,
+        });
+        Ok(())
+    }
 }

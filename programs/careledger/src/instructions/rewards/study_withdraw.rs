@@ -3,7 +3,7 @@ use crate::errors::CareledgerError;
 use crate::events::StudyWithdrawn;
 use crate::instructions::now;
 use crate::state::{Config, Study};
-use crate::vault::pay_from_study;
+use crate::vault::{check_withdrawal, withdraw, EscrowVault};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
@@ -31,44 +31,31 @@ pub struct StudyWithdraw<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler(ctx: Context<StudyWithdraw>, args: StudyWithdrawArgs) -> Result<()> {
-    require!(args.amount > 0, CareledgerError::InvalidAmount);
-    let at = now()?;
-    let a = &ctx.accounts;
-    require!(
-        !a.study.enrolment_open(at),
-        CareledgerError::EnrolmentStillOpen
-    );
-    let vault_before = a.vault.amount;
-    require!(
-        args.amount <= a.study.unreserved(vault_before),
-        CareledgerError::FundsOwed
-    );
-    pay_from_study(
-        &a.token_program,
-        &a.study,
-        &a.mint,
-        &a.vault,
-        a.destination.to_account_info(),
-        args.amount,
-    )?;
-    let destination = a.destination.key();
-    let study = &mut ctx.accounts.study;
-    study.withdrawn = study
-        .withdrawn
-        .checked_add(args.amount)
-        .ok_or(CareledgerError::MathOverflow)?;
-    study.invariant()?;
-    let event = StudyWithdrawn {
-        study: study.key(),
-        sponsor: study.sponsor,
-        destination,
-        amount: args.amount,
-        // the transfer of `amount` out of the vault succeeded
-        vault_balance: vault_before.saturating_sub(args.amount),
-        outstanding: study.outstanding,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> StudyWithdraw<'info> {
+    pub fn validate(&self, args: &StudyWithdrawArgs) -> Result<()> {
+        check_withdrawal(&**self.study, self.vault.amount, args.amount, now()?)
+    }
+
+    pub fn handler(ctx: Context<Self>, args: StudyWithdrawArgs) -> Result<()> {
+        let at = now()?;
+        let a = &mut *ctx.accounts;
+        let vault = EscrowVault {
+            token_program: &a.token_program,
+            escrow: &mut a.study,
+            mint: &a.mint,
+            vault: &a.vault,
+        };
+        let vault_balance = withdraw(vault, a.destination.to_account_info(), args.amount)?;
+        let event = StudyWithdrawn {
+            study: a.study.key(),
+            sponsor: a.study.sponsor,
+            destination: a.destination.key(),
+            amount: args.amount,
+            vault_balance,
+            outstanding: a.study.outstanding,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

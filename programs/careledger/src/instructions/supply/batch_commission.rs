@@ -54,107 +54,112 @@ pub struct BatchCommission<'info> {
 }
 
 /// Checks the terms and the map, and returns the batch address's canonical bump.
-pub fn validate(
-    ctx: &Context<BatchCommission>,
-    args: &BatchCommissionArgs,
-    now: i64,
-) -> Result<u8> {
-    require!(args.gtin_hash != [0; 32], CareledgerError::InvalidGtinHash);
-    validate_lot(&args.lot)?;
-    let (address, bump) = Pubkey::find_program_address(
-        &[BATCH_SEED, args.gtin_hash.as_ref(), args.lot.as_slice()],
-        &crate::ID,
-    );
-    require_keys_eq!(
-        ctx.accounts.batch.key(),
-        address,
-        CareledgerError::BatchAddressMismatch
-    );
-    require!(args.expires_at > now, CareledgerError::InvalidBatchExpiry);
-    require!(
-        args.merkle_root != [0; 32],
-        CareledgerError::InvalidMerkleRoot
-    );
-    validate_batch_shape(args.depth, args.capacity)?;
-    let provider = &ctx.accounts.manufacturer_provider;
-    check_provider(provider, now).map_err(CareledgerError::from)?;
-    require!(
-        provider.has_supply_role(SUPPLY_MANUFACTURER),
-        CareledgerError::MissingRole
-    );
-    let map = ctx.accounts.status_map.try_borrow_data()?;
-    // A fresh map only: its header (and so its bits) has never been written. The bits are not
-    // scanned (that would be a loop over up to 256 KiB); a new account is zeroed by the runtime.
-    require!(
-        map.len() == pack_map_len(args.capacity) && map[..PACK_MAP_HEADER] == [0; PACK_MAP_HEADER],
-        CareledgerError::PackMapInvalid
-    );
-    Ok(bump)
-}
+impl<'info> BatchCommission<'info> {
+    pub fn validate(&self, args: &BatchCommissionArgs) -> Result<()> {
+        self.checked_bump(args, now()?).map(|_| ())
+    }
 
-pub fn handler(ctx: Context<BatchCommission>, args: BatchCommissionArgs) -> Result<()> {
-    let at = now()?;
-    let bump = validate(&ctx, &args, at)?;
-    let mut lot = [0u8; 20];
-    lot[..args.lot.len()].copy_from_slice(&args.lot);
-    let batch_key = ctx.accounts.batch.key();
-    let status_map = ctx.accounts.status_map.key();
-    let batch = Box::new(Batch {
-        manufacturer: ctx.accounts.manufacturer.key(),
-        gtin_hash: args.gtin_hash,
-        lot,
-        lot_len: u8::try_from(args.lot.len()).map_err(|_| CareledgerError::InvalidLot)?,
-        expires_at: args.expires_at,
-        merkle_root: args.merkle_root,
-        depth: args.depth,
-        capacity: args.capacity,
-        status_map,
-        status: BatchStatus::Active,
-        commissioned_at: at,
-        recalled_at: 0,
-        recall_reason: 0,
-        decommissioned: 0,
-        suspect_reports: 0,
-        bump,
-        reserved: [0; 16],
-    });
-    batch.invariant()?;
-    let bump = [bump];
-    let seeds = Batch::seeds(&args.gtin_hash, &args.lot, &bump);
-    let a = &ctx.accounts;
-    init_pda(
-        &a.manufacturer,
-        &a.batch,
-        &a.system_program,
-        &seeds,
-        &*batch,
-        CareledgerError::BatchAlreadyCommissioned,
-    )?;
-    let (map_bytes, map_lamports) = {
-        let info = a.status_map.to_account_info();
-        let mut map = info.try_borrow_mut_data()?;
-        map[..8].copy_from_slice(&PACK_MAP_MAGIC);
-        map[8..PACK_MAP_HEADER].copy_from_slice(batch_key.as_ref());
-        (
-            u32::try_from(map.len()).map_err(|_| CareledgerError::PackMapInvalid)?,
-            info.lamports(),
-        )
-    };
-    let event = BatchCommissioned {
-        batch: batch_key,
-        product: a.product.key(),
-        manufacturer: batch.manufacturer,
-        gtin_hash: args.gtin_hash,
-        lot: String::from_utf8(args.lot).map_err(|_| CareledgerError::InvalidLot)?,
-        expires_at: args.expires_at,
-        merkle_root: args.merkle_root,
-        depth: args.depth,
-        capacity: args.capacity,
-        status_map,
-        status_map_bytes: map_bytes,
-        status_map_lamports: map_lamports,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+    /// Every check of the new batch, in the order their errors are reported; the batch
+    /// address's bump.
+    fn checked_bump(&self, args: &BatchCommissionArgs, now: i64) -> Result<u8> {
+        require!(args.gtin_hash != [0; 32], CareledgerError::InvalidGtinHash);
+        validate_lot(&args.lot)?;
+        let (address, bump) = Pubkey::find_program_address(
+            &[BATCH_SEED, args.gtin_hash.as_ref(), args.lot.as_slice()],
+            &crate::ID,
+        );
+        require_keys_eq!(
+            self.batch.key(),
+            address,
+            CareledgerError::BatchAddressMismatch
+        );
+        require!(args.expires_at > now, CareledgerError::InvalidBatchExpiry);
+        require!(
+            args.merkle_root != [0; 32],
+            CareledgerError::InvalidMerkleRoot
+        );
+        validate_batch_shape(args.depth, args.capacity)?;
+        let provider = &self.manufacturer_provider;
+        check_provider(provider, now).map_err(CareledgerError::from)?;
+        require!(
+            provider.has_supply_role(SUPPLY_MANUFACTURER),
+            CareledgerError::MissingRole
+        );
+        let map = self.status_map.try_borrow_data()?;
+        // A fresh map only: its header (and so its bits) has never been written. The bits are not
+        // scanned (that would be a loop over up to 256 KiB); a new account is zeroed by the runtime.
+        require!(
+            map.len() == pack_map_len(args.capacity)
+                && map[..PACK_MAP_HEADER] == [0; PACK_MAP_HEADER],
+            CareledgerError::PackMapInvalid
+        );
+        Ok(bump)
+    }
+
+    pub fn handler(ctx: Context<Self>, args: BatchCommissionArgs) -> Result<()> {
+        let at = now()?;
+        let bump = ctx.accounts.checked_bump(&args, at)?;
+        let mut lot = [0u8; 20];
+        lot[..args.lot.len()].copy_from_slice(&args.lot);
+        let batch_key = ctx.accounts.batch.key();
+        let status_map = ctx.accounts.status_map.key();
+        let batch = Box::new(Batch {
+            manufacturer: ctx.accounts.manufacturer.key(),
+            gtin_hash: args.gtin_hash,
+            lot,
+            lot_len: u8::try_from(args.lot.len()).map_err(|_| CareledgerError::InvalidLot)?,
+            expires_at: args.expires_at,
+            merkle_root: args.merkle_root,
+            depth: args.depth,
+            capacity: args.capacity,
+            status_map,
+            status: BatchStatus::Active,
+            commissioned_at: at,
+            recalled_at: 0,
+            recall_reason: 0,
+            decommissioned: 0,
+            suspect_reports: 0,
+            bump,
+            reserved: [0; 16],
+        });
+        batch.invariant()?;
+        let bump = [bump];
+        let seeds = Batch::seeds(&args.gtin_hash, &args.lot, &bump);
+        let a = &ctx.accounts;
+        init_pda(
+            &a.manufacturer,
+            &a.batch,
+            &a.system_program,
+            &seeds,
+            &*batch,
+            CareledgerError::BatchAlreadyCommissioned,
+        )?;
+        let (map_bytes, map_lamports) = {
+            let info = a.status_map.to_account_info();
+            let mut map = info.try_borrow_mut_data()?;
+            map[..8].copy_from_slice(&PACK_MAP_MAGIC);
+            map[8..PACK_MAP_HEADER].copy_from_slice(batch_key.as_ref());
+            (
+                u32::try_from(map.len()).map_err(|_| CareledgerError::PackMapInvalid)?,
+                info.lamports(),
+            )
+        };
+        let event = BatchCommissioned {
+            batch: batch_key,
+            product: a.product.key(),
+            manufacturer: batch.manufacturer,
+            gtin_hash: args.gtin_hash,
+            lot: String::from_utf8(args.lot).map_err(|_| CareledgerError::InvalidLot)?,
+            expires_at: args.expires_at,
+            merkle_root: args.merkle_root,
+            depth: args.depth,
+            capacity: args.capacity,
+            status_map,
+            status_map_bytes: map_bytes,
+            status_map_lamports: map_lamports,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

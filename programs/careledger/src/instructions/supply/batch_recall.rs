@@ -26,30 +26,37 @@ pub struct BatchRecall<'info> {
     pub batch: Box<Account<'info, Batch>>,
 }
 
-pub fn handler(ctx: Context<BatchRecall>, args: BatchRecallArgs) -> Result<()> {
-    require!(
-        args.status != BatchStatus::Active,
-        CareledgerError::BatchAlreadyFinal
-    );
-    let at = now()?;
-    let batch_key = ctx.accounts.batch.key();
-    let batch = &mut ctx.accounts.batch;
-    require!(
-        batch.status == BatchStatus::Active,
-        CareledgerError::BatchAlreadyFinal
-    );
-    batch.status = args.status;
-    batch.recalled_at = at;
-    batch.recall_reason = args.reason_code;
-    batch.invariant()?;
-    let event = BatchRecalledEvent {
-        batch: batch_key,
-        manufacturer: batch.manufacturer,
-        status: args.status,
-        reason_code: args.reason_code,
-        active_packs: batch.capacity.saturating_sub(batch.decommissioned),
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> BatchRecall<'info> {
+    /// A final status, for a batch still active.
+    pub fn validate(&self, args: &BatchRecallArgs) -> Result<()> {
+        require!(
+            args.status != BatchStatus::Active,
+            CareledgerError::BatchAlreadyFinal
+        );
+        require!(
+            self.batch.status == BatchStatus::Active,
+            CareledgerError::BatchAlreadyFinal
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: BatchRecallArgs) -> Result<()> {
+        let at = now()?;
+        let batch_key = ctx.accounts.batch.key();
+        let batch = &mut ctx.accounts.batch;
+        batch.status = args.status;
+        batch.recalled_at = at;
+        batch.recall_reason = args.reason_code;
+        batch.invariant()?;
+        let event = BatchRecalledEvent {
+            batch: batch_key,
+            manufacturer: batch.manufacturer,
+            status: args.status,
+            reason_code: args.reason_code,
+            active_packs: batch.capacity.saturating_sub(batch.decommissioned),
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

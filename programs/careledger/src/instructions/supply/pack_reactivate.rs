@@ -4,7 +4,7 @@ use crate::events::PackStatusChanged;
 use crate::instructions::now;
 use crate::logic::consent::check_provider;
 use crate::logic::supply::{set_decommissioned, transition, PackAction, TransitionContext};
-use crate::state::{Batch, Config, PackRecord, Provider};
+use crate::state::{Batch, Config, PackRecord, PackState, Provider};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -38,50 +38,62 @@ pub struct PackReactivate<'info> {
     pub pack_record: Account<'info, PackRecord>,
 }
 
-pub fn handler(ctx: Context<PackReactivate>, args: PackReactivateArgs) -> Result<()> {
-    let at = now()?;
-    let actor = ctx.accounts.actor.key();
-    let provider = &ctx.accounts.actor_provider;
-    check_provider(provider, at).map_err(CareledgerError::from)?;
-    let record = &ctx.accounts.pack_record;
-    let batch = &ctx.accounts.batch;
-    let rules = TransitionContext {
-        by: actor,
-        supply_roles: provider.supply_roles,
-        batch_status: batch.status,
-        expired: at >= batch.expires_at,
-        now: at,
-        decommissioned_by: Some((record.actor, record.decommissioned_at)),
-        suspect_reports: record.suspect_reports,
-    };
-    // Also guarantees the rent goes back to the premises that paid it (`close = actor`).
-    let new_state = transition(record.state, PackAction::Reactivate, &rules)?;
-    let old_state = record.state;
-    {
-        let info = ctx.accounts.status_map.to_account_info();
-        let mut map = info.try_borrow_mut_data()?;
-        require!(
-            set_decommissioned(&mut map[PACK_MAP_HEADER..], args.index, false),
-            CareledgerError::PackIndexOutOfRange
-        );
+impl<'info> PackReactivate<'info> {
+    /// A verified supply-chain party, and the rules' consent to the undo.
+    pub fn validate(&self, _args: &PackReactivateArgs) -> Result<()> {
+        self.new_state(now()?).map(|_| ())
     }
-    let batch_key = ctx.accounts.batch.key();
-    let batch = &mut ctx.accounts.batch;
-    batch.decommissioned = batch
-        .decommissioned
-        .checked_sub(1)
-        .ok_or(CareledgerError::InvariantViolated)?;
-    batch.invariant()?;
-    let event = PackStatusChanged {
-        batch: batch_key,
-        index: args.index,
-        old_state,
-        new_state,
-        actor,
-        undo_until: 0,
-        decommissioned: batch.decommissioned,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+
+    /// The pack's state once reactivated.
+    fn new_state(&self, at: i64) -> Result<PackState> {
+        let provider = &self.actor_provider;
+        check_provider(provider, at).map_err(CareledgerError::from)?;
+        let record = &self.pack_record;
+        let batch = &self.batch;
+        let rules = TransitionContext {
+            by: self.actor.key(),
+            supply_roles: provider.supply_roles,
+            batch_status: batch.status,
+            expired: at >= batch.expires_at,
+            now: at,
+            decommissioned_by: Some((record.actor, record.decommissioned_at)),
+            suspect_reports: record.suspect_reports,
+        };
+        // Also guarantees the rent goes back to the premises that paid it (`close = actor`).
+        Ok(transition(record.state, PackAction::Reactivate, &rules)?)
+    }
+
+    pub fn handler(ctx: Context<Self>, args: PackReactivateArgs) -> Result<()> {
+        let at = now()?;
+        let actor = ctx.accounts.actor.key();
+        let new_state = ctx.accounts.new_state(at)?;
+        let old_state = ctx.accounts.pack_record.state;
+        {
+            let info = ctx.accounts.status_map.to_account_info();
+            let mut map = info.try_borrow_mut_data()?;
+            require!(
+                set_decommissioned(&mut map[PACK_MAP_HEADER..], args.index, false),
+                CareledgerError::PackIndexOutOfRange
+            );
+        }
+        let batch_key = ctx.accounts.batch.key();
+        let batch = &mut ctx.accounts.batch;
+        batch.decommissioned = batch
+            .decommissioned
+            .checked_sub(1)
+            .ok_or(CareledgerError::InvariantViolated)?;
+        batch.invariant()?;
+        let event = PackStatusChanged {
+            batch: batch_key,
+            index: args.index,
+            old_state,
+            new_state,
+            actor,
+            undo_until: 0,
+            decommissioned: batch.decommissioned,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

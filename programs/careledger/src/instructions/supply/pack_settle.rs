@@ -36,22 +36,30 @@ pub struct PackSettle<'info> {
     pub actor: UncheckedAccount<'info>,
 }
 
-pub fn handler(ctx: Context<PackSettle>, args: PackSettleArgs) -> Result<()> {
-    let at = now()?;
-    let record = &ctx.accounts.pack_record;
-    let window_passed = at > record.decommissioned_at.saturating_add(UNDO_WINDOW_SECS);
-    require!(
-        record.state == PackState::Supplied && window_passed,
-        CareledgerError::PackRecordNotSettleable
-    );
-    let event = PackRecordSettled {
-        batch: ctx.accounts.batch.key(),
-        index: args.index,
-        actor: record.actor,
-        by: ctx.accounts.by.key(),
-        lamports: record.to_account_info().lamports(),
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> PackSettle<'info> {
+    /// A supplied pack whose undo window has passed.
+    pub fn validate(&self, _args: &PackSettleArgs) -> Result<()> {
+        let record = &self.pack_record;
+        let window_passed = now()? > record.decommissioned_at.saturating_add(UNDO_WINDOW_SECS);
+        require!(
+            record.state == PackState::Supplied && window_passed,
+            CareledgerError::PackRecordNotSettleable
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: PackSettleArgs) -> Result<()> {
+        let at = now()?;
+        let record = &ctx.accounts.pack_record;
+        let event = PackRecordSettled {
+            batch: ctx.accounts.batch.key(),
+            index: args.index,
+            actor: record.actor,
+            by: ctx.accounts.by.key(),
+            lamports: record.to_account_info().lamports(),
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

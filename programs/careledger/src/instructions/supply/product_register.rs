@@ -34,42 +34,50 @@ pub struct ProductRegister<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<ProductRegister>, args: ProductRegisterArgs) -> Result<()> {
-    require!(args.gtin_hash != [0; 32], CareledgerError::InvalidGtinHash);
-    let at = now()?;
-    let manufacturer = &ctx.accounts.manufacturer;
-    check_provider(manufacturer, at).map_err(CareledgerError::from)?;
-    require!(
-        manufacturer.has_supply_role(SUPPLY_MANUFACTURER),
-        CareledgerError::MissingRole
-    );
-    let product = Product {
-        gtin_hash: args.gtin_hash,
-        manufacturer: manufacturer.wallet,
-        registered_by: ctx.accounts.authority.key(),
-        registered_at: at,
-        bump: ctx.bumps.product,
-        reserved: [0; 8],
-    };
-    product.invariant()?;
-    let bump = [ctx.bumps.product];
-    let seeds = Product::seeds(&args.gtin_hash, &bump);
-    let a = &ctx.accounts;
-    init_pda(
-        &a.authority,
-        &a.product,
-        &a.system_program,
-        &seeds,
-        &product,
-        CareledgerError::ProductAlreadyRegistered,
-    )?;
-    let event = ProductRegistered {
-        product: a.product.key(),
-        gtin_hash: args.gtin_hash,
-        manufacturer: product.manufacturer,
-        authority: product.registered_by,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> ProductRegister<'info> {
+    /// A GTIN hash, and a verified manufacturer.
+    pub fn validate(&self, args: &ProductRegisterArgs) -> Result<()> {
+        require!(args.gtin_hash != [0; 32], CareledgerError::InvalidGtinHash);
+        let manufacturer = &self.manufacturer;
+        check_provider(manufacturer, now()?).map_err(CareledgerError::from)?;
+        require!(
+            manufacturer.has_supply_role(SUPPLY_MANUFACTURER),
+            CareledgerError::MissingRole
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: ProductRegisterArgs) -> Result<()> {
+        let at = now()?;
+        let manufacturer = &ctx.accounts.manufacturer;
+        let product = Product {
+            gtin_hash: args.gtin_hash,
+            manufacturer: manufacturer.wallet,
+            registered_by: ctx.accounts.authority.key(),
+            registered_at: at,
+            bump: ctx.bumps.product,
+            reserved: [0; 8],
+        };
+        product.invariant()?;
+        let bump = [ctx.bumps.product];
+        let seeds = Product::seeds(&args.gtin_hash, &bump);
+        let a = &ctx.accounts;
+        init_pda(
+            &a.authority,
+            &a.product,
+            &a.system_program,
+            &seeds,
+            &product,
+            CareledgerError::ProductAlreadyRegistered,
+        )?;
+        let event = ProductRegistered {
+            product: a.product.key(),
+            gtin_hash: args.gtin_hash,
+            manufacturer: product.manufacturer,
+            authority: product.registered_by,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

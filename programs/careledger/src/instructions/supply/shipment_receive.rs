@@ -25,31 +25,38 @@ pub struct ShipmentReceive<'info> {
     pub shipment: Account<'info, Shipment>,
 }
 
-pub fn handler(ctx: Context<ShipmentReceive>, args: ShipmentReceiveArgs) -> Result<()> {
-    require!(
-        args.receipt_hash != [0; 32],
-        CareledgerError::ShipmentInvalid
-    );
-    let at = now()?;
-    let shipment_key = ctx.accounts.shipment.key();
-    let shipment = &mut ctx.accounts.shipment;
-    require!(
-        shipment.received_at == 0,
-        CareledgerError::ShipmentAlreadyReceived
-    );
-    shipment.received_at = at;
-    shipment.receipt_hash = args.receipt_hash;
-    shipment.invariant()?;
-    let event = ShipmentReceived {
-        shipment: shipment_key,
-        sender: shipment.sender,
-        receiver: shipment.receiver,
-        batch: shipment.batch,
-        epcis_hash: shipment.epcis_hash,
-        receipt_hash: args.receipt_hash,
-        quantity: shipment.quantity,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+impl<'info> ShipmentReceive<'info> {
+    /// A receipt hash, for a shipment not yet received.
+    pub fn validate(&self, args: &ShipmentReceiveArgs) -> Result<()> {
+        require!(
+            args.receipt_hash != [0; 32],
+            CareledgerError::ShipmentInvalid
+        );
+        require!(
+            self.shipment.received_at == 0,
+            CareledgerError::ShipmentAlreadyReceived
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: ShipmentReceiveArgs) -> Result<()> {
+        let at = now()?;
+        let shipment_key = ctx.accounts.shipment.key();
+        let shipment = &mut ctx.accounts.shipment;
+        shipment.received_at = at;
+        shipment.receipt_hash = args.receipt_hash;
+        shipment.invariant()?;
+        let event = ShipmentReceived {
+            shipment: shipment_key,
+            sender: shipment.sender,
+            receiver: shipment.receiver,
+            batch: shipment.batch,
+            epcis_hash: shipment.epcis_hash,
+            receipt_hash: args.receipt_hash,
+            quantity: shipment.quantity,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

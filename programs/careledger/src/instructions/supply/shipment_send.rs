@@ -40,65 +40,75 @@ pub struct ShipmentSend<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<ShipmentSend>, args: ShipmentSendArgs) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    for party in [&a.sender_provider, &a.receiver_provider] {
-        check_provider(party, at).map_err(CareledgerError::from)?;
+impl<'info> ShipmentSend<'info> {
+    /// Two verified supply-chain parties, a sender in the batch's custody, and a shipment that
+    /// names its EPCIS document, a quantity the batch can hold and another party.
+    pub fn validate(&self, args: &ShipmentSendArgs) -> Result<()> {
+        let at = now()?;
+        for party in [&self.sender_provider, &self.receiver_provider] {
+            check_provider(party, at).map_err(CareledgerError::from)?;
+            require!(
+                party.supply_roles & SUPPLY_ROLES_ALL != 0,
+                CareledgerError::MissingRole
+            );
+        }
+        let sender = self.sender.key();
         require!(
-            party.supply_roles & SUPPLY_ROLES_ALL != 0,
-            CareledgerError::MissingRole
+            in_custody(
+                &self.batch.key(),
+                &self.batch.manufacturer,
+                &sender,
+                self.custody.as_deref()
+            ),
+            CareledgerError::NotInCustody
         );
+        require!(
+            args.epcis_hash != [0; 32]
+                && args.quantity > 0
+                && args.quantity <= self.batch.capacity
+                && self.receiver_provider.wallet != sender,
+            CareledgerError::ShipmentInvalid
+        );
+        Ok(())
     }
-    let sender = a.sender.key();
-    let receiver = a.receiver_provider.wallet;
-    require!(
-        in_custody(
-            &a.batch.key(),
-            &a.batch.manufacturer,
-            &sender,
-            a.custody.as_deref()
-        ),
-        CareledgerError::NotInCustody
-    );
-    require!(
-        args.epcis_hash != [0; 32]
-            && args.quantity > 0
-            && args.quantity <= a.batch.capacity
-            && receiver != sender,
-        CareledgerError::ShipmentInvalid
-    );
-    let shipment = Shipment {
-        sender,
-        receiver,
-        batch: a.batch.key(),
-        epcis_hash: args.epcis_hash,
-        quantity: args.quantity,
-        shipped_at: at,
-        received_at: 0,
-        receipt_hash: [0; 32],
-        bump: ctx.bumps.shipment,
-    };
-    shipment.invariant()?;
-    let bump = [ctx.bumps.shipment];
-    let seeds = Shipment::seeds(&sender, &args.epcis_hash, &bump);
-    init_pda(
-        &a.sender,
-        &a.shipment,
-        &a.system_program,
-        &seeds,
-        &shipment,
-        CareledgerError::ShipmentAlreadyAnchored,
-    )?;
-    let event = ShipmentSent {
-        shipment: a.shipment.key(),
-        sender,
-        receiver,
-        batch: shipment.batch,
-        epcis_hash: args.epcis_hash,
-        quantity: args.quantity,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+
+    pub fn handler(ctx: Context<Self>, args: ShipmentSendArgs) -> Result<()> {
+        let at = now()?;
+        let a = &ctx.accounts;
+        let sender = a.sender.key();
+        let receiver = a.receiver_provider.wallet;
+        let shipment = Shipment {
+            sender,
+            receiver,
+            batch: a.batch.key(),
+            epcis_hash: args.epcis_hash,
+            quantity: args.quantity,
+            shipped_at: at,
+            received_at: 0,
+            receipt_hash: [0; 32],
+            bump: ctx.bumps.shipment,
+        };
+        shipment.invariant()?;
+        let bump = [ctx.bumps.shipment];
+        let seeds = Shipment::seeds(&sender, &args.epcis_hash, &bump);
+        init_pda(
+            &a.sender,
+            &a.shipment,
+            &a.system_program,
+            &seeds,
+            &shipment,
+            CareledgerError::ShipmentAlreadyAnchored,
+        )?;
+        let event = ShipmentSent {
+            shipment: a.shipment.key(),
+            sender,
+            receiver,
+            batch: shipment.batch,
+            epcis_hash: args.epcis_hash,
+            quantity: args.quantity,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

@@ -28,29 +28,31 @@ pub struct AnalysisPlanAnchor<'info> {
     pub protocol: Box<Account<'info, Protocol>>,
 }
 
-fn validate(protocol: &Protocol, args: &AnalysisPlanAnchorArgs) -> Result<()> {
-    require!(protocol.locked_at == 0, CareledgerError::ProtocolLocked);
-    require!(
-        args.analysis_plan_sha256 != [0; 32],
-        CareledgerError::InvalidProtocolTerms
-    );
-    Ok(())
-}
+impl<'info> AnalysisPlanAnchor<'info> {
+    pub fn validate(&self, args: &AnalysisPlanAnchorArgs) -> Result<()> {
+        let protocol = &self.protocol;
+        require!(protocol.locked_at == 0, CareledgerError::ProtocolLocked);
+        require!(
+            args.analysis_plan_sha256 != [0; 32],
+            CareledgerError::InvalidProtocolTerms
+        );
+        Ok(())
+    }
 
-pub fn handler(ctx: Context<AnalysisPlanAnchor>, args: AnalysisPlanAnchorArgs) -> Result<()> {
-    let at = now()?;
-    validate(&ctx.accounts.protocol, &args)?;
-    let protocol = &mut ctx.accounts.protocol;
-    let previous = protocol.analysis_plan_sha256;
-    protocol.analysis_plan_sha256 = args.analysis_plan_sha256;
-    protocol.analysis_plan_at = at;
-    protocol.invariant()?;
-    emit_cpi!(AnalysisPlanAnchored {
-        study: protocol.study,
-        sponsor: ctx.accounts.sponsor.key(),
-        analysis_plan_sha256: args.analysis_plan_sha256,
-        previous,
-        at,
-    });
-    Ok(())
+    pub fn handler(ctx: Context<Self>, args: AnalysisPlanAnchorArgs) -> Result<()> {
+        let at = now()?;
+        let protocol = &mut ctx.accounts.protocol;
+        let previous = protocol.analysis_plan_sha256;
+        protocol.analysis_plan_sha256 = args.analysis_plan_sha256;
+        protocol.analysis_plan_at = at;
+        protocol.invariant()?;
+        emit_cpi!(AnalysisPlanAnchored {
+            study: protocol.study,
+            sponsor: ctx.accounts.sponsor.key(),
+            analysis_plan_sha256: args.analysis_plan_sha256,
+            previous,
+            at,
+        });
+        Ok(())
+    }
 }

@@ -28,32 +28,34 @@ pub struct DataLock<'info> {
     pub protocol: Box<Account<'info, Protocol>>,
 }
 
-fn validate(protocol: &Protocol, args: &DataLockArgs) -> Result<()> {
-    require!(protocol.locked_at == 0, CareledgerError::DataAlreadyLocked);
-    require!(
-        protocol.analysis_plan_at != 0,
-        CareledgerError::AnalysisPlanRequired
-    );
-    require!(
-        args.dataset_sha256 != [0; 32],
-        CareledgerError::InvalidProtocolTerms
-    );
-    Ok(())
-}
+impl<'info> DataLock<'info> {
+    pub fn validate(&self, args: &DataLockArgs) -> Result<()> {
+        let protocol = &self.protocol;
+        require!(protocol.locked_at == 0, CareledgerError::DataAlreadyLocked);
+        require!(
+            protocol.analysis_plan_at != 0,
+            CareledgerError::AnalysisPlanRequired
+        );
+        require!(
+            args.dataset_sha256 != [0; 32],
+            CareledgerError::InvalidProtocolTerms
+        );
+        Ok(())
+    }
 
-pub fn handler(ctx: Context<DataLock>, args: DataLockArgs) -> Result<()> {
-    let at = now()?;
-    validate(&ctx.accounts.protocol, &args)?;
-    let protocol = &mut ctx.accounts.protocol;
-    protocol.dataset_sha256 = args.dataset_sha256;
-    protocol.locked_at = at;
-    protocol.invariant()?;
-    emit_cpi!(DataLocked {
-        study: protocol.study,
-        sponsor: ctx.accounts.sponsor.key(),
-        dataset_sha256: args.dataset_sha256,
-        analysis_plan_sha256: protocol.analysis_plan_sha256,
-        at,
-    });
-    Ok(())
+    pub fn handler(ctx: Context<Self>, args: DataLockArgs) -> Result<()> {
+        let at = now()?;
+        let protocol = &mut ctx.accounts.protocol;
+        protocol.dataset_sha256 = args.dataset_sha256;
+        protocol.locked_at = at;
+        protocol.invariant()?;
+        emit_cpi!(DataLocked {
+            study: protocol.study,
+            sponsor: ctx.accounts.sponsor.key(),
+            dataset_sha256: args.dataset_sha256,
+            analysis_plan_sha256: protocol.analysis_plan_sha256,
+            at,
+        });
+        Ok(())
+    }
 }

@@ -1,5 +1,3 @@
-// Every file exports a `handler`; lib.rs calls each by its full path, so the glob clash is harmless.
-#![allow(ambiguous_glob_reexports)]
 //! Clinical-trial integrity (`logic::trials`): a study's registered protocol and its versions,
 //! pre-specified outcomes kept as commitments, the analysis plan and data lock, the results
 //! compared with what was pre-specified, and participants' consent bound to a version.

@@ -4,9 +4,9 @@ use crate::events::ParticipantReconsented;
 use crate::instructions::consent::grant_create_signed::{alone_in_transaction, checked_statement};
 use crate::instructions::now;
 use crate::instructions::rewards::{consent_error, participation_lapse};
-use crate::logic::authority::acting_for_unconflicted;
-use crate::logic::statement::{render_reconsent, statement_hash, ReconsentTerms};
-use crate::logic::trials::{reconsent_settlement, stale_since};
+use crate::logic::authority::{acting_for_unconflicted, Actor};
+use crate::logic::statement::{render_reconsent, statement_hash, ReconsentTerms, SignedForm};
+use crate::logic::trials::{reconsent_settlement, stale_since, Reconsent};
 use crate::state::{Config, Participation, Patient, Protocol, ProtocolVersion, Study};
 use anchor_lang::prelude::*;
 
@@ -54,83 +54,109 @@ pub struct ParticipationReconsent<'info> {
     pub instructions: UncheckedAccount<'info>,
 }
 
-fn validate(a: &ParticipationReconsent, at: i64) -> Result<()> {
-    require!(
-        a.participation.protocol_version < a.protocol.version,
-        CareledgerError::ReconsentNotNeeded
-    );
-    if let Some(lapse) = participation_lapse(
-        &a.research_grant,
-        &a.study,
-        &a.participation,
-        &a.patient,
-        at,
-    )? {
-        return Err(consent_error(lapse.reason));
-    }
-    Ok(())
+/// A re-consent's checks passed: the signer's capacity, the statement and the form it was
+/// signed in, and what the stale periods settle to.
+struct Reconsenting {
+    actor: Actor,
+    statement: Vec<u8>,
+    form: SignedForm,
+    settled: Reconsent,
 }
 
-pub fn handler(ctx: Context<ParticipationReconsent>) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    let by = a.authority.key();
-    // a guardian does not consent for the ward to a study it sponsors or runs
-    let actor = acting_for_unconflicted(&a.patient, &by, at, &[a.study.sponsor, a.study.site])?;
-    validate(a, at)?;
-    let statement = render_reconsent(&ReconsentTerms {
-        study: a.study.key(),
-        participation: a.participation.key(),
-        patient: a.patient.wallet,
-        signer: by,
-        actor,
-        protocol_version: a.protocol.version,
-        document_sha256: a.current_version.document_sha256,
-    });
-    alone_in_transaction(&a.instructions)?;
-    let form = checked_statement(&a.instructions, &by, &statement)?;
-    let p = &a.participation;
-    let stale = stale_since(
-        p.protocol_version,
-        a.protocol.material_version,
-        a.next_material.as_ref().map(|v| v.as_material()),
-    )?;
-    let settled = reconsent_settlement(&a.study.terms, p.enrolled_at, p.periods_paid, stale, at)?;
-    let to_version = a.protocol.version;
-    let accounts = &mut *ctx.accounts;
-    let (study, p) = (&mut accounts.study, &mut accounts.participation);
-    let from_version = p.protocol_version;
-    p.protocol_version = to_version;
-    p.periods_paid = settled.periods_settled;
-    p.periods_forfeited = p
-        .periods_forfeited
-        .checked_add(settled.forfeited)
-        .ok_or(CareledgerError::MathOverflow)?;
-    if p.periods_paid == study.terms.periods {
-        // every period is paid or forfeited: nothing more can accrue
-        p.ended = true;
-        p.accrual_end = at;
+impl<'info> ParticipationReconsent<'info> {
+    pub fn validate(&self) -> Result<()> {
+        self.reconsent(now()?).map(|_| ())
     }
-    study.outstanding = study
-        .outstanding
-        .checked_sub(settled.released)
-        .ok_or(CareledgerError::InvariantViolated)?;
-    p.invariant(study.terms.periods)?;
-    study.invariant()?;
-    let event = ParticipantReconsented {
-        study: study.key(),
-        participation: p.key(),
-        patient: p.patient,
-        by,
-        actor,
-        from_version,
-        to_version,
-        statement_hash: statement_hash(&statement),
-        form,
-        forfeited_periods: settled.forfeited,
-        released: settled.released,
-        at,
-    };
-    emit_cpi!(event);
-    Ok(())
+
+    /// Every check, in the order their errors are reported: a signer who may act for the
+    /// patient and is neither sponsor nor site, a participant behind the current version whose
+    /// consent is still live, the Ed25519 check of the statement naming that version, alone in
+    /// its transaction, and the next material version when one is needed.
+    fn reconsent(&self, at: i64) -> Result<Reconsenting> {
+        let by = self.authority.key();
+        let study = &self.study;
+        // a guardian does not consent for the ward to a study it sponsors or runs
+        let actor = acting_for_unconflicted(&self.patient, &by, at, &[study.sponsor, study.site])?;
+        let p = &self.participation;
+        require!(
+            p.protocol_version < self.protocol.version,
+            CareledgerError::ReconsentNotNeeded
+        );
+        if let Some(lapse) = participation_lapse(&self.research_grant, study, p, &self.patient, at)?
+        {
+            return Err(consent_error(lapse.reason));
+        }
+        let statement = render_reconsent(&ReconsentTerms {
+            study: study.key(),
+            participation: p.key(),
+            patient: self.patient.wallet,
+            signer: by,
+            actor,
+            protocol_version: self.protocol.version,
+            document_sha256: self.current_version.document_sha256,
+        });
+        alone_in_transaction(&self.instructions)?;
+        let form = checked_statement(&self.instructions, &by, &statement)?;
+        let stale = stale_since(
+            p.protocol_version,
+            self.protocol.material_version,
+            self.next_material.as_ref().map(|v| v.as_material()),
+        )?;
+        let settled = reconsent_settlement(&study.terms, p.enrolled_at, p.periods_paid, stale, at)?;
+        Ok(Reconsenting {
+            actor,
+            statement,
+            form,
+            settled,
+        })
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let at = now()?;
+        let a = &ctx.accounts;
+        let by = a.authority.key();
+        let Reconsenting {
+            actor,
+            statement,
+            form,
+            settled,
+        } = a.reconsent(at)?;
+        let to_version = a.protocol.version;
+        let accounts = &mut *ctx.accounts;
+        let (study, p) = (&mut accounts.study, &mut accounts.participation);
+        let from_version = p.protocol_version;
+        p.protocol_version = to_version;
+        p.periods_paid = settled.periods_settled;
+        p.periods_forfeited = p
+            .periods_forfeited
+            .checked_add(settled.forfeited)
+            .ok_or(CareledgerError::MathOverflow)?;
+        if p.periods_paid == study.terms.periods {
+            // every period is paid or forfeited: nothing more can accrue
+            p.ended = true;
+            p.accrual_end = at;
+        }
+        study.outstanding = study
+            .outstanding
+            .checked_sub(settled.released)
+            .ok_or(CareledgerError::InvariantViolated)?;
+        p.invariant(study.terms.periods)?;
+        study.invariant()?;
+        let event = ParticipantReconsented {
+            study: study.key(),
+            participation: p.key(),
+            patient: p.patient,
+            by,
+            actor,
+            from_version,
+            to_version,
+            statement_hash: statement_hash(&statement),
+            form,
+            forfeited_periods: settled.forfeited,
+            released: settled.released,
+            at,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
 }

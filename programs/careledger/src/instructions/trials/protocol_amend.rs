@@ -47,94 +47,113 @@ pub struct ProtocolAmend<'info> {
     pub system_program: Program<'info, System>,
 }
 
-fn validate(protocol: &Protocol, args: &ProtocolAmendArgs) -> Result<()> {
-    require!(protocol.locked_at == 0, CareledgerError::ProtocolLocked);
-    require!(
-        args.reason_code != 0,
-        CareledgerError::AmendmentReasonRequired
-    );
-    validate_version_terms(
-        &args.document_sha256,
-        &args.primary_outcomes,
-        &args.secondary_outcomes,
-    )
-}
+impl<'info> ProtocolAmend<'info> {
+    /// Before the data lock, with a reason, non-zero hashes and commitments, a valid document
+    /// CID when one is given, at the address of the next version, still vacant.
+    pub fn validate(&self, args: &ProtocolAmendArgs) -> Result<()> {
+        let protocol = &self.protocol;
+        require!(protocol.locked_at == 0, CareledgerError::ProtocolLocked);
+        require!(
+            args.reason_code != 0,
+            CareledgerError::AmendmentReasonRequired
+        );
+        validate_version_terms(
+            &args.document_sha256,
+            &args.primary_outcomes,
+            &args.secondary_outcomes,
+        )?;
+        document_cid(&args.document_cid)?;
+        self.next_version()?;
+        Ok(())
+    }
 
-pub fn handler(ctx: Context<ProtocolAmend>, args: ProtocolAmendArgs) -> Result<()> {
-    let at = now()?;
-    validate(&ctx.accounts.protocol, &args)?;
-    let cid = document_cid(&args.document_cid)?;
-    let study = ctx.accounts.study.key();
-    let protocol = &mut ctx.accounts.protocol;
-    let version = protocol
-        .version
-        .checked_add(1)
-        .ok_or(CareledgerError::MathOverflow)?;
-    let number = version.to_le_bytes();
-    let (expected, bump) = Pubkey::find_program_address(
-        &[PROTOCOL_VERSION_SEED, study.as_ref(), &number],
-        &crate::ID,
-    );
-    require_keys_eq!(
-        ctx.accounts.protocol_version.key(),
-        expected,
-        CareledgerError::ProtocolVersionStale
-    );
-    require!(
-        is_vacant(&ctx.accounts.protocol_version),
-        CareledgerError::ProtocolVersionStale
-    );
-    let current = (protocol.primary_outcomes, protocol.secondary_outcomes);
-    let new = (args.primary_outcomes, args.secondary_outcomes);
-    let outcomes_changed = current != new;
-    let material = amendment_is_material(args.material, current, new);
-    let after_enrolment = protocol.first_enrolment_at != 0;
-    let previous_material = protocol.material_version;
-    protocol.version = version;
-    protocol.primary_outcomes = args.primary_outcomes;
-    protocol.secondary_outcomes = args.secondary_outcomes;
-    if !after_enrolment {
-        protocol.prespecified_primary = args.primary_outcomes;
-        protocol.prespecified_secondary = args.secondary_outcomes;
+    /// The new version's number and its account's bump: the account passed must be at that
+    /// version's address and vacant.
+    fn next_version(&self) -> Result<(u16, u8)> {
+        let version = self
+            .protocol
+            .version
+            .checked_add(1)
+            .ok_or(CareledgerError::MathOverflow)?;
+        let (expected, bump) = Pubkey::find_program_address(
+            &[
+                PROTOCOL_VERSION_SEED,
+                self.study.key().as_ref(),
+                &version.to_le_bytes(),
+            ],
+            &crate::ID,
+        );
+        require_keys_eq!(
+            self.protocol_version.key(),
+            expected,
+            CareledgerError::ProtocolVersionStale
+        );
+        require!(
+            is_vacant(&self.protocol_version),
+            CareledgerError::ProtocolVersionStale
+        );
+        Ok((version, bump))
     }
-    if material {
-        protocol.material_version = version;
-        protocol.material_at = at;
+
+    pub fn handler(ctx: Context<Self>, args: ProtocolAmendArgs) -> Result<()> {
+        let at = now()?;
+        let cid = document_cid(&args.document_cid)?;
+        let (version, bump) = ctx.accounts.next_version()?;
+        let number = version.to_le_bytes();
+        let study = ctx.accounts.study.key();
+        let protocol = &mut ctx.accounts.protocol;
+        let current = (protocol.primary_outcomes, protocol.secondary_outcomes);
+        let new = (args.primary_outcomes, args.secondary_outcomes);
+        let outcomes_changed = current != new;
+        let material = amendment_is_material(args.material, current, new);
+        let after_enrolment = protocol.first_enrolment_at != 0;
+        let previous_material = protocol.material_version;
+        protocol.version = version;
+        protocol.primary_outcomes = args.primary_outcomes;
+        protocol.secondary_outcomes = args.secondary_outcomes;
+        if !after_enrolment {
+            protocol.prespecified_primary = args.primary_outcomes;
+            protocol.prespecified_secondary = args.secondary_outcomes;
+        }
+        if material {
+            protocol.material_version = version;
+            protocol.material_at = at;
+        }
+        protocol.invariant()?;
+        let record = ProtocolVersion {
+            study,
+            version,
+            document_sha256: args.document_sha256,
+            document_cid: cid,
+            primary_outcomes: args.primary_outcomes,
+            secondary_outcomes: args.secondary_outcomes,
+            reason_code: args.reason_code,
+            material,
+            previous_material,
+            registered_at: at,
+            bump,
+        };
+        let a = &ctx.accounts;
+        let bump = [bump];
+        init_pda(
+            &a.sponsor,
+            &a.protocol_version,
+            &a.system_program,
+            &ProtocolVersion::seeds(&study, &number, &bump),
+            &record,
+            CareledgerError::ProtocolVersionStale,
+        )?;
+        emit_cpi!(ProtocolAmended {
+            study,
+            sponsor: a.sponsor.key(),
+            version,
+            document_sha256: args.document_sha256,
+            reason_code: args.reason_code,
+            material,
+            outcomes_changed,
+            after_enrolment,
+            at,
+        });
+        Ok(())
     }
-    protocol.invariant()?;
-    let record = ProtocolVersion {
-        study,
-        version,
-        document_sha256: args.document_sha256,
-        document_cid: cid,
-        primary_outcomes: args.primary_outcomes,
-        secondary_outcomes: args.secondary_outcomes,
-        reason_code: args.reason_code,
-        material,
-        previous_material,
-        registered_at: at,
-        bump,
-    };
-    let a = &ctx.accounts;
-    let bump = [bump];
-    init_pda(
-        &a.sponsor,
-        &a.protocol_version,
-        &a.system_program,
-        &ProtocolVersion::seeds(&study, &number, &bump),
-        &record,
-        CareledgerError::ProtocolVersionStale,
-    )?;
-    emit_cpi!(ProtocolAmended {
-        study,
-        sponsor: a.sponsor.key(),
-        version,
-        document_sha256: args.document_sha256,
-        reason_code: args.reason_code,
-        material,
-        outcomes_changed,
-        after_enrolment,
-        at,
-    });
-    Ok(())
 }

@@ -53,93 +53,98 @@ pub struct ProtocolRegister<'info> {
     pub system_program: Program<'info, System>,
 }
 
-fn validate(study: &Study, args: &ProtocolRegisterArgs) -> Result<()> {
-    validate_registry_id(&args.registry_id)?;
-    validate_version_terms(
-        &args.document_sha256,
-        &args.primary_outcomes,
-        &args.secondary_outcomes,
-    )?;
-    require!(
-        args.planned_enrolment >= 1 && args.planned_enrolment <= study.max_participants,
-        CareledgerError::InvalidProtocolTerms
-    );
-    // Enrolment needs a protocol, so participants here enrolled before careledger had protocols
-    // (an upgraded ledger): they hold version 0, older than the version registered now, and
-    // accrue nothing from this registration until they consent to it (participation_reconsent).
-    Ok(())
-}
+impl<'info> ProtocolRegister<'info> {
+    /// A registry id of the fixed alphabet, non-zero hashes and commitments, a planned
+    /// enrolment the study can hold, and a valid document CID when one is given.
+    pub fn validate(&self, args: &ProtocolRegisterArgs) -> Result<()> {
+        let study = &self.study;
+        validate_registry_id(&args.registry_id)?;
+        validate_version_terms(
+            &args.document_sha256,
+            &args.primary_outcomes,
+            &args.secondary_outcomes,
+        )?;
+        require!(
+            args.planned_enrolment >= 1 && args.planned_enrolment <= study.max_participants,
+            CareledgerError::InvalidProtocolTerms
+        );
+        // Enrolment needs a protocol, so participants here enrolled before careledger had protocols
+        // (an upgraded ledger): they hold version 0, older than the version registered now, and
+        // accrue nothing from this registration until they consent to it (participation_reconsent).
+        document_cid(&args.document_cid)?;
+        Ok(())
+    }
 
-pub fn handler(ctx: Context<ProtocolRegister>, args: ProtocolRegisterArgs) -> Result<()> {
-    let at = now()?;
-    let a = &ctx.accounts;
-    validate(&a.study, &args)?;
-    let cid = document_cid(&args.document_cid)?;
-    let study = a.study.key();
-    let protocol = Protocol {
-        study,
-        registry_id: args.registry_id,
-        planned_enrolment: args.planned_enrolment,
-        version: 1,
-        material_version: 1,
-        material_at: at,
-        registered_at: at,
-        primary_outcomes: args.primary_outcomes,
-        secondary_outcomes: args.secondary_outcomes,
-        prespecified_primary: args.primary_outcomes,
-        prespecified_secondary: args.secondary_outcomes,
-        first_enrolment_at: 0,
-        analysis_plan_sha256: [0; 32],
-        analysis_plan_at: 0,
-        dataset_sha256: [0; 32],
-        locked_at: 0,
-        results_at: 0,
-        outcomes_switched: 0,
-        bump: ctx.bumps.protocol,
-        reserved: [0; 16],
-    };
-    protocol.invariant()?;
-    let version = ProtocolVersion {
-        study,
-        version: 1,
-        document_sha256: args.document_sha256,
-        document_cid: cid,
-        primary_outcomes: args.primary_outcomes,
-        secondary_outcomes: args.secondary_outcomes,
-        reason_code: 0,
-        material: true,
-        previous_material: 0,
-        registered_at: at,
-        bump: ctx.bumps.protocol_version,
-    };
-    let bump = [ctx.bumps.protocol];
-    init_pda(
-        &a.sponsor,
-        &a.protocol,
-        &a.system_program,
-        &Protocol::seeds(&study, &bump),
-        &protocol,
-        CareledgerError::ProtocolAlreadyRegistered,
-    )?;
-    let (number, bump) = (1u16.to_le_bytes(), [ctx.bumps.protocol_version]);
-    init_pda(
-        &a.sponsor,
-        &a.protocol_version,
-        &a.system_program,
-        &ProtocolVersion::seeds(&study, &number, &bump),
-        &version,
-        CareledgerError::ProtocolAlreadyRegistered,
-    )?;
-    emit_cpi!(ProtocolRegistered {
-        study,
-        protocol: a.protocol.key(),
-        sponsor: a.sponsor.key(),
-        registry_id: args.registry_id,
-        document_sha256: args.document_sha256,
-        primary_outcomes: args.primary_outcomes,
-        secondary_outcomes: args.secondary_outcomes,
-        planned_enrolment: args.planned_enrolment,
-        at,
-    });
-    Ok(())
+    pub fn handler(ctx: Context<Self>, args: ProtocolRegisterArgs) -> Result<()> {
+        let at = now()?;
+        let a = &ctx.accounts;
+        let cid = document_cid(&args.document_cid)?;
+        let study = a.study.key();
+        let protocol = Protocol {
+            study,
+            registry_id: args.registry_id,
+            planned_enrolment: args.planned_enrolment,
+            version: 1,
+            material_version: 1,
+            material_at: at,
+            registered_at: at,
+            primary_outcomes: args.primary_outcomes,
+            secondary_outcomes: args.secondary_outcomes,
+            prespecified_primary: args.primary_outcomes,
+            prespecified_secondary: args.secondary_outcomes,
+            first_enrolment_at: 0,
+            analysis_plan_sha256: [0; 32],
+            analysis_plan_at: 0,
+            dataset_sha256: [0; 32],
+            locked_at: 0,
+            results_at: 0,
+            outcomes_switched: 0,
+            bump: ctx.bumps.protocol,
+            reserved: [0; 16],
+        };
+        protocol.invariant()?;
+        let version = ProtocolVersion {
+            study,
+            version: 1,
+            document_sha256: args.document_sha256,
+            document_cid: cid,
+            primary_outcomes: args.primary_outcomes,
+            secondary_outcomes: args.secondary_outcomes,
+            reason_code: 0,
+            material: true,
+            previous_material: 0,
+            registered_at: at,
+            bump: ctx.bumps.protocol_version,
+        };
+        let bump = [ctx.bumps.protocol];
+        init_pda(
+            &a.sponsor,
+            &a.protocol,
+            &a.system_program,
+            &Protocol::seeds(&study, &bump),
+            &protocol,
+            CareledgerError::ProtocolAlreadyRegistered,
+        )?;
+        let (number, bump) = (1u16.to_le_bytes(), [ctx.bumps.protocol_version]);
+        init_pda(
+            &a.sponsor,
+            &a.protocol_version,
+            &a.system_program,
+            &ProtocolVersion::seeds(&study, &number, &bump),
+            &version,
+            CareledgerError::ProtocolAlreadyRegistered,
+        )?;
+        emit_cpi!(ProtocolRegistered {
+            study,
+            protocol: a.protocol.key(),
+            sponsor: a.sponsor.key(),
+            registry_id: args.registry_id,
+            document_sha256: args.document_sha256,
+            primary_outcomes: args.primary_outcomes,
+            secondary_outcomes: args.secondary_outcomes,
+            planned_enrolment: args.planned_enrolment,
+            at,
+        });
+        Ok(())
+    }
 }

@@ -38,56 +38,58 @@ pub struct ResultsReport<'info> {
     pub protocol: Box<Account<'info, Protocol>>,
 }
 
-fn validate(protocol: &Protocol, args: &ResultsReportArgs) -> Result<()> {
-    require!(protocol.locked_at != 0, CareledgerError::DataNotLocked);
-    require!(
-        protocol.results_at == 0,
-        CareledgerError::ResultsAlreadyReported
-    );
-    let (primary, secondary) = (
-        usize::from(MAX_PRIMARY_OUTCOMES),
-        usize::from(MAX_SECONDARY_OUTCOMES),
-    );
-    require!(
-        args.prespecified_primary.len() <= primary
-            && args.reported_primary.len() <= primary
-            && args.prespecified_secondary.len() <= secondary
-            && args.reported_secondary.len() <= secondary,
-        CareledgerError::TooManyOutcomes
-    );
-    require!(
-        outcome_commitment(&args.primary_salt, &args.prespecified_primary)
-            == protocol.prespecified_primary
-            && outcome_commitment(&args.secondary_salt, &args.prespecified_secondary)
-                == protocol.prespecified_secondary,
-        CareledgerError::OutcomeRevealMismatch
-    );
-    Ok(())
-}
+impl<'info> ResultsReport<'info> {
+    pub fn validate(&self, args: &ResultsReportArgs) -> Result<()> {
+        let protocol = &self.protocol;
+        require!(protocol.locked_at != 0, CareledgerError::DataNotLocked);
+        require!(
+            protocol.results_at == 0,
+            CareledgerError::ResultsAlreadyReported
+        );
+        let (primary, secondary) = (
+            usize::from(MAX_PRIMARY_OUTCOMES),
+            usize::from(MAX_SECONDARY_OUTCOMES),
+        );
+        require!(
+            args.prespecified_primary.len() <= primary
+                && args.reported_primary.len() <= primary
+                && args.prespecified_secondary.len() <= secondary
+                && args.reported_secondary.len() <= secondary,
+            CareledgerError::TooManyOutcomes
+        );
+        require!(
+            outcome_commitment(&args.primary_salt, &args.prespecified_primary)
+                == protocol.prespecified_primary
+                && outcome_commitment(&args.secondary_salt, &args.prespecified_secondary)
+                    == protocol.prespecified_secondary,
+            CareledgerError::OutcomeRevealMismatch
+        );
+        Ok(())
+    }
 
-pub fn handler(ctx: Context<ResultsReport>, args: ResultsReportArgs) -> Result<()> {
-    let at = now()?;
-    validate(&ctx.accounts.protocol, &args)?;
-    let flags = switched(
-        &args.prespecified_primary,
-        &args.reported_primary,
-        &args.prespecified_secondary,
-        &args.reported_secondary,
-    );
-    let protocol = &mut ctx.accounts.protocol;
-    protocol.results_at = at;
-    protocol.outcomes_switched = flags;
-    protocol.invariant()?;
-    emit_cpi!(ResultsReported {
-        study: protocol.study,
-        sponsor: ctx.accounts.sponsor.key(),
-        prespecified_primary: args.prespecified_primary,
-        reported_primary: args.reported_primary,
-        prespecified_secondary: args.prespecified_secondary,
-        reported_secondary: args.reported_secondary,
-        switched: flags,
-        dataset_sha256: protocol.dataset_sha256,
-        at,
-    });
-    Ok(())
+    pub fn handler(ctx: Context<Self>, args: ResultsReportArgs) -> Result<()> {
+        let at = now()?;
+        let flags = switched(
+            &args.prespecified_primary,
+            &args.reported_primary,
+            &args.prespecified_secondary,
+            &args.reported_secondary,
+        );
+        let protocol = &mut ctx.accounts.protocol;
+        protocol.results_at = at;
+        protocol.outcomes_switched = flags;
+        protocol.invariant()?;
+        emit_cpi!(ResultsReported {
+            study: protocol.study,
+            sponsor: ctx.accounts.sponsor.key(),
+            prespecified_primary: args.prespecified_primary,
+            reported_primary: args.reported_primary,
+            prespecified_secondary: args.prespecified_secondary,
+            reported_secondary: args.reported_secondary,
+            switched: flags,
+            dataset_sha256: protocol.dataset_sha256,
+            at,
+        });
+        Ok(())
+    }
 }
