@@ -17,6 +17,7 @@ use solana_rpc_client_api::config::{
 use solana_rpc_client_api::filter::{Memcmp as RpcMemcmp, RpcFilterType};
 use solana_rpc_client_api::request::RpcRequest;
 use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
 use solana_transaction_status_client_types::{
     option_serializer::OptionSerializer, EncodedConfirmedTransactionWithStatusMeta,
     EncodedTransaction, UiInstruction, UiMessage, UiTransactionEncoding,
@@ -24,13 +25,27 @@ use solana_transaction_status_client_types::{
 
 pub struct RpcTransport {
     client: RpcClient,
+    /// A blockhash under which a node answered `AlreadyProcessed` to this client: the next
+    /// [`Transport::latest_blockhash`] waits for a newer one, so that the caller's re-signed
+    /// transaction is a new one (what the embedded transport does with its own bank).
+    spent: std::sync::Mutex<Option<Hash>>,
 }
+
+/// How long `latest_blockhash` waits for a blockhash newer than a spent one: a cluster makes a
+/// new one every slot (400 ms on mainnet).
+const NEW_BLOCKHASH_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+const NEW_BLOCKHASH_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl RpcTransport {
     pub fn new(url: impl Into<String>, commitment: CommitmentConfig) -> Self {
         RpcTransport {
             client: RpcClient::new_with_commitment(url.into(), commitment),
+            spent: std::sync::Mutex::new(None),
         }
+    }
+
+    fn spent(&self) -> Option<Hash> {
+        *self.spent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn client(&self) -> &RpcClient {
@@ -142,17 +157,52 @@ fn rpc_error(err: ClientError) -> SdkError {
     SdkError::from(err)
 }
 
+/// The RPC client runs on tokio, so its transport waits with tokio's timer.
+async fn tokio_sleep(duration: std::time::Duration) {
+    tokio::time::sleep(duration).await
+}
+
 impl Transport for RpcTransport {
+    /// The node's newest blockhash; after an `AlreadyProcessed`, one newer than the spent one
+    /// (polled for up to 30 s).
     async fn latest_blockhash(&self) -> Result<Hash, SdkError> {
-        self.client.get_latest_blockhash().await.map_err(rpc_error)
+        let started = std::time::Instant::now();
+        loop {
+            let newest = self
+                .client
+                .get_latest_blockhash()
+                .await
+                .map_err(rpc_error)?;
+            if Some(newest) != self.spent() {
+                return Ok(newest);
+            }
+            if started.elapsed() > NEW_BLOCKHASH_WAIT {
+                return Err(SdkError::Transport(format!(
+                    "the node gave no blockhash newer than {newest} within {} s",
+                    NEW_BLOCKHASH_WAIT.as_secs()
+                )));
+            }
+            tokio_sleep(NEW_BLOCKHASH_POLL).await;
+        }
     }
 
+    /// Sends and confirms. A node that already processed this very transaction (the same
+    /// message under the same blockhash) answers `AlreadyProcessed`: that is
+    /// [`SdkError::DuplicateTransaction`], and the next blockhash handed out is a newer one.
     async fn send(&self, tx: Transaction) -> Result<TxOutcome, SdkError> {
-        let signature = self
-            .client
-            .send_and_confirm_transaction(&tx)
-            .await
-            .map_err(rpc_error)?;
+        let signature = match self.client.send_and_confirm_transaction(&tx).await {
+            Ok(signature) => signature,
+            Err(err) => {
+                return Err(match rpc_error(err) {
+                    SdkError::Transaction(TransactionError::AlreadyProcessed) => {
+                        *self.spent.lock().unwrap_or_else(|p| p.into_inner()) =
+                            Some(tx.message.recent_blockhash);
+                        SdkError::DuplicateTransaction
+                    }
+                    other => other,
+                })
+            }
+        };
         let events = self.events_of(&signature).await?;
         Ok(TxOutcome { signature, events })
     }

@@ -2,10 +2,15 @@
 //! careledger, funded actors, and helpers that go through the SDK only.
 //!
 //! The cluster is the embedded runtime, unless `CARELEDGER_RPC_URL` is set: then the same
-//! scenarios run against that cluster (`anchor test` starts solana-test-validator with the SBF
-//! build deployed), signed by the deployer keypair (`ANCHOR_WALLET`, else the Solana CLI default),
-//! which must be the program's upgrade authority. Scenarios that move the clock, pause the shared
-//! config or need a config-less program skip themselves there, saying why.
+//! scenarios run against that cluster over JSON-RPC (`careledger localnet`, or the
+//! solana-test-validator `anchor test` starts with the SBF build deployed), signed by the deployer
+//! keypair (`ANCHOR_WALLET`, else the Solana CLI default), which must be the program's upgrade
+//! authority. A scenario that moves the clock, pauses the config or hands it to another admin
+//! would change every scenario running beside it on a shared cluster: on a careledger localnet
+//! it gets a localnet of its own ([`skip_unless_own_cluster`]), started in this process and
+//! reached over JSON-RPC like the shared one, whose clock it moves with `surfnet_timeTravel`; on
+//! any other cluster it skips itself, saying why. Scenarios that need the embedded bank's
+//! internals (placing arbitrary accounts, a config-less program) skip themselves on any cluster.
 use careledger_sdk::embedded::EmbeddedTransport;
 use careledger_sdk::rpc::RpcTransport;
 use careledger_sdk::{action, CareledgerError, Config, Transport};
@@ -58,6 +63,69 @@ pub fn skip_on_cluster(reason: &str) -> bool {
     on_cluster
 }
 
+thread_local! {
+    /// Set by [`skip_unless_own_cluster`]: this thread's scenario builds its `Env` on a
+    /// localnet of its own. A `#[tokio::test]` runs on its own thread, start to end.
+    static OWN_CLUSTER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// For a scenario that moves the clock, pauses the config or hands it to another admin (said
+/// by `reason`); call it before the scenario builds its scene. On the embedded runtime every
+/// scenario has a bank of its own already: false. Against a careledger localnet: false, and
+/// the `Env`s this thread builds from now on run on a localnet of their own, started in this
+/// process and reached over JSON-RPC. Against any other cluster: true (and says why), and the
+/// scenario should return at once.
+pub async fn skip_unless_own_cluster(reason: &str) -> bool {
+    let Ok(url) = std::env::var(RPC_URL_VAR) else {
+        return false;
+    };
+    if is_careledger_localnet(&url).await {
+        OWN_CLUSTER.with(|own| own.set(true));
+        false
+    } else {
+        eprintln!("skipped on a real cluster: this scenario {reason}");
+        true
+    }
+}
+
+/// For a scene that moves the clock when it can (the claims fixture starts the care 10 days
+/// before the record): on a careledger localnet, this thread's `Env`s get a localnet of their
+/// own; on any other cluster nothing changes and the scene leaves the clock alone.
+pub async fn prefer_own_cluster() {
+    if let Ok(url) = std::env::var(RPC_URL_VAR) {
+        if is_careledger_localnet(&url).await {
+            OWN_CLUSTER.with(|own| own.set(true));
+        }
+    }
+}
+
+/// Whether `url` serves a careledger localnet (its `getVersion` names it), asked once.
+pub async fn is_careledger_localnet(url: &str) -> bool {
+    static ANSWER: tokio::sync::OnceCell<bool> = tokio::sync::OnceCell::const_new();
+    *ANSWER
+        .get_or_init(|| async {
+            let client = solana_rpc_client::nonblocking::rpc_client::RpcClient::new(url.into());
+            let version: Result<serde_json::Value, _> = client
+                .send(
+                    solana_rpc_client_api::request::RpcRequest::GetVersion,
+                    serde_json::Value::Null,
+                )
+                .await;
+            version.is_ok_and(|v| v.get("careledger-localnet").is_some())
+        })
+        .await
+}
+
+/// The keypair the scenarios sign with on a cluster: `ANCHOR_WALLET`, else the Solana CLI's.
+fn deployer() -> Keypair {
+    let path = std::env::var("ANCHOR_WALLET").unwrap_or_else(|_| {
+        let home = std::env::var("HOME").unwrap_or_default();
+        format!("{home}/.config/solana/id.json")
+    });
+    solana_keypair::read_keypair_file(&path)
+        .unwrap_or_else(|e| panic!("deployer keypair {path}: {e}"))
+}
+
 /// Where the scenarios run: one interface over both transports.
 pub use careledger_sdk::transport::AnyTransport as Cluster;
 
@@ -80,6 +148,8 @@ pub struct Env {
     pub credential_authority: Keypair,
     /// Check the ledger invariants around every `send` (embedded runtime only; on by default).
     invariant_checks: std::sync::atomic::AtomicBool,
+    /// The scenario's own localnet (see [`skip_unless_own_cluster`]), stopped with the `Env`.
+    localnet: Option<careledger_localnet::Localnet>,
 }
 
 impl Env {
@@ -87,7 +157,10 @@ impl Env {
     /// or, with `CARELEDGER_RPC_URL` set, that cluster with its config (created if missing).
     pub async fn new() -> Env {
         if let Ok(url) = std::env::var(RPC_URL_VAR) {
-            return Env::on_cluster(url).await;
+            if OWN_CLUSTER.with(|own| own.get()) {
+                return Env::on_own_localnet().await;
+            }
+            return Env::on_cluster(url, deployer()).await;
         }
         let env = Env::bare().await;
         let args = ConfigInitArgs {
@@ -103,13 +176,7 @@ impl Env {
 
     /// A real cluster: the deployer keypair is the upgrade authority, the admin and the
     /// credential authority, so that every scenario can verify providers.
-    async fn on_cluster(url: String) -> Env {
-        let path = std::env::var("ANCHOR_WALLET").unwrap_or_else(|_| {
-            let home = std::env::var("HOME").unwrap_or_default();
-            format!("{home}/.config/solana/id.json")
-        });
-        let deployer = solana_keypair::read_keypair_file(&path)
-            .unwrap_or_else(|e| panic!("deployer keypair {path}: {e}"));
+    async fn on_cluster(url: String, deployer: Keypair) -> Env {
         let transport = RpcTransport::new(url, Default::default());
         let env = Env {
             client: Client::new(Cluster::Rpc(transport), deployer.insecure_clone()),
@@ -117,15 +184,27 @@ impl Env {
             admin: deployer.insecure_clone(),
             credential_authority: deployer,
             invariant_checks: false.into(),
+            localnet: None,
         };
         let args = ConfigInitArgs {
             admin: env.admin.pubkey(),
             credential_authority: env.credential_authority.pubkey(),
             max_break_glass_secs: BREAK_GLASS_CAP_SECS,
         };
-        careledger_sdk::setup::init_config(&env.client, &env.upgrade_authority, args)
-            .await
-            .expect("config init");
+        // scenarios start side by side: one of them creates the config, the others find it
+        let created =
+            careledger_sdk::setup::init_config(&env.client, &env.upgrade_authority, args.clone())
+                .await;
+        if let Err(e) = created {
+            assert_eq!(
+                e.program_error(),
+                Some(CareledgerError::ConfigAlreadyInitialized),
+                "config init: {e}"
+            );
+            careledger_sdk::setup::init_config(&env.client, &env.upgrade_authority, args)
+                .await
+                .expect("config init");
+        }
         let config: Config = env.client.fetch(&pda::config()).await.expect("config");
         assert!(
             config.credential_authority == env.credential_authority.pubkey()
@@ -136,8 +215,58 @@ impl Env {
         env
     }
 
-    /// A fresh bank with careledger deployed but no config yet (embedded runtime only).
+    /// A localnet of this scenario's own, on ports it picks, with a new upgrade authority:
+    /// the same JSON-RPC path as the shared cluster, with a clock and a config nobody else uses.
+    pub async fn on_own_localnet() -> Env {
+        let (localnet, deployer) = Env::start_own_localnet().await;
+        let mut env = Env::on_cluster(localnet.rpc_url(), deployer).await;
+        env.localnet = Some(localnet);
+        env
+    }
+
+    /// A localnet of the scenario's own and its upgrade authority, funded.
+    async fn start_own_localnet() -> (careledger_localnet::Localnet, Keypair) {
+        let deployer = Keypair::new();
+        // the clock moves only when the scenario moves it, as the embedded bank's does: a step
+        // set to the second before an expiry is not overtaken by the host's clock
+        let localnet = careledger_localnet::Localnet::start(careledger_localnet::Config {
+            rpc_port: 0,
+            pubsub_port: Some(0),
+            frozen_time: true,
+            ..careledger_localnet::Config::new(deployer.pubkey())
+        })
+        .expect("a localnet of the scenario's own");
+        let transport = RpcTransport::new(localnet.rpc_url(), Default::default());
+        transport
+            .airdrop(&deployer.pubkey(), 1_000_000_000_000)
+            .await
+            .expect("fund the deployer");
+        (localnet, deployer)
+    }
+
+    /// A fresh bank with careledger deployed but no config yet; over JSON-RPC a localnet of
+    /// the scenario's own (guard it with [`skip_unless_own_cluster`]).
     pub async fn bare() -> Env {
+        if std::env::var_os(RPC_URL_VAR).is_some() {
+            assert!(
+                OWN_CLUSTER.with(|own| own.get()),
+                "a program with no config needs a cluster of the scenario's own: guard it with skip_unless_own_cluster"
+            );
+            let (localnet, deployer) = Env::start_own_localnet().await;
+            let transport = RpcTransport::new(localnet.rpc_url(), Default::default());
+            let env = Env {
+                client: Client::new(Cluster::Rpc(transport), deployer.insecure_clone()),
+                upgrade_authority: deployer,
+                admin: Keypair::new(),
+                credential_authority: Keypair::new(),
+                invariant_checks: false.into(),
+                localnet: Some(localnet),
+            };
+            for k in [&env.admin, &env.credential_authority] {
+                env.fund(&k.pubkey()).await;
+            }
+            return env;
+        }
         let upgrade_authority = Keypair::new();
         let transport = EmbeddedTransport::start(&upgrade_authority.pubkey()).await;
         let payer = Keypair::new();
@@ -151,6 +280,7 @@ impl Env {
             admin: Keypair::new(),
             credential_authority: Keypair::new(),
             invariant_checks: true.into(),
+            localnet: None,
         };
         for k in [
             &env.upgrade_authority,
@@ -207,7 +337,15 @@ impl Env {
             .map(|k| *k as &careledger_sdk::DynSigner)
             .collect();
         if !self.checks_invariants() {
-            return self.client.send(instructions, &dyn_signers).await;
+            let result = self.client.send(instructions, &dyn_signers).await;
+            if result.is_ok() && self.is_shared_cluster() {
+                assert!(
+                    !instructions.iter().any(changes_shared_settings),
+                    "this scenario changed the config every scenario on this cluster shares: \
+                     guard it with skip_unless_own_cluster"
+                );
+            }
+            return result;
         }
         let (before, now) = (self.ledger().await, self.now().await);
         let result = self.client.send(instructions, &dyn_signers).await;
@@ -229,6 +367,17 @@ impl Env {
             violations.join("\n")
         );
         result
+    }
+
+    /// A cluster other scenarios use at the same time (not the embedded bank, nor a localnet
+    /// of this scenario's own).
+    fn is_shared_cluster(&self) -> bool {
+        self.client.transport().as_embedded().is_none() && self.localnet.is_none()
+    }
+
+    /// Whether this scenario may move the clock: its own embedded bank or its own localnet.
+    pub fn moves_clock(&self) -> bool {
+        !self.is_shared_cluster()
     }
 
     fn checks_invariants(&self) -> bool {
@@ -541,15 +690,85 @@ impl Env {
         err
     }
 
-    /// Moves the embedded clock (guard the scenario with `skip_on_cluster`).
-    pub async fn set_clock(&self, unix_timestamp: i64) {
-        self.client
-            .transport()
-            .embedded()
-            .set_unix_timestamp(unix_timestamp)
-            .await
-            .expect("set clock");
+    /// Places `account` at `address` as it is: in the embedded bank, or over JSON-RPC in a
+    /// localnet of the scenario's own (`surfnet_setAccount`; guard the scenario with
+    /// [`skip_unless_own_cluster`]). Attack tests use it for accounts no instruction would make.
+    pub async fn set_account(&self, address: &Pubkey, account: solana_account::Account) {
+        match self.client.transport() {
+            Cluster::Embedded(t) => t.set_account(address, account).await,
+            Cluster::Rpc(t) => {
+                assert!(
+                    !self.is_shared_cluster(),
+                    "this scenario places accounts on a cluster other scenarios share: guard it \
+                     with skip_unless_own_cluster"
+                );
+                let hex: String = account.data.iter().map(|b| format!("{b:02x}")).collect();
+                let params = serde_json::json!([address.to_string(), {
+                    "lamports": account.lamports,
+                    "data": hex,
+                    "owner": account.owner.to_string(),
+                    "executable": account.executable,
+                    "rentEpoch": account.rent_epoch,
+                }]);
+                let _: serde_json::Value = t
+                    .client()
+                    .send(
+                        solana_rpc_client_api::request::RpcRequest::Custom {
+                            method: "surfnet_setAccount",
+                        },
+                        params,
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("surfnet_setAccount {address}: {e}"));
+            }
+        }
     }
+
+    /// Moves the clock to `unix_timestamp`: the embedded bank's, or over JSON-RPC a careledger
+    /// localnet's (`surfnet_timeTravel`, forward only; guard the scenario with
+    /// [`skip_unless_own_cluster`]).
+    pub async fn set_clock(&self, unix_timestamp: i64) {
+        match self.client.transport() {
+            Cluster::Embedded(t) => t
+                .set_unix_timestamp(unix_timestamp)
+                .await
+                .expect("set clock"),
+            Cluster::Rpc(t) => {
+                assert!(
+                    !self.is_shared_cluster(),
+                    "this scenario moves the clock of a cluster other scenarios share: guard it \
+                     with skip_unless_own_cluster"
+                );
+                let params = serde_json::json!([{ "absoluteTimestamp": unix_timestamp * 1000 }]);
+                let _: serde_json::Value = t
+                    .client()
+                    .send(
+                        solana_rpc_client_api::request::RpcRequest::Custom {
+                            method: "surfnet_timeTravel",
+                        },
+                        params,
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("surfnet_timeTravel to {unix_timestamp}: {e}"));
+            }
+        }
+    }
+}
+
+/// Pausing, handing over or changing the config: what a scenario on a shared cluster must not
+/// do to the others.
+fn changes_shared_settings(instruction: &solana_instruction::Instruction) -> bool {
+    use anchor_lang::Discriminator;
+    use careledger::instruction as ix_data;
+    instruction.program_id == careledger_sdk::program::ID
+        && [
+            ix_data::ConfigSetPaused::DISCRIMINATOR,
+            ix_data::ConfigProposeAdmin::DISCRIMINATOR,
+            ix_data::ConfigAcceptAdmin::DISCRIMINATOR,
+            ix_data::ConfigUpdate::DISCRIMINATOR,
+        ]
+        .iter()
+        .any(|d| instruction.data.starts_with(d))
 }
 
 /// The common starting point of consent scenarios: a registered patient with one lab-result
@@ -859,7 +1078,7 @@ impl ClaimsScene {
             .expect("grant");
         }
         if let Some(days) = setup.care_days_before_record {
-            if std::env::var_os(RPC_URL_VAR).is_none() {
+            if env.moves_clock() {
                 env.set_clock(env.now().await + days * DAY).await;
             }
             record = Some(env.anchor_as_patient(&patient, lab, 1).await);

@@ -172,6 +172,9 @@ impl SupplyScene {
     /// `count` packs (serials `SN000000`, ...) padded to a multiple of `pad_to`, expiring
     /// `expiry_days` from now (rounded to the end of that month, as packs print it).
     pub async fn new(count: usize, pad_to: u32) -> SupplyScene {
+        // a GTIN registers once per cluster and a batch's address is its GTIN and lot: on a
+        // localnet each scene has one of its own (no other cluster changes)
+        crate::prefer_own_cluster().await;
         let env = Env::new().await;
         let manufacturer = env.supply_party(SUPPLY_MANUFACTURER).await;
         let wholesaler = env.supply_party(SUPPLY_WHOLESALER).await;

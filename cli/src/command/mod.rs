@@ -1,5 +1,6 @@
 //! One file per command group, each with its `Subcommand` and its `execute`; this module holds
 //! the top-level command list and the dispatch.
+pub mod airdrop;
 pub mod authority;
 pub mod claim;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod insurer;
 pub mod ipfs;
 pub mod keys;
 pub mod ledger;
+pub mod localnet;
 pub mod patient;
 pub mod provider;
 pub mod records;
@@ -30,6 +32,14 @@ use std::path::PathBuf;
 pub enum Command {
     /// Prints the public key of --keypair
     Address,
+    /// SOL from the cluster's faucet (a localnet, devnet or testnet) for ADDRESS or --keypair's
+    /// wallet
+    Airdrop {
+        #[arg(value_parser = crate::session::address)]
+        address: Option<Pubkey>,
+        #[arg(long, default_value_t = 10.0)]
+        sol: f64,
+    },
     /// Writes a new keypair file
     Keygen {
         #[arg(long)]
@@ -103,6 +113,9 @@ pub enum Command {
     },
     /// Runs the record gateway: stores ciphertexts, releases them against on-chain access events
     Serve(serve::ServeArgs),
+    /// Runs a local cluster on 127.0.0.1 hosting careledger (JSON-RPC, and PubSub on the next
+    /// port) until Ctrl-C: `--url http://127.0.0.1:8899` for every other command
+    Localnet(localnet::LocalnetArgs),
     /// Runs a short consent story with this binary on a fresh ledger folder, printing each command
     Demo,
     /// Checks a file against a record anchor
@@ -152,6 +165,9 @@ pub async fn execute(cli: &Cli) -> Result<Finished> {
     match &cli.command {
         Command::Keygen { outfile } => return keys::keygen(outfile).map(done),
         Command::Address => return keys::address(cli).map(done),
+        Command::Airdrop { address, sol } => {
+            return airdrop::execute(cli, *address, *sol).await.map(done)
+        }
         Command::Demo => return demo::execute().map(done),
         Command::Keys(keys::KeysCmd::New { outfile }) => {
             return keys::new_x25519(outfile).map(done)
@@ -164,6 +180,7 @@ pub async fn execute(cli: &Cli) -> Result<Finished> {
             force,
         } => return ipfs::car_of(file, out, profile, *force).map(done),
         Command::Serve(args) => return serve::execute(cli, args).await.map(done),
+        Command::Localnet(args) => return localnet::execute(cli, args).await.map(done),
         Command::Supply(supply::SupplyCmd::Parse { pack }) => return supply::parse(pack).map(done),
         Command::Supply(supply::SupplyCmd::Plan(args)) => return supply::plan(args).map(done),
         // these hold the ledger only while they use it: the gateway reads it in between
@@ -189,11 +206,13 @@ pub async fn execute(cli: &Cli) -> Result<Finished> {
     let finished = match &cli.command {
         Command::Keygen { .. }
         | Command::Address
+        | Command::Airdrop { .. }
         | Command::Demo
         | Command::Ledger(_)
         | Command::Cid { .. }
         | Command::Car { .. }
         | Command::Serve(_)
+        | Command::Localnet(_)
         | Command::Supply(supply::SupplyCmd::Parse { .. } | supply::SupplyCmd::Plan(_))
         | Command::Patient(patient::PatientCmd::Put(_))
         | Command::Provider(provider::ProviderCmd::Get(_)) => {

@@ -25,8 +25,9 @@ use tokio::sync::Mutex;
 
 /// Anchor's `entry` ties the three argument lifetimes together; `processor!` wants a plain
 /// `fn(&Pubkey, &[AccountInfo], &[u8])`. The runtime keeps all three alive for the whole call,
-/// so narrowing them to one lifetime is sound.
-fn careledger_entry(
+/// so narrowing them to one lifetime is sound. Public for the localnet, which registers the
+/// program the same way.
+pub fn careledger_entry(
     program_id: &Pubkey,
     accounts: &[AccountInfo],
     data: &[u8],
@@ -219,8 +220,9 @@ impl EmbeddedTransport {
     }
 }
 
-/// careledger's ProgramData as `solana program deploy` leaves it, naming `upgrade_authority`.
-fn program_data(upgrade_authority: &Pubkey) -> Account {
+/// careledger's ProgramData as `solana program deploy` leaves it, naming `upgrade_authority`
+/// (the localnet places the same account).
+pub fn program_data(upgrade_authority: &Pubkey) -> Account {
     let metadata = UpgradeableLoaderState::ProgramData {
         slot: 0,
         upgrade_authority_address: Some(*upgrade_authority),

@@ -1,4 +1,6 @@
 //! `cargo run --profile perf -p careledger-tests --bin bench [-- --patients 1000,10000]`
+//! (`-- --wire`: over a careledger localnet in this process beside the embedded runtime;
+//! `-- --url URL`: the compute units a cluster reports)
 //!
 //! Prints one markdown table: every figure beside its limit or reference, as a ratio measured in
 //! the same run (docs/PERFORMANCE.md keeps the latest). Not a test: nothing here asserts.
@@ -20,6 +22,9 @@ use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::Transaction;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
+
+#[path = "bench/wire.rs"]
+mod wire;
 
 struct Row {
     section: &'static str,
@@ -676,10 +681,12 @@ async fn measure(
         .simulate_transaction(&tx)
         .await
         .expect("simulate");
+    // a careledger localnet runs the program natively and reports no figure (null): say so
+    // rather than print a number
     let units = sim
         .value
         .units_consumed
-        .map_or("?".into(), |u| u.to_string());
+        .map_or("not metered (native)".into(), |u| u.to_string());
     println!("| {name} | {units} |");
     env.send(instruction, signers).await.expect(name);
 }
@@ -864,6 +871,15 @@ async fn bench() {
         .unwrap_or_else(|| vec![1_000, 10_000]);
     if let Some(url) = std::env::args().skip_while(|a| a != "--url").nth(1) {
         compute_units(url).await;
+        return;
+    }
+    if std::env::args().any(|a| a == "--wire") {
+        let figures = wire::run().await;
+        println!("| over the wire (careledger localnet, JSON-RPC on 127.0.0.1) | measured | embedded runtime, same run |");
+        println!("| --- | --- | --- |");
+        for (what, wire, embedded) in figures.rows {
+            println!("| {what} | {wire} | {embedded} |");
+        }
         return;
     }
     let mut rows = Vec::new();

@@ -43,7 +43,10 @@ pub(crate) fn show(step: &str, outcome: &TxOutcome) {
 
 fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // RUST_LOG=error (the embedded bank logs every instruction at debug level otherwise), and
-    // the bank's scratch files in a directory removed at the end
+    // the bank's scratch files in a directory removed at the end. The demo is the embedded
+    // bank's, whatever cluster CARELEDGER_RPC_URL names for the scenarios (before any thread
+    // starts: it changes the environment).
+    std::env::remove_var(careledger_tests::RPC_URL_VAR);
     careledger_tests::run_main(demo)
 }
 

@@ -942,7 +942,7 @@ async fn bad_links_and_bodies_are_refused_and_change_nothing() {
 
 #[tokio::test]
 async fn an_old_request_link_has_expired() {
-    if careledger_tests::skip_on_cluster("moves the clock") {
+    if careledger_tests::skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let s = scene().await;

@@ -4,7 +4,7 @@
 use anchor_lang::{AccountSerialize, Discriminator};
 use careledger_sdk::{action, ix, pda, AccessLogArgs, CareledgerError as E, ConsentGrant};
 use careledger_sdk::{Purpose, ROLE_CLINICIAN};
-use careledger_tests::{skip_on_cluster, ConsentScene, EmbeddedOnly};
+use careledger_tests::{skip_unless_own_cluster, ConsentScene};
 use solana_instruction::{AccountMeta, Instruction};
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
@@ -73,12 +73,7 @@ impl AttackScene for Scene {
             executable: false,
             rent_epoch: 0,
         };
-        self.env
-            .client
-            .transport()
-            .embedded()
-            .set_account(address, account)
-            .await;
+        self.env.set_account(address, account).await;
     }
 }
 
@@ -120,7 +115,7 @@ async fn signer_that_is_not_the_authority() {
 
 #[tokio::test]
 async fn account_owned_by_another_program_with_a_valid_layout() {
-    if skip_on_cluster("places accounts with the embedded bank") {
+    if skip_unless_own_cluster("places accounts no instruction would make").await {
         return;
     }
     let s = scene().await;
@@ -158,7 +153,7 @@ async fn type_cosplay_one_of_our_accounts_for_another() {
 
 #[tokio::test]
 async fn uninitialised_and_zero_filled_accounts() {
-    if skip_on_cluster("places accounts with the embedded bank") {
+    if skip_unless_own_cluster("places accounts no instruction would make").await {
         return;
     }
     let s = scene().await;

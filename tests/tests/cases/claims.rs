@@ -9,7 +9,7 @@ use careledger_sdk::{
     Claim, ClaimState, ClaimSubmitArgs, Policy, PolicyCreateArgs, Purpose, ReviewDecision,
     RuleTerms, ROLE_CLINICIAN,
 };
-use careledger_tests::{skip_on_cluster, ClaimsScene, ClaimsSetup, DAY};
+use careledger_tests::{skip_unless_own_cluster, ClaimsScene, ClaimsSetup, DAY};
 use solana_instruction::Instruction;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
@@ -49,6 +49,8 @@ impl std::ops::Deref for Fx {
 /// A verified clinic and insurer, a patient with a lab record and a payment grant to the
 /// insurer, a policy (cap and deductible given) with one rule, funded with `funding`.
 async fn fixture(cap: u64, deductible: u64, rule_terms: RuleTerms, funding: u64) -> Fx {
+    // the care begins 10 days before the record: on a localnet, one of the scenario's own
+    careledger_tests::prefer_own_cluster().await;
     let setup = ClaimsSetup {
         policy_id: 7,
         benefit_cap: cap,
@@ -786,6 +788,9 @@ async fn owed_claim_is_reserved_then_settled_after_funding() {
 
 #[tokio::test]
 async fn submit_needs_the_patients_payment_consent() {
+    if skip_unless_own_cluster("moves the clock past the grant's expiry").await {
+        return;
+    }
     let fx = fixture(10_000, 0, terms(100, 0, 0), 1_000).await;
     let args = fx.args(1, 100).await;
     let patient = fx.patient.pubkey();
@@ -894,9 +899,6 @@ async fn submit_needs_the_patients_payment_consent() {
         .unwrap();
     fx.expect_submit_rejected(args.clone(), E::GrantStaleEpoch)
         .await;
-    if skip_on_cluster("moves the clock past the grant's expiry") {
-        return;
-    }
     // expired: a fresh grant for a day, then the clock moves past it
     fx.env
         .send(
@@ -941,6 +943,9 @@ async fn submit_needs_the_patients_payment_consent() {
 
 #[tokio::test]
 async fn submit_rejections_leave_everything_unchanged() {
+    if skip_unless_own_cluster("pauses the config").await {
+        return;
+    }
     let fx = fixture(10_000, 0, terms(100, 0, 0), 1_000).await;
     let args = fx.args(1, 100).await;
     // bad inputs
@@ -1176,9 +1181,6 @@ async fn submit_rejections_leave_everything_unchanged() {
         )
         .await
         .unwrap();
-    if skip_on_cluster("pauses the config every other scenario shares") {
-        return;
-    }
     let admin = &fx.env.admin;
     fx.env
         .send(
@@ -1542,10 +1544,12 @@ mod property {
         #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
         #[test]
         fn program_adjudication_matches_the_reference_and_conserves_tokens(c in case()) {
-            if skip_on_cluster("starts one embedded bank per case") {
-                return Ok(());
-            }
-            tokio::runtime::Runtime::new().unwrap().block_on(run(c));
+            tokio::runtime::Runtime::new().unwrap().block_on(async {
+                // one ledger per case: a localnet of its own over JSON-RPC
+                if !skip_unless_own_cluster("starts one ledger per case").await {
+                    run(c).await
+                }
+            });
         }
     }
 }
@@ -1624,8 +1628,8 @@ async fn accounts_of_another_policy_are_refused() {
 async fn every_illegal_claim_transition_is_refused() {
     use anchor_lang::AccountSerialize;
     use careledger_sdk::Transport;
-    use careledger_tests::EmbeddedOnly;
-    if skip_on_cluster("rewrites a claim's state on the embedded bank") {
+
+    if skip_unless_own_cluster("rewrites a claim's state in place").await {
         return;
     }
     let fx = fixture(10_000, 0, terms(200, 0, 0), 5_000).await;
@@ -1662,12 +1666,7 @@ async fn every_illegal_claim_transition_is_refused() {
             .unwrap()
             .unwrap();
         let account = solana_account::Account { data, ..account };
-        fx.env
-            .client
-            .transport()
-            .embedded()
-            .set_account(&claim, account)
-            .await;
+        fx.env.set_account(&claim, account).await;
 
         let owes = state.is_owed() && forced.breakdown.benefit > 0;
         let provider = fx.clinic.pubkey();

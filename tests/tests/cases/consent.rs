@@ -6,7 +6,7 @@ use careledger_sdk::{
     GrantStatus, GrantUpdateArgs, Purpose, Refusal, RequestApproveArgs, RequestCreateArgs,
     ReviewOutcome, ReviewState, NO_RECORD_SCOPE, ROLE_CLINICIAN, ROLE_EMERGENCY,
 };
-use careledger_tests::{skip_on_cluster, ConsentScene, Env, BREAK_GLASS_CAP_SECS, DAY};
+use careledger_tests::{skip_unless_own_cluster, ConsentScene, Env, BREAK_GLASS_CAP_SECS, DAY};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
@@ -211,11 +211,11 @@ async fn revoke_all_voids_every_older_grant() {
 
 #[tokio::test]
 async fn expiry_is_exact_to_the_second() {
-    let s = setup().await;
-    let grant: careledger_sdk::ConsentGrant = s.env.client.fetch(&s.grant).await.unwrap();
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
+    let s = setup().await;
+    let grant: careledger_sdk::ConsentGrant = s.env.client.fetch(&s.grant).await.unwrap();
     s.env.set_clock(grant.expires_at - 1).await;
     assert!(matches!(
         access(&s, false).await.unwrap(),
@@ -438,6 +438,9 @@ async fn refusal_reasons_class_action_purpose_scope_not_yet_valid() {
 
 #[tokio::test]
 async fn suspended_and_expired_providers_are_refused() {
+    if skip_unless_own_cluster("moves the clock past the credential expiry").await {
+        return;
+    }
     let s = setup().await;
     let authority = &s.env.credential_authority;
     s.env
@@ -465,9 +468,6 @@ async fn suspended_and_expired_providers_are_refused() {
         access(&s, false).await.unwrap(),
         CareledgerEvent::AccessLogged(_)
     ));
-    if skip_on_cluster("moves the clock past the credential expiry") {
-        return;
-    }
     s.env.set_clock(expires).await;
     assert_eq!(
         refusal(&access(&s, false).await.unwrap()),
@@ -738,6 +738,9 @@ async fn grant_rejections() {
 
 #[tokio::test]
 async fn guardian_acts_until_the_appointment_ends() {
+    if skip_unless_own_cluster("moves the clock past the guardian appointment").await {
+        return;
+    }
     let env = Env::new().await;
     let patient = env.register_patient().await;
     let guardian = env.actor().await;
@@ -799,9 +802,6 @@ async fn guardian_acts_until_the_appointment_ends() {
         &[pda::patient(&wallet).0],
     )
     .await;
-    if skip_on_cluster("moves the clock past the guardian appointment") {
-        return;
-    }
     env.set_clock(until).await;
     let grant = pda::grant(&wallet, &clinic.pubkey(), Purpose::Treatment).0;
     env.expect_rejected(
@@ -967,6 +967,9 @@ async fn unverified_provider_cannot_request() {
 
 #[tokio::test]
 async fn break_glass_is_capped_flagged_and_reviewed() {
+    if skip_unless_own_cluster("moves the clock past the break-glass window").await {
+        return;
+    }
     let env = Env::new().await;
     let patient = env.register_patient().await;
     let wallet = patient.pubkey();
@@ -1013,9 +1016,6 @@ async fn break_glass_is_capped_flagged_and_reviewed() {
             .len(),
         1
     );
-    if skip_on_cluster("moves the clock past the break-glass window") {
-        return;
-    }
     // cannot be closed before review, even once expired
     env.set_clock(env.now().await + 3600).await;
     env.expect_rejected(
@@ -1077,7 +1077,7 @@ async fn break_glass_is_capped_flagged_and_reviewed() {
 
 #[tokio::test]
 async fn paused_blocks_everything_but_revocations() {
-    if skip_on_cluster("pauses the config every other scenario shares") {
+    if skip_unless_own_cluster("pauses the config").await {
         return;
     }
     let s = setup().await;

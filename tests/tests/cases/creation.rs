@@ -13,7 +13,7 @@ use careledger_sdk::{
     RewardTerms, RuleTerms, StudyCreateArgs, NO_RECORD_SCOPE,
 };
 use careledger_sdk::{ROLE_CLINICIAN, ROLE_EMERGENCY, ROLE_INSURER, ROLE_RESEARCHER};
-use careledger_tests::{sample_cid, skip_on_cluster, EmbeddedOnly, Env, DAY};
+use careledger_tests::{sample_cid, skip_unless_own_cluster, Env, DAY};
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
@@ -768,7 +768,7 @@ async fn world(squat: bool) -> World {
 
 #[tokio::test]
 async fn every_creation_survives_a_prefunded_address() {
-    if skip_on_cluster("pre-funds addresses on a fresh embedded bank") {
+    if skip_unless_own_cluster("pre-funds addresses on a program with no config yet").await {
         return;
     }
     let w = world(true).await;
@@ -808,7 +808,7 @@ async fn every_creation_survives_a_prefunded_address() {
 
 #[tokio::test]
 async fn re_initialisation_of_every_init_is_refused_with_its_own_error() {
-    if skip_on_cluster("builds its own bank with a config") {
+    if skip_unless_own_cluster("places an account at the next record's address").await {
         return;
     }
     let w = world(false).await;
@@ -833,11 +833,7 @@ async fn re_initialisation_of_every_init_is_refused_with_its_own_error() {
         executable: false,
         rent_epoch: 0,
     };
-    env.client
-        .transport()
-        .embedded()
-        .set_account(&next, squatter)
-        .await;
+    env.set_account(&next, squatter).await;
     let args = RecordAnchorArgs {
         cid: sample_cid(3),
         content_sha256: [3; 32],

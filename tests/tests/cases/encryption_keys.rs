@@ -3,7 +3,7 @@
 //! - A low-order key gives a shared secret fixed in advance: anyone on the path could unwrap.
 //! - A rotation must be visible (a new version and the previous key in its event).
 use careledger_sdk::{ix, pda, CareledgerError as E, CareledgerEvent, EncryptionKey};
-use careledger_tests::{skip_on_cluster, swap_account, Env};
+use careledger_tests::{skip_unless_own_cluster, swap_account, Env};
 use solana_signer::Signer;
 
 /// An X25519 public key for tests: any 32 bytes off the low-order list.
@@ -117,7 +117,7 @@ async fn low_order_keys_are_refused() {
 
 #[tokio::test]
 async fn a_compromised_key_can_be_rotated_while_paused() {
-    if skip_on_cluster("pauses the config every other scenario shares") {
+    if skip_unless_own_cluster("pauses the config").await {
         return;
     }
     let env = Env::new().await;

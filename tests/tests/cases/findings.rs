@@ -11,7 +11,7 @@ use careledger_sdk::{
     StudyCreateArgs, NO_RECORD_SCOPE, ROLE_CLINICIAN, ROLE_INSURER, ROLE_RESEARCHER,
 };
 use careledger_tests::{
-    skip_on_cluster, ClaimsScene, ClaimsSetup, Env, StudyScene, StudySetup, DAY,
+    skip_unless_own_cluster, ClaimsScene, ClaimsSetup, Env, StudyScene, StudySetup, DAY,
 };
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
@@ -428,6 +428,9 @@ async fn h1_a_network_only_policy_pays_members_of_the_insurers_network_only() {
 
 #[tokio::test]
 async fn m1_one_service_day_is_billed_once_whichever_record_is_cited() {
+    if skip_unless_own_cluster("moves the clock").await {
+        return;
+    }
     let b = billing(false).await;
     let wallet = b.patient.pubkey();
     let first = b
@@ -759,7 +762,7 @@ impl Research {
 
 #[tokio::test]
 async fn h2_fresh_wallets_cannot_enrol_or_be_paid() {
-    if skip_on_cluster("checks the study's exact totals") {
+    if skip_unless_own_cluster("checks the study's exact totals and moves the clock").await {
         return;
     }
     let r = research().await;
@@ -822,6 +825,9 @@ async fn h2_fresh_wallets_cannot_enrol_or_be_paid() {
 
 #[tokio::test]
 async fn h2_the_sponsor_or_its_site_decides_who_enrols_once() {
+    if skip_unless_own_cluster("moves the clock").await {
+        return;
+    }
     let r = research().await;
     let site = r.env.actor().await;
     let patient = r.env.register_patient().await;
@@ -969,7 +975,7 @@ async fn h2_the_sponsor_or_its_site_decides_who_enrols_once() {
 
 #[tokio::test]
 async fn m2_dropping_a_study_class_and_restoring_it_ends_accrual_at_the_drop() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let r = research().await;
@@ -989,7 +995,7 @@ async fn m2_dropping_a_study_class_and_restoring_it_ends_accrual_at_the_drop() {
 
 #[tokio::test]
 async fn m2_moving_not_before_later_or_shortening_the_window_is_a_lapse_too() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let r = research().await;
@@ -1024,7 +1030,7 @@ async fn m2_moving_not_before_later_or_shortening_the_window_is_a_lapse_too() {
 
 #[tokio::test]
 async fn m2_an_expired_grant_cannot_be_extended_into_continued_consent() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let r = research().await;
@@ -1072,7 +1078,7 @@ async fn m2_an_expired_grant_cannot_be_extended_into_continued_consent() {
 
 #[tokio::test]
 async fn m2_a_grant_closed_and_made_again_is_a_new_consent() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let r = research().await;
@@ -1164,7 +1170,7 @@ async fn m2_a_grant_closed_and_made_again_is_a_new_consent() {
 
 #[tokio::test]
 async fn m2_periods_due_before_a_lapse_stay_claimable_after_it_after_ending_and_across_a_pause() {
-    if skip_on_cluster("moves the clock and pauses the config") {
+    if skip_unless_own_cluster("moves the clock and pauses the config").await {
         return;
     }
     let r = research().await;
@@ -1422,6 +1428,9 @@ async fn m3_a_guardian_cannot_consent_beyond_the_guardianship() {
 
 #[tokio::test]
 async fn l5_the_sdks_claim_preview_reports_what_the_program_then_does() {
+    if skip_unless_own_cluster("pauses the config").await {
+        return;
+    }
     use careledger_sdk::claims::Preview;
     let b = billing(true).await;
     let client = &b.env.client;
@@ -1561,6 +1570,9 @@ async fn l5_the_sdks_claim_preview_reports_what_the_program_then_does() {
 
 #[tokio::test]
 async fn l5_check_access_refuses_what_access_log_refuses() {
+    if skip_unless_own_cluster("pauses the config").await {
+        return;
+    }
     let scene = careledger_tests::ConsentScene::new().await;
     let env = &scene.env;
     let (wallet, clinic) = (scene.patient.pubkey(), scene.clinic.pubkey());
@@ -1630,7 +1642,7 @@ async fn l5_check_access_refuses_what_access_log_refuses() {
 
 #[tokio::test]
 async fn l2_approving_nothing_is_an_appealable_denial_and_the_policy_waits_for_the_window() {
-    if skip_on_cluster("moves the clock past the appeal window") {
+    if skip_unless_own_cluster("moves the clock past the appeal window").await {
         return;
     }
     let b = billing(false).await;
@@ -1752,6 +1764,9 @@ async fn l2_approving_nothing_is_an_appealable_denial_and_the_policy_waits_for_t
 
 #[tokio::test]
 async fn l4_rent_returns_to_its_payer_and_protective_acts_work_while_paused() {
+    if skip_unless_own_cluster("pauses the config").await {
+        return;
+    }
     let b = billing(false).await;
     let wallet = b.patient.pubkey();
     let guardian = b.env.actor().await;
@@ -1927,7 +1942,7 @@ async fn l4_rent_returns_to_its_payer_and_protective_acts_work_while_paused() {
 
 #[tokio::test]
 async fn l1_a_second_emergency_opens_while_the_first_keeps_its_review() {
-    if skip_on_cluster("moves the clock past the break-glass window") {
+    if skip_unless_own_cluster("moves the clock past the break-glass window").await {
         return;
     }
     let env = Env::new().await;
@@ -2317,7 +2332,7 @@ async fn h1_authorship_counts_only_for_care_and_a_member_cannot_bill_themself() 
 
 #[tokio::test]
 async fn h1_a_claim_is_for_a_service_the_record_documents_and_the_relationship_covered() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let b = billing(false).await;
@@ -2607,7 +2622,7 @@ async fn accepted_freezable_mint(env: &Env) -> (Pubkey, Keypair) {
 
 #[tokio::test]
 async fn h1_a_record_backs_no_service_before_the_care_it_was_written_under_began() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let b = billing(false).await;

@@ -16,7 +16,7 @@ use careledger_sdk::{
     GrantCreateArgs, GrantStanding, Purpose, RequestApproveArgs, RequestCreateArgs, Transport,
     NO_RECORD_SCOPE, ROLE_CLINICIAN,
 };
-use careledger_tests::{skip_on_cluster, ConsentScene, Env, DAY};
+use careledger_tests::{skip_unless_own_cluster, ConsentScene, Env, DAY};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
@@ -195,7 +195,7 @@ async fn grant_create_over_a_live_grant_is_refused() {
 /// no one, is refused with the state unchanged.
 #[tokio::test]
 async fn grant_create_returns_the_old_rent_to_its_payer() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let env = Env::new().await;
@@ -270,7 +270,7 @@ async fn grant_create_returns_the_old_rent_to_its_payer() {
 /// could not grant the first time (`GuardianExpired`).
 #[tokio::test]
 async fn grant_create_by_a_guardian_after_the_guardianship_ended_is_refused() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let s = ConsentScene::new().await;
@@ -320,6 +320,9 @@ async fn grant_create_by_a_guardian_after_the_guardianship_ended_is_refused() {
 /// approval replaces an expired one.
 #[tokio::test]
 async fn grant_create_signed_and_request_approve_replace_a_spent_grant() {
+    if skip_unless_own_cluster("moves the clock").await {
+        return;
+    }
     let s = ConsentScene::new().await;
     let (env, wallet, clinic) = (&s.env, s.patient.pubkey(), s.clinic.pubkey());
     env.send(
@@ -376,9 +379,6 @@ async fn grant_create_signed_and_request_approve_replace_a_spent_grant() {
     )
     .await
     .unwrap();
-    if skip_on_cluster("moves the clock") {
-        return;
-    }
     env.set_clock(env.now().await + 2 * DAY).await;
     env.send(
         ix::RequestCreate {

@@ -5,7 +5,7 @@ use careledger_sdk::classes::RecordClass;
 use careledger_sdk::ix::{self, StudyKeys};
 use careledger_sdk::{action, pda, CareledgerError as E, CareledgerEvent, Participation, Study};
 use careledger_sdk::{Purpose, RewardTerms, StudyCreateArgs, ROLE_RESEARCHER};
-use careledger_tests::{skip_on_cluster, Env, StudyScene, StudySetup, DAY};
+use careledger_tests::{skip_unless_own_cluster, Env, StudyScene, StudySetup, DAY};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
@@ -187,7 +187,7 @@ async fn enrolment_pays_at_once_into_a_new_associated_token_account() {
 
 #[tokio::test]
 async fn periodic_rewards_accrue_with_the_clock_and_are_paid_once() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let fx = fixture(10, 10_000).await;
@@ -226,7 +226,7 @@ async fn periodic_rewards_accrue_with_the_clock_and_are_paid_once() {
 
 #[tokio::test]
 async fn revoking_stops_future_payouts_and_keeps_past_ones() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let fx = fixture(10, 10_000).await;
@@ -292,7 +292,7 @@ async fn revoking_stops_future_payouts_and_keeps_past_ones() {
 
 #[tokio::test]
 async fn revoke_all_and_expiry_stop_payouts() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let fx = fixture(10, 10_000).await;
@@ -530,6 +530,9 @@ async fn enrolment_rejections() {
 
 #[tokio::test]
 async fn study_rejections_window_funding_sponsor_and_pause() {
+    if skip_unless_own_cluster("moves the clock and pauses the config").await {
+        return;
+    }
     let fx = fixture(5, 200).await;
     // 200 does not cover one participant's 100 + 3 x 50
     let patient = fx.env.register_patient().await;
@@ -663,9 +666,6 @@ async fn study_rejections_window_funding_sponsor_and_pause() {
             &[sponsor_keys.study],
         )
         .await;
-    if skip_on_cluster("moves the clock and pauses the shared config") {
-        return;
-    }
     // top up, then enrolment after the window is refused
     fx.env
         .send(
@@ -872,10 +872,12 @@ mod property {
             funding in 0u64..800,
             steps in prop::collection::vec(step(), 1..16),
         ) {
-            if skip_on_cluster("starts one embedded bank per case") {
-                return Ok(());
-            }
-            tokio::runtime::Runtime::new().unwrap().block_on(run(funding, steps));
+            tokio::runtime::Runtime::new().unwrap().block_on(async {
+                // one ledger per case: a localnet of its own over JSON-RPC
+                if !skip_unless_own_cluster("starts one ledger per case").await {
+                    run(funding, steps).await
+                }
+            });
         }
     }
 }

@@ -21,7 +21,7 @@ use careledger_sdk::program::state::{
 use careledger_sdk::{pda, CareledgerError as E, Transport, ROLE_CLINICIAN};
 use careledger_supply::manifest::VerifyReason;
 use careledger_tests::supply::{commission_batch, SupplyScene};
-use careledger_tests::{skip_on_cluster, DAY};
+use careledger_tests::{skip_unless_own_cluster, DAY};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -146,6 +146,9 @@ async fn a_batch_from_commissioning_to_dispensing() {
 
 #[tokio::test]
 async fn a_clone_is_refused_and_on_record() {
+    if skip_unless_own_cluster("moves the clock").await {
+        return;
+    }
     let s = SupplyScene::new(4, 1).await;
     s.dispense(1).await.unwrap();
     let record = pda::pack_record(&s.batch.batch(), s.batch.index(1)).0;
@@ -195,9 +198,6 @@ async fn a_clone_is_refused_and_on_record() {
         .await;
     // a report does not lock the pharmacy's rent (anyone could file one for free): after the
     // window the record settles; the events and the batch's count keep the evidence
-    if skip_on_cluster("moves the clock") {
-        return;
-    }
     s.env.set_clock(s.env.now().await + 11 * DAY).await;
     let settle = s
         .batch
@@ -599,7 +599,7 @@ async fn roles_decide_who_commissions_and_who_dispenses() {
 
 #[tokio::test]
 async fn undo_only_by_the_same_premises_within_ten_days() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let s = SupplyScene::new(4, 1).await;
@@ -746,6 +746,9 @@ async fn undo_only_by_the_same_premises_within_ten_days() {
 
 #[tokio::test]
 async fn recalls_are_final_and_fail_every_pack() {
+    if skip_unless_own_cluster("pauses the config").await {
+        return;
+    }
     let s = SupplyScene::new(5, 1).await;
     s.dispense(0).await.unwrap();
     let recall = |by: &Keypair, status| {
@@ -840,7 +843,7 @@ async fn recalls_are_final_and_fail_every_pack() {
 
 #[tokio::test]
 async fn expiry_stops_dispensing_but_not_destruction() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let s = SupplyScene::new(3, 1).await;
@@ -996,7 +999,7 @@ async fn status_maps_cannot_be_taken_over_reused_or_missized() {
 
 #[tokio::test]
 async fn a_batch_history_exports_as_epcis_from_the_chain_alone() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let s = SupplyScene::new(6, 8).await;
