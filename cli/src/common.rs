@@ -5,10 +5,8 @@ pub fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
-/// Lowercase hex, as SHA-256 digests are shown.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+/// Lowercase hex, as SHA-256 digests are shown (and sent in the gateway's headers).
+pub use careledger_records::protocol::hex;
 
 /// The wall clock, unix seconds.
 pub fn unix_now() -> i64 {
@@ -18,8 +16,4 @@ pub fn unix_now() -> i64 {
 }
 
 /// Now as an RFC 3339 timestamp (a sign-in message's Issued At).
-pub fn issued_now() -> String {
-    chrono::DateTime::from_timestamp(unix_now(), 0)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
+pub use careledger_identity::siws::issued_now;

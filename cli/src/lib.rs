@@ -1,7 +1,7 @@
-//! The parts of the careledger CLI other programs use too: the record gateway (`serve`), its
-//! client (what `patient put` and `provider get` do over HTTP), and the embedded ledger folder.
+//! The parts of the careledger CLI other programs use too: the record gateway (`serve`), the
+//! Solana Actions, and the files `patient put` seals. The gateway's protocol and client are
+//! `careledger_records`; the ledger folder is `careledger_sdk::embedded::folder`.
 pub mod actions;
 pub mod common;
 pub mod gateway;
-pub mod gateway_client;
-pub mod ledger;
+pub mod record_files;

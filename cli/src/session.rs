@@ -1,9 +1,8 @@
 //! A command's session: the signer, the client over RPC or a ledger folder, sending with clean
 //! errors, and saving the folder at the end.
-use crate::ledger::folder::Access;
-use crate::ledger::Ledger;
 use crate::Cli;
 use anyhow::{anyhow, bail, Result};
+use careledger_sdk::embedded::folder::{Access, Ledger};
 use careledger_sdk::embedded::EmbeddedTransport;
 use careledger_sdk::rpc::RpcTransport;
 use careledger_sdk::transport::AnyTransport;

@@ -81,15 +81,8 @@ const fn name_of(purpose: Purpose) -> &'static str {
     careledger::logic::statement::purpose_name(purpose)
 }
 
-/// Provider roles by name, with their bit in a provider's role mask.
-pub const ROLES: [(&str, u8); 6] = [
-    ("clinician", crate::ROLE_CLINICIAN),
-    ("lab", crate::ROLE_LAB),
-    ("hospital", crate::ROLE_HOSPITAL),
-    ("insurer", crate::ROLE_INSURER),
-    ("researcher", crate::ROLE_RESEARCHER),
-    ("emergency", crate::ROLE_EMERGENCY),
-];
+/// Provider roles by name, with their bit in a provider's role mask (the program's table).
+pub const ROLES: [(&str, u8); 6] = careledger::state::ROLE_NAMES;
 
 /// Supply-chain roles by name, with their bit in a provider's supply-role mask.
 pub const SUPPLY_ROLES: [(&str, u8); 3] = [

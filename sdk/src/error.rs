@@ -55,14 +55,6 @@ pub enum SdkError {
     Transport(String),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
-    /// Decryption or key unwrapping failed: a wrong key, or a ciphertext that was altered,
-    /// truncated or reordered. No plaintext is given out for it.
-    #[error("decryption failed: {0}")]
-    Decrypt(String),
-    /// A Sign-In With Solana message that is malformed, expired, for another domain, or whose
-    /// signature does not verify.
-    #[error("sign-in message: {0}")]
-    SignIn(String),
 }
 
 impl SdkError {

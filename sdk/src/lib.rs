@@ -1,16 +1,29 @@
-//! careledger-sdk: a thin typed layer over the careledger program.
+//! careledger-sdk: a thin typed layer over the careledger program, the Solana client.
 //!
 //! - [`pda`]: addresses from the program's seed constants.
-//! - [`ix`]: one builder per instruction.
-//! - [`client::Client`]: sign, send, confirm, fetch and list, over any [`transport::Transport`].
-//! - [`events`]: typed audit events decoded from a transaction; [`audit`]: the trail as a FHIR
-//!   R4 Bundle (Consent, AuditEvent, ClaimResponse).
-//! - [`cid`], [`classes`]: offline helpers (CID strings, file hashes, class names).
-//! - [`claims`]: rule keys from plain procedure codes, adjudication previews, explanations of
-//!   benefit; [`rewards`]: what a participation is owed and a patient's rewards summary;
-//!   [`tokens`]: SPL Token mints and accounts; [`privacy`]: per-study patient keys.
+//! - [`ix`]: one builder per instruction; [`batch`]: packing instructions into as few
+//!   transactions as fit; [`setup`]: post-deploy setup (the Config).
+//! - [`client::Client`]: sign, send, confirm, fetch and list, over any [`transport::Transport`]:
+//!   `rpc` (feature `rpc`) or `embedded` (feature `embedded`: an in-process Agave bank, and
+//!   `embedded::folder`, the ledger folder's reader and writer, beside it).
+//! - [`LedgerView`] (in [`transport`]): the one read-only view of the ledger the services read
+//!   through; every transport is one, and so is a ledger folder's committed generation.
+//! - [`accounts`]: decoding and listing filters; [`events`]: typed audit events decoded from a
+//!   transaction; [`summary`]: how events and quantities read to people; [`audit`]: the trail
+//!   as a FHIR R4 Bundle (Consent, AuditEvent, ClaimResponse); [`error`]: [`SdkError`].
+//! - [`cid`], [`classes`]: offline helpers (CID strings, file hashes, class and role names).
+//! - [`statement`]: the consent statement a patient signs; [`claims`]: rule keys from plain
+//!   procedure codes, adjudication previews, explanations of benefit; [`rewards`]: what a
+//!   participation is owed and a patient's rewards summary; [`tokens`]: SPL Token mints and
+//!   accounts; [`trials`]: registry identifiers, outcome sets, re-consent and `ResearchStudy`.
 //! - The program's own pure logic is re-exported: the consent decision you call here is the
 //!   one the program runs.
+//!
+//! What is not the client lives in crates by job, beside this one, each with its own error
+//! type: `careledger-records` (envelope, sealing and opening, UnixFS, CAR, the record gateway's
+//! protocol, release decisions and client), `careledger-identity` (SIWS, did:sol, verifiable
+//! credentials, study keys; re-exported here as `careledger_sdk::identity` with the `identity`
+//! feature) and `careledger-supply` (GS1, EPCIS, manifests and `verify`).
 //!
 //! The Solana types of its public API are re-exported ([`Pubkey`], [`Keypair`], [`Signer`],
 //! [`CommitmentConfig`], [`Instruction`], [`Signature`], [`Account`], and their crates as
@@ -29,37 +42,25 @@
 pub mod accounts;
 pub mod audit;
 pub mod batch;
-pub mod car;
 pub mod cid;
 pub mod claims;
 pub mod classes;
 pub mod client;
-pub mod did;
 #[cfg(feature = "embedded")]
 pub mod embedded;
-pub mod envelope;
-pub mod epcis;
 pub mod error;
 pub mod events;
-pub mod gs1;
 pub mod ix;
 pub mod pda;
-pub mod privacy;
-pub mod release;
 pub mod rewards;
 #[cfg(feature = "rpc")]
 pub mod rpc;
-pub mod sealing;
 pub mod setup;
-pub mod siws;
 pub mod statement;
 pub mod summary;
-pub mod supply;
 pub mod tokens;
 pub mod transport;
 pub mod trials;
-pub mod unixfs;
-pub mod vc;
 
 pub use careledger as program;
 pub use careledger::constants::*;
@@ -86,4 +87,8 @@ pub use solana_keypair::{self as keypair, Keypair};
 pub use solana_pubkey::{self as pubkey, Pubkey};
 pub use solana_signature::Signature;
 pub use solana_signer::{self as signer, Signer};
-pub use transport::{Transport, TxOutcome};
+pub use transport::{LedgerView, Transport, TxOutcome};
+
+/// SIWS, did:sol and verifiable credentials (the `careledger-identity` crate).
+#[cfg(feature = "identity")]
+pub use careledger_identity as identity;

@@ -64,6 +64,42 @@ pub trait Transport: Send + Sync {
     ) -> impl Future<Output = Result<Option<Vec<CareledgerEvent>>, SdkError>> + Send;
 }
 
+/// What a service reads from the ledger, and nothing it could write with: accounts at one
+/// point with its clock, a transaction's events, and a blockhash for the transactions it hands
+/// a wallet to sign. The record gateway and the Solana Actions read through it, over any
+/// [`Transport`] or over a ledger folder's committed generation (the CLI's `FolderView`); the
+/// scenario harness implements it once for its in-process bank.
+pub trait LedgerView: Send + Sync {
+    /// `addresses` and the clock in one read at one point.
+    fn accounts_at(
+        &self,
+        addresses: &[Pubkey],
+    ) -> impl Future<Output = Result<AccountsAt, SdkError>> + Send;
+    /// The careledger events of a transaction that succeeded; `None` when the ledger knows no
+    /// such transaction, or it failed.
+    fn transaction_events(
+        &self,
+        signature: &Signature,
+    ) -> impl Future<Output = Result<Option<Vec<CareledgerEvent>>, SdkError>> + Send;
+    /// A recent blockhash, for a transaction someone else signs and sends.
+    fn latest_blockhash(&self) -> impl Future<Output = Result<Hash, SdkError>> + Send;
+}
+
+impl<T: Transport> LedgerView for T {
+    async fn accounts_at(&self, addresses: &[Pubkey]) -> Result<AccountsAt, SdkError> {
+        Transport::accounts_at(self, addresses).await
+    }
+    async fn transaction_events(
+        &self,
+        signature: &Signature,
+    ) -> Result<Option<Vec<CareledgerEvent>>, SdkError> {
+        Transport::transaction_events(self, signature).await
+    }
+    async fn latest_blockhash(&self) -> Result<Hash, SdkError> {
+        Transport::latest_blockhash(self).await
+    }
+}
+
 /// Either transport behind one type, for tools that pick the cluster at run time (the CLI, the
 /// scenario harness).
 #[cfg(all(feature = "rpc", feature = "embedded"))]
@@ -86,7 +122,10 @@ impl AnyTransport {
 macro_rules! both {
     ($self:ident, $t:ident => $call:expr) => {
         match $self {
-            AnyTransport::Embedded($t) => $call,
+            AnyTransport::Embedded(t) => {
+                let $t: &crate::embedded::EmbeddedTransport = t;
+                $call
+            }
             AnyTransport::Rpc($t) => $call,
         }
     };
@@ -95,7 +134,7 @@ macro_rules! both {
 #[cfg(all(feature = "rpc", feature = "embedded"))]
 impl Transport for AnyTransport {
     async fn latest_blockhash(&self) -> Result<Hash, SdkError> {
-        both!(self, t => t.latest_blockhash().await)
+        both!(self, t => Transport::latest_blockhash(t).await)
     }
     async fn send(&self, tx: Transaction) -> Result<TxOutcome, SdkError> {
         both!(self, t => t.send(tx).await)
@@ -113,13 +152,13 @@ impl Transport for AnyTransport {
         both!(self, t => t.unix_timestamp().await)
     }
     async fn accounts_at(&self, addresses: &[Pubkey]) -> Result<AccountsAt, SdkError> {
-        both!(self, t => t.accounts_at(addresses).await)
+        both!(self, t => Transport::accounts_at(t, addresses).await)
     }
     async fn transaction_events(
         &self,
         signature: &Signature,
     ) -> Result<Option<Vec<CareledgerEvent>>, SdkError> {
-        both!(self, t => t.transaction_events(signature).await)
+        both!(self, t => Transport::transaction_events(t, signature).await)
     }
 }
 

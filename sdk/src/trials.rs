@@ -68,9 +68,9 @@ pub struct OutcomeSet {
 impl OutcomeSet {
     /// The set of `outcomes` (their words) under a fresh random salt.
     pub fn new<S: AsRef<str>>(outcomes: &[S]) -> OutcomeSet {
-        use chacha20poly1305::aead::rand_core::RngCore;
+        use rand_core::RngCore;
         let mut salt = [0u8; 32];
-        chacha20poly1305::aead::OsRng.fill_bytes(&mut salt);
+        rand_core::OsRng.fill_bytes(&mut salt);
         Self::with_salt(salt, outcomes)
     }
 

@@ -6,7 +6,7 @@
 //! here, it is compiled here, once, and the workspace's dev profile optimises this small crate
 //! (and the cipher crates) without optimising the whole SDK: a debug `patient put` of 100 MiB
 //! takes seconds instead of a minute (docs/PERFORMANCE.md). The record format itself (header,
-//! associated data, key commitment) stays in `careledger_sdk::envelope`.
+//! associated data, key commitment) stays in `careledger_records::envelope`.
 use chacha20poly1305::aead::stream::{EncryptorBE32, NewStream, StreamBE32, StreamPrimitive};
 use chacha20poly1305::aead::KeyInit;
 use chacha20poly1305::{Key, XChaCha20Poly1305};

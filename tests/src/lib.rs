@@ -1124,23 +1124,10 @@ impl ClaimsScene {
 }
 
 /// A record gateway's view of an `Env`'s ledger: the gateway in the demo and the records
-/// benchmark reads the very bank the scenario writes.
+/// benchmark, and the Solana Actions, read the very bank the scenario writes.
 pub struct EnvView(pub std::sync::Arc<Env>);
 
-/// The Solana Actions read the scenario's ledger through the same view.
-impl careledger_cli::actions::ChainReader for EnvView {
-    async fn accounts_at(
-        &self,
-        addresses: &[Pubkey],
-    ) -> Result<careledger_sdk::transport::AccountsAt, SdkError> {
-        Transport::accounts_at(self.0.client.transport(), addresses).await
-    }
-    async fn latest_blockhash(&self) -> Result<solana_hash::Hash, SdkError> {
-        Transport::latest_blockhash(self.0.client.transport()).await
-    }
-}
-
-impl careledger_sdk::release::LedgerView for EnvView {
+impl careledger_sdk::LedgerView for EnvView {
     async fn accounts_at(
         &self,
         addresses: &[Pubkey],
@@ -1152,5 +1139,8 @@ impl careledger_sdk::release::LedgerView for EnvView {
         signature: &careledger_sdk::Signature,
     ) -> Result<Option<Vec<careledger_sdk::CareledgerEvent>>, SdkError> {
         Transport::transaction_events(self.0.client.transport(), signature).await
+    }
+    async fn latest_blockhash(&self) -> Result<solana_hash::Hash, SdkError> {
+        Transport::latest_blockhash(self.0.client.transport()).await
     }
 }

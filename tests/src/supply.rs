@@ -2,7 +2,6 @@
 //! product the credential authority registered, a wholesaler and a pharmacy, and a commissioned
 //! batch with its manifest.
 use crate::{Env, DAY};
-use careledger_sdk::gs1::{Gs1Date, PackIdentifier};
 use careledger_sdk::ix;
 use careledger_sdk::program::instructions::{
     PackDecommissionArgs, ProductRegisterArgs, ProviderRegisterArgs, ProviderVerifyArgs,
@@ -10,8 +9,9 @@ use careledger_sdk::program::instructions::{
 use careledger_sdk::program::state::{
     PackState, SUPPLY_DISPENSER, SUPPLY_MANUFACTURER, SUPPLY_WHOLESALER,
 };
-use careledger_sdk::supply::{Manifest, PackTree};
 use careledger_sdk::{SdkError, TxOutcome};
+use careledger_supply::gs1::{Gs1Date, PackIdentifier};
+use careledger_supply::manifest::{Manifest, PackTree};
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
@@ -180,8 +180,8 @@ impl SupplyScene {
         let wholesaler = env.supply_party(SUPPLY_WHOLESALER).await;
         let pharmacy = env.supply_party(SUPPLY_DISPENSER).await;
         let scene_env = env;
-        let gtin = careledger_sdk::gs1::Gtin::parse(GTIN).expect("gtin");
-        let hash = careledger_sdk::supply::gtin_hash_of(&gtin);
+        let gtin = careledger_supply::gs1::Gtin::parse(GTIN).expect("gtin");
+        let hash = careledger_supply::manifest::gtin_hash_of(&gtin);
         scene_env
             .send(
                 ix::ProductRegister {
@@ -234,8 +234,8 @@ impl SupplyScene {
     }
 
     /// `verify(pack)` of serial `serial` against the chain, now.
-    pub async fn verify(&self, serial: &str) -> careledger_sdk::supply::Verification {
-        careledger_sdk::supply::verify(
+    pub async fn verify(&self, serial: &str) -> careledger_supply::manifest::Verification {
+        careledger_supply::manifest::verify(
             self.env.client.transport(),
             &self.batch.pack_with_serial(serial),
             &self.batch.manifest,
@@ -265,9 +265,13 @@ pub async fn commission_batch(
     pad_to: u32,
 ) -> Result<SupplyBatch, SdkError> {
     let serials: Vec<String> = (0..count).map(|i| format!("SN{i:06}")).collect();
-    let gtin = careledger_sdk::gs1::Gtin::parse(GTIN).expect("gtin");
+    let gtin = careledger_supply::gs1::Gtin::parse(GTIN).expect("gtin");
     let map = Keypair::new();
-    let manifest = Manifest::plan(&gtin, lot, far_expiry(), &serials, map.pubkey(), pad_to)?;
+    let manifest = Manifest::plan(&gtin, lot, far_expiry(), &serials, map.pubkey(), pad_to)
+        .map_err(|e| match e {
+            careledger_supply::SupplyError::InvalidInput(why) => SdkError::InvalidInput(why),
+            other => SdkError::InvalidInput(other.to_string()),
+        })?;
     let tree = manifest.tree();
     let commission = ix::BatchCommission {
         manufacturer: manufacturer.pubkey(),

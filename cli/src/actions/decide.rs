@@ -2,8 +2,7 @@
 //! accept or dispute a break-glass access. Each `GET` describes the decision from the ledger,
 //! each `POST` answers its transaction, after checking that the wallet may make it.
 use super::{
-    account_of, address, class_list, decoded, duration, ActionRefused, Actions, Answer,
-    ChainReader, PostBody,
+    account_of, address, class_list, decoded, duration, ActionRefused, Actions, Answer, PostBody,
 };
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -12,6 +11,7 @@ use axum::Json;
 use careledger_sdk::classes;
 use careledger_sdk::program::errors::CareledgerError;
 use careledger_sdk::program::logic::authority::acting_for_unconflicted;
+use careledger_sdk::LedgerView;
 use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{
     grant_standing, ix, pda, AccessRequest, ConsentGrant, GrantStanding, Patient, Pubkey, Purpose,
@@ -72,7 +72,7 @@ fn patient_of(
 
 /// The request at `address`, its patient, and the clock; refused when it is gone (approved,
 /// denied or never made) or older than the server's limit.
-async fn pending_request<C: ChainReader>(
+async fn pending_request<C: LedgerView + 'static>(
     a: &Actions<C>,
     raw: &str,
 ) -> Result<(Pubkey, AccessRequest, Patient, i64), ActionRefused> {
@@ -102,7 +102,7 @@ async fn pending_request<C: ChainReader>(
     Ok((request_address, request, patient, at.unix_timestamp))
 }
 
-pub async fn request_metadata<C: ChainReader>(
+pub async fn request_metadata<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
     Path(raw): Path<String>,
 ) -> Answer {
@@ -128,7 +128,7 @@ pub async fn request_metadata<C: ChainReader>(
     })))
 }
 
-pub async fn request_decide<C: ChainReader>(
+pub async fn request_decide<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
     Path((raw, decision)): Path<(String, String)>,
     body: Result<Json<PostBody>, JsonRejection>,
@@ -207,7 +207,7 @@ pub async fn request_decide<C: ChainReader>(
 
 // ------------------------------------------------------------------ revocation
 
-async fn grant_at<C: ChainReader>(
+async fn grant_at<C: LedgerView + 'static>(
     a: &Actions<C>,
     raw: &str,
 ) -> Result<(Pubkey, ConsentGrant, Patient, i64), ActionRefused> {
@@ -250,7 +250,7 @@ fn live(
     ))
 }
 
-pub async fn revoke_metadata<C: ChainReader>(
+pub async fn revoke_metadata<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
     Path(raw): Path<String>,
 ) -> Answer {
@@ -274,7 +274,7 @@ pub async fn revoke_metadata<C: ChainReader>(
     })))
 }
 
-pub async fn revoke<C: ChainReader>(
+pub async fn revoke<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
     Path(raw): Path<String>,
     body: Result<Json<PostBody>, JsonRejection>,
@@ -306,7 +306,7 @@ pub struct PatientQuery {
     pub patient: Option<String>,
 }
 
-pub async fn revoke_all_metadata<C: ChainReader>(
+pub async fn revoke_all_metadata<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
     Query(q): Query<PatientQuery>,
 ) -> Answer {
@@ -336,7 +336,7 @@ pub async fn revoke_all_metadata<C: ChainReader>(
     })))
 }
 
-pub async fn revoke_all<C: ChainReader>(
+pub async fn revoke_all<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
     Query(q): Query<PatientQuery>,
     body: Result<Json<PostBody>, JsonRejection>,
@@ -386,7 +386,7 @@ fn pending_review(address: &Pubkey, g: &ConsentGrant) -> Result<(), ActionRefuse
     Ok(())
 }
 
-pub async fn emergency_metadata<C: ChainReader>(
+pub async fn emergency_metadata<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
     Path(raw): Path<String>,
 ) -> Answer {
@@ -412,7 +412,7 @@ pub async fn emergency_metadata<C: ChainReader>(
     })))
 }
 
-pub async fn emergency_review<C: ChainReader>(
+pub async fn emergency_review<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
     Path((raw, outcome)): Path<(String, String)>,
     body: Result<Json<PostBody>, JsonRejection>,
@@ -457,7 +457,7 @@ pub async fn emergency_review<C: ChainReader>(
 
 // ------------------------------------------------------------------ consent mode
 
-pub async fn require_statements_metadata<C: ChainReader>(
+pub async fn require_statements_metadata<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
 ) -> Answer {
     Ok(Json(json!({
@@ -472,7 +472,7 @@ pub async fn require_statements_metadata<C: ChainReader>(
     })))
 }
 
-pub async fn require_statements<C: ChainReader>(
+pub async fn require_statements<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
     body: Result<Json<PostBody>, JsonRejection>,
 ) -> Answer {

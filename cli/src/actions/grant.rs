@@ -11,9 +11,7 @@
 //!
 //! The server keeps no state between the steps: every step re-reads the ledger and re-renders
 //! the statement, so what it checks is what the program will check.
-use super::{
-    account_of, address, class_list, decoded, ActionRefused, Actions, Answer, ChainReader, PostBody,
-};
+use super::{account_of, address, class_list, decoded, ActionRefused, Actions, Answer, PostBody};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -24,6 +22,7 @@ use careledger_sdk::program::logic::terms::{
     validate_grant_terms, validate_purpose_for_roles, GrantTerms,
 };
 use careledger_sdk::statement::{self as st, SignedForm};
+use careledger_sdk::LedgerView;
 use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{
     grant_standing, ix, pda, ConsentGrant, GrantCreateArgs, Patient, Provider, ProviderStatus,
@@ -211,7 +210,7 @@ fn grantee_checked(
     Ok(provider)
 }
 
-pub async fn metadata<C: ChainReader>(
+pub async fn metadata<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
     Query(q): Query<GrantQuery>,
 ) -> Answer {
@@ -251,7 +250,7 @@ struct Prepared {
     previous: Option<ConsentGrant>,
 }
 
-async fn prepare<C: ChainReader>(
+async fn prepare<C: LedgerView + 'static>(
     a: &Actions<C>,
     t: &Terms,
     signer: &Pubkey,
@@ -354,7 +353,7 @@ async fn prepare<C: ChainReader>(
     })
 }
 
-pub async fn statement<C: ChainReader>(
+pub async fn statement<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
     Query(q): Query<GrantQuery>,
     body: Result<Json<PostBody>, JsonRejection>,
@@ -381,7 +380,7 @@ pub async fn statement<C: ChainReader>(
 
 /// The steps after the statement fixed the window's end: the signer, the terms, that end, and
 /// the statement they render from the ledger now.
-async fn after_statement<C: ChainReader>(
+async fn after_statement<C: LedgerView + 'static>(
     a: &Actions<C>,
     q: &GrantQuery,
     body: &Result<Json<PostBody>, JsonRejection>,
@@ -419,7 +418,7 @@ fn signature_over(
     Ok((message, form, bytes))
 }
 
-pub async fn signed<C: ChainReader>(
+pub async fn signed<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
     Query(q): Query<GrantQuery>,
     body: Result<Json<PostBody>, JsonRejection>,
@@ -470,7 +469,7 @@ pub async fn signed<C: ChainReader>(
     })))
 }
 
-pub async fn record<C: ChainReader>(
+pub async fn record<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
     Query(q): Query<GrantQuery>,
     body: Result<Json<PostBody>, JsonRejection>,

@@ -35,11 +35,9 @@ use axum::{Json, Router};
 use base64::Engine;
 use careledger_sdk::transport::AccountsAt;
 use careledger_sdk::SECONDS_PER_DAY;
-use careledger_sdk::{Instruction, Pubkey, SdkError, Transport};
+use careledger_sdk::{Instruction, LedgerView, Pubkey};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use solana_hash::Hash;
-use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -48,25 +46,6 @@ pub const ACTION_VERSION: &str = "2.4";
 /// Longest an access request stays decidable through a link, by default (seconds): a link to a
 /// month-old request is more likely stale than meant.
 pub const DEFAULT_MAX_REQUEST_AGE_SECS: i64 = 30 * SECONDS_PER_DAY;
-
-/// What the actions read from the ledger: accounts at one slot with its clock, and a blockhash
-/// for the transactions they build. Every [`Transport`] is one.
-pub trait ChainReader: Send + Sync + 'static {
-    fn accounts_at(
-        &self,
-        addresses: &[Pubkey],
-    ) -> impl Future<Output = Result<AccountsAt, SdkError>> + Send;
-    fn latest_blockhash(&self) -> impl Future<Output = Result<Hash, SdkError>> + Send;
-}
-
-impl<T: Transport + 'static> ChainReader for T {
-    async fn accounts_at(&self, addresses: &[Pubkey]) -> Result<AccountsAt, SdkError> {
-        Transport::accounts_at(self, addresses).await
-    }
-    async fn latest_blockhash(&self) -> Result<Hash, SdkError> {
-        Transport::latest_blockhash(self).await
-    }
-}
 
 /// The actions' shared state.
 pub struct Actions<C> {
@@ -77,7 +56,7 @@ pub struct Actions<C> {
 }
 
 /// The routes, to merge into the gateway's router (or serve alone).
-pub fn router<C: ChainReader>(actions: Arc<Actions<C>>) -> Router {
+pub fn router<C: LedgerView + 'static>(actions: Arc<Actions<C>>) -> Router {
     Router::new()
         .route("/actions.json", get(actions_json).options(preflight))
         .route("/icon.svg", get(icon))
@@ -267,7 +246,7 @@ pub fn account_of(
     }
 }
 
-impl<C: ChainReader> Actions<C> {
+impl<C: LedgerView + 'static> Actions<C> {
     pub fn icon_url(&self) -> String {
         format!("{}/icon.svg", self.origin)
     }

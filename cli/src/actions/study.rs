@@ -3,9 +3,7 @@
 //! consent to the sponsor (the grant action, with its consent statement), then enrol. Rewards
 //! are paid only while that consent lives, so the consent comes first and stays the patient's
 //! own signed decision.
-use super::{
-    account_of, address, class_list, decoded, ActionRefused, Actions, Answer, ChainReader, PostBody,
-};
+use super::{account_of, address, class_list, decoded, ActionRefused, Actions, Answer, PostBody};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -14,6 +12,7 @@ use careledger_sdk::classes::{self, RecordClass};
 use careledger_sdk::ix::{self, StudyKeys};
 use careledger_sdk::program::logic::rewards::check_research_grant;
 use careledger_sdk::program::state::{Protocol, ProtocolVersion};
+use careledger_sdk::LedgerView;
 use careledger_sdk::{pda, ConsentGrant, Invitation, Patient, Pubkey, Study};
 use serde::Deserialize;
 use serde_json::json;
@@ -30,7 +29,7 @@ pub struct StudyQuery {
     pub patient: Option<String>,
 }
 
-async fn open_study<C: ChainReader>(
+async fn open_study<C: LedgerView + 'static>(
     a: &Actions<C>,
     raw: &str,
 ) -> Result<(Pubkey, Study, i64), ActionRefused> {
@@ -63,7 +62,7 @@ fn class_names(mask: u16) -> String {
 
 /// The study's registered protocol now: the version an enrolment consents to. A study with none
 /// takes nobody yet (the program refuses the enrolment: `ProtocolNotRegistered`).
-pub(super) async fn current_protocol<C: ChainReader>(
+pub(super) async fn current_protocol<C: LedgerView + 'static>(
     a: &Actions<C>,
     study: &Pubkey,
 ) -> Result<ix::ProtocolRef, ActionRefused> {
@@ -91,7 +90,7 @@ pub(super) async fn current_protocol<C: ChainReader>(
     })
 }
 
-pub async fn metadata<C: ChainReader>(
+pub async fn metadata<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
     Path(raw): Path<String>,
     Query(q): Query<StudyQuery>,
@@ -149,7 +148,7 @@ pub async fn metadata<C: ChainReader>(
     })))
 }
 
-pub async fn enrol<C: ChainReader>(
+pub async fn enrol<C: LedgerView + 'static>(
     State(a): State<Arc<Actions<C>>>,
     Path(raw): Path<String>,
     Query(q): Query<StudyQuery>,

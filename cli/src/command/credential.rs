@@ -4,9 +4,10 @@
 use crate::session::{explain, Session};
 use anyhow::{anyhow, Result};
 use careledger_cli::common::hex;
+use careledger_identity::did;
+use careledger_identity::vc::{self, VcError, VerifiedCredential};
 use careledger_sdk::accounts::decode_nth;
-use careledger_sdk::vc::{self, VcError, VerifiedCredential};
-use careledger_sdk::{did, pda, Config, Provider, Transport};
+use careledger_sdk::{pda, Config, Provider, Transport};
 use clap::Subcommand;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

@@ -2,7 +2,8 @@
 //! publishes (if any) as its keyAgreement method.
 use crate::session::{explain, Session};
 use anyhow::{anyhow, Result};
-use careledger_sdk::{did, pda, EncryptionKey};
+use careledger_identity::did;
+use careledger_sdk::{pda, EncryptionKey};
 use serde_json::Value;
 use solana_pubkey::Pubkey;
 use std::path::Path;

@@ -1,9 +1,10 @@
 //! `careledger cid` and `careledger car`: a file's CID as IPFS computes it for an import
 //! profile, and its blocks as a CARv1 for `ipfs dag import` or a pinning service.
 use anyhow::{anyhow, Result};
+use careledger_records::car;
+use careledger_records::unixfs::{self, Profile};
+use careledger_sdk::cid;
 use careledger_sdk::program::logic::cid::parse_cid;
-use careledger_sdk::unixfs::{self, Profile};
-use careledger_sdk::{car, cid};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -14,7 +15,7 @@ fn cid_text(bytes: &[u8]) -> Result<String> {
 }
 
 pub fn cid_of(file: &Path, profile: &str) -> Result<(Value, String)> {
-    let profile = Profile::from_name(profile).map_err(crate::session::explain)?;
+    let profile = Profile::from_name(profile).map_err(|e| anyhow!("{e}"))?;
     let root = unixfs::cid_of_file(file, profile)
         .map_err(|e| anyhow!("cannot read {}: {e}", file.display()))?;
     let text = cid_text(&root.cid)?;
@@ -31,7 +32,7 @@ pub fn cid_of(file: &Path, profile: &str) -> Result<(Value, String)> {
 }
 
 pub fn car_of(file: &Path, out: &Path, profile: &str, force: bool) -> Result<(Value, String)> {
-    let profile = Profile::from_name(profile).map_err(crate::session::explain)?;
+    let profile = Profile::from_name(profile).map_err(|e| anyhow!("{e}"))?;
     if out.exists() && !force {
         return Err(anyhow!(
             "{} exists: pass --force to replace it",

@@ -72,7 +72,7 @@ pub fn new_x25519(outfile: &Path) -> Result<(Value, String)> {
     use base64::Engine;
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let secret = careledger_sdk::envelope::KeyAgreementSecret::generate();
+    let secret = careledger_records::envelope::KeyAgreementSecret::generate();
     let public = b64().encode(secret.public());
     let file = KeyFile {
         kind: KEY_FILE_KIND.into(),
@@ -103,7 +103,7 @@ pub fn new_x25519(outfile: &Path) -> Result<(Value, String)> {
 }
 
 /// Reads a key file written by `keys new`.
-pub fn read_x25519(path: &Path) -> Result<careledger_sdk::envelope::KeyAgreementSecret> {
+pub fn read_x25519(path: &Path) -> Result<careledger_records::envelope::KeyAgreementSecret> {
     use base64::Engine;
     let text = std::fs::read_to_string(path).map_err(|e| {
         anyhow!(
@@ -120,9 +120,7 @@ pub fn read_x25519(path: &Path) -> Result<careledger_sdk::envelope::KeyAgreement
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| anyhow!("{}: the secret is not 32 bytes of base64", path.display()))?;
-    Ok(careledger_sdk::envelope::KeyAgreementSecret::from_bytes(
-        bytes,
-    ))
+    Ok(careledger_records::envelope::KeyAgreementSecret::from_bytes(bytes))
 }
 
 pub async fn execute(s: &crate::session::Session, cmd: &KeysCmd) -> Result<(Value, String)> {

@@ -1,7 +1,7 @@
 //! `careledger ledger`: the embedded ledger folder itself: check that it loads, and export its
 //! accounts for `solana-test-validator`.
-use crate::ledger::folder::{self, Access, Folder};
 use anyhow::{anyhow, bail, Result};
+use careledger_sdk::embedded::folder::{self, files, Access, Folder};
 use clap::Subcommand;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ pub fn execute(url: &str, lock_timeout: Duration, cmd: &LedgerCmd) -> Result<(Va
     }
     let folder = Folder::open(dir, Access::Shared, lock_timeout)?;
     let snapshot = folder.load()?;
-    let events = crate::ledger::decode_events(&folder, &snapshot)?;
+    let events = folder::decode_events(&folder, &snapshot)?;
     match cmd {
         LedgerCmd::Check => {
             let value = json!({
@@ -83,7 +83,7 @@ pub fn execute(url: &str, lock_timeout: Duration, cmd: &LedgerCmd) -> Result<(Va
                 if path.extension().is_none_or(|x| x != "json") {
                     continue;
                 }
-                if !folder::is_account_file(&path) {
+                if !files::is_account_file(&path) {
                     bail!(
                         "{} holds {}, which is not an account file: export to a directory of its own",
                         out.display(),
@@ -107,7 +107,7 @@ pub fn execute(url: &str, lock_timeout: Duration, cmd: &LedgerCmd) -> Result<(Va
             let mut files = Vec::new();
             for (address, account) in &snapshot.accounts {
                 let path = out.join(format!("{address}.json"));
-                std::fs::write(&path, folder::account_json(address, account)?)
+                std::fs::write(&path, files::account_json(address, account)?)
                     .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
                 files.push(
                     json!({ "address": address.to_string(), "file": path.display().to_string() }),

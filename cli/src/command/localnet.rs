@@ -1,9 +1,9 @@
 //! `careledger localnet`: a local cluster on 127.0.0.1 hosting careledger (the
 //! `careledger-localnet` crate), until Ctrl-C or SIGTERM. This file only reads the flags.
-use crate::ledger::folder::{Access, Folder};
 use crate::session::lock_timeout;
 use crate::Cli;
 use anyhow::{anyhow, bail, Result};
+use careledger_sdk::embedded::folder::{Access, Folder};
 use serde_json::{json, Value};
 use solana_keypair::Keypair;
 use solana_signer::Signer;

@@ -11,18 +11,21 @@
 //! transaction → decrypt, check the SHA-256 and CID against the anchor, and only then write
 //! the file. A release that fails before the gateway used the event can be asked again with
 //! `--event`.
-use crate::gateway_client::{hex, seal_into, Body, ConfirmError, Destination, GatewayClient};
-use crate::gateway_client::{GatewayInfo, Probe};
-use crate::ledger::folder::Access;
+use crate::record_files::{release_progress, seal_into};
 use crate::session::{explain, purpose, session, session_as, Session};
 use crate::Cli;
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine;
+use careledger_cli::common::hex;
 use careledger_cli::common::{b64, unix_now};
+use careledger_records::client::{Body, ConfirmError, Destination, GatewayClient};
+use careledger_records::client::{GatewayInfo, Probe};
+use careledger_records::envelope::{self, DataKey, RecordIdentity};
+use careledger_records::protocol::{Refused, ReleaseRequest, StagingRequest};
+use careledger_records::release;
+use careledger_records::unixfs::Profile;
 use careledger_sdk::classes::RecordClass;
-use careledger_sdk::envelope::{self, DataKey, RecordIdentity};
-use careledger_sdk::release::{self, ReleaseRequest, StagingRequest};
-use careledger_sdk::unixfs::Profile;
+use careledger_sdk::embedded::folder::Access;
 use careledger_sdk::{action, cid, ix, pda, AccessLogArgs, CareledgerEvent, Pubkey, RecordAnchor};
 use careledger_sdk::{Keypair, Signature};
 use serde::{Deserialize, Serialize};
@@ -122,8 +125,8 @@ fn cid_text(bytes: &[u8]) -> Result<String> {
 }
 
 /// A staging refusal in the author's words.
-fn standing_refused(refused: &release::Refused, patient: &Pubkey, me: &Pubkey) -> anyhow::Error {
-    use release::Refused as R;
+fn standing_refused(refused: &Refused, patient: &Pubkey, me: &Pubkey) -> anyhow::Error {
+    use Refused as R;
     match refused {
         R::UnknownPatient(_) if patient == me => anyhow!(
             "this wallet ({me}) is not registered as a patient: run `careledger patient register` first. Nothing was anchored"
@@ -290,7 +293,7 @@ pub async fn put(cli: &Cli, args: &PutArgs) -> Result<(Value, String)> {
     else {
         bail!("pass FILE, --class and --custodian (or --resume FILE)");
     };
-    let profile = Profile::from_name(&args.profile).map_err(explain)?;
+    let profile = Profile::from_name(&args.profile).map_err(|e| anyhow!("{e}"))?;
     let class = RecordClass::from_str(class).map_err(explain)?;
     let purpose_name = args.purpose.clone();
     let size = std::fs::metadata(file)
@@ -687,7 +690,7 @@ pub async fn get(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
                 .map_err(|_| anyhow!("--event {e} is not a transaction signature (base58)"))
         })
         .transpose()?;
-    let gateway = GatewayClient::new(&args.gateway)?;
+    let gateway = GatewayClient::new(&args.gateway)?.with_progress(release_progress);
     let info = gateway
         .info()
         .await
@@ -783,7 +786,7 @@ pub async fn get(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
             let retryable = !f.event_used
                 && f
                     .error
-                    .downcast_ref::<crate::gateway_client::Refusal>()
+                    .refusal()
                     .is_none_or(|r| matches!(r.status, 404 | 408 | 429 | 500..=599));
             if f.event_used || !retryable {
                 let why = if f.event_used {

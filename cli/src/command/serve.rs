@@ -2,13 +2,14 @@
 //! custodian, over a ledger folder (`--url embedded:PATH`, shared safely with CLI commands) or
 //! any RPC cluster. Over a cluster it also serves the Solana Actions for patient decisions
 //! (see `careledger_cli::actions`): a wallet submits their transactions to that cluster.
-use crate::gateway::{self, view::FolderView, Gateway, Limits};
+use crate::gateway::{self, Gateway, Limits};
 use crate::session::{default_keypair, lock_timeout};
 use crate::Cli;
 use anyhow::{anyhow, bail, Result};
 use careledger_cli::actions;
-use careledger_sdk::release::LedgerView;
+use careledger_sdk::embedded::folder::FolderView;
 use careledger_sdk::rpc::RpcTransport;
+use careledger_sdk::LedgerView;
 use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{pda, EncryptionKey, Pubkey};
 
@@ -45,7 +46,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 4 << 30)]
     pub max_upload: u64,
     /// How old an access event may be at release, in seconds
-    #[arg(long, default_value_t = careledger_sdk::release::DEFAULT_MAX_EVENT_AGE_SECS)]
+    #[arg(long, default_value_t = careledger_records::protocol::DEFAULT_MAX_EVENT_AGE_SECS)]
     pub max_event_age: i64,
     /// Longest pause in an upload's body, in seconds
     #[arg(long, default_value_t = 30)]

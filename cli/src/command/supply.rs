@@ -10,14 +10,14 @@ use crate::session::{describe, explain, sent, Session};
 use anyhow::{anyhow, bail, Result};
 use careledger_cli::common::{hex, unix_now};
 use careledger_sdk::events::SuspectPack;
-use careledger_sdk::gs1::{Gs1Date, Gtin, PackIdentifier, GS};
 use careledger_sdk::program::state::{
     BatchStatus, PackRecord, PackState, SUPPLY_DISPENSER, SUPPLY_MANUFACTURER, SUPPLY_WHOLESALER,
 };
 use careledger_sdk::summary::render;
-use careledger_sdk::supply::{gtin_hash_of, Manifest};
 use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{cid, ix, pda, CareledgerEvent, Transport, TxOutcome};
+use careledger_supply::gs1::{Gs1Date, Gtin, PackIdentifier, GS};
+use careledger_supply::manifest::{gtin_hash_of, Manifest};
 use clap::{Subcommand, ValueEnum};
 use serde_json::{json, Value};
 use solana_keypair::{read_keypair_file, write_keypair_file, Keypair};
@@ -833,7 +833,7 @@ async fn verify(s: &Session, pack: &str, manifest_path: &Path) -> Result<(Value,
     let pack = parse_pack(pack)?;
     let manifest = load_manifest(manifest_path)?;
     let tree = manifest.tree();
-    let answer = careledger_sdk::supply::verify(s.client.transport(), &pack, &manifest, &tree)
+    let answer = careledger_supply::manifest::verify(s.client.transport(), &pack, &manifest, &tree)
         .await
         .map_err(explain)?;
     let who = format!(

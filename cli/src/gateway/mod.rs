@@ -20,7 +20,6 @@ pub mod nonces;
 pub mod problem;
 pub mod store;
 pub mod upload;
-pub mod view;
 
 pub use connections::{serve_until, ServeOptions};
 
@@ -32,11 +31,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use base64::Engine;
-use careledger_sdk::envelope::{self, KeyAgreementSecret};
-use careledger_sdk::release::{self, LedgerView, ProbeRequest, Refused};
-use careledger_sdk::siws::SignInMessage;
-use careledger_sdk::unixfs::Profile;
-use careledger_sdk::{Pubkey, RecordAnchor, Signature};
+use careledger_identity::siws::SignInMessage;
+use careledger_records::envelope::{self, KeyAgreementSecret};
+use careledger_records::protocol::{self as wire, ProbeRequest, Refused, ReleaseBody};
+use careledger_records::protocol::{CID_HEADER, KEY_VERSION_HEADER, SHA256_HEADER};
+use careledger_records::protocol::{SIGNATURE_HEADER, SIGN_IN_HEADER, WRAPPED_KEY_HEADER};
+use careledger_records::release;
+use careledger_records::unixfs::Profile;
+use careledger_sdk::{LedgerView, Pubkey, RecordAnchor, Signature};
 use nonces::{NonceRefusal, Nonces};
 use problem::Problem;
 use serde_json::json;
@@ -45,23 +47,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use store::{Store, StoredRecord};
 use upload::Staged;
-
-/// Request headers of an upload.
-pub const SIGN_IN_HEADER: &str = "x-careledger-sign-in";
-pub const SIGNATURE_HEADER: &str = "x-careledger-signature";
-pub const WRAPPED_KEY_HEADER: &str = "x-careledger-wrapped-key";
-/// An upload before its anchor declares the record's identity (the ciphertext is bound to
-/// it), the CID and SHA-256 it will anchor, and the grant a provider writes under.
-pub const PATIENT_HEADER: &str = "x-careledger-patient";
-pub const INDEX_HEADER: &str = "x-careledger-index";
-pub const CLASS_HEADER: &str = "x-careledger-class";
-pub const GRANT_HEADER: &str = "x-careledger-grant";
-/// The CID and SHA-256 of a ciphertext: declared by a staged upload, answered by a release
-/// and a probe.
-pub const CID_HEADER: &str = "x-careledger-cid";
-pub const SHA256_HEADER: &str = "x-careledger-sha256";
-/// Response header of a release.
-pub const KEY_VERSION_HEADER: &str = "x-careledger-key-version";
 
 /// Signed messages remembered at most (32-byte keys: about 50 MB).
 const MAX_NONCES: usize = 1_000_000;
@@ -114,7 +99,7 @@ impl Default for Limits {
         Limits {
             max_uploads: 64,
             max_upload: 4 << 30,
-            max_event_age_secs: release::DEFAULT_MAX_EVENT_AGE_SECS,
+            max_event_age_secs: wire::DEFAULT_MAX_EVENT_AGE_SECS,
             sign_in_max_age_secs: 300,
             sign_in_max_skew_secs: 60,
             idle: Duration::from_secs(30),
@@ -205,20 +190,20 @@ pub fn router<V: LedgerView + 'static>(gateway: Arc<Gateway<V>>) -> Router {
     let timeout =
         TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, gateway.limits.request_timeout);
     Router::new()
-        .route("/v1/gateway", get(info::<V>).layer(timeout))
+        .route(wire::INFO_PATH, get(info::<V>).layer(timeout))
         .route(
-            "/v1/records/{record}",
+            wire::RECORD_PATH,
             // an upload's body is bounded by its size and rate, not by a timeout
             put(upload::upload::<V>)
                 .layer::<_, std::convert::Infallible>(DefaultBodyLimit::disable())
                 .merge(get(probe::<V>).layer(timeout)),
         )
         .route(
-            "/v1/records/{record}/confirm",
+            wire::CONFIRM_PATH,
             post(upload::confirm::<V>).layer(timeout),
         )
         .route(
-            "/v1/records/{record}/release",
+            wire::RELEASE_PATH,
             post(release::<V>)
                 .layer::<_, std::convert::Infallible>(DefaultBodyLimit::disable())
                 .layer(timeout),
@@ -411,7 +396,7 @@ async fn probe<V: LedgerView>(
 ) -> Result<Response, Problem> {
     let record = address(&record)?;
     let message = gw.sign_in_from_headers(&headers)?;
-    let asked: ProbeRequest = release::probe_request_of(&message)
+    let asked: ProbeRequest = wire::probe_request_of(&message)
         .map_err(|e| Problem::bad_request("not-a-probe", e.to_string()))?;
     if asked.record != record {
         return Err(Problem::bad_request(
@@ -476,15 +461,6 @@ async fn read_small(body: Body, within: Duration) -> Result<Bytes, Problem> {
     }
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReleaseBody {
-    /// The Sign-In With Solana message, as signed.
-    message: String,
-    /// Its ed25519 signature by the grantee's wallet, base58.
-    signature: String,
-}
-
 async fn release<V: LedgerView>(
     State(gw): State<Arc<Gateway<V>>>,
     Path(record): Path<String>,
@@ -512,7 +488,7 @@ async fn release<V: LedgerView>(
         )
     })?;
     let message = gw.verify_sign_in(&request.message, &request.signature)?;
-    let asked = release::release_request_of(&message)
+    let asked = wire::release_request_of(&message)
         .map_err(|e| Problem::bad_request("not-a-release-request", e.to_string()))?;
     if asked.record != record {
         return Err(Problem::bad_request(

@@ -1,11 +1,8 @@
 //! Errors as RFC 9457 problem details (`application/problem+json`).
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use careledger_sdk::release::Refused;
+use careledger_records::protocol::{problem_type, Refused};
 use serde_json::json;
-
-/// Where the problem types are documented (docs/GATEWAY.md lists every slug).
-const TYPE_BASE: &str = "https://careledger.dev/problems/";
 
 #[derive(Debug)]
 pub struct Problem {
@@ -77,7 +74,7 @@ impl From<Refused> for Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let body = json!({
-            "type": format!("{TYPE_BASE}{}", self.slug),
+            "type": problem_type(self.slug),
             "title": self.title,
             "status": self.status.as_u16(),
             "detail": self.detail,

@@ -9,8 +9,6 @@
 //! keep the grace coming); an author has at most two uploads in progress and a few staged; the
 //! ciphertext is checked chunk by chunk, so bytes that do not decrypt end it at once.
 use super::{address, header, Gateway, Problem};
-use super::{CID_HEADER, CLASS_HEADER, GRANT_HEADER, INDEX_HEADER, PATIENT_HEADER};
-use super::{SHA256_HEADER, WRAPPED_KEY_HEADER};
 use crate::common::{b64, hex, unix_now};
 use crate::gateway::store::StoredRecord;
 use axum::body::Body;
@@ -19,13 +17,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
-use careledger_sdk::envelope::{self, DataKey, Decryptor, RecordIdentity};
-use careledger_sdk::release::{self, LedgerView, StagingRequest};
-use careledger_sdk::unixfs::{DagBuilder, NoBlocks, Profile};
-use careledger_sdk::{cid as cids, Pubkey, RecordAnchor, RecordStatus};
+use careledger_records::envelope::{self, DataKey, RecordIdentity};
+use careledger_records::open::{Expected, OpenError, Opener};
+use careledger_records::protocol::{self as wire, parse_hex32, StagingRequest};
+use careledger_records::protocol::{CID_HEADER, CLASS_HEADER, GRANT_HEADER, INDEX_HEADER};
+use careledger_records::protocol::{PATIENT_HEADER, SHA256_HEADER, WRAPPED_KEY_HEADER};
+use careledger_records::release;
+use careledger_records::unixfs::Profile;
+use careledger_sdk::{cid as cids, LedgerView, Pubkey, RecordAnchor, RecordStatus};
 use futures_util::StreamExt;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
@@ -190,45 +191,21 @@ fn declared_length(headers: &HeaderMap, max: u64) -> Result<u64, Problem> {
     Ok(length)
 }
 
-fn parse_hex32(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
+/// What an anchored record's upload must prove.
+fn expected_of_anchor(anchor: &RecordAnchor) -> Result<Expected, Problem> {
+    Expected::of_anchor(anchor).ok_or_else(unknown_profile)
 }
 
-/// What an upload's bytes must prove: the record they are bound to, and the SHA-256 and CID
-/// they must hash to.
-struct Expected {
-    identity: RecordIdentity,
-    sha256: [u8; 32],
-    cid: Vec<u8>,
-    profile: Profile,
-}
-
-impl Expected {
-    fn of_anchor(anchor: &RecordAnchor) -> Result<Expected, Problem> {
-        let cid = anchor.cid.to_bytes();
-        Ok(Expected {
-            identity: crate::gateway_client::identity_of(anchor),
-            sha256: anchor.content_sha256,
-            profile: profile_of(&cid)?,
-            cid,
-        })
-    }
+fn unknown_profile() -> Problem {
+    unprocessable(
+        "unknown-profile",
+        "the CID is not a UnixFS file CID this gateway computes (unixfs-v1-2025 or unixfs-v0-2015)"
+            .into(),
+    )
 }
 
 fn profile_of(cid: &[u8]) -> Result<Profile, Problem> {
-    Profile::implied_by(cid).ok_or_else(|| {
-        unprocessable(
-            "unknown-profile",
-            "the CID is not a UnixFS file CID this gateway computes (unixfs-v1-2025 or unixfs-v0-2015)".into(),
-        )
-    })
+    Profile::implied_by(cid).ok_or_else(unknown_profile)
 }
 
 /// A staged upload's declared identity, CID and SHA-256, from its headers; `None` when it
@@ -296,6 +273,34 @@ struct Received {
     bytes: u64,
 }
 
+/// An upload that is not the ciphertext it must be, as the uploader reads it.
+fn does_not_match(error: OpenError) -> Problem {
+    match error {
+        OpenError::Decrypt(e) => unprocessable(
+            "does-not-decrypt",
+            format!("the ciphertext does not decrypt under the wrapped key for this record: {e}"),
+        ),
+        OpenError::Incomplete(e) => unprocessable(
+            "does-not-decrypt",
+            format!("the ciphertext is incomplete or altered: {e}"),
+        ),
+        OpenError::Sha256 { actual, expected } => unprocessable(
+            "sha256-mismatch",
+            format!(
+                "the ciphertext's SHA-256 is {}, the anchor's {}",
+                hex(&actual),
+                hex(&expected)
+            ),
+        ),
+        OpenError::Cid => unprocessable(
+            "cid-mismatch",
+            "the ciphertext's CID is not the anchored CID".into(),
+        ),
+        // computing the CID failed: not a property of the bytes
+        OpenError::Dag(e) => Problem::internal(e),
+    }
+}
+
 impl<V: LedgerView> Gateway<V> {
     /// Reads an upload's body into tmp/, checking as it arrives that it decrypts under `key`
     /// as `expected.identity`, at the required rate; then that it hashes to `expected`.
@@ -308,15 +313,12 @@ impl<V: LedgerView> Gateway<V> {
         let (path, file) = self.store.temp_file().map_err(Problem::internal)?;
         let temp = TempFile(Some(path));
         let mut out = std::io::BufWriter::with_capacity(256 << 10, file);
-        let mut sha = Sha256::new();
-        let mut dag = DagBuilder::new(expected.profile, NoBlocks);
-        let mut decryptor = Decryptor::new(&expected.identity, key);
+        let mut opener = Opener::new(expected, key);
         let rate = self.limits.min_upload_rate;
         let mut total: u64 = 0;
         let started = tokio::time::Instant::now();
-        // the header's magic, version and chunk size (bytes 0..13)
-        const SIZED: usize = 13;
-        let mut header = Vec::with_capacity(SIZED);
+        // the header up to its chunk size, read by the envelope's own parser
+        let mut header = Vec::with_capacity(envelope::SIZED_PREFIX_LEN);
         let mut stream = body.into_data_stream();
         loop {
             // when the bytes so far stop covering `rate` per second since the start (less the
@@ -350,11 +352,11 @@ impl<V: LedgerView> Gateway<V> {
                 return Err(too_large(self.limits.max_upload));
             }
             // careledger writes 64 KiB chunks; smaller ones only multiply the work
-            if header.len() < SIZED {
-                let want = SIZED - header.len();
+            if header.len() < envelope::SIZED_PREFIX_LEN {
+                let want = envelope::SIZED_PREFIX_LEN - header.len();
                 header.extend_from_slice(&piece[..want.min(piece.len())]);
-                let chunk = (envelope::CHUNK_SIZE as u32).to_le_bytes();
-                if header.len() == SIZED && header[9..SIZED] != chunk {
+                let declared = envelope::declared_chunk_size(&header);
+                if declared.is_some_and(|size| size != envelope::CHUNK_SIZE as u32) {
                     return Err(unprocessable(
                         "bad-chunk-size",
                         format!(
@@ -364,42 +366,10 @@ impl<V: LedgerView> Gateway<V> {
                     ));
                 }
             }
-            sha.update(&piece);
-            dag.update(&piece).map_err(Problem::internal)?;
-            decryptor.update(&piece, |_| Ok(())).map_err(|e| {
-                unprocessable(
-                    "does-not-decrypt",
-                    format!(
-                        "the ciphertext does not decrypt under the wrapped key for this record: {e}"
-                    ),
-                )
-            })?;
+            opener.update(&piece, |_| Ok(())).map_err(does_not_match)?;
             out.write_all(&piece).map_err(Problem::internal)?;
         }
-        decryptor.finish(|_| Ok(())).map_err(|e| {
-            unprocessable(
-                "does-not-decrypt",
-                format!("the ciphertext is incomplete or altered: {e}"),
-            )
-        })?;
-        let digest: [u8; 32] = sha.finalize().into();
-        if digest != expected.sha256 {
-            return Err(unprocessable(
-                "sha256-mismatch",
-                format!(
-                    "the ciphertext's SHA-256 is {}, the anchor's {}",
-                    hex(&digest),
-                    hex(&expected.sha256)
-                ),
-            ));
-        }
-        let (root, _) = dag.finish().map_err(Problem::internal)?;
-        if root.cid != expected.cid {
-            return Err(unprocessable(
-                "cid-mismatch",
-                "the ciphertext's CID is not the anchored CID".into(),
-            ));
-        }
+        opener.finish(|_| Ok(())).map_err(does_not_match)?;
         out.flush().map_err(Problem::internal)?;
         drop(out);
         Ok(Received { temp, bytes: total })
@@ -573,7 +543,7 @@ pub async fn upload<V: LedgerView>(
     let record = address(&record)?;
     let message = gw.sign_in_from_headers(&headers)?;
     let named =
-        release::upload_record_of(&message).map_err(|e| Problem::unauthorized(e.to_string()))?;
+        wire::upload_record_of(&message).map_err(|e| Problem::unauthorized(e.to_string()))?;
     if named != record {
         return Err(Problem::unauthorized(format!(
             "the signed message names record {named}, not {record}"
@@ -596,7 +566,7 @@ pub async fn upload<V: LedgerView>(
         return Ok(stored_now(&record, &stored));
     }
     let (wrapped, key) = unwrap_custody(&gw, &headers, &record)?;
-    let expected = Expected::of_anchor(&anchor)?;
+    let expected = expected_of_anchor(&anchor)?;
     let _slot = gw.upload_slot(&author)?;
     let _claim = UploadClaim::take(&gw.in_flight, record, author)?;
     let received = gw.receive_for(&author, body, &key, &expected).await?;
@@ -654,7 +624,7 @@ fn already(
 /// the identity, SHA-256 and CID the author declared, and wait in staged/ for the anchor.
 async fn stage<V: LedgerView>(
     gw: &Gateway<V>,
-    message: &careledger_sdk::siws::SignInMessage,
+    message: &careledger_identity::siws::SignInMessage,
     staging: StagingRequest,
     expected: Expected,
     headers: &HeaderMap,
@@ -744,7 +714,7 @@ pub async fn confirm<V: LedgerView>(
     let record = address(&record)?;
     let message = gw.sign_in_from_headers(&headers)?;
     let named =
-        release::upload_record_of(&message).map_err(|e| Problem::unauthorized(e.to_string()))?;
+        wire::upload_record_of(&message).map_err(|e| Problem::unauthorized(e.to_string()))?;
     if named != record {
         return Err(Problem::unauthorized(format!(
             "the signed message names record {named}, not {record}"

@@ -9,7 +9,8 @@
 //! - a stranger issuing credentials: the program refuses to name them, and nothing is written.
 use super::Cli;
 use base64::Engine;
-use careledger_sdk::{accounts::decode, did, pda, vc, Provider, Pubkey};
+use careledger_identity::{did, vc};
+use careledger_sdk::{accounts::decode, pda, Provider, Pubkey};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

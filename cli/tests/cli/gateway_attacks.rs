@@ -39,13 +39,17 @@ fn gateway_key(url: &str) -> [u8; 32] {
 
 /// A data key wrapped to the gateway for `record`: an upload with it takes a slot.
 fn wrapped_for(url: &str, record: &Pubkey) -> Vec<u8> {
-    wrap(url, record, &careledger_sdk::envelope::DataKey::generate())
+    wrap(
+        url,
+        record,
+        &careledger_records::envelope::DataKey::generate(),
+    )
 }
 
-fn wrap(url: &str, record: &Pubkey, key: &careledger_sdk::envelope::DataKey) -> Vec<u8> {
-    careledger_sdk::envelope::wrap_key(
+fn wrap(url: &str, record: &Pubkey, key: &careledger_records::envelope::DataKey) -> Vec<u8> {
+    careledger_records::envelope::wrap_key(
         &gateway_key(url),
-        &careledger_sdk::envelope::custody_info(&careledger_sdk::program::ID, record),
+        &careledger_records::envelope::custody_info(&careledger_sdk::program::ID, record),
         key,
     )
     .unwrap()
@@ -53,18 +57,18 @@ fn wrap(url: &str, record: &Pubkey, key: &careledger_sdk::envelope::DataKey) -> 
 
 /// A genuine ciphertext of record #`index` of `patient` under `key`: what an attacker who
 /// anchored its own record can send, every chunk of it decrypting.
-fn genuine(patient: Pubkey, index: u32, key: &careledger_sdk::envelope::DataKey) -> Vec<u8> {
-    let identity = careledger_sdk::envelope::RecordIdentity::new(
+fn genuine(patient: Pubkey, index: u32, key: &careledger_records::envelope::DataKey) -> Vec<u8> {
+    let identity = careledger_records::envelope::RecordIdentity::new(
         patient,
         index,
         1,
         careledger_sdk::classes::RecordClass::LabResult.id(),
     );
     let mut out = Vec::new();
-    careledger_sdk::sealing::seal(
+    careledger_records::sealing::seal(
         &identity,
         key,
-        careledger_sdk::unixfs::Profile::UnixfsV1_2025,
+        careledger_records::unixfs::Profile::UnixfsV1_2025,
         &content(200_000, u64::from(index))[..],
         |piece| {
             out.extend_from_slice(piece);
@@ -81,11 +85,11 @@ fn upload_sign_in(
     signer: &solana_keypair::Keypair,
     record: &Pubkey,
 ) -> (String, String) {
-    let message = careledger_sdk::release::upload_message(
+    let message = careledger_records::protocol::upload_message(
         domain,
         &signer.pubkey(),
         record,
-        careledger_sdk::siws::new_nonce(),
+        careledger_identity::siws::new_nonce(),
         issued_now(),
     );
     let text = message.to_text();
@@ -158,7 +162,7 @@ fn g1_trickled_uploads_lose_their_slots_and_a_real_put_goes_through() {
         .iter()
         .map(|(who, index, record)| {
             let signer = keypair(&cli, who);
-            let key = careledger_sdk::envelope::DataKey::generate();
+            let key = careledger_records::envelope::DataKey::generate();
             let body = genuine(signer.pubkey(), *index, &key);
             let (sign_in, signature) = upload_sign_in(&gw.domain, &signer, record);
             let head = format!(
@@ -259,14 +263,15 @@ fn g1_trickled_uploads_lose_their_slots_and_a_real_put_goes_through() {
 /// stopped when dropped.
 pub(crate) struct InProcess {
     url: String,
-    gateway: Arc<careledger_cli::gateway::Gateway<careledger_cli::gateway::view::FolderView>>,
+    gateway: Arc<careledger_cli::gateway::Gateway<careledger_sdk::embedded::folder::FolderView>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl InProcess {
     fn start(cli: &Cli, limits: careledger_cli::gateway::Limits) -> InProcess {
-        use careledger_cli::gateway::{self, store::Store, view::FolderView};
+        use careledger_cli::gateway::{self, store::Store};
+        use careledger_sdk::embedded::folder::FolderView;
         let file: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(cli.path("custodian.x25519")).unwrap())
                 .unwrap();
@@ -282,7 +287,7 @@ impl InProcess {
             FolderView::new(cli.path("ledger").into(), Duration::from_secs(60)),
             Store::open(std::path::Path::new(&cli.path("store"))).unwrap(),
             keypair(cli, "custodian.json").pubkey(),
-            careledger_sdk::envelope::KeyAgreementSecret::from_bytes(secret),
+            careledger_records::envelope::KeyAgreementSecret::from_bytes(secret),
             Vec::new(),
             domain.clone(),
             limits,
@@ -379,15 +384,15 @@ fn g2_only_successful_requests_take_nonces_and_each_signer_a_bounded_share() {
     assert_eq!(gw.gateway.nonces_held(&mallory.pubkey()).1, 0);
     // successes are remembered, three at most for this signer
     let probe = || {
-        let request = careledger_sdk::release::ProbeRequest {
+        let request = careledger_records::protocol::ProbeRequest {
             signer: mallory.pubkey(),
             record: own,
             grant: None,
         };
-        let message = careledger_sdk::release::probe_message(
+        let message = careledger_records::protocol::probe_message(
             &domain,
             &request,
-            careledger_sdk::siws::new_nonce(),
+            careledger_identity::siws::new_nonce(),
             issued_now(),
         );
         let text = message.to_text();
@@ -542,11 +547,11 @@ fn staged_uploads_whose_anchor_never_comes_expire() {
     let me = keypair(&cli, "patient.json");
     let patient = Pubkey::from_str(&patient).unwrap();
     let record = careledger_sdk::pda::record(&patient, 0).0;
-    let key = careledger_sdk::envelope::DataKey::generate();
+    let key = careledger_records::envelope::DataKey::generate();
     let ciphertext = genuine(patient, 0, &key);
-    let sealed = careledger_sdk::unixfs::cid_of_reader(
+    let sealed = careledger_records::unixfs::cid_of_reader(
         &ciphertext[..],
-        careledger_sdk::unixfs::Profile::UnixfsV1_2025,
+        careledger_records::unixfs::Profile::UnixfsV1_2025,
     )
     .unwrap()
     .cid;

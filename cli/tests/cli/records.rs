@@ -10,7 +10,7 @@
 use super::Cli;
 use base64::Engine;
 use careledger_cli::common::issued_now;
-use careledger_sdk::release::{release_message, ReleaseRequest};
+use careledger_records::protocol::{release_message, ReleaseRequest};
 use careledger_sdk::{pda, Pubkey, Purpose, Signature};
 use serde_json::Value;
 use std::io::{BufRead, Read, Write};
@@ -116,7 +116,7 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
 
 /// Every event the ledger folder holds, oldest first.
 pub(crate) fn events(cli: &Cli) -> Vec<careledger_sdk::CareledgerEvent> {
-    use careledger_cli::ledger::folder::{Access, Folder};
+    use careledger_sdk::embedded::folder::{Access, Folder};
     let folder = Folder::open(
         std::path::Path::new(&cli.path("ledger")),
         Access::Shared,
@@ -124,7 +124,7 @@ pub(crate) fn events(cli: &Cli) -> Vec<careledger_sdk::CareledgerEvent> {
     )
     .expect("ledger folder");
     let snapshot = folder.load().expect("load");
-    careledger_cli::ledger::decode_events(&folder, &snapshot).expect("events")
+    careledger_sdk::embedded::folder::decode_events(&folder, &snapshot).expect("events")
 }
 
 /// How many reads were logged on chain (allowed or refused).
@@ -223,7 +223,7 @@ pub(crate) fn signed_release(
         grant,
         transaction: Signature::from_str(tx).expect("signature"),
     };
-    let nonce = careledger_sdk::siws::new_nonce();
+    let nonce = careledger_identity::siws::new_nonce();
     let text = release_message(domain, &request, nonce, issued_now()).to_text();
     use solana_signer::Signer;
     let signature = signer.sign_message(text.as_bytes()).to_string();
@@ -717,11 +717,11 @@ fn the_gateway_answers_bad_requests_with_problem_details() {
     let patient_kp = keypair(&cli, "patient.json");
     let upload = |signer: &solana_keypair::Keypair, wrapped: Vec<u8>| {
         use solana_signer::Signer;
-        let message = careledger_sdk::release::upload_message(
+        let message = careledger_records::protocol::upload_message(
             &gw.domain,
             &signer.pubkey(),
             &Pubkey::from_str(&record).unwrap(),
-            careledger_sdk::siws::new_nonce(),
+            careledger_identity::siws::new_nonce(),
             issued_now(),
         );
         let text = message.to_text();
@@ -744,13 +744,13 @@ fn the_gateway_answers_bad_requests_with_problem_details() {
         .unwrap()
         .try_into()
         .unwrap();
-    let wrapped = careledger_sdk::envelope::wrap_key(
+    let wrapped = careledger_records::envelope::wrap_key(
         &gateway_key,
-        &careledger_sdk::envelope::custody_info(
+        &careledger_records::envelope::custody_info(
             &careledger_sdk::program::ID,
             &Pubkey::from_str(&record).unwrap(),
         ),
-        &careledger_sdk::envelope::DataKey::generate(),
+        &careledger_records::envelope::DataKey::generate(),
     )
     .unwrap();
     // a careledger header with the right chunk size, then bytes no data key opens

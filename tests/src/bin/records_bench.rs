@@ -9,10 +9,11 @@
 //!
 //! Not a test: nothing here asserts.
 use careledger_cli::gateway::{self, store::Store, Gateway, Limits};
-use careledger_cli::gateway_client::{seal, GatewayClient};
-use careledger_sdk::envelope::{self, DataKey, KeyAgreementSecret, RecordIdentity};
-use careledger_sdk::release::ReleaseRequest;
-use careledger_sdk::unixfs::{DagBuilder, NoBlocks, Profile};
+use careledger_cli::record_files::seal;
+use careledger_records::client::GatewayClient;
+use careledger_records::envelope::{self, DataKey, KeyAgreementSecret, RecordIdentity};
+use careledger_records::protocol::ReleaseRequest;
+use careledger_records::unixfs::{DagBuilder, NoBlocks, Profile};
 use careledger_sdk::{action, ix, pda, AccessLogArgs, Keypair, Pubkey, Purpose, Signer};
 use careledger_tests::{Env, EnvView};
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
@@ -145,7 +146,7 @@ fn pipeline(len: u64, profile: Profile) -> (Duration, u64) {
 fn threaded(len: u64, profile: Profile) -> Duration {
     let identity = RecordIdentity::new(Pubkey::new_unique(), 0, 1, 1);
     let started = Instant::now();
-    let sealed = careledger_sdk::sealing::seal(
+    let sealed = careledger_records::sealing::seal(
         &identity,
         &DataKey::generate(),
         profile,

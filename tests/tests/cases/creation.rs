@@ -639,8 +639,8 @@ async fn world(squat: bool) -> World {
     let manufacturer = w.env.supply_party(SUPPLY_MANUFACTURER).await;
     let pharmacy = w.env.supply_party(SUPPLY_DISPENSER).await;
     let ca = w.env.credential_authority.insecure_clone();
-    let gtin = careledger_sdk::gs1::Gtin::parse(careledger_tests::supply::GTIN).unwrap();
-    let gtin_hash = careledger_sdk::supply::gtin_hash_of(&gtin);
+    let gtin = careledger_supply::gs1::Gtin::parse(careledger_tests::supply::GTIN).unwrap();
+    let gtin_hash = careledger_supply::manifest::gtin_hash_of(&gtin);
     let register = ix::ProductRegister {
         authority: ca.pubkey(),
         manufacturer_wallet: manufacturer.pubkey(),
@@ -658,7 +658,7 @@ async fn world(squat: bool) -> World {
     w.create(squat, c).await;
     let map = Keypair::new();
     let serials = vec!["SN1".to_string(), "SN2".to_string()];
-    let manifest = careledger_sdk::supply::Manifest::plan(
+    let manifest = careledger_supply::manifest::Manifest::plan(
         &gtin,
         "LOT-C",
         careledger_tests::supply::far_expiry(),
@@ -684,7 +684,7 @@ async fn world(squat: bool) -> World {
         again: None,
     };
     w.create(squat, c).await;
-    let pack = careledger_sdk::gs1::PackIdentifier {
+    let pack = careledger_supply::gs1::PackIdentifier {
         gtin,
         expiry: manifest.expiry,
         lot: "LOT-C".into(),

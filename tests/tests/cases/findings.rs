@@ -2203,7 +2203,7 @@ async fn l3_retracting_needs_standing_and_never_leaves_an_amended_record_without
 async fn a_patient_takes_part_in_a_study_under_a_key_only_they_can_link() {
     let r = research().await;
     let wallet = r.env.register_patient().await;
-    let key = careledger_sdk::privacy::study_key(&wallet, &r.keys.study).unwrap();
+    let key = careledger_identity::privacy::study_key(&wallet, &r.keys.study).unwrap();
     r.env.fund(&key.pubkey()).await;
     let k = key.pubkey();
     r.env
@@ -2245,7 +2245,7 @@ async fn a_patient_takes_part_in_a_study_under_a_key_only_they_can_link() {
         assert!(data.windows(32).any(|w| w == k.as_ref()));
     }
     // and the wallet can derive the same key again to collect
-    let again = careledger_sdk::privacy::study_key(&wallet, &r.keys.study).unwrap();
+    let again = careledger_identity::privacy::study_key(&wallet, &r.keys.study).unwrap();
     assert_eq!(again.pubkey(), k);
 }
 

@@ -1,7 +1,8 @@
 //! Registry and record-anchor scenarios through the SDK on the embedded runtime.
+use careledger_identity::vc;
 use careledger_sdk::classes::RecordClass;
 use careledger_sdk::events::ProviderCredentialSet;
-use careledger_sdk::{action, ix, pda, vc, CareledgerError as E, CareledgerEvent};
+use careledger_sdk::{action, ix, pda, CareledgerError as E, CareledgerEvent};
 use careledger_sdk::{
     ConfigInitArgs, Provider, ProviderVerifyArgs, Pubkey, Purpose, RecordAmendArgs,
     RecordAnchorArgs, RecordStatus, ROLE_CLINICIAN, ROLE_LAB,

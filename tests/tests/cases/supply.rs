@@ -18,8 +18,8 @@ use careledger_sdk::program::instructions::{
 use careledger_sdk::program::state::{
     Batch, BatchStatus, PackRecord, PackState, SUPPLY_DISPENSER, SUPPLY_MANUFACTURER,
 };
-use careledger_sdk::supply::VerifyReason;
 use careledger_sdk::{pda, CareledgerError as E, Transport, ROLE_CLINICIAN};
+use careledger_supply::manifest::VerifyReason;
 use careledger_tests::supply::{commission_batch, SupplyScene};
 use careledger_tests::{skip_unless_own_cluster, DAY};
 use solana_keypair::Keypair;
@@ -333,7 +333,7 @@ async fn counterfeits_are_unknown_and_cannot_be_dispensed() {
     );
     let mut other_lot = s.batch.pack(0);
     other_lot.lot = "LOT-NONE".into();
-    let v = careledger_sdk::supply::verify(
+    let v = careledger_supply::manifest::verify(
         s.env.client.transport(),
         &other_lot,
         &s.batch.manifest,
@@ -344,7 +344,7 @@ async fn counterfeits_are_unknown_and_cannot_be_dispensed() {
     assert_eq!(v.reason, Some(VerifyReason::UnknownBatch));
     let mut wrong_expiry = s.batch.pack(0);
     wrong_expiry.expiry.month = 11;
-    let v = careledger_sdk::supply::verify(
+    let v = careledger_supply::manifest::verify(
         s.env.client.transport(),
         &wrong_expiry,
         &s.batch.manifest,
@@ -911,7 +911,7 @@ async fn status_maps_cannot_be_taken_over_reused_or_missized() {
     let gtin = s.batch.manifest.gtin;
     let serials = vec!["A1".to_string(), "A2".to_string()];
     let plan = |map: &Keypair, lot: &str| {
-        let m = careledger_sdk::supply::Manifest::plan(
+        let m = careledger_supply::manifest::Manifest::plan(
             &gtin,
             lot,
             s.batch.manifest.expiry,
@@ -1067,7 +1067,7 @@ async fn a_batch_history_exports_as_epcis_from_the_chain_alone() {
         .iter()
         .map(|o| (o.signature.to_string(), o.events.clone()))
         .collect();
-    let doc = careledger_sdk::supply::epcis_export(
+    let doc = careledger_supply::manifest::epcis_export(
         &s.batch.manifest,
         &s.manufacturer.pubkey(),
         &transactions,
@@ -1124,7 +1124,7 @@ async fn malformed_terms_are_refused_by_name() {
     let gtin = s.batch.manifest.gtin;
     let map = Keypair::new();
     let plan = || {
-        let m = careledger_sdk::supply::Manifest::plan(
+        let m = careledger_supply::manifest::Manifest::plan(
             &gtin,
             "LOT-BAD",
             s.batch.manifest.expiry,

@@ -8,6 +8,16 @@ pub const ROLE_INSURER: u8 = 1 << 3;
 pub const ROLE_RESEARCHER: u8 = 1 << 4;
 pub const ROLE_EMERGENCY: u8 = 1 << 5;
 pub const ROLES_ALL: u8 = 0x3f;
+/// The care roles by the names people type and credentials carry, with their bit: the one
+/// table the SDK's names and the identity crate's credentials both read.
+pub const ROLE_NAMES: [(&str, u8); 6] = [
+    ("clinician", ROLE_CLINICIAN),
+    ("lab", ROLE_LAB),
+    ("hospital", ROLE_HOSPITAL),
+    ("insurer", ROLE_INSURER),
+    ("researcher", ROLE_RESEARCHER),
+    ("emergency", ROLE_EMERGENCY),
+];
 
 // Supply-chain roles: the care-role byte is full, so the mask widens to a second byte
 // (`Provider::supply_roles`), carved from the reserved space so existing accounts read unchanged.

@@ -193,7 +193,7 @@ async fn round_trip<T: Transport>(
 
 /// Serves the Actions over `chain` on 127.0.0.1 (a port the OS picks); the task ends with
 /// the runtime.
-async fn actions_server<C: careledger_cli::actions::ChainReader>(chain: C) -> String {
+async fn actions_server<C: careledger_sdk::LedgerView + 'static>(chain: C) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let app = careledger_cli::actions::router(Arc::new(Actions {

@@ -2,10 +2,11 @@
 //! patient encrypts a lab result and stores it there; the clinic it was granted to fetches it
 //! against its on-chain read; after revocation the clinic is refused.
 use careledger_cli::gateway::{self, store::Store, Gateway, Limits};
-use careledger_cli::gateway_client::{seal, GatewayClient};
-use careledger_sdk::envelope::{DataKey, KeyAgreementSecret, RecordIdentity};
-use careledger_sdk::release::ReleaseRequest;
-use careledger_sdk::unixfs::Profile;
+use careledger_cli::record_files::seal;
+use careledger_records::client::GatewayClient;
+use careledger_records::envelope::{DataKey, KeyAgreementSecret, RecordIdentity};
+use careledger_records::protocol::ReleaseRequest;
+use careledger_records::unixfs::Profile;
 use careledger_sdk::{action, ix, pda, AccessLogArgs, Keypair, Pubkey};
 use careledger_sdk::{Purpose, Signer};
 use careledger_tests::{Env, EnvView};

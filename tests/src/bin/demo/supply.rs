@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-fn verdict(v: &careledger_sdk::supply::Verification) -> String {
+fn verdict(v: &careledger_supply::manifest::Verification) -> String {
     match v.reason {
         None => "verified: true".into(),
         Some(r) => format!("verified: false ({})", r.code()),
@@ -33,8 +33,8 @@ pub async fn story(env: &Env) -> Result<(), Error> {
         wholesaler.pubkey(),
         pharmacy.pubkey()
     );
-    let gtin = careledger_sdk::gs1::Gtin::parse(careledger_tests::supply::GTIN)?;
-    let gtin_hash = careledger_sdk::supply::gtin_hash_of(&gtin);
+    let gtin = careledger_supply::gs1::Gtin::parse(careledger_tests::supply::GTIN)?;
+    let gtin_hash = careledger_supply::manifest::gtin_hash_of(&gtin);
     show(
         "the credential authority registers the product (GTIN 09506000134352) to the manufacturer",
         &env.send(
@@ -134,11 +134,11 @@ pub async fn story(env: &Env) -> Result<(), Error> {
         "\n== the pharmacist scans a pack: {}",
         scanned.replace('\u{1d}', "<GS>")
     );
-    let pack = careledger_sdk::gs1::PackIdentifier::parse(&scanned)?;
-    let verify = |pack: careledger_sdk::gs1::PackIdentifier| {
+    let pack = careledger_supply::gs1::PackIdentifier::parse(&scanned)?;
+    let verify = |pack: careledger_supply::gs1::PackIdentifier| {
         let batch = &batch;
         async move {
-            careledger_sdk::supply::verify(
+            careledger_supply::manifest::verify(
                 env.client.transport(),
                 &pack,
                 &batch.manifest,

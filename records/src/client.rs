@@ -1,108 +1,116 @@
-//! The client side of the record gateway: sealing a file for upload, storing it, and receiving
-//! a release. `careledger patient put` / `provider get` and the demo use it.
-use crate::common::b64;
-pub use crate::common::{hex, issued_now};
-use anyhow::{anyhow, bail, Context, Result};
+//! The client side of the record gateway: storing a record's ciphertext, probing, and
+//! receiving a release, over the [`crate::protocol`] the server speaks too. `careledger
+//! patient put` / `provider get`, the demo and the records benchmark use it.
+use crate::envelope::{self, DataKey, KeyAgreementSecret};
+use crate::open::{Expected, OpenError, Opener};
+use crate::protocol::{self as wire, base64 as b64, hex, ReleaseRequest, StagingRequest};
+use crate::RecordsError;
 use base64::Engine;
-use careledger_sdk::envelope::{self, DataKey, Decryptor, KeyAgreementSecret, RecordIdentity};
-use careledger_sdk::release::{self, ReleaseRequest};
-use careledger_sdk::siws::new_nonce;
-use careledger_sdk::unixfs::{DagBuilder, NoBlocks, Profile};
-use careledger_sdk::{Keypair, Pubkey, RecordAnchor};
+use careledger::state::RecordAnchor;
+use careledger_identity::siws::{issued_now, new_nonce};
 use futures_util::StreamExt;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+use solana_keypair::Keypair;
+use solana_pubkey::Pubkey;
+use solana_signer::Signer;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
-/// Removes a file on drop unless kept (`keep`).
-pub struct Scratch(Option<PathBuf>);
-
-impl Scratch {
-    pub fn new(path: PathBuf) -> Scratch {
-        Scratch(Some(path))
-    }
-
-    pub fn keep(&mut self) {
-        self.0 = None;
-    }
+/// Why a gateway request failed. The messages are what `careledger` prints.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("--gateway {url} is not a URL ({reason}); e.g. http://127.0.0.1:8080")]
+    BadUrl { url: String, reason: String },
+    #[error("--gateway {0} is not an http:// or https:// URL")]
+    NotHttp(String),
+    #[error("--gateway {0} has no host")]
+    NoHost(String),
+    #[error("cannot reach the gateway {base}: {reason}")]
+    Unreachable { base: String, reason: String },
+    #[error("{base} did not answer as a careledger gateway ({reason})")]
+    NotAGateway { base: String, reason: String },
+    #[error("the gateway {base} serves another program ({program})")]
+    AnotherProgram { base: String, program: String },
+    #[error("the gateway names no custodian wallet")]
+    NoCustodian,
+    #[error("the gateway gives no X25519 key")]
+    NoX25519,
+    /// The gateway answered with a problem.
+    #[error("{0}")]
+    Refused(Refusal),
+    #[error("the gateway {0} stayed busy")]
+    Busy(String),
+    #[error("the upload to {base} failed: {reason}")]
+    UploadFailed { base: String, reason: String },
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("the gateway sent no wrapped key")]
+    NoWrappedKey,
+    #[error("the anchored CID is not a UnixFS file CID")]
+    UnknownProfile,
+    #[error("the release broke off: {0}; nothing was written")]
+    BrokeOff(String),
+    /// The released bytes are not the anchored ciphertext.
+    #[error("{}; nothing was written", grantee_words(.0))]
+    NotTheAnchored(OpenError),
+    // Where a release is written.
+    #[error("--out {out} is a directory: name a file in it, e.g. --out {example}")]
+    OutIsDirectory { out: String, example: String },
+    #[error("{0} exists: pass --force to replace it")]
+    OutExists(String),
+    #[error("--out {0} names no file")]
+    OutNamesNoFile(String),
+    #[error("--out's file name is {0} bytes long; file names are at most 255 bytes")]
+    OutNameTooLong(usize),
+    #[error("the directory {0} does not exist")]
+    NoDirectory(String),
+    #[error("cannot create a file in {dir}: {reason}")]
+    CannotCreate { dir: String, reason: String },
+    #[error("cannot write {out}: {reason}")]
+    CannotWrite { out: String, reason: String },
+    /// Signing a request, wrapping or unwrapping a key.
+    #[error("{0}")]
+    Records(RecordsError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if let Some(path) = self.0.take() {
-            let _ = std::fs::remove_file(path);
+impl GatewayError {
+    /// The gateway's own refusal, when that is what this is.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            GatewayError::Refused(r) => Some(r),
+            _ => None,
         }
     }
 }
 
-/// A progress bar for large files (hidden below 8 MiB, or with CARELEDGER_NO_PROGRESS set).
-pub fn progress(total: u64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(total);
-    if total < 8 << 20 || std::env::var_os("CARELEDGER_NO_PROGRESS").is_some() {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+// Not `#[from]`: that would make the records error a source too, and a caller that shows an
+// error with its sources would print it twice. Every message here is whole on its own.
+impl From<RecordsError> for GatewayError {
+    fn from(error: RecordsError) -> Self {
+        GatewayError::Records(error)
     }
-    bar
 }
 
-/// The identity a record's ciphertext is bound to.
-pub fn identity_of(anchor: &RecordAnchor) -> RecordIdentity {
-    RecordIdentity::new(anchor.patient, anchor.index, anchor.version, anchor.class)
+type Result<T, E = GatewayError> = std::result::Result<T, E>;
+
+/// How a long transfer is shown while a release arrives: the CLI draws a bar; a service shows
+/// nothing (the default).
+pub trait Progress: Send {
+    fn advance(&mut self, bytes: u64);
+    /// The transfer completed.
+    fn finish(&mut self) {}
 }
 
-/// What a sealed ciphertext hashed to while it was written.
-pub struct Sealed {
-    pub sha256: [u8; 32],
-    pub cid: Vec<u8>,
-    pub bytes: u64,
+impl Progress for () {
+    fn advance(&mut self, _: u64) {}
 }
 
-/// Encrypts `file` into `out`, hashing and computing the CID of the ciphertext in the same pass
-/// (`careledger_sdk::sealing`: the file is read once, never held in memory).
-pub fn seal(
-    file: &Path,
-    identity: &RecordIdentity,
-    key: &DataKey,
-    profile: Profile,
-    out: &Path,
-) -> Result<Sealed> {
-    let out_file =
-        std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
-    seal_into(file, identity, key, profile, out_file)
-}
-
-/// [`seal`], appending the ciphertext to an open file at its current position.
-pub fn seal_into(
-    file: &Path,
-    identity: &RecordIdentity,
-    key: &DataKey,
-    profile: Profile,
-    out: std::fs::File,
-) -> Result<Sealed> {
-    let size = std::fs::metadata(file)
-        .with_context(|| format!("cannot read {}", file.display()))?
-        .len();
-    let bar = progress(size);
-    let reader =
-        std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let reader = bar.wrap_read(std::io::BufReader::with_capacity(1 << 20, reader));
-    let mut writer = std::io::BufWriter::with_capacity(1 << 20, out);
-    let sealed = careledger_sdk::sealing::seal(identity, key, profile, reader, |piece| {
-        writer
-            .write_all(piece)
-            .map_err(careledger_sdk::SdkError::Io)
-    })
-    .map_err(|e| anyhow!("cannot encrypt {}: {e}", file.display()))?;
-    writer.flush()?;
-    writer.get_ref().sync_all()?;
-    bar.finish_and_clear();
-    Ok(Sealed {
-        sha256: sealed.sha256,
-        cid: sealed.cid,
-        bytes: sealed.ciphertext_len,
-    })
-}
+/// Makes the [`Progress`] of a transfer of `total` bytes (0 when unknown).
+pub type ProgressFactory = Arc<dyn Fn(u64) -> Box<dyn Progress> + Send + Sync>;
 
 /// What `/v1/gateway` says about itself. Unsigned: an author trusts it for nothing it does
 /// not check against the chain.
@@ -128,6 +136,7 @@ pub struct GatewayClient {
     http: reqwest::Client,
     base: String,
     domain: std::sync::RwLock<String>,
+    progress: ProgressFactory,
 }
 
 /// A refusal, as the gateway gave it.
@@ -152,7 +161,7 @@ impl std::fmt::Display for Refusal {
 impl std::error::Error for Refusal {}
 
 /// A problem+json answer, read.
-async fn refusal(response: reqwest::Response) -> Refusal {
+pub async fn refusal(response: reqwest::Response) -> Refusal {
     let status = response.status().as_u16();
     let text = response.text().await.unwrap_or_default();
     let parsed = serde_json::from_str::<Value>(&text).ok();
@@ -163,7 +172,7 @@ async fn refusal(response: reqwest::Response) -> Refusal {
     let slug = parsed
         .as_ref()
         .and_then(|v| v["type"].as_str())
-        .and_then(|t| t.rsplit('/').next())
+        .map(wire::problem_slug)
         .unwrap_or_default()
         .to_string();
     Refusal {
@@ -173,9 +182,9 @@ async fn refusal(response: reqwest::Response) -> Refusal {
     }
 }
 
-/// A problem+json answer, as one sentence.
-async fn problem(response: reqwest::Response) -> anyhow::Error {
-    anyhow::Error::new(refusal(response).await)
+/// A problem+json answer, as an error.
+async fn problem(response: reqwest::Response) -> GatewayError {
+    GatewayError::Refused(refusal(response).await)
 }
 
 /// What a probe learned.
@@ -192,13 +201,25 @@ pub enum Probe {
 #[derive(Debug)]
 pub struct ReleaseFailure {
     pub event_used: bool,
-    pub error: anyhow::Error,
+    pub error: GatewayError,
 }
 
 impl std::fmt::Display for ReleaseFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:#}", self.error)
+        write!(f, "{}", chain(&self.error))
     }
+}
+
+/// An error and its sources, joined by ": " (as `anyhow` shows one with `{:#}`).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl std::error::Error for ReleaseFailure {}
@@ -216,31 +237,27 @@ pub struct Destination {
 impl Destination {
     pub fn prepare(out: &Path, replace: bool) -> Result<Destination> {
         if out.is_dir() {
-            bail!(
-                "--out {} is a directory: name a file in it, e.g. --out {}",
-                out.display(),
-                out.join("record").display()
-            );
+            return Err(GatewayError::OutIsDirectory {
+                out: out.display().to_string(),
+                example: out.join("record").display().to_string(),
+            });
         }
         if out.exists() && !replace {
-            bail!("{} exists: pass --force to replace it", out.display());
+            return Err(GatewayError::OutExists(out.display().to_string()));
         }
         let name = out
             .file_name()
-            .ok_or_else(|| anyhow!("--out {} names no file", out.display()))?;
+            .ok_or_else(|| GatewayError::OutNamesNoFile(out.display().to_string()))?;
         // NAME_MAX on Linux and macOS file systems
         if name.len() > 255 {
-            bail!(
-                "--out's file name is {} bytes long; file names are at most 255 bytes",
-                name.len()
-            );
+            return Err(GatewayError::OutNameTooLong(name.len()));
         }
         let dir = out
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         if !dir.is_dir() {
-            bail!("the directory {} does not exist", dir.display());
+            return Err(GatewayError::NoDirectory(dir.display().to_string()));
         }
         // the partial file's name carries at most the first 64 characters of the name
         let short: String = name.to_string_lossy().chars().take(64).collect();
@@ -248,7 +265,10 @@ impl Destination {
             .prefix(&format!(".{short}."))
             .suffix(".careledger-partial")
             .tempfile_in(dir)
-            .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+            .map_err(|e| GatewayError::CannotCreate {
+                dir: dir.display().to_string(),
+                reason: e.to_string(),
+            })?;
         Ok(Destination {
             partial,
             out: out.to_path_buf(),
@@ -259,15 +279,16 @@ impl Destination {
 
 impl GatewayClient {
     pub fn new(url: &str) -> Result<GatewayClient> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| {
-            anyhow!("--gateway {url} is not a URL ({e}); e.g. http://127.0.0.1:8080")
+        let parsed = reqwest::Url::parse(url).map_err(|e| GatewayError::BadUrl {
+            url: url.to_string(),
+            reason: e.to_string(),
         })?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            bail!("--gateway {url} is not an http:// or https:// URL");
+            return Err(GatewayError::NotHttp(url.to_string()));
         }
         let host = parsed
             .host_str()
-            .ok_or_else(|| anyhow!("--gateway {url} has no host"))?;
+            .ok_or_else(|| GatewayError::NoHost(url.to_string()))?;
         let domain = match parsed.port() {
             Some(port) => format!("{host}:{port}"),
             None => host.to_string(),
@@ -276,7 +297,24 @@ impl GatewayClient {
             http: reqwest::Client::new(),
             base: url.trim_end_matches('/').to_string(),
             domain: std::sync::RwLock::new(domain),
+            progress: Arc::new(|_| Box::new(())),
         })
+    }
+
+    /// Shows each release's transfer through `progress` (a bar, in the CLI).
+    pub fn with_progress(
+        mut self,
+        progress: impl Fn(u64) -> Box<dyn Progress> + Send + Sync + 'static,
+    ) -> GatewayClient {
+        self.progress = Arc::new(progress);
+        self
+    }
+
+    fn unreachable(&self, e: reqwest::Error) -> GatewayError {
+        GatewayError::Unreachable {
+            base: self.base.clone(),
+            reason: e.to_string(),
+        }
     }
 
     pub fn base(&self) -> &str {
@@ -291,33 +329,35 @@ impl GatewayClient {
     pub async fn info(&self) -> Result<GatewayInfo> {
         let response = self
             .http
-            .get(format!("{}/v1/gateway", self.base))
+            .get(format!("{}{}", self.base, wire::INFO_PATH))
             .send()
             .await
-            .map_err(|e| anyhow!("cannot reach the gateway {}: {e}", self.base))?;
+            .map_err(|e| self.unreachable(e))?;
         if !response.status().is_success() {
             return Err(problem(response).await);
         }
         let info: Value = response
             .json()
             .await
-            .map_err(|e| anyhow!("{} did not answer as a careledger gateway ({e})", self.base))?;
-        if info["program"].as_str() != Some(&careledger_sdk::program::ID.to_string()) {
-            bail!(
-                "the gateway {} serves another program ({})",
-                self.base,
-                info["program"]
-            );
+            .map_err(|e| GatewayError::NotAGateway {
+                base: self.base.clone(),
+                reason: e.to_string(),
+            })?;
+        if info["program"].as_str() != Some(&careledger::ID.to_string()) {
+            return Err(GatewayError::AnotherProgram {
+                base: self.base.clone(),
+                program: info["program"].to_string(),
+            });
         }
         let custodian = info["custodian"]
             .as_str()
             .and_then(|s| Pubkey::from_str(s).ok())
-            .ok_or_else(|| anyhow!("the gateway names no custodian wallet"))?;
+            .ok_or(GatewayError::NoCustodian)?;
         let x25519: [u8; 32] = info["x25519"]
             .as_str()
             .and_then(|s| b64().decode(s).ok())
             .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| anyhow!("the gateway gives no X25519 key"))?;
+            .ok_or(GatewayError::NoX25519)?;
         let max_upload = info["max_upload_bytes"].as_u64().unwrap_or(u64::MAX);
         let domain = info["domain"]
             .as_str()
@@ -334,21 +374,20 @@ impl GatewayClient {
             domain,
             max_event_age_secs: info["max_event_age_secs"]
                 .as_i64()
-                .unwrap_or(release::DEFAULT_MAX_EVENT_AGE_SECS),
+                .unwrap_or(wire::DEFAULT_MAX_EVENT_AGE_SECS),
         })
     }
 
     /// The sign-in headers of an upload or a confirm by `author` for `record`.
     fn upload_sign_in(&self, author: &Keypair, record: &Pubkey) -> Result<(String, String)> {
-        use careledger_sdk::Signer;
-        let message = release::upload_message(
+        let message = wire::upload_message(
             &self.domain(),
             &author.pubkey(),
             record,
             new_nonce(),
             issued_now(),
         );
-        let signature = message.sign(author).map_err(|e| anyhow!("{e}"))?;
+        let signature = message.sign(author).map_err(RecordsError::from)?;
         Ok((b64().encode(message.to_text()), signature.to_string()))
     }
 
@@ -364,8 +403,8 @@ impl GatewayClient {
         key: &DataKey,
         gateway_key: &[u8; 32],
     ) -> Result<()> {
-        let info = envelope::custody_info(&careledger_sdk::program::ID, record);
-        let wrapped = envelope::wrap_key(gateway_key, &info, key).map_err(|e| anyhow!("{e}"))?;
+        let info = envelope::custody_info(&careledger::ID, record);
+        let wrapped = envelope::wrap_key(gateway_key, &info, key)?;
         let body = Body {
             path: ciphertext,
             offset: 0,
@@ -381,7 +420,7 @@ impl GatewayClient {
     pub async fn stage(
         &self,
         author: &Keypair,
-        staging: &release::StagingRequest,
+        staging: &StagingRequest,
         body: &Body<'_>,
         wrapped: &[u8],
         cid: &str,
@@ -428,7 +467,7 @@ impl GatewayClient {
             }
             return Ok(());
         }
-        bail!("the gateway {} stayed busy", self.base)
+        Err(GatewayError::Busy(self.base.clone()))
     }
 
     async fn put_once(
@@ -443,33 +482,42 @@ impl GatewayClient {
         let (sign_in, signature) = self.upload_sign_in(author, record)?;
         let mut file = tokio::fs::File::open(body.path)
             .await
-            .with_context(|| format!("cannot read {}", body.path.display()))?;
+            .map_err(|e| GatewayError::Read {
+                path: body.path.display().to_string(),
+                reason: e.to_string(),
+            })?;
         file.seek(std::io::SeekFrom::Start(body.offset)).await?;
         let stream = tokio_util::io::ReaderStream::with_capacity(file.take(body.bytes), 1 << 20);
         let mut request = self
             .http
-            .put(format!("{}/v1/records/{record}", self.base))
-            .header(crate::gateway::SIGN_IN_HEADER, sign_in)
-            .header(crate::gateway::SIGNATURE_HEADER, signature)
-            .header(crate::gateway::WRAPPED_KEY_HEADER, b64().encode(wrapped))
+            .put(format!(
+                "{}{}",
+                self.base,
+                wire::path_of(wire::RECORD_PATH, record)
+            ))
+            .header(wire::SIGN_IN_HEADER, sign_in)
+            .header(wire::SIGNATURE_HEADER, signature)
+            .header(wire::WRAPPED_KEY_HEADER, b64().encode(wrapped))
             .header(reqwest::header::CONTENT_LENGTH, body.bytes);
         if let Some(d) = declared {
-            use crate::gateway as g;
             request = request
-                .header(g::PATIENT_HEADER, d.staging.patient.to_string())
-                .header(g::INDEX_HEADER, d.staging.index.to_string())
-                .header(g::CLASS_HEADER, d.staging.class.to_string())
-                .header(g::CID_HEADER, d.cid)
-                .header(g::SHA256_HEADER, hex(d.sha256));
+                .header(wire::PATIENT_HEADER, d.staging.patient.to_string())
+                .header(wire::INDEX_HEADER, d.staging.index.to_string())
+                .header(wire::CLASS_HEADER, d.staging.class.to_string())
+                .header(wire::CID_HEADER, d.cid)
+                .header(wire::SHA256_HEADER, hex(d.sha256));
             if let Some(grant) = d.staging.grant {
-                request = request.header(g::GRANT_HEADER, grant.to_string());
+                request = request.header(wire::GRANT_HEADER, grant.to_string());
             }
         }
         request
             .body(reqwest::Body::wrap_stream(stream))
             .send()
             .await
-            .map_err(|e| anyhow!("the upload to {} failed: {e}", self.base))
+            .map_err(|e| GatewayError::UploadFailed {
+                base: self.base.clone(),
+                reason: e.to_string(),
+            })
     }
 
     /// After anchoring: asks the gateway to store what was staged for `record`. A refusal is
@@ -480,14 +528,16 @@ impl GatewayClient {
             .map_err(ConfirmError::Other)?;
         let response = self
             .http
-            .post(format!("{}/v1/records/{record}/confirm", self.base))
-            .header(crate::gateway::SIGN_IN_HEADER, sign_in)
-            .header(crate::gateway::SIGNATURE_HEADER, signature)
+            .post(format!(
+                "{}{}",
+                self.base,
+                wire::path_of(wire::CONFIRM_PATH, record)
+            ))
+            .header(wire::SIGN_IN_HEADER, sign_in)
+            .header(wire::SIGNATURE_HEADER, signature)
             .send()
             .await
-            .map_err(|e| {
-                ConfirmError::Other(anyhow!("cannot reach the gateway {}: {e}", self.base))
-            })?;
+            .map_err(|e| ConfirmError::Other(self.unreachable(e)))?;
         if response.status().is_success() {
             return Ok(());
         }
@@ -502,31 +552,31 @@ impl GatewayClient {
         record: &Pubkey,
         grant: Option<Pubkey>,
     ) -> Result<Probe> {
-        use careledger_sdk::Signer;
-        let request = release::ProbeRequest {
+        let request = wire::ProbeRequest {
             signer: signer.pubkey(),
             record: *record,
             grant,
         };
-        let message = release::probe_message(&self.domain(), &request, new_nonce(), issued_now());
-        let signature = message.sign(signer).map_err(|e| anyhow!("{e}"))?;
+        let message = wire::probe_message(&self.domain(), &request, new_nonce(), issued_now());
+        let signature = message.sign(signer).map_err(RecordsError::from)?;
         let response = self
             .http
-            .get(format!("{}/v1/records/{record}", self.base))
-            .header(
-                crate::gateway::SIGN_IN_HEADER,
-                b64().encode(message.to_text()),
-            )
-            .header(crate::gateway::SIGNATURE_HEADER, signature.to_string())
+            .get(format!(
+                "{}{}",
+                self.base,
+                wire::path_of(wire::RECORD_PATH, record)
+            ))
+            .header(wire::SIGN_IN_HEADER, b64().encode(message.to_text()))
+            .header(wire::SIGNATURE_HEADER, signature.to_string())
             .send()
             .await
-            .map_err(|e| anyhow!("cannot reach the gateway {}: {e}", self.base))?;
+            .map_err(|e| self.unreachable(e))?;
         if !response.status().is_success() {
             return Ok(Probe::Refused(refusal(response).await));
         }
         let cid = response
             .headers()
-            .get(crate::gateway::CID_HEADER)
+            .get(wire::CID_HEADER)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
@@ -561,47 +611,46 @@ impl GatewayClient {
         anchor: &RecordAnchor,
         destination: Destination,
     ) -> Result<u64, ReleaseFailure> {
-        let before = |error: anyhow::Error| ReleaseFailure {
+        let before = |error: GatewayError| ReleaseFailure {
             event_used: false,
             error,
         };
-        let message = release::release_message(&self.domain(), request, new_nonce(), issued_now());
-        let signature = message.sign(grantee).map_err(|e| before(anyhow!("{e}")))?;
+        let message = wire::release_message(&self.domain(), request, new_nonce(), issued_now());
+        let signature = message
+            .sign(grantee)
+            .map_err(|e| before(RecordsError::from(e).into()))?;
         let response = self
             .http
             .post(format!(
-                "{}/v1/records/{}/release",
-                self.base, request.record
+                "{}{}",
+                self.base,
+                wire::path_of(wire::RELEASE_PATH, &request.record)
             ))
-            .json(&serde_json::json!({
-                "message": message.to_text(),
-                "signature": signature.to_string(),
-            }))
+            .json(&wire::ReleaseBody {
+                message: message.to_text(),
+                signature: signature.to_string(),
+            })
             .send()
             .await
-            .map_err(|e| before(anyhow!("cannot reach the gateway {}: {e}", self.base)))?;
+            .map_err(|e| before(self.unreachable(e)))?;
         if !response.status().is_success() {
             return Err(before(problem(response).await));
         }
         // from here the gateway has used the event
-        let after = |error: anyhow::Error| ReleaseFailure {
+        let after = |error: GatewayError| ReleaseFailure {
             event_used: true,
             error,
         };
         let wrapped = response
             .headers()
-            .get(crate::gateway::WRAPPED_KEY_HEADER)
+            .get(wire::WRAPPED_KEY_HEADER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| b64().decode(v).ok())
-            .ok_or_else(|| after(anyhow!("the gateway sent no wrapped key")))?;
-        let info = envelope::release_info(
-            &careledger_sdk::program::ID,
-            &request.record,
-            &request.grant,
-        );
-        let key =
-            envelope::unwrap_key(secret, &info, &wrapped).map_err(|e| after(anyhow!("{e}")))?;
-        receive(response, anchor, &key, destination)
+            .ok_or_else(|| after(GatewayError::NoWrappedKey))?;
+        let info = envelope::release_info(&careledger::ID, &request.record, &request.grant);
+        let key = envelope::unwrap_key(secret, &info, &wrapped).map_err(|e| after(e.into()))?;
+        let progress = (self.progress)(response.content_length().unwrap_or(0));
+        receive(response, anchor, &key, destination, progress)
             .await
             .map_err(after)
     }
@@ -616,7 +665,7 @@ pub struct Body<'a> {
 
 /// What a staged upload declares.
 struct Declared<'a> {
-    staging: &'a release::StagingRequest,
+    staging: &'a StagingRequest,
     cid: &'a str,
     sha256: &'a [u8; 32],
 }
@@ -625,72 +674,49 @@ struct Declared<'a> {
 #[derive(Debug)]
 pub enum ConfirmError {
     Refused(Refusal),
-    Other(anyhow::Error),
+    Other(GatewayError),
 }
 
 impl std::fmt::Display for ConfirmError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ConfirmError::Refused(r) => write!(f, "{r}"),
-            ConfirmError::Other(e) => write!(f, "{e:#}"),
+            ConfirmError::Other(e) => write!(f, "{}", chain(e)),
         }
     }
 }
 
 /// Decrypts a release as it arrives into the destination's partial file, and renames it into
 /// place only when the last chunk authenticated and the ciphertext's SHA-256 and CID equal the
-/// anchor's.
+/// anchor's ([`Opener`], the check the gateway ran on the upload).
 async fn receive(
     response: reqwest::Response,
     anchor: &RecordAnchor,
     key: &DataKey,
     destination: Destination,
+    mut progress: Box<dyn Progress>,
 ) -> Result<u64> {
-    let nothing = "nothing was written";
     let Destination {
         mut partial,
         out,
         replace,
     } = destination;
     let mut writer = std::io::BufWriter::with_capacity(1 << 20, partial.as_file_mut());
-    let bar = progress(response.content_length().unwrap_or(0));
-    let profile = Profile::implied_by(&anchor.cid.to_bytes())
-        .ok_or_else(|| anyhow!("the anchored CID is not a UnixFS file CID"))?;
-    let mut sha = Sha256::new();
-    let mut dag = DagBuilder::new(profile, NoBlocks);
-    let mut decryptor = Decryptor::new(&identity_of(anchor), key);
+    let expected = Expected::of_anchor(anchor).ok_or(GatewayError::UnknownProfile)?;
+    let mut opener = Opener::new(&expected, key);
     let mut written = 0u64;
     let mut sink = |plain: &[u8]| {
         written += plain.len() as u64;
-        writer
-            .write_all(plain)
-            .map_err(careledger_sdk::SdkError::Io)
+        writer.write_all(plain).map_err(RecordsError::Io)
     };
     let mut stream = response.bytes_stream();
     while let Some(piece) = stream.next().await {
-        let piece = piece.map_err(|e| anyhow!("the release broke off: {e}; {nothing}"))?;
-        bar.inc(piece.len() as u64);
-        sha.update(&piece);
-        dag.update(&piece).map_err(|e| anyhow!("{e}"))?;
-        decryptor
-            .update(&piece, &mut sink)
-            .map_err(|e| anyhow!("the ciphertext does not decrypt: {e}; {nothing}"))?;
+        let piece = piece.map_err(|e| GatewayError::BrokeOff(e.to_string()))?;
+        progress.advance(piece.len() as u64);
+        opener.update(&piece, &mut sink).map_err(not_the_anchored)?;
     }
-    decryptor
-        .finish(&mut sink)
-        .map_err(|e| anyhow!("the ciphertext does not decrypt: {e}; {nothing}"))?;
-    bar.finish_and_clear();
-    let digest: [u8; 32] = sha.finalize().into();
-    if digest != anchor.content_sha256 {
-        bail!(
-            "the ciphertext's SHA-256 {} is not the anchor's {}; {nothing}",
-            hex(&digest),
-            hex(&anchor.content_sha256)
-        );
-    }
-    if dag.finish().map_err(|e| anyhow!("{e}"))?.0.cid != anchor.cid.to_bytes() {
-        bail!("the ciphertext's CID is not the anchored CID; {nothing}");
-    }
+    opener.finish(&mut sink).map_err(not_the_anchored)?;
+    progress.finish();
     writer.flush()?;
     writer.get_ref().sync_all()?;
     drop(writer);
@@ -699,6 +725,35 @@ async fn receive(
     } else {
         partial.persist_noclobber(&out)
     }
-    .map_err(|e| anyhow!("cannot write {}: {}", out.display(), e.error))?;
+    .map_err(|e| GatewayError::CannotWrite {
+        out: out.display().to_string(),
+        reason: e.error.to_string(),
+    })?;
     Ok(written)
+}
+
+/// Why released bytes are not the anchored ciphertext, as the grantee reads it.
+fn grantee_words(error: &OpenError) -> String {
+    match error {
+        OpenError::Decrypt(e) | OpenError::Incomplete(e) => {
+            format!("the ciphertext does not decrypt: {e}")
+        }
+        OpenError::Sha256 { actual, expected } => format!(
+            "the ciphertext's SHA-256 {} is not the anchor's {}",
+            hex(actual),
+            hex(expected)
+        ),
+        OpenError::Cid => "the ciphertext's CID is not the anchored CID".into(),
+        OpenError::Dag(e) => e.to_string(),
+    }
+}
+
+/// A release that is not the anchored ciphertext, worded for the grantee: nothing of it was
+/// written where they asked.
+fn not_the_anchored(error: OpenError) -> GatewayError {
+    match error {
+        // computing the CID failed: not a property of the bytes
+        OpenError::Dag(e) => GatewayError::Records(e),
+        other => GatewayError::NotTheAnchored(other),
+    }
 }

@@ -58,8 +58,8 @@
 //! randomness; they have no other panics.
 //!
 //! ```
-//! use careledger_sdk::envelope::{self, DataKey, RecordIdentity};
-//! use careledger_sdk::Pubkey;
+//! use careledger_records::envelope::{self, DataKey, RecordIdentity};
+//! use solana_pubkey::Pubkey;
 //!
 //! let identity = RecordIdentity::new(Pubkey::new_unique(), 0, 1, 2);
 //! let key = DataKey::generate();
@@ -83,13 +83,12 @@ use std::fmt;
 use std::io::{ErrorKind, Read};
 
 use careledger_stream_cipher as stream;
-use chacha20poly1305::aead::rand_core::RngCore;
-use chacha20poly1305::aead::OsRng;
 use hpke::{Deserializable, Kem, OpModeR, OpModeS, Serializable};
+use rand_core::{OsRng, RngCore};
 use solana_pubkey::Pubkey;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::SdkError;
+use crate::RecordsError;
 
 /// First 8 bytes of every record ciphertext: a non-ASCII byte, "CLREC", CR LF (a transfer that
 /// rewrites line endings or strips the high bit shows up as a bad magic).
@@ -108,7 +107,7 @@ pub const NONCE_PREFIX_LEN: usize = 19;
 /// Bytes of the header's key commitment.
 pub const COMMITMENT_LEN: usize = 32;
 /// Header bytes: magic, version, chunk size, nonce prefix, key commitment.
-pub const HEADER_LEN: usize = MAGIC.len() + 1 + 4 + NONCE_PREFIX_LEN + COMMITMENT_LEN;
+pub const HEADER_LEN: usize = SIZED_PREFIX_LEN + NONCE_PREFIX_LEN + COMMITMENT_LEN;
 /// Where the key commitment starts (what it commits to comes before).
 const COMMITTED_LEN: usize = HEADER_LEN - COMMITMENT_LEN;
 const COMMITMENT_TAG: &[u8] = b"careledger/key-commitment/v1";
@@ -127,7 +126,7 @@ type HpkeKdf = hpke::kdf::HkdfSha256;
 type HpkeAead = hpke::aead::ChaCha20Poly1305;
 
 /// Where ciphertext or plaintext bytes go, in order.
-type Sink<'a> = dyn FnMut(&[u8]) -> Result<(), SdkError> + 'a;
+type Sink<'a> = dyn FnMut(&[u8]) -> Result<(), RecordsError> + 'a;
 
 /// The record a ciphertext belongs to. Every chunk authenticates it, so a ciphertext only
 /// decrypts for the record it was written for.
@@ -233,14 +232,14 @@ pub fn ciphertext_len(plaintext_len: u64) -> u64 {
 /// at most `CHUNK_SIZE + TAG_LEN` bytes. Memory use is a few chunks whatever the input size;
 /// short reads are fine (a chunk is sealed only once full or at end of input).
 ///
-/// Errors: `SdkError::Io` from `plaintext`, whatever `out` returns, and `InvalidInput` past
+/// Errors: `RecordsError::Io` from `plaintext`, whatever `out` returns, and `InvalidInput` past
 /// STREAM's 2^32 chunks (256 TiB). On an error, discard what `out` received.
 pub fn encrypt(
     identity: &RecordIdentity,
     key: &DataKey,
     mut plaintext: impl Read,
-    mut out: impl FnMut(&[u8]) -> Result<(), SdkError>,
-) -> Result<Sealed, SdkError> {
+    mut out: impl FnMut(&[u8]) -> Result<(), RecordsError>,
+) -> Result<Sealed, RecordsError> {
     let mut encryptor = Encryptor::new(identity, key);
     let mut buf = Zeroizing::new(vec![0u8; CHUNK_SIZE]);
     loop {
@@ -260,14 +259,14 @@ pub fn encrypt(
 /// happens). Write the plaintext to a temporary file and keep it only when this returns `Ok`;
 /// on an error, delete it.
 ///
-/// Errors: `SdkError::Decrypt` for anything wrong with the ciphertext, key or identity (one
-/// message per cause), `SdkError::Io` from `ciphertext`, and whatever `out` returns.
+/// Errors: `RecordsError::Decrypt` for anything wrong with the ciphertext, key or identity (one
+/// message per cause), `RecordsError::Io` from `ciphertext`, and whatever `out` returns.
 pub fn decrypt(
     identity: &RecordIdentity,
     key: &DataKey,
     mut ciphertext: impl Read,
-    mut out: impl FnMut(&[u8]) -> Result<(), SdkError>,
-) -> Result<u64, SdkError> {
+    mut out: impl FnMut(&[u8]) -> Result<(), RecordsError>,
+) -> Result<u64, RecordsError> {
     let mut decryptor = Decryptor::new(identity, key);
     let mut buf = vec![0u8; CHUNK_SIZE + TAG_LEN];
     loop {
@@ -279,7 +278,7 @@ pub fn decrypt(
 }
 
 /// One `read`, retried when interrupted.
-fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize, SdkError> {
+fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize, RecordsError> {
     loop {
         match reader.read(buf) {
             Err(err) if err.kind() == ErrorKind::Interrupted => continue,
@@ -337,8 +336,8 @@ impl Encryptor {
     pub fn update(
         &mut self,
         plaintext: &[u8],
-        mut out: impl FnMut(&[u8]) -> Result<(), SdkError>,
-    ) -> Result<(), SdkError> {
+        mut out: impl FnMut(&[u8]) -> Result<(), RecordsError>,
+    ) -> Result<(), RecordsError> {
         if self.failed {
             return Err(encryptor_failed());
         }
@@ -352,8 +351,8 @@ impl Encryptor {
     /// `update` sent it yet.
     pub fn finish(
         mut self,
-        mut out: impl FnMut(&[u8]) -> Result<(), SdkError>,
-    ) -> Result<Sealed, SdkError> {
+        mut out: impl FnMut(&[u8]) -> Result<(), RecordsError>,
+    ) -> Result<Sealed, RecordsError> {
         if self.failed {
             return Err(encryptor_failed());
         }
@@ -376,7 +375,7 @@ impl Encryptor {
         })
     }
 
-    fn push(&mut self, mut plaintext: &[u8], out: &mut Sink<'_>) -> Result<(), SdkError> {
+    fn push(&mut self, mut plaintext: &[u8], out: &mut Sink<'_>) -> Result<(), RecordsError> {
         self.send_header(out)?;
         while !plaintext.is_empty() {
             if self.pending.len() == self.chunk_size {
@@ -390,7 +389,7 @@ impl Encryptor {
         Ok(())
     }
 
-    fn send_header(&mut self, out: &mut Sink<'_>) -> Result<(), SdkError> {
+    fn send_header(&mut self, out: &mut Sink<'_>) -> Result<(), RecordsError> {
         if !self.header_sent {
             out(&self.header)?;
             self.header_sent = true;
@@ -400,7 +399,7 @@ impl Encryptor {
     }
 
     /// Seals the full pending chunk as a non-final chunk and sends it.
-    fn seal_next(&mut self, out: &mut Sink<'_>) -> Result<(), SdkError> {
+    fn seal_next(&mut self, out: &mut Sink<'_>) -> Result<(), RecordsError> {
         self.stream
             .encrypt_next_in_place(&self.aad, &mut self.pending)
             .map_err(|_| too_many_chunks())?;
@@ -411,12 +410,12 @@ impl Encryptor {
     }
 }
 
-fn encryptor_failed() -> SdkError {
-    SdkError::InvalidInput("the encryptor already failed; start a new ciphertext".into())
+fn encryptor_failed() -> RecordsError {
+    RecordsError::InvalidInput("the encryptor already failed; start a new ciphertext".into())
 }
 
-fn too_many_chunks() -> SdkError {
-    SdkError::InvalidInput("the plaintext exceeds STREAM's limit of 2^32 chunks".into())
+fn too_many_chunks() -> RecordsError {
+    RecordsError::InvalidInput("the plaintext exceeds STREAM's limit of 2^32 chunks".into())
 }
 
 /// Push-style decryption, e.g. of an HTTP body as it arrives: feed ciphertext with
@@ -471,8 +470,8 @@ impl Decryptor {
     pub fn update(
         &mut self,
         ciphertext: &[u8],
-        mut out: impl FnMut(&[u8]) -> Result<(), SdkError>,
-    ) -> Result<(), SdkError> {
+        mut out: impl FnMut(&[u8]) -> Result<(), RecordsError>,
+    ) -> Result<(), RecordsError> {
         let state = std::mem::replace(&mut self.state, DecryptState::Failed);
         self.state = self.advance(state, ciphertext, &mut out)?;
         Ok(())
@@ -481,8 +480,8 @@ impl Decryptor {
     /// Opens the final chunk, gives its plaintext to `out`, and returns the plaintext length.
     pub fn finish(
         self,
-        mut out: impl FnMut(&[u8]) -> Result<(), SdkError>,
-    ) -> Result<u64, SdkError> {
+        mut out: impl FnMut(&[u8]) -> Result<(), RecordsError>,
+    ) -> Result<u64, RecordsError> {
         match self.state {
             DecryptState::Header { bytes, .. } if bytes.is_empty() => {
                 Err(decrypt_error("the ciphertext is empty"))
@@ -501,7 +500,7 @@ impl Decryptor {
         state: DecryptState,
         ciphertext: &[u8],
         out: &mut Sink<'_>,
-    ) -> Result<DecryptState, SdkError> {
+    ) -> Result<DecryptState, RecordsError> {
         match state {
             DecryptState::Header { key, mut bytes } => {
                 let take = (HEADER_LEN - bytes.len()).min(ciphertext.len());
@@ -529,7 +528,11 @@ impl Decryptor {
 }
 
 impl Body {
-    fn new(key: &DataKey, identity_ad: &[u8], header: &[u8; HEADER_LEN]) -> Result<Self, SdkError> {
+    fn new(
+        key: &DataKey,
+        identity_ad: &[u8],
+        header: &[u8; HEADER_LEN],
+    ) -> Result<Self, RecordsError> {
         let (chunk_size, nonce_prefix) = parse_header(header)?;
         Ok(Body {
             stream: stream::Decryptor::new(key.as_bytes(), &nonce_prefix),
@@ -543,7 +546,7 @@ impl Body {
 
     /// Buffers ciphertext; a full chunk followed by more bytes is not the last one, so it is
     /// opened as a non-final chunk.
-    fn push(&mut self, mut ciphertext: &[u8], out: &mut Sink<'_>) -> Result<(), SdkError> {
+    fn push(&mut self, mut ciphertext: &[u8], out: &mut Sink<'_>) -> Result<(), RecordsError> {
         while !ciphertext.is_empty() {
             if self.pending.len() == self.frame_len {
                 self.open_next(out)?;
@@ -555,7 +558,7 @@ impl Body {
         Ok(())
     }
 
-    fn open_next(&mut self, out: &mut Sink<'_>) -> Result<(), SdkError> {
+    fn open_next(&mut self, out: &mut Sink<'_>) -> Result<(), RecordsError> {
         // StreamBE32 keeps the maximum counter for a final chunk.
         if self.chunk == u32::MAX {
             return Err(decrypt_error("more than 2^32 chunks"));
@@ -570,7 +573,7 @@ impl Body {
         Ok(())
     }
 
-    fn finish(mut self, out: &mut Sink<'_>) -> Result<u64, SdkError> {
+    fn finish(mut self, out: &mut Sink<'_>) -> Result<u64, RecordsError> {
         if self.pending.len() < TAG_LEN {
             return Err(self.short_final());
         }
@@ -596,7 +599,7 @@ impl Body {
 
     /// Why a full chunk failed as a non-final chunk: it may be the final one with bytes after
     /// it. (This check only picks the message; nothing it opens is given out.)
-    fn next_failure(&mut self) -> SdkError {
+    fn next_failure(&mut self) -> RecordsError {
         if self.open(true).is_ok() {
             return decrypt_error(format!(
                 "unexpected bytes after the final chunk (chunk {})",
@@ -608,7 +611,7 @@ impl Body {
 
     /// Why the final chunk failed: it may be a full non-final chunk, i.e. the stream was cut
     /// at a chunk boundary. (Only picks the message; nothing it opens is given out.)
-    fn final_failure(&mut self) -> SdkError {
+    fn final_failure(&mut self) -> RecordsError {
         if self.pending.len() == self.frame_len && self.open(false).is_ok() {
             return decrypt_error(format!(
                 "the ciphertext was truncated: it ends after chunk {}, before the final chunk",
@@ -622,7 +625,7 @@ impl Body {
         ))
     }
 
-    fn short_final(&self) -> SdkError {
+    fn short_final(&self) -> RecordsError {
         if self.pending.is_empty() && self.chunk == 0 {
             return decrypt_error("the ciphertext was truncated: it ends right after the header");
         }
@@ -634,18 +637,18 @@ impl Body {
     }
 }
 
-fn chunk_failure(chunk: u32) -> SdkError {
+fn chunk_failure(chunk: u32) -> RecordsError {
     decrypt_error(format!(
         "chunk {chunk} failed authentication: altered, reordered, or the wrong key/record"
     ))
 }
 
-fn decryptor_failed() -> SdkError {
+fn decryptor_failed() -> RecordsError {
     decrypt_error("the decryptor already failed; discard what it gave out")
 }
 
-fn decrypt_error(message: impl Into<String>) -> SdkError {
-    SdkError::Decrypt(message.into())
+fn decrypt_error(message: impl Into<String>) -> RecordsError {
+    RecordsError::Decrypt(message.into())
 }
 
 /// Identity AD || header: the associated data of every chunk.
@@ -662,8 +665,8 @@ fn encode_header(
     header[..8].copy_from_slice(&MAGIC);
     header[8] = FORMAT_VERSION;
     // chunk sizes are at most MAX_CHUNK_SIZE (1 MiB), well inside u32
-    header[9..13].copy_from_slice(&(chunk_size as u32).to_le_bytes());
-    header[13..COMMITTED_LEN].copy_from_slice(nonce_prefix);
+    header[MAGIC.len() + 1..SIZED_PREFIX_LEN].copy_from_slice(&(chunk_size as u32).to_le_bytes());
+    header[SIZED_PREFIX_LEN..COMMITTED_LEN].copy_from_slice(nonce_prefix);
     let commitment = key_commitment(key, &header);
     header[COMMITTED_LEN..].copy_from_slice(&commitment);
     header
@@ -681,7 +684,7 @@ fn key_commitment(key: &DataKey, header: &[u8; HEADER_LEN]) -> [u8; COMMITMENT_L
 }
 
 /// Checks the magic and version on the bytes of a header received so far.
-fn check_header_prefix(bytes: &[u8]) -> Result<(), SdkError> {
+fn check_header_prefix(bytes: &[u8]) -> Result<(), RecordsError> {
     let magic_len = bytes.len().min(MAGIC.len());
     if bytes[..magic_len] != MAGIC[..magic_len] {
         return Err(decrypt_error("not a careledger ciphertext (bad magic)"));
@@ -694,21 +697,32 @@ fn check_header_prefix(bytes: &[u8]) -> Result<(), SdkError> {
     }
 }
 
+/// Bytes of a header up to and with its chunk size: the magic, the version, the chunk size.
+pub const SIZED_PREFIX_LEN: usize = MAGIC.len() + 1 + 4;
+
+/// The chunk size a ciphertext's header declares, once `prefix` holds its first
+/// [`SIZED_PREFIX_LEN`] bytes (`None` before). It reads the field alone: the magic, the version
+/// and the size's range are [`Decryptor`]'s to check.
+pub fn declared_chunk_size(prefix: &[u8]) -> Option<u32> {
+    let field = prefix.get(MAGIC.len() + 1..SIZED_PREFIX_LEN)?;
+    Some(u32::from_le_bytes(field.try_into().ok()?))
+}
+
 /// The chunk size and nonce prefix of a header whose magic and version were checked.
-fn parse_header(header: &[u8; HEADER_LEN]) -> Result<(usize, [u8; NONCE_PREFIX_LEN]), SdkError> {
-    let mut size = [0u8; 4];
-    size.copy_from_slice(&header[9..13]);
-    let chunk_size = usize::try_from(u32::from_le_bytes(size))
+fn parse_header(
+    header: &[u8; HEADER_LEN],
+) -> Result<(usize, [u8; NONCE_PREFIX_LEN]), RecordsError> {
+    let size = declared_chunk_size(header).unwrap_or_default();
+    let chunk_size = usize::try_from(size)
         .ok()
         .filter(|size| (1..=MAX_CHUNK_SIZE).contains(size))
         .ok_or_else(|| {
             decrypt_error(format!(
-                "unsupported chunk size {} (a reader accepts 1..={MAX_CHUNK_SIZE})",
-                u32::from_le_bytes(size)
+                "unsupported chunk size {size} (a reader accepts 1..={MAX_CHUNK_SIZE})"
             ))
         })?;
     let mut nonce_prefix = [0u8; NONCE_PREFIX_LEN];
-    nonce_prefix.copy_from_slice(&header[13..COMMITTED_LEN]);
+    nonce_prefix.copy_from_slice(&header[SIZED_PREFIX_LEN..COMMITTED_LEN]);
     Ok((chunk_size, nonce_prefix))
 }
 
@@ -783,15 +797,15 @@ pub fn custody_info(program: &Pubkey, record: &Pubkey) -> Vec<u8> {
 ///
 /// Errors: `InvalidInput` for an all-zero or other low-order recipient key (its shared secret
 /// would be zero, so anyone could unwrap) and for an `info` longer than [`MAX_INFO_LEN`].
-pub fn wrap_key(recipient: &[u8; 32], info: &[u8], key: &DataKey) -> Result<Vec<u8>, SdkError> {
+pub fn wrap_key(recipient: &[u8; 32], info: &[u8], key: &DataKey) -> Result<Vec<u8>, RecordsError> {
     check_info(info)?;
     if recipient.iter().all(|&b| b == 0) {
-        return Err(SdkError::InvalidInput(
+        return Err(RecordsError::InvalidInput(
             "the recipient's key-agreement public key is all zeros".into(),
         ));
     }
     let recipient = <HpkeKem as Kem>::PublicKey::from_bytes(recipient)
-        .map_err(|err| SdkError::InvalidInput(format!("recipient public key: {err}")))?;
+        .map_err(|err| RecordsError::InvalidInput(format!("recipient public key: {err}")))?;
     let (encapped, sealed) = hpke::single_shot_seal::<HpkeAead, HpkeKdf, HpkeKem>(
         &OpModeS::Base,
         &recipient,
@@ -800,12 +814,12 @@ pub fn wrap_key(recipient: &[u8; 32], info: &[u8], key: &DataKey) -> Result<Vec<
         &[],
     )
     .map_err(|err| match err {
-        hpke::HpkeError::EncapError => SdkError::InvalidInput(
+        hpke::HpkeError::EncapError => RecordsError::InvalidInput(
             "the recipient's key-agreement public key is a low-order X25519 point (the shared \
              secret would be zero)"
                 .into(),
         ),
-        other => SdkError::InvalidInput(format!("wrapping the data key failed: {other}")),
+        other => RecordsError::InvalidInput(format!("wrapping the data key failed: {other}")),
     })?;
     Ok([encapped.to_bytes().as_slice(), &sealed].concat())
 }
@@ -820,7 +834,7 @@ pub fn unwrap_key(
     secret: &KeyAgreementSecret,
     info: &[u8],
     wrapped: &[u8],
-) -> Result<DataKey, SdkError> {
+) -> Result<DataKey, RecordsError> {
     check_info(info)?;
     if wrapped.len() != WRAPPED_KEY_LEN {
         return Err(decrypt_error(format!(
@@ -849,7 +863,7 @@ pub fn unwrap_key(
     Ok(key)
 }
 
-fn unwrap_error(err: hpke::HpkeError) -> SdkError {
+fn unwrap_error(err: hpke::HpkeError) -> RecordsError {
     match err {
         hpke::HpkeError::DecapError => decrypt_error(
             "the wrapped key's encapsulated key is a low-order X25519 point: not a wrapped key",
@@ -863,9 +877,9 @@ fn unwrap_error(err: hpke::HpkeError) -> SdkError {
 }
 
 /// hpke panics on an `info` near 64 KiB; ours are about 120 bytes.
-fn check_info(info: &[u8]) -> Result<(), SdkError> {
+fn check_info(info: &[u8]) -> Result<(), RecordsError> {
     if info.len() > MAX_INFO_LEN {
-        return Err(SdkError::InvalidInput(format!(
+        return Err(RecordsError::InvalidInput(format!(
             "HPKE info is {} bytes, more than {MAX_INFO_LEN}",
             info.len()
         )));
@@ -931,7 +945,7 @@ mod tests {
     }
 
     /// Decrypts with `decrypt`; returns the result and everything `out` received.
-    fn open(id: &RecordIdentity, key: &DataKey, ct: &[u8]) -> (Result<u64, SdkError>, Vec<u8>) {
+    fn open(id: &RecordIdentity, key: &DataKey, ct: &[u8]) -> (Result<u64, RecordsError>, Vec<u8>) {
         let mut received = Vec::new();
         let result = decrypt(id, key, ct, |bytes| {
             received.extend_from_slice(bytes);
@@ -943,7 +957,7 @@ mod tests {
     /// Asserts a `Decrypt` failure; returns its message and what `out` received.
     fn fail(id: &RecordIdentity, key: &DataKey, ct: &[u8]) -> (String, Vec<u8>) {
         match open(id, key, ct) {
-            (Err(SdkError::Decrypt(message)), received) => (message, received),
+            (Err(RecordsError::Decrypt(message)), received) => (message, received),
             (other, _) => panic!("expected a Decrypt error, got {other:?}"),
         }
     }
@@ -1125,19 +1139,19 @@ mod tests {
         let mut decryptor = Decryptor::new(&identity(), &key);
         let err = decryptor.update(b"<htm", |_| Ok(())).unwrap_err();
         assert!(
-            matches!(&err, SdkError::Decrypt(m) if m.contains("bad magic")),
+            matches!(&err, RecordsError::Decrypt(m) if m.contains("bad magic")),
             "{err}"
         );
         // a failed decryptor stays failed
         let err = decryptor.update(b"\x89CLREC", |_| Ok(())).unwrap_err();
-        assert!(matches!(&err, SdkError::Decrypt(m) if m.contains("already failed")));
+        assert!(matches!(&err, RecordsError::Decrypt(m) if m.contains("already failed")));
 
         let mut decryptor = Decryptor::new(&identity(), &key);
         decryptor.update(b"\x89CL", |_| Ok(())).unwrap();
         decryptor.update(b"REC\r\n", |_| Ok(())).unwrap();
         let err = decryptor.update(b"\x02", |_| Ok(())).unwrap_err();
         assert!(
-            matches!(&err, SdkError::Decrypt(m) if m.contains("version 2")),
+            matches!(&err, RecordsError::Decrypt(m) if m.contains("version 2")),
             "{err}"
         );
     }
@@ -1392,10 +1406,10 @@ mod tests {
     fn sink_errors_propagate_and_poison() {
         let key = DataKey::generate();
         let pt = plaintext(2 * C + 1);
-        let sink_error = || SdkError::InvalidInput("disk full".into());
+        let sink_error = || RecordsError::InvalidInput("disk full".into());
 
         let err = encrypt(&identity(), &key, &pt[..], |_| Err(sink_error())).unwrap_err();
-        assert!(matches!(&err, SdkError::InvalidInput(m) if m == "disk full"));
+        assert!(matches!(&err, RecordsError::InvalidInput(m) if m == "disk full"));
         let mut encryptor = Encryptor::new(&identity(), &key);
         let mut calls = 0;
         let mut flaky = |_: &[u8]| {
@@ -1408,16 +1422,16 @@ mod tests {
         };
         assert!(encryptor.update(&pt, &mut flaky).is_err());
         let err = encryptor.update(b"more", &mut flaky).unwrap_err();
-        assert!(matches!(&err, SdkError::InvalidInput(m) if m.contains("already failed")));
+        assert!(matches!(&err, RecordsError::InvalidInput(m) if m.contains("already failed")));
         assert!(encryptor.finish(&mut flaky).is_err());
 
         let (ct, _, _) = seal(&identity(), &key, &pt);
         let err = decrypt(&identity(), &key, &ct[..], |_| Err(sink_error())).unwrap_err();
-        assert!(matches!(&err, SdkError::InvalidInput(m) if m == "disk full"));
+        assert!(matches!(&err, RecordsError::InvalidInput(m) if m == "disk full"));
         let mut decryptor = Decryptor::new(&identity(), &key);
         assert!(decryptor.update(&ct, |_| Err(sink_error())).is_err());
         let err = decryptor.finish(|_| Ok(())).unwrap_err();
-        assert!(matches!(&err, SdkError::Decrypt(m) if m.contains("already failed")));
+        assert!(matches!(&err, RecordsError::Decrypt(m) if m.contains("already failed")));
     }
 
     #[test]
@@ -1497,8 +1511,8 @@ mod tests {
         // a fresh ephemeral key every time
         assert_ne!(wrap_key(&secret.public(), &grant_a, &key).unwrap(), wrapped);
 
-        let authentication = |result: Result<DataKey, SdkError>| match result {
-            Err(SdkError::Decrypt(m)) => assert!(m.contains("failed authentication"), "{m}"),
+        let authentication = |result: Result<DataKey, RecordsError>| match result {
+            Err(RecordsError::Decrypt(m)) => assert!(m.contains("failed authentication"), "{m}"),
             other => panic!("expected Decrypt, got {other:?}"),
         };
         authentication(unwrap_key(
@@ -1513,7 +1527,7 @@ mod tests {
             bad[at] ^= 0x04;
             assert!(matches!(
                 unwrap_key(&secret, &grant_a, &bad),
-                Err(SdkError::Decrypt(_))
+                Err(RecordsError::Decrypt(_))
             ));
         }
     }
@@ -1530,7 +1544,7 @@ mod tests {
             &[&wrapped[..], &[0]].concat(),
         ] {
             match unwrap_key(&secret, &info, bad) {
-                Err(SdkError::Decrypt(m)) => assert!(m.contains("80 bytes"), "{m}"),
+                Err(RecordsError::Decrypt(m)) => assert!(m.contains("80 bytes"), "{m}"),
                 other => panic!("expected Decrypt, got {other:?}"),
             }
         }
@@ -1541,7 +1555,7 @@ mod tests {
         let key = DataKey::generate();
         let (info, _, _) = infos();
         match wrap_key(&[0; 32], &info, &key) {
-            Err(SdkError::InvalidInput(m)) => assert!(m.contains("all zeros"), "{m}"),
+            Err(RecordsError::InvalidInput(m)) => assert!(m.contains("all zeros"), "{m}"),
             other => panic!("expected InvalidInput, got {other:?}"),
         }
         let mut one = [0u8; 32];
@@ -1549,7 +1563,7 @@ mod tests {
         let order_eight = hex32("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800");
         for low in [one, order_eight] {
             match wrap_key(&low, &info, &key) {
-                Err(SdkError::InvalidInput(m)) => assert!(m.contains("low-order"), "{m}"),
+                Err(RecordsError::InvalidInput(m)) => assert!(m.contains("low-order"), "{m}"),
                 other => panic!("expected InvalidInput, got {other:?}"),
             }
         }
@@ -1558,7 +1572,7 @@ mod tests {
         let mut wrapped = wrap_key(&secret.public(), &info, &key).unwrap();
         wrapped[..32].copy_from_slice(&one);
         match unwrap_key(&secret, &info, &wrapped) {
-            Err(SdkError::Decrypt(m)) => assert!(m.contains("low-order"), "{m}"),
+            Err(RecordsError::Decrypt(m)) => assert!(m.contains("low-order"), "{m}"),
             other => panic!("expected Decrypt, got {other:?}"),
         }
     }
@@ -1570,11 +1584,11 @@ mod tests {
         let key = DataKey::generate();
         assert!(matches!(
             wrap_key(&secret.public(), &info, &key),
-            Err(SdkError::InvalidInput(_))
+            Err(RecordsError::InvalidInput(_))
         ));
         assert!(matches!(
             unwrap_key(&secret, &info, &[0; WRAPPED_KEY_LEN]),
-            Err(SdkError::InvalidInput(_))
+            Err(RecordsError::InvalidInput(_))
         ));
     }
 }

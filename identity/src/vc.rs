@@ -16,8 +16,10 @@
 //! by the authority the verifier trusts).
 //!
 //! ```
-//! use careledger_sdk::vc::{check_status, issue, verify_proof, ProviderClaims};
-//! use careledger_sdk::{Keypair, Provider, ProviderStatus, Signer, ROLE_CLINICIAN, ROLE_LAB};
+//! use careledger::state::{Provider, ProviderStatus, ROLE_CLINICIAN, ROLE_LAB};
+//! use careledger_identity::vc::{check_status, issue, verify_proof, ProviderClaims};
+//! use solana_keypair::Keypair;
+//! use solana_signer::Signer;
 //!
 //! let authority = Keypair::new();
 //! let provider = Keypair::new().pubkey();
@@ -57,9 +59,8 @@ use solana_pubkey::Pubkey;
 use solana_signature::Signature;
 use solana_signer::Signer;
 
-use crate::classes::{role_mask, ROLES};
 use crate::did::{self, DidError};
-use crate::{Provider, ProviderStatus};
+use careledger::state::{Provider, ProviderStatus, ROLE_NAMES as ROLES};
 
 /// The VC Data Model 2.0 context, the first `@context` of a provider credential.
 pub const CREDENTIALS_CONTEXT_V2: &str = "https://www.w3.org/ns/credentials/v2";
@@ -127,7 +128,7 @@ const PROOF_MEMBERS: [&str; 7] = [
 pub struct ProviderClaims {
     /// The provider's wallet (the subject is its did:sol DID).
     pub provider: Pubkey,
-    /// Role names of [`crate::classes::ROLES`] ("clinician", "lab", ...).
+    /// Role names of [`careledger::state::ROLE_NAMES`] ("clinician", "lab", ...).
     pub roles: Vec<String>,
     /// Unix seconds from which the credential is valid (`validFrom`).
     pub valid_from: i64,
@@ -152,8 +153,11 @@ impl ProviderClaims {
     pub fn role_mask(&self) -> Result<u8, VcError> {
         let mut mask = 0u8;
         for role in &self.roles {
-            let bit =
-                role_mask(&[role]).map_err(|_| VcError::UnknownRole { role: role.clone() })?;
+            let bit = ROLES
+                .iter()
+                .find(|(name, _)| *name == role.as_str())
+                .map(|(_, bit)| *bit)
+                .ok_or_else(|| VcError::UnknownRole { role: role.clone() })?;
             if mask & bit != 0 {
                 return Err(VcError::DuplicateRole { role: role.clone() });
             }
@@ -808,7 +812,7 @@ pub fn check_status(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ROLE_CLINICIAN, ROLE_HOSPITAL, ROLE_LAB};
+    use careledger::state::{ROLE_CLINICIAN, ROLE_HOSPITAL, ROLE_LAB};
     use solana_keypair::Keypair;
 
     type Edit = Box<dyn Fn(&mut Value)>;

@@ -23,7 +23,7 @@
 //!
 //! [`DagBuilder`] holds one chunk and, for each tree level, the links not yet grouped (fewer
 //! than `max_links`), so a file of any size streams in bounded memory.
-use crate::SdkError;
+use crate::RecordsError;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::io::{Read, Write};
@@ -60,13 +60,13 @@ impl Profile {
         }
     }
 
-    pub fn from_name(name: &str) -> Result<Profile, SdkError> {
+    pub fn from_name(name: &str) -> Result<Profile, RecordsError> {
         Profile::ALL
             .into_iter()
             .find(|p| p.name() == name)
             .ok_or_else(|| {
                 let names: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
-                SdkError::InvalidInput(format!(
+                RecordsError::InvalidInput(format!(
                     "unknown CID profile {name:?}: expected one of {}",
                     names.join(", ")
                 ))
@@ -126,7 +126,7 @@ impl fmt::Display for Profile {
 }
 
 impl FromStr for Profile {
-    type Err = SdkError;
+    type Err = RecordsError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Profile::from_name(s)
@@ -145,11 +145,11 @@ struct Params {
 /// Receives every block of the DAG as it is produced: leaves before their parents, root last.
 /// Identical chunks give identical blocks, and each is handed over every time it occurs.
 pub trait BlockSink {
-    fn block(&mut self, cid: &[u8], data: &[u8]) -> Result<(), SdkError>;
+    fn block(&mut self, cid: &[u8], data: &[u8]) -> Result<(), RecordsError>;
 }
 
 impl<S: BlockSink + ?Sized> BlockSink for &mut S {
-    fn block(&mut self, cid: &[u8], data: &[u8]) -> Result<(), SdkError> {
+    fn block(&mut self, cid: &[u8], data: &[u8]) -> Result<(), RecordsError> {
         (**self).block(cid, data)
     }
 }
@@ -159,7 +159,7 @@ impl<S: BlockSink + ?Sized> BlockSink for &mut S {
 pub struct NoBlocks;
 
 impl BlockSink for NoBlocks {
-    fn block(&mut self, _cid: &[u8], _data: &[u8]) -> Result<(), SdkError> {
+    fn block(&mut self, _cid: &[u8], _data: &[u8]) -> Result<(), RecordsError> {
         Ok(())
     }
 }
@@ -260,7 +260,7 @@ impl ChunkBuf {
 /// Builds a file's UnixFS DAG from bytes fed in any slices, handing each block to its sink.
 ///
 /// ```
-/// use careledger_sdk::unixfs::{cid_of_reader, DagBuilder, NoBlocks, Profile};
+/// use careledger_records::unixfs::{cid_of_reader, DagBuilder, NoBlocks, Profile};
 /// use std::io::Write;
 ///
 /// let mut builder = DagBuilder::new(Profile::UnixfsV1_2025, NoBlocks);
@@ -302,11 +302,11 @@ impl<S: BlockSink> DagBuilder<S> {
 
     /// Feeds the next bytes of the file. Slices of any size give the same DAG. After an error
     /// (the sink's) the builder is in no defined state: drop it.
-    pub fn update(&mut self, mut bytes: &[u8]) -> Result<(), SdkError> {
+    pub fn update(&mut self, mut bytes: &[u8]) -> Result<(), RecordsError> {
         self.file_size = self
             .file_size
             .checked_add(bytes.len() as u64)
-            .ok_or_else(|| SdkError::InvalidInput("file larger than 2^64 bytes".into()))?;
+            .ok_or_else(|| RecordsError::InvalidInput("file larger than 2^64 bytes".into()))?;
         while !bytes.is_empty() {
             let room = self.params.chunk_size - self.chunk.len();
             let (now, later) = bytes.split_at(room.min(bytes.len()));
@@ -321,7 +321,7 @@ impl<S: BlockSink> DagBuilder<S> {
 
     /// Ends the file: emits the last chunk and the parents still pending, and gives the root
     /// and the sink back.
-    pub fn finish(mut self) -> Result<(Root, S), SdkError> {
+    pub fn finish(mut self) -> Result<(Root, S), RecordsError> {
         if self.chunk.len() > 0 || self.leaves == 0 {
             self.emit_leaf()?;
         }
@@ -346,7 +346,7 @@ impl<S: BlockSink> DagBuilder<S> {
     }
 
     /// Hashes the current chunk as a leaf, hands it to the sink and links it at level 0.
-    fn emit_leaf(&mut self) -> Result<(), SdkError> {
+    fn emit_leaf(&mut self) -> Result<(), RecordsError> {
         let file_size = self.chunk.len() as u64;
         let (cid, block) = if self.params.cid_v0 {
             let block = self.chunk.frame_file_leaf();
@@ -373,13 +373,13 @@ impl<S: BlockSink> DagBuilder<S> {
 
     /// Adds a link at `level`; a full group (`max_links`) is reduced to its parent at once,
     /// as `balanced.ts` would (a full group is never the sole leaf of a one-chunk file).
-    fn push_link(&mut self, mut level: usize, mut link: Link) -> Result<(), SdkError> {
+    fn push_link(&mut self, mut level: usize, mut link: Link) -> Result<(), RecordsError> {
         loop {
             if self.levels.len() <= level {
                 self.levels.push(Vec::with_capacity(self.params.max_links));
             }
             let Some(pending) = self.levels.get_mut(level) else {
-                return Err(SdkError::InvalidInput("DAG level out of range".into()));
+                return Err(RecordsError::InvalidInput("DAG level out of range".into()));
             };
             pending.push(link);
             if pending.len() < self.params.max_links {
@@ -392,9 +392,9 @@ impl<S: BlockSink> DagBuilder<S> {
 
     /// Reduces the pending links of `level` to one parent block, emitted to the sink, and
     /// returns the link to it.
-    fn emit_parent(&mut self, level: usize) -> Result<Link, SdkError> {
+    fn emit_parent(&mut self, level: usize) -> Result<Link, RecordsError> {
         let Some(pending) = self.levels.get_mut(level) else {
-            return Err(SdkError::InvalidInput("DAG level out of range".into()));
+            return Err(RecordsError::InvalidInput("DAG level out of range".into()));
         };
         let (block, link) = encode_parent(self.params.cid_v0, pending);
         pending.clear();
@@ -407,7 +407,7 @@ impl<S: BlockSink> DagBuilder<S> {
     /// up, a level's pending links get a parent unless they are one link with nothing pending
     /// above it (that one is the root). A level with nodes above it always had more than one
     /// node in all, so even a single pending link there gets a parent.
-    fn reduce_pending(&mut self) -> Result<Link, SdkError> {
+    fn reduce_pending(&mut self) -> Result<Link, RecordsError> {
         let mut level = 0;
         while level < self.levels.len() {
             let above = self.levels[level + 1..].iter().any(|l| !l.is_empty());
@@ -424,7 +424,7 @@ impl<S: BlockSink> DagBuilder<S> {
             level += 1;
         }
         // Unreachable: `finish` always emits at least one leaf.
-        Err(SdkError::InvalidInput("the DAG has no root".into()))
+        Err(RecordsError::InvalidInput("the DAG has no root".into()))
     }
 
     /// Links held across all levels (the builder's memory besides the one chunk).
@@ -437,7 +437,7 @@ impl<S: BlockSink> DagBuilder<S> {
 impl<S: BlockSink> Write for DagBuilder<S> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.update(buf).map_err(|e| match e {
-            SdkError::Io(e) => e,
+            RecordsError::Io(e) => e,
             other => std::io::Error::other(other),
         })?;
         Ok(buf.len())
@@ -453,7 +453,7 @@ pub fn dag_of_reader<S: BlockSink>(
     mut reader: impl Read,
     profile: Profile,
     sink: S,
-) -> Result<(Root, S), SdkError> {
+) -> Result<(Root, S), RecordsError> {
     let mut builder = DagBuilder::new(profile, sink);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -461,7 +461,7 @@ pub fn dag_of_reader<S: BlockSink>(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(SdkError::Io(e)),
+            Err(e) => return Err(RecordsError::Io(e)),
         };
         builder.update(buf.get(..n).unwrap_or_default())?;
     }
@@ -469,13 +469,13 @@ pub fn dag_of_reader<S: BlockSink>(
 }
 
 /// The root of the DAG of everything `reader` yields.
-pub fn cid_of_reader(reader: impl Read, profile: Profile) -> Result<Root, SdkError> {
+pub fn cid_of_reader(reader: impl Read, profile: Profile) -> Result<Root, RecordsError> {
     dag_of_reader(reader, profile, NoBlocks).map(|(root, _)| root)
 }
 
 /// The root of a file's DAG: its CID as `ipfs add` with the profile gives it.
-pub fn cid_of_file(path: &Path, profile: Profile) -> Result<Root, SdkError> {
-    let file = std::fs::File::open(path).map_err(SdkError::Io)?;
+pub fn cid_of_file(path: &Path, profile: Profile) -> Result<Root, RecordsError> {
+    let file = std::fs::File::open(path).map_err(RecordsError::Io)?;
     cid_of_reader(file, profile)
 }
 
@@ -743,7 +743,7 @@ pub(crate) mod tests {
     pub(crate) struct Collect(pub(crate) Vec<(Vec<u8>, Vec<u8>)>);
 
     impl BlockSink for Collect {
-        fn block(&mut self, cid: &[u8], data: &[u8]) -> Result<(), SdkError> {
+        fn block(&mut self, cid: &[u8], data: &[u8]) -> Result<(), RecordsError> {
             self.0.push((cid.to_vec(), data.to_vec()));
             Ok(())
         }
@@ -777,10 +777,10 @@ pub(crate) mod tests {
 
     #[test]
     fn profile_implied_by_cid_form() {
-        let v0 = crate::cid::cid_to_bytes(V0_VECTORS[0].1).unwrap();
+        let v0 = careledger_sdk::cid::cid_to_bytes(V0_VECTORS[0].1).unwrap();
         assert_eq!(Profile::implied_by(&v0), Some(Profile::UnixfsV0_2015));
         for (_, text, _) in V1_VECTORS {
-            let v1 = crate::cid::cid_to_bytes(text).unwrap();
+            let v1 = careledger_sdk::cid::cid_to_bytes(text).unwrap();
             assert_eq!(Profile::implied_by(&v1), Some(Profile::UnixfsV1_2025));
         }
         let digest = [7u8; 32];
@@ -955,9 +955,9 @@ pub(crate) mod tests {
             }
         }
         let err = cid_of_reader(Failing, Profile::default()).unwrap_err();
-        assert!(matches!(err, SdkError::Io(_)), "{err}");
+        assert!(matches!(err, RecordsError::Io(_)), "{err}");
         let missing = cid_of_file(Path::new("/nonexistent/careledger"), Profile::default());
-        assert!(matches!(missing, Err(SdkError::Io(_))));
+        assert!(matches!(missing, Err(RecordsError::Io(_))));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! verification request is never sent with half-read data.
 //!
 //! ```
-//! use careledger_sdk::gs1::PackIdentifier;
+//! use careledger_supply::gs1::PackIdentifier;
 //!
 //! let pack = PackIdentifier::parse_with_reference_year(
 //!     "(01)09506000134352(17)271200(10)ABC123(21)SER1", 2026).unwrap();

@@ -20,12 +20,12 @@
 //!   `assertionMethod`, and the wallet key is the only key a generative DID has.
 //!
 //! A wallet that publishes an X25519 key to receive records under (the `x25519` of its
-//! [`crate::EncryptionKey`] account) gets a `#key-agreement` method (`Multikey`, `z6LS...`:
+//! [`careledger::state::EncryptionKey`] account) gets a `#key-agreement` method (`Multikey`, `z6LS...`:
 //! multicodec `x25519-pub`) listed under `keyAgreement`.
 //!
 //! ```
-//! use careledger_sdk::did::{did_of, document, parse_did};
-//! use careledger_sdk::Pubkey;
+//! use careledger_identity::did::{did_of, document, parse_did};
+//! use solana_pubkey::Pubkey;
 //!
 //! let wallet = Pubkey::new_unique();
 //! let did = did_of(&wallet);

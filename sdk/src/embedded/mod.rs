@@ -4,6 +4,8 @@
 //! Events: BanksClient's processed-transaction metadata has logs but no inner instructions, so
 //! each transaction is simulated first (the simulation carries them) and then processed on the
 //! same bank state; nothing else writes to that bank in between.
+pub mod folder;
+
 use crate::accounts::Memcmp;
 use crate::events::{decode_inner_instructions, CareledgerEvent};
 use crate::transport::{AccountsAt, Transport, TxOutcome};

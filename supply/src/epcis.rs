@@ -39,7 +39,7 @@
 //!
 //! # Parties and extensions
 //!
-//! Wallets are written as did:sol URIs (`did:sol:<base58>`, as [`crate::did`] names them). A
+//! Wallets are written as did:sol URIs (`did:sol:<base58>`, as `careledger_identity::did` names them). A
 //! shipment's sender and receiver are the `owning_party` source and destination; whoever else
 //! acted is `careledger:by`. The extensions live in the `careledger` namespace
 //! (`https://careledger.invalid/epcis#`, declared in the document's `@context`): `packIndex`,
@@ -69,7 +69,7 @@
 //! of the caller's strings is dropped.
 //!
 //! ```
-//! use careledger_sdk::epcis::{export, EpcisBatch, EpcisEntry, EpcisStep};
+//! use careledger_supply::epcis::{export, EpcisBatch, EpcisEntry, EpcisStep};
 //!
 //! let batch = EpcisBatch {
 //!     gtin: "09506000134352".into(),
@@ -583,7 +583,7 @@ mod tests {
     }
 
     fn signature(n: u8) -> String {
-        bs58::encode([n; 64]).into_string()
+        careledger_sdk::Signature::from([n; 64]).to_string()
     }
 
     fn entry(at: i64, step: EpcisStep, tx: Option<u8>) -> EpcisEntry {

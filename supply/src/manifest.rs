@@ -11,9 +11,9 @@
 //!   pack's record; [`verify`] does that read.
 //!
 //! ```
-//! use careledger_sdk::gs1::PackIdentifier;
-//! use careledger_sdk::supply::Manifest;
-//! use careledger_sdk::Pubkey;
+//! use careledger_supply::gs1::PackIdentifier;
+//! use careledger_supply::manifest::Manifest;
+//! use solana_pubkey::Pubkey;
 //!
 //! let pack = PackIdentifier::parse_with_reference_year(
 //!     "(01)09506000134352(17)271231(10)LOT42(21)SER001",
@@ -27,7 +27,7 @@
 //! let tree = manifest.tree();
 //! let (index, secret) = manifest.find(&pack).unwrap();
 //! assert!(index < 8); // serials sit in shuffled slots
-//! let root = careledger_sdk::program::logic::supply::root_from_proof(
+//! let root = careledger::logic::supply::root_from_proof(
 //!     manifest.entries[index as usize].leaf,
 //!     index,
 //!     &tree.proof(index),
@@ -36,9 +36,7 @@
 //! # let _ = secret;
 //! ```
 use crate::gs1::{Gs1Date, Gtin, PackIdentifier};
-use crate::pda;
-use crate::transport::{AccountsAt, Transport};
-use crate::SdkError;
+use crate::SupplyError;
 use anchor_lang::AccountDeserialize;
 use careledger::constants::{MAX_BATCH_DEPTH, PACK_MAP_HEADER, PACK_MAP_MAGIC};
 use careledger::instructions::BatchCommissionArgs;
@@ -46,8 +44,9 @@ use careledger::logic::supply::{
     gtin_hash, is_decommissioned, leaf_hash, node_hash, pack_secret, standing, PackStanding,
 };
 use careledger::state::{Batch, PackRecord, PackState};
-use chacha20poly1305::aead::rand_core::RngCore;
-use chacha20poly1305::aead::OsRng;
+use careledger_sdk::transport::{AccountsAt, Transport};
+use careledger_sdk::{pda, SdkError};
+use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use solana_pubkey::Pubkey;
 use std::collections::HashMap;
@@ -160,8 +159,8 @@ pub struct Manifest {
     by_lookup: HashMap<[u8; 32], u32>,
 }
 
-fn invalid(message: impl Into<String>) -> SdkError {
-    SdkError::InvalidInput(message.into())
+fn invalid(message: impl Into<String>) -> SupplyError {
+    SupplyError::InvalidInput(message.into())
 }
 
 fn random32() -> [u8; 32] {
@@ -181,7 +180,7 @@ impl Manifest {
         serials: &[String],
         status_map: Pubkey,
         pad_to: u32,
-    ) -> Result<Self, SdkError> {
+    ) -> Result<Self, SupplyError> {
         careledger::logic::supply::validate_lot(lot.as_bytes()).map_err(|_| {
             invalid(format!(
                 "lot {lot:?} is not 1 to 20 characters of GS1 set 82"
@@ -318,12 +317,12 @@ impl Manifest {
     }
 
     /// Reads `to_bytes`' form back; `reference_year` resolves the expiry's century (GS1 rule).
-    pub fn from_bytes(bytes: &[u8], reference_year: u16) -> Result<Self, SdkError> {
+    pub fn from_bytes(bytes: &[u8], reference_year: u16) -> Result<Self, SupplyError> {
         let bad = |what: &str| invalid(format!("not a careledger pack manifest: {what}"));
         let mut rest = bytes
             .strip_prefix(MANIFEST_MAGIC.as_slice())
             .ok_or_else(|| bad("it does not start with CLMANI01"))?;
-        let mut take = |n: usize| -> Result<&[u8], SdkError> {
+        let mut take = |n: usize| -> Result<&[u8], SupplyError> {
             if rest.len() < n {
                 return Err(bad("it is truncated"));
             }
@@ -490,10 +489,10 @@ pub fn snapshot_addresses(manifest: &Manifest, index: Option<u32>) -> [Pubkey; 3
 
 /// One of careledger's accounts of type `A` in a snapshot slot, `None` for anything else.
 fn decode_ours<A: AccountDeserialize + anchor_lang::Discriminator>(
-    account: &Option<solana_account::Account>,
+    account: &Option<careledger_sdk::Account>,
 ) -> Option<A> {
     let a = account.as_ref()?;
-    crate::accounts::decode(&Pubkey::default(), &a.owner, &a.data).ok()
+    careledger_sdk::accounts::decode(&Pubkey::default(), &a.owner, &a.data).ok()
 }
 
 /// The decision, from one consistent read (`snapshot_addresses`, in order).
@@ -595,11 +594,11 @@ pub async fn verify<T: Transport>(
 /// pack status changes, suspect reports and the recall.
 pub fn epcis_entry(
     batch: &Pubkey,
-    event: &crate::events::CareledgerEvent,
+    event: &careledger_sdk::events::CareledgerEvent,
     transaction: Option<String>,
 ) -> Option<crate::epcis::EpcisEntry> {
     use crate::epcis::{EpcisEntry, EpcisStep, PackDisposition as D};
-    use crate::events::CareledgerEvent as E;
+    use careledger_sdk::events::CareledgerEvent as E;
     let (at, step) = match event {
         E::BatchCommissioned(e) if e.batch == *batch => (
             e.at,
@@ -686,7 +685,7 @@ pub fn epcis_entry(
 pub fn epcis_export(
     manifest: &Manifest,
     manufacturer: &Pubkey,
-    transactions: &[(String, Vec<crate::events::CareledgerEvent>)],
+    transactions: &[(String, Vec<careledger_sdk::events::CareledgerEvent>)],
 ) -> serde_json::Value {
     let entries: Vec<crate::epcis::EpcisEntry> = transactions
         .iter()

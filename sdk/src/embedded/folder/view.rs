@@ -2,12 +2,9 @@
 //! takes the folder's shared lock, so it sees one committed generation whole while CLI
 //! commands keep writing. A generation never changes once committed, so what was loaded from
 //! it is kept until `current` moves on.
-use crate::common::unix_now;
-use crate::ledger::folder::{Access, Folder};
-use crate::ledger::{decode_lines, TxPlace};
-use careledger_sdk::release::LedgerView;
-use careledger_sdk::transport::AccountsAt;
-use careledger_sdk::{Account, CareledgerEvent, Pubkey, SdkError, Signature};
+use super::{decode_lines, Access, Folder, Result, TxPlace};
+use crate::transport::AccountsAt;
+use crate::{Account, CareledgerEvent, LedgerView, Pubkey, SdkError, Signature};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -45,14 +42,14 @@ impl FolderView {
         tokio::task::spawn_blocking(move || inner.load())
             .await
             .map_err(|e| transport(&e.to_string()))?
-            .map_err(|e| transport(&format!("{e:#}")))
+            .map_err(|e| transport(&e.chain()))
     }
 }
 
 impl Inner {
     /// The committed generation, from the cache when `current` has not moved.
-    fn load(&self) -> anyhow::Result<Arc<Loaded>> {
-        let poisoned = || anyhow::anyhow!("ledger cache poisoned");
+    fn load(&self) -> Result<Arc<Loaded>> {
+        let poisoned = || super::error::fail!("ledger cache poisoned");
         let folder = Folder::open(&self.dir, Access::Shared, self.lock_timeout)?;
         let generation = folder.current_generation()?.unwrap_or(0);
         let cached = self.cache.lock().map_err(|_| poisoned())?.clone();
@@ -115,4 +112,20 @@ impl LedgerView for FolderView {
     ) -> Result<Option<Vec<CareledgerEvent>>, SdkError> {
         Ok(self.loaded().await?.events.get(signature).cloned())
     }
+
+    /// A ledger folder takes transactions only from CLI commands on this machine, never one a
+    /// wallet signs elsewhere: it has no blockhash to give (`serve` runs no Solana Actions
+    /// over a folder).
+    async fn latest_blockhash(&self) -> Result<solana_hash::Hash, SdkError> {
+        Err(transport(
+            "it takes no transaction signed elsewhere, so it gives no blockhash",
+        ))
+    }
+}
+
+/// The wall clock, unix seconds: a ledger folder's embedded runtime runs on it.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

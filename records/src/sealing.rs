@@ -8,7 +8,7 @@
 //! file's size.
 use crate::envelope::{self, DataKey, RecordIdentity};
 use crate::unixfs::{DagBuilder, NoBlocks, Profile};
-use crate::SdkError;
+use crate::RecordsError;
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -38,7 +38,7 @@ fn hasher(batches: Receiver<Arc<Vec<u8>>>) -> [u8; 32] {
     sha.finalize().into()
 }
 
-fn dag(batches: Receiver<Arc<Vec<u8>>>, profile: Profile) -> Result<Vec<u8>, SdkError> {
+fn dag(batches: Receiver<Arc<Vec<u8>>>, profile: Profile) -> Result<Vec<u8>, RecordsError> {
     let mut dag = DagBuilder::new(profile, NoBlocks);
     for batch in batches {
         dag.update(&batch)?;
@@ -47,8 +47,8 @@ fn dag(batches: Receiver<Arc<Vec<u8>>>, profile: Profile) -> Result<Vec<u8>, Sdk
 }
 
 /// A hashing thread stopped early (it only stops when its input ends): report, not hang.
-fn gone() -> SdkError {
-    SdkError::InvalidInput("a hashing thread stopped".into())
+fn gone() -> RecordsError {
+    RecordsError::InvalidInput("a hashing thread stopped".into())
 }
 
 /// Batches handed over, kept to be reused once both hashing threads are done with them: a
@@ -77,7 +77,7 @@ fn hand_over(
     batch: &mut Vec<u8>,
     pool: &mut Pool,
     to: &[&SyncSender<Arc<Vec<u8>>>; 2],
-) -> Result<(), SdkError> {
+) -> Result<(), RecordsError> {
     let full = Arc::new(std::mem::replace(batch, pool.take()));
     for sender in to {
         sender.send(full.clone()).map_err(|_| gone())?;
@@ -93,8 +93,8 @@ pub fn seal(
     key: &DataKey,
     profile: Profile,
     plaintext: impl Read,
-    mut write: impl FnMut(&[u8]) -> Result<(), SdkError>,
-) -> Result<SealedRecord, SdkError> {
+    mut write: impl FnMut(&[u8]) -> Result<(), RecordsError>,
+) -> Result<SealedRecord, RecordsError> {
     std::thread::scope(|scope| {
         let (to_sha, sha_in) = sync_channel(IN_FLIGHT);
         let (to_dag, dag_in) = sync_channel(IN_FLIGHT);
@@ -186,7 +186,7 @@ mod tests {
             |_| {
                 calls += 1;
                 if calls > 20 {
-                    Err(SdkError::Io(std::io::Error::other("disk full")))
+                    Err(RecordsError::Io(std::io::Error::other("disk full")))
                 } else {
                     Ok(())
                 }

@@ -18,8 +18,7 @@
 //!
 //! Loading checks every file against the manifest and refuses a torn, foreign or missing file
 //! with its name and what to do: a half-loaded bank is never saved over good state.
-use crate::common::b64;
-use anyhow::{anyhow, bail, Context, Result};
+use super::error::{bail, fail, Context, FolderError, Result};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -157,7 +156,7 @@ impl Folder {
         if access == Access::Exclusive {
             let created = !dir.exists();
             fs::create_dir_all(dir).map_err(|e| {
-                anyhow!(
+                fail!(
                     "cannot create the ledger folder {}: {e}: {}",
                     dir.display(),
                     advice(&e)
@@ -230,7 +229,7 @@ impl Folder {
         let name = target.to_str().unwrap_or_default();
         let generation = parse_generation_name(name)
             .ok_or_else(|| {
-                anyhow!(
+                fail!(
                     "{} points at `{}`, which is not a generation of this folder: it was changed outside careledger. Point it back at the newest gen-NNNNNNNNNN directory",
                     link.display(),
                     target.display()
@@ -437,7 +436,11 @@ impl Folder {
         }
         let mut log = base.events_log.clone();
         for event in new_events {
-            log.extend_from_slice(b64().encode(event).as_bytes());
+            log.extend_from_slice(
+                base64::engine::general_purpose::STANDARD
+                    .encode(event)
+                    .as_bytes(),
+            );
             log.push(b'\n');
         }
         write_durable(&staging.join(EVENTS), &log)?;
@@ -468,7 +471,7 @@ impl Folder {
 
     /// Points `current` at `name` with one rename, and makes that durable.
     fn switch_to(&self, name: &str, from: u64, to: u64) -> Result<()> {
-        let not_saved = |e: anyhow::Error| {
+        let not_saved = |e: FolderError| {
             e.context(format!(
                 "cannot save the ledger folder {}: nothing was changed, it still holds generation {from}",
                 self.dir.display()
@@ -483,7 +486,7 @@ impl Folder {
         crash_point();
         fs::rename(&next, self.dir.join(CURRENT)).map_err(|e| {
             let _ = fs::remove_file(&next);
-            not_saved(anyhow!(
+            not_saved(fail!(
                 "cannot rename {}: {e}: {}",
                 next.display(),
                 advice(&e)
@@ -540,7 +543,7 @@ fn open_lock_file(dir: &Path, access: Access) -> Result<Option<File>> {
         .open(&path)
         .map(Some)
         .map_err(|e| {
-            anyhow!(
+            fail!(
                 "cannot open {} for writing: {e}: {}",
                 path.display(),
                 advice(&e)
@@ -608,8 +611,7 @@ fn wait_for_lock(
 }
 
 fn create_dir(path: &Path) -> Result<()> {
-    fs::create_dir(path)
-        .map_err(|e| anyhow!("cannot create {}: {e}: {}", path.display(), advice(&e)))
+    fs::create_dir(path).map_err(|e| fail!("cannot create {}: {e}: {}", path.display(), advice(&e)))
 }
 
 /// Writes a new file and fsyncs it.
@@ -619,14 +621,14 @@ fn write_durable(path: &Path, bytes: &[u8]) -> Result<()> {
         file.write_all(bytes)?;
         file.sync_all()
     };
-    write().map_err(|e| anyhow!("cannot write {}: {e}: {}", path.display(), advice(&e)))
+    write().map_err(|e| fail!("cannot write {}: {e}: {}", path.display(), advice(&e)))
 }
 
 fn sync_dir(path: &Path) -> Result<()> {
     File::open(path)
         .and_then(|dir| dir.sync_all())
         .map_err(|e| {
-            anyhow!(
+            fail!(
                 "cannot flush the directory {}: {e}: {}",
                 path.display(),
                 advice(&e)
@@ -637,7 +639,7 @@ fn sync_dir(path: &Path) -> Result<()> {
 #[cfg(unix)]
 fn symlink(target: &str, link: &Path) -> Result<()> {
     std::os::unix::fs::symlink(target, link)
-        .map_err(|e| anyhow!("cannot create {}: {e}: {}", link.display(), advice(&e)))
+        .map_err(|e| fail!("cannot create {}: {e}: {}", link.display(), advice(&e)))
 }
 
 #[cfg(not(unix))]
@@ -664,19 +666,19 @@ pub fn upgrade_layouts(accounts: &mut BTreeMap<Pubkey, Account>) {
     // (discriminator, size before, size now): fields appended at the end read as zero
     let grown: [(&[u8], usize, usize); 2] = [
         (
-            careledger_sdk::ConsentGrant::DISCRIMINATOR,
+            crate::ConsentGrant::DISCRIMINATOR,
             GRANT_SIZE_BEFORE_STATEMENTS,
-            8 + careledger_sdk::ConsentGrant::INIT_SPACE,
+            8 + crate::ConsentGrant::INIT_SPACE,
         ),
         (
-            careledger_sdk::Participation::DISCRIMINATOR,
+            crate::Participation::DISCRIMINATOR,
             PARTICIPATION_SIZE_BEFORE_PROTOCOLS,
-            8 + careledger_sdk::Participation::INIT_SPACE,
+            8 + crate::Participation::INIT_SPACE,
         ),
     ];
     for account in accounts.values_mut() {
         for (discriminator, before, size) in grown {
-            let old = account.owner == careledger_sdk::program::ID
+            let old = account.owner == careledger::ID
                 && account.data.len() == before
                 && account.data.starts_with(discriminator);
             if old {
@@ -693,7 +695,10 @@ pub fn account_json(address: &Pubkey, account: &Account) -> Result<Vec<u8>> {
         pubkey: address.to_string(),
         account: UiAccount {
             lamports: account.lamports,
-            data: (b64().encode(&account.data), "base64".into()),
+            data: (
+                base64::engine::general_purpose::STANDARD.encode(&account.data),
+                "base64".into(),
+            ),
             owner: account.owner.to_string(),
             executable: account.executable,
             rent_epoch: 0,
@@ -708,9 +713,9 @@ pub fn account_json(address: &Pubkey, account: &Account) -> Result<Vec<u8>> {
 /// Parses one account file, whose name must be its address.
 fn parse_account(path: &Path, bytes: &[u8]) -> Result<(Pubkey, Account)> {
     let file: AccountFile =
-        serde_json::from_slice(bytes).map_err(|e| anyhow!("not an account file ({e})"))?;
+        serde_json::from_slice(bytes).map_err(|e| fail!("not an account file ({e})"))?;
     let address = Pubkey::from_str(&file.pubkey)
-        .map_err(|_| anyhow!("`pubkey` is not an address: {}", file.pubkey))?;
+        .map_err(|_| fail!("`pubkey` is not an address: {}", file.pubkey))?;
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -722,9 +727,9 @@ fn parse_account(path: &Path, bytes: &[u8]) -> Result<(Pubkey, Account)> {
     if a.data.1 != "base64" {
         bail!("data encoding is `{}`; careledger writes base64", a.data.1);
     }
-    let data = b64()
+    let data = base64::engine::general_purpose::STANDARD
         .decode(&a.data.0)
-        .map_err(|e| anyhow!("data is not base64 ({e})"))?;
+        .map_err(|e| fail!("data is not base64 ({e})"))?;
     if a.space.is_some_and(|space| space != data.len() as u64) {
         bail!(
             "`space` says {} bytes but data holds {}",
@@ -732,8 +737,8 @@ fn parse_account(path: &Path, bytes: &[u8]) -> Result<(Pubkey, Account)> {
             data.len()
         );
     }
-    let owner = Pubkey::from_str(&a.owner)
-        .map_err(|_| anyhow!("`owner` is not an address: {}", a.owner))?;
+    let owner =
+        Pubkey::from_str(&a.owner).map_err(|_| fail!("`owner` is not an address: {}", a.owner))?;
     Ok((
         address,
         Account {
@@ -764,19 +769,21 @@ fn parse_events(path: &Path, log: &[u8]) -> Result<Vec<Vec<u8>>> {
         .filter(|line| !line.is_empty())
         .enumerate()
         .map(|(i, line)| {
-            b64().decode(line).map_err(|e| {
-                anyhow!(
-                    "{} line {}: not a base64 event ({e})",
-                    path.display(),
-                    i + 1
-                )
-            })
+            base64::engine::general_purpose::STANDARD
+                .decode(line)
+                .map_err(|e| {
+                    fail!(
+                        "{} line {}: not a base64 event ({e})",
+                        path.display(),
+                        i + 1
+                    )
+                })
         })
         .collect()
 }
 
-fn unreadable(dir: &Path, what: &Path, why: impl std::fmt::Display) -> anyhow::Error {
-    anyhow!(
+fn unreadable(dir: &Path, what: &Path, why: impl std::fmt::Display) -> FolderError {
+    fail!(
         "cannot load the ledger folder {}: {} {why}. It was changed outside careledger or damaged; careledger will neither load nor overwrite it. Restore the folder from a backup, or start a new one with --url embedded:NEW_PATH",
         dir.display(),
         what.display()
@@ -942,8 +949,8 @@ mod tests {
 
     #[test]
     fn a_grant_saved_before_statements_loads_in_the_current_layout() {
+        use crate::{ConsentGrant, GrantStatus, Purpose, ReviewState};
         use anchor_lang::{AccountDeserialize, AccountSerialize};
-        use careledger_sdk::{ConsentGrant, GrantStatus, Purpose, ReviewState};
         let grant = ConsentGrant {
             patient: Pubkey::new_unique(),
             grantee: Pubkey::new_unique(),
@@ -983,14 +990,11 @@ mod tests {
             Pubkey::new_unique(),
         );
         let mut accounts = BTreeMap::from([
-            (old, owned(bytes.clone(), careledger_sdk::program::ID)),
+            (old, owned(bytes.clone(), careledger::ID)),
             // 155 bytes of another account type, and a grant-shaped account of another owner
             (
                 other,
-                owned(
-                    vec![7; GRANT_SIZE_BEFORE_STATEMENTS],
-                    careledger_sdk::program::ID,
-                ),
+                owned(vec![7; GRANT_SIZE_BEFORE_STATEMENTS], careledger::ID),
             ),
             (foreign, owned(bytes.clone(), Pubkey::new_unique())),
         ]);

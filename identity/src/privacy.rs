@@ -2,7 +2,7 @@
 //! link to their main wallet (README, "What stays linkable").
 //!
 //! ```
-//! use careledger_sdk::privacy::study_key;
+//! use careledger_identity::privacy::study_key;
 //! use solana_keypair::Keypair;
 //! use solana_pubkey::Pubkey;
 //! use solana_signer::Signer;

@@ -1,16 +1,16 @@
 //! Supply-chain figures for docs/PERFORMANCE.md: rent per commissioned pack against one account
 //! per pack, packs dispensed per transaction, and verifications per second.
-//! `cargo run --release -p careledger-sdk --no-default-features --example supply_bench`
+//! `cargo run --release -p careledger-supply --example supply_bench`
 use anchor_lang::{AccountSerialize, Space};
-use careledger_sdk::gs1::{Gs1Date, Gtin, PackIdentifier};
 use careledger_sdk::ix;
 use careledger_sdk::program::constants::{PACK_MAP_HEADER, PACK_MAP_MAGIC};
 use careledger_sdk::program::instructions::PackDecommissionArgs;
 use careledger_sdk::program::logic::supply::pack_map_len;
 use careledger_sdk::program::state::{Batch, BatchStatus, PackRecord, PackState};
-use careledger_sdk::supply::{verify_snapshot, Manifest};
 use careledger_sdk::transport::AccountsAt;
 use careledger_sdk::{Account, Keypair, Pubkey, Signer};
+use careledger_supply::gs1::{Gs1Date, Gtin, PackIdentifier};
+use careledger_supply::manifest::{verify_snapshot, Manifest};
 use solana_rent::Rent;
 use std::time::Instant;
 
@@ -143,7 +143,7 @@ fn main() {
 }
 
 /// The batch, its status map and no pack record, as one read would return them.
-fn snapshot(manifest: &Manifest, tree: &careledger_sdk::supply::PackTree) -> AccountsAt {
+fn snapshot(manifest: &Manifest, tree: &careledger_supply::manifest::PackTree) -> AccountsAt {
     let args = manifest.commission_args(tree);
     let mut lot = [0u8; 20];
     lot[..args.lot.len()].copy_from_slice(&args.lot);

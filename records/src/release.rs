@@ -3,7 +3,7 @@
 //!
 //! A release needs a transaction in which the grantee logged a read of the record under its
 //! grant (an `AccessLogged` event), signed for by the grantee's wallet in a Sign-In With Solana
-//! message (see [`release_message`]). Then, over one consistent read of the ledger (one slot, or
+//! message (see [`crate::protocol::release_message`]). Then, over one consistent read of the ledger (one slot, or
 //! one committed generation of a ledger folder):
 //! - the event is the grantee's, for this grant and this record, and recent;
 //! - the grant still allows the read now, by the program's own [`decide_access`];
@@ -11,10 +11,7 @@
 //! - the grantee has published an X25519 key to wrap the data key to.
 //!
 //! Single use of each event is the gateway's to enforce (it keeps the used signatures).
-use crate::events::CareledgerEvent;
-use crate::siws::SignInMessage;
-use crate::transport::AccountsAt;
-use crate::SdkError;
+use crate::protocol::{ProbeRequest, Refused, ReleaseRequest, StagingRequest};
 use anchor_lang::{AccountDeserialize, Discriminator};
 use careledger::events::AccessLogged;
 use careledger::logic::consent::{action, decide_access, AccessQuery, Refusal};
@@ -22,338 +19,11 @@ use careledger::logic::keys::is_usable_x25519;
 use careledger::state::{
     Config, ConsentGrant, EncryptionKey, Patient, Provider, RecordAnchor, RecordStatus,
 };
+use careledger_sdk::events::CareledgerEvent;
+use careledger_sdk::transport::AccountsAt;
+use careledger_sdk::{LedgerView, SdkError};
 use solana_account::Account;
 use solana_pubkey::Pubkey;
-use solana_signature::Signature;
-use std::future::Future;
-use std::str::FromStr;
-
-/// How old an access event may be when its release is asked for, by default: 5 minutes.
-pub const DEFAULT_MAX_EVENT_AGE_SECS: i64 = 300;
-
-/// The URI schemes of a release message's resources.
-const RECORD_RESOURCE: &str = "careledger:record:";
-const GRANT_RESOURCE: &str = "careledger:grant:";
-
-/// Each kind of signed request has its own statement, so that a message signed for one route
-/// is never accepted by another (an upload and a probe both name one record).
-const RELEASE_STATEMENT: &str = "Release a careledger record to me under my grant.";
-const UPLOAD_STATEMENT: &str = "Store the ciphertext of a careledger record I wrote.";
-const PROBE_STATEMENT: &str = "Tell me whether this gateway holds a careledger record.";
-
-/// What a gateway reads from the ledger: accounts at one point, and a transaction's events.
-pub trait LedgerView: Send + Sync {
-    fn accounts_at(
-        &self,
-        addresses: &[Pubkey],
-    ) -> impl Future<Output = Result<AccountsAt, SdkError>> + Send;
-    fn transaction_events(
-        &self,
-        signature: &Signature,
-    ) -> impl Future<Output = Result<Option<Vec<CareledgerEvent>>, SdkError>> + Send;
-}
-
-macro_rules! view_of_transport {
-    ($t:ty) => {
-        impl LedgerView for $t {
-            async fn accounts_at(&self, addresses: &[Pubkey]) -> Result<AccountsAt, SdkError> {
-                crate::Transport::accounts_at(self, addresses).await
-            }
-            async fn transaction_events(
-                &self,
-                signature: &Signature,
-            ) -> Result<Option<Vec<CareledgerEvent>>, SdkError> {
-                crate::Transport::transaction_events(self, signature).await
-            }
-        }
-    };
-}
-#[cfg(feature = "rpc")]
-view_of_transport!(crate::rpc::RpcTransport);
-#[cfg(feature = "embedded")]
-view_of_transport!(crate::embedded::EmbeddedTransport);
-#[cfg(all(feature = "rpc", feature = "embedded"))]
-view_of_transport!(crate::transport::AnyTransport);
-
-/// What a grantee asks for: one record, under one grant, against one access transaction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ReleaseRequest {
-    /// The grantee's wallet: the message's signer.
-    pub grantee: Pubkey,
-    pub record: Pubkey,
-    pub grant: Pubkey,
-    /// The transaction that logged the access.
-    pub transaction: Signature,
-}
-
-/// The Sign-In With Solana message a grantee signs to ask `domain` for a release. The
-/// transaction's signature is its Request ID; the record and grant are its resources.
-pub fn release_message(
-    domain: &str,
-    request: &ReleaseRequest,
-    nonce: String,
-    issued_at: String,
-) -> SignInMessage {
-    SignInMessage {
-        domain: domain.to_string(),
-        address: request.grantee,
-        statement: Some(RELEASE_STATEMENT.into()),
-        uri: None,
-        version: "1".into(),
-        chain_id: None,
-        nonce: Some(nonce),
-        issued_at: Some(issued_at),
-        expiration_time: None,
-        not_before: None,
-        request_id: Some(request.transaction.to_string()),
-        resources: vec![
-            format!("{RECORD_RESOURCE}{}", request.record),
-            format!("{GRANT_RESOURCE}{}", request.grant),
-        ],
-    }
-}
-
-/// Reads a release request back out of a verified message (the inverse of
-/// [`release_message`]); anything else is refused with what is missing.
-pub fn release_request_of(message: &SignInMessage) -> Result<ReleaseRequest, SdkError> {
-    let bad = |what: String| SdkError::SignIn(format!("not a release request: {what}"));
-    if message.statement.as_deref() != Some(RELEASE_STATEMENT) {
-        return Err(bad("its statement is not a release's".into()));
-    }
-    let transaction = message
-        .request_id
-        .as_deref()
-        .ok_or_else(|| bad("no Request ID (the access transaction's signature)".into()))?;
-    let transaction = Signature::from_str(transaction).map_err(|_| {
-        bad(format!(
-            "Request ID {transaction} is not a transaction signature"
-        ))
-    })?;
-    let [record, grant] = message.resources.as_slice() else {
-        return Err(bad(format!(
-            "{} resources; a release names exactly a record and a grant",
-            message.resources.len()
-        )));
-    };
-    let address = |text: &str, prefix: &str, what: &str| {
-        text.strip_prefix(prefix)
-            .and_then(|a| Pubkey::from_str(a).ok())
-            .ok_or_else(|| bad(format!("resource {text} is not {prefix}<{what} address>")))
-    };
-    Ok(ReleaseRequest {
-        grantee: message.address,
-        record: address(record, RECORD_RESOURCE, "record")?,
-        grant: address(grant, GRANT_RESOURCE, "grant")?,
-        transaction,
-    })
-}
-
-/// The message a record's author signs to store its ciphertext at `domain`: the record is its
-/// one resource, and no Request ID.
-pub fn upload_message(
-    domain: &str,
-    author: &Pubkey,
-    record: &Pubkey,
-    nonce: String,
-    issued_at: String,
-) -> SignInMessage {
-    SignInMessage {
-        domain: domain.to_string(),
-        address: *author,
-        statement: Some(UPLOAD_STATEMENT.into()),
-        uri: None,
-        version: "1".into(),
-        chain_id: None,
-        nonce: Some(nonce),
-        issued_at: Some(issued_at),
-        expiration_time: None,
-        not_before: None,
-        request_id: None,
-        resources: vec![format!("{RECORD_RESOURCE}{record}")],
-    }
-}
-
-/// The record an upload message names (the inverse of [`upload_message`]).
-pub fn upload_record_of(message: &SignInMessage) -> Result<Pubkey, SdkError> {
-    let bad = |what: String| SdkError::SignIn(format!("not an upload request: {what}"));
-    if message.statement.as_deref() != Some(UPLOAD_STATEMENT) {
-        return Err(bad("its statement is not an upload's".into()));
-    }
-    if message.request_id.is_some() {
-        return Err(bad("it has a Request ID (a release request?)".into()));
-    }
-    match message.resources.as_slice() {
-        [one] => one
-            .strip_prefix(RECORD_RESOURCE)
-            .and_then(|a| Pubkey::from_str(a).ok())
-            .ok_or_else(|| bad(format!("resource {one} is not {RECORD_RESOURCE}<address>"))),
-        other => Err(bad(format!(
-            "{} resources; an upload names exactly its record",
-            other.len()
-        ))),
-    }
-}
-
-/// What a probe asks: whether the gateway holds `record`, asked by its patient or author, or
-/// by the grantee of `grant` (whose read of the record must be allowed now).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ProbeRequest {
-    pub signer: Pubkey,
-    pub record: Pubkey,
-    pub grant: Option<Pubkey>,
-}
-
-/// The message that asks `domain` whether it holds a record, before anything is logged on
-/// chain: the record, and the grant the signer would read under, are its resources.
-pub fn probe_message(
-    domain: &str,
-    request: &ProbeRequest,
-    nonce: String,
-    issued_at: String,
-) -> SignInMessage {
-    let mut resources = vec![format!("{RECORD_RESOURCE}{}", request.record)];
-    if let Some(grant) = request.grant {
-        resources.push(format!("{GRANT_RESOURCE}{grant}"));
-    }
-    SignInMessage {
-        domain: domain.to_string(),
-        address: request.signer,
-        statement: Some(PROBE_STATEMENT.into()),
-        uri: None,
-        version: "1".into(),
-        chain_id: None,
-        nonce: Some(nonce),
-        issued_at: Some(issued_at),
-        expiration_time: None,
-        not_before: None,
-        request_id: None,
-        resources,
-    }
-}
-
-/// The probe a message asks (the inverse of [`probe_message`]).
-pub fn probe_request_of(message: &SignInMessage) -> Result<ProbeRequest, SdkError> {
-    let bad = |what: String| SdkError::SignIn(format!("not a probe: {what}"));
-    if message.statement.as_deref() != Some(PROBE_STATEMENT) || message.request_id.is_some() {
-        return Err(bad(
-            "its statement is not a probe's, or it has a Request ID".into(),
-        ));
-    }
-    let address = |text: &str, prefix: &str| {
-        text.strip_prefix(prefix)
-            .and_then(|a| Pubkey::from_str(a).ok())
-            .ok_or_else(|| bad(format!("resource {text} is not {prefix}<address>")))
-    };
-    let (record, grant) = match message.resources.as_slice() {
-        [record] => (address(record, RECORD_RESOURCE)?, None),
-        [record, grant] => (
-            address(record, RECORD_RESOURCE)?,
-            Some(address(grant, GRANT_RESOURCE)?),
-        ),
-        other => {
-            return Err(bad(format!(
-                "{} resources; a probe names its record, and the grant to read under",
-                other.len()
-            )))
-        }
-    };
-    Ok(ProbeRequest {
-        signer: message.address,
-        record,
-        grant,
-    })
-}
-
-/// Why a gateway gives nothing out. Each has its HTTP status and a stable slug for the
-/// `application/problem+json` type.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Refused {
-    #[error("transaction {0} is unknown to the ledger, not yet confirmed, or failed")]
-    UnknownTransaction(Signature),
-    #[error("the access was refused on chain ({0:?}): a refused access releases nothing")]
-    AccessRefusedOnChain(Refusal),
-    #[error("transaction {0} logged no read of this record under this grant")]
-    NoAccessEvent(Signature),
-    #[error("the access event is grantee {0}'s, not the signing wallet's")]
-    AnotherGrantee(Pubkey),
-    #[error("the access was logged at {at}, {age} s ago; a release needs one from the last {max} s: log the access again")]
-    StaleEvent { at: i64, age: i64, max: i64 },
-    #[error("the access event was already used for a release: log the access again")]
-    Replayed,
-    #[error("record {0} does not exist")]
-    UnknownRecord(Pubkey),
-    #[error("record {0} was entered in error: it is never released")]
-    RecordRetracted(Pubkey),
-    #[error("record {0} is superseded by an amendment: log access to the current version and ask for that")]
-    RecordSuperseded(Pubkey),
-    #[error("grant {0} does not exist (it was closed)")]
-    UnknownGrant(Pubkey),
-    #[error("the read was logged under grant {grant} #{logged}, which was closed and given again (now #{now}): log the access under the grant as it is now")]
-    GrantReplaced {
-        grant: Pubkey,
-        logged: u32,
-        now: u32,
-    },
-    #[error("the grant no longer allows this read: {0:?}")]
-    GrantNotLive(Refusal),
-    #[error("careledger is paused: no access is allowed")]
-    Paused,
-    #[error("{0} has published no usable X25519 key to release to: publish one with `careledger keys publish`")]
-    NoRecipientKey(Pubkey),
-    #[error("the uploader {uploader} is not the record's author {author}")]
-    NotTheAuthor { uploader: Pubkey, author: Pubkey },
-    #[error("the account at {0} is not what the ledger should hold there: {1}")]
-    Corrupt(Pubkey, String),
-    #[error("{0} is not a registered patient")]
-    UnknownPatient(Pubkey),
-    #[error("record {record} is not the patient's next record (that is index {next}): another record was anchored first")]
-    NotNextRecord { record: Pubkey, next: u32 },
-    #[error("{signer} is neither patient {patient}, nor a provider holding a grant from them that allows this")]
-    NoStanding { signer: Pubkey, patient: Pubkey },
-}
-
-impl Refused {
-    /// The HTTP status a gateway answers with.
-    pub fn status(&self) -> u16 {
-        match self {
-            Refused::UnknownRecord(_) | Refused::UnknownGrant(_) | Refused::UnknownPatient(_) => {
-                404
-            }
-            Refused::NotNextRecord { .. } => 409,
-            Refused::Replayed => 409,
-            Refused::RecordRetracted(_) | Refused::RecordSuperseded(_) => 410,
-            Refused::Paused => 503,
-            Refused::Corrupt(..) => 502,
-            Refused::UnknownTransaction(_) | Refused::NoRecipientKey(_) => 422,
-            _ => 403,
-        }
-    }
-
-    /// A stable name for the problem type.
-    pub fn slug(&self) -> &'static str {
-        match self {
-            Refused::UnknownTransaction(_) => "unknown-transaction",
-            Refused::AccessRefusedOnChain(_) => "access-refused",
-            Refused::NoAccessEvent(_) => "no-access-event",
-            Refused::AnotherGrantee(_) => "another-grantee",
-            Refused::StaleEvent { .. } => "stale-event",
-            Refused::Replayed => "replayed-event",
-            Refused::UnknownRecord(_) => "unknown-record",
-            Refused::RecordRetracted(_) => "record-retracted",
-            Refused::RecordSuperseded(_) => "record-superseded",
-            Refused::UnknownGrant(_) => "unknown-grant",
-            Refused::GrantReplaced { .. } => "grant-replaced",
-            Refused::GrantNotLive(_) => "grant-not-live",
-            Refused::Paused => "paused",
-            Refused::NoRecipientKey(_) => "no-recipient-key",
-            Refused::NotTheAuthor { .. } => "not-the-author",
-            Refused::Corrupt(..) => "corrupt-account",
-            Refused::UnknownPatient(_) => "unknown-patient",
-            Refused::NotNextRecord { .. } => "not-next-record",
-            Refused::NoStanding { .. } => "no-standing",
-        }
-    }
-}
 
 /// A release that passed every check: what the gateway wraps and sends.
 #[derive(Clone, Debug, PartialEq)]
@@ -408,12 +78,12 @@ pub fn access_event(
 /// The accounts a release decision reads, in the order [`decide_release`] expects them.
 pub fn release_accounts(event: &AccessLogged) -> [Pubkey; 6] {
     [
-        crate::pda::config(),
+        careledger_sdk::pda::config(),
         event.grant,
         event.record,
-        crate::pda::provider(&event.grantee).0,
-        crate::pda::patient(&event.patient).0,
-        crate::pda::encryption_key(&event.grantee).0,
+        careledger_sdk::pda::provider(&event.grantee).0,
+        careledger_sdk::pda::patient(&event.patient).0,
+        careledger_sdk::pda::encryption_key(&event.grantee).0,
     ]
 }
 
@@ -424,7 +94,7 @@ fn decode_at<T: AccountDeserialize + Discriminator>(
 ) -> Result<T, Refused> {
     match account {
         Some(a) if a.owner == careledger::ID && !a.data.is_empty() => {
-            crate::accounts::decode(address, &a.owner, &a.data)
+            careledger_sdk::accounts::decode(address, &a.owner, &a.data)
                 .map_err(|e| Refused::Corrupt(*address, e.to_string()))
         }
         _ => Err(missing),
@@ -560,32 +230,13 @@ pub async fn clear_upload<V: LedgerView>(
     })
 }
 
-/// What an author declares when it stages a record's ciphertext before anchoring it: the
-/// record's identity (the ciphertext is bound to it), and the grant it writes under when it
-/// is not the patient. Version 1 only: `patient put` makes new records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StagingRequest {
-    pub uploader: Pubkey,
-    pub patient: Pubkey,
-    pub index: u32,
-    pub class: u8,
-    pub grant: Option<Pubkey>,
-}
-
-impl StagingRequest {
-    /// The address the record will be anchored at.
-    pub fn record(&self) -> Pubkey {
-        crate::pda::record(&self.patient, self.index).0
-    }
-}
-
 /// The accounts a staging decision reads, in the order [`decide_staging`] expects them.
 pub fn staging_accounts(request: &StagingRequest) -> Vec<Pubkey> {
     let mut addresses = vec![
-        crate::pda::config(),
+        careledger_sdk::pda::config(),
         request.record(),
-        crate::pda::patient(&request.patient).0,
-        crate::pda::provider(&request.uploader).0,
+        careledger_sdk::pda::patient(&request.patient).0,
+        careledger_sdk::pda::provider(&request.uploader).0,
     ];
     addresses.extend(request.grant);
     addresses
@@ -664,10 +315,10 @@ pub async fn clear_staging<V: LedgerView>(
 /// the order [`decide_probe`] expects them.
 pub fn probe_accounts(request: &ProbeRequest, patient: &Pubkey) -> Vec<Pubkey> {
     let mut addresses = vec![
-        crate::pda::config(),
+        careledger_sdk::pda::config(),
         request.record,
-        crate::pda::patient(patient).0,
-        crate::pda::provider(&request.signer).0,
+        careledger_sdk::pda::patient(patient).0,
+        careledger_sdk::pda::provider(&request.signer).0,
     ];
     addresses.extend(request.grant);
     addresses
@@ -763,10 +414,13 @@ pub async fn clear_probe<V: LedgerView>(
 mod tests {
     //! The gateway's decision against each way round it: who gains, and the refusal they get.
     use super::*;
+    use crate::protocol::*;
     use anchor_lang::AccountSerialize;
     use careledger::logic::cid::parse_cid;
     use careledger::state::{GrantStatus, ProviderStatus, Purpose, ReviewState, ROLE_CLINICIAN};
     use careledger::NO_RECORD_SCOPE;
+    use careledger_identity::siws::SignInMessage;
+    use solana_signature::Signature;
 
     const NOW: i64 = 1_800_000_000;
 
@@ -785,8 +439,8 @@ mod tests {
     fn world() -> World {
         let patient = Pubkey::new_unique();
         let clinic = Pubkey::new_unique();
-        let grant_address = crate::pda::grant(&patient, &clinic, Purpose::Treatment).0;
-        let record_address = crate::pda::record(&patient, 0).0;
+        let grant_address = careledger_sdk::pda::grant(&patient, &clinic, Purpose::Treatment).0;
+        let record_address = careledger_sdk::pda::record(&patient, 0).0;
         let mut cid = vec![0x01, 0x55, 0x12, 0x20];
         cid.extend_from_slice(&[7; 32]);
         World {

@@ -32,8 +32,9 @@
 //! [`SignInMessage::verify`] is what a server runs on a signed message.
 //!
 //! ```
-//! use careledger_sdk::siws::{new_nonce, SignInMessage};
-//! use careledger_sdk::{Keypair, Signer};
+//! use careledger_identity::siws::{new_nonce, SignInMessage};
+//! use solana_keypair::Keypair;
+//! use solana_signer::Signer;
 //!
 //! let wallet = Keypair::new();
 //! let message = SignInMessage {
@@ -58,13 +59,13 @@
 //! ```
 use std::str::FromStr;
 
-use chacha20poly1305::aead::{rand_core::RngCore, OsRng};
 use chrono::{DateTime, SecondsFormat};
+use rand_core::{OsRng, RngCore};
 use solana_pubkey::Pubkey;
 use solana_signature::Signature;
 use solana_signer::Signer;
 
-use crate::SdkError;
+use crate::IdentityError;
 
 /// Longest message [`SignInMessage::parse`] reads, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 4096;
@@ -172,7 +173,7 @@ impl SignInMessage {
     /// missing `Version`, a value outside its syntax (URI, version, Chain ID, nonce of fewer
     /// than [`MIN_NONCE_LEN`] letters and digits, RFC 3339 timestamps, request ID), an empty
     /// `Resources:` list or more than [`MAX_RESOURCES`] resources.
-    pub fn parse(text: &str) -> Result<SignInMessage, SdkError> {
+    pub fn parse(text: &str) -> Result<SignInMessage, IdentityError> {
         check_envelope(text)?;
         let lines: Vec<&str> = text.split('\n').collect();
         let domain = parse_header(lines.first().copied().unwrap_or_default())?;
@@ -200,7 +201,7 @@ impl SignInMessage {
     /// Checks that every value is within its syntax and that the message reads back unchanged
     /// (no value carries a line break into another line), so that a server's
     /// [`SignInMessage::parse`] will accept the text.
-    pub fn validate(&self) -> Result<(), SdkError> {
+    pub fn validate(&self) -> Result<(), IdentityError> {
         let read_back = Self::parse(&self.to_text())?;
         if read_back != *self {
             return Err(sign_in_error(
@@ -212,7 +213,7 @@ impl SignInMessage {
 
     /// Signs the bytes of [`SignInMessage::to_text`] with `signer`. Refuses a signer whose
     /// public key is not `address`, and a message [`SignInMessage::validate`] refuses.
-    pub fn sign(&self, signer: &(impl Signer + ?Sized)) -> Result<Signature, SdkError> {
+    pub fn sign(&self, signer: &(impl Signer + ?Sized)) -> Result<Signature, IdentityError> {
         let key = signer
             .try_pubkey()
             .map_err(|e| sign_in_error(format!("the signer has no public key: {e}")))?;
@@ -245,7 +246,7 @@ impl SignInMessage {
         now_unix: i64,
         max_age_secs: i64,
         max_skew_secs: i64,
-    ) -> Result<SignInMessage, SdkError> {
+    ) -> Result<SignInMessage, IdentityError> {
         if max_age_secs < 0 || max_skew_secs < 0 {
             return Err(sign_in_error(format!(
                 "max_age_secs ({max_age_secs}) and max_skew_secs ({max_skew_secs}) must not be \
@@ -275,7 +276,12 @@ impl SignInMessage {
     }
 
     /// The time checks of [`SignInMessage::verify`].
-    fn check_times(&self, now: i64, max_age_secs: i64, max_skew_secs: i64) -> Result<(), SdkError> {
+    fn check_times(
+        &self,
+        now: i64,
+        max_age_secs: i64,
+        max_skew_secs: i64,
+    ) -> Result<(), IdentityError> {
         let issued_at = self.issued_at.as_deref().ok_or_else(|| {
             sign_in_error("Issued At is missing: a server must know when the sign-in was issued")
         })?;
@@ -307,6 +313,16 @@ impl SignInMessage {
         }
         Ok(())
     }
+}
+
+/// Now as an RFC 3339 timestamp in whole seconds (a message's Issued At), from the wall clock.
+pub fn issued_now() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    DateTime::from_timestamp(now, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// A fresh nonce: [`NONCE_LEN`] ASCII letters and digits drawn uniformly from the operating
@@ -389,9 +405,9 @@ impl Field {
     }
 }
 
-/// A [`SdkError::SignIn`] with `message`.
-fn sign_in_error(message: impl Into<String>) -> SdkError {
-    SdkError::SignIn(message.into())
+/// A [`IdentityError::SignIn`] with `message`.
+fn sign_in_error(message: impl Into<String>) -> IdentityError {
+    IdentityError::SignIn(message.into())
 }
 
 /// `s` for quoting in an error message, cut to [`QUOTE_MAX`] characters.
@@ -411,7 +427,7 @@ fn rfc3339(unix: i64) -> String {
 
 /// Checks what holds for the text as a whole: its size, LF-only line endings, no trailing
 /// line break.
-fn check_envelope(text: &str) -> Result<(), SdkError> {
+fn check_envelope(text: &str) -> Result<(), IdentityError> {
     if text.len() > MAX_MESSAGE_BYTES {
         return Err(sign_in_error(format!(
             "the message is {} bytes, more than the {MAX_MESSAGE_BYTES} allowed",
@@ -433,7 +449,7 @@ fn check_envelope(text: &str) -> Result<(), SdkError> {
 }
 
 /// The domain from line 1, `<domain> wants you to sign in with your Solana account:`.
-fn parse_header(line: &str) -> Result<String, SdkError> {
+fn parse_header(line: &str) -> Result<String, IdentityError> {
     let domain = line.strip_suffix(HEADER_SUFFIX).ok_or_else(|| {
         sign_in_error(format!(
             "line 1 must read `<domain>{HEADER_SUFFIX}`, found {}",
@@ -445,7 +461,7 @@ fn parse_header(line: &str) -> Result<String, SdkError> {
 }
 
 /// The address from line 2: a Solana address in canonical base58.
-fn parse_address(line: Option<&str>) -> Result<Pubkey, SdkError> {
+fn parse_address(line: Option<&str>) -> Result<Pubkey, IdentityError> {
     let line = line.ok_or_else(|| sign_in_error("line 2 (the address) is missing"))?;
     let address = Pubkey::from_str(line).map_err(|e| {
         sign_in_error(format!(
@@ -465,7 +481,7 @@ fn parse_address(line: Option<&str>) -> Result<Pubkey, SdkError> {
 /// Splits what follows the address into the statement (if any) and the index of the first
 /// field line. Line 3 is blank; then either the field block, or the statement, a blank line
 /// and the field block.
-fn split_blocks(lines: &[&str]) -> Result<(Option<String>, usize), SdkError> {
+fn split_blocks(lines: &[&str]) -> Result<(Option<String>, usize), IdentityError> {
     match lines.get(2) {
         None => {
             return Err(sign_in_error(
@@ -524,7 +540,7 @@ fn parse_fields(
     lines: &[&str],
     first_line: usize,
     message: &mut SignInMessage,
-) -> Result<(), SdkError> {
+) -> Result<(), IdentityError> {
     let mut seen = [false; Field::ALL.len()];
     let mut last: Option<Field> = None;
     for (offset, line) in lines.iter().enumerate() {
@@ -806,9 +822,9 @@ mod tests {
     }
 
     /// The message of an `Err`, or a panic naming the unexpected `Ok`.
-    fn refusal<T: std::fmt::Debug>(result: Result<T, SdkError>) -> String {
+    fn refusal<T: std::fmt::Debug>(result: Result<T, IdentityError>) -> String {
         match result {
-            Err(SdkError::SignIn(message)) => message,
+            Err(IdentityError::SignIn(message)) => message,
             other => panic!("expected a sign-in refusal, got {other:?}"),
         }
     }
@@ -871,7 +887,7 @@ mod tests {
     }
 
     /// Signs `message` with `wallet()` and verifies it at `now`.
-    fn sign_and_verify(message: &SignInMessage, now: &str) -> Result<SignInMessage, SdkError> {
+    fn sign_and_verify(message: &SignInMessage, now: &str) -> Result<SignInMessage, IdentityError> {
         let signature = message.sign(&wallet())?;
         SignInMessage::verify(
             &message.to_text(),

@@ -3,14 +3,20 @@
 //! A command starts the embedded runtime, then takes the folder's lock (exclusive to write,
 //! shared to read), loads the committed generation into the bank, runs, and saves every account
 //! the bank knows together with the command's audit events as the next generation
-//! ([`folder`] explains the layout and why a crash cannot tear it). A command that fails saves
+//! ([`files`] explains the layout and why a crash cannot tear it). [`FolderView`] is the
+//! read-only view a gateway serves from a folder while commands keep writing to it. A command that fails saves
 //! nothing: the folder holds the state before it or after it, never a part.
-pub mod folder;
+mod error;
+pub mod files;
+pub mod view;
 
-use anyhow::{anyhow, bail, Result};
-use careledger_sdk::embedded::EmbeddedTransport;
-use careledger_sdk::{CareledgerEvent, Signature, Transport, TxOutcome};
-use folder::{Access, Folder, Snapshot};
+pub use error::{Context, FolderError, Result};
+pub use files::{Access, Folder, Snapshot};
+pub use view::FolderView;
+
+use crate::embedded::EmbeddedTransport;
+use crate::{CareledgerEvent, Signature, Transport, TxOutcome};
+use error::{bail, fail};
 use solana_account::Account;
 use solana_pubkey::Pubkey;
 use std::collections::BTreeMap;
@@ -85,7 +91,7 @@ pub fn decode_lines(folder: &Folder, snapshot: &Snapshot) -> Result<Vec<Line>> {
         .enumerate()
         .map(|(i, bytes)| {
             decode_line(bytes).ok_or_else(|| {
-                anyhow!(
+                fail!(
                     "cannot load the ledger folder {}: events.log line {} is not a careledger event. Restore the folder from a backup, or start a new one",
                     folder.dir().display(),
                     i + 1
@@ -138,7 +144,7 @@ impl Ledger {
         };
         self.pending
             .lock()
-            .map_err(|_| anyhow!("event buffer poisoned"))?
+            .map_err(|_| fail!("event buffer poisoned"))?
             .extend(
                 outcome
                     .events
@@ -154,7 +160,7 @@ impl Ledger {
         events.extend(
             self.pending
                 .lock()
-                .map_err(|_| anyhow!("event buffer poisoned"))?
+                .map_err(|_| fail!("event buffer poisoned"))?
                 .iter()
                 .map(|(_, event)| event.clone()),
         );
@@ -178,7 +184,7 @@ impl Ledger {
         let events: Vec<Vec<u8>> = self
             .pending
             .lock()
-            .map_err(|_| anyhow!("event buffer poisoned"))?
+            .map_err(|_| fail!("event buffer poisoned"))?
             .iter()
             .map(|(tx, event)| encode_line(tx, event))
             .collect();
@@ -211,7 +217,7 @@ mod tests {
 
     #[test]
     fn lines_with_and_without_their_transaction_decode() {
-        let event = CareledgerEvent::PatientRegistered(careledger_sdk::events::PatientRegistered {
+        let event = CareledgerEvent::PatientRegistered(crate::events::PatientRegistered {
             patient: Pubkey::new_unique(),
             wallet: Pubkey::new_unique(),
             at: 7,

@@ -10,7 +10,7 @@
 //! general CBOR library: a map of two text keys in DAG-CBOR's canonical order (shorter key
 //! first: "roots" before "version"), an array of tagged byte strings and the integer 1.
 use crate::unixfs::{self, put_varint, BlockSink, Profile, Root};
-use crate::SdkError;
+use crate::RecordsError;
 use sha2::{Digest, Sha256};
 use std::collections::{HashSet, VecDeque};
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -42,7 +42,7 @@ const TAG_CID: u64 = 42;
 /// Two passes over the file: the first finds the root (the header comes first), the second
 /// writes the blocks, leaves before their parents and the root last. A file that changes
 /// between the passes is an error (the CAR written is then not usable). Returns the root.
-pub fn write_car(path: &Path, profile: Profile, out: impl Write) -> Result<Root, SdkError> {
+pub fn write_car(path: &Path, profile: Profile, out: impl Write) -> Result<Root, RecordsError> {
     let what = path.display().to_string();
     write_car_from(|| std::fs::File::open(path), profile, out, &what)
 }
@@ -53,19 +53,19 @@ fn write_car_from<R: Read>(
     profile: Profile,
     out: impl Write,
     what: &str,
-) -> Result<Root, SdkError> {
-    let root = unixfs::cid_of_reader(open().map_err(SdkError::Io)?, profile)?;
+) -> Result<Root, RecordsError> {
+    let root = unixfs::cid_of_reader(open().map_err(RecordsError::Io)?, profile)?;
     let mut out = BufWriter::new(out);
     out.write_all(&encode_header(&[&root.cid]))
-        .map_err(SdkError::Io)?;
-    let second = open().map_err(SdkError::Io)?;
+        .map_err(RecordsError::Io)?;
+    let second = open().map_err(RecordsError::Io)?;
     let (again, _) = unixfs::dag_of_reader(second, profile, CarBlocks::new(&mut out))?;
     if again.cid != root.cid {
-        return Err(SdkError::InvalidInput(format!(
+        return Err(RecordsError::InvalidInput(format!(
             "{what} changed while its CAR was being written"
         )));
     }
-    out.flush().map_err(SdkError::Io)?;
+    out.flush().map_err(RecordsError::Io)?;
     Ok(root)
 }
 
@@ -141,15 +141,15 @@ impl<W: Write> CarBlocks<W> {
 }
 
 impl<W: Write> BlockSink for CarBlocks<W> {
-    fn block(&mut self, cid: &[u8], data: &[u8]) -> Result<(), SdkError> {
+    fn block(&mut self, cid: &[u8], data: &[u8]) -> Result<(), RecordsError> {
         if self.repeat(cid) {
             return Ok(());
         }
         let mut prefix = Vec::with_capacity(cid.len() + 10);
         put_varint(&mut prefix, (cid.len() + data.len()) as u64);
         prefix.extend_from_slice(cid);
-        self.out.write_all(&prefix).map_err(SdkError::Io)?;
-        self.out.write_all(data).map_err(SdkError::Io)?;
+        self.out.write_all(&prefix).map_err(RecordsError::Io)?;
+        self.out.write_all(data).map_err(RecordsError::Io)?;
         self.written += 1;
         Ok(())
     }
@@ -160,7 +160,7 @@ pub type Block = (Vec<u8>, Vec<u8>);
 
 /// Reads a CARv1 back: its roots and all its blocks, each checked to hash (sha2-256) to its
 /// CID. For tests and `careledger car --check`; [`CarReader`] streams instead.
-pub fn read_car(reader: impl Read) -> Result<(Vec<Vec<u8>>, Vec<Block>), SdkError> {
+pub fn read_car(reader: impl Read) -> Result<(Vec<Vec<u8>>, Vec<Block>), RecordsError> {
     let mut car = CarReader::new(reader)?;
     let mut blocks = Vec::new();
     while let Some(block) = car.next_block()? {
@@ -180,7 +180,7 @@ pub struct CarReader<R: Read> {
 
 impl<R: Read> CarReader<R> {
     /// Reads and checks the header: a DAG-CBOR map of exactly "roots" (CIDs) and "version" 1.
-    pub fn new(reader: R) -> Result<Self, SdkError> {
+    pub fn new(reader: R) -> Result<Self, RecordsError> {
         let mut reader = BufReader::new(reader);
         let len = read_varint(&mut reader)?
             .ok_or_else(|| malformed("empty input: no CAR header".into()))?;
@@ -204,7 +204,7 @@ impl<R: Read> CarReader<R> {
     /// The next block as (binary CID, data), `None` at the end of the CAR. Errors for a
     /// truncated or oversized section, a malformed CID, a hash other than sha2-256, or data
     /// that does not hash to its CID.
-    pub fn next_block(&mut self) -> Result<Option<Block>, SdkError> {
+    pub fn next_block(&mut self) -> Result<Option<Block>, RecordsError> {
         let Some(len) = read_varint(&mut self.reader)? else {
             return Ok(None);
         };
@@ -224,42 +224,42 @@ impl<R: Read> CarReader<R> {
 }
 
 /// Length of the CID at the start of a block section, which must be followed by data.
-fn checked_cid_len(section: &[u8], index: u64) -> Result<usize, SdkError> {
+fn checked_cid_len(section: &[u8], index: u64) -> Result<usize, RecordsError> {
     let mut rest = section;
     cid::Cid::read_bytes(&mut rest)
-        .map_err(|e| SdkError::InvalidCid(format!("block {index}: {e}")))?;
+        .map_err(|e| RecordsError::InvalidCid(format!("block {index}: {e}")))?;
     Ok(section.len() - rest.len())
 }
 
 /// Checks that `data` hashes to `cid` (sha2-256 only: what both UnixFS profiles use).
-fn verify_block(cid: &[u8], data: &[u8], index: u64) -> Result<(), SdkError> {
-    let parsed =
-        cid::Cid::try_from(cid).map_err(|e| SdkError::InvalidCid(format!("block {index}: {e}")))?;
+fn verify_block(cid: &[u8], data: &[u8], index: u64) -> Result<(), RecordsError> {
+    let parsed = cid::Cid::try_from(cid)
+        .map_err(|e| RecordsError::InvalidCid(format!("block {index}: {e}")))?;
     if parsed.hash().code() != 0x12 || parsed.hash().size() != 32 {
-        return Err(SdkError::InvalidCid(format!(
+        return Err(RecordsError::InvalidCid(format!(
             "block {index} ({parsed}): hash function {:#x} is not sha2-256",
             parsed.hash().code()
         )));
     }
     if Sha256::digest(data).as_slice() != parsed.hash().digest() {
-        return Err(SdkError::InvalidCid(format!(
+        return Err(RecordsError::InvalidCid(format!(
             "block {index} ({parsed}): its data does not hash to its CID"
         )));
     }
     Ok(())
 }
 
-fn malformed(reason: String) -> SdkError {
-    SdkError::InvalidInput(format!("malformed CAR: {reason}"))
+fn malformed(reason: String) -> RecordsError {
+    RecordsError::InvalidInput(format!("malformed CAR: {reason}"))
 }
 
 /// Reads `len` bytes (already bounded by the caller), a short read being a truncated CAR.
-fn read_exactly(reader: &mut impl Read, len: u64, what: &str) -> Result<Vec<u8>, SdkError> {
+fn read_exactly(reader: &mut impl Read, len: u64, what: &str) -> Result<Vec<u8>, RecordsError> {
     let mut bytes = Vec::new();
     reader
         .take(len)
         .read_to_end(&mut bytes)
-        .map_err(SdkError::Io)?;
+        .map_err(RecordsError::Io)?;
     if (bytes.len() as u64) < len {
         return Err(malformed(format!(
             "{what} truncated: {} of {len} bytes",
@@ -271,14 +271,14 @@ fn read_exactly(reader: &mut impl Read, len: u64, what: &str) -> Result<Vec<u8>,
 
 /// An unsigned LEB128 varint as multiformats defines it (minimal, at most 9 bytes for the
 /// 63-bit values it allows); `None` at a clean end of input.
-fn read_varint(reader: &mut impl Read) -> Result<Option<u64>, SdkError> {
+fn read_varint(reader: &mut impl Read) -> Result<Option<u64>, RecordsError> {
     let mut value = 0u64;
     for i in 0..9 {
         let mut byte = [0u8];
         let n = loop {
             match reader.read(&mut byte) {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                other => break other.map_err(SdkError::Io)?,
+                other => break other.map_err(RecordsError::Io)?,
             }
         };
         if n == 0 {
@@ -301,7 +301,7 @@ fn read_varint(reader: &mut impl Read) -> Result<Option<u64>, SdkError> {
 }
 
 /// The roots of a CARv1 header's DAG-CBOR bytes.
-fn decode_header(bytes: &[u8]) -> Result<Vec<Vec<u8>>, SdkError> {
+fn decode_header(bytes: &[u8]) -> Result<Vec<Vec<u8>>, RecordsError> {
     let mut cbor = Cbor { bytes, pos: 0 };
     let entries = cbor.expect(MAJOR_MAP, "header map")?;
     let mut roots = None;
@@ -336,7 +336,7 @@ fn decode_header(bytes: &[u8]) -> Result<Vec<Vec<u8>>, SdkError> {
 }
 
 /// The "roots" array: CIDs as tag 42 of `0x00 || binary CID`.
-fn decode_roots(cbor: &mut Cbor<'_>) -> Result<Vec<Vec<u8>>, SdkError> {
+fn decode_roots(cbor: &mut Cbor<'_>) -> Result<Vec<Vec<u8>>, RecordsError> {
     let count = cbor.expect(MAJOR_ARRAY, "roots array")?;
     let mut roots = Vec::new();
     for _ in 0..count {
@@ -350,9 +350,11 @@ fn decode_roots(cbor: &mut Cbor<'_>) -> Result<Vec<Vec<u8>>, SdkError> {
         };
         let mut rest = cid;
         cid::Cid::read_bytes(&mut rest)
-            .map_err(|e| SdkError::InvalidCid(format!("CAR root: {e}")))?;
+            .map_err(|e| RecordsError::InvalidCid(format!("CAR root: {e}")))?;
         if !rest.is_empty() {
-            return Err(SdkError::InvalidCid("CAR root: bytes after the CID".into()));
+            return Err(RecordsError::InvalidCid(
+                "CAR root: bytes after the CID".into(),
+            ));
         }
         roots.push(cid.to_vec());
     }
@@ -369,7 +371,7 @@ struct Cbor<'a> {
 impl Cbor<'_> {
     /// The next item's head, which must be of major type `major`: its argument (a count, a
     /// length, a tag or an integer).
-    fn expect(&mut self, major: u8, what: &str) -> Result<u64, SdkError> {
+    fn expect(&mut self, major: u8, what: &str) -> Result<u64, RecordsError> {
         let initial = *self.take(1)?.first().unwrap_or(&0xff);
         if initial >> 5 != major {
             return Err(malformed(format!(
@@ -387,14 +389,14 @@ impl Cbor<'_> {
         Ok(value)
     }
 
-    fn take_be(&mut self, n: usize) -> Result<u64, SdkError> {
+    fn take_be(&mut self, n: usize) -> Result<u64, RecordsError> {
         Ok(self
             .take(n as u64)?
             .iter()
             .fold(0u64, |v, b| (v << 8) | u64::from(*b)))
     }
 
-    fn take(&mut self, n: u64) -> Result<&[u8], SdkError> {
+    fn take(&mut self, n: u64) -> Result<&[u8], RecordsError> {
         let end = usize::try_from(n)
             .ok()
             .and_then(|n| self.pos.checked_add(n))
@@ -456,7 +458,8 @@ mod tests {
     #[test]
     fn header_bytes() {
         let cid =
-            crate::cid::cid_to_bytes("QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH").unwrap();
+            careledger_sdk::cid::cid_to_bytes("QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH")
+                .unwrap();
         let header = encode_header(&[&cid]);
         let mut expected = vec![56, 0xa2, 0x65];
         expected.extend_from_slice(b"roots");
@@ -577,7 +580,10 @@ mod tests {
                 Err(e) => e,
             };
             assert!(
-                matches!(err, SdkError::InvalidInput(_) | SdkError::InvalidCid(_)),
+                matches!(
+                    err,
+                    RecordsError::InvalidInput(_) | RecordsError::InvalidCid(_)
+                ),
                 "{what}: {err}"
             );
         }
@@ -606,7 +612,7 @@ mod tests {
         bad_cid.extend_from_slice(&[3, 0x05, 0x05, 0x05]);
         assert!(matches!(
             read_car(&bad_cid[..]),
-            Err(SdkError::InvalidCid(_))
+            Err(RecordsError::InvalidCid(_))
         ));
         // an oversized section is refused before it is read
         let mut huge = encode_header(&[]);
