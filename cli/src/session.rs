@@ -2,10 +2,10 @@
 //! errors, and saving the folder at the end.
 use crate::Cli;
 use anyhow::{anyhow, bail, Result};
+use careledger_sdk::any_transport::AnyTransport;
 use careledger_sdk::embedded::folder::{Access, Ledger};
 use careledger_sdk::embedded::EmbeddedTransport;
 use careledger_sdk::rpc::RpcTransport;
-use careledger_sdk::transport::AnyTransport;
 use careledger_sdk::{classes as names, Client, Purpose, SdkError, Transport};
 use careledger_sdk::{CareledgerEvent, TxOutcome};
 use serde_json::{json, Value};

@@ -3,6 +3,18 @@ use crate::SdkError;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use solana_pubkey::Pubkey;
 
+/// Accounts read at one point of the ledger, with that point's clock: a decision over them sees
+/// one consistent state, never a grant from one slot and a record from another.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountsAt {
+    /// The slot they were read at (over RPC, the node's context slot).
+    pub slot: u64,
+    /// The clock sysvar's unix time at that slot.
+    pub unix_timestamp: i64,
+    /// One entry per requested address, in order; `None` where no account lives.
+    pub accounts: Vec<Option<solana_account::Account>>,
+}
+
 /// Decodes an account of type `T`, checking its owner and discriminator.
 pub fn decode<T: AccountDeserialize + Discriminator>(
     address: &Pubkey,
@@ -25,7 +37,7 @@ pub fn decode<T: AccountDeserialize + Discriminator>(
 
 /// Decodes the `i`-th account of a snapshot read for `addresses` (missing: `AccountNotFound`).
 pub fn decode_nth<T: AccountDeserialize + Discriminator>(
-    at: &crate::transport::AccountsAt,
+    at: &AccountsAt,
     addresses: &[Pubkey],
     i: usize,
 ) -> Result<T, SdkError> {

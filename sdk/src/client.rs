@@ -138,6 +138,32 @@ impl<T: Transport, S: Signer + Send + Sync> Client<T, S> {
         decode(address, &account.owner, &account.data)
     }
 
+    /// A policy's keys (address, insurer, member, mint, vault), read from the chain, for the
+    /// claim builders.
+    pub async fn policy_keys(&self, policy: &Pubkey) -> Result<crate::ix::PolicyKeys, SdkError> {
+        let state: Policy = self.fetch(policy).await?;
+        Ok(crate::ix::PolicyKeys::of(*policy, &state))
+    }
+
+    /// How `provider` shows its care relationship with `member` for `record`: it authored the
+    /// record, else its treatment grant, else its operations grant (the program checks it).
+    pub async fn care_basis(
+        &self,
+        provider: &Pubkey,
+        member: &Pubkey,
+        record: &Pubkey,
+    ) -> Result<crate::ix::CareBasis, SdkError> {
+        let anchor: RecordAnchor = self.fetch(record).await?;
+        if anchor.author == *provider {
+            return Ok(crate::ix::CareBasis::AuthoredRecord);
+        }
+        let treatment = crate::pda::grant(member, provider, Purpose::Treatment).0;
+        if self.transport.account(&treatment).await?.is_some() {
+            return Ok(crate::ix::CareBasis::Grant(Purpose::Treatment));
+        }
+        Ok(crate::ix::CareBasis::Grant(Purpose::Operations))
+    }
+
     /// Like `fetch`, but `None` when no careledger account lives at the address.
     pub async fn fetch_optional<A: AccountDeserialize + Discriminator>(
         &self,

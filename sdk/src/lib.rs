@@ -40,6 +40,8 @@
 //! assert_eq!(RecordClass::LabResult.bit(), 1);
 //! ```
 pub mod accounts;
+#[cfg(all(feature = "rpc", feature = "embedded"))]
+pub mod any_transport;
 pub mod audit;
 pub mod batch;
 pub mod cid;
@@ -62,6 +64,8 @@ pub mod tokens;
 pub mod transport;
 pub mod trials;
 
+#[cfg(all(feature = "rpc", feature = "embedded"))]
+pub use any_transport::AnyTransport;
 pub use careledger as program;
 pub use careledger::constants::*;
 pub use careledger::errors::CareledgerError;

@@ -1,5 +1,6 @@
 //! What the client needs from a cluster. Two implementations: RPC (any cluster URL) and the
 //! embedded runtime (an in-process Agave bank), behind cargo features.
+pub use crate::accounts::AccountsAt;
 use crate::accounts::Memcmp;
 use crate::events::CareledgerEvent;
 use crate::SdkError;
@@ -19,18 +20,6 @@ pub const MAX_SNAPSHOT_ADDRESSES: usize = 99;
 pub struct TxOutcome {
     pub signature: Signature,
     pub events: Vec<CareledgerEvent>,
-}
-
-/// Accounts read at one point of the ledger, with that point's clock: a decision over them sees
-/// one consistent state, never a grant from one slot and a record from another.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AccountsAt {
-    /// The slot they were read at (over RPC, the node's context slot).
-    pub slot: u64,
-    /// The clock sysvar's unix time at that slot.
-    pub unix_timestamp: i64,
-    /// One entry per requested address, in order; `None` where no account lives.
-    pub accounts: Vec<Option<Account>>,
 }
 
 /// Every future is `Send`, so a `Client` call can be awaited in an axum handler or passed to
@@ -97,79 +86,5 @@ impl<T: Transport> LedgerView for T {
     }
     async fn latest_blockhash(&self) -> Result<Hash, SdkError> {
         Transport::latest_blockhash(self).await
-    }
-}
-
-/// Either transport behind one type, for tools that pick the cluster at run time (the CLI, the
-/// scenario harness).
-#[cfg(all(feature = "rpc", feature = "embedded"))]
-pub enum AnyTransport {
-    Embedded(Box<crate::embedded::EmbeddedTransport>),
-    Rpc(crate::rpc::RpcTransport),
-}
-
-#[cfg(all(feature = "rpc", feature = "embedded"))]
-impl AnyTransport {
-    pub fn as_embedded(&self) -> Option<&crate::embedded::EmbeddedTransport> {
-        match self {
-            AnyTransport::Embedded(t) => Some(t),
-            AnyTransport::Rpc(_) => None,
-        }
-    }
-}
-
-#[cfg(all(feature = "rpc", feature = "embedded"))]
-macro_rules! both {
-    ($self:ident, $t:ident => $call:expr) => {
-        match $self {
-            AnyTransport::Embedded(t) => {
-                let $t: &crate::embedded::EmbeddedTransport = t;
-                $call
-            }
-            AnyTransport::Rpc($t) => $call,
-        }
-    };
-}
-
-#[cfg(all(feature = "rpc", feature = "embedded"))]
-impl Transport for AnyTransport {
-    async fn latest_blockhash(&self) -> Result<Hash, SdkError> {
-        both!(self, t => Transport::latest_blockhash(t).await)
-    }
-    async fn send(&self, tx: Transaction) -> Result<TxOutcome, SdkError> {
-        both!(self, t => t.send(tx).await)
-    }
-    async fn account(&self, address: &Pubkey) -> Result<Option<Account>, SdkError> {
-        both!(self, t => t.account(address).await)
-    }
-    async fn program_accounts(
-        &self,
-        filters: &[Memcmp],
-    ) -> Result<Vec<(Pubkey, Account)>, SdkError> {
-        both!(self, t => t.program_accounts(filters).await)
-    }
-    async fn unix_timestamp(&self) -> Result<i64, SdkError> {
-        both!(self, t => t.unix_timestamp().await)
-    }
-    async fn accounts_at(&self, addresses: &[Pubkey]) -> Result<AccountsAt, SdkError> {
-        both!(self, t => Transport::accounts_at(t, addresses).await)
-    }
-    async fn transaction_events(
-        &self,
-        signature: &Signature,
-    ) -> Result<Option<Vec<CareledgerEvent>>, SdkError> {
-        both!(self, t => Transport::transaction_events(t, signature).await)
-    }
-}
-
-#[cfg(all(feature = "rpc", feature = "embedded"))]
-impl AnyTransport {
-    /// Test and devnet funding, not part of [`Transport`]: the embedded faucet's transfer, or an
-    /// RPC airdrop (which only localnet, devnet and testnet grant).
-    pub async fn fund(&self, to: &Pubkey, lamports: u64) -> Result<(), SdkError> {
-        match self {
-            AnyTransport::Embedded(t) => t.fund(to, lamports).await,
-            AnyTransport::Rpc(t) => t.airdrop(to, lamports).await,
-        }
     }
 }

@@ -127,7 +127,7 @@ fn deployer() -> Keypair {
 }
 
 /// Where the scenarios run: one interface over both transports.
-pub use careledger_sdk::transport::AnyTransport as Cluster;
+pub use careledger_sdk::any_transport::AnyTransport as Cluster;
 
 /// The embedded transport of a scenario that needs it (guard with `skip_on_cluster`).
 pub trait EmbeddedOnly {

@@ -2,16 +2,15 @@
 use crate::session::{explain, sent, Session};
 use anyhow::{Context, Result};
 use careledger_sdk::claims::{explanation_of_benefit, service_day};
-use careledger_sdk::ix::{self, CareBasis, PolicyKeys};
+use careledger_sdk::ix;
 use careledger_sdk::Transport;
 use careledger_sdk::{pda, tokens, Claim, ClaimSubmitArgs, CoverageRule, Policy};
-use careledger_sdk::{Purpose, RecordAnchor};
 use clap::Subcommand;
 use serde_json::{json, Value};
 use solana_pubkey::Pubkey;
 use std::path::PathBuf;
 
-use super::insurer::Code;
+use crate::command::insurer::Code;
 
 #[derive(Subcommand)]
 pub enum ClaimCmd {
@@ -66,26 +65,6 @@ pub enum ClaimCmd {
     },
 }
 
-pub(crate) async fn policy_keys(s: &Session, policy: &Pubkey) -> Result<PolicyKeys> {
-    let state: Policy = s.client.fetch(policy).await.map_err(explain)?;
-    Ok(PolicyKeys::of(*policy, &state))
-}
-
-/// How the signer shows its care relationship with the member for `record`: it authored the
-/// record, else its treatment grant, else its operations grant.
-async fn care_basis(s: &Session, keys: &PolicyKeys, record: &Pubkey) -> Result<CareBasis> {
-    let me = s.me();
-    let anchor: RecordAnchor = s.client.fetch(record).await.map_err(explain)?;
-    if anchor.author == me {
-        return Ok(CareBasis::AuthoredRecord);
-    }
-    let treatment = pda::grant(&keys.patient, &me, Purpose::Treatment).0;
-    if s.client.transport().account(&treatment).await?.is_some() {
-        return Ok(CareBasis::Grant(Purpose::Treatment));
-    }
-    Ok(CareBasis::Grant(Purpose::Operations))
-}
-
 pub async fn execute(s: &Session, cmd: &ClaimCmd) -> Result<(Value, String)> {
     let me = s.me();
     Ok(match cmd {
@@ -99,7 +78,7 @@ pub async fn execute(s: &Session, cmd: &ClaimCmd) -> Result<(Value, String)> {
             document,
             service_time,
         } => {
-            let keys = policy_keys(s, policy).await?;
+            let keys = s.client.policy_keys(policy).await.map_err(explain)?;
             let document_commitment = careledger_sdk::cid::sha256_file(document).map_err(|e| {
                 anyhow::anyhow!("cannot read the claim document {}: {e}", document.display())
             })?;
@@ -118,7 +97,11 @@ pub async fn execute(s: &Session, cmd: &ClaimCmd) -> Result<(Value, String)> {
                 document_commitment,
                 expected_terms: rule.terms,
             };
-            let care = care_basis(s, &keys, record).await?;
+            let care = s
+                .client
+                .care_basis(&me, &keys.patient, record)
+                .await
+                .map_err(explain)?;
             let address = pda::claim(policy, &me, &key, args.service_date).0;
             let out = s
                 .send(
@@ -149,7 +132,7 @@ pub async fn execute(s: &Session, cmd: &ClaimCmd) -> Result<(Value, String)> {
         }
         ClaimCmd::Settle { claim, payee } => {
             let state: Claim = s.client.fetch(claim).await.map_err(explain)?;
-            let keys = policy_keys(s, &state.policy).await?;
+            let keys = s.client.policy_keys(&state.policy).await.map_err(explain)?;
             let out = s
                 .send(
                     ix::ClaimSettle {
@@ -191,7 +174,7 @@ pub async fn execute(s: &Session, cmd: &ClaimCmd) -> Result<(Value, String)> {
             source,
             amount,
         } => {
-            let keys = policy_keys(s, policy).await?;
+            let keys = s.client.policy_keys(policy).await.map_err(explain)?;
             let out = s
                 .send(
                     ix::PolicyFund {

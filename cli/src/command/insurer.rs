@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use solana_pubkey::Pubkey;
 use std::path::PathBuf;
 
-use super::claim::policy_keys;
 use careledger_sdk::SECONDS_PER_DAY as DAY;
 
 #[derive(Subcommand)]
@@ -183,7 +182,7 @@ pub async fn execute(s: &Session, cmd: &InsurerCmd) -> Result<(Value, String)> {
             max_claims,
             prior_auth,
         } => {
-            let keys = policy_keys(s, policy).await?;
+            let keys = s.client.policy_keys(policy).await.map_err(explain)?;
             let terms = RuleTerms {
                 allowed_per_unit: *allowed,
                 copay: *copay,
@@ -217,7 +216,7 @@ pub async fn execute(s: &Session, cmd: &InsurerCmd) -> Result<(Value, String)> {
             deny,
         } => {
             let state: Claim = s.client.fetch(claim).await.map_err(explain)?;
-            let keys = policy_keys(s, &state.policy).await?;
+            let keys = s.client.policy_keys(&state.policy).await.map_err(explain)?;
             let decision = match (approve, deny) {
                 (Some(amount), None) => ReviewDecision::Approve { amount: *amount },
                 (None, Some(reason_code)) => ReviewDecision::Deny {

@@ -3,8 +3,8 @@
 use crate::session::{actions, classes, purpose};
 use crate::session::{explain, sent, Session};
 use anyhow::{bail, Context, Result};
+use careledger_sdk::any_transport::AnyTransport;
 use careledger_sdk::classes::RecordClass;
-use careledger_sdk::transport::AnyTransport;
 use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{cid, ix, pda, Transport};
 use careledger_sdk::{AccessRequest, GrantCreateArgs, RequestApproveArgs, ReviewOutcome};

@@ -12,6 +12,7 @@ mod findings;
 mod fuzz_corpus;
 mod guardians;
 mod idl_fixture;
+mod import_cycles;
 mod localnet;
 mod registry_records;
 mod regrant;
