@@ -37,6 +37,10 @@ const MEMO_PROGRAM: Pubkey = solana_pubkey::pubkey!("MemoSq4gqABAXKb96qnH8TysNcW
 /// The faucet's balance at start: far more than any test asks for.
 const FAUCET_LAMPORTS: u64 = 500_000_000 * 1_000_000_000;
 
+/// The furthest one `surfnet_timeTravel` moves the clock: 2^40 slots (about 14,000 years at
+/// 400 ms a slot, 350 at 10 ms).
+pub const MAX_TRAVEL_SLOTS: u64 = 1 << 40;
+
 /// One executed transaction, as `getTransaction` and the subscriptions report it.
 #[derive(Debug)]
 pub struct TxRecord {
@@ -363,6 +367,14 @@ impl Chain {
                 (slot, now_ms.saturating_add(ms))
             }
         };
+        // A bound, so that no request parks the clock at the end of time (every later blockhash
+        // would stay valid for ever, and the slot could never move again).
+        if slot.saturating_sub(self.slot) > MAX_TRAVEL_SLOTS {
+            return Err(format!(
+                "cannot travel that far: at most {MAX_TRAVEL_SLOTS} slots ahead of slot {} at a time",
+                self.slot
+            ));
+        }
         self.offset_ms = unix_ms.saturating_sub(wall_clock_ms());
         self.move_to(slot, unix_ms);
         Ok(())

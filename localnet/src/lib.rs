@@ -39,7 +39,7 @@ mod rpc;
 
 pub use chain::MAX_PROCESSING_AGE;
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
@@ -312,10 +312,81 @@ async fn preflight() -> axum::response::Response {
     cors(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Whether the request may reach the node. A web page a developer visits can post to
+/// 127.0.0.1, so: only requests addressed to this machine (a `Host` of 127.0.0.1, localhost or
+/// [::1]; DNS rebinding names another), only `application/json` bodies (a cross-origin one then
+/// needs a preflight, as for a node), and the cheatcodes (`surfnet_*`, which rewrite accounts and
+/// move the clock) never from a browser page (a request with an `Origin`).
+fn refused(headers: &HeaderMap, body: &str) -> Option<axum::response::Response> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    if !matches!(name, "127.0.0.1" | "localhost" | "::1") {
+        return Some(rpc_refusal(
+            StatusCode::FORBIDDEN,
+            format!("this localnet answers only requests addressed to 127.0.0.1 or localhost, not to `{host}`"),
+        ));
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|t| {
+            t.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if !json {
+        return Some(rpc_refusal(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "a JSON-RPC request is sent with Content-Type: application/json".to_string(),
+        ));
+    }
+    if headers.contains_key(header::ORIGIN) && calls_cheatcode(body) {
+        return Some(rpc_refusal(
+            StatusCode::FORBIDDEN,
+            "surfnet_* methods rewrite the ledger and are not served to a browser page (a request with an Origin)".to_string(),
+        ));
+    }
+    None
+}
+
+/// Whether a request (one call or a batch) names a `surfnet_*` method.
+fn calls_cheatcode(body: &str) -> bool {
+    let is_cheat = |call: &serde_json::Value| {
+        call.get("method")
+            .and_then(|m| m.as_str())
+            .is_some_and(|m| m.starts_with("surfnet_"))
+    };
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Array(calls)) => calls.iter().any(is_cheat),
+        Ok(call) => is_cheat(&call),
+        Err(_) => false,
+    }
+}
+
+/// A refusal before the node: an HTTP status with a JSON-RPC error body (-32600).
+fn rpc_refusal(status: StatusCode, message: String) -> axum::response::Response {
+    let body = serde_json::json!({
+        "jsonrpc": "2.0",
+        "error": {"code": -32600, "message": message},
+        "id": null,
+    });
+    (status, axum::Json(body)).into_response()
+}
+
 async fn json_rpc(
     axum::extract::State(io): axum::extract::State<Arc<jsonrpc_core::IoHandler>>,
+    headers: HeaderMap,
     body: String,
 ) -> axum::response::Response {
+    if let Some(refusal) = refused(&headers, &body) {
+        return cors(refusal);
+    }
     let reply = io.handle_request(&body).await.unwrap_or_default();
     cors(([(header::CONTENT_TYPE, "application/json")], reply).into_response())
 }

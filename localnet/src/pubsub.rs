@@ -10,7 +10,7 @@
 use crate::chain::TxRecord;
 use crate::rpc::{arg, encode_account, invalid, optional_arg, Node};
 use futures_util::{SinkExt, StreamExt};
-use jsonrpc_core::{MetaIoHandler, Metadata, Params, Value};
+use jsonrpc_core::{Error, ErrorCode, MetaIoHandler, Metadata, Params, Value};
 use litesvm::LiteSVM;
 use serde_json::json;
 use solana_account::Account;
@@ -59,7 +59,45 @@ fn notification(
     .to_string()
 }
 
+/// Subscriptions one connection may hold at once, and all connections together: a bound on the
+/// memory a client can make the node hold, and on the scan an unsubscribe or a disconnect makes
+/// under the chain's lock.
+pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 1_000;
+pub const MAX_SUBSCRIPTIONS: usize = 10_000;
+
 impl Subscriptions {
+    /// A new subscription's id, if `connection` and the node are under their bounds.
+    fn admit(&mut self, connection: Connection) -> Result<SubscriptionId, Error> {
+        let mut total = 0;
+        let mut mine = 0;
+        let mut count = |c: Connection| {
+            total += 1;
+            if c == connection {
+                mine += 1;
+            }
+        };
+        self.signatures
+            .values()
+            .flatten()
+            .for_each(|(c, _)| count(*c));
+        self.accounts
+            .values()
+            .flatten()
+            .for_each(|(c, _, _)| count(*c));
+        self.logs.iter().for_each(|(c, _, _)| count(*c));
+        self.slots.iter().for_each(|(c, _)| count(*c));
+        if mine >= MAX_SUBSCRIPTIONS_PER_CONNECTION || total >= MAX_SUBSCRIPTIONS {
+            return Err(Error {
+                code: ErrorCode::InternalError,
+                message: format!(
+                    "Internal error: max subscriptions reached ({MAX_SUBSCRIPTIONS_PER_CONNECTION} a connection, {MAX_SUBSCRIPTIONS} in all); unsubscribe first"
+                ),
+                data: None,
+            });
+        }
+        Ok(self.next_id())
+    }
+
     fn next_id(&mut self) -> u64 {
         self.next = self.next.wrapping_add(1);
         self.next
@@ -187,7 +225,7 @@ fn methods() -> MetaIoHandler<Session> {
             let _config: Option<RpcSignatureSubscribeConfig> = optional_arg(&args, 1, "config")?;
             let mut chain = s.node.lock();
             let slot = chain.slot();
-            let id = chain.subscriptions.next_id();
+            let id = chain.subscriptions.admit(s.connection)?;
             if let Some(record) = chain.transaction(&signature) {
                 // already final: answer at once (after the subscription id, which the connection
                 // sends before it reads its queue)
@@ -215,7 +253,7 @@ fn methods() -> MetaIoHandler<Session> {
                 .and_then(|c| c.encoding)
                 .unwrap_or(UiAccountEncoding::Binary);
             let mut chain = s.node.lock();
-            let id = chain.subscriptions.next_id();
+            let id = chain.subscriptions.admit(s.connection)?;
             chain
                 .subscriptions
                 .accounts
@@ -242,13 +280,13 @@ fn methods() -> MetaIoHandler<Session> {
             }
         };
         let mut chain = s.node.lock();
-        let id = chain.subscriptions.next_id();
+        let id = chain.subscriptions.admit(s.connection)?;
         chain.subscriptions.logs.push((s.connection, id, mentions));
         Ok(Value::from(id))
     });
     io.add_method_with_meta("slotSubscribe", |_params: Params, s: Session| async move {
         let mut chain = s.node.lock();
-        let id = chain.subscriptions.next_id();
+        let id = chain.subscriptions.admit(s.connection)?;
         chain.subscriptions.slots.push((s.connection, id));
         Ok(Value::from(id))
     });
@@ -365,4 +403,33 @@ async fn connection(
     }
     node.lock().subscriptions.disconnect(id);
     let _ = sink.close().await;
+}
+
+#[cfg(test)]
+mod bounds {
+    use super::*;
+
+    /// Who gains: a client holding the node's memory and lock with endless subscriptions. One
+    /// connection stops at its bound while another is still served, and all connections
+    /// together stop at theirs.
+    #[test]
+    fn subscriptions_are_bounded_per_connection_and_in_all() {
+        let mut subs = Subscriptions::default();
+        for _ in 0..MAX_SUBSCRIPTIONS_PER_CONNECTION {
+            let id = subs.admit(1).expect("under the bound");
+            subs.slots.push((1, id));
+        }
+        let refused = subs.admit(1).unwrap_err();
+        assert!(refused.message.contains("max subscriptions"), "{refused:?}");
+        assert!(subs.admit(2).is_ok());
+        for c in 2..(MAX_SUBSCRIPTIONS / MAX_SUBSCRIPTIONS_PER_CONNECTION) as u64 + 1 {
+            for _ in 0..MAX_SUBSCRIPTIONS_PER_CONNECTION {
+                let id = subs.admit(c).expect("under the bounds");
+                subs.slots.push((c, id));
+            }
+        }
+        assert!(subs.admit(999).is_err(), "the node's bound");
+        subs.disconnect(1);
+        assert!(subs.admit(999).is_ok(), "a disconnect frees its share");
+    }
 }

@@ -62,7 +62,20 @@ fn readme_commands_run_verbatim_on_a_fresh_ledger_folder() {
          trap 'for j in $(jobs -p); do kill -- -$j 2>/dev/null || true; done; wait || true' EXIT\n",
     );
     let mut commands = 0;
+    // a command continued with `\` is one command
+    let mut lines: Vec<String> = Vec::new();
+    let mut continued = false;
     for line in walkthrough.iter().chain(gateway).chain(supply) {
+        match lines.last_mut() {
+            Some(last) if continued => {
+                let kept = last.trim_end().trim_end_matches('\\').to_string();
+                *last = format!("{kept} {}", line.trim_start());
+            }
+            _ => lines.push(line.clone()),
+        }
+        continued = line.trim_end().ends_with('\\');
+    }
+    for line in &lines {
         let line = line.replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
         let trimmed = line.trim();
         if trimmed.is_empty()

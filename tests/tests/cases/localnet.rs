@@ -482,3 +482,84 @@ async fn get_program_accounts_filters_by_memcmp_and_data_size() {
         vec![pda::patient(&patients[1].pubkey()).0]
     );
 }
+
+/// Who gains: any web page a developer opens while a localnet runs. It can post to 127.0.0.1
+/// (a `text/plain` body needs no preflight) or reach it under its own name (DNS rebinding), and
+/// the cheatcodes would let it rewrite any account, the config's admin included. Each is refused
+/// with its own status and a JSON-RPC error, and the account is unchanged; the same cheatcode
+/// from a tool (no `Origin`) still works.
+#[tokio::test]
+async fn localnet_refuses_browser_pages_and_other_hosts_the_cheatcodes() {
+    let env = Env::on_own_localnet().await;
+    let rpc = client(&env);
+    let url = rpc.url();
+    let victim = env.actor().await;
+    let before = rpc.get_balance(&victim.pubkey()).await.unwrap();
+    let set = json!({"jsonrpc": "2.0", "id": 1, "method": "surfnet_setAccount",
+        "params": [victim.pubkey().to_string(), {"lamports": 1}]})
+    .to_string();
+    let http = reqwest::Client::new();
+    let post = |content_type: &'static str, extra: Option<(&'static str, &'static str)>| {
+        let mut request = http
+            .post(&url)
+            .header("content-type", content_type)
+            .body(set.clone())
+            .timeout(Duration::from_secs(10));
+        if let Some((name, value)) = extra {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    for (what, response, status) in [
+        (
+            "a text/plain body",
+            post("text/plain", None).await.unwrap(),
+            415,
+        ),
+        (
+            "another Host",
+            post("application/json", Some(("host", "attacker.example:8899")))
+                .await
+                .unwrap(),
+            403,
+        ),
+        (
+            "a browser page",
+            post("application/json", Some(("origin", "http://evil.example")))
+                .await
+                .unwrap(),
+            403,
+        ),
+    ] {
+        assert_eq!(response.status().as_u16(), status, "{what}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], -32600, "{what}: {body}");
+    }
+    assert_eq!(rpc.get_balance(&victim.pubkey()).await.unwrap(), before);
+    // a tool's own call (no Origin) is served
+    let answer = raw(&url, &set).await;
+    assert!(answer.get("error").is_none(), "{answer}");
+    assert_eq!(rpc.get_balance(&victim.pubkey()).await.unwrap(), 1);
+}
+
+/// Who gains: nobody, but one request could park the clock at the end of time, after which
+/// every blockhash stays valid for ever and the slot never moves. The jump is refused and the
+/// slot is where it was.
+#[tokio::test]
+async fn time_travel_to_the_end_of_time_is_refused() {
+    let env = Env::on_own_localnet().await;
+    let rpc = client(&env);
+    let slot = rpc.get_slot().await.unwrap();
+    let far: Result<Value, _> = rpc
+        .send(
+            solana_rpc_client_api::request::RpcRequest::Custom {
+                method: "surfnet_timeTravel",
+            },
+            json!([{ "absoluteSlot": u64::MAX }]),
+        )
+        .await;
+    let err = far.unwrap_err();
+    assert!(err.to_string().contains("cannot travel that far"), "{err}");
+    let after = rpc.get_slot().await.unwrap();
+    assert!(after < slot + 1_000, "slot {slot} became {after}");
+}
