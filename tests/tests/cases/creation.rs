@@ -773,7 +773,7 @@ async fn every_creation_survives_a_prefunded_address() {
     }
     let w = world(true).await;
     let names: Vec<&str> = w.done.iter().map(|c| c.name).collect();
-    // the 23 creating instructions (the two vaults with their policy and study), in order
+    // the 25 creating instructions (the two vaults with their policy and study), in order
     for name in [
         "config_init",
         "patient_register",
