@@ -205,13 +205,16 @@ pub(crate) fn explain(e: SdkError) -> anyhow::Error {
         SdkError::Program { error, code, .. } => {
             anyhow!("careledger refused: {error:?} ({code}): {error}")
         }
+        SdkError::AccountNotFound(address) if *address == careledger_sdk::CONFIG_ADDRESS => anyhow!(
+            "careledger is not set up on this ledger yet: its upgrade authority runs `careledger config init` first"
+        ),
         SdkError::Anchor { code: 3012, name, .. } => anyhow!(
             "careledger refused: an account it needs does not exist ({name}, Anchor {}): check the wallet or address you passed",
             3012
         ),
         SdkError::Anchor { code, name, .. } => anyhow!("careledger refused: {name} (Anchor error {code})"),
         SdkError::AccountNotFound(address) => {
-            anyhow!("account {address} does not exist on this cluster")
+            anyhow!("account {address} does not exist on this ledger")
         }
         _ => anyhow!("{e}"),
     }
@@ -229,11 +232,24 @@ impl Session {
         }
         let mut signers: Vec<&careledger_sdk::DynSigner> = vec![&self.signer];
         signers.extend(extra.iter().map(|k| *k as &careledger_sdk::DynSigner));
-        let outcome = self
-            .client
-            .send(instructions, &signers)
-            .await
-            .map_err(explain)?;
+        let outcome = match self.client.send(instructions, &signers).await {
+            Ok(outcome) => outcome,
+            // an account the program needs is missing: on a fresh ledger, it is the config
+            Err(SdkError::Anchor { code: 3012, .. })
+                if matches!(
+                    self.client
+                        .transport()
+                        .account(&careledger_sdk::CONFIG_ADDRESS)
+                        .await,
+                    Ok(None)
+                ) =>
+            {
+                return Err(explain(SdkError::AccountNotFound(
+                    careledger_sdk::CONFIG_ADDRESS,
+                )))
+            }
+            Err(e) => return Err(explain(e)),
+        };
         if let Some(ledger) = &self.ledger {
             ledger.record(&outcome)?;
         }

@@ -1136,3 +1136,21 @@ fn read_only_commands_need_no_keypair() {
     );
     cli.fails(none, &["patient", "register"], "cannot read the keypair");
 }
+
+/// A newcomer's first command on a fresh ledger, before `config init`: the error says what to
+/// run, and nothing is saved.
+#[test]
+fn patient_register_before_config_init_says_to_run_config_init() {
+    let cli = Cli::new();
+    cli.keygen("me.json");
+    cli.fails(
+        "me.json",
+        &["patient", "register"],
+        "`careledger config init` first",
+    );
+    cli.fails(
+        "me.json",
+        &["config", "show"],
+        "`careledger config init` first",
+    );
+}
