@@ -351,7 +351,7 @@ async fn h1_a_record_the_provider_authored_is_its_own_care_relationship() {
 }
 
 #[tokio::test]
-async fn h1_a_network_only_policy_pays_members_of_the_insurers_network_only() {
+async fn h1_network_add_and_network_remove_decide_whom_a_network_only_policy_pays() {
     let b = billing(true).await;
     // the clinic treats the member but is not in the network
     b.clinic_refused(E::ProviderOutOfNetwork).await;
@@ -534,7 +534,7 @@ async fn m4_a_rule_update_before_the_claim_lands_fails_it_instead_of_paying_less
 // ------------------------------------------------------------------------------- M5
 
 #[tokio::test]
-async fn m5_an_escrow_mint_its_owner_can_freeze_is_refused_unless_the_admin_accepted_it() {
+async fn m5_an_escrow_mint_its_owner_can_freeze_is_refused_unless_mint_accept_took_it() {
     let env = Env::new().await;
     let patient = env.register_patient().await;
     let insurer = env.verified_provider(ROLE_INSURER | ROLE_RESEARCHER).await;
@@ -824,7 +824,7 @@ async fn h2_fresh_wallets_cannot_enrol_or_be_paid() {
 }
 
 #[tokio::test]
-async fn h2_the_sponsor_or_its_site_decides_who_enrols_once() {
+async fn h2_invitation_create_by_the_sponsor_or_its_site_decides_who_enrols_once() {
     if skip_unless_own_cluster("moves the clock").await {
         return;
     }
@@ -2958,7 +2958,8 @@ async fn m5_a_frozen_vault_leaves_the_claim_owed_instead_of_failing_it() {
 // ------------------------------------------------------------------------------- who may steer
 
 #[tokio::test]
-async fn only_the_sponsor_steers_its_study_and_only_the_admin_its_mint_list() {
+async fn study_set_site_and_invitation_close_only_by_the_sponsor_and_mint_remove_only_by_the_admin()
+{
     let r = research().await;
     let attacker = r.env.actor().await;
     // a stranger who could name the site could then invite sybils: refused

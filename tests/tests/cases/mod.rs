@@ -13,6 +13,7 @@ mod fuzz_corpus;
 mod guardians;
 mod idl_fixture;
 mod localnet;
+mod naming;
 mod registry_records;
 mod regrant;
 mod rejections;
