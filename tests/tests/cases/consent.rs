@@ -764,7 +764,7 @@ async fn patient_set_guardian_appoints_one_who_acts_until_the_appointment_ends()
         actions: action::READ,
         record_scope: NO_RECORD_SCOPE,
         not_before: 0,
-        // at most to the end of the guardianship (findings.rs tests going past it)
+        // at most to the end of the guardianship (guardianship.rs tests going past it)
         expires_at: until,
     };
     let out = env
