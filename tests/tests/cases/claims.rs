@@ -365,7 +365,7 @@ async fn the_annual_cap_makes_a_claim_partial_then_denies() {
 }
 
 #[tokio::test]
-async fn prior_authorization_goes_to_review_then_approval_pays() {
+async fn claim_review_of_a_prior_authorization_then_approval_pays() {
     let rule = RuleTerms {
         prior_auth_required: true,
         ..terms(100, 0, 0)
@@ -442,7 +442,7 @@ async fn prior_authorization_goes_to_review_then_approval_pays() {
 }
 
 #[tokio::test]
-async fn denial_can_be_appealed_once_and_then_approved() {
+async fn claim_appeal_of_a_denial_once_then_approved() {
     let rule = RuleTerms {
         max_units_per_claim: 1,
         ..terms(100, 0, 0)
@@ -546,7 +546,7 @@ async fn denial_can_be_appealed_once_and_then_approved() {
 }
 
 #[tokio::test]
-async fn provider_cancels_before_payment_and_owed_benefit_is_released() {
+async fn claim_cancel_before_payment_releases_the_owed_benefit() {
     let fx = fixture(10_000, 0, terms(100, 0, 0), 0).await;
     // unfunded vault: approved and owed
     let (claim, events) = fx.submit(fx.args(1, 100).await).await;
@@ -607,7 +607,8 @@ async fn provider_cancels_before_payment_and_owed_benefit_is_released() {
 }
 
 #[tokio::test]
-async fn owed_claim_is_reserved_then_settled_after_funding() {
+async fn claim_settle_after_policy_fund_while_policy_withdraw_and_policy_close_wait_for_what_is_owed(
+) {
     let fx = fixture(10_000, 0, terms(400, 0, 0), 100).await;
     let (claim, events) = fx.submit(fx.args(1, 400).await).await;
     assert_eq!(adjudicated(&events).state, ClaimState::Approved);
@@ -942,7 +943,7 @@ async fn submit_needs_the_patients_payment_consent() {
 }
 
 #[tokio::test]
-async fn submit_rejections_leave_everything_unchanged() {
+async fn claim_submit_rejections_including_after_rule_retire_leave_everything_unchanged() {
     if skip_unless_own_cluster("pauses the config").await {
         return;
     }
@@ -1197,7 +1198,7 @@ async fn submit_rejections_leave_everything_unchanged() {
 }
 
 #[tokio::test]
-async fn policy_and_rule_management_rules() {
+async fn policy_create_rule_add_and_policy_set_status_rules() {
     let fx = fixture(10_000, 100, terms(100, 0, 0), 0).await;
     let now = fx.env.now().await;
     let insurer = fx.insurer.pubkey();

@@ -166,7 +166,7 @@ async fn revoked_grant_refuses_and_records_the_refusal() {
 }
 
 #[tokio::test]
-async fn revoke_all_voids_every_older_grant() {
+async fn grant_revoke_all_voids_every_older_grant() {
     let s = setup().await;
     let wallet = s.patient.pubkey();
     let out = s
@@ -437,7 +437,7 @@ async fn refusal_reasons_class_action_purpose_scope_not_yet_valid() {
 }
 
 #[tokio::test]
-async fn suspended_and_expired_providers_are_refused() {
+async fn provider_suspend_and_an_expired_credential_refuse_access() {
     if skip_unless_own_cluster("moves the clock past the credential expiry").await {
         return;
     }
@@ -737,7 +737,7 @@ async fn grant_rejections() {
 }
 
 #[tokio::test]
-async fn guardian_acts_until_the_appointment_ends() {
+async fn patient_set_guardian_appoints_one_who_acts_until_the_appointment_ends() {
     if skip_unless_own_cluster("moves the clock past the guardian appointment").await {
         return;
     }
@@ -764,7 +764,7 @@ async fn guardian_acts_until_the_appointment_ends() {
         actions: action::READ,
         record_scope: NO_RECORD_SCOPE,
         not_before: 0,
-        // at most to the end of the guardianship (findings.rs tests going past it)
+        // at most to the end of the guardianship (guardianship.rs tests going past it)
         expires_at: until,
     };
     let out = env
@@ -819,7 +819,7 @@ async fn guardian_acts_until_the_appointment_ends() {
 }
 
 #[tokio::test]
-async fn access_request_approve_and_deny() {
+async fn request_approve_and_request_deny() {
     let env = Env::new().await;
     let patient = env.register_patient().await;
     let lab = env.verified_provider(ROLE_CLINICIAN).await;
@@ -966,7 +966,7 @@ async fn unverified_provider_cannot_request() {
 }
 
 #[tokio::test]
-async fn break_glass_is_capped_flagged_and_reviewed() {
+async fn break_glass_open_is_capped_flagged_and_reviewed() {
     if skip_unless_own_cluster("moves the clock past the break-glass window").await {
         return;
     }
@@ -1076,7 +1076,7 @@ async fn break_glass_is_capped_flagged_and_reviewed() {
 }
 
 #[tokio::test]
-async fn paused_blocks_everything_but_revocations() {
+async fn config_set_paused_blocks_everything_but_revocations() {
     if skip_unless_own_cluster("pauses the config").await {
         return;
     }

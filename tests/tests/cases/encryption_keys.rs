@@ -14,7 +14,7 @@ fn key(seed: u8) -> [u8; 32] {
 }
 
 #[tokio::test]
-async fn a_wallet_publishes_and_rotates_its_own_key() {
+async fn encryption_key_set_publishes_and_rotates_a_wallets_own_key() {
     let env = Env::new().await;
     let clinic = env.actor().await;
     let publish = |x25519| {

@@ -4,14 +4,14 @@ use careledger_sdk::classes::RecordClass;
 use careledger_sdk::events::ProviderCredentialSet;
 use careledger_sdk::{action, ix, pda, CareledgerError as E, CareledgerEvent};
 use careledger_sdk::{
-    ConfigInitArgs, Provider, ProviderVerifyArgs, Pubkey, Purpose, RecordAmendArgs,
+    ConfigInitArgs, Patient, Provider, ProviderVerifyArgs, Pubkey, Purpose, RecordAmendArgs,
     RecordAnchorArgs, RecordStatus, ROLE_CLINICIAN, ROLE_LAB,
 };
 use careledger_tests::{sample_cid, skip_unless_own_cluster, Env, DAY};
 use solana_signer::Signer;
 
 #[tokio::test]
-async fn only_the_upgrade_authority_creates_the_config_once() {
+async fn config_init_only_by_the_upgrade_authority_and_once() {
     if skip_unless_own_cluster("starts from a program with no config").await {
         return;
     }
@@ -52,7 +52,7 @@ async fn only_the_upgrade_authority_creates_the_config_once() {
 }
 
 #[tokio::test]
-async fn admin_hand_over_is_two_step() {
+async fn config_propose_admin_then_config_accept_admin_hands_over_in_two_steps() {
     if skip_unless_own_cluster("hands the config to another admin and pauses it").await {
         return;
     }
@@ -117,8 +117,43 @@ async fn admin_hand_over_is_two_step() {
     .await;
 }
 
+/// Who gains: a wallet that could register again over its own profile wipes its consent epoch,
+/// guardian and counters (old void grants would live again). Registration makes a clean profile
+/// for the signing wallet, once.
 #[tokio::test]
-async fn provider_registration_and_verification_rules() {
+async fn patient_register_makes_a_clean_profile_once() {
+    let env = Env::new().await;
+    let patient = env.register_patient().await;
+    let wallet = patient.pubkey();
+    let address = pda::patient(&wallet).0;
+    let profile: Patient = env.client.fetch(&address).await.unwrap();
+    assert_eq!(profile.wallet, wallet);
+    assert_eq!(
+        (profile.guardian, profile.guardian_expires_at),
+        (Pubkey::default(), 0)
+    );
+    assert_eq!(
+        (
+            profile.consent_epoch,
+            profile.record_count,
+            profile.grant_count,
+            profile.emergency_count,
+            profile.consent_flags
+        ),
+        (0, 0, 0, 0, 0)
+    );
+    assert!(profile.registered_at > 0 && profile.registered_at <= env.now().await);
+    env.expect_rejected(
+        ix::PatientRegister { wallet }.instruction(),
+        &[&patient],
+        E::PatientAlreadyRegistered,
+        &[address],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn provider_register_and_provider_verify_rules() {
     let env = Env::new().await;
     let provider = env.actor().await;
     let bad_roles = careledger_sdk::ProviderRegisterArgs {
@@ -302,7 +337,7 @@ async fn only_the_credential_authority_names_a_provider_credential() {
 }
 
 #[tokio::test]
-async fn anchor_amend_retract_and_lineage() {
+async fn record_anchor_record_amend_record_retract_and_lineage() {
     let env = Env::new().await;
     let patient = env.register_patient().await;
     let wallet = patient.pubkey();

@@ -20,7 +20,7 @@ fn request(reason_code: u16, duration_secs: u32) -> RequestCreateArgs {
 }
 
 #[tokio::test]
-async fn config_admin_inputs() {
+async fn config_update_and_config_propose_admin_inputs() {
     let env = Env::new().await;
     let admin = env.admin.pubkey();
     let config = pda::config();

@@ -323,7 +323,7 @@ async fn revoke_all_and_expiry_stop_payouts() {
 }
 
 #[tokio::test]
-async fn enrolment_rejections() {
+async fn study_enroll_and_study_withdraw_rejections() {
     let fx = fixture(1, 10_000).await;
     let patient = fx.env.register_patient().await;
     let wallet = patient.pubkey();
@@ -529,7 +529,7 @@ async fn enrolment_rejections() {
 }
 
 #[tokio::test]
-async fn study_rejections_window_funding_sponsor_and_pause() {
+async fn study_create_and_study_fund_rejections_window_sponsor_and_pause() {
     if skip_unless_own_cluster("moves the clock and pauses the config").await {
         return;
     }
@@ -913,7 +913,7 @@ mod property {
 }
 
 #[tokio::test]
-async fn only_the_sponsor_manages_and_a_closed_study_stays_closed() {
+async fn study_close_enrolment_and_study_close_only_by_the_sponsor_and_final() {
     let fx = fixture(2, 1_000).await;
     let stranger = fx.env.actor().await;
     let as_stranger = StudyKeys {

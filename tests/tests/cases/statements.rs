@@ -825,7 +825,7 @@ async fn a_start_already_past_is_refused_and_an_update_clears_the_hash() {
 }
 
 #[tokio::test]
-async fn a_patient_who_requires_statements_cannot_be_granted_or_widened_blind() {
+async fn patient_require_statements_then_no_grant_or_widening_is_made_blind() {
     if careledger_tests::skip_unless_own_cluster("pauses the config").await {
         return;
     }

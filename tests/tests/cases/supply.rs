@@ -1,13 +1,13 @@
 //! The drug supply chain, attacker first. For each rule: who gains by breaking it, then the test.
 //! - A counterfeiter gains by getting an unknown serial verified or dispensed: `counterfeits_*`.
 //! - A cloner (a copied DataMatrix on a fake pack) gains by dispensing a serial twice:
-//!   `a_clone_is_refused_and_on_record`.
+//!   `pack_decommission_of_a_clone_is_refused_and_on_record`.
 //! - Anyone holding another batch's or another position's proof gains a fake "authentic":
 //!   `merkle_proofs_*`.
 //! - A rival manufacturer gains by commissioning under someone else's GTIN, and a wholesaler by
-//!   "dispensing" to launder packs: `roles_*`.
+//!   "dispensing" to launder packs: `product_register_and_roles_*`.
 //! - A pharmacy gains by un-dispensing a pack to resell it (after the window, or another's):
-//!   `undo_*`; a pharmacy dispensing recalled or expired stock: `recalls_*`, `expiry_*`.
+//!   `pack_reactivate_*`; a pharmacy dispensing recalled or expired stock: `batch_recall_*`, `expiry_*`.
 //! - A griefer gains by taking over or reusing a status map: `status_maps_*`.
 use careledger_sdk::events::CareledgerEvent as Ev;
 use careledger_sdk::ix;
@@ -30,7 +30,7 @@ async fn batch_of(s: &SupplyScene) -> Batch {
 }
 
 #[tokio::test]
-async fn a_batch_from_commissioning_to_dispensing() {
+async fn batch_commission_shipment_send_shipment_receive_and_pack_decommission_to_dispensing() {
     let s = SupplyScene::new(10, 16).await;
     let b = batch_of(&s).await;
     assert_eq!((b.capacity, b.depth, b.decommissioned), (16, 4, 0));
@@ -145,7 +145,7 @@ async fn a_batch_from_commissioning_to_dispensing() {
 }
 
 #[tokio::test]
-async fn a_clone_is_refused_and_on_record() {
+async fn pack_decommission_of_a_clone_is_refused_and_on_record() {
     if skip_unless_own_cluster("moves the clock").await {
         return;
     }
@@ -466,7 +466,7 @@ async fn merkle_proofs_for_another_pack_batch_or_index_are_refused() {
 }
 
 #[tokio::test]
-async fn roles_decide_who_commissions_and_who_dispenses() {
+async fn product_register_and_roles_decide_who_commissions_and_who_dispenses() {
     let s = SupplyScene::new(3, 1).await;
     let watched = [s.batch.batch(), s.batch.status_map];
     // a wholesaler cannot dispense, but may report a pack stolen
@@ -598,7 +598,7 @@ async fn roles_decide_who_commissions_and_who_dispenses() {
 }
 
 #[tokio::test]
-async fn undo_only_by_the_same_premises_within_ten_days() {
+async fn pack_reactivate_only_by_the_same_premises_within_ten_days_then_pack_settle() {
     if skip_unless_own_cluster("moves the clock").await {
         return;
     }
@@ -745,7 +745,7 @@ async fn undo_only_by_the_same_premises_within_ten_days() {
 }
 
 #[tokio::test]
-async fn recalls_are_final_and_fail_every_pack() {
+async fn batch_recall_is_final_and_fails_every_pack() {
     if skip_unless_own_cluster("pauses the config").await {
         return;
     }

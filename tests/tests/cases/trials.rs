@@ -533,7 +533,7 @@ async fn reward_claim_stops_at_the_first_material_amendment_after_consent() {
 /// accepted but marked switched, with both sets, in the event. Everything happens in order:
 /// the analysis plan, the data lock, the report, once each; nothing changes after the lock.
 #[tokio::test]
-async fn results_report_marks_switched_outcomes() {
+async fn results_report_against_analysis_plan_anchor_and_data_lock_marks_switched_outcomes() {
     let s = scene().await;
     let env = &s.env;
     let sponsor = s.sponsor.pubkey();
