@@ -14,7 +14,7 @@ use careledger_sdk::{
     ProtocolRegisterArgs, ResultsReportArgs, RewardTerms, StudyCreateArgs,
     OUTCOMES_SWITCHED_PRIMARY,
 };
-use careledger_tests::{skip_on_cluster, StudyScene, StudySetup, DAY, PROTOCOL_V1_SHA256};
+use careledger_tests::{skip_unless_own_cluster, StudyScene, StudySetup, DAY, PROTOCOL_V1_SHA256};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
@@ -335,7 +335,7 @@ async fn study_enroll_naming_a_stale_version_is_refused() {
 /// the periods in between and accrual resumes; a non-material amendment changes nothing.
 #[tokio::test]
 async fn a_material_amendment_stops_accrual_until_participation_reconsent() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let s = scene().await;
@@ -428,7 +428,7 @@ async fn a_material_amendment_stops_accrual_until_participation_reconsent() {
 /// consenting again skips only the periods that came due while the consent was stale.
 #[tokio::test]
 async fn participation_reconsent_with_rewards_uncollected_is_refused() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let s = scene().await;
@@ -469,7 +469,7 @@ async fn participation_reconsent_with_rewards_uncollected_is_refused() {
 /// (or none) is refused by name, and the one the SDK names pays only what came due before it.
 #[tokio::test]
 async fn reward_claim_stops_at_the_first_material_amendment_after_consent() {
-    if skip_on_cluster("moves the clock") {
+    if skip_unless_own_cluster("moves the clock").await {
         return;
     }
     let s = scene().await;
