@@ -20,6 +20,8 @@ mod readme;
 mod records;
 #[path = "cli/supply.rs"]
 mod supply;
+#[path = "cli/trustless.rs"]
+mod trustless;
 
 use assert_cmd::Command;
 use serde_json::Value;

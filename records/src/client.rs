@@ -52,6 +52,13 @@ pub enum GatewayError {
     UnknownProfile,
     #[error("the release broke off: {0}; nothing was written")]
     BrokeOff(String),
+    /// No `--ipfs` gateway gave the anchored ciphertext, each for its reason.
+    #[error("no IPFS gateway gave the anchored ciphertext {cid}: {}", .reasons.join("; "))]
+    NotOnIpfs { cid: String, reasons: Vec<String> },
+    #[error("--ipfs {url} is not an http:// or https:// URL")]
+    BadIpfsUrl { url: String },
+    #[error("the gateway's key-only answer is not what it should be: {0}")]
+    BadKeyRelease(String),
     /// The released bytes are not the anchored ciphertext.
     #[error("{}; nothing was written", grantee_words(.0))]
     NotTheAnchored(OpenError),
@@ -275,6 +282,132 @@ impl Destination {
             replace,
         })
     }
+}
+
+impl Destination {
+    /// The directory the record will be written to (scratch files go there too).
+    pub fn dir(&self) -> PathBuf {
+        self.partial
+            .path()
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    }
+
+    /// Makes the checked partial file `out`: durable first, then renamed into place.
+    fn persist(self) -> Result<()> {
+        let Destination {
+            partial,
+            out,
+            replace,
+        } = self;
+        partial.as_file().sync_all()?;
+        if replace {
+            partial.persist(&out)
+        } else {
+            partial.persist_noclobber(&out)
+        }
+        .map_err(|e| GatewayError::CannotWrite {
+            out: out.display().to_string(),
+            reason: e.error.to_string(),
+        })?;
+        Ok(())
+    }
+}
+
+/// A record's ciphertext fetched by CID from an IPFS trustless gateway, every block checked
+/// against its CID and its place in the DAG: a scratch file beside the destination, removed
+/// when dropped. Its SHA-256 and CID are checked once more, against the anchor, as it is
+/// decrypted ([`GatewayClient::release_key_and_open`]).
+pub struct Fetched {
+    pub file: tempfile::NamedTempFile,
+    /// The gateway it came from.
+    pub from: String,
+    pub bytes: u64,
+}
+
+/// Fetches the ciphertext anchored in `anchor` as a CAR (`/ipfs/{cid}?format=car`) from the
+/// first of `gateways` that gives it whole and verified, into a scratch file in `dir`. At
+/// most `max_bytes` of file are accepted from any gateway. Needs no key and logs nothing:
+/// run it before an access is logged on chain.
+pub async fn fetch_from_ipfs(
+    gateways: &[String],
+    anchor: &RecordAnchor,
+    dir: &Path,
+    max_bytes: u64,
+) -> Result<Fetched> {
+    let root = anchor.cid.to_bytes();
+    let cid = crate::trustless::cid_text(&root).map_err(GatewayError::Records)?;
+    let http = reqwest::Client::new();
+    let mut reasons = Vec::new();
+    for base in gateways {
+        let parsed = reqwest::Url::parse(base).ok();
+        if !parsed.is_some_and(|u| matches!(u.scheme(), "http" | "https")) {
+            return Err(GatewayError::BadIpfsUrl { url: base.clone() });
+        }
+        match fetch_one(
+            &http,
+            base.trim_end_matches('/'),
+            &cid,
+            &root,
+            dir,
+            max_bytes,
+        )
+        .await
+        {
+            Ok((file, bytes)) => {
+                return Ok(Fetched {
+                    file,
+                    from: base.clone(),
+                    bytes,
+                })
+            }
+            Err(reason) => reasons.push(format!("{base}: {reason}")),
+        }
+    }
+    Err(GatewayError::NotOnIpfs { cid, reasons })
+}
+
+/// One gateway's CAR of `root`, checked into a scratch file; the reason it is not, otherwise.
+async fn fetch_one(
+    http: &reqwest::Client,
+    base: &str,
+    cid: &str,
+    root: &[u8],
+    dir: &Path,
+    max_bytes: u64,
+) -> std::result::Result<(tempfile::NamedTempFile, u64), String> {
+    let response = http
+        .get(format!("{base}/ipfs/{cid}?format=car"))
+        .header(reqwest::header::ACCEPT, crate::trustless::CAR_TYPE)
+        .send()
+        .await
+        .map_err(|e| format!("unreachable ({e})"))?;
+    if !response.status().is_success() {
+        return Err(format!("answered {}", response.status()));
+    }
+    let stream = response
+        .bytes_stream()
+        .map(|piece| piece.map_err(std::io::Error::other));
+    let reader = tokio_util::io::StreamReader::new(stream);
+    let mut out = tempfile::Builder::new()
+        .prefix(".ipfs.")
+        .suffix(".careledger-partial")
+        .tempfile_in(dir)
+        .map_err(|e| format!("cannot create a scratch file in {}: {e}", dir.display()))?;
+    let root = root.to_vec();
+    let handle = tokio::runtime::Handle::current();
+    let (out, written) = tokio::task::spawn_blocking(move || {
+        let bridge = tokio_util::io::SyncIoBridge::new_with_handle(reader, handle);
+        let mut writer = std::io::BufWriter::with_capacity(1 << 20, out.as_file_mut());
+        let written = crate::trustless::extract_car(bridge, &root, max_bytes, &mut writer)
+            .map_err(|e| e.to_string())?;
+        writer.flush().map_err(|e| e.to_string())?;
+        drop(writer);
+        Ok::<_, String>((out, written))
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    Ok((out, written))
 }
 
 impl GatewayClient {
@@ -611,31 +744,7 @@ impl GatewayClient {
         anchor: &RecordAnchor,
         destination: Destination,
     ) -> Result<u64, ReleaseFailure> {
-        let before = |error: GatewayError| ReleaseFailure {
-            event_used: false,
-            error,
-        };
-        let message = wire::release_message(&self.domain(), request, new_nonce(), issued_now());
-        let signature = message
-            .sign(grantee)
-            .map_err(|e| before(RecordsError::from(e).into()))?;
-        let response = self
-            .http
-            .post(format!(
-                "{}{}",
-                self.base,
-                wire::path_of(wire::RELEASE_PATH, &request.record)
-            ))
-            .json(&wire::ReleaseBody {
-                message: message.to_text(),
-                signature: signature.to_string(),
-            })
-            .send()
-            .await
-            .map_err(|e| before(self.unreachable(e)))?;
-        if !response.status().is_success() {
-            return Err(before(problem(response).await));
-        }
+        let response = self.send_release(grantee, request, false).await?;
         // from here the gateway has used the event
         let after = |error: GatewayError| ReleaseFailure {
             event_used: true,
@@ -652,6 +761,88 @@ impl GatewayClient {
         let progress = (self.progress)(response.content_length().unwrap_or(0));
         receive(response, anchor, &key, destination, progress)
             .await
+            .map_err(after)
+    }
+
+    /// Signs and sends a release request; the gateway's answer once it has used the event.
+    async fn send_release(
+        &self,
+        grantee: &Keypair,
+        request: &ReleaseRequest,
+        key_only: bool,
+    ) -> Result<reqwest::Response, ReleaseFailure> {
+        let before = |error: GatewayError| ReleaseFailure {
+            event_used: false,
+            error,
+        };
+        let message = wire::release_message(&self.domain(), request, new_nonce(), issued_now());
+        let signature = message
+            .sign(grantee)
+            .map_err(|e| before(RecordsError::from(e).into()))?;
+        let mut url = format!(
+            "{}{}",
+            self.base,
+            wire::path_of(wire::RELEASE_PATH, &request.record)
+        );
+        if key_only {
+            url.push_str(&format!("?content={}", wire::KEY_ONLY));
+        }
+        let response = self
+            .http
+            .post(url)
+            .json(&wire::ReleaseBody {
+                message: message.to_text(),
+                signature: signature.to_string(),
+            })
+            .send()
+            .await
+            .map_err(|e| before(self.unreachable(e)))?;
+        if !response.status().is_success() {
+            return Err(before(problem(response).await));
+        }
+        Ok(response)
+    }
+
+    /// Asks for the data key alone (`?content=key`) against `request`'s access transaction,
+    /// and decrypts `fetched` (a ciphertext from IPFS) with it into `destination`, which
+    /// becomes `out` only once the ciphertext's SHA-256 and CID equal the anchor's and every
+    /// chunk authenticated. Returns the plaintext's length.
+    pub async fn release_key_and_open(
+        &self,
+        grantee: &Keypair,
+        request: &ReleaseRequest,
+        secret: &KeyAgreementSecret,
+        anchor: &RecordAnchor,
+        fetched: &Fetched,
+        destination: Destination,
+    ) -> Result<u64, ReleaseFailure> {
+        let response = self.send_release(grantee, request, true).await?;
+        let after = |error: GatewayError| ReleaseFailure {
+            event_used: true,
+            error,
+        };
+        let answer: wire::KeyRelease = response
+            .json()
+            .await
+            .map_err(|e| after(GatewayError::BadKeyRelease(e.to_string())))?;
+        let anchored = crate::trustless::cid_text(&anchor.cid.to_bytes())
+            .map_err(|e| after(GatewayError::Records(e)))?;
+        if answer.record != request.record.to_string() || answer.cid != anchored {
+            return Err(after(GatewayError::BadKeyRelease(format!(
+                "it names record {} with CID {}, not record {} with the anchored {anchored}",
+                answer.record, answer.cid, request.record
+            ))));
+        }
+        let wrapped = b64()
+            .decode(&answer.wrapped_key)
+            .map_err(|_| after(GatewayError::NoWrappedKey))?;
+        let info = envelope::release_info(&careledger::ID, &request.record, &request.grant);
+        let key = envelope::unwrap_key(secret, &info, &wrapped).map_err(|e| after(e.into()))?;
+        let expected = Expected::of_anchor(anchor).ok_or(after(GatewayError::UnknownProfile))?;
+        let path = fetched.file.path().to_path_buf();
+        tokio::task::spawn_blocking(move || open_fetched(&path, &expected, &key, destination))
+            .await
+            .map_err(|e| after(GatewayError::BrokeOff(e.to_string())))?
             .map_err(after)
     }
 }
@@ -718,17 +909,57 @@ async fn receive(
     opener.finish(&mut sink).map_err(not_the_anchored)?;
     progress.finish();
     writer.flush()?;
-    writer.get_ref().sync_all()?;
     drop(writer);
-    if replace {
-        partial.persist(&out)
-    } else {
-        partial.persist_noclobber(&out)
+    Destination {
+        partial,
+        out,
+        replace,
     }
-    .map_err(|e| GatewayError::CannotWrite {
-        out: out.display().to_string(),
-        reason: e.error.to_string(),
-    })?;
+    .persist()?;
+    Ok(written)
+}
+
+/// [`receive`] from a ciphertext already fetched (and checked block by block) from IPFS.
+fn open_fetched(
+    fetched: &Path,
+    expected: &Expected,
+    key: &DataKey,
+    destination: Destination,
+) -> Result<u64> {
+    let Destination {
+        mut partial,
+        out,
+        replace,
+    } = destination;
+    let mut writer = std::io::BufWriter::with_capacity(1 << 20, partial.as_file_mut());
+    let mut opener = Opener::new(expected, key);
+    let mut written = 0u64;
+    let mut sink = |plain: &[u8]| {
+        written += plain.len() as u64;
+        writer.write_all(plain).map_err(RecordsError::Io)
+    };
+    let mut file = std::fs::File::open(fetched)?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match std::io::Read::read(&mut file, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        opener
+            .update(buf.get(..n).unwrap_or_default(), &mut sink)
+            .map_err(not_the_anchored)?;
+    }
+    opener.finish(&mut sink).map_err(not_the_anchored)?;
+    writer.flush()?;
+    drop(writer);
+    Destination {
+        partial,
+        out,
+        replace,
+    }
+    .persist()?;
     Ok(written)
 }
 

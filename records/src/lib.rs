@@ -4,7 +4,8 @@
 //!   identity) and data keys wrapped with HPKE.
 //! - [`sealing`]: encrypt a file and compute its SHA-256 and CID in one pass; [`open`]: the
 //!   inverse as a stream, and the one check that a ciphertext matches its anchor.
-//! - [`unixfs`], [`car`]: the CID a file gets in IPFS, and CAR files of its blocks.
+//! - [`unixfs`], [`car`]: the CID a file gets in IPFS, and CAR files of its blocks;
+//!   [`trustless`]: those blocks served to, and read from, IPFS trustless gateways.
 //! - [`protocol`]: the gateway's wire protocol (routes, headers, signed requests, problem
 //!   types), shared by the server and [`client`].
 //! - [`release`]: what a gateway decides from the ledger before it stores or releases a record
@@ -47,6 +48,7 @@ pub mod open;
 pub mod protocol;
 pub mod release;
 pub mod sealing;
+pub mod trustless;
 pub mod unixfs;
 
 pub use error::RecordsError;

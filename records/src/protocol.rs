@@ -19,6 +19,25 @@ pub const CONFIRM_PATH: &str = "/v1/records/{record}/confirm";
 /// `POST`: a grantee's release request.
 pub const RELEASE_PATH: &str = "/v1/records/{record}/release";
 
+/// The query value of a release that answers with the wrapped data key alone
+/// (`?content=key`): the grantee fetches the ciphertext by CID from any IPFS gateway.
+pub const KEY_ONLY: &str = "key";
+
+/// The JSON answer of a key-only release.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeyRelease {
+    pub record: String,
+    pub grant: String,
+    /// Base64 HPKE encapsulation and sealed data key, to the grantee's published key.
+    pub wrapped_key: String,
+    /// The version of the grantee's key it is wrapped to.
+    pub key_version: u32,
+    /// What the ciphertext must be: as anchored.
+    pub cid: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
 /// A route with its record filled in.
 pub fn path_of(route: &str, record: &Pubkey) -> String {
     route.replace("{record}", &record.to_string())

@@ -146,11 +146,23 @@ struct Params {
 /// Identical chunks give identical blocks, and each is handed over every time it occurs.
 pub trait BlockSink {
     fn block(&mut self, cid: &[u8], data: &[u8]) -> Result<(), RecordsError>;
+
+    /// A leaf block, with where its chunk lies in the file (`len` bytes from `offset`). By
+    /// default just a [`BlockSink::block`]; an index of the file's blocks
+    /// ([`crate::trustless::BlockIndex`]) keeps the place instead of the bytes.
+    fn leaf(&mut self, cid: &[u8], data: &[u8], offset: u64, len: u64) -> Result<(), RecordsError> {
+        let _ = (offset, len);
+        self.block(cid, data)
+    }
 }
 
 impl<S: BlockSink + ?Sized> BlockSink for &mut S {
     fn block(&mut self, cid: &[u8], data: &[u8]) -> Result<(), RecordsError> {
         (**self).block(cid, data)
+    }
+
+    fn leaf(&mut self, cid: &[u8], data: &[u8], offset: u64, len: u64) -> Result<(), RecordsError> {
+        (**self).leaf(cid, data, offset, len)
     }
 }
 
@@ -356,7 +368,9 @@ impl<S: BlockSink> DagBuilder<S> {
             let block = self.chunk.data();
             (block_cid(false, CODEC_RAW, block), block)
         };
-        self.sink.block(&cid, block)?;
+        // every chunk but the last is full, so this one starts at leaves * chunk_size
+        let offset = self.leaves.saturating_mul(self.params.chunk_size as u64);
+        self.sink.leaf(&cid, block, offset, file_size)?;
         let tsize = block.len() as u64;
         self.chunk.clear();
         self.blocks += 1;
@@ -446,6 +460,113 @@ impl<S: BlockSink> Write for DagBuilder<S> {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// The leaf block `profile` makes of one chunk of a file: the chunk itself (a raw leaf), or
+/// the chunk framed as a dag-pb UnixFS `File` node (v0). What a gateway serves for a leaf it
+/// indexed by its place in the file.
+pub fn leaf_block(profile: Profile, chunk: &[u8]) -> Vec<u8> {
+    if profile.params().cid_v0 {
+        let mut buf = ChunkBuf::new(chunk.len());
+        buf.extend(chunk);
+        buf.frame_file_leaf().to_vec()
+    } else {
+        chunk.to_vec()
+    }
+}
+
+/// What a dag-pb block of a UnixFS file says: the CIDs it links to, in order, and the file
+/// bytes it holds itself (a v0 leaf's chunk; empty for a parent).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileNode {
+    pub links: Vec<Vec<u8>>,
+    pub data: Vec<u8>,
+}
+
+/// Decodes a dag-pb block as a UnixFS file node (the inverse of the encoders above, for any
+/// importer's output): `PBNode { Links: [PBLink { Hash, Name, Tsize }], Data: UnixFS }`.
+/// Refused: a malformed protobuf, a link without a hash, a UnixFS type other than `File` or
+/// `Raw` (a directory is not a record).
+pub fn decode_file_node(block: &[u8]) -> Result<FileNode, RecordsError> {
+    let bad = |what: &str| RecordsError::InvalidInput(format!("not a UnixFS file node: {what}"));
+    let mut links = Vec::new();
+    let mut unixfs: Option<&[u8]> = None;
+    for field in pb_fields(block).map_err(|e| bad(&e))? {
+        match field {
+            (2, PbValue::Bytes(link)) => {
+                let hash = pb_fields(link)
+                    .map_err(|e| bad(&e))?
+                    .into_iter()
+                    .find_map(|f| match f {
+                        (1, PbValue::Bytes(h)) => Some(h.to_vec()),
+                        _ => None,
+                    })
+                    .ok_or_else(|| bad("a link has no hash"))?;
+                links.push(hash);
+            }
+            (1, PbValue::Bytes(data)) => unixfs = Some(data),
+            _ => return Err(bad("an unknown field")),
+        }
+    }
+    let unixfs = unixfs.ok_or_else(|| bad("no UnixFS data"))?;
+    let mut data = Vec::new();
+    let mut kind = None;
+    for field in pb_fields(unixfs).map_err(|e| bad(&e))? {
+        match field {
+            (1, PbValue::Varint(t)) => kind = Some(t),
+            (2, PbValue::Bytes(d)) => data = d.to_vec(),
+            _ => {}
+        }
+    }
+    // UnixFS Data types: 0 Raw, 2 File
+    if !matches!(kind, Some(0) | Some(UNIXFS_TYPE_FILE)) {
+        return Err(bad("its UnixFS type is not a file"));
+    }
+    Ok(FileNode { links, data })
+}
+
+/// A protobuf field's value, as far as dag-pb and UnixFS need: varints and byte strings.
+enum PbValue<'a> {
+    Varint(u64),
+    Bytes(&'a [u8]),
+}
+
+/// The fields of a protobuf message, in order; fixed-width fields are refused (dag-pb and
+/// UnixFS have none but `mtime`'s nanos, which a record never carries).
+fn pb_fields(mut bytes: &[u8]) -> Result<Vec<(u64, PbValue<'_>)>, String> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let key = take_varint(&mut bytes).ok_or("a truncated field key")?;
+        let value = match key & 7 {
+            0 => PbValue::Varint(take_varint(&mut bytes).ok_or("a truncated varint")?),
+            2 => {
+                let len = take_varint(&mut bytes).ok_or("a truncated length")?;
+                let len = usize::try_from(len).map_err(|_| "a length out of range")?;
+                if len > bytes.len() {
+                    return Err("a field longer than its message".into());
+                }
+                let (value, rest) = bytes.split_at(len);
+                bytes = rest;
+                PbValue::Bytes(value)
+            }
+            other => return Err(format!("wire type {other}")),
+        };
+        out.push((key >> 3, value));
+    }
+    Ok(out)
+}
+
+/// Reads an unsigned LEB128 off the front of `bytes` (at most 10 bytes).
+fn take_varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for (i, byte) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            *bytes = bytes.get(i + 1..)?;
+            return Some(value);
+        }
+    }
+    None
 }
 
 /// Feeds everything `reader` yields to a builder for `profile` whose blocks go to `sink`.

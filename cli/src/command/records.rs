@@ -98,6 +98,11 @@ pub struct GetArgs {
     /// --max-event-age
     #[arg(long)]
     pub event: Option<String>,
+    /// An IPFS trustless gateway to fetch the ciphertext from by its anchored CID (repeatable:
+    /// tried in order). The ciphertext is fetched and checked block by block before the read
+    /// is logged; the custodian (--gateway) then releases only the key
+    #[arg(long = "ipfs", value_name = "URL")]
+    pub ipfs: Vec<String>,
 }
 
 /// The embedded runtime prints the program's log lines to stdout: keep them out of the
@@ -731,6 +736,21 @@ pub async fn get(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
                 ) => {}
         Ok(Probe::Refused(r)) => bail!("{r}; {nothing}"),
     }
+    // the ciphertext, when it comes from IPFS: public bytes, fetched and checked against the
+    // anchored CID before anything is logged
+    let fetched = match args.ipfs.is_empty() {
+        true => None,
+        false => Some(
+            careledger_records::client::fetch_from_ipfs(
+                &args.ipfs,
+                &anchor,
+                &destination.dir(),
+                info.max_upload,
+            )
+            .await
+            .map_err(|e| anyhow!("{e}; {nothing}"))?,
+        ),
+    };
     let request = match event {
         Some(transaction) => ReleaseRequest {
             grantee: signer_key(&signer),
@@ -777,10 +797,19 @@ pub async fn get(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
             }
         }
     };
-    let written = gateway
-        .release_to(&signer, &request, &secret, &anchor, destination)
-        .await
-        .map_err(|f| {
+    let released = match &fetched {
+        None => {
+            gateway
+                .release_to(&signer, &request, &secret, &anchor, destination)
+                .await
+        }
+        Some(fetched) => {
+            gateway
+                .release_key_and_open(&signer, &request, &secret, &anchor, fetched, destination)
+                .await
+        }
+    };
+    let written = released.map_err(|f| {
             // a refusal that a second try cannot change (a replaced grant, a used or stale
             // event) needs a new log; anything else may pass with the same event
             let retryable = !f.event_used
@@ -800,7 +829,7 @@ pub async fn get(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
                 )
             } else {
                 anyhow!(
-                    "{f}. The read is logged on chain (transaction {}); ask again with the same event within {} s of it, without a new log: careledger provider get {} --out {} --gateway {} --x25519-key {} --purpose {}{} --event {}",
+                    "{f}. The read is logged on chain (transaction {}); ask again with the same event within {} s of it, without a new log: careledger provider get {} --out {} --gateway {} --x25519-key {} --purpose {}{}{} --event {}",
                     request.transaction,
                     info.max_event_age_secs,
                     args.record,
@@ -809,6 +838,7 @@ pub async fn get(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
                     args.x25519_key.display(),
                     args.purpose,
                     args.grant.map(|g| format!(" --grant {g}")).unwrap_or_default(),
+                    args.ipfs.iter().map(|u| format!(" --ipfs {u}")).collect::<String>(),
                     request.transaction
                 )
             }
@@ -822,12 +852,17 @@ pub async fn get(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
             "cid": cid,
             "sha256": hex(&anchor.content_sha256),
             "transaction": request.transaction.to_string(),
+            "ciphertext_from": fetched.as_ref().map_or(gateway.base(), |f| f.from.as_str()),
         }),
         format!(
-            "record {} released against {}; {written} bytes decrypted and checked against the anchor, written to {}",
+            "record {} released against {}; {written} bytes decrypted and checked against the anchor, written to {}{}",
             args.record,
             request.transaction,
-            args.out.display()
+            args.out.display(),
+            fetched
+                .as_ref()
+                .map(|f| format!(" (ciphertext from {}, key from {})", f.from, gateway.base()))
+                .unwrap_or_default()
         ),
     ))
 }

@@ -14,8 +14,12 @@
 //! - `GET|HEAD /v1/records/{record}`: a signed probe: does this gateway hold the record? Told
 //!   only to its patient, its author, or a grantee whose read is allowed now.
 //! - `POST /v1/records/{record}/release`: a grantee's signed request against its access
-//!   transaction; the answer is the ciphertext, and the data key wrapped to the grantee's key.
+//!   transaction; the answer is the ciphertext, and the data key wrapped to the grantee's key
+//!   (with `?content=key`, the wrapped key alone, as JSON: the ciphertext comes from IPFS).
+//! - `GET|HEAD /ipfs/{cid}`: any stored ciphertext, or any block of its DAG, as an IPFS
+//!   trustless gateway ([`ipfs`]).
 pub mod connections;
+pub mod ipfs;
 pub mod nonces;
 pub mod problem;
 pub mod store;
@@ -25,7 +29,7 @@ pub use connections::{serve_until, ServeOptions};
 
 use crate::common::{b64, unix_now};
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -191,6 +195,10 @@ pub fn router<V: LedgerView + 'static>(gateway: Arc<Gateway<V>>) -> Router {
         TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, gateway.limits.request_timeout);
     Router::new()
         .route(wire::INFO_PATH, get(info::<V>).layer(timeout))
+        .route(
+            careledger_records::trustless::IPFS_PATH,
+            get(ipfs::block_or_dag::<V>).layer(timeout),
+        )
         .route(
             wire::RECORD_PATH,
             // an upload's body is bounded by its size and rate, not by a timeout
@@ -461,13 +469,33 @@ async fn read_small(body: Body, within: Duration) -> Result<Bytes, Problem> {
     }
 }
 
+/// What a release answers with: the query of `POST /v1/records/{record}/release`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseQuery {
+    /// `key`: the wrapped data key alone; absent: the ciphertext with the key in a header.
+    content: Option<String>,
+}
+
 async fn release<V: LedgerView>(
     State(gw): State<Arc<Gateway<V>>>,
     Path(record): Path<String>,
+    query: Result<Query<ReleaseQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Problem> {
     let record = address(&record)?;
+    let key_only = match query.map(|Query(q)| q.content) {
+        Ok(None) => false,
+        Ok(Some(content)) if content == wire::KEY_ONLY => true,
+        Ok(Some(other)) => {
+            return Err(Problem::bad_request(
+                "bad-query",
+                format!("content={other}: a release answers content={} (the wrapped key alone), or the ciphertext without it", wire::KEY_ONLY),
+            ))
+        }
+        Err(e) => return Err(Problem::bad_request("bad-query", format!("{e}: a release takes only ?content={}", wire::KEY_ONLY))),
+    };
     let body = read_small(body, gw.limits.small_body).await?;
     let json_type = headers
         .get(axum::http::header::CONTENT_TYPE)
@@ -533,9 +561,15 @@ async fn release<V: LedgerView>(
     let info = envelope::release_info(&program, &record, &asked.grant);
     let for_grantee =
         envelope::wrap_key(&cleared.recipient_key, &info, &key).map_err(Problem::internal)?;
-    let file = tokio::fs::File::open(gw.store.object_path(&stored.cid))
-        .await
-        .map_err(Problem::internal)?;
+    // a key-only release needs no ciphertext here (it may live only on IPFS)
+    let file = match key_only {
+        true => None,
+        false => Some(
+            tokio::fs::File::open(gw.store.object_path(&stored.cid))
+                .await
+                .map_err(Problem::internal)?,
+        ),
+    };
     // the last step before any byte leaves: an access event (a grant's n-th logged access, at
     // its time: a grant closed and given again counts from 0 again) releases once, durably.
     // The signed message is recorded first, but only for an event not used yet, so that
@@ -556,20 +590,37 @@ async fn release<V: LedgerView>(
     {
         return Err(Refused::Replayed.into());
     }
-    let mut response =
-        Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 1 << 20))
-            .into_response();
+    let wrapped_b64 = b64().encode(&for_grantee);
+    let mut response = match file {
+        None => Json(wire::KeyRelease {
+            record: record.to_string(),
+            grant: asked.grant.to_string(),
+            wrapped_key: wrapped_b64.clone(),
+            key_version: cleared.recipient_key_version,
+            cid: stored.cid.clone(),
+            sha256: stored.sha256.clone(),
+            bytes: stored.bytes,
+        })
+        .into_response(),
+        Some(file) => {
+            let mut response =
+                Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 1 << 20))
+                    .into_response();
+            let h = response.headers_mut();
+            h.insert(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            );
+            h.insert(
+                axum::http::header::CONTENT_LENGTH,
+                HeaderValue::from_str(&stored.bytes.to_string()).map_err(Problem::internal)?,
+            );
+            response
+        }
+    };
     let h = response.headers_mut();
     let value = |v: String| HeaderValue::from_str(&v).map_err(Problem::internal);
-    h.insert(
-        axum::http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
-    h.insert(
-        axum::http::header::CONTENT_LENGTH,
-        value(stored.bytes.to_string())?,
-    );
-    h.insert(WRAPPED_KEY_HEADER, value(b64().encode(for_grantee))?);
+    h.insert(WRAPPED_KEY_HEADER, value(wrapped_b64)?);
     h.insert(CID_HEADER, value(stored.cid.clone())?);
     h.insert(SHA256_HEADER, value(stored.sha256.clone())?);
     h.insert(

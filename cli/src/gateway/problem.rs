@@ -10,6 +10,8 @@ pub struct Problem {
     pub slug: &'static str,
     pub title: &'static str,
     pub detail: String,
+    /// A header the refusal carries besides its body (a 416's `Content-Range`).
+    pub header: Option<(header::HeaderName, String)>,
 }
 
 impl Problem {
@@ -24,7 +26,14 @@ impl Problem {
             slug,
             title,
             detail,
+            header: None,
         }
+    }
+
+    /// The same refusal with `name: value` among its headers.
+    pub fn with_header(mut self, name: header::HeaderName, value: String) -> Self {
+        self.header = Some((name, value));
+        self
     }
 
     pub fn bad_request(slug: &'static str, detail: impl Into<String>) -> Self {
@@ -67,6 +76,7 @@ impl From<Refused> for Problem {
             slug: refused.slug(),
             title: "Refused",
             detail: refused.to_string(),
+            header: None,
         }
     }
 }
@@ -79,12 +89,18 @@ impl IntoResponse for Problem {
             "status": self.status.as_u16(),
             "detail": self.detail,
         });
-        (
+        let mut response = (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        if let Some((name, value)) = self.header {
+            if let Ok(value) = axum::http::HeaderValue::from_str(&value) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        response
     }
 }
 

@@ -4,6 +4,10 @@
 //! STORE/
 //!   lock                 held by the one gateway serving this store
 //!   objects/CID          each record's ciphertext, named by its CID (content-addressed)
+//!   blocks/CID.json      where each block of that ciphertext's UnixFS DAG is (a leaf is a range
+//!                        of the object; a parent node is kept whole), for the trustless
+//!                        gateway `/ipfs/{cid}`; built at the first request for the root, and at
+//!                        start for any object without one
 //!   records/ADDRESS.json what the gateway knows of a record: CID, SHA-256, size, author, and
 //!                        the data key wrapped (HPKE) to the custodian's X25519 key
 //!   used.log             every access event a release was made against (grant, its access
@@ -18,14 +22,18 @@
 //! fsynced, renamed into place, directory fsynced), so a crash leaves either the whole record
 //! or nothing. A release is written to `used.log` and fsynced before any byte is sent.
 use anyhow::{anyhow, bail, Context, Result};
+use careledger_records::trustless::{BlockIndex, ObjectBlocks};
+use careledger_records::unixfs::Profile;
 use serde::{Deserialize, Serialize};
 use solana_pubkey::Pubkey;
+use std::collections::HashMap;
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::sync::{Arc, RwLock};
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StoredRecord {
@@ -48,6 +56,8 @@ pub struct Store {
     _lock: File,
     used: Mutex<Used>,
     next_temp: AtomicU64,
+    /// Every block of every stored object, by binary CID: the object's DAG it belongs to.
+    blocks: RwLock<HashMap<Vec<u8>, Arc<ObjectBlocks>>>,
 }
 
 struct Used {
@@ -65,7 +75,7 @@ impl Store {
     /// Opens (creating) the store and takes its lock: two gateways on one store would each
     /// think an access event unused.
     pub fn open(dir: &Path) -> Result<Store> {
-        for sub in ["objects", "records", "tmp", "staged"] {
+        for sub in ["objects", "records", "tmp", "staged", "blocks"] {
             fs::create_dir_all(dir.join(sub))
                 .with_context(|| format!("cannot create the store {}", dir.display()))?;
         }
@@ -110,12 +120,75 @@ impl Store {
             .append(true)
             .open(&used_path)
             .with_context(|| format!("cannot open {}", used_path.display()))?;
-        Ok(Store {
+        let store = Store {
             dir: dir.to_path_buf(),
             _lock: lock,
             used: Mutex::new(Used { log, seen }),
             next_temp: AtomicU64::new(0),
-        })
+            blocks: RwLock::new(HashMap::new()),
+        };
+        for object in fs::read_dir(dir.join("objects"))? {
+            let name = object?.file_name();
+            let Some(cid) = name.to_str() else { continue };
+            // an object that cannot be indexed is still released with its key; it is only
+            // not served by CID (said once, at start)
+            if let Err(e) = store.index_object(cid) {
+                eprintln!("careledger serve: {cid} is not served at /ipfs: {e:#}");
+            }
+        }
+        Ok(store)
+    }
+
+    fn index_path(&self, cid: &str) -> PathBuf {
+        self.dir.join("blocks").join(format!("{cid}.json"))
+    }
+
+    /// Loads (or builds from the object, and writes) the block index of the object `cid` (its
+    /// canonical text), and makes its blocks findable by CID. Building reads the whole object
+    /// once: at start for every object without an index, and at the first request for the
+    /// root of an object stored since.
+    pub fn index_object(&self, cid: &str) -> Result<()> {
+        let root = careledger_records::trustless::parse_cid(cid)?;
+        let path = self.index_path(cid);
+        let saved = fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<BlockIndex>(&bytes).ok())
+            .filter(|index| index.root == cid)
+            .and_then(|index| ObjectBlocks::new(&index).ok());
+        let blocks = match saved {
+            Some(blocks) => blocks,
+            None => {
+                let profile = Profile::implied_by(&root)
+                    .ok_or_else(|| anyhow!("its CID implies no UnixFS profile"))?;
+                let file = File::open(self.object_path(cid))?;
+                let index = BlockIndex::build(std::io::BufReader::new(file), profile, &root)?;
+                let n = self.next_temp.fetch_add(1, Ordering::Relaxed);
+                let temp = self
+                    .dir
+                    .join("tmp")
+                    .join(format!("{cid}-{}-{n}.blocks", std::process::id()));
+                let mut out = File::create(&temp)?;
+                out.write_all(&serde_json::to_vec(&index)?)?;
+                out.sync_all()?;
+                fs::rename(&temp, &path)?;
+                sync_dir(&self.dir.join("blocks"))?;
+                ObjectBlocks::new(&index)?
+            }
+        };
+        let blocks = Arc::new(blocks);
+        let mut map = self
+            .blocks
+            .write()
+            .map_err(|_| anyhow!("block map poisoned"))?;
+        for block in blocks.cids() {
+            map.insert(block.to_vec(), blocks.clone());
+        }
+        Ok(())
+    }
+
+    /// The stored DAG holding the block `cid`, if any.
+    pub fn dag_of(&self, cid: &[u8]) -> Option<Arc<ObjectBlocks>> {
+        self.blocks.read().ok()?.get(cid).cloned()
     }
 
     fn record_path(&self, record: &Pubkey) -> PathBuf {

@@ -1,0 +1,326 @@
+//! The gateway as an IPFS trustless gateway (`/ipfs/{cid}`), and `provider get --ipfs`: the
+//! ciphertext from any IPFS gateway, checked block by block before the read is logged, and
+//! only the key from the custodian (issue 27 §1–2).
+//!
+//! Who gains by breaking each rule: a gateway that lies about bytes would have a grantee
+//! decrypt (or store) something that is not the record; a request that a gateway answers
+//! with something other than the CID asked wastes a client's trust; a key-only release that
+//! skipped the access event's single use would give a grantee a second read no event shows.
+use super::records::{content, custodian, files_in, get_args, grant, reads_logged, strs, world};
+use super::records::{runtime, Gateway};
+use super::Cli;
+use careledger_records::trustless;
+use sha2::{Digest, Sha256};
+
+/// What an `/ipfs` request answered: status, headers, body.
+struct Reply {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// Asserts a problem+json refusal with this status and slug.
+    fn refused(&self, status: u16, slug: &str) {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(self.header("content-type"), "application/problem+json");
+        let p: serde_json::Value = serde_json::from_slice(&self.body).unwrap();
+        assert!(
+            p["type"].as_str().unwrap().ends_with(&format!("/{slug}")),
+            "expected {slug}: {p}"
+        );
+    }
+}
+
+fn fetch(method: reqwest::Method, url: &str, headers: &[(&str, &str)]) -> Reply {
+    runtime().block_on(async {
+        let mut request = reqwest::Client::new().request(method, url);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.expect("body").to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    })
+}
+
+fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
+    fetch(reqwest::Method::GET, url, headers)
+}
+
+/// Puts `bytes` as a lab result; returns the put's JSON (record, cid, sha256).
+fn put(cli: &Cli, gw: &Gateway, file: &str, bytes: &[u8]) -> serde_json::Value {
+    std::fs::write(cli.path(file), bytes).unwrap();
+    cli.json(
+        "patient.json",
+        &[
+            "patient",
+            "put",
+            &cli.path(file),
+            "--class",
+            "lab-result",
+            "--gateway",
+            &gw.url,
+            "--custodian",
+            &custodian(cli),
+        ],
+    )
+}
+
+fn binary_cid(text: &str) -> Vec<u8> {
+    trustless::parse_cid(text).expect("a record CID")
+}
+
+#[test]
+fn the_gateway_serves_stored_ciphertext_by_cid() {
+    let cli = Cli::new();
+    let (_patient, wallets) = world(&cli, &["clinic"]);
+    grant(&cli, &wallets[0]);
+    let gw = Gateway::start(&cli, &[]);
+    // three 1 MiB chunks: three raw leaves under one dag-pb parent
+    let put = put(&cli, &gw, "lab.bin", &content(2 * 1024 * 1024 + 77, 5));
+    let cid = put["cid"].as_str().unwrap().to_string();
+    let root = binary_cid(&cid);
+    let ciphertext = std::fs::read(cli.path(&format!("store/objects/{cid}"))).unwrap();
+    let at = |query: &str| format!("{}/ipfs/{cid}{query}", gw.url);
+
+    // the DAG as a CAR: every block hashes to its CID, depth first from the root, and the
+    // file it gives is the stored ciphertext, whose SHA-256 is the anchored one
+    let car = get(&at("?format=car"), &[]);
+    assert_eq!(car.status, 200);
+    assert_eq!(car.header("content-type"), trustless::CAR_RESPONSE_TYPE);
+    assert_eq!(car.header("cache-control"), trustless::IMMUTABLE);
+    let (roots, blocks) = careledger_records::car::read_car(&car.body[..]).unwrap();
+    assert_eq!((roots, blocks.len()), (vec![root.clone()], 4));
+    assert_eq!(blocks[0].0, root, "the root comes first");
+    let mut file = Vec::new();
+    trustless::extract_car(&car.body[..], &root, u64::MAX, &mut file).unwrap();
+    assert_eq!(file, ciphertext);
+    assert_eq!(
+        careledger_records::protocol::hex(&Sha256::digest(&file)),
+        put["sha256"].as_str().unwrap()
+    );
+    // the same by Accept
+    let by_accept = get(&at(""), &[("accept", trustless::CAR_TYPE)]);
+    assert_eq!((by_accept.status, &by_accept.body), (200, &car.body));
+
+    // each block alone, as it hashes
+    for (block_cid, data) in &blocks {
+        let text = trustless::cid_text(block_cid).unwrap();
+        let raw = get(
+            &format!("{}/ipfs/{text}", gw.url),
+            &[("accept", trustless::RAW_TYPE)],
+        );
+        assert_eq!(raw.status, 200, "{text}");
+        assert_eq!(raw.header("content-type"), trustless::RAW_TYPE);
+        assert_eq!(&raw.body, data);
+        assert_eq!(raw.header("etag"), format!("\"{text}.raw\""));
+    }
+    // a CAR of one block
+    let one = get(&at("?format=car&dag-scope=block"), &[]);
+    let (_, only) = careledger_records::car::read_car(&one.body[..]).unwrap();
+    assert_eq!(only.len(), 1);
+
+    // HEAD: the headers, no body
+    let head = fetch(reqwest::Method::HEAD, &at("?format=raw"), &[]);
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-type"), trustless::RAW_TYPE);
+    assert!(head.body.is_empty());
+    // a cached copy is still good
+    let etag = format!("\"{cid}.raw\"");
+    let again = get(&at("?format=raw"), &[("if-none-match", &etag)]);
+    assert_eq!(again.status, 304);
+
+    // ranges of a block, and one past its end
+    let leaf = trustless::cid_text(&blocks[1].0).unwrap();
+    let leaf_url = format!("{}/ipfs/{leaf}?format=raw", gw.url);
+    let part = get(&leaf_url, &[("range", "bytes=10-19")]);
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, blocks[1].1[10..20]);
+    assert_eq!(
+        part.header("content-range"),
+        format!("bytes 10-19/{}", blocks[1].1.len())
+    );
+    let past = get(&leaf_url, &[("range", "bytes=99999999-")]);
+    past.refused(416, "range-not-satisfiable");
+    assert_eq!(
+        past.header("content-range"),
+        format!("bytes */{}", blocks[1].1.len())
+    );
+
+    // bad input, each with its own answer
+    get(&format!("{}/ipfs/hello?format=raw", gw.url), &[]).refused(400, "bad-cid");
+    // a dag-cbor CID: never a record's
+    let cbor = "bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+    get(&format!("{}/ipfs/{cbor}?format=raw", gw.url), &[]).refused(400, "not-a-record-cid");
+    // well formed, but held by no record here
+    let other = careledger_records::unixfs::cid_of_reader(
+        &b"not here"[..],
+        careledger_records::unixfs::Profile::UnixfsV1_2025,
+    )
+    .unwrap()
+    .cid_string();
+    get(&format!("{}/ipfs/{other}?format=raw", gw.url), &[]).refused(404, "unknown-cid");
+    get(&at(""), &[("accept", "text/html")]).refused(406, "not-acceptable");
+    get(&at("?format=tar"), &[]).refused(400, "unknown-format");
+    get(&at("?format=car&entity-bytes=0:9"), &[]).refused(400, "unsupported-parameter");
+    get(&at("?format=car&dag-scope=everything"), &[]).refused(400, "unknown-dag-scope");
+
+    // after a restart the index is read back: a leaf is served before its root is asked for
+    drop(gw);
+    let gw = Gateway::start(&cli, &[]);
+    let raw = get(
+        &format!("{}/ipfs/{leaf}", gw.url),
+        &[("accept", trustless::RAW_TYPE)],
+    );
+    assert_eq!((raw.status, &raw.body), (200, &blocks[1].1));
+}
+
+/// A trustless gateway the test serves at 127.0.0.1: one CAR at `/ipfs/{cid}`, as given
+/// (honest or not), 404 for anything else. Stopped when dropped.
+struct OtherGateway {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl OtherGateway {
+    fn start(cid: &str, car: Vec<u8>) -> OtherGateway {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let path = format!("/ipfs/{cid}");
+        let thread = std::thread::spawn(move || {
+            runtime().block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let app = axum::Router::new().route(
+                    &path,
+                    axum::routing::get(move || {
+                        let car = car.clone();
+                        async move { ([("content-type", trustless::CAR_RESPONSE_TYPE)], car) }
+                    }),
+                );
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            })
+        });
+        OtherGateway {
+            url,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for OtherGateway {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn get_takes_the_ciphertext_from_ipfs_and_only_the_key_from_the_custodian() {
+    let cli = Cli::new();
+    let (_patient, wallets) = world(&cli, &["clinic"]);
+    grant(&cli, &wallets[0]);
+    let gw = Gateway::start(&cli, &[]);
+    let lab = content(1024 * 1024 + 500, 9);
+    let put = put(&cli, &gw, "lab.bin", &lab);
+    let (record, cid) = (
+        put["record"].as_str().unwrap().to_string(),
+        put["cid"].as_str().unwrap().to_string(),
+    );
+    let car = get(&format!("{}/ipfs/{cid}?format=car", gw.url), &[]).body;
+    // the custodian no longer has the bytes: they are only elsewhere now
+    std::fs::remove_file(cli.path(&format!("store/objects/{cid}"))).unwrap();
+    let honest = OtherGateway::start(&cid, car.clone());
+    // a gateway that lies: one byte of the last block flipped
+    let mut flipped = car.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    let liar = OtherGateway::start(&cid, flipped);
+    // a gateway that gives the CAR of another file under our root's name
+    let mut foreign = car.clone();
+    foreign.truncate(car.len() - 100);
+    let short = OtherGateway::start(&cid, foreign);
+    let get_via = |out: &str, ipfs: &[&str]| {
+        let mut args = get_args(&cli, &gw, "clinic", &record, out);
+        for url in ipfs {
+            args.push("--ipfs".into());
+            args.push(url.to_string());
+        }
+        args
+    };
+    let before = reads_logged(&cli);
+
+    // lies are caught before anything is logged or written
+    let err = cli.stderr_of_failure(
+        "clinic.json",
+        &strs(&get_via(&cli.path("lab.out"), &[&liar.url, &short.url])),
+    );
+    assert!(
+        err.contains("no IPFS gateway gave the anchored ciphertext"),
+        "{err}"
+    );
+    assert!(err.contains("does not hash to its CID"), "{err}");
+    assert!(err.contains("nothing was logged on chain"), "{err}");
+    assert_eq!(reads_logged(&cli), before);
+    assert!(!std::path::Path::new(&cli.path("lab.out")).exists());
+    assert!(
+        files_in(&cli, "")
+            .iter()
+            .all(|f| !f.contains("careledger-partial")),
+        "no scratch file is left: {:?}",
+        files_in(&cli, "")
+    );
+    // not an http URL
+    let err = cli.stderr_of_failure(
+        "clinic.json",
+        &strs(&get_via(&cli.path("lab.out"), &["ftp://example"])),
+    );
+    assert!(err.contains("--ipfs ftp://example is not an http"), "{err}");
+
+    // an honest gateway after one that lies: the record, its key from the custodian
+    let got = cli.json(
+        "clinic.json",
+        &strs(&get_via(&cli.path("lab.out"), &[&liar.url, &honest.url])),
+    );
+    assert_eq!(std::fs::read(cli.path("lab.out")).unwrap(), lab);
+    assert_eq!(got["ciphertext_from"], honest.url.as_str());
+    assert_eq!(reads_logged(&cli).0, before.0 + 1);
+
+    // the access event is still used once: asking again with it is refused
+    let tx = got["transaction"].as_str().unwrap();
+    let mut again = get_via(&cli.path("lab2.out"), &[&honest.url]);
+    again.extend(["--event".to_string(), tx.to_string()]);
+    let err = cli.stderr_of_failure("clinic.json", &strs(&again));
+    assert!(err.contains("already used for a release"), "{err}");
+    assert!(!std::path::Path::new(&cli.path("lab2.out")).exists());
+}
