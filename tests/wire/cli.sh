@@ -6,6 +6,7 @@
 # nothing outside target/wire-cli.
 set -euo pipefail
 bin="$(realpath "${1:-target/debug/careledger}")"
+repo="$(pwd)"
 work="$(pwd)/target/wire-cli"
 rm -rf "$work"
 mkdir -p "$work"
@@ -73,6 +74,15 @@ careledger -k clinic.json keys publish --x25519-key clinic.x25519
 careledger -k clinic.json provider get "$put_record" --out lab.out.pdf --x25519-key clinic.x25519 --gateway "$gateway"
 cmp lab.pdf lab.out.pdf
 echo "gateway: ok ($(stat -c %s lab.out.pdf) bytes released over JSON-RPC, byte-identical)"
+# the same record's ciphertext from the gateway's /ipfs (a trustless gateway), the key alone
+# from its release route
+careledger -k clinic.json provider get "$put_record" --out lab.ipfs.pdf --x25519-key clinic.x25519 --gateway "$gateway" --ipfs "$gateway"
+cmp lab.pdf lab.ipfs.pdf
+# Helia (the IPFS JavaScript implementation) fetches the ciphertext by CID and verifies every
+# block, and refuses a gateway that lies (tests/helia/fetch.mjs)
+put_cid=$(echo "$put" | grep -oE '"cid": *"[a-zA-Z0-9]+"' | grep -oE '[a-zA-Z0-9]{40,}')
+put_sha=$(echo "$put" | grep -oE '"sha256": *"[0-9a-f]{64}"' | grep -oE '[0-9a-f]{64}')
+timeout 300 node "$repo/tests/helia/fetch.mjs" "$gateway" "$put_cid" "$put_sha"
 
 # --- a localnet that starts from a ledger folder's accounts (--ledger) ------------------------
 "$bin" --url embedded:./folder -k me.json config init >/dev/null
