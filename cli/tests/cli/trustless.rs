@@ -183,6 +183,13 @@ fn the_gateway_serves_stored_ciphertext_by_cid() {
     get(&at("?format=tar"), &[]).refused(400, "unknown-format");
     get(&at("?format=car&entity-bytes=0:9"), &[]).refused(400, "unsupported-parameter");
     get(&at("?format=car&dag-scope=everything"), &[]).refused(400, "unknown-dag-scope");
+    // a release that asks for an answer there is not (before anything is signed or read)
+    let release = format!(
+        "{}/v1/records/{}/release?content=everything",
+        gw.url,
+        put["record"].as_str().unwrap()
+    );
+    fetch(reqwest::Method::POST, &release, &[]).refused(400, "bad-query");
 
     // after a restart the index is read back: a leaf is served before its root is asked for
     drop(gw);
