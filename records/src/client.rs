@@ -804,18 +804,15 @@ impl GatewayClient {
     }
 
     /// Asks for the data key alone (`?content=key`) against `request`'s access transaction,
-    /// and decrypts `fetched` (a ciphertext from IPFS) with it into `destination`, which
-    /// becomes `out` only once the ciphertext's SHA-256 and CID equal the anchor's and every
-    /// chunk authenticated. Returns the plaintext's length.
-    pub async fn release_key_and_open(
+    /// signed by the grantee, for the record anchored as `anchor`; the answer must name that
+    /// record and its anchored CID. Returns the data key and the gateway's answer.
+    pub async fn release_key(
         &self,
         grantee: &Keypair,
         request: &ReleaseRequest,
         secret: &KeyAgreementSecret,
         anchor: &RecordAnchor,
-        fetched: &Fetched,
-        destination: Destination,
-    ) -> Result<u64, ReleaseFailure> {
+    ) -> Result<(DataKey, wire::KeyRelease), ReleaseFailure> {
         let response = self.send_release(grantee, request, true).await?;
         let after = |error: GatewayError| ReleaseFailure {
             event_used: true,
@@ -838,6 +835,26 @@ impl GatewayClient {
             .map_err(|_| after(GatewayError::NoWrappedKey))?;
         let info = envelope::release_info(&careledger::ID, &request.record, &request.grant);
         let key = envelope::unwrap_key(secret, &info, &wrapped).map_err(|e| after(e.into()))?;
+        Ok((key, answer))
+    }
+
+    /// [`GatewayClient::release_key`], then decrypts `fetched` (a ciphertext from IPFS) with
+    /// the key into `destination`, which becomes `out` only once the ciphertext's SHA-256 and
+    /// CID equal the anchor's and every chunk authenticated. Returns the plaintext's length.
+    pub async fn release_key_and_open(
+        &self,
+        grantee: &Keypair,
+        request: &ReleaseRequest,
+        secret: &KeyAgreementSecret,
+        anchor: &RecordAnchor,
+        fetched: &Fetched,
+        destination: Destination,
+    ) -> Result<u64, ReleaseFailure> {
+        let (key, _) = self.release_key(grantee, request, secret, anchor).await?;
+        let after = |error: GatewayError| ReleaseFailure {
+            event_used: true,
+            error,
+        };
         let expected = Expected::of_anchor(anchor).ok_or(after(GatewayError::UnknownProfile))?;
         let path = fetched.file.path().to_path_buf();
         tokio::task::spawn_blocking(move || open_fetched(&path, &expected, &key, destination))

@@ -5,7 +5,11 @@
 //!   against raw SHA-256 and raw XChaCha20-Poly1305 of the same bytes on one core, and the same pipeline file to file as `patient put`
 //!   runs it;
 //! - the process's peak resident memory (VmHWM) before and after;
-//! - releases per second from the gateway on loopback, at 1 and 8 concurrent grantees.
+//! - releases per second from the gateway on loopback, at 1 and 8 concurrent grantees, with
+//!   the ciphertext and key-only (`?content=key`, the ciphertext coming from IPFS);
+//! - the trustless gateway (`/ipfs/{cid}`) serving a 100 MiB DAG: as one CAR, as a CAR checked
+//!   block by block into a file (what `provider get --ipfs` does), block by block as raw
+//!   blocks (what Helia does), next to a plain read of the stored file.
 //!
 //! Not a test: nothing here asserts.
 use careledger_cli::gateway::{self, store::Store, Gateway, Limits};
@@ -381,7 +385,12 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
     for (i, g) in grantees.iter().enumerate() {
         let mut list = Vec::new();
         // the first grantee runs alone first, then with the others
-        let count = if i == 0 { 2 * per_grantee } else { per_grantee };
+        // ... in both modes (with the ciphertext, then key-only)
+        let count = if i == 0 {
+            4 * per_grantee
+        } else {
+            2 * per_grantee
+        };
         for _ in 0..count {
             let outcome = env
                 .send(
@@ -415,7 +424,7 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
     println!("\n### Releases on loopback (16 KiB record, each against its own access event)\n");
     println!("| what | figure | reference |\n|---|---|---|");
     let mut one_per_s = 0.0;
-    for concurrent in [1usize, 8] {
+    for (concurrent, key_only) in [(1usize, false), (8, false), (1, true), (8, true)] {
         let started = Instant::now();
         let mut tasks = Vec::new();
         for (i, list) in events.iter_mut().enumerate().take(concurrent) {
@@ -431,10 +440,17 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
                 let g = &grantees[i];
                 let out = dir.join(format!("out-{concurrent}-{i}.bin"));
                 for request in &mine {
-                    client
-                        .release(&g.wallet, request, &g.secret, &anchor, &out, true)
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    if key_only {
+                        client
+                            .release_key(&g.wallet, request, &g.secret, &anchor)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                    } else {
+                        client
+                            .release(&g.wallet, request, &g.secret, &anchor, &out, true)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                    }
                 }
                 Ok::<usize, String>(mine.len())
             }));
@@ -449,7 +465,14 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
             one_per_s = per_s;
         }
         row(
-            &format!("{concurrent} concurrent grantee(s)"),
+            &format!(
+                "{concurrent} concurrent grantee(s), {}",
+                if key_only {
+                    "key only"
+                } else {
+                    "key and ciphertext"
+                }
+            ),
             format!("{per_s:.0} releases/s"),
             format!(
                 "{total} releases in {:.2} s{}",
@@ -462,8 +485,178 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
             ),
         );
     }
+    trustless_throughput(&env, &patient, &client, &info, &dir).await?;
     server.abort();
     std::fs::remove_dir_all(dir.as_ref())?;
+    Ok(())
+}
+
+/// Median of `RUNS` timings of `f`.
+async fn median<F, Fut>(mut f: F) -> Result<Duration, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), Error>>,
+{
+    let mut took = Vec::new();
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        f().await?;
+        took.push(started.elapsed());
+    }
+    took.sort();
+    Ok(took[RUNS / 2])
+}
+
+/// The trustless gateway serving a 100 MiB record (1 MiB chunks: 100 leaves and a parent).
+async fn trustless_throughput(
+    env: &Arc<Env>,
+    patient: &Keypair,
+    client: &GatewayClient,
+    info: &careledger_records::client::GatewayInfo,
+    dir: &std::path::Path,
+) -> Result<(), Error> {
+    let len = 100 * MIB;
+    let wallet = patient.pubkey();
+    let plain = dir.join("big.bin");
+    std::io::copy(&mut Source::new(len), &mut std::fs::File::create(&plain)?)?;
+    let key = DataKey::generate();
+    let identity = RecordIdentity::new(wallet, 1, 1, 1);
+    let cipher = dir.join("big.enc");
+    let sealed = seal(&plain, &identity, &key, Profile::UnixfsV1_2025, &cipher)?;
+    env.send(
+        ix::RecordAnchor {
+            patient_wallet: wallet,
+            index: 1,
+            author: ix::Author::Patient,
+            args: careledger_sdk::RecordAnchorArgs {
+                cid: sealed.cid.clone(),
+                content_sha256: sealed.sha256,
+                class: 1,
+            },
+        }
+        .instruction(),
+        &[patient],
+    )
+    .await?;
+    let record = pda::record(&wallet, 1).0;
+    client
+        .upload(patient, &record, &cipher, sealed.bytes, &key, &info.x25519)
+        .await?;
+    let anchor: careledger_sdk::RecordAnchor = env.client.fetch(&record).await?;
+    let cid = careledger_records::trustless::cid_text(&anchor.cid.to_bytes())?;
+    let object = dir.join("store").join("objects").join(&cid);
+    let base = client.base().to_string();
+    let http = reqwest::Client::new();
+    let bytes = sealed.bytes;
+
+    // the first request indexes the object (one read of it), as after an upload
+    let started = Instant::now();
+    http.get(format!("{base}/ipfs/{cid}?format=raw"))
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    let indexing = started.elapsed();
+
+    let file_read = median(|| {
+        let object = object.clone();
+        async move {
+            tokio::task::spawn_blocking(move || -> Result<(), Error> {
+                let mut file = std::fs::File::open(&object)?;
+                let mut buf = vec![0u8; MIB as usize];
+                while file.read(&mut buf)? > 0 {}
+                Ok(())
+            })
+            .await
+            .map_err(|e| e.to_string())?
+        }
+    })
+    .await?;
+    let car = median(|| {
+        let (http, url) = (http.clone(), format!("{base}/ipfs/{cid}?format=car"));
+        async move {
+            let mut response = http.get(url).send().await?.error_for_status()?;
+            while response.chunk().await?.is_some() {}
+            Ok(())
+        }
+    })
+    .await?;
+    let checked = median(|| {
+        let (gateways, dir) = (vec![base.clone()], dir.to_path_buf());
+        let anchor = &anchor;
+        async move {
+            careledger_records::client::fetch_from_ipfs(&gateways, anchor, &dir, u64::MAX).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    // every block by CID, one request each (the root's links give the leaves)
+    let root_block = http
+        .get(format!("{base}/ipfs/{cid}?format=raw"))
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let leaves = careledger_records::unixfs::decode_file_node(&root_block)?.links;
+    let raw = median(|| {
+        let (http, base, leaves) = (http.clone(), base.clone(), leaves.clone());
+        async move {
+            for leaf in &leaves {
+                let text = careledger_records::trustless::cid_text(leaf)?;
+                http.get(format!("{base}/ipfs/{text}?format=raw"))
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .bytes()
+                    .await?;
+            }
+            Ok(())
+        }
+    })
+    .await?;
+    println!(
+        "\n### The trustless gateway: a {} MiB record ({} blocks), on loopback\n",
+        bytes / MIB,
+        leaves.len() + 1
+    );
+    println!("| what | figure | reference |\n|---|---|---|");
+    let plain_rate = mib_per_s(bytes, file_read);
+    let rate = |took: Duration| {
+        let r = mib_per_s(bytes, took);
+        (
+            format!("{r:.0} MiB/s"),
+            format!(
+                "{:.3} s, {:.0} % of the plain read",
+                took.as_secs_f64(),
+                100.0 * r / plain_rate
+            ),
+        )
+    };
+    row(
+        "plain read of the stored file",
+        format!("{plain_rate:.0} MiB/s"),
+        format!("{:.3} s (page cache)", file_read.as_secs_f64()),
+    );
+    for (what, took) in [
+        ("one CAR, body drained", car),
+        (
+            "one CAR, checked block by block into a file (get --ipfs)",
+            checked,
+        ),
+        (
+            "every block by CID, one request each (as Helia fetches)",
+            raw,
+        ),
+    ] {
+        let (figure, reference) = rate(took);
+        row(what, figure, reference);
+    }
+    row(
+        "indexing at the first request",
+        format!("{:.0} ms", indexing.as_secs_f64() * 1000.0),
+        "one read and hash of the object; the index is kept in STORE/blocks".into(),
+    );
     Ok(())
 }
 
