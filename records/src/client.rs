@@ -376,14 +376,36 @@ async fn fetch_one(
     dir: &Path,
     max_bytes: u64,
 ) -> std::result::Result<(tempfile::NamedTempFile, u64), String> {
+    let url = format!("{base}/ipfs/{cid}?format=car");
     let response = http
-        .get(format!("{base}/ipfs/{cid}?format=car"))
+        .get(&url)
         .header(reqwest::header::ACCEPT, crate::trustless::CAR_TYPE)
         .send()
         .await
-        .map_err(|e| format!("unreachable ({e})"))?;
+        .map_err(|e| format!("unreachable ({})", chain(&e)))?;
     if !response.status().is_success() {
-        return Err(format!("answered {}", response.status()));
+        let status = response.status();
+        // a gateway's own words, when it gives a problem (ours do) or a short text
+        let detail = response
+            .text()
+            .await
+            .ok()
+            .map(|body| {
+                serde_json::from_str::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v["detail"].as_str().map(str::to_string))
+                    .unwrap_or(body)
+            })
+            .map(|d| d.trim().chars().take(200).collect::<String>())
+            .filter(|d| !d.is_empty())
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        let hint = if base.ends_with("/ipfs") {
+            " (give the gateway's root URL, without /ipfs: the CID path is added)"
+        } else {
+            ""
+        };
+        return Err(format!("GET {url} answered {status}{detail}{hint}"));
     }
     let stream = response
         .bytes_stream()

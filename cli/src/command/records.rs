@@ -79,6 +79,8 @@ pub struct GetArgs {
     /// Where the decrypted record goes (written only once it checks out)
     #[arg(long)]
     pub out: PathBuf,
+    /// The custodian's record gateway (`careledger serve`): it checks the access event and
+    /// releases the key (and, without --ipfs, the ciphertext)
     #[arg(long, default_value = DEFAULT_GATEWAY)]
     pub gateway: String,
     /// Your X25519 secret key file (`careledger keys new`), the one you published

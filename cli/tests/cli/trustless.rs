@@ -307,6 +307,17 @@ fn get_takes_the_ciphertext_from_ipfs_and_only_the_key_from_the_custodian() {
         "no scratch file is left: {:?}",
         files_in(&cli, "")
     );
+    // a URL with the /ipfs path in it: the gateway's own answer, and what to give instead
+    let err = cli.stderr_of_failure(
+        "clinic.json",
+        &strs(&get_via(
+            &cli.path("lab.out"),
+            &[&format!("{}/ipfs", gw.url)],
+        )),
+    );
+    assert!(err.contains("answered 404"), "{err}");
+    assert!(err.contains("without /ipfs"), "{err}");
+    assert_eq!(reads_logged(&cli), before);
     // not an http URL
     let err = cli.stderr_of_failure(
         "clinic.json",
