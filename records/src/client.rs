@@ -325,6 +325,9 @@ pub struct Fetched {
     pub bytes: u64,
 }
 
+/// The longest one gateway may take to give a whole record (4 GiB at 8 MiB/s).
+pub const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(512);
+
 /// Fetches the ciphertext anchored in `anchor` as a CAR (`/ipfs/{cid}?format=car`) from the
 /// first of `gateways` that gives it whole and verified, into a scratch file in `dir`. At
 /// most `max_bytes` of file are accepted from any gateway. Needs no key and logs nothing:
@@ -334,10 +337,18 @@ pub async fn fetch_from_ipfs(
     anchor: &RecordAnchor,
     dir: &Path,
     max_bytes: u64,
+    read_timeout: std::time::Duration,
 ) -> Result<Fetched> {
     let root = anchor.cid.to_bytes();
     let cid = crate::trustless::cid_text(&root).map_err(GatewayError::Records)?;
-    let http = reqwest::Client::new();
+    // a gateway that stalls is passed over: 10 s to connect, `read_timeout` at most between
+    // two reads of its answer, and FETCH_TIMEOUT in all
+    let http = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .read_timeout(read_timeout)
+        .timeout(FETCH_TIMEOUT)
+        .build()
+        .map_err(|e| GatewayError::Records(RecordsError::InvalidInput(e.to_string())))?;
     let mut reasons = Vec::new();
     for base in gateways {
         let parsed = reqwest::Url::parse(base).ok();

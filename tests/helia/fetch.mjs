@@ -66,6 +66,8 @@ console.log(`helia: ${cidText} fetched from ${gateway} and verified block by blo
 // a gateway that lies: forwards each request and flips the last byte of every leaf (honest
 // about a dag-pb root, so that the lie is found in the leaves; a one-block file's root is its
 // only leaf)
+let flipped = 0
+let proxyErrors = 0
 const liar = http.createServer(async (req, res) => {
   try {
     const upstream = await fetch(new URL(req.url, gateway), { headers: { accept: req.headers.accept ?? '' } })
@@ -74,10 +76,12 @@ const liar = http.createServer(async (req, res) => {
     const leaf = !root || cid.code !== 0x70
     if (leaf && upstream.ok && body.length > 0 && (upstream.headers.get('content-type') ?? '').startsWith('application/vnd.ipld.raw')) {
       body[body.length - 1] ^= 1
+      flipped++
     }
     res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream' })
     res.end(body)
   } catch (e) {
+    proxyErrors++
     res.writeHead(502)
     res.end(String(e))
   }
@@ -85,11 +89,12 @@ const liar = http.createServer(async (req, res) => {
 await new Promise(resolve => liar.listen(0, '127.0.0.1', resolve))
 const liarUrl = `http://127.0.0.1:${liar.address().port}`
 let lied
+let refusal
 try {
   lied = await cat(liarUrl)
 } catch (e) {
   lied = null
-  console.log(`helia: the lying gateway was refused (${e.name}: ${String(e.message).split('\n')[0].slice(0, 120)})`)
+  refusal = e
 } finally {
   liar.close()
   liar.closeAllConnections?.()
@@ -98,3 +103,10 @@ if (lied !== null) {
   console.error(`helia accepted ${lied.bytes} bytes from a gateway that flips bytes`)
   process.exit(1)
 }
+// the refusal must come from the flipped bytes: the proxy sent some, failed on none, and Helia
+// did not merely time out
+if (flipped === 0 || proxyErrors > 0 || /timeout|abort/i.test(refusal?.name ?? '')) {
+  console.error(`helia's refusal proves nothing: ${flipped} blocks flipped, ${proxyErrors} proxy errors, ${refusal?.name}: ${refusal?.message}`)
+  process.exit(1)
+}
+console.log(`helia: the lying gateway was refused after ${flipped} flipped block(s) (${refusal.name}: ${String(refusal.message).split('\n')[0].slice(0, 120)})`)

@@ -105,6 +105,9 @@ pub struct GetArgs {
     /// is logged; the custodian (--gateway) then releases only the key
     #[arg(long = "ipfs", value_name = "URL")]
     pub ipfs: Vec<String>,
+    /// Seconds an --ipfs gateway may pause while it sends before the next one is tried
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub ipfs_timeout: u64,
 }
 
 /// The embedded runtime prints the program's log lines to stdout: keep them out of the
@@ -684,7 +687,19 @@ impl Private for std::fs::OpenOptions {
     }
 }
 
+/// `provider get`. Ctrl-C stops it cleanly: the scratch and partial files it made beside
+/// `--out` are removed as its work is dropped (a killed process cannot remove them).
 pub async fn get(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
+    tokio::select! {
+        done = get_until_done(cli, args) => done,
+        _ = tokio::signal::ctrl_c() => bail!(
+            "interrupted: nothing was written to {} (if the read was logged already, `careledger provider get` with --event SIGNATURE asks again against it)",
+            args.out.display()
+        ),
+    }
+}
+
+async fn get_until_done(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
     let nothing = "nothing was logged on chain";
     let secret = super::keys::read_x25519(&args.x25519_key)?;
     let destination = Destination::prepare(&args.out, args.force)?;
@@ -748,6 +763,7 @@ pub async fn get(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
                 &anchor,
                 &destination.dir(),
                 info.max_upload,
+                std::time::Duration::from_secs(args.ipfs_timeout),
             )
             .await
             .map_err(|e| anyhow!("{e}; {nothing}"))?,

@@ -28,9 +28,18 @@ const KNOWN_PARAMS: [&str; 5] = [
 pub async fn block_or_dag<V: LedgerView + 'static>(
     State(gw): State<Arc<Gateway<V>>>,
     Path(cid): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
+    Query(pairs): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
+    let mut params = HashMap::new();
+    for (key, value) in pairs {
+        if params.insert(key.clone(), value).is_some() {
+            return Err(Problem::bad_request(
+                "repeated-parameter",
+                format!("?{key} is given more than once: give it once"),
+            ));
+        }
+    }
     if let Some(param) = params.keys().find(|k| !KNOWN_PARAMS.contains(&k.as_str())) {
         return Err(Problem::bad_request(
             "unsupported-parameter",
@@ -74,11 +83,22 @@ pub async fn block_or_dag<V: LedgerView + 'static>(
         )
     })?;
     let canonical = trustless::cid_text(&binary).map_err(Problem::internal)?;
-    let etag = format!("\"{canonical}.{}\"", format.name());
+    let scope = if whole_dag || format == Format::Raw {
+        ""
+    } else {
+        ".block"
+    };
+    let etag = format!("\"{canonical}.{}{scope}\"", format.name());
+    // If-None-Match compares weakly (RFC 9110 §13.1.2): W/"x" matches "x"
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+        .is_some_and(|v| {
+            v.split(',').map(str::trim).any(|t| {
+                let t = t.strip_prefix("W/").unwrap_or(t);
+                t == etag || t == "*"
+            })
+        })
     {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         common_headers(response.headers_mut(), &canonical, &etag)?;
@@ -102,12 +122,41 @@ async fn find<V: LedgerView + 'static>(
     if !gw.store.object_path(&canonical).is_file() {
         return Ok(None);
     }
+    // one index is built at a time (many first requests for one new root read it once), and an
+    // object that cannot be indexed is not read again until a restart
+    let mut failed = gw.indexing.lock().await;
+    if let Some(dag) = gw.store.dag_of(cid) {
+        return Ok(Some(dag));
+    }
+    if failed.contains(&canonical) {
+        return Err(not_indexable(&canonical));
+    }
     let indexing = gw.clone();
-    tokio::task::spawn_blocking(move || indexing.store.index_object(&canonical))
+    let name = canonical.clone();
+    let built = tokio::task::spawn_blocking(move || indexing.store.index_object(&name))
         .await
-        .map_err(Problem::internal)?
         .map_err(Problem::internal)?;
+    if let Err(e) = built {
+        eprintln!("careledger serve: {canonical} is not served at /ipfs: {e:#}");
+        if failed.len() >= MAX_REMEMBERED_FAILURES {
+            failed.clear();
+        }
+        failed.insert(canonical.clone());
+        return Err(not_indexable(&canonical));
+    }
     Ok(gw.store.dag_of(cid))
+}
+
+/// Objects remembered as not indexable (then the list starts again).
+const MAX_REMEMBERED_FAILURES: usize = 10_000;
+
+fn not_indexable(cid: &str) -> Problem {
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "not-indexable",
+        "Stored object unreadable",
+        format!("the stored object {cid} is not the DAG its name says: the custodian's store needs a look (said in its log)"),
+    )
 }
 
 fn common_headers(h: &mut HeaderMap, canonical: &str, etag: &str) -> Result<(), Problem> {
@@ -133,6 +182,14 @@ async fn read_block<V: LedgerView + 'static>(
     cid: Vec<u8>,
 ) -> Result<Vec<u8>, Problem> {
     let path = gw.store.object_path(&dag.root);
+    if !path.is_file() {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown-cid",
+            "Unknown CID",
+            format!("this gateway no longer holds {}", dag.root),
+        ));
+    }
     tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<u8>> {
         let mut file = std::fs::File::open(path)?;
         dag.block(&cid, &mut file)?
@@ -203,27 +260,31 @@ fn byte_range(text: &str, len: u64) -> Result<Option<(u64, u64)>, Problem> {
         )
         .with_header(header::CONTENT_RANGE, format!("bytes */{len}"))
     };
-    let malformed =
-        || Problem::bad_request("bad-range", format!("Range {text} is not bytes=FIRST-LAST"));
-    let (first, last) = spec.split_once('-').ok_or_else(malformed)?;
+    // a Range that does not parse is ignored (RFC 9110 §14.2): the whole block is sent
+    let Some((first, last)) = spec.split_once('-') else {
+        return Ok(None);
+    };
     let (first, last) = match (first.trim(), last.trim()) {
         ("", suffix) => {
-            let n: u64 = suffix.parse().map_err(|_| malformed())?;
+            let Ok(n) = suffix.parse::<u64>() else {
+                return Ok(None);
+            };
             if n == 0 || len == 0 {
                 return Err(unsatisfiable());
             }
             (len.saturating_sub(n), len - 1)
         }
         (first, last) => {
-            let first: u64 = first.parse().map_err(|_| malformed())?;
-            let last: u64 = if last.is_empty() {
-                u64::MAX
-            } else {
-                last.parse().map_err(|_| malformed())?
+            let Ok(first) = first.parse::<u64>() else {
+                return Ok(None);
             };
-            if last < first {
-                return Err(malformed());
-            }
+            let last = match last {
+                "" => u64::MAX,
+                text => match text.parse::<u64>() {
+                    Ok(last) if last >= first => last,
+                    _ => return Ok(None),
+                },
+            };
             (first, last)
         }
     };
@@ -294,13 +355,9 @@ mod tests {
             byte_range("bytes=-0", 100).unwrap_err().status.as_u16(),
             416
         );
-        assert_eq!(
-            byte_range("bytes=9-1", 100).unwrap_err().status.as_u16(),
-            400
-        );
-        assert_eq!(
-            byte_range("bytes=a-b", 100).unwrap_err().status.as_u16(),
-            400
-        );
+        // malformed ranges are ignored: the whole block
+        assert_eq!(byte_range("bytes=9-1", 100).unwrap(), None);
+        assert_eq!(byte_range("bytes=a-b", 100).unwrap(), None);
+        assert_eq!(byte_range("bytes=5", 100).unwrap(), None);
     }
 }

@@ -141,6 +141,9 @@ pub struct Gateway<V> {
     staged: std::sync::Mutex<std::collections::HashMap<(Pubkey, Pubkey), Staged>>,
     /// Authors whose last upload fell below the rate, until when they wait.
     cooling: std::sync::Mutex<std::collections::HashMap<Pubkey, i64>>,
+    /// Held while an object's block index is built (one at a time); the objects that could
+    /// not be indexed, not read again until a restart.
+    indexing: tokio::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl<V> Gateway<V> {
@@ -170,6 +173,7 @@ impl<V> Gateway<V> {
             in_flight: Default::default(),
             staged: Default::default(),
             cooling: Default::default(),
+            indexing: Default::default(),
         }
     }
 

@@ -154,6 +154,10 @@ impl Store {
             .ok()
             .and_then(|bytes| serde_json::from_slice::<BlockIndex>(&bytes).ok())
             .filter(|index| index.root == cid)
+            // an index for another length than the object's is rebuilt
+            .filter(|index| {
+                fs::metadata(self.object_path(cid)).is_ok_and(|m| m.len() == index.file_size)
+            })
             .and_then(|index| ObjectBlocks::new(&index).ok());
         let blocks = match saved {
             Some(blocks) => blocks,

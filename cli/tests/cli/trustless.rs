@@ -148,6 +148,15 @@ fn the_gateway_serves_stored_ciphertext_by_cid() {
     let etag = format!("\"{cid}.raw\"");
     let again = get(&at("?format=raw"), &[("if-none-match", &etag)]);
     assert_eq!(again.status, 304);
+    // compared weakly, as RFC 9110 says for If-None-Match
+    let weak = get(
+        &at("?format=raw"),
+        &[("if-none-match", &format!("W/{etag}"))],
+    );
+    assert_eq!(weak.status, 304);
+    // a CAR of one block is not the CAR of the DAG: its own tag
+    assert_eq!(one.header("etag"), format!("\"{cid}.car.block\""));
+    assert_eq!(car.header("etag"), format!("\"{cid}.car\""));
 
     // ranges of a block, and one past its end
     let leaf = trustless::cid_text(&blocks[1].0).unwrap();
@@ -159,6 +168,9 @@ fn the_gateway_serves_stored_ciphertext_by_cid() {
         part.header("content-range"),
         format!("bytes 10-19/{}", blocks[1].1.len())
     );
+    // a Range that does not parse is ignored: the whole block
+    let ignored = get(&leaf_url, &[("range", "bytes=5")]);
+    assert_eq!((ignored.status, &ignored.body), (200, &blocks[1].1));
     let past = get(&leaf_url, &[("range", "bytes=99999999-")]);
     past.refused(416, "range-not-satisfiable");
     assert_eq!(
@@ -183,6 +195,7 @@ fn the_gateway_serves_stored_ciphertext_by_cid() {
     get(&at("?format=tar"), &[]).refused(400, "unknown-format");
     get(&at("?format=car&entity-bytes=0:9"), &[]).refused(400, "unsupported-parameter");
     get(&at("?format=car&dag-scope=everything"), &[]).refused(400, "unknown-dag-scope");
+    get(&at("?format=raw&format=car"), &[]).refused(400, "repeated-parameter");
     // a release that asks for an answer there is not (before anything is signed or read)
     let release = format!(
         "{}/v1/records/{}/release?content=everything",
@@ -199,6 +212,10 @@ fn the_gateway_serves_stored_ciphertext_by_cid() {
         &[("accept", trustless::RAW_TYPE)],
     );
     assert_eq!((raw.status, &raw.body), (200, &blocks[1].1));
+
+    // an object gone from the store is no longer served, and says so
+    std::fs::remove_file(cli.path(&format!("store/objects/{cid}"))).unwrap();
+    get(&format!("{}/ipfs/{cid}?format=raw", gw.url), &[]).refused(404, "unknown-cid");
 }
 
 /// A trustless gateway the test serves at 127.0.0.1: one CAR at `/ipfs/{cid}`, as given
@@ -252,6 +269,58 @@ impl Drop for OtherGateway {
     }
 }
 
+/// A gateway that answers every request with a head promising `len` bytes and then only
+/// `sent`, holding the connection open until dropped (at most 60 s).
+struct Staller {
+    url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Staller {
+    fn start(sent: Vec<u8>, len: usize) -> Staller {
+        use std::io::Write;
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for _ in 0..1200 {
+                if stopping.load(Ordering::Relaxed) {
+                    break;
+                }
+                if let Ok((mut stream, _)) = listener.accept() {
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: {}\r\ncontent-length: {len}\r\n\r\n",
+                        trustless::CAR_RESPONSE_TYPE
+                    );
+                    let _ = stream.write_all(head.as_bytes());
+                    let _ = stream.write_all(&sent);
+                    held.push(stream);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        Staller {
+            url,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Staller {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 #[test]
 fn get_takes_the_ciphertext_from_ipfs_and_only_the_key_from_the_custodian() {
     let cli = Cli::new();
@@ -273,10 +342,12 @@ fn get_takes_the_ciphertext_from_ipfs_and_only_the_key_from_the_custodian() {
     let last = flipped.len() - 1;
     flipped[last] ^= 1;
     let liar = OtherGateway::start(&cid, flipped);
-    // a gateway that gives the CAR of another file under our root's name
-    let mut foreign = car.clone();
-    foreign.truncate(car.len() - 100);
-    let short = OtherGateway::start(&cid, foreign);
+    // a gateway that gives the CAR cut short
+    let mut cut = car.clone();
+    cut.truncate(car.len() - 100);
+    let short = OtherGateway::start(&cid, cut);
+    // a gateway that sends half the CAR, then nothing, holding the connection open
+    let staller = Staller::start(car[..car.len() / 2].to_vec(), car.len());
     let get_via = |out: &str, ipfs: &[&str]| {
         let mut args = get_args(&cli, &gw, "clinic", &record, out);
         for url in ipfs {
@@ -325,11 +396,14 @@ fn get_takes_the_ciphertext_from_ipfs_and_only_the_key_from_the_custodian() {
     );
     assert!(err.contains("--ipfs ftp://example is not an http"), "{err}");
 
-    // an honest gateway after one that lies: the record, its key from the custodian
-    let got = cli.json(
-        "clinic.json",
-        &strs(&get_via(&cli.path("lab.out"), &[&liar.url, &honest.url])),
+    // an honest gateway after one that lies and one that stalls (passed over after
+    // --ipfs-timeout): the record, its key from the custodian
+    let mut args = get_via(
+        &cli.path("lab.out"),
+        &[&liar.url, &staller.url, &honest.url],
     );
+    args.extend(["--ipfs-timeout".to_string(), "1".to_string()]);
+    let got = cli.json("clinic.json", &strs(&args));
     assert_eq!(std::fs::read(cli.path("lab.out")).unwrap(), lab);
     assert_eq!(got["ciphertext_from"], honest.url.as_str());
     assert_eq!(reads_logged(&cli).0, before.0 + 1);

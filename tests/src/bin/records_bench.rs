@@ -586,7 +586,14 @@ async fn trustless_throughput(
         let (gateways, dir) = (vec![base.clone()], dir.to_path_buf());
         let anchor = &anchor;
         async move {
-            careledger_records::client::fetch_from_ipfs(&gateways, anchor, &dir, u64::MAX).await?;
+            careledger_records::client::fetch_from_ipfs(
+                &gateways,
+                anchor,
+                &dir,
+                u64::MAX,
+                Duration::from_secs(30),
+            )
+            .await?;
             Ok(())
         }
     })
