@@ -218,22 +218,28 @@ test('an invited patient consents to the study and enrols from its link', async 
 test('an envelope of an unknown version, or of another application, is refused by the server and by the program', async () => {
   const w = await wallet('p4');
   const { statement, tx } = await grantByLink(w, grantLink(clinic), 1);
-  const text = getUtf8Encoder().encode(statement);
-  // a v0 message for another application (non-zero application domain), signed by kit
-  const foreign = await w.signStatement(statement, 0, h.address('lab'));
-  // a version-2 envelope (no such version): v1's layout with another version byte
-  const domain = new Uint8Array([0xff, ...getUtf8Encoder().encode('solana offchain')]);
-  const unknown = new Uint8Array([...domain, 2, 1, ...getBase58Encoder().encode(w.address), ...text]);
-  const unknownSignature = new Uint8Array(await signBytes(w.signer.keyPair.privateKey, unknown));
-  const cases = [
-    ['OffchainApplicationDomain', foreign.bytes, getBase58Encoder().encode(foreign.signature)],
-    ['OffchainVersionUnknown', unknown, unknownSignature],
-  ];
-  // the server finds no form of the statement these signatures are over
+  // the statement signed in two wrong envelopes: a v0 message for another application (non-zero
+  // application domain), signed by kit; and a version-2 envelope (no such version), v1's layout
+  // with another version byte
+  const wrongEnvelopes = async (statement) => {
+    const text = getUtf8Encoder().encode(statement);
+    const foreign = await w.signStatement(statement, 0, h.address('lab'));
+    const domain = new Uint8Array([0xff, ...getUtf8Encoder().encode('solana offchain')]);
+    const unknown = new Uint8Array([...domain, 2, 1, ...getBase58Encoder().encode(w.address), ...text]);
+    const unknownSignature = new Uint8Array(await signBytes(w.signer.keyPair.privateKey, unknown));
+    return [
+      ['OffchainApplicationDomain', foreign.bytes, getBase58Encoder().encode(foreign.signature)],
+      ['OffchainVersionUnknown', unknown, unknownSignature],
+    ];
+  };
+  const cases = await wrongEnvelopes(statement);
+  // the server finds no form of the statement these signatures are over (signed over the
+  // statement this message step shows: its validity window is fixed when the step is asked for,
+  // so an earlier step's statement may differ by a second and be refused as changed instead)
   const meta = await w.get(url(grantLink(clinic)));
   const message = await w.postOk(url(meta.links.actions[0].href), { account: w.address });
-  for (const [, , signature] of cases) {
-    const r = await w.post(url(message.links.next.href), { account: w.address, signature: getBase58Decoder().decode(signature), data: statement });
+  for (const [, , signature] of await wrongEnvelopes(message.data)) {
+    const r = await w.post(url(message.links.next.href), { account: w.address, signature: getBase58Decoder().decode(signature), data: message.data });
     assert.equal(r.status, 401);
     assert.match(r.body.type, /statement-not-signed$/);
   }
