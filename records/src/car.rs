@@ -145,14 +145,21 @@ impl<W: Write> BlockSink for CarBlocks<W> {
         if self.repeat(cid) {
             return Ok(());
         }
-        let mut prefix = Vec::with_capacity(cid.len() + 10);
-        put_varint(&mut prefix, (cid.len() + data.len()) as u64);
-        prefix.extend_from_slice(cid);
-        self.out.write_all(&prefix).map_err(RecordsError::Io)?;
+        self.out
+            .write_all(&section_head(cid, data.len()))
+            .map_err(RecordsError::Io)?;
         self.out.write_all(data).map_err(RecordsError::Io)?;
         self.written += 1;
         Ok(())
     }
+}
+
+/// What comes before a block's data in a CARv1 section: `varint(len(cid) + len(data)) || cid`.
+pub fn section_head(cid: &[u8], data_len: usize) -> Vec<u8> {
+    let mut head = Vec::with_capacity(cid.len() + 10);
+    put_varint(&mut head, (cid.len() + data_len) as u64);
+    head.extend_from_slice(cid);
+    head
 }
 
 /// A block read from a CAR: (binary CID, data).

@@ -340,7 +340,7 @@ pub async fn fetch_from_ipfs(
     read_timeout: std::time::Duration,
 ) -> Result<Fetched> {
     let root = anchor.cid.to_bytes();
-    let cid = crate::trustless::cid_text(&root).map_err(GatewayError::Records)?;
+    let cid = careledger_sdk::cid::cid_to_string(&anchor.cid);
     // a gateway that stalls is passed over: 10 s to connect, `read_timeout` at most between
     // two reads of its answer, and FETCH_TIMEOUT in all
     let http = reqwest::Client::builder()
@@ -792,7 +792,10 @@ impl GatewayClient {
         let info = envelope::release_info(&careledger::ID, &request.record, &request.grant);
         let key = envelope::unwrap_key(secret, &info, &wrapped).map_err(|e| after(e.into()))?;
         let progress = (self.progress)(response.content_length().unwrap_or(0));
-        receive(response, anchor, &key, destination, progress)
+        let pieces = response
+            .bytes_stream()
+            .map(|piece| piece.map_err(|e| GatewayError::BrokeOff(e.to_string())));
+        receive(pieces, anchor, &key, destination, progress)
             .await
             .map_err(after)
     }
@@ -855,8 +858,7 @@ impl GatewayClient {
             .json()
             .await
             .map_err(|e| after(GatewayError::BadKeyRelease(e.to_string())))?;
-        let anchored = crate::trustless::cid_text(&anchor.cid.to_bytes())
-            .map_err(|e| after(GatewayError::Records(e)))?;
+        let anchored = careledger_sdk::cid::cid_to_string(&anchor.cid);
         if answer.record != request.record.to_string() || answer.cid != anchored {
             return Err(after(GatewayError::BadKeyRelease(format!(
                 "it names record {} with CID {}, not record {} with the anchored {anchored}",
@@ -888,11 +890,13 @@ impl GatewayClient {
             event_used: true,
             error,
         };
-        let expected = Expected::of_anchor(anchor).ok_or(after(GatewayError::UnknownProfile))?;
-        let path = fetched.file.path().to_path_buf();
-        tokio::task::spawn_blocking(move || open_fetched(&path, &expected, &key, destination))
+        let file = tokio::fs::File::open(fetched.file.path())
             .await
-            .map_err(|e| after(GatewayError::BrokeOff(e.to_string())))?
+            .map_err(|e| after(e.into()))?;
+        let pieces = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20)
+            .map(|piece| piece.map_err(GatewayError::Io));
+        receive(pieces, anchor, &key, destination, Box::new(()))
+            .await
             .map_err(after)
     }
 }
@@ -927,11 +931,12 @@ impl std::fmt::Display for ConfirmError {
     }
 }
 
-/// Decrypts a release as it arrives into the destination's partial file, and renames it into
-/// place only when the last chunk authenticated and the ciphertext's SHA-256 and CID equal the
-/// anchor's ([`Opener`], the check the gateway ran on the upload).
-async fn receive(
-    response: reqwest::Response,
+/// Decrypts a ciphertext as its pieces arrive (a release's body, or a file fetched from IPFS)
+/// into the destination's partial file, and renames it into place only when the last chunk
+/// authenticated and the ciphertext's SHA-256 and CID equal the anchor's ([`Opener`], the check
+/// the gateway ran on the upload).
+async fn receive<B: AsRef<[u8]>>(
+    mut pieces: impl futures_util::Stream<Item = Result<B, GatewayError>> + Unpin,
     anchor: &RecordAnchor,
     key: &DataKey,
     destination: Destination,
@@ -950,58 +955,14 @@ async fn receive(
         written += plain.len() as u64;
         writer.write_all(plain).map_err(RecordsError::Io)
     };
-    let mut stream = response.bytes_stream();
-    while let Some(piece) = stream.next().await {
-        let piece = piece.map_err(|e| GatewayError::BrokeOff(e.to_string()))?;
+    while let Some(piece) = pieces.next().await {
+        let piece = piece?;
+        let piece = piece.as_ref();
         progress.advance(piece.len() as u64);
-        opener.update(&piece, &mut sink).map_err(not_the_anchored)?;
+        opener.update(piece, &mut sink).map_err(not_the_anchored)?;
     }
     opener.finish(&mut sink).map_err(not_the_anchored)?;
     progress.finish();
-    writer.flush()?;
-    drop(writer);
-    Destination {
-        partial,
-        out,
-        replace,
-    }
-    .persist()?;
-    Ok(written)
-}
-
-/// [`receive`] from a ciphertext already fetched (and checked block by block) from IPFS.
-fn open_fetched(
-    fetched: &Path,
-    expected: &Expected,
-    key: &DataKey,
-    destination: Destination,
-) -> Result<u64> {
-    let Destination {
-        mut partial,
-        out,
-        replace,
-    } = destination;
-    let mut writer = std::io::BufWriter::with_capacity(1 << 20, partial.as_file_mut());
-    let mut opener = Opener::new(expected, key);
-    let mut written = 0u64;
-    let mut sink = |plain: &[u8]| {
-        written += plain.len() as u64;
-        writer.write_all(plain).map_err(RecordsError::Io)
-    };
-    let mut file = std::fs::File::open(fetched)?;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = match std::io::Read::read(&mut file, &mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
-        };
-        opener
-            .update(buf.get(..n).unwrap_or_default(), &mut sink)
-            .map_err(not_the_anchored)?;
-    }
-    opener.finish(&mut sink).map_err(not_the_anchored)?;
     writer.flush()?;
     drop(writer);
     Destination {

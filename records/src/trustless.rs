@@ -351,9 +351,7 @@ pub fn car_header(root: &[u8]) -> Vec<u8> {
 
 /// One CARv1 section: `varint(len(cid) + len(data)) || cid || data`.
 pub fn car_section(cid: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(cid.len() + data.len() + 10);
-    unixfs::put_varint(&mut out, (cid.len() + data.len()) as u64);
-    out.extend_from_slice(cid);
+    let mut out = crate::car::section_head(cid, data.len());
     out.extend_from_slice(data);
     out
 }
@@ -462,30 +460,30 @@ pub fn extract_car(
     Ok(written)
 }
 
-/// The whole CAR of a stored file, in [`ObjectBlocks::car_order`]: for tests and for
-/// `careledger car`-like tools; the gateway streams the same sections.
-pub fn write_car(
-    blocks: &ObjectBlocks,
-    cid: &[u8],
-    file: &mut (impl Read + Seek),
-    mut out: impl Write,
-) -> Result<(), RecordsError> {
-    out.write_all(&car_header(cid))?;
-    for next in blocks.car_order(cid)? {
-        let data = blocks
-            .block(&next, file)?
-            .ok_or_else(|| RecordsError::InvalidInput("a block left the index".into()))?;
-        out.write_all(&car_section(&next, &data))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::unixfs::tests::content;
     use sha2::Digest;
     use std::io::Cursor;
+
+    /// The whole CAR of a stored file, in [`ObjectBlocks::car_order`]: the sections the
+    /// gateway streams, written at once.
+    fn write_car(
+        blocks: &ObjectBlocks,
+        cid: &[u8],
+        file: &mut (impl Read + Seek),
+        mut out: impl Write,
+    ) -> Result<(), RecordsError> {
+        out.write_all(&car_header(cid))?;
+        for next in blocks.car_order(cid)? {
+            let data = blocks
+                .block(&next, file)?
+                .ok_or_else(|| RecordsError::InvalidInput("a block left the index".into()))?;
+            out.write_all(&car_section(&next, &data))?;
+        }
+        Ok(())
+    }
 
     fn stored(len: usize, profile: Profile) -> (Vec<u8>, Vec<u8>, ObjectBlocks) {
         let file = content(len);

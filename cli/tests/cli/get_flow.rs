@@ -8,26 +8,14 @@
 //! trail does not show.
 use super::put_flow::Proxy;
 use super::records::Gateway;
-use super::records::{content, custodian, files_in, get_args, grant, reads_logged, strs, world};
+use super::records::{content, files_in, get_args, grant, put_lab, reads_logged, strs, world};
 use super::Cli;
 
 fn put(cli: &Cli, gw: &Gateway, file: &str, bytes: &[u8]) -> String {
-    std::fs::write(cli.path(file), bytes).unwrap();
-    let put = cli.json(
-        "patient.json",
-        &[
-            "patient",
-            "put",
-            &cli.path(file),
-            "--class",
-            "lab-result",
-            "--gateway",
-            &gw.url,
-            "--custodian",
-            &custodian(cli),
-        ],
-    );
-    put["record"].as_str().unwrap().to_string()
+    put_lab(cli, gw, file, bytes)["record"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]

@@ -5,55 +5,25 @@
 //!
 //! Who gains by each rule: nobody; a user loses a record's data key (and is left with an
 //! anchor nothing can open) when a put anchors first and the gateway then refuses.
-use super::records::{content, custodian, files_in, get_args, grant, strs, world, Gateway};
+use super::records::{
+    content, custodian, files_in, get_args, grant, strs, world, Gateway, Loopback,
+};
 use super::Cli;
 use serde_json::Value;
 
 /// An HTTP proxy on 127.0.0.1 in front of a gateway (as a TLS-terminating proxy would be),
 /// answering `502` itself to requests whose path ends with `refuse`: a gateway that fails at
 /// that step. Stopped when dropped.
-pub(crate) struct Proxy {
-    pub(crate) url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+pub(crate) struct Proxy;
 
 impl Proxy {
-    pub(crate) fn start(target: &str, refuse: Option<&'static str>) -> Proxy {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    pub(crate) fn start(target: &str, refuse: Option<&'static str>) -> Loopback {
         let target = target.to_string();
-        let thread = std::thread::spawn(move || {
-            super::records::runtime().block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
-                    forward(target.clone(), refuse, request)
-                });
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await;
-            })
-        });
-        Proxy {
-            url,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        Loopback::serve(
+            axum::Router::new().fallback(move |request: axum::extract::Request| {
+                forward(target.clone(), refuse, request)
+            }),
+        )
     }
 }
 

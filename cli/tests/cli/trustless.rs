@@ -6,8 +6,8 @@
 //! decrypt (or store) something that is not the record; a request that a gateway answers
 //! with something other than the CID asked wastes a client's trust; a key-only release that
 //! skipped the access event's single use would give a grantee a second read no event shows.
-use super::records::{content, custodian, files_in, get_args, grant, reads_logged, strs, world};
-use super::records::{runtime, Gateway};
+use super::records::{content, files_in, get_args, grant, put_lab, reads_logged, strs, world};
+use super::records::{runtime, Gateway, Loopback};
 use super::Cli;
 use careledger_records::trustless;
 use sha2::{Digest, Sha256};
@@ -66,25 +66,6 @@ fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
     fetch(reqwest::Method::GET, url, headers)
 }
 
-/// Puts `bytes` as a lab result; returns the put's JSON (record, cid, sha256).
-fn put(cli: &Cli, gw: &Gateway, file: &str, bytes: &[u8]) -> serde_json::Value {
-    std::fs::write(cli.path(file), bytes).unwrap();
-    cli.json(
-        "patient.json",
-        &[
-            "patient",
-            "put",
-            &cli.path(file),
-            "--class",
-            "lab-result",
-            "--gateway",
-            &gw.url,
-            "--custodian",
-            &custodian(cli),
-        ],
-    )
-}
-
 fn binary_cid(text: &str) -> Vec<u8> {
     trustless::parse_cid(text).expect("a record CID")
 }
@@ -96,7 +77,7 @@ fn the_gateway_serves_stored_ciphertext_by_cid() {
     grant(&cli, &wallets[0]);
     let gw = Gateway::start(&cli, &[]);
     // three 1 MiB chunks: three raw leaves under one dag-pb parent
-    let put = put(&cli, &gw, "lab.bin", &content(2 * 1024 * 1024 + 77, 5));
+    let put = put_lab(&cli, &gw, "lab.bin", &content(2 * 1024 * 1024 + 77, 5));
     let cid = put["cid"].as_str().unwrap().to_string();
     let root = binary_cid(&cid);
     let ciphertext = std::fs::read(cli.path(&format!("store/objects/{cid}"))).unwrap();
@@ -191,6 +172,17 @@ fn the_gateway_serves_stored_ciphertext_by_cid() {
     .unwrap()
     .cid_string();
     get(&format!("{}/ipfs/{other}?format=raw", gw.url), &[]).refused(404, "unknown-cid");
+    // a file in the store under a CID it does not hash to (a disk fault, an operator's copy):
+    // refused, and not read again
+    std::fs::write(
+        cli.path(&format!("store/objects/{other}")),
+        b"something else",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        get(&format!("{}/ipfs/{other}?format=raw", gw.url), &[]).refused(500, "not-indexable");
+    }
+    std::fs::remove_file(cli.path(&format!("store/objects/{other}"))).unwrap();
     get(&at(""), &[("accept", "text/html")]).refused(406, "not-acceptable");
     get(&at("?format=tar"), &[]).refused(400, "unknown-format");
     get(&at("?format=car&entity-bytes=0:9"), &[]).refused(400, "unsupported-parameter");
@@ -219,54 +211,15 @@ fn the_gateway_serves_stored_ciphertext_by_cid() {
 }
 
 /// A trustless gateway the test serves at 127.0.0.1: one CAR at `/ipfs/{cid}`, as given
-/// (honest or not), 404 for anything else. Stopped when dropped.
-struct OtherGateway {
-    url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl OtherGateway {
-    fn start(cid: &str, car: Vec<u8>) -> OtherGateway {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let path = format!("/ipfs/{cid}");
-        let thread = std::thread::spawn(move || {
-            runtime().block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let app = axum::Router::new().route(
-                    &path,
-                    axum::routing::get(move || {
-                        let car = car.clone();
-                        async move { ([("content-type", trustless::CAR_RESPONSE_TYPE)], car) }
-                    }),
-                );
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await;
-            })
-        });
-        OtherGateway {
-            url,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for OtherGateway {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+/// (honest or not), 404 for anything else.
+fn other_gateway(cid: &str, car: Vec<u8>) -> Loopback {
+    Loopback::serve(axum::Router::new().route(
+        &format!("/ipfs/{cid}"),
+        axum::routing::get(move || {
+            let car = car.clone();
+            async move { ([("content-type", trustless::CAR_RESPONSE_TYPE)], car) }
+        }),
+    ))
 }
 
 /// A gateway that answers every request with a head promising `len` bytes and then only
@@ -328,7 +281,7 @@ fn get_takes_the_ciphertext_from_ipfs_and_only_the_key_from_the_custodian() {
     grant(&cli, &wallets[0]);
     let gw = Gateway::start(&cli, &[]);
     let lab = content(1024 * 1024 + 500, 9);
-    let put = put(&cli, &gw, "lab.bin", &lab);
+    let put = put_lab(&cli, &gw, "lab.bin", &lab);
     let (record, cid) = (
         put["record"].as_str().unwrap().to_string(),
         put["cid"].as_str().unwrap().to_string(),
@@ -336,16 +289,16 @@ fn get_takes_the_ciphertext_from_ipfs_and_only_the_key_from_the_custodian() {
     let car = get(&format!("{}/ipfs/{cid}?format=car", gw.url), &[]).body;
     // the custodian no longer has the bytes: they are only elsewhere now
     std::fs::remove_file(cli.path(&format!("store/objects/{cid}"))).unwrap();
-    let honest = OtherGateway::start(&cid, car.clone());
+    let honest = other_gateway(&cid, car.clone());
     // a gateway that lies: one byte of the last block flipped
     let mut flipped = car.clone();
     let last = flipped.len() - 1;
     flipped[last] ^= 1;
-    let liar = OtherGateway::start(&cid, flipped);
+    let liar = other_gateway(&cid, flipped);
     // a gateway that gives the CAR cut short
     let mut cut = car.clone();
     cut.truncate(car.len() - 100);
-    let short = OtherGateway::start(&cid, cut);
+    let short = other_gateway(&cid, cut);
     // a gateway that sends half the CAR, then nothing, holding the connection open
     let staller = Staller::start(car[..car.len() / 2].to_vec(), car.len());
     let get_via = |out: &str, ipfs: &[&str]| {

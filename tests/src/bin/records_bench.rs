@@ -350,35 +350,8 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
     let info = client.info().await?;
 
     // one 16 KiB lab result (the usual size of a report), put as `patient put` does
-    let plain = dir.join("lab.bin");
-    std::io::copy(
-        &mut Source::new(16 * 1024),
-        &mut std::fs::File::create(&plain)?,
-    )?;
-    let key = DataKey::generate();
-    let identity = RecordIdentity::new(wallet, 0, 1, 1);
-    let cipher = dir.join("lab.enc");
-    let sealed = seal(&plain, &identity, &key, Profile::UnixfsV1_2025, &cipher)?;
-    env.send(
-        ix::RecordAnchor {
-            patient_wallet: wallet,
-            index: 0,
-            author: ix::Author::Patient,
-            args: careledger_sdk::RecordAnchorArgs {
-                cid: sealed.cid.clone(),
-                content_sha256: sealed.sha256,
-                class: 1,
-            },
-        }
-        .instruction(),
-        &[&patient],
-    )
-    .await?;
-    let record = pda::record(&wallet, 0).0;
-    client
-        .upload(&patient, &record, &cipher, sealed.bytes, &key, &info.x25519)
-        .await?;
-    let anchor: careledger_sdk::RecordAnchor = env.client.fetch(&record).await?;
+    let (record, anchor, _) =
+        put_record(&env, &patient, &client, &info, &dir, 0, 16 * 1024).await?;
 
     // every release needs its own access event: log them all first
     let mut events: Vec<Vec<ReleaseRequest>> = Vec::new();
@@ -491,6 +464,47 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
     Ok(())
 }
 
+/// Seals `len` bytes as the patient's record `index` (as `patient put` does), anchors it and
+/// stores it at the gateway; the record's address, its anchor and the ciphertext's length.
+async fn put_record(
+    env: &Arc<Env>,
+    patient: &Keypair,
+    client: &GatewayClient,
+    info: &careledger_records::client::GatewayInfo,
+    dir: &std::path::Path,
+    index: u32,
+    len: u64,
+) -> Result<(Pubkey, careledger_sdk::RecordAnchor, u64), Error> {
+    let wallet = patient.pubkey();
+    let plain = dir.join(format!("record-{index}.bin"));
+    std::io::copy(&mut Source::new(len), &mut std::fs::File::create(&plain)?)?;
+    let key = DataKey::generate();
+    let identity = RecordIdentity::new(wallet, index, 1, 1);
+    let cipher = dir.join(format!("record-{index}.enc"));
+    let sealed = seal(&plain, &identity, &key, Profile::UnixfsV1_2025, &cipher)?;
+    env.send(
+        ix::RecordAnchor {
+            patient_wallet: wallet,
+            index,
+            author: ix::Author::Patient,
+            args: careledger_sdk::RecordAnchorArgs {
+                cid: sealed.cid.clone(),
+                content_sha256: sealed.sha256,
+                class: 1,
+            },
+        }
+        .instruction(),
+        &[patient],
+    )
+    .await?;
+    let record = pda::record(&wallet, index).0;
+    client
+        .upload(patient, &record, &cipher, sealed.bytes, &key, &info.x25519)
+        .await?;
+    let anchor = env.client.fetch(&record).await?;
+    Ok((record, anchor, sealed.bytes))
+}
+
 /// Median of `RUNS` timings of `f`.
 async fn median<F, Fut>(mut f: F) -> Result<Duration, Error>
 where
@@ -515,39 +529,11 @@ async fn trustless_throughput(
     info: &careledger_records::client::GatewayInfo,
     dir: &std::path::Path,
 ) -> Result<(), Error> {
-    let len = 100 * MIB;
-    let wallet = patient.pubkey();
-    let plain = dir.join("big.bin");
-    std::io::copy(&mut Source::new(len), &mut std::fs::File::create(&plain)?)?;
-    let key = DataKey::generate();
-    let identity = RecordIdentity::new(wallet, 1, 1, 1);
-    let cipher = dir.join("big.enc");
-    let sealed = seal(&plain, &identity, &key, Profile::UnixfsV1_2025, &cipher)?;
-    env.send(
-        ix::RecordAnchor {
-            patient_wallet: wallet,
-            index: 1,
-            author: ix::Author::Patient,
-            args: careledger_sdk::RecordAnchorArgs {
-                cid: sealed.cid.clone(),
-                content_sha256: sealed.sha256,
-                class: 1,
-            },
-        }
-        .instruction(),
-        &[patient],
-    )
-    .await?;
-    let record = pda::record(&wallet, 1).0;
-    client
-        .upload(patient, &record, &cipher, sealed.bytes, &key, &info.x25519)
-        .await?;
-    let anchor: careledger_sdk::RecordAnchor = env.client.fetch(&record).await?;
-    let cid = careledger_records::trustless::cid_text(&anchor.cid.to_bytes())?;
+    let (_, anchor, bytes) = put_record(env, patient, client, info, dir, 1, 100 * MIB).await?;
+    let cid = careledger_sdk::cid::cid_to_string(&anchor.cid);
     let object = dir.join("store").join("objects").join(&cid);
     let base = client.base().to_string();
     let http = reqwest::Client::new();
-    let bytes = sealed.bytes;
 
     // the first request indexes the object (one read of it), as after an upload
     let started = Instant::now();
