@@ -84,12 +84,87 @@ impl Gateway {
 }
 
 impl Drop for Gateway {
+    /// Stops `careledger serve` as an operator would (SIGTERM), so that it removes its scratch
+    /// directory on the way out; killed if it has not exited within 5 s.
     fn drop(&mut self) {
         if let Some(child) = self.child.as_mut() {
+            let terminated = std::process::Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .is_ok_and(|s| s.success());
+            for _ in 0..100 {
+                if !terminated || !matches!(child.try_wait(), Ok(None)) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
             let _ = child.kill();
             let _ = child.wait();
         }
     }
+}
+
+/// An axum app the test serves on 127.0.0.1 (a port the OS picks), in a thread of its own;
+/// stopped (gracefully, then joined) when dropped.
+pub(crate) struct Loopback {
+    pub(crate) url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Loopback {
+    pub(crate) fn serve(app: axum::Router) -> Loopback {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            runtime().block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            })
+        });
+        Loopback {
+            url,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Loopback {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Puts `bytes` (written to `file`) as the patient's lab result through `gw`, for the
+/// custodian; the put's JSON (record, cid, sha256, …).
+pub(crate) fn put_lab(cli: &Cli, gw: &Gateway, file: &str, bytes: &[u8]) -> Value {
+    std::fs::write(cli.path(file), bytes).unwrap();
+    cli.json(
+        "patient.json",
+        &[
+            "patient",
+            "put",
+            &cli.path(file),
+            "--class",
+            "lab-result",
+            "--gateway",
+            &gw.url,
+            "--custodian",
+            &custodian(cli),
+        ],
+    )
 }
 
 /// Content that compresses badly and differs per seed.
