@@ -49,12 +49,18 @@ pub enum Output {
     JsonCompact,
 }
 
-/// What a command printed, and whether it succeeded (a failed check exits non-zero too).
+/// What a command printed, and its exit code: 0 when it succeeded, 1 for a failed check,
+/// [`PUBLISH_FAILED`] for a record stored and anchored whose publishing to IPFS failed.
 pub struct Finished {
     value: Value,
     text: String,
-    ok: bool,
+    code: u8,
 }
+
+/// `patient put --kubo/--pinning-service`'s exit code when the record is stored and anchored
+/// but publishing failed: not 1, so that a script does not put the file again as a second
+/// record (`patient publish` is the retry).
+pub const PUBLISH_FAILED: u8 = 3;
 
 fn main() -> std::process::ExitCode {
     // before any thread starts: the environment is set, and the embedded runtime's scratch
@@ -91,7 +97,7 @@ async fn run() -> std::process::ExitCode {
         }
     };
     match command::execute(&cli).await {
-        Ok(Finished { value, text, ok }) => {
+        Ok(Finished { value, text, code }) => {
             // a reader that went away (`| head`, a supervisor that closed the pipe) is not a
             // crash: what could not be printed is dropped
             use std::io::Write;
@@ -105,11 +111,7 @@ async fn run() -> std::process::ExitCode {
                 ),
                 Output::JsonCompact => writeln!(out, "{value}"),
             };
-            if ok {
-                std::process::ExitCode::SUCCESS
-            } else {
-                std::process::ExitCode::FAILURE
-            }
+            std::process::ExitCode::from(code)
         }
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -12,12 +12,16 @@ mod get_flow;
 mod ipfs;
 #[path = "cli/ledger_folder.rs"]
 mod ledger_folder;
+#[path = "cli/publish.rs"]
+mod publish;
 #[path = "cli/put_flow.rs"]
 mod put_flow;
 #[path = "cli/readme.rs"]
 mod readme;
 #[path = "cli/records.rs"]
 mod records;
+#[path = "cli/replicas.rs"]
+mod replicas;
 #[path = "cli/supply.rs"]
 mod supply;
 #[path = "cli/trustless.rs"]

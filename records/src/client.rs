@@ -202,12 +202,11 @@ pub enum Probe {
     Refused(Refusal),
 }
 
-/// A release that failed, and whether the gateway used its access event up (then only a new
-/// logged read gets the record; otherwise the same event can be presented again while it is
-/// recent).
+/// A release that failed. Nothing is used up by a release: unless the gateway refused it for
+/// good (a revoked or replaced grant), the same access event can be presented again, to any
+/// replica, while it is recent.
 #[derive(Debug)]
 pub struct ReleaseFailure {
-    pub event_used: bool,
     pub error: GatewayError,
 }
 
@@ -339,8 +338,27 @@ pub async fn fetch_from_ipfs(
     max_bytes: u64,
     read_timeout: std::time::Duration,
 ) -> Result<Fetched> {
-    let root = anchor.cid.to_bytes();
-    let cid = careledger_sdk::cid::cid_to_string(&anchor.cid);
+    fetch_cid_from_ipfs(
+        gateways,
+        &anchor.cid.to_bytes(),
+        dir,
+        max_bytes,
+        read_timeout,
+    )
+    .await
+}
+
+/// [`fetch_from_ipfs`] by the binary CID alone (a UnixFS file's root): `patient put` and
+/// `patient publish` read a record back from its custodian's gateway before they publish it.
+pub async fn fetch_cid_from_ipfs(
+    gateways: &[String],
+    root: &[u8],
+    dir: &Path,
+    max_bytes: u64,
+    read_timeout: std::time::Duration,
+) -> Result<Fetched> {
+    let root = root.to_vec();
+    let cid = crate::trustless::cid_text(&root)?;
     // a gateway that stalls is passed over: 10 s to connect, `read_timeout` at most between
     // two reads of its answer, and FETCH_TIMEOUT in all
     let http = reqwest::Client::builder()
@@ -445,6 +463,25 @@ async fn fetch_one(
 
 impl GatewayClient {
     pub fn new(url: &str) -> Result<GatewayClient> {
+        GatewayClient::with_http(url, reqwest::Client::new())
+    }
+
+    /// A client whose every request is bounded: `connect` to connect, `total` in all (for a
+    /// server asking another, which must not wait on a stalled peer).
+    pub fn bounded(
+        url: &str,
+        connect: std::time::Duration,
+        total: std::time::Duration,
+    ) -> Result<GatewayClient> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(connect)
+            .timeout(total)
+            .build()
+            .map_err(|e| GatewayError::Records(RecordsError::InvalidInput(e.to_string())))?;
+        GatewayClient::with_http(url, http)
+    }
+
+    fn with_http(url: &str, http: reqwest::Client) -> Result<GatewayClient> {
         let parsed = reqwest::Url::parse(url).map_err(|e| GatewayError::BadUrl {
             url: url.to_string(),
             reason: e.to_string(),
@@ -460,7 +497,7 @@ impl GatewayClient {
             None => host.to_string(),
         };
         Ok(GatewayClient {
-            http: reqwest::Client::new(),
+            http,
             base: url.trim_end_matches('/').to_string(),
             domain: std::sync::RwLock::new(domain),
             progress: Arc::new(|_| Box::new(())),
@@ -686,6 +723,49 @@ impl GatewayClient {
             })
     }
 
+    /// As another replica of this gateway's custodian (`custodian`, its wallet, signs): the
+    /// custody file this gateway holds for `record` (JSON), or `None` when it holds none.
+    pub async fn custody(&self, custodian: &Keypair, record: &Pubkey) -> Result<Option<Value>> {
+        let message = wire::custody_message(
+            &self.domain(),
+            &custodian.pubkey(),
+            record,
+            new_nonce(),
+            issued_now(),
+        );
+        let signature = message.sign(custodian).map_err(RecordsError::from)?;
+        let response = self
+            .http
+            .get(format!(
+                "{}{}",
+                self.base,
+                wire::path_of(wire::CUSTODY_PATH, record)
+            ))
+            .header(wire::SIGN_IN_HEADER, b64().encode(message.to_text()))
+            .header(wire::SIGNATURE_HEADER, signature.to_string())
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            let refused = refusal(response).await;
+            return match refused.slug.as_str() {
+                "not-stored" => Ok(None),
+                _ => Err(GatewayError::Refused(refused)),
+            };
+        }
+        if !response.status().is_success() {
+            return Err(problem(response).await);
+        }
+        let custody = response
+            .json()
+            .await
+            .map_err(|e| GatewayError::NotAGateway {
+                base: self.base.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(Some(custody))
+    }
+
     /// After anchoring: asks the gateway to store what was staged for `record`. A refusal is
     /// returned as it is (`not-staged`: upload again).
     pub async fn confirm(&self, author: &Keypair, record: &Pubkey) -> Result<(), ConfirmError> {
@@ -768,7 +848,7 @@ impl GatewayClient {
     }
 
     /// [`GatewayClient::release`] into a destination prepared before the read was logged;
-    /// a failure says whether the gateway used the access event up.
+    /// a failure says why.
     pub async fn release_to(
         &self,
         grantee: &Keypair,
@@ -778,11 +858,7 @@ impl GatewayClient {
         destination: Destination,
     ) -> Result<u64, ReleaseFailure> {
         let response = self.send_release(grantee, request, false).await?;
-        // from here the gateway has used the event
-        let after = |error: GatewayError| ReleaseFailure {
-            event_used: true,
-            error,
-        };
+        let after = |error: GatewayError| ReleaseFailure { error };
         let wrapped = response
             .headers()
             .get(wire::WRAPPED_KEY_HEADER)
@@ -800,17 +876,14 @@ impl GatewayClient {
             .map_err(after)
     }
 
-    /// Signs and sends a release request; the gateway's answer once it has used the event.
+    /// Signs and sends a release request; the gateway's answer once it released.
     async fn send_release(
         &self,
         grantee: &Keypair,
         request: &ReleaseRequest,
         key_only: bool,
     ) -> Result<reqwest::Response, ReleaseFailure> {
-        let before = |error: GatewayError| ReleaseFailure {
-            event_used: false,
-            error,
-        };
+        let before = |error: GatewayError| ReleaseFailure { error };
         let message = wire::release_message(&self.domain(), request, new_nonce(), issued_now());
         let signature = message
             .sign(grantee)
@@ -850,10 +923,7 @@ impl GatewayClient {
         anchor: &RecordAnchor,
     ) -> Result<(DataKey, wire::KeyRelease), ReleaseFailure> {
         let response = self.send_release(grantee, request, true).await?;
-        let after = |error: GatewayError| ReleaseFailure {
-            event_used: true,
-            error,
-        };
+        let after = |error: GatewayError| ReleaseFailure { error };
         let answer: wire::KeyRelease = response
             .json()
             .await
@@ -886,10 +956,7 @@ impl GatewayClient {
         destination: Destination,
     ) -> Result<u64, ReleaseFailure> {
         let (key, _) = self.release_key(grantee, request, secret, anchor).await?;
-        let after = |error: GatewayError| ReleaseFailure {
-            event_used: true,
-            error,
-        };
+        let after = |error: GatewayError| ReleaseFailure { error };
         let file = tokio::fs::File::open(fetched.file.path())
             .await
             .map_err(|e| after(e.into()))?;

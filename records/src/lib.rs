@@ -11,6 +11,8 @@
 //! - [`release`]: what a gateway decides from the ledger before it stores or releases a record
 //!   (this module reads the chain through [`careledger_sdk::LedgerView`]).
 //! - [`client`] (feature `client`): the gateway's HTTP client.
+//! - [`publish`] (feature `client`): a record's ciphertext CAR handed to an IPFS node (Kubo's
+//!   RPC, or the IPFS Pinning Service API).
 //!
 //! ```
 //! use careledger_records::envelope::{self, DataKey, RecordIdentity};
@@ -46,6 +48,8 @@ pub mod envelope;
 pub mod error;
 pub mod open;
 pub mod protocol;
+#[cfg(feature = "client")]
+pub mod publish;
 pub mod release;
 pub mod sealing;
 pub mod trustless;

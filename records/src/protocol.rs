@@ -18,6 +18,9 @@ pub const RECORD_PATH: &str = "/v1/records/{record}";
 pub const CONFIRM_PATH: &str = "/v1/records/{record}/confirm";
 /// `POST`: a grantee's release request.
 pub const RELEASE_PATH: &str = "/v1/records/{record}/release";
+/// `GET`: a record's custody file (its anchor's CID, SHA-256 and size, and the data key
+/// wrapped to the custodian), asked by another replica of the same custodian.
+pub const CUSTODY_PATH: &str = "/v1/records/{record}/custody";
 
 /// The query value of a release that answers with the wrapped data key alone
 /// (`?content=key`): the grantee fetches the ciphertext by CID from any IPFS gateway.
@@ -118,6 +121,8 @@ const GRANT_RESOURCE: &str = "careledger:grant:";
 const RELEASE_STATEMENT: &str = "Release a careledger record to me under my grant.";
 const UPLOAD_STATEMENT: &str = "Store the ciphertext of a careledger record I wrote.";
 const PROBE_STATEMENT: &str = "Tell me whether this gateway holds a careledger record.";
+const CUSTODY_STATEMENT: &str =
+    "Hand a careledger record's custody file to me, a replica of the same custodian.";
 
 /// What a grantee asks for: one record, under one grant, against one access transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,9 +224,38 @@ pub fn upload_message(
 
 /// The record an upload message names (the inverse of [`upload_message`]).
 pub fn upload_record_of(message: &SignInMessage) -> Result<Pubkey, RecordsError> {
-    let bad = |what: String| RecordsError::SignIn(format!("not an upload request: {what}"));
-    if message.statement.as_deref() != Some(UPLOAD_STATEMENT) {
-        return Err(bad("its statement is not an upload's".into()));
+    one_record_of(message, UPLOAD_STATEMENT, "an upload")
+}
+
+/// The message a replica signs, as the custodian's wallet, to ask another replica of that
+/// custodian at `domain` for a record's custody file: the record is its one resource.
+pub fn custody_message(
+    domain: &str,
+    custodian: &Pubkey,
+    record: &Pubkey,
+    nonce: String,
+    issued_at: String,
+) -> SignInMessage {
+    SignInMessage {
+        statement: Some(CUSTODY_STATEMENT.into()),
+        ..upload_message(domain, custodian, record, nonce, issued_at)
+    }
+}
+
+/// The record a custody request names (the inverse of [`custody_message`]).
+pub fn custody_record_of(message: &SignInMessage) -> Result<Pubkey, RecordsError> {
+    one_record_of(message, CUSTODY_STATEMENT, "a custody request")
+}
+
+/// The one record a message of `statement` names, and no Request ID.
+fn one_record_of(
+    message: &SignInMessage,
+    statement: &str,
+    what: &str,
+) -> Result<Pubkey, RecordsError> {
+    let bad = |why: String| RecordsError::SignIn(format!("not {what}: {why}"));
+    if message.statement.as_deref() != Some(statement) {
+        return Err(bad(format!("its statement is not {what}'s")));
     }
     if message.request_id.is_some() {
         return Err(bad("it has a Request ID (a release request?)".into()));
@@ -232,7 +266,7 @@ pub fn upload_record_of(message: &SignInMessage) -> Result<Pubkey, RecordsError>
             .and_then(|a| Pubkey::from_str(a).ok())
             .ok_or_else(|| bad(format!("resource {one} is not {RECORD_RESOURCE}<address>"))),
         other => Err(bad(format!(
-            "{} resources; an upload names exactly its record",
+            "{} resources; {what} names exactly its record",
             other.len()
         ))),
     }
@@ -322,8 +356,6 @@ pub enum Refused {
     AnotherGrantee(Pubkey),
     #[error("the access was logged at {at}, {age} s ago; a release needs one from the last {max} s: log the access again")]
     StaleEvent { at: i64, age: i64, max: i64 },
-    #[error("the access event was already used for a release: log the access again")]
-    Replayed,
     #[error("record {0} does not exist")]
     UnknownRecord(Pubkey),
     #[error("record {0} was entered in error: it is never released")]
@@ -364,7 +396,6 @@ impl Refused {
                 404
             }
             Refused::NotNextRecord { .. } => 409,
-            Refused::Replayed => 409,
             Refused::RecordRetracted(_) | Refused::RecordSuperseded(_) => 410,
             Refused::Paused => 503,
             Refused::Corrupt(..) => 502,
@@ -381,7 +412,6 @@ impl Refused {
             Refused::NoAccessEvent(_) => "no-access-event",
             Refused::AnotherGrantee(_) => "another-grantee",
             Refused::StaleEvent { .. } => "stale-event",
-            Refused::Replayed => "replayed-event",
             Refused::UnknownRecord(_) => "unknown-record",
             Refused::RecordRetracted(_) => "record-retracted",
             Refused::RecordSuperseded(_) => "record-superseded",

@@ -10,7 +10,10 @@
 //! - the record is the current version (not superseded, not entered in error);
 //! - the grantee has published an X25519 key to wrap the data key to.
 //!
-//! Single use of each event is the gateway's to enforce (it keeps the used signatures).
+//! Nothing else decides: a release is a function of the request, the ledger and the clock, so
+//! every replica of a custodian decides it alike, and the same event presented again (to any
+//! replica, while it is recent) releases the same data key to the same grantee
+//! (docs/GATEWAY.md, "Replicas").
 use crate::protocol::{ProbeRequest, Refused, ReleaseRequest, StagingRequest};
 use anchor_lang::{AccountDeserialize, Discriminator};
 use careledger::events::AccessLogged;
@@ -210,6 +213,22 @@ pub async fn clear_upload<V: LedgerView>(
     record: &Pubkey,
     uploader: &Pubkey,
 ) -> Result<Result<RecordAnchor, Refused>, SdkError> {
+    Ok(clear_current(view, record).await?.and_then(|anchor| {
+        if anchor.author != *uploader {
+            return Err(Refused::NotTheAuthor {
+                uploader: *uploader,
+                author: anchor.author,
+            });
+        }
+        Ok(anchor)
+    }))
+}
+
+/// The record's anchor, if it exists and is the current version (what a replica hands on).
+pub async fn clear_current<V: LedgerView>(
+    view: &V,
+    record: &Pubkey,
+) -> Result<Result<RecordAnchor, Refused>, SdkError> {
     let snapshot = view.accounts_at(std::slice::from_ref(record)).await?;
     let anchor: RecordAnchor = match decode_at(
         record,
@@ -222,10 +241,6 @@ pub async fn clear_upload<V: LedgerView>(
     Ok(match anchor.status {
         RecordStatus::EnteredInError => Err(Refused::RecordRetracted(*record)),
         RecordStatus::Superseded => Err(Refused::RecordSuperseded(*record)),
-        RecordStatus::Current if anchor.author != *uploader => Err(Refused::NotTheAuthor {
-            uploader: *uploader,
-            author: anchor.author,
-        }),
         RecordStatus::Current => Ok(anchor),
     })
 }

@@ -160,7 +160,7 @@ pub async fn execute(cli: &Cli) -> Result<Finished> {
     let done = |(value, text)| Finished {
         value,
         text,
-        ok: true,
+        code: 0,
     };
     match &cli.command {
         Command::Keygen { outfile } => return keys::keygen(outfile).map(done),
@@ -184,8 +184,9 @@ pub async fn execute(cli: &Cli) -> Result<Finished> {
         Command::Supply(supply::SupplyCmd::Parse { pack }) => return supply::parse(pack).map(done),
         Command::Supply(supply::SupplyCmd::Plan(args)) => return supply::plan(args).map(done),
         // these hold the ledger only while they use it: the gateway reads it in between
-        Command::Patient(patient::PatientCmd::Put(args)) => {
-            return records::put(cli, args).await.map(done)
+        Command::Patient(patient::PatientCmd::Put(args)) => return records::put(cli, args).await,
+        Command::Patient(patient::PatientCmd::Publish(args)) => {
+            return records::publish_record(cli, args).await
         }
         Command::Provider(provider::ProviderCmd::Get(args)) => {
             return records::get(cli, args).await.map(done)
@@ -214,7 +215,7 @@ pub async fn execute(cli: &Cli) -> Result<Finished> {
         | Command::Serve(_)
         | Command::Localnet(_)
         | Command::Supply(supply::SupplyCmd::Parse { .. } | supply::SupplyCmd::Plan(_))
-        | Command::Patient(patient::PatientCmd::Put(_))
+        | Command::Patient(patient::PatientCmd::Put(_) | patient::PatientCmd::Publish(_))
         | Command::Provider(provider::ProviderCmd::Get(_)) => {
             unreachable!("handled above")
         }
@@ -223,7 +224,11 @@ pub async fn execute(cli: &Cli) -> Result<Finished> {
         Command::Authority(cmd) => done(authority::execute(&s, cmd).await?),
         Command::Credential(cmd) => {
             let (value, text, ok) = credential::execute(&s, cmd).await?;
-            Finished { value, text, ok }
+            Finished {
+                value,
+                text,
+                code: u8::from(!ok),
+            }
         }
         Command::Did {
             address,
@@ -238,11 +243,19 @@ pub async fn execute(cli: &Cli) -> Result<Finished> {
         Command::Study(cmd) => done(study::execute(&s, cmd).await?),
         Command::Supply(cmd) => {
             let (value, text, ok) = supply::execute(&s, cmd).await?;
-            Finished { value, text, ok }
+            Finished {
+                value,
+                text,
+                code: u8::from(!ok),
+            }
         }
         Command::Verify { file, record } => {
             let (value, text, ok) = verify::execute(&s, file, record).await?;
-            Finished { value, text, ok }
+            Finished {
+                value,
+                text,
+                code: u8::from(!ok),
+            }
         }
     };
     s.finish().await?;

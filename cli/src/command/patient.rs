@@ -59,6 +59,10 @@ pub enum PatientCmd {
     /// Encrypts a file, has a gateway take the ciphertext, then anchors its SHA-256 and CID
     /// (`--resume FILE` finishes a put that stopped after its checks)
     Put(super::records::PutArgs),
+    /// Publishes a stored record's ciphertext to IPFS (a Kubo node, a pinning service): read
+    /// from the custodian's gateway and checked against the anchored CID first; retries what
+    /// `put --kubo/--pinning-service` could not do
+    Publish(super::records::PublishArgs),
     /// Marks a record entered-in-error: the anchor stays, flagged, and no gateway releases it
     /// again (retracting an amendment makes the version it replaced current again)
     Retract {
@@ -104,6 +108,7 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
     match cmd {
         PatientCmd::Register
         | PatientCmd::Put(_)
+        | PatientCmd::Publish(_)
         | PatientCmd::Show { .. }
         | PatientCmd::Audit { .. }
         | PatientCmd::Requests(RequestsCmd::List)
@@ -111,7 +116,9 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
         _ => s.registered_patient(&me).await?,
     }
     Ok(match cmd {
-        PatientCmd::Put(_) => bail!("internal error: `patient put` runs without a session"),
+        PatientCmd::Put(_) | PatientCmd::Publish(_) => {
+            bail!("internal error: `patient put` and `publish` run without a session")
+        }
         PatientCmd::Retract { record, reason } => {
             super::records::retract(s, record, *reason, "treatment").await?
         }

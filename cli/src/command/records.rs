@@ -9,8 +9,8 @@
 //! get: check everything local and what the gateway answers without a log (it holds the
 //! record, the domain, the key) → log the read on chain → ask the gateway against that
 //! transaction → decrypt, check the SHA-256 and CID against the anchor, and only then write
-//! the file. A release that fails before the gateway used the event can be asked again with
-//! `--event`.
+//! the file. A release that fails can be asked again with the same event (`--event`), at this
+//! gateway or another replica, while the event is recent: a release uses nothing up.
 use crate::record_files::{release_progress, seal_into};
 use crate::session::{explain, purpose, session, session_as, Session};
 use crate::Cli;
@@ -22,6 +22,7 @@ use careledger_records::client::{Body, ConfirmError, Destination, GatewayClient}
 use careledger_records::client::{GatewayInfo, Probe};
 use careledger_records::envelope::{self, DataKey, RecordIdentity};
 use careledger_records::protocol::{Refused, ReleaseRequest, StagingRequest};
+use careledger_records::publish;
 use careledger_records::release;
 use careledger_records::unixfs::Profile;
 use careledger_sdk::classes::RecordClass;
@@ -70,6 +71,51 @@ pub struct PutArgs {
     /// stores it at the gateway, from the resume file the put left
     #[arg(long, conflicts_with_all = ["file", "class", "custodian", "patient"])]
     pub resume: Option<PathBuf>,
+    #[command(flatten)]
+    pub publish: PublishTo,
+}
+
+/// Where a record's ciphertext is published on IPFS, besides the custodian's gateway.
+#[derive(clap::Args)]
+pub struct PublishTo {
+    /// Once the gateway stored the record, also import its ciphertext (the CAR of its blocks,
+    /// under the anchored CID) into this Kubo node and pin it, through the node's RPC API,
+    /// e.g. http://127.0.0.1:5001
+    #[arg(long, value_name = "URL")]
+    pub kubo: Option<String>,
+    /// Once the gateway stored the record, also ask this IPFS pinning service (Pinning Service
+    /// API) to pin it, fetching it from the gateway; the service's access token is read from
+    /// the environment variable CARELEDGER_PINNING_TOKEN, never from the command line
+    #[arg(long, value_name = "URL")]
+    pub pinning_service: Option<String>,
+}
+
+impl PublishTo {
+    /// The targets, checked before anything else is done: URL syntax, and the token set.
+    fn targets(&self) -> Result<Vec<publish::Target>> {
+        let mut targets = Vec::new();
+        if let Some(url) = &self.kubo {
+            targets.push(publish::Target::kubo(url)?);
+        }
+        if let Some(url) = &self.pinning_service {
+            let token = std::env::var(publish::TOKEN_VARIABLE).ok();
+            targets.push(publish::Target::pinning_service(url, token)?);
+        }
+        Ok(targets)
+    }
+}
+
+#[derive(clap::Args)]
+pub struct PublishArgs {
+    /// The record: its address, or PATIENT/INDEX
+    #[arg(value_parser = crate::session::record)]
+    pub record: Pubkey,
+    /// A gateway that serves the record's ciphertext at /ipfs (the custodian's): the CAR is
+    /// read from it and checked against the anchored CID before it is sent anywhere
+    #[arg(long, default_value = DEFAULT_GATEWAY)]
+    pub gateway: String,
+    #[command(flatten)]
+    pub publish: PublishTo,
 }
 
 #[derive(clap::Args)]
@@ -272,6 +318,7 @@ impl Resume {
                 "ciphertext_bytes": self.ciphertext_bytes,
                 "profile": self.profile,
                 "gateway": gateway,
+                "name": format!("careledger record {}/{}", self.patient, self.index),
             }),
             text,
         )
@@ -295,10 +342,196 @@ impl Drop for Removed {
     }
 }
 
-pub async fn put(cli: &Cli, args: &PutArgs) -> Result<(Value, String)> {
-    if let Some(resume) = &args.resume {
-        return resume_put(cli, args, resume).await;
+pub async fn put(cli: &Cli, args: &PutArgs) -> Result<crate::Finished> {
+    // publishing is checked before anything is done, and runs only once the gateway stored
+    // the record: the pinning service fetches it from the gateway, which serves only that
+    let targets = args.publish.targets()?;
+    let (value, text) = match &args.resume {
+        Some(resume) => resume_put(cli, args, resume).await?,
+        None => put_new(cli, args).await?,
+    };
+    if targets.is_empty() {
+        return Ok(crate::Finished {
+            value,
+            text,
+            code: 0,
+        });
     }
+    let gateway = value["gateway"].as_str().unwrap_or_default().to_string();
+    let cid = value["cid"].as_str().unwrap_or_default().to_string();
+    let name = value["name"].as_str().unwrap_or_default().to_string();
+    let max = value["ciphertext_bytes"].as_u64().unwrap_or(u64::MAX);
+    Ok(published(value, text, &gateway, &cid, &name, max, &targets).await)
+}
+
+/// `patient publish RECORD`: the record's ciphertext from a gateway, checked against the
+/// anchor, to IPFS nodes (the retry of a put whose publishing failed).
+pub async fn publish_record(cli: &Cli, args: &PublishArgs) -> Result<crate::Finished> {
+    let targets = args.publish.targets()?;
+    if targets.is_empty() {
+        bail!("name where to publish: --kubo URL or --pinning-service URL (or both)");
+    }
+    // the ledger is held only while the anchor is read: the gateway may read it too
+    let anchor: RecordAnchor = {
+        let _quiet = quiet(cli);
+        let s = session_as(cli, Access::Shared).await?;
+        s.client
+            .fetch_optional(&args.record)
+            .await
+            .map_err(explain)?
+            .ok_or_else(|| anyhow!("no record is anchored at {}", args.record))?
+    };
+    let gateway = GatewayClient::new(&args.gateway)?;
+    let cid = cid::cid_to_string(&anchor.cid);
+    let name = format!("careledger record {}/{}", anchor.patient, anchor.index);
+    let value = json!({
+        "record": args.record.to_string(),
+        "index": anchor.index,
+        "cid": cid,
+        "gateway": gateway.base(),
+    });
+    let text = format!(
+        "record #{} at {} (cid {cid}), read from {}",
+        anchor.index,
+        args.record,
+        gateway.base()
+    );
+    let max = gateway
+        .info()
+        .await
+        .map(|i| i.max_upload)
+        .unwrap_or(u64::MAX);
+    Ok(published(value, text, gateway.base(), &cid, &name, max, &targets).await)
+}
+
+/// Reads the record's CAR back from `gateway` (checked against `cid`) and hands it to each
+/// target; what each did goes into the output. A failure exits with PUBLISH_FAILED (3, not 1:
+/// the record is stored and anchored, and putting the file again would make a second record),
+/// and says why publishing failed and how to retry.
+async fn published(
+    mut value: Value,
+    mut text: String,
+    gateway: &str,
+    cid: &str,
+    name: &str,
+    max_bytes: u64,
+    targets: &[publish::Target],
+) -> crate::Finished {
+    let outcome = publish_car(gateway, cid, name, max_bytes, targets).await;
+    let record = value["record"].as_str().unwrap_or_default().to_string();
+    let mut results = Vec::new();
+    let mut ok = true;
+    for (target, result) in targets.iter().zip(outcome) {
+        match result {
+            Ok(done) => {
+                text.push_str(&match &done.request_id {
+                    None => format!(
+                        "\npublished to {}: root {} imported and pinned",
+                        target.describe(),
+                        done.cid
+                    ),
+                    Some(id) => format!(
+                        "\npublished to {}: pin of {} accepted ({}, request {id})",
+                        target.describe(),
+                        done.cid,
+                        done.status
+                    ),
+                });
+                results.push(json!({
+                    "target": target.kind(), "flag": target.flag(), "ok": true,
+                    "cid": done.cid, "status": done.status, "request_id": done.request_id,
+                }));
+            }
+            Err(e) => {
+                ok = false;
+                let token = match target {
+                    publish::Target::PinningService { .. } => {
+                        format!(" (with {} set)", publish::TOKEN_VARIABLE)
+                    }
+                    publish::Target::Kubo { .. } => String::new(),
+                };
+                let retry = format!(
+                    "careledger patient publish {record} --gateway {gateway} {}",
+                    target.flag()
+                );
+                text.push_str(&format!(
+                    "\npublishing to {} FAILED: {e}. The record is stored at {gateway} and anchored; nothing of it was undone. Retry with `{retry}`{token}",
+                    target.describe()
+                ));
+                results.push(json!({
+                    "target": target.kind(), "flag": target.flag(), "ok": false,
+                    "error": e.to_string(), "retry": retry,
+                }));
+            }
+        }
+    }
+    value["published"] = Value::Array(results);
+    crate::Finished {
+        value,
+        text,
+        code: if ok { 0 } else { crate::PUBLISH_FAILED },
+    }
+}
+
+/// One result per target, in order.
+async fn publish_car(
+    gateway: &str,
+    cid: &str,
+    name: &str,
+    max_bytes: u64,
+    targets: &[publish::Target],
+) -> Vec<Result<publish::Published, String>> {
+    let all = |e: String| targets.iter().map(|_| Err(e.clone())).collect();
+    let root = match careledger_records::trustless::parse_cid(cid) {
+        Ok(root) => root,
+        Err(e) => {
+            return all(format!(
+                "the record's CID {cid} is not one careledger reads: {e}"
+            ))
+        }
+    };
+    // the process's own scratch directory (removed when it ends)
+    let dir = std::env::temp_dir();
+    let fetched = match careledger_records::client::fetch_cid_from_ipfs(
+        &[gateway.to_string()],
+        &root,
+        &dir,
+        max_bytes,
+        publish::READ_TIMEOUT,
+    )
+    .await
+    {
+        Ok(fetched) => fetched,
+        Err(e) => return all(format!("cannot read the record back from the gateway: {e}")),
+    };
+    let car = match publish::car_of_ciphertext(fetched.file.path(), &root, &dir) {
+        Ok(car) => car,
+        Err(e) => return all(e.to_string()),
+    };
+    drop(fetched);
+    let http = match publish::http_client() {
+        Ok(http) => http,
+        Err(e) => return all(e.to_string()),
+    };
+    let meta = [("app", "careledger".to_string())];
+    let publication = publish::Publication {
+        cid,
+        name,
+        gateway,
+        meta: &meta,
+    };
+    let mut results = Vec::new();
+    for target in targets {
+        results.push(
+            publish::publish(&http, target, car.path(), &publication)
+                .await
+                .map_err(|e| e.to_string()),
+        );
+    }
+    results
+}
+
+async fn put_new(cli: &Cli, args: &PutArgs) -> Result<(Value, String)> {
     let (Some(file), Some(class), Some(custodian)) = (&args.file, &args.class, &args.custodian)
     else {
         bail!("pass FILE, --class and --custodian (or --resume FILE)");
@@ -828,21 +1061,16 @@ async fn get_until_done(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
         }
     };
     let written = released.map_err(|f| {
-            // a refusal that a second try cannot change (a replaced grant, a used or stale
-            // event) needs a new log; anything else may pass with the same event
-            let retryable = !f.event_used
-                && f
-                    .error
-                    .refusal()
-                    .is_none_or(|r| matches!(r.status, 404 | 408 | 429 | 500..=599));
-            if f.event_used || !retryable {
-                let why = if f.event_used {
-                    "the gateway used it up"
-                } else {
-                    "it will not be released"
-                };
+            // a refusal that a second try cannot change (a replaced grant, a stale event)
+            // needs a new log; anything else may pass with the same event, which a release
+            // never uses up
+            let retryable = f
+                .error
+                .refusal()
+                .is_none_or(|r| matches!(r.status, 404 | 408 | 429 | 500..=599));
+            if !retryable {
                 anyhow!(
-                    "{f}. Access event {} is spent ({why}): run the command again without --event to log a new read",
+                    "{f}. Access event {} will not be released: run the command again without --event to log a new read",
                     request.transaction
                 )
             } else {

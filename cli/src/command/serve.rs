@@ -11,7 +11,7 @@ use careledger_sdk::embedded::folder::FolderView;
 use careledger_sdk::rpc::RpcTransport;
 use careledger_sdk::LedgerView;
 use careledger_sdk::SECONDS_PER_DAY;
-use careledger_sdk::{pda, EncryptionKey, Pubkey};
+use careledger_sdk::{pda, EncryptionKey};
 
 use serde_json::{json, Value};
 use solana_signer::Signer;
@@ -66,6 +66,11 @@ pub struct ServeArgs {
     /// [default: http://DOMAIN]
     #[arg(long)]
     pub actions_origin: Option<String>,
+    /// Another replica of this custodian (its URL; repeatable): a record this gateway does not
+    /// hold is pulled from the first peer that does, checked against its anchor, and stored
+    /// here. Replicas need no shared disk (docs/GATEWAY.md, "Replicas")
+    #[arg(long = "peer", value_name = "URL")]
+    pub peers: Vec<String>,
     /// Oldest access request an Actions link still decides, in days
     #[arg(long, default_value_t = careledger_cli::actions::DEFAULT_MAX_REQUEST_AGE_SECS / SECONDS_PER_DAY)]
     pub max_request_age: i64,
@@ -74,8 +79,7 @@ pub struct ServeArgs {
 pub async fn execute(cli: &Cli, args: &ServeArgs) -> Result<(Value, String)> {
     let path = cli.keypair.clone().unwrap_or_else(default_keypair);
     let custodian = solana_keypair::read_keypair_file(&path)
-        .map_err(|e| anyhow!("cannot read the custodian keypair {}: {e}", path.display()))?
-        .pubkey();
+        .map_err(|e| anyhow!("cannot read the custodian keypair {}: {e}", path.display()))?;
     if let Some(dir) = cli.url.strip_prefix("embedded:") {
         let view = FolderView::new(PathBuf::from(dir), lock_timeout(cli)?);
         // a wallet cannot submit a transaction to a ledger folder: no Actions over one
@@ -102,11 +106,17 @@ pub async fn execute(cli: &Cli, args: &ServeArgs) -> Result<(Value, String)> {
 
 async fn run<V: LedgerView + 'static>(
     view: V,
-    custodian: Pubkey,
+    wallet: solana_keypair::Keypair,
     args: &ServeArgs,
     max_ledger_lag_secs: Option<i64>,
     actions_chain: Option<RpcTransport>,
 ) -> Result<(Value, String)> {
+    let custodian = wallet.pubkey();
+    // a typo in a peer's URL fails here, before anything is bound or created
+    let peers = match args.peers.is_empty() {
+        true => None,
+        false => Some(gateway::replicas::Peers::new(&args.peers, wallet)?),
+    };
     let secret = super::keys::read_x25519(&args.x25519_key)?;
     let previous = args
         .previous_x25519_key
@@ -151,7 +161,7 @@ async fn run<V: LedgerView + 'static>(
         min_upload_rate: args.min_upload_rate,
         ..Limits::default()
     };
-    let gw = Arc::new(Gateway::new(
+    let mut gw = Gateway::new(
         view,
         store,
         custodian,
@@ -159,7 +169,15 @@ async fn run<V: LedgerView + 'static>(
         previous,
         domain.clone(),
         limits,
-    ));
+    );
+    let replicas = match peers {
+        Some(peers) => {
+            gw = gw.with_peers(peers);
+            format!("; pulls from {} peer(s)", args.peers.len())
+        }
+        None => String::new(),
+    };
+    let gw = Arc::new(gw);
     let mut app = gateway::router(gw);
     let mut served = "no Solana Actions: they need a cluster URL".to_string();
     if let Some(chain) = actions_chain {
@@ -176,7 +194,7 @@ async fn run<V: LedgerView + 'static>(
     }
     // the one line a supervisor (or a test) waits for
     println!(
-        "careledger gateway listening on http://{local} (domain {domain}, custodian {custodian}; {served})"
+        "careledger gateway listening on http://{local} (domain {domain}, custodian {custodian}; {served}{replicas})"
     );
     std::io::stdout().flush()?;
     let options = gateway::ServeOptions {

@@ -18,10 +18,13 @@
 //!   (with `?content=key`, the wrapped key alone, as JSON: the ciphertext comes from IPFS).
 //! - `GET|HEAD /ipfs/{cid}`: any stored ciphertext, or any block of its DAG, as an IPFS
 //!   trustless gateway ([`ipfs`]).
+//! - `GET /v1/records/{record}/custody`: a record's custody file, to another replica of the
+//!   same custodian ([`replicas`]), which pulls what it does not hold from its `--peer`s.
 pub mod connections;
 pub mod ipfs;
 pub mod nonces;
 pub mod problem;
+pub mod replicas;
 pub mod store;
 pub mod upload;
 
@@ -37,7 +40,7 @@ use axum::{Json, Router};
 use base64::Engine;
 use careledger_identity::siws::SignInMessage;
 use careledger_records::envelope::{self, KeyAgreementSecret};
-use careledger_records::protocol::{self as wire, ProbeRequest, Refused, ReleaseBody};
+use careledger_records::protocol::{self as wire, ProbeRequest, ReleaseBody};
 use careledger_records::protocol::{CID_HEADER, KEY_VERSION_HEADER, SHA256_HEADER};
 use careledger_records::protocol::{SIGNATURE_HEADER, SIGN_IN_HEADER, WRAPPED_KEY_HEADER};
 use careledger_records::release;
@@ -144,6 +147,8 @@ pub struct Gateway<V> {
     /// Held while an object's block index is built (one at a time); the objects that could
     /// not be indexed, not read again until a restart.
     indexing: tokio::sync::Mutex<std::collections::HashSet<String>>,
+    /// The other replicas of this custodian, asked for a record this one does not hold.
+    peers: Option<replicas::Peers>,
 }
 
 impl<V> Gateway<V> {
@@ -174,7 +179,14 @@ impl<V> Gateway<V> {
             staged: Default::default(),
             cooling: Default::default(),
             indexing: Default::default(),
+            peers: None,
         }
+    }
+
+    /// The same gateway, pulling the records it does not hold from `peers`.
+    pub fn with_peers(mut self, peers: replicas::Peers) -> Gateway<V> {
+        self.peers = Some(peers);
+        self
     }
 
     /// Signed messages in the table: in all, and by `signer`.
@@ -213,6 +225,10 @@ pub fn router<V: LedgerView + 'static>(gateway: Arc<Gateway<V>>) -> Router {
         .route(
             wire::CONFIRM_PATH,
             post(upload::confirm::<V>).layer(timeout),
+        )
+        .route(
+            wire::CUSTODY_PATH,
+            get(replicas::custody::<V>).layer(timeout),
         )
         .route(
             wire::RELEASE_PATH,
@@ -276,6 +292,22 @@ impl<V: LedgerView> Gateway<V> {
     /// Checks a signed message (domain, age, signature, nonce length) and returns it; and
     /// refuses one that was used already, before any work is done for it.
     fn verify_sign_in(&self, text: &str, signature: &str) -> Result<SignInMessage, Problem> {
+        let message = self.verify_signed(text, signature)?;
+        let nonce = message.nonce.as_deref().unwrap_or_default();
+        let used = self
+            .nonces
+            .lock()
+            .map_err(|_| Problem::internal("nonce table poisoned"))?
+            .is_used(&message.address, nonce, unix_now());
+        if used {
+            return Err(replayed_sign_in());
+        }
+        Ok(message)
+    }
+
+    /// Checks a signed message (domain, age, signature, nonce length) and returns it, whether
+    /// or not it was used before: for a release, which is the same whenever it is asked.
+    fn verify_signed(&self, text: &str, signature: &str) -> Result<SignInMessage, Problem> {
         let signature = Signature::from_str(signature.trim()).map_err(|_| {
             Problem::unauthorized(format!(
                 "`{signature}` is not an ed25519 signature (base58)"
@@ -298,14 +330,6 @@ impl<V: LedgerView> Gateway<V> {
                 nonce.len()
             )));
         }
-        let used = self
-            .nonces
-            .lock()
-            .map_err(|_| Problem::internal("nonce table poisoned"))?
-            .is_used(&message.address, nonce, now);
-        if used {
-            return Err(replayed_sign_in());
-        }
         Ok(message)
     }
 
@@ -325,10 +349,11 @@ impl<V: LedgerView> Gateway<V> {
         self.verify_sign_in(&text, header(headers, SIGNATURE_HEADER)?)
     }
 
-    /// A signed message is good once: recorded at the point of success, when the ledger has
-    /// authorised the request and the store did what it asked, so refused requests take no
-    /// entry; each signer holds a bounded share of the table. In memory: after a restart an
-    /// access event's single use (durable in used.log) still holds.
+    /// A signed upload, confirm, probe or custody request is good once: recorded at the point
+    /// of success, when the ledger has authorised the request and the store did what it
+    /// asked, so refused requests take no entry; each signer holds a bounded share of the
+    /// table. In memory, per replica. A release takes no entry: it is the same answer to the
+    /// same grantee each time (docs/GATEWAY.md, "Replicas").
     fn use_nonce(&self, message: &SignInMessage) -> Result<(), Problem> {
         let nonce = message.nonce.as_deref().unwrap_or_default();
         let now = unix_now();
@@ -362,8 +387,8 @@ impl<V: LedgerView> Gateway<V> {
         }
     }
 
-    /// The stored record, or the staged upload the anchor now matches, promoted.
-    fn stored_or_promoted(
+    /// The stored record, or the staged upload the anchor now matches, promoted; here only.
+    fn held_here(
         &self,
         record: &Pubkey,
         anchor: &RecordAnchor,
@@ -372,6 +397,22 @@ impl<V: LedgerView> Gateway<V> {
             return Ok(Some(stored));
         }
         self.promote(record, anchor)
+    }
+
+    /// The record as held here, or else pulled from a peer replica (checked against `anchor`
+    /// and stored here first).
+    async fn stored_or_pulled(
+        &self,
+        record: &Pubkey,
+        anchor: &RecordAnchor,
+    ) -> Result<Option<StoredRecord>, Problem> {
+        if let Some(stored) = self.held_here(record, anchor)? {
+            return Ok(Some(stored));
+        }
+        match &self.peers {
+            Some(peers) => peers.pull(self, record, anchor).await,
+            None => Ok(None),
+        }
     }
 }
 
@@ -422,7 +463,7 @@ async fn probe<V: LedgerView>(
     let anchor = release::clear_probe(&gw.view, &asked)
         .await
         .map_err(Problem::ledger)??;
-    let stored = gw.stored_or_promoted(&record, &anchor)?;
+    let stored = gw.stored_or_pulled(&record, &anchor).await?;
     gw.use_nonce(&message)?;
     let stored = stored.ok_or_else(|| not_stored(&record))?;
     let mut response = Json(json!({
@@ -519,7 +560,7 @@ async fn release<V: LedgerView>(
             format!("the body is not a release request {{\"message\", \"signature\"}}: {e}"),
         )
     })?;
-    let message = gw.verify_sign_in(&request.message, &request.signature)?;
+    let message = gw.verify_signed(&request.message, &request.signature)?;
     let asked = wire::release_request_of(&message)
         .map_err(|e| Problem::bad_request("not-a-release-request", e.to_string()))?;
     if asked.record != record {
@@ -545,7 +586,8 @@ async fn release<V: LedgerView>(
         }
     }
     let stored = gw
-        .stored_or_promoted(&record, &cleared.record)?
+        .stored_or_pulled(&record, &cleared.record)
+        .await?
         .ok_or_else(|| not_stored(&record))?;
     let program = careledger_sdk::program::ID;
     let wrapped = b64()
@@ -574,26 +616,22 @@ async fn release<V: LedgerView>(
                 .map_err(Problem::internal)?,
         ),
     };
-    // the last step before any byte leaves: an access event (a grant's n-th logged access, at
-    // its time: a grant closed and given again counts from 0 again) releases once, durably.
-    // The signed message is recorded first, but only for an event not used yet, so that
-    // presenting a used event again and again takes no room in the nonce table.
+    // the last step before any byte leaves: the release is logged, durably. It is not a
+    // gate: what allows a release is the ledger alone, so the same event asked again, here or
+    // at another replica, while it is recent, gets the same data key for the same grantee
+    // (nothing it did not have), and a replica that fails mid-release costs no new read
     let event = &cleared.event;
-    let used = format!(
-        "{} {} {} {record}",
-        event.grant, event.access_count, event.at
-    );
-    if gw.store.is_used(&used).map_err(Problem::internal)? {
-        return Err(Refused::Replayed.into());
-    }
-    gw.use_nonce(&message)?;
-    if !gw
-        .store
-        .mark_used(&used, &asked.transaction.to_string())
-        .map_err(Problem::internal)?
-    {
-        return Err(Refused::Replayed.into());
-    }
+    gw.store
+        .log_release(&format!(
+            "{} {} {} {record} {} {} {}",
+            event.grant,
+            event.access_count,
+            event.at,
+            asked.transaction,
+            unix_now(),
+            if key_only { "key" } else { "key+ciphertext" }
+        ))
+        .map_err(Problem::internal)?;
     let wrapped_b64 = b64().encode(&for_grantee);
     let mut response = match file {
         None => Json(wire::KeyRelease {

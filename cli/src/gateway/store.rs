@@ -10,8 +10,11 @@
 //!                        start for any object without one
 //!   records/ADDRESS.json what the gateway knows of a record: CID, SHA-256, size, author, and
 //!                        the data key wrapped (HPKE) to the custodian's X25519 key
-//!   used.log             every access event a release was made against (grant, its access
-//!                        count, its time, record), with its transaction, one per line
+//!   used.log             every release this gateway made: the access event it was made
+//!                        against (grant, its access count, its time, record), its
+//!                        transaction, when, and what was sent (key, or key and ciphertext);
+//!                        one per line, an audit of this replica's releases (what allows a
+//!                        release is the ledger alone: docs/GATEWAY.md, "Replicas")
 //!   tmp/                 uploads in progress (cleared at start)
 //!   staged/RECORD.AUTHOR a ciphertext uploaded before its anchor, promoted to objects/ once the
 //!                        matching anchor is on chain (cleared at start; expires)
@@ -20,16 +23,17 @@
 //! The data key is never stored in the clear: only the custodian's secret key unwraps it. An
 //! upload becomes visible only once its object and its record file are both durable (written,
 //! fsynced, renamed into place, directory fsynced), so a crash leaves either the whole record
-//! or nothing. A release is written to `used.log` and fsynced before any byte is sent.
+//! or nothing. A release is written to `used.log` and fsynced before any byte is sent. A record
+//! this gateway does not hold may be pulled from a peer replica (`replicas`), and is stored as
+//! an upload is: its custody file and its ciphertext, each checked against the anchor first.
 use anyhow::{anyhow, bail, Context, Result};
 use careledger_records::trustless::{BlockIndex, ObjectBlocks};
 use careledger_records::unixfs::Profile;
 use serde::{Deserialize, Serialize};
 use solana_pubkey::Pubkey;
 use std::collections::HashMap;
-use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -54,15 +58,11 @@ pub struct StoredRecord {
 pub struct Store {
     dir: PathBuf,
     _lock: File,
-    used: Mutex<Used>,
+    /// `used.log`, appended to by each release.
+    releases: Mutex<File>,
     next_temp: AtomicU64,
     /// Every block of every stored object, by binary CID: the object's DAG it belongs to.
     blocks: RwLock<HashMap<Vec<u8>, Arc<ObjectBlocks>>>,
-}
-
-struct Used {
-    log: File,
-    seen: HashSet<String>,
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
@@ -96,7 +96,6 @@ impl Store {
             }
         }
         let used_path = dir.join("used.log");
-        let mut seen = HashSet::new();
         if let Ok(bytes) = fs::read(&used_path) {
             // a line torn by a crash was never acknowledged (that release never left): cut it,
             // so the next line starts clean
@@ -107,13 +106,6 @@ impl Store {
                     .open(&used_path)?
                     .set_len(whole as u64)?;
             }
-            for line in bytes[..whole].lines() {
-                // the event is the line without its trailing transaction signature
-                let line = line?;
-                if let Some((event, _transaction)) = line.rsplit_once(' ') {
-                    seen.insert(event.to_string());
-                }
-            }
         }
         let log = OpenOptions::new()
             .create(true)
@@ -123,7 +115,7 @@ impl Store {
         let store = Store {
             dir: dir.to_path_buf(),
             _lock: lock,
-            used: Mutex::new(Used { log, seen }),
+            releases: Mutex::new(log),
             next_temp: AtomicU64::new(0),
             blocks: RwLock::new(HashMap::new()),
         };
@@ -225,12 +217,6 @@ impl Store {
         Ok(path)
     }
 
-    /// Whether `event` was used for a release already (read-only).
-    pub fn is_used(&self, event: &str) -> Result<bool> {
-        let used = self.used.lock().map_err(|_| anyhow!("used log poisoned"))?;
-        Ok(used.seen.contains(event))
-    }
-
     /// A new file under tmp/ for an upload in progress.
     pub fn temp_file(&self) -> Result<(PathBuf, File)> {
         let n = self.next_temp.fetch_add(1, Ordering::Relaxed);
@@ -262,18 +248,22 @@ impl Store {
         sync_dir(&self.dir.join("records"))
     }
 
-    /// Records that the access event `event` ("GRANT ACCESS_COUNT AT RECORD": a grant's n-th
-    /// logged access, at that time, to that record) was used for a release, with the transaction it came
-    /// in; false if it already was. Durable before it returns true.
-    pub fn mark_used(&self, event: &str, transaction: &str) -> Result<bool> {
-        let mut used = self.used.lock().map_err(|_| anyhow!("used log poisoned"))?;
-        if used.seen.contains(event) {
-            return Ok(false);
-        }
-        used.log
-            .write_all(format!("{event} {transaction}\n").as_bytes())?;
-        used.log.sync_data()?;
-        used.seen.insert(event.to_string());
-        Ok(true)
+    /// Appends one release to `used.log` (the access event it was made against, "GRANT
+    /// ACCESS_COUNT AT RECORD", then its transaction, the time and what was sent), durable
+    /// before it returns: no byte of a release leaves before its line is on disk.
+    pub fn log_release(&self, line: &str) -> Result<()> {
+        let mut log = self
+            .releases
+            .lock()
+            .map_err(|_| anyhow!("release log poisoned"))?;
+        log.write_all(format!("{line}\n").as_bytes())?;
+        log.sync_data()?;
+        Ok(())
+    }
+
+    /// The store's scratch directory (same file system as the objects, so a finished file is
+    /// renamed into place).
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.dir.join("tmp")
     }
 }

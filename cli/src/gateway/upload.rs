@@ -727,7 +727,8 @@ pub async fn confirm<V: LedgerView>(
         return already(&record, &stored, &anchor);
     }
     gw.sweep(unix_now());
-    match gw.promote(&record, &anchor)? {
+    // staged here, or (behind one address) at another replica, which hands it on
+    match gw.stored_or_pulled(&record, &anchor).await? {
         Some(stored) => {
             gw.use_nonce(&message)?;
             Ok(stored_now(&record, &stored))

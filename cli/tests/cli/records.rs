@@ -3,7 +3,8 @@
 //!
 //! Who gains by breaking each rule, and the test here that they cannot:
 //! - a grantee keeping access after revocation: an event logged before the revoke is refused;
-//! - anyone replaying a released event, or presenting another grantee's transaction;
+//! - a grantee asking again with one event: only while it is recent, and only the same data key
+//!   again (nothing it did not have); anyone presenting another grantee's transaction;
 //! - a stranger signing as the grantee, or for another gateway's domain;
 //! - whoever alters the stored ciphertext: the AEAD fails and no file is written;
 //! - an uploader whose ciphertext does not match its anchor or key: nothing is stored.
@@ -35,10 +36,21 @@ impl Gateway {
     }
 
     pub(crate) fn start_with_store(cli: &Cli, key: &str, store: &str, extra: &[&str]) -> Gateway {
+        Gateway::start_at(cli, key, store, "127.0.0.1:0", extra)
+    }
+
+    /// A gateway listening on `listen` (a replica's port is chosen before its peers start).
+    pub(crate) fn start_at(
+        cli: &Cli,
+        key: &str,
+        store: &str,
+        listen: &str,
+        extra: &[&str],
+    ) -> Gateway {
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("careledger"))
             .args(["--url", &format!("embedded:{}", cli.path("ledger"))])
             .args(["--keypair", &cli.path("custodian.json"), "serve"])
-            .args(["--listen", "127.0.0.1:0", "--store", &cli.path(store)])
+            .args(["--listen", listen, "--store", &cli.path(store)])
             .args(["--x25519-key", &cli.path(key)])
             .args(extra)
             .stdout(Stdio::piped())
@@ -233,6 +245,8 @@ pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) content_type: String,
     pub(crate) body: Vec<u8>,
+    /// A release's x-careledger-wrapped-key header.
+    pub(crate) wrapped_key: Option<String>,
 }
 
 impl Answer {
@@ -269,11 +283,17 @@ pub(crate) fn send(request: reqwest::RequestBuilder) -> Answer {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
+        let wrapped_key = response
+            .headers()
+            .get(careledger_records::protocol::WRAPPED_KEY_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = response.bytes().await.expect("body").to_vec();
         Answer {
             status,
             content_type,
             body,
+            wrapped_key,
         }
     })
 }
@@ -411,6 +431,34 @@ pub(crate) fn get_args<'a>(
     .collect()
 }
 
+/// The X25519 secret in a `careledger keys new` file.
+pub(crate) fn x25519(cli: &Cli, file: &str) -> careledger_records::envelope::KeyAgreementSecret {
+    let text = std::fs::read_to_string(cli.path(file)).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(v["x25519_secret"].as_str().unwrap())
+        .unwrap();
+    careledger_records::envelope::KeyAgreementSecret::from_bytes(bytes.try_into().unwrap())
+}
+
+/// The data key a release answered (from its wrapped-key header), unwrapped by the grantee.
+pub(crate) fn released_key(
+    answer: &Answer,
+    secret: &careledger_records::envelope::KeyAgreementSecret,
+    record: Pubkey,
+    grant: Pubkey,
+) -> [u8; 32] {
+    let wrapped = answer.wrapped_key.as_deref().expect("a wrapped key");
+    let wrapped = base64::engine::general_purpose::STANDARD
+        .decode(wrapped)
+        .unwrap();
+    let info =
+        careledger_records::envelope::release_info(&careledger_sdk::program::ID, &record, &grant);
+    *careledger_records::envelope::unwrap_key(secret, &info, &wrapped)
+        .expect("wrapped to the grantee")
+        .as_bytes()
+}
+
 pub(crate) fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
@@ -476,11 +524,24 @@ fn a_record_is_released_only_against_live_consent() {
     let clinic_kp = keypair(&cli, "clinic.json");
     let stranger_kp = keypair(&cli, "stranger.json");
 
-    // the same event again
-    release(
+    // the same event again, while it is recent: the same ciphertext and the same data key, to
+    // the same grantee (a release is a function of the request and the ledger; the read was
+    // logged once, and nothing new is learnt)
+    let clinic_secret = x25519(&cli, "clinic.x25519");
+    let again = release(
         &gw, &clinic_kp, clinic_key, &gw.domain, record_key, grant_key, &tx,
-    )
-    .refused(409, "replayed-event");
+    );
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body, stored);
+    let first_key = released_key(&again, &clinic_secret, record_key, grant_key);
+    let third = release(
+        &gw, &clinic_kp, clinic_key, &gw.domain, record_key, grant_key, &tx,
+    );
+    assert_eq!(
+        released_key(&third, &clinic_secret, record_key, grant_key),
+        first_key
+    );
+    assert_eq!(reads_logged(&cli), (1, 1), "no release logs a read");
     // a stranger presents the clinic's transaction as its own
     let stranger_key = Pubkey::from_str(stranger).unwrap();
     release(
@@ -493,27 +554,23 @@ fn a_record_is_released_only_against_live_consent() {
         &tx,
     )
     .refused(403, "another-grantee");
-    // the very same signed message again: a signed request that succeeded is good once (one
-    // that was refused took no place in the table, and is refused again for what it is)
-    let refused = signed_release(
+    // the very same signed message again (an eavesdropper's replay over plain HTTP): the same
+    // answer, wrapped to the clinic's published key, which only the clinic opens
+    let signed = signed_release(
         &clinic_kp, clinic_key, &gw.domain, record_key, grant_key, &tx,
     );
-    post_release(&gw, record_key, &refused).refused(409, "replayed-event");
-    post_release(&gw, record_key, &refused).refused(409, "replayed-event");
-    let logged = cli.json(
-        "clinic.json",
-        &["provider", "log-access", &patient, "--record", "0"],
-    );
-    let once = signed_release(
-        &clinic_kp,
-        clinic_key,
-        &gw.domain,
-        record_key,
-        grant_key,
-        logged["signature"].as_str().unwrap(),
-    );
-    assert_eq!(post_release(&gw, record_key, &once).status, 200);
-    post_release(&gw, record_key, &once).refused(409, "replayed-sign-in");
+    for _ in 0..2 {
+        let replayed = post_release(&gw, record_key, &signed);
+        assert_eq!(replayed.status, 200);
+        assert_eq!(
+            released_key(&replayed, &clinic_secret, record_key, grant_key),
+            first_key
+        );
+    }
+    // each release is in the gateway's log, with its event and transaction
+    let log = std::fs::read_to_string(cli.path("store/used.log")).unwrap();
+    assert_eq!(log.lines().filter(|l| l.contains(tx.as_str())).count(), 5);
+    assert!(log.lines().all(|l| l.ends_with(" key+ciphertext")), "{log}");
     // a stranger signs a request in the clinic's name
     release(
         &gw,

@@ -6,7 +6,9 @@
 //!   runs it;
 //! - the process's peak resident memory (VmHWM) before and after;
 //! - releases per second from the gateway on loopback, at 1 and 8 concurrent grantees, with
-//!   the ciphertext and key-only (`?content=key`, the ciphertext coming from IPFS);
+//!   the ciphertext and key-only (`?content=key`, the ciphertext coming from IPFS); then the
+//!   same across 3 replicas (each with its own store, peers of one another, requests spread
+//!   round robin; the record put at the first, pulled by the others at their first release);
 //! - the trustless gateway (`/ipfs/{cid}`) serving a 100 MiB DAG: as one CAR, as a CAR checked
 //!   block by block into a file (what `provider get --ipfs` does), block by block as raw
 //!   blocks (what Helia does), next to a plain read of the stored file.
@@ -330,23 +332,53 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
     std::fs::create_dir_all(&dir)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let domain = listener.local_addr()?.to_string();
-    let state = Arc::new(Gateway::new(
-        EnvView(env.clone()),
-        Store::open(&dir.join("store"))?,
-        hospital.pubkey(),
-        custody,
-        Vec::new(),
-        domain.clone(),
-        Limits {
-            max_event_age_secs: 3600,
-            ..Limits::default()
-        },
-    ));
-    let app = gateway::router(state);
-    let server = tokio::spawn(async move {
-        let _ = gateway::serve(listener, app, Duration::from_secs(30)).await;
-    });
-    let client = Arc::new(GatewayClient::new(&format!("http://{domain}"))?);
+    // two more replicas of the same custodian, each with its own store, peers of one another
+    let more = [
+        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+    ];
+    let urls: Vec<String> = std::iter::once(format!("http://{domain}"))
+        .chain(
+            more.iter()
+                .map(|l| l.local_addr().map(|a| format!("http://{a}")))
+                .collect::<Result<Vec<_>, _>>()?,
+        )
+        .collect();
+    let mut servers = Vec::new();
+    for (i, listener) in std::iter::once(listener).chain(more).enumerate() {
+        let domain = listener.local_addr()?.to_string();
+        let peers: Vec<String> = (0..3)
+            .filter(|j| *j != i)
+            .map(|j| urls[j].clone())
+            .collect();
+        let replica = Gateway::new(
+            EnvView(env.clone()),
+            Store::open(&dir.join(format!("store{i}")))?,
+            hospital.pubkey(),
+            custody.clone(),
+            Vec::new(),
+            domain,
+            Limits {
+                max_event_age_secs: 3600,
+                ..Limits::default()
+            },
+        )
+        .with_peers(gateway::replicas::Peers::new(
+            &peers,
+            hospital.insecure_clone(),
+        )?);
+        let app = gateway::router(Arc::new(replica));
+        servers.push(tokio::spawn(async move {
+            let _ = gateway::serve(listener, app, Duration::from_secs(30)).await;
+        }));
+    }
+    let mut clients = Vec::new();
+    for url in &urls {
+        let client = Arc::new(GatewayClient::new(url)?);
+        client.info().await?;
+        clients.push(client);
+    }
+    let client = clients[0].clone();
     let info = client.info().await?;
 
     // one 16 KiB lab result (the usual size of a report), put as `patient put` does
@@ -358,11 +390,11 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
     for (i, g) in grantees.iter().enumerate() {
         let mut list = Vec::new();
         // the first grantee runs alone first, then with the others
-        // ... in both modes (with the ciphertext, then key-only)
+        // ... in both modes (with the ciphertext, then key-only), at one gateway, then at three
         let count = if i == 0 {
-            4 * per_grantee
+            8 * per_grantee
         } else {
-            2 * per_grantee
+            4 * per_grantee
         };
         for _ in 0..count {
             let outcome = env
@@ -397,14 +429,19 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
     println!("\n### Releases on loopback (16 KiB record, each against its own access event)\n");
     println!("| what | figure | reference |\n|---|---|---|");
     let mut one_per_s = 0.0;
-    for (concurrent, key_only) in [(1usize, false), (8, false), (1, true), (8, true)] {
+    let runs = [(1usize, false), (8, false), (1, true), (8, true)];
+    for (replicas, (concurrent, key_only)) in runs
+        .iter()
+        .map(|r| (1usize, *r))
+        .chain(runs.iter().map(|r| (3usize, *r)))
+    {
         let started = Instant::now();
         let mut tasks = Vec::new();
         for (i, list) in events.iter_mut().enumerate().take(concurrent) {
             let take = list.len().min(per_grantee);
             let mine: Vec<ReleaseRequest> = list.drain(..take).collect();
-            let (client, grantees, anchor, dir) = (
-                client.clone(),
+            let (clients, grantees, anchor, dir) = (
+                clients[..replicas].to_vec(),
                 grantees.clone(),
                 anchor.clone(),
                 dir.clone(),
@@ -412,7 +449,9 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
             tasks.push(tokio::spawn(async move {
                 let g = &grantees[i];
                 let out = dir.join(format!("out-{concurrent}-{i}.bin"));
-                for request in &mine {
+                for (n, request) in mine.iter().enumerate() {
+                    // round robin, as a load balancer in front of the replicas would
+                    let client = &clients[(n + i) % clients.len()];
                     if key_only {
                         client
                             .release_key(&g.wallet, request, &g.secret, &anchor)
@@ -439,7 +478,7 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
         }
         row(
             &format!(
-                "{concurrent} concurrent grantee(s), {}",
+                "{replicas} replica(s), {concurrent} concurrent grantee(s), {}",
                 if key_only {
                     "key only"
                 } else {
@@ -459,7 +498,9 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
         );
     }
     trustless_throughput(&env, &patient, &client, &info, &dir).await?;
-    server.abort();
+    for server in servers {
+        server.abort();
+    }
     std::fs::remove_dir_all(dir.as_ref())?;
     Ok(())
 }
@@ -531,7 +572,7 @@ async fn trustless_throughput(
 ) -> Result<(), Error> {
     let (_, anchor, bytes) = put_record(env, patient, client, info, dir, 1, 100 * MIB).await?;
     let cid = careledger_sdk::cid::cid_to_string(&anchor.cid);
-    let object = dir.join("store").join("objects").join(&cid);
+    let object = dir.join("store0").join("objects").join(&cid);
     let base = client.base().to_string();
     let http = reqwest::Client::new();
 
