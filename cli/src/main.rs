@@ -4,7 +4,7 @@
 mod command;
 mod session;
 
-use careledger_cli::{gateway, record_files};
+use careledger_cli::record_files;
 
 use clap::{Parser, ValueEnum};
 use command::Command;

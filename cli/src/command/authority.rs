@@ -2,11 +2,11 @@
 //! their W3C credentials.
 use crate::session::{explain, sent, Session};
 use anyhow::{anyhow, bail, Context, Result};
-use careledger_cli::common::hex;
 use careledger_identity::did;
 use careledger_identity::vc::{self, ProviderClaims};
 use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{ix, pda, Transport};
+use careledger_server::common::hex;
 use clap::Subcommand;
 use serde_json::{json, Value};
 use solana_pubkey::Pubkey;

@@ -3,11 +3,11 @@
 //! readable, not JSON) exits 2, as `verify` does.
 use crate::session::{explain, Session};
 use anyhow::{anyhow, Result};
-use careledger_cli::common::hex;
 use careledger_identity::did;
 use careledger_identity::vc::{self, VcError, VerifiedCredential};
 use careledger_sdk::accounts::decode_nth;
 use careledger_sdk::{pda, Config, Provider, Transport};
+use careledger_server::common::hex;
 use clap::Subcommand;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

@@ -65,7 +65,7 @@ struct KeyFile {
 
 const KEY_FILE_KIND: &str = "careledger-x25519-secret-key";
 
-use careledger_cli::common::b64;
+use careledger_server::common::b64;
 
 /// Writes a new key file, readable by its owner only.
 pub fn new_x25519(outfile: &Path) -> Result<(Value, String)> {

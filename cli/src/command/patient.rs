@@ -211,7 +211,7 @@ pub async fn execute(s: &Session, cmd: &PatientCmd) -> Result<(Value, String)> {
             let mut v = sent(&out);
             v["grant"] = json!(grant.to_string());
             v["statement"] = json!(String::from_utf8_lossy(&statement));
-            v["statement_sha256"] = json!(careledger_cli::common::hex(&hash));
+            v["statement_sha256"] = json!(careledger_server::common::hex(&hash));
             (
                 v,
                 format!(

@@ -1,17 +1,17 @@
 //! `careledger serve`: runs the record gateway (see `gateway`) for --keypair's wallet as the
 //! custodian, over a ledger folder (`--url embedded:PATH`, shared safely with CLI commands) or
 //! any RPC cluster. Over a cluster it also serves the Solana Actions for patient decisions
-//! (see `careledger_cli::actions`): a wallet submits their transactions to that cluster.
-use crate::gateway::{self, Gateway, Limits};
+//! (see `careledger_server::actions`): a wallet submits their transactions to that cluster.
 use crate::session::{default_keypair, lock_timeout};
 use crate::Cli;
 use anyhow::{anyhow, bail, Result};
-use careledger_cli::actions;
 use careledger_sdk::embedded::folder::FolderView;
 use careledger_sdk::rpc::RpcTransport;
 use careledger_sdk::LedgerView;
 use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{pda, EncryptionKey};
+use careledger_server::gateway::{self, Gateway, Limits};
+use careledger_server::{actions, Server};
 
 use serde_json::{json, Value};
 use solana_signer::Signer;
@@ -72,7 +72,7 @@ pub struct ServeArgs {
     #[arg(long = "peer", value_name = "URL")]
     pub peers: Vec<String>,
     /// Oldest access request an Actions link still decides, in days
-    #[arg(long, default_value_t = careledger_cli::actions::DEFAULT_MAX_REQUEST_AGE_SECS / SECONDS_PER_DAY)]
+    #[arg(long, default_value_t = careledger_server::actions::DEFAULT_MAX_REQUEST_AGE_SECS / SECONDS_PER_DAY)]
     pub max_request_age: i64,
 }
 
@@ -178,7 +178,10 @@ async fn run<V: LedgerView + 'static>(
         None => String::new(),
     };
     let gw = Arc::new(gw);
-    let mut app = gateway::router(gw);
+    let mut server = Server::new()
+        .gateway(gw)
+        .header_timeout(header_timeout)
+        .max_connections(args.max_connections);
     let mut served = "no Solana Actions: they need a cluster URL".to_string();
     if let Some(chain) = actions_chain {
         let origin = args
@@ -186,22 +189,18 @@ async fn run<V: LedgerView + 'static>(
             .clone()
             .unwrap_or_else(|| format!("http://{domain}"));
         served = format!("Solana Actions at {origin}/actions.json");
-        app = app.merge(actions::router(Arc::new(actions::Actions {
+        server = server.actions(Arc::new(actions::Actions {
             chain,
             origin,
             max_request_age_secs: args.max_request_age.max(1).saturating_mul(SECONDS_PER_DAY),
-        })));
+        }));
     }
     // the one line a supervisor (or a test) waits for
     println!(
         "careledger gateway listening on http://{local} (domain {domain}, custodian {custodian}; {served}{replicas})"
     );
     std::io::stdout().flush()?;
-    let options = gateway::ServeOptions {
-        header_timeout,
-        max_connections: args.max_connections,
-    };
-    gateway::serve_until(listener, app, options, gateway::shutdown_signal()?).await?;
+    server.serve(listener).await?;
     Ok((
         json!({"stopped": local.to_string()}),
         format!("gateway on {local} stopped"),

@@ -194,7 +194,7 @@ struct KeptSet {
 impl KeptSet {
     fn of(set: &OutcomeSet, words: &[String]) -> KeptSet {
         KeptSet {
-            salt: careledger_cli::common::hex(&set.salt),
+            salt: careledger_server::common::hex(&set.salt),
             outcomes: words.to_vec(),
         }
     }
@@ -719,7 +719,7 @@ pub async fn execute(s: &Session, cmd: &StudyCmd) -> Result<(Value, String)> {
                 "registered_at": render(p.registered_at),
                 "versions": status.versions.iter().map(|v| json!({
                     "version": v.version,
-                    "document_sha256": careledger_cli::common::hex(&v.document_sha256),
+                    "document_sha256": careledger_server::common::hex(&v.document_sha256),
                     "material": v.material,
                     "reason_code": v.reason_code,
                     "registered_at": render(v.registered_at),

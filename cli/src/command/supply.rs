@@ -8,7 +8,6 @@
 //! A decommission refused as a clone (`SUSPECT`) is on the ledger, and exits 1.
 use crate::session::{describe, explain, sent, Session};
 use anyhow::{anyhow, bail, Result};
-use careledger_cli::common::{hex, unix_now};
 use careledger_sdk::events::SuspectPack;
 use careledger_sdk::program::state::{
     BatchStatus, PackRecord, PackState, SUPPLY_DISPENSER, SUPPLY_MANUFACTURER, SUPPLY_WHOLESALER,
@@ -16,6 +15,7 @@ use careledger_sdk::program::state::{
 use careledger_sdk::summary::render;
 use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{cid, ix, pda, CareledgerEvent, Transport, TxOutcome};
+use careledger_server::common::{hex, unix_now};
 use careledger_supply::gs1::{Gs1Date, Gtin, PackIdentifier, GS};
 use careledger_supply::manifest::{gtin_hash_of, Manifest};
 use clap::{Subcommand, ValueEnum};

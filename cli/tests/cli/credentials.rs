@@ -184,7 +184,7 @@ fn credentials_hold_only_while_the_ledger_names_them() {
     assert_eq!(on_chain.credential_ref, vc::credential_ref(&credential));
     assert_eq!(
         issued["credential_ref"],
-        careledger_cli::common::hex(&on_chain.credential_ref)
+        careledger_server::common::hex(&on_chain.credential_ref)
     );
     assert_eq!(on_chain.credential_expires_at, verified.claims.valid_until);
     assert_eq!(on_chain.roles, verified.claims.role_mask().unwrap());

@@ -12,8 +12,8 @@ use super::records::{content, custodian, get_args, grant, keypair, send, strs, w
 use super::records::{reads_logged, runtime, Gateway};
 use super::Cli;
 use base64::Engine;
-use careledger_cli::common::issued_now;
 use careledger_sdk::{Pubkey, Signer};
+use careledger_server::common::issued_now;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::str::FromStr;
@@ -263,15 +263,15 @@ fn g1_trickled_uploads_lose_their_slots_and_a_real_put_goes_through() {
 /// stopped when dropped.
 pub(crate) struct InProcess {
     url: String,
-    gateway: Arc<careledger_cli::gateway::Gateway<careledger_sdk::embedded::folder::FolderView>>,
+    gateway: Arc<careledger_server::gateway::Gateway<careledger_sdk::embedded::folder::FolderView>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl InProcess {
-    fn start(cli: &Cli, limits: careledger_cli::gateway::Limits) -> InProcess {
-        use careledger_cli::gateway::{self, store::Store};
+    fn start(cli: &Cli, limits: careledger_server::gateway::Limits) -> InProcess {
         use careledger_sdk::embedded::folder::FolderView;
+        use careledger_server::gateway::{self, store::Store};
         let file: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(cli.path("custodian.x25519")).unwrap())
                 .unwrap();
@@ -293,12 +293,12 @@ impl InProcess {
             limits,
         ));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = gateway::router(gw.clone());
+        let server = careledger_server::Server::new().gateway(gw.clone());
         let thread = std::thread::spawn(move || {
             runtime().block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let _ =
-                    gateway::serve_until(listener, app, gateway::ServeOptions::default(), async {
+                let _ = server
+                    .serve_until(listener, async {
                         let _ = stopped.await;
                     })
                     .await;
@@ -343,7 +343,7 @@ fn g2_only_successful_requests_take_nonces_and_each_signer_a_bounded_share() {
     cli.keygen("mallory.json");
     cli.ok("mallory.json", &["patient", "register"]);
     let own = anchored(&cli, "mallory.json", 31);
-    let limits = careledger_cli::gateway::Limits {
+    let limits = careledger_server::gateway::Limits {
         max_nonces_per_signer: 3,
         ..Default::default()
     };
@@ -539,7 +539,7 @@ fn a_method_a_route_does_not_take_is_a_problem_too() {
 fn staged_uploads_whose_anchor_never_comes_expire() {
     let cli = Cli::new();
     let (patient, _) = world(&cli, &[]);
-    let limits = careledger_cli::gateway::Limits {
+    let limits = careledger_server::gateway::Limits {
         staged_ttl_secs: 1,
         ..Default::default()
     };

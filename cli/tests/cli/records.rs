@@ -10,9 +10,9 @@
 //! - an uploader whose ciphertext does not match its anchor or key: nothing is stored.
 use super::Cli;
 use base64::Engine;
-use careledger_cli::common::issued_now;
 use careledger_records::protocol::{release_message, ReleaseRequest};
 use careledger_sdk::{pda, Pubkey, Purpose, Signature};
+use careledger_server::common::issued_now;
 use serde_json::Value;
 use std::io::{BufRead, Read, Write};
 use std::process::{Child, Stdio};

@@ -14,13 +14,13 @@
 //!   blocks (what Helia does), next to a plain read of the stored file.
 //!
 //! Not a test: nothing here asserts.
-use careledger_cli::gateway::{self, store::Store, Gateway, Limits};
 use careledger_cli::record_files::seal;
 use careledger_records::client::GatewayClient;
 use careledger_records::envelope::{self, DataKey, KeyAgreementSecret, RecordIdentity};
 use careledger_records::protocol::ReleaseRequest;
 use careledger_records::unixfs::{DagBuilder, NoBlocks, Profile};
 use careledger_sdk::{action, ix, pda, AccessLogArgs, Keypair, Pubkey, Purpose, Signer};
+use careledger_server::gateway::{self, store::Store, Gateway, Limits};
 use careledger_tests::{Env, EnvView};
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use sha2::{Digest, Sha256};
@@ -367,9 +367,11 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
             &peers,
             hospital.insecure_clone(),
         )?);
-        let app = gateway::router(Arc::new(replica));
+        let app = careledger_server::Server::new()
+            .gateway(Arc::new(replica))
+            .header_timeout(Duration::from_secs(30));
         servers.push(tokio::spawn(async move {
-            let _ = gateway::serve(listener, app, Duration::from_secs(30)).await;
+            let _ = app.serve(listener).await;
         }));
     }
     let mut clients = Vec::new();

@@ -1,4 +1,4 @@
-//! Solana Actions (`careledger_cli::actions`) over real HTTP on 127.0.0.1, against the embedded
+//! Solana Actions (`careledger_server::actions`) over real HTTP on 127.0.0.1, against the embedded
 //! runtime. Each test acts as a wallet: it fetches an action, signs only what the wallet's key
 //! must sign, submits the transaction, and checks the ledger did exactly what the action's
 //! metadata promised. Who gains by breaking the rules:
@@ -10,12 +10,12 @@
 //! The end-to-end test writes every body to target/actions-fixture, which CI type-checks against
 //! `@solana/actions-spec` with `tsc` (tests/actions/check.mjs).
 use base64::Engine;
-use careledger_cli::actions::Actions;
 use careledger_sdk::statement::{self as st};
 use careledger_sdk::{
     action, ix, pda, AccessRequest, ConsentGrant, GrantStatus, Patient, Purpose, RequestCreateArgs,
     ReviewState, Transport,
 };
+use careledger_server::actions::Actions;
 use careledger_tests::{Env, DAY};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -46,13 +46,13 @@ impl Server {
         let actions = Arc::new(Actions {
             chain: careledger_tests::EnvView(env.clone()),
             origin: origin.clone(),
-            max_request_age_secs: careledger_cli::actions::DEFAULT_MAX_REQUEST_AGE_SECS,
+            max_request_age_secs: careledger_server::actions::DEFAULT_MAX_REQUEST_AGE_SECS,
         });
-        let app = careledger_cli::actions::router(actions);
+        let app = careledger_server::Server::new()
+            .actions(actions)
+            .header_timeout(std::time::Duration::from_secs(10));
         let task = tokio::spawn(async move {
-            let _ =
-                careledger_cli::gateway::serve(listener, app, std::time::Duration::from_secs(10))
-                    .await;
+            let _ = app.serve(listener).await;
         });
         Server {
             origin,
@@ -1025,7 +1025,7 @@ async fn every_route_answers_the_cors_preflight() {
         }
         assert_eq!(
             h["x-action-version"],
-            careledger_cli::actions::ACTION_VERSION
+            careledger_server::actions::ACTION_VERSION
         );
     }
     // the icon every action names is served, as an image

@@ -3,11 +3,11 @@
 //! second through the SDK with 1 and 8 concurrent senders, the latency of one confirmed grant,
 //! and a wallet's round trip for one Action (GET, POST, sign the statement, POST, POST, sign the
 //! transaction, send, confirmed). Figures, not tests.
-use careledger_cli::actions::Actions;
 use careledger_sdk::rpc::RpcTransport;
 use careledger_sdk::statement as st;
 use careledger_sdk::{action, ROLE_CLINICIAN};
 use careledger_sdk::{ix, Client, GrantCreateArgs, Purpose, Transport, NO_RECORD_SCOPE};
+use careledger_server::actions::Actions;
 use careledger_tests::{Cluster, Env, EnvView, DAY};
 use serde_json::{json, Value};
 use solana_keypair::Keypair;
@@ -196,13 +196,15 @@ async fn round_trip<T: Transport>(
 async fn actions_server<C: careledger_sdk::LedgerView + 'static>(chain: C) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
-    let app = careledger_cli::actions::router(Arc::new(Actions {
-        chain,
-        origin: origin.clone(),
-        max_request_age_secs: careledger_cli::actions::DEFAULT_MAX_REQUEST_AGE_SECS,
-    }));
+    let app = careledger_server::Server::new()
+        .actions(Arc::new(Actions {
+            chain,
+            origin: origin.clone(),
+            max_request_age_secs: careledger_server::actions::DEFAULT_MAX_REQUEST_AGE_SECS,
+        }))
+        .header_timeout(Duration::from_secs(10));
     tokio::spawn(async move {
-        let _ = careledger_cli::gateway::serve(listener, app, Duration::from_secs(10)).await;
+        let _ = app.serve(listener).await;
     });
     origin
 }

@@ -2,8 +2,8 @@
 //! HTTP on loopback. The wallet reads and signs the consent statement, then signs the one
 //! transaction whose grant the program checks against that signature.
 use base64::Engine;
-use careledger_cli::actions::{self, Actions};
 use careledger_sdk::{pda, ConsentGrant, Keypair, Pubkey, Purpose, Signer, Transport};
+use careledger_server::actions::{self, Actions};
 use careledger_tests::{Env, EnvView};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -38,14 +38,15 @@ pub async fn consent_from_link(
 ) -> Result<(), Error> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let origin = format!("http://{}", listener.local_addr()?);
-    let app = actions::router(Arc::new(Actions {
-        chain: EnvView(env.clone()),
-        origin: origin.clone(),
-        max_request_age_secs: actions::DEFAULT_MAX_REQUEST_AGE_SECS,
-    }));
+    let app = careledger_server::Server::new()
+        .actions(Arc::new(Actions {
+            chain: EnvView(env.clone()),
+            origin: origin.clone(),
+            max_request_age_secs: actions::DEFAULT_MAX_REQUEST_AGE_SECS,
+        }))
+        .header_timeout(std::time::Duration::from_secs(10));
     let server = tokio::spawn(async move {
-        let _ =
-            careledger_cli::gateway::serve(listener, app, std::time::Duration::from_secs(10)).await;
+        let _ = app.serve(listener).await;
     });
     let http = reqwest::Client::new();
     println!("\n== a clinic's consent link, followed by the patient's wallet (Solana Actions at {origin})");
@@ -114,7 +115,7 @@ pub async fn consent_from_link(
         .await?;
     println!(
         "   the grant stores the statement's SHA-256 {}",
-        careledger_cli::common::hex(&grant.statement_hash)
+        careledger_server::common::hex(&grant.statement_hash)
     );
     server.abort();
     Ok(())

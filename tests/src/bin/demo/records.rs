@@ -1,7 +1,6 @@
 //! The demo's records step: a hospital's record gateway in this process, on loopback. The
 //! patient encrypts a lab result and stores it there; the clinic it was granted to fetches it
 //! against its on-chain read; after revocation the clinic is refused.
-use careledger_cli::gateway::{self, store::Store, Gateway, Limits};
 use careledger_cli::record_files::seal;
 use careledger_records::client::GatewayClient;
 use careledger_records::envelope::{DataKey, KeyAgreementSecret, RecordIdentity};
@@ -9,6 +8,7 @@ use careledger_records::protocol::ReleaseRequest;
 use careledger_records::unixfs::Profile;
 use careledger_sdk::{action, ix, pda, AccessLogArgs, Keypair, Pubkey};
 use careledger_sdk::{Purpose, Signer};
+use careledger_server::gateway::{store::Store, Gateway, Limits};
 use careledger_tests::{Env, EnvView};
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,9 +64,11 @@ pub async fn start(
         domain.clone(),
         Limits::default(),
     ));
-    let app = gateway::router(state);
+    let app = careledger_server::Server::new()
+        .gateway(state)
+        .header_timeout(Duration::from_secs(30));
     let server = tokio::spawn(async move {
-        let _ = gateway::serve(listener, app, Duration::from_secs(30)).await;
+        let _ = app.serve(listener).await;
     });
     println!(
         "\n== the hospital's record gateway listens on http://{domain} (custodian {})",

@@ -25,7 +25,7 @@ pub mod decide;
 pub mod grant;
 pub mod study;
 
-use crate::gateway::problem::Problem;
+use crate::problem::Problem;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};

@@ -15,10 +15,10 @@
 //!   SHA-256 and CID ([`careledger_records::open`], the check an upload passes).
 //!
 //! docs/GATEWAY.md, "Replicas", has the rule and its reasons.
-use super::problem::Problem;
 use super::store::StoredRecord;
 use super::{address, not_stored, Gateway};
 use crate::common::b64;
+use crate::problem::Problem;
 use anyhow::{anyhow, bail, Context, Result};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};

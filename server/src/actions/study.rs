@@ -79,7 +79,7 @@ pub(super) async fn current_protocol<C: LedgerView + 'static>(
     let at = a.read(&[version_address]).await?;
     let version: ProtocolVersion =
         decoded(&version_address, at.accounts[0].as_ref()).ok_or_else(|| {
-            ActionRefused(crate::gateway::problem::Problem::internal(format!(
+            ActionRefused(crate::problem::Problem::internal(format!(
                 "protocol version {} of study {study} is missing",
                 protocol.version
             )))

@@ -5,8 +5,8 @@
 //! released only against an access event (`/v1/records/{record}/release`).
 //!
 //! Only stored records are served: an upload staged before its anchor is not.
-use super::problem::Problem;
 use super::Gateway;
+use crate::problem::Problem;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};

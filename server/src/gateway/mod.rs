@@ -20,17 +20,14 @@
 //!   trustless gateway ([`ipfs`]).
 //! - `GET /v1/records/{record}/custody`: a record's custody file, to another replica of the
 //!   same custodian ([`replicas`]), which pulls what it does not hold from its `--peer`s.
-pub mod connections;
 pub mod ipfs;
 pub mod nonces;
-pub mod problem;
 pub mod replicas;
 pub mod store;
 pub mod upload;
 
-pub use connections::{serve_until, ServeOptions};
-
 use crate::common::{b64, unix_now};
+use crate::problem::Problem;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -47,7 +44,6 @@ use careledger_records::release;
 use careledger_records::unixfs::Profile;
 use careledger_sdk::{LedgerView, Pubkey, RecordAnchor, Signature};
 use nonces::{NonceRefusal, Nonces};
-use problem::Problem;
 use serde_json::json;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -203,8 +199,9 @@ impl<V> Gateway<V> {
     }
 }
 
-/// The gateway's routes. Every refusal, including the router's own (a method a route does not
-/// take, a timeout), is `application/problem+json`.
+/// The gateway's routes, each with its timeout (an upload is bounded by its size and rate
+/// instead). [`crate::Server`] adds what every route shares: problem+json for a method a route
+/// does not take, a route that does not exist, and a bare refusal from a layer.
 pub fn router<V: LedgerView + 'static>(gateway: Arc<Gateway<V>>) -> Router {
     use tower_http::timeout::TimeoutLayer;
     let timeout =
@@ -236,23 +233,6 @@ pub fn router<V: LedgerView + 'static>(gateway: Arc<Gateway<V>>) -> Router {
                 .layer::<_, std::convert::Infallible>(DefaultBodyLimit::disable())
                 .layer(timeout),
         )
-        .method_not_allowed_fallback(|| async {
-            Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
-                "this route does not take that method: see docs/GATEWAY.md for the routes".into(),
-            )
-        })
-        .fallback(|| async {
-            Problem::new(
-                StatusCode::NOT_FOUND,
-                "no-such-route",
-                "No such route",
-                "see docs/GATEWAY.md for the routes".into(),
-            )
-        })
-        .layer(axum::middleware::map_response(problem::for_bare_refusals))
         .with_state(gateway)
 }
 
@@ -670,29 +650,4 @@ async fn release<V: LedgerView>(
         value(cleared.recipient_key_version.to_string())?,
     );
     Ok(response)
-}
-
-/// Serves until SIGINT or SIGTERM, with `ServeOptions::default()`'s connection limits and a
-/// bounded wait for each request's head.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    header_timeout: Duration,
-) -> anyhow::Result<()> {
-    let options = ServeOptions {
-        header_timeout,
-        ..ServeOptions::default()
-    };
-    serve_until(listener, app, options, shutdown_signal()?).await
-}
-
-/// Completes at SIGINT or SIGTERM.
-pub fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    Ok(async move {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    })
 }

@@ -362,11 +362,8 @@ pub async fn statement<C: LedgerView + 'static>(
     let t = terms_of(&q)?;
     let days = days_of(&q)?;
     let p = prepare(&a, &t, &signer, Window::Days(days)).await?;
-    let text = String::from_utf8(p.statement).map_err(|_| {
-        ActionRefused(crate::gateway::problem::Problem::internal(
-            "a statement is ASCII",
-        ))
-    })?;
+    let text = String::from_utf8(p.statement)
+        .map_err(|_| ActionRefused(crate::problem::Problem::internal("a statement is ASCII")))?;
     let href = format!(
         "/api/actions/grant/signed?{}",
         next_query(&t, &[("expires_at", p.args.expires_at.to_string())])
