@@ -473,9 +473,11 @@ impl GatewayClient {
         connect: std::time::Duration,
         total: std::time::Duration,
     ) -> Result<GatewayClient> {
+        // no redirects: a signed request goes to the server named, and nowhere else
         let http = reqwest::Client::builder()
             .connect_timeout(connect)
             .timeout(total)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| GatewayError::Records(RecordsError::InvalidInput(e.to_string())))?;
         GatewayClient::with_http(url, http)

@@ -112,7 +112,26 @@ fn http_url(flag: &'static str, text: &str) -> Result<reqwest::Url, PublishError
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad(" (give the API's base URL, without ? or #)".into()));
     }
+    // a password in a URL is in the process list and in every message that names the URL
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            " (it carries a user name or password: give the URL without them)".into(),
+        ));
+    }
     Ok(url)
+}
+
+/// Whether `url` names this machine (plain http to it does not cross a network).
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Target {
@@ -134,6 +153,14 @@ impl Target {
     /// variable's value, if it is set).
     pub fn pinning_service(text: &str, token: Option<String>) -> Result<Target, PublishError> {
         let url = http_url("--pinning-service", text)?;
+        // the bearer token goes with every request: never in clear text over a network
+        if url.scheme() == "http" && !is_loopback(&url) {
+            return Err(PublishError::BadUrl {
+                flag: "--pinning-service",
+                url: text.to_string(),
+                reason: " (the access token would cross the network in clear text: use https://, or http:// to this machine only)".into(),
+            });
+        }
         if url.path().trim_end_matches('/').ends_with("/pins") {
             return Err(PublishError::BadUrl {
                 flag: "--pinning-service",
@@ -523,8 +550,13 @@ fn status_error(endpoint: &str, status: u16, message: &str) -> PublishError {
 
 /// At most 300 characters of a node's words.
 fn clip(text: &str) -> String {
-    let mut clipped: String = text.chars().take(300).collect();
-    if clipped.len() < text.len() {
+    // a node's words are printed to a terminal: no control characters from it
+    let mut clipped: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(300)
+        .collect();
+    if text.chars().count() > 300 {
         clipped.push('…');
     }
     clipped
@@ -575,6 +607,8 @@ mod tests {
             "ftp://x",
             "http://127.0.0.1:5001/api/v0",
             "http://h?x=1",
+            // a password would be in the process list and every message naming the URL
+            "http://user:secret@127.0.0.1:5001",
         ] {
             assert!(
                 matches!(Target::kubo(bad), Err(PublishError::BadUrl { .. })),
@@ -589,6 +623,22 @@ mod tests {
             Target::pinning_service("https://pins.example", Some("  ".into())),
             Err(PublishError::NoToken(_))
         ));
+        // the token would cross a network in clear text; to this machine it need not
+        assert!(matches!(
+            Target::pinning_service("http://pins.example", Some("t".into())),
+            Err(PublishError::BadUrl { .. })
+        ));
+        for local in [
+            "http://127.0.0.1:9000",
+            "http://[::1]:9000",
+            "http://localhost:9000",
+        ] {
+            assert!(
+                Target::pinning_service(local, Some("t".into())).is_ok(),
+                "{local}"
+            );
+        }
+        assert!(clip("a\x1b[2Jb").chars().all(|c| !c.is_control()));
         let target =
             Target::pinning_service("https://pins.example/", Some("s3cret".into())).unwrap();
         assert!(!format!("{target:?} {} {}", target.describe(), target.flag()).contains("s3cret"));

@@ -381,6 +381,18 @@ pub async fn publish_record(cli: &Cli, args: &PublishArgs) -> Result<crate::Fini
             .map_err(explain)?
             .ok_or_else(|| anyhow!("no record is anchored at {}", args.record))?
     };
+    // a record the patient marked entered-in-error, or an amended one, is not spread further
+    match anchor.status {
+        careledger_sdk::RecordStatus::Current => {}
+        careledger_sdk::RecordStatus::EnteredInError => bail!(
+            "record {} was entered in error: it is not published",
+            args.record
+        ),
+        careledger_sdk::RecordStatus::Superseded => bail!(
+            "record {} is superseded by an amendment: publish the current version",
+            args.record
+        ),
+    }
     let gateway = GatewayClient::new(&args.gateway)?;
     let cid = cid::cid_to_string(&anchor.cid);
     let name = format!("careledger record {}/{}", anchor.patient, anchor.index);

@@ -89,7 +89,7 @@ fn recorder(answers: Answers) -> Recorder {
         )
         .route(
             "/pins",
-            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            axum::routing::post(move |uri: Uri, headers: HeaderMap, body: axum::body::Bytes| {
                 let seen = pins_seen.clone();
                 async move {
                     let header = |name: &str| {
@@ -105,11 +105,12 @@ fn recorder(answers: Answers) -> Recorder {
                     seen.lock().unwrap().push(json!({
                         "api": "pinning-service",
                         "method": "POST",
-                        "path": "/pins",
-                        "query": "",
+                        "path": uri.path(),
+                        "query": uri.query().unwrap_or_default(),
                         "content_type": header("content-type"),
-                        // the token stays out of the fixture
-                        "authorization": "Bearer REDACTED",
+                        // the token stays out of the fixture; the header's form is kept, so
+                        // that the validator's bearer check sees what was sent
+                        "authorization": authorization.replace(TOKEN, "REDACTED"),
                         "body": pin,
                     }));
                     if answers.refuse {

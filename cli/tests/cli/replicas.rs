@@ -334,6 +334,46 @@ fn replicas_release_alike_with_no_shared_disk() {
     assert!(super::records::files_in(&cli, "fresh/objects").is_empty());
     assert!(super::records::files_in(&cli, "fresh/tmp").is_empty());
     drop((liar, fresh));
+    // a peer that lies about the size (the key and the bytes true): nothing stored either,
+    // and with the truth restored a fresh replica pulls and releases (the control)
+    lie["wrapped_key"] = serde_json::from_str::<Value>(
+        &std::fs::read_to_string(cli.path(&format!("store0/records/{record}.json"))).unwrap(),
+    )
+    .unwrap()["wrapped_key"]
+        .clone();
+    let true_bytes = lie["bytes"].as_u64().unwrap();
+    lie["bytes"] = (true_bytes + 1).into();
+    std::fs::write(&custody_file, lie.to_string()).unwrap();
+    let liar = Gateway::start_with_store(&cli, "custodian.x25519", "liar", &["--domain", DOMAIN]);
+    let sized = Gateway::start_with_store(
+        &cli,
+        "custodian.x25519",
+        "sized",
+        &["--domain", DOMAIN, "--peer", &liar.url],
+    );
+    post_release(&sized, record_key, &signed).refused(404, "not-stored");
+    assert!(super::records::files_in(&cli, "sized/objects").is_empty());
+    drop((liar, sized));
+    lie["bytes"] = true_bytes.into();
+    std::fs::write(&custody_file, lie.to_string()).unwrap();
+    let honest = Gateway::start_with_store(&cli, "custodian.x25519", "liar", &["--domain", DOMAIN]);
+    let control = Gateway::start_with_store(
+        &cli,
+        "custodian.x25519",
+        "control",
+        &["--domain", DOMAIN, "--peer", &honest.url],
+    );
+    let pulled = post_release(&control, record_key, &signed);
+    assert_eq!(pulled.status, 200);
+    assert_eq!(
+        released_key(&pulled, &clinic_secret, record_key, grant_key),
+        keys[0]
+    );
+    assert_eq!(
+        super::records::files_in(&cli, "control/objects"),
+        std::slice::from_ref(&cid)
+    );
+    drop((honest, control));
 
     // a gateway alone with the record (a copy of a replica's store, no peers), for the
     // refusals below

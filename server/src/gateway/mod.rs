@@ -378,11 +378,13 @@ impl<V: LedgerView> Gateway<V> {
         }
         self.promote(record, anchor)
     }
+}
 
+impl<V: LedgerView + 'static> Gateway<V> {
     /// The record as held here, or else pulled from a peer replica (checked against `anchor`
     /// and stored here first).
     async fn stored_or_pulled(
-        &self,
+        self: &Arc<Self>,
         record: &Pubkey,
         anchor: &RecordAnchor,
     ) -> Result<Option<StoredRecord>, Problem> {
@@ -390,7 +392,7 @@ impl<V: LedgerView> Gateway<V> {
             return Ok(Some(stored));
         }
         match &self.peers {
-            Some(peers) => peers.pull(self, record, anchor).await,
+            Some(_) => replicas::Peers::pull(self, record, anchor).await,
             None => Ok(None),
         }
     }
@@ -422,7 +424,7 @@ async fn info<V: LedgerView>(State(gw): State<Arc<Gateway<V>>>) -> Json<serde_js
 /// `GET|HEAD /v1/records/{record}`: whether this gateway holds the record, told only to its
 /// patient, its author, or a grantee whose read is allowed now (as for a release, nobody else
 /// learns which records a custodian holds). Logs nothing on chain.
-async fn probe<V: LedgerView>(
+async fn probe<V: LedgerView + 'static>(
     State(gw): State<Arc<Gateway<V>>>,
     Path(record): Path<String>,
     headers: HeaderMap,
@@ -502,7 +504,7 @@ struct ReleaseQuery {
     content: Option<String>,
 }
 
-async fn release<V: LedgerView>(
+async fn release<V: LedgerView + 'static>(
     State(gw): State<Arc<Gateway<V>>>,
     Path(record): Path<String>,
     query: Result<Query<ReleaseQuery>, axum::extract::rejection::QueryRejection>,
@@ -601,16 +603,20 @@ async fn release<V: LedgerView>(
     // at another replica, while it is recent, gets the same data key for the same grantee
     // (nothing it did not have), and a replica that fails mid-release costs no new read
     let event = &cleared.event;
-    gw.store
-        .log_release(&format!(
-            "{} {} {} {record} {} {} {}",
-            event.grant,
-            event.access_count,
-            event.at,
-            asked.transaction,
-            unix_now(),
-            if key_only { "key" } else { "key+ciphertext" }
-        ))
+    let logged = format!(
+        "{} {} {} {record} {}",
+        event.grant,
+        event.access_count,
+        event.at,
+        if key_only { "key" } else { "key+ciphertext" }
+    );
+    let line = format!("{} {}", asked.transaction, unix_now());
+    let oldest = cleared.at.saturating_sub(gw.limits.max_event_age_secs);
+    let at = event.at;
+    let writer = gw.clone();
+    tokio::task::spawn_blocking(move || writer.store.log_release(&logged, &line, at, oldest))
+        .await
+        .map_err(Problem::internal)?
         .map_err(Problem::internal)?;
     let wrapped_b64 = b64().encode(&for_grantee);
     let mut response = match file {

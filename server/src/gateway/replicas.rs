@@ -31,6 +31,7 @@ use careledger_records::open::{Expected, Opener};
 use careledger_records::protocol::{self as wire, hex};
 use careledger_records::release;
 use careledger_sdk::{LedgerView, Pubkey, RecordAnchor};
+use futures_util::future::{BoxFuture, FutureExt, Shared};
 use solana_keypair::Keypair;
 use std::collections::HashMap;
 use std::io::Read;
@@ -42,14 +43,26 @@ const PEER_CONNECT: Duration = Duration::from_secs(5);
 const PEER_ANSWER: Duration = Duration::from_secs(10);
 /// The longest pause in a peer's ciphertext.
 const PEER_READ_PAUSE: Duration = Duration::from_secs(10);
+/// Pulls running at once; a request that would start one more is answered 503.
+pub const MAX_PULLS: usize = 2;
+/// How long a request waits for a pull before it is answered 503 (the pull goes on).
+const PULL_WAIT: Duration = Duration::from_secs(20);
+/// How long a pull that found nothing is remembered: requests for that record meanwhile are
+/// answered `not-stored` without asking the peers again.
+const NOTHING_FOR: Duration = Duration::from_secs(30);
+
+/// A pull's outcome, shared by every request waiting for it.
+type Pull = Shared<BoxFuture<'static, Option<StoredRecord>>>;
 
 /// This replica's peers: the other replicas of the same custodian.
 pub struct Peers {
     peers: Vec<GatewayClient>,
     /// The custodian's wallet, which a replica signs custody requests with.
     custodian: Keypair,
-    /// Pulls in progress, by record: a second request for the same record waits for the first.
-    pulling: Mutex<HashMap<Pubkey, Arc<tokio::sync::Mutex<()>>>>,
+    /// Pulls running, and those that found nothing in the last [`NOTHING_FOR`], by record.
+    pulls: Mutex<HashMap<Pubkey, Pull>>,
+    /// One permit per running pull ([`MAX_PULLS`]).
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Peers {
@@ -65,39 +78,72 @@ impl Peers {
         Ok(Peers {
             peers,
             custodian,
-            pulling: Mutex::new(HashMap::new()),
+            pulls: Mutex::new(HashMap::new()),
+            slots: Arc::new(tokio::sync::Semaphore::new(MAX_PULLS)),
         })
     }
 
     /// The record from the first peer that holds it, checked against `anchor` and stored
-    /// here; `None` if no peer holds it. A peer that is down, lies, or belongs to another
-    /// custodian is passed over (and said, on stderr).
-    pub async fn pull<V: LedgerView>(
-        &self,
-        gw: &Gateway<V>,
+    /// here; `None` if no peer holds it. The pull runs as a task of its own, one per record
+    /// and at most [`MAX_PULLS`] at once: a request that goes away does not stop it, and
+    /// requests for the same record wait for the same pull (up to [`PULL_WAIT`], then 503).
+    /// A peer that is down, lies, or belongs to another custodian is passed over (said on
+    /// stderr).
+    pub async fn pull<V: LedgerView + 'static>(
+        gw: &Arc<Gateway<V>>,
         record: &Pubkey,
         anchor: &RecordAnchor,
     ) -> Result<Option<StoredRecord>, Problem> {
-        let turn = {
-            let mut pulling = self
-                .pulling
+        let Some(peers) = gw.peers.as_ref() else {
+            return Ok(None);
+        };
+        let pending = {
+            let mut pulls = peers
+                .pulls
                 .lock()
                 .map_err(|_| Problem::internal("pull table poisoned"))?;
-            pulling.entry(*record).or_default().clone()
-        };
-        let held = turn.lock().await;
-        // the pull before this one may have stored it
-        let result = match gw.store.record(record).map_err(Problem::internal)? {
-            Some(stored) => Ok(Some(stored)),
-            None => self.pull_now(gw, record, anchor).await,
-        };
-        drop(held);
-        if let Ok(mut pulling) = self.pulling.lock() {
-            if Arc::strong_count(&turn) <= 2 {
-                pulling.remove(record);
+            match pulls.get(record) {
+                Some(pending) => pending.clone(),
+                None => {
+                    let Ok(slot) = peers.slots.clone().try_acquire_owned() else {
+                        return Err(busy(record, "pulls are running from the peers"));
+                    };
+                    let (gw, record, anchor) = (gw.clone(), *record, anchor.clone());
+                    // the table is held until the entry is in, so the task's removal below
+                    // always finds it
+                    let (outcome, pending) = tokio::sync::oneshot::channel();
+                    tokio::spawn(async move {
+                        let Some(peers) = gw.peers.as_ref() else {
+                            return;
+                        };
+                        let found = peers.pull_now(&gw, &record, &anchor).await;
+                        drop(slot);
+                        let nothing = found.is_none();
+                        let _ = outcome.send(found);
+                        // nothing found: remembered a while, so that requests meanwhile do
+                        // not ask the peers again
+                        if nothing {
+                            tokio::time::sleep(NOTHING_FOR).await;
+                        }
+                        if let Ok(mut pulls) = peers.pulls.lock() {
+                            pulls.remove(&record);
+                        }
+                    });
+                    let pending: Pull =
+                        async move { pending.await.ok().flatten() }.boxed().shared();
+                    pulls.insert(record, pending.clone());
+                    pending
+                }
             }
+        };
+        // a pull that succeeded is in the store even if its entry is still in the table
+        if let Some(stored) = gw.store.record(record).map_err(Problem::internal)? {
+            return Ok(Some(stored));
         }
-        result
+        match tokio::time::timeout(PULL_WAIT, pending).await {
+            Ok(found) => Ok(found),
+            Err(_) => Err(busy(record, "this replica is fetching it from a peer")),
+        }
     }
 
     async fn pull_now<V: LedgerView>(
@@ -105,10 +151,10 @@ impl Peers {
         gw: &Gateway<V>,
         record: &Pubkey,
         anchor: &RecordAnchor,
-    ) -> Result<Option<StoredRecord>, Problem> {
+    ) -> Option<StoredRecord> {
         for peer in &self.peers {
             match self.pull_from(gw, peer, record, anchor).await {
-                Ok(Some(stored)) => return Ok(Some(stored)),
+                Ok(Some(stored)) => return Some(stored),
                 Ok(None) => {}
                 Err(e) => eprintln!(
                     "careledger serve: peer {} gave no usable copy of record {record}: {e:#}",
@@ -116,7 +162,7 @@ impl Peers {
                 ),
             }
         }
-        Ok(None)
+        None
     }
 
     async fn pull_from<V: LedgerView>(
@@ -169,7 +215,16 @@ impl Peers {
             Ok(())
         })
         .await??;
+        // the size is the ciphertext's as fetched, not what the peer says
+        if fetched.bytes != stored.bytes {
+            bail!(
+                "its custody file says {} bytes; the ciphertext it served is {}",
+                stored.bytes,
+                fetched.bytes
+            );
+        }
         let meta = StoredRecord {
+            bytes: fetched.bytes,
             stored_at: crate::common::unix_now(),
             ..stored
         };
@@ -212,6 +267,17 @@ fn check_custody<V>(
     .map_err(|e| anyhow!("its data key does not unwrap for this record: {e}"))
 }
 
+/// 503, with when to ask again.
+fn busy(record: &Pubkey, why: &str) -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "pulling",
+        "Fetching from a peer",
+        format!("record {record} is not held here yet ({why}): ask again in a few seconds"),
+    )
+    .with_header(axum::http::header::RETRY_AFTER, "5".into())
+}
+
 /// `GET /v1/records/{record}/custody`: the custody file of a record this replica holds (or
 /// has staged, and the anchor now matches), to another replica of the same custodian. Signed
 /// by the custodian's wallet; the record must be anchored and current. Never pulled from a
@@ -244,8 +310,17 @@ pub async fn custody<V: LedgerView>(
     let anchor = release::clear_current(&gw.view, &record)
         .await
         .map_err(Problem::ledger)??;
-    let stored = gw.held_here(&record, &anchor)?;
+    // a request answered not-stored takes no entry in the nonce table: asking peers for
+    // records they lack must not use up the custodian's share of it
+    let stored = gw
+        .held_here(&record, &anchor)?
+        .ok_or_else(|| not_stored(&record))?;
     gw.use_nonce(&message)?;
-    let stored = stored.ok_or_else(|| not_stored(&record))?;
-    Ok(Json(stored).into_response())
+    let mut response = Json(stored).into_response();
+    // for the replica that asked, never for a cache in between
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
 }

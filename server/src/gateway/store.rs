@@ -58,12 +58,22 @@ pub struct StoredRecord {
 pub struct Store {
     dir: PathBuf,
     _lock: File,
-    /// `used.log`, appended to by each release.
-    releases: Mutex<File>,
+    /// `used.log`, and what it has had since the start.
+    releases: Mutex<ReleaseLog>,
     next_temp: AtomicU64,
     /// Every block of every stored object, by binary CID: the object's DAG it belongs to.
     blocks: RwLock<HashMap<Vec<u8>, Arc<ObjectBlocks>>>,
 }
+
+/// `used.log`, and the releases logged in it since the start that may still be asked again
+/// (their event is recent), so that asking again does not write again.
+struct ReleaseLog {
+    file: File,
+    logged: HashMap<String, i64>,
+}
+
+/// Releases remembered before the ones whose event is too old to be asked again are dropped.
+const MAX_REMEMBERED_RELEASES: usize = 65_536;
 
 fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
@@ -115,7 +125,10 @@ impl Store {
         let store = Store {
             dir: dir.to_path_buf(),
             _lock: lock,
-            releases: Mutex::new(log),
+            releases: Mutex::new(ReleaseLog {
+                file: log,
+                logged: HashMap::new(),
+            }),
             next_temp: AtomicU64::new(0),
             blocks: RwLock::new(HashMap::new()),
         };
@@ -248,16 +261,25 @@ impl Store {
         sync_dir(&self.dir.join("records"))
     }
 
-    /// Appends one release to `used.log` (the access event it was made against, "GRANT
-    /// ACCESS_COUNT AT RECORD", then its transaction, the time and what was sent), durable
-    /// before it returns: no byte of a release leaves before its line is on disk.
-    pub fn log_release(&self, line: &str) -> Result<()> {
+    /// Appends a release to `used.log`, durable before it returns (no byte of a release
+    /// leaves before its line is on disk): `event` is "GRANT ACCESS_COUNT AT RECORD" (the
+    /// access event, at `event_at`) with what was sent, `line` the rest (its transaction, the
+    /// time). The same event and content asked again while it is recent is written once:
+    /// events older than `oldest` are forgotten when the table fills. Blocking (an fsync).
+    pub fn log_release(&self, event: &str, line: &str, event_at: i64, oldest: i64) -> Result<()> {
         let mut log = self
             .releases
             .lock()
             .map_err(|_| anyhow!("release log poisoned"))?;
-        log.write_all(format!("{line}\n").as_bytes())?;
-        log.sync_data()?;
+        if log.logged.contains_key(event) {
+            return Ok(());
+        }
+        log.file.write_all(format!("{event} {line}\n").as_bytes())?;
+        log.file.sync_data()?;
+        if log.logged.len() >= MAX_REMEMBERED_RELEASES {
+            log.logged.retain(|_, at| *at >= oldest);
+        }
+        log.logged.insert(event.to_string(), event_at);
         Ok(())
     }
 

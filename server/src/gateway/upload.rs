@@ -706,7 +706,7 @@ async fn stage<V: LedgerView>(
 
 /// `POST /v1/records/{record}/confirm`: the author, once it anchored, asks for its staged
 /// upload to be stored. Signed like an upload; the chain decides.
-pub async fn confirm<V: LedgerView>(
+pub async fn confirm<V: LedgerView + 'static>(
     State(gw): State<Arc<Gateway<V>>>,
     Path(record): Path<String>,
     headers: HeaderMap,
