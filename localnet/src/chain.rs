@@ -7,7 +7,8 @@
 //! `processed`, `confirmed` and `finalized` are the same moment. What still takes slots is a
 //! blockhash's life: it stays valid for [`MAX_PROCESSING_AGE`] blocks, as on a cluster.
 use crate::logs::collapse_native_duplicates;
-use crate::pubsub::Subscriptions;
+pub use crate::record::TxRecord;
+use crate::subscriptions::Subscriptions;
 use litesvm::types::{FailedTransactionMetadata, TransactionMetadata};
 use litesvm::LiteSVM;
 use solana_account::Account;
@@ -40,35 +41,6 @@ const FAUCET_LAMPORTS: u64 = 500_000_000 * 1_000_000_000;
 /// The furthest one `surfnet_timeTravel` moves the clock: 2^40 slots (about 14,000 years at
 /// 400 ms a slot, 350 at 10 ms).
 pub const MAX_TRAVEL_SLOTS: u64 = 1 << 40;
-
-/// One executed transaction, as `getTransaction` and the subscriptions report it.
-#[derive(Debug)]
-pub struct TxRecord {
-    pub signature: Signature,
-    pub slot: u64,
-    pub block_time: i64,
-    pub transaction: VersionedTransaction,
-    pub status: Result<(), TransactionError>,
-    pub fee: u64,
-    pub pre_balances: Vec<u64>,
-    pub post_balances: Vec<u64>,
-    pub logs: Vec<String>,
-    pub inner_instructions: InnerInstructionsList,
-    pub return_data: Option<(Pubkey, Vec<u8>)>,
-    /// `None` when a natively registered program (careledger) ran: native code is charged one
-    /// unit per call, so the runtime's count is not a compute-unit figure.
-    pub compute_units: Option<u64>,
-}
-
-impl TxRecord {
-    /// Every address the transaction names (logsSubscribe's `mentions`, getSignaturesForAddress).
-    pub fn mentions(&self, address: &Pubkey) -> bool {
-        self.transaction
-            .message
-            .static_account_keys()
-            .contains(address)
-    }
-}
 
 /// What a simulation reports.
 #[derive(Debug)]

@@ -34,8 +34,11 @@
 mod chain;
 mod logs;
 mod native;
+mod params;
 mod pubsub;
+mod record;
 mod rpc;
+mod subscriptions;
 
 pub use chain::MAX_PROCESSING_AGE;
 

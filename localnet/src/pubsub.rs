@@ -7,24 +7,17 @@
 //! the history, under the same lock a transaction commits under, so none is missed between the
 //! two. Each connection has a bounded queue; one that does not read its notifications is
 //! closed rather than allowed to grow without bound.
-use crate::chain::TxRecord;
-use crate::rpc::{arg, encode_account, invalid, optional_arg, Node};
+use crate::params::{arg, invalid, optional_arg};
+use crate::rpc::Node;
+use crate::subscriptions::{notification, signature_value, Connection, SubscriptionId};
 use futures_util::{SinkExt, StreamExt};
-use jsonrpc_core::{Error, ErrorCode, MetaIoHandler, Metadata, Params, Value};
-use litesvm::LiteSVM;
-use serde_json::json;
-use solana_account::Account;
+use jsonrpc_core::{MetaIoHandler, Metadata, Params, Value};
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_pubkey::Pubkey;
 use solana_rpc_client_types::config::{
     RpcAccountInfoConfig, RpcSignatureSubscribeConfig, RpcTransactionLogsFilter,
 };
-use solana_rpc_client_types::response::{
-    ProcessedSignatureResult, Response, RpcLogsResponse, RpcResponseContext, RpcSignatureResult,
-    SlotInfo,
-};
 use solana_signature::Signature;
-use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -32,179 +25,6 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// Notifications waiting for one connection before it is closed as too slow.
 const QUEUE: usize = 4096;
-
-type Connection = u64;
-type SubscriptionId = u64;
-
-#[derive(Default)]
-pub struct Subscriptions {
-    next: u64,
-    connections: HashMap<Connection, mpsc::Sender<String>>,
-    signatures: HashMap<Signature, Vec<(Connection, SubscriptionId)>>,
-    accounts: HashMap<Pubkey, Vec<(Connection, SubscriptionId, UiAccountEncoding)>>,
-    logs: Vec<(Connection, SubscriptionId, Option<Pubkey>)>,
-    slots: Vec<(Connection, SubscriptionId)>,
-}
-
-fn notification(
-    method: &str,
-    subscription: SubscriptionId,
-    result: impl serde::Serialize,
-) -> String {
-    json!({
-        "jsonrpc": "2.0",
-        "method": method,
-        "params": {"result": result, "subscription": subscription},
-    })
-    .to_string()
-}
-
-/// Subscriptions one connection may hold at once, and all connections together: a bound on the
-/// memory a client can make the node hold, and on the scan an unsubscribe or a disconnect makes
-/// under the chain's lock.
-pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 1_000;
-pub const MAX_SUBSCRIPTIONS: usize = 10_000;
-
-impl Subscriptions {
-    /// A new subscription's id, if `connection` and the node are under their bounds.
-    fn admit(&mut self, connection: Connection) -> Result<SubscriptionId, Error> {
-        let mut total = 0;
-        let mut mine = 0;
-        let mut count = |c: Connection| {
-            total += 1;
-            if c == connection {
-                mine += 1;
-            }
-        };
-        self.signatures
-            .values()
-            .flatten()
-            .for_each(|(c, _)| count(*c));
-        self.accounts
-            .values()
-            .flatten()
-            .for_each(|(c, _, _)| count(*c));
-        self.logs.iter().for_each(|(c, _, _)| count(*c));
-        self.slots.iter().for_each(|(c, _)| count(*c));
-        if mine >= MAX_SUBSCRIPTIONS_PER_CONNECTION || total >= MAX_SUBSCRIPTIONS {
-            return Err(Error {
-                code: ErrorCode::InternalError,
-                message: format!(
-                    "Internal error: max subscriptions reached ({MAX_SUBSCRIPTIONS_PER_CONNECTION} a connection, {MAX_SUBSCRIPTIONS} in all); unsubscribe first"
-                ),
-                data: None,
-            });
-        }
-        Ok(self.next_id())
-    }
-
-    fn next_id(&mut self) -> u64 {
-        self.next = self.next.wrapping_add(1);
-        self.next
-    }
-
-    fn connect(&mut self, queue: mpsc::Sender<String>) -> Connection {
-        let id = self.next_id();
-        self.connections.insert(id, queue);
-        id
-    }
-
-    fn disconnect(&mut self, connection: Connection) {
-        self.connections.remove(&connection);
-        self.signatures.retain(|_, subs| {
-            subs.retain(|(c, _)| *c != connection);
-            !subs.is_empty()
-        });
-        self.accounts.retain(|_, subs| {
-            subs.retain(|(c, _, _)| *c != connection);
-            !subs.is_empty()
-        });
-        self.logs.retain(|(c, _, _)| *c != connection);
-        self.slots.retain(|(c, _)| *c != connection);
-    }
-
-    /// Queues `message`; a connection whose queue is full is dropped (its socket closes).
-    fn push(&mut self, connection: Connection, message: String) {
-        let full = match self.connections.get(&connection) {
-            Some(queue) => queue.try_send(message).is_err(),
-            None => false,
-        };
-        if full {
-            self.disconnect(connection);
-        }
-    }
-
-    pub fn notify_slot(&mut self, slot: u64) {
-        let info = SlotInfo {
-            slot,
-            parent: slot.saturating_sub(1),
-            root: slot,
-        };
-        for (connection, id) in self.slots.clone() {
-            self.push(connection, notification("slotNotification", id, info));
-        }
-    }
-
-    pub fn notify_transaction(&mut self, record: &TxRecord, slot: u64) {
-        let err = record.status.clone().err().map(Into::into);
-        if let Some(subs) = self.signatures.remove(&record.signature) {
-            let value = signature_value(record, slot);
-            for (connection, id) in subs {
-                self.push(
-                    connection,
-                    notification("signatureNotification", id, &value),
-                );
-            }
-        }
-        if self.logs.is_empty() {
-            return;
-        }
-        let value = Response {
-            context: RpcResponseContext::new(slot),
-            value: RpcLogsResponse {
-                signature: record.signature.to_string(),
-                err,
-                logs: record.logs.clone(),
-            },
-        };
-        for (connection, id, mentions) in self.logs.clone() {
-            if mentions.is_none_or(|address| record.mentions(&address)) {
-                self.push(connection, notification("logsNotification", id, &value));
-            }
-        }
-    }
-
-    pub fn notify_account(
-        &mut self,
-        address: &Pubkey,
-        account: Option<&Account>,
-        slot: u64,
-        svm: &LiteSVM,
-    ) {
-        let Some(subs) = self.accounts.get(address).cloned() else {
-            return;
-        };
-        // a closed account is reported as an empty system account, as a node reports it
-        let closed = Account::default();
-        let account = account.unwrap_or(&closed);
-        for (connection, id, encoding) in subs {
-            let value = Response {
-                context: RpcResponseContext::new(slot),
-                value: encode_account(svm, address, account, encoding, None),
-            };
-            self.push(connection, notification("accountNotification", id, &value));
-        }
-    }
-}
-
-fn signature_value(record: &TxRecord, slot: u64) -> Response<RpcSignatureResult> {
-    Response {
-        context: RpcResponseContext::new(slot.max(record.slot)),
-        value: RpcSignatureResult::ProcessedSignature(ProcessedSignatureResult {
-            err: record.status.clone().err().map(Into::into),
-        }),
-    }
-}
 
 /// What a PubSub method sees of its caller.
 #[derive(Clone)]
@@ -220,7 +40,7 @@ fn methods() -> MetaIoHandler<Session> {
     io.add_method_with_meta(
         "signatureSubscribe",
         |params: Params, s: Session| async move {
-            let args = crate::rpc::args(params)?;
+            let args = crate::params::args(params)?;
             let signature: Signature = arg(&args, 0, "signature")?;
             let _config: Option<RpcSignatureSubscribeConfig> = optional_arg(&args, 1, "config")?;
             let mut chain = s.node.lock();
@@ -246,7 +66,7 @@ fn methods() -> MetaIoHandler<Session> {
     io.add_method_with_meta(
         "accountSubscribe",
         |params: Params, s: Session| async move {
-            let args = crate::rpc::args(params)?;
+            let args = crate::params::args(params)?;
             let address: Pubkey = arg(&args, 0, "account address")?;
             let config: Option<RpcAccountInfoConfig> = optional_arg(&args, 1, "config")?;
             let encoding = config
@@ -264,7 +84,7 @@ fn methods() -> MetaIoHandler<Session> {
         },
     );
     io.add_method_with_meta("logsSubscribe", |params: Params, s: Session| async move {
-        let args = crate::rpc::args(params)?;
+        let args = crate::params::args(params)?;
         let filter: RpcTransactionLogsFilter = arg(&args, 0, "filter")?;
         let mentions = match filter {
             RpcTransactionLogsFilter::All | RpcTransactionLogsFilter::AllWithVotes => None,
@@ -297,7 +117,7 @@ fn methods() -> MetaIoHandler<Session> {
         ("slotUnsubscribe", Kind::Slot),
     ] {
         io.add_method_with_meta(name, move |params: Params, s: Session| async move {
-            let args = crate::rpc::args(params)?;
+            let args = crate::params::args(params)?;
             let id: SubscriptionId = arg(&args, 0, "subscription id")?;
             let mut chain = s.node.lock();
             let subs = &mut chain.subscriptions;
@@ -403,33 +223,4 @@ async fn connection(
     }
     node.lock().subscriptions.disconnect(id);
     let _ = sink.close().await;
-}
-
-#[cfg(test)]
-mod bounds {
-    use super::*;
-
-    /// Who gains: a client holding the node's memory and lock with endless subscriptions. One
-    /// connection stops at its bound while another is still served, and all connections
-    /// together stop at theirs.
-    #[test]
-    fn subscriptions_are_bounded_per_connection_and_in_all() {
-        let mut subs = Subscriptions::default();
-        for _ in 0..MAX_SUBSCRIPTIONS_PER_CONNECTION {
-            let id = subs.admit(1).expect("under the bound");
-            subs.slots.push((1, id));
-        }
-        let refused = subs.admit(1).unwrap_err();
-        assert!(refused.message.contains("max subscriptions"), "{refused:?}");
-        assert!(subs.admit(2).is_ok());
-        for c in 2..(MAX_SUBSCRIPTIONS / MAX_SUBSCRIPTIONS_PER_CONNECTION) as u64 + 1 {
-            for _ in 0..MAX_SUBSCRIPTIONS_PER_CONNECTION {
-                let id = subs.admit(c).expect("under the bounds");
-                subs.slots.push((c, id));
-            }
-        }
-        assert!(subs.admit(999).is_err(), "the node's bound");
-        subs.disconnect(1);
-        assert!(subs.admit(999).is_ok(), "a disconnect frees its share");
-    }
 }
