@@ -398,21 +398,31 @@ async fn releases(per_grantee: usize) -> Result<(), Error> {
         } else {
             4 * per_grantee
         };
-        for _ in 0..count {
+        for n in 0..count {
+            // a transfer of a different amount each time makes each transaction unique, so
+            // none waits for a new blockhash as an identical one would
+            let unique = solana_system_interface::instruction::transfer(
+                &g.wallet.pubkey(),
+                &wallet,
+                1 + n as u64,
+            );
             let outcome = env
-                .send(
-                    ix::AccessLog {
-                        grantee: g.wallet.pubkey(),
-                        patient_wallet: wallet,
-                        grant: g.grant,
-                        record,
-                        args: AccessLogArgs {
-                            action: action::READ,
-                            purpose: Purpose::Treatment,
-                            strict: true,
-                        },
-                    }
-                    .instruction(),
+                .send_all(
+                    &[
+                        unique,
+                        ix::AccessLog {
+                            grantee: g.wallet.pubkey(),
+                            patient_wallet: wallet,
+                            grant: g.grant,
+                            record,
+                            args: AccessLogArgs {
+                                action: action::READ,
+                                purpose: Purpose::Treatment,
+                                strict: true,
+                            },
+                        }
+                        .instruction(),
+                    ],
                     &[&g.wallet],
                 )
                 .await?;
