@@ -1,6 +1,6 @@
 // Compares careledger's did:sol documents with the generative document of the did:sol method's
 // own client (@identity.com/sol-did-client 3.3.0, DidSolDocument.sparse: offline) and checks
-// that they differ exactly as README.md and sdk/src/did.rs say, and nowhere else:
+// that they differ exactly as docs/GUIDE.md and sdk/src/did.rs say, and nowhere else:
 //   - the one method `#default` holds the same key, as Multikey (publicKeyMultibase) in ours and
 //     Ed25519VerificationKey2018 (publicKeyBase58) in the client's;
 //   - ours lists it under authentication and assertionMethod as well as capabilityInvocation;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The README's CLI walkthrough, then a record through the gateway, over JSON-RPC against a
+# The CLI walkthrough, then a record through the gateway (docs/GUIDE.md), over JSON-RPC against a
 # careledger localnet this script starts (on ports the OS picks) and stops. Every command is the
-# README's, with `--url` at the localnet and an airdrop where a cluster needs one. Run from the
+# guide's, with `--url` at the localnet and an airdrop where a cluster needs one. Run from the
 # repository root: `bash tests/wire/cli.sh [path/to/careledger]`. Leaves nothing running, and
 # nothing outside target/wire-cli.
 set -euo pipefail
@@ -34,7 +34,7 @@ url=$(wait_for localnet.out 'http://127\.0\.0\.1:[0-9]+')
 echo "localnet at $url"
 careledger() { "$bin" --url "$url" "$@"; }
 
-# --- the README's walkthrough ---------------------------------------------------------------
+# --- the walkthrough (docs/GUIDE.md) --------------------------------------------------------
 careledger keygen --outfile me.json >/dev/null; careledger keygen --outfile clinic.json >/dev/null
 for k in admin me clinic; do careledger -k $k.json airdrop --sol 10 >/dev/null; done
 echo "licence" >licence.pdf

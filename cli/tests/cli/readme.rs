@@ -1,7 +1,10 @@
-//! The README's CLI commands, run as printed (issue 24: "the README's commands, as printed, work
-//! verbatim on a fresh ledger folder; a test runs each one"). The blocks are read from README.md
-//! itself, so a command edited there is the command run here. Three liberties, no more:
-//! - `careledger` is the binary this test built (the README builds it and aliases it);
+//! The CLI commands the README and docs/ print, run as printed (issue 24: "the README's commands,
+//! as printed, work verbatim on a fresh ledger folder; a test runs each one"). The blocks are read
+//! from the files themselves, so a command edited there is the command run here: the README's
+//! quickstart on a folder of its own, then the CLI walkthrough and a record through a gateway
+//! (docs/GUIDE.md) followed by the supply chain (docs/DOMAINS.md) on another. Each block is found
+//! by markers that exactly one block of its file contains. Three liberties, no more:
+//! - `careledger` is the binary this test built (the blocks build it and alias it);
 //! - the gateway listens on a port this test picks instead of 8080 (tests never take a fixed port);
 //! - after the line that starts the gateway in the background, the script waits (bounded) for
 //!   its port, as a person waits before typing the next command, and stops it at the end (each
@@ -9,7 +12,7 @@
 //!   is stopped too).
 use std::path::Path;
 
-/// The fenced shell blocks of the README, in order (their lines, the fence excluded).
+/// The fenced shell blocks of a file, in order (their lines, the fence excluded).
 fn shell_blocks(readme: &str) -> Vec<Vec<String>> {
     let mut blocks = Vec::new();
     let mut current: Option<Vec<String>> = None;
@@ -28,29 +31,27 @@ fn shell_blocks(readme: &str) -> Vec<Vec<String>> {
     blocks
 }
 
-/// The one block that contains every marker.
-fn block<'a>(blocks: &'a [Vec<String>], markers: &[&str]) -> &'a [String] {
-    let found: Vec<_> = blocks
-        .iter()
+/// The one shell block of `file` (relative to the repository root) that contains every marker.
+fn block(file: &str, markers: &[&str]) -> Vec<String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file))
+        .expect(file);
+    let found: Vec<_> = shell_blocks(&text)
+        .into_iter()
         .filter(|b| markers.iter().all(|m| b.iter().any(|l| l.contains(m))))
         .collect();
-    assert_eq!(found.len(), 1, "README blocks with {markers:?}: {found:?}");
-    found[0]
+    assert_eq!(found.len(), 1, "{file} blocks with {markers:?}: {found:?}");
+    found.into_iter().next().expect("one block")
 }
 
-#[test]
-fn readme_commands_run_verbatim_on_a_fresh_ledger_folder() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
-            .expect("README.md");
-    let blocks = shell_blocks(&readme);
-    let walkthrough = block(&blocks, &["alias careledger=", "patient register"]);
-    let gateway = block(
-        &blocks,
-        &["keys new --outfile hospital.x25519", "provider get"],
-    );
-    let supply = block(&blocks, &["supply parse", "supply commission"]);
+/// What running some blocks as one script left: its output, and the folder it ran in.
+struct Run {
+    stdout: String,
+    dir: tempfile::TempDir,
+}
 
+/// Runs the blocks' lines, in order, as one bash script in a fresh temporary folder, and asserts
+/// that every line succeeded and that there were at least `at_least` commands.
+fn run_verbatim(blocks: &[&[String]], at_least: usize) -> Run {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -65,7 +66,7 @@ fn readme_commands_run_verbatim_on_a_fresh_ledger_folder() {
     // a command continued with `\` is one command
     let mut lines: Vec<String> = Vec::new();
     let mut continued = false;
-    for line in walkthrough.iter().chain(gateway).chain(supply) {
+    for line in blocks.iter().flat_map(|b| b.iter()) {
         match lines.last_mut() {
             Some(last) if continued => {
                 let kept = last.trim_end().trim_end_matches('\\').to_string();
@@ -86,7 +87,7 @@ fn readme_commands_run_verbatim_on_a_fresh_ledger_folder() {
             continue;
         }
         commands += 1;
-        // each command is echoed first, so a failure names the README line
+        // each command is echoed first, so a failure names the printed line
         script.push_str(&format!(
             "echo {}\n{line}\n",
             shell_quote(&format!("$ {trimmed}"))
@@ -97,7 +98,10 @@ fn readme_commands_run_verbatim_on_a_fresh_ledger_folder() {
             ));
         }
     }
-    assert!(commands >= 25, "only {commands} README commands found");
+    assert!(
+        commands >= at_least,
+        "only {commands} printed commands found"
+    );
 
     let dir = tempfile::tempdir().expect("temp dir");
     let out = std::process::Command::new("bash")
@@ -110,15 +114,59 @@ fn readme_commands_run_verbatim_on_a_fresh_ledger_folder() {
         .env("RUST_LOG", "error")
         .output()
         .expect("bash");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "a README command failed:\n{stdout}\n{stderr}"
+        "a printed command failed:\n{stdout}\n{stderr}"
     );
+    Run { stdout, dir }
+}
+
+/// The README's five-minute quickstart: a read under consent, a revocation, a refused read.
+#[test]
+fn readme_quickstart_runs_verbatim_on_a_fresh_ledger_folder() {
+    let quickstart = block(
+        "README.md",
+        &["careledger-try/quickstart", "provider log-access"],
+    );
+    let run = run_verbatim(&[&quickstart], 10);
     // what the commands promise, checked on what they left
-    // the README works in `careledger-try/`
-    let work = dir.path().join("careledger-try");
+    assert!(
+        run.stdout.contains("access to record #0 logged"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("REFUSED"), "{}", run.stdout);
+    let work = run.dir.path().join("careledger-try/quickstart");
+    assert!(work.join("careledger-ledger/current").exists());
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("bundle.json")).expect("bundle.json"))
+            .expect("json");
+    assert_eq!(bundle["resourceType"], "Bundle");
+    let refused = bundle["entry"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["resource"]["outcomeDesc"] == "refused: Revoked")
+        .count();
+    assert_eq!(refused, 1, "the refused read is in the trail: {bundle}");
+}
+
+/// The CLI walkthrough and a record through a gateway (docs/GUIDE.md), then the supply chain
+/// (docs/DOMAINS.md), in one folder as a person types them.
+#[test]
+fn guide_walkthrough_gateway_and_supply_run_verbatim_on_a_fresh_ledger_folder() {
+    let walkthrough = block("docs/GUIDE.md", &["alias careledger=", "patient register"]);
+    let gateway = block(
+        "docs/GUIDE.md",
+        &["keys new --outfile hospital.x25519", "provider get"],
+    );
+    let supply = block("docs/DOMAINS.md", &["supply parse", "supply commission"]);
+    let run = run_verbatim(&[&walkthrough, &gateway, &supply], 25);
+    // what the commands promise, checked on what they left
+    // the walkthrough works in `careledger-try/`
+    let work = run.dir.path().join("careledger-try");
     let read = |name: &str| std::fs::read(work.join(name)).expect(name);
     assert_eq!(
         read("lab.received.pdf"),
@@ -129,7 +177,9 @@ fn readme_commands_run_verbatim_on_a_fresh_ledger_folder() {
     assert_eq!(bundle["resourceType"], "Bundle");
     assert!(std::fs::metadata(work.join("lab.car")).is_ok());
     assert!(work.join("careledger-ledger/current").exists());
-    assert!(stdout.contains("$ careledger -k me.json verify lab.enc"));
+    assert!(run
+        .stdout
+        .contains("$ careledger -k me.json verify lab.enc"));
 }
 
 fn shell_quote(text: &str) -> String {

@@ -518,7 +518,7 @@ impl Model {
                 }
                 let narrows = g.classes & !classes != 0 || expires_at < g.expires_at;
                 if narrows && (*to, *purpose) == (Party::Sponsor, 2) {
-                    // any narrowing of the research grant ends accrual (README)
+                    // any narrowing of the research grant ends accrual (docs/DOMAINS.md)
                     self.consent_broke(self.now, E::GrantNarrowed);
                 }
                 let g = self.grants.get_mut(&(*to, *purpose)).unwrap();
@@ -545,7 +545,7 @@ impl Model {
                 if let Some(g) = self.grants.get(&(Party::Sponsor, 2)) {
                     // Only the latest revoke-all's time is kept: after a second one, when the
                     // first broke consent is unknown and accrual is taken to end at enrolment
-                    // (README: end the participation, or collect, before revoking all again).
+                    // (docs/DOMAINS.md: end the participation, or collect, before revoking all again).
                     let at = if g.epoch + 1 == self.epoch {
                         self.now
                     } else {
@@ -564,7 +564,7 @@ impl Model {
                 self.grants.remove(&(*to, *purpose));
                 if (*to, *purpose) == (Party::Sponsor, 2) {
                     // Closing the grant before the participation is ended takes its history
-                    // with it: what was not collected is forfeited (README).
+                    // with it: what was not collected is forfeited (docs/DOMAINS.md).
                     if let Some(p) = self.enrolled.as_mut().filter(|p| !p.ended) {
                         p.lapse = Some((p.at, E::NoResearchConsent));
                     }
