@@ -118,12 +118,7 @@ async fn run() -> std::process::ExitCode {
             // `verify` follows cmp: 1 means the file differs, 2 that it could not be checked;
             // so does `credential verify`: 1 for an invalid credential, 2 for no verdict
             // and `supply verify`: 1 for a pack that does not verify, 2 for no verdict
-            if matches!(
-                cli.command,
-                Command::Verify { .. }
-                    | Command::Credential(_)
-                    | Command::Supply(command::supply::SupplyCmd::Verify { .. })
-            ) {
+            if cli.command.gives_verdict() {
                 std::process::ExitCode::from(2)
             } else {
                 std::process::ExitCode::FAILURE

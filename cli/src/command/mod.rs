@@ -21,10 +21,11 @@ pub mod supply;
 pub mod token;
 pub mod verify;
 
-use crate::session::{lock_timeout, session};
+use crate::session::{lock_timeout, session, Session};
 use crate::{Cli, Finished};
 use anyhow::Result;
 use clap::Subcommand;
+use serde_json::Value;
 use solana_pubkey::Pubkey;
 use std::path::PathBuf;
 
@@ -126,6 +127,9 @@ pub enum Command {
     },
 }
 
+/// What each command is, besides what it does, declared here once: whether it may change the
+/// ledger (the folder's lock it takes), and whether its failure is "no verdict" (exit 2, as
+/// `cmp` does) rather than an error (exit 1). How it runs is its one arm in [`execute`].
 impl Command {
     /// Whether the command may change the ledger (it then holds the folder's lock alone).
     /// Anything not listed as read-only writes: a wrong entry costs waiting, never data.
@@ -152,50 +156,40 @@ impl Command {
         );
         !reads
     }
+
+    /// Whether the command gives a verdict (exit 0 or 1: the file matches, the credential or
+    /// the pack verifies), so that an error, when no verdict could be reached, exits 2.
+    pub fn gives_verdict(&self) -> bool {
+        matches!(
+            self,
+            Command::Verify { .. }
+                | Command::Credential(_)
+                | Command::Supply(supply::SupplyCmd::Verify { .. })
+        )
+    }
 }
 
-/// Runs the command. Commands that need no cluster come first; the rest open a session, run,
-/// and save (a ledger folder) before anything is printed.
-pub async fn execute(cli: &Cli) -> Result<Finished> {
-    let done = |(value, text)| Finished {
+/// A command that printed (value, text) and succeeded.
+fn done((value, text): (Value, String)) -> Finished {
+    Finished {
         value,
         text,
         code: 0,
-    };
-    match &cli.command {
-        Command::Keygen { outfile } => return keys::keygen(outfile).map(done),
-        Command::Address => return keys::address(cli).map(done),
-        Command::Airdrop { address, sol } => {
-            return airdrop::execute(cli, *address, *sol).await.map(done)
-        }
-        Command::Demo => return demo::execute().map(done),
-        Command::Keys(keys::KeysCmd::New { outfile }) => {
-            return keys::new_x25519(outfile).map(done)
-        }
-        Command::Cid { file, profile } => return ipfs::cid_of(file, profile).map(done),
-        Command::Car {
-            file,
-            out,
-            profile,
-            force,
-        } => return ipfs::car_of(file, out, profile, *force).map(done),
-        Command::Serve(args) => return serve::execute(cli, args).await.map(done),
-        Command::Localnet(args) => return localnet::execute(cli, args).await.map(done),
-        Command::Supply(supply::SupplyCmd::Parse { pack }) => return supply::parse(pack).map(done),
-        Command::Supply(supply::SupplyCmd::Plan(args)) => return supply::plan(args).map(done),
-        // these hold the ledger only while they use it: the gateway reads it in between
-        Command::Patient(patient::PatientCmd::Put(args)) => return records::put(cli, args).await,
-        Command::Patient(patient::PatientCmd::Publish(args)) => {
-            return records::publish_record(cli, args).await
-        }
-        Command::Provider(provider::ProviderCmd::Get(args)) => {
-            return records::get(cli, args).await.map(done)
-        }
-        Command::Ledger(cmd) => {
-            return ledger::execute(&cli.url, lock_timeout(cli)?, cmd).map(done)
-        }
-        _ => {}
     }
+}
+
+/// A command that printed (value, text) and reached a verdict: exit 0 if `ok`, 1 if not.
+fn verdict((value, text, ok): (Value, String, bool)) -> Finished {
+    Finished {
+        value,
+        text,
+        code: u8::from(!ok),
+    }
+}
+
+/// Runs `run` in a session over the cluster or the ledger folder (its lock as the command's
+/// [`Command::writes`] says), and saves a ledger folder before anything is printed.
+async fn in_session<T>(cli: &Cli, run: impl AsyncFnOnce(&Session) -> Result<T>) -> Result<T> {
     // The embedded runtime runs the program in this process, and a natively built program
     // prints its log lines (`AnchorError occurred. ...`) to stdout. They are in the transaction's
     // logs already; keep them out of the command's output, which is printed after this returns.
@@ -204,60 +198,75 @@ pub async fn execute(cli: &Cli) -> Result<Finished> {
         .starts_with("embedded:")
         .then(|| gag::Gag::stdout().ok());
     let s = session(cli).await?;
-    let finished = match &cli.command {
-        Command::Keygen { .. }
-        | Command::Address
-        | Command::Airdrop { .. }
-        | Command::Demo
-        | Command::Ledger(_)
-        | Command::Cid { .. }
-        | Command::Car { .. }
-        | Command::Serve(_)
-        | Command::Localnet(_)
-        | Command::Supply(supply::SupplyCmd::Parse { .. } | supply::SupplyCmd::Plan(_))
-        | Command::Patient(patient::PatientCmd::Put(_) | patient::PatientCmd::Publish(_))
-        | Command::Provider(provider::ProviderCmd::Get(_)) => {
-            unreachable!("handled above")
+    let out = run(&s).await?;
+    s.finish().await?;
+    Ok(out)
+}
+
+/// Runs the command: each has one arm. Those that need no cluster run as they are; `put`,
+/// `publish` and `get` hold the ledger only while they use it (the gateway reads it in
+/// between); the rest run in one session.
+pub async fn execute(cli: &Cli) -> Result<Finished> {
+    Ok(match &cli.command {
+        Command::Keygen { outfile } => done(keys::keygen(outfile)?),
+        Command::Address => done(keys::address(cli)?),
+        Command::Airdrop { address, sol } => done(airdrop::execute(cli, *address, *sol).await?),
+        Command::Demo => done(demo::execute()?),
+        Command::Keys(keys::KeysCmd::New { outfile }) => done(keys::new_x25519(outfile)?),
+        Command::Cid { file, profile } => done(ipfs::cid_of(file, profile)?),
+        Command::Car {
+            file,
+            out,
+            profile,
+            force,
+        } => done(ipfs::car_of(file, out, profile, *force)?),
+        Command::Serve(args) => done(serve::execute(cli, args).await?),
+        Command::Localnet(args) => done(localnet::execute(cli, args).await?),
+        Command::Supply(supply::SupplyCmd::Parse { pack }) => done(supply::parse(pack)?),
+        Command::Supply(supply::SupplyCmd::Plan(args)) => done(supply::plan(args)?),
+        Command::Patient(patient::PatientCmd::Put(args)) => records::put(cli, args).await?,
+        Command::Patient(patient::PatientCmd::Publish(args)) => {
+            records::publish_record(cli, args).await?
         }
-        Command::Keys(cmd) => done(keys::execute(&s, cmd).await?),
-        Command::Config(cmd) => done(config::execute(&s, cmd).await?),
-        Command::Authority(cmd) => done(authority::execute(&s, cmd).await?),
+        Command::Provider(provider::ProviderCmd::Get(args)) => done(records::get(cli, args).await?),
+        Command::Ledger(cmd) => done(ledger::execute(&cli.url, lock_timeout(cli)?, cmd)?),
+        Command::Keys(cmd) => done(in_session(cli, async |s| keys::execute(s, cmd).await).await?),
+        Command::Config(cmd) => {
+            done(in_session(cli, async |s| config::execute(s, cmd).await).await?)
+        }
+        Command::Authority(cmd) => {
+            done(in_session(cli, async |s| authority::execute(s, cmd).await).await?)
+        }
         Command::Credential(cmd) => {
-            let (value, text, ok) = credential::execute(&s, cmd).await?;
-            Finished {
-                value,
-                text,
-                code: u8::from(!ok),
-            }
+            verdict(in_session(cli, async |s| credential::execute(s, cmd).await).await?)
         }
         Command::Did {
             address,
             out,
             force,
-        } => done(did::execute(&s, address, out.as_deref(), *force).await?),
-        Command::Patient(cmd) => done(patient::execute(&s, cmd).await?),
-        Command::Provider(cmd) => done(provider::execute(&s, cmd).await?),
-        Command::Token(cmd) => done(token::execute(&s, cmd).await?),
-        Command::Insurer(cmd) => done(insurer::execute(&s, cmd).await?),
-        Command::Claim(cmd) => done(claim::execute(&s, cmd).await?),
-        Command::Study(cmd) => done(study::execute(&s, cmd).await?),
+        } => done(
+            in_session(cli, async |s| {
+                did::execute(s, address, out.as_deref(), *force).await
+            })
+            .await?,
+        ),
+        Command::Patient(cmd) => {
+            done(in_session(cli, async |s| patient::execute(s, cmd).await).await?)
+        }
+        Command::Provider(cmd) => {
+            done(in_session(cli, async |s| provider::execute(s, cmd).await).await?)
+        }
+        Command::Token(cmd) => done(in_session(cli, async |s| token::execute(s, cmd).await).await?),
+        Command::Insurer(cmd) => {
+            done(in_session(cli, async |s| insurer::execute(s, cmd).await).await?)
+        }
+        Command::Claim(cmd) => done(in_session(cli, async |s| claim::execute(s, cmd).await).await?),
+        Command::Study(cmd) => done(in_session(cli, async |s| study::execute(s, cmd).await).await?),
         Command::Supply(cmd) => {
-            let (value, text, ok) = supply::execute(&s, cmd).await?;
-            Finished {
-                value,
-                text,
-                code: u8::from(!ok),
-            }
+            verdict(in_session(cli, async |s| supply::execute(s, cmd).await).await?)
         }
         Command::Verify { file, record } => {
-            let (value, text, ok) = verify::execute(&s, file, record).await?;
-            Finished {
-                value,
-                text,
-                code: u8::from(!ok),
-            }
+            verdict(in_session(cli, async |s| verify::execute(s, file, record).await).await?)
         }
-    };
-    s.finish().await?;
-    Ok(finished)
+    })
 }
