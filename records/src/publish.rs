@@ -34,7 +34,7 @@ const MAX_ANSWER: usize = 64 * 1024;
 /// Why a record was not published. The messages are what `careledger` prints.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    #[error("{flag} {url} is not an http:// or https:// URL{reason}")]
+    #[error("{flag} {url} {reason}")]
     BadUrl {
         flag: &'static str,
         url: String,
@@ -102,20 +102,21 @@ fn http_url(flag: &'static str, text: &str) -> Result<reqwest::Url, PublishError
         url: text.to_string(),
         reason,
     };
-    let url = reqwest::Url::parse(text).map_err(|e| bad(format!(" ({e})")))?;
+    let url = reqwest::Url::parse(text)
+        .map_err(|e| bad(format!("is not an http:// or https:// URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(bad(String::new()));
+        return Err(bad("is not an http:// or https:// URL".into()));
     }
     if url.host_str().is_none() {
-        return Err(bad(" (it names no host)".into()));
+        return Err(bad("names no host".into()));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad(" (give the API's base URL, without ? or #)".into()));
+        return Err(bad("has a ? or #: give the API's base URL".into()));
     }
     // a password in a URL is in the process list and in every message that names the URL
     if !url.username().is_empty() || url.password().is_some() {
         return Err(bad(
-            " (it carries a user name or password: give the URL without them)".into(),
+            "carries a user name or password: give the URL without them".into(),
         ));
     }
     Ok(url)
@@ -142,7 +143,7 @@ impl Target {
             return Err(PublishError::BadUrl {
                 flag: "--kubo",
                 url: text.to_string(),
-                reason: " (give the node's base URL, e.g. http://127.0.0.1:5001: /api/v0 is added)"
+                reason: "ends in /api/v0: give the node's base URL (e.g. http://127.0.0.1:5001), to which /api/v0 is added"
                     .into(),
             });
         }
@@ -158,14 +159,15 @@ impl Target {
             return Err(PublishError::BadUrl {
                 flag: "--pinning-service",
                 url: text.to_string(),
-                reason: " (the access token would cross the network in clear text: use https://, or http:// to this machine only)".into(),
+                reason: "is plain http to another machine: the access token would cross the network in clear text (use https://, or http:// to this machine only)".into(),
             });
         }
         if url.path().trim_end_matches('/').ends_with("/pins") {
             return Err(PublishError::BadUrl {
                 flag: "--pinning-service",
                 url: text.to_string(),
-                reason: " (give the service's endpoint without /pins, which is added)".into(),
+                reason: "ends in /pins: give the service's endpoint, to which /pins is added"
+                    .into(),
             });
         }
         let token = token

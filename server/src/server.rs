@@ -82,7 +82,7 @@ impl Server {
                     StatusCode::METHOD_NOT_ALLOWED,
                     "method-not-allowed",
                     "Method not allowed",
-                    "this route does not take that method: see docs/GATEWAY.md and docs/ACTIONS.md for the routes".into(),
+                    "this route does not take that method: see docs/GATEWAY.md for the gateway's routes (and /ipfs), docs/ACTIONS.md for the Actions'".into(),
                 )
             })
             .fallback(|| async {
@@ -90,7 +90,7 @@ impl Server {
                     StatusCode::NOT_FOUND,
                     "no-such-route",
                     "No such route",
-                    "see docs/GATEWAY.md and docs/ACTIONS.md for the routes".into(),
+                    "see docs/GATEWAY.md for the gateway's routes (and /ipfs), docs/ACTIONS.md for the Actions'".into(),
                 )
             })
             .layer(axum::middleware::map_response(problem::for_bare_refusals))

@@ -95,7 +95,7 @@ pub fn new_x25519(outfile: &Path) -> Result<(Value, String)> {
     Ok((
         json!({ "x25519": public }),
         format!(
-            "wrote {} (X25519 public key {public}); publish it with `careledger keys publish --x25519-key {}`",
+            "wrote {} (X25519 public key {public}); publish it, signed by the wallet it is for, with `careledger -k WALLET.json keys publish --x25519-key {}`",
             outfile.display(),
             outfile.display()
         ),

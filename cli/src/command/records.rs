@@ -966,7 +966,7 @@ async fn get_until_done(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
         let _quiet = quiet(cli);
         let s = session_as(cli, Access::Shared).await?;
         let me = s.me();
-        let anchor: RecordAnchor = s.client.fetch(&args.record).await.map_err(explain)?;
+        let anchor = anchor_at(&s, &args.record).await?;
         super::keys::check_published(
             &args.x25519_key,
             &me,
@@ -1014,6 +1014,9 @@ async fn get_until_done(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
             .map_err(|e| anyhow!("{e}; {nothing}"))?,
         ),
     };
+    // the grant's n-th logged read, when this get logs one (on a ledger folder, two reads
+    // can share a transaction signature: the number tells them apart)
+    let mut read_number = None;
     let request = match event {
         Some(transaction) => ReleaseRequest {
             grantee: signer_key(&signer),
@@ -1052,6 +1055,10 @@ async fn get_until_done(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
                     out.signature
                 );
             }
+            read_number = out.events.iter().find_map(|e| match e {
+                CareledgerEvent::AccessLogged(l) => Some(l.access_count),
+                _ => None,
+            });
             ReleaseRequest {
                 grantee: me,
                 record: args.record,
@@ -1110,12 +1117,16 @@ async fn get_until_done(cli: &Cli, args: &GetArgs) -> Result<(Value, String)> {
             "cid": cid,
             "sha256": hex(&anchor.content_sha256),
             "transaction": request.transaction.to_string(),
+            "read": read_number,
             "ciphertext_from": fetched.as_ref().map_or(gateway.base(), |f| f.from.as_str()),
         }),
         format!(
-            "record {} released against {}; {written} bytes decrypted and checked against the anchor, written to {}{}",
+            "record {} released against {}{}; {written} bytes decrypted and checked against the anchor, written to {}{}",
             args.record,
             request.transaction,
+            read_number
+                .map(|n| format!(" (read #{n} under this grant)"))
+                .unwrap_or_default(),
             args.out.display(),
             fetched
                 .as_ref()
@@ -1144,7 +1155,7 @@ pub async fn retract(
         bail!("--reason must be a non-zero code (1: entered in error)");
     }
     let me = s.me();
-    let anchor: RecordAnchor = s.client.fetch(record).await.map_err(explain)?;
+    let anchor = anchor_at(s, record).await?;
     if anchor.status != careledger_sdk::RecordStatus::Current {
         bail!(
             "record #{} is {:?}: only the current version of a record is retracted",
@@ -1193,4 +1204,19 @@ pub async fn retract(
             ),
         },
     ))
+}
+
+/// The anchor at `record`, or why not in the user's words: no record there (a number the
+/// patient does not have), or an account that is not a record (a wallet without its /INDEX).
+async fn anchor_at(s: &Session, record: &Pubkey) -> Result<RecordAnchor> {
+    match s.client.fetch::<RecordAnchor>(record).await {
+        Ok(anchor) => Ok(anchor),
+        Err(careledger_sdk::SdkError::AccountNotFound(_)) => bail!(
+            "no record is anchored at {record}: if you named it PATIENT/INDEX, that patient has no record with that number (`careledger patient show PATIENT` lists them)"
+        ),
+        Err(careledger_sdk::SdkError::Decode { .. }) => bail!(
+            "{record} is not a record but another account (a wallet?): name a record by its address or as PATIENT/INDEX"
+        ),
+        Err(e) => Err(explain(e)),
+    }
 }

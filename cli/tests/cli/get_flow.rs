@@ -21,7 +21,7 @@ fn put(cli: &Cli, gw: &Gateway, file: &str, bytes: &[u8]) -> String {
 #[test]
 fn get_checks_everything_it_can_before_logging_the_read() {
     let cli = Cli::new();
-    let (_patient, wallets) = world(&cli, &["clinic"]);
+    let (patient, wallets) = world(&cli, &["clinic"]);
     grant(&cli, &wallets[0]);
     let gw = Gateway::start(&cli, &[]);
     let lab = content(120_000, 21);
@@ -50,6 +50,35 @@ fn get_checks_everything_it_can_before_logging_the_read() {
         "never offer to replace a directory: {err}"
     );
     assert_eq!(std::fs::read(cli.path("adir/kept.txt")).unwrap(), b"mine");
+    assert_eq!(reads_logged(&cli), none);
+
+    // a record number the patient does not have, and a wallet given without its /INDEX
+    let seventh = format!("{patient}/7");
+    let err = cli.stderr_of_failure(
+        "clinic.json",
+        &strs(&get_args(
+            &cli,
+            &gw,
+            "clinic",
+            &seventh,
+            &cli.path("got.bin"),
+        )),
+    );
+    assert!(
+        err.contains("that patient has no record with that number"),
+        "{err}"
+    );
+    let err = cli.stderr_of_failure(
+        "clinic.json",
+        &strs(&get_args(
+            &cli,
+            &gw,
+            "clinic",
+            &patient,
+            &cli.path("got.bin"),
+        )),
+    );
+    assert!(err.contains("is not a record but another account"), "{err}");
     assert_eq!(reads_logged(&cli), none);
 
     // another key file than the one published: publishing is offered only as a rotation
