@@ -7,7 +7,7 @@ use crate::protocol::{self as wire, base64 as b64, hex, ReleaseRequest, StagingR
 use crate::RecordsError;
 use base64::Engine;
 use careledger::state::RecordAnchor;
-use careledger_identity::siws::{issued_now, new_nonce};
+use careledger_identity::siws::{issued_now, new_nonce, SignInMessage};
 use futures_util::StreamExt;
 use serde_json::Value;
 use solana_keypair::Keypair;
@@ -229,6 +229,12 @@ fn chain(error: &dyn std::error::Error) -> String {
 }
 
 impl std::error::Error for ReleaseFailure {}
+
+impl From<GatewayError> for ReleaseFailure {
+    fn from(error: GatewayError) -> Self {
+        ReleaseFailure { error }
+    }
+}
 
 /// Where a release is written: a new 0600 file with a random name beside `out`, made before
 /// anything is logged on chain, so that a missing or unwritable directory, a name the file
@@ -725,6 +731,24 @@ impl GatewayClient {
             })
     }
 
+    /// `GET route` for `record`, with `message` signed by `signer` in the sign-in headers.
+    async fn get_signed(
+        &self,
+        route: &str,
+        record: &Pubkey,
+        message: &SignInMessage,
+        signer: &Keypair,
+    ) -> Result<reqwest::Response> {
+        let signature = message.sign(signer).map_err(RecordsError::from)?;
+        self.http
+            .get(format!("{}{}", self.base, wire::path_of(route, record)))
+            .header(wire::SIGN_IN_HEADER, b64().encode(message.to_text()))
+            .header(wire::SIGNATURE_HEADER, signature.to_string())
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))
+    }
+
     /// As another replica of this gateway's custodian (`custodian`, its wallet, signs): the
     /// custody file this gateway holds for `record` (JSON), or `None` when it holds none.
     pub async fn custody(&self, custodian: &Keypair, record: &Pubkey) -> Result<Option<Value>> {
@@ -735,19 +759,9 @@ impl GatewayClient {
             new_nonce(),
             issued_now(),
         );
-        let signature = message.sign(custodian).map_err(RecordsError::from)?;
         let response = self
-            .http
-            .get(format!(
-                "{}{}",
-                self.base,
-                wire::path_of(wire::CUSTODY_PATH, record)
-            ))
-            .header(wire::SIGN_IN_HEADER, b64().encode(message.to_text()))
-            .header(wire::SIGNATURE_HEADER, signature.to_string())
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))?;
+            .get_signed(wire::CUSTODY_PATH, record, &message, custodian)
+            .await?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             let refused = refusal(response).await;
             return match refused.slug.as_str() {
@@ -806,19 +820,9 @@ impl GatewayClient {
             grant,
         };
         let message = wire::probe_message(&self.domain(), &request, new_nonce(), issued_now());
-        let signature = message.sign(signer).map_err(RecordsError::from)?;
         let response = self
-            .http
-            .get(format!(
-                "{}{}",
-                self.base,
-                wire::path_of(wire::RECORD_PATH, record)
-            ))
-            .header(wire::SIGN_IN_HEADER, b64().encode(message.to_text()))
-            .header(wire::SIGNATURE_HEADER, signature.to_string())
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))?;
+            .get_signed(wire::RECORD_PATH, record, &message, signer)
+            .await?;
         if !response.status().is_success() {
             return Ok(Probe::Refused(refusal(response).await));
         }
@@ -860,22 +864,22 @@ impl GatewayClient {
         destination: Destination,
     ) -> Result<u64, ReleaseFailure> {
         let response = self.send_release(grantee, request, false).await?;
-        let after = |error: GatewayError| ReleaseFailure { error };
         let wrapped = response
             .headers()
             .get(wire::WRAPPED_KEY_HEADER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| b64().decode(v).ok())
-            .ok_or_else(|| after(GatewayError::NoWrappedKey))?;
+            .ok_or_else(|| ReleaseFailure::from(GatewayError::NoWrappedKey))?;
         let info = envelope::release_info(&careledger::ID, &request.record, &request.grant);
-        let key = envelope::unwrap_key(secret, &info, &wrapped).map_err(|e| after(e.into()))?;
+        let key = envelope::unwrap_key(secret, &info, &wrapped)
+            .map_err(|e| ReleaseFailure::from(GatewayError::from(e)))?;
         let progress = (self.progress)(response.content_length().unwrap_or(0));
         let pieces = response
             .bytes_stream()
             .map(|piece| piece.map_err(|e| GatewayError::BrokeOff(e.to_string())));
         receive(pieces, anchor, &key, destination, progress)
             .await
-            .map_err(after)
+            .map_err(ReleaseFailure::from)
     }
 
     /// Signs and sends a release request; the gateway's answer once it released.
@@ -885,11 +889,10 @@ impl GatewayClient {
         request: &ReleaseRequest,
         key_only: bool,
     ) -> Result<reqwest::Response, ReleaseFailure> {
-        let before = |error: GatewayError| ReleaseFailure { error };
         let message = wire::release_message(&self.domain(), request, new_nonce(), issued_now());
         let signature = message
             .sign(grantee)
-            .map_err(|e| before(RecordsError::from(e).into()))?;
+            .map_err(|e| ReleaseFailure::from(GatewayError::from(RecordsError::from(e))))?;
         let mut url = format!(
             "{}{}",
             self.base,
@@ -907,9 +910,9 @@ impl GatewayClient {
             })
             .send()
             .await
-            .map_err(|e| before(self.unreachable(e)))?;
+            .map_err(|e| ReleaseFailure::from(self.unreachable(e)))?;
         if !response.status().is_success() {
-            return Err(before(problem(response).await));
+            return Err(problem(response).await.into());
         }
         Ok(response)
     }
@@ -925,23 +928,23 @@ impl GatewayClient {
         anchor: &RecordAnchor,
     ) -> Result<(DataKey, wire::KeyRelease), ReleaseFailure> {
         let response = self.send_release(grantee, request, true).await?;
-        let after = |error: GatewayError| ReleaseFailure { error };
         let answer: wire::KeyRelease = response
             .json()
             .await
-            .map_err(|e| after(GatewayError::BadKeyRelease(e.to_string())))?;
+            .map_err(|e| ReleaseFailure::from(GatewayError::BadKeyRelease(e.to_string())))?;
         let anchored = careledger_sdk::cid::cid_to_string(&anchor.cid);
         if answer.record != request.record.to_string() || answer.cid != anchored {
-            return Err(after(GatewayError::BadKeyRelease(format!(
+            return Err(ReleaseFailure::from(GatewayError::BadKeyRelease(format!(
                 "it names record {} with CID {}, not record {} with the anchored {anchored}",
                 answer.record, answer.cid, request.record
             ))));
         }
         let wrapped = b64()
             .decode(&answer.wrapped_key)
-            .map_err(|_| after(GatewayError::NoWrappedKey))?;
+            .map_err(|_| ReleaseFailure::from(GatewayError::NoWrappedKey))?;
         let info = envelope::release_info(&careledger::ID, &request.record, &request.grant);
-        let key = envelope::unwrap_key(secret, &info, &wrapped).map_err(|e| after(e.into()))?;
+        let key = envelope::unwrap_key(secret, &info, &wrapped)
+            .map_err(|e| ReleaseFailure::from(GatewayError::from(e)))?;
         Ok((key, answer))
     }
 
@@ -958,15 +961,14 @@ impl GatewayClient {
         destination: Destination,
     ) -> Result<u64, ReleaseFailure> {
         let (key, _) = self.release_key(grantee, request, secret, anchor).await?;
-        let after = |error: GatewayError| ReleaseFailure { error };
         let file = tokio::fs::File::open(fetched.file.path())
             .await
-            .map_err(|e| after(e.into()))?;
+            .map_err(|e| ReleaseFailure::from(GatewayError::from(e)))?;
         let pieces = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20)
             .map(|piece| piece.map_err(GatewayError::Io));
         receive(pieces, anchor, &key, destination, Box::new(()))
             .await
-            .map_err(after)
+            .map_err(ReleaseFailure::from)
     }
 }
 

@@ -336,6 +336,30 @@ fn put_publishes_to_kubo_and_a_pinning_service_and_survives_their_failures() {
     assert_eq!(published["cid"], cid2.as_str());
     assert_eq!(published["published"][0]["ok"], true);
 
+    // a record the patient marked entered in error is not spread further: refused before any
+    // request (the recorders see nothing new)
+    let before = good.seen.lock().unwrap().len();
+    cli.ok("patient.json", &["patient", "retract", &record]);
+    let (code, _, stderr) = run(
+        &cli,
+        &[
+            "patient",
+            "publish",
+            &record,
+            "--gateway",
+            &gw.url,
+            "--kubo",
+            &good.server.url,
+        ],
+        false,
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("was entered in error: it is not published"),
+        "{stderr}"
+    );
+    assert_eq!(good.seen.lock().unwrap().len(), before);
+
     // the requests as sent, for the checker of the published API descriptions
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")

@@ -313,6 +313,24 @@ impl<V: LedgerView> Gateway<V> {
         Ok(message)
     }
 
+    /// A signed message from the headers that names exactly `record`, read by `named` (the
+    /// inverse of the route's message builder): an upload, a confirm, a custody request.
+    fn signed_for_record(
+        &self,
+        headers: &HeaderMap,
+        record: &Pubkey,
+        named: fn(&SignInMessage) -> Result<Pubkey, careledger_records::RecordsError>,
+    ) -> Result<SignInMessage, Problem> {
+        let message = self.sign_in_from_headers(headers)?;
+        let named = named(&message).map_err(|e| Problem::unauthorized(e.to_string()))?;
+        if named != *record {
+            return Err(Problem::unauthorized(format!(
+                "the signed message names record {named}, not {record}"
+            )));
+        }
+        Ok(message)
+    }
+
     /// A signed message checked from the sign-in and signature headers (uploads, confirms,
     /// probes).
     fn sign_in_from_headers(&self, headers: &HeaderMap) -> Result<SignInMessage, Problem> {

@@ -288,14 +288,7 @@ pub async fn custody<V: LedgerView>(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let record = address(&record)?;
-    let message = gw.sign_in_from_headers(&headers)?;
-    let named =
-        wire::custody_record_of(&message).map_err(|e| Problem::unauthorized(e.to_string()))?;
-    if named != record {
-        return Err(Problem::unauthorized(format!(
-            "the signed message names record {named}, not {record}"
-        )));
-    }
+    let message = gw.signed_for_record(&headers, &record, wire::custody_record_of)?;
     if message.address != gw.custodian {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,

@@ -541,14 +541,7 @@ pub async fn upload<V: LedgerView>(
     body: Body,
 ) -> Result<Response, Problem> {
     let record = address(&record)?;
-    let message = gw.sign_in_from_headers(&headers)?;
-    let named =
-        wire::upload_record_of(&message).map_err(|e| Problem::unauthorized(e.to_string()))?;
-    if named != record {
-        return Err(Problem::unauthorized(format!(
-            "the signed message names record {named}, not {record}"
-        )));
-    }
+    let message = gw.signed_for_record(&headers, &record, wire::upload_record_of)?;
     let author = message.address;
     declared_length(&headers, gw.limits.max_upload)?;
     if let Some((staging, expected)) = staging_of(&headers, &record, &author)? {
@@ -712,14 +705,7 @@ pub async fn confirm<V: LedgerView + 'static>(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let record = address(&record)?;
-    let message = gw.sign_in_from_headers(&headers)?;
-    let named =
-        wire::upload_record_of(&message).map_err(|e| Problem::unauthorized(e.to_string()))?;
-    if named != record {
-        return Err(Problem::unauthorized(format!(
-            "the signed message names record {named}, not {record}"
-        )));
-    }
+    let message = gw.signed_for_record(&headers, &record, wire::upload_record_of)?;
     let anchor = release::clear_upload(&gw.view, &record, &message.address)
         .await
         .map_err(Problem::ledger)??;
