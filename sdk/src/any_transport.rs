@@ -79,3 +79,19 @@ impl AnyTransport {
         }
     }
 }
+
+impl crate::LedgerArchive for AnyTransport {
+    async fn program_accounts(
+        &self,
+        filters: &[Memcmp],
+    ) -> Result<Vec<(Pubkey, Account)>, SdkError> {
+        both!(self, t => crate::LedgerArchive::program_accounts(t, filters).await)
+    }
+    async fn history(
+        &self,
+        address: &Pubkey,
+        limit: usize,
+    ) -> Result<Vec<crate::HistoryEntry>, SdkError> {
+        both!(self, t => crate::LedgerArchive::history(t, address, limit).await)
+    }
+}

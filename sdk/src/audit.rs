@@ -6,12 +6,15 @@
 //! naming its token (`urn:careledger:token-mint`) since a token is no ISO 4217 currency.
 use crate::events::CareledgerEvent;
 use careledger::logic::consent::{action, grant_standing, GrantStanding};
-use careledger::state::{Claim, ClaimState, ConsentGrant, Policy, Purpose, ReviewState};
+use careledger::state::{
+    Claim, ClaimState, ConsentGrant, Policy, Purpose, RecordAnchor, ReviewState,
+};
 use careledger::NO_RECORD_SCOPE;
 use serde_json::{json, Value};
 use solana_pubkey::Pubkey;
 
-const KEY_SYSTEM: &str = "urn:solana:pubkey";
+/// The identifier system of wallet keys and account addresses.
+pub const KEY_SYSTEM: &str = "urn:solana:pubkey";
 const CLASS_SYSTEM: &str = "urn:careledger:record-class";
 const ACT_REASON: &str = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 const ADJUDICATION: &str = "http://terminology.hl7.org/CodeSystem/adjudication";
@@ -27,7 +30,8 @@ pub fn instant(unix_seconds: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn key_ref(key: &Pubkey) -> Value {
+/// A reference to a wallet or account by its key.
+pub fn key_ref(key: &Pubkey) -> Value {
     json!({ "identifier": { "system": KEY_SYSTEM, "value": key.to_string() } })
 }
 
@@ -70,6 +74,23 @@ pub fn purpose_code(purpose: Purpose) -> &'static str {
         Purpose::PublicHealth => "PUBHLTH",
         Purpose::Emergency => "ETREAT",
     }
+}
+
+/// Every purpose of use a grant can carry: those a patient grants, and break-glass.
+pub const PURPOSES_OF_USE: [Purpose; 6] = [
+    Purpose::Treatment,
+    Purpose::Payment,
+    Purpose::Operations,
+    Purpose::Research,
+    Purpose::PublicHealth,
+    Purpose::Emergency,
+];
+
+/// The purpose whose v3 ActReason code is `code` (the inverse of [`purpose_code`]).
+pub fn purpose_of_code(code: &str) -> Option<Purpose> {
+    PURPOSES_OF_USE
+        .into_iter()
+        .find(|p| purpose_code(*p) == code)
 }
 
 fn purpose_coding(purpose: Purpose) -> Value {
@@ -153,7 +174,9 @@ fn statement_attachment(statement: &[u8], g: &ConsentGrant) -> Value {
     })
 }
 
-fn consent(
+/// A grant as a FHIR `Consent`, as it stands at `now` under the patient's `patient_epoch`, with
+/// its signed statement attached where `events` prove one.
+pub fn consent(
     address: &Pubkey,
     g: &ConsentGrant,
     now: i64,
@@ -252,89 +275,93 @@ fn audit_event(a: Audited) -> Value {
 
 /// AuditEvents for the access-related events among `events` (others are not audit events).
 fn audit_events(events: &[CareledgerEvent]) -> Vec<Value> {
-    let mut out = Vec::new();
-    for (i, e) in events.iter().enumerate() {
-        let id = format!("event-{i}");
-        let code = |a: u8| if a == action::WRITE { "U" } else { "R" };
-        match e {
-            CareledgerEvent::AccessLogged(a) => out.push(audit_event(Audited {
-                id,
-                action: code(a.action),
-                at: a.at,
-                success: true,
-                outcome_desc: a.emergency.then(|| "break-glass access".to_string()),
-                purpose: a.purpose,
-                who: &a.grantee,
-                entities: vec![("record", &a.record), ("grant", &a.grant)],
-            })),
-            CareledgerEvent::AccessRefused(a) => out.push(audit_event(Audited {
-                id,
-                action: code(a.action),
-                at: a.at,
-                success: false,
-                outcome_desc: Some(format!("refused: {:?}", a.reason)),
-                purpose: a.purpose,
-                who: &a.grantee,
-                entities: vec![("record", &a.record), ("grant", &a.grant)],
-            })),
-            CareledgerEvent::BreakGlassOpened(b) => out.push(audit_event(Audited {
-                id,
-                action: "C",
-                at: b.at,
-                success: true,
-                outcome_desc: Some(format!("break-glass opened, reason code {}", b.reason_code)),
-                purpose: Purpose::Emergency,
-                who: &b.provider,
-                entities: vec![("grant", &b.grant)],
-            })),
-            CareledgerEvent::GrantRevoked(r) => out.push(audit_event(Audited {
-                id,
-                action: "D",
-                at: r.at,
-                success: true,
-                outcome_desc: Some("consent revoked".to_string()),
-                purpose: r.purpose,
-                who: &r.by,
-                entities: vec![("grant", &r.grant)],
-            })),
-            CareledgerEvent::AllGrantsRevoked(r) => out.push(audit_event(Audited {
-                id,
-                action: "D",
-                at: r.at,
-                success: true,
-                outcome_desc: Some(format!(
-                    "every consent revoked by the {} (epoch {} to {})",
-                    actor_name(r.actor),
-                    r.old_epoch,
-                    r.new_epoch
-                )),
-                // HL7 v3 ActReason has no code for this; the patient's own privacy choice
-                purpose: Purpose::Operations,
-                who: &r.by,
-                entities: vec![("patient", &r.patient)],
-            })),
-            CareledgerEvent::BreakGlassReviewed(r) => out.push(audit_event(Audited {
-                id,
-                action: if r.revoked { "D" } else { "U" },
-                at: r.at,
-                success: true,
-                outcome_desc: Some(match (r.outcome, r.revoked) {
-                    (ReviewState::Disputed, true) => {
-                        "break-glass disputed by the patient: grant revoked".to_string()
-                    }
-                    (ReviewState::Disputed, false) => {
-                        "break-glass disputed by the patient".to_string()
-                    }
-                    _ => "break-glass accepted by the patient".to_string(),
-                }),
-                purpose: Purpose::Emergency,
-                who: &r.by,
-                entities: vec![("grant", &r.grant)],
-            })),
-            _ => {}
-        }
-    }
-    out
+    events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| audit_event_of(format!("event-{i}"), e))
+        .collect()
+}
+
+/// The `AuditEvent` with `id` for an access, refusal, break-glass opening or review, or
+/// revocation; `None` for any other event.
+pub fn audit_event_of(id: String, e: &CareledgerEvent) -> Option<Value> {
+    let code = |a: u8| if a == action::WRITE { "U" } else { "R" };
+    let audited = match e {
+        CareledgerEvent::AccessLogged(a) => Audited {
+            id,
+            action: code(a.action),
+            at: a.at,
+            success: true,
+            outcome_desc: a.emergency.then(|| "break-glass access".to_string()),
+            purpose: a.purpose,
+            who: &a.grantee,
+            entities: vec![("record", &a.record), ("grant", &a.grant)],
+        },
+        CareledgerEvent::AccessRefused(a) => Audited {
+            id,
+            action: code(a.action),
+            at: a.at,
+            success: false,
+            outcome_desc: Some(format!("refused: {:?}", a.reason)),
+            purpose: a.purpose,
+            who: &a.grantee,
+            entities: vec![("record", &a.record), ("grant", &a.grant)],
+        },
+        CareledgerEvent::BreakGlassOpened(b) => Audited {
+            id,
+            action: "C",
+            at: b.at,
+            success: true,
+            outcome_desc: Some(format!("break-glass opened, reason code {}", b.reason_code)),
+            purpose: Purpose::Emergency,
+            who: &b.provider,
+            entities: vec![("grant", &b.grant)],
+        },
+        CareledgerEvent::GrantRevoked(r) => Audited {
+            id,
+            action: "D",
+            at: r.at,
+            success: true,
+            outcome_desc: Some("consent revoked".to_string()),
+            purpose: r.purpose,
+            who: &r.by,
+            entities: vec![("grant", &r.grant)],
+        },
+        CareledgerEvent::AllGrantsRevoked(r) => Audited {
+            id,
+            action: "D",
+            at: r.at,
+            success: true,
+            outcome_desc: Some(format!(
+                "every consent revoked by the {} (epoch {} to {})",
+                actor_name(r.actor),
+                r.old_epoch,
+                r.new_epoch
+            )),
+            // HL7 v3 ActReason has no code for this; the patient's own privacy choice
+            purpose: Purpose::Operations,
+            who: &r.by,
+            entities: vec![("patient", &r.patient)],
+        },
+        CareledgerEvent::BreakGlassReviewed(r) => Audited {
+            id,
+            action: if r.revoked { "D" } else { "U" },
+            at: r.at,
+            success: true,
+            outcome_desc: Some(match (r.outcome, r.revoked) {
+                (ReviewState::Disputed, true) => {
+                    "break-glass disputed by the patient: grant revoked".to_string()
+                }
+                (ReviewState::Disputed, false) => "break-glass disputed by the patient".to_string(),
+                _ => "break-glass accepted by the patient".to_string(),
+            }),
+            purpose: Purpose::Emergency,
+            who: &r.by,
+            entities: vec![("grant", &r.grant)],
+        },
+        _ => return None,
+    };
+    Some(audit_event(audited))
 }
 
 fn actor_name(actor: careledger::logic::authority::Actor) -> &'static str {
@@ -344,7 +371,8 @@ fn actor_name(actor: careledger::logic::authority::Actor) -> &'static str {
     }
 }
 
-fn claim_response(address: &Pubkey, c: &Claim, policy: &Policy, decimals: u8) -> Value {
+/// A claim as a FHIR `ClaimResponse` summary.
+pub fn claim_response(address: &Pubkey, c: &Claim, policy: &Policy, decimals: u8) -> Value {
     let (outcome, disposition) = match c.state {
         ClaimState::PendingReview => ("queued", "pending review"),
         _ if c.state.is_owed() && !c.owes() => ("complete", "approved, nothing to pay"),
@@ -395,6 +423,93 @@ fn claim_response(address: &Pubkey, c: &Claim, policy: &Policy, decimals: u8) ->
         });
     }
     response
+}
+
+/// The extension on an attachment holding its SHA-256 (base64): FHIR's own `hash` is SHA-1.
+pub const CONTENT_SHA256_EXTENSION: &str = "urn:careledger:content-sha256";
+/// The identifier system of a record anchor's address.
+pub const RECORD_SYSTEM: &str = "urn:careledger:record";
+
+/// A record anchor as a FHIR `DocumentReference`: the encrypted record's CID (a URL at a
+/// trustless gateway's `/ipfs` where the caller knows one that holds it, with the size it
+/// holds: `held` is that gateway's origin and the ciphertext's size; else an `ipfs://` URI),
+/// its SHA-256, its class as the category, and `relatesTo` the version it amends.
+pub fn document_reference(address: &Pubkey, r: &RecordAnchor, held: Option<(&str, u64)>) -> Value {
+    use base64::Engine;
+    use careledger::state::RecordStatus;
+    let cid = crate::cid::cid_to_string(&r.cid);
+    let url = match held {
+        Some((origin, _)) => format!("{}/ipfs/{cid}", origin.trim_end_matches('/')),
+        None => format!("ipfs://{cid}"),
+    };
+    let category: Vec<Value> = careledger::logic::statement::class_labels(1u16 << (r.class & 15))
+        .map(|label| json!({ "coding": [{ "system": CLASS_SYSTEM, "code": label.to_string() }] }))
+        .collect();
+    let mut doc = json!({
+        "resourceType": "DocumentReference",
+        "id": id_of(address),
+        "masterIdentifier": { "system": "urn:ietf:rfc:3986", "value": format!("ipfs://{cid}") },
+        "identifier": [{ "system": RECORD_SYSTEM, "value": address.to_string() }],
+        "status": match r.status {
+            RecordStatus::Current => "current",
+            RecordStatus::Superseded => "superseded",
+            RecordStatus::EnteredInError => "entered-in-error",
+        },
+        "category": category,
+        "subject": key_ref(&r.patient),
+        "date": instant(i64::from(r.anchored_at)),
+        "author": [key_ref(&r.author)],
+        "description": format!("record #{} version {} (encrypted; the custodian releases keys only against an access event)", r.index, r.version),
+        "content": [{
+            "attachment": {
+                "contentType": "application/octet-stream",
+                "url": url,
+                "title": format!("careledger envelope, CID {cid}"),
+                "creation": instant(i64::from(r.anchored_at)),
+                "extension": [{
+                    "url": CONTENT_SHA256_EXTENSION,
+                    "valueBase64Binary": base64::engine::general_purpose::STANDARD.encode(r.content_sha256),
+                }],
+            },
+        }],
+    });
+    if let Some((_, size)) = held {
+        doc["content"][0]["attachment"]["size"] = json!(size);
+    }
+    if r.previous != careledger::NO_PREVIOUS_VERSION {
+        let previous = crate::pda::record(&r.patient, r.previous).0;
+        doc["relatesTo"] = json!([{ "code": "replaces", "target": { "reference": format!("DocumentReference/{previous}") } }]);
+    }
+    doc
+}
+
+/// The identifier system of a transaction signature.
+pub const SIGNATURE_SYSTEM: &str = "urn:solana:signature";
+/// The extension on a `Provenance` naming the slot its transaction landed in.
+pub const SLOT_EXTENSION: &str = "urn:careledger:slot";
+
+/// Where `target` (`Consent/…`, `AuditEvent/…`) came from: the transaction `signature` in `slot`,
+/// signed by `who` at `at`.
+pub fn provenance(
+    id: &str,
+    target: &str,
+    signature: &str,
+    slot: u64,
+    at: i64,
+    who: &Pubkey,
+) -> Value {
+    json!({
+        "resourceType": "Provenance",
+        "id": id,
+        "target": [{ "reference": target }],
+        "recorded": instant(at),
+        "agent": [{ "who": key_ref(who) }],
+        "entity": [{
+            "role": "source",
+            "what": { "identifier": { "system": SIGNATURE_SYSTEM, "value": signature }, "display": format!("Solana transaction in slot {slot}") },
+        }],
+        "extension": [{ "url": SLOT_EXTENSION, "valueString": slot.to_string() }],
+    })
 }
 
 /// What goes into an export, fetched by `Client::audit_bundle` or gathered by the caller.

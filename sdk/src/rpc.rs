@@ -29,7 +29,17 @@ pub struct RpcTransport {
     /// [`Transport::latest_blockhash`] waits for a newer one, so that the caller's re-signed
     /// transaction is a new one (what the embedded transport does with its own bank).
     spent: std::sync::Mutex<Option<Hash>>,
+    /// The events of finalized transactions, by signature: a finalized transaction never
+    /// changes, so [`crate::LedgerArchive::history`] fetches each once (bounded; cleared when full).
+    finalized: std::sync::Mutex<
+        std::collections::HashMap<solana_signature::Signature, Vec<crate::events::CareledgerEvent>>,
+    >,
 }
+
+/// The most finalized transactions an [`RpcTransport`] remembers the events of.
+const FINALIZED_CACHE: usize = 100_000;
+/// `getSignaturesForAddress` answers at most this many per call.
+const SIGNATURES_PER_CALL: usize = 1_000;
 
 /// How long `latest_blockhash` waits for a blockhash newer than a spent one: a cluster makes a
 /// new one every slot (400 ms on mainnet).
@@ -41,6 +51,7 @@ impl RpcTransport {
         RpcTransport {
             client: RpcClient::new_with_commitment(url.into(), commitment),
             spent: std::sync::Mutex::new(None),
+            finalized: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -133,23 +144,93 @@ impl RpcTransport {
         address: &Pubkey,
         limit: usize,
     ) -> Result<Vec<crate::events::CareledgerEvent>, SdkError> {
-        let signatures = self
-            .client
-            .get_signatures_for_address(address)
-            .await
-            .map_err(rpc_error)?;
-        let mut events = Vec::new();
-        for entry in signatures.iter().take(limit).rev() {
-            if entry.err.is_some() {
-                continue;
+        let entries = crate::LedgerArchive::history(self, address, limit).await?;
+        Ok(entries.into_iter().flat_map(|e| e.events).collect())
+    }
+}
+
+impl crate::LedgerArchive for RpcTransport {
+    async fn program_accounts(
+        &self,
+        filters: &[Memcmp],
+    ) -> Result<Vec<(Pubkey, Account)>, SdkError> {
+        Transport::program_accounts(self, filters).await
+    }
+
+    /// `getSignaturesForAddress` a thousand at a time (newest first, each call `before` the
+    /// last), then `getTransaction` for each successful one not finalized and cached already.
+    async fn history(
+        &self,
+        address: &Pubkey,
+        limit: usize,
+    ) -> Result<Vec<crate::HistoryEntry>, SdkError> {
+        use solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
+        use solana_transaction_status_client_types::TransactionConfirmationStatus;
+        let limit = limit.min(crate::transport::MAX_HISTORY);
+        let mut listed = Vec::new();
+        let mut before = None;
+        // bounded: each call lists up to a thousand, and the loop stops at `limit`
+        for _ in 0..limit.div_ceil(SIGNATURES_PER_CALL) {
+            let config = GetConfirmedSignaturesForAddress2Config {
+                before,
+                until: None,
+                limit: Some(SIGNATURES_PER_CALL.min(limit - listed.len())),
+                commitment: Some(self.client.commitment()),
+            };
+            let page = self
+                .client
+                .get_signatures_for_address_with_config(address, config)
+                .await
+                .map_err(rpc_error)?;
+            let full = page.len() == SIGNATURES_PER_CALL;
+            for entry in page {
+                let signature: solana_signature::Signature =
+                    entry.signature.parse().map_err(|e| {
+                        SdkError::Transport(format!("bad signature from the node: {e}"))
+                    })?;
+                before = Some(signature);
+                let finalized =
+                    entry.confirmation_status == Some(TransactionConfirmationStatus::Finalized);
+                if entry.err.is_none() {
+                    listed.push((signature, entry.slot, finalized));
+                }
             }
-            let signature = entry
-                .signature
-                .parse()
-                .map_err(|e| SdkError::Transport(format!("bad signature from the node: {e}")))?;
-            events.extend(self.events_of(&signature).await?);
+            if !full || listed.len() >= limit {
+                break;
+            }
         }
-        Ok(events)
+        let mut out = Vec::with_capacity(listed.len());
+        for (signature, slot, finalized) in listed.into_iter().rev() {
+            let cached = self
+                .finalized
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&signature)
+                .cloned();
+            let events = match cached {
+                Some(events) => events,
+                None => {
+                    let Some(events) = self.lookup(&signature).await? else {
+                        continue;
+                    };
+                    if finalized {
+                        let mut cache = self.finalized.lock().unwrap_or_else(|p| p.into_inner());
+                        if cache.len() >= FINALIZED_CACHE {
+                            cache.clear();
+                        }
+                        cache.insert(signature, events.clone());
+                    }
+                    events
+                }
+            };
+            out.push(crate::HistoryEntry {
+                signature,
+                slot,
+                index: 0,
+                events,
+            });
+        }
+        Ok(out)
     }
 }
 

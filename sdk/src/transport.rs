@@ -74,6 +74,42 @@ pub trait LedgerView: Send + Sync {
     fn latest_blockhash(&self) -> impl Future<Output = Result<Hash, SdkError>> + Send;
 }
 
+/// One successful transaction of a history: where it sits and the careledger events it emitted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub signature: Signature,
+    /// The slot it landed in (a ledger folder's generation).
+    pub slot: u64,
+    /// Its place among transactions that share a signature: always 0 on a cluster, where a
+    /// signature names one transaction; a ledger folder's index within its generation.
+    pub index: u32,
+    pub events: Vec<CareledgerEvent>,
+}
+
+/// The most transactions one [`LedgerArchive::history`] reads: a service's request stays bounded.
+pub const MAX_HISTORY: usize = 20_000;
+
+/// What a read-only service that searches a ledger needs beyond [`LedgerView`]: program
+/// accounts by filter, and the transactions behind an account (the FHIR API, `careledger
+/// serve`). Over RPC, `getProgramAccounts`, `getSignaturesForAddress` and `getTransaction`;
+/// over the embedded runtime and a ledger folder, what they hold.
+pub trait LedgerArchive: LedgerView {
+    /// Program accounts whose data matches every filter.
+    fn program_accounts(
+        &self,
+        filters: &[Memcmp],
+    ) -> impl Future<Output = Result<Vec<(Pubkey, Account)>, SdkError>> + Send;
+    /// The successful transactions that touched `address`, oldest first: the newest `limit`
+    /// (at most [`MAX_HISTORY`]). A source that does not index transactions by account (the
+    /// embedded runtime, a ledger folder) gives every transaction it holds: callers filter by
+    /// what the events name.
+    fn history(
+        &self,
+        address: &Pubkey,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<HistoryEntry>, SdkError>> + Send;
+}
+
 impl<T: Transport> LedgerView for T {
     async fn accounts_at(&self, addresses: &[Pubkey]) -> Result<AccountsAt, SdkError> {
         Transport::accounts_at(self, addresses).await

@@ -117,7 +117,10 @@ pub async fn for_bare_refusals(response: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/problem+json"));
+        // a FHIR route's refusals are OperationOutcomes (application/fhir+json) already
+        .is_some_and(|v| {
+            v.starts_with("application/problem+json") || v.starts_with("application/fhir+json")
+        });
     if is_problem {
         return response;
     }

@@ -60,6 +60,20 @@ impl Server {
         self
     }
 
+    /// The FHIR API's routes under `/fhir` (docs/FHIR.md), each answered within
+    /// [`ACTIONS_TIMEOUT`].
+    pub fn fhir<L: careledger_sdk::LedgerArchive + 'static>(
+        mut self,
+        api: Arc<crate::fhir::Fhir<L>>,
+    ) -> Server {
+        use tower_http::timeout::TimeoutLayer;
+        let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, ACTIONS_TIMEOUT);
+        self.router = self
+            .router
+            .nest("/fhir", crate::fhir::router(api).layer(timeout));
+        self
+    }
+
     /// How long a request's head may take to arrive, and a kept-alive connection sit idle.
     pub fn header_timeout(mut self, timeout: Duration) -> Server {
         self.options.header_timeout = timeout;

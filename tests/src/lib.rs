@@ -1144,3 +1144,19 @@ impl careledger_sdk::LedgerView for EnvView {
         Transport::latest_blockhash(self.0.client.transport()).await
     }
 }
+
+impl careledger_sdk::LedgerArchive for EnvView {
+    async fn program_accounts(
+        &self,
+        filters: &[careledger_sdk::accounts::Memcmp],
+    ) -> Result<Vec<(Pubkey, careledger_sdk::Account)>, SdkError> {
+        careledger_sdk::LedgerArchive::program_accounts(self.0.client.transport(), filters).await
+    }
+    async fn history(
+        &self,
+        address: &Pubkey,
+        limit: usize,
+    ) -> Result<Vec<careledger_sdk::HistoryEntry>, SdkError> {
+        careledger_sdk::LedgerArchive::history(self.0.client.transport(), address, limit).await
+    }
+}

@@ -2,14 +2,16 @@
 //! custodian, over a ledger folder (`--url embedded:PATH`, shared safely with CLI commands) or
 //! any RPC cluster. Over a cluster it also serves the Solana Actions for patient decisions
 //! (see `careledger_server::actions`): a wallet submits their transactions to that cluster.
+//! Over either it serves the read-only FHIR API at `/fhir` (see `careledger_server::fhir`).
 use crate::session::{default_keypair, lock_timeout};
 use crate::Cli;
 use anyhow::{anyhow, bail, Result};
 use careledger_sdk::embedded::folder::FolderView;
 use careledger_sdk::rpc::RpcTransport;
-use careledger_sdk::LedgerView;
 use careledger_sdk::SECONDS_PER_DAY;
 use careledger_sdk::{pda, EncryptionKey};
+use careledger_sdk::{LedgerArchive, LedgerView};
+use careledger_server::fhir::Fhir;
 use careledger_server::gateway::{self, Gateway, Limits};
 use careledger_server::{actions, Server};
 
@@ -62,8 +64,8 @@ pub struct ServeArgs {
     /// bytes per second
     #[arg(long, default_value_t = 64 * 1024)]
     pub min_upload_rate: u64,
-    /// The public origin (scheme://host[:port]) of the Solana Actions' links and icon
-    /// [default: http://DOMAIN]
+    /// The public origin (scheme://host[:port]) of the Solana Actions' links and icon, and of
+    /// the FHIR API's links [default: http://DOMAIN]
     #[arg(long)]
     pub actions_origin: Option<String>,
     /// Another replica of this custodian (its URL; repeatable): a record this gateway does not
@@ -83,7 +85,7 @@ pub async fn execute(cli: &Cli, args: &ServeArgs) -> Result<(Value, String)> {
     if let Some(dir) = cli.url.strip_prefix("embedded:") {
         let view = FolderView::new(PathBuf::from(dir), lock_timeout(cli)?);
         // a wallet cannot submit a transaction to a ledger folder: no Actions over one
-        run(view, custodian, args, None, None).await
+        run(view.clone(), view, custodian, args, None, None).await
     } else {
         let url = crate::session::rpc_url(&cli.url)?;
         let commitment = solana_commitment_config::CommitmentConfig::from_str(&cli.commitment)
@@ -91,6 +93,7 @@ pub async fn execute(cli: &Cli, args: &ServeArgs) -> Result<(Value, String)> {
         if commitment.is_at_least_confirmed() {
             // the clock sysvar of a lagging node must not be trusted for long
             run(
+                RpcTransport::new(url.clone(), commitment),
                 RpcTransport::new(url.clone(), commitment),
                 custodian,
                 args,
@@ -104,8 +107,9 @@ pub async fn execute(cli: &Cli, args: &ServeArgs) -> Result<(Value, String)> {
     }
 }
 
-async fn run<V: LedgerView + 'static>(
+async fn run<V: LedgerView + 'static, F: LedgerArchive + 'static>(
     view: V,
+    archive: F,
     wallet: solana_keypair::Keypair,
     args: &ServeArgs,
     max_ledger_lag_secs: Option<i64>,
@@ -178,26 +182,34 @@ async fn run<V: LedgerView + 'static>(
         None => String::new(),
     };
     let gw = Arc::new(gw);
+    let origin = args
+        .actions_origin
+        .clone()
+        .unwrap_or_else(|| format!("http://{domain}"));
+    // DocumentReferences link the records this gateway holds to its own /ipfs
+    let holds = gw.clone();
+    let ipfs_origin = origin.clone();
+    let fhir = Fhir::new(archive, &origin).with_holder(Box::new(move |record| {
+        let stored = holds.store.record(record).ok().flatten()?;
+        Some((ipfs_origin.clone(), stored.bytes))
+    }));
     let mut server = Server::new()
         .gateway(gw)
+        .fhir(Arc::new(fhir))
         .header_timeout(header_timeout)
         .max_connections(args.max_connections);
     let mut served = "no Solana Actions: they need a cluster URL".to_string();
     if let Some(chain) = actions_chain {
-        let origin = args
-            .actions_origin
-            .clone()
-            .unwrap_or_else(|| format!("http://{domain}"));
         served = format!("Solana Actions at {origin}/actions.json");
         server = server.actions(Arc::new(actions::Actions {
             chain,
-            origin,
+            origin: origin.clone(),
             max_request_age_secs: args.max_request_age.max(1).saturating_mul(SECONDS_PER_DAY),
         }));
     }
     // the one line a supervisor (or a test) waits for
     println!(
-        "careledger gateway listening on http://{local} (domain {domain}, custodian {custodian}; {served}{replicas})"
+        "careledger gateway listening on http://{local} (domain {domain}, custodian {custodian}; FHIR API at {origin}/fhir; {served}{replicas})"
     );
     std::io::stdout().flush()?;
     server.serve(listener).await?;

@@ -118,7 +118,8 @@ struct State {
     known: BTreeSet<Pubkey>,
     /// The events of the newest `HISTORY` transactions, by signature (`transaction_events`).
     history: HashMap<solana_signature::Signature, Vec<CareledgerEvent>>,
-    order: VecDeque<solana_signature::Signature>,
+    /// The same transactions in the order they were processed, each with its slot.
+    order: VecDeque<(solana_signature::Signature, u64)>,
 }
 
 /// How many transactions `transaction_events` remembers: a long test run stays bounded.
@@ -304,11 +305,17 @@ impl Transport for EmbeddedTransport {
         state.sent.insert(signature);
         state.known.extend(keys);
         if state.order.len() >= HISTORY {
-            if let Some(oldest) = state.order.pop_front() {
+            if let Some((oldest, _)) = state.order.pop_front() {
                 state.history.remove(&oldest);
             }
         }
-        state.order.push_back(signature);
+        let slot = state
+            .context
+            .banks_client
+            .get_root_slot()
+            .await
+            .map_err(banks_error)?;
+        state.order.push_back((signature, slot));
         state.history.insert(signature, events.clone());
         Ok(TxOutcome { signature, events })
     }
@@ -378,5 +385,39 @@ impl Transport for EmbeddedTransport {
             .await
             .map_err(banks_error)?;
         Ok(clock.unix_timestamp)
+    }
+}
+
+impl crate::LedgerArchive for EmbeddedTransport {
+    async fn program_accounts(
+        &self,
+        filters: &[crate::accounts::Memcmp],
+    ) -> Result<Vec<(Pubkey, Account)>, SdkError> {
+        Transport::program_accounts(self, filters).await
+    }
+
+    /// Every transaction this runtime remembers (the newest 65,536), oldest first: the bank
+    /// indexes none by account, so `address` does not narrow it.
+    async fn history(
+        &self,
+        _address: &Pubkey,
+        limit: usize,
+    ) -> Result<Vec<crate::HistoryEntry>, SdkError> {
+        let state = self.state.lock().await;
+        let limit = limit.min(crate::transport::MAX_HISTORY);
+        let skip = state.order.len().saturating_sub(limit);
+        Ok(state
+            .order
+            .iter()
+            .skip(skip)
+            .filter_map(|(signature, slot)| {
+                Some(crate::HistoryEntry {
+                    signature: *signature,
+                    slot: *slot,
+                    index: 0,
+                    events: state.history.get(signature)?.clone(),
+                })
+            })
+            .collect())
     }
 }

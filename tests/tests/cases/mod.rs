@@ -13,6 +13,7 @@ mod demo;
 mod encryption_keys;
 mod enrolment;
 mod escrow_mints;
+mod fhir_rest;
 mod fuzz_corpus;
 mod guardians;
 mod guardianship;

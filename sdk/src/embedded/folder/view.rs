@@ -15,6 +15,8 @@ struct Loaded {
     generation: u64,
     accounts: BTreeMap<Pubkey, Account>,
     events: HashMap<Signature, Vec<CareledgerEvent>>,
+    /// Every transaction of the events log, in the order it was saved.
+    log: Vec<crate::HistoryEntry>,
 }
 
 #[derive(Clone)]
@@ -61,10 +63,26 @@ impl Inner {
         // embedded bank whose blockhashes repeat): the newest transaction under a signature is
         // the one its sender just made. Releases are keyed by the event itself.
         let mut events: HashMap<Signature, (TxPlace, Vec<CareledgerEvent>)> = HashMap::new();
+        let mut log: Vec<crate::HistoryEntry> = Vec::new();
         for (tx, event) in decode_lines(&folder, &snapshot)? {
             let Some((signature, place)) = tx else {
                 continue;
             };
+            match log.last_mut() {
+                Some(last)
+                    if last.signature == signature
+                        && last.slot == place.generation
+                        && last.index == place.index =>
+                {
+                    last.events.push(event.clone())
+                }
+                _ => log.push(crate::HistoryEntry {
+                    signature,
+                    slot: place.generation,
+                    index: place.index,
+                    events: vec![event.clone()],
+                }),
+            }
             let entry = events.entry(signature).or_insert((place, Vec::new()));
             if place > entry.0 {
                 *entry = (place, Vec::new());
@@ -81,6 +99,7 @@ impl Inner {
             generation: snapshot.generation,
             accounts: snapshot.accounts,
             events,
+            log,
         });
         *self.cache.lock().map_err(|_| poisoned())? = Some(loaded.clone());
         Ok(loaded)
@@ -120,6 +139,36 @@ impl LedgerView for FolderView {
         Err(transport(
             "it takes no transaction signed elsewhere, so it gives no blockhash",
         ))
+    }
+}
+
+impl crate::LedgerArchive for FolderView {
+    async fn program_accounts(
+        &self,
+        filters: &[crate::accounts::Memcmp],
+    ) -> Result<Vec<(Pubkey, Account)>, SdkError> {
+        let loaded = self.loaded().await?;
+        Ok(loaded
+            .accounts
+            .iter()
+            .filter(|(_, a)| {
+                a.owner == careledger::ID && filters.iter().all(|f| f.matches(&a.data))
+            })
+            .map(|(k, a)| (*k, a.clone()))
+            .collect())
+    }
+
+    /// Every transaction of the events log (the newest `limit`), oldest first: a folder keeps
+    /// no index by account, so `address` does not narrow it. The slot is the generation that
+    /// saved it.
+    async fn history(
+        &self,
+        _address: &Pubkey,
+        limit: usize,
+    ) -> Result<Vec<crate::HistoryEntry>, SdkError> {
+        let loaded = self.loaded().await?;
+        let limit = limit.min(crate::transport::MAX_HISTORY);
+        Ok(loaded.log[loaded.log.len().saturating_sub(limit)..].to_vec())
     }
 }
 

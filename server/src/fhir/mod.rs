@@ -1,0 +1,321 @@
+//! A read-only HL7 FHIR R4 REST API over the ledger (docs/FHIR.md), mounted at `/fhir` by
+//! `careledger serve`: the CapabilityStatement, Consent (read and search), AuditEvent,
+//! DocumentReference, ClaimResponse and Provenance searches in searchset Bundles paged by
+//! `_count`, and `Consent/$evaluate`, the program's own access decision. It answers only what
+//! the ledger shows anyone (wallet keys, addresses, opaque class ids, times), so it asks no
+//! caller to sign in. Every error is an OperationOutcome.
+pub mod capability;
+pub mod evaluate;
+pub mod outcome;
+pub mod search;
+pub mod trail;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use careledger_sdk::accounts::decode;
+use careledger_sdk::{Claim, ConsentGrant, LedgerArchive, Policy, Pubkey, RecordAnchor, SdkError};
+use outcome::{fhir, Outcome};
+use search::{Kind, Search};
+use std::sync::Arc;
+
+/// What the API reads, and where it says it lives.
+pub struct Fhir<L> {
+    pub ledger: L,
+    /// The API's public base (`http://host:port/fhir`): Bundle links and full URLs start with it.
+    pub base: String,
+    /// Where a record's ciphertext can be fetched (the gateway this server also runs).
+    holder: Option<Box<HolderFn>>,
+}
+
+/// A function that says which trustless gateway holds a record, and at what size.
+pub type HolderFn = dyn Fn(&Pubkey) -> Option<(String, u64)> + Send + Sync;
+
+impl<L: LedgerArchive + 'static> Fhir<L> {
+    /// The API over `ledger`, served at `origin` (`scheme://host[:port]`) + `/fhir`.
+    pub fn new(ledger: L, origin: &str) -> Fhir<L> {
+        Fhir {
+            ledger,
+            base: format!("{}/fhir", origin.trim_end_matches('/')),
+            holder: None,
+        }
+    }
+
+    /// DocumentReferences link the records `holder` names to that gateway's `/ipfs`.
+    pub fn with_holder(mut self, holder: Box<HolderFn>) -> Fhir<L> {
+        self.holder = Some(holder);
+        self
+    }
+
+    async fn trail(&self, patient: &Pubkey) -> Result<Option<trail::Trail>, Outcome> {
+        match trail::read(&self.ledger, patient, self.holder.as_deref()).await {
+            Ok(t) => Ok(Some(t)),
+            Err(SdkError::AccountNotFound(a)) if a == careledger_sdk::pda::patient(patient).0 => {
+                Ok(None)
+            }
+            Err(e) => Err(Outcome::ledger(e)),
+        }
+    }
+
+    /// The patient behind a resource id, by reading the account it names.
+    async fn patient_behind(&self, kind: Kind, id: &str) -> Result<Option<Pubkey>, Outcome> {
+        let address_text = match kind {
+            Kind::Consent => id.rsplit_once('-').map_or(id, |(a, _)| a),
+            _ => id,
+        };
+        let Ok(address) = address_text.parse::<Pubkey>() else {
+            return Ok(None);
+        };
+        let read = |a: Pubkey| async move {
+            let at = self
+                .ledger
+                .accounts_at(&[a])
+                .await
+                .map_err(Outcome::ledger)?;
+            Ok::<_, Outcome>(at.accounts.into_iter().next().flatten())
+        };
+        let Some(account) = read(address).await? else {
+            return Ok(None);
+        };
+        Ok(match kind {
+            Kind::Consent => decode::<ConsentGrant>(&address, &account.owner, &account.data)
+                .ok()
+                .map(|g| g.patient),
+            Kind::DocumentReference => {
+                decode::<RecordAnchor>(&address, &account.owner, &account.data)
+                    .ok()
+                    .map(|r| r.patient)
+            }
+            Kind::ClaimResponse => {
+                let Ok(claim) = decode::<Claim>(&address, &account.owner, &account.data) else {
+                    return Ok(None);
+                };
+                match read(claim.policy).await? {
+                    Some(p) => decode::<Policy>(&claim.policy, &p.owner, &p.data)
+                        .ok()
+                        .map(|p| p.patient),
+                    None => None,
+                }
+            }
+            Kind::AuditEvent | Kind::Provenance => None,
+        })
+    }
+}
+
+/// The FHIR routes, to be nested at `/fhir`: unknown routes and methods answer an
+/// OperationOutcome too.
+pub fn router<L: LedgerArchive + 'static>(api: Arc<Fhir<L>>) -> Router {
+    let mut router = Router::new()
+        .route("/metadata", get(metadata::<L>))
+        .route(
+            "/OperationDefinition/consent-evaluate",
+            get(operation_definition::<L>),
+        )
+        .route("/Consent/$evaluate", post(evaluate::<L>))
+        .route("/Consent/{id}", get(read::<L>))
+        .route("/DocumentReference/{id}", get(read::<L>))
+        .route("/ClaimResponse/{id}", get(read::<L>));
+    for kind in Kind::ALL {
+        router = router.route(&format!("/{}", kind.name()), get(search::<L>));
+    }
+    router
+        .fallback(|| async {
+            Outcome::not_found(
+                "no such FHIR route: GET /fhir/metadata lists what this server supports".into(),
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            Outcome::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "not-supported",
+                "this FHIR API is read-only: it takes GET, and POST only for Consent/$evaluate"
+                    .into(),
+            )
+        })
+        .with_state(api)
+}
+
+/// Refuses an `Accept` or `_format` this server cannot answer in (406): it speaks JSON only.
+fn negotiate(headers: &HeaderMap, format: Option<&str>) -> Result<(), Outcome> {
+    let json = |m: &str| {
+        let m = m.split(';').next().unwrap_or_default().trim();
+        matches!(
+            m,
+            "json" | "application/json" | "application/fhir+json" | "*/*" | "application/*" | ""
+        )
+    };
+    if let Some(f) = format {
+        if !json(f) {
+            return Err(Outcome::new(
+                StatusCode::NOT_ACCEPTABLE,
+                "not-supported",
+                format!("_format={f}: this server answers in JSON only (application/fhir+json)"),
+            ));
+        }
+    }
+    if let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
+        if !accept.split(',').any(json) {
+            return Err(Outcome::new(
+                StatusCode::NOT_ACCEPTABLE,
+                "not-supported",
+                format!(
+                    "Accept: {accept}: this server answers in JSON only (application/fhir+json)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn format_of(pairs: &[(String, String)]) -> Option<&str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == "_format")
+        .map(|(_, v)| v.as_str())
+}
+
+/// Whether the client asked for strict handling of unknown parameters.
+fn strict(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split([',', ';']))
+        .any(|p| p.trim().eq_ignore_ascii_case("handling=strict"))
+}
+
+async fn metadata<L: LedgerArchive + 'static>(
+    State(api): State<Arc<Fhir<L>>>,
+    headers: HeaderMap,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, Outcome> {
+    negotiate(&headers, format_of(&pairs))?;
+    Ok(fhir(StatusCode::OK, &capability::statement(&api.base)))
+}
+
+async fn operation_definition<L: LedgerArchive + 'static>(
+    State(api): State<Arc<Fhir<L>>>,
+    headers: HeaderMap,
+) -> Result<Response, Outcome> {
+    negotiate(&headers, None)?;
+    Ok(fhir(
+        StatusCode::OK,
+        &capability::evaluate_definition(&api.base),
+    ))
+}
+
+fn kind_of(path: &str) -> Option<Kind> {
+    Kind::ALL.into_iter().find(|k| {
+        path.trim_end_matches('/')
+            .ends_with(&format!("/{}", k.name()))
+    })
+}
+
+async fn search<L: LedgerArchive + 'static>(
+    State(api): State<Arc<Fhir<L>>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, Outcome> {
+    negotiate(&headers, format_of(&pairs))?;
+    let kind =
+        kind_of(uri.path()).ok_or_else(|| Outcome::not_found("no such resource type".into()))?;
+    let search = Search::parse(kind, &pairs, strict(&headers))?;
+    let patient = match (search.patient, &search.target) {
+        (Some(p), _) => p,
+        (None, Some(target)) => {
+            let (type_name, id) = target.split_once('/').ok_or_else(|| {
+                Outcome::invalid(format!("target=`{target}` is not Type/id (Consent/…, DocumentReference/…, ClaimResponse/…)"))
+            })?;
+            let target_kind = Kind::ALL
+                .into_iter()
+                .find(|k| k.name() == type_name)
+                .ok_or_else(|| Outcome::invalid(format!("target=`{target}`: this server keeps Provenance for Consent, AuditEvent, DocumentReference and ClaimResponse")))?;
+            if matches!(target_kind, Kind::AuditEvent | Kind::Provenance) {
+                return Err(Outcome::invalid(format!(
+                    "target=`{target}`: an {type_name} id does not name its patient; add patient=WALLET"
+                )));
+            }
+            match api.patient_behind(target_kind, id).await? {
+                Some(p) => p,
+                None => return Ok(fhir(StatusCode::OK, &search.bundle(&api.base, &[], false))),
+            }
+        }
+        (None, None) => {
+            return Err(Outcome::invalid(format!(
+                "{} searches read one patient's trail: add patient=WALLET{}",
+                kind.name(),
+                if kind == Kind::Provenance {
+                    " or target=Type/id"
+                } else {
+                    ""
+                }
+            )))
+        }
+    };
+    let bundle = match api.trail(&patient).await? {
+        Some(trail) => search.bundle(&api.base, kind.entries(&trail), trail.truncated),
+        None => search.bundle(&api.base, &[], false),
+    };
+    Ok(fhir(StatusCode::OK, &bundle))
+}
+
+async fn read<L: LedgerArchive + 'static>(
+    State(api): State<Arc<Fhir<L>>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Path(id): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, Outcome> {
+    negotiate(&headers, format_of(&pairs))?;
+    let type_name = uri
+        .path()
+        .trim_end_matches(&format!("/{id}"))
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let kind = Kind::ALL
+        .into_iter()
+        .find(|k| k.name() == type_name)
+        .ok_or_else(|| Outcome::not_found("no such resource type".into()))?;
+    let missing = || Outcome::not_found(format!("{}/{id} is not on this ledger", kind.name()));
+    let patient = api.patient_behind(kind, &id).await?.ok_or_else(missing)?;
+    let trail = api.trail(&patient).await?.ok_or_else(missing)?;
+    let found = kind
+        .entries(&trail)
+        .iter()
+        .find(|e| e.resource["id"] == id.as_str())
+        .ok_or_else(missing)?;
+    Ok(fhir(StatusCode::OK, &found.resource))
+}
+
+async fn evaluate<L: LedgerArchive + 'static>(
+    State(api): State<Arc<Fhir<L>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Outcome> {
+    negotiate(&headers, None)?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    if !matches!(media, "application/fhir+json" | "application/json") {
+        return Err(Outcome::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not-supported",
+            format!(
+                "Content-Type `{content_type}`: $evaluate takes a Parameters resource as application/fhir+json"
+            ),
+        ));
+    }
+    let body: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| Outcome::invalid(format!("the body is not JSON: {e}")))?;
+    let question = evaluate::Question::parse(&body)?;
+    let decision = evaluate::decide(&api.ledger, &question).await?;
+    Ok(fhir(StatusCode::OK, &decision.parameters()))
+}
