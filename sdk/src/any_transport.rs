@@ -87,11 +87,7 @@ impl crate::LedgerArchive for AnyTransport {
     ) -> Result<Vec<(Pubkey, Account)>, SdkError> {
         both!(self, t => crate::LedgerArchive::program_accounts(t, filters).await)
     }
-    async fn history(
-        &self,
-        address: &Pubkey,
-        limit: usize,
-    ) -> Result<Vec<crate::HistoryEntry>, SdkError> {
+    async fn history(&self, address: &Pubkey, limit: usize) -> Result<crate::History, SdkError> {
         both!(self, t => crate::LedgerArchive::history(t, address, limit).await)
     }
 }

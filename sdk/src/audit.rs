@@ -473,7 +473,8 @@ pub fn document_reference(address: &Pubkey, r: &RecordAnchor, held: Option<(&str
             },
         }],
     });
-    if let Some((_, size)) = held {
+    // R4's unsignedInt stops at 2^31 - 1: a larger record gives no size
+    if let Some((_, size)) = held.filter(|(_, size)| *size <= i32::MAX as u64) {
         doc["content"][0]["attachment"]["size"] = json!(size);
     }
     if r.previous != careledger::NO_PREVIOUS_VERSION {

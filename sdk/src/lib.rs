@@ -91,7 +91,7 @@ pub use solana_keypair::{self as keypair, Keypair};
 pub use solana_pubkey::{self as pubkey, Pubkey};
 pub use solana_signature::Signature;
 pub use solana_signer::{self as signer, Signer};
-pub use transport::{HistoryEntry, LedgerArchive, LedgerView, Transport, TxOutcome};
+pub use transport::{History, HistoryEntry, LedgerArchive, LedgerView, Transport, TxOutcome};
 
 /// SIWS, did:sol and verifiable credentials (the `careledger-identity` crate).
 #[cfg(feature = "identity")]

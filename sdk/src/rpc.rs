@@ -29,15 +29,15 @@ pub struct RpcTransport {
     /// [`Transport::latest_blockhash`] waits for a newer one, so that the caller's re-signed
     /// transaction is a new one (what the embedded transport does with its own bank).
     spent: std::sync::Mutex<Option<Hash>>,
-    /// The events of finalized transactions, by signature: a finalized transaction never
-    /// changes, so [`crate::LedgerArchive::history`] fetches each once (bounded; cleared when full).
-    finalized: std::sync::Mutex<
-        std::collections::HashMap<solana_signature::Signature, Vec<crate::events::CareledgerEvent>>,
-    >,
+    /// Each address's finalized transactions with their events, as
+    /// [`crate::LedgerArchive::history`] indexed them (at most [`INDEXED_ADDRESSES`] addresses,
+    /// the least recently read leaving first, each at most [`crate::transport::MAX_HISTORY`]).
+    index: std::sync::Mutex<std::collections::HashMap<Pubkey, AddressIndex>>,
+    used: std::sync::atomic::AtomicU64,
 }
 
-/// The most finalized transactions an [`RpcTransport`] remembers the events of.
-const FINALIZED_CACHE: usize = 100_000;
+/// The most addresses an [`RpcTransport`] keeps a transaction index for.
+const INDEXED_ADDRESSES: usize = 256;
 /// `getSignaturesForAddress` answers at most this many per call.
 const SIGNATURES_PER_CALL: usize = 1_000;
 
@@ -51,7 +51,8 @@ impl RpcTransport {
         RpcTransport {
             client: RpcClient::new_with_commitment(url.into(), commitment),
             spent: std::sync::Mutex::new(None),
-            finalized: std::sync::Mutex::new(std::collections::HashMap::new()),
+            index: std::sync::Mutex::new(std::collections::HashMap::new()),
+            used: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -144,8 +145,8 @@ impl RpcTransport {
         address: &Pubkey,
         limit: usize,
     ) -> Result<Vec<crate::events::CareledgerEvent>, SdkError> {
-        let entries = crate::LedgerArchive::history(self, address, limit).await?;
-        Ok(entries.into_iter().flat_map(|e| e.events).collect())
+        let history = crate::LedgerArchive::history(self, address, limit).await?;
+        Ok(history.entries.into_iter().flat_map(|e| e.events).collect())
     }
 }
 
@@ -158,22 +159,34 @@ impl crate::LedgerArchive for RpcTransport {
     }
 
     /// `getSignaturesForAddress` a thousand at a time (newest first, each call `before` the
-    /// last), then `getTransaction` for each successful one not finalized and cached already.
+    /// last), stopping at the newest finalized signature already indexed for `address` (`until`):
+    /// a finalized transaction never changes, so each is fetched with `getTransaction` once and
+    /// kept; newer ones are fetched on every call. Once an address is indexed, a call costs one
+    /// `getSignaturesForAddress` and one `getTransaction` per new transaction.
     async fn history(
         &self,
         address: &Pubkey,
         limit: usize,
-    ) -> Result<Vec<crate::HistoryEntry>, SdkError> {
+    ) -> Result<crate::transport::History, SdkError> {
         use solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
         use solana_transaction_status_client_types::TransactionConfirmationStatus;
-        let limit = limit.min(crate::transport::MAX_HISTORY);
-        let mut listed = Vec::new();
+        let limit = limit.clamp(1, crate::transport::MAX_HISTORY);
+        let (newest_indexed, indexed_truncated) = {
+            let index = self.index.lock().unwrap_or_else(|p| p.into_inner());
+            match index.get(address) {
+                Some(known) => (known.listed.last().map(|l| l.signature), known.truncated),
+                None => (None, false),
+            }
+        };
+        // newest first
+        let mut listed: Vec<(solana_signature::Signature, u64, bool, bool)> = Vec::new();
         let mut before = None;
+        let mut cut = false;
         // bounded: each call lists up to a thousand, and the loop stops at `limit`
         for _ in 0..limit.div_ceil(SIGNATURES_PER_CALL) {
             let config = GetConfirmedSignaturesForAddress2Config {
                 before,
-                until: None,
+                until: newest_indexed,
                 limit: Some(SIGNATURES_PER_CALL.min(limit - listed.len())),
                 commitment: Some(self.client.commitment()),
             };
@@ -182,7 +195,7 @@ impl crate::LedgerArchive for RpcTransport {
                 .get_signatures_for_address_with_config(address, config)
                 .await
                 .map_err(rpc_error)?;
-            let full = page.len() == SIGNATURES_PER_CALL;
+            let full = page.len() == SIGNATURES_PER_CALL.min(limit - listed.len());
             for entry in page {
                 let signature: solana_signature::Signature =
                     entry.signature.parse().map_err(|e| {
@@ -191,47 +204,102 @@ impl crate::LedgerArchive for RpcTransport {
                 before = Some(signature);
                 let finalized =
                     entry.confirmation_status == Some(TransactionConfirmationStatus::Finalized);
-                if entry.err.is_none() {
-                    listed.push((signature, entry.slot, finalized));
-                }
+                listed.push((signature, entry.slot, entry.err.is_none(), finalized));
             }
-            if !full || listed.len() >= limit {
+            if !full {
+                break;
+            }
+            if listed.len() >= limit {
+                // older signatures remain unlisted
+                cut = true;
                 break;
             }
         }
-        let mut out = Vec::with_capacity(listed.len());
-        for (signature, slot, finalized) in listed.into_iter().rev() {
-            let cached = self
-                .finalized
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&signature)
-                .cloned();
-            let events = match cached {
-                Some(events) => events,
-                None => {
-                    let Some(events) = self.lookup(&signature).await? else {
-                        continue;
-                    };
-                    if finalized {
-                        let mut cache = self.finalized.lock().unwrap_or_else(|p| p.into_inner());
-                        if cache.len() >= FINALIZED_CACHE {
-                            cache.clear();
-                        }
-                        cache.insert(signature, events.clone());
-                    }
-                    events
-                }
+        // oldest first; the finalized ones before the first that is not go into the index
+        let mut fresh: Vec<Indexed> = Vec::with_capacity(listed.len());
+        let mut unsettled: Vec<crate::HistoryEntry> = Vec::new();
+        for (signature, slot, succeeded, finalized) in listed.into_iter().rev() {
+            let events = match succeeded {
+                true => self.lookup(&signature).await?,
+                false => None,
             };
-            out.push(crate::HistoryEntry {
-                signature,
-                slot,
-                index: 0,
-                events,
-            });
+            if finalized && unsettled.is_empty() {
+                fresh.push(Indexed {
+                    signature,
+                    slot,
+                    events,
+                });
+            } else if let Some(events) = events {
+                unsettled.push(crate::HistoryEntry {
+                    signature,
+                    slot,
+                    index: 0,
+                    events,
+                });
+            }
         }
-        Ok(out)
+        let mut index = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        self.used.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let used = self.used.load(std::sync::atomic::Ordering::Relaxed);
+        if !index.contains_key(address) && index.len() >= INDEXED_ADDRESSES {
+            // the least recently read address leaves
+            if let Some(oldest) = index.iter().min_by_key(|(_, k)| k.used).map(|(a, _)| *a) {
+                index.remove(&oldest);
+            }
+        }
+        let known = index.entry(*address).or_insert_with(|| AddressIndex {
+            listed: Vec::new(),
+            truncated: false,
+            used,
+        });
+        known.used = used;
+        // what was cut before the index began, or now, stays cut
+        known.truncated = known.truncated || indexed_truncated || (cut && newest_indexed.is_none());
+        known.listed.extend(fresh);
+        let over = known
+            .listed
+            .len()
+            .saturating_sub(crate::transport::MAX_HISTORY);
+        if over > 0 {
+            known.listed.drain(..over);
+            known.truncated = true;
+        }
+        let mut entries: Vec<crate::HistoryEntry> = known
+            .listed
+            .iter()
+            .filter_map(|l| {
+                Some(crate::HistoryEntry {
+                    signature: l.signature,
+                    slot: l.slot,
+                    index: 0,
+                    events: l.events.clone()?,
+                })
+            })
+            .collect();
+        let mut truncated = known.truncated || cut;
+        entries.extend(unsettled);
+        if entries.len() > limit {
+            entries.drain(..entries.len() - limit);
+            truncated = true;
+        }
+        Ok(crate::transport::History { entries, truncated })
     }
+}
+
+/// One finalized transaction of an address's index: its events, or `None` for one that failed.
+struct Indexed {
+    signature: solana_signature::Signature,
+    slot: u64,
+    events: Option<Vec<crate::events::CareledgerEvent>>,
+}
+
+/// The finalized transactions of one address, oldest first.
+struct AddressIndex {
+    listed: Vec<Indexed>,
+    /// Older transactions were never listed (the address had more than the limit).
+    truncated: bool,
+    /// When it was last read (a counter), for eviction.
+    used: u64,
 }
 
 fn rpc_error(err: ClientError) -> SdkError {

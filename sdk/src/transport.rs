@@ -86,8 +86,17 @@ pub struct HistoryEntry {
     pub events: Vec<CareledgerEvent>,
 }
 
-/// The most transactions one [`LedgerArchive::history`] reads: a service's request stays bounded.
+/// The most transactions one [`LedgerArchive::history`] reads from a cluster: a service's
+/// request stays bounded.
 pub const MAX_HISTORY: usize = 20_000;
+
+/// An account's transactions, oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct History {
+    pub entries: Vec<HistoryEntry>,
+    /// Older transactions were left out: the account has more than the limit asked for.
+    pub truncated: bool,
+}
 
 /// What a read-only service that searches a ledger needs beyond [`LedgerView`]: program
 /// accounts by filter, and the transactions behind an account (the FHIR API, `careledger
@@ -99,15 +108,15 @@ pub trait LedgerArchive: LedgerView {
         &self,
         filters: &[Memcmp],
     ) -> impl Future<Output = Result<Vec<(Pubkey, Account)>, SdkError>> + Send;
-    /// The successful transactions that touched `address`, oldest first: the newest `limit`
-    /// (at most [`MAX_HISTORY`]). A source that does not index transactions by account (the
-    /// embedded runtime, a ledger folder) gives every transaction it holds: callers filter by
-    /// what the events name.
+    /// The successful transactions that touched `address`, oldest first: from a cluster, the
+    /// newest `limit` (at most [`MAX_HISTORY`]). A source that holds its transactions in memory
+    /// and does not index them by account (the embedded runtime, a ledger folder) gives every
+    /// one it holds, whatever `address` and `limit`: callers filter by what the events name.
     fn history(
         &self,
         address: &Pubkey,
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<HistoryEntry>, SdkError>> + Send;
+    ) -> impl Future<Output = Result<History, SdkError>> + Send;
 }
 
 impl<T: Transport> LedgerView for T {

@@ -183,6 +183,8 @@ pub async fn serve_until(
         });
         let table = table.clone();
         tokio::spawn(async move {
+            // the connection leaves the table however its task ends, a panic included
+            let _leaves = Leaves { table, id };
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(options.header_timeout)
@@ -195,9 +197,20 @@ pub async fn serve_until(
                     let _ = connection.await;
                 }
             }
-            table.remove(id);
             drop(permit);
         });
+    }
+}
+
+/// Removes a connection from the table when dropped.
+struct Leaves {
+    table: Arc<Table>,
+    id: u64,
+}
+
+impl Drop for Leaves {
+    fn drop(&mut self) {
+        self.table.remove(self.id);
     }
 }
 

@@ -107,6 +107,8 @@ impl Server {
                     "see docs/GATEWAY.md for the gateway's routes (and /ipfs), docs/ACTIONS.md for the Actions'".into(),
                 )
             })
+            // a handler that panics answers 500, described as a problem by the layer around it
+            .layer(tower_http::catch_panic::CatchPanicLayer::new())
             .layer(axum::middleware::map_response(problem::for_bare_refusals))
     }
 

@@ -1156,7 +1156,7 @@ impl careledger_sdk::LedgerArchive for EnvView {
         &self,
         address: &Pubkey,
         limit: usize,
-    ) -> Result<Vec<careledger_sdk::HistoryEntry>, SdkError> {
+    ) -> Result<careledger_sdk::History, SdkError> {
         careledger_sdk::LedgerArchive::history(self.0.client.transport(), address, limit).await
     }
 }

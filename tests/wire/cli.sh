@@ -83,6 +83,10 @@ cmp lab.pdf lab.ipfs.pdf
 put_cid=$(echo "$put" | grep -oE '"cid": *"[a-zA-Z0-9]+"' | grep -oE '[a-zA-Z0-9]{40,}')
 put_sha=$(echo "$put" | grep -oE '"sha256": *"[0-9a-f]{64}"' | grep -oE '[0-9a-f]{64}')
 timeout 300 node "$repo/tests/helia/fetch.mjs" "$gateway" "$put_cid" "$put_sha"
+# An EHR's view: fhir-kit-client (npm) reads the same server's FHIR API over this cluster
+# (getSignaturesForAddress and getTransaction behind it), pages every search to the end, reads
+# each Consent by id, and every answer validates against the FHIR R4 JSON schema
+timeout 300 node "$repo/tests/fhir/rest.mjs" "$gateway/fhir" "$(careledger -k me.json address)"
 
 # --- a localnet that starts from a ledger folder's accounts (--ledger) ------------------------
 "$bin" --url embedded:./folder -k me.json config init >/dev/null

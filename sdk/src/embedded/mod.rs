@@ -397,19 +397,12 @@ impl crate::LedgerArchive for EmbeddedTransport {
     }
 
     /// Every transaction this runtime remembers (the newest 65,536), oldest first: the bank
-    /// indexes none by account, so `address` does not narrow it.
-    async fn history(
-        &self,
-        _address: &Pubkey,
-        limit: usize,
-    ) -> Result<Vec<crate::HistoryEntry>, SdkError> {
+    /// indexes none by account, so `address` and `limit` do not narrow it.
+    async fn history(&self, _address: &Pubkey, _limit: usize) -> Result<crate::History, SdkError> {
         let state = self.state.lock().await;
-        let limit = limit.min(crate::transport::MAX_HISTORY);
-        let skip = state.order.len().saturating_sub(limit);
-        Ok(state
+        let entries = state
             .order
             .iter()
-            .skip(skip)
             .filter_map(|(signature, slot)| {
                 Some(crate::HistoryEntry {
                     signature: *signature,
@@ -418,6 +411,10 @@ impl crate::LedgerArchive for EmbeddedTransport {
                     events: state.history.get(signature)?.clone(),
                 })
             })
-            .collect())
+            .collect();
+        Ok(crate::History {
+            entries,
+            truncated: state.order.len() >= HISTORY,
+        })
     }
 }

@@ -14,10 +14,7 @@ pub fn statement(base: &str) -> Value {
     let resources: Vec<Value> = Kind::ALL
         .into_iter()
         .map(|kind| {
-            let mut interaction = vec![json!({ "code": "search-type" })];
-            if matches!(kind, Kind::Consent | Kind::DocumentReference | Kind::ClaimResponse) {
-                interaction.push(json!({ "code": "read" }));
-            }
+            let interaction = vec![json!({ "code": "search-type" }), json!({ "code": "read" })];
             let params: Vec<Value> = kind
                 .params()
                 .iter()

@@ -171,12 +171,42 @@ pub async fn decide<L: LedgerArchive>(ledger: &L, q: &Question) -> Result<Decisi
     let patient_account = pda::patient(&q.patient).0;
     let provider_account = pda::provider(&q.actor).0;
     let record_account = q.record.map(|i| pda::record(&q.patient, i).0);
+    // every grant of this patient to this actor: one per purpose at its address, or a
+    // break-glass grant per opening. Listed first for their addresses; then every account the
+    // decision reads comes from one snapshot, so no account is from before a change and
+    // another after it (a revoke-all between two reads cannot leave a stale grant permitted)
+    let filters = [
+        Memcmp::discriminator::<ConsentGrant>(),
+        Memcmp::key_at(offsets::GRANT_PATIENT, &q.patient),
+        Memcmp::key_at(offsets::GRANT_GRANTEE, &q.actor),
+    ];
+    let mut grant_addresses: Vec<Pubkey> = ledger
+        .program_accounts(&filters)
+        .await
+        .map_err(Outcome::ledger)?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    grant_addresses.sort();
     let mut addresses = vec![
         careledger_sdk::CONFIG_ADDRESS,
         patient_account,
         provider_account,
     ];
     addresses.extend(record_account);
+    let first_grant = addresses.len();
+    let room = careledger_sdk::transport::MAX_SNAPSHOT_ADDRESSES - first_grant;
+    if grant_addresses.len() > room {
+        return Err(Outcome::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "too-costly",
+            format!(
+                "this actor holds {} grants from this patient, more than one snapshot reads ({room}): ask the patient to close spent ones",
+                grant_addresses.len()
+            ),
+        ));
+    }
+    addresses.extend(&grant_addresses);
     let at = ledger
         .accounts_at(&addresses)
         .await
@@ -225,19 +255,13 @@ pub async fn decide<L: LedgerArchive>(ledger: &L, q: &Question) -> Result<Decisi
         }
         None => (q.class.unwrap_or_default(), NO_RECORD_SCOPE),
     };
-    // every grant of this patient to this actor for the purpose: one at its address, or a
-    // break-glass grant per opening
-    let filters = [
-        Memcmp::discriminator::<ConsentGrant>(),
-        Memcmp::key_at(offsets::GRANT_PATIENT, &q.patient),
-        Memcmp::key_at(offsets::GRANT_GRANTEE, &q.actor),
-    ];
-    let mut grants: Vec<(Pubkey, ConsentGrant)> = ledger
-        .program_accounts(&filters)
-        .await
-        .map_err(Outcome::ledger)?
-        .into_iter()
-        .filter_map(|(k, a)| Some((k, decode::<ConsentGrant>(&k, &a.owner, &a.data).ok()?)))
+    let mut grants: Vec<(Pubkey, ConsentGrant)> = grant_addresses
+        .iter()
+        .enumerate()
+        .filter_map(|(i, k)| {
+            let a = decode_at(first_grant + i)?;
+            Some((*k, decode::<ConsentGrant>(k, &a.owner, &a.data).ok()?))
+        })
         .filter(|(_, g)| g.purpose == q.purpose)
         .collect();
     // newest first: a refusal names the grant most recently given

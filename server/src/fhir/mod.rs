@@ -11,9 +11,9 @@ pub mod search;
 pub mod trail;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use careledger_sdk::accounts::decode;
@@ -29,7 +29,13 @@ pub struct Fhir<L> {
     pub base: String,
     /// Where a record's ciphertext can be fetched (the gateway this server also runs).
     holder: Option<Box<HolderFn>>,
+    /// One permit per trail read in progress: a burst of requests queues (within the route's
+    /// timeout) instead of fanning out into the ledger's RPC at once.
+    reads: tokio::sync::Semaphore,
 }
+
+/// Trail reads in progress at once.
+pub const MAX_READS: usize = 4;
 
 /// A function that says which trustless gateway holds a record, and at what size.
 pub type HolderFn = dyn Fn(&Pubkey) -> Option<(String, u64)> + Send + Sync;
@@ -41,6 +47,7 @@ impl<L: LedgerArchive + 'static> Fhir<L> {
             ledger,
             base: format!("{}/fhir", origin.trim_end_matches('/')),
             holder: None,
+            reads: tokio::sync::Semaphore::new(MAX_READS),
         }
     }
 
@@ -50,8 +57,19 @@ impl<L: LedgerArchive + 'static> Fhir<L> {
         self
     }
 
-    async fn trail(&self, patient: &Pubkey) -> Result<Option<trail::Trail>, Outcome> {
-        match trail::read(&self.ledger, patient, self.holder.as_deref()).await {
+    /// `patient`'s trail, `None` for a wallet that is no registered patient; with
+    /// `with_history`, its transactions too (what AuditEvents, Provenance and Consents need).
+    async fn trail(
+        &self,
+        patient: &Pubkey,
+        with_history: bool,
+    ) -> Result<Option<trail::Trail>, Outcome> {
+        let _permit = self
+            .reads
+            .acquire()
+            .await
+            .map_err(|e| Outcome::ledger(e.to_string()))?;
+        match trail::read(&self.ledger, patient, self.holder.as_deref(), with_history).await {
             Ok(t) => Ok(Some(t)),
             Err(SdkError::AccountNotFound(a)) if a == careledger_sdk::pda::patient(patient).0 => {
                 Ok(None)
@@ -66,6 +84,9 @@ impl<L: LedgerArchive + 'static> Fhir<L> {
             Kind::Consent => id.rsplit_once('-').map_or(id, |(a, _)| a),
             _ => id,
         };
+        if matches!(kind, Kind::AuditEvent | Kind::Provenance) {
+            return Ok(trail::patient_of_id(id));
+        }
         let Ok(address) = address_text.parse::<Pubkey>() else {
             return Ok(None);
         };
@@ -100,7 +121,8 @@ impl<L: LedgerArchive + 'static> Fhir<L> {
                     None => None,
                 }
             }
-            Kind::AuditEvent | Kind::Provenance => None,
+            // their ids start with the patient's wallet
+            Kind::AuditEvent | Kind::Provenance => trail::patient_of_id(id),
         })
     }
 }
@@ -114,12 +136,11 @@ pub fn router<L: LedgerArchive + 'static>(api: Arc<Fhir<L>>) -> Router {
             "/OperationDefinition/consent-evaluate",
             get(operation_definition::<L>),
         )
-        .route("/Consent/$evaluate", post(evaluate::<L>))
-        .route("/Consent/{id}", get(read::<L>))
-        .route("/DocumentReference/{id}", get(read::<L>))
-        .route("/ClaimResponse/{id}", get(read::<L>));
+        .route("/Consent/$evaluate", post(evaluate::<L>));
     for kind in Kind::ALL {
-        router = router.route(&format!("/{}", kind.name()), get(search::<L>));
+        router = router
+            .route(&format!("/{}", kind.name()), get(search::<L>))
+            .route(&format!("/{}/{{id}}", kind.name()), get(read::<L>));
     }
     router
         .fallback(|| async {
@@ -136,6 +157,34 @@ pub fn router<L: LedgerArchive + 'static>(api: Arc<Fhir<L>>) -> Router {
             )
         })
         .with_state(api)
+}
+
+/// A refusal from a layer or an extractor (a timeout, a path that is not UTF-8, a body too
+/// large), answered as an OperationOutcome like every other FHIR error.
+pub async fn outcome_for_bare_refusals(response: Response) -> Response {
+    let status = response.status();
+    let described = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(outcome::FHIR_JSON));
+    if described || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (code, diagnostics) = match status {
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => (
+            "timeout",
+            "the ledger was not read in time: try again, or narrow the search",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("too-costly", "the request is larger than this route takes")
+        }
+        _ => (
+            "invalid",
+            "the request could not be read (its path, query or body)",
+        ),
+    };
+    Outcome::new(status, code, diagnostics.into()).into_response()
 }
 
 /// Refuses an `Accept` or `_format` this server cannot answer in (406): it speaks JSON only.
@@ -234,9 +283,9 @@ async fn search<L: LedgerArchive + 'static>(
                 .into_iter()
                 .find(|k| k.name() == type_name)
                 .ok_or_else(|| Outcome::invalid(format!("target=`{target}`: this server keeps Provenance for Consent, AuditEvent, DocumentReference and ClaimResponse")))?;
-            if matches!(target_kind, Kind::AuditEvent | Kind::Provenance) {
+            if target_kind == Kind::Provenance {
                 return Err(Outcome::invalid(format!(
-                    "target=`{target}`: an {type_name} id does not name its patient; add patient=WALLET"
+                    "target=`{target}`: this server keeps no Provenance of a Provenance"
                 )));
             }
             match api.patient_behind(target_kind, id).await? {
@@ -256,7 +305,8 @@ async fn search<L: LedgerArchive + 'static>(
             )))
         }
     };
-    let bundle = match api.trail(&patient).await? {
+    let with_history = !matches!(kind, Kind::DocumentReference | Kind::ClaimResponse);
+    let bundle = match api.trail(&patient, with_history).await? {
         Some(trail) => search.bundle(&api.base, kind.entries(&trail), trail.truncated),
         None => search.bundle(&api.base, &[], false),
     };
@@ -267,24 +317,24 @@ async fn read<L: LedgerArchive + 'static>(
     State(api): State<Arc<Fhir<L>>>,
     headers: HeaderMap,
     uri: axum::http::Uri,
-    Path(id): Path<String>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, Outcome> {
     negotiate(&headers, format_of(&pairs))?;
-    let type_name = uri
-        .path()
-        .trim_end_matches(&format!("/{id}"))
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    // the id as sent: ids are [A-Za-z0-9.-], so one that needs decoding is no id of ours
+    let mut segments = uri.path().rsplit('/');
+    let id = segments.next().unwrap_or_default().to_owned();
+    let type_name = segments.next().unwrap_or_default().to_owned();
     let kind = Kind::ALL
         .into_iter()
         .find(|k| k.name() == type_name)
         .ok_or_else(|| Outcome::not_found("no such resource type".into()))?;
     let missing = || Outcome::not_found(format!("{}/{id} is not on this ledger", kind.name()));
     let patient = api.patient_behind(kind, &id).await?.ok_or_else(missing)?;
-    let trail = api.trail(&patient).await?.ok_or_else(missing)?;
+    let with_history = !matches!(kind, Kind::DocumentReference | Kind::ClaimResponse);
+    let trail = api
+        .trail(&patient, with_history)
+        .await?
+        .ok_or_else(missing)?;
     let found = kind
         .entries(&trail)
         .iter()

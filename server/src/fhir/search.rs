@@ -68,7 +68,7 @@ impl Kind {
             ],
             Kind::ClaimResponse => &[PATIENT],
             Kind::Provenance => &[
-                ("target", "reference", "Consent/ID, DocumentReference/ID or ClaimResponse/ID (or AuditEvent/ID with patient)"),
+                ("target", "reference", "Consent/ID, AuditEvent/ID, DocumentReference/ID or ClaimResponse/ID"),
                 ("patient", "reference", "The patient's wallet: with it, every Provenance of their trail"),
             ],
         }
@@ -106,6 +106,10 @@ fn token(value: &str) -> &str {
 /// `[start, end)` of a FHIR date or dateTime at its precision, unix seconds.
 pub fn date_range(text: &str) -> Option<(i64, i64)> {
     use chrono::{Datelike, NaiveDate};
+    // byte offsets below slice ASCII only: anything else is no FHIR date
+    if !text.is_ascii() {
+        return None;
+    }
     let ymd = |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d);
     let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp());
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());

@@ -5,8 +5,8 @@ use anchor_lang::{AccountDeserialize, Discriminator};
 use careledger_sdk::accounts::{decode, offsets, Memcmp};
 use careledger_sdk::audit;
 use careledger_sdk::{
-    pda, CareledgerEvent, Claim, Config, ConsentGrant, HistoryEntry, LedgerArchive, Patient,
-    Policy, Pubkey, RecordAnchor, SdkError,
+    pda, CareledgerEvent, Claim, ConsentGrant, HistoryEntry, LedgerArchive, Patient, Policy,
+    Pubkey, RecordAnchor, SdkError,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -23,28 +23,34 @@ pub struct Trail {
     pub patient: Pubkey,
     /// The ledger's clock at the read.
     pub now: i64,
-    pub paused: bool,
     pub consents: Vec<Entry>,
     /// Oldest first: a new event lands on the last page, so earlier pages never shift.
     pub audit_events: Vec<Entry>,
     pub documents: Vec<Entry>,
     pub claims: Vec<Entry>,
     pub provenance: Vec<Entry>,
-    /// Whether the history was cut at [`careledger_sdk::transport::MAX_HISTORY`] transactions.
+    /// Whether older transactions (past [`careledger_sdk::transport::MAX_HISTORY`]), or
+    /// policies (past [`MAX_POLICIES`]), were left out.
     pub truncated: bool,
 }
 
-/// A stable id for the `n`th event of a transaction: FHIR ids are at most 64 characters, and
-/// a signature's base58 is 88. The SHA-256 of the transaction's place, in 32 hex digits, then
-/// `-n`.
-pub fn event_id(entry: &HistoryEntry, n: usize) -> String {
+/// A stable id for the `n`th event of a transaction on `patient`'s trail:
+/// `PATIENT.HASH.n`, where HASH is 12 hex digits of the SHA-256 of the transaction's place (a
+/// signature's base58 is 88 characters, and FHIR ids are at most 64). The patient comes first
+/// so that a read by id knows whose trail to read.
+pub fn event_id(patient: &Pubkey, entry: &HistoryEntry, n: usize) -> String {
     let mut h = Sha256::new();
     h.update(entry.signature.as_ref());
     h.update(entry.slot.to_le_bytes());
     h.update(entry.index.to_le_bytes());
     let digest = h.finalize();
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{hex}-{n}")
+    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{patient}.{hex}.{n}")
+}
+
+/// The patient an event id (or a Provenance id, which ends in `.p`) names.
+pub fn patient_of_id(id: &str) -> Option<Pubkey> {
+    id.split('.').next()?.parse().ok()
 }
 
 /// The patient an audit-trail event belongs to.
@@ -79,10 +85,16 @@ fn provenance_target(
     use CareledgerEvent as E;
     // a grant's events belong to the Consent standing at its address only if they came after
     // it was made (a grant closed and made again is another Consent)
-    let consent = |grant: &Pubkey, at: i64| {
+    let consent = |grant: &Pubkey, at: i64, serial: Option<u32>| {
         consents
             .iter()
-            .find(|(a, g)| a == grant && at >= i64::from(g.created_at))
+            .find(|(a, g)| {
+                a == grant
+                    && match serial {
+                        Some(serial) => g.serial == serial,
+                        None => at >= i64::from(g.created_at),
+                    }
+            })
             .map(|(a, g)| format!("Consent/{}", audit::consent_id(a, g)))
     };
     let claim = |c: &Pubkey| {
@@ -98,9 +110,12 @@ fn provenance_target(
         E::BreakGlassReviewed(e) => Some((format!("AuditEvent/{id}"), e.by, e.at)),
         E::GrantRevoked(e) => Some((format!("AuditEvent/{id}"), e.by, e.at)),
         E::AllGrantsRevoked(e) => Some((format!("AuditEvent/{id}"), e.by, e.at)),
-        E::GrantCreated(e) => consent(&e.grant, e.at).map(|t| (t, e.by, e.at)),
-        E::GrantUpdated(e) => consent(&e.grant, e.at).map(|t| (t, e.by, e.at)),
-        E::ConsentStatementSigned(e) => consent(&e.grant, e.at).map(|t| (t, e.signer, e.at)),
+        // a grant's creation and changes carry no serial: the Consent made at or before them
+        E::GrantCreated(e) => consent(&e.grant, e.at, None).map(|t| (t, e.by, e.at)),
+        E::GrantUpdated(e) => consent(&e.grant, e.at, None).map(|t| (t, e.by, e.at)),
+        E::ConsentStatementSigned(e) => {
+            consent(&e.grant, e.at, Some(e.serial)).map(|t| (t, e.signer, e.at))
+        }
         E::RecordAnchored(e) => Some((format!("DocumentReference/{}", e.record), e.author, e.at)),
         E::RecordRetracted(e) => Some((format!("DocumentReference/{}", e.record), e.by, e.at)),
         E::ClaimSubmitted(e) => claim(&e.claim).map(|t| (t, e.provider, e.at)),
@@ -133,58 +148,71 @@ where
 pub type Holder<'a> = &'a (dyn Fn(&Pubkey) -> Option<(String, u64)> + Send + Sync);
 
 /// Reads one patient's trail.
+/// The most policies of one patient a trail reads claims under.
+pub const MAX_POLICIES: usize = 200;
+
+/// Reads one patient's trail; without `with_history`, no transaction is read (AuditEvents and
+/// Provenance stay empty, and a signed statement is not attached to its Consent).
 pub async fn read<L: LedgerArchive>(
     ledger: &L,
     patient: &Pubkey,
     holder: Option<Holder<'_>>,
+    with_history: bool,
 ) -> Result<Trail, SdkError> {
     let patient_account = pda::patient(patient).0;
-    let config_address = careledger_sdk::CONFIG_ADDRESS;
-    let at = ledger
-        .accounts_at(&[patient_account, config_address])
-        .await?;
+    let at = ledger.accounts_at(&[patient_account]).await?;
     let now = at.unix_timestamp;
-    let mut accounts = at.accounts.into_iter();
-    let epoch = match accounts.next().flatten() {
+    let epoch = match at.accounts.into_iter().next().flatten() {
         Some(a) => decode::<Patient>(&patient_account, &a.owner, &a.data)?.consent_epoch,
         None => return Err(SdkError::AccountNotFound(patient_account)),
     };
-    let paused = match accounts.next().flatten() {
-        Some(a) => decode::<Config>(&config_address, &a.owner, &a.data)?.paused,
-        None => false,
-    };
     let mut grants: Vec<(Pubkey, ConsentGrant)> =
         listed(ledger, offsets::GRANT_PATIENT, patient).await?;
-    grants.sort_by_key(|(a, g)| (g.created_at, *a));
+    // by address: a grant closed and made again keeps its place, so pages do not shift
+    grants.sort_by_key(|(a, _)| *a);
     let mut records: Vec<(Pubkey, RecordAnchor)> =
         listed(ledger, offsets::RECORD_PATIENT, patient).await?;
     records.sort_by_key(|(_, r)| r.index);
     let mut claims = Vec::new();
-    let policies: Vec<(Pubkey, Policy)> = listed(ledger, offsets::POLICY_PATIENT, patient).await?;
+    let mut policies: Vec<(Pubkey, Policy)> =
+        listed(ledger, offsets::POLICY_PATIENT, patient).await?;
+    policies.sort_by_key(|(a, _)| *a);
+    // anyone verified as an insurer can open a policy for a patient: bounded, and said so
+    let policies_cut = policies.len() > MAX_POLICIES;
+    policies.truncate(MAX_POLICIES);
+    let mut decimals = std::collections::HashMap::new();
+    for chunk in policies.chunks(careledger_sdk::transport::MAX_SNAPSHOT_ADDRESSES) {
+        let mints: Vec<Pubkey> = chunk.iter().map(|(_, p)| p.mint).collect();
+        let read = ledger.accounts_at(&mints).await?;
+        for (mint, account) in mints.iter().zip(read.accounts) {
+            let account = account.ok_or(SdkError::AccountNotFound(*mint))?;
+            decimals.insert(
+                *mint,
+                careledger_sdk::tokens::decode_mint_decimals(mint, &account.data)?,
+            );
+        }
+    }
     for (policy_address, policy) in &policies {
-        let mint = ledger
-            .accounts_at(&[policy.mint])
-            .await?
-            .accounts
-            .pop()
-            .flatten();
-        let decimals = match mint {
-            Some(m) => careledger_sdk::tokens::decode_mint_decimals(&policy.mint, &m.data)?,
-            None => return Err(SdkError::AccountNotFound(policy.mint)),
-        };
         let mut of_policy: Vec<(Pubkey, Claim)> =
             listed(ledger, offsets::CLAIM_POLICY, policy_address).await?;
         of_policy.sort_by_key(|(a, c)| (c.submitted_at, *a));
+        let d = decimals.get(&policy.mint).copied().unwrap_or_default();
         claims.extend(
             of_policy
                 .into_iter()
-                .map(|(a, c)| (a, c, policy.clone(), decimals)),
+                .map(|(a, c)| (a, c, policy.clone(), d)),
         );
     }
-    let history = ledger
-        .history(&patient_account, careledger_sdk::transport::MAX_HISTORY)
-        .await?;
-    let truncated = history.len() >= careledger_sdk::transport::MAX_HISTORY;
+    let (history, history_cut) = match with_history {
+        true => {
+            let h = ledger
+                .history(&patient_account, careledger_sdk::transport::MAX_HISTORY)
+                .await?;
+            (h.entries, h.truncated)
+        }
+        false => (Vec::new(), false),
+    };
+    let truncated = history_cut || policies_cut;
     // a payment names its claim, not the patient
     let mine = |e: &CareledgerEvent| match e {
         CareledgerEvent::ClaimPaid(p) => claims.iter().any(|(a, ..)| *a == p.claim),
@@ -212,7 +240,7 @@ pub async fn read<L: LedgerArchive>(
             if !mine(event) {
                 continue;
             }
-            let id = event_id(entry, n);
+            let id = event_id(patient, entry, n);
             if let Some(resource) = audit::audit_event_of(id.clone(), event) {
                 let updated = at_of(&resource);
                 audit_events.push(Entry {
@@ -222,7 +250,7 @@ pub async fn read<L: LedgerArchive>(
             }
             if let Some((target, who, at)) = provenance_target(event, &id, &grants, &claims) {
                 let resource = audit::provenance(
-                    &format!("p-{id}"),
+                    &format!("{id}.p"),
                     &target,
                     &entry.signature.to_string(),
                     entry.slot,
@@ -261,7 +289,6 @@ pub async fn read<L: LedgerArchive>(
     Ok(Trail {
         patient: *patient,
         now,
-        paused,
         consents,
         audit_events,
         documents,

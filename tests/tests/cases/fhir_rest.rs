@@ -12,6 +12,7 @@ use careledger_server::fhir::Fhir;
 use careledger_tests::{ConsentScene, Env, EnvView};
 use serde_json::{json, Value};
 use solana_keypair::Keypair;
+use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use std::sync::Arc;
 
@@ -159,23 +160,19 @@ impl Api {
     }
 }
 
-/// An access_log by `who` that is unique (a transfer of `n` lamports rides along), so that a
-/// repeated access never waits for a new blockhash.
-async fn log_access(
-    env: &Env,
-    who: &Keypair,
-    patient: &solana_pubkey::Pubkey,
+/// `access_log` by `grantee` under `grant`, not strict (a refusal is recorded).
+fn access_ix(
+    grantee: &Pubkey,
+    patient: &Pubkey,
+    grant: Pubkey,
     purpose: Purpose,
     act: u8,
-    record: &solana_pubkey::Pubkey,
-    n: u64,
-) -> Result<Vec<CareledgerEvent>, careledger_sdk::SdkError> {
-    let unique =
-        solana_system_interface::instruction::transfer(&who.pubkey(), &env.client.payer(), n);
-    let log = ix::AccessLog {
-        grantee: who.pubkey(),
+    record: &Pubkey,
+) -> solana_instruction::Instruction {
+    ix::AccessLog {
+        grantee: *grantee,
         patient_wallet: *patient,
-        grant: pda::grant(patient, &who.pubkey(), purpose).0,
+        grant,
         record: *record,
         args: AccessLogArgs {
             action: act,
@@ -183,8 +180,35 @@ async fn log_access(
             strict: false,
         },
     }
-    .instruction();
+    .instruction()
+}
+
+/// Sends `log` signed by `who`, made unique by a transfer of `n` lamports riding along, so that
+/// a repeated access never waits for a new blockhash.
+async fn send_unique(
+    env: &Env,
+    who: &Keypair,
+    log: solana_instruction::Instruction,
+    n: u64,
+) -> Result<Vec<CareledgerEvent>, careledger_sdk::SdkError> {
+    let unique =
+        solana_system_interface::instruction::transfer(&who.pubkey(), &env.client.payer(), n);
     Ok(env.send_all(&[unique, log], &[who]).await?.events)
+}
+
+/// An access by `who` under the grant at the patient's address for `purpose`.
+async fn log_access(
+    env: &Env,
+    who: &Keypair,
+    patient: &Pubkey,
+    purpose: Purpose,
+    act: u8,
+    record: &Pubkey,
+    n: u64,
+) -> Result<Vec<CareledgerEvent>, careledger_sdk::SdkError> {
+    let grant = pda::grant(patient, &who.pubkey(), purpose).0;
+    let log = access_ix(&who.pubkey(), patient, grant, purpose, act, record);
+    send_unique(env, who, log, n).await
 }
 
 #[tokio::test]
@@ -384,6 +408,36 @@ async fn fhir_rest_reads_searches_and_refuses_as_fhir_says() {
     );
     let audit = api.get(&format!("AuditEvent?patient={wallet}")).await;
     assert_eq!(audit["total"], 2, "one access and one revocation: {audit}");
+    // an AuditEvent's id names its patient: it reads by id, and so does its Provenance
+    let event = audit["entry"][0]["resource"].clone();
+    let event_id = event["id"].as_str().unwrap();
+    assert!(event_id.len() <= 64 && event_id.starts_with(&wallet.to_string()));
+    assert_eq!(api.get(&format!("AuditEvent/{event_id}")).await, event);
+    let provenance = api
+        .get(&format!("Provenance?target=AuditEvent/{event_id}"))
+        .await;
+    assert_eq!(provenance["total"], 1, "{provenance}");
+    let provenance_id = provenance["entry"][0]["resource"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(provenance_id.len() <= 64);
+    assert_eq!(
+        api.get(&format!("Provenance/{provenance_id}")).await["id"],
+        provenance_id.as_str()
+    );
+    let (status, body) = api
+        .get_with(&format!("AuditEvent/{wallet}.000000000000.0"), &[])
+        .await;
+    assert!(
+        status == 404 && body["resourceType"] == "OperationOutcome",
+        "{body}"
+    );
+    let (status, body) = api.get_with("Consent/%FF", &[]).await;
+    assert!(
+        status == 404 && body["resourceType"] == "OperationOutcome",
+        "{body}"
+    );
 
     // refusals, each an OperationOutcome with FHIR's status
     let outcome = |body: &Value| body["resourceType"] == "OperationOutcome";
@@ -500,6 +554,7 @@ fn program_decision(
 
 #[tokio::test]
 async fn fhir_rest_consent_evaluate_agrees_with_access_log_over_generated_cases() {
+    use careledger_sdk::GrantCreateArgs;
     let env = Env::new().await;
     env.set_invariant_checks(false);
     let patient = env.register_patient().await;
@@ -522,49 +577,63 @@ async fn fhir_rest_consent_evaluate_agrees_with_access_log_over_generated_cases(
     let researcher = env.verified_provider(careledger_sdk::ROLE_RESEARCHER).await;
     let revoked = env.verified_provider(careledger_sdk::ROLE_CLINICIAN).await;
     let writer = env.verified_provider(careledger_sdk::ROLE_HOSPITAL).await;
+    let suspended = env.verified_provider(careledger_sdk::ROLE_CLINICIAN).await;
+    let scoped = env.verified_provider(careledger_sdk::ROLE_CLINICIAN).await;
+    let emergency = env
+        .verified_provider(careledger_sdk::ROLE_CLINICIAN | careledger_sdk::ROLE_EMERGENCY)
+        .await;
     let stranger = env.actor().await;
     let lab_and_imaging = RecordClass::LabResult.bit() | RecordClass::Imaging.bit();
-    env.grant(
-        &patient,
-        &clinic.pubkey(),
-        Purpose::Treatment,
-        lab_and_imaging,
-        action::READ,
-        30,
+    let (read, write) = (action::READ, action::WRITE);
+    let grants = [
+        (&clinic, Purpose::Treatment, lab_and_imaging, read),
+        (
+            &clinic,
+            Purpose::Payment,
+            RecordClass::Prescription.bit(),
+            read | write,
+        ),
+        (
+            &researcher,
+            Purpose::Research,
+            RecordClass::Genomic.bit() | RecordClass::LabResult.bit(),
+            read,
+        ),
+        (&revoked, Purpose::Treatment, lab_and_imaging, read),
+        (
+            &writer,
+            Purpose::Operations,
+            RecordClass::ClinicalNote.bit(),
+            write,
+        ),
+        (&suspended, Purpose::Treatment, lab_and_imaging, read),
+    ];
+    for (who, purpose, bits, acts) in grants {
+        env.grant(&patient, &who.pubkey(), purpose, bits, acts, 30)
+            .await
+            .unwrap();
+    }
+    // a grant scoped to one record (number 1, imaging) of the classes it names
+    env.send(
+        ix::GrantCreate {
+            authority: wallet,
+            patient_wallet: wallet,
+            grantee_wallet: scoped.pubkey(),
+            args: GrantCreateArgs {
+                purpose: Purpose::Treatment,
+                classes: lab_and_imaging,
+                actions: read,
+                record_scope: 1,
+                not_before: 0,
+                expires_at: env.now().await + 30 * 86_400,
+            },
+        }
+        .instruction(),
+        &[&patient],
     )
     .await
     .unwrap();
-    env.grant(
-        &patient,
-        &clinic.pubkey(),
-        Purpose::Payment,
-        RecordClass::Prescription.bit(),
-        action::READ | action::WRITE,
-        30,
-    )
-    .await
-    .unwrap();
-    env.grant(
-        &patient,
-        &researcher.pubkey(),
-        Purpose::Research,
-        RecordClass::Genomic.bit() | RecordClass::LabResult.bit(),
-        action::READ,
-        30,
-    )
-    .await
-    .unwrap();
-    let gone = env
-        .grant(
-            &patient,
-            &revoked.pubkey(),
-            Purpose::Treatment,
-            lab_and_imaging,
-            action::READ,
-            30,
-        )
-        .await
-        .unwrap();
+    let gone = pda::grant(&wallet, &revoked.pubkey(), Purpose::Treatment).0;
     env.send(
         ix::GrantRevoke {
             authority: wallet,
@@ -576,24 +645,37 @@ async fn fhir_rest_consent_evaluate_agrees_with_access_log_over_generated_cases(
     )
     .await
     .unwrap();
-    env.grant(
-        &patient,
-        &writer.pubkey(),
-        Purpose::Operations,
-        RecordClass::ClinicalNote.bit(),
-        action::WRITE,
-        30,
+    let authority = env.credential_authority.insecure_clone();
+    env.send(
+        ix::ProviderSuspend {
+            authority: authority.pubkey(),
+            provider_wallet: suspended.pubkey(),
+            reason_code: 3,
+        }
+        .instruction(),
+        &[&authority],
     )
     .await
     .unwrap();
+    let emergency_grant = env.break_glass(&emergency, &wallet, 3_600).await.unwrap();
     let env = Arc::new(env);
     let mut api = Api::start(&env).await;
-    let actors = [&clinic, &researcher, &revoked, &writer, &stranger];
+    let actors = [
+        &clinic,
+        &researcher,
+        &revoked,
+        &writer,
+        &suspended,
+        &scoped,
+        &emergency,
+        &stranger,
+    ];
     let purposes = [
         Purpose::Treatment,
         Purpose::Payment,
         Purpose::Research,
         Purpose::Operations,
+        Purpose::Emergency,
     ];
     let mut cases = 0;
     let mut permits = 0;
@@ -601,7 +683,7 @@ async fn fhir_rest_consent_evaluate_agrees_with_access_log_over_generated_cases(
     let mut n = 0u64;
     for actor in actors {
         for purpose in purposes {
-            for act in [action::READ, action::WRITE] {
+            for act in [read, write] {
                 for (index, record) in records.iter().enumerate() {
                     n += 1;
                     let question = Question {
@@ -628,19 +710,25 @@ async fn fhir_rest_consent_evaluate_agrees_with_access_log_over_generated_cases(
                         .iter()
                         .find(|p| p["name"] == "reason")
                         .map(|p| p["valueCode"].as_str().unwrap().to_owned());
-                    let program = program_decision(
-                        log_access(&env, actor, &wallet, purpose, act, record, n).await,
-                    );
+                    // the grant a client would log under: the break-glass one for an emergency
+                    let grant = match (purpose, actor.pubkey() == emergency.pubkey()) {
+                        (Purpose::Emergency, true) => emergency_grant,
+                        _ => pda::grant(&wallet, &actor.pubkey(), purpose).0,
+                    };
+                    let log = access_ix(&actor.pubkey(), &wallet, grant, purpose, act, record);
+                    let program = program_decision(send_unique(&env, actor, log, n).await);
                     let case =
                         format!("{} {purpose:?} action {act} record {index}", actor.pubkey());
                     match program {
                         Some(decided) => assert_eq!((permit, reason.clone()), decided, "{case}"),
-                        // access_log rejects the transaction outright: only for one who is no provider
-                        None => assert_eq!(
-                            (permit, reason.as_deref()),
-                            (false, Some("not-a-provider")),
-                            "{case}"
-                        ),
+                        // access_log rejects the transaction outright: the API must deny it
+                        // (one who is no provider, an emergency access with no break-glass grant)
+                        None => {
+                            assert!(!permit, "{case}: permitted what access_log rejects");
+                            if actor.pubkey() == stranger.pubkey() {
+                                assert_eq!(reason.as_deref(), Some("not-a-provider"), "{case}");
+                            }
+                        }
                     }
                     cases += 1;
                     permits += usize::from(permit);
@@ -652,9 +740,83 @@ async fn fhir_rest_consent_evaluate_agrees_with_access_log_over_generated_cases(
         }
     }
     assert!(cases >= 200, "{cases} cases");
-    // the table exercises permits and at least five kinds of refusal
-    assert!(permits >= 4 && reasons.len() >= 6, "{reasons:?}");
+    // the table exercises permits and the refusals it was built for
+    for expected in [
+        "permit",
+        "no-grant",
+        "revoked",
+        "class-not-granted",
+        "action-not-granted",
+        "provider-suspended",
+        "record-out-of-scope",
+        "not-a-provider",
+    ] {
+        assert!(
+            reasons.contains_key(expected),
+            "no case gave {expected}: {reasons:?}"
+        );
+    }
+    assert!(permits >= 10, "{reasons:?}");
     eprintln!("$evaluate agreed with access_log in {cases} cases: {reasons:?}");
     api.seen.truncate(60);
     api.validate("evaluate");
+}
+
+#[tokio::test]
+async fn fhir_rest_consent_evaluate_denies_while_paused_as_access_log_rejects() {
+    if careledger_tests::skip_unless_own_cluster("pauses the config").await {
+        return;
+    }
+    let scene = ConsentScene::new().await;
+    let wallet = scene.patient.pubkey();
+    let env = Arc::new(scene.env);
+    let mut api = Api::start(&env).await;
+    let question = Question {
+        patient: wallet,
+        actor: scene.clinic.pubkey(),
+        purpose: Purpose::Treatment,
+        action: action::READ,
+        class: None,
+        record: Some(0),
+        time: None,
+    };
+    let body = question_parameters(&question).to_string();
+    let (_, answer) = api
+        .post("Consent/$evaluate", "application/fhir+json", body.clone())
+        .await;
+    assert_eq!(answer["parameter"][0]["valueCode"], "permit", "{answer}");
+    let admin = env.admin.insecure_clone();
+    let pause = |paused| {
+        ix::ConfigSetPaused {
+            admin: admin.pubkey(),
+            paused,
+        }
+        .instruction()
+    };
+    env.send(pause(true), &[&admin]).await.unwrap();
+    let (_, answer) = api
+        .post("Consent/$evaluate", "application/fhir+json", body.clone())
+        .await;
+    assert_eq!(answer["parameter"][0]["valueCode"], "deny", "{answer}");
+    assert_eq!(answer["parameter"][2]["valueCode"], "paused", "{answer}");
+    let refused = log_access(
+        &env,
+        &scene.clinic,
+        &wallet,
+        Purpose::Treatment,
+        action::READ,
+        &scene.record,
+        1,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        refused.program_error(),
+        Some(careledger_sdk::CareledgerError::Paused)
+    );
+    env.send(pause(false), &[&admin]).await.unwrap();
+    let (_, answer) = api
+        .post("Consent/$evaluate", "application/fhir+json", body)
+        .await;
+    assert_eq!(answer["parameter"][0]["valueCode"], "permit", "{answer}");
 }

@@ -158,17 +158,15 @@ impl crate::LedgerArchive for FolderView {
             .collect())
     }
 
-    /// Every transaction of the events log (the newest `limit`), oldest first: a folder keeps
-    /// no index by account, so `address` does not narrow it. The slot is the generation that
-    /// saved it.
-    async fn history(
-        &self,
-        _address: &Pubkey,
-        limit: usize,
-    ) -> Result<Vec<crate::HistoryEntry>, SdkError> {
+    /// Every transaction of the events log, oldest first: a folder keeps no index by account,
+    /// and holds its log in memory already, so `address` and `limit` do not narrow it. The
+    /// slot is the generation that saved it.
+    async fn history(&self, _address: &Pubkey, _limit: usize) -> Result<crate::History, SdkError> {
         let loaded = self.loaded().await?;
-        let limit = limit.min(crate::transport::MAX_HISTORY);
-        Ok(loaded.log[loaded.log.len().saturating_sub(limit)..].to_vec())
+        Ok(crate::History {
+            entries: loaded.log.clone(),
+            truncated: false,
+        })
     }
 }
 
