@@ -4,6 +4,8 @@
 //! is a FHIR Bundle. Each error message the CLI promises is triggered once.
 #[path = "cli/credentials.rs"]
 mod credentials;
+#[path = "cli/fhir.rs"]
+mod fhir;
 #[path = "cli/gateway_attacks.rs"]
 mod gateway_attacks;
 #[path = "cli/get_flow.rs"]
