@@ -36,8 +36,12 @@ pub struct RpcTransport {
     used: std::sync::atomic::AtomicU64,
 }
 
-/// The most addresses an [`RpcTransport`] keeps a transaction index for.
+/// The most addresses an [`RpcTransport`] keeps a transaction index for. Each holds at most
+/// [`crate::transport::MAX_HISTORY`] transactions with their events: a few KiB per patient with
+/// a typical trail, some tens of MiB in all at the very worst.
 const INDEXED_ADDRESSES: usize = 256;
+/// `getTransaction` calls in flight at once for one history.
+const LOOKUPS_AT_ONCE: usize = 8;
 /// `getSignaturesForAddress` answers at most this many per call.
 const SIGNATURES_PER_CALL: usize = 1_000;
 
@@ -161,8 +165,10 @@ impl crate::LedgerArchive for RpcTransport {
     /// `getSignaturesForAddress` a thousand at a time (newest first, each call `before` the
     /// last), stopping at the newest finalized signature already indexed for `address` (`until`):
     /// a finalized transaction never changes, so each is fetched with `getTransaction` once and
-    /// kept; newer ones are fetched on every call. Once an address is indexed, a call costs one
-    /// `getSignaturesForAddress` and one `getTransaction` per new transaction.
+    /// kept; newer ones are fetched on every call. Lookups run [`LOOKUPS_AT_ONCE`] at a time,
+    /// oldest first, and what they find is indexed as it comes, so a call cut short (a
+    /// service's timeout) leaves its progress for the next. Once an address is indexed, a call
+    /// costs one `getSignaturesForAddress` and one `getTransaction` per new transaction.
     async fn history(
         &self,
         address: &Pubkey,
@@ -171,12 +177,11 @@ impl crate::LedgerArchive for RpcTransport {
         use solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
         use solana_transaction_status_client_types::TransactionConfirmationStatus;
         let limit = limit.clamp(1, crate::transport::MAX_HISTORY);
-        let (newest_indexed, indexed_truncated) = {
+        let newest_indexed = {
             let index = self.index.lock().unwrap_or_else(|p| p.into_inner());
-            match index.get(address) {
-                Some(known) => (known.listed.last().map(|l| l.signature), known.truncated),
-                None => (None, false),
-            }
+            index
+                .get(address)
+                .and_then(|known| known.listed.back().map(|l| l.signature))
         };
         // newest first
         let mut listed: Vec<(solana_signature::Signature, u64, bool, bool)> = Vec::new();
@@ -184,10 +189,11 @@ impl crate::LedgerArchive for RpcTransport {
         let mut cut = false;
         // bounded: each call lists up to a thousand, and the loop stops at `limit`
         for _ in 0..limit.div_ceil(SIGNATURES_PER_CALL) {
+            let asked = SIGNATURES_PER_CALL.min(limit - listed.len());
             let config = GetConfirmedSignaturesForAddress2Config {
                 before,
                 until: newest_indexed,
-                limit: Some(SIGNATURES_PER_CALL.min(limit - listed.len())),
+                limit: Some(asked),
                 commitment: Some(self.client.commitment()),
             };
             let page = self
@@ -195,7 +201,7 @@ impl crate::LedgerArchive for RpcTransport {
                 .get_signatures_for_address_with_config(address, config)
                 .await
                 .map_err(rpc_error)?;
-            let full = page.len() == SIGNATURES_PER_CALL.min(limit - listed.len());
+            let full = page.len() == asked;
             for entry in page {
                 let signature: solana_signature::Signature =
                     entry.signature.parse().map_err(|e| {
@@ -215,74 +221,125 @@ impl crate::LedgerArchive for RpcTransport {
                 break;
             }
         }
-        // oldest first; the finalized ones before the first that is not go into the index
-        let mut fresh: Vec<Indexed> = Vec::with_capacity(listed.len());
+        listed.reverse();
+        if cut && newest_indexed.is_some() {
+            // more is new than one call lists: the index would have a gap, so it starts again
+            // from what was listed now, and says older transactions are left out
+            let mut index = self.index.lock().unwrap_or_else(|p| p.into_inner());
+            index.remove(address);
+        }
         let mut unsettled: Vec<crate::HistoryEntry> = Vec::new();
-        for (signature, slot, succeeded, finalized) in listed.into_iter().rev() {
-            let events = match succeeded {
-                true => self.lookup(&signature).await?,
-                false => None,
-            };
-            if finalized && unsettled.is_empty() {
-                fresh.push(Indexed {
-                    signature,
-                    slot,
-                    events,
-                });
-            } else if let Some(events) = events {
-                unsettled.push(crate::HistoryEntry {
-                    signature,
-                    slot,
-                    index: 0,
-                    events,
-                });
+        let mut settled = true;
+        for chunk in listed.chunks(LOOKUPS_AT_ONCE) {
+            let looked = futures_util::future::try_join_all(chunk.iter().map(
+                |(signature, slot, succeeded, finalized)| async move {
+                    let events = match succeeded {
+                        true => self.lookup(signature).await?,
+                        false => None,
+                    };
+                    Ok::<_, SdkError>((*signature, *slot, *succeeded, *finalized, events))
+                },
+            ))
+            .await?;
+            let mut fresh = Vec::new();
+            for (signature, slot, succeeded, finalized, events) in looked {
+                // a success the node cannot give yet (a lagging node) is not settled: neither it
+                // nor anything newer is indexed, so the next call fetches them again
+                let known = !succeeded || events.is_some();
+                if settled && finalized && known {
+                    fresh.push(Indexed {
+                        signature,
+                        slot,
+                        events,
+                    });
+                } else {
+                    settled = false;
+                    if let Some(events) = events {
+                        unsettled.push(crate::HistoryEntry {
+                            signature,
+                            slot,
+                            index: 0,
+                            events,
+                        });
+                    }
+                }
+            }
+            if !fresh.is_empty() {
+                self.indexed(address, newest_indexed.is_some(), cut, fresh)?;
             }
         }
         let mut index = self.index.lock().unwrap_or_else(|p| p.into_inner());
-        self.used.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let used = self.used.load(std::sync::atomic::Ordering::Relaxed);
-        if !index.contains_key(address) && index.len() >= INDEXED_ADDRESSES {
-            // the least recently read address leaves
-            if let Some(oldest) = index.iter().min_by_key(|(_, k)| k.used).map(|(a, _)| *a) {
-                index.remove(&oldest);
+        let (mut entries, mut truncated) = match index.get_mut(address) {
+            Some(known) => {
+                known.used = self.used.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let entries: Vec<crate::HistoryEntry> = known
+                    .listed
+                    .iter()
+                    .filter_map(|l| {
+                        Some(crate::HistoryEntry {
+                            signature: l.signature,
+                            slot: l.slot,
+                            index: 0,
+                            events: l.events.clone()?,
+                        })
+                    })
+                    .collect();
+                (entries, known.truncated)
             }
-        }
-        let known = index.entry(*address).or_insert_with(|| AddressIndex {
-            listed: Vec::new(),
-            truncated: false,
-            used,
-        });
-        known.used = used;
-        // what was cut before the index began, or now, stays cut
-        known.truncated = known.truncated || indexed_truncated || (cut && newest_indexed.is_none());
-        known.listed.extend(fresh);
-        let over = known
-            .listed
-            .len()
-            .saturating_sub(crate::transport::MAX_HISTORY);
-        if over > 0 {
-            known.listed.drain(..over);
-            known.truncated = true;
-        }
-        let mut entries: Vec<crate::HistoryEntry> = known
-            .listed
-            .iter()
-            .filter_map(|l| {
-                Some(crate::HistoryEntry {
-                    signature: l.signature,
-                    slot: l.slot,
-                    index: 0,
-                    events: l.events.clone()?,
-                })
-            })
-            .collect();
-        let mut truncated = known.truncated || cut;
+            None => (Vec::new(), cut),
+        };
+        drop(index);
         entries.extend(unsettled);
         if entries.len() > limit {
             entries.drain(..entries.len() - limit);
             truncated = true;
         }
         Ok(crate::transport::History { entries, truncated })
+    }
+}
+
+impl RpcTransport {
+    /// Adds `fresh` (finalized, oldest first, each newer than what is indexed) to `address`'s
+    /// index. Another call may have indexed some of them meanwhile: those are skipped.
+    fn indexed(
+        &self,
+        address: &Pubkey,
+        was_indexed: bool,
+        cut: bool,
+        fresh: Vec<Indexed>,
+    ) -> Result<(), SdkError> {
+        let mut index = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        if was_indexed && !cut && !index.contains_key(address) {
+            // evicted while this call read: what it holds is only the newest part
+            return Err(SdkError::Transport(format!(
+                "the history index of {address} was evicted during the read: try again"
+            )));
+        }
+        if !index.contains_key(address) && index.len() >= INDEXED_ADDRESSES {
+            // the least recently read address leaves
+            if let Some(oldest) = index.iter().min_by_key(|(_, k)| k.used).map(|(a, _)| *a) {
+                index.remove(&oldest);
+            }
+        }
+        let used = self.used.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let known = index.entry(*address).or_insert_with(|| AddressIndex {
+            listed: std::collections::VecDeque::new(),
+            seen: std::collections::HashSet::new(),
+            truncated: cut,
+            used,
+        });
+        for f in fresh {
+            if known.seen.insert(f.signature) {
+                known.listed.push_back(f);
+            }
+        }
+        while known.listed.len() > crate::transport::MAX_HISTORY {
+            if let Some(old) = known.listed.pop_front() {
+                known.seen.remove(&old.signature);
+            }
+            known.truncated = true;
+        }
+        Ok(())
     }
 }
 
@@ -295,7 +352,9 @@ struct Indexed {
 
 /// The finalized transactions of one address, oldest first.
 struct AddressIndex {
-    listed: Vec<Indexed>,
+    listed: std::collections::VecDeque<Indexed>,
+    /// The signatures in `listed`: a call racing another skips what that one indexed.
+    seen: std::collections::HashSet<solana_signature::Signature>,
     /// Older transactions were never listed (the address had more than the limit).
     truncated: bool,
     /// When it was last read (a counter), for eviction.

@@ -67,10 +67,15 @@ impl Server {
         api: Arc<crate::fhir::Fhir<L>>,
     ) -> Server {
         use tower_http::timeout::TimeoutLayer;
-        let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, ACTIONS_TIMEOUT);
-        self.router = self
-            .router
-            .nest("/fhir", crate::fhir::router(api).layer(timeout));
+        // a search the ledger did not answer in time is the server's delay, not the client's
+        let timeout =
+            TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, ACTIONS_TIMEOUT);
+        let router = crate::fhir::router(api)
+            .layer(timeout)
+            .layer(axum::middleware::map_response(
+                crate::fhir::outcome_for_bare_refusals,
+            ));
+        self.router = self.router.nest("/fhir", router);
         self
     }
 

@@ -112,7 +112,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Runs the record gateway: stores ciphertexts, releases them against on-chain access events
+    /// Runs the record gateway (stores ciphertexts, releases them against on-chain access
+    /// events) and the read-only FHIR API at /fhir (docs/FHIR.md)
     Serve(serve::ServeArgs),
     /// Runs a local cluster on 127.0.0.1 hosting careledger (JSON-RPC, and PubSub on the next
     /// port) until Ctrl-C: `--url http://127.0.0.1:8899` for every other command

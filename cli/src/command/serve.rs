@@ -83,6 +83,10 @@ pub async fn execute(cli: &Cli, args: &ServeArgs) -> Result<(Value, String)> {
     let custodian = solana_keypair::read_keypair_file(&path)
         .map_err(|e| anyhow!("cannot read the custodian keypair {}: {e}", path.display()))?;
     if let Some(dir) = cli.url.strip_prefix("embedded:") {
+        // a typo in the folder's name must not read as a missing key on an empty ledger
+        if !std::path::Path::new(dir).is_dir() {
+            bail!("there is no ledger folder at {dir}: give the folder your commands use (--url embedded:PATH), or create one with `careledger --url embedded:{dir} config init`");
+        }
         let view = FolderView::new(PathBuf::from(dir), lock_timeout(cli)?);
         // a wallet cannot submit a transaction to a ledger folder: no Actions over one
         run(view.clone(), view, custodian, args, None, None).await
@@ -189,10 +193,13 @@ async fn run<V: LedgerView + 'static, F: LedgerArchive + 'static>(
     // DocumentReferences link the records this gateway holds to its own /ipfs
     let holds = gw.clone();
     let ipfs_origin = origin.clone();
-    let fhir = Fhir::new(archive, &origin).with_holder(Box::new(move |record| {
+    let mut fhir = Fhir::new(archive, &origin).with_holder(Box::new(move |record| {
         let stored = holds.store.record(record).ok().flatten()?;
         Some((ipfs_origin.clone(), stored.bytes))
     }));
+    if let Some(secs) = max_ledger_lag_secs {
+        fhir = fhir.with_max_ledger_lag(secs);
+    }
     let mut server = Server::new()
         .gateway(gw)
         .fhir(Arc::new(fhir))

@@ -75,7 +75,7 @@ pub fn evaluate_definition(base: &str) -> Value {
         "resource": ["Consent"],
         "description": "Answers permit or deny for (patient, actor, purpose, action, class or record, time) with the program's own decide_access, over the accounts access_log reads, in one snapshot of the ledger. HL7 has published no consent-decision operation for FHIR R4, so careledger defines this one. Without `time`, the ledger's clock decides; with it, the accounts as they stand now are judged at that time.",
         "parameter": [
-            input("patient", 1, "string", "The patient's wallet (valueString, or valueIdentifier in urn:solana:pubkey)"),
+            input("patient", 1, "string", "The patient's wallet: valueString, or a valueIdentifier in urn:solana:pubkey (also taken)"),
             input("actor", 1, "string", "The wallet that would access (a provider's)"),
             input("purpose", 1, "code", "A v3 ActReason code: TREAT, HPAYMT, HOPERAT, HRESCH, PUBHLTH, ETREAT"),
             input("action", 1, "code", "access (read) or correct (write)"),

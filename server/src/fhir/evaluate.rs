@@ -14,6 +14,11 @@ use careledger_sdk::{
 };
 use serde_json::{json, Value};
 
+/// The parameters `$evaluate` takes.
+pub const PARAMETERS: [&str; 7] = [
+    "patient", "actor", "purpose", "action", "class", "record", "time",
+];
+
 /// What is asked, read from a `Parameters` resource.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Question {
@@ -77,6 +82,28 @@ fn text_of(p: &Value) -> Option<String> {
 
 impl Question {
     /// Reads a `Parameters` body; every missing or malformed part is named.
+    /// Reads a `Parameters` body; with `strict` (`Prefer: handling=strict`), a parameter it does
+    /// not know is refused too, as a search's is.
+    pub fn parse_strict(body: &Value, strict: bool) -> Result<Question, Outcome> {
+        if strict {
+            let unknown: Vec<&str> = body["parameter"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["name"].as_str())
+                .filter(|n| !PARAMETERS.contains(n))
+                .collect();
+            if !unknown.is_empty() {
+                return Err(Outcome::invalid(format!(
+                    "$evaluate has no parameter {} (handling=strict): it takes {}",
+                    unknown.join(", "),
+                    PARAMETERS.join(", ")
+                )));
+            }
+        }
+        Question::parse(body)
+    }
+
     pub fn parse(body: &Value) -> Result<Question, Outcome> {
         if body["resourceType"] != "Parameters" {
             return Err(Outcome::invalid(
@@ -120,7 +147,12 @@ impl Question {
             None => None,
             Some(name) => Some(
                 name.parse::<RecordClass>()
-                    .map_err(|e| Outcome::invalid(format!("class: {e}")))?
+                    .map_err(|e| match e {
+                        careledger_sdk::SdkError::InvalidInput(why) => {
+                            Outcome::invalid(format!("class: {why}"))
+                        }
+                        other => Outcome::invalid(format!("class: {other}")),
+                    })?
                     .id(),
             ),
         };
@@ -167,7 +199,14 @@ impl Question {
 }
 
 /// Decides `q` from one snapshot of the ledger, as `access_log` would at the same moment.
-pub async fn decide<L: LedgerArchive>(ledger: &L, q: &Question) -> Result<Decision, Outcome> {
+///
+/// `max_lag_secs`: how far the ledger's clock may trail this server's (a lagging node could
+/// still show a revoked grant as live); `None` for a ledger folder, whose clock is this one.
+pub async fn decide<L: LedgerArchive>(
+    ledger: &L,
+    q: &Question,
+    max_lag_secs: Option<i64>,
+) -> Result<Decision, Outcome> {
     let patient_account = pda::patient(&q.patient).0;
     let provider_account = pda::provider(&q.actor).0;
     let record_account = q.record.map(|i| pda::record(&q.patient, i).0);
@@ -211,6 +250,16 @@ pub async fn decide<L: LedgerArchive>(ledger: &L, q: &Question) -> Result<Decisi
         .accounts_at(&addresses)
         .await
         .map_err(Outcome::ledger)?;
+    if let Some(max) = max_lag_secs {
+        let lag = crate::common::unix_now().saturating_sub(at.unix_timestamp);
+        if lag > max {
+            return Err(Outcome::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "transient",
+                format!("the ledger's clock is {lag} s behind this server's (at most {max} s): its node may not show a recent revocation yet, so nothing is decided"),
+            ));
+        }
+    }
     let now = q.time.unwrap_or(at.unix_timestamp);
     let deny = |reason: &str| Decision {
         permit: false,
@@ -231,13 +280,14 @@ pub async fn decide<L: LedgerArchive>(ledger: &L, q: &Question) -> Result<Decisi
     if config.paused {
         return Ok(deny("paused"));
     }
-    let patient = match decode_at(1) {
-        Some(a) => decode::<Patient>(&patient_account, &a.owner, &a.data).map_err(bad)?,
-        None => return Ok(deny("patient-not-registered")),
-    };
+    // in access_log's account order: the grantee's provider account, then the patient's
     let provider = match decode_at(2) {
         Some(a) => decode::<Provider>(&provider_account, &a.owner, &a.data).map_err(bad)?,
         None => return Ok(deny("not-a-provider")),
+    };
+    let patient = match decode_at(1) {
+        Some(a) => decode::<Patient>(&patient_account, &a.owner, &a.data).map_err(bad)?,
+        None => return Ok(deny("patient-not-registered")),
     };
     let (record_class, record_index) = match record_account {
         Some(address) => {

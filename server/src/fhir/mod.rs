@@ -32,6 +32,8 @@ pub struct Fhir<L> {
     /// One permit per trail read in progress: a burst of requests queues (within the route's
     /// timeout) instead of fanning out into the ledger's RPC at once.
     reads: tokio::sync::Semaphore,
+    /// How far the ledger's clock may trail this server's before `$evaluate` decides nothing.
+    max_lag_secs: Option<i64>,
 }
 
 /// Trail reads in progress at once.
@@ -48,7 +50,15 @@ impl<L: LedgerArchive + 'static> Fhir<L> {
             base: format!("{}/fhir", origin.trim_end_matches('/')),
             holder: None,
             reads: tokio::sync::Semaphore::new(MAX_READS),
+            max_lag_secs: None,
         }
+    }
+
+    /// `$evaluate` decides nothing while the ledger's clock trails this server's by more than
+    /// `secs` (a cluster's node that lags could show a revoked grant as live).
+    pub fn with_max_ledger_lag(mut self, secs: i64) -> Fhir<L> {
+        self.max_lag_secs = Some(secs);
+        self
     }
 
     /// DocumentReferences link the records `holder` names to that gateway's `/ipfs`.
@@ -57,19 +67,18 @@ impl<L: LedgerArchive + 'static> Fhir<L> {
         self
     }
 
-    /// `patient`'s trail, `None` for a wallet that is no registered patient; with
-    /// `with_history`, its transactions too (what AuditEvents, Provenance and Consents need).
+    /// What `needs` says of `patient`'s trail, `None` for a wallet that is no registered patient.
     async fn trail(
         &self,
         patient: &Pubkey,
-        with_history: bool,
+        needs: trail::Needs,
     ) -> Result<Option<trail::Trail>, Outcome> {
         let _permit = self
             .reads
             .acquire()
             .await
             .map_err(|e| Outcome::ledger(e.to_string()))?;
-        match trail::read(&self.ledger, patient, self.holder.as_deref(), with_history).await {
+        match trail::read(&self.ledger, patient, self.holder.as_deref(), needs).await {
             Ok(t) => Ok(Some(t)),
             Err(SdkError::AccountNotFound(a)) if a == careledger_sdk::pda::patient(patient).0 => {
                 Ok(None)
@@ -143,17 +152,21 @@ pub fn router<L: LedgerArchive + 'static>(api: Arc<Fhir<L>>) -> Router {
             .route(&format!("/{}/{{id}}", kind.name()), get(read::<L>));
     }
     router
-        .fallback(|| async {
-            Outcome::not_found(
-                "no such FHIR route: GET /fhir/metadata lists what this server supports".into(),
-            )
+        .fallback(|method: axum::http::Method, axum::extract::OriginalUri(uri): axum::extract::OriginalUri| async move {
+            Outcome::not_found(format!(
+                "this server has no FHIR route {method} {}: the CapabilityStatement at /fhir/metadata lists what it supports",
+                uri.path()
+            ))
         })
-        .method_not_allowed_fallback(|| async {
+        .method_not_allowed_fallback(|method: axum::http::Method, axum::extract::OriginalUri(uri): axum::extract::OriginalUri| async move {
+            let takes = match uri.path().ends_with("/$evaluate") {
+                true => "$evaluate takes POST, with a Parameters body",
+                false => "this FHIR API is read-only: this route takes GET",
+            };
             Outcome::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "not-supported",
-                "this FHIR API is read-only: it takes GET, and POST only for Consent/$evaluate"
-                    .into(),
+                format!("{method} {}: {takes}", uri.path()),
             )
         })
         .with_state(api)
@@ -290,7 +303,12 @@ async fn search<L: LedgerArchive + 'static>(
             }
             match api.patient_behind(target_kind, id).await? {
                 Some(p) => p,
-                None => return Ok(fhir(StatusCode::OK, &search.bundle(&api.base, &[], false))),
+                None => {
+                    return Ok(fhir(
+                        StatusCode::OK,
+                        &search.bundle(&api.base, &[], &trail::Trail::default()),
+                    ))
+                }
             }
         }
         (None, None) => {
@@ -305,10 +323,16 @@ async fn search<L: LedgerArchive + 'static>(
             )))
         }
     };
-    let with_history = !matches!(kind, Kind::DocumentReference | Kind::ClaimResponse);
-    let bundle = match api.trail(&patient, with_history).await? {
-        Some(trail) => search.bundle(&api.base, kind.entries(&trail), trail.truncated),
-        None => search.bundle(&api.base, &[], false),
+    let bundle = match api.trail(&patient, trail::Needs::of(kind)).await? {
+        Some(trail) => search.bundle(&api.base, kind.entries(&trail), &trail),
+        None => search.bundle(
+            &api.base,
+            &[],
+            &trail::Trail {
+                unregistered: Some(patient),
+                ..Default::default()
+            },
+        ),
     };
     Ok(fhir(StatusCode::OK, &bundle))
 }
@@ -330,9 +354,8 @@ async fn read<L: LedgerArchive + 'static>(
         .ok_or_else(|| Outcome::not_found("no such resource type".into()))?;
     let missing = || Outcome::not_found(format!("{}/{id} is not on this ledger", kind.name()));
     let patient = api.patient_behind(kind, &id).await?.ok_or_else(missing)?;
-    let with_history = !matches!(kind, Kind::DocumentReference | Kind::ClaimResponse);
     let trail = api
-        .trail(&patient, with_history)
+        .trail(&patient, trail::Needs::of(kind))
         .await?
         .ok_or_else(missing)?;
     let found = kind
@@ -365,7 +388,13 @@ async fn evaluate<L: LedgerArchive + 'static>(
     }
     let body: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| Outcome::invalid(format!("the body is not JSON: {e}")))?;
-    let question = evaluate::Question::parse(&body)?;
-    let decision = evaluate::decide(&api.ledger, &question).await?;
+    let question = evaluate::Question::parse_strict(&body, strict(&headers))?;
+    // a decision reads the ledger as a trail does: it takes a permit too
+    let _permit = api
+        .reads
+        .acquire()
+        .await
+        .map_err(|e| Outcome::ledger(e.to_string()))?;
+    let decision = evaluate::decide(&api.ledger, &question, api.max_lag_secs).await?;
     Ok(fhir(StatusCode::OK, &decision.parameters()))
 }

@@ -400,7 +400,7 @@ impl Search {
 
     /// The searchset Bundle of one page of `entries` (those the filters keep), with `self`,
     /// `next` and `previous` links under `base` (`…/fhir`).
-    pub fn bundle(&self, base: &str, entries: &[Entry], truncated: bool) -> Value {
+    pub fn bundle(&self, base: &str, entries: &[Entry], trail: &super::trail::Trail) -> Value {
         let matched: Vec<&Entry> = entries
             .iter()
             .filter(|e| self.filters.iter().all(|f| f.keeps(e)))
@@ -449,10 +449,21 @@ impl Search {
                 self.ignored.join(", ")
             ));
         }
-        if truncated {
+        if trail.history_cut {
             warnings.push(format!(
                 "this patient's history has more than {} transactions: only the newest were read",
                 careledger_sdk::transport::MAX_HISTORY
+            ));
+        }
+        if let Some(wallet) = trail.unregistered {
+            warnings.push(format!(
+                "{wallet} is not a registered patient on this ledger: nothing is recorded for it"
+            ));
+        }
+        if trail.policies_cut {
+            warnings.push(format!(
+                "this patient has more than {} policies: the claims of the rest were not read",
+                super::trail::MAX_POLICIES
             ));
         }
         if !warnings.is_empty() {
@@ -504,6 +515,8 @@ mod tests {
         assert_eq!(minute, (day.0 + 32_400, day.0 + 32_460));
         for bad in [
             "",
+            "2026éx",
+            "202éxx",
             "2026-13",
             "2026-12-32",
             "7 Dec",

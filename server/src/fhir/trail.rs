@@ -19,6 +19,7 @@ pub struct Entry {
 }
 
 /// What one request read: every resource of one patient, in the order searches list them.
+#[derive(Default)]
 pub struct Trail {
     pub patient: Pubkey,
     /// The ledger's clock at the read.
@@ -29,9 +30,12 @@ pub struct Trail {
     pub documents: Vec<Entry>,
     pub claims: Vec<Entry>,
     pub provenance: Vec<Entry>,
-    /// Whether older transactions (past [`careledger_sdk::transport::MAX_HISTORY`]), or
-    /// policies (past [`MAX_POLICIES`]), were left out.
-    pub truncated: bool,
+    /// Whether older transactions (past [`careledger_sdk::transport::MAX_HISTORY`]) were left out.
+    pub history_cut: bool,
+    /// Whether policies past [`MAX_POLICIES`] (and their claims) were left out.
+    pub policies_cut: bool,
+    /// A wallet searched for that is no registered patient (an empty trail, said so).
+    pub unregistered: Option<Pubkey>,
 }
 
 /// A stable id for the `n`th event of a transaction on `patient`'s trail:
@@ -147,17 +151,64 @@ where
 /// and its size there (`None` where this server knows of none).
 pub type Holder<'a> = &'a (dyn Fn(&Pubkey) -> Option<(String, u64)> + Send + Sync);
 
-/// Reads one patient's trail.
 /// The most policies of one patient a trail reads claims under.
 pub const MAX_POLICIES: usize = 200;
 
-/// Reads one patient's trail; without `with_history`, no transaction is read (AuditEvents and
-/// Provenance stay empty, and a signed statement is not attached to its Consent).
+/// What a request needs read: each part costs its own ledger reads (docs/FHIR.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Needs {
+    pub grants: bool,
+    pub records: bool,
+    pub claims: bool,
+    /// The transactions (AuditEvents, Provenance, and the statements attached to Consents).
+    pub history: bool,
+}
+
+impl Needs {
+    /// What a resource type's search or read needs.
+    pub fn of(kind: super::search::Kind) -> Needs {
+        use super::search::Kind;
+        let none = Needs {
+            grants: false,
+            records: false,
+            claims: false,
+            history: false,
+        };
+        match kind {
+            Kind::Consent => Needs {
+                grants: true,
+                history: true,
+                ..none
+            },
+            Kind::AuditEvent => Needs {
+                history: true,
+                ..none
+            },
+            Kind::DocumentReference => Needs {
+                records: true,
+                ..none
+            },
+            Kind::ClaimResponse => Needs {
+                claims: true,
+                ..none
+            },
+            // targets are named by the grants and claims standing now
+            Kind::Provenance => Needs {
+                grants: true,
+                claims: true,
+                history: true,
+                ..none
+            },
+        }
+    }
+}
+
+/// Reads what `needs` says of one patient's trail; the rest stays empty.
 pub async fn read<L: LedgerArchive>(
     ledger: &L,
     patient: &Pubkey,
     holder: Option<Holder<'_>>,
-    with_history: bool,
+    needs: Needs,
 ) -> Result<Trail, SdkError> {
     let patient_account = pda::patient(patient).0;
     let at = ledger.accounts_at(&[patient_account]).await?;
@@ -166,16 +217,22 @@ pub async fn read<L: LedgerArchive>(
         Some(a) => decode::<Patient>(&patient_account, &a.owner, &a.data)?.consent_epoch,
         None => return Err(SdkError::AccountNotFound(patient_account)),
     };
-    let mut grants: Vec<(Pubkey, ConsentGrant)> =
-        listed(ledger, offsets::GRANT_PATIENT, patient).await?;
+    let mut grants: Vec<(Pubkey, ConsentGrant)> = match needs.grants {
+        true => listed(ledger, offsets::GRANT_PATIENT, patient).await?,
+        false => Vec::new(),
+    };
     // by address: a grant closed and made again keeps its place, so pages do not shift
     grants.sort_by_key(|(a, _)| *a);
-    let mut records: Vec<(Pubkey, RecordAnchor)> =
-        listed(ledger, offsets::RECORD_PATIENT, patient).await?;
+    let mut records: Vec<(Pubkey, RecordAnchor)> = match needs.records {
+        true => listed(ledger, offsets::RECORD_PATIENT, patient).await?,
+        false => Vec::new(),
+    };
     records.sort_by_key(|(_, r)| r.index);
     let mut claims = Vec::new();
-    let mut policies: Vec<(Pubkey, Policy)> =
-        listed(ledger, offsets::POLICY_PATIENT, patient).await?;
+    let mut policies: Vec<(Pubkey, Policy)> = match needs.claims {
+        true => listed(ledger, offsets::POLICY_PATIENT, patient).await?,
+        false => Vec::new(),
+    };
     policies.sort_by_key(|(a, _)| *a);
     // anyone verified as an insurer can open a policy for a patient: bounded, and said so
     let policies_cut = policies.len() > MAX_POLICIES;
@@ -203,7 +260,7 @@ pub async fn read<L: LedgerArchive>(
                 .map(|(a, c)| (a, c, policy.clone(), d)),
         );
     }
-    let (history, history_cut) = match with_history {
+    let (history, history_cut) = match needs.history {
         true => {
             let h = ledger
                 .history(&patient_account, careledger_sdk::transport::MAX_HISTORY)
@@ -212,7 +269,6 @@ pub async fn read<L: LedgerArchive>(
         }
         false => (Vec::new(), false),
     };
-    let truncated = history_cut || policies_cut;
     // a payment names its claim, not the patient
     let mine = |e: &CareledgerEvent| match e {
         CareledgerEvent::ClaimPaid(p) => claims.iter().any(|(a, ..)| *a == p.claim),
@@ -294,7 +350,9 @@ pub async fn read<L: LedgerArchive>(
         documents,
         claims,
         provenance,
-        truncated,
+        history_cut,
+        policies_cut,
+        unregistered: None,
     })
 }
 
