@@ -323,7 +323,7 @@ async fn search<L: LedgerArchive + 'static>(
             )))
         }
     };
-    let bundle = match api.trail(&patient, trail::Needs::of(kind)).await? {
+    let bundle = match api.trail(&patient, kind.needs()).await? {
         Some(trail) => search.bundle(&api.base, kind.entries(&trail), &trail),
         None => search.bundle(
             &api.base,
@@ -355,7 +355,7 @@ async fn read<L: LedgerArchive + 'static>(
     let missing = || Outcome::not_found(format!("{}/{id} is not on this ledger", kind.name()));
     let patient = api.patient_behind(kind, &id).await?.ok_or_else(missing)?;
     let trail = api
-        .trail(&patient, trail::Needs::of(kind))
+        .trail(&patient, kind.needs())
         .await?
         .ok_or_else(missing)?;
     let found = kind

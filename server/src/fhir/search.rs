@@ -1,7 +1,7 @@
 //! FHIR search over one trail: parameters (strict or lenient), dates with prefixes, filters on
 //! the built resources, and searchset Bundles paged by `_count` and `_offset` with `next` links.
 use super::outcome::Outcome;
-use super::trail::Entry;
+use super::trail::{Entry, Needs};
 use careledger_sdk::audit::KEY_SYSTEM;
 use careledger_sdk::Pubkey;
 use serde_json::{json, Value};
@@ -71,6 +71,42 @@ impl Kind {
                 ("target", "reference", "Consent/ID, AuditEvent/ID, DocumentReference/ID or ClaimResponse/ID"),
                 ("patient", "reference", "The patient's wallet: with it, every Provenance of their trail"),
             ],
+        }
+    }
+
+    /// What its search or read needs read from the ledger.
+    pub fn needs(self) -> Needs {
+        let none = Needs {
+            grants: false,
+            records: false,
+            claims: false,
+            history: false,
+        };
+        match self {
+            Kind::Consent => Needs {
+                grants: true,
+                history: true,
+                ..none
+            },
+            Kind::AuditEvent => Needs {
+                history: true,
+                ..none
+            },
+            Kind::DocumentReference => Needs {
+                records: true,
+                ..none
+            },
+            Kind::ClaimResponse => Needs {
+                claims: true,
+                ..none
+            },
+            // targets are named by the grants and claims standing now
+            Kind::Provenance => Needs {
+                grants: true,
+                claims: true,
+                history: true,
+                ..none
+            },
         }
     }
 

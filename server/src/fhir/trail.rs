@@ -164,45 +164,6 @@ pub struct Needs {
     pub history: bool,
 }
 
-impl Needs {
-    /// What a resource type's search or read needs.
-    pub fn of(kind: super::search::Kind) -> Needs {
-        use super::search::Kind;
-        let none = Needs {
-            grants: false,
-            records: false,
-            claims: false,
-            history: false,
-        };
-        match kind {
-            Kind::Consent => Needs {
-                grants: true,
-                history: true,
-                ..none
-            },
-            Kind::AuditEvent => Needs {
-                history: true,
-                ..none
-            },
-            Kind::DocumentReference => Needs {
-                records: true,
-                ..none
-            },
-            Kind::ClaimResponse => Needs {
-                claims: true,
-                ..none
-            },
-            // targets are named by the grants and claims standing now
-            Kind::Provenance => Needs {
-                grants: true,
-                claims: true,
-                history: true,
-                ..none
-            },
-        }
-    }
-}
-
 /// Reads what `needs` says of one patient's trail; the rest stays empty.
 pub async fn read<L: LedgerArchive>(
     ledger: &L,
