@@ -21,14 +21,8 @@ use careledger_sdk::{
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-const PURPOSES: [Purpose; 6] = [
-    Purpose::Treatment,
-    Purpose::Payment,
-    Purpose::Operations,
-    Purpose::Research,
-    Purpose::PublicHealth,
-    Purpose::Emergency,
-];
+/// Every purpose, as the FHIR export codes them.
+const PURPOSES: [Purpose; 6] = careledger_sdk::audit::PURPOSES_OF_USE;
 
 /// The pure functions on one input.
 pub fn pure(data: &[u8]) {

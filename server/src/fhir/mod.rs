@@ -10,6 +10,8 @@ pub mod outcome;
 pub mod search;
 pub mod trail;
 
+pub use trail::HolderFn;
+
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -38,9 +40,6 @@ pub struct Fhir<L> {
 
 /// Trail reads in progress at once.
 pub const MAX_READS: usize = 4;
-
-/// A function that says which trustless gateway holds a record, and at what size.
-pub type HolderFn = dyn Fn(&Pubkey) -> Option<(String, u64)> + Send + Sync;
 
 impl<L: LedgerArchive + 'static> Fhir<L> {
     /// The API over `ledger`, served at `origin` (`scheme://host[:port]`) + `/fhir`.
@@ -146,10 +145,28 @@ pub fn router<L: LedgerArchive + 'static>(api: Arc<Fhir<L>>) -> Router {
             get(operation_definition::<L>),
         )
         .route("/Consent/$evaluate", post(evaluate::<L>));
+    // each type's routes carry their type: nothing is read back from the path
     for kind in Kind::ALL {
         router = router
-            .route(&format!("/{}", kind.name()), get(search::<L>))
-            .route(&format!("/{}/{{id}}", kind.name()), get(read::<L>));
+            .route(
+                &format!("/{}", kind.name()),
+                get(
+                    move |api: State<Arc<Fhir<L>>>, headers: HeaderMap, query: Query<Pairs>| {
+                        search::<L>(kind, api, headers, query)
+                    },
+                ),
+            )
+            .route(
+                &format!("/{}/{{id}}", kind.name()),
+                get(
+                    move |api: State<Arc<Fhir<L>>>,
+                          headers: HeaderMap,
+                          uri: axum::http::Uri,
+                          query: Query<Pairs>| {
+                        read::<L>(kind, api, headers, uri, query)
+                    },
+                ),
+            );
     }
     router
         .fallback(|method: axum::http::Method, axum::extract::OriginalUri(uri): axum::extract::OriginalUri| async move {
@@ -269,22 +286,16 @@ async fn operation_definition<L: LedgerArchive + 'static>(
     ))
 }
 
-fn kind_of(path: &str) -> Option<Kind> {
-    Kind::ALL.into_iter().find(|k| {
-        path.trim_end_matches('/')
-            .ends_with(&format!("/{}", k.name()))
-    })
-}
+/// A query's parameters, in order, repeats kept.
+type Pairs = Vec<(String, String)>;
 
 async fn search<L: LedgerArchive + 'static>(
+    kind: Kind,
     State(api): State<Arc<Fhir<L>>>,
     headers: HeaderMap,
-    uri: axum::http::Uri,
-    Query(pairs): Query<Vec<(String, String)>>,
+    Query(pairs): Query<Pairs>,
 ) -> Result<Response, Outcome> {
     negotiate(&headers, format_of(&pairs))?;
-    let kind =
-        kind_of(uri.path()).ok_or_else(|| Outcome::not_found("no such resource type".into()))?;
     let search = Search::parse(kind, &pairs, strict(&headers))?;
     let patient = match (search.patient, &search.target) {
         (Some(p), _) => p,
@@ -292,10 +303,7 @@ async fn search<L: LedgerArchive + 'static>(
             let (type_name, id) = target.split_once('/').ok_or_else(|| {
                 Outcome::invalid(format!("target=`{target}` is not Type/id (Consent/…, DocumentReference/…, ClaimResponse/…)"))
             })?;
-            let target_kind = Kind::ALL
-                .into_iter()
-                .find(|k| k.name() == type_name)
-                .ok_or_else(|| Outcome::invalid(format!("target=`{target}`: this server keeps Provenance for Consent, AuditEvent, DocumentReference and ClaimResponse")))?;
+            let target_kind = Kind::named(type_name).ok_or_else(|| Outcome::invalid(format!("target=`{target}`: this server keeps Provenance for Consent, AuditEvent, DocumentReference and ClaimResponse")))?;
             if target_kind == Kind::Provenance {
                 return Err(Outcome::invalid(format!(
                     "target=`{target}`: this server keeps no Provenance of a Provenance"
@@ -338,20 +346,15 @@ async fn search<L: LedgerArchive + 'static>(
 }
 
 async fn read<L: LedgerArchive + 'static>(
+    kind: Kind,
     State(api): State<Arc<Fhir<L>>>,
     headers: HeaderMap,
     uri: axum::http::Uri,
-    Query(pairs): Query<Vec<(String, String)>>,
+    Query(pairs): Query<Pairs>,
 ) -> Result<Response, Outcome> {
     negotiate(&headers, format_of(&pairs))?;
     // the id as sent: ids are [A-Za-z0-9.-], so one that needs decoding is no id of ours
-    let mut segments = uri.path().rsplit('/');
-    let id = segments.next().unwrap_or_default().to_owned();
-    let type_name = segments.next().unwrap_or_default().to_owned();
-    let kind = Kind::ALL
-        .into_iter()
-        .find(|k| k.name() == type_name)
-        .ok_or_else(|| Outcome::not_found("no such resource type".into()))?;
+    let id = uri.path().rsplit('/').next().unwrap_or_default().to_owned();
     let missing = || Outcome::not_found(format!("{}/{id} is not on this ledger", kind.name()));
     let patient = api.patient_behind(kind, &id).await?.ok_or_else(missing)?;
     let trail = api

@@ -31,6 +31,11 @@ impl Kind {
         Kind::Provenance,
     ];
 
+    /// The type named `name` (`Consent`, …), as a `target=` reference gives it.
+    pub fn named(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Kind::Consent => "Consent",
@@ -521,16 +526,15 @@ impl Search {
     }
 }
 
-/// Percent-encodes a query component (RFC 3986 unreserved characters stay).
+/// Percent-encodes a query component: all but RFC 3986's unreserved characters.
 fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    const COMPONENT: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 #[cfg(test)]

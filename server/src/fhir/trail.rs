@@ -21,9 +21,6 @@ pub struct Entry {
 /// What one request read: every resource of one patient, in the order searches list them.
 #[derive(Default)]
 pub struct Trail {
-    pub patient: Pubkey,
-    /// The ledger's clock at the read.
-    pub now: i64,
     pub consents: Vec<Entry>,
     /// Oldest first: a new event lands on the last page, so earlier pages never shift.
     pub audit_events: Vec<Entry>,
@@ -47,8 +44,7 @@ pub fn event_id(patient: &Pubkey, entry: &HistoryEntry, n: usize) -> String {
     h.update(entry.signature.as_ref());
     h.update(entry.slot.to_le_bytes());
     h.update(entry.index.to_le_bytes());
-    let digest = h.finalize();
-    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = careledger_records::protocol::hex(&h.finalize()[..6]);
     format!("{patient}.{hex}.{n}")
 }
 
@@ -129,27 +125,23 @@ fn provenance_target(
     }
 }
 
-fn decoded<T: AccountDeserialize + Discriminator>(
-    accounts: Vec<(Pubkey, careledger_sdk::Account)>,
-) -> Result<Vec<(Pubkey, T)>, SdkError> {
-    accounts
-        .into_iter()
-        .map(|(k, a)| Ok((k, decode::<T>(&k, &a.owner, &a.data)?)))
-        .collect()
-}
-
 async fn listed<T, L>(ledger: &L, offset: usize, key: &Pubkey) -> Result<Vec<(Pubkey, T)>, SdkError>
 where
     T: AccountDeserialize + Discriminator,
     L: LedgerArchive,
 {
     let filters = [Memcmp::discriminator::<T>(), Memcmp::key_at(offset, key)];
-    decoded(ledger.program_accounts(&filters).await?)
+    ledger
+        .program_accounts(&filters)
+        .await?
+        .into_iter()
+        .map(|(k, a)| Ok((k, decode::<T>(&k, &a.owner, &a.data)?)))
+        .collect()
 }
 
 /// Where a record's ciphertext can be fetched: the origin of a trustless gateway that holds it,
 /// and its size there (`None` where this server knows of none).
-pub type Holder<'a> = &'a (dyn Fn(&Pubkey) -> Option<(String, u64)> + Send + Sync);
+pub type HolderFn = dyn Fn(&Pubkey) -> Option<(String, u64)> + Send + Sync;
 
 /// The most policies of one patient a trail reads claims under.
 pub const MAX_POLICIES: usize = 200;
@@ -168,7 +160,7 @@ pub struct Needs {
 pub async fn read<L: LedgerArchive>(
     ledger: &L,
     patient: &Pubkey,
-    holder: Option<Holder<'_>>,
+    holder: Option<&HolderFn>,
     needs: Needs,
 ) -> Result<Trail, SdkError> {
     let patient_account = pda::patient(patient).0;
@@ -304,8 +296,6 @@ pub async fn read<L: LedgerArchive>(
         })
         .collect();
     Ok(Trail {
-        patient: *patient,
-        now,
         consents,
         audit_events,
         documents,

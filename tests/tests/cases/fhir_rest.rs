@@ -32,9 +32,17 @@ impl Drop for Api {
 
 impl Api {
     async fn start(env: &Arc<Env>) -> Api {
+        Api::start_with(env, |api| api).await
+    }
+
+    /// The API over `env`, as `configure` sets it up.
+    async fn start_with(
+        env: &Arc<Env>,
+        configure: impl FnOnce(Fhir<EnvView>) -> Fhir<EnvView>,
+    ) -> Api {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let origin = format!("http://{}", listener.local_addr().unwrap());
-        let api = Fhir::new(EnvView(env.clone()), &origin);
+        let api = configure(Fhir::new(EnvView(env.clone()), &origin));
         let app = careledger_server::Server::new().fhir(Arc::new(api));
         let task = tokio::spawn(async move {
             let _ = app.serve(listener).await;
@@ -540,6 +548,10 @@ async fn fhir_rest_reads_searches_and_refuses_as_fhir_says() {
         )
         .await;
     assert!(status == 415 && outcome(&body), "{body}");
+    assert!(body["issue"][0]["diagnostics"]
+        .as_str()
+        .unwrap()
+        .contains("Content-Type `text/plain`"));
     let (status, body) = api
         .post("Consent/$evaluate", "application/fhir+json", "{".into())
         .await;
@@ -568,6 +580,9 @@ async fn fhir_rest_reads_searches_and_refuses_as_fhir_says() {
         .await
         .unwrap();
     assert_eq!(strict.status(), 400);
+    let refused: Value = strict.json().await.unwrap();
+    let said = refused["issue"][0]["diagnostics"].as_str().unwrap();
+    assert!(said.contains("no parameter colour"), "{said}");
     let (status, _) = api
         .post(
             "Consent/$evaluate",
@@ -592,6 +607,19 @@ async fn fhir_rest_reads_searches_and_refuses_as_fhir_says() {
     assert_eq!(body["parameter"][0]["valueCode"], "deny");
     assert_eq!(body["parameter"][2]["valueCode"], "expired", "{body}");
     api.validate("reads");
+}
+
+/// May `actor` read the patient's record 0 for treatment, now?
+fn reads_record_0(patient: &Pubkey, actor: &Pubkey) -> Question {
+    Question {
+        patient: *patient,
+        actor: *actor,
+        purpose: Purpose::Treatment,
+        action: action::READ,
+        class: None,
+        record: Some(0),
+        time: None,
+    }
 }
 
 /// The program's own decision for one case: permit when `access_log` logs the access, the
@@ -831,15 +859,7 @@ async fn fhir_rest_consent_evaluate_denies_while_paused_as_access_log_rejects() 
     let wallet = scene.patient.pubkey();
     let env = Arc::new(scene.env);
     let mut api = Api::start(&env).await;
-    let question = Question {
-        patient: wallet,
-        actor: scene.clinic.pubkey(),
-        purpose: Purpose::Treatment,
-        action: action::READ,
-        class: None,
-        record: Some(0),
-        time: None,
-    };
+    let question = reads_record_0(&wallet, &scene.clinic.pubkey());
     let body = question_parameters(&question).to_string();
     let (_, answer) = api
         .post("Consent/$evaluate", "application/fhir+json", body.clone())
@@ -879,4 +899,34 @@ async fn fhir_rest_consent_evaluate_denies_while_paused_as_access_log_rejects() 
         .post("Consent/$evaluate", "application/fhir+json", body)
         .await;
     assert_eq!(answer["parameter"][0]["valueCode"], "permit", "{answer}");
+}
+
+#[tokio::test]
+async fn fhir_rest_consent_evaluate_decides_nothing_on_a_lagging_ledger() {
+    // who gains: an EHR behind a node that lags, to be told "permit" on a grant the patient has
+    // already revoked. The clock moves back here, which only the embedded bank allows.
+    let scene = ConsentScene::new().await;
+    if scene.env.client.transport().as_embedded().is_none() {
+        return;
+    }
+    let wallet = scene.patient.pubkey();
+    let env = Arc::new(scene.env);
+    let mut api = Api::start_with(&env, |api| api.with_max_ledger_lag(120)).await;
+    let question = reads_record_0(&wallet, &scene.clinic.pubkey());
+    let body = question_parameters(&question).to_string();
+    let wall = careledger_server::common::unix_now();
+    env.set_clock(wall).await;
+    let (status, answer) = api
+        .post("Consent/$evaluate", "application/fhir+json", body.clone())
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["parameter"][0]["valueCode"], "permit", "{answer}");
+    env.set_clock(wall - 3_600).await;
+    let (status, answer) = api
+        .post("Consent/$evaluate", "application/fhir+json", body)
+        .await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["resourceType"], "OperationOutcome");
+    let said = answer["issue"][0]["diagnostics"].as_str().unwrap();
+    assert!(said.contains("behind this server's"), "{said}");
 }
